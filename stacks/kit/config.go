@@ -1,0 +1,76 @@
+package kit
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// DefaultRegion is where an environment goes when aws:region is not set.
+const DefaultRegion = "us-east-1"
+
+// Default tag values, used when the stack's config does not set them.
+const (
+	DefaultCostCenter = "platform-security"
+	DefaultCompliance = "soc2"
+)
+
+// Common is the configuration every layer reads.
+type Common struct {
+	// Suffix is environmentSuffix: the stack's environment, the last part of
+	// every physical name.
+	Suffix string
+	// Region is aws:region.
+	Region string
+	// Tags are the compliance tags (config environment, costCenter,
+	// compliance; Environment defaults to the suffix).
+	Tags Tags
+}
+
+// Name is the physical name of a resource of this environment.
+func (c Common) Name(resourceType string) string { return Name(resourceType, c.Suffix) }
+
+// LoadCommon reads and validates the common configuration from the project's
+// namespace, and registers the tag transformation for the whole stack.
+func LoadCommon(ctx *pulumi.Context) (Common, error) {
+	cfg := config.New(ctx, "")
+	c := Common{
+		Suffix: cfg.Get("environmentSuffix"),
+		Region: config.New(ctx, "aws").Get("region"),
+		Tags: Tags{
+			Environment: cfg.Get("environment"),
+			CostCenter:  cfg.Get("costCenter"),
+			Compliance:  cfg.Get("compliance"),
+		},
+	}
+	if err := ValidateSuffix(c.Suffix); err != nil {
+		return Common{}, fmt.Errorf("%w: pulumi config set environmentSuffix <value>", err)
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.Tags.Environment == "" {
+		c.Tags.Environment = c.Suffix
+	}
+	if c.Tags.CostCenter == "" {
+		c.Tags.CostCenter = DefaultCostCenter
+	}
+	if c.Tags.Compliance == "" {
+		c.Tags.Compliance = DefaultCompliance
+	}
+	if err := ApplyTags(ctx, c.Tags); err != nil {
+		return Common{}, err
+	}
+	return c, nil
+}
+
+// StackName returns the fully qualified name of the stack of project that
+// this layer references: config key (e.g. networkStack) when set, else the
+// self-managed backend's form organization/<project>/<this stack's name>.
+func StackName(ctx *pulumi.Context, key, project string) string {
+	if v := config.New(ctx, "").Get(key); v != "" {
+		return v
+	}
+	return fmt.Sprintf("organization/%s/%s", project, ctx.Stack())
+}
