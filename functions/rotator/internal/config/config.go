@@ -1,0 +1,150 @@
+// Package config reads the rotation function's settings from its
+// environment. Every setting has a safe default; a value that cannot be
+// understood is an error (the function refuses to start) rather than a
+// silent fallback.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
+	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
+)
+
+// DefaultExcludeCharacters are left out of generated passwords: characters
+// that break connection strings, shell quoting and naive SQL (/ @ " ' \) and
+// the space.
+const DefaultExcludeCharacters = ` /@"'\`
+
+// The TLS modes of DB_TLS.
+const (
+	TLSVerifyFull = "verify-full"
+	TLSDisabled   = "disabled"
+)
+
+// Config is everything the function reads from its environment.
+type Config struct {
+	// SecretsManagerEndpoint overrides the Secrets Manager endpoint
+	// (SECRETS_MANAGER_ENDPOINT), as AWS's templates allow.
+	SecretsManagerEndpoint string
+	Rotation               rotation.Config
+	// TLSMode is DB_TLS: verify-full (default) or disabled.
+	TLSMode string
+	// CAFile is DB_TLS_CA_FILE: a PEM file of extra trusted CAs.
+	CAFile string
+	// ConnectTimeout is DB_CONNECT_TIMEOUT (default 5s).
+	ConnectTimeout time.Duration
+	// StatementTimeout is DB_STATEMENT_TIMEOUT (default 10s).
+	StatementTimeout time.Duration
+}
+
+// FromEnv reads the configuration with getenv (os.Getenv in the function).
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		SecretsManagerEndpoint: getenv("SECRETS_MANAGER_ENDPOINT"),
+		TLSMode:                TLSVerifyFull,
+		CAFile:                 getenv("DB_TLS_CA_FILE"),
+		ConnectTimeout:         5 * time.Second,
+		StatementTimeout:       10 * time.Second,
+		Rotation: rotation.Config{
+			CloneSuffix: "_clone",
+			Password: rotation.PasswordPolicy{
+				Length:                  32,
+				ExcludeCharacters:       DefaultExcludeCharacters,
+				RequireEachIncludedType: true,
+			},
+		},
+	}
+	if v, ok := lookup(getenv, "EXCLUDE_CHARACTERS"); ok {
+		c.Rotation.Password.ExcludeCharacters = v
+	}
+	if v, ok := lookup(getenv, "CLONE_SUFFIX"); ok {
+		if v == "" {
+			return c, fmt.Errorf("CLONE_SUFFIX must not be empty")
+		}
+		c.Rotation.CloneSuffix = v
+	}
+	if v, ok := lookup(getenv, "DB_TLS"); ok {
+		if v != TLSVerifyFull && v != TLSDisabled {
+			return c, fmt.Errorf("DB_TLS=%q: expected %s (the default) or %s", v, TLSVerifyFull, TLSDisabled)
+		}
+		c.TLSMode = v
+	}
+	if v, ok := lookup(getenv, "PASSWORD_LENGTH"); ok {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 8 || n > 4096 {
+			return c, fmt.Errorf("PASSWORD_LENGTH=%q: expected a whole number from 8 to 4096", v)
+		}
+		c.Rotation.Password.Length = n
+	}
+	p := &c.Rotation.Password
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{
+		{"EXCLUDE_NUMBERS", &p.ExcludeNumbers},
+		{"EXCLUDE_PUNCTUATION", &p.ExcludePunctuation},
+		{"EXCLUDE_UPPERCASE", &p.ExcludeUppercase},
+		{"EXCLUDE_LOWERCASE", &p.ExcludeLowercase},
+		{"INCLUDE_SPACE", &p.IncludeSpace},
+		{"REQUIRE_EACH_INCLUDED_TYPE", &p.RequireEachIncludedType},
+	} {
+		if v, ok := lookup(getenv, b.name); ok {
+			x, err := strconv.ParseBool(v)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: expected true or false", b.name, v)
+			}
+			*b.dst = x
+		}
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"DB_CONNECT_TIMEOUT", &c.ConnectTimeout},
+		{"DB_STATEMENT_TIMEOUT", &c.StatementTimeout},
+	} {
+		if v, ok := lookup(getenv, d.name); ok {
+			x, err := time.ParseDuration(v)
+			if err != nil || x <= 0 || x > 5*time.Minute {
+				return c, fmt.Errorf("%s=%q: expected a duration such as 5s, at most 5m", d.name, v)
+			}
+			*d.dst = x
+		}
+	}
+	return c, nil
+}
+
+// lookup treats an empty variable like an unset one: an empty value is
+// never a meaningful setting here, and often the trace of a template that
+// left a field blank.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// DBOptions builds the database options: TLS per TLSMode with the embedded
+// RDS bundle and CAFile, and the timeouts.
+func (c Config) DBOptions() (mysqldb.Options, error) {
+	o := mysqldb.Options{ConnectTimeout: c.ConnectTimeout, StatementTimeout: c.StatementTimeout}
+	if c.TLSMode == TLSDisabled {
+		return o, nil
+	}
+	var extra []byte
+	if c.CAFile != "" {
+		b, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return o, fmt.Errorf("DB_TLS_CA_FILE: %w", err)
+		}
+		extra = b
+	}
+	t, err := mysqldb.TLSConfig(extra)
+	if err != nil {
+		return o, fmt.Errorf("DB_TLS_CA_FILE: %w", err)
+	}
+	o.TLS = t
+	return o, nil
+}

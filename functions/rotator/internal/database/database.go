@@ -1,0 +1,66 @@
+// Package database is the rotator's view of a database: the few operations a
+// rotation needs, behind two small interfaces. internal/mysqldb implements
+// them for MySQL-family servers; tests may put anything else behind them.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ErrLoginRejected is wrapped by a Login error when the server answered and
+// refused the credentials (wrong password, unknown user). Any other Login
+// error means the server could not be asked (down, hung, TLS refused), and
+// trying another password would not help.
+var ErrLoginRejected = errors.New("the database rejected the credentials")
+
+// Login is what it takes to open a session. It holds a password: never
+// format it.
+type Login struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	DBName   string // optional: the session's default database
+}
+
+// Address is "host:port", without credentials.
+func (l Login) Address() string { return fmt.Sprintf("%s:%d", l.Host, l.Port) }
+
+// Account is a database account, 'user'@'host' in MySQL's terms.
+type Account struct {
+	User string
+	Host string
+}
+
+// String is user@host, for messages.
+func (a Account) String() string { return a.User + "@" + a.Host }
+
+// Database opens sessions. Login returns an error wrapping ErrLoginRejected
+// when the credentials were refused.
+type Database interface {
+	Login(ctx context.Context, l Login) (Session, error)
+}
+
+// Session is one logged-in connection. Every method is bounded by ctx and by
+// the implementation's own statement timeout.
+type Session interface {
+	// CurrentAccount is the account the server authenticated this session as.
+	CurrentAccount(ctx context.Context) (Account, error)
+	// SetPassword changes an account's password.
+	SetPassword(ctx context.Context, a Account, password string) error
+	// AccountExists reports whether the account exists.
+	AccountExists(ctx context.Context, a Account) (bool, error)
+	// CreateAccount creates an account with a password.
+	CreateAccount(ctx context.Context, a Account, password string) error
+	// CopyGrants gives to every privilege and role that from has (keeping
+	// WITH GRANT OPTION), then from's TLS requirement (REQUIRE).
+	CopyGrants(ctx context.Context, from, to Account) error
+	// MaxUserNameLength is the longest user name the server accepts, in characters.
+	MaxUserNameLength(ctx context.Context) (int, error)
+	// Probe runs a trivial query, to prove the session works.
+	Probe(ctx context.Context) error
+	// Close ends the session.
+	Close() error
+}

@@ -1,0 +1,338 @@
+// Package mysqldb implements the rotator's database interfaces
+// (internal/database) for MySQL-family servers (MySQL 8, Aurora MySQL,
+// MariaDB) with github.com/go-sql-driver/mysql.
+//
+// Passwords reach the server only as driver-escaped parameters, never pasted
+// into SQL; account names in statements built from SHOW GRANTS are written as
+// backquoted identifiers. TLS is required and verified against the embedded
+// Amazon RDS CA bundle unless the function's own configuration disables it;
+// there is no fallback to plaintext. Every connection attempt is bounded by a
+// connect timeout and every statement by a statement timeout, both under the
+// caller's context.
+package mysqldb
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/database"
+)
+
+// RDSCABundle is the Amazon RDS global CA bundle (PEM), embedded so that a
+// verified TLS connection needs no file at run time. See README.md
+// ("The rotation function") for its origin, checksum and how to refresh it.
+//
+//go:embed rds-ca-bundle.pem
+var RDSCABundle []byte
+
+// Options configure a DB.
+type Options struct {
+	// TLS is the base TLS configuration (root CAs, minimum version); each
+	// login clones it and sets ServerName to the secret's host. Nil means
+	// plaintext, which only the function's configuration (DB_TLS=disabled)
+	// may choose.
+	TLS *tls.Config
+	// ConnectTimeout bounds one login: TCP connect, TLS and authentication.
+	ConnectTimeout time.Duration
+	// StatementTimeout bounds one statement and its result.
+	StatementTimeout time.Duration
+	// Dial, when set, replaces the TCP dialer (tests route through a proxy).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// DB opens sessions on MySQL-family servers. It implements database.Database.
+type DB struct{ opts Options }
+
+// New returns a DB. Zero timeouts get defaults (5 s connect, 10 s statement).
+func New(opts Options) *DB {
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = 5 * time.Second
+	}
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = 10 * time.Second
+	}
+	return &DB{opts: opts}
+}
+
+// TLSConfig returns the verify-full TLS configuration: the embedded RDS
+// bundle plus extraPEM (an operator's or a test's CA, may be nil) as roots,
+// TLS 1.2 or later. Host names are verified (ServerName is set per login).
+func TLSConfig(extraPEM []byte) (*tls.Config, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(RDSCABundle) {
+		return nil, errors.New("the embedded RDS CA bundle holds no certificate")
+	}
+	if len(extraPEM) > 0 && !pool.AppendCertsFromPEM(extraPEM) {
+		return nil, errors.New("the extra CA file holds no PEM certificate")
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Print(...any) {}
+
+// Login opens one session. A refusal of the credentials wraps
+// database.ErrLoginRejected; anything else (unreachable, timeout, TLS) does not.
+func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, error) {
+	cfg := mysql.NewConfig()
+	cfg.User = l.User
+	cfg.Passwd = l.Password
+	cfg.Net = "tcp"
+	cfg.Addr = net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
+	cfg.DBName = l.DBName
+	cfg.Timeout = d.opts.ConnectTimeout
+	cfg.ReadTimeout = d.opts.StatementTimeout
+	cfg.WriteTimeout = d.opts.StatementTimeout
+	cfg.InterpolateParams = true // escaped by the driver; works on servers that cannot prepare account statements
+	cfg.AllowFallbackToPlaintext = false
+	cfg.AllowCleartextPasswords = false
+	cfg.Logger = discardLogger{} // the driver's own log lines bypass our redaction
+	if d.opts.Dial != nil {
+		cfg.DialFunc = d.opts.Dial
+	}
+	if d.opts.TLS != nil {
+		t := d.opts.TLS.Clone()
+		t.ServerName = l.Host
+		cfg.TLS = t
+	}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configure connection to %s: %w", l.Address(), err)
+	}
+	db := sql.OpenDB(conn)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	cctx, cancel := context.WithTimeout(ctx, d.opts.ConnectTimeout)
+	defer cancel()
+	c, err := db.Conn(cctx)
+	if err != nil {
+		_ = db.Close()
+		return nil, loginError(l, err, d.opts.ConnectTimeout, cctx.Err())
+	}
+	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout}, nil
+}
+
+func loginError(l database.Login, err error, timeout time.Duration, ctxErr error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1045, 1698: // ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+			return fmt.Errorf("log in as %s at %s: %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
+		}
+		return fmt.Errorf("log in as %s at %s: MySQL error %d (%s): %s", l.User, l.Address(), me.Number, me.SQLState, me.Message)
+	}
+	if ctxErr != nil {
+		return fmt.Errorf("log in as %s at %s: no answer within %s (is the database up and reachable from the function?): %w", l.User, l.Address(), timeout, err)
+	}
+	if errors.Is(err, mysql.ErrNoTLS) {
+		return fmt.Errorf("log in as %s at %s: the server does not offer TLS and DB_TLS requires it (no fallback to plaintext): %w", l.User, l.Address(), err)
+	}
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &hostErr) {
+		return fmt.Errorf("log in as %s at %s: the server's TLS certificate failed verification (check the CA bundle and that the secret's host is a name on the certificate): %w", l.User, l.Address(), err)
+	}
+	return fmt.Errorf("log in as %s at %s: %w", l.User, l.Address(), err)
+}
+
+type session struct {
+	db      *sql.DB
+	conn    *sql.Conn
+	timeout time.Duration
+}
+
+func (s *session) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// exec runs a statement. secretArgs says that its arguments include a
+// password: then a syntax error, whose message quotes the statement, is
+// reported by number only.
+func (s *session) exec(ctx context.Context, op string, secretArgs bool, query string, args ...any) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	_, err := s.conn.ExecContext(ctx, query, args...)
+	return stmtError(op, secretArgs, ctx.Err(), s.timeout, err)
+}
+
+func stmtError(op string, secretArgs bool, ctxErr error, timeout time.Duration, err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		if secretArgs && (me.Number == 1064 || strings.Contains(me.Message, "near '")) {
+			return fmt.Errorf("%s: MySQL error %d (%s) (message withheld: it would quote a password)", op, me.Number, me.SQLState)
+		}
+		return fmt.Errorf("%s: MySQL error %d (%s): %s", op, me.Number, me.SQLState, me.Message)
+	}
+	if ctxErr != nil {
+		return fmt.Errorf("%s: no answer within %s: %w", op, timeout, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func (s *session) CurrentAccount(ctx context.Context) (database.Account, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var v string
+	if err := s.conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&v); err != nil {
+		return database.Account{}, stmtError("SELECT CURRENT_USER()", false, ctx.Err(), s.timeout, err)
+	}
+	// The host part never contains '@'; a user name may.
+	i := strings.LastIndex(v, "@")
+	if i < 0 {
+		return database.Account{}, fmt.Errorf("SELECT CURRENT_USER(): unexpected answer without @")
+	}
+	return database.Account{User: v[:i], Host: v[i+1:]}, nil
+}
+
+func (s *session) SetPassword(ctx context.Context, a database.Account, password string) error {
+	return s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
+		"ALTER USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
+}
+
+func (s *session) AccountExists(ctx context.Context, a database.Account) (bool, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var n int
+	err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?", a.User, a.Host).Scan(&n)
+	if err != nil {
+		return false, stmtError("look up "+a.String()+" in mysql.user", false, ctx.Err(), s.timeout, err)
+	}
+	return n > 0, nil
+}
+
+func (s *session) CreateAccount(ctx context.Context, a database.Account, password string) error {
+	return s.exec(ctx, "CREATE USER "+a.String()+" IDENTIFIED BY <password>", true,
+		"CREATE USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
+}
+
+func (s *session) CopyGrants(ctx context.Context, from, to database.Account) error {
+	rows, err := s.showGrants(ctx, from)
+	if err != nil {
+		return err
+	}
+	target := quoteAccount(to.User, to.Host)
+	for n, row := range rows {
+		stmt, ok, err := RewriteGrant(row, target)
+		if err != nil {
+			// The row may carry a password hash: describe it by position.
+			return fmt.Errorf("copy grants of %s: row %d of SHOW GRANTS not understood: %w", from, n+1, err)
+		}
+		if !ok {
+			continue
+		}
+		if err := s.exec(ctx, fmt.Sprintf("copy grants of %s to %s (row %d of SHOW GRANTS)", from, to, n+1), false, stmt); err != nil {
+			return err
+		}
+	}
+	return s.copyRequire(ctx, from, to)
+}
+
+func (s *session) showGrants(ctx context.Context, a database.Account) ([]string, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	op := "SHOW GRANTS FOR " + a.String()
+	rs, err := s.conn.QueryContext(ctx, "SHOW GRANTS FOR "+quoteAccount(a.User, a.Host))
+	if err != nil {
+		return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
+	}
+	defer func() { _ = rs.Close() }()
+	var out []string
+	for rs.Next() {
+		var row string
+		if err := rs.Scan(&row); err != nil {
+			return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
+		}
+		out = append(out, row)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
+	}
+	return out, nil
+}
+
+// copyRequire copies the TLS requirement (REQUIRE ...) from the account
+// table, which both MariaDB and MySQL 8 keep in the same columns; SHOW
+// GRANTS shows it only on MariaDB.
+func (s *session) copyRequire(ctx context.Context, from, to database.Account) error {
+	qctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var sslType, cipher, issuer, subject sql.NullString
+	err := s.conn.QueryRowContext(qctx,
+		"SELECT ssl_type, ssl_cipher, x509_issuer, x509_subject FROM mysql.user WHERE User = ? AND Host = ?",
+		from.User, from.Host).Scan(&sslType, &cipher, &issuer, &subject)
+	if err != nil {
+		return stmtError("read the TLS requirement of "+from.String(), false, qctx.Err(), s.timeout, err)
+	}
+	op := "copy the TLS requirement of " + from.String() + " to " + to.String()
+	switch strings.ToUpper(sslType.String) {
+	case "":
+		return nil // REQUIRE NONE, what a new account has
+	case "ANY":
+		return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
+	case "X509":
+		return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE X509", to.User, to.Host)
+	case "SPECIFIED":
+		var parts []string
+		var args = []any{to.User, to.Host}
+		for _, p := range []struct{ kw, v string }{{"CIPHER", cipher.String}, {"ISSUER", issuer.String}, {"SUBJECT", subject.String}} {
+			if p.v != "" {
+				parts = append(parts, p.kw+" ?")
+				args = append(args, p.v)
+			}
+		}
+		if len(parts) == 0 {
+			return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
+		}
+		return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE "+strings.Join(parts, " AND "), args...)
+	default:
+		return fmt.Errorf("%s: unknown ssl_type %q", op, sslType.String)
+	}
+}
+
+func (s *session) MaxUserNameLength(ctx context.Context) (int, error) {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var v string
+	if err := s.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
+		return 0, stmtError("SELECT VERSION()", false, ctx.Err(), s.timeout, err)
+	}
+	// MariaDB allows 80 characters (USERNAME_CHAR_LENGTH since 10.0), MySQL
+	// 5.7 and 8 and Aurora MySQL 32.
+	if strings.Contains(strings.ToLower(v), "mariadb") {
+		return 80, nil
+	}
+	return 32, nil
+}
+
+func (s *session) Probe(ctx context.Context) error {
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var one int
+	if err := s.conn.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return stmtError("probe query SELECT 1", false, ctx.Err(), s.timeout, err)
+	}
+	return nil
+}
+
+func (s *session) Close() error {
+	err := s.conn.Close()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

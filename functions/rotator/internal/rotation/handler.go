@@ -1,0 +1,218 @@
+// Package rotation is the rotation function: the handler that Secrets
+// Manager invokes four times per rotation (createSecret, setSecret,
+// testSecret, finishSecret), one function per step, with the strategy that
+// decides whose password changes (single user or alternating users).
+//
+// Every step is idempotent and safe to run again after a crash at any point:
+// createSecret reuses the AWSPENDING value of its token, setSecret first
+// tries the AWSPENDING password, finishSecret does nothing when the token is
+// already AWSCURRENT. Every error leaving the handler passes through a
+// redactor that knows each secret value the invocation read or made.
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/database"
+	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
+	"github.com/dbvault/dbvault/functions/rotator/internal/redact"
+)
+
+// The staging labels of the rotation contract.
+const (
+	StageCurrent  = "AWSCURRENT"
+	StagePending  = "AWSPENDING"
+	StagePrevious = "AWSPREVIOUS"
+)
+
+// The steps, as Secrets Manager names them in the event.
+const (
+	StepCreate = "createSecret"
+	StepSet    = "setSecret"
+	StepTest   = "testSecret"
+	StepFinish = "finishSecret"
+)
+
+// SecretsManager is the part of the Secrets Manager API the rotator calls;
+// *secretsmanager.Client implements it.
+type SecretsManager interface {
+	DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(ctx context.Context, in *secretsmanager.PutSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	GetRandomPassword(ctx context.Context, in *secretsmanager.GetRandomPasswordInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetRandomPasswordOutput, error)
+	UpdateSecretVersionStage(ctx context.Context, in *secretsmanager.UpdateSecretVersionStageInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.UpdateSecretVersionStageOutput, error)
+}
+
+// PasswordPolicy is what GetRandomPassword is asked for.
+type PasswordPolicy struct {
+	Length                  int64
+	ExcludeCharacters       string
+	ExcludeNumbers          bool
+	ExcludePunctuation      bool
+	ExcludeUppercase        bool
+	ExcludeLowercase        bool
+	IncludeSpace            bool
+	RequireEachIncludedType bool
+}
+
+// Config is the handler's behaviour, from the function's environment.
+type Config struct {
+	Password PasswordPolicy
+	// CloneSuffix makes the alternate user's name (alternating users).
+	CloneSuffix string
+}
+
+// Handler rotates a secret, one step per invocation.
+type Handler struct {
+	SM     SecretsManager
+	DB     database.Database
+	Config Config
+	// Log receives one line per invocation and one per notable decision.
+	// Nil means slog.Default().
+	Log *slog.Logger
+	// Checkpoint is called at every named point between two Secrets
+	// Manager calls or SQL statements (failpoint.Names); a non-nil error
+	// stops the step there, as a crash would. Nil means failpoint.Hit,
+	// which does nothing unless built with -tags failpoints.
+	Checkpoint func(name string) error
+}
+
+// Handle runs one step of a rotation. Its signature is the typed handler
+// that lambda.Start takes; the invocation's deadline is in ctx.
+func (h *Handler) Handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) (err error) {
+	start := time.Now()
+	r := &run{h: h, ev: ev, red: &redact.Redactor{}}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: internal error (panic): %v", ev.Step, p)
+		}
+		err = r.red.Error(err)
+		attrs := []any{
+			slog.String("step", ev.Step),
+			slog.String("secret", ev.SecretID),
+			slog.String("version", ev.ClientRequestToken),
+			slog.String("strategy", r.strategy),
+			slog.String("user", r.user),
+			slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+		}
+		if err != nil {
+			h.log().Error("rotation step failed", append(attrs, slog.String("outcome", "error"), slog.String("error", err.Error()))...)
+			return
+		}
+		h.log().Info("rotation step done", append(attrs, slog.String("outcome", r.outcome))...)
+	}()
+	return r.do(ctx)
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+// run is one invocation.
+type run struct {
+	h   *Handler
+	ev  events.SecretsManagerSecretRotationEvent
+	red *redact.Redactor
+	// desc is the DescribeSecret answer read before the step.
+	desc *secretsmanager.DescribeSecretOutput
+	// For the log line.
+	strategy string
+	user     string
+	outcome  string
+}
+
+func (r *run) do(ctx context.Context) error {
+	ev := r.ev
+	step := map[string]func(context.Context) error{
+		StepCreate: r.createSecret,
+		StepSet:    r.setSecret,
+		StepTest:   r.testSecret,
+		StepFinish: r.finishSecret,
+	}[ev.Step]
+	if step == nil {
+		return fmt.Errorf("unknown step %q: expected createSecret, setSecret, testSecret or finishSecret", ev.Step)
+	}
+	if ev.SecretID == "" || ev.ClientRequestToken == "" {
+		return fmt.Errorf("%s: the event has no SecretId or no ClientRequestToken", ev.Step)
+	}
+	if err := r.guard(ctx); err != nil {
+		return fmt.Errorf("%s: %w", ev.Step, err)
+	}
+	if r.outcome != "" {
+		return nil // already AWSCURRENT
+	}
+	if err := step(ctx); err != nil {
+		return fmt.Errorf("%s: %w", ev.Step, err)
+	}
+	if r.outcome == "" {
+		r.outcome = "done"
+	}
+	return nil
+}
+
+// guard checks the version's stages before any step, as the rotation
+// contract asks: rotation on, the token a version of the secret, that
+// version AWSPENDING. A token that is already AWSCURRENT means the rotation
+// finished: nothing to do.
+func (r *run) guard(ctx context.Context) error {
+	d, err := r.h.SM.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &r.ev.SecretID})
+	if err != nil {
+		return fmt.Errorf("DescribeSecret %s: %w", r.ev.SecretID, err)
+	}
+	r.desc = d
+	if err := r.checkpoint("handler:after-describe"); err != nil {
+		return err
+	}
+	if d.RotationEnabled != nil && !*d.RotationEnabled {
+		return fmt.Errorf("rotation is not enabled for secret %s; turn it on with RotateSecret before invoking the function", r.ev.SecretID)
+	}
+	stages, ok := d.VersionIdsToStages[r.ev.ClientRequestToken]
+	if !ok {
+		return fmt.Errorf("version %s is not a version of secret %s: the event's ClientRequestToken must be the version that RotateSecret made", r.ev.ClientRequestToken, r.ev.SecretID)
+	}
+	if has(stages, StageCurrent) {
+		r.outcome = "already-current"
+		return nil
+	}
+	if !has(stages, StagePending) {
+		return fmt.Errorf("version %s of secret %s is not AWSPENDING (its labels: %v); only a version that RotateSecret staged as AWSPENDING can be rotated to", r.ev.ClientRequestToken, r.ev.SecretID, stages)
+	}
+	return nil
+}
+
+func has(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// checkpoint marks a named point between two calls (see Handler.Checkpoint).
+func (r *run) checkpoint(name string) error {
+	if r.h.Checkpoint == nil {
+		failpoint.Hit(name)
+		return nil
+	}
+	if err := r.h.Checkpoint(name); err != nil {
+		return fmt.Errorf("stopped at checkpoint %s: %w", name, err)
+	}
+	return nil
+}
+
+// errNotFound tells whether a Secrets Manager error is ResourceNotFoundException.
+func errNotFound(err error) bool {
+	var nf interface{ ErrorCode() string }
+	return errors.As(err, &nf) && nf.ErrorCode() == "ResourceNotFoundException"
+}

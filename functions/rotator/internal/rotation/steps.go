@@ -1,0 +1,210 @@
+package rotation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/database"
+	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
+)
+
+// createSecret makes the AWSPENDING value: the current secret with the
+// strategy's next user name and a new password from GetRandomPassword. If
+// this token already has a value (a retry), it is kept as it is.
+func (r *run) createSecret(ctx context.Context) error {
+	cur, err := r.getSecret(ctx, r.ev.SecretID, StageCurrent, "")
+	if err != nil {
+		return err
+	}
+	if err := r.checkpoint("createSecret:after-get-current"); err != nil {
+		return err
+	}
+	strat := r.strategyFor(cur)
+	_, err = r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
+	if err == nil {
+		r.outcome = "pending-exists"
+		return nil
+	}
+	if !errNotFound(err) {
+		return err
+	}
+	if err := r.checkpoint("createSecret:after-get-pending"); err != nil {
+		return err
+	}
+	user := strat.PendingUsername(cur)
+	r.user = user
+	p := r.h.Config.Password
+	out, err := r.h.SM.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordInput{
+		PasswordLength:          aws.Int64(p.Length),
+		ExcludeCharacters:       nonEmpty(p.ExcludeCharacters),
+		ExcludeNumbers:          aws.Bool(p.ExcludeNumbers),
+		ExcludePunctuation:      aws.Bool(p.ExcludePunctuation),
+		ExcludeUppercase:        aws.Bool(p.ExcludeUppercase),
+		ExcludeLowercase:        aws.Bool(p.ExcludeLowercase),
+		IncludeSpace:            aws.Bool(p.IncludeSpace),
+		RequireEachIncludedType: aws.Bool(p.RequireEachIncludedType),
+	})
+	if err != nil {
+		return fmt.Errorf("GetRandomPassword: %w", err)
+	}
+	password := aws.ToString(out.RandomPassword)
+	r.red.Add(password)
+	if password == "" {
+		return errors.New("GetRandomPassword returned an empty password")
+	}
+	if err := r.checkpoint("createSecret:after-random-password"); err != nil {
+		return err
+	}
+	value, err := cur.WithCredentials(user, password).Marshal()
+	if err != nil {
+		return err
+	}
+	r.red.Add(value)
+	_, err = r.h.SM.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+		SecretId:           &r.ev.SecretID,
+		ClientRequestToken: &r.ev.ClientRequestToken,
+		SecretString:       &value,
+		VersionStages:      []string{StagePending},
+	})
+	if err != nil {
+		return fmt.Errorf("PutSecretValue AWSPENDING: %w", err)
+	}
+	r.outcome = "pending-created"
+	return r.checkpoint("createSecret:after-put")
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// setSecret makes the database accept the AWSPENDING password. If it already
+// does (a retry after a crash), nothing changes; otherwise the strategy sets
+// it.
+func (r *run) setSecret(ctx context.Context) error {
+	cur, err := r.getSecret(ctx, r.ev.SecretID, StageCurrent, "")
+	if err != nil {
+		return err
+	}
+	if err := r.checkpoint("setSecret:after-get-current"); err != nil {
+		return err
+	}
+	pend, err := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
+	if err != nil {
+		return err
+	}
+	r.user = pend.Username
+	if err := r.checkpoint("setSecret:after-get-pending"); err != nil {
+		return err
+	}
+	strat := r.strategyFor(cur)
+	// The pending secret must name the user and database it was made for:
+	// otherwise a crafted AWSPENDING could make the function change, or vouch
+	// for, another account's password.
+	if err := strat.CheckPending(cur, pend); err != nil {
+		return err
+	}
+	sess, err := r.login(ctx, pend)
+	if err == nil {
+		_ = sess.Close()
+		r.outcome = "pending-already-set"
+		return nil
+	}
+	if !errors.Is(err, database.ErrLoginRejected) {
+		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
+	}
+	if err := r.checkpoint("setSecret:after-login-pending"); err != nil {
+		return err
+	}
+	return strat.SetPassword(ctx, r, cur, pend)
+}
+
+// testSecret logs in with AWSPENDING, over the same TLS settings as every
+// other login, and runs a probe query.
+func (r *run) testSecret(ctx context.Context) error {
+	pend, err := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
+	if err != nil {
+		return err
+	}
+	r.user = pend.Username
+	if err := r.checkpoint("testSecret:after-get-pending"); err != nil {
+		return err
+	}
+	sess, err := r.login(ctx, pend)
+	if errors.Is(err, database.ErrLoginRejected) {
+		return fmt.Errorf("the database rejected the AWSPENDING password of %s at %s; setSecret has not set it (run setSecret again, or the rotation again): %w", pend.Username, pend.Endpoint(), err)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot log in with AWSPENDING: %w", err)
+	}
+	defer func() { _ = sess.Close() }()
+	if err := r.checkpoint("testSecret:after-login"); err != nil {
+		return err
+	}
+	if err := sess.Probe(ctx); err != nil {
+		return fmt.Errorf("logged in with AWSPENDING as %s, but the probe query failed: %w", pend.Username, err)
+	}
+	return r.checkpoint("testSecret:after-probe")
+}
+
+// finishSecret moves AWSCURRENT to the token (Secrets Manager moves
+// AWSPREVIOUS to the version that had AWSCURRENT). It uses the description
+// read by the guard, which already returned if the token is AWSCURRENT.
+func (r *run) finishSecret(ctx context.Context) error {
+	var from *string
+	for id, stages := range r.desc.VersionIdsToStages {
+		if has(stages, StageCurrent) {
+			from = aws.String(id)
+		}
+	}
+	_, err := r.h.SM.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId:            &r.ev.SecretID,
+		VersionStage:        aws.String(StageCurrent),
+		MoveToVersionId:     &r.ev.ClientRequestToken,
+		RemoveFromVersionId: from,
+	})
+	if err != nil {
+		return fmt.Errorf("UpdateSecretVersionStage AWSCURRENT to %s: %w", r.ev.ClientRequestToken, err)
+	}
+	r.outcome = "current-moved"
+	return r.checkpoint("finishSecret:after-update-stage")
+}
+
+// getSecret reads and parses one version of a secret (by stage, and by id
+// when versionID is set). Its passwords and value join the redactor before
+// anything else happens with them.
+func (r *run) getSecret(ctx context.Context, id, stage, versionID string) (secret.Secret, error) {
+	in := &secretsmanager.GetSecretValueInput{SecretId: &id, VersionStage: &stage}
+	if versionID != "" {
+		in.VersionId = &versionID
+	}
+	out, err := r.h.SM.GetSecretValue(ctx, in)
+	if err != nil {
+		return secret.Secret{}, fmt.Errorf("GetSecretValue %s of %s: %w", stage, id, err)
+	}
+	value := aws.ToString(out.SecretString)
+	r.red.Add(value)
+	s, err := secret.Parse(value)
+	if err != nil {
+		return secret.Secret{}, fmt.Errorf("the %s value of %s (version %s): %w; fix the secret's value (and remove any AWSPENDING label it caused) before rotating again",
+			stage, id, aws.ToString(out.VersionId), err)
+	}
+	r.red.Add(s.Password)
+	return s, nil
+}
+
+// login opens a session with a secret's credentials.
+func (r *run) login(ctx context.Context, s secret.Secret) (database.Session, error) {
+	return r.h.DB.Login(ctx, database.Login{Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password, DBName: s.DBName})
+}
+
+func (r *run) info(msg string, attrs ...any) {
+	r.h.log().Info(msg, append([]any{slog.String("step", r.ev.Step), slog.String("secret", r.ev.SecretID), slog.String("version", r.ev.ClientRequestToken)}, attrs...)...)
+}

@@ -1,0 +1,61 @@
+// Command rotator is the Lambda function (runtime provided.al2023) that
+// rotates the password of a MySQL-family database user stored in a Secrets
+// Manager secret. The rotation itself lives in internal/rotation; this file
+// only wires the configuration, the logger, the clients and the runtime.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/config"
+	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
+	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	slog.SetDefault(log)
+	h, err := newHandler(context.Background(), os.Getenv, log)
+	if err != nil {
+		// A configuration error stops the function before any invocation:
+		// Lambda reports it as an init error, which the rotation surfaces.
+		log.Error("rotator cannot start", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*rotation.Handler, error) {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	dbOpts, err := cfg.DBOptions()
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sm := secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		if cfg.SecretsManagerEndpoint != "" {
+			o.BaseEndpoint = &cfg.SecretsManagerEndpoint
+		}
+	})
+	log.Info("rotator configured",
+		slog.String("db_tls", cfg.TLSMode),
+		slog.Bool("extra_ca", cfg.CAFile != ""),
+		slog.Int64("password_length", cfg.Rotation.Password.Length),
+		slog.String("clone_suffix", cfg.Rotation.CloneSuffix),
+		slog.Duration("connect_timeout", cfg.ConnectTimeout),
+		slog.Duration("statement_timeout", cfg.StatementTimeout),
+		slog.Bool("secrets_manager_endpoint_set", cfg.SecretsManagerEndpoint != ""))
+	return &rotation.Handler{SM: sm, DB: mysqldb.New(dbOpts), Config: cfg.Rotation, Log: log}, nil
+}
