@@ -147,6 +147,20 @@ func loginError(l database.Login, err error, timeout time.Duration, ctxErr error
 	return fmt.Errorf("log in as %s at %s: %w", l.User, l.Address(), err)
 }
 
+// StatementError is a server's refusal of a statement. Op describes the
+// statement without any password.
+type StatementError struct {
+	Op  string
+	Err *mysql.MySQLError
+}
+
+func (e *StatementError) Error() string {
+	return fmt.Sprintf("%s: MySQL error %d (%s): %s", e.Op, e.Err.Number, string(e.Err.SQLState[:]), e.Err.Message)
+}
+
+// Unwrap gives the driver's error.
+func (e *StatementError) Unwrap() error { return e.Err }
+
 type session struct {
 	db      *sql.DB
 	conn    *sql.Conn
@@ -174,9 +188,9 @@ func stmtError(op string, secretArgs bool, ctxErr error, timeout time.Duration, 
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		if secretArgs && (me.Number == 1064 || strings.Contains(me.Message, "near '")) {
-			return fmt.Errorf("%s: MySQL error %d (%s) (message withheld: it would quote a password)", op, me.Number, me.SQLState)
+			return &StatementError{Op: op, Err: &mysql.MySQLError{Number: me.Number, SQLState: me.SQLState, Message: "(message withheld: it would quote a password)"}}
 		}
-		return fmt.Errorf("%s: MySQL error %d (%s): %s", op, me.Number, me.SQLState, me.Message)
+		return &StatementError{Op: op, Err: me}
 	}
 	if ctxErr != nil {
 		return fmt.Errorf("%s: no answer within %s: %w", op, timeout, err)
@@ -199,9 +213,20 @@ func (s *session) CurrentAccount(ctx context.Context) (database.Account, error) 
 	return database.Account{User: v[:i], Host: v[i+1:]}, nil
 }
 
+// SetPassword uses ALTER USER, which MySQL 8, Aurora MySQL and
+// go-mysql-server accept for one's own account and an administrator's for
+// any. MariaDB asks the CREATE USER privilege for ALTER USER even on one's
+// own account (error 1227) but lets anyone SET PASSWORD on their own, so
+// that is the fallback; ALTER USER changed nothing when it was refused.
 func (s *session) SetPassword(ctx context.Context, a database.Account, password string) error {
-	return s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
+	err := s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
 		"ALTER USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
+	var me *mysql.MySQLError
+	if err == nil || !errors.As(err, &me) || me.Number != 1227 {
+		return err
+	}
+	return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = PASSWORD(<password>)", true,
+		"SET PASSWORD FOR ?@? = PASSWORD(?)", a.User, a.Host, password)
 }
 
 func (s *session) AccountExists(ctx context.Context, a database.Account) (bool, error) {

@@ -1,0 +1,210 @@
+package mysqldb_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/database"
+	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
+	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
+)
+
+// everyChar is every character GetRandomPassword can emit under the
+// rotator's default exclusions (printable ASCII without space / @ " ' \).
+func everyChar() string {
+	var b strings.Builder
+	for c := byte(33); c <= 126; c++ {
+		if !strings.ContainsRune(`/@"'\`, rune(c)) {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func login(t *testing.T, db *mysqldb.DB, addr, user, pw string) (database.Session, error) {
+	t.Helper()
+	h, p := testdb.HostPort(t, addr)
+	return db.Login(context.Background(), database.Login{Host: h, Port: p, User: user, Password: pw})
+}
+
+func TestLoginTellsRejectionFromUnreachable(t *testing.T) {
+	root := testdb.Root(t)
+	user := testdb.Name("rt_")
+	testdb.CreateUser(t, root, user, "right-password")
+	db := mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second})
+
+	s, err := login(t, db, testdb.Addr(), user, "right-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := s.CurrentAccount(context.Background())
+	if err != nil || acct != (database.Account{User: user, Host: "%"}) {
+		t.Fatalf("CurrentAccount = %v, %v", acct, err)
+	}
+	_ = s.Close()
+
+	_, err = login(t, db, testdb.Addr(), user, "wrong-password")
+	if !errors.Is(err, database.ErrLoginRejected) {
+		t.Fatalf("wrong password: %v, want ErrLoginRejected", err)
+	}
+	if strings.Contains(err.Error(), "wrong-password") {
+		t.Fatalf("error quotes the password: %v", err)
+	}
+	p := testdb.NewProxy(t, testdb.Addr())
+	p.SetMode(testdb.Down)
+	_, err = login(t, db, p.Addr(), user, "right-password")
+	if err == nil || errors.Is(err, database.ErrLoginRejected) {
+		t.Fatalf("database down: %v, want an error that is not a rejection", err)
+	}
+}
+
+func TestSetPasswordWithEveryCharacter(t *testing.T) {
+	root := testdb.Root(t)
+	user := testdb.Name("rt_")
+	testdb.CreateUser(t, root, user, "first-password")
+	db := mysqldb.New(mysqldb.Options{})
+	s, err := login(t, db, testdb.Addr(), user, "first-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	pw := everyChar() + "?" + "--" + "#" // placeholders and comment markers too
+	if err := s.SetPassword(context.Background(), database.Account{User: user, Host: "%"}, pw); err != nil {
+		t.Fatal(err)
+	}
+	if !testdb.CanLogin(t, testdb.Addr(), user, pw) {
+		t.Fatal("the new password does not log in")
+	}
+	if testdb.CanLogin(t, testdb.Addr(), user, "first-password") {
+		t.Fatal("the old password still logs in")
+	}
+}
+
+func TestCopyGrantsKeepsGrantOptionAndRequire(t *testing.T) {
+	root := testdb.Root(t)
+	dbName := testdb.Name("rtdb_")
+	testdb.CreateDatabase(t, root, dbName)
+	testdb.Exec(t, root, "CREATE TABLE `"+dbName+"`.orders (id INT, total INT)")
+	role := testdb.Name("rtrole_")
+	testdb.Exec(t, root, "CREATE ROLE `"+role+"`")
+	t.Cleanup(func() { _, _ = root.Exec("DROP ROLE IF EXISTS `" + role + "`") })
+	user := testdb.Name("rt_")
+	testdb.CreateUser(t, root, user, "pw-original",
+		"SELECT, INSERT ON `"+dbName+"`.* ",
+		"UPDATE (total) ON `"+dbName+"`.orders",
+	)
+	testdb.Exec(t, root, "GRANT DELETE ON `"+dbName+"`.orders TO `"+user+"`@`%` WITH GRANT OPTION",
+		"GRANT `"+role+"` TO `"+user+"`@`%`", "ALTER USER `"+user+"`@`%` REQUIRE SSL")
+	clone := user + "_clone"
+
+	db := mysqldb.New(mysqldb.Options{})
+	s, err := login(t, db, testdb.Addr(), "root", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	ctx := context.Background()
+	to := database.Account{User: clone, Host: "%"}
+	if ok, err := s.AccountExists(ctx, to); err != nil || ok {
+		t.Fatalf("AccountExists before = %v, %v", ok, err)
+	}
+	if err := s.CreateAccount(ctx, to, "throwaway-123"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.AccountExists(ctx, to); err != nil || !ok {
+		t.Fatalf("AccountExists after = %v, %v", ok, err)
+	}
+	if err := s.CopyGrants(ctx, database.Account{User: user, Host: "%"}, to); err != nil {
+		t.Fatal(err)
+	}
+	// Twice: a retried setSecret copies again.
+	if err := s.CopyGrants(ctx, database.Account{User: user, Host: "%"}, to); err != nil {
+		t.Fatal(err)
+	}
+	want, got := testdb.Grants(t, root, user), testdb.Grants(t, root, clone)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("grants differ:\n%s\n---\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+	if st := testdb.SSLType(t, root, clone); st != "ANY" {
+		t.Fatalf("clone ssl_type = %q, want ANY (REQUIRE SSL)", st)
+	}
+	if n, err := s.MaxUserNameLength(ctx); err != nil || n != 80 {
+		t.Fatalf("MaxUserNameLength = %d, %v; want 80 on MariaDB", n, err)
+	}
+}
+
+func TestHungDatabaseFailsWithinTheBound(t *testing.T) {
+	root := testdb.Root(t)
+	user := testdb.Name("rt_")
+	testdb.CreateUser(t, root, user, "pw-hang-test")
+	p := testdb.NewProxy(t, testdb.Addr())
+	db := mysqldb.New(mysqldb.Options{ConnectTimeout: 500 * time.Millisecond, StatementTimeout: 500 * time.Millisecond})
+
+	// Hung before login: the connect timeout ends it.
+	p.SetMode(testdb.Hang)
+	start := time.Now()
+	_, err := login(t, db, p.Addr(), user, "pw-hang-test")
+	if err == nil || errors.Is(err, database.ErrLoginRejected) {
+		t.Fatalf("login to a hung server: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("login to a hung server took %s", d)
+	}
+	if !strings.Contains(err.Error(), "no answer within") {
+		t.Errorf("error does not say it timed out: %v", err)
+	}
+
+	// Hung after login: the statement timeout ends it.
+	p.SetMode(testdb.Pass)
+	s, err := login(t, db, p.Addr(), user, "pw-hang-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetMode(testdb.Hang)
+	start = time.Now()
+	err = s.Probe(context.Background())
+	if err == nil {
+		t.Fatal("probe on a hung server succeeded")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("probe on a hung server took %s", d)
+	}
+	closed := make(chan struct{})
+	go func() { _ = s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close on a hung server did not return within 5s")
+	}
+}
+
+func TestTLSRequiredRefusesPlaintextServer(t *testing.T) {
+	testdb.Root(t) // skip without the server
+	tlsCfg, err := mysqldb.TLSConfig(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := mysqldb.New(mysqldb.Options{TLS: tlsCfg})
+	_, err = login(t, db, testdb.Addr(), "root", "")
+	if err == nil {
+		t.Fatal("logged in over plaintext although TLS is required")
+	}
+	if errors.Is(err, database.ErrLoginRejected) || !strings.Contains(err.Error(), "does not offer TLS") {
+		t.Fatalf("error = %v, want the no-TLS refusal", err)
+	}
+}
+
+func TestEmbeddedBundle(t *testing.T) {
+	if _, err := mysqldb.TLSConfig(nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(mysqldb.RDSCABundle), "BEGIN CERTIFICATE"); n < 100 {
+		t.Fatalf("the embedded RDS bundle has %d certificates, want the global bundle (102)", n)
+	}
+	if _, err := mysqldb.TLSConfig([]byte("not a certificate")); err == nil {
+		t.Fatal("accepted an extra CA file without a certificate")
+	}
+}
