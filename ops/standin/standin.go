@@ -77,7 +77,9 @@ func props(s *structpb.Struct) (resource.PropertyMap, error) {
 	return plugin.UnmarshalProperties(s, unmarshal)
 }
 
-func pb(m resource.PropertyMap) (*structpb.Struct, error) { return plugin.MarshalProperties(m, marshal) }
+func pb(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, marshal)
+}
 
 // GetPluginInfo reports the stand-in's version.
 func (p *Provider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {

@@ -386,4 +386,3 @@ func TestInvoke(t *testing.T) {
 		t.Fatalf("unknown invoke: %v, want an error naming it", err)
 	}
 }
-

@@ -20,8 +20,8 @@ var nameKeys = []string{"name", "clusterIdentifier", "identifier", "bucket", "st
 // input and updated in place: the stand-in must not invent constraints AWS
 // does not have, and every type the layers use is listed.
 var rules = map[string]typeRules{
-	"aws:ec2/vpc:Vpc":       {required: []string{"cidrBlock"}, replaceOn: []string{"cidrBlock", "instanceTenancy"}},
-	"aws:ec2/subnet:Subnet": {required: []string{"vpcId"}, replaceOn: []string{"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"}},
+	"aws:ec2/vpc:Vpc":               {required: []string{"cidrBlock"}, replaceOn: []string{"cidrBlock", "instanceTenancy"}},
+	"aws:ec2/subnet:Subnet":         {required: []string{"vpcId"}, replaceOn: []string{"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"}},
 	"aws:ec2/routeTable:RouteTable": {required: []string{"vpcId"}, replaceOn: []string{"vpcId"}},
 	"aws:ec2/routeTableAssociation:RouteTableAssociation": {
 		required: []string{"routeTableId"}, replaceOn: []string{"subnetId", "gatewayId"},
