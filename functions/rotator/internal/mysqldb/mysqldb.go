@@ -93,8 +93,10 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 	cfg.Addr = net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
 	cfg.DBName = l.DBName
 	cfg.Timeout = d.opts.ConnectTimeout
-	cfg.ReadTimeout = d.opts.StatementTimeout
-	cfg.WriteTimeout = d.opts.StatementTimeout
+	// The context bounds every call; the socket timeouts are a backstop,
+	// set longer so that the context's clearer error comes first.
+	cfg.ReadTimeout = d.opts.StatementTimeout + d.opts.ConnectTimeout
+	cfg.WriteTimeout = d.opts.StatementTimeout + d.opts.ConnectTimeout
 	cfg.InterpolateParams = true // escaped by the driver; works on servers that cannot prepare account statements
 	cfg.AllowFallbackToPlaintext = false
 	cfg.AllowCleartextPasswords = false
@@ -143,6 +145,9 @@ func loginError(l database.Login, err error, timeout time.Duration, ctxErr error
 	var hostErr x509.HostnameError
 	if errors.As(err, &certErr) || errors.As(err, &hostErr) {
 		return fmt.Errorf("log in as %s at %s: the server's TLS certificate failed verification (check the CA bundle and that the secret's host is a name on the certificate): %w", l.User, l.Address(), err)
+	}
+	if errors.Is(err, mysql.ErrInvalidConn) {
+		return fmt.Errorf("log in as %s at %s: the connection broke (is the database up and reachable from the function?): %w", l.User, l.Address(), err)
 	}
 	return fmt.Errorf("log in as %s at %s: %w", l.User, l.Address(), err)
 }
@@ -194,6 +199,9 @@ func stmtError(op string, secretArgs bool, ctxErr error, timeout time.Duration, 
 	}
 	if ctxErr != nil {
 		return fmt.Errorf("%s: no answer within %s: %w", op, timeout, err)
+	}
+	if errors.Is(err, mysql.ErrInvalidConn) {
+		return fmt.Errorf("%s: the connection broke (is the database up?): %w", op, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -7,6 +7,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/config"
+	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
 )
 
 var smtypesRules = smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}
@@ -35,4 +38,21 @@ func everyChar() string {
 		}
 	}
 	return b.String()
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// configWithCA is the function's verify-full database configuration with
+// caFile as DB_TLS_CA_FILE.
+func configWithCA(caFile string) (mysqldb.Options, error) {
+	cfg, err := config.FromEnv(func(k string) string {
+		if k == "DB_TLS_CA_FILE" {
+			return caFile
+		}
+		return ""
+	})
+	if err != nil {
+		return mysqldb.Options{}, err
+	}
+	return cfg.DBOptions()
 }

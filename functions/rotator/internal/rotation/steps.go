@@ -186,6 +186,9 @@ func (r *run) getSecret(ctx context.Context, id, stage, versionID string) (secre
 		in.VersionId = &versionID
 	}
 	out, err := r.h.SM.GetSecretValue(ctx, in)
+	if err != nil && stage == StagePending && errNotFound(err) {
+		return secret.Secret{}, fmt.Errorf("version %s has no AWSPENDING value yet (createSecret has not run for it, or failed): %w", versionID, err)
+	}
 	if err != nil {
 		return secret.Secret{}, fmt.Errorf("GetSecretValue %s of %s: %w", stage, id, err)
 	}

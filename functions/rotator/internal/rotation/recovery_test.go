@@ -1,0 +1,159 @@
+package rotation_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
+	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
+	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
+)
+
+var errCrash = errors.New("simulated crash")
+
+// rotationFixture is a user with its secret, for one strategy.
+type rotationFixture struct {
+	arn, user, password string
+	alternating         bool
+}
+
+func (e *env) fixture(alternating bool) rotationFixture {
+	e.t.Helper()
+	f := rotationFixture{user: testdb.Name("rt_"), password: "initial-password-1", alternating: alternating}
+	testdb.CreateUser(e.t, e.root, f.user, f.password)
+	var extra map[string]any
+	if alternating {
+		master := testdb.Name("rtm_")
+		testdb.CreateUser(e.t, e.root, master, "master-password-1")
+		testdb.Exec(e.t, e.root, "GRANT ALL PRIVILEGES ON *.* TO `"+master+"`@`%` WITH GRANT OPTION")
+		extra = map[string]any{"masterarn": e.newSecret(dbSecret(e.t, master, "master-password-1", nil))}
+	}
+	f.arn = e.newSecret(dbSecret(e.t, f.user, f.password, extra))
+	return f
+}
+
+// converged checks that the rotation to token finished with nothing lost:
+// token is AWSCURRENT and logs in, the version before it is AWSPREVIOUS;
+// single user: the old password no longer logs in; alternating users: the
+// previous user still does.
+func (e *env) converged(f rotationFixture, token, before string) {
+	e.t.Helper()
+	if got := e.holder(f.arn, rotation.StageCurrent); got != token {
+		e.t.Fatalf("AWSCURRENT is %s, want %s", got, token)
+	}
+	if got := e.holder(f.arn, rotation.StagePrevious); got != before {
+		e.t.Fatalf("AWSPREVIOUS is %s, want the former AWSCURRENT %s", got, before)
+	}
+	e.checkLabels(f.arn)
+	cur, prev := e.get(f.arn, rotation.StageCurrent), e.get(f.arn, rotation.StagePrevious)
+	if !testdb.CanLogin(e.t, testdb.Addr(), cur.Username, cur.Password) {
+		e.t.Fatal("AWSCURRENT does not log in")
+	}
+	if f.alternating {
+		if !testdb.CanLogin(e.t, testdb.Addr(), prev.Username, prev.Password) {
+			e.t.Fatal("AWSPREVIOUS's user no longer logs in")
+		}
+	} else if testdb.CanLogin(e.t, testdb.Addr(), prev.Username, prev.Password) {
+		e.t.Fatal("the old password still logs in")
+	}
+}
+
+// TestRecoveryAfterEveryCheckpoint stops a rotation at each named
+// checkpoint (a crash there: nothing after it runs), then runs a fresh
+// invocation either of the step that was stopped and those after it
+// ("resume") or of the whole rotation from createSecret with the same token
+// ("restart", what Secrets Manager does when it retries), and shows that
+// both converge with nothing lost.
+func TestRecoveryAfterEveryCheckpoint(t *testing.T) {
+	e := newEnv(t)
+	notReached := map[string]map[string]bool{
+		"single": {"setSecret:after-get-previous": true, "setSecret:after-get-master": true, "setSecret:after-create-user": true, "setSecret:after-grants": true},
+		// Reached only when AWSCURRENT is rejected (TestSingleUserFallsBackToPrevious).
+		"alternating": {"setSecret:after-get-previous": true},
+	}
+	for _, strategy := range []string{"single", "alternating"} {
+		for _, point := range failpoint.Names {
+			for _, mode := range []string{"resume", "restart"} {
+				t.Run(strategy+"/"+point+"/"+mode, func(t *testing.T) {
+					f := e.fixture(strategy == "alternating")
+					before := e.holder(f.arn, rotation.StageCurrent)
+					token := e.start(f.arn)
+					fired := false
+					e.h.Checkpoint = func(name string) error {
+						if name == point && !fired {
+							fired = true
+							return errCrash
+						}
+						return nil
+					}
+					failedAt := -1
+					for i, s := range allSteps {
+						if err := e.step(f.arn, token, s); err != nil {
+							if !errors.Is(err, errCrash) && !fired {
+								t.Fatalf("%s failed before the checkpoint: %v", s, err)
+							}
+							failedAt = i
+							break
+						}
+					}
+					e.h.Checkpoint = func(string) error { return nil }
+					if notReached[strategy][point] {
+						if fired {
+							t.Fatalf("checkpoint %s was reached, but the test lists it as not reached", point)
+						}
+						return
+					}
+					if !fired || failedAt < 0 {
+						t.Fatalf("checkpoint %s was never reached", point)
+					}
+					from := failedAt
+					if mode == "restart" {
+						from = 0
+					}
+					if err := e.steps(f.arn, token, allSteps[from:]...); err != nil {
+						t.Fatalf("recovery from %s: %v", allSteps[from], err)
+					}
+					e.converged(f, token, before)
+					// And the next rotation works as usual.
+					if err := e.rotate(f.arn); err != nil {
+						t.Fatalf("next rotation: %v", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// A rotation whose setSecret ran but whose finishSecret did not leaves the
+// database on AWSPENDING's password. If AWSPENDING is then removed by hand
+// and a new rotation begins, AWSCURRENT no longer logs in: setSecret must
+// fall back to AWSPREVIOUS, and say so clearly when nothing works.
+func TestSingleUserFallsBackToPrevious(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(false)
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatal(err)
+	}
+	prev := e.get(f.arn, rotation.StagePrevious)
+	// The database goes back to AWSPREVIOUS's password (a restore, say).
+	testdb.Exec(t, e.root, "ALTER USER `"+f.user+"`@`%` IDENTIFIED BY '"+prev.Password+"'")
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatalf("rotation with only AWSPREVIOUS valid: %v", err)
+	}
+	cur := e.get(f.arn, rotation.StageCurrent)
+	if !testdb.CanLogin(t, testdb.Addr(), f.user, cur.Password) {
+		t.Fatal("AWSCURRENT does not log in")
+	}
+	// Now a password nobody knows: every stored one is rejected.
+	testdb.Exec(t, e.root, "ALTER USER `"+f.user+"`@`%` IDENTIFIED BY 'changed-outside-rotation'")
+	e.extraSecrets = append(e.extraSecrets, "changed-outside-rotation")
+	err := e.rotate(f.arn)
+	if err == nil {
+		t.Fatal("rotation succeeded although no stored password works")
+	}
+	for _, want := range []string{"setSecret: cannot log in with AWSPENDING, AWSCURRENT or AWSPREVIOUS as " + f.user, "was the password changed outside rotation?"} {
+		if !contains(err.Error(), want) {
+			t.Fatalf("error %q does not say %q", err, want)
+		}
+	}
+}
