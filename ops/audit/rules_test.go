@@ -1,0 +1,432 @@
+package audit
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Resource types the cases touch.
+const (
+	tVPC       = "aws:ec2/vpc:Vpc"
+	tSubnet    = "aws:ec2/subnet:Subnet"
+	tSG        = "aws:ec2/securityGroup:SecurityGroup"
+	tIngress   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	tEgress    = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	tEndpoint  = "aws:ec2/vpcEndpoint:VpcEndpoint"
+	tFlowLog   = "aws:ec2/flowLog:FlowLog"
+	tKey       = "aws:kms/key:Key"
+	tCluster   = "aws:rds/cluster:Cluster"
+	tInstance  = "aws:rds/clusterInstance:ClusterInstance"
+	tParams    = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+	tLogGroup  = "aws:cloudwatch/logGroup:LogGroup"
+	tSecret    = "aws:secretsmanager/secret:Secret"
+	tRotation  = "aws:secretsmanager/secretRotation:SecretRotation"
+	tRole      = "aws:iam/role:Role"
+	tRolePol   = "aws:iam/rolePolicy:RolePolicy"
+	tFunction  = "aws:lambda/function:Function"
+	tPerm      = "aws:lambda/permission:Permission"
+	tTopic     = "aws:sns/topic:Topic"
+	tTrail     = "aws:cloudtrail/trail:Trail"
+	tBucket    = "aws:s3/bucketV2:BucketV2"
+	secretARN  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-AbCdEf"
+	accountID  = "123456789012"
+	logsKeyARN = "arn:aws:kms:us-east-1:123456789012:key/logs"
+)
+
+// ruleCase breaks (fail) or exercises without breaking (pass) one rule on a
+// copy of one compliant layer fixture.
+type ruleCase struct {
+	rule   string
+	name   string
+	layer  string
+	mutate func(t *testing.T, d doc)
+	fail   bool
+	// also lists other rules the same change rightly breaks.
+	also []string
+}
+
+// rotatorPolicy edits the rotator's inline policy.
+func rotatorPolicy(edit func(p map[string]any)) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) { editPolicy(t, d.in(t, tRolePol, "rotator-policy"), "policy", edit) }
+}
+
+// trustPolicy edits the rotator role's assume-role policy.
+func trustPolicy(edit func(p map[string]any)) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) { editPolicy(t, d.in(t, tRole, "rotator-role"), "assumeRolePolicy", edit) }
+}
+
+// keyPolicy edits a key's policy.
+func keyPolicy(key string, edit func(p map[string]any)) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) { editPolicy(t, d.in(t, tKey, key), "policy", edit) }
+}
+
+// set sets inputs[key] of one resource; a nil value deletes the key.
+func set(typ, name, key string, v any) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		in := d.in(t, typ, name)
+		if v == nil {
+			delete(in, key)
+			return
+		}
+		in[key] = v
+	}
+}
+
+// params replaces the cluster parameter group's parameters.
+func params(kv ...string) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		var ps []any
+		for i := 0; i+1 < len(kv); i += 2 {
+			ps = append(ps, map[string]any{"name": kv[i], "value": kv[i+1], "applyMethod": "immediate"})
+		}
+		d.in(t, tParams, "params")["parameters"] = ps
+	}
+}
+
+var cases = []ruleCase{
+	// TAG-001
+	{rule: "TAG-001", name: "key without CostCenter", layer: "kms", fail: true, mutate: func(t *testing.T, d doc) {
+		delete(d.in(t, tKey, "database")["tags"].(map[string]any), "CostCenter")
+	}},
+	{rule: "TAG-001", name: "empty Compliance on a subnet", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.in(t, tSubnet, "private-a")["tags"].(map[string]any)["Compliance"] = " "
+	}},
+	{rule: "TAG-001", name: "taggable topic without tags at all", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "tags", nil)},
+	{rule: "TAG-001", name: "untaggable permission without tags", layer: "secrets", mutate: func(t *testing.T, d doc) {
+		d.add(tPerm, "extra", map[string]any{"action": "lambda:InvokeFunction", "function": "rotator-dev", "principal": accountID})
+	}},
+	// NAME-001
+	{rule: "NAME-001", name: "secret named for another environment", layer: "secrets", fail: true, mutate: set(tSecret, "secret", "name", "db-credentials-prod"), also: []string{"SEC-002"}},
+	{rule: "NAME-001", name: "function without a name", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "name", nil)},
+	{rule: "NAME-001", name: "VPC Name tag without suffix", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.in(t, tVPC, "vpc")["tags"].(map[string]any)["Name"] = "vault-vpc"
+	}},
+	{rule: "NAME-001", name: "cluster identifier without suffix", layer: "database", fail: true, mutate: set(tCluster, "cluster", "clusterIdentifier", "aurora"), also: []string{"RDS-006"}},
+	{rule: "NAME-001", name: "RDS log group of another cluster", layer: "database", fail: true, mutate: set(tLogGroup, "audit-log", "name", "/aws/rds/cluster/aurora-prod/audit")},
+	{rule: "NAME-001", name: "RDS log group exception", layer: "database", mutate: func(t *testing.T, d doc) {
+		d.add(tLogGroup, "general-log", map[string]any{"name": "/aws/rds/cluster/aurora-dev/general", "kmsKeyId": logsKeyARN, "retentionInDays": 365, "tags": tags("")})
+	}},
+	{rule: "NAME-001", name: "CloudTrail bucket of another environment", layer: "secrets", fail: true, mutate: set(tBucket, "trail-bucket", "bucket", "cloudtrail-prod-123456789012")},
+	{rule: "NAME-001", name: "CloudTrail bucket exception (account id after the suffix)", layer: "secrets", mutate: set(tBucket, "trail-bucket", "bucket", "cloudtrail-dev-210987654321")},
+	// IAM-001
+	{rule: "IAM-001", name: "service wildcard", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		statement(p, 0)["Action"] = []any{"secretsmanager:*"}
+	})},
+	{rule: "IAM-001", name: "bare wildcard", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		statement(p, 0)["Action"] = "*"
+	})},
+	{rule: "IAM-001", name: "wildcard in a Deny", layer: "secrets", mutate: rotatorPolicy(func(p map[string]any) {
+		addStatement(p, map[string]any{"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}})
+	})},
+	// IAM-002
+	{rule: "IAM-002", name: "GetSecretValue on *", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		statement(p, 0)["Resource"] = "*"
+	})},
+	{rule: "IAM-002", name: "CreateNetworkInterface on * (it takes resources)", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		statement(p, 4)["Resource"] = "*"
+	})},
+	{rule: "IAM-002", name: "a listed action mixed with a scoped one on *", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		statement(p, 1)["Action"] = []any{"secretsmanager:GetRandomPassword", "secretsmanager:DescribeSecret"}
+	})},
+	{rule: "IAM-002", name: "only listed actions on *", layer: "secrets", mutate: rotatorPolicy(func(p map[string]any) {
+		statement(p, 6)["Action"] = []any{"ec2:DescribeNetworkInterfaces", "secretsmanager:GetRandomPassword"}
+	})},
+	// IAM-003
+	{rule: "IAM-003", name: "Allow with NotAction", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		st := statement(p, 3)
+		delete(st, "Action")
+		st["NotAction"] = "iam:*"
+	})},
+	{rule: "IAM-003", name: "Allow with NotResource", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
+		st := statement(p, 0)
+		delete(st, "Resource")
+		st["NotResource"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-*"
+	})},
+	{rule: "IAM-003", name: "Deny with NotAction", layer: "secrets", mutate: rotatorPolicy(func(p map[string]any) {
+		addStatement(p, map[string]any{"Effect": "Deny", "NotAction": "secretsmanager:*", "Resource": secretARN})
+	})},
+	// IAM-004
+	{rule: "IAM-004", name: "trust anyone", layer: "secrets", fail: true, mutate: trustPolicy(func(p map[string]any) {
+		statement(p, 0)["Principal"] = "*"
+	})},
+	{rule: "IAM-004", name: "trust another account", layer: "secrets", fail: true, mutate: trustPolicy(func(p map[string]any) {
+		statement(p, 0)["Principal"] = map[string]any{"AWS": "arn:aws:iam::111122223333:root"}
+	})},
+	{rule: "IAM-004", name: "trust a list of service principals", layer: "secrets", mutate: trustPolicy(func(p map[string]any) {
+		statement(p, 0)["Principal"] = map[string]any{"Service": []any{"lambda.amazonaws.com"}}
+	})},
+	// IAM-005
+	{rule: "IAM-005", name: "lambda trust without aws:SourceAccount", layer: "secrets", fail: true, mutate: trustPolicy(func(p map[string]any) {
+		delete(statement(p, 0), "Condition")
+	})},
+	{rule: "IAM-005", name: "lambda trust with aws:SourceArn", layer: "secrets", mutate: trustPolicy(func(p map[string]any) {
+		statement(p, 0)["Condition"] = map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"}}
+	})},
+	{rule: "IAM-005", name: "service outside the list without a condition", layer: "network", mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tRole, "flow-logs-role"), "assumeRolePolicy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
+	}},
+	// IAM-006
+	{rule: "IAM-006", name: "policy that is not JSON", layer: "secrets", fail: true, mutate: set(tRolePol, "rotator-policy", "policy", "{Statement: [")},
+	{rule: "IAM-006", name: "policy without statements", layer: "secrets", fail: true, mutate: set(tRolePol, "rotator-policy", "policy", `{"Version":"2012-10-17"}`)},
+	{rule: "IAM-006", name: "policy unknown at preview time", layer: "secrets", mutate: set(tRolePol, "rotator-policy", "policy", "[unknown]")},
+	// KMS-001
+	{rule: "KMS-001", name: "rotation off", layer: "kms", fail: true, mutate: set(tKey, "logs", "enableKeyRotation", false)},
+	{rule: "KMS-001", name: "rotation unset", layer: "kms", fail: true, mutate: set(tKey, "logs", "enableKeyRotation", nil)},
+	// KMS-002
+	{rule: "KMS-002", name: "service principal without condition", layer: "kms", fail: true, mutate: keyPolicy("database", func(p map[string]any) {
+		addStatement(p, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "rds.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"})
+	})},
+	{rule: "KMS-002", name: "service principal with kms:ViaService", layer: "kms", mutate: keyPolicy("database", func(p map[string]any) {
+		addStatement(p, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "rds.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": "rds.us-east-1.amazonaws.com"}}})
+	})},
+	{rule: "KMS-002", name: "alert publishers lose aws:SourceAccount", layer: "kms", fail: true, mutate: keyPolicy("secrets", func(p map[string]any) {
+		delete(statement(p, 2), "Condition")
+	})},
+	// KMS-003
+	{rule: "KMS-003", name: "logs principal with StringEquals instead of ArnLike", layer: "kms", fail: true, mutate: keyPolicy("logs", func(p map[string]any) {
+		st := statement(p, 1)
+		st["Condition"] = map[string]any{"StringEquals": st["Condition"].(map[string]any)["ArnLike"]}
+	})},
+	{rule: "KMS-003", name: "logs principal without condition", layer: "kms", fail: true, mutate: keyPolicy("logs", func(p map[string]any) {
+		delete(statement(p, 1), "Condition")
+	})},
+	{rule: "KMS-003", name: "logs principal with ArnEquals", layer: "kms", mutate: keyPolicy("logs", func(p map[string]any) {
+		st := statement(p, 1)
+		st["Condition"] = map[string]any{"ArnEquals": map[string]any{"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/rotator-dev"}}
+	})},
+	// KMS-004
+	{rule: "KMS-004", name: "principal * with kms:ViaService but no account", layer: "kms", fail: true, mutate: keyPolicy("database", func(p map[string]any) {
+		delete(statement(p, 1)["Condition"].(map[string]any)["StringEquals"].(map[string]any), "kms:CallerAccount")
+	})},
+	{rule: "KMS-004", name: "principal * scoped by aws:PrincipalOrgID", layer: "kms", mutate: keyPolicy("database", func(p map[string]any) {
+		statement(p, 1)["Condition"] = map[string]any{"StringEquals": map[string]any{"kms:ViaService": "rds.us-east-1.amazonaws.com", "aws:PrincipalOrgID": "o-abc123"}}
+	})},
+	// KMS-005
+	{rule: "KMS-005", name: "deletion window unset", layer: "kms", fail: true, mutate: set(tKey, "secrets", "deletionWindowInDays", nil)},
+	{rule: "KMS-005", name: "deletion window below AWS's minimum", layer: "kms", fail: true, mutate: set(tKey, "secrets", "deletionWindowInDays", 3)},
+	{rule: "KMS-005", name: "deletion window 30", layer: "kms", mutate: set(tKey, "secrets", "deletionWindowInDays", 30)},
+	// RDS-001
+	{rule: "RDS-001", name: "storage not encrypted", layer: "database", fail: true, mutate: set(tCluster, "cluster", "storageEncrypted", false)},
+	{rule: "RDS-001", name: "encrypted with the AWS-managed key", layer: "database", fail: true, mutate: set(tCluster, "cluster", "kmsKeyId", nil)},
+	{rule: "RDS-001", name: "encrypted with alias/aws/rds", layer: "database", fail: true, mutate: set(tCluster, "cluster", "kmsKeyId", "alias/aws/rds")},
+	// RDS-002
+	{rule: "RDS-002", name: "public instance", layer: "database", fail: true, mutate: set(tInstance, "instance-b", "publiclyAccessible", true)},
+	{rule: "RDS-002", name: "publiclyAccessible unset (AWS default false)", layer: "database", mutate: set(tInstance, "instance-b", "publiclyAccessible", nil)},
+	// RDS-003
+	{rule: "RDS-003", name: "final snapshot", layer: "database", fail: true, mutate: set(tCluster, "cluster", "skipFinalSnapshot", false)},
+	{rule: "RDS-003", name: "skipFinalSnapshot unset (AWS default false)", layer: "database", fail: true, mutate: set(tCluster, "cluster", "skipFinalSnapshot", nil)},
+	// RDS-004
+	{rule: "RDS-004", name: "deletion protection", layer: "database", fail: true, mutate: set(tCluster, "cluster", "deletionProtection", true)},
+	{rule: "RDS-004", name: "deletion protection unset (default off)", layer: "database", mutate: set(tCluster, "cluster", "deletionProtection", nil)},
+	// RDS-005
+	{rule: "RDS-005", name: "require_secure_transport OFF", layer: "database", fail: true, mutate: params("require_secure_transport", "OFF", "tls_version", "TLSv1.2")},
+	{rule: "RDS-005", name: "no parameter group on the cluster", layer: "database", fail: true, mutate: set(tCluster, "cluster", "dbClusterParameterGroupName", nil), also: []string{"RDS-007"}},
+	{rule: "RDS-005", name: "cluster names a group the stack does not define", layer: "database", fail: true, mutate: set(tCluster, "cluster", "dbClusterParameterGroupName", "default.aurora-mysql8.0"), also: []string{"RDS-007"}},
+	{rule: "RDS-005", name: "require_secure_transport 1", layer: "database", mutate: params("require_secure_transport", "1", "tls_version", "TLSv1.2")},
+	// RDS-006
+	{rule: "RDS-006", name: "one instance", layer: "database", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tInstance, "instance-b") }},
+	{rule: "RDS-006", name: "two instances in one zone", layer: "database", fail: true, mutate: set(tInstance, "instance-b", "availabilityZone", "us-east-1a")},
+	{rule: "RDS-006", name: "zone left to AWS", layer: "database", fail: true, mutate: set(tInstance, "instance-b", "availabilityZone", nil)},
+	{rule: "RDS-006", name: "instance of another cluster", layer: "database", fail: true, mutate: set(tInstance, "instance-b", "clusterIdentifier", "aurora-other-dev")},
+	// RDS-007
+	{rule: "RDS-007", name: "TLS 1.1 allowed", layer: "database", fail: true, mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.1,TLSv1.2")},
+	{rule: "RDS-007", name: "tls_version unset", layer: "database", fail: true, mutate: params("require_secure_transport", "ON")},
+	{rule: "RDS-007", name: "TLS 1.2 and 1.3", layer: "database", mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2,TLSv1.3")},
+	// RDS-008
+	{rule: "RDS-008", name: "one day of backups", layer: "database", fail: true, mutate: set(tCluster, "cluster", "backupRetentionPeriod", 1)},
+	{rule: "RDS-008", name: "35 days of backups", layer: "database", mutate: set(tCluster, "cluster", "backupRetentionPeriod", 35)},
+	// RDS-009
+	{rule: "RDS-009", name: "no audit export", layer: "database", fail: true, mutate: set(tCluster, "cluster", "enabledCloudwatchLogsExports", []any{"error", "slowquery"})},
+	// NET-001..003
+	{rule: "NET-001", name: "internet gateway", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:ec2/internetGateway:InternetGateway", "igw", map[string]any{"vpcId": "vpc-0a1b2c3d", "tags": tags("igw-dev")})
+	}},
+	{rule: "NET-001", name: "egress-only internet gateway", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway", "eigw", map[string]any{"vpcId": "vpc-0a1b2c3d", "tags": tags("")})
+	}},
+	{rule: "NET-002", name: "NAT gateway", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:ec2/natGateway:NatGateway", "nat", map[string]any{"subnetId": "subnet-0a", "connectivityType": "private", "tags": tags("nat-dev")})
+	}},
+	{rule: "NET-003", name: "elastic IP", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:ec2/eip:Eip", "eip", map[string]any{"domain": "vpc", "tags": tags("eip-dev")})
+	}},
+	{rule: "NET-003", name: "private route table only", layer: "network", mutate: func(t *testing.T, d doc) {
+		d.add("aws:ec2/routeTable:RouteTable", "spare", map[string]any{"vpcId": "vpc-0a1b2c3d", "tags": tags("spare-rt-dev")})
+	}},
+	// NET-004
+	{rule: "NET-004", name: "public-IP subnet", layer: "network", fail: true, mutate: set(tSubnet, "private-b", "mapPublicIpOnLaunch", true)},
+	// NET-005
+	{rule: "NET-005", name: "ingress from 0.0.0.0/0", layer: "network", fail: true, mutate: set(tIngress, "endpoints-from-private-a", "cidrIpv4", "0.0.0.0/0")},
+	{rule: "NET-005", name: "egress to ::/0", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		in := d.in(t, tEgress, "rotator-to-endpoints")
+		delete(in, "referencedSecurityGroupId")
+		in["cidrIpv6"] = "::/0"
+	}},
+	{rule: "NET-005", name: "inline rule of a security group", layer: "network", fail: true, mutate: set(tSG, "database", "ingress", []any{map[string]any{"protocol": "tcp", "fromPort": 3306, "toPort": 3306, "cidrBlocks": []any{"0.0.0.0/0"}}})},
+	{rule: "NET-005", name: "securityGroupRule resource", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:ec2/securityGroupRule:SecurityGroupRule", "legacy", map[string]any{"type": "egress", "securityGroupId": "sg-rotator", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": []any{"0.0.0.0/0"}})
+	}},
+	{rule: "NET-005", name: "ingress from the VPC's own CIDR", layer: "network", mutate: set(tIngress, "endpoints-from-private-a", "cidrIpv4", "10.40.0.0/16")},
+	// NET-006
+	{rule: "NET-006", name: "no KMS endpoint", layer: "network", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tEndpoint, "kms") }},
+	{rule: "NET-006", name: "Secrets Manager endpoint without private DNS", layer: "network", fail: true, mutate: set(tEndpoint, "secretsmanager", "privateDnsEnabled", false)},
+	{rule: "NET-006", name: "gateway endpoint instead of interface", layer: "network", fail: true, mutate: set(tEndpoint, "kms", "vpcEndpointType", "Gateway")},
+	// NET-007
+	{rule: "NET-007", name: "endpoint without a policy", layer: "network", fail: true, mutate: set(tEndpoint, "kms", "policy", nil)},
+	{rule: "NET-007", name: "endpoint policy open to anyone", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tEndpoint, "kms"), "policy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
+	}},
+	{rule: "NET-007", name: "endpoint policy naming the account root", layer: "network", mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tEndpoint, "kms"), "policy", func(p map[string]any) {
+			st := statement(p, 0)
+			delete(st, "Condition")
+			st["Principal"] = map[string]any{"AWS": "arn:aws:iam::123456789012:root"}
+		})
+	}},
+	// NET-008
+	{rule: "NET-008", name: "no flow log", layer: "network", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tFlowLog, "flow-log") }},
+	// LOG-001..002
+	{rule: "LOG-001", name: "log group without a key", layer: "database", fail: true, mutate: set(tLogGroup, "audit-log", "kmsKeyId", nil)},
+	{rule: "LOG-002", name: "log group without retention", layer: "database", fail: true, mutate: set(tLogGroup, "error-log", "retentionInDays", nil)},
+	{rule: "LOG-002", name: "log group with retention 0 (never expire)", layer: "database", fail: true, mutate: set(tLogGroup, "error-log", "retentionInDays", 0)},
+	// LMB-001..005
+	{rule: "LMB-001", name: "go1.x runtime", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "runtime", "go1.x")},
+	{rule: "LMB-001", name: "runtime unset", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "runtime", nil)},
+	{rule: "LMB-002", name: "outside the VPC", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "vpcConfig", nil)},
+	{rule: "LMB-002", name: "VPC config without subnets", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "vpcConfig", map[string]any{"subnetIds": []any{}, "securityGroupIds": []any{"sg-rotator"}})},
+	{rule: "LMB-003", name: "function's log group not created", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tLogGroup, "rotator-logs") }},
+	{rule: "LMB-003", name: "function's log group unencrypted", layer: "secrets", fail: true, mutate: set(tLogGroup, "rotator-logs", "kmsKeyId", nil), also: []string{"LOG-001"}},
+	{rule: "LMB-003", name: "default log group /aws/lambda/<name> created encrypted", layer: "secrets", mutate: set(tFunction, "rotator", "loggingConfig", nil)},
+	{rule: "LMB-004", name: "timeout 900", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "timeout", 900)},
+	{rule: "LMB-004", name: "timeout 300", layer: "secrets", mutate: set(tFunction, "rotator", "timeout", 300)},
+	{rule: "LMB-005", name: "permission without sourceArn", layer: "secrets", fail: true, mutate: set(tPerm, "secretsmanager-invoke", "sourceArn", nil)},
+	{rule: "LMB-005", name: "permission without sourceAccount", layer: "secrets", fail: true, mutate: set(tPerm, "secretsmanager-invoke", "sourceAccount", nil)},
+	// SEC-001..004
+	{rule: "SEC-001", name: "secret with the AWS-managed key", layer: "secrets", fail: true, mutate: set(tSecret, "secret", "kmsKeyId", nil)},
+	{rule: "SEC-001", name: "secret with alias/aws/secretsmanager", layer: "secrets", fail: true, mutate: set(tSecret, "secret", "kmsKeyId", "alias/aws/secretsmanager")},
+	{rule: "SEC-002", name: "no rotation", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tRotation, "rotation") }},
+	{rule: "SEC-002", name: "rotation of another secret", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "secretId", "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-dev-XyZabc")},
+	{rule: "SEC-002", name: "rotation by secret name", layer: "secrets", mutate: set(tRotation, "rotation", "secretId", "db-credentials-dev")},
+	{rule: "SEC-003", name: "31 days", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"automaticallyAfterDays": 31})},
+	{rule: "SEC-003", name: "0 days", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"automaticallyAfterDays": 0})},
+	{rule: "SEC-003", name: "rate(45 days)", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(45 days)"})},
+	{rule: "SEC-003", name: "rate(7 days)", layer: "secrets", mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(7 days)"})},
+	{rule: "SEC-003", name: "rate(12 hours)", layer: "secrets", mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(12 hours)"})},
+	{rule: "SEC-004", name: "no rotation function", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationLambdaArn", nil)},
+	// SNS-001, CTL-001, GEN-001
+	{rule: "SNS-001", name: "topic without a key", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "kmsMasterKeyId", nil)},
+	{rule: "SNS-001", name: "topic with alias/aws/sns", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "kmsMasterKeyId", "alias/aws/sns")},
+	{rule: "CTL-001", name: "trail without log file validation", layer: "secrets", fail: true, mutate: set(tTrail, "trail", "enableLogFileValidation", false)},
+	{rule: "CTL-001", name: "trail without a key", layer: "secrets", fail: true, mutate: set(tTrail, "trail", "kmsKeyId", nil)},
+	{rule: "GEN-001", name: "protected resource", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
+		d.res(t, tCluster, "cluster")["options"].(map[string]any)["protect"] = true
+	}},
+	{rule: "GEN-001", name: "retained on delete", layer: "kms", fail: true, mutate: func(t *testing.T, d doc) {
+		d.res(t, tKey, "logs")["options"].(map[string]any)["retainOnDelete"] = true
+	}},
+}
+
+// TestCompliantFixturesPass is every rule's passing fixture: the hand-written
+// compliant layers raise no finding at all.
+func TestCompliantFixturesPass(t *testing.T) {
+	p := loadPack(t)
+	fs, err := p.EvaluateDir(context.Background(), "testdata/compliant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		t.Errorf("unexpected finding: %+v", f)
+	}
+}
+
+// TestRuleCases breaks each rule in a copy of a compliant layer and checks
+// that exactly that rule (and the ones named in also) fires, and that the
+// pass cases (edges the rule must accept) raise nothing.
+func TestRuleCases(t *testing.T) {
+	p := loadPack(t)
+	for _, c := range cases {
+		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
+			d := fixture(t, c.layer)
+			c.mutate(t, d)
+			fs, err := p.Evaluate(context.Background(), map[string]any(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ruleSet(fs)
+			want := map[string]bool{}
+			if c.fail {
+				want[c.rule] = true
+				for _, r := range c.also {
+					want[r] = true
+				}
+			}
+			if !equalSets(got, want) {
+				t.Fatalf("rules fired %v, want %v; findings: %+v", keys(got), keys(want), fs)
+			}
+			for _, f := range fs {
+				if f.Rule == c.rule && (f.Layer != c.layer || f.Resource == "" || !strings.Contains(f.Message, "fix:")) {
+					t.Errorf("finding lacks layer, resource or fix: %+v", f)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryRuleHasFailingAndPassingCases keeps rules from being blind: each
+// catalog rule needs a case that makes it fire. Each also needs a passing
+// fixture, which the compliant layers are for all of them; the catalog and
+// the cases must name the same rules.
+func TestEveryRuleHasFailingAndPassingCases(t *testing.T) {
+	p := loadPack(t)
+	catalog := map[string]bool{}
+	for _, r := range p.Rules() {
+		catalog[r.ID] = true
+		if r.Severity != High && r.Severity != Medium {
+			t.Errorf("%s: severity %q, want high or medium", r.ID, r.Severity)
+		}
+		if r.Title == "" || r.Reason == "" {
+			t.Errorf("%s: needs a title and a reason", r.ID)
+		}
+	}
+	failing := map[string]bool{}
+	for _, c := range cases {
+		if !catalog[c.rule] {
+			t.Errorf("case %q names %s, which the catalog lacks", c.name, c.rule)
+		}
+		if c.fail {
+			failing[c.rule] = true
+		}
+	}
+	for id := range catalog {
+		if !failing[id] {
+			t.Errorf("%s has no failing case", id)
+		}
+	}
+	if len(catalog) < 40 {
+		t.Errorf("catalog has %d rules; did a file stop loading?", len(catalog))
+	}
+}
+
+func equalSets(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,94 @@
+# The rule catalog: every rule's id, severity, what it checks and why, in one
+# place. README's "Policy gate" table and the audit's tests read this map, so
+# a rule cannot exist without a line here (ops/audit tests enforce it).
+#
+# Severity: high fails `go run mage.go audit` (and blocks `pulumi preview`
+# through stack_deny); medium is reported (stack_warn) but does not fail.
+package dbvault
+
+import rego.v1
+
+rules := {
+	"TAG-001": {"severity": "high", "title": "taggable resources carry non-empty Environment, CostCenter and Compliance tags", "reason": "cost allocation, ownership and the compliance scope are read from tags; an untagged resource escapes all three"},
+	"NAME-001": {"severity": "high", "title": "physical names carry the environmentSuffix ({resource-type}-{environmentSuffix})", "reason": "environments share one account; a name without the suffix collides with, or is mistaken for, another environment's resource"},
+	"IAM-001": {"severity": "high", "title": "no Allow of the action \"*\" or \"<service>:*\"", "reason": "a wildcard action grants every present and future action of the service, the opposite of least privilege"},
+	"IAM-002": {"severity": "high", "title": "no Resource \"*\" except for actions AWS offers no resource-level permission for (no_resource_actions)", "reason": "\"*\" extends a grant to every resource of the account, including other environments'"},
+	"IAM-003": {"severity": "high", "title": "no Allow with NotAction or NotResource", "reason": "an Allow with NotAction/NotResource grants everything except a list, which grows silently as AWS adds actions and resources"},
+	"IAM-004": {"severity": "high", "title": "assume-role policies trust a named service principal only", "reason": "a role that trusts \"*\" or a whole account can be assumed by principals nobody reviewed"},
+	"IAM-005": {"severity": "high", "title": "assume-role policies for services that send it carry an aws:SourceAccount (or aws:SourceArn) condition", "reason": "without it a service acting for another account can be steered into assuming our role (confused deputy)"},
+	"IAM-006": {"severity": "high", "title": "IAM, key and endpoint policies are valid JSON", "reason": "a policy the gate cannot read is a policy nobody verified"},
+	"KMS-001": {"severity": "high", "title": "customer-managed keys rotate automatically", "reason": "annual rotation limits how much data one key version protects; SOC 2 and PCI reviewers ask for it"},
+	"KMS-002": {"severity": "high", "title": "a key policy statement that admits a service principal carries a condition (kms:ViaService, kms:EncryptionContext:*, aws:SourceAccount or aws:SourceArn)", "reason": "an unconditioned service grant lets that service use the key on behalf of any caller, in any account"},
+	"KMS-003": {"severity": "high", "title": "the CloudWatch Logs principal is limited by ArnLike/ArnEquals on kms:EncryptionContext:aws:logs:arn", "reason": "AWS's documented way to limit the logs service to this environment's log groups"},
+	"KMS-004": {"severity": "high", "title": "no key policy Allow to Principal \"*\" without kms:CallerAccount, aws:PrincipalAccount or aws:PrincipalOrgID", "reason": "\"*\" without an account condition opens the key to every AWS account"},
+	"KMS-005": {"severity": "medium", "title": "keys set an explicit deletion window (7 to 30 days)", "reason": "a deliberate window makes the time to undo a key deletion a reviewed decision"},
+	"RDS-001": {"severity": "high", "title": "Aurora storage is encrypted with a customer-managed key", "reason": "encryption at rest under our key, whose policy and rotation we control"},
+	"RDS-002": {"severity": "high", "title": "database instances are not publicly accessible", "reason": "a public endpoint exposes the database to the internet's password guessing"},
+	"RDS-003": {"severity": "high", "title": "skipFinalSnapshot is true", "reason": "every environment must be destroyable without manual steps; a final snapshot blocks and outlives `destroy`"},
+	"RDS-004": {"severity": "high", "title": "deletion protection is off", "reason": "destroyability: deletion protection makes `destroy` fail until someone changes the cluster by hand"},
+	"RDS-005": {"severity": "high", "title": "the cluster's parameter group sets require_secure_transport=ON", "reason": "credentials and data must never cross the network in plaintext; Aurora MySQL accepts plaintext unless told otherwise"},
+	"RDS-006": {"severity": "high", "title": "a cluster has at least two instances in different availability zones", "reason": "one AZ outage must not take the database (and rotation) down"},
+	"RDS-007": {"severity": "high", "title": "the cluster's parameter group limits tls_version to TLS 1.2 or later", "reason": "TLS 1.0 and 1.1 are deprecated (RFC 8996)"},
+	"RDS-008": {"severity": "medium", "title": "backups are kept at least 7 days", "reason": "a week of point-in-time recovery covers a bad change found after a weekend"},
+	"RDS-009": {"severity": "medium", "title": "the cluster exports its audit, error and slowquery logs to CloudWatch", "reason": "the audit log is the evidence of who connected and what DCL/DDL ran"},
+	"NET-001": {"severity": "high", "title": "no internet gateway (nor egress-only internet gateway)", "reason": "the vault has no reason to reach or be reached from the internet"},
+	"NET-002": {"severity": "high", "title": "no NAT gateway", "reason": "AWS APIs are reached through interface endpoints; a NAT gateway would open a path to the internet"},
+	"NET-003": {"severity": "high", "title": "no Elastic IP", "reason": "an Elastic IP is a public address"},
+	"NET-004": {"severity": "high", "title": "no subnet maps public IPs on launch", "reason": "a public-IP subnet puts every interface launched in it on the internet"},
+	"NET-005": {"severity": "high", "title": "no security group rule open to 0.0.0.0/0 or ::/0", "reason": "traffic is allowed only between the groups that need it"},
+	"NET-006": {"severity": "high", "title": "the VPC has interface endpoints for Secrets Manager and KMS with private DNS", "reason": "without them the rotator cannot reach either service from a VPC without internet access"},
+	"NET-007": {"severity": "high", "title": "interface endpoint policies admit only this account's principals", "reason": "the default endpoint policy lets any principal (other accounts' stolen credentials included) use the endpoint to move data out"},
+	"NET-008": {"severity": "medium", "title": "the VPC has flow logs", "reason": "flow logs are the network evidence an incident review asks for first"},
+	"LOG-001": {"severity": "high", "title": "every log group is encrypted with a KMS key", "reason": "logs carry user names, hosts and errors; they are encrypted under our key like the data"},
+	"LOG-002": {"severity": "high", "title": "every log group has a retention", "reason": "logs kept forever cost money and keep personal data longer than any policy allows"},
+	"LMB-001": {"severity": "high", "title": "Lambda functions run on provided.al2023", "reason": "the supported OS-only runtime for Go; older runtimes lose security patches"},
+	"LMB-002": {"severity": "high", "title": "Lambda functions run in the VPC (subnets and security groups set)", "reason": "the rotator must reach the private database and the endpoints, and nothing else"},
+	"LMB-003": {"severity": "high", "title": "a function's log group is created by the stack and KMS-encrypted", "reason": "otherwise Lambda creates /aws/lambda/<name> itself, unencrypted and kept forever"},
+	"LMB-004": {"severity": "high", "title": "Lambda timeout is at most 300 seconds", "reason": "a rotation step that hangs must fail fast; Secrets Manager retries"},
+	"LMB-005": {"severity": "high", "title": "a Lambda permission for an AWS service names sourceAccount and sourceArn", "reason": "without both, the service can invoke the function on behalf of other accounts or resources (confused deputy)"},
+	"SEC-001": {"severity": "high", "title": "secrets are encrypted with a customer-managed key", "reason": "the aws/secretsmanager key's policy cannot be scoped or audited like ours"},
+	"SEC-002": {"severity": "high", "title": "every secret has rotation configured", "reason": "a credential that never changes is a credential that leaks forever"},
+	"SEC-003": {"severity": "high", "title": "rotation runs at least every 30 days", "reason": "the product's promise and the usual compliance ceiling"},
+	"SEC-004": {"severity": "high", "title": "rotation names its rotation function", "reason": "rotation without a function cannot change the database password"},
+	"SNS-001": {"severity": "high", "title": "SNS topics are encrypted with a customer-managed key", "reason": "alerts name secrets and failures; the aws/sns key cannot be granted to EventBridge and CloudWatch narrowly"},
+	"CTL-001": {"severity": "high", "title": "CloudTrail trails validate log files and encrypt with a KMS key", "reason": "the audit record of secret access must be tamper-evident and encrypted"},
+	"GEN-001": {"severity": "high", "title": "no resource is protected or retained on delete", "reason": "every environment must be destroyable without manual steps"},
+}
+
+# no_resource_actions: actions that AWS's Service Authorization Reference lists
+# without any resource type, so "*" is the only Resource they accept (IAM-002).
+# Keep it short; each entry says why. Actions that DO take resources stay out,
+# e.g. ec2:CreateNetworkInterface (subnet, security-group, network-interface),
+# ec2:DeleteNetworkInterface (network-interface), and
+# ec2:AssignPrivateIpAddresses / ec2:UnassignPrivateIpAddresses
+# (network-interface, with ec2:Subnet and ec2:Vpc conditions).
+no_resource_actions := {
+	"secretsmanager:getrandompassword": "generates a random string; it touches no secret, so the reference lists no resource type",
+	"ec2:describenetworkinterfaces": "EC2 Describe* actions support no resource-level permissions; Lambda calls it to manage a VPC function's interfaces",
+	"ec2:describesubnets": "EC2 Describe* actions support no resource-level permissions",
+	"ec2:describesecuritygroups": "EC2 Describe* actions support no resource-level permissions",
+	"ec2:describevpcs": "EC2 Describe* actions support no resource-level permissions",
+}
+
+# source_account_services: service principals whose sts:AssumeRole requests
+# carry aws:SourceAccount/aws:SourceArn, so their trust policies must use them
+# (IAM-005). Other services' trust policies are left alone: a condition the
+# service does not send would make the role unassumable.
+source_account_services := {
+	"lambda.amazonaws.com": "the rotator's execution role; the project requires aws:SourceAccount on it (issue 4)",
+	"events.amazonaws.com": "EventBridge documents aws:SourceAccount/aws:SourceArn for roles its rules assume",
+	"scheduler.amazonaws.com": "EventBridge Scheduler documents aws:SourceAccount/aws:SourceArn for its execution roles",
+}
+
+# name_exceptions: names AWS (or global uniqueness) forces into another shape
+# than {resource-type}-{environmentSuffix} (NAME-001). %s is the suffix.
+name_exceptions := [
+	{
+		"pattern": `^/aws/rds/cluster/[a-z0-9-]*-%s/(audit|error|general|slowquery)$`,
+		"reason": "RDS exports a cluster's logs into /aws/rds/cluster/<cluster-id>/<log>; the stack creates these groups first (encrypted, with retention) under exactly that name, and the cluster id carries the suffix",
+	},
+	{
+		"pattern": `^cloudtrail-%s-[0-9]{12}$`,
+		"reason": "S3 bucket names are global across all AWS accounts; the account id after the suffix keeps the CloudTrail bucket's name unique",
+	},
+]

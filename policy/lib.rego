@@ -1,0 +1,172 @@
+# Helpers every rule shares. `input` is one layer's synth document
+# (build/synth/<layer>.json, see README "Policy gate"); pulumi.rego builds the
+# same shape from Pulumi's policy-analyzer input.
+package dbvault
+
+import rego.v1
+
+# findings is what `go run mage.go audit` evaluates: one object per violation.
+# Each rule file adds to it with finding(); the name avoids the prefixes
+# (deny, violation, warn, stack_) that Pulumi's OPA analyzer treats as policies.
+
+# finding returns a violation of rule id by resource r with message msg.
+finding(id, r, msg) := {
+	"rule": id,
+	"severity": rules[id].severity,
+	"layer": object.get(input, "layer", ""),
+	"resource": r.name,
+	"type": r.type,
+	"message": msg,
+}
+
+# resources are the layer's AWS resources (components and stack references are
+# Pulumi's own and carry nothing to check).
+resources := [r |
+	some r in object.get(input, "resources", [])
+	startswith(r.type, "aws:")
+]
+
+of_type(t) := [r | some r in resources; r.type == t]
+
+inputs(r) := object.get(r, "inputs", {})
+
+# prop(r, k) is input k of r, or null when unset. Use it (not inputs(r).k)
+# under `not`, where an undefined reference would silently skip the check.
+prop(r, k) := object.get(inputs(r), k, null)
+
+options(r) := object.get(r, "options", {})
+
+# suffix is the environmentSuffix: the layer's config (bare or project-scoped
+# key), else the stack's name (each environment's stack is named after it).
+suffix := s if {
+	candidates := [v |
+		some k, v in object.get(input, "config", {})
+		suffix_key(k)
+		is_string(v)
+		v != ""
+	]
+	count(candidates) > 0
+	s := candidates[0]
+} else := object.get(input, "stack", "")
+
+suffix_key(k) if k == "environmentSuffix"
+
+suffix_key(k) if endswith(k, ":environmentSuffix")
+
+# known(x): a real value, not a placeholder for a secret or a value unknown at
+# preview time. Rules that compare values skip the unknowable ones instead of
+# guessing; rules that require a value treat "[secret]"/"[unknown]" as set.
+known(x) if {
+	x != null
+	not x in {"", "[secret]", "[unknown]"}
+}
+
+present(x) if {
+	x != null
+	not x in {"", [], {}}
+}
+
+as_list(x) := x if is_array(x)
+
+as_list(x) := [x] if is_string(x)
+
+as_list(x) := [] if x == null
+
+# --- policy documents -------------------------------------------------------
+
+identity_policy_types := {
+	"aws:iam/rolePolicy:RolePolicy",
+	"aws:iam/policy:Policy",
+	"aws:iam/userPolicy:UserPolicy",
+	"aws:iam/groupPolicy:GroupPolicy",
+}
+
+key_policy_types := {"aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"}
+
+# policy_texts: every policy document in the layer, with its kind.
+policy_texts contains {"r": r, "kind": "identity", "text": inputs(r).policy} if {
+	some r in resources
+	r.type in identity_policy_types
+	present(inputs(r).policy)
+}
+
+policy_texts contains {"r": r, "kind": "identity", "text": p.policy} if {
+	some r in of_type("aws:iam/role:Role")
+	some p in object.get(inputs(r), "inlinePolicies", [])
+	present(p.policy)
+}
+
+policy_texts contains {"r": r, "kind": "trust", "text": inputs(r).assumeRolePolicy} if {
+	some r in of_type("aws:iam/role:Role")
+	present(inputs(r).assumeRolePolicy)
+}
+
+policy_texts contains {"r": r, "kind": "key", "text": inputs(r).policy} if {
+	some r in resources
+	r.type in key_policy_types
+	present(inputs(r).policy)
+}
+
+policy_texts contains {"r": r, "kind": "endpoint", "text": inputs(r).policy} if {
+	some r in of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+	present(inputs(r).policy)
+}
+
+parse_policy(t) := json.unmarshal(t) if {
+	is_string(t)
+	json.is_valid(t)
+}
+
+parse_policy(t) := t if is_object(t)
+
+# statements: every statement of every readable policy, with its resource and kind.
+statements contains {"r": p.r, "kind": p.kind, "st": st} if {
+	some p in policy_texts
+	doc := parse_policy(p.text)
+	some st in as_list_obj(doc.Statement)
+}
+
+as_list_obj(x) := x if is_array(x)
+
+as_list_obj(x) := [x] if is_object(x)
+
+as_list_obj(x) := [] if {
+	not is_array(x)
+	not is_object(x)
+}
+
+allows(st) if st.Effect == "Allow"
+
+actions(st) := [lower(a) | some a in as_list(object.get(st, "Action", null))]
+
+resources_of(st) := as_list(object.get(st, "Resource", null))
+
+# condition_keys: the statement's condition keys, lower-cased (AWS compares
+# them case-insensitively), whatever the operator.
+condition_keys(st) := {lower(k) |
+	some _, block in object.get(st, "Condition", {})
+	some k, _ in block
+}
+
+# condition_keys_under(st, ops): the keys used with one of the operators ops.
+condition_keys_under(st, ops) := {lower(k) |
+	some op, block in object.get(st, "Condition", {})
+	op in ops
+	some k, _ in block
+}
+
+principal_services(st) := {s | some s in as_list(object.get(object.get(st, "Principal", {}), "Service", null))} if is_object(object.get(st, "Principal", null))
+
+principal_services(st) := set() if not is_object(object.get(st, "Principal", null))
+
+principal_is_anyone(st) if st.Principal == "*"
+
+principal_is_anyone(st) if "*" in as_list(object.get(object.get(st, "Principal", {}), "AWS", null))
+
+# --- names and tags -----------------------------------------------------------
+
+tag_value(r, key) := v if {
+	tags := object.get(inputs(r), "tags", {})
+	is_object(tags)
+	v := object.get(tags, key, "")
+}

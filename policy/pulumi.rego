@@ -1,0 +1,106 @@
+# The adapter for `pulumi preview --policy-pack policy/`.
+#
+# Pulumi's OPA analyzer (github.com/pulumi/pulumi-policy-opa) evaluates rules
+# named stack_deny/stack_warn once per stack with
+#   input = {"resources": [{"__type", "__urn", "__name", "__options": {"protect",
+#            "ignoreChanges", "parent", ...}, "__properties": {...}, "dependencies",
+#            ...}]}
+# (plus each resource's properties repeated at its top level), where a secret
+# or a value unknown at preview time is a wrapper object {"Element": ...}. The
+# synth files give the rules one layer as {"layer", "project", "stack",
+# "config", "resources": [{"urn", "type", "name", "parent", "inputs",
+# "options"}], "outputs"}. pulumi_to_synth turns the first into the second, and
+# stack_deny/stack_warn evaluate the very same `findings` over it: high
+# findings block the preview (mandatory), the others are advisory.
+package dbvault
+
+import rego.v1
+
+stack_deny contains msg if {
+	some f in pulumi_findings
+	f.severity == "high"
+	msg := pulumi_message(f)
+}
+
+stack_warn contains msg if {
+	some f in pulumi_findings
+	f.severity != "high"
+	msg := pulumi_message(f)
+}
+
+pulumi_message(f) := sprintf("%s (%s, layer %s): %s", [f.rule, f.severity, f.layer, f.message])
+
+pulumi_findings := fs if {
+	is_pulumi_stack_input(input)
+	doc := pulumi_to_synth(input)
+	fs := findings with input as doc
+}
+
+# is_pulumi_stack_input(x): x is the analyzer's stack input, not a synth file.
+is_pulumi_stack_input(x) if {
+	is_array(x.resources)
+	not "layer" in object.keys(x)
+	some r in x.resources
+	is_string(r.__urn)
+}
+
+# pulumi_to_synth(x) is the synth document of the stack the analyzer sees.
+# The environmentSuffix is the stack's name (every layer's stack is named
+# after its environment) and the layer is the project without "vault-".
+pulumi_to_synth(x) := {
+	"layer": trim_prefix(project, "vault-"),
+	"project": project,
+	"stack": stack,
+	"config": {"environmentSuffix": stack},
+	"resources": [synth_resource(r) | some r in x.resources],
+	"outputs": {},
+} if {
+	some r in x.resources
+	parts := split(r.__urn, "::")
+	stack := trim_prefix(parts[0], "urn:pulumi:")
+	project := parts[1]
+}
+
+synth_resource(r) := {
+	"urn": r.__urn,
+	"type": r.__type,
+	"name": r.__name,
+	"parent": object.get(opts, "parent", ""),
+	"inputs": unwrap(object.get(r, "__properties", {})),
+	"options": {
+		"protect": object.get(opts, "protect", false),
+		"ignoreChanges": object.get(opts, "ignoreChanges", []),
+		"retainOnDelete": object.get(opts, "retainOnDelete", false),
+		"dependsOn": object.get(r, "dependencies", []),
+	},
+} if {
+	opts := object.get(r, "__options", {})
+}
+
+# unwrap replaces every outermost wrapper in props by the synth's
+# placeholder. The analyzer passes Pulumi's resource.Secret, resource.Computed
+# and resource.Output values as they marshal to JSON: {"Element": {"V": <value>}}
+# (Output's other fields are json:"-"). An empty or null V is a value the
+# preview does not know yet ("[unknown]"); anything else is a secret
+# ("[secret]"), which is all synth shows of one either.
+unwrap(props) := json.patch(props, [{"op": "replace", "path": p, "value": placeholder(v)} |
+	walk(props, [p, v])
+	count(p) > 0
+	wrapper(v)
+	not wrapped_ancestor(props, p)
+])
+
+wrapper(v) if {
+	is_object(v)
+	object.keys(v) == {"Element"}
+}
+
+wrapped_ancestor(props, p) if {
+	count(p) > 1
+	some i in numbers.range(1, count(p) - 1)
+	wrapper(object.get(props, array.slice(p, 0, i), null))
+}
+
+placeholder(v) := "[secret]" if {
+	present(object.get(v.Element, "V", null))
+} else := "[unknown]"
