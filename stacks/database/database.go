@@ -1,0 +1,456 @@
+// Package database is the vault's third layer: the Aurora MySQL 8.0 cluster
+// whose credentials the secrets layer keeps and rotates. TLS is required by
+// the cluster parameter group, the server audit log is on, storage and logs
+// are encrypted with the customer keys of the kms layer, and the master
+// password, once set, belongs to rotation: the cluster ignores later changes
+// to it, so a re-deploy can never put an old password back.
+package database
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// Defaults of the layer's configuration.
+const (
+	// DefaultEngineVersion is an Aurora MySQL 3 long-term-support release.
+	// Aurora designates 3.04.* and 3.10.* as its current LTS minor versions;
+	// 3.10 (MySQL 8.0.42 compatible) is the newer one and keeps the same
+	// minor version for at least three years. Sources:
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Update.SpecialVersions.html
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraMySQLReleaseNotes/AuroraMySQL.Updates.3100.html
+	// The T classes from medium up (db.t3.medium, db.t4g.medium) run Aurora
+	// MySQL 3; AWS recommends them for development and test only:
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.BestPractices.Performance.html
+	DefaultEngineVersion = "8.0.mysql_aurora.3.10.0"
+	// DefaultInstanceClass is the smallest class Aurora MySQL 8.0 runs on.
+	DefaultInstanceClass = "db.t3.medium"
+	// DefaultMasterUsername is the cluster's master user.
+	DefaultMasterUsername = "dbadmin"
+	// DefaultDBName is the database created with the cluster.
+	DefaultDBName = "vault"
+	// DefaultBackupRetentionDays keeps automated backups a week.
+	DefaultBackupRetentionDays = 7
+	// DefaultLogRetentionDays keeps the exported database logs 90 days.
+	DefaultLogRetentionDays = 90
+)
+
+// Engine is the RDS engine of the cluster: Aurora MySQL.
+const Engine = "aurora-mysql"
+
+// ParameterGroupFamily is the cluster parameter group family of Aurora MySQL 3.
+const ParameterGroupFamily = "aurora-mysql8.0"
+
+// LogTypes are the logs the cluster exports to CloudWatch Logs.
+var LogTypes = []string{"audit", "error", "slowquery"}
+
+// InstanceCount is the number of DB instances, each in its own AZ: a writer
+// and a reader that Aurora promotes if the writer's AZ fails.
+const InstanceCount = 2
+
+// Layer is the database layer: project vault-database.
+var Layer = kit.Layer{Name: "database", Project: kit.DatabaseProject, Run: run}
+
+// Args are the inputs of the Database component.
+type Args struct {
+	// Suffix is environmentSuffix.
+	Suffix string
+	// EngineVersion is the Aurora MySQL 3 engine version.
+	EngineVersion string
+	// InstanceClass is the class of both DB instances.
+	InstanceClass string
+	// MasterUsername is the master user's name.
+	MasterUsername string
+	// MasterPassword is the initial master password; it must be a secret.
+	MasterPassword pulumi.StringInput
+	// DBName is the database created with the cluster.
+	DBName string
+	// BackupRetentionDays is how long automated backups are kept.
+	BackupRetentionDays int
+	// LogRetentionDays is how long the exported logs are kept.
+	LogRetentionDays int
+
+	// SubnetIDs are the private subnets of the network layer.
+	SubnetIDs pulumi.StringArrayInput
+	// AvailabilityZones are the AZs of those subnets; the instances go into
+	// the first two.
+	AvailabilityZones pulumi.StringArrayInput
+	// SecurityGroupID is the database security group of the network layer.
+	SecurityGroupID pulumi.StringInput
+	// DatabaseKeyArn is the KMS key that encrypts the cluster's storage.
+	DatabaseKeyArn pulumi.StringInput
+	// LogsKeyArn is the KMS key that encrypts the log groups.
+	LogsKeyArn pulumi.StringInput
+}
+
+// Database is the cluster, its instances, its parameter and subnet groups and
+// its log groups.
+type Database struct {
+	pulumi.ResourceState
+
+	// ClusterIdentifier is the cluster's name, aurora-cluster-<suffix>.
+	ClusterIdentifier pulumi.StringOutput
+	// ClusterArn is the cluster's ARN.
+	ClusterArn pulumi.StringOutput
+	// ClusterResourceID is the cluster's immutable resource ID.
+	ClusterResourceID pulumi.StringOutput
+	// Endpoint is the writer endpoint.
+	Endpoint pulumi.StringOutput
+	// ReaderEndpoint is the load-balanced reader endpoint.
+	ReaderEndpoint pulumi.StringOutput
+	// Port is the MySQL port.
+	Port pulumi.IntOutput
+	// MasterUsername is the master user's name.
+	MasterUsername pulumi.StringOutput
+	// MasterPassword is the initial master password, a secret.
+	MasterPassword pulumi.StringOutput
+	// DBName is the database created with the cluster.
+	DBName pulumi.StringOutput
+	// LogGroupNames are the names of the cluster's log groups.
+	LogGroupNames pulumi.StringArrayOutput
+}
+
+// ClusterIdentifier is the cluster's name in environment suffix.
+func ClusterIdentifier(suffix string) string { return kit.Name("aurora-cluster", suffix) }
+
+// LogGroupName is the log group RDS exports the cluster's logType log to.
+// RDS fixes this name (/aws/rds/cluster/<cluster>/<type>), so it is the one
+// physical name that does not end in -<suffix>; it carries the suffix in the
+// cluster identifier instead.
+func LogGroupName(clusterIdentifier, logType string) string {
+	return "/aws/rds/cluster/" + clusterIdentifier + "/" + logType
+}
+
+// NewDatabase creates the database layer's resources as children of one
+// component.
+func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Database, error) {
+	d := &Database{}
+	if err := ctx.RegisterComponentResource("dbvault:database:Database", name, d, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(d)
+	clusterID := ClusterIdentifier(args.Suffix)
+
+	// The log groups come first: if the cluster exported into a group that
+	// does not exist yet, RDS would create it unencrypted and keep it forever.
+	var logGroups []pulumi.Resource
+	var logGroupNames pulumi.StringArray
+	for _, t := range LogTypes {
+		lg, err := cloudwatch.NewLogGroup(ctx, "rds-"+t, &cloudwatch.LogGroupArgs{
+			Name:            pulumi.String(LogGroupName(clusterID, t)),
+			RetentionInDays: pulumi.Int(args.LogRetentionDays),
+			KmsKeyId:        args.LogsKeyArn,
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("log group %s: %w", t, err)
+		}
+		logGroups = append(logGroups, lg)
+		logGroupNames = append(logGroupNames, lg.Name)
+	}
+
+	subnets, err := rds.NewSubnetGroup(ctx, "subnets", &rds.SubnetGroupArgs{
+		Name:        pulumi.String(kit.Name("db-subnets", args.Suffix)),
+		Description: pulumi.String("Private subnets of the vault's Aurora cluster"),
+		SubnetIds:   args.SubnetIDs,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("subnet group: %w", err)
+	}
+
+	// Cluster-level settings of Aurora MySQL 3 (family aurora-mysql8.0):
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Security.html
+	// (require_secure_transport and tls_version in the DB cluster parameter
+	// group) and
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Auditing.html
+	// (server_audit_logging, server_audit_events).
+	params, err := rds.NewClusterParameterGroup(ctx, "params", &rds.ClusterParameterGroupArgs{
+		Name:        pulumi.String(kit.Name("aurora-mysql8-params", args.Suffix)),
+		Family:      pulumi.String(ParameterGroupFamily),
+		Description: pulumi.String("TLS required (1.2 floor), server audit log on"),
+		Parameters: rds.ClusterParameterGroupParameterArray{
+			// Refuse every connection that is not TLS (error 3159); dynamic.
+			param("require_secure_transport", "ON", "immediate"),
+			// TLS 1.2 is the floor; tls_version is static, so it takes
+			// effect at the instances' first boot (and after a reboot).
+			param("tls_version", "TLSv1.2,TLSv1.3", "pending-reboot"),
+			// Audit connections, grants and schema changes: who logged in,
+			// and every password or privilege change, rotation's included.
+			param("server_audit_logging", "1", "immediate"),
+			param("server_audit_events", "CONNECT,QUERY_DCL,QUERY_DDL", "immediate"),
+			// The slowquery export is empty unless the slow log is on and
+			// written to files, which is what RDS ships to CloudWatch.
+			param("slow_query_log", "1", "immediate"),
+			param("log_output", "FILE", "immediate"),
+		},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("cluster parameter group: %w", err)
+	}
+
+	cluster, err := rds.NewCluster(ctx, "cluster", &rds.ClusterArgs{
+		ClusterIdentifier:            pulumi.String(clusterID),
+		Engine:                       pulumi.String(Engine),
+		EngineVersion:                pulumi.String(args.EngineVersion),
+		DatabaseName:                 pulumi.String(args.DBName),
+		MasterUsername:               pulumi.String(args.MasterUsername),
+		MasterPassword:               pulumi.ToSecret(args.MasterPassword).(pulumi.StringOutput),
+		DbSubnetGroupName:            subnets.Name,
+		DbClusterParameterGroupName:  params.Name,
+		VpcSecurityGroupIds:          pulumi.StringArray{args.SecurityGroupID},
+		StorageEncrypted:             pulumi.Bool(true),
+		KmsKeyId:                     args.DatabaseKeyArn,
+		BackupRetentionPeriod:        pulumi.Int(args.BackupRetentionDays),
+		CopyTagsToSnapshot:           pulumi.Bool(true),
+		EnabledCloudwatchLogsExports: pulumi.ToStringArray(LogTypes),
+		// Destroyable without manual steps: no final snapshot to clean up,
+		// no deletion protection to turn off first.
+		SkipFinalSnapshot:  pulumi.Bool(true),
+		DeletionProtection: pulumi.Bool(false),
+		// Stay on standard support: a cluster silently enrolled in RDS
+		// Extended Support is billed for it.
+		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
+	}, parent,
+		pulumi.DependsOn(logGroups),
+		// Rotation owns the password from the first deploy on: a later `up`
+		// must never set the config's (by then stale) value again.
+		pulumi.IgnoreChanges([]string{"masterPassword"}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+
+	for i := range InstanceCount {
+		_, err := rds.NewClusterInstance(ctx, fmt.Sprintf("instance-%d", i+1), &rds.ClusterInstanceArgs{
+			Identifier:         pulumi.String(kit.Name(fmt.Sprintf("aurora-instance-%d", i+1), args.Suffix)),
+			ClusterIdentifier:  cluster.ID(),
+			Engine:             cluster.Engine,
+			EngineVersion:      cluster.EngineVersion,
+			InstanceClass:      pulumi.String(args.InstanceClass),
+			DbSubnetGroupName:  subnets.Name,
+			AvailabilityZone:   nthZone(args.AvailabilityZones, i),
+			PubliclyAccessible: pulumi.Bool(false),
+			// An LTS release stays put: AWS advises against automatic minor
+			// upgrades, which may leave the LTS line.
+			AutoMinorVersionUpgrade: pulumi.Bool(false),
+			// The CA the rotator's embedded RDS bundle verifies.
+			CaCertIdentifier: pulumi.String("rds-ca-rsa2048-g1"),
+			PromotionTier:    pulumi.Int(i),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("instance %d: %w", i+1, err)
+		}
+	}
+
+	d.ClusterIdentifier = cluster.ClusterIdentifier
+	d.ClusterArn = cluster.Arn
+	d.ClusterResourceID = cluster.ClusterResourceId
+	d.Endpoint = cluster.Endpoint
+	d.ReaderEndpoint = cluster.ReaderEndpoint
+	d.Port = cluster.Port
+	d.MasterUsername = pulumi.String(args.MasterUsername).ToStringOutput()
+	d.MasterPassword = pulumi.ToSecret(args.MasterPassword).(pulumi.StringOutput)
+	d.DBName = pulumi.String(args.DBName).ToStringOutput()
+	d.LogGroupNames = logGroupNames.ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"clusterIdentifier": d.ClusterIdentifier,
+		"clusterArn":        d.ClusterArn,
+		"endpoint":          d.Endpoint,
+		"readerEndpoint":    d.ReaderEndpoint,
+		"port":              d.Port,
+		"logGroupNames":     d.LogGroupNames,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func param(name, value, applyMethod string) rds.ClusterParameterGroupParameterInput {
+	return rds.ClusterParameterGroupParameterArgs{
+		Name:        pulumi.String(name),
+		Value:       pulumi.String(value),
+		ApplyMethod: pulumi.String(applyMethod),
+	}
+}
+
+// nthZone is the i-th availability zone, with an error that says why when the
+// network layer offers fewer than InstanceCount.
+func nthZone(zones pulumi.StringArrayInput, i int) pulumi.StringOutput {
+	return zones.ToStringArrayOutput().ApplyT(func(azs []string) (string, error) {
+		if len(azs) < InstanceCount {
+			return "", fmt.Errorf("the network layer exports %d availability zone(s); the cluster's %d instances need %d distinct ones", len(azs), InstanceCount, InstanceCount)
+		}
+		return azs[i], nil
+	}).(pulumi.StringOutput)
+}
+
+// Config is the layer's own configuration (beyond kit.Common).
+type Config struct {
+	EngineVersion       string
+	InstanceClass       string
+	MasterUsername      string
+	MasterPassword      pulumi.StringOutput
+	DBName              string
+	BackupRetentionDays int
+	LogRetentionDays    int
+}
+
+var (
+	engineVersionPattern = regexp.MustCompile(`^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$`)
+	instanceClassPattern = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
+	// Aurora MySQL: 1 to 16 letters, digits and underscores, a letter first.
+	usernamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,15}$`)
+	// A MySQL database name RDS accepts: a letter first, up to 64 letters,
+	// digits and underscores.
+	dbNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	// The retention periods CloudWatch Logs accepts.
+	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	// Aurora MySQL 8.0 runs on no class below medium.
+	unsupportedClasses = []string{"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
+)
+
+// errNoPassword is what a plain `pulumi up` without the password says.
+const errNoPassword = "masterPassword is not set: run `pulumi config set --secret masterPassword <value>` in stacks/database, or deploy with `go run mage.go deployAll`, which generates one"
+
+// LoadConfig reads and validates the layer's configuration. Its errors never
+// contain the password.
+func LoadConfig(ctx *pulumi.Context) (Config, error) {
+	cfg := config.New(ctx, "")
+	c := Config{
+		EngineVersion:  cfg.Get("engineVersion"),
+		InstanceClass:  cfg.Get("instanceClass"),
+		MasterUsername: cfg.Get("masterUsername"),
+		DBName:         cfg.Get("dbName"),
+	}
+	if c.EngineVersion == "" {
+		c.EngineVersion = DefaultEngineVersion
+	}
+	if c.InstanceClass == "" {
+		c.InstanceClass = DefaultInstanceClass
+	}
+	if c.MasterUsername == "" {
+		c.MasterUsername = DefaultMasterUsername
+	}
+	if c.DBName == "" {
+		c.DBName = DefaultDBName
+	}
+	var err error
+	if c.BackupRetentionDays, err = intOr(cfg, "backupRetentionDays", DefaultBackupRetentionDays); err != nil {
+		return Config{}, err
+	}
+	if c.LogRetentionDays, err = intOr(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
+		return Config{}, err
+	}
+	switch {
+	case !engineVersionPattern.MatchString(c.EngineVersion):
+		return Config{}, fmt.Errorf("engineVersion %q is not an Aurora MySQL 3 (MySQL 8.0) version such as %s", c.EngineVersion, DefaultEngineVersion)
+	case !instanceClassPattern.MatchString(c.InstanceClass):
+		return Config{}, fmt.Errorf("instanceClass %q is not a DB instance class such as %s", c.InstanceClass, DefaultInstanceClass)
+	case slices.Contains(unsupportedClasses, c.InstanceClass):
+		//lint:ignore ST1005 the message starts with the product's name
+		return Config{}, fmt.Errorf("Aurora MySQL 8.0 does not support %s; use db.t3.medium or larger", c.InstanceClass)
+	case !usernamePattern.MatchString(c.MasterUsername) || strings.EqualFold(c.MasterUsername, "rdsadmin"):
+		return Config{}, fmt.Errorf("masterUsername %q must be 1 to 16 letters, digits or underscores, start with a letter, and not be rdsadmin", c.MasterUsername)
+	case !dbNamePattern.MatchString(c.DBName):
+		return Config{}, fmt.Errorf("dbName %q must be 1 to 64 letters, digits or underscores and start with a letter", c.DBName)
+	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
+		return Config{}, fmt.Errorf("backupRetentionDays is %d; Aurora keeps automated backups 1 to 35 days", c.BackupRetentionDays)
+	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
+		return Config{}, fmt.Errorf("logRetentionDays is %d; CloudWatch Logs accepts only %v", c.LogRetentionDays, logRetentionDays)
+	}
+	password := cfg.Get("masterPassword")
+	if password == "" {
+		return Config{}, fmt.Errorf("%s", errNoPassword)
+	}
+	if err := validatePassword(password); err != nil {
+		return Config{}, err
+	}
+	c.MasterPassword = pulumi.ToSecret(pulumi.String(password)).(pulumi.StringOutput)
+	return c, nil
+}
+
+// validatePassword applies Aurora MySQL's rules for the master password
+// (8 to 41 printable ASCII characters other than / ' " @ and space) before
+// AWS does, so a bad value fails the preview, not the cluster's creation. It
+// never puts the value into its error.
+func validatePassword(p string) error {
+	if len(p) < 8 || len(p) > 41 {
+		return fmt.Errorf("masterPassword must be 8 to 41 characters long (it is %d)", len(p))
+	}
+	for _, r := range p {
+		if r < '!' || r > '~' || strings.ContainsRune(`/'"@`, r) {
+			return fmt.Errorf("masterPassword may hold only printable ASCII characters other than / ' \" @ and space")
+		}
+	}
+	return nil
+}
+
+func intOr(cfg *config.Config, key string, def int) (int, error) {
+	s := cfg.Get(key)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s is %q; it must be a whole number", key, s)
+	}
+	return v, nil
+}
+
+func run(ctx *pulumi.Context) (pulumi.Map, error) {
+	common, err := kit.LoadCommon(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	network, err := kit.NewRef(ctx, "networkStack", kit.NetworkProject)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kit.NewRef(ctx, "kmsStack", kit.KMSProject)
+	if err != nil {
+		return nil, err
+	}
+	d, err := NewDatabase(ctx, "database", &Args{
+		Suffix:              common.Suffix,
+		EngineVersion:       c.EngineVersion,
+		InstanceClass:       c.InstanceClass,
+		MasterUsername:      c.MasterUsername,
+		MasterPassword:      c.MasterPassword,
+		DBName:              c.DBName,
+		BackupRetentionDays: c.BackupRetentionDays,
+		LogRetentionDays:    c.LogRetentionDays,
+		SubnetIDs:           network.Strings("privateSubnetIds"),
+		AvailabilityZones:   network.Strings("availabilityZones"),
+		SecurityGroupID:     network.String("databaseSecurityGroupId"),
+		DatabaseKeyArn:      keys.String("databaseKeyArn"),
+		LogsKeyArn:          keys.String("logsKeyArn"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.Map{
+		"clusterIdentifier": d.ClusterIdentifier,
+		"clusterArn":        d.ClusterArn,
+		"clusterResourceId": d.ClusterResourceID,
+		"clusterEndpoint":   d.Endpoint,
+		"readerEndpoint":    d.ReaderEndpoint,
+		"port":              d.Port,
+		"masterUsername":    d.MasterUsername,
+		"masterPassword":    d.MasterPassword,
+		"dbName":            d.DBName,
+	}, nil
+}

@@ -1,0 +1,517 @@
+package database_test
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/dbvault/dbvault/stacks/database"
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+)
+
+const (
+	suffix   = "dev"
+	password = "Initial-Pa55word-for-tests"
+
+	dbKeyArn   = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+	logsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+	dbSG       = "sg-0db0db0db0db0db0d"
+)
+
+var (
+	subnets = []any{"subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0cccccccccccccccc"}
+	zones   = []any{"us-east-1a", "us-east-1b", "us-east-1c"}
+)
+
+func networkOutputs() map[string]mock.Output {
+	return map[string]mock.Output{
+		"vpcId":                   {Value: "vpc-0123456789abcdef0"},
+		"vpcCidr":                 {Value: "10.20.0.0/16"},
+		"privateSubnetIds":        {Value: subnets},
+		"availabilityZones":       {Value: zones},
+		"rotatorSecurityGroupId":  {Value: "sg-0r0r0r0r0r0r0r0r0"},
+		"databaseSecurityGroupId": {Value: dbSG},
+		"endpointSecurityGroupId": {Value: "sg-0e0e0e0e0e0e0e0e0"},
+	}
+}
+
+func kmsOutputs() map[string]mock.Output {
+	return map[string]mock.Output{
+		"databaseKeyArn": {Value: dbKeyArn},
+		"logsKeyArn":     {Value: logsKeyArn},
+		"secretsKeyArn":  {Value: "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"},
+	}
+}
+
+// baseConfig is a valid stack configuration; tests change one key at a time.
+func baseConfig() map[string]string {
+	return map[string]string{
+		"vault-database:environmentSuffix": suffix,
+		"vault-database:masterPassword":    password,
+	}
+}
+
+func runWith(t *testing.T, config map[string]string, refs map[string]map[string]mock.Output) (mock.Result, error) {
+	t.Helper()
+	if refs == nil {
+		refs = map[string]map[string]mock.Output{
+			"organization/vault-network/dev": networkOutputs(),
+			"organization/vault-kms/dev":     kmsOutputs(),
+		}
+	}
+	return mock.Run(database.Layer, mock.RunOptions{
+		Stack:        "dev",
+		Config:       config,
+		SecretKeys:   []string{"vault-database:masterPassword"},
+		StackOutputs: refs,
+	})
+}
+
+func deploy(t *testing.T) mock.Result {
+	t.Helper()
+	res, err := runWith(t, baseConfig(), nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+func one(t *testing.T, res mock.Result, typ string) mock.Resource {
+	t.Helper()
+	rs := res.ByType(typ)
+	if len(rs) != 1 {
+		t.Fatalf("%s: %d resources, want 1", typ, len(rs))
+	}
+	return rs[0]
+}
+
+// plain returns the property's value with secrets unwrapped.
+func plain(v resource.PropertyValue) resource.PropertyValue {
+	if v.IsSecret() {
+		return v.SecretValue().Element
+	}
+	return v
+}
+
+func str(r mock.Resource, key string) string {
+	v := plain(r.Inputs[resource.PropertyKey(key)])
+	if !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}
+
+func strs(r mock.Resource, key string) []string {
+	v := plain(r.Inputs[resource.PropertyKey(key)])
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, plain(e).StringValue())
+	}
+	return out
+}
+
+func boolean(t *testing.T, r mock.Resource, key string) bool {
+	t.Helper()
+	v := plain(r.Inputs[resource.PropertyKey(key)])
+	if !v.IsBool() {
+		t.Fatalf("%s %s: %s is not set (%v)", r.Type, r.Name, key, v)
+	}
+	return v.BoolValue()
+}
+
+func number(t *testing.T, r mock.Resource, key string) int {
+	t.Helper()
+	v := plain(r.Inputs[resource.PropertyKey(key)])
+	if !v.IsNumber() {
+		t.Fatalf("%s %s: %s is not set (%v)", r.Type, r.Name, key, v)
+	}
+	return int(v.NumberValue())
+}
+
+func TestComponentAndResourceCount(t *testing.T) {
+	res := deploy(t)
+	comps := res.ByType("dbvault:database:Database")
+	if len(comps) != 1 {
+		t.Fatalf("%d dbvault:database:Database components, want 1", len(comps))
+	}
+	counts := map[string]int{}
+	for _, r := range res.Resources {
+		if !r.Custom {
+			continue
+		}
+		counts[r.Type]++
+		if r.Parent != comps[0].URN {
+			t.Errorf("%s %s: parent %q, want the component", r.Type, r.Name, r.Parent)
+		}
+	}
+	want := map[string]int{
+		"aws:cloudwatch/logGroup:LogGroup":                    3,
+		"aws:rds/subnetGroup:SubnetGroup":                     1,
+		"aws:rds/clusterParameterGroup:ClusterParameterGroup": 1,
+		"aws:rds/cluster:Cluster":                             1,
+		"aws:rds/clusterInstance:ClusterInstance":             2,
+	}
+	if !maps.Equal(counts, want) {
+		t.Errorf("resources = %v, want %v", counts, want)
+	}
+}
+
+func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
+	res := deploy(t)
+	nameKey := map[string]string{
+		"aws:cloudwatch/logGroup:LogGroup":                    "name",
+		"aws:rds/subnetGroup:SubnetGroup":                     "name",
+		"aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
+		"aws:rds/cluster:Cluster":                             "clusterIdentifier",
+		"aws:rds/clusterInstance:ClusterInstance":             "identifier",
+	}
+	for _, r := range res.Resources {
+		if !r.Custom {
+			continue
+		}
+		tags := plain(r.Inputs["tags"])
+		if !tags.IsObject() {
+			t.Errorf("%s %s: no tags", r.Type, r.Name)
+			continue
+		}
+		for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
+			if got := plain(tags.ObjectValue()[resource.PropertyKey(k)]); !got.IsString() || got.StringValue() != want {
+				t.Errorf("%s %s: tag %s = %v, want %q", r.Type, r.Name, k, got, want)
+			}
+		}
+		key, ok := nameKey[r.Type]
+		if !ok {
+			t.Errorf("%s %s: no naming rule in this test", r.Type, r.Name)
+			continue
+		}
+		name := str(r, key)
+		if r.Type == "aws:cloudwatch/logGroup:LogGroup" {
+			// The documented exception: RDS fixes the name; the suffix sits
+			// in the cluster identifier.
+			if !strings.HasPrefix(name, "/aws/rds/cluster/aurora-cluster-"+suffix+"/") {
+				t.Errorf("log group %s: name %q", r.Name, name)
+			}
+			continue
+		}
+		if !strings.HasSuffix(name, "-"+suffix) {
+			t.Errorf("%s %s: physical name %q does not end in -%s", r.Type, r.Name, name, suffix)
+		}
+	}
+}
+
+func TestLogGroupsEncryptedWithRetentionAndCreatedBeforeCluster(t *testing.T) {
+	res := deploy(t)
+	cluster := one(t, res, "aws:rds/cluster:Cluster")
+	groups := res.ByType("aws:cloudwatch/logGroup:LogGroup")
+	var names []string
+	for _, lg := range groups {
+		names = append(names, str(lg, "name"))
+		if got := str(lg, "kmsKeyId"); got != logsKeyArn {
+			t.Errorf("log group %s: kmsKeyId %q, want the logs key", lg.Name, got)
+		}
+		if got := number(t, lg, "retentionInDays"); got != database.DefaultLogRetentionDays {
+			t.Errorf("log group %s: retention %d", lg.Name, got)
+		}
+		if !slices.Contains(cluster.Options.DependsOn, lg.URN) {
+			t.Errorf("cluster does not depend on log group %s", lg.URN)
+		}
+	}
+	slices.Sort(names)
+	want := []string{
+		"/aws/rds/cluster/aurora-cluster-dev/audit",
+		"/aws/rds/cluster/aurora-cluster-dev/error",
+		"/aws/rds/cluster/aurora-cluster-dev/slowquery",
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("log groups = %v, want %v", names, want)
+	}
+	exports := strs(cluster, "enabledCloudwatchLogsExports")
+	slices.Sort(exports)
+	if !slices.Equal(exports, []string{"audit", "error", "slowquery"}) {
+		t.Errorf("enabledCloudwatchLogsExports = %v", exports)
+	}
+}
+
+func TestClusterSettings(t *testing.T) {
+	res := deploy(t)
+	c := one(t, res, "aws:rds/cluster:Cluster")
+	checks := map[string]string{
+		"clusterIdentifier":           "aurora-cluster-dev",
+		"engine":                      "aurora-mysql",
+		"engineVersion":               database.DefaultEngineVersion,
+		"kmsKeyId":                    dbKeyArn,
+		"masterUsername":              database.DefaultMasterUsername,
+		"databaseName":                database.DefaultDBName,
+		"dbSubnetGroupName":           "db-subnets-dev",
+		"dbClusterParameterGroupName": "aurora-mysql8-params-dev",
+	}
+	for k, want := range checks {
+		if got := str(c, k); got != want {
+			t.Errorf("cluster %s = %q, want %q", k, got, want)
+		}
+	}
+	if !boolean(t, c, "storageEncrypted") {
+		t.Error("storage not encrypted")
+	}
+	if !boolean(t, c, "skipFinalSnapshot") {
+		t.Error("skipFinalSnapshot is false: destroy would leave a snapshot behind")
+	}
+	if boolean(t, c, "deletionProtection") {
+		t.Error("deletion protection on: destroy would fail")
+	}
+	if got := number(t, c, "backupRetentionPeriod"); got != 7 {
+		t.Errorf("backupRetentionPeriod = %d, want 7", got)
+	}
+	if got := strs(c, "vpcSecurityGroupIds"); !slices.Equal(got, []string{dbSG}) {
+		t.Errorf("vpcSecurityGroupIds = %v, want the database security group only", got)
+	}
+	if got := c.Options.IgnoreChanges; !slices.Contains(got, "masterPassword") {
+		t.Errorf("ignoreChanges = %v: a re-deploy would put the config's password back over a rotated one", got)
+	}
+	if pw := c.Inputs["masterPassword"]; !pw.IsSecret() || pw.SecretValue().Element.StringValue() != password {
+		t.Errorf("masterPassword input is not the config's password as a secret: secret=%v", pw.IsSecret())
+	}
+	sg := one(t, res, "aws:rds/subnetGroup:SubnetGroup")
+	if got := strs(sg, "subnetIds"); len(got) != 3 || got[0] != subnets[0] || got[2] != subnets[2] {
+		t.Errorf("subnet group subnets = %v, want the private subnets", got)
+	}
+}
+
+func TestParameterGroupRequiresTLSAndAudits(t *testing.T) {
+	pg := one(t, deploy(t), "aws:rds/clusterParameterGroup:ClusterParameterGroup")
+	if got := str(pg, "family"); got != "aurora-mysql8.0" {
+		t.Errorf("family = %q", got)
+	}
+	params := map[string]string{}
+	for _, p := range plain(pg.Inputs["parameters"]).ArrayValue() {
+		o := p.ObjectValue()
+		params[o["name"].StringValue()] = o["value"].StringValue()
+	}
+	want := map[string]string{
+		"require_secure_transport": "ON",
+		"tls_version":              "TLSv1.2,TLSv1.3",
+		"server_audit_logging":     "1",
+		"server_audit_events":      "CONNECT,QUERY_DCL,QUERY_DDL",
+	}
+	for k, v := range want {
+		if params[k] != v {
+			t.Errorf("parameter %s = %q, want %q", k, params[k], v)
+		}
+	}
+	if strings.Contains(params["tls_version"], "TLSv1.1") || strings.Contains(params["tls_version"], "TLSv1,") {
+		t.Errorf("tls_version %q admits a version below 1.2", params["tls_version"])
+	}
+}
+
+func TestTwoPrivateInstancesInDifferentZones(t *testing.T) {
+	res := deploy(t)
+	instances := res.ByType("aws:rds/clusterInstance:ClusterInstance")
+	if len(instances) != 2 {
+		t.Fatalf("%d instances, want 2", len(instances))
+	}
+	seen := map[string]bool{}
+	for _, in := range instances {
+		if boolean(t, in, "publiclyAccessible") {
+			t.Errorf("instance %s is publicly accessible", in.Name)
+		}
+		if got := str(in, "instanceClass"); got != "db.t3.medium" {
+			t.Errorf("instance %s: class %q", in.Name, got)
+		}
+		if got := str(in, "clusterIdentifier"); got != "aurora-cluster-dev" {
+			t.Errorf("instance %s: cluster %q", in.Name, got)
+		}
+		if got := str(in, "engine"); got != "aurora-mysql" {
+			t.Errorf("instance %s: engine %q", in.Name, got)
+		}
+		az := str(in, "availabilityZone")
+		if !slices.Contains(zones, any(az)) {
+			t.Errorf("instance %s: AZ %q is not one of the network's", in.Name, az)
+		}
+		seen[az] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("instances share an AZ: %v", seen)
+	}
+}
+
+func TestStackReferences(t *testing.T) {
+	res := deploy(t)
+	want := []string{"organization/vault-kms/dev", "organization/vault-network/dev"}
+	if !slices.Equal(res.References, want) {
+		t.Errorf("references = %v, want %v", res.References, want)
+	}
+	cfg := baseConfig()
+	cfg["vault-database:networkStack"] = "acme/vault-network/shared"
+	cfg["vault-database:kmsStack"] = "acme/vault-kms/shared"
+	res, err := runWith(t, cfg, map[string]map[string]mock.Output{
+		"acme/vault-network/shared": networkOutputs(),
+		"acme/vault-kms/shared":     kmsOutputs(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"acme/vault-kms/shared", "acme/vault-network/shared"}
+	if !slices.Equal(res.References, want) {
+		t.Errorf("references = %v, want %v", res.References, want)
+	}
+}
+
+func TestOutputsAndPasswordOnlyAsSecret(t *testing.T) {
+	res := deploy(t)
+	want := map[string]any{
+		"clusterIdentifier": "aurora-cluster-dev",
+		"masterUsername":    database.DefaultMasterUsername,
+		"dbName":            database.DefaultDBName,
+		"port":              3306,
+	}
+	for k, v := range want {
+		if got := res.Outputs[k].Value; fmt.Sprint(got) != fmt.Sprint(v) {
+			t.Errorf("output %s = %v, want %v", k, got, v)
+		}
+	}
+	for _, k := range []string{"clusterArn", "clusterResourceId", "clusterEndpoint", "readerEndpoint"} {
+		if s, _ := res.Outputs[k].Value.(string); s == "" || res.Outputs[k].Secret {
+			t.Errorf("output %s = %+v, want a plain non-empty string", k, res.Outputs[k])
+		}
+	}
+	if o := res.Outputs["masterPassword"]; !o.Secret || o.Value != password {
+		t.Errorf("masterPassword output: secret=%v, want the password as a secret", o.Secret)
+	}
+	for k, o := range res.Outputs {
+		if s, ok := o.Value.(string); ok && !o.Secret && strings.Contains(s, password) {
+			t.Errorf("output %s holds the password in plain text", k)
+		}
+	}
+	for _, r := range res.Resources {
+		for k, v := range r.Inputs {
+			if path, found := findPlain(resource.NewProperty(resource.PropertyMap{k: v}), password); found {
+				t.Errorf("%s %s: the password is in plain text at %s", r.Type, r.Name, path)
+			}
+		}
+	}
+}
+
+// findPlain reports where s occurs in a string of v that is not under a secret.
+func findPlain(v resource.PropertyValue, s string) (string, bool) {
+	switch {
+	case v.IsSecret():
+		return "", false
+	case v.IsString():
+		return "", strings.Contains(v.StringValue(), s)
+	case v.IsArray():
+		for i, e := range v.ArrayValue() {
+			if p, ok := findPlain(e, s); ok {
+				return fmt.Sprintf("[%d]%s", i, p), true
+			}
+		}
+	case v.IsObject():
+		for k, e := range v.ObjectValue() {
+			if p, ok := findPlain(e, s); ok {
+				return "." + string(k) + p, true
+			}
+		}
+	}
+	return "", false
+}
+
+func TestConfigOverrides(t *testing.T) {
+	cfg := baseConfig()
+	cfg["vault-database:instanceClass"] = "db.r6g.large"
+	cfg["vault-database:logRetentionDays"] = "365"
+	cfg["vault-database:backupRetentionDays"] = "14"
+	cfg["vault-database:masterUsername"] = "vaultadmin"
+	cfg["vault-database:dbName"] = "app"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range res.ByType("aws:rds/clusterInstance:ClusterInstance") {
+		if got := str(in, "instanceClass"); got != "db.r6g.large" {
+			t.Errorf("instance class %q", got)
+		}
+	}
+	for _, lg := range res.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		if got := number(t, lg, "retentionInDays"); got != 365 {
+			t.Errorf("retention %d", got)
+		}
+	}
+	c := one(t, res, "aws:rds/cluster:Cluster")
+	if number(t, c, "backupRetentionPeriod") != 14 || str(c, "masterUsername") != "vaultadmin" || str(c, "databaseName") != "app" {
+		t.Errorf("cluster ignores the config: %v", c.Inputs)
+	}
+}
+
+func TestBadConfigIsRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		set     map[string]string
+		unset   string
+		wantErr string
+	}{
+		{"missing suffix", nil, "vault-database:environmentSuffix", "environmentSuffix is required"},
+		{"malformed suffix", map[string]string{"vault-database:environmentSuffix": "Dev_1"}, "", "lower-case letters, digits and single hyphens"},
+		{"long suffix", map[string]string{"vault-database:environmentSuffix": strings.Repeat("a", kit.MaxSuffixLen+1)}, "", "at most"},
+		{"t3.small", map[string]string{"vault-database:instanceClass": "db.t3.small"}, "", "Aurora MySQL 8.0 does not support db.t3.small; use db.t3.medium or larger"},
+		{"bad class", map[string]string{"vault-database:instanceClass": "t3.medium"}, "", "is not a DB instance class"},
+		{"missing password", nil, "vault-database:masterPassword", "masterPassword is not set: run `pulumi config set --secret masterPassword <value>` in stacks/database, or deploy with `go run mage.go deployAll`, which generates one"},
+		{"short password", map[string]string{"vault-database:masterPassword": "short"}, "", "8 to 41 characters"},
+		{"password with @", map[string]string{"vault-database:masterPassword": "abc@defghij"}, "", "printable ASCII characters other than"},
+		{"MySQL 5.7", map[string]string{"vault-database:engineVersion": "5.7.mysql_aurora.2.12.5"}, "", "not an Aurora MySQL 3"},
+		{"backups 0", map[string]string{"vault-database:backupRetentionDays": "0"}, "", "1 to 35 days"},
+		{"backups word", map[string]string{"vault-database:backupRetentionDays": "seven"}, "", "must be a whole number"},
+		{"log retention", map[string]string{"vault-database:logRetentionDays": "8"}, "", "CloudWatch Logs accepts only"},
+		{"username", map[string]string{"vault-database:masterUsername": "1admin"}, "", "masterUsername"},
+		{"dbName", map[string]string{"vault-database:dbName": "my-db"}, "", "dbName"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig()
+			maps.Copy(cfg, tc.set)
+			delete(cfg, tc.unset)
+			res, err := runWith(t, cfg, nil)
+			if err == nil {
+				t.Fatalf("no error; registered %d resources", len(res.Resources))
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q does not say %q", err, tc.wantErr)
+			}
+			for _, pw := range []string{password, "abc@defghij"} {
+				if strings.Contains(err.Error(), pw) {
+					t.Errorf("error reveals the password: %q", err)
+				}
+			}
+		})
+	}
+}
+
+func TestTooFewZonesIsRefused(t *testing.T) {
+	network := networkOutputs()
+	network["availabilityZones"] = mock.Output{Value: []any{"us-east-1a"}}
+	_, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
+		"organization/vault-network/dev": network,
+		"organization/vault-kms/dev":     kmsOutputs(),
+	})
+	if err == nil || !strings.Contains(err.Error(), "need 2 distinct") {
+		t.Fatalf("err = %v, want the AZ count error", err)
+	}
+}
+
+func TestMissingReferencedOutputIsNamed(t *testing.T) {
+	keys := kmsOutputs()
+	delete(keys, "databaseKeyArn")
+	_, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
+		"organization/vault-network/dev": networkOutputs(),
+		"organization/vault-kms/dev":     keys,
+	})
+	if err == nil || !strings.Contains(err.Error(), "organization/vault-kms/dev has no output databaseKeyArn") {
+		t.Fatalf("err = %v, want one naming the stack and output", err)
+	}
+}

@@ -1,0 +1,61 @@
+package kit
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Ref is a StackReference to the stack of an earlier layer, with accessors
+// that fail with the stack's and the output's name when an output the layer
+// needs is missing or has the wrong shape, instead of passing an empty
+// string on to AWS.
+type Ref struct {
+	// Stack is the fully qualified name of the referenced stack.
+	Stack string
+	ref   *pulumi.StackReference
+}
+
+// NewRef references the stack named by config key (e.g. networkStack), by
+// default organization/<project>/<this stack> (see StackName).
+func NewRef(ctx *pulumi.Context, key, project string, opts ...pulumi.ResourceOption) (*Ref, error) {
+	name := StackName(ctx, key, project)
+	ref, err := pulumi.NewStackReference(ctx, key, &pulumi.StackReferenceArgs{Name: pulumi.String(name)}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("stack reference %s: %w", name, err)
+	}
+	return &Ref{Stack: name, ref: ref}, nil
+}
+
+// String returns the output name of the referenced stack, which must be a
+// non-empty string. Secretness carries over.
+func (r *Ref) String(name string) pulumi.StringOutput {
+	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) (string, error) {
+		s, ok := v.(string)
+		if !ok || s == "" {
+			return "", fmt.Errorf("stack %s has no output %s (a non-empty string); deploy that layer first", r.Stack, name)
+		}
+		return s, nil
+	}).(pulumi.StringOutput)
+}
+
+// Strings returns the output name of the referenced stack, which must be a
+// non-empty list of non-empty strings.
+func (r *Ref) Strings(name string) pulumi.StringArrayOutput {
+	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) ([]string, error) {
+		fail := fmt.Errorf("stack %s has no output %s (a non-empty list of strings); deploy that layer first", r.Stack, name)
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			return nil, fail
+		}
+		out := make([]string, len(list))
+		for i, e := range list {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, fail
+			}
+			out[i] = s
+		}
+		return out, nil
+	}).(pulumi.StringArrayOutput)
+}
