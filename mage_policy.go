@@ -1,0 +1,30 @@
+//go:build mage
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// policySynthDir is where `go run mage.go synth` writes the layers.
+var policySynthDir = filepath.Join("build", "synth")
+
+// Audit evaluates the policy pack over every layer's synth output; fails on any high-severity violation.
+func Audit() error {
+	input := os.Getenv("AUDIT_INPUT")
+	if input == "" {
+		input = policySynthDir
+		if files, _ := filepath.Glob(filepath.Join(input, "*.json")); len(files) == 0 {
+			// No synth output yet: make it with the same command `mage synth` runs.
+			if err := goRun("./ops/cmd/synth"); err != nil {
+				return fmt.Errorf("audit: synth: %w", err)
+			}
+		}
+	}
+	if err := goRun("./ops/cmd/audit", "-input", input, "-policy", "policy"); err != nil {
+		return fmt.Errorf("audit: %s fails the policy gate (or could not be read): %w", input, err)
+	}
+	return nil
+}
