@@ -59,3 +59,19 @@ func (r *Ref) Strings(name string) pulumi.StringArrayOutput {
 		return out, nil
 	}).(pulumi.StringArrayOutput)
 }
+
+// Int returns the output name of the referenced stack, which must be a whole
+// number (stack outputs carry numbers as float64).
+func (r *Ref) Int(name string) pulumi.IntOutput {
+	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) (int, error) {
+		switch n := v.(type) {
+		case float64:
+			if n == float64(int(n)) {
+				return int(n), nil
+			}
+		case int:
+			return n, nil
+		}
+		return 0, fmt.Errorf("stack %s has no output %s (a whole number); deploy that layer first", r.Stack, name)
+	}).(pulumi.IntOutput)
+}

@@ -1,0 +1,303 @@
+// Package awsfake computes, offline and deterministically, what AWS would
+// return for the resources and invokes the layers use: IDs, ARNs, endpoints.
+// The SDK mocks (tests and synth) and the stand-in provider of the rehearsal
+// share it, so every offline path sees the same values.
+package awsfake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Defaults for the offline account.
+const (
+	DefaultAccount = "123456789012"
+	DefaultRegion  = "us-east-1"
+)
+
+// Env is the offline account and region.
+type Env struct {
+	Account string
+	Region  string
+}
+
+// Default returns the offline account in us-east-1.
+func Default() Env { return Env{Account: DefaultAccount, Region: DefaultRegion} }
+
+// hexOf returns n hex characters derived from the parts: stable across runs.
+func hexOf(n int, parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	s := hex.EncodeToString(h[:])
+	for len(s) < n {
+		s += s
+	}
+	return s[:n]
+}
+
+// alnum returns n characters of [A-Za-z] derived from the parts, like the
+// six-character suffix Secrets Manager appends to secret ARNs.
+func alnum(n int, parts ...string) string {
+	const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = letters[int(h[i%len(h)])%len(letters)]
+	}
+	return string(out)
+}
+
+func uuidOf(parts ...string) string {
+	s := hexOf(32, parts...)
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
+
+func str(inputs resource.PropertyMap, key string) string {
+	v, ok := inputs[resource.PropertyKey(key)]
+	if !ok {
+		return ""
+	}
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsString() {
+		return v.StringValue()
+	}
+	return ""
+}
+
+// physicalName is the resource's name as AWS knows it: the explicit name
+// input when there is one, else Pulumi's auto-name (logical name plus a
+// stable 7-character suffix).
+func physicalName(name string, inputs resource.PropertyMap, keys ...string) string {
+	for _, k := range keys {
+		if v := str(inputs, k); v != "" {
+			return v
+		}
+	}
+	return name + "-" + hexOf(7, "autoname", name)
+}
+
+// Resource returns the ID and the outputs (inputs plus what AWS computes) of
+// a resource of type typ with logical name name.
+func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	out := inputs.Copy()
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	seed := typ + "::" + name
+	arn := func(service, rest string) string {
+		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, e.Region, e.Account, rest)
+	}
+	var id string
+	switch typ {
+	case "aws:ec2/vpc:Vpc":
+		id = "vpc-" + hexOf(17, seed)
+		set("arn", arn("ec2", "vpc/"+id))
+		set("defaultSecurityGroupId", "sg-"+hexOf(17, seed, "default-sg"))
+		set("mainRouteTableId", "rtb-"+hexOf(17, seed, "main-rtb"))
+		set("defaultRouteTableId", "rtb-"+hexOf(17, seed, "main-rtb"))
+		set("defaultNetworkAclId", "acl-"+hexOf(17, seed, "default-acl"))
+		set("ownerId", e.Account)
+	case "aws:ec2/subnet:Subnet":
+		id = "subnet-" + hexOf(17, seed)
+		set("arn", arn("ec2", "subnet/"+id))
+		set("ownerId", e.Account)
+	case "aws:ec2/routeTable:RouteTable":
+		id = "rtb-" + hexOf(17, seed)
+		set("arn", arn("ec2", "route-table/"+id))
+		set("ownerId", e.Account)
+	case "aws:ec2/routeTableAssociation:RouteTableAssociation":
+		id = "rtbassoc-" + hexOf(17, seed)
+	case "aws:ec2/securityGroup:SecurityGroup":
+		id = "sg-" + hexOf(17, seed)
+		set("arn", arn("ec2", "security-group/"+id))
+		set("ownerId", e.Account)
+	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+		id = "sgr-" + hexOf(17, seed)
+		set("arn", arn("ec2", "security-group-rule/"+id))
+		set("securityGroupRuleId", id)
+	case "aws:ec2/securityGroupRule:SecurityGroupRule":
+		id = "sgrule-" + hexOf(10, seed)
+		set("securityGroupRuleId", "sgr-"+hexOf(17, seed))
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		id = "vpce-" + hexOf(17, seed)
+		set("arn", arn("ec2", "vpc-endpoint/"+id))
+		service := str(inputs, "serviceName")
+		svc := service[strings.LastIndex(service, ".")+1:]
+		set("dnsEntries", []any{map[string]any{
+			"dnsName":      fmt.Sprintf("%s-%s.%s.%s.vpce.amazonaws.com", id, hexOf(8, seed, "dns"), svc, e.Region),
+			"hostedZoneId": "Z7HUB22UULQXV",
+		}})
+		set("networkInterfaceIds", []any{"eni-" + hexOf(17, seed, "eni")})
+		set("ownerId", e.Account)
+		set("state", "available")
+	case "aws:ec2/flowLog:FlowLog":
+		id = "fl-" + hexOf(17, seed)
+		set("arn", arn("ec2", "vpc-flow-log/"+id))
+	case "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+		id = "sg-" + hexOf(17, seed)
+		set("arn", arn("ec2", "security-group/"+id))
+	case "aws:kms/key:Key":
+		id = uuidOf(seed)
+		set("keyId", id)
+		set("arn", arn("kms", "key/"+id))
+	case "aws:kms/alias:Alias":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("kms", id))
+		set("targetKeyArn", arn("kms", "key/"+str(inputs, "targetKeyId")))
+	case "aws:rds/subnetGroup:SubnetGroup":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("rds", "subgrp:"+id))
+	case "aws:rds/clusterParameterGroup:ClusterParameterGroup":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("rds", "cluster-pg:"+id))
+	case "aws:rds/parameterGroup:ParameterGroup":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("rds", "pg:"+id))
+	case "aws:rds/cluster:Cluster":
+		id = physicalName(name, inputs, "clusterIdentifier")
+		host := hexOf(12, seed)
+		set("arn", arn("rds", "cluster:"+id))
+		set("clusterIdentifier", id)
+		set("clusterResourceId", "cluster-"+strings.ToUpper(hexOf(26, seed, "resource")))
+		set("endpoint", fmt.Sprintf("%s.cluster-%s.%s.rds.amazonaws.com", id, host, e.Region))
+		set("readerEndpoint", fmt.Sprintf("%s.cluster-ro-%s.%s.rds.amazonaws.com", id, host, e.Region))
+		set("hostedZoneId", "Z2R2ITUGPM61AM")
+		if _, ok := inputs["port"]; !ok {
+			set("port", 3306)
+		}
+	case "aws:rds/clusterInstance:ClusterInstance":
+		id = physicalName(name, inputs, "identifier")
+		set("arn", arn("rds", "db:"+id))
+		set("identifier", id)
+		set("dbiResourceId", "db-"+strings.ToUpper(hexOf(26, seed, "resource")))
+		set("endpoint", fmt.Sprintf("%s.%s.%s.rds.amazonaws.com", id, hexOf(12, seed), e.Region))
+		set("port", 3306)
+		set("writer", false)
+	case "aws:cloudwatch/logGroup:LogGroup":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("logs", "log-group:"+id))
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("cloudwatch", "alarm:"+id))
+	case "aws:cloudwatch/eventRule:EventRule":
+		id = physicalName(name, inputs, "name")
+		set("arn", arn("events", "rule/"+id))
+	case "aws:cloudwatch/eventTarget:EventTarget":
+		id = str(inputs, "rule") + "-" + physicalName(name, inputs, "targetId")
+	case "aws:sns/topic:Topic":
+		a := arn("sns", physicalName(name, inputs, "name"))
+		id = a
+		set("arn", a)
+		set("owner", e.Account)
+	case "aws:sns/topicSubscription:TopicSubscription":
+		id = str(inputs, "topic") + ":" + uuidOf(seed)
+		set("arn", id)
+	case "aws:sns/topicPolicy:TopicPolicy":
+		id = str(inputs, "arn")
+	case "aws:iam/role:Role":
+		id = physicalName(name, inputs, "name")
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", e.Account, id))
+		set("uniqueId", "AROA"+strings.ToUpper(hexOf(17, seed)))
+		set("name", id)
+	case "aws:iam/policy:Policy":
+		n := physicalName(name, inputs, "name")
+		id = fmt.Sprintf("arn:aws:iam::%s:policy/%s", e.Account, n)
+		set("arn", id)
+		set("policyId", "ANPA"+strings.ToUpper(hexOf(17, seed)))
+	case "aws:iam/rolePolicy:RolePolicy":
+		id = str(inputs, "role") + ":" + physicalName(name, inputs, "name")
+	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		id = str(inputs, "role") + "-" + hexOf(8, seed)
+	case "aws:lambda/function:Function":
+		n := physicalName(name, inputs, "name")
+		id = n
+		fn := arn("lambda", "function:"+n)
+		set("arn", fn)
+		set("qualifiedArn", fn+":$LATEST")
+		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", e.Region, fn))
+		set("version", "$LATEST")
+		set("lastModified", "2026-01-01T00:00:00.000+0000")
+		set("sourceCodeSize", 0)
+	case "aws:lambda/permission:Permission":
+		id = physicalName(name, inputs, "statementId")
+	case "aws:secretsmanager/secret:Secret":
+		n := physicalName(name, inputs, "name")
+		id = arn("secretsmanager", "secret:"+n+"-"+alnum(6, seed))
+		set("arn", id)
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		v := uuidOf(seed, "version")
+		id = str(inputs, "secretId") + "|" + v
+		set("versionId", v)
+		set("arn", str(inputs, "secretId"))
+	case "aws:secretsmanager/secretRotation:SecretRotation":
+		id = str(inputs, "secretId")
+	case "aws:secretsmanager/secretPolicy:SecretPolicy":
+		id = str(inputs, "secretArn")
+	case "aws:cloudtrail/trail:Trail":
+		n := physicalName(name, inputs, "name")
+		id = arn("cloudtrail", "trail/"+n)
+		set("arn", id)
+		set("homeRegion", e.Region)
+	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
+		id = physicalName(name, inputs, "bucket")
+		set("arn", "arn:aws:s3:::"+id)
+		set("bucket", id)
+		set("bucketDomainName", id+".s3.amazonaws.com")
+	default:
+		// A type this table does not model still gets a stable ID and ARN,
+		// so a new resource in a layer never breaks synth; add a case when a
+		// layer consumes one of its computed outputs.
+		id = physicalName(name, inputs, "name")
+		service := strings.SplitN(strings.TrimPrefix(typ, "aws:"), "/", 2)[0]
+		set("arn", arn(service, id))
+	}
+	if _, ok := out["id"]; !ok {
+		out["id"] = resource.NewProperty(id)
+	}
+	return id, out
+}
+
+// Invoke answers the provider functions the layers call. An invoke it does
+// not model is an error that names it: no silent empty result.
+func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	switch token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": e.Account,
+			"arn":       fmt.Sprintf("arn:aws:iam::%s:user/offline", e.Account),
+			"id":        e.Account,
+			"userId":    "AIDA" + strings.ToUpper(hexOf(17, e.Account)),
+		}), nil
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name":        e.Region,
+			"id":          e.Region,
+			"region":      e.Region,
+			"endpoint":    "ec2." + e.Region + ".amazonaws.com",
+			"description": e.Region,
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"partition":        "aws",
+			"id":               "aws",
+			"dnsSuffix":        "amazonaws.com",
+			"reverseDnsPrefix": "com.amazonaws",
+		}), nil
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		names, ids := []any{}, []any{}
+		for i, l := range "abcdef" {
+			names = append(names, e.Region+string(l))
+			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":         e.Region,
+			"names":      names,
+			"zoneIds":    ids,
+			"groupNames": []any{e.Region},
+		}), nil
+	}
+	return nil, fmt.Errorf("awsfake: invoke %s is not modelled; add it to stacks/kit/awsfake", token)
+}

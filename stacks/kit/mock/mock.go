@@ -1,0 +1,233 @@
+// Package mock runs a layer's program under the Pulumi SDK's mocks and
+// records what the program registers, as the engine would receive it: every
+// resource's type, name, parent, inputs and options, and the stack outputs.
+// Tests assert on these records, and synth writes them out.
+package mock
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+)
+
+// StackReferenceType is the type a StackReference registers under.
+const StackReferenceType = "pulumi:pulumi:StackReference"
+
+// Resource is one registered resource.
+type Resource struct {
+	URN    string
+	Type   string
+	Name   string
+	Parent string
+	Custom bool
+	// Inputs are the inputs as the engine receives them (secrets stay secret).
+	Inputs resource.PropertyMap
+	// Outputs are the inputs plus what awsfake computes.
+	Outputs resource.PropertyMap
+	Options Options
+}
+
+// Options are the resource options that matter to reviewers and policy.
+type Options struct {
+	IgnoreChanges           []string
+	Protect                 bool
+	RetainOnDelete          bool
+	DeleteBeforeReplace     bool
+	DependsOn               []string
+	AdditionalSecretOutputs []string
+}
+
+// Output is one stack output.
+type Output struct {
+	// Value is plain JSON data (string, float64, bool, []any,
+	// map[string]any or nil), as a StackReference or `pulumi stack output
+	// --json` would see it, whatever Go type the program exported.
+	Value  any
+	Secret bool
+}
+
+// plainJSON converts an exported Go value (pulumi.ID, []string, int, ...)
+// to plain JSON data.
+func plainJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
+
+// Result is what one mocked run of a layer registered.
+type Result struct {
+	Project, Stack string
+	Resources      []Resource // sorted by URN
+	Outputs        map[string]Output
+	// References are the fully qualified stack names the layer referenced.
+	References []string
+}
+
+// ByType returns the resources of type typ.
+func (r Result) ByType(typ string) []Resource {
+	var out []Resource
+	for _, res := range r.Resources {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// RunOptions configure a mocked run.
+type RunOptions struct {
+	// Stack name; default "dev".
+	Stack string
+	// Config is the stack config as project-qualified keys ("vault-network:environmentSuffix").
+	Config map[string]string
+	// SecretKeys lists the Config keys that are secret.
+	SecretKeys []string
+	// StackOutputs answers StackReferences: fully qualified stack name to outputs.
+	StackOutputs map[string]map[string]Output
+	// AWS is the offline account and region; default awsfake.Default().
+	AWS *awsfake.Env
+}
+
+type monitor struct {
+	project, stack string
+	aws            awsfake.Env
+	stackOutputs   map[string]map[string]Output
+
+	mu         sync.Mutex
+	resources  []Resource
+	references []string
+}
+
+// Run runs layer under the SDK's mocks and returns what it registered.
+func Run(layer kit.Layer, opts RunOptions) (Result, error) {
+	if opts.Stack == "" {
+		opts.Stack = "dev"
+	}
+	env := awsfake.Default()
+	if opts.AWS != nil {
+		env = *opts.AWS
+	}
+	m := &monitor{project: layer.Project, stack: opts.Stack, aws: env, stackOutputs: opts.StackOutputs}
+	outputs := map[string]Output{}
+	program := func(ctx *pulumi.Context) error {
+		exports, err := layer.Run(ctx)
+		if err != nil {
+			return err
+		}
+		for k, v := range exports {
+			res, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(v))
+			if err != nil {
+				return fmt.Errorf("output %s: %w", k, err)
+			}
+			value, err := plainJSON(res.Value)
+			if err != nil {
+				return fmt.Errorf("output %s: %w", k, err)
+			}
+			outputs[k] = Output{Value: value, Secret: res.Secret}
+		}
+		return nil
+	}
+	withConfig := func(ri *pulumi.RunInfo) {
+		ri.Config = opts.Config
+		ri.ConfigSecretKeys = opts.SecretKeys
+	}
+	err := pulumi.RunErr(program, pulumi.WithMocks(layer.Project, opts.Stack, m), withConfig)
+	if err != nil {
+		return Result{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	sort.Slice(m.resources, func(i, j int) bool { return m.resources[i].URN < m.resources[j].URN })
+	sort.Strings(m.references)
+	return Result{
+		Project:    layer.Project,
+		Stack:      opts.Stack,
+		Resources:  m.resources,
+		Outputs:    outputs,
+		References: m.references,
+	}, nil
+}
+
+// urn computes the URN the engine gives a resource, as the SDK's own mock
+// monitor does.
+func (m *monitor) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// NewResource implements pulumi.MockResourceMonitor.
+func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	if args.TypeToken == StackReferenceType {
+		name := args.ID
+		if name == "" {
+			name = args.Name
+		}
+		m.mu.Lock()
+		m.references = append(m.references, name)
+		m.mu.Unlock()
+		outs, ok := m.stackOutputs[name]
+		if !ok {
+			return "", nil, fmt.Errorf("stack reference %q: no such stack in this run", name)
+		}
+		props := resource.PropertyMap{}
+		for k, o := range outs {
+			v := resource.NewPropertyValue(o.Value)
+			if o.Secret {
+				v = resource.MakeSecret(v)
+			}
+			props[resource.PropertyKey(k)] = v
+		}
+		return name, resource.PropertyMap{
+			"name":    resource.NewProperty(name),
+			"outputs": resource.NewProperty(props),
+		}, nil
+	}
+	id, outputs := m.aws.Resource(args.TypeToken, args.Name, args.Inputs)
+	if !args.Custom {
+		id = ""
+	}
+	r := Resource{
+		URN:     m.urn(rpc.GetParent(), args.TypeToken, args.Name),
+		Type:    args.TypeToken,
+		Name:    args.Name,
+		Parent:  rpc.GetParent(),
+		Custom:  args.Custom,
+		Inputs:  args.Inputs,
+		Outputs: outputs,
+		Options: Options{
+			IgnoreChanges:           rpc.GetIgnoreChanges(),
+			Protect:                 rpc.GetProtect(),
+			RetainOnDelete:          rpc.GetRetainOnDelete(),
+			DeleteBeforeReplace:     rpc.GetDeleteBeforeReplace(),
+			DependsOn:               rpc.GetDependencies(),
+			AdditionalSecretOutputs: rpc.GetAdditionalSecretOutputs(),
+		},
+	}
+	sort.Strings(r.Options.DependsOn)
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return id, outputs, nil
+}
+
+// Call implements pulumi.MockResourceMonitor: provider functions (invokes).
+func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return m.aws.Invoke(args.Token, args.Args)
+}
