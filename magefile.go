@@ -63,6 +63,7 @@ func Lint() error {
 
 // Build compiles every module.
 func Build() error {
+	mg.Deps(Rotator)
 	return sh.RunV("go", append([]string{"build"}, packages...)...)
 }
 
