@@ -1,0 +1,312 @@
+// Package kms is the vault's second layer (project vault-kms): one
+// customer-managed key per purpose (the database's storage, the secret, the
+// log groups and trail, the alert topic), each rotated yearly by KMS, with an
+// alias and a key policy that admits each AWS service only under conditions.
+package kms
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awskms "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// ComponentType is the type token of the layer's component resource.
+const ComponentType = "dbvault:kms:Keys"
+
+// Deletion window bounds (days), as KMS accepts them. Destroying a key
+// schedules its deletion after this window: that is how a KMS key is
+// destroyed, and the window is the time to cancel a mistake.
+const (
+	DefaultDeletionWindow = 7
+	MinDeletionWindow     = 7
+	MaxDeletionWindow     = 30
+)
+
+// The keys' purposes: each is the key's alias (alias/<purpose>-<suffix>) and
+// the prefix of its exports (<purpose>KeyArn, <purpose>KeyId).
+const (
+	Database = "database"
+	Secrets  = "secrets"
+	Logs     = "logs"
+	Alerts   = "alerts"
+)
+
+// Purposes lists the keys in a fixed order.
+var Purposes = []string{Database, Secrets, Logs, Alerts}
+
+// Args are the inputs of the keys component.
+type Args struct {
+	// Suffix is environmentSuffix, the last part of every name.
+	Suffix string
+	// Region is the AWS region (service names in conditions).
+	Region string
+	// AccountID is the account that owns the keys.
+	AccountID string
+	// DeletionWindowInDays is how long a destroyed key waits before KMS
+	// deletes it (7 to 30).
+	DeletionWindowInDays int
+}
+
+// Keys is the component: one key per purpose.
+type Keys struct {
+	pulumi.ResourceState
+
+	DatabaseKeyArn pulumi.StringOutput
+	DatabaseKeyID  pulumi.StringOutput
+	SecretsKeyArn  pulumi.StringOutput
+	SecretsKeyID   pulumi.StringOutput
+	LogsKeyArn     pulumi.StringOutput
+	LogsKeyID      pulumi.StringOutput
+	AlertsKeyArn   pulumi.StringOutput
+	AlertsKeyID    pulumi.StringOutput
+}
+
+// NewKeys creates the four keys and their aliases as children of one component.
+func NewKeys(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Keys, error) {
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	k := &Keys{}
+	if err := ctx.RegisterComponentResource(ComponentType, name, k, opts...); err != nil {
+		return nil, err
+	}
+	for _, purpose := range Purposes {
+		key, err := newKey(ctx, args, purpose, pulumi.Parent(k))
+		if err != nil {
+			return nil, err
+		}
+		switch purpose {
+		case Database:
+			k.DatabaseKeyArn, k.DatabaseKeyID = key.Arn, key.KeyId
+		case Secrets:
+			k.SecretsKeyArn, k.SecretsKeyID = key.Arn, key.KeyId
+		case Logs:
+			k.LogsKeyArn, k.LogsKeyID = key.Arn, key.KeyId
+		case Alerts:
+			k.AlertsKeyArn, k.AlertsKeyID = key.Arn, key.KeyId
+		}
+	}
+	if err := ctx.RegisterResourceOutputs(k, k.Outputs()); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Outputs are the layer's stack outputs, under the names the later layers
+// read through their StackReferences.
+func (k *Keys) Outputs() pulumi.Map {
+	return pulumi.Map{
+		"databaseKeyArn": k.DatabaseKeyArn,
+		"databaseKeyId":  k.DatabaseKeyID,
+		"secretsKeyArn":  k.SecretsKeyArn,
+		"secretsKeyId":   k.SecretsKeyID,
+		"logsKeyArn":     k.LogsKeyArn,
+		"logsKeyId":      k.LogsKeyID,
+		"alertsKeyArn":   k.AlertsKeyArn,
+		"alertsKeyId":    k.AlertsKeyID,
+	}
+}
+
+func (a Args) validate() error {
+	if err := kit.ValidateSuffix(a.Suffix); err != nil {
+		return err
+	}
+	if a.AccountID == "" || a.Region == "" {
+		return fmt.Errorf("kms: account and region are required")
+	}
+	return validateWindow(a.DeletionWindowInDays)
+}
+
+func validateWindow(days int) error {
+	if days < MinDeletionWindow || days > MaxDeletionWindow {
+		return fmt.Errorf("deletionWindowInDays is %d; KMS accepts %d to %d days", days, MinDeletionWindow, MaxDeletionWindow)
+	}
+	return nil
+}
+
+// descriptions say what each key protects, as the console shows it.
+var descriptions = map[string]string{
+	Database: "dbvault %s: Aurora MySQL storage encryption",
+	Secrets:  "dbvault %s: Secrets Manager database credentials",
+	Logs:     "dbvault %s: CloudWatch Logs log groups and the CloudTrail trail",
+	Alerts:   "dbvault %s: SNS topic for rotation alerts",
+}
+
+func newKey(ctx *pulumi.Context, args Args, purpose string, parent pulumi.ResourceOption) (*awskms.Key, error) {
+	policy, err := KeyPolicy(purpose, args.Region, args.AccountID, args.Suffix).JSON()
+	if err != nil {
+		return nil, fmt.Errorf("kms: %s key policy: %w", purpose, err)
+	}
+	name := kit.Name(purpose+"-key", args.Suffix)
+	key, err := awskms.NewKey(ctx, purpose+"-key", &awskms.KeyArgs{
+		Description:          pulumi.String(fmt.Sprintf(descriptions[purpose], args.Suffix)),
+		KeyUsage:             pulumi.String("ENCRYPT_DECRYPT"),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(args.DeletionWindowInDays),
+		Policy:               pulumi.String(policy),
+		Tags:                 pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := awskms.NewAlias(ctx, purpose+"-alias", &awskms.AliasArgs{
+		Name:        pulumi.String(AliasName(purpose, args.Suffix)),
+		TargetKeyId: key.KeyId,
+	}, parent); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// AliasName is a key's alias: alias/<purpose>-<suffix>.
+func AliasName(purpose, suffix string) string { return "alias/" + kit.Name(purpose, suffix) }
+
+// TrailName is the name of this environment's CloudTrail trail, the only
+// trail the logs key serves (the secrets layer creates it under this name).
+func TrailName(suffix string) string { return kit.Name("trail", suffix) }
+
+// LogGroupArnPatterns are the log groups of this environment that the logs
+// key serves: every group whose name ends in -<suffix> (the rotator's
+// /aws/lambda/rotator-<suffix>, the trail's group), and the groups RDS
+// names itself for a cluster whose identifier ends in -<suffix>
+// (/aws/rds/cluster/<id>/<log>).
+func LogGroupArnPatterns(region, account, suffix string) []string {
+	base := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:", region, account)
+	return []string{base + "*-" + suffix, base + "/aws/rds/cluster/*-" + suffix + "/*"}
+}
+
+// KeyPolicy is the key policy of the key for purpose. Every key starts with
+// AWS's default statement (the account root may do anything with the key,
+// so IAM policies can grant its use and the key can never become
+// unmanageable); each service then gets only what it needs, only under a
+// condition that ties it to this account and this environment.
+func KeyPolicy(purpose, region, account, suffix string) kit.PolicyDocument {
+	statements := []kit.Statement{{
+		Sid:       "EnableIAMUserPermissions",
+		Effect:    "Allow",
+		Principal: map[string]any{"AWS": fmt.Sprintf("arn:aws:iam::%s:root", account)},
+		Action:    "kms:*",
+		Resource:  "*",
+	}}
+	switch purpose {
+	case Database:
+		statements = append(statements, viaService("AllowRDSViaService", "rds", region, account))
+	case Secrets:
+		statements = append(statements, viaService("AllowSecretsManagerViaService", "secretsmanager", region, account))
+	case Logs:
+		trail := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, TrailName(suffix))
+		statements = append(statements,
+			kit.Statement{
+				Sid:       "AllowCloudWatchLogs",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": fmt.Sprintf("logs.%s.amazonaws.com", region)},
+				Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+				Resource:  "*",
+				Condition: map[string]map[string]any{
+					"ArnLike": {"kms:EncryptionContext:aws:logs:arn": LogGroupArnPatterns(region, account, suffix)},
+				},
+			},
+			kit.Statement{
+				Sid:       "AllowCloudTrailEncrypt",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+				Action:    "kms:GenerateDataKey*",
+				Resource:  "*",
+				Condition: map[string]map[string]any{
+					"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": fmt.Sprintf("arn:aws:cloudtrail:*:%s:trail/*", account)},
+					"StringEquals": {"aws:SourceArn": trail},
+				},
+			},
+			kit.Statement{
+				Sid:       "AllowCloudTrailDescribe",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+				Action:    "kms:DescribeKey",
+				Resource:  "*",
+				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}},
+			},
+		)
+	case Alerts:
+		// EventBridge (the RotationFailed rule) and CloudWatch (the error
+		// alarm) publish to the encrypted topic; SNS asks for a data key on
+		// their behalf. Both come from this account only.
+		statements = append(statements, kit.Statement{
+			Sid:       "AllowAlertPublishers",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource:  "*",
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}},
+		})
+	}
+	return kit.NewPolicy(statements...)
+}
+
+// viaService admits this account's principals to use the key only through
+// service in this region, as AWS's own aws/rds and aws/secretsmanager keys
+// do: the service asks KMS on the caller's behalf, with the caller's
+// identity, so the caller still needs IAM permission for the service.
+func viaService(sid, service, region, account string) kit.Statement {
+	return kit.Statement{
+		Sid:       sid,
+		Effect:    "Allow",
+		Principal: map[string]any{"AWS": "*"},
+		Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:ListGrants", "kms:DescribeKey"},
+		Resource:  "*",
+		Condition: map[string]map[string]any{"StringEquals": {
+			"kms:ViaService":    fmt.Sprintf("%s.%s.amazonaws.com", service, region),
+			"kms:CallerAccount": account,
+		}},
+	}
+}
+
+// LoadDeletionWindow reads deletionWindowInDays (default 7, 7 to 30).
+func LoadDeletionWindow(ctx *pulumi.Context) (int, error) {
+	s := config.New(ctx, "").Get("deletionWindowInDays")
+	if s == "" {
+		return DefaultDeletionWindow, nil
+	}
+	days, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("deletionWindowInDays %q is not a whole number of days", s)
+	}
+	if err := validateWindow(days); err != nil {
+		return 0, err
+	}
+	return days, nil
+}
+
+// Layer is the kms layer: main.go, synth, the tests and the deploy
+// orchestration all run it.
+var Layer = kit.Layer{Name: "kms", Project: kit.KMSProject, Run: run}
+
+func run(ctx *pulumi.Context) (pulumi.Map, error) {
+	common, err := kit.LoadCommon(ctx)
+	if err != nil {
+		return nil, err
+	}
+	window, err := LoadDeletionWindow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("kms: who am I (sts get-caller-identity): %w", err)
+	}
+	k, err := NewKeys(ctx, "keys", Args{
+		Suffix:               common.Suffix,
+		Region:               common.Region,
+		AccountID:            caller.AccountId,
+		DeletionWindowInDays: window,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k.Outputs(), nil
+}

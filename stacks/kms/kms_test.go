@@ -1,0 +1,412 @@
+package kms_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/kms"
+)
+
+const (
+	account = awsfake.DefaultAccount
+	tKey    = "aws:kms/key:Key"
+	tAlias  = "aws:kms/alias:Alias"
+)
+
+// taggable and untaggable sort every type the layer registers (taggable =
+// its Args has a Tags field); a new type fails the test until it is sorted.
+var (
+	taggable   = []string{tKey}
+	untaggable = []string{tAlias, kms.ComponentType}
+)
+
+func runErr(extra map[string]string, env *awsfake.Env) (mock.Result, error) {
+	cfg := map[string]string{"vault-kms:environmentSuffix": "dev"}
+	for k, v := range extra {
+		if v == "" {
+			delete(cfg, k)
+			continue
+		}
+		cfg[k] = v
+	}
+	return mock.Run(kms.Layer, mock.RunOptions{Stack: "dev", Config: cfg, AWS: env})
+}
+
+func run(t *testing.T, extra map[string]string) mock.Result {
+	t.Helper()
+	res, err := runErr(extra, nil)
+	if err != nil {
+		t.Fatalf("kms under mocks: %v", err)
+	}
+	return res
+}
+
+func str(r mock.Resource, key string) string {
+	s, _ := r.Input(key).(string)
+	return s
+}
+
+// keysByPurpose finds each key by its alias: alias/<purpose>-dev targets it.
+func keysByPurpose(t *testing.T, res mock.Result) map[string]mock.Resource {
+	t.Helper()
+	byID := map[string]mock.Resource{}
+	for _, k := range res.ByType(tKey) {
+		byID[k.Outputs["keyId"].StringValue()] = k
+	}
+	out := map[string]mock.Resource{}
+	for _, a := range res.ByType(tAlias) {
+		purpose := strings.TrimSuffix(strings.TrimPrefix(str(a, "name"), "alias/"), "-dev")
+		k, ok := byID[str(a, "targetKeyId")]
+		if !ok {
+			t.Fatalf("alias %s targets %q, no key of this layer", str(a, "name"), str(a, "targetKeyId"))
+		}
+		out[purpose] = k
+	}
+	return out
+}
+
+type statement struct {
+	Sid       string
+	Effect    string
+	Principal any
+	Action    any
+	Resource  any
+	Condition map[string]map[string]any
+}
+
+func policy(t *testing.T, k mock.Resource) map[string]statement {
+	t.Helper()
+	var doc struct {
+		Version   string
+		Statement []statement
+	}
+	if err := json.Unmarshal([]byte(str(k, "policy")), &doc); err != nil {
+		t.Fatalf("%s: policy is not JSON: %v", k.Name, err)
+	}
+	if doc.Version != "2012-10-17" {
+		t.Errorf("%s: policy version %q", k.Name, doc.Version)
+	}
+	out := map[string]statement{}
+	for _, s := range doc.Statement {
+		if _, dup := out[s.Sid]; dup || s.Sid == "" {
+			t.Errorf("%s: statement id %q missing or repeated", k.Name, s.Sid)
+		}
+		out[s.Sid] = s
+	}
+	return out
+}
+
+func list(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			s, _ := e.(string)
+			out = append(out, s)
+		}
+		sort.Strings(out)
+		return out
+	}
+	return nil
+}
+
+func TestFourKeysRotatedAliasedTaggedAndParented(t *testing.T) {
+	res := run(t, map[string]string{"vault-kms:compliance": "pci"})
+	comps := res.ByType(kms.ComponentType)
+	if len(comps) != 1 {
+		t.Fatalf("%d components", len(comps))
+	}
+	for _, r := range res.Resources {
+		if !slices.Contains(taggable, r.Type) && !slices.Contains(untaggable, r.Type) {
+			t.Errorf("%s (%s): type in neither taggable nor untaggable", r.Name, r.Type)
+		}
+		if r.Custom && r.Parent != comps[0].URN {
+			t.Errorf("%s: parent %q, want the component", r.Name, r.Parent)
+		}
+		if slices.Contains(taggable, r.Type) || r.Inputs.HasValue("tags") {
+			want := map[string]string{"Environment": "dev", "CostCenter": kit.DefaultCostCenter, "Compliance": "pci"}
+			for k, v := range want {
+				if r.Tags()[k] != v {
+					t.Errorf("%s: tag %s = %q, want %q", r.Name, k, r.Tags()[k], v)
+				}
+			}
+		}
+		if r.Options.Protect || r.Options.RetainOnDelete {
+			t.Errorf("%s: protected or retained: an environment must be destroyable", r.Name)
+		}
+	}
+	keys := keysByPurpose(t, res)
+	if len(res.ByType(tKey)) != 4 || len(keys) != 4 {
+		t.Fatalf("%d keys, %d aliased purposes (%v), want 4 each", len(res.ByType(tKey)), len(keys), keys)
+	}
+	for _, p := range kms.Purposes {
+		k, ok := keys[p]
+		if !ok {
+			t.Errorf("no key with alias alias/%s-dev", p)
+			continue
+		}
+		if k.Input("enableKeyRotation") != true {
+			t.Errorf("%s key: rotation off", p)
+		}
+		if k.Input("deletionWindowInDays") != float64(kms.DefaultDeletionWindow) {
+			t.Errorf("%s key: deletion window %v", p, k.Input("deletionWindowInDays"))
+		}
+		if !strings.Contains(str(k, "description"), "dev") || str(k, "keyUsage") != "ENCRYPT_DECRYPT" {
+			t.Errorf("%s key: description %q usage %q", p, str(k, "description"), str(k, "keyUsage"))
+		}
+		if k.Inputs.HasValue("bypassPolicyLockoutSafetyCheck") || k.Inputs.HasValue("multiRegion") && k.Input("multiRegion") != false {
+			t.Errorf("%s key: lockout check bypassed or multi-region", p)
+		}
+		if n := k.Tags()["Name"]; n != p+"-key-dev" {
+			t.Errorf("%s key: Name tag %q", p, n)
+		}
+	}
+	if len(res.References) != 0 {
+		t.Errorf("kms references no stack, got %v", res.References)
+	}
+}
+
+func TestDeletionWindowFromConfig(t *testing.T) {
+	res := run(t, map[string]string{"vault-kms:deletionWindowInDays": "30"})
+	for _, k := range res.ByType(tKey) {
+		if k.Input("deletionWindowInDays") != float64(30) {
+			t.Errorf("%s: deletion window %v, want 30", k.Name, k.Input("deletionWindowInDays"))
+		}
+	}
+}
+
+// Every key policy: the root statement exactly as AWS's default key policy,
+// and every other statement conditioned; then each purpose's statements.
+func TestKeyPolicies(t *testing.T) {
+	res := run(t, nil)
+	keys := keysByPurpose(t, res)
+	for purpose, k := range keys {
+		stmts := policy(t, k)
+		root, ok := stmts["EnableIAMUserPermissions"]
+		wantRoot := statement{Sid: "EnableIAMUserPermissions", Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::" + account + ":root"}, Action: "kms:*", Resource: "*"}
+		if !ok || !reflect.DeepEqual(root, wantRoot) {
+			t.Errorf("%s: root statement %+v, want %+v", purpose, root, wantRoot)
+		}
+		for sid, s := range stmts {
+			if s.Effect != "Allow" || s.Resource != "*" {
+				t.Errorf("%s/%s: effect %q resource %v (in a key policy * is this key)", purpose, sid, s.Effect, s.Resource)
+			}
+			if sid != "EnableIAMUserPermissions" && len(s.Condition) == 0 {
+				t.Errorf("%s/%s: a service statement without a condition", purpose, sid)
+			}
+			for _, a := range list(s.Action) {
+				if !strings.HasPrefix(a, "kms:") || (a == "kms:*" && sid != "EnableIAMUserPermissions") {
+					t.Errorf("%s/%s: action %q", purpose, sid, a)
+				}
+			}
+		}
+	}
+
+	viaService := func(purpose, sid, service string) {
+		stmts := policy(t, keys[purpose])
+		s, ok := stmts[sid]
+		if !ok || len(stmts) != 2 {
+			t.Errorf("%s: statements %v, want root and %s", purpose, keysOf(stmts), sid)
+			return
+		}
+		if !reflect.DeepEqual(s.Principal, map[string]any{"AWS": "*"}) {
+			t.Errorf("%s/%s: principal %v", purpose, sid, s.Principal)
+		}
+		want := map[string]map[string]any{"StringEquals": {"kms:ViaService": service + ".us-east-1.amazonaws.com", "kms:CallerAccount": account}}
+		if !reflect.DeepEqual(s.Condition, want) {
+			t.Errorf("%s/%s: condition %v, want %v", purpose, sid, s.Condition, want)
+		}
+		wantActions := []string{"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ListGrants", "kms:ReEncrypt*"}
+		if got := list(s.Action); !slices.Equal(got, wantActions) {
+			t.Errorf("%s/%s: actions %v, want %v", purpose, sid, got, wantActions)
+		}
+	}
+	viaService("database", "AllowRDSViaService", "rds")
+	viaService("secrets", "AllowSecretsManagerViaService", "secretsmanager")
+
+	logs := policy(t, keys["logs"])
+	if len(logs) != 4 {
+		t.Errorf("logs: statements %v", keysOf(logs))
+	}
+	cw := logs["AllowCloudWatchLogs"]
+	if !reflect.DeepEqual(cw.Principal, map[string]any{"Service": "logs.us-east-1.amazonaws.com"}) {
+		t.Errorf("logs: CloudWatch Logs principal %v", cw.Principal)
+	}
+	if got := list(cw.Action); !slices.Equal(got, []string{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"}) {
+		t.Errorf("logs: CloudWatch Logs actions %v", got)
+	}
+	arnLike := cw.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+	if len(cw.Condition) != 1 || len(cw.Condition["ArnLike"]) != 1 {
+		t.Errorf("logs: CloudWatch Logs condition %v", cw.Condition)
+	}
+	patterns := list(arnLike)
+	for _, p := range patterns {
+		if !strings.HasPrefix(p, "arn:aws:logs:us-east-1:"+account+":log-group:") || !strings.Contains(p, "-dev") {
+			t.Errorf("logs: log group pattern %q not this environment's", p)
+		}
+	}
+	// The patterns must admit this environment's log groups, and no other's.
+	for group, want := range map[string]bool{
+		"/aws/lambda/rotator-dev":                  true,
+		"cloudtrail-dev":                           true,
+		"/aws/rds/cluster/aurora-dev/audit":        true,
+		"/aws/rds/cluster/aurora-mysql-dev/error":  true,
+		"/aws/lambda/rotator-prod":                 false,
+		"/aws/rds/cluster/aurora-prod/audit":       false,
+		"/aws/rds/cluster/aurora-devx/audit":       false,
+		"/aws/lambda/rotator-dev-other-team-group": false,
+	} {
+		arn := "arn:aws:logs:us-east-1:" + account + ":log-group:" + group
+		if got := slices.ContainsFunc(patterns, func(p string) bool { return arnLikeMatch(p, arn) }); got != want {
+			t.Errorf("logs key admits log group %s: %v, want %v (patterns %v)", group, got, want, patterns)
+		}
+	}
+
+	trail := "arn:aws:cloudtrail:us-east-1:" + account + ":trail/trail-dev"
+	enc := logs["AllowCloudTrailEncrypt"]
+	wantEnc := statement{Sid: "AllowCloudTrailEncrypt", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:GenerateDataKey*", Resource: "*",
+		Condition: map[string]map[string]any{
+			"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + account + ":trail/*"},
+			"StringEquals": {"aws:SourceArn": trail},
+		}}
+	if !reflect.DeepEqual(enc, wantEnc) {
+		t.Errorf("logs: CloudTrail encrypt\n got %+v\nwant %+v", enc, wantEnc)
+	}
+	desc := logs["AllowCloudTrailDescribe"]
+	wantDesc := statement{Sid: "AllowCloudTrailDescribe", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:DescribeKey", Resource: "*",
+		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}}}
+	if !reflect.DeepEqual(desc, wantDesc) {
+		t.Errorf("logs: CloudTrail describe\n got %+v\nwant %+v", desc, wantDesc)
+	}
+
+	alerts := policy(t, keys["alerts"])
+	pub, ok := alerts["AllowAlertPublishers"]
+	if !ok || len(alerts) != 2 {
+		t.Fatalf("alerts: statements %v", keysOf(alerts))
+	}
+	if got := list(pub.Principal.(map[string]any)["Service"]); !slices.Equal(got, []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"}) {
+		t.Errorf("alerts: principals %v", got)
+	}
+	if got := list(pub.Action); !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+		t.Errorf("alerts: actions %v", got)
+	}
+	if want := (map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}); !reflect.DeepEqual(pub.Condition, want) {
+		t.Errorf("alerts: condition %v", pub.Condition)
+	}
+}
+
+// arnLikeMatch is IAM's ArnLike for the patterns used here: the six
+// colon-separated parts compared one by one, '*' matching any run of
+// characters within a part (the sixth part runs to the end).
+func arnLikeMatch(pattern, arn string) bool {
+	p, a := strings.SplitN(pattern, ":", 6), strings.SplitN(arn, ":", 6)
+	if len(p) != 6 || len(a) != 6 {
+		return false
+	}
+	for i := range p {
+		if !globMatch(p[i], a[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func globMatch(p, s string) bool {
+	if p == "" {
+		return s == ""
+	}
+	if p[0] == '*' {
+		for i := 0; i <= len(s); i++ {
+			if globMatch(p[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return s != "" && (p[0] == '?' || p[0] == s[0]) && globMatch(p[1:], s[1:])
+}
+
+func keysOf(m map[string]statement) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestRegionAndAccountFollowTheEnvironment(t *testing.T) {
+	env := &awsfake.Env{Account: "210987654321", Region: "eu-central-1"}
+	res, err := runErr(map[string]string{"aws:region": "eu-central-1", "vault-kms:environmentSuffix": "pr-7"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range res.ByType(tKey) {
+		doc := str(k, "policy")
+		if strings.Contains(doc, "us-east-1") || strings.Contains(doc, account) || !strings.Contains(doc, "210987654321") {
+			t.Errorf("%s: policy not in eu-central-1/210987654321: %s", k.Name, doc)
+		}
+		if strings.Contains(doc, "-dev") {
+			t.Errorf("%s: policy names another environment: %s", k.Name, doc)
+		}
+	}
+	var aliases []string
+	for _, a := range res.ByType(tAlias) {
+		aliases = append(aliases, str(a, "name"))
+	}
+	sort.Strings(aliases)
+	if want := []string{"alias/alerts-pr-7", "alias/database-pr-7", "alias/logs-pr-7", "alias/secrets-pr-7"}; !slices.Equal(aliases, want) {
+		t.Errorf("aliases %v, want %v", aliases, want)
+	}
+}
+
+func TestExports(t *testing.T) {
+	res := run(t, nil)
+	keys := keysByPurpose(t, res)
+	if len(res.Outputs) != 2*len(kms.Purposes) {
+		t.Errorf("%d outputs, want %d: %v", len(res.Outputs), 2*len(kms.Purposes), res.Outputs)
+	}
+	for _, p := range kms.Purposes {
+		k := keys[p]
+		for out, want := range map[string]string{p + "KeyArn": k.Outputs["arn"].StringValue(), p + "KeyId": k.Outputs["keyId"].StringValue()} {
+			o, ok := res.Outputs[out]
+			if !ok || o.Secret || o.Value != want || want == "" {
+				t.Errorf("output %s = %+v, want %q", out, o, want)
+			}
+		}
+		if arn := res.Outputs[p+"KeyArn"].Value; !strings.HasPrefix(fmt.Sprint(arn), "arn:aws:kms:us-east-1:"+account+":key/") {
+			t.Errorf("%sKeyArn = %v", p, arn)
+		}
+	}
+}
+
+func TestBadConfigIsRefusedClearly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+		want   string
+	}{
+		{"missing suffix", map[string]string{"vault-kms:environmentSuffix": ""}, "environmentSuffix is required"},
+		{"malformed suffix", map[string]string{"vault-kms:environmentSuffix": "dev--1"}, "single hyphens"},
+		{"window too short", map[string]string{"vault-kms:deletionWindowInDays": "3"}, "deletionWindowInDays is 3; KMS accepts 7 to 30 days"},
+		{"window too long", map[string]string{"vault-kms:deletionWindowInDays": "31"}, "KMS accepts 7 to 30 days"},
+		{"window not a number", map[string]string{"vault-kms:deletionWindowInDays": "a week"}, "not a whole number of days"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runErr(tc.config, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
