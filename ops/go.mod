@@ -50,7 +50,10 @@ require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
+	github.com/dbvault/dbvault/stacks/database v0.0.0-00010101000000-000000000000
 	github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/stacks/kms v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/stacks/network v0.0.0-00010101000000-000000000000
 	github.com/deckarep/golang-set/v2 v2.5.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/djherbis/times v1.5.0 // indirect
@@ -164,3 +167,9 @@ require (
 )
 
 replace github.com/dbvault/dbvault/stacks/kit => ../stacks/kit
+
+replace github.com/dbvault/dbvault/stacks/network => ../stacks/network
+
+replace github.com/dbvault/dbvault/stacks/kms => ../stacks/kms
+
+replace github.com/dbvault/dbvault/stacks/database => ../stacks/database

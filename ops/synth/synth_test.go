@@ -1,0 +1,238 @@
+package synth_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/synth"
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// password is the master password the tests give synth: it must appear in
+// no file.
+const password = "SynthTestPassw0rdNeverWritten42"
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
+		t.Fatalf("repository root %s: %v", root, err)
+	}
+	return root
+}
+
+// options synthesizes every registered layer; the secrets layer (when it is
+// registered) gets a small zip of the test's own instead of the rotator's
+// build output, so this test does not depend on `mage build`.
+func options(t *testing.T) synth.Options {
+	t.Helper()
+	zipPath := filepath.Join(t.TempDir(), "rotator.zip")
+	f, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("#!/bin/sh\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return synth.Options{
+		Env:            "dev",
+		Region:         "us-east-1",
+		Root:           repoRoot(t),
+		Layers:         layers.All,
+		MasterPassword: password,
+		Config:         map[string]string{kit.SecretsProject + ":rotatorZip": zipPath},
+	}
+}
+
+func synthTo(t *testing.T, opts synth.Options) (string, []string) {
+	t.Helper()
+	docs, err := synth.Run(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	paths, err := synth.Write(dir, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, paths
+}
+
+func TestSynthIsDeterministic(t *testing.T) {
+	opts := options(t)
+	// A fresh random master password per run: identical files also prove
+	// that nothing derived from the password is written.
+	opts.MasterPassword = ""
+	dir1, paths := synthTo(t, opts)
+	dir2, _ := synthTo(t, opts)
+	if len(paths) != len(layers.All) {
+		t.Fatalf("%d files for %d layers", len(paths), len(layers.All))
+	}
+	for _, p := range paths {
+		a, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir2, filepath.Base(p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs", filepath.Base(p))
+		}
+	}
+	// No temporary files left behind by the atomic write.
+	entries, _ := os.ReadDir(dir1)
+	if len(entries) != len(layers.All) {
+		t.Errorf("%d entries in the output folder, want %d", len(entries), len(layers.All))
+	}
+}
+
+// file is the synth format as docs/synth.md describes it.
+type file struct {
+	Layer     string            `json:"layer"`
+	Project   string            `json:"project"`
+	Stack     string            `json:"stack"`
+	Config    map[string]string `json:"config"`
+	Resources []struct {
+		URN     string         `json:"urn"`
+		Type    string         `json:"type"`
+		Name    string         `json:"name"`
+		Parent  string         `json:"parent"`
+		Inputs  map[string]any `json:"inputs"`
+		Options *struct {
+			IgnoreChanges  []string `json:"ignoreChanges"`
+			Protect        *bool    `json:"protect"`
+			RetainOnDelete *bool    `json:"retainOnDelete"`
+			DependsOn      []string `json:"dependsOn"`
+		} `json:"options"`
+	} `json:"resources"`
+	Outputs map[string]any `json:"outputs"`
+}
+
+func TestFilesParseAndHoldNoSecretOrLocalPath(t *testing.T) {
+	opts := options(t)
+	_, paths := synthTo(t, opts)
+	files := map[string]file{}
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		if strings.Contains(text, password) {
+			t.Errorf("%s holds the master password", p)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		var f file
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("%s does not parse as a synth file: %v", p, err)
+		}
+		// The test's own zip path is in the config it passed; nowhere else
+		// may a local path appear.
+		graph, _ := json.Marshal([]any{f.Resources, f.Outputs})
+		if strings.Contains(string(graph), opts.Root) || strings.Contains(string(graph), os.TempDir()) {
+			t.Errorf("%s holds an absolute local path", p)
+		}
+		l := layers.All[i]
+		if f.Layer != l.Name || f.Project != l.Project || f.Stack != "dev" || filepath.Base(p) != l.Name+".json" {
+			t.Errorf("%s: layer %q project %q stack %q", p, f.Layer, f.Project, f.Stack)
+		}
+		if f.Config[l.Project+":environmentSuffix"] != "dev" || f.Config["aws:region"] != "us-east-1" {
+			t.Errorf("%s: config %v", p, f.Config)
+		}
+		if len(f.Resources) == 0 || len(f.Outputs) == 0 {
+			t.Errorf("%s: %d resources, %d outputs", p, len(f.Resources), len(f.Outputs))
+		}
+		urns := make([]string, 0, len(f.Resources))
+		for _, r := range f.Resources {
+			urns = append(urns, r.URN)
+			if r.URN == "" || r.Type == "" || r.Name == "" || r.Parent == "" || r.Inputs == nil || r.Options == nil ||
+				r.Options.IgnoreChanges == nil || r.Options.DependsOn == nil || r.Options.Protect == nil || r.Options.RetainOnDelete == nil {
+				t.Errorf("%s: resource %q lacks a field of the format", p, r.URN)
+			}
+		}
+		if !slices.IsSorted(urns) {
+			t.Errorf("%s: resources not in URN order", p)
+		}
+		files[l.Name] = f
+	}
+
+	// Each StackReference was answered with the earlier layer's outputs: the
+	// database's subnet group is on the network's subnets.
+	if db, ok := files["database"]; ok {
+		if db.Config[kit.DatabaseProject+":masterPassword"] != "[secret]" {
+			t.Errorf("database config masterPassword = %q, want [secret]", db.Config[kit.DatabaseProject+":masterPassword"])
+		}
+		want := files["network"].Outputs["privateSubnetIds"]
+		found := false
+		for _, r := range db.Resources {
+			if r.Type == "aws:rds/subnetGroup:SubnetGroup" {
+				found = true
+				if got := r.Inputs["subnetIds"]; !jsonEqual(got, want) {
+					t.Errorf("database subnet group on %v, want the network's %v", got, want)
+				}
+			}
+		}
+		if !found {
+			t.Error("database layer has no subnet group")
+		}
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y) && len(x) > 4
+}
+
+func TestBadEnvironmentIsRefused(t *testing.T) {
+	opts := options(t)
+	opts.Env = "Dev_1"
+	if _, err := synth.Run(opts); err == nil || !strings.Contains(err.Error(), "ENV") {
+		t.Fatalf("error = %v, want one naming ENV", err)
+	}
+}
+
+func TestSecretOutputsAreMasked(t *testing.T) {
+	docs, err := synth.Run(options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := 0
+	for _, d := range docs {
+		for k, v := range d.Outputs {
+			if v == "[secret]" {
+				masked++
+			}
+			if s, ok := v.(string); ok && strings.Contains(s, password) {
+				t.Errorf("%s output %s holds the password", d.Layer, k)
+			}
+		}
+	}
+	if _, ok := layers.ByName("database"); ok && masked == 0 {
+		t.Error("the database's masterPassword output is not masked")
+	}
+}
