@@ -1,0 +1,881 @@
+package secrets_test
+
+import (
+	"archive/zip"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/secrets"
+)
+
+const (
+	suffix   = "dev"
+	account  = "123456789012"
+	region   = "us-east-1"
+	password = "Initial-Pa55word-for-tests"
+
+	secretsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"
+	logsKeyArn    = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+	alertsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/44444444-4444-4444-4444-444444444444"
+	rotatorSG     = "sg-0r0r0r0r0r0r0r0r0"
+	endpoint      = "aurora-cluster-dev.cluster-abc.us-east-1.rds.amazonaws.com"
+)
+
+var subnets = []string{"subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"}
+
+func refs() map[string]map[string]mock.Output {
+	return map[string]map[string]mock.Output{
+		"organization/vault-network/dev": {
+			"privateSubnetIds":        {Value: []any{subnets[0], subnets[1]}},
+			"availabilityZones":       {Value: []any{"us-east-1a", "us-east-1b"}},
+			"rotatorSecurityGroupId":  {Value: rotatorSG},
+			"databaseSecurityGroupId": {Value: "sg-0db0db0db0db0db0d"},
+		},
+		"organization/vault-kms/dev": {
+			"secretsKeyArn": {Value: secretsKeyArn},
+			"logsKeyArn":    {Value: logsKeyArn},
+			"alertsKeyArn":  {Value: alertsKeyArn},
+		},
+		"organization/vault-database/dev": {
+			"clusterIdentifier": {Value: "aurora-cluster-dev"},
+			"clusterEndpoint":   {Value: endpoint},
+			"port":              {Value: 3306.0},
+			"masterUsername":    {Value: "dbadmin"},
+			"masterPassword":    {Value: password, Secret: true},
+			"dbName":            {Value: "vault"},
+		},
+	}
+}
+
+// writeZip writes a small deployment package with one entry, bootstrap.
+func writeZip(t *testing.T, dir, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, "rotator.zip")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte(content)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func baseConfig(t *testing.T) map[string]string {
+	return map[string]string{
+		"vault-secrets:environmentSuffix": suffix,
+		"vault-secrets:rotatorZip":        writeZip(t, t.TempDir(), "#!/bin/true"),
+	}
+}
+
+func runWith(t *testing.T, config map[string]string, stacks map[string]map[string]mock.Output) (mock.Result, error) {
+	t.Helper()
+	if stacks == nil {
+		stacks = refs()
+	}
+	return mock.Run(secrets.Layer, mock.RunOptions{Stack: "dev", Config: config, StackOutputs: stacks})
+}
+
+func deploy(t *testing.T) mock.Result {
+	t.Helper()
+	res, err := runWith(t, baseConfig(t), nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+func one(t *testing.T, res mock.Result, typ string) mock.Resource {
+	t.Helper()
+	rs := res.ByType(typ)
+	if len(rs) != 1 {
+		t.Fatalf("%s: %d resources, want 1", typ, len(rs))
+	}
+	return rs[0]
+}
+
+func named(t *testing.T, res mock.Result, typ, name string) mock.Resource {
+	t.Helper()
+	for _, r := range res.ByType(typ) {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no %s named %s", typ, name)
+	return mock.Resource{}
+}
+
+func plain(v resource.PropertyValue) resource.PropertyValue {
+	if v.IsSecret() {
+		return v.SecretValue().Element
+	}
+	return v
+}
+
+func get(r mock.Resource, path ...string) resource.PropertyValue {
+	v := resource.NewProperty(r.Inputs)
+	for _, k := range path {
+		v = plain(v)
+		if !v.IsObject() {
+			return resource.NewNullProperty()
+		}
+		v = v.ObjectValue()[resource.PropertyKey(k)]
+	}
+	return plain(v)
+}
+
+func str(r mock.Resource, path ...string) string {
+	v := get(r, path...)
+	if !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}
+
+func strs(r mock.Resource, path ...string) []string {
+	v := get(r, path...)
+	if !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		out = append(out, plain(e).StringValue())
+	}
+	return out
+}
+
+func num(r mock.Resource, path ...string) float64 {
+	v := get(r, path...)
+	if !v.IsNumber() {
+		return -1
+	}
+	return v.NumberValue()
+}
+
+func isTrue(r mock.Resource, path ...string) bool {
+	v := get(r, path...)
+	return v.IsBool() && v.BoolValue()
+}
+
+// statement is one parsed policy statement, Action and Resource as lists.
+type statement struct {
+	Sid       string
+	Effect    string
+	Principal any
+	Action    []string
+	Resource  []string
+	Condition map[string]map[string]any
+}
+
+func policy(t *testing.T, doc string) map[string]statement {
+	t.Helper()
+	var raw struct {
+		Version   string
+		Statement []struct {
+			Sid       string
+			Effect    string
+			Principal any
+			Action    any
+			Resource  any
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
+		t.Fatalf("policy is not JSON: %v\n%s", err, doc)
+	}
+	if raw.Version != "2012-10-17" {
+		t.Errorf("policy version %q", raw.Version)
+	}
+	out := map[string]statement{}
+	for _, s := range raw.Statement {
+		if s.Sid == "" {
+			t.Errorf("statement without Sid: %+v", s)
+		}
+		out[s.Sid] = statement{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.Resource), s.Condition}
+	}
+	return out
+}
+
+func list(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	}
+	return nil
+}
+
+// starResourceActions are the actions AWS's Service Authorization Reference
+// lists without a resource type: the only ones a policy may grant on "*".
+var starResourceActions = []string{"secretsmanager:GetRandomPassword", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}
+
+// checkLeastPrivilege checks every Allow: no wildcard action, "*" resources
+// only for starResourceActions, no NotAction/NotResource (not in the type).
+func checkLeastPrivilege(t *testing.T, where string, stmts map[string]statement) {
+	t.Helper()
+	for _, s := range stmts {
+		if s.Effect != "Allow" {
+			continue
+		}
+		for _, a := range s.Action {
+			if a == "*" || strings.HasSuffix(a, ":*") {
+				t.Errorf("%s %s: wildcard action %q", where, s.Sid, a)
+			}
+		}
+		if slices.Contains(s.Resource, "*") {
+			for _, a := range s.Action {
+				if !slices.Contains(starResourceActions, a) {
+					t.Errorf("%s %s: %s on \"*\", but it takes resources", where, s.Sid, a)
+				}
+			}
+		}
+		if len(s.Resource) == 0 && s.Principal == nil {
+			t.Errorf("%s %s: no resource", where, s.Sid)
+		}
+	}
+}
+
+func TestComponentAndResources(t *testing.T) {
+	res := deploy(t)
+	comps := res.ByType("dbvault:secrets:Vault")
+	if len(comps) != 1 {
+		t.Fatalf("%d components", len(comps))
+	}
+	counts := map[string]int{}
+	for _, r := range res.Resources {
+		if !r.Custom {
+			continue
+		}
+		counts[r.Type]++
+		if r.Parent != comps[0].URN {
+			t.Errorf("%s %s: parent %q, want the component", r.Type, r.Name, r.Parent)
+		}
+		if r.Options.Protect || r.Options.RetainOnDelete {
+			t.Errorf("%s %s: protected or retained; every resource must be destroyable", r.Type, r.Name)
+		}
+	}
+	want := map[string]int{
+		"aws:secretsmanager/secret:Secret":                       1,
+		"aws:secretsmanager/secretVersion:SecretVersion":         1,
+		"aws:secretsmanager/secretRotation:SecretRotation":       1,
+		"aws:cloudwatch/logGroup:LogGroup":                       2,
+		"aws:iam/role:Role":                                      2,
+		"aws:iam/rolePolicy:RolePolicy":                          2,
+		"aws:lambda/function:Function":                           1,
+		"aws:lambda/permission:Permission":                       1,
+		"aws:sns/topic:Topic":                                    1,
+		"aws:sns/topicPolicy:TopicPolicy":                        1,
+		"aws:cloudwatch/eventRule:EventRule":                     1,
+		"aws:cloudwatch/eventTarget:EventTarget":                 1,
+		"aws:cloudwatch/metricAlarm:MetricAlarm":                 1,
+		"aws:s3/bucketV2:BucketV2":                               1,
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+		"aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 1,
+		"aws:s3/bucketPolicy:BucketPolicy": 1,
+		"aws:cloudtrail/trail:Trail":       1,
+	}
+	if !maps.Equal(counts, want) {
+		t.Errorf("resources = %v\nwant %v", counts, want)
+	}
+}
+
+// untaggable are the types whose arguments have no tags (the provider cannot
+// tag them); every other resource must carry the compliance tags.
+var untaggable = []string{
+	"aws:secretsmanager/secretVersion:SecretVersion",
+	"aws:secretsmanager/secretRotation:SecretRotation",
+	"aws:iam/rolePolicy:RolePolicy",
+	"aws:lambda/permission:Permission",
+	"aws:sns/topicPolicy:TopicPolicy",
+	"aws:sns/topicSubscription:TopicSubscription",
+	"aws:cloudwatch/eventTarget:EventTarget",
+	"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+	"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+	"aws:s3/bucketPolicy:BucketPolicy",
+}
+
+func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
+	cfg := baseConfig(t)
+	cfg["vault-secrets:alertEmail"] = "oncall@example.com"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nameKey := map[string]string{"aws:s3/bucketV2:BucketV2": "bucket", "aws:lambda/permission:Permission": "statementId"}
+	for _, r := range res.Resources {
+		if !r.Custom {
+			continue
+		}
+		tags := get(r, "tags")
+		if slices.Contains(untaggable, r.Type) {
+			if !tags.IsNull() {
+				t.Errorf("%s is listed untaggable but has tags", r.Type)
+			}
+		} else {
+			for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
+				if !tags.IsObject() || plain(tags.ObjectValue()[resource.PropertyKey(k)]).StringValue() != want {
+					t.Errorf("%s %s: tag %s missing or not %q (%v)", r.Type, r.Name, k, want, tags)
+				}
+			}
+		}
+		key := "name"
+		if k, ok := nameKey[r.Type]; ok {
+			key = k
+		}
+		name := str(r, key)
+		switch {
+		case r.Type == "aws:s3/bucketV2:BucketV2":
+			// The documented exception: bucket names are global.
+			if name != "cloudtrail-dev-"+account {
+				t.Errorf("bucket name %q, want cloudtrail-dev-%s", name, account)
+			}
+		case name == "":
+			// Types without a name of their own (versions, attachments).
+		case r.Type == "aws:lambda/permission:Permission":
+		case !strings.HasSuffix(name, "-"+suffix):
+			t.Errorf("%s %s: name %q does not end in -%s", r.Type, r.Name, name, suffix)
+		}
+	}
+}
+
+func TestSecretAndItsFirstVersion(t *testing.T) {
+	res := deploy(t)
+	s := one(t, res, "aws:secretsmanager/secret:Secret")
+	if str(s, "name") != "db-credentials-dev" || str(s, "kmsKeyId") != secretsKeyArn || num(s, "recoveryWindowInDays") != 0 {
+		t.Errorf("secret: name %q key %q recovery window %v", str(s, "name"), str(s, "kmsKeyId"), num(s, "recoveryWindowInDays"))
+	}
+	if !get(s, "recoveryWindowInDays").IsNumber() {
+		t.Error("recoveryWindowInDays is not set: AWS would default to 30 days and block a rebuild")
+	}
+	v := one(t, res, "aws:secretsmanager/secretVersion:SecretVersion")
+	raw := v.Inputs["secretString"]
+	if !raw.IsSecret() {
+		t.Fatal("secretString is not a secret")
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(raw.SecretValue().Element.StringValue()), &body); err != nil {
+		t.Fatalf("secretString is not JSON: %v", err)
+	}
+	want := map[string]any{
+		"engine": "aurora-mysql", "host": endpoint, "port": 3306.0, "username": "dbadmin",
+		"password": password, "dbname": "vault", "dbClusterIdentifier": "aurora-cluster-dev",
+	}
+	if !maps.Equal(body, want) {
+		keys := slices.Sorted(maps.Keys(body))
+		t.Errorf("secret JSON keys %v differ from AWS's MySQL shape (values not shown)", keys)
+	}
+	stages := strs(v, "versionStages")
+	slices.Sort(stages)
+	if !slices.Equal(stages, []string{"AWSCURRENT", secrets.InitialVersionStage}) {
+		t.Errorf("versionStages = %v", stages)
+	}
+	for _, k := range []string{"secretString", "versionStages"} {
+		if !slices.Contains(v.Options.IgnoreChanges, k) {
+			t.Errorf("secret version does not ignore changes to %s: a later up would undo rotation", k)
+		}
+	}
+	if str(v, "secretId") != str(s, "id") && !strings.Contains(str(v, "secretId"), "db-credentials-dev") {
+		t.Errorf("version's secretId %q is not the secret", str(v, "secretId"))
+	}
+}
+
+func TestRotatorFunction(t *testing.T) {
+	cfg := baseConfig(t)
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := one(t, res, "aws:lambda/function:Function")
+	checks := map[string]string{
+		"name": "rotator-dev", "runtime": "provided.al2023", "handler": "bootstrap",
+	}
+	for k, want := range checks {
+		if got := str(fn, k); got != want {
+			t.Errorf("function %s = %q, want %q", k, got, want)
+		}
+	}
+	if got := strs(fn, "architectures"); !slices.Equal(got, []string{"arm64"}) {
+		t.Errorf("architectures = %v", got)
+	}
+	if to := num(fn, "timeout"); to <= 0 || to > 300 {
+		t.Errorf("timeout %v, want 1..300", to)
+	}
+	if got := strs(fn, "vpcConfig", "subnetIds"); !slices.Equal(got, subnets) {
+		t.Errorf("subnets = %v", got)
+	}
+	if got := strs(fn, "vpcConfig", "securityGroupIds"); !slices.Equal(got, []string{rotatorSG}) {
+		t.Errorf("security groups = %v", got)
+	}
+	env := map[string]string{
+		"SECRETS_MANAGER_ENDPOINT": "https://secretsmanager.us-east-1.amazonaws.com",
+		"DB_TLS":                   "verify-full",
+		"PASSWORD_LENGTH":          "32",
+		"EXCLUDE_CHARACTERS":       secrets.DefaultExcludeCharacters,
+	}
+	for k, want := range env {
+		if got := str(fn, "environment", "variables", k); got != want {
+			t.Errorf("env %s = %q, want %q", k, got, want)
+		}
+	}
+	code := fn.Inputs["code"]
+	if !code.IsArchive() || code.ArchiveValue().Path != cfg["vault-secrets:rotatorZip"] {
+		t.Errorf("code = %v, want the zip %s", code, cfg["vault-secrets:rotatorZip"])
+	}
+	b, err := os.ReadFile(cfg["vault-secrets:rotatorZip"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := str(fn, "sourceCodeHash"); got != base64.StdEncoding.EncodeToString(sum[:]) {
+		t.Errorf("sourceCodeHash = %q, want the zip's base64 SHA-256", got)
+	}
+	logs := named(t, res, "aws:cloudwatch/logGroup:LogGroup", "rotator-logs")
+	if str(logs, "name") != "/aws/lambda/rotator-dev" || str(logs, "kmsKeyId") != logsKeyArn || num(logs, "retentionInDays") != float64(secrets.DefaultLogRetentionDays) {
+		t.Errorf("rotator log group: %q %q %v", str(logs, "name"), str(logs, "kmsKeyId"), num(logs, "retentionInDays"))
+	}
+	if str(fn, "loggingConfig", "logFormat") != "JSON" || str(fn, "loggingConfig", "logGroup") != "/aws/lambda/rotator-dev" {
+		t.Errorf("loggingConfig = %v", get(fn, "loggingConfig"))
+	}
+	policy := named(t, res, "aws:iam/rolePolicy:RolePolicy", "rotator-policy")
+	for _, dep := range []string{policy.URN, logs.URN} {
+		if !slices.Contains(fn.Options.DependsOn, dep) {
+			t.Errorf("function does not depend on %s", dep)
+		}
+	}
+	role := named(t, res, "aws:iam/role:Role", "rotator-role")
+	if str(fn, "role") != fmt.Sprintf("arn:aws:iam::%s:role/rotator-role-dev", account) || str(role, "name") != "rotator-role-dev" {
+		t.Errorf("function role %q", str(fn, "role"))
+	}
+}
+
+func TestSourceCodeHashFollowsTheZip(t *testing.T) {
+	hash := func(content string) string {
+		cfg := baseConfig(t)
+		cfg["vault-secrets:rotatorZip"] = writeZip(t, t.TempDir(), content)
+		res, err := runWith(t, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return str(one(t, res, "aws:lambda/function:Function"), "sourceCodeHash")
+	}
+	a, a2, b := hash("code v1"), hash("code v1"), hash("code v2")
+	if a == "" || a != a2 {
+		t.Errorf("the same zip content gave %q and %q", a, a2)
+	}
+	if a == b {
+		t.Error("different code gave the same sourceCodeHash: a deploy would not update the function")
+	}
+}
+
+func TestRotatorRoleIsLeastPrivilege(t *testing.T) {
+	res := deploy(t)
+	secretArn := fmt.Sprint(res.Outputs["secretArn"].Value)
+	role := named(t, res, "aws:iam/role:Role", "rotator-role")
+	trust := policy(t, str(role, "assumeRolePolicy"))
+	if len(trust) != 1 {
+		t.Fatalf("trust policy has %d statements", len(trust))
+	}
+	for _, s := range trust {
+		p, _ := s.Principal.(map[string]any)
+		if s.Effect != "Allow" || p["Service"] != "lambda.amazonaws.com" || !slices.Equal(s.Action, []string{"sts:AssumeRole"}) {
+			t.Errorf("trust statement %+v", s)
+		}
+		if s.Condition["StringEquals"]["aws:SourceAccount"] != account {
+			t.Errorf("trust statement lacks aws:SourceAccount = %s: %v", account, s.Condition)
+		}
+	}
+
+	rp := named(t, res, "aws:iam/rolePolicy:RolePolicy", "rotator-policy")
+	stmts := policy(t, str(rp, "policy"))
+	checkLeastPrivilege(t, "rotator policy", stmts)
+	arn := func(rest string) string { return "arn:aws:ec2:" + region + ":" + account + ":" + rest }
+	logGroupArn := "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/rotator-dev"
+	want := map[string]statement{
+		"RotateThisSecret":  {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, Resource: []string{secretArn}},
+		"GeneratePasswords": {Action: []string{"secretsmanager:GetRandomPassword"}, Resource: []string{"*"}},
+		"UseTheSecretsKeyThroughSecretsManagerForThisSecret": {
+			Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{secretsKeyArn},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": secretArn}},
+		},
+		"WriteOwnLogs": {Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logGroupArn, logGroupArn + ":log-stream:*"}},
+		"CreateInterfacesInTheVaultSubnetsOnly": {
+			Action:   []string{"ec2:CreateNetworkInterface"},
+			Resource: []string{arn("network-interface/*"), arn("subnet/" + subnets[0]), arn("subnet/" + subnets[1]), arn("security-group/" + rotatorSG)},
+		},
+		"ManageOwnInterfaces": {Action: []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}, Resource: []string{arn("network-interface/*")}},
+		"DescribeInterfaces":  {Action: []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}, Resource: []string{"*"}},
+	}
+	if got, exp := slices.Sorted(maps.Keys(stmts)), slices.Sorted(maps.Keys(want)); !slices.Equal(got, exp) {
+		t.Fatalf("statements %v, want %v", got, exp)
+	}
+	for sid, w := range want {
+		s := stmts[sid]
+		if s.Effect != "Allow" || !slices.Equal(s.Action, w.Action) || !slices.Equal(s.Resource, w.Resource) {
+			t.Errorf("%s = %+v\nwant actions %v on %v", sid, s, w.Action, w.Resource)
+		}
+		if fmt.Sprint(s.Condition) != fmt.Sprint(w.Condition) {
+			t.Errorf("%s conditions %v, want %v", sid, s.Condition, w.Condition)
+		}
+	}
+}
+
+func TestPermissionAndRotation(t *testing.T) {
+	res := deploy(t)
+	secretArn := fmt.Sprint(res.Outputs["secretArn"].Value)
+	p := one(t, res, "aws:lambda/permission:Permission")
+	if str(p, "principal") != "secretsmanager.amazonaws.com" || str(p, "action") != "lambda:InvokeFunction" ||
+		str(p, "sourceAccount") != account || str(p, "sourceArn") != secretArn || str(p, "function") != "rotator-dev" {
+		t.Errorf("permission = %v", p.Inputs)
+	}
+	r := one(t, res, "aws:secretsmanager/secretRotation:SecretRotation")
+	if num(r, "rotationRules", "automaticallyAfterDays") != 30 || !isTrue(r, "rotateImmediately") {
+		t.Errorf("rotation rules %v, rotateImmediately %v", get(r, "rotationRules"), get(r, "rotateImmediately"))
+	}
+	if str(r, "rotationLambdaArn") != fmt.Sprint(res.Outputs["rotatorFunctionArn"].Value) || str(r, "secretId") != secretArn {
+		t.Errorf("rotation names %q for %q", str(r, "rotationLambdaArn"), str(r, "secretId"))
+	}
+	for _, dep := range []mock.Resource{one(t, res, "aws:secretsmanager/secretVersion:SecretVersion"), p} {
+		if !slices.Contains(r.Options.DependsOn, dep.URN) {
+			t.Errorf("rotation does not depend on %s", dep.URN)
+		}
+	}
+
+	cfg := baseConfig(t)
+	cfg["vault-secrets:rotationDays"] = "7"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := num(one(t, res, "aws:secretsmanager/secretRotation:SecretRotation"), "rotationRules", "automaticallyAfterDays"); got != 7 {
+		t.Errorf("rotationDays 7 gave %v", got)
+	}
+}
+
+func TestAlerts(t *testing.T) {
+	res := deploy(t)
+	topic := one(t, res, "aws:sns/topic:Topic")
+	topicArn := "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev"
+	if str(topic, "name") != "vault-alerts-dev" || str(topic, "kmsMasterKeyId") != alertsKeyArn {
+		t.Errorf("topic %q key %q", str(topic, "name"), str(topic, "kmsMasterKeyId"))
+	}
+	tp := one(t, res, "aws:sns/topicPolicy:TopicPolicy")
+	stmts := policy(t, str(tp, "policy"))
+	sources := map[string]string{
+		"events.amazonaws.com":     "arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev",
+		"cloudwatch.amazonaws.com": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:rotator-errors-dev",
+	}
+	if len(stmts) != 2 {
+		t.Errorf("topic policy has %d statements, want 2", len(stmts))
+	}
+	for _, s := range stmts {
+		svc, _ := s.Principal.(map[string]any)["Service"].(string)
+		src, ok := sources[svc]
+		if !ok || s.Effect != "Allow" || !slices.Equal(s.Action, []string{"sns:Publish"}) || !slices.Equal(s.Resource, []string{topicArn}) {
+			t.Errorf("topic statement %+v", s)
+			continue
+		}
+		if s.Condition["StringEquals"]["aws:SourceAccount"] != account || s.Condition["ArnEquals"]["aws:SourceArn"] != src {
+			t.Errorf("%s statement conditions %v, want SourceAccount and SourceArn %s", svc, s.Condition, src)
+		}
+	}
+	rule := one(t, res, "aws:cloudwatch/eventRule:EventRule")
+	var pattern map[string]any
+	if err := json.Unmarshal([]byte(str(rule, "eventPattern")), &pattern); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(pattern) != fmt.Sprint(map[string]any{
+		"source": []any{"aws.secretsmanager"}, "detail-type": []any{"AWS Service Event via CloudTrail"},
+		"detail": map[string]any{"eventName": []any{"RotationFailed"}},
+	}) {
+		t.Errorf("event pattern %v", pattern)
+	}
+	target := one(t, res, "aws:cloudwatch/eventTarget:EventTarget")
+	if str(target, "arn") != topicArn || str(target, "rule") != "rotation-failed-dev" {
+		t.Errorf("target %v", target.Inputs)
+	}
+	alarm := one(t, res, "aws:cloudwatch/metricAlarm:MetricAlarm")
+	if str(alarm, "namespace") != "AWS/Lambda" || str(alarm, "metricName") != "Errors" || str(alarm, "dimensions", "FunctionName") != "rotator-dev" ||
+		str(alarm, "comparisonOperator") != "GreaterThanThreshold" || num(alarm, "threshold") != 0 || !slices.Equal(strs(alarm, "alarmActions"), []string{topicArn}) {
+		t.Errorf("alarm %v", alarm.Inputs)
+	}
+	if n := len(res.ByType("aws:sns/topicSubscription:TopicSubscription")); n != 0 {
+		t.Errorf("%d subscriptions without alertEmail", n)
+	}
+
+	cfg := baseConfig(t)
+	cfg["vault-secrets:alertEmail"] = "oncall@example.com"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := one(t, res, "aws:sns/topicSubscription:TopicSubscription")
+	if str(sub, "protocol") != "email" || str(sub, "endpoint") != "oncall@example.com" || str(sub, "topic") != topicArn {
+		t.Errorf("subscription %v", sub.Inputs)
+	}
+}
+
+func TestTrail(t *testing.T) {
+	res := deploy(t)
+	trail := one(t, res, "aws:cloudtrail/trail:Trail")
+	trailArn := "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"
+	bucketName := "cloudtrail-dev-" + account
+	if str(trail, "name") != "trail-dev" || !isTrue(trail, "enableLogFileValidation") || str(trail, "kmsKeyId") != logsKeyArn || str(trail, "s3BucketName") != bucketName {
+		t.Errorf("trail %v", trail.Inputs)
+	}
+	logs := named(t, res, "aws:cloudwatch/logGroup:LogGroup", "trail-logs")
+	logsArn := "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/trail-dev"
+	if str(logs, "kmsKeyId") != logsKeyArn || num(logs, "retentionInDays") <= 0 || str(trail, "cloudWatchLogsGroupArn") != logsArn+":*" {
+		t.Errorf("trail log group %v / %q", logs.Inputs, str(trail, "cloudWatchLogsGroupArn"))
+	}
+	role := named(t, res, "aws:iam/role:Role", "trail-logs-role")
+	if str(trail, "cloudWatchLogsRoleArn") != "arn:aws:iam::123456789012:role/trail-logs-role-dev" {
+		t.Errorf("trail role %q", str(trail, "cloudWatchLogsRoleArn"))
+	}
+	for _, s := range policy(t, str(role, "assumeRolePolicy")) {
+		if p, _ := s.Principal.(map[string]any); p["Service"] != "cloudtrail.amazonaws.com" || !slices.Equal(s.Action, []string{"sts:AssumeRole"}) {
+			t.Errorf("trail role trust %+v", s)
+		}
+	}
+	rp := named(t, res, "aws:iam/rolePolicy:RolePolicy", "trail-logs-policy")
+	stmts := policy(t, str(rp, "policy"))
+	checkLeastPrivilege(t, "trail logs policy", stmts)
+	if s := stmts["DeliverToTheTrailLogGroup"]; !slices.Equal(s.Resource, []string{logsArn + ":log-stream:*"}) {
+		t.Errorf("trail logs policy %+v", stmts)
+	}
+
+	bucket := one(t, res, "aws:s3/bucketV2:BucketV2")
+	if str(bucket, "bucket") != bucketName || !isTrue(bucket, "forceDestroy") {
+		t.Errorf("bucket %v: must be cloudtrail-<suffix>-<account> with forceDestroy", bucket.Inputs)
+	}
+	pab := one(t, res, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		if !isTrue(pab, k) {
+			t.Errorf("public access block %s is not true", k)
+		}
+	}
+	sse := one(t, res, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+	rules := get(sse, "rules").ArrayValue()
+	if len(rules) != 1 {
+		t.Fatalf("%d encryption rules", len(rules))
+	}
+	byDefault := plain(rules[0]).ObjectValue()["applyServerSideEncryptionByDefault"].ObjectValue()
+	if byDefault["sseAlgorithm"].StringValue() != "aws:kms" || byDefault["kmsMasterKeyId"].StringValue() != logsKeyArn {
+		t.Errorf("bucket encryption %v", byDefault)
+	}
+	bp := one(t, res, "aws:s3/bucketPolicy:BucketPolicy")
+	bstmts := policy(t, str(bp, "policy"))
+	checkLeastPrivilege(t, "bucket policy", bstmts)
+	for _, sid := range []string{"CloudTrailAclCheck", "CloudTrailWrite"} {
+		s := bstmts[sid]
+		if p, _ := s.Principal.(map[string]any); p["Service"] != "cloudtrail.amazonaws.com" || s.Condition["StringEquals"]["aws:SourceArn"] != trailArn {
+			t.Errorf("bucket policy %s = %+v, want CloudTrail with aws:SourceArn %s", sid, s, trailArn)
+		}
+	}
+	if got := bstmts["CloudTrailWrite"].Resource; !slices.Equal(got, []string{"arn:aws:s3:::" + bucketName + "/AWSLogs/" + account + "/*"}) {
+		t.Errorf("CloudTrail may write %v", got)
+	}
+	if s := bstmts["TLSOnly"]; s.Effect != "Deny" || s.Condition["Bool"]["aws:SecureTransport"] != "false" {
+		t.Errorf("TLSOnly = %+v", s)
+	}
+	if !slices.Contains(trail.Options.DependsOn, bp.URN) {
+		t.Error("trail does not wait for the bucket policy: CreateTrail would fail its bucket check")
+	}
+	if fmt.Sprint(res.Outputs["trailArn"].Value) != trailArn {
+		t.Errorf("trailArn output %v", res.Outputs["trailArn"].Value)
+	}
+}
+
+func TestExistingTrailCreatesNone(t *testing.T) {
+	cfg := baseConfig(t)
+	cfg["vault-secrets:existingTrailName"] = "org-trail"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"aws:cloudtrail/trail:Trail", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy"} {
+		if n := len(res.ByType(typ)); n != 0 {
+			t.Errorf("%d %s with an existing trail", n, typ)
+		}
+	}
+	if n := len(res.ByType("aws:iam/role:Role")); n != 1 {
+		t.Errorf("%d roles, want only the rotator's", n)
+	}
+	if got := res.Outputs["trailArn"].Value; got != "org-trail" {
+		t.Errorf("trailArn output %v, want the existing trail's name", got)
+	}
+}
+
+func TestStackReferences(t *testing.T) {
+	res := deploy(t)
+	want := []string{"organization/vault-database/dev", "organization/vault-kms/dev", "organization/vault-network/dev"}
+	if !slices.Equal(res.References, want) {
+		t.Errorf("references = %v, want %v", res.References, want)
+	}
+	cfg := baseConfig(t)
+	cfg["vault-secrets:networkStack"] = "acme/vault-network/shared"
+	cfg["vault-secrets:kmsStack"] = "acme/vault-kms/shared"
+	cfg["vault-secrets:databaseStack"] = "acme/vault-database/blue"
+	r := refs()
+	res, err := runWith(t, cfg, map[string]map[string]mock.Output{
+		"acme/vault-network/shared": r["organization/vault-network/dev"],
+		"acme/vault-kms/shared":     r["organization/vault-kms/dev"],
+		"acme/vault-database/blue":  r["organization/vault-database/dev"],
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"acme/vault-database/blue", "acme/vault-kms/shared", "acme/vault-network/shared"}
+	if !slices.Equal(res.References, want) {
+		t.Errorf("references = %v, want %v", res.References, want)
+	}
+}
+
+func TestOutputsAndNoPlainPassword(t *testing.T) {
+	res := deploy(t)
+	want := map[string]string{
+		"secretName":          "db-credentials-dev",
+		"rotatorFunctionName": "rotator-dev",
+		"rotatorFunctionArn":  "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev",
+		"rotatorRoleArn":      "arn:aws:iam::123456789012:role/rotator-role-dev",
+		"alertsTopicArn":      "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev",
+	}
+	for k, v := range want {
+		if o := res.Outputs[k]; o.Value != v || o.Secret {
+			t.Errorf("output %s = %+v, want %q", k, o, v)
+		}
+	}
+	if s, _ := res.Outputs["secretArn"].Value.(string); !strings.HasPrefix(s, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-") {
+		t.Errorf("secretArn = %q", s)
+	}
+	for k, o := range res.Outputs {
+		if strings.Contains(fmt.Sprint(o.Value), password) {
+			t.Errorf("output %s holds the password", k)
+		}
+	}
+	for _, r := range res.Resources {
+		if p, ok := findPlain(resource.NewProperty(r.Inputs), password); ok {
+			t.Errorf("%s %s: the password is in plain text at %s", r.Type, r.Name, p)
+		}
+	}
+}
+
+func findPlain(v resource.PropertyValue, s string) (string, bool) {
+	switch {
+	case v.IsSecret():
+		return "", false
+	case v.IsString():
+		return "", strings.Contains(v.StringValue(), s)
+	case v.IsArray():
+		for i, e := range v.ArrayValue() {
+			if p, ok := findPlain(e, s); ok {
+				return fmt.Sprintf("[%d]%s", i, p), true
+			}
+		}
+	case v.IsObject():
+		for k, e := range v.ObjectValue() {
+			if p, ok := findPlain(e, s); ok {
+				return "." + string(k) + p, true
+			}
+		}
+	}
+	return "", false
+}
+
+func TestDefaultZipIsFoundAtTheRepositoryRoot(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte("go 1.26\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zipPath := writeZip(t, filepath.Join(root, "functions", "rotator", "dist"), "bootstrap")
+	wd := filepath.Join(root, "stacks", "secrets")
+	if err := os.MkdirAll(wd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(wd)
+	res, err := runWith(t, map[string]string{"vault-secrets:environmentSuffix": suffix}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := one(t, res, "aws:lambda/function:Function")
+	if got := fn.Inputs["code"].ArchiveValue().Path; got != zipPath {
+		t.Errorf("code from %q, want %q", got, zipPath)
+	}
+}
+
+func TestBadConfigIsRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		set     map[string]string
+		unset   string
+		wantErr string
+	}{
+		{"missing suffix", nil, "vault-secrets:environmentSuffix", "environmentSuffix is required"},
+		{"malformed suffix", map[string]string{"vault-secrets:environmentSuffix": "-dev"}, "", "lower-case letters, digits and single hyphens"},
+		{"rotationDays 0", map[string]string{"vault-secrets:rotationDays": "0"}, "", "rotationDays is 0; it must be from 1 to 30"},
+		{"rotationDays 31", map[string]string{"vault-secrets:rotationDays": "31"}, "", "rotationDays is 31; it must be from 1 to 30"},
+		{"rotationDays word", map[string]string{"vault-secrets:rotationDays": "monthly"}, "", "must be a whole number"},
+		{"missing zip", map[string]string{"vault-secrets:rotatorZip": "functions/rotator/dist/missing-for-test.zip"}, "", "build the rotator first: go run mage.go build"},
+		{"zip is a directory", map[string]string{"vault-secrets:rotatorZip": os.TempDir()}, "", "is a directory"},
+		{"password too long for Aurora", map[string]string{"vault-secrets:passwordLength": "42"}, "", "from 8 to 41"},
+		{"exclusions allow @", map[string]string{"vault-secrets:excludeCharacters": `/"'`}, "", "excludeCharacters must contain"},
+		{"bad e-mail", map[string]string{"vault-secrets:alertEmail": "oncall"}, "", "not an e-mail address"},
+		{"bad trail", map[string]string{"vault-secrets:existingTrailName": "a b"}, "", "neither a trail name nor a trail ARN"},
+		{"log retention", map[string]string{"vault-secrets:logRetentionDays": "10"}, "", "CloudWatch Logs accepts only"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			maps.Copy(cfg, tc.set)
+			delete(cfg, tc.unset)
+			res, err := runWith(t, cfg, nil)
+			if err == nil {
+				t.Fatalf("no error; registered %d resources", len(res.Resources))
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q does not say %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestMissingDatabaseOutputIsNamed(t *testing.T) {
+	r := refs()
+	delete(r["organization/vault-database/dev"], "clusterEndpoint")
+	_, err := runWith(t, baseConfig(t), r)
+	if err == nil || !strings.Contains(err.Error(), "organization/vault-database/dev has no output clusterEndpoint") {
+		t.Fatalf("err = %v, want one naming the stack and output", err)
+	}
+}
