@@ -54,6 +54,7 @@ require (
 	github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000
 	github.com/dbvault/dbvault/stacks/kms v0.0.0-00010101000000-000000000000
 	github.com/dbvault/dbvault/stacks/network v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/stacks/secrets v0.0.0-00010101000000-000000000000
 	github.com/deckarep/golang-set/v2 v2.5.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/djherbis/times v1.5.0 // indirect
@@ -173,3 +174,5 @@ replace github.com/dbvault/dbvault/stacks/network => ../stacks/network
 replace github.com/dbvault/dbvault/stacks/kms => ../stacks/kms
 
 replace github.com/dbvault/dbvault/stacks/database => ../stacks/database
+
+replace github.com/dbvault/dbvault/stacks/secrets => ../stacks/secrets

@@ -1,0 +1,265 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// Auto is the Runner on the Pulumi Automation API. Each layer runs as an
+// inline program (the process hosts layer.Program itself, so no Go language
+// plugin is needed) as stack env of project layer.Project, in the work
+// directory StacksDir/<layer.Name>: in the repository that is stacks/<layer>,
+// so `pulumi up` run there by the owning team reads and writes the same
+// Pulumi.<env>.yaml and the same stack in the same backend.
+//
+// Every setting is a field: a rehearsal swaps BackendURL, EnvVars (a PATH
+// that finds a stand-in pulumi-resource-aws), StacksDir and PulumiRoot.
+// The zero value is not usable: StacksDir and BackendURL are required.
+type Auto struct {
+	// StacksDir holds one folder per layer, named after it (the repo's
+	// stacks/). A folder with a Pulumi.yaml keeps it; otherwise Pulumi's
+	// default inline project is written there.
+	StacksDir string
+	// BackendURL is the state backend (PULUMI_BACKEND_URL), e.g.
+	// file:///repo/.pulumi-state or s3://bucket. A file:// directory is
+	// created when missing.
+	BackendURL string
+	// SecretsProvider, when set, is the secrets provider of new stacks
+	// (e.g. awskms://alias/pulumi-state); empty means the passphrase
+	// provider (PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE).
+	SecretsProvider string
+	// EnvVars are added to the environment of every Pulumi CLI command (and
+	// of the plugins it starts); they win over the process environment.
+	EnvVars map[string]string
+	// PulumiRoot, when set, is the directory whose bin/pulumi is used
+	// instead of the pulumi found on PATH.
+	PulumiRoot string
+	// PulumiHome, when set, replaces ~/.pulumi (plugins, credentials).
+	PulumiHome string
+	// Progress receives Pulumi's progress output (nil: discarded).
+	Progress io.Writer
+
+	once   sync.Once
+	cmd    auto.PulumiCommand
+	cmdErr error
+}
+
+// pulumi finds the CLI once, with an error that says what to do.
+func (a *Auto) pulumi() (auto.PulumiCommand, error) {
+	a.once.Do(func() {
+		a.cmd, a.cmdErr = auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: a.PulumiRoot})
+		if a.cmdErr != nil {
+			a.cmdErr = fmt.Errorf("%s (%w)", MissingPulumi, a.cmdErr)
+		}
+	})
+	return a.cmd, a.cmdErr
+}
+
+// options are the workspace options of layer l.
+func (a *Auto) options(l kit.Layer) ([]auto.LocalWorkspaceOption, error) {
+	if a.StacksDir == "" || a.BackendURL == "" {
+		return nil, errors.New("deploy.Auto: StacksDir and BackendURL are required")
+	}
+	cmd, err := a.pulumi()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(a.StacksDir, l.Name)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("work directory of %s: %w", l.Name, err)
+	}
+	if path, ok := strings.CutPrefix(a.BackendURL, "file://"); ok {
+		if err := os.MkdirAll(path, 0o750); err != nil {
+			return nil, fmt.Errorf("state directory %s: %w", path, err)
+		}
+	}
+	env := map[string]string{
+		"PULUMI_BACKEND_URL":       a.BackendURL,
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+	}
+	maps.Copy(env, a.EnvVars)
+	opts := []auto.LocalWorkspaceOption{auto.WorkDir(dir), auto.EnvVars(env), auto.Pulumi(cmd)}
+	if a.SecretsProvider != "" {
+		opts = append(opts, auto.SecretsProvider(a.SecretsProvider))
+	}
+	if a.PulumiHome != "" {
+		opts = append(opts, auto.PulumiHome(a.PulumiHome))
+	}
+	return opts, nil
+}
+
+func (a *Auto) progress() io.Writer {
+	if a.Progress == nil {
+		return io.Discard
+	}
+	return a.Progress
+}
+
+// Exists reports whether the layer's stack exists in the backend.
+func (a *Auto) Exists(ctx context.Context, l kit.Layer, env string) (bool, error) {
+	opts, err := a.options(l)
+	if err != nil {
+		return false, err
+	}
+	_, err = auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	switch {
+	case err == nil:
+		return true, nil
+	case auto.IsSelectStack404Error(err):
+		return false, nil
+	default:
+		return false, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+	}
+}
+
+// upsert creates or selects the stack and sets cfg.
+func (a *Auto) upsert(ctx context.Context, l kit.Layer, env string, cfg Config) (auto.Stack, error) {
+	opts, err := a.options(l)
+	if err != nil {
+		return auto.Stack{}, err
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("creating or selecting stack %s of %s: %w", env, l.Project, short(err))
+	}
+	have, err := s.GetAllConfig(ctx)
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("reading config: %w", short(err))
+	}
+	set := auto.ConfigMap{}
+	for k, v := range cfg {
+		if _, ok := have[k]; ok && v.IfAbsent {
+			continue
+		}
+		set[k] = auto.ConfigValue{Value: v.Value, Secret: v.Secret}
+	}
+	// Never wrap this error with its input: it may hold a secret value.
+	if err := s.SetAllConfig(ctx, set); err != nil {
+		return auto.Stack{}, errors.New("setting config failed (pulumi config set-all); check the passphrase or secrets provider")
+	}
+	return s, nil
+}
+
+// Up deploys the layer.
+func (a *Auto) Up(ctx context.Context, l kit.Layer, env string, cfg Config) (Result, error) {
+	start := time.Now()
+	s, err := a.upsert(ctx, l, env, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := s.Up(ctx, optup.ProgressStreams(a.progress()), optup.ErrorProgressStreams(a.progress()))
+	if err != nil {
+		return Result{}, fmt.Errorf("pulumi up: %w", short(err))
+	}
+	out := Result{Layer: l.Name, Duration: time.Since(start), Outputs: outputs(res.Outputs)}
+	if res.Summary.ResourceChanges != nil {
+		out.Changes = maps.Clone(*res.Summary.ResourceChanges)
+	}
+	return out, nil
+}
+
+// Preview previews the layer.
+func (a *Auto) Preview(ctx context.Context, l kit.Layer, env string, cfg Config) (Result, error) {
+	start := time.Now()
+	s, err := a.upsert(ctx, l, env, cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := s.Preview(ctx, optpreview.ProgressStreams(a.progress()), optpreview.ErrorProgressStreams(a.progress()))
+	if err != nil {
+		return Result{}, fmt.Errorf("pulumi preview: %w", short(err))
+	}
+	out := Result{Layer: l.Name, Duration: time.Since(start), Changes: map[string]int{}}
+	for op, n := range res.ChangeSummary {
+		out.Changes[string(op)] = n
+	}
+	return out, nil
+}
+
+// Destroy deletes the layer's resources. The stack itself and its config
+// stay (as with `pulumi destroy`), so its history remains readable.
+func (a *Auto) Destroy(ctx context.Context, l kit.Layer, env string) (Result, error) {
+	start := time.Now()
+	opts, err := a.options(l)
+	if err != nil {
+		return Result{}, err
+	}
+	s, err := auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	if err != nil {
+		return Result{}, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+	}
+	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
+	if err != nil {
+		return Result{}, fmt.Errorf("pulumi destroy: %w", short(err))
+	}
+	out := Result{Layer: l.Name, Duration: time.Since(start)}
+	if res.Summary.ResourceChanges != nil {
+		out.Changes = maps.Clone(*res.Summary.ResourceChanges)
+	}
+	return out, nil
+}
+
+// Outputs returns the stack's outputs.
+func (a *Auto) Outputs(ctx context.Context, l kit.Layer, env string) (Outputs, error) {
+	opts, err := a.options(l)
+	if err != nil {
+		return nil, err
+	}
+	s, err := auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+	}
+	m, err := s.Outputs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading outputs: %w", short(err))
+	}
+	return outputs(m), nil
+}
+
+func outputs(m auto.OutputMap) Outputs {
+	out := Outputs{}
+	for k, v := range m {
+		out[k] = Output{Value: v.Value, Secret: v.Secret}
+	}
+	return out
+}
+
+// short cuts an Automation API error to its first line plus the last lines
+// of the CLI's stderr: the full stdout was already streamed as progress.
+func short(err error) error {
+	msg := err.Error()
+	head, rest, found := strings.Cut(msg, "\ncode: ")
+	if !found {
+		return err
+	}
+	var tail []string
+	if _, stderr, ok := strings.Cut(rest, "\nstderr: "); ok {
+		for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				tail = append(tail, line)
+			}
+		}
+		if len(tail) > 8 {
+			tail = tail[len(tail)-8:]
+		}
+	}
+	if len(tail) == 0 {
+		return errors.New(head)
+	}
+	return fmt.Errorf("%s\n  %s", head, strings.Join(tail, "\n  "))
+}

@@ -1,0 +1,558 @@
+// Package deploy is the orchestration behind `mage deployAll`, `destroyAll`
+// and the per-layer targets: which layers run, in which order, with which
+// configuration, what happens when one fails, and what the operator reads at
+// the end. The Pulumi work itself sits behind the small Runner interface, so
+// every rule here is tested with a fake runner, and the offline rehearsal
+// drives the very same code with only the backend and the provider swapped.
+//
+// # API
+//
+//   - Environment (EnvironmentFromEnv reads ENV, AWS_REGION, TAG_*): the
+//     stack name (= environmentSuffix), region, tag values and organisation.
+//   - Orchestrator{Env, Layers, Runner, Out, Confirm, ResumeCommand,
+//     NewPassword}: DeployAll(ctx, from), DestroyAll(ctx), Up, Preview,
+//     PreviewAll, Destroy, Outputs. Layers is ops/layers.All in production
+//     (network, kms, database, secrets), any []kit.Layer in tests.
+//   - Runner: Exists, Up, Preview, Destroy, Outputs on one layer's stack.
+//     Auto (auto.go) is the real one, on the Pulumi Automation API with
+//     inline programs; its fields (BackendURL, EnvVars, PulumiRoot,
+//     PulumiHome, WorkDir, SecretsProvider, Progress) are what a rehearsal
+//     swaps. No package-level state: everything comes in through fields.
+//   - LayerConfig: the configuration a layer's stack gets (exported so a
+//     rehearsal or a test can show it).
+//   - Preflight (preflight.go): the checks that run before any Pulumi work,
+//     each missing piece reported as one line saying what to do.
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// Runner performs Pulumi operations on the stack of one layer. The stack is
+// `env` of project layer.Project; cfg holds fully qualified config keys
+// ("vault-network:environmentSuffix", "aws:region").
+type Runner interface {
+	// Exists reports whether the layer's stack exists in the backend.
+	Exists(ctx context.Context, layer kit.Layer, env string) (bool, error)
+	// Up creates the stack when needed, sets cfg and deploys the layer.
+	Up(ctx context.Context, layer kit.Layer, env string, cfg Config) (Result, error)
+	// Preview creates the stack when needed, sets cfg and previews the layer.
+	Preview(ctx context.Context, layer kit.Layer, env string, cfg Config) (Result, error)
+	// Destroy deletes every resource of the layer's stack, then the stack.
+	Destroy(ctx context.Context, layer kit.Layer, env string) (Result, error)
+	// Outputs returns the stack's outputs (secret values in clear, marked).
+	Outputs(ctx context.Context, layer kit.Layer, env string) (Outputs, error)
+}
+
+// ConfigValue is one stack configuration value.
+type ConfigValue struct {
+	// Value is the value to set.
+	Value string
+	// Secret stores the value encrypted by the stack's secrets provider.
+	Secret bool
+	// IfAbsent sets the value only when the stack has no value for the key
+	// yet (a generated password must never replace one already in use).
+	IfAbsent bool
+}
+
+// Config maps fully qualified config keys to values.
+type Config map[string]ConfigValue
+
+// Output is one stack output.
+type Output struct {
+	// Value is the plain value (decoded JSON: string, float64, []any, ...).
+	Value any
+	// Secret marks a value that must not be printed.
+	Secret bool
+}
+
+// Outputs are a stack's outputs by name.
+type Outputs map[string]Output
+
+// Result is what one operation on one layer did.
+type Result struct {
+	// Layer is the layer's name.
+	Layer string
+	// Changes counts resources by operation ("create", "update", "delete",
+	// "replace", "same", ...), as Pulumi reports them.
+	Changes map[string]int
+	// Outputs are the stack's outputs after Up (empty for other operations).
+	Outputs Outputs
+	// Duration is the operation's wall time.
+	Duration time.Duration
+}
+
+// Changed is the number of resources the operation created, updated,
+// replaced or deleted (everything but "same").
+func (r Result) Changed() int {
+	n := 0
+	for op, c := range r.Changes {
+		if op != "same" {
+			n += c
+		}
+	}
+	return n
+}
+
+// Layer names that the orchestration treats specially.
+const (
+	// DatabaseLayer gets a generated masterPassword when it has none.
+	DatabaseLayer = "database"
+	// SecretArnOutput is the output printed first in a deploy summary.
+	SecretArnOutput = "secretArn"
+)
+
+// Orchestrator runs operations over the layers of one environment.
+type Orchestrator struct {
+	// Env is the target environment.
+	Env Environment
+	// Layers are the layers in deploy order (ops/layers.All).
+	Layers []kit.Layer
+	// Runner performs the Pulumi operations.
+	Runner Runner
+	// Out receives progress notes and the summary (nil: discarded).
+	Out io.Writer
+	// Confirm asks the operator before anything is destroyed; false or an
+	// error stops the destroy. Nil refuses every destroy, so a caller must
+	// decide explicitly (see ConfirmFromEnv).
+	Confirm func(ctx context.Context, prompt string) (bool, error)
+	// ResumeCommand returns the command that resumes deployAll from layer
+	// (nil: DefaultResumeCommand).
+	ResumeCommand func(env, layer string) string
+	// NewPassword generates the database's first master password (nil:
+	// NewPassword from this package, crypto/rand).
+	NewPassword func() (string, error)
+}
+
+// DefaultResumeCommand is the mage invocation that resumes deployAll.
+func DefaultResumeCommand(env, layer string) string {
+	return fmt.Sprintf("ENV=%s FROM=%s go run mage.go deployAll", env, layer)
+}
+
+// Summary is the outcome of DeployAll.
+type Summary struct {
+	// Results holds one entry per layer brought up, in order.
+	Results []Result
+	// SecretARN is the secrets layer's secretArn output ("" if absent).
+	SecretARN string
+}
+
+func (o *Orchestrator) out() io.Writer {
+	if o.Out == nil {
+		return io.Discard
+	}
+	return o.Out
+}
+
+func (o *Orchestrator) check() error {
+	if err := kit.ValidateSuffix(o.Env.Name); err != nil {
+		return fmt.Errorf("ENV: %w", err)
+	}
+	if o.Runner == nil {
+		return errors.New("deploy: no Runner")
+	}
+	if len(o.Layers) == 0 {
+		return errors.New("deploy: no layers")
+	}
+	return nil
+}
+
+// index returns the position of the layer called name.
+func (o *Orchestrator) index(name string) (int, error) {
+	for i, l := range o.Layers {
+		if l.Name == name {
+			return i, nil
+		}
+	}
+	names := make([]string, len(o.Layers))
+	for i, l := range o.Layers {
+		names[i] = l.Name
+	}
+	return -1, fmt.Errorf("unknown layer %q (layers: %s)", name, strings.Join(names, ", "))
+}
+
+// StackName is the fully qualified name of a layer's stack.
+func (o *Orchestrator) StackName(l kit.Layer) string {
+	return o.Env.FullyQualified(l.Project)
+}
+
+// DeployAll brings every layer up in order, starting at the layer named from
+// ("" = the first). Layers before from must exist already. It stops at the
+// first failure with an error naming the layer and the command that resumes
+// from it, and prints a summary of the outputs (the secret ARN first).
+func (o *Orchestrator) DeployAll(ctx context.Context, from string) (Summary, error) {
+	if err := o.check(); err != nil {
+		return Summary{}, err
+	}
+	start := 0
+	if from != "" {
+		i, err := o.index(from)
+		if err != nil {
+			return Summary{}, fmt.Errorf("FROM: %w", err)
+		}
+		start = i
+	}
+	var sum Summary
+	for i, l := range o.Layers {
+		if i < start {
+			ok, err := o.Runner.Exists(ctx, l, o.Env.Name)
+			if err != nil {
+				return sum, fmt.Errorf("deployAll: checking layer %s: %w", l.Name, err)
+			}
+			if !ok {
+				return sum, fmt.Errorf("deployAll: cannot resume from %s: layer %s (stack %s) is not deployed; run without FROM", from, l.Name, o.StackName(l))
+			}
+			fmt.Fprintf(o.out(), "==> %s: skipped (resuming from %s)\n", l.Name, from)
+			continue
+		}
+		fmt.Fprintf(o.out(), "==> %s: up (stack %s)\n", l.Name, o.StackName(l))
+		res, err := o.up(ctx, i)
+		if err != nil {
+			return sum, &LayerError{Layer: l.Name, Op: "up", Resume: o.resume(l.Name), Err: err}
+		}
+		sum.Results = append(sum.Results, res)
+		fmt.Fprintf(o.out(), "==> %s: done in %s (%s)\n", l.Name, res.Duration.Round(time.Millisecond), changeText(res.Changes))
+	}
+	for _, r := range sum.Results {
+		if v, ok := r.Outputs[SecretArnOutput]; ok && !v.Secret {
+			sum.SecretARN = fmt.Sprint(v.Value)
+		}
+	}
+	o.printSummary(sum)
+	return sum, nil
+}
+
+func (o *Orchestrator) resume(layer string) string {
+	if o.ResumeCommand != nil {
+		return o.ResumeCommand(o.Env.Name, layer)
+	}
+	return DefaultResumeCommand(o.Env.Name, layer)
+}
+
+// LayerError is the failure of one layer; its message names the layer and,
+// for deployAll, the command that resumes from it.
+type LayerError struct {
+	// Layer is the failed layer's name.
+	Layer string
+	// Op is the operation (up, preview, destroy).
+	Op string
+	// Resume is the command that resumes (may be empty).
+	Resume string
+	// Err is the runner's error.
+	Err error
+}
+
+func (e *LayerError) Error() string {
+	msg := fmt.Sprintf("layer %s failed (%s): %v", e.Layer, e.Op, e.Err)
+	if e.Resume != "" {
+		msg += "\nfix the cause above, then resume from this layer with:\n  " + e.Resume
+	}
+	return msg
+}
+
+func (e *LayerError) Unwrap() error { return e.Err }
+
+// up runs Up on layer i with its configuration.
+func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
+	l := o.Layers[i]
+	cfg, err := o.config(ctx, i)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := o.Runner.Up(ctx, l, o.Env.Name, cfg)
+	res.Layer = l.Name
+	return res, err
+}
+
+// config is LayerConfig plus the generated values a layer needs.
+func (o *Orchestrator) config(ctx context.Context, i int) (Config, error) {
+	l := o.Layers[i]
+	cfg := LayerConfig(o.Env, o.Layers, i)
+	if l.Name != DatabaseLayer {
+		return cfg, nil
+	}
+	// The database's master password: keep the one the stack already has
+	// (config, or its secret output when the config file is not at hand,
+	// e.g. on a fresh CI checkout), else a new random one. The cluster
+	// ignores later changes to it and rotation replaces it at once.
+	pw := ""
+	exists, err := o.Runner.Exists(ctx, l, o.Env.Name)
+	if err != nil {
+		return nil, fmt.Errorf("checking stack %s: %w", o.StackName(l), err)
+	}
+	if exists {
+		outs, err := o.Runner.Outputs(ctx, l, o.Env.Name)
+		if err != nil {
+			return nil, fmt.Errorf("reading outputs of %s: %w", o.StackName(l), err)
+		}
+		if v, ok := outs["masterPassword"]; ok {
+			if s, ok := v.Value.(string); ok && s != "" {
+				pw = s
+			}
+		}
+	}
+	if pw == "" {
+		gen := o.NewPassword
+		if gen == nil {
+			gen = NewPassword
+		}
+		if pw, err = gen(); err != nil {
+			return nil, fmt.Errorf("generating masterPassword: %w", err)
+		}
+	}
+	cfg[l.Project+":masterPassword"] = ConfigValue{Value: pw, Secret: true, IfAbsent: true}
+	return cfg, nil
+}
+
+// LayerConfig is the configuration of layer i of layers for env: its
+// environmentSuffix, the region, the tag values and the fully qualified
+// names of the stacks of every earlier layer (<name>Stack), so each layer
+// finds the stacks it references whatever backend holds them.
+func LayerConfig(env Environment, layers []kit.Layer, i int) Config {
+	p := layers[i].Project
+	cfg := Config{
+		p + ":environmentSuffix": {Value: env.Name},
+		"aws:region":             {Value: env.Region},
+		p + ":environment":       {Value: env.Tags.Environment},
+		p + ":costCenter":        {Value: env.Tags.CostCenter},
+		p + ":compliance":        {Value: env.Tags.Compliance},
+	}
+	for _, prev := range layers[:i] {
+		cfg[p+":"+prev.Name+"Stack"] = ConfigValue{Value: env.FullyQualified(prev.Project)}
+	}
+	return cfg
+}
+
+// Up brings one layer up (the `up:<layer>` target).
+func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
+	if err := o.check(); err != nil {
+		return Result{}, err
+	}
+	i, err := o.index(layer)
+	if err != nil {
+		return Result{}, err
+	}
+	fmt.Fprintf(o.out(), "==> %s: up (stack %s)\n", layer, o.StackName(o.Layers[i]))
+	res, err := o.up(ctx, i)
+	if err != nil {
+		return res, &LayerError{Layer: layer, Op: "up", Err: err}
+	}
+	o.printOutputs(o.Layers[i], res.Outputs)
+	return res, nil
+}
+
+// Preview previews one layer (the `preview:<layer>` target).
+func (o *Orchestrator) Preview(ctx context.Context, layer string) (Result, error) {
+	if err := o.check(); err != nil {
+		return Result{}, err
+	}
+	i, err := o.index(layer)
+	if err != nil {
+		return Result{}, err
+	}
+	return o.preview(ctx, i)
+}
+
+func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
+	l := o.Layers[i]
+	fmt.Fprintf(o.out(), "==> %s: preview (stack %s)\n", l.Name, o.StackName(l))
+	cfg, err := o.config(ctx, i)
+	if err != nil {
+		return Result{}, &LayerError{Layer: l.Name, Op: "preview", Err: err}
+	}
+	res, err := o.Runner.Preview(ctx, l, o.Env.Name, cfg)
+	res.Layer = l.Name
+	if err != nil {
+		return res, &LayerError{Layer: l.Name, Op: "preview", Err: err}
+	}
+	fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, changeText(res.Changes))
+	return res, nil
+}
+
+// PreviewAll previews every layer in order. A layer whose predecessors are
+// not deployed yet cannot resolve its stack references, so it stops at the
+// first failure, like DeployAll.
+func (o *Orchestrator) PreviewAll(ctx context.Context) ([]Result, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	var out []Result
+	for i := range o.Layers {
+		res, err := o.preview(ctx, i)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// Outputs returns (and prints) one layer's outputs (`outputs:<layer>`).
+func (o *Orchestrator) Outputs(ctx context.Context, layer string) (Outputs, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	i, err := o.index(layer)
+	if err != nil {
+		return nil, err
+	}
+	l := o.Layers[i]
+	ok, err := o.Runner.Exists(ctx, l, o.Env.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("layer %s: stack %s does not exist; deploy it first (ENV=%s go run mage.go up:%s)", l.Name, o.StackName(l), o.Env.Name, l.Name)
+	}
+	outs, err := o.Runner.Outputs(ctx, l, o.Env.Name)
+	if err != nil {
+		return nil, err
+	}
+	o.printOutputs(l, outs)
+	return outs, nil
+}
+
+// Destroy destroys one layer (`destroy:<layer>`) after confirmation. It
+// refuses while a later layer still exists, since that layer references
+// this one's resources (a VPC cannot go while the cluster sits in it).
+func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	i, err := o.index(layer)
+	if err != nil {
+		return err
+	}
+	for _, later := range o.Layers[i+1:] {
+		ok, err := o.Runner.Exists(ctx, later, o.Env.Name)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return fmt.Errorf("destroy %s refused: layer %s (stack %s) still exists and references it; destroy %s first, or run ENV=%s go run mage.go destroyAll",
+				layer, later.Name, o.StackName(later), later.Name, o.Env.Name)
+		}
+	}
+	return o.destroy(ctx, o.Layers[i:i+1])
+}
+
+// DestroyAll destroys every layer in reverse order after one confirmation;
+// layers whose stack does not exist are skipped with a note.
+func (o *Orchestrator) DestroyAll(ctx context.Context) error {
+	if err := o.check(); err != nil {
+		return err
+	}
+	return o.destroy(ctx, o.Layers)
+}
+
+// destroy destroys layers in reverse order.
+func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
+	rev := slices.Clone(layers)
+	slices.Reverse(rev)
+	var present []kit.Layer
+	for _, l := range rev {
+		ok, err := o.Runner.Exists(ctx, l, o.Env.Name)
+		if err != nil {
+			return fmt.Errorf("checking layer %s: %w", l.Name, err)
+		}
+		if !ok {
+			fmt.Fprintf(o.out(), "==> %s: stack %s does not exist; skipped\n", l.Name, o.StackName(l))
+			continue
+		}
+		present = append(present, l)
+	}
+	if len(present) == 0 {
+		fmt.Fprintf(o.out(), "nothing to destroy in environment %s\n", o.Env.Name)
+		return nil
+	}
+	names := make([]string, len(present))
+	for i, l := range present {
+		names[i] = l.Name
+	}
+	prompt := fmt.Sprintf("Destroy every resource of %s in environment %q (region %s), in this order?", strings.Join(names, ", "), o.Env.Name, o.Env.Region)
+	if o.Confirm == nil {
+		return errors.New("destroy needs confirmation: run it on a terminal, or set CONFIRM=yes (or CI=true)")
+	}
+	ok, err := o.Confirm(ctx, prompt)
+	if err != nil {
+		return fmt.Errorf("confirmation: %w", err)
+	}
+	if !ok {
+		return errors.New("destroy cancelled: nothing was changed")
+	}
+	for _, l := range present {
+		fmt.Fprintf(o.out(), "==> %s: destroy (stack %s)\n", l.Name, o.StackName(l))
+		res, err := o.Runner.Destroy(ctx, l, o.Env.Name)
+		if err != nil {
+			return &LayerError{Layer: l.Name, Op: "destroy", Err: err,
+				Resume: fmt.Sprintf("ENV=%s go run mage.go destroyAll", o.Env.Name)}
+		}
+		fmt.Fprintf(o.out(), "==> %s: destroyed in %s (%s)\n", l.Name, res.Duration.Round(time.Millisecond), changeText(res.Changes))
+	}
+	return nil
+}
+
+// printSummary prints the secret ARN first, then every layer's outputs.
+func (o *Orchestrator) printSummary(sum Summary) {
+	w := o.out()
+	fmt.Fprintf(w, "\nEnvironment %s deployed.\n", o.Env.Name)
+	if sum.SecretARN != "" {
+		fmt.Fprintf(w, "  secretArn: %s\n", sum.SecretARN)
+	}
+	for _, r := range sum.Results {
+		for _, l := range o.Layers {
+			if l.Name == r.Layer {
+				o.printOutputs(l, r.Outputs)
+			}
+		}
+	}
+}
+
+// printOutputs prints outputs sorted by name, secrets masked.
+func (o *Orchestrator) printOutputs(l kit.Layer, outs Outputs) {
+	w := o.out()
+	fmt.Fprintf(w, "%s (%s):\n", l.Name, o.StackName(l))
+	for _, k := range slices.Sorted(maps.Keys(outs)) {
+		fmt.Fprintf(w, "  %s: %s\n", k, FormatOutput(outs[k]))
+	}
+}
+
+// FormatOutput renders an output for a terminal; a secret is "[secret]".
+func FormatOutput(v Output) string {
+	if v.Secret {
+		return "[secret]"
+	}
+	switch x := v.Value.(type) {
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ", ")
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// changeText renders change counts as "create 3, same 2" (sorted).
+func changeText(ch map[string]int) string {
+	if len(ch) == 0 {
+		return "no changes"
+	}
+	parts := make([]string, 0, len(ch))
+	for _, k := range slices.Sorted(maps.Keys(ch)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, ch[k]))
+	}
+	return strings.Join(parts, ", ")
+}

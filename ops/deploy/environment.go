@@ -1,0 +1,135 @@
+package deploy
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// DefaultOrg is the organisation part of a stack's fully qualified name on
+// a self-managed (file://, s3://) backend.
+const DefaultOrg = "organization"
+
+// Environment is the environment that the operations target.
+type Environment struct {
+	// Name is ENV: the stack name of every layer and its environmentSuffix.
+	Name string
+	// Region is aws:region.
+	Region string
+	// Tags are the tag values every layer gets.
+	Tags kit.Tags
+	// Org is the organisation in fully qualified stack names (DefaultOrg on
+	// a self-managed backend; the Pulumi Cloud organisation otherwise).
+	Org string
+}
+
+// FullyQualified is the fully qualified name of project's stack in env.
+func (e Environment) FullyQualified(project string) string {
+	org := e.Org
+	if org == "" {
+		org = DefaultOrg
+	}
+	return org + "/" + project + "/" + e.Name
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// EnvironmentFromEnv reads the environment from variables: ENV (required,
+// validated as environmentSuffix), AWS_REGION (default us-east-1),
+// TAG_ENVIRONMENT (default ENV), TAG_COST_CENTER, TAG_COMPLIANCE (defaults
+// kit.DefaultCostCenter, kit.DefaultCompliance) and PULUMI_ORG (default
+// organization). getenv is os.Getenv in production.
+func EnvironmentFromEnv(getenv func(string) string) (Environment, error) {
+	e := Environment{
+		Name:   getenv("ENV"),
+		Region: getenv("AWS_REGION"),
+		Tags: kit.Tags{
+			Environment: getenv("TAG_ENVIRONMENT"),
+			CostCenter:  getenv("TAG_COST_CENTER"),
+			Compliance:  getenv("TAG_COMPLIANCE"),
+		},
+		Org: getenv("PULUMI_ORG"),
+	}
+	if e.Name == "" {
+		return Environment{}, errors.New("ENV is not set: name the environment, e.g. ENV=dev go run mage.go deployAll (lower-case letters, digits, hyphens)")
+	}
+	if err := kit.ValidateSuffix(e.Name); err != nil {
+		return Environment{}, fmt.Errorf("ENV: %w", err)
+	}
+	if e.Region == "" {
+		e.Region = kit.DefaultRegion
+	}
+	if !regionPattern.MatchString(e.Region) {
+		return Environment{}, fmt.Errorf("AWS_REGION %q is not an AWS region name (e.g. us-east-1)", e.Region)
+	}
+	if e.Tags.Environment == "" {
+		e.Tags.Environment = e.Name
+	}
+	if e.Tags.CostCenter == "" {
+		e.Tags.CostCenter = kit.DefaultCostCenter
+	}
+	if e.Tags.Compliance == "" {
+		e.Tags.Compliance = kit.DefaultCompliance
+	}
+	if e.Org == "" {
+		e.Org = DefaultOrg
+	}
+	return e, nil
+}
+
+// passwordAlphabet holds only letters and digits: Aurora refuses /, ", @
+// and spaces in a master password, and this password lives only until the
+// first rotation replaces it.
+const passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewPassword returns a 32-character random password (about 190 bits) from
+// crypto/rand.
+func NewPassword() (string, error) {
+	return randomString(rand.Reader, 32)
+}
+
+func randomString(r io.Reader, n int) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	// Rejection sampling keeps every character equally likely.
+	limit := byte(256 - 256%len(passwordAlphabet))
+	for b.Len() < n {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		if buf[0] >= limit {
+			continue
+		}
+		b.WriteByte(passwordAlphabet[int(buf[0])%len(passwordAlphabet)])
+	}
+	return b.String(), nil
+}
+
+// ConfirmFromEnv returns the Confirm function for a command: yes without
+// asking when CI=true or CONFIRM=yes; on a terminal, a prompt that needs the
+// environment's name typed back; otherwise nil, which refuses to destroy.
+// in and out are the terminal (os.Stdin, os.Stderr); isTerminal says
+// whether in is one.
+func ConfirmFromEnv(getenv func(string) string, env string, isTerminal bool, in io.Reader, out io.Writer) func(context.Context, string) (bool, error) {
+	if strings.EqualFold(getenv("CI"), "true") || getenv("CONFIRM") == "yes" {
+		return func(context.Context, string) (bool, error) { return true, nil }
+	}
+	if !isTerminal {
+		return nil
+	}
+	return func(_ context.Context, prompt string) (bool, error) {
+		fmt.Fprintf(out, "%s\nType the environment name (%s) to confirm: ", prompt, env)
+		line, err := bufio.NewReader(in).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return false, err
+		}
+		return strings.TrimSpace(line) == env, nil
+	}
+}
