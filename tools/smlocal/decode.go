@@ -114,8 +114,8 @@ func checkName(name *string) *apiError {
 // PutSecretValue: "Length Constraints: Maximum length of 65536").
 const maxValueBytes = 65536
 
-// checkValue validates a SecretString/SecretBinary pair. both=true refuses
-// a request that has both (CreateSecret, PutSecretValue: "include
+// checkValue validates a SecretString/SecretBinary pair and refuses a
+// request that has both (CreateSecret, PutSecretValue: "include
 // SecretBinary or SecretString, but not both").
 func checkValue(str *string, bin []byte) *apiError {
 	if str != nil && bin != nil {
@@ -124,7 +124,7 @@ func checkValue(str *string, bin []byte) *apiError {
 	if str != nil && len(*str) > maxValueBytes {
 		return errConstraint("secretString", fmt.Sprintf("have length less than or equal to %d", maxValueBytes))
 	}
-	if bin != nil && len(bin) > maxValueBytes {
+	if len(bin) > maxValueBytes {
 		return errConstraint("secretBinary", fmt.Sprintf("have length less than or equal to %d", maxValueBytes))
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -1074,6 +1073,3 @@ func firstErr(errs ...*apiError) *apiError {
 	}
 	return nil
 }
-
-// itoa is strconv.Itoa for int64, for messages.
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -195,7 +195,6 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 		}
 	}
 	s.mu.Unlock()
-	_ = name
 	return rotateSecretOutput{ARN: arn, Name: name, VersionId: &token}, nil
 }
 

@@ -1,0 +1,349 @@
+package smlocal_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/tools/lambdaharness"
+	"github.com/dbvault/dbvault/tools/smlocal"
+)
+
+const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
+
+var (
+	buildOnce sync.Once
+	testfnBin string
+	buildErr  error
+)
+
+// testFunction starts tools/internal/testfn under the Lambda runtime
+// harness, talking to the emulator at smURL; env adds test controls.
+func testFunction(t *testing.T, smURL string, env map[string]string) *lambdaharness.Function {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "smlocal-testfn-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		testfnBin, buildErr = lambdaharness.BuildBootstrap(context.Background(), "./tools/internal/testfn", dir)
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["SECRETS_MANAGER_ENDPOINT"] = smURL
+	f, err := lambdaharness.Start(t.Context(), lambdaharness.Config{Bootstrap: testfnBin, Env: env, FunctionName: "rotator", Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Stop() })
+	return f
+}
+
+// swappable is an Invoker whose target a test can change between rotations.
+type swappable struct {
+	mu sync.Mutex
+	to smlocal.Invoker
+}
+
+func (s *swappable) set(to smlocal.Invoker) { s.mu.Lock(); s.to = to; s.mu.Unlock() }
+func (s *swappable) Invoke(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
+	s.mu.Lock()
+	to := s.to
+	s.mu.Unlock()
+	return to.Invoke(ctx, arn, ev)
+}
+
+func createSecret(t *testing.T, c *secretsmanager.Client, value string) {
+	t.Helper()
+	if _, err := c.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String(value), ClientRequestToken: aws.String(tok(1))}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRotateThroughHarness rotates with a real Lambda bootstrap under the
+// RIE: twice successfully, then with a failing setSecret (AWSPENDING stays,
+// the next RotateSecret is refused until the label is removed), then
+// successfully again.
+func TestRotateThroughHarness(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	inv := &swappable{}
+	e := newEmulator(t, smlocal.Options{Rotator: inv, Now: clk.now})
+	c, ctx := e.client, t.Context()
+	good := testFunction(t, e.url, nil)
+	bad := testFunction(t, e.url, map[string]string{"TESTFN_FAIL_STEP": "setSecret"})
+	inv.set(smlocal.LambdaEndpoint(good.URL()))
+	createSecret(t, c, "initial")
+
+	rotate := func() (*secretsmanager.RotateSecretOutput, error) {
+		return c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN), RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}})
+	}
+	prev, older := tok(1), ""
+	for i := range 2 {
+		r, err := rotate()
+		if err != nil {
+			t.Fatalf("rotation %d: %v", i+1, err)
+		}
+		got := stages(t, c, "s")
+		want := map[string][]string{prev: {"AWSPREVIOUS"}, *r.VersionId: {"AWSCURRENT", "AWSPENDING"}}
+		if !equalStages(got, want) {
+			t.Fatalf("rotation %d: stages %v, want %v", i+1, got, want)
+		}
+		v := must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")}))
+		if *v.VersionId != *r.VersionId || len(*v.SecretString) != 24 {
+			t.Fatalf("rotation %d: AWSCURRENT = %s (%d chars)", i+1, *v.VersionId, len(*v.SecretString))
+		}
+		// RotationEnabled, LastRotatedDate, NextRotationDate.
+		d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
+		if !*d.RotationEnabled || *d.RotationLambdaARN != fnARN || !d.LastRotatedDate.Equal(clk.t) || !d.NextRotationDate.Equal(clk.t.Add(30*24*time.Hour)) || *d.RotationRules.AutomaticallyAfterDays != 30 {
+			t.Fatalf("rotation %d: describe %+v", i+1, d)
+		}
+		older, prev = prev, *r.VersionId
+		clk.advance(time.Hour)
+	}
+
+	// A failing step: RotateSecret answers as the service does (the steps
+	// run asynchronously there), AWSPENDING stays on the new version with
+	// the value createSecret put, AWSCURRENT does not move.
+	inv.set(smlocal.LambdaEndpoint(bad.URL()))
+	lastRotated := clk.t.Add(-time.Hour)
+	r, err := rotate()
+	if err != nil {
+		t.Fatalf("failing rotation: RotateSecret = %v", err)
+	}
+	failed := *r.VersionId
+	got := stages(t, c, "s")
+	if want := (map[string][]string{older: {"AWSPREVIOUS"}, prev: {"AWSCURRENT"}, failed: {"AWSPENDING"}}); !equalStages(got, want) {
+		t.Fatalf("after failed setSecret: stages %v, want %v", got, want)
+	}
+	pending := must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: &failed, VersionStage: aws.String("AWSPENDING")}))
+	// The failure is logged as the service's RotationFailed event, with the
+	// step and without the secret's value.
+	logged := e.logs.String()
+	if !strings.Contains(logged, `"event":"RotationFailed"`) || !strings.Contains(logged, `"step":"setSecret"`) || strings.Contains(logged, *pending.SecretString) {
+		t.Fatalf("log does not report the failure as expected:\n%s", logged)
+	}
+	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
+	if !d.LastRotatedDate.Equal(lastRotated) {
+		t.Fatalf("LastRotatedDate moved on a failed rotation: %v", d.LastRotatedDate)
+	}
+
+	// RotateSecret: refused while AWSPENDING is on a version that is not
+	// AWSCURRENT, even with a working function; nothing changes.
+	inv.set(smlocal.LambdaEndpoint(good.URL()))
+	_, err = rotate()
+	var ir *types.InvalidRequestException
+	if !errors.As(err, &ir) || !strings.Contains(err.Error(), "previous rotation isn't complete") {
+		t.Fatalf("rotation after a failure: %v, want InvalidRequestException (previous rotation isn't complete)", err)
+	}
+	if again := stages(t, c, "s"); !equalStages(again, got) {
+		t.Fatalf("refused rotation changed stages: %v -> %v", got, again)
+	}
+	// Once the pending label is removed, rotation works again.
+	must[*secretsmanager.UpdateSecretVersionStageOutput](t)(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: &failed}))
+	r, err = rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{prev: {"AWSPREVIOUS"}, *r.VersionId: {"AWSCURRENT", "AWSPENDING"}}) {
+		t.Fatalf("after recovery: stages %v", got)
+	}
+}
+
+// TestRotateFailsAtCreateSecret: a failure before createSecret put a value
+// leaves the value-less AWSPENDING version (RotateSecret: "When rotation is
+// unsuccessful, the AWSPENDING staging label might be attached to an empty
+// secret version").
+func TestRotateFailsAtCreateSecret(t *testing.T) {
+	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
+		return errors.New("createSecret: database unreachable")
+	})})
+	c, ctx := e.client, t.Context()
+	createSecret(t, c, "v1")
+	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
+	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
+		t.Fatalf("stages %v", got)
+	}
+	_, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING")})
+	wantCode(t, err, "ResourceNotFoundException")
+	// CancelRotateSecret: rotation off; VersionId names the unfinished
+	// version; the labels stay.
+	cr := must[*secretsmanager.CancelRotateSecretOutput](t)(c.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("s")}))
+	if *cr.VersionId != *r.VersionId {
+		t.Fatalf("CancelRotateSecret VersionId = %s, want %s", *cr.VersionId, *r.VersionId)
+	}
+	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
+	if *d.RotationEnabled || d.NextRotationDate != nil || len(d.VersionIdsToStages) != 2 {
+		t.Fatalf("after cancel: %+v", d)
+	}
+}
+
+// TestRotateInProcess checks the order and content of the events, and the
+// state the function sees during createSecret (FACTS: the new version is
+// registered with AWSPENDING and no value before createSecret).
+func TestRotateInProcess(t *testing.T) {
+	var steps []string
+	var c *secretsmanager.Client
+	var arn string
+	var checkErr error
+	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, fn string, ev events.SecretsManagerSecretRotationEvent) error {
+		steps = append(steps, ev.Step)
+		if fn != fnARN || ev.SecretID != arn || len(ev.ClientRequestToken) < 32 || ev.RotationToken == "" {
+			checkErr = errors.New("bad event " + ev.Step + " " + ev.SecretID)
+		}
+		if ev.Step == "createSecret" {
+			d, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &ev.SecretID})
+			if err != nil {
+				return err
+			}
+			if st := d.VersionIdsToStages[ev.ClientRequestToken]; len(st) != 1 || st[0] != "AWSPENDING" {
+				checkErr = errors.New("token not AWSPENDING before createSecret")
+			}
+			_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &ev.SecretID, VersionId: &ev.ClientRequestToken, VersionStage: aws.String("AWSPENDING")})
+			var nf *types.ResourceNotFoundException
+			if !errors.As(err, &nf) {
+				checkErr = errors.New("pending value readable before createSecret")
+			}
+			_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &ev.SecretID, ClientRequestToken: &ev.ClientRequestToken, SecretString: aws.String("new"), VersionStages: []string{"AWSPENDING"}})
+			return err
+		}
+		if ev.Step == "finishSecret" {
+			_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: &ev.SecretID, VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: &ev.ClientRequestToken, RemoveFromVersionId: aws.String(tok(1))})
+			return err
+		}
+		return nil
+	})})
+	c = e.client
+	ctx := t.Context()
+	out := must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("old"), ClientRequestToken: aws.String(tok(1))}))
+	arn = *out.ARN
+	// ClientRequestToken: the caller's token becomes the new VersionId.
+	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN), ClientRequestToken: aws.String(tok(2))}))
+	if *r.VersionId != tok(2) {
+		t.Fatalf("VersionId = %s", *r.VersionId)
+	}
+	if strings.Join(steps, ",") != "createSecret,setSecret,testSecret,finishSecret" || checkErr != nil {
+		t.Fatalf("steps %v, check %v", steps, checkErr)
+	}
+	// A retry with the same token does not rotate again.
+	steps = nil
+	must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), ClientRequestToken: aws.String(tok(2))}))
+	if len(steps) != 0 {
+		t.Fatalf("replayed token ran steps %v", steps)
+	}
+	g := must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")}))
+	if *g.SecretString != "new" {
+		t.Fatalf("AWSCURRENT = %s", *g.SecretString)
+	}
+}
+
+// TestRotateNotImmediately: RotateImmediately=false runs only testSecret, on
+// a temporary AWSPENDING version that is removed afterwards, and stores the
+// schedule.
+func TestRotateNotImmediately(t *testing.T) {
+	var steps []string
+	var seen string
+	var c *secretsmanager.Client
+	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, fn string, ev events.SecretsManagerSecretRotationEvent) error {
+		steps = append(steps, ev.Step)
+		g, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &ev.SecretID, VersionId: &ev.ClientRequestToken, VersionStage: aws.String("AWSPENDING")})
+		if err != nil {
+			return err
+		}
+		seen = *g.SecretString
+		return nil
+	})})
+	c = e.client
+	ctx := t.Context()
+	createSecret(t, c, "v1")
+	must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN),
+		RotateImmediately: aws.Bool(false), RotationRules: &types.RotationRulesType{ScheduleExpression: aws.String("rate(4 hours)"), Duration: aws.String("2h")}}))
+	if strings.Join(steps, ",") != "testSecret" || seen != "v1" {
+		t.Fatalf("steps %v, pending value %q", steps, seen)
+	}
+	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{tok(1): {"AWSCURRENT"}}) {
+		t.Fatalf("temporary version left behind: %v", got)
+	}
+	vs := must[*secretsmanager.ListSecretVersionIdsOutput](t)(c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("s"), IncludeDeprecated: aws.Bool(true)}))
+	if len(vs.Versions) != 1 {
+		t.Fatalf("versions %d, want 1", len(vs.Versions))
+	}
+	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
+	if !*d.RotationEnabled || *d.RotationRules.ScheduleExpression != "rate(4 hours)" || d.LastRotatedDate != nil || d.NextRotationDate == nil {
+		t.Fatalf("describe %+v", d)
+	}
+}
+
+func TestRotateRefusals(t *testing.T) {
+	noop := smlocal.InvokerFunc(func(context.Context, string, events.SecretsManagerSecretRotationEvent) error { return nil })
+	e := newEmulator(t, smlocal.Options{Rotator: noop})
+	c, ctx := e.client, t.Context()
+	createSecret(t, c, "v1")
+	before := stages(t, c, "s")
+	for _, tc := range []struct {
+		name string
+		in   secretsmanager.RotateSecretInput
+		code string
+	}{
+		{"no function", secretsmanager.RotateSecretInput{}, "InvalidRequestException"},
+		{"both schedules", secretsmanager.RotateSecretInput{RotationLambdaARN: aws.String(fnARN), RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1), ScheduleExpression: aws.String("rate(1 days)")}}, "InvalidParameterException"},
+		{"too frequent", secretsmanager.RotateSecretInput{RotationLambdaARN: aws.String(fnARN), RotationRules: &types.RotationRulesType{ScheduleExpression: aws.String("rate(2 hours)")}}, "InvalidParameterException"},
+		{"bad expression", secretsmanager.RotateSecretInput{RotationLambdaARN: aws.String(fnARN), RotationRules: &types.RotationRulesType{ScheduleExpression: aws.String("every day")}}, "InvalidParameterException"},
+		{"bad duration", secretsmanager.RotateSecretInput{RotationLambdaARN: aws.String(fnARN), RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1), Duration: aws.String("25h")}}, "InvalidParameterException"},
+		{"days out of range", secretsmanager.RotateSecretInput{RotationLambdaARN: aws.String(fnARN), RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1001)}}, "ValidationException"},
+		{"unknown secret", secretsmanager.RotateSecretInput{SecretId: aws.String("nope"), RotationLambdaARN: aws.String(fnARN)}, "ResourceNotFoundException"},
+	} {
+		in := tc.in
+		if in.SecretId == nil {
+			in.SecretId = aws.String("s")
+		}
+		_, err := c.RotateSecret(ctx, &in)
+		if got := errCode(t, err); got != tc.code {
+			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
+		}
+	}
+	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
+	if d.RotationEnabled != nil || !equalStages(d.VersionIdsToStages, before) {
+		t.Fatalf("refused rotations changed the secret: %+v", d)
+	}
+
+	// Without an Invoker, a rotation is refused with a clear error.
+	e2 := newEmulator(t, smlocal.Options{})
+	createSecret(t, e2.client, "v1")
+	_, err := e2.client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)})
+	if errCode(t, err) != "InvalidRequestException" || !strings.Contains(err.Error(), "-lambda-endpoint") {
+		t.Fatalf("no invoker: %v", err)
+	}
+	// A secret scheduled for deletion cannot be rotated.
+	must[*secretsmanager.DeleteSecretOutput](t)(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s")}))
+	_, err = c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)})
+	wantCode(t, err, "InvalidRequestException")
+}
+
+// TestLambdaEndpointFunctionError: a function error through the RIE is an
+// error carrying errorType and errorMessage.
+func TestLambdaEndpointFunctionError(t *testing.T) {
+	f := testFunction(t, "http://127.0.0.1:1", map[string]string{"TESTFN_FAIL_STEP": "testSecret"})
+	err := smlocal.LambdaEndpoint(f.URL()).Invoke(t.Context(), fnARN, events.SecretsManagerSecretRotationEvent{Step: "testSecret", SecretID: "s", ClientRequestToken: tok(1)})
+	var fe *smlocal.FunctionError
+	if !errors.As(err, &fe) || fe.Type != "StepFailed" || !strings.Contains(fe.Message, "testSecret failed on purpose") {
+		t.Fatalf("err = %v, want FunctionError StepFailed", err)
+	}
+	// An unreachable endpoint is an error too.
+	if err := smlocal.LambdaEndpoint("http://127.0.0.1:1").Invoke(t.Context(), fnARN, events.SecretsManagerSecretRotationEvent{Step: "createSecret"}); err == nil {
+		t.Fatal("unreachable endpoint: no error")
+	}
+}
