@@ -8,11 +8,12 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kms"
 	"github.com/dbvault/dbvault/stacks/network"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // All lists the layers in deploy order: each layer references only layers
 // before it (destroy runs the list backwards).
-var All = []kit.Layer{network.Layer, kms.Layer, database.Layer}
+var All = []kit.Layer{network.Layer, kms.Layer, database.Layer, secrets.Layer}
 
 // ByName returns the layer called name (network, kms, ...).
 func ByName(name string) (kit.Layer, bool) {
