@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/magefile/mage/mg"
 )
 
 // policySynthDir is where `go run mage.go synth` writes the layers.
@@ -17,7 +19,9 @@ func Audit() error {
 	if input == "" {
 		input = policySynthDir
 		if files, _ := filepath.Glob(filepath.Join(input, "*.json")); len(files) == 0 {
-			// No synth output yet: make it with the same command `mage synth` runs.
+			// No synth output yet: make it as `mage synth` does (the secrets
+			// layer records the rotator zip's hash, so the zip comes first).
+			mg.Deps(Rotator)
 			if err := goRun("./ops/cmd/synth"); err != nil {
 				return fmt.Errorf("audit: synth: %w", err)
 			}
