@@ -59,6 +59,7 @@ func BuildBootstrap(ctx context.Context, pkg, outDir string) (string, error) {
 		}
 		dir = root
 	}
+	// #nosec G204 -- the go tool building the package the caller names; the arguments are not a shell line.
 	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, target)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
@@ -72,7 +73,7 @@ func BuildBootstrap(ctx context.Context, pkg, outDir string) (string, error) {
 // the current module's root when there is no workspace.
 func workspaceRoot(ctx context.Context) (string, error) {
 	for _, v := range []string{"GOWORK", "GOMOD"} {
-		out, err := exec.CommandContext(ctx, "go", "env", v).Output()
+		out, err := exec.CommandContext(ctx, "go", "env", v).Output() // #nosec G204 -- the go tool with a constant variable name
 		if err != nil {
 			return "", fmt.Errorf("go env %s: %w", v, err)
 		}
@@ -125,7 +126,7 @@ func RIE(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("rie: %w", err)
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp, rieModule+"/cmd/aws-lambda-rie")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp, rieModule+"/cmd/aws-lambda-rie") // #nosec G204 -- the go tool with a path under the user cache and a constant package
 	build.Dir = toolsDir
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := build.CombinedOutput(); err != nil {
