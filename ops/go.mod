@@ -3,15 +3,17 @@ module github.com/dbvault/dbvault/ops
 go 1.26.6
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
+	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
+	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
+	github.com/aws/aws-sdk-go-v2/service/secretsmanager v1.50.12
 	github.com/open-policy-agent/opa v1.22.4
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 )
 
 require (
-	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
-	github.com/aws/aws-sdk-go-v2/credentials v1.21.0 // indirect
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.12 // indirect
@@ -55,6 +57,7 @@ require (
 	github.com/dbvault/dbvault/stacks/kms v0.0.0-00010101000000-000000000000
 	github.com/dbvault/dbvault/stacks/network v0.0.0-00010101000000-000000000000
 	github.com/dbvault/dbvault/stacks/secrets v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/tools v0.0.0-00010101000000-000000000000
 	github.com/deckarep/golang-set/v2 v2.5.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/djherbis/times v1.5.0 // indirect
@@ -176,3 +179,5 @@ replace github.com/dbvault/dbvault/stacks/kms => ../stacks/kms
 replace github.com/dbvault/dbvault/stacks/database => ../stacks/database
 
 replace github.com/dbvault/dbvault/stacks/secrets => ../stacks/secrets
+
+replace github.com/dbvault/dbvault/tools => ../tools

@@ -1,0 +1,245 @@
+//go:build mage
+
+// Deploy targets: thin wrappers over the command ./ops/cmd/vault (ops/deploy,
+// ops/status). Each first runs the cheap checks below with the standard
+// library only, so a missing Pulumi CLI, passphrase or AWS credentials
+// fails within seconds, before the Pulumi SDK is compiled; the command
+// repeats them in full (pulumi version, credentials actually resolved).
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/magefile/mage/mg"
+)
+
+const vaultCmd = "./ops/cmd/vault"
+
+// DeployAll builds the rotator, then deploys network, kms, database and secrets of ENV in order (FROM=<layer> resumes).
+func DeployAll() error {
+	if err := deployPreflight(true); err != nil {
+		return err
+	}
+	mg.Deps(Build)
+	return goRun(vaultCmd, "deploy-all")
+}
+
+// DestroyAll destroys secrets, database, kms and network of ENV (asks first; CI=true or CONFIRM=yes skip the question).
+func DestroyAll() error {
+	if err := deployPreflight(true); err != nil {
+		return err
+	}
+	return goRun(vaultCmd, "destroy-all")
+}
+
+// PreviewAll previews every layer of ENV in deploy order.
+func PreviewAll() error {
+	if err := deployPreflight(true); err != nil {
+		return err
+	}
+	mg.Deps(Rotator)
+	return goRun(vaultCmd, "preview-all")
+}
+
+// Status shows the rotation state of ENV's secret (SECRET_ID overrides; honours SECRETS_MANAGER_ENDPOINT).
+func Status() error {
+	if err := rotationPreflight(); err != nil {
+		return err
+	}
+	return goRun(vaultCmd, "status")
+}
+
+// Rotate rotates ENV's secret now and follows the rotation to its end (SECRET_ID, SECRETS_MANAGER_ENDPOINT, ROTATE_TIMEOUT).
+func Rotate() error {
+	if err := rotationPreflight(); err != nil {
+		return err
+	}
+	args := []string{"rotate"}
+	if t := os.Getenv("ROTATE_TIMEOUT"); t != "" {
+		args = append(args, "-timeout", t)
+	}
+	return goRun(vaultCmd, args...)
+}
+
+// Up deploys one layer of ENV (for the team that owns it).
+type Up mg.Namespace
+
+// Network deploys the network layer of ENV.
+func (Up) Network() error { return layerOp("up", "network") }
+
+// Kms deploys the kms layer of ENV.
+func (Up) Kms() error { return layerOp("up", "kms") }
+
+// Database deploys the database layer of ENV.
+func (Up) Database() error { return layerOp("up", "database") }
+
+// Secrets builds the rotator and deploys the secrets layer of ENV.
+func (Up) Secrets() error { return layerOp("up", "secrets") }
+
+// Preview previews one layer of ENV.
+type Preview mg.Namespace
+
+// Network previews the network layer of ENV.
+func (Preview) Network() error { return layerOp("preview", "network") }
+
+// Kms previews the kms layer of ENV.
+func (Preview) Kms() error { return layerOp("preview", "kms") }
+
+// Database previews the database layer of ENV.
+func (Preview) Database() error { return layerOp("preview", "database") }
+
+// Secrets builds the rotator and previews the secrets layer of ENV.
+func (Preview) Secrets() error { return layerOp("preview", "secrets") }
+
+// Destroy destroys one layer of ENV (refused while a later layer exists; asks first).
+type Destroy mg.Namespace
+
+// Network destroys the network layer of ENV.
+func (Destroy) Network() error { return layerOp("destroy", "network") }
+
+// Kms destroys the kms layer of ENV.
+func (Destroy) Kms() error { return layerOp("destroy", "kms") }
+
+// Database destroys the database layer of ENV.
+func (Destroy) Database() error { return layerOp("destroy", "database") }
+
+// Secrets destroys the secrets layer of ENV.
+func (Destroy) Secrets() error { return layerOp("destroy", "secrets") }
+
+// Outputs prints one layer's stack outputs for ENV.
+type Outputs mg.Namespace
+
+// Network prints the network layer's outputs.
+func (Outputs) Network() error { return layerOp("outputs", "network") }
+
+// Kms prints the kms layer's outputs.
+func (Outputs) Kms() error { return layerOp("outputs", "kms") }
+
+// Database prints the database layer's outputs.
+func (Outputs) Database() error { return layerOp("outputs", "database") }
+
+// Secrets prints the secrets layer's outputs (secretArn among them).
+func (Outputs) Secrets() error { return layerOp("outputs", "secrets") }
+
+// layerOp runs one operation on one layer.
+func layerOp(op, layer string) error {
+	if err := deployPreflight(op != "outputs"); err != nil {
+		return err
+	}
+	if layer == "secrets" && (op == "up" || op == "preview") {
+		mg.Deps(Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
+	}
+	return goRun(vaultCmd, op, layer)
+}
+
+// missingPulumi matches ops/deploy.MissingPulumi (a test checks the output).
+const missingPulumi = "pulumi CLI not found on PATH: install the Pulumi CLI (curl -fsSL https://get.pulumi.com | sh, or brew install pulumi) and open a new shell"
+
+var envPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// deployPreflight is the cheap part of the command's preflight: ENV,
+// region, Pulumi CLI, passphrase and (needAWS) a source of AWS credentials.
+func deployPreflight(needAWS bool) error {
+	var problems []string
+	if p := envProblem(); p != "" {
+		problems = append(problems, p)
+	}
+	if _, err := exec.LookPath("pulumi"); err != nil {
+		problems = append(problems, missingPulumi)
+	}
+	if p := passphraseProblem(); p != "" {
+		problems = append(problems, p)
+	}
+	if needAWS {
+		problems = append(problems, awsProblems()...)
+	}
+	return preflightError(problems)
+}
+
+// rotationPreflight: status and rotate need AWS credentials unless they
+// talk to a local emulator, and the stack (Pulumi, passphrase, ENV) unless
+// SECRET_ID names the secret.
+func rotationPreflight() error {
+	var problems []string
+	if os.Getenv("SECRET_ID") == "" {
+		if p := envProblem(); p != "" {
+			problems = append(problems, p+" (or set SECRET_ID to the secret's ARN)")
+		}
+		if _, err := exec.LookPath("pulumi"); err != nil {
+			problems = append(problems, missingPulumi+" (or set SECRET_ID to the secret's ARN)")
+		}
+		if p := passphraseProblem(); p != "" {
+			problems = append(problems, p)
+		}
+	}
+	if os.Getenv("SECRETS_MANAGER_ENDPOINT") == "" {
+		problems = append(problems, awsProblems()...)
+	}
+	return preflightError(problems)
+}
+
+func preflightError(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return mg.Fatal(1, "preflight failed:\n  - "+strings.Join(problems, "\n  - "))
+}
+
+func envProblem() string {
+	env := os.Getenv("ENV")
+	switch {
+	case env == "":
+		return "ENV is not set: name the environment, e.g. ENV=dev go run mage.go deployAll (lower-case letters, digits, hyphens)"
+	case len(env) > 20 || !envPattern.MatchString(env):
+		return "ENV " + env + " is not a valid environmentSuffix: at most 20 lower-case letters, digits and single hyphens"
+	}
+	return ""
+}
+
+func passphraseProblem() string {
+	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") != "" || os.Getenv("PULUMI_SECRETS_PROVIDER") != "" ||
+		strings.HasPrefix(os.Getenv("PULUMI_BACKEND_URL"), "https://") {
+		return ""
+	}
+	if f := os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return "PULUMI_CONFIG_PASSPHRASE_FILE cannot be read: " + err.Error()
+		}
+		return ""
+	}
+	return "no stack passphrase: export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE=<file>), or PULUMI_SECRETS_PROVIDER=awskms://alias/<key> for a KMS secrets provider"
+}
+
+// awsProblems looks for a source of AWS credentials without the SDK: the
+// variables and files the SDK reads. On an EC2 instance role, set
+// AWS_EC2_METADATA_DISABLED=false to say so (the command then checks it).
+func awsProblems() []string {
+	var problems []string
+	if r := os.Getenv("AWS_REGION"); r != "" && !regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`).MatchString(r) {
+		problems = append(problems, "AWS_REGION "+r+" is not a region name: set AWS_REGION=us-east-1 (or your region)")
+	}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		if os.Getenv(k) != "" {
+			return problems
+		}
+	}
+	if os.Getenv("AWS_EC2_METADATA_DISABLED") == "false" {
+		return problems
+	}
+	home, _ := os.UserHomeDir()
+	for _, f := range []string{os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), os.Getenv("AWS_CONFIG_FILE"),
+		filepath.Join(home, ".aws", "credentials"), filepath.Join(home, ".aws", "config")} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err == nil {
+			return problems
+		}
+	}
+	return append(problems, "no AWS credentials: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE=<profile> (run `aws sso login` first for SSO), or use an instance or OIDC role")
+}

@@ -1,0 +1,279 @@
+// Command vault is the operator's command behind the deploy targets of
+// mage_deploy.go: it deploys, previews, destroys and reads the layers of an
+// environment with the Pulumi Automation API (ops/deploy), and shows or
+// drives the secret's rotation (ops/status).
+//
+//	vault deploy-all            network, kms, database, secrets (FROM=<layer> resumes)
+//	vault destroy-all           the reverse, after confirmation
+//	vault up|preview|destroy|outputs <layer>
+//	vault preview-all
+//	vault status [-secret-id ID]
+//	vault rotate [-secret-id ID] [-timeout 15m] [-interval 2s]
+//
+// Environment: ENV (required), AWS_REGION (us-east-1), TAG_ENVIRONMENT,
+// TAG_COST_CENTER, TAG_COMPLIANCE, PULUMI_BACKEND_URL (default
+// file://<repo>/.pulumi-state), PULUMI_CONFIG_PASSPHRASE or
+// PULUMI_CONFIG_PASSPHRASE_FILE, PULUMI_SECRETS_PROVIDER, FROM, CI, CONFIRM,
+// SECRET_ID, SECRETS_MANAGER_ENDPOINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/status"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage: vault <command> [args]
+  deploy-all              bring up network, kms, database, secrets (FROM=<layer> resumes)
+  destroy-all             destroy secrets, database, kms, network (asks; CI=true or CONFIRM=yes skip the question)
+  up <layer>              deploy one layer
+  preview <layer>         preview one layer
+  preview-all             preview every layer in order
+  destroy <layer>         destroy one layer (refused while a later layer exists)
+  outputs <layer>         print a layer's outputs
+  status [-secret-id ID]  the secret's rotation state
+  rotate [-secret-id ID]  rotate now and follow the rotation to its end
+layers: network, kms, database, secrets`
+
+// run is main without the process around it, so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	err := dispatch(ctx, args[0], args[1:], getenv, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vault %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func dispatch(ctx context.Context, cmd string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	switch cmd {
+	case "status", "rotate":
+		return rotation(ctx, cmd, args, getenv, stdout, stderr)
+	case "deploy-all", "destroy-all", "preview-all":
+		if len(args) != 0 {
+			return fmt.Errorf("takes no arguments\n%s", usage)
+		}
+	case "up", "preview", "destroy", "outputs":
+		if len(args) != 1 {
+			return fmt.Errorf("needs one layer name\n%s", usage)
+		}
+		if _, ok := layers.ByName(args[0]); !ok {
+			return fmt.Errorf("unknown layer %q (network, kms, database, secrets)", args[0])
+		}
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		return fmt.Errorf("unknown command\n%s", usage)
+	}
+
+	env, err := deploy.EnvironmentFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	// outputs only reads state; everything else may touch AWS.
+	pf := deploy.Preflight{Getenv: getenv, Pulumi: true, Passphrase: true, AWS: cmd != "outputs", Out: stderr}
+	if err := pf.Run(ctx); err != nil {
+		return err
+	}
+	orch, err := orchestrator(env, getenv, stdin, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "deploy-all":
+		_, err = orch.DeployAll(ctx, getenv("FROM"))
+	case "destroy-all":
+		err = orch.DestroyAll(ctx)
+	case "preview-all":
+		_, err = orch.PreviewAll(ctx)
+	case "up":
+		_, err = orch.Up(ctx, args[0])
+	case "preview":
+		_, err = orch.Preview(ctx, args[0])
+	case "destroy":
+		err = orch.Destroy(ctx, args[0])
+	case "outputs":
+		_, err = orch.Outputs(ctx, args[0])
+	}
+	return err
+}
+
+// orchestrator wires the real runner: stacks/<layer> of this repository as
+// work directories, the backend, the secrets provider, progress to stdout.
+func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (*deploy.Orchestrator, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	backend := getenv("PULUMI_BACKEND_URL")
+	if backend == "" {
+		backend = "file://" + filepath.Join(root, ".pulumi-state")
+	}
+	fmt.Fprintf(stderr, "environment %s, region %s, backend %s\n", env.Name, env.Region, backend)
+	runner := &deploy.Auto{
+		StacksDir:       filepath.Join(root, "stacks"),
+		BackendURL:      backend,
+		SecretsProvider: getenv("PULUMI_SECRETS_PROVIDER"),
+		Progress:        stdout,
+	}
+	return &deploy.Orchestrator{
+		Env:     env,
+		Layers:  layers.All,
+		Runner:  runner,
+		Out:     stdout,
+		Confirm: deploy.ConfirmFromEnv(getenv, env.Name, isTerminal(stdin), stdin, stderr),
+	}, nil
+}
+
+// isTerminal reports whether r is a character device (an interactive
+// terminal), without a dependency for it.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// repoRoot is the nearest folder upwards holding go.work.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the dbvault repository (no go.work found above the current directory)")
+		}
+		dir = parent
+	}
+}
+
+// rotation runs status and rotate.
+func rotation(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	secretID := fs.String("secret-id", getenv("SECRET_ID"), "secret name or ARN (default: SECRET_ID, else the secrets stack's secretArn output)")
+	timeout := fs.Duration("timeout", 15*time.Minute, "rotate: how long AWSPENDING may stay before the rotation counts as stuck")
+	interval := fs.Duration("interval", 2*time.Second, "rotate: time between two DescribeSecret calls")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	endpoint := getenv("SECRETS_MANAGER_ENDPOINT")
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = "us-east-1"
+	}
+	if *secretID == "" {
+		id, err := secretFromStack(ctx, getenv, stderr)
+		if err != nil {
+			return err
+		}
+		*secretID = id
+	}
+	// Against a local emulator (SECRETS_MANAGER_ENDPOINT) any credentials
+	// do; against AWS they must resolve.
+	if endpoint == "" {
+		if err := (deploy.Preflight{Getenv: getenv, AWS: true}).Run(ctx); err != nil {
+			return err
+		}
+	}
+	client, err := secretsClient(ctx, region, endpoint, getenv("AWS_ACCESS_KEY_ID") != "")
+	if err != nil {
+		return err
+	}
+	if cmd == "status" {
+		s, err := status.Describe(ctx, client, *secretID)
+		if err != nil {
+			return err
+		}
+		s.Print(stdout)
+		if len(s.Problems()) > 0 {
+			return errors.New("the secret needs attention (PROBLEM lines above)")
+		}
+		return nil
+	}
+	s, err := status.Rotate(ctx, client, *secretID, status.Follow{Interval: *interval, Timeout: *timeout, Out: stdout})
+	if s.ARN != "" {
+		s.Print(stdout)
+	}
+	return err
+}
+
+// secretFromStack reads secretArn from the environment's secrets stack.
+func secretFromStack(ctx context.Context, getenv func(string) string, stderr io.Writer) (string, error) {
+	env, err := deploy.EnvironmentFromEnv(getenv)
+	if err != nil {
+		return "", fmt.Errorf("no secret named: set SECRET_ID (or -secret-id), or ENV to read it from the secrets stack: %w", err)
+	}
+	if err := (deploy.Preflight{Getenv: getenv, Pulumi: true, Passphrase: true}).Run(ctx); err != nil {
+		return "", err
+	}
+	orch, err := orchestrator(env, getenv, nil, io.Discard, stderr)
+	if err != nil {
+		return "", err
+	}
+	outs, err := orch.Outputs(ctx, "secrets")
+	if err != nil {
+		return "", err
+	}
+	v, ok := outs[deploy.SecretArnOutput]
+	if !ok {
+		return "", fmt.Errorf("the secrets stack of %s has no %s output", env.Name, deploy.SecretArnOutput)
+	}
+	return fmt.Sprint(v.Value), nil
+}
+
+// secretsClient is a Secrets Manager client for region, at endpoint when
+// set (with stand-in credentials unless the environment has keys).
+func secretsClient(ctx context.Context, region, endpoint string, haveKeys bool) (*secretsmanager.Client, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if endpoint != "" && !haveKeys {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}

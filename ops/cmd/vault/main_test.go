@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/tools/smlocal"
+)
+
+// envOf returns a getenv over m only.
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// noTools leaves PATH without pulumi (and without AWS credentials files).
+func noTools(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	t.Setenv("HOME", dir)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
+func TestDeployAllWithoutPulumiFailsFastWithPreflightMessage(t *testing.T) {
+	noTools(t)
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := run(context.Background(), []string{"deploy-all"}, envOf(map[string]string{"ENV": "dev", "PATH": os.Getenv("PATH")}), nil, &stdout, &stderr)
+	elapsed := time.Since(start)
+	if code == 0 {
+		t.Fatal("exit 0 without a Pulumi CLI")
+	}
+	msg := stderr.String()
+	for _, want := range []string{"preflight failed", deploy.MissingPulumi, "PULUMI_CONFIG_PASSPHRASE", "no AWS credentials"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "goroutine ") || strings.Contains(msg, "panic") {
+		t.Errorf("stack trace in output:\n%s", msg)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("took %s", elapsed)
+	}
+	t.Logf("failed in %s:\n%s", elapsed, msg)
+}
+
+func TestBadInvocations(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"up", "dns"}, map[string]string{"ENV": "dev"}, `unknown layer "dns"`},
+		{[]string{"up"}, map[string]string{"ENV": "dev"}, "needs one layer name"},
+		{[]string{"deploy-all"}, map[string]string{}, "ENV is not set"},
+		{[]string{"deploy-all"}, map[string]string{"ENV": "Prod_1"}, "environmentSuffix"},
+		{[]string{"launch"}, map[string]string{}, "unknown command"},
+	} {
+		var stderr bytes.Buffer
+		if code := run(context.Background(), c.args, envOf(c.env), nil, io.Discard, &stderr); code == 0 {
+			t.Errorf("%v: exit 0", c.args)
+		}
+		if !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: stderr %q lacks %q", c.args, stderr.String(), c.want)
+		}
+	}
+}
+
+// emulator starts smlocal with a rotation function that completes the four
+// steps, and returns its URL and a client.
+func emulator(t *testing.T) (string, *secretsmanager.Client) {
+	t.Helper()
+	var client *secretsmanager.Client
+	srv, err := smlocal.New(smlocal.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
+			switch ev.Step {
+			case "createSecret":
+				_, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &ev.SecretID,
+					ClientRequestToken: &ev.ClientRequestToken, SecretString: aws.String(`{"password":"next"}`), VersionStages: []string{"AWSPENDING"}})
+				return err
+			case "finishSecret":
+				d, err := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &ev.SecretID})
+				if err != nil {
+					return err
+				}
+				for id, st := range d.VersionIdsToStages {
+					for _, s := range st {
+						if s == "AWSCURRENT" {
+							_, err = client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: &ev.SecretID,
+								VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: &ev.ClientRequestToken, RemoveFromVersionId: aws.String(id)})
+							return err
+						}
+					}
+				}
+			}
+			return nil
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	client, err = secretsClient(context.Background(), "us-east-1", hs.URL, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hs.URL, client
+}
+
+func TestStatusAndRotateAgainstEmulator(t *testing.T) {
+	url, client := emulator(t)
+	ctx := context.Background()
+	c, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("db-credentials-dev"), SecretString: aws.String(`{"password":"first"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: c.ARN, RotateImmediately: aws.Bool(false),
+		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"),
+		RotationRules:     &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}); err != nil {
+		t.Fatal(err)
+	}
+	env := envOf(map[string]string{"SECRETS_MANAGER_ENDPOINT": url, "SECRET_ID": aws.ToString(c.ARN)})
+
+	var out, stderr bytes.Buffer
+	if code := run(ctx, []string{"status"}, env, nil, &out, &stderr); code != 0 {
+		t.Fatalf("status exit %d: %s%s", code, out.String(), stderr.String())
+	}
+	if !strings.Contains(out.String(), "status: OK") || !strings.Contains(out.String(), "every 30 days") {
+		t.Fatalf("status output:\n%s", out.String())
+	}
+
+	out.Reset()
+	if code := run(ctx, []string{"rotate", "-interval", "1ms", "-timeout", "5s"}, env, nil, &out, &stderr); code != 0 {
+		t.Fatalf("rotate exit %d: %s%s", code, out.String(), stderr.String())
+	}
+	if !strings.Contains(out.String(), "rotation finished") || !strings.Contains(out.String(), "AWSPREVIOUS") {
+		t.Fatalf("rotate output:\n%s", out.String())
+	}
+}
+
+// The mage target, as a newcomer runs it on a machine without the Pulumi
+// CLI: it must fail within seconds with the preflight message, before the
+// heavy command is even compiled.
+func TestMageDeployAllWithoutPulumi(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go run mage.go")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not on PATH")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(goBin, filepath.Join(bin, "go")); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	cmd := exec.Command(goBin, "run", "mage.go", "deployAll")
+	cmd.Dir = root
+	cmd.Env = []string{"PATH=" + bin, "HOME=" + home, "ENV=dev",
+		"GOCACHE=" + goEnv(t, "GOCACHE"), "GOMODCACHE=" + goEnv(t, "GOMODCACHE"), "GOFLAGS=" + goEnv(t, "GOFLAGS"),
+		"GOTOOLCHAIN=local", "GOPROXY=off", "MAGEFILE_CACHE=" + mageCache(t),
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials")}
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	elapsed := time.Since(start)
+	if err == nil {
+		t.Fatalf("deployAll succeeded without Pulumi:\n%s", out)
+	}
+	if !strings.Contains(string(out), deploy.MissingPulumi) {
+		t.Fatalf("output lacks the preflight message:\n%s", out)
+	}
+	if strings.Contains(string(out), "goroutine ") {
+		t.Fatalf("stack trace:\n%s", out)
+	}
+	t.Logf("go run mage.go deployAll failed in %s:\n%s", elapsed, out)
+}
+
+// mageCache is mage's usual cache of compiled magefiles, so the test does
+// not recompile them under its temporary HOME.
+func mageCache(t *testing.T) string {
+	if c := os.Getenv("MAGEFILE_CACHE"); c != "" {
+		return c
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(home, ".magefile")
+}
+
+func goEnv(t *testing.T, key string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}

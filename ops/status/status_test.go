@@ -1,0 +1,225 @@
+package status
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/tools/smlocal"
+)
+
+const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator-test"
+
+// rig is the emulator behind httptest plus a real SDK client, and a small
+// rotation function that performs the four steps against it; failStep makes
+// that step fail.
+type rig struct {
+	client   *secretsmanager.Client
+	failStep string
+	steps    []string
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{}
+	srv, err := smlocal.New(smlocal.Options{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
+			return r.step(ctx, ev)
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	r.client = secretsmanager.New(secretsmanager.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(hs.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+	return r
+}
+
+// step is a minimal rotation function: new value in createSecret, nothing to
+// set or test (there is no database here), AWSCURRENT moved in finishSecret.
+func (r *rig) step(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
+	r.steps = append(r.steps, ev.Step)
+	if ev.Step == r.failStep {
+		return fmt.Errorf("%s: database unreachable", ev.Step)
+	}
+	switch ev.Step {
+	case "createSecret":
+		_, err := r.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(ev.SecretID), ClientRequestToken: aws.String(ev.ClientRequestToken),
+			SecretString:  aws.String(`{"username":"app","password":"new-` + ev.ClientRequestToken[:8] + `"}`),
+			VersionStages: []string{Pending},
+		})
+		return err
+	case "finishSecret":
+		d, err := r.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ev.SecretID)})
+		if err != nil {
+			return err
+		}
+		current := ""
+		for id, st := range d.VersionIdsToStages {
+			for _, s := range st {
+				if s == Current {
+					current = id
+				}
+			}
+		}
+		_, err = r.client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId: aws.String(ev.SecretID), VersionStage: aws.String(Current),
+			MoveToVersionId: aws.String(ev.ClientRequestToken), RemoveFromVersionId: aws.String(current),
+		})
+		return err
+	}
+	return nil
+}
+
+// secret creates a secret with rotation configured as the secrets layer
+// configures it, and returns its ARN.
+func (r *rig) secret(t *testing.T, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	c, err := r.client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(name), SecretString: aws.String(`{"username":"app","password":"first"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Turn rotation on without rotating (RotateImmediately=false runs only testSecret).
+	if _, err := r.client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: c.ARN, RotationLambdaARN: aws.String(fnARN), RotateImmediately: aws.Bool(false),
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.steps = nil
+	return aws.ToString(c.ARN)
+}
+
+func TestRotateFollowsToAWSCURRENT(t *testing.T) {
+	r := newRig(t)
+	arn := r.secret(t, "db-credentials-ok")
+	before, err := Describe(context.Background(), r.client, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCurrent, _ := before.Holder(Current)
+
+	var out bytes.Buffer
+	s, err := Rotate(context.Background(), r.client, arn, Follow{Interval: time.Millisecond, Timeout: time.Second, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.steps, ","); got != "createSecret,setSecret,testSecret,finishSecret" {
+		t.Fatalf("steps = %s", got)
+	}
+	cur, _ := s.Holder(Current)
+	prev, _ := s.Holder(Previous)
+	if cur.ID == oldCurrent.ID || prev.ID != oldCurrent.ID {
+		t.Fatalf("after rotation current=%s previous=%s, old current %s", cur.ID, prev.ID, oldCurrent.ID)
+	}
+	if s.Unfinished != nil || len(s.Problems()) != 0 {
+		t.Fatalf("problems after a good rotation: %v", s.Problems())
+	}
+	if s.LastRotated == nil {
+		t.Fatal("LastRotated not set")
+	}
+	if !strings.Contains(out.String(), "rotation finished") || !strings.Contains(out.String(), cur.ID) {
+		t.Fatalf("progress = %q", out.String())
+	}
+}
+
+func TestFailedRotationIsFlaggedAndBlocksTheNext(t *testing.T) {
+	r := newRig(t)
+	arn := r.secret(t, "db-credentials-fail")
+	r.failStep = "setSecret"
+
+	_, err := Rotate(context.Background(), r.client, arn, Follow{Interval: time.Millisecond, Timeout: 20 * time.Millisecond})
+	if !errors.Is(err, ErrUnfinished) {
+		t.Fatalf("err = %v, want ErrUnfinished", err)
+	}
+	if got := strings.Join(r.steps, ","); got != "createSecret,setSecret" {
+		t.Fatalf("steps = %s: the rotation must stop at the failing step", got)
+	}
+
+	s, err := Describe(context.Background(), r.client, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Unfinished == nil {
+		t.Fatal("AWSPENDING of the failed rotation not flagged")
+	}
+	var out bytes.Buffer
+	s.Print(&out)
+	text := out.String()
+	for _, want := range []string{"PROBLEM: unfinished rotation: version " + s.Unfinished.ID, RunbookStuckPending,
+		"aws logs tail /aws/lambda/rotator-test", "AWSPENDING", "every 30 days"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status output lacks %q:\n%s", want, text)
+		}
+	}
+
+	if !regexp.MustCompile(`(?m)^rotation\s+on$`).MatchString(text) {
+		t.Errorf("rotation not shown as on:\n%s", text)
+	}
+
+	// The next rotate is refused before RotateSecret is called.
+	r.steps = nil
+	r.failStep = ""
+	_, err = Rotate(context.Background(), r.client, arn, Follow{Interval: time.Millisecond, Timeout: time.Second})
+	if !errors.Is(err, ErrUnfinished) || !strings.Contains(err.Error(), "rotate refused") {
+		t.Fatalf("second rotate err = %v", err)
+	}
+	if len(r.steps) != 0 {
+		t.Fatalf("rotation function invoked: %v", r.steps)
+	}
+}
+
+func TestStatusOfSecretWithoutRotation(t *testing.T) {
+	r := newRig(t)
+	c, err := r.client.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
+		Name: aws.String("plain"), SecretString: aws.String("{}"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Describe(context.Background(), r.client, "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ARN != aws.ToString(c.ARN) || s.RotationEnabled {
+		t.Fatalf("state = %+v", s)
+	}
+	if p := strings.Join(s.Problems(), "\n"); !strings.Contains(p, "rotation is off") {
+		t.Fatalf("problems = %q", p)
+	}
+	if _, err := Rotate(context.Background(), r.client, "plain", Follow{}); err == nil || !strings.Contains(err.Error(), "no rotation function") {
+		t.Fatalf("rotate without function: %v", err)
+	}
+}
+
+func TestDescribeUnknownSecret(t *testing.T) {
+	r := newRig(t)
+	_, err := Describe(context.Background(), r.client, "missing")
+	if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("err = %v", err)
+	}
+}
