@@ -1,0 +1,452 @@
+// Package sandbox rotates a real database user's password several times on
+// this machine, with no AWS account: the Secrets Manager emulator
+// (tools/smlocal) on a loopback port, a MySQL-compatible server (embedded
+// by default, or a real one), and the real rotation function built from
+// functions/rotator and run under the Lambda runtime interface emulator
+// (tools/lambdaharness). After each rotation it proves, directly against
+// the database, that AWSCURRENT logs in and that the old password no longer
+// does (single user), or that both users log in (alternating users).
+//
+// It is what `go run mage.go sandbox` runs (through tools/cmd/sandbox), and
+// its building blocks (Database, Emulator, Recorder, BuildRotator) serve
+// the chaos runs and benchmarks too.
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/tools/smlocal"
+)
+
+// The strategies.
+const (
+	Single      = "single"
+	Alternating = "alternating"
+)
+
+// Steps are the rotation steps in the order Secrets Manager runs them.
+var Steps = []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
+
+// Options configures Run.
+type Options struct {
+	// Rotations is how many rotations to run (default 3).
+	Rotations int
+	// Strategy is Single (default) or Alternating.
+	Strategy string
+	// MySQLDSN names a real server (an account that can create users and
+	// databases); empty means the embedded server.
+	MySQLDSN string
+	// Bootstrap is a rotator already built for this machine; empty means
+	// build it into a temporary directory.
+	Bootstrap string
+	// Out receives the progress lines; discarded when nil.
+	Out io.Writer
+	// FunctionLog receives the function's own output (JSON log lines, no
+	// secrets); when nil it is kept and its last lines are printed to Out
+	// if something fails.
+	FunctionLog io.Writer
+}
+
+// Row is one rotation in the final table.
+type Row struct {
+	Rotation int
+	// Version is the rotation's version id (its ClientRequestToken).
+	Version string
+	// Steps is each step's duration as the emulator timed its invocation
+	// (zero when the step did not run).
+	Steps map[string]time.Duration
+	// Total is the RotateSecret call, all four steps included.
+	Total time.Duration
+	// OK is true when the rotation and every check after it held.
+	OK bool
+	// Result is "ok" or what failed.
+	Result string
+}
+
+// Result is a whole run.
+type Result struct {
+	Strategy string
+	Database string
+	Rows     []Row
+}
+
+// OK reports whether every rotation and check held.
+func (r *Result) OK() bool {
+	if len(r.Rows) == 0 {
+		return false
+	}
+	for _, row := range r.Rows {
+		if !row.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteTable prints the rotations as a table.
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "rotation\tversion\tcreateSecret ms\tsetSecret ms\ttestSecret ms\tfinishSecret ms\ttotal ms\tresult\t")
+	for _, row := range r.Rows {
+		fmt.Fprintf(tw, "%d\t%s\t", row.Rotation, short(row.Version))
+		for _, s := range Steps {
+			if d, ok := row.Steps[s]; ok {
+				fmt.Fprintf(tw, "%d\t", d.Milliseconds())
+			} else {
+				fmt.Fprint(tw, "-\t")
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t\n", row.Total.Milliseconds(), row.Result)
+	}
+	return tw.Flush()
+}
+
+func short(v string) string {
+	if len(v) > 8 {
+		return v[:8]
+	}
+	return v
+}
+
+// syncWriter serialises writes from the progress callbacks.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// Run sets everything up, runs the rotations with their checks, prints a
+// progress line per step, and cleans up (users dropped, processes stopped)
+// whatever happens, including cancellation of ctx. The error is for a
+// failure to set up or an interruption; failed rotations or checks are in
+// the Result (Result.OK).
+func Run(ctx context.Context, opts Options) (res *Result, err error) {
+	if opts.Rotations == 0 {
+		opts.Rotations = 3
+	}
+	if opts.Rotations < 1 || opts.Rotations > 10000 {
+		return nil, fmt.Errorf("rotations: %d; expected 1 to 10000", opts.Rotations)
+	}
+	if opts.Strategy == "" {
+		opts.Strategy = Single
+	}
+	if opts.Strategy != Single && opts.Strategy != Alternating {
+		return nil, fmt.Errorf("strategy %q: expected %s or %s", opts.Strategy, Single, Alternating)
+	}
+	out := &syncWriter{w: io.Discard}
+	if opts.Out != nil {
+		out.w = opts.Out
+	}
+	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	var fnLog bytes.Buffer
+	fnOut := opts.FunctionLog
+	if fnOut == nil {
+		fnOut = &syncWriter{w: &fnLog}
+	}
+
+	// Cleanup runs on a context of its own: after Ctrl-C, ctx is done but
+	// the users must still be dropped.
+	var cleanups []func(context.Context) error
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		var errs []error
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			errs = append(errs, cleanups[i](cctx))
+		}
+		if cerr := errors.Join(errs...); cerr != nil {
+			say("cleanup: %v", cerr)
+			if err == nil {
+				err = fmt.Errorf("cleanup: %w", cerr)
+			}
+		} else {
+			say("cleanup: users dropped, processes stopped")
+		}
+		if opts.FunctionLog == nil && (err != nil || (res != nil && !res.OK())) {
+			printTail(out, fnLog.String(), 20)
+		}
+	}()
+
+	db, err := OpenDatabase(ctx, opts.MySQLDSN)
+	if err != nil {
+		return nil, err
+	}
+	cleanups = append(cleanups, func(context.Context) error { return db.Close() })
+	cleanups = append(cleanups, db.Cleanup)
+	say("database: %s", db.Description)
+	res = &Result{Strategy: opts.Strategy, Database: db.Description}
+
+	rec := &Recorder{}
+	em, err := StartEmulator(smlocal.Options{Rotator: rec})
+	if err != nil {
+		return res, err
+	}
+	cleanups = append(cleanups, func(context.Context) error { return em.Close() })
+	say("secrets manager emulator: %s", em.URL)
+
+	bootstrap := opts.Bootstrap
+	if bootstrap == "" {
+		dir, err := os.MkdirTemp("", "dbvault-sandbox-")
+		if err != nil {
+			return res, err
+		}
+		cleanups = append(cleanups, func(context.Context) error { return os.RemoveAll(dir) })
+		say("building the rotator (%s) ...", RotatorPackage)
+		start := time.Now()
+		bootstrap, err = BuildRotator(ctx, dir, false)
+		if err != nil {
+			return res, err
+		}
+		say("built in %.1f s", time.Since(start).Seconds())
+	}
+	fn, err := StartFunction(ctx, bootstrap, FunctionEnv(em.URL), fnOut)
+	if err != nil {
+		return res, err
+	}
+	cleanups = append(cleanups, func(context.Context) error { return fn.Stop() })
+	rec.SetTarget(smlocal.LambdaEndpoint(fn.URL()))
+	say("rotator running under the Lambda runtime interface emulator at %s", fn.URL())
+
+	s, err := setUp(ctx, db, em, opts.Strategy)
+	if err != nil {
+		return res, err
+	}
+	say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
+
+	for i := 1; i <= opts.Rotations; i++ {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("interrupted before rotation %d: %w", i, err)
+		}
+		rec.SetOnCall(func(c Call) {
+			status := "ok"
+			if c.Err != nil {
+				status = "FAILED: " + c.Err.Error()
+			}
+			say("rotation %d/%d: %-12s %s (%d ms)", i, opts.Rotations, c.Step, status, c.Duration.Milliseconds())
+		})
+		row := s.rotate(ctx, i, rec, say, opts.Rotations)
+		res.Rows = append(res.Rows, row)
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("interrupted during rotation %d: %w", i, ctx.Err())
+		}
+		if !row.OK {
+			// A failed rotation leaves AWSPENDING behind: the next
+			// RotateSecret would be refused. Stop here.
+			break
+		}
+	}
+	return res, nil
+}
+
+func strategyName(s string) string {
+	if s == Alternating {
+		return "alternating users"
+	}
+	return "single user"
+}
+
+func printTail(w io.Writer, log string, n int) {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(lines) == 0 || lines[0] == "" {
+		return
+	}
+	fmt.Fprintf(w, "last %d lines of the function's log:\n", len(lines))
+	for _, l := range lines {
+		fmt.Fprintln(w, "  "+l)
+	}
+}
+
+// rotation state of one run.
+type subject struct {
+	sm       *secretsmanager.Client
+	db       *Database
+	strategy string
+	user     string
+	name     string // the secret's name
+	arn      string
+	dbname   string
+	// before is the AWSCURRENT value before the rotation being run.
+	before dbSecret
+}
+
+// dbSecret is the part of a secret's JSON the checks read.
+type dbSecret struct {
+	Engine    string `json:"engine"`
+	Host      string `json:"host"`
+	Port      int    `json:"port"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	DBName    string `json:"dbname,omitempty"`
+	MasterARN string `json:"masterarn,omitempty"`
+}
+
+// setUp creates the database, the user (and the master user) and their
+// secrets.
+func setUp(ctx context.Context, db *Database, em *Emulator, strategy string) (*subject, error) {
+	s := &subject{sm: em.Client, db: db, strategy: strategy, user: UniqueName("sbx_")}
+	s.name = "sandbox/" + s.user
+	s.dbname = "app"
+	if db.Embedded() == nil {
+		s.dbname = s.user
+		if err := db.CreateDatabase(ctx, s.dbname); err != nil {
+			return nil, err
+		}
+	}
+	app := dbSecret{Engine: "mysql", Host: db.Host, Port: db.Port, Username: s.user, Password: RandomPassword(), DBName: s.dbname}
+	if err := db.CreateUser(ctx, app.Username, app.Password, s.dbname, false); err != nil {
+		return nil, err
+	}
+	if strategy == Alternating {
+		master := dbSecret{Engine: "mysql", Host: db.Host, Port: db.Port, Username: s.user + "_m", Password: RandomPassword()}
+		if err := db.CreateUser(ctx, master.Username, master.Password, "", true); err != nil {
+			return nil, err
+		}
+		arn, err := createSecret(ctx, s.sm, s.name+"-master", master)
+		if err != nil {
+			return nil, err
+		}
+		app.MasterARN = arn
+	}
+	arn, err := createSecret(ctx, s.sm, s.name, app)
+	if err != nil {
+		return nil, err
+	}
+	s.arn = arn
+	s.before = app
+	return s, nil
+}
+
+func createSecret(ctx context.Context, sm *secretsmanager.Client, name string, v dbSecret) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(string(b))})
+	if err != nil {
+		return "", fmt.Errorf("create secret %s: %w", name, err)
+	}
+	return aws.ToString(out.ARN), nil
+}
+
+// rotate runs rotation i (the first one turns rotation on) and its checks.
+func (s *subject) rotate(ctx context.Context, i int, rec *Recorder, say func(string, ...any), n int) Row {
+	row := Row{Rotation: i, Steps: map[string]time.Duration{}}
+	in := &secretsmanager.RotateSecretInput{SecretId: aws.String(s.arn)}
+	if i == 1 {
+		in.RotationLambdaARN = aws.String(FunctionARN)
+		in.RotationRules = &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}
+	}
+	start := time.Now()
+	out, err := s.sm.RotateSecret(ctx, in)
+	row.Total = time.Since(start)
+	calls := rec.Take()
+	for _, c := range calls {
+		row.Steps[c.Step] = c.Duration
+	}
+	fail := func(format string, args ...any) Row {
+		row.Result = "FAIL: " + fmt.Sprintf(format, args...)
+		say("rotation %d/%d: %s", i, n, row.Result)
+		return row
+	}
+	if err != nil {
+		return fail("RotateSecret: %v", err)
+	}
+	row.Version = aws.ToString(out.VersionId)
+	for _, c := range calls {
+		if c.Err != nil {
+			return fail("%s failed", c.Step)
+		}
+	}
+	if len(calls) != len(Steps) {
+		return fail("%d steps ran, want %d", len(calls), len(Steps))
+	}
+	// The rotation's version must now be AWSCURRENT, with no AWSPENDING
+	// left on any other version.
+	d, err := s.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(s.arn)})
+	if err != nil {
+		return fail("DescribeSecret: %v", err)
+	}
+	for id, stages := range d.VersionIdsToStages {
+		if has(stages, "AWSPENDING") && !has(stages, "AWSCURRENT") {
+			return fail("version %s is still AWSPENDING", short(id))
+		}
+	}
+	if !has(d.VersionIdsToStages[row.Version], "AWSCURRENT") {
+		return fail("version %s is not AWSCURRENT", short(row.Version))
+	}
+	cur, err := s.read(ctx, "AWSCURRENT")
+	if err != nil {
+		return fail("%v", err)
+	}
+	if err := CheckLogin(ctx, cur.Host, cur.Port, cur.Username, cur.Password, cur.DBName); err != nil {
+		return fail("AWSCURRENT does not log in: %v", err)
+	}
+	say("rotation %d/%d: check: AWSCURRENT (version %s) logs in as %s: ok", i, n, short(row.Version), cur.Username)
+	prev := s.before
+	switch s.strategy {
+	case Single:
+		if cur.Password == prev.Password {
+			return fail("the password did not change")
+		}
+		err := CheckLogin(ctx, prev.Host, prev.Port, prev.Username, prev.Password, prev.DBName)
+		if !errors.Is(err, ErrRejected) {
+			return fail("the old password of %s is not refused: %v", prev.Username, err)
+		}
+		say("rotation %d/%d: check: the old password of %s is refused: ok", i, n, prev.Username)
+	case Alternating:
+		if cur.Username == prev.Username {
+			return fail("the user did not alternate (still %s)", cur.Username)
+		}
+		if err := CheckLogin(ctx, prev.Host, prev.Port, prev.Username, prev.Password, prev.DBName); err != nil {
+			return fail("the previous user %s no longer logs in: %v", prev.Username, err)
+		}
+		say("rotation %d/%d: check: the previous user %s (AWSPREVIOUS) still logs in: ok", i, n, prev.Username)
+	}
+	s.before = cur
+	row.OK, row.Result = true, "ok"
+	return row
+}
+
+// read returns a stage's value.
+func (s *subject) read(ctx context.Context, stage string) (dbSecret, error) {
+	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.arn), VersionStage: aws.String(stage)})
+	if err != nil {
+		return dbSecret{}, fmt.Errorf("GetSecretValue %s: %w", stage, err)
+	}
+	var v dbSecret
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil {
+		return dbSecret{}, fmt.Errorf("the %s value is not the JSON the sandbox wrote", stage)
+	}
+	return v, nil
+}
+
+func has(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
