@@ -52,6 +52,9 @@ rules := {
 	"SEC-004": {"severity": "high", "title": "rotation names its rotation function", "reason": "rotation without a function cannot change the database password"},
 	"SNS-001": {"severity": "high", "title": "SNS topics are encrypted with a customer-managed key", "reason": "alerts name secrets and failures; the aws/sns key cannot be granted to EventBridge and CloudWatch narrowly"},
 	"CTL-001": {"severity": "high", "title": "CloudTrail trails validate log files and encrypt with a KMS key", "reason": "the audit record of secret access must be tamper-evident and encrypted"},
+	"RES-001": {"severity": "high", "title": "resource policies (bucket, topic, secret, queue) admit a service only with aws:SourceArn/aws:SourceAccount, and \"*\" only with an account or organization condition", "reason": "a resource policy is the door other accounts knock on; without these conditions a service acting for anyone, or anyone, walks in"},
+	"S3-001": {"severity": "high", "title": "every bucket has a public access block with all four settings on", "reason": "a bucket of audit logs must never become public through a later ACL or policy change"},
+	"S3-002": {"severity": "high", "title": "every bucket encrypts by default with a customer-managed KMS key", "reason": "the trail's log files are evidence; they are encrypted under a key whose policy we control"},
 	"GEN-001": {"severity": "high", "title": "no resource is protected or retained on delete", "reason": "every environment must be destroyable without manual steps"},
 }
 

@@ -107,6 +107,20 @@ policy_texts contains {"r": r, "kind": "key", "text": inputs(r).policy} if {
 	present(inputs(r).policy)
 }
 
+# resource_policy_types hold a resource-based policy in `policy`.
+resource_policy_types := {
+	"aws:s3/bucketPolicy:BucketPolicy",
+	"aws:sns/topicPolicy:TopicPolicy",
+	"aws:secretsmanager/secretPolicy:SecretPolicy",
+	"aws:sqs/queuePolicy:QueuePolicy",
+}
+
+policy_texts contains {"r": r, "kind": "resource", "text": inputs(r).policy} if {
+	some r in resources
+	r.type in resource_policy_types
+	present(inputs(r).policy)
+}
+
 policy_texts contains {"r": r, "kind": "endpoint", "text": inputs(r).policy} if {
 	some r in of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
 	present(inputs(r).policy)

@@ -84,19 +84,26 @@ func Load(ctx context.Context, dir string) (*Pack, error) {
 func ReadModules(dir string) (map[string]string, error) { return readModules(dir) }
 
 func readModules(dir string) (map[string]string, error) {
+	// os.Root keeps the walk inside dir, symlinks included.
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read policy pack: %w", err)
+	}
+	defer root.Close()
+	fsys := root.FS()
 	modules := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() || filepath.Ext(path) != ".rego" {
 			return nil
 		}
-		b, err := os.ReadFile(path) // #nosec G304 -- the policy folder is the caller's choice.
+		b, err := fs.ReadFile(fsys, path)
 		if err != nil {
 			return err
 		}
-		modules[path] = string(b)
+		modules[filepath.Join(dir, path)] = string(b)
 		return nil
 	})
 	if err != nil {

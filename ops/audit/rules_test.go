@@ -9,30 +9,34 @@ import (
 
 // Resource types the cases touch.
 const (
-	tVPC       = "aws:ec2/vpc:Vpc"
-	tSubnet    = "aws:ec2/subnet:Subnet"
-	tSG        = "aws:ec2/securityGroup:SecurityGroup"
-	tIngress   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-	tEgress    = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-	tEndpoint  = "aws:ec2/vpcEndpoint:VpcEndpoint"
-	tFlowLog   = "aws:ec2/flowLog:FlowLog"
-	tKey       = "aws:kms/key:Key"
-	tCluster   = "aws:rds/cluster:Cluster"
-	tInstance  = "aws:rds/clusterInstance:ClusterInstance"
-	tParams    = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
-	tLogGroup  = "aws:cloudwatch/logGroup:LogGroup"
-	tSecret    = "aws:secretsmanager/secret:Secret"
-	tRotation  = "aws:secretsmanager/secretRotation:SecretRotation"
-	tRole      = "aws:iam/role:Role"
-	tRolePol   = "aws:iam/rolePolicy:RolePolicy"
-	tFunction  = "aws:lambda/function:Function"
-	tPerm      = "aws:lambda/permission:Permission"
-	tTopic     = "aws:sns/topic:Topic"
-	tTrail     = "aws:cloudtrail/trail:Trail"
-	tBucket    = "aws:s3/bucketV2:BucketV2"
-	secretARN  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-AbCdEf"
-	accountID  = "123456789012"
-	logsKeyARN = "arn:aws:kms:us-east-1:123456789012:key/logs"
+	tVPC         = "aws:ec2/vpc:Vpc"
+	tSubnet      = "aws:ec2/subnet:Subnet"
+	tSG          = "aws:ec2/securityGroup:SecurityGroup"
+	tIngress     = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	tEgress      = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	tEndpoint    = "aws:ec2/vpcEndpoint:VpcEndpoint"
+	tFlowLog     = "aws:ec2/flowLog:FlowLog"
+	tKey         = "aws:kms/key:Key"
+	tCluster     = "aws:rds/cluster:Cluster"
+	tInstance    = "aws:rds/clusterInstance:ClusterInstance"
+	tParams      = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
+	tLogGroup    = "aws:cloudwatch/logGroup:LogGroup"
+	tSecret      = "aws:secretsmanager/secret:Secret"
+	tRotation    = "aws:secretsmanager/secretRotation:SecretRotation"
+	tRole        = "aws:iam/role:Role"
+	tRolePol     = "aws:iam/rolePolicy:RolePolicy"
+	tFunction    = "aws:lambda/function:Function"
+	tPerm        = "aws:lambda/permission:Permission"
+	tTopic       = "aws:sns/topic:Topic"
+	tTrail       = "aws:cloudtrail/trail:Trail"
+	tBucket      = "aws:s3/bucketV2:BucketV2"
+	tBucketPol   = "aws:s3/bucketPolicy:BucketPolicy"
+	tBucketSSE   = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	tPublicBlock = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	tTopicPol    = "aws:sns/topicPolicy:TopicPolicy"
+	secretARN    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-AbCdEf"
+	accountID    = "123456789012"
+	logsKeyARN   = "arn:aws:kms:us-east-1:123456789012:key/logs"
 )
 
 // ruleCase breaks (fail) or exercises without breaking (pass) one rule on a
@@ -74,6 +78,18 @@ func set(typ, name, key string, v any) func(t *testing.T, d doc) {
 	}
 }
 
+// renameBucket renames the trail bucket and the settings that name it.
+func renameBucket(name string) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		for _, r := range d.resources() {
+			in := r.(map[string]any)["inputs"].(map[string]any)
+			if in["bucket"] == "cloudtrail-dev-123456789012" {
+				in["bucket"] = name
+			}
+		}
+	}
+}
+
 // params replaces the cluster parameter group's parameters.
 func params(kv ...string) func(t *testing.T, d doc) {
 	return func(t *testing.T, d doc) {
@@ -108,8 +124,8 @@ var cases = []ruleCase{
 	{rule: "NAME-001", name: "RDS log group exception", layer: "database", mutate: func(t *testing.T, d doc) {
 		d.add(tLogGroup, "general-log", map[string]any{"name": "/aws/rds/cluster/aurora-dev/general", "kmsKeyId": logsKeyARN, "retentionInDays": 365, "tags": tags("")})
 	}},
-	{rule: "NAME-001", name: "CloudTrail bucket of another environment", layer: "secrets", fail: true, mutate: set(tBucket, "trail-bucket", "bucket", "cloudtrail-prod-123456789012")},
-	{rule: "NAME-001", name: "CloudTrail bucket exception (account id after the suffix)", layer: "secrets", mutate: set(tBucket, "trail-bucket", "bucket", "cloudtrail-dev-210987654321")},
+	{rule: "NAME-001", name: "CloudTrail bucket of another environment", layer: "secrets", fail: true, mutate: renameBucket("cloudtrail-prod-123456789012")},
+	{rule: "NAME-001", name: "CloudTrail bucket exception (account id after the suffix)", layer: "secrets", mutate: renameBucket("cloudtrail-dev-210987654321")},
 	// IAM-001
 	{rule: "IAM-001", name: "service wildcard", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
 		statement(p, 0)["Action"] = []any{"secretsmanager:*"}
@@ -316,6 +332,28 @@ var cases = []ruleCase{
 	{rule: "SEC-003", name: "rate(7 days)", layer: "secrets", mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(7 days)"})},
 	{rule: "SEC-003", name: "rate(12 hours)", layer: "secrets", mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(12 hours)"})},
 	{rule: "SEC-004", name: "no rotation function", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationLambdaArn", nil)},
+	// RES-001, S3-001, S3-002
+	{rule: "RES-001", name: "bucket policy admits CloudTrail without aws:SourceArn", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tBucketPol, "trail-bucket-policy"), "policy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
+	}},
+	{rule: "RES-001", name: "topic policy open to anyone", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tTopicPol, "alerts-policy"), "policy", func(p map[string]any) {
+			st := statement(p, 0)
+			st["Principal"] = "*"
+			delete(st, "Condition")
+		})
+	}},
+	{rule: "RES-001", name: "topic policy open to this account's principals", layer: "secrets", mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tTopicPol, "alerts-policy"), "policy", func(p map[string]any) {
+			st := statement(p, 0)
+			st["Principal"] = map[string]any{"AWS": "*"}
+			st["Condition"] = map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": accountID}}
+		})
+	}},
+	{rule: "S3-001", name: "bucket without public access block", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tPublicBlock, "trail-bucket-public-access") }},
+	{rule: "S3-001", name: "public access block with one setting off", layer: "secrets", fail: true, mutate: set(tPublicBlock, "trail-bucket-public-access", "restrictPublicBuckets", false)},
+	{rule: "S3-002", name: "bucket without default encryption", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tBucketSSE, "trail-bucket-encryption") }},
+	{rule: "S3-002", name: "bucket with SSE-S3 only", layer: "secrets", fail: true, mutate: set(tBucketSSE, "trail-bucket-encryption", "rules", []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}})},
 	// SNS-001, CTL-001, GEN-001
 	{rule: "SNS-001", name: "topic without a key", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "kmsMasterKeyId", nil)},
 	{rule: "SNS-001", name: "topic with alias/aws/sns", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "kmsMasterKeyId", "alias/aws/sns")},
