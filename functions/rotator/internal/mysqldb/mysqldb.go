@@ -129,8 +129,9 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 func loginError(l database.Login, err error, timeout time.Duration, ctxErr error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		switch me.Number {
-		case 1045, 1698: // ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+		// ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR; and
+		// go-mysql-server's answer for a user that does not exist.
+		if me.Number == 1045 || me.Number == 1698 || (me.Number == 2012 && strings.Contains(me.Message, "No authentication methods available")) {
 			return fmt.Errorf("log in as %s at %s: %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
 		}
 		return fmt.Errorf("log in as %s at %s: MySQL error %d (%s): %s", l.User, l.Address(), me.Number, me.SQLState, me.Message)

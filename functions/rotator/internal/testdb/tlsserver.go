@@ -107,7 +107,7 @@ func StartTLSServer(t testing.TB) *TLSServer {
 		}
 		select {
 		case <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log")) // #nosec G304 -- the test's own temporary directory
 			t.Fatalf("mariadbd exited:\n%s", log)
 		case <-time.After(50 * time.Millisecond):
 		}
