@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -431,29 +432,38 @@ func TestFaultInjector(t *testing.T) {
 	e := newEmulator(t, smlocal.Options{})
 	c, ctx := e.client, t.Context()
 	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v")}))
+	// The injector runs on the server's goroutines: guard what it shares.
+	var mu sync.Mutex
 	var seen []string
-	fault := &smlocal.Fault{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"}
+	var fault *smlocal.Fault
+	setFault := func(f *smlocal.Fault) { mu.Lock(); fault = f; mu.Unlock() }
 	e.srv.SetFaultInjector(func(op string) *smlocal.Fault {
+		mu.Lock()
+		defer mu.Unlock()
 		seen = append(seen, op)
 		return fault
 	})
+	setFault(&smlocal.Fault{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"})
 	_, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
 	wantCode(t, err, "ThrottlingException")
-	fault = &smlocal.Fault{Status: 500, Code: "InternalServiceError", Message: "boom"}
+	setFault(&smlocal.Fault{Status: 500, Code: "InternalServiceError", Message: "boom"})
 	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")})
 	var ise *types.InternalServiceError
 	if !errors.As(err, &ise) {
 		t.Fatalf("err = %v, want InternalServiceError", err)
 	}
 	// A dropped connection is a transport error, not an AWS error.
-	fault = &smlocal.Fault{DropConnection: true}
+	setFault(&smlocal.Fault{DropConnection: true})
 	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
 	var ae smithy.APIError
 	if err == nil || errors.As(err, &ae) {
 		t.Fatalf("dropped connection: err = %v, want a transport error", err)
 	}
-	if strings.Join(seen, ",") != "GetSecretValue,DescribeSecret,GetSecretValue" {
-		t.Fatalf("injector saw %v", seen)
+	mu.Lock()
+	ops := strings.Join(seen, ",")
+	mu.Unlock()
+	if ops != "GetSecretValue,DescribeSecret,GetSecretValue" {
+		t.Fatalf("injector saw %v", ops)
 	}
 	// Removing the injector restores normal answers; the faults changed nothing.
 	e.srv.SetFaultInjector(nil)
