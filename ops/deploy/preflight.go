@@ -105,6 +105,7 @@ func PulumiVersion(ctx context.Context, timeout time.Duration) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// #nosec G204 -- path is the pulumi that exec.LookPath found; the argument is fixed.
 	cmd := exec.CommandContext(ctx, path, "version")
 	cmd.Env = append(os.Environ(), "PULUMI_SKIP_UPDATE_CHECK=true")
 	b, err := cmd.Output()

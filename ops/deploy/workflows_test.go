@@ -1,0 +1,55 @@
+package deploy
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TestWorkflowsPassActionlint runs actionlint (pinned by the root module's
+// tool directive) over .github/workflows and fails on any finding.
+func TestWorkflowsPassActionlint(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".github", "workflows", "deploy.yml")); err != nil {
+		t.Fatalf("workflows missing: %v", err)
+	}
+	cmd := exec.Command("go", "tool", "actionlint", "-no-color")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+}
+
+// TestWorkflowJobOrder checks the job chains: deploy in layer order,
+// destroy in reverse, each job waiting for the one before.
+func TestWorkflowJobOrder(t *testing.T) {
+	for file, want := range map[string][][2]string{
+		"deploy.yml":  {{"kms", "network"}, {"database", "kms"}, {"secrets", "database"}},
+		"destroy.yml": {{"secrets", "confirm"}, {"database", "secrets"}, {"kms", "database"}, {"network", "kms"}},
+	} {
+		b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wf struct {
+			Jobs map[string]struct {
+				Needs string `yaml:"needs"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal(b, &wf); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, pair := range want {
+			if got := wf.Jobs[pair[0]].Needs; got != pair[1] {
+				t.Errorf("%s: job %s needs %q, want %q", file, pair[0], got, pair[1])
+			}
+		}
+	}
+}
