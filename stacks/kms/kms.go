@@ -130,12 +130,15 @@ func validateWindow(days int) error {
 	return nil
 }
 
-// descriptions say what each key protects, as the console shows it.
-var descriptions = map[string]string{
-	Database: "dbvault %s: Aurora MySQL storage encryption",
-	Secrets:  "dbvault %s: Secrets Manager database credentials",
-	Logs:     "dbvault %s: CloudWatch Logs log groups and the CloudTrail trail",
-	Alerts:   "dbvault %s: SNS topic for rotation alerts",
+// description says what the key for purpose protects, as the console shows it.
+func description(purpose, suffix string) string {
+	what := map[string]string{
+		Database: "Aurora MySQL storage encryption",
+		Secrets:  "Secrets Manager database credentials",
+		Logs:     "CloudWatch Logs log groups and the CloudTrail trail",
+		Alerts:   "SNS topic for rotation alerts",
+	}[purpose]
+	return fmt.Sprintf("dbvault %s: %s", suffix, what)
 }
 
 func newKey(ctx *pulumi.Context, args Args, purpose string, parent pulumi.ResourceOption) (*awskms.Key, error) {
@@ -145,7 +148,7 @@ func newKey(ctx *pulumi.Context, args Args, purpose string, parent pulumi.Resour
 	}
 	name := kit.Name(purpose+"-key", args.Suffix)
 	key, err := awskms.NewKey(ctx, purpose+"-key", &awskms.KeyArgs{
-		Description:          pulumi.String(fmt.Sprintf(descriptions[purpose], args.Suffix)),
+		Description:          pulumi.String(description(purpose, args.Suffix)),
 		KeyUsage:             pulumi.String("ENCRYPT_DECRYPT"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(args.DeletionWindowInDays),
