@@ -2,6 +2,7 @@ package smlocal
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -162,23 +163,7 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 	s.persist()
 
 	// The steps outlive the request that started them, as on the service.
-	rctx := context.WithoutCancel(ctx)
-	rotationToken := newUUID()
-	failed := false
-	for _, step := range steps {
-		start := time.Now()
-		ev := events.SecretsManagerSecretRotationEvent{Step: step, SecretID: arn, ClientRequestToken: token, RotationToken: rotationToken}
-		err := s.rotator.Invoke(rctx, lambdaARN, ev)
-		ms := time.Since(start).Milliseconds()
-		if err != nil {
-			// CloudTrail event RotationFailed ("Log Secrets Manager events
-			// with AWS CloudTrail").
-			s.log.Warn("rotation step failed", "event", "RotationFailed", "secret", arn, "version", token, "step", step, "ms", ms, "error", err.Error())
-			failed = true
-			break
-		}
-		s.log.Info("rotation step succeeded", "secret", arn, "version", token, "step", step, "ms", ms)
-	}
+	stepErr := s.runSteps(context.WithoutCancel(ctx), arn, lambdaARN, token, steps)
 
 	s.mu.Lock()
 	if sec, ferr := s.find(arn); ferr == nil {
@@ -187,7 +172,7 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 			// The temporary AWSPENDING version is removed after the test.
 			sec.Versions = slices.DeleteFunc(sec.Versions, func(v *version) bool { return v.ID == token })
 			s.dirty = true
-		case !failed:
+		case stepErr == nil:
 			// DescribeSecret, LastRotatedDate: the last successful rotation.
 			t := s.now()
 			sec.LastRotated = &t
@@ -196,6 +181,63 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 	}
 	s.mu.Unlock()
 	return rotateSecretOutput{ARN: arn, Name: name, VersionId: &token}, nil
+}
+
+// runSteps invokes the steps in order and stops at the first failure,
+// which it logs as the service's CloudTrail event RotationFailed ("Log
+// Secrets Manager events with AWS CloudTrail") and returns.
+func (s *Server) runSteps(ctx context.Context, arn, lambdaARN, token string, steps []string) error {
+	rotationToken := newUUID()
+	for _, step := range steps {
+		start := time.Now()
+		ev := events.SecretsManagerSecretRotationEvent{Step: step, SecretID: arn, ClientRequestToken: token, RotationToken: rotationToken}
+		err := s.rotator.Invoke(ctx, lambdaARN, ev)
+		ms := time.Since(start).Milliseconds()
+		if err != nil {
+			s.log.Warn("rotation step failed", "event", "RotationFailed", "secret", arn, "version", token, "step", step, "ms", ms, "error", err.Error())
+			return fmt.Errorf("rotation of %s, version %s: step %s: %w", arn, token, step, err)
+		}
+		s.log.Info("rotation step succeeded", "secret", arn, "version", token, "step", step, "ms", ms)
+	}
+	return nil
+}
+
+// RetryRotation does what the service does when it reattempts an
+// unfinished rotation ("A previous rotation isn't complete. That rotation
+// will be reattempted."): it invokes the four steps again, in order, for
+// the version that carries AWSPENDING, with that version's id as the token.
+// Unlike RotateSecret it returns the failing step's error. It fails when
+// the secret has no unfinished rotation. Chaos and recovery tests use it;
+// the service has no API for it.
+func (s *Server) RetryRotation(ctx context.Context, secretID string) error {
+	s.lockState()
+	sec, aerr := s.findLive(secretID)
+	if aerr != nil {
+		s.mu.Unlock()
+		return aerr
+	}
+	if !sec.rotationPending() {
+		s.mu.Unlock()
+		return fmt.Errorf("smlocal: secret %s has no unfinished rotation to retry", secretID)
+	}
+	if s.rotator == nil || sec.RotationLambdaARN == "" {
+		s.mu.Unlock()
+		return fmt.Errorf("smlocal: secret %s: no rotation function or invoker to retry with", secretID)
+	}
+	arn, lambdaARN, token := sec.ARN, sec.RotationLambdaARN, sec.holder(stagePending).ID
+	s.mu.Unlock()
+	if err := s.runSteps(ctx, arn, lambdaARN, token, rotationSteps); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if sec, ferr := s.find(arn); ferr == nil {
+		t := s.now()
+		sec.LastRotated = &t
+		s.dirty = true
+	}
+	s.mu.Unlock()
+	s.persist()
+	return nil
 }
 
 // cancelRotateSecret is CancelRotateSecret: "Turns off automatic rotation,

@@ -152,7 +152,32 @@ func TestRotateThroughHarness(t *testing.T) {
 	if again := stages(t, c, "s"); !equalStages(again, got) {
 		t.Fatalf("refused rotation changed stages: %v -> %v", got, again)
 	}
-	// Once the pending label is removed, rotation works again.
+	// RetryRotation reattempts the unfinished rotation, as the service
+	// does: the same version completes.
+	if err := e.srv.RetryRotation(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{prev: {"AWSPREVIOUS"}, failed: {"AWSCURRENT", "AWSPENDING"}}) {
+		t.Fatalf("after RetryRotation: stages %v", got)
+	}
+	if err := e.srv.RetryRotation(ctx, "s"); err == nil {
+		t.Fatal("RetryRotation without an unfinished rotation succeeded")
+	}
+	prev = failed
+
+	// Fail again; a retry with the failing function reports the step.
+	inv.set(smlocal.LambdaEndpoint(bad.URL()))
+	r, err = rotate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed = *r.VersionId
+	var fe *smlocal.FunctionError
+	if err := e.srv.RetryRotation(ctx, "s"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "step setSecret") {
+		t.Fatalf("RetryRotation with the failing function: %v", err)
+	}
+	// Once the pending label is removed, a new rotation works again.
+	inv.set(smlocal.LambdaEndpoint(good.URL()))
 	must[*secretsmanager.UpdateSecretVersionStageOutput](t)(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING"), RemoveFromVersionId: &failed}))
 	r, err = rotate()
 	if err != nil {
