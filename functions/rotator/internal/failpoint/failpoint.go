@@ -9,6 +9,11 @@
 // sent. The names are listed in Names.
 package failpoint
 
+import (
+	"strconv"
+	"strings"
+)
+
 // EnvVar names the environment variable read by builds with the failpoints tag.
 const EnvVar = "ROTATOR_FAILPOINT"
 
@@ -37,4 +42,17 @@ var Names = []string{
 	"testSecret:after-login",
 	"testSecret:after-probe",
 	"finishSecret:after-update-stage",
+}
+
+// Parse reads a ROTATOR_FAILPOINT value: "<name>" (the first time) or
+// "<name>:<n>" (the n-th time). Names contain a colon themselves
+// ("setSecret:after-alter"), so a count is the last colon-separated field
+// when it is a positive number.
+func Parse(v string) (name string, n int) {
+	if i := strings.LastIndex(v, ":"); i >= 0 {
+		if c, err := strconv.Atoi(v[i+1:]); err == nil && c > 0 {
+			return v[:i], c
+		}
+	}
+	return v, 1
 }

@@ -5,8 +5,6 @@ package failpoint
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -17,21 +15,11 @@ var (
 	mu     sync.Mutex
 	once   sync.Once
 	target string
-	nth    = 1
+	nth    int
 	seen   int
 )
 
-func load() {
-	v := os.Getenv(EnvVar)
-	target = v
-	// Names contain a colon themselves ("setSecret:after-alter"); a count is
-	// the last colon-separated field when it is a positive number.
-	if i := strings.LastIndex(v, ":"); i >= 0 {
-		if n, err := strconv.Atoi(v[i+1:]); err == nil && n > 0 {
-			target, nth = v[:i], n
-		}
-	}
-}
+func load() { target, nth = Parse(os.Getenv(EnvVar)) }
 
 // Hit exits the process with ExitCode when name is the point that
 // ROTATOR_FAILPOINT names, the n-th time it is reached.

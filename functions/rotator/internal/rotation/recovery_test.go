@@ -2,6 +2,7 @@ package rotation_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
@@ -80,6 +81,9 @@ func TestRecoveryAfterEveryCheckpoint(t *testing.T) {
 					token := e.start(f.arn)
 					fired := false
 					e.h.Checkpoint = func(name string) error {
+						if !slices.Contains(failpoint.Names, name) {
+							t.Errorf("checkpoint %q is not in failpoint.Names (and README)", name)
+						}
 						if name == point && !fired {
 							fired = true
 							return errCrash
