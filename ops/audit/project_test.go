@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,6 +60,7 @@ func TestProjectSynthPasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Run("breaking a rule in the real output fails it", func(t *testing.T) { breakRealSynth(t, docs) })
 	for _, f := range fs {
 		if f.Severity == High {
 			t.Errorf("the project fails its own audit: %s %s/%s: %s", f.Rule, f.Layer, f.Resource, f.Message)
@@ -66,4 +68,100 @@ func TestProjectSynthPasses(t *testing.T) {
 			t.Logf("advisory: %s %s/%s: %s", f.Rule, f.Layer, f.Resource, f.Message)
 		}
 	}
+}
+
+// realBreaks each break one rule on the first resource of a type in the
+// project's real synth output (whose names differ from the fixtures').
+var realBreaks = []struct {
+	rule, typ string
+	edit      func(t *testing.T, r map[string]any)
+}{
+	{"TAG-001", tFunction, func(t *testing.T, r map[string]any) { delete(inputsOf(r)["tags"].(map[string]any), "CostCenter") }},
+	{"NAME-001", tSecret, func(t *testing.T, r map[string]any) { inputsOf(r)["name"] = "db-credentials-prod" }},
+	{"IAM-001", tRolePol, func(t *testing.T, r map[string]any) {
+		editPolicy(t, inputsOf(r), "policy", func(p map[string]any) { statement(p, 0)["Action"] = "secretsmanager:*" })
+	}},
+	{"IAM-002", tRolePol, func(t *testing.T, r map[string]any) {
+		editPolicy(t, inputsOf(r), "policy", func(p map[string]any) { statement(p, 0)["Resource"] = "*" })
+	}},
+	{"IAM-005", tRole, func(t *testing.T, r map[string]any) {
+		editPolicy(t, inputsOf(r), "assumeRolePolicy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
+	}},
+	{"KMS-001", tKey, func(t *testing.T, r map[string]any) { inputsOf(r)["enableKeyRotation"] = false }},
+	{"KMS-002", tKey, func(t *testing.T, r map[string]any) {
+		editPolicy(t, inputsOf(r), "policy", func(p map[string]any) {
+			addStatement(p, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "rds.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"})
+		})
+	}},
+	{"RDS-001", tCluster, func(t *testing.T, r map[string]any) { inputsOf(r)["storageEncrypted"] = false }},
+	{"RDS-002", tInstance, func(t *testing.T, r map[string]any) { inputsOf(r)["publiclyAccessible"] = true }},
+	{"RDS-003", tCluster, func(t *testing.T, r map[string]any) { inputsOf(r)["skipFinalSnapshot"] = false }},
+	{"RDS-004", tCluster, func(t *testing.T, r map[string]any) { inputsOf(r)["deletionProtection"] = true }},
+	{"RDS-005", tParams, func(t *testing.T, r map[string]any) { inputsOf(r)["parameters"] = []any{} }},
+	{"RDS-006", tInstance, func(t *testing.T, r map[string]any) { inputsOf(r)["clusterIdentifier"] = "another-dev" }},
+	{"NET-004", tSubnet, func(t *testing.T, r map[string]any) { inputsOf(r)["mapPublicIpOnLaunch"] = true }},
+	{"NET-005", tIngress, func(t *testing.T, r map[string]any) {
+		delete(inputsOf(r), "referencedSecurityGroupId")
+		inputsOf(r)["cidrIpv4"] = "0.0.0.0/0"
+	}},
+	{"NET-006", tEndpoint, func(t *testing.T, r map[string]any) { inputsOf(r)["privateDnsEnabled"] = false }},
+	{"NET-007", tEndpoint, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "policy") }},
+	{"LOG-001", tLogGroup, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "kmsKeyId") }},
+	{"LOG-002", tLogGroup, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "retentionInDays") }},
+	{"LMB-001", tFunction, func(t *testing.T, r map[string]any) { inputsOf(r)["runtime"] = "go1.x" }},
+	{"LMB-002", tFunction, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "vpcConfig") }},
+	{"LMB-004", tFunction, func(t *testing.T, r map[string]any) { inputsOf(r)["timeout"] = 900 }},
+	{"LMB-005", tPerm, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "sourceArn") }},
+	{"SEC-001", tSecret, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "kmsKeyId") }},
+	{"SEC-003", tRotation, func(t *testing.T, r map[string]any) {
+		inputsOf(r)["rotationRules"] = map[string]any{"automaticallyAfterDays": 90}
+	}},
+	{"SEC-004", tRotation, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "rotationLambdaArn") }},
+	{"SNS-001", tTopic, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "kmsMasterKeyId") }},
+	{"CTL-001", tTrail, func(t *testing.T, r map[string]any) { inputsOf(r)["enableLogFileValidation"] = false }},
+	{"GEN-001", tSecret, func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["protect"] = true }},
+}
+
+func inputsOf(r map[string]any) map[string]any { return r["inputs"].(map[string]any) }
+
+// breakRealSynth applies each of realBreaks to a fresh copy of the layer that
+// holds the type and expects its rule among the findings.
+func breakRealSynth(t *testing.T, docs []Document) {
+	p := loadPack(t)
+	for _, b := range realBreaks {
+		t.Run(b.rule, func(t *testing.T) {
+			for _, d := range docs {
+				cp := deepCopy(t, d.Data)
+				for _, r := range cp["resources"].([]any) {
+					m := r.(map[string]any)
+					if m["type"] != b.typ {
+						continue
+					}
+					b.edit(t, m)
+					fs, err := p.Evaluate(context.Background(), cp)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !ruleSet(fs)[b.rule] {
+						t.Fatalf("breaking %s %q did not fire %s; findings: %+v", b.typ, m["name"], b.rule, fs)
+					}
+					return
+				}
+			}
+			t.Fatalf("the synth output has no %s", b.typ)
+		})
+	}
+}
+
+func deepCopy(t *testing.T, v map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
