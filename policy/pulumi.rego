@@ -28,6 +28,18 @@ stack_warn contains msg if {
 	msg := pulumi_message(f)
 }
 
+# deny guards against a blind pass: pulumi-policy-opa before v0.2.0 hands
+# resource rules the bare properties (no __type) and never evaluates stack_
+# rules, so with it this pack would check nothing. The analyzer evaluates
+# deny once per resource; with v0.2.0 or later (which sets __type) it is
+# always empty. Synth documents never reach it (`go run mage.go audit` reads
+# `findings`).
+deny contains msg if {
+	not "__type" in object.keys(input)
+	not "layer" in object.keys(input)
+	msg := "the dbvault policy pack needs pulumi-policy-opa v0.2.0 or later (resource metadata and stack_deny rules); this analyzer would check nothing: pulumi plugin install analyzer policy-opa <v0.2.0 or later>"
+}
+
 pulumi_message(f) := sprintf("%s (%s, layer %s): %s", [f.rule, f.severity, f.layer, f.message])
 
 pulumi_findings := fs if {

@@ -48,8 +48,8 @@ func TestPackLoadsInPulumiAnalyzer(t *testing.T) {
 			}
 		}
 	}
-	if len(policies) != 2 || !policies["stack_deny"] || !policies["stack_warn"] {
-		t.Errorf("rules the analyzer evaluates: %v, want exactly stack_deny and stack_warn", keys(policies))
+	if len(policies) != 3 || !policies["stack_deny"] || !policies["stack_warn"] || !policies["deny"] {
+		t.Errorf("rules the analyzer evaluates: %v, want exactly stack_deny, stack_warn and the version guard deny", keys(policies))
 	}
 }
 
@@ -227,5 +227,22 @@ func TestPulumiAdapterReportsViolations(t *testing.T) {
 				t.Fatalf("%s = %v, want one %s message with its fix", tc.policy, msgs, tc.rule)
 			}
 		})
+	}
+}
+
+// TestPulumiAnalyzerVersionGuard: an analyzer too old to pass resource
+// metadata (bare properties as input) gets a deny per resource instead of a
+// silent pass; a current one gets none.
+func TestPulumiAnalyzerVersionGuard(t *testing.T) {
+	c := compileAsAnalyzer(t)
+	d := fixture(t, "kms")
+	key := d.res(t, tKey, "database")
+	props := resource.NewPropertyMapFromMap(key["inputs"].(map[string]any))
+	if got := evalAnalyzer(t, c, "deny", props.Mappable()); len(got) != 1 || !strings.Contains(got[0], "v0.2.0") {
+		t.Errorf("deny on a bare-properties input = %v, want the upgrade message", got)
+	}
+	current := analyzerResource(key["urn"].(string), tKey, "database", props, false, nil)
+	if got := evalAnalyzer(t, c, "deny", current); len(got) != 0 {
+		t.Errorf("deny on a current analyzer's input = %v, want none", got)
 	}
 }
