@@ -5,6 +5,8 @@
 // library only, so a missing Pulumi CLI, passphrase or AWS credentials
 // fails within seconds, before the Pulumi SDK is compiled; the command
 // repeats them in full (pulumi version, credentials actually resolved).
+// (Not a package comment: magefile.go's is what `go run mage.go -l` prints.)
+
 package main
 
 import (
