@@ -6,3 +6,8 @@ package main
 func Sandbox() error {
 	return goRun("./tools/cmd/sandbox")
 }
+
+// Chaos runs rotations under injected faults and checks the invariants (CHAOS_SEED, CHAOS_ROTATIONS).
+func Chaos() error {
+	return goRun("./tools/cmd/chaos")
+}

@@ -1,0 +1,134 @@
+package chaos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+)
+
+// The kinds of fault, as the report counts them.
+const (
+	FaultNone        = "none"
+	FaultFailpoint   = "process-exit-at-failpoint"
+	FaultKill        = "process-killed"
+	FaultDBStopped   = "db-stopped"
+	FaultDBHung      = "db-hung"
+	FaultDBRestarted = "db-restarted"
+	FaultThrottle    = "sm-throttling"
+	FaultInternal    = "sm-internal-error"
+	FaultDrop        = "sm-dropped-connection"
+	FaultConcurrent  = "two-rotations-at-once"
+)
+
+// Kinds lists every fault kind in report order.
+var Kinds = []string{FaultNone, FaultFailpoint, FaultKill, FaultDBStopped, FaultDBHung, FaultDBRestarted, FaultThrottle, FaultInternal, FaultDrop, FaultConcurrent}
+
+// failpoints are the rotator's checkpoints (functions/rotator/internal/
+// failpoint.Names; an internal package, so the list is repeated here) that
+// each strategy passes on every rotation. handler:after-describe is reached
+// once per step and is picked with a count (":n", the n-th step).
+// setSecret:after-get-previous is left out: it is reached only when
+// AWSCURRENT no longer logs in.
+var failpoints = map[string][]string{
+	"single": {
+		"createSecret:after-get-current",
+		"createSecret:after-get-pending",
+		"createSecret:after-random-password",
+		"createSecret:after-put",
+		"setSecret:after-get-current",
+		"setSecret:after-get-pending",
+		"setSecret:after-login-pending",
+		"setSecret:after-login",
+		"setSecret:after-alter",
+		"testSecret:after-get-pending",
+		"testSecret:after-login",
+		"testSecret:after-probe",
+		"finishSecret:after-update-stage",
+	},
+	"alternating": {
+		"createSecret:after-get-current",
+		"createSecret:after-get-pending",
+		"createSecret:after-random-password",
+		"createSecret:after-put",
+		"setSecret:after-get-current",
+		"setSecret:after-get-pending",
+		"setSecret:after-login-pending",
+		"setSecret:after-get-master",
+		"setSecret:after-login",
+		"setSecret:after-create-user", // only while the alternate user does not exist yet
+		"setSecret:after-grants",
+		"setSecret:after-alter",
+		"testSecret:after-get-pending",
+		"testSecret:after-login",
+		"testSecret:after-probe",
+		"finishSecret:after-update-stage",
+	},
+}
+
+// steps are the rotation steps in order.
+var steps = []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
+
+// dbSteps are the steps that reach the database.
+var dbSteps = []string{"setSecret", "testSecret"}
+
+// plan is the fault one rotation gets.
+type plan struct {
+	Kind string
+	// Step is the step during which the fault is active (DB, Secrets
+	// Manager and kill faults).
+	Step string
+	// Failpoint is ROTATOR_FAILPOINT's value (FaultFailpoint).
+	Failpoint string
+	// Nth is the n-th Secrets Manager request of Step at which a Secrets
+	// Manager fault starts, or the function is killed (from 1).
+	Nth int
+	// Times is how many requests in a row get the Secrets Manager fault
+	// (the SDK's retries absorb fewer than its three attempts).
+	Times int
+}
+
+func (p plan) String() string {
+	switch p.Kind {
+	case FaultNone, FaultConcurrent:
+		return p.Kind
+	case FaultFailpoint:
+		return fmt.Sprintf("%s %s", p.Kind, p.Failpoint)
+	case FaultKill:
+		return fmt.Sprintf("%s at Secrets Manager request %d of %s", p.Kind, p.Nth, p.Step)
+	case FaultThrottle, FaultInternal, FaultDrop:
+		return fmt.Sprintf("%s on %d request(s) from request %d of %s", p.Kind, p.Times, p.Nth, p.Step)
+	}
+	return fmt.Sprintf("%s during %s", p.Kind, p.Step)
+}
+
+// pick chooses a rotation's fault with rng. Every kind is equally likely,
+// so a run of a few dozen rotations meets each of them.
+func pick(rng *rand.Rand, strategy string) plan {
+	p := plan{Kind: Kinds[rng.IntN(len(Kinds))]}
+	switch p.Kind {
+	case FaultFailpoint:
+		names := failpoints[strategy]
+		// One extra slot for handler:after-describe with a step count.
+		i := rng.IntN(len(names) + 1)
+		if i == len(names) {
+			p.Failpoint = fmt.Sprintf("handler:after-describe:%d", 1+rng.IntN(len(steps)))
+		} else {
+			p.Failpoint = names[i]
+		}
+	case FaultKill:
+		p.Step = steps[rng.IntN(len(steps))]
+		p.Nth = 1 + rng.IntN(3)
+	case FaultDBStopped, FaultDBHung, FaultDBRestarted:
+		p.Step = dbSteps[rng.IntN(len(dbSteps))]
+	case FaultThrottle, FaultInternal, FaultDrop:
+		p.Step = steps[rng.IntN(len(steps))]
+		p.Nth = 1 + rng.IntN(2)
+		p.Times = 1 + rng.IntN(4)
+	}
+	return p
+}
+
+// isSMFault tells the Secrets Manager faults.
+func isSMFault(kind string) bool {
+	return slices.Contains([]string{FaultThrottle, FaultInternal, FaultDrop}, kind)
+}
