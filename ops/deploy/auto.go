@@ -148,9 +148,13 @@ func (a *Auto) upsert(ctx context.Context, l kit.Layer, env string, cfg Config) 
 		}
 		set[k] = auto.ConfigValue{Value: v.Value, Secret: v.Secret}
 	}
-	// Never wrap this error with its input: it may hold a secret value.
+	if len(set) == 0 {
+		return s, nil
+	}
+	// The error carries the CLI's exit status and stderr, never the
+	// arguments (which hold the values, secrets included).
 	if err := s.SetAllConfig(ctx, set); err != nil {
-		return auto.Stack{}, errors.New("setting config failed (pulumi config set-all); check the passphrase or secrets provider")
+		return auto.Stack{}, fmt.Errorf("setting config (check the passphrase or secrets provider): %w", short(err))
 	}
 	return s, nil
 }
