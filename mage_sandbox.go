@@ -2,6 +2,16 @@
 
 package main
 
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/magefile/mage/sh"
+)
+
 // Sandbox rotates a real database user's password N times locally, no AWS account needed.
 func Sandbox() error {
 	return goRun("./tools/cmd/sandbox")
@@ -10,4 +20,75 @@ func Sandbox() error {
 // Chaos runs rotations under injected faults and checks the invariants (CHAOS_SEED, CHAOS_ROTATIONS).
 func Chaos() error {
 	return goRun("./tools/cmd/chaos")
+}
+
+// Bench measures rotation latency, cold start, memory, sizes and call counts; writes docs/BENCHMARKS.md.
+func Bench() error {
+	return goRun("./tools/cmd/bench")
+}
+
+// Fuzz runs every fuzz target for a short bounded time (FUZZTIME per target, default 10s).
+func Fuzz() error {
+	return fuzzAll(envOr("FUZZTIME", "10s"))
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+var fuzzFunc = regexp.MustCompile(`(?m)^func (Fuzz\w*)\(\w+ \*testing\.F\)`)
+
+// fuzzAll finds the packages whose test files declare a fuzz target, asks
+// `go test -list` which targets each really has, and fuzzes them one at a
+// time (go test allows one -fuzz target per run) for d each.
+func fuzzAll(d string) error {
+	out, err := sh.Output("go", append([]string{"list", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{join .TestGoFiles \",\"}},{{join .XTestGoFiles \",\"}}"}, packages...)...)
+	if err != nil {
+		return err
+	}
+	var pkgs []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			continue
+		}
+		for _, name := range strings.Split(f[2], ",") {
+			if name == "" {
+				continue
+			}
+			src, err := os.ReadFile(filepath.Join(f[1], name))
+			if err != nil {
+				return err
+			}
+			if fuzzFunc.Match(src) {
+				pkgs = append(pkgs, f[0])
+				break
+			}
+		}
+	}
+	n := 0
+	for _, pkg := range pkgs {
+		list, err := sh.Output("go", "test", "-list", "^Fuzz", pkg)
+		if err != nil {
+			return fmt.Errorf("go test -list %s: %w", pkg, err)
+		}
+		for _, name := range strings.Fields(list) {
+			if !strings.HasPrefix(name, "Fuzz") {
+				continue // the "ok pkg" line
+			}
+			fmt.Printf("fuzz %s %s for %s\n", pkg, name, d)
+			if err := sh.RunV("go", "test", "-run", "^$", "-fuzz", "^"+name+"$", "-fuzztime", d, pkg); err != nil {
+				return fmt.Errorf("fuzz %s %s: %w", pkg, name, err)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return fmt.Errorf("no fuzz target found in %v", packages)
+	}
+	fmt.Printf("fuzz: %d targets ran for %s each without a failure\n", n, d)
+	return nil
 }
