@@ -3,7 +3,10 @@
 // the cluster parameter group, the server audit log is on, storage and logs
 // are encrypted with the customer keys of the kms layer, and the master
 // password, once set, belongs to rotation: the cluster ignores later changes
-// to it, so a re-deploy can never put an old password back.
+// to it, so a re-deploy can never put an old password back. The layer also
+// records the network layer's VPC in flow logs: they need the logs key, which
+// the kms layer creates after the network, and this is the first layer that
+// imports both.
 package database
 
 import (
@@ -13,7 +16,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -55,6 +61,13 @@ const ParameterGroupFamily = "aurora-mysql8.0"
 // LogTypes are the logs the cluster exports to CloudWatch Logs.
 var LogTypes = []string{"audit", "error", "slowquery"}
 
+// FlowLogAggregationSeconds is how long the flow log aggregates packets into
+// one record: 600 s is AWS's default and the cheaper of the two choices.
+const FlowLogAggregationSeconds = 600
+
+// FlowLogsService is the service principal that delivers VPC flow logs.
+const FlowLogsService = "vpc-flow-logs.amazonaws.com"
+
 // InstanceCount is the number of DB instances, each in its own AZ: a writer
 // and a reader that Aurora promotes if the writer's AZ fails.
 const InstanceCount = 2
@@ -66,6 +79,10 @@ var Layer = kit.Layer{Name: "database", Project: kit.DatabaseProject, Run: run}
 type Args struct {
 	// Suffix is environmentSuffix.
 	Suffix string
+	// Region is the AWS region (ARNs in the flow log role's policies).
+	Region string
+	// AccountID is the account the stacks deploy to.
+	AccountID string
 	// EngineVersion is the Aurora MySQL 3 engine version.
 	EngineVersion string
 	// InstanceClass is the class of both DB instances.
@@ -92,10 +109,12 @@ type Args struct {
 	DatabaseKeyArn pulumi.StringInput
 	// LogsKeyArn is the KMS key that encrypts the log groups.
 	LogsKeyArn pulumi.StringInput
+	// VpcID is the network layer's VPC, which gets the flow log.
+	VpcID pulumi.StringInput
 }
 
 // Database is the cluster, its instances, its parameter and subnet groups and
-// its log groups.
+// its log groups, and the VPC's flow log with its log group and role.
 type Database struct {
 	pulumi.ResourceState
 
@@ -119,6 +138,8 @@ type Database struct {
 	DBName pulumi.StringOutput
 	// LogGroupNames are the names of the cluster's log groups.
 	LogGroupNames pulumi.StringArrayOutput
+	// FlowLogID is the ID of the VPC's flow log.
+	FlowLogID pulumi.IDOutput
 }
 
 // ClusterIdentifier is the cluster's name in environment suffix.
@@ -132,10 +153,18 @@ func LogGroupName(clusterIdentifier, logType string) string {
 	return "/aws/rds/cluster/" + clusterIdentifier + "/" + logType
 }
 
+// FlowLogGroupName is the log group of the VPC's flow log. It ends in
+// -<suffix>, so the logs key's encryption-context condition
+// (log-group:*-<suffix>) admits it.
+func FlowLogGroupName(suffix string) string { return kit.Name("vpc-flow-logs", suffix) }
+
 // NewDatabase creates the database layer's resources as children of one
 // component.
 func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Database, error) {
 	d := &Database{}
+	if args.AccountID == "" || args.Region == "" {
+		return nil, fmt.Errorf("database: account and region are required (flow log role)")
+	}
 	if err := ctx.RegisterComponentResource("dbvault:database:Database", name, d, opts...); err != nil {
 		return nil, err
 	}
@@ -252,6 +281,11 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		}
 	}
 
+	flowLog, err := newFlowLog(ctx, args, parent)
+	if err != nil {
+		return nil, err
+	}
+
 	d.ClusterIdentifier = cluster.ClusterIdentifier
 	d.ClusterArn = cluster.Arn
 	d.ClusterResourceID = cluster.ClusterResourceId
@@ -262,6 +296,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	d.MasterPassword = pulumi.ToSecret(args.MasterPassword).(pulumi.StringOutput)
 	d.DBName = pulumi.String(args.DBName).ToStringOutput()
 	d.LogGroupNames = logGroupNames.ToStringArrayOutput()
+	d.FlowLogID = flowLog.ID()
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"clusterIdentifier": d.ClusterIdentifier,
 		"clusterArn":        d.ClusterArn,
@@ -269,10 +304,95 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		"readerEndpoint":    d.ReaderEndpoint,
 		"port":              d.Port,
 		"logGroupNames":     d.LogGroupNames,
+		"flowLogId":         d.FlowLogID,
 	}); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// newFlowLog records all of the VPC's traffic into an encrypted log group of
+// its own, delivered through a role that only the flow logs service of this
+// account can assume and that may write only to that group. Source:
+// https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+func newFlowLog(ctx *pulumi.Context, args *Args, parent pulumi.ResourceOption) (*ec2.FlowLog, error) {
+	group, err := cloudwatch.NewLogGroup(ctx, "vpc-flow-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(FlowLogGroupName(args.Suffix)),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKeyArn,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("flow log group: %w", err)
+	}
+	trust, err := FlowLogTrustPolicy(args.Region, args.AccountID).JSON()
+	if err != nil {
+		return nil, fmt.Errorf("flow log role trust policy: %w", err)
+	}
+	role, err := iam.NewRole(ctx, "vpc-flow-logs-role", &iam.RoleArgs{
+		Name:             pulumi.String(kit.Name("vpc-flow-logs-role", args.Suffix)),
+		Description:      pulumi.String("Lets VPC flow logs deliver to " + FlowLogGroupName(args.Suffix)),
+		AssumeRolePolicy: pulumi.String(trust),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("flow log role: %w", err)
+	}
+	policy, err := iam.NewRolePolicy(ctx, "vpc-flow-logs-policy", &iam.RolePolicyArgs{
+		Name: pulumi.String(kit.Name("vpc-flow-logs-policy", args.Suffix)),
+		Role: role.Name,
+		Policy: group.Arn.ApplyT(func(arn string) (string, error) {
+			return FlowLogDeliveryPolicy(arn).JSON()
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("flow log role policy: %w", err)
+	}
+	flowLog, err := ec2.NewFlowLog(ctx, "vpc-flow-log", &ec2.FlowLogArgs{
+		VpcId:                  args.VpcID,
+		TrafficType:            pulumi.String("ALL"),
+		LogDestinationType:     pulumi.String("cloud-watch-logs"),
+		LogDestination:         group.Arn,
+		IamRoleArn:             role.Arn,
+		MaxAggregationInterval: pulumi.Int(FlowLogAggregationSeconds),
+		Tags:                   pulumi.StringMap{"Name": pulumi.String(kit.Name("vpc-flow-log", args.Suffix))},
+	}, parent,
+		// The service checks the role when the flow log is created; without
+		// its policy the first deliveries would fail.
+		pulumi.DependsOn([]pulumi.Resource{policy}))
+	if err != nil {
+		return nil, fmt.Errorf("flow log: %w", err)
+	}
+	return flowLog, nil
+}
+
+// FlowLogTrustPolicy lets the flow logs service assume the delivery role
+// only for a flow log of this account and region (aws:SourceAccount and
+// aws:SourceArn, AWS's guard against the confused deputy). The flow log's ID
+// is unknown before it exists, so the ARN ends in a wildcard, as AWS's
+// documentation suggests.
+func FlowLogTrustPolicy(region, account string) kit.PolicyDocument {
+	return kit.NewPolicy(kit.Statement{
+		Sid:       "VPCFlowLogsOfThisAccount",
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": FlowLogsService},
+		Action:    "sts:AssumeRole",
+		Condition: map[string]map[string]any{
+			"StringEquals": {"aws:SourceAccount": account},
+			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-flow-log/*", region, account)},
+		},
+	})
+}
+
+// FlowLogDeliveryPolicy lets the delivery role write to the flow log group
+// and its streams, and nothing else. AWS's minimal policy also lists
+// logs:CreateLogGroup and Resource "*": the stack creates the group itself
+// (encrypted, with a retention), so the service never needs to.
+func FlowLogDeliveryPolicy(logGroupArn string) kit.PolicyDocument {
+	return kit.NewPolicy(kit.Statement{
+		Sid:      "DeliverToTheFlowLogGroup",
+		Effect:   "Allow",
+		Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"},
+		Resource: []string{logGroupArn, logGroupArn + ":*"},
+	})
 }
 
 func param(name, value, applyMethod string) rds.ClusterParameterGroupParameterInput {
@@ -424,8 +544,14 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	identity, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("caller identity: %w", err)
+	}
 	d, err := NewDatabase(ctx, "database", &Args{
 		Suffix:              common.Suffix,
+		Region:              common.Region,
+		AccountID:           identity.AccountId,
 		EngineVersion:       c.EngineVersion,
 		InstanceClass:       c.InstanceClass,
 		MasterUsername:      c.MasterUsername,
@@ -438,6 +564,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		SecurityGroupID:     network.String("databaseSecurityGroupId"),
 		DatabaseKeyArn:      keys.String("databaseKeyArn"),
 		LogsKeyArn:          keys.String("logsKeyArn"),
+		VpcID:               network.String("vpcId"),
 	})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
 package database_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +23,9 @@ const (
 	dbKeyArn   = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
 	logsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
 	dbSG       = "sg-0db0db0db0db0db0d"
+	vpcID      = "vpc-0123456789abcdef0"
+	account    = "123456789012"
+	region     = "us-east-1"
 )
 
 var (
@@ -30,7 +35,7 @@ var (
 
 func networkOutputs() map[string]mock.Output {
 	return map[string]mock.Output{
-		"vpcId":                   {Value: "vpc-0123456789abcdef0"},
+		"vpcId":                   {Value: vpcID},
 		"vpcCidr":                 {Value: "10.20.0.0/16"},
 		"privateSubnetIds":        {Value: subnets},
 		"availabilityZones":       {Value: zones},
@@ -153,7 +158,10 @@ func TestComponentAndResourceCount(t *testing.T) {
 		}
 	}
 	want := map[string]int{
-		"aws:cloudwatch/logGroup:LogGroup":                    3,
+		"aws:cloudwatch/logGroup:LogGroup":                    4,
+		"aws:iam/role:Role":                                   1,
+		"aws:iam/rolePolicy:RolePolicy":                       1,
+		"aws:ec2/flowLog:FlowLog":                             1,
 		"aws:rds/subnetGroup:SubnetGroup":                     1,
 		"aws:rds/clusterParameterGroup:ClusterParameterGroup": 1,
 		"aws:rds/cluster:Cluster":                             1,
@@ -168,6 +176,9 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 	res := deploy(t)
 	nameKey := map[string]string{
 		"aws:cloudwatch/logGroup:LogGroup":                    "name",
+		"aws:iam/role:Role":                                   "name",
+		"aws:iam/rolePolicy:RolePolicy":                       "name",
+		"aws:ec2/flowLog:FlowLog":                             "tags.Name",
 		"aws:rds/subnetGroup:SubnetGroup":                     "name",
 		"aws:rds/clusterParameterGroup:ClusterParameterGroup": "name",
 		"aws:rds/cluster:Cluster":                             "clusterIdentifier",
@@ -178,13 +189,17 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 			continue
 		}
 		tags := plain(r.Inputs["tags"])
-		if !tags.IsObject() {
+		switch {
+		case r.Type == "aws:iam/rolePolicy:RolePolicy":
+			// An inline policy has no tags in AWS; its role carries them.
+		case !tags.IsObject():
 			t.Errorf("%s %s: no tags", r.Type, r.Name)
 			continue
-		}
-		for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
-			if got := plain(tags.ObjectValue()[resource.PropertyKey(k)]); !got.IsString() || got.StringValue() != want {
-				t.Errorf("%s %s: tag %s = %v, want %q", r.Type, r.Name, k, got, want)
+		default:
+			for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
+				if got := plain(tags.ObjectValue()[resource.PropertyKey(k)]); !got.IsString() || got.StringValue() != want {
+					t.Errorf("%s %s: tag %s = %v, want %q", r.Type, r.Name, k, got, want)
+				}
 			}
 		}
 		key, ok := nameKey[r.Type]
@@ -192,8 +207,13 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 			t.Errorf("%s %s: no naming rule in this test", r.Type, r.Name)
 			continue
 		}
-		name := str(r, key)
-		if r.Type == "aws:cloudwatch/logGroup:LogGroup" {
+		var name string
+		if k, found := strings.CutPrefix(key, "tags."); found {
+			name = plain(tags.ObjectValue()[resource.PropertyKey(k)]).StringValue()
+		} else {
+			name = str(r, key)
+		}
+		if r.Type == "aws:cloudwatch/logGroup:LogGroup" && r.Name != "vpc-flow-logs" {
 			// The documented exception: RDS fixes the name; the suffix sits
 			// in the cluster identifier.
 			if !strings.HasPrefix(name, "/aws/rds/cluster/aurora-cluster-"+suffix+"/") {
@@ -210,9 +230,11 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 func TestLogGroupsEncryptedWithRetentionAndCreatedBeforeCluster(t *testing.T) {
 	res := deploy(t)
 	cluster := one(t, res, "aws:rds/cluster:Cluster")
-	groups := res.ByType("aws:cloudwatch/logGroup:LogGroup")
 	var names []string
-	for _, lg := range groups {
+	for _, lg := range res.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		if lg.Name == "vpc-flow-logs" {
+			continue // not RDS's; TestVPCFlowLog covers it
+		}
 		names = append(names, str(lg, "name"))
 		if got := str(lg, "kmsKeyId"); got != logsKeyArn {
 			t.Errorf("log group %s: kmsKeyId %q, want the logs key", lg.Name, got)
@@ -237,6 +259,157 @@ func TestLogGroupsEncryptedWithRetentionAndCreatedBeforeCluster(t *testing.T) {
 	slices.Sort(exports)
 	if !slices.Equal(exports, []string{"audit", "error", "slowquery"}) {
 		t.Errorf("enabledCloudwatchLogsExports = %v", exports)
+	}
+}
+
+// stmt is one statement of a policy document, as IAM reads it.
+type stmt struct {
+	Sid       string
+	Effect    string
+	Principal map[string]any
+	Action    []string
+	Resource  []string
+	Condition map[string]map[string]any
+}
+
+// statements parses a policy document statement by statement; Action and
+// Resource may be a string or a list, as IAM accepts both.
+func statements(t *testing.T, doc string) []stmt {
+	t.Helper()
+	var raw struct {
+		Version   string
+		Statement []struct {
+			Sid       string
+			Effect    string
+			Principal map[string]any
+			Action    any
+			Resource  any
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
+		t.Fatalf("policy is not JSON: %v\n%s", err, doc)
+	}
+	if raw.Version != "2012-10-17" {
+		t.Errorf("policy version %q", raw.Version)
+	}
+	list := func(v any) []string {
+		switch v := v.(type) {
+		case string:
+			return []string{v}
+		case []any:
+			var out []string
+			for _, e := range v {
+				out = append(out, e.(string))
+			}
+			return out
+		}
+		return nil
+	}
+	var out []stmt
+	for _, s := range raw.Statement {
+		out = append(out, stmt{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.Resource), s.Condition})
+	}
+	return out
+}
+
+func named(t *testing.T, res mock.Result, typ, name string) mock.Resource {
+	t.Helper()
+	for _, r := range res.ByType(typ) {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no %s named %s", typ, name)
+	return mock.Resource{}
+}
+
+func TestVPCFlowLog(t *testing.T) {
+	res := deploy(t)
+	group := named(t, res, "aws:cloudwatch/logGroup:LogGroup", "vpc-flow-logs")
+	groupArn := "arn:aws:logs:" + region + ":" + account + ":log-group:vpc-flow-logs-dev"
+	if got := str(group, "name"); got != "vpc-flow-logs-dev" {
+		t.Errorf("flow log group name %q, want vpc-flow-logs-dev", got)
+	}
+	// The logs key admits CloudWatch Logs only for groups whose ARN matches
+	// its encryption-context pattern; a group outside it could not be created
+	// encrypted.
+	pattern := "arn:aws:logs:" + region + ":" + account + ":log-group:*-" + suffix // kms.LogGroupArnPatterns
+	if ok, err := path.Match(pattern, groupArn); !ok || err != nil {
+		t.Errorf("group ARN %s is outside the logs key's pattern %s", groupArn, pattern)
+	}
+	if got := str(group, "kmsKeyId"); got != logsKeyArn {
+		t.Errorf("flow log group kmsKeyId %q, want the logs key", got)
+	}
+	if got := number(t, group, "retentionInDays"); got != database.DefaultLogRetentionDays {
+		t.Errorf("flow log group retention %d, want %d", got, database.DefaultLogRetentionDays)
+	}
+
+	role := one(t, res, "aws:iam/role:Role")
+	if got := str(role, "name"); got != "vpc-flow-logs-role-dev" {
+		t.Errorf("role name %q", got)
+	}
+	trust := statements(t, str(role, "assumeRolePolicy"))
+	if len(trust) != 1 {
+		t.Fatalf("trust policy has %d statements, want 1: %+v", len(trust), trust)
+	}
+	st := trust[0]
+	if st.Effect != "Allow" || !slices.Equal(st.Action, []string{"sts:AssumeRole"}) {
+		t.Errorf("trust statement %+v, want Allow sts:AssumeRole", st)
+	}
+	if len(st.Principal) != 1 || st.Principal["Service"] != "vpc-flow-logs.amazonaws.com" {
+		t.Errorf("trust principal %v, want the flow logs service only", st.Principal)
+	}
+	wantCond := map[string]map[string]any{
+		"StringEquals": {"aws:SourceAccount": account},
+		"ArnLike":      {"aws:SourceArn": "arn:aws:ec2:" + region + ":" + account + ":vpc-flow-log/*"},
+	}
+	if fmt.Sprint(st.Condition) != fmt.Sprint(wantCond) {
+		t.Errorf("trust condition %v, want %v", st.Condition, wantCond)
+	}
+
+	rp := one(t, res, "aws:iam/rolePolicy:RolePolicy")
+	if got := str(rp, "name"); got != "vpc-flow-logs-policy-dev" {
+		t.Errorf("role policy name %q", got)
+	}
+	if got := str(rp, "role"); got != "vpc-flow-logs-role-dev" {
+		t.Errorf("role policy attached to %q", got)
+	}
+	perms := statements(t, str(rp, "policy"))
+	if len(perms) != 1 {
+		t.Fatalf("role policy has %d statements, want 1: %+v", len(perms), perms)
+	}
+	p := perms[0]
+	wantActions := []string{"logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"}
+	gotActions := slices.Sorted(slices.Values(p.Action))
+	if p.Effect != "Allow" || !slices.Equal(gotActions, wantActions) {
+		t.Errorf("role policy statement %+v, want Allow %v", p, wantActions)
+	}
+	if want := []string{groupArn, groupArn + ":*"}; !slices.Equal(p.Resource, want) {
+		t.Errorf("role policy resources %v, want only the flow log group %v", p.Resource, want)
+	}
+
+	fl := one(t, res, "aws:ec2/flowLog:FlowLog")
+	checks := map[string]string{
+		"vpcId":              vpcID,
+		"trafficType":        "ALL",
+		"logDestinationType": "cloud-watch-logs",
+		"logDestination":     groupArn,
+		"iamRoleArn":         "arn:aws:iam::" + account + ":role/vpc-flow-logs-role-dev",
+	}
+	for k, want := range checks {
+		if got := str(fl, k); got != want {
+			t.Errorf("flow log %s = %q, want %q", k, got, want)
+		}
+	}
+	if got := number(t, fl, "maxAggregationInterval"); got != 600 && got != 60 {
+		t.Errorf("maxAggregationInterval %d, want 600 or 60", got)
+	}
+	if got := plain(fl.Inputs["tags"]).ObjectValue()["Name"]; !got.IsString() || got.StringValue() != "vpc-flow-log-dev" {
+		t.Errorf("flow log Name tag %v, want vpc-flow-log-dev", got)
+	}
+	if !slices.Contains(fl.Options.DependsOn, rp.URN) {
+		t.Errorf("flow log does not depend on its role's policy: %v", fl.Options.DependsOn)
 	}
 }
 
