@@ -22,7 +22,9 @@ const EnvVar = "ROTATOR_FAILPOINT"
 const ExitCode = 137
 
 // Names lists every checkpoint the rotator passes, in the order a full
-// rotation reaches them. Each is "<step>:<moment>".
+// rotation reaches them. Each is "<step>:<moment>"; "mysql:..." points are
+// passed inside a step, after each GRANT row and the REQUIRE statement that
+// alternating users' setSecret copies.
 var Names = []string{
 	"handler:after-describe",
 	"createSecret:after-get-current",
@@ -36,6 +38,8 @@ var Names = []string{
 	"setSecret:after-get-master",
 	"setSecret:after-login",
 	"setSecret:after-create-user",
+	"mysql:after-grant",
+	"mysql:after-require",
 	"setSecret:after-grants",
 	"setSecret:after-alter",
 	"testSecret:after-get-pending",

@@ -27,6 +27,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
+	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
 )
 
 // RDSCABundle is the Amazon RDS global CA bundle (PEM), embedded so that a
@@ -49,6 +50,10 @@ type Options struct {
 	StatementTimeout time.Duration
 	// Dial, when set, replaces the TCP dialer (tests route through a proxy).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Checkpoint is called after each GRANT and REQUIRE statement that
+	// CopyGrants runs ("mysql:after-grant", "mysql:after-require"); an error
+	// stops there. Nil means failpoint.Hit (see package failpoint).
+	Checkpoint func(name string) error
 }
 
 // DB opens sessions on MySQL-family servers. It implements database.Database.
@@ -123,7 +128,7 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 		_ = db.Close()
 		return nil, loginError(l, err, d.opts.ConnectTimeout, cctx.Err())
 	}
-	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout}, nil
+	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, checkpoint: d.opts.Checkpoint}, nil
 }
 
 func loginError(l database.Login, err error, timeout time.Duration, ctxErr error) error {
@@ -168,9 +173,21 @@ func (e *StatementError) Error() string {
 func (e *StatementError) Unwrap() error { return e.Err }
 
 type session struct {
-	db      *sql.DB
-	conn    *sql.Conn
-	timeout time.Duration
+	db         *sql.DB
+	conn       *sql.Conn
+	timeout    time.Duration
+	checkpoint func(string) error
+}
+
+func (s *session) mark(name string) error {
+	if s.checkpoint == nil {
+		failpoint.Hit(name)
+		return nil
+	}
+	if err := s.checkpoint(name); err != nil {
+		return fmt.Errorf("stopped at checkpoint %s: %w", name, err)
+	}
+	return nil
 }
 
 func (s *session) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -272,8 +289,18 @@ func (s *session) CopyGrants(ctx context.Context, from, to database.Account) err
 		if err := s.exec(ctx, fmt.Sprintf("copy grants of %s to %s (row %d of SHOW GRANTS)", from, to, n+1), false, stmt); err != nil {
 			return err
 		}
+		if err := s.mark("mysql:after-grant"); err != nil {
+			return err
+		}
 	}
 	return s.copyRequire(ctx, from, to)
+}
+
+func (s *session) alterRequire(ctx context.Context, op, query string, args ...any) error {
+	if err := s.exec(ctx, op, false, query, args...); err != nil {
+		return err
+	}
+	return s.mark("mysql:after-require")
 }
 
 func (s *session) showGrants(ctx context.Context, a database.Account) ([]string, error) {
@@ -317,9 +344,9 @@ func (s *session) copyRequire(ctx context.Context, from, to database.Account) er
 	case "":
 		return nil // REQUIRE NONE, what a new account has
 	case "ANY":
-		return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
+		return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
 	case "X509":
-		return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE X509", to.User, to.Host)
+		return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE X509", to.User, to.Host)
 	case "SPECIFIED":
 		var parts []string
 		var args = []any{to.User, to.Host}
@@ -330,9 +357,9 @@ func (s *session) copyRequire(ctx context.Context, from, to database.Account) er
 			}
 		}
 		if len(parts) == 0 {
-			return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
+			return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
 		}
-		return s.exec(ctx, op, false, "ALTER USER ?@? REQUIRE "+strings.Join(parts, " AND "), args...)
+		return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE "+strings.Join(parts, " AND "), args...)
 	default:
 		return fmt.Errorf("%s: unknown ssl_type %q", op, sslType.String)
 	}

@@ -3,6 +3,7 @@ package mysqldb_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,15 @@ func TestCopyGrantsKeepsGrantOptionAndRequire(t *testing.T) {
 		"GRANT `"+role+"` TO `"+user+"`@`%`", "ALTER USER `"+user+"`@`%` REQUIRE SSL")
 	clone := user + "_clone"
 
-	db := mysqldb.New(mysqldb.Options{})
+	var stopAt string
+	var seen []string
+	db := mysqldb.New(mysqldb.Options{Checkpoint: func(name string) error {
+		seen = append(seen, name)
+		if name == stopAt {
+			return errors.New("simulated crash")
+		}
+		return nil
+	}})
 	s, err := login(t, db, testdb.Addr(), "root", "")
 	if err != nil {
 		t.Fatal(err)
@@ -117,10 +126,16 @@ func TestCopyGrantsKeepsGrantOptionAndRequire(t *testing.T) {
 	if ok, err := s.AccountExists(ctx, to); err != nil || !ok {
 		t.Fatalf("AccountExists after = %v, %v", ok, err)
 	}
-	if err := s.CopyGrants(ctx, database.Account{User: user, Host: "%"}, to); err != nil {
-		t.Fatal(err)
+	// Stopped after the REQUIRE statement, then run again: a retried
+	// setSecret copies again.
+	stopAt = "mysql:after-require"
+	if err := s.CopyGrants(ctx, database.Account{User: user, Host: "%"}, to); err == nil || !strings.Contains(err.Error(), "stopped at checkpoint mysql:after-require") {
+		t.Fatalf("CopyGrants with a stop after REQUIRE: %v", err)
 	}
-	// Twice: a retried setSecret copies again.
+	if !slices.Contains(seen, "mysql:after-grant") {
+		t.Fatalf("checkpoints seen: %v", seen)
+	}
+	stopAt = ""
 	if err := s.CopyGrants(ctx, database.Account{User: user, Host: "%"}, to); err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,9 @@ func newEnv(t *testing.T) *env {
 	logs := &syncBuffer{}
 	e := &env{t: t, root: root, logs: logs}
 	e.h = &rotation.Handler{
-		DB:     mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second, StatementTimeout: 2 * time.Second}),
+		DB: mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second, StatementTimeout: 2 * time.Second,
+			// The database's own checkpoints go to the handler's, so a test sets one hook.
+			Checkpoint: func(name string) error { return e.h.Checkpoint(name) }}),
 		Config: cfg.Rotation,
 		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
 		// Tests run the normal build: checkpoints are a no-op unless set.
