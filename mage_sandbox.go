@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
 )
 
@@ -24,6 +25,7 @@ func Chaos() error {
 
 // Bench measures rotation latency, cold start, memory, sizes and call counts; writes docs/BENCHMARKS.md.
 func Bench() error {
+	mg.Deps(Rotator) // the deployable bootstrap and zip whose sizes are reported (mage_rotator.go)
 	return goRun("./tools/cmd/bench")
 }
 
