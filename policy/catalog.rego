@@ -38,7 +38,7 @@ rules := {
 	"NET-005": {"severity": "high", "title": "no security group rule open to 0.0.0.0/0 or ::/0", "reason": "traffic is allowed only between the groups that need it"},
 	"NET-006": {"severity": "high", "title": "the VPC has interface endpoints for Secrets Manager and KMS with private DNS", "reason": "without them the rotator cannot reach either service from a VPC without internet access"},
 	"NET-007": {"severity": "high", "title": "interface endpoint policies admit only this account's principals", "reason": "the default endpoint policy lets any principal (other accounts' stolen credentials included) use the endpoint to move data out"},
-	"NET-008": {"severity": "medium", "title": "the VPC has flow logs", "reason": "flow logs are the network evidence an incident review asks for first"},
+	"NET-008": {"severity": "medium", "title": "the VPC has flow logs: in its own layer, or, for a layer named in flow_log_layers, a flow log on a VPC ID in the layer named there", "reason": "flow logs are the network evidence an incident review asks for first"},
 	"LOG-001": {"severity": "high", "title": "every log group is encrypted with a KMS key", "reason": "logs carry user names, hosts and errors; they are encrypted under our key like the data"},
 	"LOG-002": {"severity": "high", "title": "every log group has a retention", "reason": "logs kept forever cost money and keep personal data longer than any policy allows"},
 	"LMB-001": {"severity": "high", "title": "Lambda functions run on provided.al2023", "reason": "the supported OS-only runtime for Go; older runtimes lose security patches"},
@@ -81,7 +81,18 @@ source_account_services := {
 	"lambda.amazonaws.com": "the rotator's execution role; the project requires aws:SourceAccount on it (issue 4)",
 	"events.amazonaws.com": "EventBridge documents aws:SourceAccount/aws:SourceArn for roles its rules assume",
 	"scheduler.amazonaws.com": "EventBridge Scheduler documents aws:SourceAccount/aws:SourceArn for its execution roles",
+	"vpc-flow-logs.amazonaws.com": "VPC Flow Logs documents aws:SourceAccount and aws:SourceArn (arn:aws:ec2:<region>:<account>:vpc-flow-log/*) for its delivery role (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html)",
 }
+
+# flow_log_layers: layers whose VPC gets its flow log in a later layer (NET-008),
+# by the layer that creates the VPC: the layer that must create the flow log,
+# and the output through which it reads the VPC's ID. The gate evaluates one
+# layer at a time, so this hand-over is what lets it check both sides.
+flow_log_layers := {"network": {
+	"layer": "database",
+	"output": "vpcId",
+	"reason": "the flow log's log group is encrypted with the logs key, which the kms layer creates after the network; the database layer is the first that imports both",
+}}
 
 # name_exceptions: names AWS (or global uniqueness) forces into another shape
 # than {resource-type}-{environmentSuffix} (NAME-001). %s is the suffix.

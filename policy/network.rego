@@ -1,4 +1,5 @@
-# NET-001..008: no path to or from the internet; private access to AWS APIs.
+# NET-001..008: no path to or from the internet; private access to AWS APIs;
+# flow logs on the VPC.
 package dbvault
 
 import rego.v1
@@ -113,8 +114,42 @@ findings contains finding("NET-007", p.r, msg) if {
 	msg := sprintf("%s %q has an endpoint policy statement open to principals outside this account; fix: add Condition {\"StringEquals\": {\"aws:PrincipalAccount\": \"<this account id>\"}}", [p.r.type, p.r.name])
 }
 
+# NET-008. The gate sees one layer at a time (`go run mage.go audit` and
+# `pulumi preview` alike), so a flow log created in a later layer is invisible
+# to the layer that creates the VPC. The rule is therefore checked on both
+# sides of the hand-over that flow_log_layers (policy/catalog.rego) records:
+# a VPC needs a flow log in its own layer unless its layer is listed there,
+# and the listed layer must then create a flow log on a VPC (vpcId set to a
+# VPC ID, as the owner's stack output gives it).
+
+# own_flow_log: the layer creates a flow log on a VPC (its vpcId may be
+# unknown at preview time when the VPC is created in the same run).
+own_flow_log if {
+	some f in of_type("aws:ec2/flowLog:FlowLog")
+	present(prop(f, "vpcId"))
+}
+
 findings contains finding("NET-008", v, msg) if {
 	some v in of_type("aws:ec2/vpc:Vpc")
-	count(of_type("aws:ec2/flowLog:FlowLog")) == 0
-	msg := sprintf("%s %q has no flow log; fix: add an aws:ec2/flowLog:FlowLog to an encrypted log group with a retention", [v.type, v.name])
+	not own_flow_log
+	not flow_log_layers[object.get(input, "layer", "")]
+	msg := sprintf("%s %q has no flow log; fix: add an aws:ec2/flowLog:FlowLog on it (vpcId) to a KMS-encrypted log group with a retention, or, if the key for that group comes from a later layer, create the flow log there and name that layer in flow_log_layers in policy/catalog.rego", [v.type, v.name])
+}
+
+# imported_vpc_flow_log: the layer creates a flow log on an imported VPC: its
+# vpcId is a known VPC ID (the owner layer's output, read through the stack
+# reference), not a subnet's or an interface's.
+imported_vpc_flow_log if {
+	some f in of_type("aws:ec2/flowLog:FlowLog")
+	id := prop(f, "vpcId")
+	known(id)
+	startswith(id, "vpc-")
+}
+
+findings contains finding("NET-008", r, msg) if {
+	some owner, h in flow_log_layers
+	h.layer == object.get(input, "layer", "")
+	not imported_vpc_flow_log
+	r := {"type": "aws:ec2/vpc:Vpc", "name": sprintf("%s layer's VPC (%s)", [owner, h.output])}
+	msg := sprintf("layer %s must create the flow log of the %s layer's VPC (flow_log_layers in policy/catalog.rego), but it has no aws:ec2/flowLog:FlowLog whose vpcId is a VPC ID; fix: add an aws:ec2/flowLog:FlowLog with vpcId = the %s layer's %s output, trafficType ALL, into a KMS-encrypted log group with a retention", [h.layer, owner, owner, h.output])
 }

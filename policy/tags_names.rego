@@ -43,6 +43,7 @@ name_tag_types := {
 	"aws:ec2/natGateway:NatGateway",
 	"aws:ec2/eip:Eip",
 	"aws:ec2/instance:Instance",
+	"aws:ec2/flowLog:FlowLog",
 }
 
 # named_types: types whose physical name must be set explicitly; without it

@@ -51,7 +51,7 @@ func TestProjectSynthPasses(t *testing.T) {
 			seen[r.(map[string]any)["type"].(string)] = true
 		}
 	}
-	for _, typ := range []string{tVPC, tSubnet, tEndpoint, tIngress, tKey, tCluster, tInstance, tParams, tLogGroup, tSecret, tRotation, tRole, tRolePol, tFunction, tPerm, tTopic, tTrail} {
+	for _, typ := range []string{tVPC, tFlowLog, tSubnet, tEndpoint, tIngress, tKey, tCluster, tInstance, tParams, tLogGroup, tSecret, tRotation, tRole, tRolePol, tFunction, tPerm, tTopic, tTrail} {
 		if !seen[typ] {
 			t.Errorf("synth output has no %s for the rules to check", typ)
 		}
@@ -106,6 +106,7 @@ var realBreaks = []struct {
 	}},
 	{"NET-006", tEndpoint, func(t *testing.T, r map[string]any) { inputsOf(r)["privateDnsEnabled"] = false }},
 	{"NET-007", tEndpoint, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "policy") }},
+	{"NET-008", tFlowLog, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "vpcId") }},
 	{"LOG-001", tLogGroup, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "kmsKeyId") }},
 	{"LOG-002", tLogGroup, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "retentionInDays") }},
 	{"LMB-001", tFunction, func(t *testing.T, r map[string]any) { inputsOf(r)["runtime"] = "go1.x" }},

@@ -206,7 +206,7 @@ func TestPulumiAdapterReportsViolations(t *testing.T) {
 		{layer: "kms", rule: "KMS-001", policy: "stack_deny", mutate: set(tKey, "logs", "enableKeyRotation", false)},
 		{layer: "network", rule: "NET-005", policy: "stack_deny", mutate: set(tIngress, "endpoints-from-private-a", "cidrIpv4", "0.0.0.0/0")},
 		{layer: "database", rule: "RDS-006", policy: "stack_deny", mutate: func(t *testing.T, d doc) { d.remove(t, tInstance, "instance-b") }, mark: preview},
-		{layer: "network", rule: "NET-008", policy: "stack_warn", mutate: func(t *testing.T, d doc) { d.remove(t, tFlowLog, "flow-log") }},
+		{layer: "database", rule: "NET-008", policy: "stack_warn", mutate: func(t *testing.T, d doc) { d.remove(t, tFlowLog, "vpc-flow-log") }},
 		{layer: "database", rule: "RDS-008", policy: "stack_deny", mutate: set(tCluster, "cluster", "backupRetentionPeriod", 1)},
 		{layer: "secrets", rule: "GEN-001", policy: "stack_deny", mutate: func(t *testing.T, d doc) {
 			d.res(t, tSecret, "secret")["options"].(map[string]any)["protect"] = true

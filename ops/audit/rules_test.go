@@ -180,9 +180,16 @@ var cases = []ruleCase{
 	{rule: "IAM-005", name: "lambda trust with aws:SourceArn", layer: "secrets", mutate: trustPolicy(func(p map[string]any) {
 		statement(p, 0)["Condition"] = map[string]any{"ArnLike": map[string]any{"aws:SourceArn": "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"}}
 	})},
-	{rule: "IAM-005", name: "service outside the list without a condition", layer: "network", mutate: func(t *testing.T, d doc) {
-		editPolicy(t, d.in(t, tRole, "flow-logs-role"), "assumeRolePolicy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
-	}},
+	{rule: "IAM-005", name: "service outside the list without a condition", layer: "database", mutate: flowLogTrust(func(p map[string]any) {
+		statement(p, 0)["Principal"] = map[string]any{"Service": "cloudtrail.amazonaws.com"}
+		delete(statement(p, 0), "Condition")
+	})},
+	{rule: "IAM-005", name: "vpc-flow-logs trust without a condition", layer: "database", fail: true, mutate: flowLogTrust(func(p map[string]any) {
+		delete(statement(p, 0), "Condition")
+	})},
+	{rule: "IAM-005", name: "vpc-flow-logs trust with aws:SourceArn only", layer: "database", mutate: flowLogTrust(func(p map[string]any) {
+		delete(statement(p, 0)["Condition"].(map[string]any), "StringEquals")
+	})},
 	// IAM-006
 	{rule: "IAM-006", name: "policy that is not JSON", layer: "secrets", fail: true, mutate: set(tRolePol, "rotator-policy", "policy", "{Statement: [")},
 	{rule: "IAM-006", name: "policy without statements", layer: "secrets", fail: true, mutate: set(tRolePol, "rotator-policy", "policy", `{"Version":"2012-10-17"}`)},
@@ -303,7 +310,21 @@ var cases = []ruleCase{
 		})
 	}},
 	// NET-008
-	{rule: "NET-008", name: "no flow log", layer: "network", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tFlowLog, "flow-log") }},
+	{rule: "NET-008", name: "network VPC handed over without a flow log in the database layer", layer: "database", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tFlowLog, "vpc-flow-log") }},
+	{rule: "NET-008", name: "flow log on a subnet, not the VPC", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
+		in := d.in(t, tFlowLog, "vpc-flow-log")
+		delete(in, "vpcId")
+		in["subnetId"] = "subnet-0a"
+	}},
+	{rule: "NET-008", name: "flow log whose VPC is unknown", layer: "database", fail: true, mutate: set(tFlowLog, "vpc-flow-log", "vpcId", "[unknown]")},
+	{rule: "NET-008", name: "VPC created in a layer with no flow log and no hand-over", layer: "kms", fail: true, also: []string{"NET-006"}, mutate: func(t *testing.T, d doc) {
+		d.add(tVPC, "vpc", map[string]any{"cidrBlock": "10.40.0.0/16", "tags": tags("vpc-dev")})
+	}},
+	{rule: "NET-008", name: "network VPC without a flow log of its own (handed over to database)", layer: "network", mutate: func(t *testing.T, d doc) {
+		if len(ofType(d, tFlowLog)) != 0 {
+			t.Fatal("the network fixture holds a flow log: the hand-over case would prove nothing")
+		}
+	}},
 	// LOG-001..002
 	{rule: "LOG-001", name: "log group without a key", layer: "database", fail: true, mutate: set(tLogGroup, "audit-log", "kmsKeyId", nil)},
 	{rule: "LOG-002", name: "log group without retention", layer: "database", fail: true, mutate: set(tLogGroup, "error-log", "retentionInDays", nil)},
@@ -365,6 +386,47 @@ var cases = []ruleCase{
 	{rule: "GEN-001", name: "retained on delete", layer: "kms", fail: true, mutate: func(t *testing.T, d doc) {
 		d.res(t, tKey, "logs")["options"].(map[string]any)["retainOnDelete"] = true
 	}},
+}
+
+// flowLogTrust edits the flow log delivery role's assume-role policy.
+func flowLogTrust(edit func(p map[string]any)) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tRole, "vpc-flow-logs-role"), "assumeRolePolicy", edit)
+	}
+}
+
+// ofType returns the resources of type typ.
+func ofType(d doc, typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range d.resources() {
+		if m := r.(map[string]any); m["type"] == typ {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestNET008FlowLogInTheVPCsOwnLayer: a layer that is not handed over
+// (flow_log_layers) passes NET-008 with a flow log of its own on its VPC and
+// fails without one. The kms fixture has no endpoints, so NET-006 fires on
+// the added VPC either way; only NET-008 is looked at here.
+func TestNET008FlowLogInTheVPCsOwnLayer(t *testing.T) {
+	p := loadPack(t)
+	for _, withFlowLog := range []bool{false, true} {
+		d := fixture(t, "kms")
+		d.add(tVPC, "vpc", map[string]any{"cidrBlock": "10.40.0.0/16", "tags": tags("vpc-dev")})
+		if withFlowLog {
+			// Created with the VPC in the same run: its ID is unknown at preview.
+			d.add(tFlowLog, "vpc-flow-log", map[string]any{"vpcId": "[unknown]", "trafficType": "ALL", "tags": tags("vpc-flow-log-dev")})
+		}
+		fs, err := p.Evaluate(context.Background(), map[string]any(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ruleSet(fs)["NET-008"]; got == withFlowLog {
+			t.Errorf("with flow log %v: NET-008 fired = %v; findings: %+v", withFlowLog, got, fs)
+		}
+	}
 }
 
 // TestCompliantFixturesPass is every rule's passing fixture: the hand-written
