@@ -119,6 +119,15 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 		t.Fatalf("password read from a fresh work dir = %v", got)
 	}
 
+	// And it deploys from there: config written anew, state decrypted.
+	cfg["vault-echo:masterPassword"] = ConfigValue{Value: "first-secret", Secret: true, IfAbsent: true}
+	if res, err = b.Up(ctx, echoLayer, env, cfg); err != nil {
+		t.Fatalf("up from a fresh work dir: %v\n%s", err, progress.String())
+	}
+	if got := res.Outputs["password"].Value; got != "first-secret" {
+		t.Fatalf("password after up from a fresh work dir = %v", got)
+	}
+
 	if _, err := a.Destroy(ctx, echoLayer, env); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
