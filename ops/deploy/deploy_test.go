@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -455,5 +456,21 @@ func TestNewPassword(t *testing.T) {
 		if !strings.ContainsRune(passwordAlphabet, c) {
 			t.Fatalf("character %q outside the alphabet", c)
 		}
+	}
+}
+
+func TestShortKeepsHeadAndStderrTail(t *testing.T) {
+	var stderr []string
+	for i := range 12 {
+		stderr = append(stderr, fmt.Sprintf("line %d", i))
+	}
+	long := errors.New("failed to run update: exit status 255\ncode: 255\nstdout: lots of progress\nstderr: " + strings.Join(stderr, "\n"))
+	got := short(long).Error()
+	if !strings.HasPrefix(got, "failed to run update: exit status 255\n") || strings.Contains(got, "progress") ||
+		strings.Contains(got, "line 3\n") || !strings.HasSuffix(got, "line 11") {
+		t.Fatalf("short = %q", got)
+	}
+	if plain := errors.New("plain"); short(plain) != plain {
+		t.Fatal("an error without CLI output must pass unchanged")
 	}
 }
