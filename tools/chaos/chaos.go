@@ -164,7 +164,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			p := pick(rng, strategy)
 			rep.Faults[p.Kind]++
 			rep.Rotations++
-			failed, recovered, err := env.rotation(ctx, sub, p, i == 1, rep)
+			failed, recovered, err := env.rotation(ctx, sub, p, i, rep)
 			if err != nil {
 				return rep, fmt.Errorf("%s rotation %d (%s): %w", strategy, i, p, err)
 			}
@@ -492,9 +492,9 @@ func (e *env) newSubject(ctx context.Context, strategy string) (*subject, error)
 
 // rotation runs one rotation with its fault, checks the invariants after
 // each step and after the rotation, and recovers a failed rotation.
-func (e *env) rotation(ctx context.Context, s *subject, p plan, first bool, rep *Report) (failed, recovered bool, err error) {
+func (e *env) rotation(ctx context.Context, s *subject, p plan, i int, rep *Report) (failed, recovered bool, err error) {
 	violate := func(phase, format string, args ...any) {
-		rep.Violations = append(rep.Violations, fmt.Sprintf("%s rotation %d (%s), %s: %s", s.strategy, rep.Rotations, p, phase, fmt.Sprintf(format, args...)))
+		rep.Violations = append(rep.Violations, fmt.Sprintf("%s rotation %d (%s), %s: %s", s.strategy, i, p, phase, fmt.Sprintf(format, args...)))
 	}
 	e.mu.Lock()
 	e.killed = false
