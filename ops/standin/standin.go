@@ -141,9 +141,6 @@ func (p *Provider) Configure(_ context.Context, req *pulumirpc.ConfigureRequest)
 		return nil, fmt.Errorf("configure: %w", err)
 	}
 	region := str(args, "region")
-	if region == "" {
-		region = req.GetVariables()["aws:config:region"]
-	}
 	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
 			region = os.Getenv(env)

@@ -1,0 +1,96 @@
+// Command rehearse is `go run mage.go rehearse`: it deploys and destroys
+// every layer offline on the real Pulumi engine with the stand-in AWS
+// provider (package ops/rehearse), prints a progress line per layer and a
+// summary table, and exits non-zero unless every check held.
+//
+// With -cli it only builds (or finds) the pinned Pulumi CLI and prints its
+// path: `mage pulumiCLI`, which the test target runs before the unit tests.
+//
+// Environment: ENV (the stack name; default rehearsal), AWS_REGION (default
+// us-east-1), KEEP=1 keeps the scratch directory (backend, state, Pulumi's
+// log) for inspection.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/rehearse"
+)
+
+// wiring are the cross-layer values the rehearsal checks in the deployed
+// state: each consuming resource carries exactly the producing layer's
+// output, resolved through a StackReference on the real backend.
+var wiring = []rehearse.Wiring{
+	{Layer: "database", Type: "aws:rds/subnetGroup:SubnetGroup", Input: "subnetIds", From: "network", Output: "privateSubnetIds"},
+	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "kmsKeyId", From: "kms", Output: "databaseKeyArn"},
+	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rehearse:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cliOnly := flag.Bool("cli", false, "only build (or find) the pinned Pulumi CLI and print its root")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	start := time.Now()
+	root, err := rehearse.RepoRoot()
+	if err != nil {
+		return err
+	}
+	cli, err := rehearse.EnsureCLI(ctx, root, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if *cliOnly {
+		fmt.Println(cli)
+		return nil
+	}
+	env, err := deploy.EnvironmentFromEnv(func(k string) string {
+		if v := os.Getenv(k); v != "" || k != "ENV" {
+			return v
+		}
+		return "rehearsal"
+	})
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "dbvault-rehearsal-*")
+	if err != nil {
+		return err
+	}
+	keep := os.Getenv("KEEP") != ""
+	standinDir, err := rehearse.BuildStandin(ctx, root, filepath.Join(dir, "bin"), os.Stderr)
+	if err != nil {
+		return err
+	}
+	_, err = rehearse.Run(ctx, rehearse.Options{
+		Layers:     layers.All,
+		Env:        env,
+		CLIRoot:    cli,
+		StandinDir: standinDir,
+		Dir:        dir,
+		Out:        os.Stdout,
+		Wiring:     wiring,
+	})
+	fmt.Printf("rehearsal took %s\n", time.Since(start).Round(100*time.Millisecond))
+	if keep || err != nil {
+		fmt.Printf("scratch directory kept: %s\n", dir)
+	} else if rmErr := os.RemoveAll(dir); rmErr != nil {
+		return rmErr
+	}
+	return err
+}

@@ -1,0 +1,720 @@
+// Package rehearse deploys and destroys every layer offline on the real
+// Pulumi engine: the pinned Pulumi CLI, a fresh file:// backend with a
+// passphrase, and the stand-in AWS provider (ops/standin) in place of the
+// real one. It drives the same orchestration as `mage deployAll` and
+// `mage destroyAll` (package ops/deploy, its Orchestrator and its
+// Automation-API Runner); only the backend and the provider are swapped.
+//
+// A rehearsal proves what mocks cannot: that the layers deploy together in
+// order, that every StackReference resolves through a real backend to the
+// previous layer's values, that secret outputs cross stacks and stay
+// encrypted, that a second deployAll with no change in code changes nothing
+// (a perpetual diff is how a re-deploy reverts a rotated password), and that
+// destroyAll, in reverse order, leaves nothing behind.
+package rehearse
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+
+	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/ops/standin"
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// Types the checks read from a stack's state.
+const (
+	stackType          = "pulumi:pulumi:Stack"
+	stackReferenceType = "pulumi:pulumi:StackReference"
+)
+
+// Options configure one rehearsal.
+type Options struct {
+	// Layers in deploy order (ops/layers.All, or test layers).
+	Layers []kit.Layer
+	// Env is the environment rehearsed (stack name, region, tags).
+	Env deploy.Environment
+	// CLIRoot holds bin/pulumi (EnsureCLI).
+	CLIRoot string
+	// StandinDir holds the stand-in pulumi-resource-aws (BuildStandin); it
+	// goes first on the PATH of every Pulumi process.
+	StandinDir string
+	// Dir is the scratch directory: backend, work directories, Pulumi home,
+	// the stand-in's cloud and Pulumi's log. Required; the caller removes it.
+	Dir string
+	// Out receives the progress lines and the summary table (nil: discarded).
+	Out io.Writer
+	// Wiring are cross-layer checks on the deployed state.
+	Wiring []Wiring
+	// Destroy tears the environment down (nil: the orchestrator's
+	// DestroyAll). Tests swap in a wrong order to show the rehearsal fails.
+	Destroy func(ctx context.Context, o *deploy.Orchestrator) error
+}
+
+// Wiring says that a resource of one layer must carry, as an input, the
+// value of an output of an earlier layer: proof that the StackReference
+// between them resolved to that layer's values and reached AWS's API.
+type Wiring struct {
+	// Layer and Type select the consuming resources (at least one).
+	Layer, Type string
+	// Input is the consuming resource's input.
+	Input string
+	// From and Output name the producing layer's stack output.
+	From, Output string
+}
+
+// LayerReport is the rehearsal's account of one layer.
+type LayerReport struct {
+	Name string
+	// Resources is the number of AWS resources in the layer's state.
+	Resources int
+	// Deploy, Redeploy and Destroy are the wall times of the operations.
+	Deploy, Redeploy, Destroy time.Duration
+	// Changes are what the second deployAll changed (must be none).
+	Changes map[string]int
+}
+
+// Report is the outcome of a rehearsal.
+type Report struct {
+	Layers []LayerReport
+	// Problems are the checks that failed; empty means it all held.
+	Problems []string
+}
+
+func (r *Report) layer(name string) *LayerReport {
+	for i := range r.Layers {
+		if r.Layers[i].Name == name {
+			return &r.Layers[i]
+		}
+	}
+	r.Layers = append(r.Layers, LayerReport{Name: name})
+	return &r.Layers[len(r.Layers)-1]
+}
+
+func (r *Report) fail(format string, args ...any) {
+	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
+}
+
+// Table writes the summary table.
+func (r Report) Table(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "layer\tresources\tdeploy s\tredeploy s\tdestroy s\tchanges on 2nd run")
+	for _, l := range r.Layers {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\n", l.Name, l.Resources,
+			l.Deploy.Seconds(), l.Redeploy.Seconds(), l.Destroy.Seconds(), changeText(l.Changes))
+	}
+	_ = tw.Flush()
+}
+
+// rehearsal is the state of one Run.
+type rehearsal struct {
+	opts   Options
+	out    io.Writer
+	env    map[string]string
+	cmd    auto.PulumiCommand
+	report Report
+	// refs maps a layer to the fully qualified stacks it references.
+	refs map[string][]string
+	log  *progressLog
+}
+
+// Run rehearses deployAll, a second deployAll and destroyAll, checking
+// every step; it returns an error listing every check that failed.
+func Run(ctx context.Context, opts Options) (Report, error) {
+	if opts.Dir == "" || opts.CLIRoot == "" || opts.StandinDir == "" || len(opts.Layers) == 0 {
+		return Report{}, errors.New("rehearse: Dir, CLIRoot, StandinDir and Layers are required")
+	}
+	r := &rehearsal{opts: opts, out: opts.Out, refs: map[string][]string{}}
+	if r.out == nil {
+		r.out = io.Discard
+	}
+	orch, logPath, err := r.setup()
+	if err != nil {
+		return Report{}, err
+	}
+	err = r.run(ctx, orch)
+	if err != nil {
+		r.report.fail("%v", err)
+	}
+	fmt.Fprintln(r.out)
+	r.report.Table(r.out)
+	if len(r.report.Problems) > 0 {
+		fmt.Fprintf(r.out, "\nrehearsal FAILED (Pulumi's own output: %s):\n", logPath)
+		for _, p := range r.report.Problems {
+			fmt.Fprintf(r.out, "  - %s\n", strings.ReplaceAll(p, "\n", "\n    "))
+		}
+		return r.report, fmt.Errorf("rehearsal failed: %s", strings.Join(r.report.Problems, "; "))
+	}
+	fmt.Fprintln(r.out, "\nrehearsal passed: deployed, checked, redeployed without change, destroyed without leftovers")
+	return r.report, nil
+}
+
+// setup prepares the scratch directory, the environment of every Pulumi
+// process, and the orchestrator on the Automation-API runner.
+func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
+	dir := r.opts.Dir
+	for _, d := range []string{"state", "stacks", "home", "cloud"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+			return nil, "", fmt.Errorf("rehearse: %w", err)
+		}
+	}
+	pass := make([]byte, 24)
+	if _, err := rand.Read(pass); err != nil {
+		return nil, "", fmt.Errorf("rehearse: passphrase: %w", err)
+	}
+	r.env = map[string]string{
+		// The stand-in first, then the pinned CLI: the engine takes the
+		// pulumi-resource-aws it finds on PATH instead of any plugin.
+		"PATH":                     strings.Join([]string{r.opts.StandinDir, filepath.Join(r.opts.CLIRoot, "bin"), os.Getenv("PATH")}, string(os.PathListSeparator)),
+		"PULUMI_CONFIG_PASSPHRASE": hex.EncodeToString(pass),
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		standin.CloudDirEnv:                           filepath.Join(dir, "cloud"),
+		// Nothing may reach AWS: no credentials, and none needed.
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: r.opts.CLIRoot})
+	if err != nil {
+		return nil, "", fmt.Errorf("rehearse: Pulumi CLI in %s: %w", r.opts.CLIRoot, err)
+	}
+	r.cmd = cmd
+	logPath := filepath.Join(dir, "pulumi.log")
+	logFile, err := os.Create(logPath) // #nosec G304 -- inside our scratch directory
+	if err != nil {
+		return nil, "", fmt.Errorf("rehearse: %w", err)
+	}
+	r.log = &progressLog{w: logFile}
+	runner := &deploy.Auto{
+		StacksDir:  filepath.Join(dir, "stacks"),
+		BackendURL: r.backend(),
+		EnvVars:    r.env,
+		PulumiRoot: r.opts.CLIRoot,
+		PulumiHome: filepath.Join(dir, "home"),
+		Progress:   r.log,
+	}
+	orch := &deploy.Orchestrator{
+		Env:     r.opts.Env,
+		Layers:  r.opts.Layers,
+		Runner:  &recorder{Runner: runner, r: r},
+		Out:     r.out,
+		Confirm: func(context.Context, string) (bool, error) { return true, nil },
+		ResumeCommand: func(env, layer string) string {
+			return "go run mage.go rehearse (a rehearsal always starts from a fresh backend)"
+		},
+	}
+	return orch, logPath, nil
+}
+
+func (r *rehearsal) backend() string { return "file://" + filepath.Join(r.opts.Dir, "state") }
+
+// run is the rehearsal proper; problems that let it go on are recorded,
+// an error ends it.
+func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
+	destroy := r.opts.Destroy
+	if destroy == nil {
+		destroy = func(ctx context.Context, o *deploy.Orchestrator) error { return o.DestroyAll(ctx) }
+	}
+	fmt.Fprintf(r.out, "rehearse: deployAll #1 of environment %s on %s\n", r.opts.Env.Name, r.backend())
+	first, err := orch.DeployAll(ctx, "")
+	if err != nil {
+		r.report.fail("deployAll #1: %v", err)
+		return r.teardown(ctx, orch, destroy)
+	}
+	states := map[string]apitype.DeploymentV3{}
+	for _, res := range first.Results {
+		l := r.report.layer(res.Layer)
+		l.Deploy = res.Duration
+		st, err := r.export(ctx, res.Layer)
+		if err != nil {
+			return err
+		}
+		states[res.Layer] = st
+		l.Resources = countAWS(st)
+		r.refs[res.Layer] = references(st)
+	}
+	r.checkOutputs(first)
+	r.checkReferences(states)
+	r.checkWiring(states, first)
+	r.checkSecrets(states, first)
+
+	fmt.Fprintf(r.out, "\nrehearse: deployAll #2 (must change nothing)\n")
+	second, err := orch.DeployAll(ctx, "")
+	if err != nil {
+		r.report.fail("deployAll #2: %v", err)
+		return r.teardown(ctx, orch, destroy)
+	}
+	for _, res := range second.Results {
+		l := r.report.layer(res.Layer)
+		l.Redeploy = res.Duration
+		l.Changes = res.Changes
+		if res.Changed() == 0 {
+			continue
+		}
+		after, err := r.export(ctx, res.Layer)
+		if err != nil {
+			return err
+		}
+		r.report.fail("deployAll #2 changed layer %s (%s); a second deploy with no change in code must change nothing:\n%s",
+			res.Layer, changeText(res.Changes), stateDiff(states[res.Layer], after))
+	}
+	return r.teardown(ctx, orch, destroy)
+}
+
+// teardown runs destroy and checks that nothing is left, neither in any
+// stack's state nor in the stand-in's cloud.
+func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, destroy func(context.Context, *deploy.Orchestrator) error) error {
+	fmt.Fprintf(r.out, "\nrehearse: destroyAll\n")
+	if err := destroy(ctx, orch); err != nil {
+		r.report.fail("destroyAll: %v", err)
+		return nil
+	}
+	for _, l := range r.opts.Layers {
+		ok, err := orch.Runner.Exists(ctx, l, r.opts.Env.Name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		st, err := r.export(ctx, l.Name)
+		if err != nil {
+			return err
+		}
+		if n := len(st.Resources); n > 0 {
+			r.report.fail("after destroyAll, layer %s still holds %d resources in its state (first: %s)", l.Name, n, st.Resources[0].URN)
+		}
+	}
+	live, err := standin.LiveResources(filepath.Join(r.opts.Dir, "cloud"))
+	if err != nil {
+		return err
+	}
+	for _, rec := range live {
+		r.report.fail("after destroyAll, %s (%s) still exists in the stand-in's AWS", rec.URN, rec.ID)
+	}
+	return nil
+}
+
+// export returns the state of layer's stack, read back through the CLI
+// (pulumi stack export), as an operator would.
+func (r *rehearsal) export(ctx context.Context, name string) (apitype.DeploymentV3, error) {
+	var layer kit.Layer
+	for _, l := range r.opts.Layers {
+		if l.Name == name {
+			layer = l
+		}
+	}
+	env := maps.Clone(r.env)
+	env["PULUMI_BACKEND_URL"] = r.backend()
+	s, err := auto.SelectStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program,
+		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
+		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")))
+	if err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: selecting the stack of %s: %w", name, err)
+	}
+	u, err := s.Export(ctx)
+	if err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: exporting the state of %s: %w", name, err)
+	}
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(u.Deployment, &d); err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: state of %s: %w", name, err)
+	}
+	return d, nil
+}
+
+// checkOutputs: every layer exports something, no output is empty, and
+// the secrets layer's secretArn (checked first) is a Secrets Manager ARN in
+// the clear.
+func (r *rehearsal) checkOutputs(sum deploy.Summary) {
+	for _, res := range sum.Results {
+		if res.Layer == "secrets" {
+			v, ok := res.Outputs[deploy.SecretArnOutput]
+			s, _ := v.Value.(string)
+			switch {
+			case !ok:
+				r.report.fail("layer secrets exports no %s", deploy.SecretArnOutput)
+			case v.Secret || !strings.HasPrefix(s, "arn:aws:secretsmanager:"+r.opts.Env.Region+":"):
+				r.report.fail("layer secrets: %s = %s, want a Secrets Manager ARN in %s, not secret", deploy.SecretArnOutput, deploy.FormatOutput(v), r.opts.Env.Region)
+			default:
+				fmt.Fprintf(r.out, "rehearse: secretArn = %s\n", s)
+			}
+		}
+	}
+	for _, res := range sum.Results {
+		if len(res.Outputs) == 0 {
+			r.report.fail("layer %s exports nothing", res.Layer)
+		}
+		for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
+			if empty(res.Outputs[k].Value) {
+				r.report.fail("layer %s: output %s is empty", res.Layer, k)
+			}
+		}
+	}
+}
+
+func empty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case []any:
+		if len(x) == 0 {
+			return true
+		}
+		return slices.ContainsFunc(x, empty)
+	case map[string]any:
+		return len(x) == 0
+	}
+	return false
+}
+
+// checkReferences: every StackReference in a layer's state names the stack
+// of an earlier layer, and resolved to exactly that stack's outputs (a
+// secret output to a secret).
+func (r *rehearsal) checkReferences(states map[string]apitype.DeploymentV3) {
+	stackOf := map[string]string{}
+	order := map[string]int{}
+	for i, l := range r.opts.Layers {
+		stackOf[r.opts.Env.FullyQualified(l.Project)] = l.Name
+		order[l.Name] = i
+	}
+	for _, l := range r.opts.Layers {
+		st, ok := states[l.Name]
+		if !ok {
+			continue
+		}
+		for _, res := range st.Resources {
+			if string(res.Type) != stackReferenceType {
+				continue
+			}
+			name, _ := res.Inputs["name"].(string)
+			from, ok := stackOf[name]
+			if !ok || order[from] >= order[l.Name] {
+				r.report.fail("layer %s references stack %q, which is not an earlier layer's", l.Name, name)
+				continue
+			}
+			got, _ := res.Outputs["outputs"].(map[string]any)
+			want := stackOutputs(states[from])
+			for _, k := range slices.Sorted(maps.Keys(want)) {
+				g, present := got[k]
+				switch {
+				case !present:
+					r.report.fail("layer %s: its reference to %s lacks output %s", l.Name, from, k)
+				case isSecret(g) != isSecret(want[k]):
+					r.report.fail("layer %s: output %s of %s crossed the reference with its secretness changed", l.Name, k, from)
+				case !isSecret(g) && !reflect.DeepEqual(g, want[k]):
+					r.report.fail("layer %s: its reference to %s resolved %s to %v, but %s exports %v", l.Name, from, k, g, from, want[k])
+				}
+			}
+			fmt.Fprintf(r.out, "rehearse: %s -> %s: reference resolved to the %d outputs of %s\n", l.Name, from, len(want), name)
+		}
+	}
+}
+
+// checkWiring applies the Wiring checks.
+func (r *rehearsal) checkWiring(states map[string]apitype.DeploymentV3, sum deploy.Summary) {
+	outputs := map[string]deploy.Outputs{}
+	for _, res := range sum.Results {
+		outputs[res.Layer] = res.Outputs
+	}
+	for _, w := range r.opts.Wiring {
+		want, ok := outputs[w.From][w.Output]
+		if !ok {
+			r.report.fail("wiring %s.%s <- %s.%s: layer %s has no output %s", w.Type, w.Input, w.From, w.Output, w.From, w.Output)
+			continue
+		}
+		n := 0
+		for _, res := range states[w.Layer].Resources {
+			if string(res.Type) != w.Type {
+				continue
+			}
+			n++
+			if got := res.Inputs[w.Input]; !reflect.DeepEqual(got, want.Value) {
+				r.report.fail("layer %s: %s %s has %s = %v, want %s's %s = %v", w.Layer, w.Type, res.URN.Name(), w.Input, got, w.From, w.Output, want.Value)
+			}
+		}
+		if n == 0 {
+			r.report.fail("layer %s has no %s to check against %s.%s", w.Layer, w.Type, w.From, w.Output)
+			continue
+		}
+		fmt.Fprintf(r.out, "rehearse: %s %s.%s = %s.%s (%d resource(s))\n", w.Layer, w.Type, w.Input, w.From, w.Output, n)
+	}
+}
+
+// checkSecrets: no secret output's value appears in clear in any file the
+// rehearsal wrote, and the secret outputs are secret in the state.
+func (r *rehearsal) checkSecrets(states map[string]apitype.DeploymentV3, sum deploy.Summary) {
+	var secrets []string
+	for _, res := range sum.Results {
+		for k, v := range res.Outputs {
+			if s, ok := v.Value.(string); ok && v.Secret && len(s) >= 8 {
+				secrets = append(secrets, s)
+				if !isSecret(stackOutputs(states[res.Layer])[k]) {
+					r.report.fail("layer %s: secret output %s is not encrypted in the state", res.Layer, k)
+				}
+			}
+		}
+	}
+	if len(secrets) == 0 {
+		return
+	}
+	var files []string
+	// Every file the rehearsal wrote (state, history, backups, stack config,
+	// the stand-in's cloud, Pulumi's log), but not the binaries and plugins.
+	_ = filepath.WalkDir(r.opts.Dir, func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil
+		case d.IsDir() && (d.Name() == "bin" || d.Name() == "home"):
+			return filepath.SkipDir
+		case !d.IsDir():
+			files = append(files, path)
+		}
+		return nil
+	})
+	for _, f := range files {
+		b, err := os.ReadFile(f) // #nosec G304 -- a file of our own scratch directory
+		if err != nil {
+			continue
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				r.report.fail("a secret output's value is in clear in %s", strings.TrimPrefix(f, r.opts.Dir+"/"))
+			}
+		}
+	}
+	fmt.Fprintf(r.out, "rehearse: %d secret output(s) encrypted in state and config (%d files searched)\n", len(secrets), len(files))
+}
+
+// recorder is the Runner the orchestrator drives: the Automation-API runner,
+// with Pulumi's diagnostics added to its errors, destroys timed, and a
+// problem noted when a layer goes while a layer that references it is still
+// deployed.
+type recorder struct {
+	deploy.Runner
+	r *rehearsal
+
+	mu   sync.Mutex
+	gone []string
+}
+
+// Destroy notes a problem when another deployed layer still references
+// this one, then destroys it (the stand-in refuses to delete what is still
+// in use, as AWS would).
+func (c *recorder) Destroy(ctx context.Context, l kit.Layer, env string) (deploy.Result, error) {
+	stack := c.r.opts.Env.FullyQualified(l.Project)
+	c.mu.Lock()
+	for _, other := range c.r.opts.Layers {
+		if other.Name != l.Name && !slices.Contains(c.gone, other.Name) && slices.Contains(c.r.refs[other.Name], stack) {
+			c.r.report.fail("layer %s destroyed while layer %s still references it", l.Name, other.Name)
+		}
+	}
+	c.mu.Unlock()
+	mark := c.r.log.mark()
+	res, err := c.Runner.Destroy(ctx, l, env)
+	if err != nil {
+		return res, c.r.log.withDiagnostics(err, mark)
+	}
+	{
+		c.mu.Lock()
+		c.gone = append(c.gone, l.Name)
+		c.r.report.layer(l.Name).Destroy = res.Duration
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+// Up is the runner's Up with Pulumi's diagnostics in its error.
+func (c *recorder) Up(ctx context.Context, l kit.Layer, env string, cfg deploy.Config) (deploy.Result, error) {
+	mark := c.r.log.mark()
+	res, err := c.Runner.Up(ctx, l, env, cfg)
+	if err != nil {
+		err = c.r.log.withDiagnostics(err, mark)
+	}
+	return res, err
+}
+
+// countAWS counts the AWS resources in a state.
+func countAWS(st apitype.DeploymentV3) int {
+	n := 0
+	for _, res := range st.Resources {
+		if res.Custom && strings.HasPrefix(string(res.Type), "aws:") {
+			n++
+		}
+	}
+	return n
+}
+
+// references returns the stacks a state references.
+func references(st apitype.DeploymentV3) []string {
+	var out []string
+	for _, res := range st.Resources {
+		if string(res.Type) == stackReferenceType {
+			if name, ok := res.Inputs["name"].(string); ok {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// stackOutputs returns the stack outputs recorded in a state.
+func stackOutputs(st apitype.DeploymentV3) map[string]any {
+	for _, res := range st.Resources {
+		if string(res.Type) == stackType {
+			return res.Outputs
+		}
+	}
+	return nil
+}
+
+// isSecret reports whether v is a secret as Pulumi's state records one.
+func isSecret(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && m[sig.Key] == sig.Secret
+}
+
+// stateDiff lists, resource by resource, the inputs that differ between
+// two states of a stack (a secret shown only as changed).
+func stateDiff(before, after apitype.DeploymentV3) string {
+	old := map[string]apitype.ResourceV3{}
+	for _, res := range before.Resources {
+		old[string(res.URN)] = res
+	}
+	var lines []string
+	seen := map[string]bool{}
+	for _, res := range after.Resources {
+		urn := string(res.URN)
+		seen[urn] = true
+		prev, ok := old[urn]
+		if !ok {
+			lines = append(lines, "+ "+urn)
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(union(prev.Inputs, res.Inputs))) {
+			a, b := prev.Inputs[k], res.Inputs[k]
+			if reflect.DeepEqual(a, b) {
+				continue
+			}
+			if isSecret(a) || isSecret(b) {
+				lines = append(lines, fmt.Sprintf("~ %s: %s: [secret changed]", res.URN.Name(), k))
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("~ %s: %s: %s -> %s", res.URN.Name(), k, brief(a), brief(b)))
+		}
+		if prev.ID != res.ID {
+			lines = append(lines, fmt.Sprintf("~ %s: id %s -> %s (replaced)", res.URN.Name(), prev.ID, res.ID))
+		}
+	}
+	for _, res := range before.Resources {
+		if !seen[string(res.URN)] {
+			lines = append(lines, "- "+string(res.URN))
+		}
+	}
+	if len(lines) == 0 {
+		return "    (no input differs in the state; see Pulumi's output)"
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+func union(a, b map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+func brief(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}
+
+func changeText(ch map[string]int) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(ch)) {
+		if k != "same" && ch[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, ch[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// progressLog takes Pulumi's output (from concurrent streams) into the log
+// file and keeps a copy, so that a failed operation's diagnostics can be
+// quoted in the error: the Automation API's own error says only "exit
+// status 1".
+type progressLog struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf bytes.Buffer
+}
+
+func (l *progressLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	return l.w.Write(p)
+}
+
+// mark returns the current end of the log.
+func (l *progressLog) mark() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Len()
+}
+
+// diagnostics returns the error lines Pulumi printed since mark, each once.
+func (l *progressLog) diagnostics(mark int) string {
+	l.mu.Lock()
+	text := l.buf.String()[mark:]
+	l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "error:") && !slices.Contains(out, line) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// withDiagnostics adds Pulumi's error lines since mark to err.
+func (l *progressLog) withDiagnostics(err error, mark int) error {
+	if d := l.diagnostics(mark); d != "" {
+		return fmt.Errorf("%w\n%s", err, d)
+	}
+	return err
+}
