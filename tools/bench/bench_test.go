@@ -67,6 +67,9 @@ func TestBudgets(t *testing.T) {
 // and checks that every figure was filled in and the Markdown has its
 // sections. It asserts no timing: budgets are reported, not tested.
 func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the rotator (-short)")
+	}
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

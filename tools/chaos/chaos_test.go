@@ -18,8 +18,15 @@ import (
 
 func TestMain(m *testing.M) {
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	os.Exit(m.Run())
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
+
+// buildDir holds the bootstrap built for the tests; removed at the end.
+var buildDir string
 
 // bootstrap builds the rotator with fail points once per test binary.
 var bootstrap = sync.OnceValues(func() (string, error) {
@@ -27,6 +34,7 @@ var bootstrap = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	buildDir = dir
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	return sandbox.BuildRotator(ctx, dir, true)
@@ -36,6 +44,9 @@ var bootstrap = sync.OnceValues(func() (string, error) {
 // strategy on the embedded server with seed 4, which draws every fault
 // kind at least once; no invariant may be violated.
 func TestShortRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the rotator (-short)")
+	}
 	bin, err := bootstrap()
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +116,9 @@ func TestPickIsRepeatable(t *testing.T) {
 // behind the rotator's back (AWSCURRENT no longer logs in) and a version
 // whose value changed are both reported.
 func TestInvariantsCatchLockout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the rotator (-short)")
+	}
 	bin, err := bootstrap()
 	if err != nil {
 		t.Fatal(err)

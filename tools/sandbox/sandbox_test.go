@@ -50,6 +50,7 @@ var bootstrap = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	buildDir = dir
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	return BuildRotator(ctx, dir, false)
@@ -57,12 +58,22 @@ var bootstrap = sync.OnceValues(func() (string, error) {
 
 func TestMain(m *testing.M) {
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	os.Exit(m.Run())
+	code := m.Run()
+	if buildDir != "" {
+		_ = os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
 }
+
+// buildDir holds the bootstrap built for the tests; removed at the end.
+var buildDir string
 
 // TestSandbox runs the sandbox as `mage sandbox` does, for both strategies,
 // on the embedded server and on MariaDB, and reads its table.
 func TestSandbox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the rotator (-short)")
+	}
 	bin, err := bootstrap()
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +172,9 @@ func TestBadOptions(t *testing.T) {
 
 // TestCancelCleansUp: a cancelled run (Ctrl-C) still drops its users.
 func TestCancelCleansUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the rotator (-short)")
+	}
 	dsn := needMaria(t)
 	bin, err := bootstrap()
 	if err != nil {
