@@ -38,9 +38,13 @@ var packages = []string{
 
 // Test runs every module's unit and integration tests (needs the MariaDB on 127.0.0.1:3306).
 func Test() error {
-	mg.Deps(Build)
+	mg.Deps(Build, PulumiCLI) // PulumiCLI: mage_rehearse.go (ops/rehearse's tests run the engine)
 	args := append([]string{"test", "-count=1", "-timeout=20m"}, packages...)
-	return sh.RunV("go", args...)
+	if err := sh.RunV("go", args...); err != nil {
+		return err
+	}
+	mg.SerialDeps(Rehearse) // after the unit tests: the offline rehearsal (mage_rehearse.go)
+	return nil
 }
 
 // Lint runs gofmt, go vet, staticcheck and gosec (pinned in go.mod) over every module.

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -39,7 +41,14 @@ type Record struct {
 // cloud is the directory of records. Each create writes a new file named by
 // the URN's hash and the time, so that a create-before-delete replacement
 // briefly holds two records of one URN and the delete removes the older.
-type cloud struct{ dir string }
+// The engine runs one stack's operations in parallel in one provider
+// process, so the methods hold mu; stacks are deployed one after another.
+type cloud struct {
+	dir string
+	mu  *sync.Mutex
+}
+
+func newCloud(dir string) cloud { return cloud{dir: dir, mu: &sync.Mutex{}} }
 
 func (c cloud) enabled() bool { return c.dir != "" }
 
@@ -53,6 +62,8 @@ func (c cloud) put(r Record) error {
 	if !c.enabled() {
 		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -73,6 +84,8 @@ func (c cloud) replace(r Record) error {
 	if !c.enabled() {
 		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	files, err := c.files(r.URN)
 	if err != nil {
 		return err
@@ -92,6 +105,8 @@ func (c cloud) exists(urn string) (bool, error) {
 	if !c.enabled() {
 		return true, nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	files, err := c.files(urn)
 	return len(files) > 0, err
 }
@@ -104,6 +119,8 @@ func (c cloud) remove(urn string) error {
 	if !c.enabled() {
 		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	files, err := c.files(urn)
 	if err != nil || len(files) == 0 {
 		return err
@@ -139,6 +156,9 @@ func (c cloud) List() ([]Record, error) {
 	out := make([]Record, 0, len(files))
 	for _, f := range files {
 		r, err := readRecord(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted by another provider process meanwhile
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +173,7 @@ func LiveResources(dir string) ([]Record, error) {
 	if dir == "" {
 		return nil, errors.New("standin: no cloud directory")
 	}
-	return cloud{dir: dir}.List()
+	return newCloud(dir).List()
 }
 
 func readRecord(path string) (Record, error) {

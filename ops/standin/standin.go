@@ -52,7 +52,7 @@ type Provider struct {
 // New returns a stand-in recording live resources in cloudDir ("" records
 // nothing). Its region comes from Configure; the account is awsfake's.
 func New(cloudDir string) *Provider {
-	return &Provider{cloud: cloud{dir: cloudDir}, env: awsfake.Default()}
+	return &Provider{cloud: newCloud(cloudDir), env: awsfake.Default()}
 }
 
 // FromEnv returns a stand-in configured from the process environment

@@ -2,9 +2,11 @@ package standin
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -384,5 +386,33 @@ func TestInvoke(t *testing.T) {
 	_, err = p.Invoke(context.Background(), &pulumirpc.InvokeRequest{Tok: "aws:ec2/getAmi:getAmi", Args: encode(t, inputs(nil))})
 	if status.Code(err) != codes.Unimplemented || !strings.Contains(err.Error(), "aws:ec2/getAmi:getAmi") {
 		t.Fatalf("unknown invoke: %v, want an error naming it", err)
+	}
+}
+
+// The engine deletes a stack's independent resources in parallel through
+// one provider process: no delete may trip over another's.
+func TestParallelDeletesDoNotInterfere(t *testing.T) {
+	p := configured(t, true)
+	const n = 40
+	for i := range n {
+		create(t, p, "aws:cloudwatch/logGroup:LogGroup", fmt.Sprintf("lg-%d", i), inputs(map[string]any{"name": fmt.Sprintf("/x/%d", i)}))
+	}
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := p.Delete(context.Background(), &pulumirpc.DeleteRequest{Urn: urn("aws:cloudwatch/logGroup:LogGroup", fmt.Sprintf("lg-%d", i))})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if live, err := p.cloud.List(); err != nil || len(live) != 0 {
+		t.Fatalf("left %d (%v)", len(live), err)
 	}
 }

@@ -1,0 +1,16 @@
+//go:build mage
+
+package main
+
+import "github.com/magefile/mage/mg"
+
+// Rehearse deploys and destroys every layer offline on the real Pulumi engine with a stand-in AWS provider.
+func Rehearse() error {
+	mg.Deps(Build, Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
+	return goRun("./ops/cmd/rehearse")
+}
+
+// PulumiCLI builds the pinned Pulumi CLI into the user cache once per machine (about 11 minutes cold), else finds it.
+func PulumiCLI() error {
+	return goRun("./ops/cmd/rehearse", "-cli")
+}
