@@ -58,10 +58,10 @@ func OpenDatabase(ctx context.Context, dsn string) (*Database, error) {
 		c, err := mysql.ParseDSN(dsn)
 		if err != nil {
 			// The DSN may hold a password: say what is wrong without it.
-			return nil, errors.New("SANDBOX_MYSQL_DSN is not a valid DSN (expected user[:password]@tcp(host:port)/)")
+			return nil, errors.New("the MySQL DSN is not valid (expected user[:password]@tcp(host:port)/)")
 		}
 		if c.Net != "tcp" {
-			return nil, fmt.Errorf("SANDBOX_MYSQL_DSN: the network is %q; the rotator reaches its database over tcp(host:port)", c.Net)
+			return nil, fmt.Errorf("the MySQL DSN names the network %q; the rotator reaches its database over tcp(host:port)", c.Net)
 		}
 		cfg = c
 	}
