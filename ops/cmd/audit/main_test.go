@@ -72,8 +72,9 @@ func TestHighFindingExitsOneWithTable(t *testing.T) {
 }
 
 func TestMediumFindingOnlyExitsZero(t *testing.T) {
-	// Without its flow log the VPC breaks NET-008, the one advisory rule.
-	dir := copyCompliant(t, "network", `"type": "aws:ec2/flowLog:FlowLog"`, `"type": "aws:ec2/trafficMirrorTarget:TrafficMirrorTarget"`)
+	// Without the flow log it owes the network layer's VPC (flow_log_layers),
+	// the database layer breaks NET-008, the one advisory rule.
+	dir := copyCompliant(t, "database", `"type": "aws:ec2/flowLog:FlowLog"`, `"type": "aws:ec2/trafficMirrorTarget:TrafficMirrorTarget"`)
 	code, out, _ := runAudit(t, "-input", dir)
 	if code != 0 || !strings.Contains(out, "NET-008") || !strings.Contains(out, "medium") {
 		t.Fatalf("exit %d, want 0 with NET-008 listed:\n%s", code, out)
