@@ -163,3 +163,20 @@ func TestBadOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestFailpointNamesExist: every fail point the chaos run draws is one the
+// rotator declares (its list is internal to the rotator's module, so the
+// source is read), so a renamed checkpoint cannot silently stop firing.
+func TestFailpointNamesExist(t *testing.T) {
+	src, err := os.ReadFile("../../functions/rotator/internal/failpoint/failpoint.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for strategy, names := range failpoints {
+		for _, n := range names {
+			if !strings.Contains(string(src), `"`+n+`"`) {
+				t.Errorf("%s: fail point %q is not in the rotator's failpoint.Names", strategy, n)
+			}
+		}
+	}
+}

@@ -56,6 +56,8 @@ var failpoints = map[string][]string{
 		"setSecret:after-get-master",
 		"setSecret:after-login",
 		"setSecret:after-create-user", // only while the alternate user does not exist yet
+		"mysql:after-grant",           // after the first GRANT copied from SHOW GRANTS
+		"mysql:after-require",
 		"setSecret:after-grants",
 		"setSecret:after-alter",
 		"testSecret:after-get-pending",
