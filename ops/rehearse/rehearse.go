@@ -68,6 +68,17 @@ type Options struct {
 	// Destroy tears the environment down (nil: the orchestrator's
 	// DestroyAll). Tests swap in a wrong order to show the rehearsal fails.
 	Destroy func(ctx context.Context, o *deploy.Orchestrator) error
+	// Rotated are secret config values that rotation owns once deployed
+	// (the database's masterPassword). Before the second deployAll each gets
+	// a new random value, as if rotation had changed the password: the
+	// second deploy must still change nothing, or a re-deploy would put a
+	// stale password back.
+	Rotated []ConfigKey
+}
+
+// ConfigKey is a fully qualified config key of one layer's stack.
+type ConfigKey struct {
+	Layer, Key string
 }
 
 // Wiring says that a resource of one layer must carry, as an input, the
@@ -256,6 +267,11 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 	r.checkWiring(states, first)
 	r.checkSecrets(states, first)
 
+	for _, k := range r.opts.Rotated {
+		if err := r.rotate(ctx, k); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(r.out, "\nrehearse: deployAll #2 (must change nothing)\n")
 	second, err := orch.DeployAll(ctx, "")
 	if err != nil {
@@ -266,7 +282,7 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 		l := r.report.layer(res.Layer)
 		l.Redeploy = res.Duration
 		l.Changes = res.Changes
-		if res.Changed() == 0 {
+		if modified(res.Changes) == 0 {
 			continue
 		}
 		after, err := r.export(ctx, res.Layer)
@@ -313,22 +329,49 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 	return nil
 }
 
-// export returns the state of layer's stack, read back through the CLI
-// (pulumi stack export), as an operator would.
-func (r *rehearsal) export(ctx context.Context, name string) (apitype.DeploymentV3, error) {
-	var layer kit.Layer
-	for _, l := range r.opts.Layers {
-		if l.Name == name {
-			layer = l
-		}
+// stack selects the stack of the layer called name, in the same work
+// directory and backend as the runner.
+func (r *rehearsal) stack(ctx context.Context, name string) (auto.Stack, error) {
+	i := slices.IndexFunc(r.opts.Layers, func(l kit.Layer) bool { return l.Name == name })
+	if i < 0 {
+		return auto.Stack{}, fmt.Errorf("rehearse: no layer %q", name)
 	}
+	layer := r.opts.Layers[i]
 	env := maps.Clone(r.env)
 	env["PULUMI_BACKEND_URL"] = r.backend()
 	s, err := auto.SelectStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program,
 		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
 		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")))
 	if err != nil {
-		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: selecting the stack of %s: %w", name, err)
+		return auto.Stack{}, fmt.Errorf("rehearse: selecting the stack of %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// rotate gives a rotation-owned config value a new random value.
+func (r *rehearsal) rotate(ctx context.Context, k ConfigKey) error {
+	s, err := r.stack(ctx, k.Layer)
+	if err != nil {
+		return err
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	// Never quote the value in an error: it is a secret.
+	if err := s.SetConfig(ctx, k.Key, auto.ConfigValue{Value: "R" + hex.EncodeToString(b), Secret: true}); err != nil {
+		return fmt.Errorf("rehearse: setting %s of %s failed", k.Key, k.Layer)
+	}
+	fmt.Fprintf(r.out, "rehearse: %s: %s changed, as rotation would (the second deploy must not put it back)\n", k.Layer, k.Key)
+	return nil
+}
+
+// export returns the state of layer's stack, read back through the CLI
+// (pulumi stack export), as an operator would.
+func (r *rehearsal) export(ctx context.Context, name string) (apitype.DeploymentV3, error) {
+	s, err := r.stack(ctx, name)
+	if err != nil {
+		return apitype.DeploymentV3{}, err
 	}
 	u, err := s.Export(ctx)
 	if err != nil {
@@ -659,17 +702,41 @@ func brief(v any) string {
 	return string(b)
 }
 
+// unchanging are the operations that change nothing in AWS: "same", and
+// "read", which a StackReference reports when the referenced stack's
+// outputs changed (the resources that consume them report their own
+// change, if any).
+var unchanging = []string{"same", "read"}
+
+// modified counts the resources an operation created, updated, replaced
+// or deleted.
+func modified(ch map[string]int) int {
+	n := 0
+	for k, c := range ch {
+		if !slices.Contains(unchanging, k) {
+			n += c
+		}
+	}
+	return n
+}
+
+// changeText renders the modifying operations ("update 1"), or "none",
+// with reads noted.
 func changeText(ch map[string]int) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(ch)) {
-		if k != "same" && ch[k] > 0 {
+		if !slices.Contains(unchanging, k) && ch[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", k, ch[k]))
 		}
 	}
-	if len(parts) == 0 {
-		return "none"
+	text := "none"
+	if len(parts) > 0 {
+		text = strings.Join(parts, ", ")
 	}
-	return strings.Join(parts, ", ")
+	if ch["read"] > 0 {
+		text += fmt.Sprintf(" (read %d)", ch["read"])
+	}
+	return text
 }
 
 // progressLog takes Pulumi's output (from concurrent streams) into the log

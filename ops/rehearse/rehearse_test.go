@@ -11,7 +11,9 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -106,20 +108,26 @@ func netLayer(vpcOutput string) kit.Layer {
 
 func fixed() string { return "v1" }
 
+// netWiring checks that net's subnet sits in base's VPC.
+var netWiring = []Wiring{{Layer: "net", Type: "aws:ec2/subnet:Subnet", Input: "vpcId", From: "base", Output: "vpcId"}}
+
+// rehearse runs layers (base and net) through the rehearsal, destroying
+// with destroy (nil: destroyAll).
 func rehearse(t *testing.T, layers []kit.Layer, destroy func(context.Context, *deploy.Orchestrator) error) (Report, string, error) {
 	t.Helper()
-	cli, standin := ensureTools(t)
+	return rehearseWith(t, Options{Layers: layers, Destroy: destroy, Wiring: netWiring})
+}
+
+// rehearseWith runs a rehearsal of opts with the tools, a scratch directory
+// and the environment filled in.
+func rehearseWith(t *testing.T, opts Options) (Report, string, error) {
+	t.Helper()
 	var out bytes.Buffer
-	rep, err := Run(context.Background(), Options{
-		Layers:     layers,
-		Env:        deploy.Environment{Name: "rehearsal", Region: "eu-west-1", Tags: kit.Tags{Environment: "rehearsal", CostCenter: "cc", Compliance: "soc2"}},
-		CLIRoot:    cli,
-		StandinDir: standin,
-		Dir:        t.TempDir(),
-		Out:        &out,
-		Wiring:     []Wiring{{Layer: "net", Type: "aws:ec2/subnet:Subnet", Input: "vpcId", From: "base", Output: "vpcId"}},
-		Destroy:    destroy,
-	})
+	opts.CLIRoot, opts.StandinDir = ensureTools(t)
+	opts.Env = deploy.Environment{Name: "rehearsal", Region: "eu-west-1", Tags: kit.Tags{Environment: "rehearsal", CostCenter: "cc", Compliance: "soc2"}}
+	opts.Dir = t.TempDir()
+	opts.Out = &out
+	rep, err := Run(context.Background(), opts)
 	t.Log(out.String())
 	return rep, out.String(), err
 }
@@ -204,5 +212,68 @@ func TestCLIRootIsInTheUserCache(t *testing.T) {
 	cache, _ := os.UserCacheDir()
 	if root != filepath.Join(cache, "dbvault", "pulumi-v3.274.1") {
 		t.Fatalf("CLIRoot %s", root)
+	}
+}
+
+// passwordLayer is a database layer whose cluster takes the master password
+// from config (deployAll generates it), ignoring later changes to it or not.
+func passwordLayer(ignore bool) kit.Layer {
+	return kit.Layer{Name: deploy.DatabaseLayer, Project: "rehearse-test-db", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		var opts []pulumi.ResourceOption
+		if ignore {
+			opts = append(opts, pulumi.IgnoreChanges([]string{"masterPassword"}))
+		}
+		cluster, err := rds.NewCluster(ctx, "aurora", &rds.ClusterArgs{
+			ClusterIdentifier: pulumi.String("aurora-rehearsal"),
+			Engine:            pulumi.String("aurora-mysql"),
+			MasterUsername:    pulumi.String("dbadmin"),
+			MasterPassword:    config.RequireSecret(ctx, "masterPassword"),
+			SkipFinalSnapshot: pulumi.Bool(true),
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"clusterArn": cluster.Arn}, nil
+	}}
+}
+
+var rotatedPassword = []ConfigKey{{Layer: deploy.DatabaseLayer, Key: "rehearse-test-db:masterPassword"}}
+
+func TestRehearsalPassesWhenRotationOwnsThePassword(t *testing.T) {
+	_, out, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(true)}, Rotated: rotatedPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "masterPassword changed, as rotation would") {
+		t.Error("the rehearsal did not change the password before the second deploy")
+	}
+}
+
+func TestRehearsalFailsWhenARedeployWouldPutAStalePasswordBack(t *testing.T) {
+	_, _, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(false)}, Rotated: rotatedPassword})
+	if err == nil {
+		t.Fatal("rehearsal passed although the second deploy sets the cluster's password again")
+	}
+	for _, want := range []string{"deployAll #2 changed layer database (update 1)", "~ aurora: masterPassword: [secret changed]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestReadsOfStackReferencesAreNoChange(t *testing.T) {
+	for _, tc := range []struct {
+		ch   map[string]int
+		n    int
+		text string
+	}{
+		{map[string]int{"same": 24}, 0, "none"},
+		{map[string]int{"same": 23, "read": 1}, 0, "none (read 1)"},
+		{map[string]int{"same": 22, "update": 1, "read": 1}, 1, "update 1 (read 1)"},
+		{map[string]int{"create": 1, "delete": 2}, 3, "create 1, delete 2"},
+	} {
+		if n, text := modified(tc.ch), changeText(tc.ch); n != tc.n || text != tc.text {
+			t.Errorf("%v: %d %q, want %d %q", tc.ch, n, text, tc.n, tc.text)
+		}
 	}
 }

@@ -85,6 +85,8 @@ func run() error {
 		Dir:        dir,
 		Out:        os.Stdout,
 		Wiring:     wiring,
+		// Rotation owns the master password from the first deploy on.
+		Rotated: []rehearse.ConfigKey{{Layer: "database", Key: "vault-database:masterPassword"}},
 	})
 	fmt.Printf("rehearsal took %s\n", time.Since(start).Round(100*time.Millisecond))
 	if keep || err != nil {
