@@ -28,6 +28,14 @@ var tools struct {
 	err              error
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if tools.standin != "" {
+		_ = os.RemoveAll(tools.standin) // the test binary's own stand-in build
+	}
+	os.Exit(code)
+}
+
 func ensureTools(t *testing.T) (string, string) {
 	t.Helper()
 	tools.once.Do(func() {
