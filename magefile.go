@@ -44,6 +44,7 @@ func Test() error {
 		return err
 	}
 	mg.SerialDeps(Rehearse) // after the unit tests: the offline rehearsal (mage_rehearse.go)
+	mg.SerialDeps(fuzzCI)   // then every fuzz target briefly (FUZZTIME, default 5s each; mage_sandbox.go)
 	return nil
 }
 
