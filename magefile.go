@@ -1,14 +1,12 @@
 //go:build mage
 
-// The project's targets. Run them with `go run mage.go <target>` (no install
-// needed: mage is pinned in go.mod) or with an installed `mage`.
-// `go run mage.go -l` lists them.
-//
+// dbvault's targets: `go run mage.go <target>` (mage is pinned in go.mod).
+package main
+
 // This file holds the workspace-wide targets; each area keeps its own targets
 // in a mage_<area>.go beside it. Targets stay thin: heavy work lives in Go
 // packages and commands of the workspace, run with `go run`, so the Go build
 // cache (not mage's) decides what to rebuild.
-package main
 
 import (
 	"fmt"
@@ -36,13 +34,16 @@ var packages = []string{
 	"./tools/...",
 }
 
-// Test runs every module's unit and integration tests (needs the MariaDB on 127.0.0.1:3306).
+// Test is the test command: every module's tests, the policy audit, the offline rehearsal and brief fuzz runs.
+//
+// The unit and integration tests need the MariaDB on 127.0.0.1:3306.
 func Test() error {
 	mg.Deps(Build, PulumiCLI) // PulumiCLI: mage_rehearse.go (ops/rehearse's tests run the engine)
 	args := append([]string{"test", "-count=1", "-timeout=20m"}, packages...)
 	if err := sh.RunV("go", args...); err != nil {
 		return err
 	}
+	mg.SerialDeps(Audit)    // the policy gate over the synthesized graph (mage_policy.go)
 	mg.SerialDeps(Rehearse) // after the unit tests: the offline rehearsal (mage_rehearse.go)
 	mg.SerialDeps(fuzzCI)   // then every fuzz target briefly (FUZZTIME, default 5s each; mage_sandbox.go)
 	return nil
