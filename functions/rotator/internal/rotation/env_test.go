@@ -33,7 +33,7 @@ const functionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
 // real SDK client pointed at it, the handler under test invoked by the
 // emulator's RotateSecret, and the shared MariaDB.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	sm   *secretsmanager.Client
 	h    *rotation.Handler
 	root *sql.DB
@@ -73,7 +73,7 @@ func (s *syncBuffer) String() string {
 
 // newEnv builds the world. Every test that uses it also gets, at its end,
 // the check that no secret value reached a log line or an error.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	root := testdb.Root(t)
 	cfg, err := config.FromEnv(func(string) string { return "" })
@@ -171,7 +171,7 @@ func (e *env) newSecret(value string) string {
 
 // dbSecret is the JSON of a secret for user/password on the shared server
 // (or at addr when given).
-func dbSecret(t *testing.T, user, password string, extra map[string]any) string {
+func dbSecret(t testing.TB, user, password string, extra map[string]any) string {
 	t.Helper()
 	h, p := testdb.HostPort(t, testdb.Addr())
 	m := map[string]any{"engine": "mysql", "host": h, "port": p, "username": user, "password": password}

@@ -14,7 +14,7 @@ import (
 
 var smtypesRules = smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}
 
-func mustJSON(t *testing.T, v any) string {
+func mustJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
