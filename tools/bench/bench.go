@@ -95,8 +95,11 @@ type Counts struct {
 type StrategyResult struct {
 	Strategy string
 	Full     Latency
-	Steps    map[string]Latency
-	Counts   Counts
+	// InProcess is the full rotation with the handler called directly (the
+	// rotator module's benchmarks); Max is not reported there.
+	InProcess Latency
+	Steps     map[string]Latency
+	Counts    Counts
 }
 
 // Report is everything measured.
@@ -118,9 +121,12 @@ type Report struct {
 	// HostBootstrapBytes is the size of the bootstrap measured here (host
 	// architecture, not stripped).
 	HostBootstrapBytes int64
-	Started            time.Time
-	Duration           time.Duration
-	Notes              []string
+	// InProcessCommand is the go test command that measured InProcess
+	// (empty when it did not run).
+	InProcessCommand string
+	Started          time.Time
+	Duration         time.Duration
+	Notes            []string
 }
 
 // Run measures everything.
@@ -180,6 +186,22 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	say("cold starts (%d fresh processes) ...", opts.ColdStarts)
 	if err := b.measureColdStart(ctx, opts.ColdStarts, rep); err != nil {
 		return rep, fmt.Errorf("cold start: %w", err)
+	}
+	// The in-process benchmarks use the MariaDB on 127.0.0.1:3306 (the
+	// rotator's test database), so they run only when that is the database
+	// measured here.
+	if dsn == DefaultDSN {
+		say("in-process rotations (%s) ...", InProcessCommand(opts.Rotations))
+		ip, err := runInProcess(ctx, opts.Rotations)
+		if err != nil {
+			return rep, fmt.Errorf("in-process: %w", err)
+		}
+		for i := range rep.Strategies {
+			rep.Strategies[i].InProcess = ip[rep.Strategies[i].Strategy]
+		}
+		rep.InProcessCommand = InProcessCommand(opts.Rotations)
+	} else {
+		rep.Notes = append(rep.Notes, "in-process latency not measured: its benchmarks run against the MariaDB on 127.0.0.1:3306 only")
 	}
 	dist := opts.DistDir
 	if dist == "" {
