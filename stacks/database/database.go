@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -465,10 +464,10 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		c.DBName = DefaultDBName
 	}
 	var err error
-	if c.BackupRetentionDays, err = intOr(cfg, "backupRetentionDays", DefaultBackupRetentionDays); err != nil {
+	if c.BackupRetentionDays, err = kit.IntConfig(cfg, "backupRetentionDays", DefaultBackupRetentionDays); err != nil {
 		return Config{}, err
 	}
-	if c.LogRetentionDays, err = intOr(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
+	if c.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
 		return Config{}, err
 	}
 	switch {
@@ -513,18 +512,6 @@ func validatePassword(p string) error {
 		}
 	}
 	return nil
-}
-
-func intOr(cfg *config.Config, key string, def int) (int, error) {
-	s := cfg.Get(key)
-	if s == "" {
-		return def, nil
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("%s is %q; it must be a whole number", key, s)
-	}
-	return v, nil
 }
 
 func run(ctx *pulumi.Context) (pulumi.Map, error) {

@@ -565,34 +565,11 @@ func TestOutputsAndPasswordOnlyAsSecret(t *testing.T) {
 	}
 	for _, r := range res.Resources {
 		for k, v := range r.Inputs {
-			if path, found := findPlain(resource.NewProperty(resource.PropertyMap{k: v}), password); found {
+			if path, found := mock.FindPlain(resource.NewProperty(resource.PropertyMap{k: v}), password); found {
 				t.Errorf("%s %s: the password is in plain text at %s", r.Type, r.Name, path)
 			}
 		}
 	}
-}
-
-// findPlain reports where s occurs in a string of v that is not under a secret.
-func findPlain(v resource.PropertyValue, s string) (string, bool) {
-	switch {
-	case v.IsSecret():
-		return "", false
-	case v.IsString():
-		return "", strings.Contains(v.StringValue(), s)
-	case v.IsArray():
-		for i, e := range v.ArrayValue() {
-			if p, ok := findPlain(e, s); ok {
-				return fmt.Sprintf("[%d]%s", i, p), true
-			}
-		}
-	case v.IsObject():
-		for k, e := range v.ObjectValue() {
-			if p, ok := findPlain(e, s); ok {
-				return "." + string(k) + p, true
-			}
-		}
-	}
-	return "", false
 }
 
 func TestConfigOverrides(t *testing.T) {

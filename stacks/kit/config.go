@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -73,4 +74,17 @@ func StackName(ctx *pulumi.Context, key, project string) string {
 		return v
 	}
 	return fmt.Sprintf("organization/%s/%s", project, ctx.Stack())
+}
+
+// IntConfig reads key from cfg as a whole number, def when it is not set.
+func IntConfig(cfg *config.Config, key string, def int) (int, error) {
+	s := cfg.Get(key)
+	if s == "" {
+		return def, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s is %q; it must be a whole number", key, s)
+	}
+	return v, nil
 }

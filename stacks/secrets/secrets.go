@@ -697,13 +697,13 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		c.ExcludeCharacters = v
 	}
 	var err error
-	if c.RotationDays, err = intOr(cfg, "rotationDays", DefaultRotationDays); err != nil {
+	if c.RotationDays, err = kit.IntConfig(cfg, "rotationDays", DefaultRotationDays); err != nil {
 		return Config{}, err
 	}
-	if c.PasswordLength, err = intOr(cfg, "passwordLength", DefaultPasswordLength); err != nil {
+	if c.PasswordLength, err = kit.IntConfig(cfg, "passwordLength", DefaultPasswordLength); err != nil {
 		return Config{}, err
 	}
-	if c.LogRetentionDays, err = intOr(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
+	if c.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
 		return Config{}, err
 	}
 	switch {
@@ -784,18 +784,6 @@ func sha256File(p string) (string, error) {
 	}
 	sum := sha256.Sum256(b)
 	return base64.StdEncoding.EncodeToString(sum[:]), nil
-}
-
-func intOr(cfg *config.Config, key string, def int) (int, error) {
-	s := cfg.Get(key)
-	if s == "" {
-		return def, nil
-	}
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("%s is %q; it must be a whole number", key, s)
-	}
-	return v, nil
 }
 
 func run(ctx *pulumi.Context) (pulumi.Map, error) {

@@ -786,32 +786,10 @@ func TestOutputsAndNoPlainPassword(t *testing.T) {
 		}
 	}
 	for _, r := range res.Resources {
-		if p, ok := findPlain(resource.NewProperty(r.Inputs), password); ok {
+		if p, ok := mock.FindPlain(resource.NewProperty(r.Inputs), password); ok {
 			t.Errorf("%s %s: the password is in plain text at %s", r.Type, r.Name, p)
 		}
 	}
-}
-
-func findPlain(v resource.PropertyValue, s string) (string, bool) {
-	switch {
-	case v.IsSecret():
-		return "", false
-	case v.IsString():
-		return "", strings.Contains(v.StringValue(), s)
-	case v.IsArray():
-		for i, e := range v.ArrayValue() {
-			if p, ok := findPlain(e, s); ok {
-				return fmt.Sprintf("[%d]%s", i, p), true
-			}
-		}
-	case v.IsObject():
-		for k, e := range v.ObjectValue() {
-			if p, ok := findPlain(e, s); ok {
-				return "." + string(k) + p, true
-			}
-		}
-	}
-	return "", false
 }
 
 func TestDefaultZipIsFoundAtTheRepositoryRoot(t *testing.T) {
