@@ -12,5 +12,5 @@ func Rehearse() error {
 
 // PulumiCLI builds the pinned Pulumi CLI into the user cache once per machine (about 11 minutes cold), else finds it.
 func PulumiCLI() error {
-	return goRun("./ops/cmd/rehearse", "-cli")
+	return goRun("./ops/cmd/rehearse/pulumicli")
 }

@@ -53,10 +53,10 @@ type Options struct {
 	Layers []kit.Layer
 	// Env is the environment rehearsed (stack name, region, tags).
 	Env deploy.Environment
-	// CLIRoot holds bin/pulumi (EnsureCLI).
+	// CLIRoot holds bin/pulumi (tools.EnsureCLI).
 	CLIRoot string
-	// StandinDir holds the stand-in pulumi-resource-aws (BuildStandin); it
-	// goes first on the PATH of every Pulumi process.
+	// StandinDir holds the stand-in pulumi-resource-aws; it
+	// goes first on the PATH of every Pulumi process (tools.BuildStandin).
 	StandinDir string
 	// Dir is the scratch directory: backend, work directories, Pulumi home,
 	// the stand-in's cloud and Pulumi's log. Required; the caller removes it.

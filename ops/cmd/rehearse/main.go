@@ -3,9 +3,6 @@
 // provider (package ops/rehearse), prints a progress line per layer and a
 // summary table, and exits non-zero unless every check held.
 //
-// With -cli it only builds (or finds) the pinned Pulumi CLI and prints its
-// path: `mage pulumiCLI`, which the test target runs before the unit tests.
-//
 // Environment: ENV (the stack name; default rehearsal), AWS_REGION (default
 // us-east-1), KEEP=1 keeps the scratch directory (backend, state, Pulumi's
 // log) for inspection.
@@ -13,7 +10,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -23,6 +19,7 @@ import (
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/rehearse"
+	"github.com/dbvault/dbvault/ops/rehearse/tools"
 )
 
 // wiring are the cross-layer values the rehearsal checks in the deployed
@@ -42,22 +39,16 @@ func main() {
 }
 
 func run() error {
-	cliOnly := flag.Bool("cli", false, "only build (or find) the pinned Pulumi CLI and print its root")
-	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	root, err := rehearse.RepoRoot()
+	root, err := tools.RepoRoot()
 	if err != nil {
 		return err
 	}
-	cli, err := rehearse.EnsureCLI(ctx, root, os.Stderr)
+	cli, err := tools.EnsureCLI(ctx, root, os.Stderr)
 	if err != nil {
 		return err
-	}
-	if *cliOnly {
-		fmt.Println(cli)
-		return nil
 	}
 	env, err := deploy.EnvironmentFromEnv(func(k string) string {
 		if v := os.Getenv(k); v != "" || k != "ENV" {
@@ -73,7 +64,7 @@ func run() error {
 		return err
 	}
 	keep := os.Getenv("KEEP") != ""
-	standinDir, err := rehearse.BuildStandin(ctx, root, filepath.Join(dir, "bin"), os.Stderr)
+	standinDir, err := tools.BuildStandin(ctx, root, filepath.Join(dir, "bin"), os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,8 @@
-package rehearse
+// Package tools builds what the rehearsal runs on: the pinned Pulumi CLI
+// (cached per machine) and the stand-in AWS provider. It uses the standard
+// library only, so the command that builds the CLI compiles in seconds and
+// the CLI's long cold build starts at once, beside the workspace's own.
+package tools
 
 import (
 	"context"
@@ -32,7 +36,7 @@ func RepoRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("rehearse: no go.work above the working directory; run from inside the repository")
+			return "", errors.New("tools: no go.work above the working directory; run from inside the repository")
 		}
 		dir = parent
 	}
@@ -45,7 +49,7 @@ func RepoRoot() (string, error) {
 func CLIRoot() (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("rehearse: no cache directory for the Pulumi CLI: %w", err)
+		return "", fmt.Errorf("tools: no cache directory for the Pulumi CLI: %w", err)
 	}
 	return filepath.Join(cache, "dbvault", "pulumi-"+PulumiVersion), nil
 }
@@ -65,7 +69,7 @@ func EnsureCLI(ctx context.Context, repoRoot string, log io.Writer) (string, err
 		return root, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(bin), 0o750); err != nil {
-		return "", fmt.Errorf("rehearse: %w", err)
+		return "", fmt.Errorf("tools: %w", err)
 	}
 	unlock, err := lock(filepath.Join(root, ".build.lock"))
 	if err != nil {
@@ -75,7 +79,7 @@ func EnsureCLI(ctx context.Context, repoRoot string, log io.Writer) (string, err
 	if executable(bin) { // built by another process while we waited
 		return root, nil
 	}
-	fmt.Fprintf(log, "rehearse: building the Pulumi CLI %s into %s (once per machine; about 11 minutes cold on 2 cores)\n", PulumiVersion, root)
+	fmt.Fprintf(log, "tools: building the Pulumi CLI %s into %s (once per machine; about 11 minutes cold on 2 cores)\n", PulumiVersion, root)
 	start := time.Now()
 	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
 	cmd := exec.CommandContext(ctx, "go", "build", // #nosec G204 -- fixed arguments; tmp is our own path
@@ -87,12 +91,12 @@ func EnsureCLI(ctx context.Context, repoRoot string, log io.Writer) (string, err
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
 		_ = os.Remove(tmp)
-		return "", fmt.Errorf("rehearse: building the Pulumi CLI (GOWORK=off go build %s in tools/pulumicli): %w", pulumiPackage, err)
+		return "", fmt.Errorf("tools: building the Pulumi CLI (GOWORK=off go build %s in tools/pulumicli): %w", pulumiPackage, err)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
-		return "", fmt.Errorf("rehearse: %w", err)
+		return "", fmt.Errorf("tools: %w", err)
 	}
-	fmt.Fprintf(log, "rehearse: Pulumi CLI built in %s\n", time.Since(start).Round(time.Second))
+	fmt.Fprintf(log, "tools: Pulumi CLI built in %s\n", time.Since(start).Round(time.Second))
 	return root, nil
 }
 
@@ -101,13 +105,13 @@ func EnsureCLI(ctx context.Context, repoRoot string, log io.Writer) (string, err
 // dir. The workspace's build cache makes a rebuild take seconds.
 func BuildStandin(ctx context.Context, repoRoot, dir string, log io.Writer) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", fmt.Errorf("rehearse: %w", err)
+		return "", fmt.Errorf("tools: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "pulumi-resource-aws"), "./ops/cmd/pulumi-resource-aws") // #nosec G204 -- fixed arguments
 	cmd.Dir = repoRoot
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("rehearse: building the stand-in provider (go build ./ops/cmd/pulumi-resource-aws): %w", err)
+		return "", fmt.Errorf("tools: building the stand-in provider (go build ./ops/cmd/pulumi-resource-aws): %w", err)
 	}
 	return dir, nil
 }
@@ -121,11 +125,11 @@ func executable(path string) bool {
 func lock(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- our own cache path
 	if err != nil {
-		return nil, fmt.Errorf("rehearse: %w", err)
+		return nil, fmt.Errorf("tools: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil { // #nosec G115 -- a file descriptor fits an int
 		_ = f.Close()
-		return nil, fmt.Errorf("rehearse: locking %s: %w", path, err)
+		return nil, fmt.Errorf("tools: locking %s: %w", path, err)
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) // #nosec G115 -- as above
