@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -87,4 +89,21 @@ func IntConfig(cfg *config.Config, key string, def int) (int, error) {
 		return 0, fmt.Errorf("%s is %q; it must be a whole number", key, s)
 	}
 	return v, nil
+}
+
+// ObjectConfig reads the structured value of key (a list or an object, set
+// with `pulumi config set --path` or as JSON) into out, strictly: a field
+// out does not have is an error that names it, so a misspelt key fails the
+// preview instead of being ignored. A key that is not set leaves out as it is.
+func ObjectConfig(cfg *config.Config, key string, out any) error {
+	s := cfg.Get(key)
+	if s == "" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%s is not valid: %w", key, err)
+	}
+	return nil
 }

@@ -75,3 +75,26 @@ func (r *Ref) Int(name string) pulumi.IntOutput {
 		return 0, fmt.Errorf("stack %s has no output %s (a whole number); deploy that layer first", r.Stack, name)
 	}).(pulumi.IntOutput)
 }
+
+// OptionalStrings returns the output name of the referenced stack, a list of
+// non-empty strings that may be empty; a stack that lacks the output (one
+// deployed before the output existed) gives an error that says to deploy it
+// again.
+func (r *Ref) OptionalStrings(name string) pulumi.StringArrayOutput {
+	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) ([]string, error) {
+		fail := fmt.Errorf("stack %s has no output %s (a list of strings); deploy that layer again", r.Stack, name)
+		list, ok := v.([]any)
+		if !ok {
+			return nil, fail
+		}
+		out := make([]string, len(list))
+		for i, e := range list {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, fail
+			}
+			out[i] = s
+		}
+		return out, nil
+	}).(pulumi.StringArrayOutput)
+}

@@ -51,6 +51,13 @@ type Args struct {
 	// DeletionWindowInDays is how long a destroyed key waits before KMS
 	// deletes it (7 to 30).
 	DeletionWindowInDays int
+	// Administrators may use the secrets key through Secrets Manager for
+	// every secret of the vault (kit.Administrators).
+	Administrators []string
+	// SecretReaders may use the secrets key through Secrets Manager to read
+	// the vault's application secrets, and only those: the reader roles of
+	// every application user the secrets layer declares.
+	SecretReaders []string
 }
 
 // Keys is the component: one key per purpose.
@@ -65,6 +72,10 @@ type Keys struct {
 	LogsKeyID      pulumi.StringOutput
 	AlertsKeyArn   pulumi.StringOutput
 	AlertsKeyID    pulumi.StringOutput
+	// Administrators and SecretReaders are the principals the secrets key
+	// admits; the secrets layer checks its own against them.
+	Administrators pulumi.StringArrayOutput
+	SecretReaders  pulumi.StringArrayOutput
 }
 
 // NewKeys creates the four keys and their aliases as children of one component.
@@ -92,6 +103,8 @@ func NewKeys(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resourc
 			k.AlertsKeyArn, k.AlertsKeyID = key.Arn, key.KeyId
 		}
 	}
+	k.Administrators = pulumi.ToStringArray(args.Administrators).ToStringArrayOutput()
+	k.SecretReaders = pulumi.ToStringArray(append([]string{}, args.SecretReaders...)).ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(k, k.Outputs()); err != nil {
 		return nil, err
 	}
@@ -110,6 +123,8 @@ func (k *Keys) Outputs() pulumi.Map {
 		"logsKeyId":      k.LogsKeyID,
 		"alertsKeyArn":   k.AlertsKeyArn,
 		"alertsKeyId":    k.AlertsKeyID,
+		"administrators": k.Administrators,
+		"secretReaders":  k.SecretReaders,
 	}
 }
 
@@ -119,6 +134,19 @@ func (a Args) validate() error {
 	}
 	if a.AccountID == "" || a.Region == "" {
 		return fmt.Errorf("kms: account and region are required")
+	}
+	if len(a.Administrators) == 0 {
+		return fmt.Errorf("kms: at least one administrator is required (config administrators, or the deploying role)")
+	}
+	seen := map[string]bool{}
+	for i, r := range a.SecretReaders {
+		if err := kit.ValidateRoleArn(fmt.Sprintf("secretReaders[%d]", i), r); err != nil {
+			return err
+		}
+		if seen[r] {
+			return fmt.Errorf("secretReaders[%d] %q is listed twice", i, r)
+		}
+		seen[r] = true
 	}
 	return validateWindow(a.DeletionWindowInDays)
 }
@@ -142,7 +170,7 @@ func description(purpose, suffix string) string {
 }
 
 func newKey(ctx *pulumi.Context, args Args, purpose string, parent pulumi.ResourceOption) (*awskms.Key, error) {
-	policy, err := KeyPolicy(purpose, args.Region, args.AccountID, args.Suffix).JSON()
+	policy, err := KeyPolicy(purpose, args).JSON()
 	if err != nil {
 		return nil, fmt.Errorf("kms: %s key policy: %w", purpose, err)
 	}
@@ -189,7 +217,8 @@ func LogGroupArnPatterns(region, account, suffix string) []string {
 // so IAM policies can grant its use and the key can never become
 // unmanageable); each service then gets only what it needs, only under a
 // condition that ties it to this account and this environment.
-func KeyPolicy(purpose, region, account, suffix string) kit.PolicyDocument {
+func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
+	region, account, suffix := args.Region, args.AccountID, args.Suffix
 	statements := []kit.Statement{{
 		Sid:       "EnableIAMUserPermissions",
 		Effect:    "Allow",
@@ -201,7 +230,7 @@ func KeyPolicy(purpose, region, account, suffix string) kit.PolicyDocument {
 	case Database:
 		statements = append(statements, viaService("AllowRDSViaService", "rds", region, account))
 	case Secrets:
-		statements = append(statements, viaService("AllowSecretsManagerViaService", "secretsmanager", region, account))
+		statements = append(statements, secretsKeyUsers(args)...)
 	case Logs:
 		trail := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, TrailName(suffix))
 		statements = append(statements,
@@ -249,6 +278,71 @@ func KeyPolicy(purpose, region, account, suffix string) kit.PolicyDocument {
 		})
 	}
 	return kit.NewPolicy(statements...)
+}
+
+// SecretsPrincipals are the principals the secrets key admits through
+// Secrets Manager for every secret of the vault: the rotator's role (named
+// before it exists, which only a condition allows) and the administrators.
+func SecretsPrincipals(args Args) []string {
+	return append([]string{kit.RoleArn("aws", args.AccountID, kit.RotatorRoleName(args.Suffix))}, args.Administrators...)
+}
+
+// ApplicationSecretArnPattern matches the ARNs of this environment's
+// application secrets (db-credentials-<user>-<suffix> plus the six
+// characters Secrets Manager appends), and not the RDS-managed master
+// secret (rds!cluster-...), so that a reader role can never decrypt the
+// master password, whatever its IAM policies say.
+func ApplicationSecretArnPattern(region, account, suffix string) string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:db-credentials-*-%s-??????", region, account, suffix)
+}
+
+// secretsKeyUsers replaces AWS's "every principal of the account through
+// Secrets Manager" with named principals, still only through Secrets
+// Manager in this region (kms:ViaService) and only from this account:
+//   - the rotator and the administrators, for every secret the key encrypts
+//     (the application secrets and RDS's master secret);
+//   - the reader roles, to decrypt (read) only the application secrets:
+//     Secrets Manager passes the secret's ARN as the encryption context
+//     SecretARN, so kms:EncryptionContext:SecretARN scopes them.
+//     https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-encryption-context
+//
+// Principal "*" with aws:PrincipalArn (not Principal: the role ARNs) lets
+// the policy name the rotator's role before the secrets layer creates it.
+// RDS creates and rotates the managed master secret through Secrets Manager
+// with this key; AWS documents that the caller who turns on
+// ManageMasterUserPassword needs kms:Decrypt and kms:GenerateDataKey on it
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions),
+// which the administrators have here; that RDS's own rotation of the
+// managed secret needs nothing more from the key policy is unconfirmed
+// offline: the first real deploy checks that the master secret rotates.
+func secretsKeyUsers(args Args) []kit.Statement {
+	via := fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)
+	stmts := []kit.Statement{{
+		Sid:       "RotatorAndAdministratorsThroughSecretsManager",
+		Effect:    "Allow",
+		Principal: map[string]any{"AWS": "*"},
+		Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"},
+		Resource:  "*",
+		Condition: map[string]map[string]any{
+			"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": args.AccountID},
+			"ArnEquals":    {"aws:PrincipalArn": SecretsPrincipals(args)},
+		},
+	}}
+	if len(args.SecretReaders) > 0 {
+		stmts = append(stmts, kit.Statement{
+			Sid:       "ReadersDecryptApplicationSecretsOnly",
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": "*"},
+			Action:    []string{"kms:Decrypt", "kms:DescribeKey"},
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": args.AccountID},
+				"ArnEquals":    {"aws:PrincipalArn": args.SecretReaders},
+				"ArnLike":      {"kms:EncryptionContext:SecretARN": ApplicationSecretArnPattern(args.Region, args.AccountID, args.Suffix)},
+			},
+		})
+	}
+	return stmts
 }
 
 // viaService admits this account's principals to use the key only through
@@ -302,11 +396,21 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: who am I (sts get-caller-identity): %w", err)
 	}
+	admins, err := kit.Administrators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var readers []string
+	if err := kit.ObjectConfig(config.New(ctx, ""), "secretReaders", &readers); err != nil {
+		return nil, err
+	}
 	k, err := NewKeys(ctx, "keys", Args{
 		Suffix:               common.Suffix,
 		Region:               common.Region,
 		AccountID:            caller.AccountId,
 		DeletionWindowInDays: window,
+		Administrators:       admins,
+		SecretReaders:        readers,
 	})
 	if err != nil {
 		return nil, err

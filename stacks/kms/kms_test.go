@@ -232,7 +232,6 @@ func TestKeyPolicies(t *testing.T) {
 		}
 	}
 	viaService("database", "AllowRDSViaService", "rds")
-	viaService("secrets", "AllowSecretsManagerViaService", "secretsmanager")
 
 	logs := policy(t, keys["logs"])
 	if len(logs) != 4 {
@@ -370,11 +369,73 @@ func TestRegionAndAccountFollowTheEnvironment(t *testing.T) {
 	}
 }
 
+// The secrets key admits, through Secrets Manager only, the rotator's role
+// and the administrators for every secret, and the reader roles to decrypt
+// only this environment's application secrets: never every principal of
+// the account, and never a reader for the RDS-managed master secret.
+func TestSecretsKeyNamesItsPrincipals(t *testing.T) {
+	reader := "arn:aws:iam::" + account + ":role/orders-api"
+	admin := "arn:aws:iam::" + account + ":role/platform-admin"
+	res := run(t, map[string]string{
+		"vault-kms:secretReaders":  `["` + reader + `"]`,
+		"vault-kms:administrators": `["` + admin + `"]`,
+	})
+	stmts := policy(t, keysByPurpose(t, res)["secrets"])
+	if len(stmts) != 3 {
+		t.Fatalf("secrets: statements %v, want root, rotator and administrators, readers", keysOf(stmts))
+	}
+	via := map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:CallerAccount": account}
+	admins := stmts["RotatorAndAdministratorsThroughSecretsManager"]
+	wantAdmins := map[string]map[string]any{
+		"StringEquals": via,
+		"ArnEquals":    {"aws:PrincipalArn": []any{"arn:aws:iam::" + account + ":role/rotator-role-dev", admin}},
+	}
+	if !reflect.DeepEqual(admins.Condition, wantAdmins) {
+		t.Errorf("rotator and administrators: condition %v, want %v", admins.Condition, wantAdmins)
+	}
+	readers := stmts["ReadersDecryptApplicationSecretsOnly"]
+	if got := list(readers.Action); !slices.Equal(got, []string{"kms:Decrypt", "kms:DescribeKey"}) {
+		t.Errorf("readers: actions %v, want decrypt only", got)
+	}
+	wantReaders := map[string]map[string]any{
+		"StringEquals": via,
+		"ArnEquals":    {"aws:PrincipalArn": []any{reader}},
+		"ArnLike":      {"kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-*-dev-??????"},
+	}
+	if !reflect.DeepEqual(readers.Condition, wantReaders) {
+		t.Errorf("readers: condition %v, want %v", readers.Condition, wantReaders)
+	}
+	pattern := wantReaders["ArnLike"]["kms:EncryptionContext:SecretARN"].(string)
+	for secretArn, want := range map[string]bool{
+		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-app-dev-AbCdEf":                   true,
+		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:rds!cluster-0a1b2c3d-1111-2222-3333-4444-AbCdEf": false,
+		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-app-prod-AbCdEf":                  false,
+	} {
+		if got := arnLikeMatch(pattern, secretArn); got != want {
+			t.Errorf("reader pattern admits %s = %v, want %v", secretArn, got, want)
+		}
+	}
+	for sid, s := range stmts {
+		if reflect.DeepEqual(s.Principal, map[string]any{"AWS": "*"}) && s.Condition["ArnEquals"]["aws:PrincipalArn"] == nil {
+			t.Errorf("secrets/%s admits every principal", sid)
+		}
+	}
+	if got := fmt.Sprint(res.Outputs["secretReaders"].Value); got != "["+reader+"]" {
+		t.Errorf("secretReaders output = %s", got)
+	}
+}
+
 func TestExports(t *testing.T) {
 	res := run(t, nil)
 	keys := keysByPurpose(t, res)
-	if len(res.Outputs) != 2*len(kms.Purposes) {
-		t.Errorf("%d outputs, want %d: %v", len(res.Outputs), 2*len(kms.Purposes), res.Outputs)
+	if len(res.Outputs) != 2*len(kms.Purposes)+2 {
+		t.Errorf("%d outputs, want %d: %v", len(res.Outputs), 2*len(kms.Purposes)+2, res.Outputs)
+	}
+	if got := fmt.Sprint(res.Outputs["administrators"].Value); got != "[arn:aws:iam::"+account+":role/vault-deployer]" {
+		t.Errorf("administrators = %s, want the deploying session's role", got)
+	}
+	if got := fmt.Sprint(res.Outputs["secretReaders"].Value); got != "[]" {
+		t.Errorf("secretReaders = %s, want none by default", got)
 	}
 	for _, p := range kms.Purposes {
 		k := keys[p]
@@ -401,6 +462,10 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 		{"window too short", map[string]string{"vault-kms:deletionWindowInDays": "3"}, "deletionWindowInDays is 3; KMS accepts 7 to 30 days"},
 		{"window too long", map[string]string{"vault-kms:deletionWindowInDays": "31"}, "KMS accepts 7 to 30 days"},
 		{"window not a number", map[string]string{"vault-kms:deletionWindowInDays": "a week"}, "not a whole number of days"},
+		{"reader not a role", map[string]string{"vault-kms:secretReaders": `["arn:aws:iam::123456789012:user/bob"]`}, `secretReaders[0] "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN`},
+		{"reader twice", map[string]string{"vault-kms:secretReaders": `["arn:aws:iam::123456789012:role/a","arn:aws:iam::123456789012:role/a"]`}, "secretReaders[1]"},
+		{"readers not a list", map[string]string{"vault-kms:secretReaders": `"arn:aws:iam::123456789012:role/a"`}, "secretReaders is not valid"},
+		{"administrator not an ARN", map[string]string{"vault-kms:administrators": `["alice"]`}, `administrators[0] "alice" is not an IAM role or user ARN`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runErr(tc.config, nil)

@@ -19,6 +19,9 @@ const (
 	DefaultRegion  = "us-east-1"
 )
 
+// DeployerRole is the role the offline deployer's session assumed.
+const DeployerRole = "vault-deployer"
+
 // Env is the offline account and region.
 type Env struct {
 	Account string
@@ -168,6 +171,16 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		if _, ok := inputs["port"]; !ok {
 			set("port", 3306)
 		}
+		// With manageMasterUserPassword, RDS creates the master secret,
+		// named rds!cluster-<uuid>, and reports it in masterUserSecrets.
+		// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+		if v, ok := inputs["manageMasterUserPassword"]; ok && v.IsBool() && v.BoolValue() {
+			set("masterUserSecrets", []any{map[string]any{
+				"kmsKeyId":     str(inputs, "masterUserSecretKmsKeyId"),
+				"secretArn":    arn("secretsmanager", "secret:rds!cluster-"+uuidOf(seed, "master")+"-"+alnum(6, seed, "master")),
+				"secretStatus": "active",
+			}})
+		}
 	case "aws:rds/clusterInstance:ClusterInstance":
 		id = physicalName(name, inputs, "identifier")
 		set("arn", arn("rds", "db:"+id))
@@ -267,9 +280,29 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": e.Account,
-			"arn":       fmt.Sprintf("arn:aws:iam::%s:user/offline", e.Account),
+			"arn":       fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/offline", e.Account, DeployerRole),
 			"id":        e.Account,
 			"userId":    "AIDA" + strings.ToUpper(hexOf(17, e.Account)),
+		}), nil
+	case "aws:iam/getSessionContext:getSessionContext":
+		// An assumed-role session names its role as the issuer; any other
+		// ARN is its own issuer (what the provider's data source returns).
+		a := str(args, "arn")
+		issuer, name, session := a, a[strings.LastIndex(a, "/")+1:], ""
+		if rest, ok := strings.CutPrefix(a, fmt.Sprintf("arn:aws:sts::%s:assumed-role/", e.Account)); ok {
+			parts := strings.SplitN(rest, "/", 2)
+			name, issuer = parts[0], fmt.Sprintf("arn:aws:iam::%s:role/%s", e.Account, parts[0])
+			if len(parts) == 2 {
+				session = parts[1]
+			}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"arn":         a,
+			"id":          a,
+			"issuerArn":   issuer,
+			"issuerId":    "AROA" + strings.ToUpper(hexOf(17, issuer)),
+			"issuerName":  name,
+			"sessionName": session,
 		}), nil
 	case "aws:index/getRegion:getRegion":
 		return resource.NewPropertyMapFromMap(map[string]any{

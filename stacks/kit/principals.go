@@ -1,0 +1,81 @@
+package kit
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// RotatorRoleName is the rotator's execution role. The kms layer names it in
+// the secrets key's policy before the secrets layer creates it, so both
+// layers derive it from here. A key policy may name a principal that does
+// not exist yet only in a condition (aws:PrincipalArn), never as Principal:
+// KMS refuses a policy whose principals it cannot resolve
+// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html,
+// "the principal ... must exist"), so the layers use the condition form.
+func RotatorRoleName(suffix string) string { return Name("rotator-role", suffix) }
+
+// RoleArn is the ARN of an IAM role of the account.
+func RoleArn(partition, account, role string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, role)
+}
+
+// principalPattern is an IAM role or user ARN (paths allowed), the forms
+// aws:PrincipalArn takes for the principals that may administer the vault.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+var principalPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$`)
+
+// rolePattern is an IAM role ARN: what may read an application secret.
+var rolePattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+
+// ValidateRoleArn refuses anything but an IAM role ARN; what names the
+// value in the message.
+func ValidateRoleArn(what, v string) error {
+	if !rolePattern.MatchString(v) {
+		return fmt.Errorf("%s %q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", what, v)
+	}
+	return nil
+}
+
+// Administrators are the principals that may read and write every secret of
+// the vault and use its secrets key: config `administrators` (a list of IAM
+// role or user ARNs) when set, else the principal that deploys, resolved
+// from its session: for an assumed-role session
+// (arn:aws:sts::<account>:assumed-role/<role>/<session>) that is the role,
+// which is what aws:PrincipalArn holds for such a caller. Source for the
+// resolution: pulumi-aws aws.iam.getSessionContext
+// (https://www.pulumi.com/registry/packages/aws/api-docs/iam/getsessioncontext/),
+// which returns issuerArn, the role of an assumed-role ARN or the ARN itself
+// otherwise.
+func Administrators(ctx *pulumi.Context) ([]string, error) {
+	var admins []string
+	if err := ObjectConfig(config.New(ctx, ""), "administrators", &admins); err != nil {
+		return nil, err
+	}
+	if len(admins) == 0 {
+		caller, err := aws.GetCallerIdentity(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("administrators: who deploys (sts get-caller-identity): %w", err)
+		}
+		session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: caller.Arn})
+		if err != nil {
+			return nil, fmt.Errorf("administrators: the deploying session's role (iam getSessionContext): %w", err)
+		}
+		admins = []string{session.IssuerArn}
+	}
+	seen := map[string]bool{}
+	for i, a := range admins {
+		if !principalPattern.MatchString(a) {
+			return nil, fmt.Errorf("administrators[%d] %q is not an IAM role or user ARN; set administrators to the roles that manage the vault", i, a)
+		}
+		if seen[a] {
+			return nil, fmt.Errorf("administrators[%d] %q is listed twice", i, a)
+		}
+		seen[a] = true
+	}
+	return admins, nil
+}
