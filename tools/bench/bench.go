@@ -55,8 +55,33 @@ type Options struct {
 	// DistDir holds the deployable bootstrap and rotator.zip (from `go run
 	// mage.go build`); empty means functions/rotator/dist of the workspace.
 	DistDir string
+	// AppRotations is how many rotations per strategy the application
+	// simulation watches (default DefaultAppRotations); AppInterval is the
+	// pause between them (default DefaultAppInterval).
+	AppRotations int
+	AppInterval  time.Duration
 	// Out receives progress lines; discarded when nil.
 	Out io.Writer
+}
+
+// dsnOf maps Options.MySQLDSN to OpenDatabase's argument.
+func dsnOf(dsn string) string {
+	switch dsn {
+	case "":
+		return DefaultDSN
+	case "embedded":
+		return ""
+	}
+	return dsn
+}
+
+// sayTo prints progress lines to opts.Out.
+func sayTo(opts Options) func(string, ...any) {
+	out := opts.Out
+	if out == nil {
+		out = io.Discard
+	}
+	return func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 }
 
 // Latency is a distribution of durations.
@@ -121,6 +146,9 @@ type Report struct {
 	// HostBootstrapBytes is the size of the bootstrap measured here (host
 	// architecture, not stripped).
 	HostBootstrapBytes int64
+	// App is the application simulation (logins during rotations through
+	// a cached secret); nil if it did not run.
+	App *AppReport
 	// InProcessCommand is the go test command that measured InProcess
 	// (empty when it did not run).
 	InProcessCommand string
@@ -143,18 +171,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.ColdStarts < 1 || opts.ColdStarts > 500 {
 		return nil, fmt.Errorf("cold starts: %d; expected 1 to 500", opts.ColdStarts)
 	}
-	dsn := opts.MySQLDSN
-	switch dsn {
-	case "":
-		dsn = DefaultDSN
-	case "embedded":
-		dsn = ""
+	appRotations, appInterval, err := checkAppOptions(opts.AppRotations, opts.AppInterval)
+	if err != nil {
+		return nil, err
 	}
-	out := opts.Out
-	if out == nil {
-		out = io.Discard
-	}
-	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	dsn := dsnOf(opts.MySQLDSN)
+	say := sayTo(opts)
 	rep := &Report{Started: time.Now().UTC(), Machine: describeMachine()}
 	defer func() { rep.Duration = time.Since(rep.Started) }()
 
@@ -187,6 +209,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := b.measureColdStart(ctx, opts.ColdStarts, rep); err != nil {
 		return rep, fmt.Errorf("cold start: %w", err)
 	}
+	// The application simulation comes after the timed figures: its login
+	// loops load the machine.
+	app, err := b.simulateApps(ctx, appRotations, appInterval, say)
+	if err != nil {
+		return rep, err
+	}
+	rep.App = app
 	// The in-process benchmarks use the MariaDB on 127.0.0.1:3306 (the
 	// rotator's test database), so they run only when that is the database
 	// measured here.

@@ -79,7 +79,7 @@ func TestRunSmall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := Run(ctx, Options{Rotations: 3, ColdStarts: 2, MySQLDSN: "embedded", DistDir: dist})
+	r, err := Run(ctx, Options{Rotations: 3, ColdStarts: 2, MySQLDSN: "embedded", DistDir: dist, AppRotations: 2, AppInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +98,11 @@ func TestRunSmall(t *testing.T) {
 	if r.ColdStart.N != 2 || r.ColdStart.P50 <= 0 || r.PeakMemoryKiB <= 0 || r.ZipBytes != 1000 || r.BootstrapBytes != 1000 {
 		t.Errorf("report: %+v", r)
 	}
+	if r.App == nil || len(r.App.Results) != 2*len(AppTTLs(r.App.Interval)) || r.App.Rotation["alternating"].N != 2 {
+		t.Errorf("application simulation: %+v", r.App)
+	}
 	md := r.Markdown()
-	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |"} {
+	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("Markdown lacks %q", s)
 		}

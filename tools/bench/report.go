@@ -175,6 +175,8 @@ func (r *Report) Markdown() string {
 	w("go run mage.go bench                          # 100 rotations per strategy against the MariaDB on 127.0.0.1:3306")
 	w("BENCH_ROTATIONS=500 go run mage.go bench      # more rotations")
 	w("BENCH_MYSQL_DSN=embedded go run mage.go bench # the embedded server instead (or any DSN)")
+	w("BENCH_APP_ROTATIONS=20 go run mage.go bench   # fewer rotations watched by the application simulation (default %d)", DefaultAppRotations)
+	w("BENCH_APP_INTERVAL=1s go run mage.go bench    # a longer interval between those rotations (default %s)", DefaultAppInterval)
 	w("%s # the in-process rows alone", InProcessCommand(100))
 	w("```")
 	w("")
@@ -253,6 +255,10 @@ func (r *Report) Markdown() string {
 	for _, bd := range r.Budgets() {
 		w("| %s | %s | %s | %s |", bd.Name, bd.Limit, bd.Measured, verdict(bd))
 	}
+	if r.App != nil {
+		w("")
+		r.App.markdown(w, r.Machine.LoadAverage)
+	}
 	w("")
 	w("## What limits each figure")
 	w("")
@@ -329,6 +335,9 @@ func (r *Report) Text() string {
 	w("budgets:")
 	for _, bd := range r.Budgets() {
 		w("  %-50s %-9s %-28s %s", bd.Name, bd.Limit, bd.Measured, verdict(bd))
+	}
+	if r.App != nil {
+		r.App.text(w)
 	}
 	for _, n := range r.Notes {
 		w("note: %s", n)
