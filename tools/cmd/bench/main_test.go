@@ -18,6 +18,14 @@ func TestBadInput(t *testing.T) {
 	}{
 		{nil, map[string]string{"BENCH_ROTATIONS": "lots"}, 2, "BENCH_ROTATIONS"},
 		{[]string{"-rotations", "-5"}, nil, 1, "rotations"},
+		{nil, map[string]string{"BENCH_APP_ROTATIONS": "0"}, 2, "BENCH_APP_ROTATIONS"},
+		{nil, map[string]string{"BENCH_APP_ROTATIONS": "-3"}, 2, "BENCH_APP_ROTATIONS"},
+		{nil, map[string]string{"BENCH_APP_INTERVAL": "soon"}, 2, "BENCH_APP_INTERVAL"},
+		{nil, map[string]string{"BENCH_APP_INTERVAL": "0s"}, 2, "BENCH_APP_INTERVAL"},
+		{[]string{"-app-rotations", "0"}, nil, 2, "-app-rotations"},
+		{[]string{"-app-rotations", "-1"}, nil, 2, "-app-rotations"},
+		{[]string{"-app-interval", "-1s"}, nil, 2, "-app-interval"},
+		{[]string{"-app-interval", "1ms", "-write", ""}, nil, 1, "application interval"},
 		{[]string{"-cold-starts", "0", "-rotations", "0", "-write", ""}, map[string]string{"BENCH_MYSQL_DSN": "bad dsn"}, 1, "DSN"},
 	} {
 		var out, errOut bytes.Buffer
