@@ -1,9 +1,11 @@
 // Package database is the vault's third layer: the Aurora MySQL 8.0 cluster
 // whose credentials the secrets layer keeps and rotates. TLS is required by
 // the cluster parameter group, the server audit log is on, storage and logs
-// are encrypted with the customer keys of the kms layer, and the master
-// password, once set, belongs to rotation: the cluster ignores later changes
-// to it, so a re-deploy can never put an old password back. The layer also
+// are encrypted with the customer keys of the kms layer, and RDS manages the
+// master password: it generates it, keeps it in a Secrets Manager secret of
+// its own encrypted with the vault's secrets key, and rotates it, so the
+// password never passes through Pulumi's config, state or outputs. The
+// layer also
 // records the network layer's VPC in flow logs: they need the logs key, which
 // the kms layer creates after the network, and this is the first layer that
 // imports both.
@@ -20,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -49,6 +52,14 @@ const (
 	DefaultBackupRetentionDays = 7
 	// DefaultLogRetentionDays keeps the exported database logs 90 days.
 	DefaultLogRetentionDays = 90
+	// DefaultMasterRotationDays is how often RDS rotates the master
+	// password: RDS's own default for managed master secrets is 7 days
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html,
+	// "rotates the secret every seven days"); the layer states it
+	// explicitly so that the schedule is in code and checked by policy.
+	DefaultMasterRotationDays = 7
+	// MaxMasterRotationDays is the longest schedule the vault allows.
+	MaxMasterRotationDays = 30
 )
 
 // Engine is the RDS engine of the cluster: Aurora MySQL.
@@ -88,8 +99,8 @@ type Args struct {
 	InstanceClass string
 	// MasterUsername is the master user's name.
 	MasterUsername string
-	// MasterPassword is the initial master password; it must be a secret.
-	MasterPassword pulumi.StringInput
+	// MasterRotationDays is the managed master secret's rotation period.
+	MasterRotationDays int
 	// DBName is the database created with the cluster.
 	DBName string
 	// BackupRetentionDays is how long automated backups are kept.
@@ -106,6 +117,8 @@ type Args struct {
 	SecurityGroupID pulumi.StringInput
 	// DatabaseKeyArn is the KMS key that encrypts the cluster's storage.
 	DatabaseKeyArn pulumi.StringInput
+	// SecretsKeyArn is the KMS key that encrypts RDS's master secret.
+	SecretsKeyArn pulumi.StringInput
 	// LogsKeyArn is the KMS key that encrypts the log groups.
 	LogsKeyArn pulumi.StringInput
 	// VpcID is the network layer's VPC, which gets the flow log.
@@ -131,8 +144,9 @@ type Database struct {
 	Port pulumi.IntOutput
 	// MasterUsername is the master user's name.
 	MasterUsername pulumi.StringOutput
-	// MasterPassword is the initial master password, a secret.
-	MasterPassword pulumi.StringOutput
+	// MasterSecretArn is the RDS-managed secret that holds the master
+	// user's credentials ({"username", "password"}).
+	MasterSecretArn pulumi.StringOutput
 	// DBName is the database created with the cluster.
 	DBName pulumi.StringOutput
 	// LogGroupNames are the names of the cluster's log groups.
@@ -227,12 +241,23 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	}
 
 	cluster, err := rds.NewCluster(ctx, "cluster", &rds.ClusterArgs{
-		ClusterIdentifier:            pulumi.String(clusterID),
-		Engine:                       pulumi.String(Engine),
-		EngineVersion:                pulumi.String(args.EngineVersion),
-		DatabaseName:                 pulumi.String(args.DBName),
-		MasterUsername:               pulumi.String(args.MasterUsername),
-		MasterPassword:               pulumi.ToSecret(args.MasterPassword).(pulumi.StringOutput),
+		ClusterIdentifier: pulumi.String(clusterID),
+		Engine:            pulumi.String(Engine),
+		EngineVersion:     pulumi.String(args.EngineVersion),
+		DatabaseName:      pulumi.String(args.DBName),
+		MasterUsername:    pulumi.String(args.MasterUsername),
+		// RDS generates the master password and keeps it in a secret it
+		// creates, encrypted with the secrets key, and rotates:
+		// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+		// On a cluster created with a master password (an environment of
+		// an earlier version of this layer), turning this on is an
+		// in-place ModifyDBCluster: terraform-provider-aws
+		// internal/service/rds/cluster.go (resourceClusterUpdate) sends
+		// ManageMasterUserPassword and MasterUserSecretKmsKeyId when they
+		// change, and sends no MasterUserPassword when master_password is
+		// no longer set.
+		ManageMasterUserPassword:     pulumi.Bool(true),
+		MasterUserSecretKmsKeyId:     args.SecretsKeyArn,
 		DbSubnetGroupName:            subnets.Name,
 		DbClusterParameterGroupName:  params.Name,
 		VpcSecurityGroupIds:          pulumi.StringArray{args.SecurityGroupID},
@@ -248,12 +273,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		// Stay on standard support: a cluster silently enrolled in RDS
 		// Extended Support is billed for it.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
-	}, parent,
-		pulumi.DependsOn(logGroups),
-		// Rotation owns the password from the first deploy on: a later `up`
-		// must never set the config's (by then stale) value again.
-		pulumi.IgnoreChanges([]string{"masterPassword"}),
-	)
+	}, parent, pulumi.DependsOn(logGroups))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -280,6 +300,16 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		}
 	}
 
+	masterSecretArn := cluster.MasterUserSecrets.ApplyT(func(secrets []rds.ClusterMasterUserSecret) (string, error) {
+		if len(secrets) == 0 || secrets[0].SecretArn == nil || *secrets[0].SecretArn == "" {
+			return "", fmt.Errorf("RDS reports no master user secret for %s although manageMasterUserPassword is on", clusterID)
+		}
+		return *secrets[0].SecretArn, nil
+	}).(pulumi.StringOutput)
+	if err := masterRotation(ctx, masterSecretArn, args.MasterRotationDays, parent); err != nil {
+		return nil, err
+	}
+
 	flowLog, err := newFlowLog(ctx, args, parent)
 	if err != nil {
 		return nil, err
@@ -292,7 +322,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	d.ReaderEndpoint = cluster.ReaderEndpoint
 	d.Port = cluster.Port
 	d.MasterUsername = pulumi.String(args.MasterUsername).ToStringOutput()
-	d.MasterPassword = pulumi.ToSecret(args.MasterPassword).(pulumi.StringOutput)
+	d.MasterSecretArn = masterSecretArn
 	d.DBName = pulumi.String(args.DBName).ToStringOutput()
 	d.LogGroupNames = logGroupNames.ToStringArrayOutput()
 	d.FlowLogID = flowLog.ID()
@@ -304,10 +334,42 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		"port":              d.Port,
 		"logGroupNames":     d.LogGroupNames,
 		"flowLogId":         d.FlowLogID,
+		"masterSecretArn":   d.MasterSecretArn,
 	}); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// masterRotation sets the schedule on which RDS rotates its master secret.
+// A managed secret's schedule can be changed, and its rotation needs no
+// Lambda: RotateSecret without RotationLambdaARN, which pulumi-aws v6.83.4
+// allows (secretsmanager.SecretRotationArgs.RotationLambdaArn is optional
+// since terraform-provider-aws PR #34180, "support managed secrets";
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_managed.html).
+//   - RotateImmediately false: RDS has just generated the password; the
+//     change only sets the schedule (RotateSecret API reference,
+//     RotateImmediately: "wait until the next scheduled rotation window").
+//   - RetainOnDelete: the provider deletes this resource with
+//     CancelRotateSecret (internal/service/secretsmanager/secret_rotation.go,
+//     resourceSecretRotationDelete), which would switch RDS's rotation off
+//     while the cluster lives on; RDS deletes the secret with the cluster.
+//
+// Unconfirmed offline: whether the provider reads back a RotationLambdaARN
+// for a managed secret (which would show as a change on the next `up`); the
+// first real deploy's second `up` must show no change to master-rotation.
+func masterRotation(ctx *pulumi.Context, secretArn pulumi.StringOutput, days int, parent pulumi.ResourceOption) error {
+	_, err := secretsmanager.NewSecretRotation(ctx, "master-rotation", &secretsmanager.SecretRotationArgs{
+		SecretId: secretArn,
+		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{
+			AutomaticallyAfterDays: pulumi.Int(days),
+		},
+		RotateImmediately: pulumi.Bool(false),
+	}, parent, pulumi.RetainOnDelete(true))
+	if err != nil {
+		return fmt.Errorf("master secret rotation: %w", err)
+	}
+	return nil
 }
 
 // newFlowLog records all of the VPC's traffic into an encrypted log group of
@@ -418,7 +480,7 @@ type Config struct {
 	EngineVersion       string
 	InstanceClass       string
 	MasterUsername      string
-	MasterPassword      pulumi.StringOutput
+	MasterRotationDays  int
 	DBName              string
 	BackupRetentionDays int
 	LogRetentionDays    int
@@ -437,9 +499,6 @@ var (
 	// Aurora MySQL 8.0 runs on no class below medium.
 	unsupportedClasses = []string{"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
 )
-
-// errNoPassword is what a plain `pulumi up` without the password says.
-const errNoPassword = "masterPassword is not set: run `pulumi config set --secret masterPassword <value>` in stacks/database, or deploy with `go run mage.go deployAll`, which generates one"
 
 // LoadConfig reads and validates the layer's configuration. Its errors never
 // contain the password.
@@ -470,6 +529,12 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	if c.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
 		return Config{}, err
 	}
+	if c.MasterRotationDays, err = kit.IntConfig(cfg, "masterRotationDays", DefaultMasterRotationDays); err != nil {
+		return Config{}, err
+	}
+	if cfg.Get("masterPassword") != "" {
+		return Config{}, fmt.Errorf("masterPassword is set, but RDS now manages the master password (manageMasterUserPassword): remove it with `pulumi config rm masterPassword` in stacks/database; the credentials are in the secret the stack exports as masterSecretArn")
+	}
 	switch {
 	case !engineVersionPattern.MatchString(c.EngineVersion):
 		return Config{}, fmt.Errorf("engineVersion %q is not an Aurora MySQL 3 (MySQL 8.0) version such as %s", c.EngineVersion, DefaultEngineVersion)
@@ -486,32 +551,10 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		return Config{}, fmt.Errorf("backupRetentionDays is %d; Aurora keeps automated backups 1 to 35 days", c.BackupRetentionDays)
 	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
 		return Config{}, fmt.Errorf("logRetentionDays is %d; CloudWatch Logs accepts only %v", c.LogRetentionDays, logRetentionDays)
+	case c.MasterRotationDays < 1 || c.MasterRotationDays > MaxMasterRotationDays:
+		return Config{}, fmt.Errorf("masterRotationDays is %d; it must be from 1 to %d (the vault rotates every credential at least every %d days)", c.MasterRotationDays, MaxMasterRotationDays, MaxMasterRotationDays)
 	}
-	password := cfg.Get("masterPassword")
-	if password == "" {
-		return Config{}, fmt.Errorf("%s", errNoPassword)
-	}
-	if err := validatePassword(password); err != nil {
-		return Config{}, err
-	}
-	c.MasterPassword = pulumi.ToSecret(pulumi.String(password)).(pulumi.StringOutput)
 	return c, nil
-}
-
-// validatePassword applies Aurora MySQL's rules for the master password
-// (8 to 41 printable ASCII characters other than / ' " @ and space) before
-// AWS does, so a bad value fails the preview, not the cluster's creation. It
-// never puts the value into its error.
-func validatePassword(p string) error {
-	if len(p) < 8 || len(p) > 41 {
-		return fmt.Errorf("masterPassword must be 8 to 41 characters long (it is %d)", len(p))
-	}
-	for _, r := range p {
-		if r < '!' || r > '~' || strings.ContainsRune(`/'"@`, r) {
-			return fmt.Errorf("masterPassword may hold only printable ASCII characters other than / ' \" @ and space")
-		}
-	}
-	return nil
 }
 
 func run(ctx *pulumi.Context) (pulumi.Map, error) {
@@ -542,7 +585,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		EngineVersion:       c.EngineVersion,
 		InstanceClass:       c.InstanceClass,
 		MasterUsername:      c.MasterUsername,
-		MasterPassword:      c.MasterPassword,
+		MasterRotationDays:  c.MasterRotationDays,
 		DBName:              c.DBName,
 		BackupRetentionDays: c.BackupRetentionDays,
 		LogRetentionDays:    c.LogRetentionDays,
@@ -550,6 +593,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		AvailabilityZones:   network.Strings("availabilityZones"),
 		SecurityGroupID:     network.String("databaseSecurityGroupId"),
 		DatabaseKeyArn:      keys.String("databaseKeyArn"),
+		SecretsKeyArn:       keys.String("secretsKeyArn"),
 		LogsKeyArn:          keys.String("logsKeyArn"),
 		VpcID:               network.String("vpcId"),
 	})
@@ -564,7 +608,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		"readerEndpoint":    d.ReaderEndpoint,
 		"port":              d.Port,
 		"masterUsername":    d.MasterUsername,
-		"masterPassword":    d.MasterPassword,
+		"masterSecretArn":   d.MasterSecretArn,
 		"dbName":            d.DBName,
 	}, nil
 }

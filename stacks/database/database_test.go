@@ -17,10 +17,10 @@ import (
 )
 
 const (
-	suffix   = "dev"
-	password = "Initial-Pa55word-for-tests"
+	suffix = "dev"
 
-	dbKeyArn   = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+	dbKeyArn      = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+	secretsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"
 	logsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
 	dbSG       = "sg-0db0db0db0db0db0d"
 	vpcID      = "vpc-0123456789abcdef0"
@@ -49,7 +49,7 @@ func kmsOutputs() map[string]mock.Output {
 	return map[string]mock.Output{
 		"databaseKeyArn": {Value: dbKeyArn},
 		"logsKeyArn":     {Value: logsKeyArn},
-		"secretsKeyArn":  {Value: "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"},
+		"secretsKeyArn":  {Value: secretsKeyArn},
 	}
 }
 
@@ -57,7 +57,6 @@ func kmsOutputs() map[string]mock.Output {
 func baseConfig() map[string]string {
 	return map[string]string{
 		"vault-database:environmentSuffix": suffix,
-		"vault-database:masterPassword":    password,
 	}
 }
 
@@ -72,7 +71,6 @@ func runWith(t *testing.T, config map[string]string, refs map[string]map[string]
 	return mock.Run(database.Layer, mock.RunOptions{
 		Stack:        "dev",
 		Config:       config,
-		SecretKeys:   []string{"vault-database:masterPassword"},
 		StackOutputs: refs,
 	})
 }
@@ -166,6 +164,7 @@ func TestComponentAndResourceCount(t *testing.T) {
 		"aws:rds/clusterParameterGroup:ClusterParameterGroup": 1,
 		"aws:rds/cluster:Cluster":                             1,
 		"aws:rds/clusterInstance:ClusterInstance":             2,
+		"aws:secretsmanager/secretRotation:SecretRotation":    1,
 	}
 	if !maps.Equal(counts, want) {
 		t.Errorf("resources = %v, want %v", counts, want)
@@ -192,6 +191,13 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 		switch {
 		case r.Type == "aws:iam/rolePolicy:RolePolicy":
 			// An inline policy has no tags in AWS; its role carries them.
+		case r.Type == "aws:secretsmanager/secretRotation:SecretRotation":
+			// A rotation schedule is a setting of RDS's secret, which RDS
+			// tags; it has neither tags nor a name of its own.
+			if tags.IsObject() {
+				t.Errorf("%s has tags", r.Type)
+			}
+			continue
 		case !tags.IsObject():
 			t.Errorf("%s %s: no tags", r.Type, r.Name)
 			continue
@@ -446,11 +452,20 @@ func TestClusterSettings(t *testing.T) {
 	if got := strs(c, "vpcSecurityGroupIds"); !slices.Equal(got, []string{dbSG}) {
 		t.Errorf("vpcSecurityGroupIds = %v, want the database security group only", got)
 	}
-	if got := c.Options.IgnoreChanges; !slices.Contains(got, "masterPassword") {
-		t.Errorf("ignoreChanges = %v: a re-deploy would put the config's password back over a rotated one", got)
+	// RDS owns the master password: the program never has one.
+	if !boolean(t, c, "manageMasterUserPassword") {
+		t.Error("manageMasterUserPassword is off: the master password would pass through Pulumi")
 	}
-	if pw := c.Inputs["masterPassword"]; !pw.IsSecret() || pw.SecretValue().Element.StringValue() != password {
-		t.Errorf("masterPassword input is not the config's password as a secret: secret=%v", pw.IsSecret())
+	if got := str(c, "masterUserSecretKmsKeyId"); got != secretsKeyArn {
+		t.Errorf("masterUserSecretKmsKeyId = %q, want the secrets key", got)
+	}
+	for _, k := range []string{"masterPassword", "masterPasswordWo"} {
+		if _, ok := c.Inputs[resource.PropertyKey(k)]; ok {
+			t.Errorf("the cluster has a %s input", k)
+		}
+	}
+	if got := c.Options.IgnoreChanges; len(got) != 0 {
+		t.Errorf("ignoreChanges = %v, want none (no password to protect)", got)
 	}
 	sg := one(t, res, "aws:rds/subnetGroup:SubnetGroup")
 	if got := strs(sg, "subnetIds"); len(got) != 3 || got[0] != subnets[0] || got[2] != subnets[2] {
@@ -537,7 +552,41 @@ func TestStackReferences(t *testing.T) {
 	}
 }
 
-func TestOutputsAndPasswordOnlyAsSecret(t *testing.T) {
+// RDS's master secret rotates on a schedule of at most 30 days, without a
+// Lambda, and destroying the stack does not switch its rotation off first.
+func TestMasterSecretRotation(t *testing.T) {
+	res := deploy(t)
+	r := one(t, res, "aws:secretsmanager/secretRotation:SecretRotation")
+	master := fmt.Sprint(res.Outputs["masterSecretArn"].Value)
+	if got := str(r, "secretId"); got != master || !strings.Contains(master, ":secret:rds!cluster-") {
+		t.Errorf("rotation secretId = %q, want the RDS-managed master secret %q", got, master)
+	}
+	if _, ok := r.Inputs["rotationLambdaArn"]; ok {
+		t.Error("the managed secret's rotation names a Lambda; RDS rotates it itself")
+	}
+	rules := plain(r.Inputs["rotationRules"]).ObjectValue()
+	if got := rules["automaticallyAfterDays"].NumberValue(); got != database.DefaultMasterRotationDays {
+		t.Errorf("automaticallyAfterDays = %v, want %d", got, database.DefaultMasterRotationDays)
+	}
+	if boolean(t, r, "rotateImmediately") {
+		t.Error("rotateImmediately: RDS has just generated the password")
+	}
+	if !r.Options.RetainOnDelete {
+		t.Error("not retainOnDelete: destroy would call CancelRotateSecret on RDS's secret")
+	}
+	cfg := baseConfig()
+	cfg["vault-database:masterRotationDays"] = "30"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = one(t, res, "aws:secretsmanager/secretRotation:SecretRotation")
+	if got := plain(r.Inputs["rotationRules"]).ObjectValue()["automaticallyAfterDays"].NumberValue(); got != 30 {
+		t.Errorf("automaticallyAfterDays = %v with masterRotationDays 30", got)
+	}
+}
+
+func TestOutputsAndNoPassword(t *testing.T) {
 	res := deploy(t)
 	want := map[string]any{
 		"clusterIdentifier": "aurora-cluster-dev",
@@ -550,23 +599,20 @@ func TestOutputsAndPasswordOnlyAsSecret(t *testing.T) {
 			t.Errorf("output %s = %v, want %v", k, got, v)
 		}
 	}
-	for _, k := range []string{"clusterArn", "clusterResourceId", "clusterEndpoint", "readerEndpoint"} {
+	for _, k := range []string{"clusterArn", "clusterResourceId", "clusterEndpoint", "readerEndpoint", "masterSecretArn"} {
 		if s, _ := res.Outputs[k].Value.(string); s == "" || res.Outputs[k].Secret {
 			t.Errorf("output %s = %+v, want a plain non-empty string", k, res.Outputs[k])
 		}
 	}
-	if o := res.Outputs["masterPassword"]; !o.Secret || o.Value != password {
-		t.Errorf("masterPassword output: secret=%v, want the password as a secret", o.Secret)
-	}
 	for k, o := range res.Outputs {
-		if s, ok := o.Value.(string); ok && !o.Secret && strings.Contains(s, password) {
-			t.Errorf("output %s holds the password in plain text", k)
+		if o.Secret || strings.Contains(strings.ToLower(k), "password") {
+			t.Errorf("output %s: the layer has no secret and no password to export", k)
 		}
 	}
 	for _, r := range res.Resources {
 		for k, v := range r.Inputs {
-			if path, found := mock.FindPlain(resource.NewProperty(resource.PropertyMap{k: v}), password); found {
-				t.Errorf("%s %s: the password is in plain text at %s", r.Type, r.Name, path)
+			if v.ContainsSecrets() || strings.Contains(strings.ToLower(string(k)), "password") && k != "manageMasterUserPassword" {
+				t.Errorf("%s %s: input %s is a secret or a password", r.Type, r.Name, k)
 			}
 		}
 	}
@@ -611,9 +657,9 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"long suffix", map[string]string{"vault-database:environmentSuffix": strings.Repeat("a", kit.MaxSuffixLen+1)}, "", "at most"},
 		{"t3.small", map[string]string{"vault-database:instanceClass": "db.t3.small"}, "", "Aurora MySQL 8.0 does not support db.t3.small; use db.t3.medium or larger"},
 		{"bad class", map[string]string{"vault-database:instanceClass": "t3.medium"}, "", "is not a DB instance class"},
-		{"missing password", nil, "vault-database:masterPassword", "masterPassword is not set: run `pulumi config set --secret masterPassword <value>` in stacks/database, or deploy with `go run mage.go deployAll`, which generates one"},
-		{"short password", map[string]string{"vault-database:masterPassword": "short"}, "", "8 to 41 characters"},
-		{"password with @", map[string]string{"vault-database:masterPassword": "abc@defghij"}, "", "printable ASCII characters other than"},
+		{"a leftover masterPassword", map[string]string{"vault-database:masterPassword": "abc@defghij"}, "", "remove it with `pulumi config rm masterPassword`"},
+		{"master rotation 0", map[string]string{"vault-database:masterRotationDays": "0"}, "", "masterRotationDays is 0; it must be from 1 to 30"},
+		{"master rotation 31", map[string]string{"vault-database:masterRotationDays": "31"}, "", "masterRotationDays is 31"},
 		{"MySQL 5.7", map[string]string{"vault-database:engineVersion": "5.7.mysql_aurora.2.12.5"}, "", "not an Aurora MySQL 3"},
 		{"backups 0", map[string]string{"vault-database:backupRetentionDays": "0"}, "", "1 to 35 days"},
 		{"backups word", map[string]string{"vault-database:backupRetentionDays": "seven"}, "", "must be a whole number"},
@@ -633,7 +679,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error %q does not say %q", err, tc.wantErr)
 			}
-			for _, pw := range []string{password, "abc@defghij"} {
+			for _, pw := range []string{"abc@defghij"} {
 				if strings.Contains(err.Error(), pw) {
 					t.Errorf("error reveals the password: %q", err)
 				}
