@@ -56,7 +56,40 @@ func invalid(format string, args ...any) error {
 // object, a missing or empty engine, host, username or password, an engine
 // other than Engines, a port that is not a whole number from 1 to 65535 (a
 // JSON number or a string of digits), and known keys of the wrong JSON type.
-func Parse(s string) (Secret, error) {
+func Parse(s string) (Secret, error) { return parse(s, modeProvisioned) }
+
+// ParseUnprovisioned is Parse, except that a missing (or null) password is
+// accepted: the first version of a declared application user's secret,
+// which the deployer writes without any password so that nothing secret is
+// in its state. Unprovisioned reports such a secret. An empty password
+// string is still refused. Only the rotation of a declared secret reads its
+// AWSCURRENT and AWSPREVIOUS with this; every other path uses Parse.
+func ParseUnprovisioned(s string) (Secret, error) { return parse(s, modeUnprovisioned) }
+
+// ParseMaster reads a master secret: username and password are required,
+// engine, host and port are optional (a secret that RDS manages for the
+// cluster's master user, ManageMasterUserPassword, holds only
+// {"username": ..., "password": ...}; see "Password management with Amazon
+// Aurora and AWS Secrets Manager",
+// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html).
+// A secret in AWS's full shape is accepted too. Host is empty and Port 0
+// when the secret names none: the caller takes them from the secret being
+// rotated.
+func ParseMaster(s string) (Secret, error) { return parse(s, modeMaster) }
+
+type parseMode int
+
+const (
+	modeProvisioned parseMode = iota
+	modeUnprovisioned
+	modeMaster
+)
+
+// Unprovisioned reports a secret parsed by ParseUnprovisioned without a
+// password: no database account has been issued for it yet.
+func (s Secret) Unprovisioned() bool { return s.Password == "" }
+
+func parse(s string, mode parseMode) (Secret, error) {
 	if len(s) > MaxSize {
 		return Secret{}, invalid("the secret string is %d bytes, more than the %d that Secrets Manager allows", len(s), MaxSize)
 	}
@@ -68,13 +101,14 @@ func Parse(s string) (Secret, error) {
 		return Secret{}, invalid("the secret string is not a JSON object (it is null)")
 	}
 	sec := Secret{extra: raw}
+	master := mode == modeMaster
 	fields := []struct {
 		key      string
 		dst      *string
 		required bool
 	}{
-		{"engine", &sec.Engine, true},
-		{"host", &sec.Host, true},
+		{"engine", &sec.Engine, !master},
+		{"host", &sec.Host, !master},
 		{"username", &sec.Username, true},
 		{"password", &sec.Password, true},
 		{"dbname", &sec.DBName, false},
@@ -84,6 +118,9 @@ func Parse(s string) (Secret, error) {
 	for _, f := range fields {
 		v, ok := raw[f.key]
 		if !ok || isNull(v) {
+			if f.key == "password" && mode == modeUnprovisioned {
+				continue
+			}
 			if f.required {
 				return Secret{}, invalid("the key %q is missing", f.key)
 			}
@@ -92,14 +129,17 @@ func Parse(s string) (Secret, error) {
 		if err := json.Unmarshal(v, f.dst); err != nil {
 			return Secret{}, invalid("the key %q must be a JSON string, not %s", f.key, jsonKind(v))
 		}
-		if f.required && *f.dst == "" {
+		if (f.required || (master && ok && (f.key == "engine" || f.key == "host"))) && *f.dst == "" {
 			return Secret{}, invalid("the key %q is empty", f.key)
 		}
 	}
-	if !validEngine(sec.Engine) {
+	if (!master || sec.Engine != "") && !validEngine(sec.Engine) {
 		// The engine is not a credential, but it is still the secret's
 		// content: name only what is accepted.
 		return Secret{}, invalid("the engine must be one of %s; this rotator handles MySQL-family databases only", strings.Join(Engines, ", "))
+	}
+	if master && sec.Host == "" && (raw["port"] == nil || isNull(raw["port"])) {
+		return sec, nil // Port 0: the caller uses the rotated secret's
 	}
 	port, err := parsePort(raw["port"])
 	if err != nil {

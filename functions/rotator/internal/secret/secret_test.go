@@ -147,3 +147,30 @@ func FuzzParseSecret(f *testing.F) {
 		}
 	})
 }
+
+func TestUnprovisionedAndMaster(t *testing.T) {
+	const deployer = `{"engine":"aurora-mysql","host":"db.example","port":3306,"username":"app","dbname":"vault","masterarn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1","dbClusterIdentifier":"c1"}`
+	if _, err := Parse(deployer); err == nil || !strings.Contains(err.Error(), `"password" is missing`) {
+		t.Fatalf("Parse of a secret without a password: %v", err)
+	}
+	s, err := ParseUnprovisioned(deployer)
+	if err != nil || !s.Unprovisioned() || s.Username != "app" || s.DBName != "vault" {
+		t.Fatalf("ParseUnprovisioned = %+v, %v", s, err)
+	}
+	if _, err := ParseUnprovisioned(strings.Replace(deployer, `"username"`, `"password":"","username"`, 1)); err == nil {
+		t.Fatal("ParseUnprovisioned accepted an empty password string")
+	}
+	m, err := ParseMaster(`{"username":"admin","password":"pw-123456789"}`)
+	if err != nil || m.Username != "admin" || m.Password != "pw-123456789" || m.Host != "" || m.Port != 0 {
+		t.Fatalf("ParseMaster of RDS's shape = %+v, %v", m, err)
+	}
+	m, err = ParseMaster(`{"engine":"mysql","host":"h","port":"3307","username":"admin","password":"pw-123456789"}`)
+	if err != nil || m.Host != "h" || m.Port != 3307 {
+		t.Fatalf("ParseMaster of AWS's shape = %+v, %v", m, err)
+	}
+	for _, bad := range []string{`{"username":"admin"}`, `{"password":"x"}`, `{"username":"admin","password":"x","engine":"postgres"}`, `{"username":"admin","password":"x","host":""}`} {
+		if _, err := ParseMaster(bad); err == nil {
+			t.Errorf("ParseMaster accepted %s", bad)
+		}
+	}
+}
