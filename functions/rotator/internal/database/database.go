@@ -57,6 +57,16 @@ type Session interface {
 	// CopyGrants gives to every privilege and role that from has (keeping
 	// WITH GRANT OPTION), then from's TLS requirement (REQUIRE).
 	CopyGrants(ctx context.Context, from, to Account) error
+	// EnsureDatabase creates a database unless it exists (CREATE DATABASE
+	// IF NOT EXISTS).
+	EnsureDatabase(ctx context.Context, name string) error
+	// SetExactGrants makes the account's privileges exactly privileges
+	// (database-level names, e.g. "SELECT") on database.*: it GRANTs what
+	// is missing and REVOKEs everything else the account holds (other
+	// privileges on that database, privileges on any other object, roles,
+	// GRANT OPTION), never revoking a declared privilege, so a session
+	// using the account keeps working throughout.
+	SetExactGrants(ctx context.Context, a Account, database string, privileges []string) error
 	// MaxUserNameLength is the longest user name the server accepts, in characters.
 	MaxUserNameLength(ctx context.Context) (int, error)
 	// Probe runs a trivial query, to prove the session works.
