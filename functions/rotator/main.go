@@ -54,6 +54,8 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		slog.Bool("extra_ca", cfg.CAFile != ""),
 		slog.Int64("password_length", cfg.Rotation.Password.Length),
 		slog.String("clone_suffix", cfg.Rotation.CloneSuffix),
+		slog.Int("app_users", len(cfg.Rotation.AppUsers)),
+		slog.Bool("master_secret_arn_set", cfg.Rotation.MasterSecretARN != ""),
 		slog.Duration("connect_timeout", cfg.ConnectTimeout),
 		slog.Duration("statement_timeout", cfg.StatementTimeout),
 		slog.Bool("secrets_manager_endpoint_set", cfg.SecretsManagerEndpoint != ""))

@@ -2,14 +2,30 @@
 // environment. Every setting has a safe default; a value that cannot be
 // understood is an error (the function refuses to start) rather than a
 // silent fallback.
+//
+// The declared application users come from two variables that the
+// deployer (the secrets layer) sets and only the deployer can change
+// (lambda:UpdateFunctionConfiguration):
+//
+//   - MASTER_SECRET_ARN (optional): the ARN of the RDS-managed master
+//     secret. When set, a declared secret whose masterarn is another ARN
+//     is refused.
+//   - APP_USERS (optional): a JSON object keyed by secret name (not ARN),
+//     e.g. {"db-credentials-app-dev": {"username": "app", "database":
+//     "vault", "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"]}};
+//     see package appusers for the rules and the privileges allowed
+//     (appusers.Privileges). A declared user name must not end with
+//     CLONE_SUFFIX, and no declared name may be another's clone.
 package config
 
 import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
 )
@@ -67,6 +83,24 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Rotation.CloneSuffix = v
 	}
+	if v, ok := lookup(getenv, "MASTER_SECRET_ARN"); ok {
+		if !isSecretARN(v) {
+			return c, fmt.Errorf("MASTER_SECRET_ARN=%q: expected a Secrets Manager secret ARN (arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME)", v)
+		}
+		c.Rotation.MasterSecretARN = v
+	}
+	if v, ok := lookup(getenv, "APP_USERS"); ok {
+		users, err := appusers.Parse(v)
+		if err != nil {
+			return c, err
+		}
+		for name, u := range users {
+			if strings.HasSuffix(u.Username, c.Rotation.CloneSuffix) {
+				return c, fmt.Errorf("APP_USERS[%q]: the username %s ends with CLONE_SUFFIX %s; the rotator names the alternate user that way", name, u.Username, c.Rotation.CloneSuffix)
+			}
+		}
+		c.Rotation.AppUsers = users
+	}
 	if v, ok := lookup(getenv, "DB_TLS"); ok {
 		if v != TLSVerifyFull && v != TLSDisabled {
 			return c, fmt.Errorf("DB_TLS=%q: expected %s (the default) or %s", v, TLSVerifyFull, TLSDisabled)
@@ -116,6 +150,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// isSecretARN checks the shape arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME.
+func isSecretARN(v string) bool {
+	p := strings.SplitN(v, ":", 7)
+	return len(p) == 7 && p[0] == "arn" && p[1] != "" && p[2] == "secretsmanager" && p[3] != "" && len(p[4]) == 12 && p[5] == "secret" && p[6] != "" && !strings.ContainsAny(v, " \t\n")
 }
 
 // lookup treats an empty variable like an unset one: an empty value is

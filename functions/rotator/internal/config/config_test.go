@@ -83,3 +83,41 @@ func TestRefusesWhatItCannotRead(t *testing.T) {
 		t.Error("accepted a missing CA file")
 	}
 }
+
+func TestDeclaredUsers(t *testing.T) {
+	const master = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!cluster-abc-XyZ123"
+	c, err := FromEnv(env(map[string]string{
+		"MASTER_SECRET_ARN": master,
+		"APP_USERS":         `{"db-credentials-app-dev": {"username": "app", "database": "vault", "privileges": ["SELECT","INSERT","UPDATE","DELETE"]}}`,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, ok := c.Rotation.AppUsers["db-credentials-app-dev"]
+	if c.Rotation.MasterSecretARN != master || !ok || u.Username != "app" || u.Database != "vault" || len(u.Privileges) != 4 {
+		t.Fatalf("declared users %+v, master %q", c.Rotation.AppUsers, c.Rotation.MasterSecretARN)
+	}
+	if c, err := FromEnv(env(nil)); err != nil || len(c.Rotation.AppUsers) != 0 || c.Rotation.MasterSecretARN != "" {
+		t.Fatalf("without the variables: %+v, %v", c.Rotation, err)
+	}
+}
+
+func TestBadDeclaredUsers(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"APP_USERS": `{"s": `}, "APP_USERS is not a JSON object"},
+		{map[string]string{"APP_USERS": `{"s": {"username": "", "database": "d"}}`}, "username is empty"},
+		{map[string]string{"APP_USERS": `{"s": {"username": "a", "database": "d", "privileges": ["ALL PRIVILEGES"]}}`}, "cannot be declared"},
+		{map[string]string{"APP_USERS": `{"s": {"username": "a_clone", "database": "d"}}`}, "ends with CLONE_SUFFIX"},
+		{map[string]string{"APP_USERS": `{"s": {"username": "a-x", "database": "d"}}`, "CLONE_SUFFIX": "-x"}, "ends with CLONE_SUFFIX"},
+		{map[string]string{"MASTER_SECRET_ARN": "rds!cluster-abc"}, "MASTER_SECRET_ARN"},
+		{map[string]string{"MASTER_SECRET_ARN": "arn:aws:rds:eu-west-1:123456789012:cluster:c"}, "MASTER_SECRET_ARN"},
+		{map[string]string{"MASTER_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1234:secret:x"}, "MASTER_SECRET_ARN"},
+	} {
+		if _, err := FromEnv(env(tc.env)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FromEnv(%v) = %v; want an error saying %q", tc.env, err, tc.want)
+		}
+	}
+}

@@ -23,8 +23,10 @@ const ExitCode = 137
 
 // Names lists every checkpoint the rotator passes, in the order a full
 // rotation reaches them. Each is "<step>:<moment>"; "mysql:..." points are
-// passed inside a step, after each GRANT row and the REQUIRE statement that
-// alternating users' setSecret copies.
+// passed inside a step: after each GRANT row and the REQUIRE statement that
+// alternating users' setSecret copies, and after each GRANT and REVOKE that
+// declared users' setSecret runs to make the grants exact.
+// setSecret:after-create-database is passed by declared users only.
 var Names = []string{
 	"handler:after-describe",
 	"createSecret:after-get-current",
@@ -37,8 +39,10 @@ var Names = []string{
 	"setSecret:after-get-previous",
 	"setSecret:after-get-master",
 	"setSecret:after-login",
+	"setSecret:after-create-database",
 	"setSecret:after-create-user",
 	"mysql:after-grant",
+	"mysql:after-revoke",
 	"mysql:after-require",
 	"setSecret:after-grants",
 	"setSecret:after-alter",

@@ -12,7 +12,7 @@ import (
 	"github.com/dbvault/dbvault/tools/mysqllocal"
 )
 
-// TestStrategiesOnEmbeddedServer runs both strategies against the embedded
+// TestStrategiesOnEmbeddedServer runs every strategy against the embedded
 // MySQL-compatible server (go-mysql-server, reporting MySQL 8.0.31) that the
 // sandbox uses by default: MySQL 8's SHOW GRANTS format and user name limit.
 func TestStrategiesOnEmbeddedServer(t *testing.T) {
@@ -80,6 +80,26 @@ func TestStrategiesOnEmbeddedServer(t *testing.T) {
 			if !testdb.CanLogin(t, srv.Addr(), cur.Username, cur.Password) || !testdb.CanLogin(t, srv.Addr(), prev.Username, prev.Password) {
 				t.Fatalf("rotation %d: a user does not log in", i+1)
 			}
+		}
+	})
+	t.Run("declared users", func(t *testing.T) {
+		d := e.declaredOn(t, root, srv.Addr(), "SELECT", "INSERT", "UPDATE", "DELETE")
+		for i := 1; i <= 4; i++ {
+			if i == 3 {
+				d.declare("SELECT", "CREATE")
+			}
+			if err := e.rotate(d.arn); err != nil {
+				t.Fatalf("rotation %d: %v", i, err)
+			}
+			e.checkLabels(d.arn)
+			cur := e.get(d.arn, rotation.StageCurrent)
+			if !testdb.CanLogin(t, srv.Addr(), cur.Username, cur.Password) {
+				t.Fatalf("rotation %d: AWSCURRENT does not log in", i)
+			}
+			d.checkGrants(t, root, cur.Username)
+		}
+		if got := e.raw(d.masterARN, rotation.StageCurrent); got != d.masterRaw {
+			t.Fatal("the master secret changed")
 		}
 	})
 }

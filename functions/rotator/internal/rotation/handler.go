@@ -1,13 +1,53 @@
 // Package rotation is the rotation function: the handler that Secrets
 // Manager invokes four times per rotation (createSecret, setSecret,
 // testSecret, finishSecret), one function per step, with the strategy that
-// decides whose password changes (single user or alternating users).
+// decides whose password changes (single user, alternating users, or
+// declared users).
 //
 // Every step is idempotent and safe to run again after a crash at any point:
 // createSecret reuses the AWSPENDING value of its token, setSecret first
 // tries the AWSPENDING password, finishSecret does nothing when the token is
 // already AWSCURRENT. Every error leaving the handler passes through a
 // redactor that knows each secret value the invocation read or made.
+//
+// # Declared users
+//
+// A secret whose Name (from DescribeSecret) is a key of Config.AppUsers is
+// an application user that the deployer declared: its user name, its
+// database and its privileges live in the function's environment
+// (APP_USERS), which only the deployer can change
+// (lambda:UpdateFunctionConfiguration). Its first version carries no
+// password (nothing secret in the deployer's state); the first rotation
+// creates the declared user with the master secret (the RDS-managed secret
+// of the cluster's master user, which the rotator only reads), later ones
+// alternate between the user and the user plus CLONE_SUFFIX. Every
+// setSecret makes the pending user's privileges exactly the declared ones
+// on the declared database (missing ones granted, anything else revoked,
+// a declared privilege never revoked), so a changed declaration reaches the
+// next pending user, and a crash between creating the account and granting
+// is repaired on the retry.
+//
+// Why reading or writing the secret gives no more privilege: the rotator
+// never takes privileges, the database or the user pair from a declared
+// secret's value; an AWSCURRENT that names any other user than the declared
+// one or its clone is refused; masterarn must equal MASTER_SECRET_ARN when
+// that is set, so a writer cannot lend the rotator another master. A
+// principal that can only read the secret learns the password of an
+// account with the declared privileges, which is what the secret is for.
+// One that can write it (but is not the deployer) cannot choose the user,
+// its privileges or the master; it can make the rotation fail. Its one
+// remaining lever is host and port, which the RDS-managed master secret
+// does not name: the rotator would log in with the master secret at that
+// address, over TLS verified against the RDS CA bundle only. Keep write
+// access to the secret with the deployer and the rotator.
+//
+// No takeover: an account that already exists is used only when the secret
+// provably issued it: the AWSPENDING password logs in to it (an earlier
+// attempt of this rotation created it), or AWSCURRENT or AWSPREVIOUS of the
+// same secret names that user with a password that logs in. Otherwise the
+// rotation is refused and the account left unchanged. The same rule holds
+// for the alternating users of an AWS-shaped secret (masterarn, not
+// declared), whose new user gets the grants of the current one.
 package rotation
 
 import (
@@ -20,6 +60,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/redact"
@@ -67,6 +108,13 @@ type Config struct {
 	Password PasswordPolicy
 	// CloneSuffix makes the alternate user's name (alternating users).
 	CloneSuffix string
+	// MasterSecretARN (MASTER_SECRET_ARN), when set, is the only master
+	// secret a declared secret may name in masterarn.
+	MasterSecretARN string
+	// AppUsers (APP_USERS) are the declared application users, keyed by
+	// secret name: a secret whose Name is a key is rotated as that
+	// declaration says (declared users), whatever its value claims.
+	AppUsers map[string]appusers.User
 }
 
 // Handler rotates a secret, one step per invocation.

@@ -16,6 +16,9 @@ var errCrash = errors.New("simulated crash")
 type rotationFixture struct {
 	arn, user, password string
 	alternating         bool
+	// declared: a declared application user (APP_USERS), first rotation
+	// from an unprovisioned secret.
+	declared *declaredFixture
 }
 
 func (e *env) fixture(alternating bool) rotationFixture {
@@ -52,7 +55,15 @@ func (e *env) converged(f rotationFixture, token, before string) {
 	if !testdb.CanLogin(e.t, testdb.Addr(), cur.Username, cur.Password) {
 		e.t.Fatal("AWSCURRENT does not log in")
 	}
+	if d := f.declared; d != nil {
+		// Whatever point the crash came at, the retry left exactly the
+		// declared privileges.
+		d.checkGrants(e.t, e.root, cur.Username)
+	}
 	if f.alternating {
+		if prev.Password == "" && f.declared != nil {
+			return // the unprovisioned first version: nothing to log in with
+		}
 		if !testdb.CanLogin(e.t, testdb.Addr(), prev.Username, prev.Password) {
 			e.t.Fatal("AWSPREVIOUS's user no longer logs in")
 		}
@@ -71,18 +82,29 @@ func TestRecoveryAfterEveryCheckpoint(t *testing.T) {
 	e := newEnv(t)
 	notReached := map[string]map[string]bool{
 		"single": {"setSecret:after-get-previous": true, "setSecret:after-get-master": true, "setSecret:after-create-user": true,
-			"setSecret:after-grants": true, "mysql:after-grant": true, "mysql:after-require": true},
+			"setSecret:after-grants": true, "mysql:after-grant": true, "mysql:after-require": true,
+			"setSecret:after-create-database": true, "mysql:after-revoke": true},
 		// after-get-previous: only when AWSCURRENT is rejected
 		// (TestSingleUserFallsBackToPrevious); after-require: only for a user
 		// with REQUIRE, who cannot log in over this plaintext server
 		// (TestCopyGrantsKeepsGrantOptionAndRequire stops there).
-		"alternating": {"setSecret:after-get-previous": true, "mysql:after-require": true},
+		"alternating": {"setSecret:after-get-previous": true, "mysql:after-require": true,
+			"setSecret:after-create-database": true, "mysql:after-revoke": true},
+		// after-revoke: only when the declaration shrank
+		// (TestDeclaredUsersFollowTheDeclaration stops there).
+		"declared": {"setSecret:after-get-previous": true, "mysql:after-require": true, "mysql:after-revoke": true},
 	}
-	for _, strategy := range []string{"single", "alternating"} {
+	for _, strategy := range []string{"single", "alternating", "declared"} {
 		for _, point := range failpoint.Names {
 			for _, mode := range []string{"resume", "restart"} {
 				t.Run(strategy+"/"+point+"/"+mode, func(t *testing.T) {
-					f := e.fixture(strategy == "alternating")
+					var f rotationFixture
+					if strategy == "declared" {
+						d := e.declared(t, "SELECT", "INSERT", "UPDATE")
+						f = rotationFixture{arn: d.arn, user: d.user, alternating: true, declared: &d}
+					} else {
+						f = e.fixture(strategy == "alternating")
+					}
 					before := e.holder(f.arn, rotation.StageCurrent)
 					token := e.start(f.arn)
 					fired := false

@@ -17,14 +17,17 @@ import (
 // strategy's next user name and a new password from GetRandomPassword. If
 // this token already has a value (a retry), it is kept as it is.
 func (r *run) createSecret(ctx context.Context) error {
-	cur, err := r.getSecret(ctx, r.ev.SecretID, StageCurrent, "")
+	cur, err := r.getCurrent(ctx)
 	if err != nil {
 		return err
 	}
 	if err := r.checkpoint("createSecret:after-get-current"); err != nil {
 		return err
 	}
-	strat := r.strategyFor(cur)
+	strat, err := r.strategyFor(cur)
+	if err != nil {
+		return err
+	}
 	_, err = r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
 	if err == nil {
 		r.outcome = "pending-exists"
@@ -60,7 +63,11 @@ func (r *run) createSecret(ctx context.Context) error {
 	if err := r.checkpoint("createSecret:after-random-password"); err != nil {
 		return err
 	}
-	value, err := cur.WithCredentials(user, password).Marshal()
+	next := cur.WithCredentials(user, password)
+	if d, ok := r.declaration(); ok {
+		next.DBName = d.Database // the declaration's, not the value's
+	}
+	value, err := next.Marshal()
 	if err != nil {
 		return err
 	}
@@ -85,11 +92,11 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-// setSecret makes the database accept the AWSPENDING password. If it already
-// does (a retry after a crash), nothing changes; otherwise the strategy sets
-// it.
+// setSecret makes the database accept the AWSPENDING password: the
+// strategy sets it (single user: nothing to do when it already logs in;
+// the user-creating strategies always reconcile the account and grants).
 func (r *run) setSecret(ctx context.Context) error {
-	cur, err := r.getSecret(ctx, r.ev.SecretID, StageCurrent, "")
+	cur, err := r.getCurrent(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,23 +111,14 @@ func (r *run) setSecret(ctx context.Context) error {
 	if err := r.checkpoint("setSecret:after-get-pending"); err != nil {
 		return err
 	}
-	strat := r.strategyFor(cur)
+	strat, err := r.strategyFor(cur)
+	if err != nil {
+		return err
+	}
 	// The pending secret must name the user and database it was made for:
 	// otherwise a crafted AWSPENDING could make the function change, or vouch
 	// for, another account's password.
 	if err := strat.CheckPending(cur, pend); err != nil {
-		return err
-	}
-	sess, err := r.login(ctx, pend)
-	if err == nil {
-		_ = sess.Close()
-		r.outcome = "pending-already-set"
-		return nil
-	}
-	if !errors.Is(err, database.ErrLoginRejected) {
-		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
-	}
-	if err := r.checkpoint("setSecret:after-login-pending"); err != nil {
 		return err
 	}
 	return strat.SetPassword(ctx, r, cur, pend)
@@ -181,6 +179,21 @@ func (r *run) finishSecret(ctx context.Context) error {
 // when versionID is set). Its passwords and value join the redactor before
 // anything else happens with them.
 func (r *run) getSecret(ctx context.Context, id, stage, versionID string) (secret.Secret, error) {
+	return r.getSecretAs(ctx, id, stage, versionID, secret.Parse)
+}
+
+// getCurrent reads AWSCURRENT of the secret being rotated; a declared
+// secret's may be unprovisioned (no password yet).
+func (r *run) getCurrent(ctx context.Context) (secret.Secret, error) {
+	parse := secret.Parse
+	if _, ok := r.declaration(); ok {
+		parse = secret.ParseUnprovisioned
+	}
+	return r.getSecretAs(ctx, r.ev.SecretID, StageCurrent, "", parse)
+}
+
+// getSecretAs is getSecret with a parser of the caller's choice.
+func (r *run) getSecretAs(ctx context.Context, id, stage, versionID string, parse func(string) (secret.Secret, error)) (secret.Secret, error) {
 	in := &secretsmanager.GetSecretValueInput{SecretId: &id, VersionStage: &stage}
 	if versionID != "" {
 		in.VersionId = &versionID
@@ -194,7 +207,7 @@ func (r *run) getSecret(ctx context.Context, id, stage, versionID string) (secre
 	}
 	value := aws.ToString(out.SecretString)
 	r.red.Add(value)
-	s, err := secret.Parse(value)
+	s, err := parse(value)
 	if err != nil {
 		return secret.Secret{}, fmt.Errorf("the %s value of %s (version %s): %w; fix the secret's value (and remove any AWSPENDING label it caused) before rotating again",
 			stage, id, aws.ToString(out.VersionId), err)

@@ -2,41 +2,57 @@ package rotation
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 )
 
 // Strategy decides whose password a rotation changes and how.
 type Strategy interface {
-	// Name is "single-user" or "alternating-users", for logs.
+	// Name is "single-user", "alternating-users" or "declared-users", for logs.
 	Name() string
 	// PendingUsername is the user name the AWSPENDING secret gets.
 	PendingUsername(current secret.Secret) string
 	// CheckPending refuses an AWSPENDING secret that does not follow from
 	// AWSCURRENT (another user, host or port).
 	CheckPending(current, pending secret.Secret) error
-	// SetPassword makes the database accept pending's password. The caller
-	// has checked that it does not already.
+	// SetPassword makes the database accept pending's password (and, for
+	// the strategies that create users, makes the user's grants right).
 	SetPassword(ctx context.Context, r *run, current, pending secret.Secret) error
 }
 
-// strategyFor picks the strategy from the current secret: alternating users
-// when it names a master secret (masterarn), single user otherwise.
-func (r *run) strategyFor(cur secret.Secret) Strategy {
+// declaration is the declared application user of the secret being
+// rotated, found by the secret's Name from DescribeSecret.
+func (r *run) declaration() (appusers.User, bool) {
+	if r.desc == nil || r.desc.Name == nil {
+		return appusers.User{}, false
+	}
+	u, ok := r.h.Config.AppUsers[*r.desc.Name]
+	return u, ok
+}
+
+// strategyFor picks the strategy: declared users when the secret's name is
+// declared in APP_USERS, else alternating users when the current secret
+// names a master secret (masterarn), single user otherwise. A declared
+// secret whose AWSCURRENT names another user or master is refused.
+func (r *run) strategyFor(cur secret.Secret) (Strategy, error) {
 	var s Strategy = singleUser{}
+	if decl, ok := r.declaration(); ok {
+		d := declaredUsers{alternatingUsers: alternatingUsers{suffix: r.h.Config.CloneSuffix}, decl: decl}
+		r.strategy = d.Name()
+		return d, d.checkCurrent(cur, r.h.Config.MasterSecretARN)
+	}
 	if cur.MasterARN != "" {
 		s = alternatingUsers{suffix: r.h.Config.CloneSuffix}
 	}
 	r.strategy = s.Name()
-	return s
+	return s, nil
 }
 
 func checkSameServer(cur, pend secret.Secret) error {
@@ -67,7 +83,20 @@ func (singleUser) CheckPending(cur, pend secret.Secret) error {
 // leaves the database on a password that may be either), and changes the
 // password of the account the server authenticated.
 func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secret) error {
-	sess, err := r.login(ctx, cur)
+	// A retry after a crash: AWSPENDING already logs in, nothing to do.
+	sess, err := r.login(ctx, pend)
+	if err == nil {
+		_ = sess.Close()
+		r.outcome = "pending-already-set"
+		return nil
+	}
+	if !errors.Is(err, database.ErrLoginRejected) {
+		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
+	}
+	if err := r.checkpoint("setSecret:after-login-pending"); err != nil {
+		return err
+	}
+	sess, err = r.login(ctx, cur)
 	if err != nil && !errors.Is(err, database.ErrLoginRejected) {
 		return fmt.Errorf("cannot log in with AWSCURRENT: %w", err)
 	}
@@ -137,16 +166,15 @@ func (a alternatingUsers) CheckPending(cur, pend secret.Secret) error {
 	return checkSameServer(cur, pend)
 }
 
+// SetPassword: the master secret's user creates the pending user when it is
+// missing (with the AWSPENDING password, so that a retry can prove the
+// account is this rotation's), copies the current user's grants to it, and
+// sets the AWSPENDING password last. An existing pending user is used only
+// when this secret issued it (see owns).
 func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend secret.Secret) error {
-	master, err := r.getSecret(ctx, cur.MasterARN, StageCurrent, "")
+	master, err := r.master(ctx, cur)
 	if err != nil {
-		return fmt.Errorf("read the master secret (masterarn): %w", err)
-	}
-	if err := r.checkpoint("setSecret:after-get-master"); err != nil {
 		return err
-	}
-	if err := checkSameServer(cur, master); err != nil {
-		return fmt.Errorf("the master secret does not match: %w", err)
 	}
 	// Log in as AWSCURRENT first: it proves that the secret being rotated
 	// really holds working credentials (the master is not lent to a secret
@@ -166,6 +194,45 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend sec
 	if from.User != cur.Username {
 		return fmt.Errorf("the database authenticated %s as the account %s; refusing to copy its grants", cur.Username, from)
 	}
+	to := database.Account{User: pend.Username, Host: from.Host}
+	return r.provision(ctx, master, cur, pend, to, func(msess database.Session) error {
+		return msess.CopyGrants(ctx, from, to)
+	})
+}
+
+// master reads the master secret that cur names (masterarn), in AWS's shape
+// or RDS's ({"username", "password"} only: then the host and port are
+// cur's), and checks that it is for cur's server.
+func (r *run) master(ctx context.Context, cur secret.Secret) (secret.Secret, error) {
+	master, err := r.getSecretAs(ctx, cur.MasterARN, StageCurrent, "", secret.ParseMaster)
+	if err != nil {
+		return master, fmt.Errorf("read the master secret (masterarn): %w", err)
+	}
+	if err := r.checkpoint("setSecret:after-get-master"); err != nil {
+		return master, err
+	}
+	if master.Host == "" {
+		master.Host, master.Port = cur.Host, cur.Port
+	}
+	if err := checkSameServer(cur, master); err != nil {
+		return master, fmt.Errorf("the master secret does not match: %w", err)
+	}
+	return master, nil
+}
+
+// provision is the part of setSecret that both user-creating strategies
+// share: try the AWSPENDING password (DBName left out: a new account may
+// not have its grants yet), log in as the master, refuse a user name the
+// server cannot hold, create the account to (or prove that an existing one
+// is this secret's), run grant, and set the AWSPENDING password last.
+func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to database.Account, grant func(database.Session) error) error {
+	pendingWorks, err := r.logsIn(ctx, pend)
+	if err != nil {
+		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
+	}
+	if err := r.checkpoint("setSecret:after-login-pending"); err != nil {
+		return err
+	}
 	msess, err := r.login(ctx, master)
 	if errors.Is(err, database.ErrLoginRejected) {
 		return fmt.Errorf("the database rejected the master secret's password (%s): %w", master.Username, err)
@@ -184,28 +251,40 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend sec
 	if n := utf8.RuneCountInString(pend.Username); n > max {
 		return fmt.Errorf("the user name %s is %d characters; this server allows %d. Shorten the user name or CLONE_SUFFIX, and remove the AWSPENDING label of this version", pend.Username, n, max)
 	}
-	to := database.Account{User: pend.Username, Host: from.Host}
+	if d, ok := r.declaration(); ok {
+		if err := msess.EnsureDatabase(ctx, d.Database); err != nil {
+			return err
+		}
+		if err := r.checkpoint("setSecret:after-create-database"); err != nil {
+			return err
+		}
+	}
 	exists, err := msess.AccountExists(ctx, to)
 	if err != nil {
 		return err
 	}
-	if !exists {
-		// Created with a throwaway password: the AWSPENDING password is set
-		// last, so that "AWSPENDING logs in" (what a retry checks first)
-		// implies that the grants are there too.
-		throwaway, err := randomPassword()
+	switch {
+	case exists && !pendingWorks:
+		ours, err := r.owns(ctx, cur, pend)
 		if err != nil {
 			return err
 		}
-		r.red.Add(throwaway)
-		if err := msess.CreateAccount(ctx, to, throwaway); err != nil {
+		if !ours {
+			return fmt.Errorf("the account %s already exists and this secret did not issue it (the AWSPENDING password does not log in to it, and neither AWSCURRENT nor AWSPREVIOUS holds a working password for it); the vault will not take over an account it did not create. Drop or rename that account, or choose another user name, then remove this version's AWSPENDING label and rotate again", to)
+		}
+	case !exists:
+		// Created with the AWSPENDING password itself: if the function
+		// stops before the grants, the retry proves by logging in that the
+		// account is this rotation's, and finishes it.
+		if err := msess.CreateAccount(ctx, to, pend.Password); err != nil {
 			return fmt.Errorf("create %s: %w", to, err)
 		}
+		r.info("account created", slog.String("account", to.String()))
 		if err := r.checkpoint("setSecret:after-create-user"); err != nil {
 			return err
 		}
 	}
-	if err := msess.CopyGrants(ctx, from, to); err != nil {
+	if err := grant(msess); err != nil {
 		return err
 	}
 	if err := r.checkpoint("setSecret:after-grants"); err != nil {
@@ -218,10 +297,102 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend sec
 	return r.checkpoint("setSecret:after-alter")
 }
 
-func randomPassword() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("random password: %w", err)
+// logsIn reports whether s's credentials log in (without a default
+// database). A refusal is false; any other failure is an error.
+func (r *run) logsIn(ctx context.Context, s secret.Secret) (bool, error) {
+	if s.Password == "" {
+		return false, nil
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	sess, err := r.h.DB.Login(ctx, database.Login{Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password})
+	if errors.Is(err, database.ErrLoginRejected) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_ = sess.Close()
+	return true, nil
+}
+
+// owns reports whether this secret issued pend's existing account: its
+// AWSCURRENT or AWSPREVIOUS names that user on the same server with a
+// password (an unprovisioned version does not count) that logs in.
+func (r *run) owns(ctx context.Context, cur, pend secret.Secret) (bool, error) {
+	candidates := []secret.Secret{cur}
+	prev, err := r.getSecretAs(ctx, r.ev.SecretID, StagePrevious, "", secret.ParseUnprovisioned)
+	switch {
+	case err == nil:
+		candidates = append(candidates, prev)
+	case !errNotFound(err):
+		r.info("AWSPREVIOUS is unusable; not trying it", slog.String("reason", r.red.String(err.Error())))
+	}
+	for _, c := range candidates {
+		if c.Username != pend.Username || c.Password == "" || checkSameServer(c, pend) != nil {
+			continue
+		}
+		ok, err := r.logsIn(ctx, c)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// declaredUsers: a declared application user (APP_USERS) and its clone
+// take turns, as alternating users do, but the pair, the database and the
+// privileges come from the declaration, never from the secret's value. The
+// first rotation of an unprovisioned secret creates the declared user.
+type declaredUsers struct {
+	alternatingUsers
+	decl appusers.User
+}
+
+func (declaredUsers) Name() string { return "declared-users" }
+
+// checkCurrent refuses an AWSCURRENT that does not belong to the
+// declaration: another user than the declared one or its clone (the secret
+// was edited), or a master other than MASTER_SECRET_ARN.
+func (d declaredUsers) checkCurrent(cur secret.Secret, masterSecretARN string) error {
+	if cur.Username != d.decl.Username && cur.Username != d.decl.Username+d.suffix {
+		return fmt.Errorf("AWSCURRENT names the user %s, but this secret is declared (APP_USERS) for %s and %s%s; the secret was edited outside rotation: put back a value for the declared user before rotating again", cur.Username, d.decl.Username, d.decl.Username, d.suffix)
+	}
+	if cur.MasterARN == "" {
+		return fmt.Errorf("AWSCURRENT has no masterarn; a declared secret names the master secret that provisions its user")
+	}
+	if masterSecretARN != "" && cur.MasterARN != masterSecretARN {
+		return fmt.Errorf("AWSCURRENT's masterarn is %s, not the master secret this function is configured with (MASTER_SECRET_ARN %s); refusing to use another master", cur.MasterARN, masterSecretARN)
+	}
+	return nil
+}
+
+func (d declaredUsers) PendingUsername(cur secret.Secret) string {
+	if cur.Unprovisioned() || cur.Username != d.decl.Username {
+		return d.decl.Username
+	}
+	return d.decl.Username + d.suffix
+}
+
+func (d declaredUsers) CheckPending(cur, pend secret.Secret) error {
+	if want := d.PendingUsername(cur); pend.Username != want {
+		return fmt.Errorf("AWSPENDING names the user %s but the declared user after %s is %s; refusing to change another user's password", pend.Username, cur.Username, want)
+	}
+	return checkSameServer(cur, pend)
+}
+
+// SetPassword creates the declared database when missing, the pending
+// user when missing, makes its privileges exactly the declared ones, and
+// sets the AWSPENDING password. It always reconciles, also when AWSPENDING
+// already logs in.
+func (d declaredUsers) SetPassword(ctx context.Context, r *run, cur, pend secret.Secret) error {
+	master, err := r.master(ctx, cur)
+	if err != nil {
+		return err
+	}
+	to := database.Account{User: pend.Username, Host: "%"}
+	return r.provision(ctx, master, cur, pend, to, func(msess database.Session) error {
+		return msess.SetExactGrants(ctx, to, d.decl.Database, d.decl.Privileges)
+	})
 }

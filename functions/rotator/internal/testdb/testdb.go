@@ -187,3 +187,19 @@ func SSLType(t testing.TB, db *sql.DB, user string) string {
 	}
 	return v
 }
+
+// OpenAs connects as user/password to dbname at addr (plaintext) and fails
+// the test if it cannot; the pool is closed when the test ends.
+func OpenAs(t testing.TB, addr, user, password, dbname string) *sql.DB {
+	t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, "tcp", addr, dbname
+	cfg.Timeout = 3 * time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
