@@ -378,7 +378,7 @@ func (a *AppReport) strategyName(s string) string {
 }
 
 // markdown writes the simulation's section of docs/BENCHMARKS.md.
-func (a *AppReport) markdown(w func(string, ...any), load string) {
+func (a *AppReport) markdown(w func(string, ...any), load string, cores int) {
 	w("## Application logins during rotation")
 	w("")
 	w("An application reads AWSCURRENT through a cache with a TTL (as AWS's secrets caching clients do: GetSecretValue again only when the cached copy is at least the TTL old; the age counts from when the read was sent) and, in a loop, opens a new database connection with it and runs `SELECT 1`. One application (one goroutine, its own cache) per TTL runs against the same secret while it is rotated %d times per strategy through the Lambda RIE, with a pause of %s between the end of one rotation and the start of the next (the *interval*); the applications start before the first rotation and stop one interval after the last. A login fails when the connection or the query fails; *refused* is the server's access denied (MySQL error 1045). A failure window is a run of consecutive failed logins of one application, from the start of the first to the end of the last; the two longest figures are maxima over the windows and may come from different windows.", a.Rotations, ttlText(a.Interval))
@@ -399,7 +399,7 @@ func (a *AppReport) markdown(w func(string, ...any), load string) {
 			lat = append(lat, fmt.Sprintf("%s p50 %s, max %s", a.strategyName(s), ms(l.P50), ms(l.Max)))
 		}
 	}
-	w("Rotations during the simulation (RotateSecret wall time, the applications logging in meanwhile): %s. Load average at the start of the run: %s; the login loops themselves load the 2 cores, so these rotations are slower than the timed ones above.", strings.Join(lat, "; "), load)
+	w("Rotations during the simulation (RotateSecret wall time, the applications logging in meanwhile): %s. Load average at the start of the run: %s%s; the login loops themselves load the cores too, so these rotations are slower than the timed ones above. The load moves the counts of logins (how many fit in the run) and the windows' lengths, not which rows fail.", strings.Join(lat, "; "), load, busyNote(load, cores))
 	w("")
 	if v := a.Violations(); len(v) > 0 {
 		w("**Check FAILED**: alternating users lost logins with a cache TTL shorter than the interval (`go run mage.go bench` exits non-zero):")
@@ -413,9 +413,9 @@ func (a *AppReport) markdown(w func(string, ...any), load string) {
 	w("")
 	w("What the rows show, and how they map to the real 30-day rotation period:")
 	w("")
-	w("- **Alternating users.** Each rotation sets a new password on the *other* user and then makes it AWSCURRENT; the user that was AWSCURRENT keeps its password until the next rotation changes it. So a copy of AWSCURRENT read just before a rotation's finishSecret keeps logging in until the next rotation's setSecret, at least one interval later. With a TTL shorter than the interval at most one rotation happens while an entry is cached, and the previous user is still valid when it does: no login can fail, and none did. With a TTL longer than the interval an entry can outlive two rotations, and then its user's password has been changed: those logins fail until the cache reads again. In production the interval is the rotation period, 30 days, and the caching clients' default TTL is 1 hour (the Python, Java, Go and .NET caching clients' default refresh interval), far shorter: alternating users loses no login.")
-	w("- **Single user.** setSecret changes the one user's password before finishSecret makes the new version AWSCURRENT, so even with TTL 0 the logins between those two steps (testSecret's own login and the stage move, tens of milliseconds here) fail; with a TTL, every cached copy read before finishSecret fails from setSecret until the cache reads again, up to the TTL after the rotation. That is independent of the interval: with the default 1-hour TTL an application can lose up to an hour of logins after every rotation (a client that reads the secret again on an authentication failure, as AWS's JDBC wrapper does, shortens that to one failed attempt per connection). This is why the application users use alternating users.")
-	w("- **The bench's interval** (%s) replaces the 30 days so that %d rotations fit in a run; the TTLs are chosen relative to it: 0, a quarter of it (a margin far larger than a login, so the machine's load cannot push a login past the next rotation) and two and a half times it (longer than the interval plus a rotation: an entry outlives two rotations). Rotations back to back with no pause would leave only the next rotation's createSecret step between one rotation's end and the next setSecret, shorter than any useful TTL: the interval is the quiet time between rotations that the real schedule has in abundance.", ttlText(a.Interval), a.Rotations)
+	w("- **Alternating users.** Each rotation sets a new password on the *other* user and then makes it AWSCURRENT; the user that was AWSCURRENT keeps its password until the next rotation changes it. So a copy of AWSCURRENT read just before a rotation's finishSecret keeps logging in until the next rotation's setSecret, at least one interval later. With a TTL shorter than the interval at most one rotation happens while an entry is cached, and the previous user is still valid when it does: no login can fail, and none did. With a TTL longer than the interval an entry can outlive two rotations, and then its user's password has been changed: those logins fail until the cache reads again. In production the interval is the rotation period, 30 days, and the caching clients' default TTL is 1 hour (the default refresh interval of AWS's Python, Java, Go and .NET caching clients), far shorter: alternating users loses no login. What shortens the interval is a rotation started by hand soon after another (RotateSecret, or a retried failed rotation): leave at least the applications' TTL between two rotations.")
+	w("- **Single user.** setSecret changes the one user's password before finishSecret makes the new version AWSCURRENT, so even with TTL 0 the logins between those two steps (testSecret's own login and the stage move; the TTL 0 row's longest window) fail; with a TTL, every cached copy read before finishSecret fails from setSecret until the cache reads again, up to the TTL after the rotation. When that is longer than the interval the windows of consecutive rotations run together (fewer windows than rotations). None of this depends on the interval: with the default 1-hour TTL an application can lose up to an hour of logins after every rotation (a client that reads the secret again on an authentication failure, as AWS's Secrets Manager JDBC driver does on MySQL error 1045, turns that into one refused attempt that it retries). This is why application users should use alternating users ([alternating-users.md](alternating-users.md)).")
+	w("- **The bench's interval** (%s) replaces the 30 days so that %d rotations fit in a run; the TTLs are chosen relative to it: 0, a quarter of it (the margin, three quarters of the interval, is far longer than a login, so a login slowed by the machine's load still ends long before the next rotation's setSecret) and two and a half times it (longer than the interval plus a rotation: an entry outlives two rotations). Rotations back to back with no pause would leave only the next rotation's createSecret step between one rotation's end and the next setSecret, shorter than any useful TTL: the interval is the quiet time between rotations that the real schedule has in abundance.", ttlText(a.Interval), a.Rotations)
 }
 
 // text writes the console lines.
@@ -431,4 +431,18 @@ func (a *AppReport) text(w func(string, ...any)) {
 	} else {
 		w("  check passed: alternating users lost no login with a cache TTL shorter than the interval")
 	}
+}
+
+// busyNote says that other work shared the machine when the 1-minute load
+// average was above the core count.
+func busyNote(load string, cores int) string {
+	f := strings.Fields(load)
+	if len(f) == 0 {
+		return ""
+	}
+	l, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || cores < 1 || l <= float64(cores) {
+		return ""
+	}
+	return fmt.Sprintf(" (above the %d cores: other work, such as other builds, shared the machine)", cores)
 }

@@ -133,3 +133,14 @@ func TestApplicationSmall(t *testing.T) {
 		t.Errorf("alternating users lost logins: %v", v)
 	}
 }
+
+func TestBusyNote(t *testing.T) {
+	if n := busyNote("7.41 7.96 4.17", 2); !strings.Contains(n, "other work") {
+		t.Errorf("load 7.4 on 2 cores: %q", n)
+	}
+	for _, load := range []string{"1.5 1 1", "unknown", ""} {
+		if n := busyNote(load, 2); n != "" {
+			t.Errorf("load %q on 2 cores: %q", load, n)
+		}
+	}
+}

@@ -257,7 +257,7 @@ func (r *Report) Markdown() string {
 	}
 	if r.App != nil {
 		w("")
-		r.App.markdown(w, r.Machine.LoadAverage)
+		r.App.markdown(w, r.Machine.LoadAverage, r.Machine.Cores)
 	}
 	w("")
 	w("## What limits each figure")
