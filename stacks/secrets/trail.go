@@ -1,0 +1,159 @@
+package secrets
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// newTrail records the account's management events, the secret's API calls
+// among them, with log file validation, in a KMS-encrypted bucket and a
+// KMS-encrypted log group.
+func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, parent pulumi.ResourceOption) (*cloudtrail.Trail, error) {
+	trailName := kit.Name("trail", args.Suffix)
+	trailArn := arn("cloudtrail", "trail/"+trailName)
+
+	// S3 bucket names are global across all accounts: the account ID after
+	// the suffix keeps the name unique (the documented naming exception).
+	bucket, err := s3.NewBucketV2(ctx, "trail-bucket", &s3.BucketV2Args{
+		Bucket: pulumi.String(fmt.Sprintf("cloudtrail-%s-%s", args.Suffix, args.Account)),
+		// Destroyable without manual steps: delete the log files with it.
+		ForceDestroy: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail bucket: %w", err)
+	}
+	_, err = s3.NewBucketPublicAccessBlock(ctx, "trail-bucket-public-access", &s3.BucketPublicAccessBlockArgs{
+		Bucket:                bucket.ID(),
+		BlockPublicAcls:       pulumi.Bool(true),
+		BlockPublicPolicy:     pulumi.Bool(true),
+		IgnorePublicAcls:      pulumi.Bool(true),
+		RestrictPublicBuckets: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail bucket public access block: %w", err)
+	}
+	_, err = s3.NewBucketOwnershipControls(ctx, "trail-bucket-ownership", &s3.BucketOwnershipControlsArgs{
+		Bucket: bucket.ID(),
+		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail bucket ownership: %w", err)
+	}
+	_, err = s3.NewBucketServerSideEncryptionConfigurationV2(ctx, "trail-bucket-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm:   pulumi.String("aws:kms"),
+				KmsMasterKeyId: args.LogsKeyArn,
+			},
+			BucketKeyEnabled: pulumi.Bool(true),
+		}},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail bucket encryption: %w", err)
+	}
+	bucketPolicy, err := s3.NewBucketPolicy(ctx, "trail-bucket-policy", &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: bucket.Arn.ApplyT(func(b string) (string, error) {
+			fromThisTrail := map[string]map[string]any{"StringEquals": {"aws:SourceArn": trailArn}}
+			return kit.NewPolicy(
+				kit.Statement{
+					Sid:       "CloudTrailAclCheck",
+					Effect:    "Allow",
+					Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+					Action:    "s3:GetBucketAcl",
+					Resource:  b,
+					Condition: fromThisTrail,
+				},
+				kit.Statement{
+					Sid:       "CloudTrailWrite",
+					Effect:    "Allow",
+					Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+					Action:    "s3:PutObject",
+					Resource:  fmt.Sprintf("%s/AWSLogs/%s/*", b, args.Account),
+					Condition: fromThisTrail,
+				},
+				kit.Statement{
+					Sid:       "TLSOnly",
+					Effect:    "Deny",
+					Principal: "*",
+					Action:    "s3:*",
+					Resource:  []string{b, b + "/*"},
+					Condition: map[string]map[string]any{"Bool": {"aws:SecureTransport": "false"}},
+				},
+			).JSON()
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail bucket policy: %w", err)
+	}
+
+	logs, err := cloudwatch.NewLogGroup(ctx, "trail-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/cloudtrail/" + trailName),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKeyArn,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail log group: %w", err)
+	}
+	logsRole, err := iam.NewRole(ctx, "trail-logs-role", &iam.RoleArgs{
+		Name:        pulumi.String(kit.Name("trail-logs-role", args.Suffix)),
+		Description: pulumi.String("Lets " + trailName + " deliver to its log group"),
+		// CloudTrail's documented trust policy for log delivery names the
+		// principal only; a source condition it does not send would make
+		// CreateTrail fail its role check.
+		AssumeRolePolicy: policyJSON(kit.Statement{
+			Sid:       "CloudTrail",
+			Effect:    "Allow",
+			Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+			Action:    "sts:AssumeRole",
+		}),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail logs role: %w", err)
+	}
+	logsPolicy, err := iam.NewRolePolicy(ctx, "trail-logs-policy", &iam.RolePolicyArgs{
+		Name: pulumi.String(kit.Name("trail-logs-policy", args.Suffix)),
+		Role: logsRole.Name,
+		Policy: logs.Arn.ApplyT(func(lg string) (string, error) {
+			return kit.NewPolicy(kit.Statement{
+				Sid:      "DeliverToTheTrailLogGroup",
+				Effect:   "Allow",
+				Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+				Resource: lg + ":log-stream:*",
+			}).JSON()
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("trail logs policy: %w", err)
+	}
+
+	trail, err := cloudtrail.NewTrail(ctx, "trail", &cloudtrail.TrailArgs{
+		Name:                       pulumi.String(trailName),
+		S3BucketName:               bucket.ID(),
+		KmsKeyId:                   args.LogsKeyArn,
+		EnableLogFileValidation:    pulumi.Bool(true),
+		IncludeGlobalServiceEvents: pulumi.Bool(true),
+		// Secrets Manager events are regional; this region's record covers
+		// the vault's secret.
+		IsMultiRegionTrail: pulumi.Bool(false),
+		EventSelectors: cloudtrail.TrailEventSelectorArray{&cloudtrail.TrailEventSelectorArgs{
+			ReadWriteType:           pulumi.String("All"),
+			IncludeManagementEvents: pulumi.Bool(true),
+		}},
+		// CloudTrail wants the group's ARN with the ":*" stream wildcard.
+		CloudWatchLogsGroupArn: logs.Arn.ApplyT(func(a string) string { return a + ":*" }).(pulumi.StringOutput),
+		CloudWatchLogsRoleArn:  logsRole.Arn,
+	}, parent, pulumi.DependsOn([]pulumi.Resource{bucketPolicy, logsPolicy}))
+	if err != nil {
+		return nil, fmt.Errorf("trail: %w", err)
+	}
+	return trail, nil
+}
