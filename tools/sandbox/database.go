@@ -235,3 +235,32 @@ func CheckLogin(ctx context.Context, host string, port int, user, password, dbna
 	}
 	return nil
 }
+
+// track makes Cleanup drop a user (and its clone) and a database that
+// something else (the rotator) creates.
+func (d *Database) track(user, dbname string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.users = append(d.users, user)
+	if dbname != "" {
+		d.dbs = append(d.dbs, dbname)
+	}
+}
+
+// Grants returns SHOW GRANTS FOR 'user'@'%'.
+func (d *Database) Grants(ctx context.Context, user string) ([]string, error) {
+	rows, err := d.admin.QueryContext(ctx, "SHOW GRANTS FOR "+quoteIdent(user)+"@'%'")
+	if err != nil {
+		return nil, fmt.Errorf("show grants for %s: %w", user, err)
+	}
+	defer func() { _ = rows.Close() }()
+	var out []string
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

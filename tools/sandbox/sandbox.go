@@ -6,6 +6,11 @@
 // (tools/lambdaharness). After each rotation it proves, directly against
 // the database, that AWSCURRENT logs in and that the old password no longer
 // does (single user), or that both users log in (alternating users).
+// Its default is the deployed model (declared users): a master secret in
+// RDS's managed shape, an application user declared in the function's
+// APP_USERS and provisioned by the first rotation with exactly the declared
+// privileges, rotations alternating it with its clone, and an application
+// logging in with AWSCURRENT throughout that must never be refused.
 //
 // It is what `go run mage.go sandbox` runs (through tools/cmd/sandbox), and
 // its building blocks (Database, Emulator, Recorder, BuildRotator) serve
@@ -36,6 +41,8 @@ import (
 const (
 	Single      = "single"
 	Alternating = "alternating"
+	// Declared is declared application users (APP_USERS, MASTER_SECRET_ARN).
+	Declared = "declared"
 )
 
 // Steps are the rotation steps in the order Secrets Manager runs them.
@@ -45,7 +52,7 @@ var Steps = []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
 type Options struct {
 	// Rotations is how many rotations to run (default 3).
 	Rotations int
-	// Strategy is Single (default) or Alternating.
+	// Strategy is Declared (default), Single or Alternating.
 	Strategy string
 	// MySQLDSN names a real server (an account that can create users and
 	// databases); empty means the embedded server.
@@ -82,11 +89,15 @@ type Result struct {
 	Strategy string
 	Database string
 	Rows     []Row
+	// AppLogins and AppFailures are the application's logins with
+	// AWSCURRENT during the rotations after the first (declared users).
+	AppLogins   int
+	AppFailures []string
 }
 
 // OK reports whether every rotation and check held.
 func (r *Result) OK() bool {
-	if len(r.Rows) == 0 {
+	if len(r.Rows) == 0 || len(r.AppFailures) > 0 {
 		return false
 	}
 	for _, row := range r.Rows {
@@ -147,10 +158,10 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("rotations: %d; expected 1 to 10000", opts.Rotations)
 	}
 	if opts.Strategy == "" {
-		opts.Strategy = Single
+		opts.Strategy = Declared
 	}
-	if opts.Strategy != Single && opts.Strategy != Alternating {
-		return nil, fmt.Errorf("strategy %q: expected %s or %s", opts.Strategy, Single, Alternating)
+	if opts.Strategy != Single && opts.Strategy != Alternating && opts.Strategy != Declared {
+		return nil, fmt.Errorf("strategy %q: expected %s, %s or %s", opts.Strategy, Declared, Single, Alternating)
 	}
 	out := &syncWriter{w: io.Discard}
 	if opts.Out != nil {
@@ -218,7 +229,22 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 		say("built in %.1f s", time.Since(start).Seconds())
 	}
-	fn, err := StartFunction(ctx, bootstrap, FunctionEnv(em.URL), fnOut)
+	s, extraEnv, err := setUp(ctx, db, em, opts.Strategy)
+	if err != nil {
+		return res, err
+	}
+	if opts.Strategy == Declared {
+		say("master secret %s in RDS's managed shape {username, password}; the rotator only reads it", s.masterName)
+		say("user %s declared (APP_USERS: %s on database %s) with its secret %s, no password yet: the first rotation creates it",
+			s.user, strings.Join(DeclaredPrivileges, ", "), s.dbname, s.name)
+	} else {
+		say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
+	}
+	env := FunctionEnv(em.URL)
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	fn, err := StartFunction(ctx, bootstrap, env, fnOut)
 	if err != nil {
 		return res, err
 	}
@@ -226,12 +252,19 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	rec.SetTarget(smlocal.LambdaEndpoint(fn.URL()))
 	say("rotator running under the Lambda runtime interface emulator at %s", fn.URL())
 
-	s, err := setUp(ctx, db, em, opts.Strategy)
-	if err != nil {
-		return res, err
+	var app *App
+	stopApp := func() {
+		if app == nil {
+			return
+		}
+		res.AppLogins, res.AppFailures = app.Stop()
+		app = nil
+		for _, f := range res.AppFailures {
+			say("application: FAIL: %s", f)
+		}
+		say("application: %d logins with AWSCURRENT during the rotations, %d refused", res.AppLogins, len(res.AppFailures))
 	}
-	say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
-
+	defer stopApp()
 	for i := 1; i <= opts.Rotations; i++ {
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("interrupted before rotation %d: %w", i, err)
@@ -253,13 +286,21 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 			// RotateSecret would be refused. Stop here.
 			break
 		}
+		if i == 1 && opts.Strategy == Declared && opts.Rotations > 1 {
+			app = StartApp(ctx, s.sm, s.arn)
+			say("application: logging in with AWSCURRENT over and over while the next rotations run")
+		}
 	}
+	stopApp()
 	return res, nil
 }
 
 func strategyName(s string) string {
-	if s == Alternating {
+	switch s {
+	case Alternating:
 		return "alternating users"
+	case Declared:
+		return "declared users"
 	}
 	return "single user"
 }
@@ -289,6 +330,8 @@ type subject struct {
 	dbname   string
 	// before is the AWSCURRENT value before the rotation being run.
 	before dbSecret
+	// The master secret (declared users): its name, ARN and value.
+	masterName, masterARN, masterValue string
 }
 
 // dbSecret is the part of a secret's JSON the checks read.
@@ -303,39 +346,43 @@ type dbSecret struct {
 }
 
 // setUp creates the database, the user (and the master user) and their
-// secrets.
-func setUp(ctx context.Context, db *Database, em *Emulator, strategy string) (*subject, error) {
+// secrets, and returns the function's extra environment (declared users).
+func setUp(ctx context.Context, db *Database, em *Emulator, strategy string) (*subject, map[string]string, error) {
 	s := &subject{sm: em.Client, db: db, strategy: strategy, user: UniqueName("sbx_")}
 	s.name = "sandbox/" + s.user
+	if strategy == Declared {
+		env, err := declaredSetUp(ctx, s)
+		return s, env, err
+	}
 	s.dbname = "app"
 	if db.Embedded() == nil {
 		s.dbname = s.user
 		if err := db.CreateDatabase(ctx, s.dbname); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	app := dbSecret{Engine: "mysql", Host: db.Host, Port: db.Port, Username: s.user, Password: RandomPassword(), DBName: s.dbname}
 	if err := db.CreateUser(ctx, app.Username, app.Password, s.dbname, false); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if strategy == Alternating {
 		master := dbSecret{Engine: "mysql", Host: db.Host, Port: db.Port, Username: s.user + "_m", Password: RandomPassword()}
 		if err := db.CreateUser(ctx, master.Username, master.Password, "", true); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		arn, err := createSecret(ctx, s.sm, s.name+"-master", master)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		app.MasterARN = arn
 	}
 	arn, err := createSecret(ctx, s.sm, s.name, app)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.arn = arn
 	s.before = app
-	return s, nil
+	return s, nil, nil
 }
 
 func createSecret(ctx context.Context, sm *secretsmanager.Client, name string, v dbSecret) (string, error) {
@@ -416,7 +463,15 @@ func (s *subject) rotate(ctx context.Context, i int, rec *Recorder, say func(str
 			return fail("the old password of %s is not refused: %v", prev.Username, err)
 		}
 		say("rotation %d/%d: check: the old password of %s is refused: ok", i, n, prev.Username)
-	case Alternating:
+	case Alternating, Declared:
+		if prev.Password == "" {
+			// The declared secret's first version: nothing to log in with.
+			if cur.Username != prev.Username {
+				return fail("the first rotation made %s, not the declared %s", cur.Username, prev.Username)
+			}
+			say("rotation %d/%d: check: the declared user %s was created by the rotation: ok", i, n, cur.Username)
+			break
+		}
 		if cur.Username == prev.Username {
 			return fail("the user did not alternate (still %s)", cur.Username)
 		}
@@ -424,6 +479,12 @@ func (s *subject) rotate(ctx context.Context, i int, rec *Recorder, say func(str
 			return fail("the previous user %s no longer logs in: %v", prev.Username, err)
 		}
 		say("rotation %d/%d: check: the previous user %s (AWSPREVIOUS) still logs in: ok", i, n, prev.Username)
+	}
+	if s.strategy == Declared {
+		if err := s.checkDeclared(ctx, cur); err != nil {
+			return fail("%v", err)
+		}
+		say("rotation %d/%d: check: %s holds exactly %s on %s, and the master secret is unchanged: ok", i, n, cur.Username, strings.Join(DeclaredPrivileges, ", "), cur.DBName)
 	}
 	s.before = cur
 	row.OK, row.Result = true, "ok"

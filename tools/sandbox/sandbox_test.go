@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 // buildDir holds the bootstrap built for the tests; removed at the end.
 var buildDir string
 
-// TestSandbox runs the sandbox as `mage sandbox` does, for both strategies,
+// TestSandbox runs the sandbox as `mage sandbox` does, for every strategy,
 // on the embedded server and on MariaDB, and reads its table.
 func TestSandbox(t *testing.T) {
 	if testing.Short() {
@@ -84,8 +84,10 @@ func TestSandbox(t *testing.T) {
 	}{
 		{"embedded/single", Single, false},
 		{"embedded/alternating", Alternating, false},
+		{"embedded/declared", Declared, false},
 		{"mariadb/single", Single, true},
 		{"mariadb/alternating", Alternating, true},
+		{"mariadb/declared", Declared, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := ""
@@ -125,6 +127,25 @@ func TestSandbox(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), "cleanup: users dropped") {
 				t.Errorf("no cleanup line:\n%s", out.String())
+			}
+			if tc.strategy == Declared {
+				// The new flow end to end: provisioned from the
+				// declaration, exact grants, master untouched, and an
+				// application on AWSCURRENT never refused.
+				for _, want := range []string{
+					"in RDS's managed shape",
+					"rotation 1/3: check: the declared user",
+					"holds exactly SELECT, INSERT, UPDATE, DELETE on",
+					"the master secret is unchanged: ok",
+					"rotation 3/3: check: the previous user",
+				} {
+					if !strings.Contains(out.String(), want) {
+						t.Errorf("the output does not say %q:\n%s", want, out.String())
+					}
+				}
+				if res.AppLogins == 0 || len(res.AppFailures) > 0 {
+					t.Errorf("application: %d logins, failures %v", res.AppLogins, res.AppFailures)
+				}
 			}
 			if tc.maria {
 				assertNoSandboxUsers(t, dsn, out.String())
@@ -182,7 +203,7 @@ func TestCancelCleansUp(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out bytes.Buffer
-	w := &cancelAfter{w: &out, marker: "created with its secret", cancel: cancel}
+	w := &cancelAfter{w: &out, marker: "with its secret", cancel: cancel}
 	_, err = Run(ctx, Options{Rotations: 3, MySQLDSN: dsn, Bootstrap: bin, Out: w})
 	if err == nil {
 		t.Fatalf("a cancelled run returned no error:\n%s", out.String())

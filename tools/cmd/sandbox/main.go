@@ -1,10 +1,13 @@
 // Command sandbox rotates a real database user's password N times on this
 // machine, with no AWS account: the Secrets Manager emulator, a
 // MySQL-compatible server (embedded unless SANDBOX_MYSQL_DSN names one) and
-// the real rotator under the Lambda runtime interface emulator. It prints a
+// the real rotator under the Lambda runtime interface emulator. By default
+// (declared) the rotator provisions an application user declared in its
+// APP_USERS from a master secret in RDS's shape, then alternates it with
+// its clone while an application logs in with AWSCURRENT. It prints a
 // progress line per step and a table, and exits 0 only if every check held.
 //
-//	go run ./tools/cmd/sandbox [-rotations N] [-strategy single|alternating] [-v]
+//	go run ./tools/cmd/sandbox [-rotations N] [-strategy declared|single|alternating] [-v]
 //
 // Environment: SANDBOX_ROTATIONS, SANDBOX_STRATEGY, SANDBOX_MYSQL_DSN
 // (flags win over the environment).
@@ -42,12 +45,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		defRotations = n
 	}
-	defStrategy := sandbox.Single
+	defStrategy := sandbox.Declared
 	if v := getenv("SANDBOX_STRATEGY"); v != "" {
 		defStrategy = v
 	}
 	rotations := fs.Int("rotations", defRotations, "how many rotations to run (env SANDBOX_ROTATIONS)")
-	strategy := fs.String("strategy", defStrategy, "single or alternating (env SANDBOX_STRATEGY)")
+	strategy := fs.String("strategy", defStrategy, "declared, single or alternating (env SANDBOX_STRATEGY)")
 	verbose := fs.Bool("v", false, "stream the function's own log lines to stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -1,0 +1,188 @@
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// DeclaredPrivileges are what the sandbox declares for its application
+// user (APP_USERS).
+var DeclaredPrivileges = []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
+
+// declaredSetUp is the declared-users world, as the secrets layer deploys
+// it: a master user whose secret has RDS's managed shape ({"username",
+// "password"} only), the application user's secret in AWS's shape without
+// a password (nothing secret written by the deployer), and the function's
+// environment that declares the user (APP_USERS, MASTER_SECRET_ARN). The
+// application user itself is not created here: the first rotation
+// provisions it, with its database.
+func declaredSetUp(ctx context.Context, s *subject) (map[string]string, error) {
+	db := s.db
+	s.dbname = s.user // the rotator creates it; Cleanup drops it
+	db.track(s.user, s.dbname)
+	master := struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}{s.user + "_m", RandomPassword()}
+	if err := db.CreateUser(ctx, master.Username, master.Password, "", true); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(master)
+	if err != nil {
+		return nil, err
+	}
+	s.masterName = s.name + "-master" // RDS names its own "rds!cluster-...", a prefix reserved to it
+	out, err := s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.masterName), SecretString: aws.String(string(raw))})
+	if err != nil {
+		return nil, fmt.Errorf("create secret %s: %w", s.masterName, err)
+	}
+	s.masterARN, s.masterValue = aws.ToString(out.ARN), string(raw)
+	value, err := json.Marshal(map[string]any{
+		"engine": "aurora-mysql", "host": db.Host, "port": db.Port, "username": s.user,
+		"dbname": s.dbname, "masterarn": s.masterARN, "dbClusterIdentifier": "sandbox",
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err = s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.name), SecretString: aws.String(string(value))})
+	if err != nil {
+		return nil, fmt.Errorf("create secret %s: %w", s.name, err)
+	}
+	s.arn = aws.ToString(out.ARN)
+	s.before = dbSecret{Engine: "aurora-mysql", Host: db.Host, Port: db.Port, Username: s.user, DBName: s.dbname, MasterARN: s.masterARN}
+	decl, err := json.Marshal(map[string]any{s.name: map[string]any{"username": s.user, "database": s.dbname, "privileges": DeclaredPrivileges}})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"APP_USERS": string(decl), "MASTER_SECRET_ARN": s.masterARN}, nil
+}
+
+// checkDeclared checks, after a rotation of a declared user, that
+// AWSCURRENT's user holds exactly the declared privileges on its database
+// and that the master secret is as it was.
+func (s *subject) checkDeclared(ctx context.Context, cur dbSecret) error {
+	rows, err := s.db.Grants(ctx, cur.Username)
+	if err != nil {
+		return err
+	}
+	var got []string
+	for _, row := range rows {
+		head, _, _ := strings.Cut(row, " TO ")
+		switch {
+		case strings.HasPrefix(head, "GRANT USAGE ON *.*") && !strings.Contains(row, "WITH GRANT OPTION"):
+		case strings.HasSuffix(head, " ON "+quoteIdent(cur.DBName)+".*"), strings.HasSuffix(head, " ON "+quoteIdent(strings.ReplaceAll(cur.DBName, "_", `\_`))+".*"):
+			got = append(got, strings.Split(strings.TrimPrefix(head[:strings.LastIndex(head, " ON ")], "GRANT "), ", ")...)
+		default:
+			return fmt.Errorf("%s holds more than declared: %s", cur.Username, head)
+		}
+	}
+	want := slices.Clone(DeclaredPrivileges)
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("%s holds %v on %s, declared %v", cur.Username, got, cur.DBName, want)
+	}
+	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.masterARN)})
+	if err != nil {
+		return fmt.Errorf("GetSecretValue of the master secret: %w", err)
+	}
+	ids, err := s.sm.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(s.masterARN)})
+	if err != nil {
+		return fmt.Errorf("ListSecretVersionIds of the master secret: %w", err)
+	}
+	if aws.ToString(out.SecretString) != s.masterValue || len(ids.Versions) != 1 {
+		return errors.New("the master secret changed")
+	}
+	return nil
+}
+
+// App is an application that uses the declared user the way a real one
+// should: it reads AWSCURRENT, logs in with it and queries its database,
+// over and over, while rotations run. A login counts as failed only if the
+// version it used is still AWSCURRENT when the login fails (an application
+// that read AWSCURRENT just before two rotations in a row holds the
+// password of a user the second one changes, and must read again).
+type App struct {
+	sm  *secretsmanager.Client
+	arn string
+
+	mu       sync.Mutex
+	logins   int
+	failures []string
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// StartApp starts the application on the secret arn.
+func StartApp(ctx context.Context, sm *secretsmanager.Client, arn string) *App {
+	a := &App{sm: sm, arn: arn, stop: make(chan struct{}), done: make(chan struct{})}
+	go a.loop(ctx)
+	return a
+}
+
+func (a *App) loop(ctx context.Context) {
+	defer close(a.done)
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-ctx.Done():
+			return
+		default:
+		}
+		a.once(ctx)
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (a *App) once(ctx context.Context) {
+	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(a.arn)})
+	if err != nil {
+		if ctx.Err() == nil {
+			a.fail(fmt.Sprintf("GetSecretValue AWSCURRENT: %v", err))
+		}
+		return
+	}
+	var v dbSecret
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil || v.Password == "" {
+		a.fail("AWSCURRENT holds no usable credentials")
+		return
+	}
+	err = CheckLogin(ctx, v.Host, v.Port, v.Username, v.Password, v.DBName)
+	a.mu.Lock()
+	a.logins++
+	a.mu.Unlock()
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	d, derr := a.sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(a.arn)})
+	if derr == nil && !has(d.VersionIdsToStages[aws.ToString(out.VersionId)], "AWSCURRENT") {
+		return // rotated twice since it was read: the application reads again
+	}
+	a.fail(fmt.Sprintf("login with AWSCURRENT (version %s, user %s) failed: %v", short(aws.ToString(out.VersionId)), v.Username, err))
+}
+
+func (a *App) fail(msg string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failures = append(a.failures, msg)
+}
+
+// Stop stops the application and returns how many logins it made and the
+// failures.
+func (a *App) Stop() (logins int, failures []string) {
+	close(a.stop)
+	<-a.done
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.logins, a.failures
+}
