@@ -47,6 +47,13 @@ func (s leakySession) SetPassword(ctx context.Context, a database.Account, pw st
 	return s.Session.SetPassword(ctx, a, pw)
 }
 
+func (s leakySession) CreateAccount(ctx context.Context, a database.Account, pw string) error {
+	if s.fail == "create" {
+		return fmt.Errorf("CREATE USER %s IDENTIFIED BY '%s' failed", a, pw)
+	}
+	return s.Session.CreateAccount(ctx, a, pw)
+}
+
 func (s leakySession) Probe(ctx context.Context) error {
 	if s.fail == "probe" {
 		return errors.New("probe failed for password " + s.loginPassword)
@@ -76,6 +83,34 @@ func TestNoSecretInErrorsOrLogsWhenTheDriverLeaks(t *testing.T) {
 			}
 			if e.holder(arn, rotation.StageCurrent) == e.holder(arn, rotation.StagePending) {
 				t.Fatal("AWSCURRENT moved")
+			}
+		})
+	}
+}
+
+// The same for a declared user, whose account is created with the
+// AWSPENDING password itself.
+func TestNoSecretInErrorsOrLogsWhenTheDriverLeaksDeclared(t *testing.T) {
+	for _, fail := range []string{"login", "create", "set", "panic", "probe"} {
+		t.Run(fail, func(t *testing.T) {
+			e := newEnv(t)
+			e.h.DB = leakyDB{inner: e.h.DB, fail: fail}
+			d := e.declared(t, "SELECT")
+			if fail == "set" || fail == "panic" || fail == "probe" {
+				// The first rotation creates the account; the leak comes on
+				// the second, which sets the clone's password.
+				e.h.DB = leakyDB{inner: e.h.DB.(leakyDB).inner, fail: "none"}
+				if err := e.rotate(d.arn); err != nil {
+					t.Fatal(err)
+				}
+				e.h.DB = leakyDB{inner: e.h.DB.(leakyDB).inner, fail: fail}
+			}
+			err := e.rotate(d.arn)
+			if err == nil {
+				t.Fatal("the rotation succeeded")
+			}
+			if fail != "login" && !strings.Contains(err.Error(), "[redacted]") {
+				t.Fatalf("nothing was redacted: %v", err)
 			}
 		})
 	}
