@@ -399,7 +399,7 @@ func (a *AppReport) markdown(w func(string, ...any), load string, cores int) {
 			lat = append(lat, fmt.Sprintf("%s p50 %s, max %s", a.strategyName(s), ms(l.P50), ms(l.Max)))
 		}
 	}
-	w("Rotations during the simulation (RotateSecret wall time, the applications logging in meanwhile): %s. Load average at the start of the run: %s%s; the login loops themselves load the cores too, so these rotations are slower than the timed ones above. The load moves the counts of logins (how many fit in the run) and the windows' lengths, not which rows fail.", strings.Join(lat, "; "), load, busyNote(load, cores))
+	w("Rotations during the simulation (RotateSecret wall time, the applications logging in meanwhile): %s. Load average at the start of the run: %s%s; the login loops themselves load the cores too, so these rotations are slower than the timed ones above. The load moves the counts of logins (how many fit in the run) and the windows' lengths; it is not expected to change which rows have failures (the reasons are below).", strings.Join(lat, "; "), load, busyNote(load, cores))
 	w("")
 	if v := a.Violations(); len(v) > 0 {
 		w("**Check FAILED**: alternating users lost logins with a cache TTL shorter than the interval (`go run mage.go bench` exits non-zero):")
