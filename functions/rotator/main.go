@@ -56,6 +56,8 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		slog.String("clone_suffix", cfg.Rotation.CloneSuffix),
 		slog.Int("app_users", len(cfg.Rotation.AppUsers)),
 		slog.Bool("master_secret_arn_set", cfg.Rotation.MasterSecretARN != ""),
+		slog.String("db_host", cfg.Rotation.DBHost),
+		slog.Int("db_port", cfg.Rotation.DBPort),
 		slog.Duration("connect_timeout", cfg.ConnectTimeout),
 		slog.Duration("statement_timeout", cfg.StatementTimeout),
 		slog.Bool("secrets_manager_endpoint_set", cfg.SecretsManagerEndpoint != ""))

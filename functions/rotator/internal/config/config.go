@@ -16,10 +16,19 @@
 //     see package appusers for the rules and the privileges allowed
 //     (appusers.Privileges). A declared user name must not end with
 //     CLONE_SUFFIX, and no declared name may be another's clone.
+//   - DB_HOST and DB_PORT (optional; DB_PORT defaults to 3306 and needs
+//     DB_HOST): the cluster's writer endpoint. When set, a declared
+//     secret (AWSCURRENT and AWSPENDING) must name exactly this host and
+//     port, else the rotation is refused before any login, and every
+//     master login goes to DB_HOST:DB_PORT only. The RDS-managed master
+//     secret names no host: without these, a principal that can write a
+//     declared secret could point its host at another server and be sent
+//     the master password.
 package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -101,6 +110,23 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Rotation.AppUsers = users
 	}
+	if v, ok := lookup(getenv, "DB_HOST"); ok {
+		if !validHost(v) {
+			return c, fmt.Errorf("DB_HOST=%q: expected a host name (letters, digits, dots and hyphens) or an IP address, without spaces", v)
+		}
+		c.Rotation.DBHost = v
+		c.Rotation.DBPort = 3306
+	}
+	if v, ok := lookup(getenv, "DB_PORT"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("DB_PORT=%q: expected a whole number from 1 to 65535", v)
+		}
+		if c.Rotation.DBHost == "" {
+			return c, fmt.Errorf("DB_PORT is set but DB_HOST is not; set both (the cluster's writer endpoint and port) or neither")
+		}
+		c.Rotation.DBPort = n
+	}
 	if v, ok := lookup(getenv, "DB_TLS"); ok {
 		if v != TLSVerifyFull && v != TLSDisabled {
 			return c, fmt.Errorf("DB_TLS=%q: expected %s (the default) or %s", v, TLSVerifyFull, TLSDisabled)
@@ -156,6 +182,29 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func isSecretARN(v string) bool {
 	p := strings.SplitN(v, ":", 7)
 	return len(p) == 7 && p[0] == "arn" && p[1] != "" && p[2] == "secretsmanager" && p[3] != "" && len(p[4]) == 12 && p[5] == "secret" && p[6] != "" && !strings.ContainsAny(v, " \t\n")
+}
+
+// validHost accepts a DNS name (labels of letters, digits and hyphens,
+// at most 253 characters) or an IP address: nothing with a space, a
+// control character, a port or credentials in it.
+func validHost(v string) bool {
+	if net.ParseIP(v) != nil {
+		return true
+	}
+	if len(v) > 253 || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") {
+		return false
+	}
+	for _, label := range strings.Split(v, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // lookup treats an empty variable like an unset one: an empty value is

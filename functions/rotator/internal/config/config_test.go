@@ -121,3 +121,26 @@ func TestBadDeclaredUsers(t *testing.T) {
 		}
 	}
 }
+
+func TestDBHostAndPort(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{"DB_HOST": "vault.cluster-abc.eu-west-1.rds.amazonaws.com", "DB_PORT": "3307"}))
+	if err != nil || c.Rotation.DBHost != "vault.cluster-abc.eu-west-1.rds.amazonaws.com" || c.Rotation.DBPort != 3307 {
+		t.Fatalf("%+v, %v", c.Rotation, err)
+	}
+	if c, err := FromEnv(env(map[string]string{"DB_HOST": "10.0.1.5"})); err != nil || c.Rotation.DBPort != 3306 {
+		t.Fatalf("DB_HOST alone: %+v, %v", c.Rotation, err)
+	}
+	if c, err := FromEnv(env(nil)); err != nil || c.Rotation.DBHost != "" || c.Rotation.DBPort != 0 {
+		t.Fatalf("unset: %+v, %v", c.Rotation, err)
+	}
+	for _, m := range []map[string]string{
+		{"DB_HOST": "db.example.com ", "DB_PORT": "3306"}, {"DB_HOST": "db example.com"}, {"DB_HOST": "db.example.com:3306"},
+		{"DB_HOST": "user@db.example.com"}, {"DB_HOST": "db..example.com"}, {"DB_HOST": "db.example.com\n"},
+		{"DB_HOST": "db.example.com", "DB_PORT": "0"}, {"DB_HOST": "db.example.com", "DB_PORT": "65536"},
+		{"DB_HOST": "db.example.com", "DB_PORT": "33o6"}, {"DB_PORT": "3306"},
+	} {
+		if _, err := FromEnv(env(m)); err == nil {
+			t.Errorf("accepted %q", m)
+		}
+	}
+}

@@ -36,9 +36,13 @@
 // account with the declared privileges, which is what the secret is for.
 // One that can write it (but is not the deployer) cannot choose the user,
 // its privileges or the master; it can make the rotation fail. Its one
-// remaining lever is host and port, which the RDS-managed master secret
-// does not name: the rotator would log in with the master secret at that
-// address, over TLS verified against the RDS CA bundle only. Keep write
+// remaining lever would be host and port, which the RDS-managed master
+// secret does not name: the rotator would log in with the master secret at
+// that address. Config.DBHost and DBPort (DB_HOST, DB_PORT, which the
+// secrets layer sets to the cluster's writer endpoint) close it: when set,
+// a declared secret's AWSCURRENT and AWSPENDING must name exactly that
+// host and port, else the step is refused before any login, and every
+// master login goes to DB_HOST:DB_PORT only. Without them, keep write
 // access to the secret with the deployer and the rotator.
 //
 // No takeover: an account that already exists is used only when the secret
@@ -115,6 +119,11 @@ type Config struct {
 	// secret name: a secret whose Name is a key is rotated as that
 	// declaration says (declared users), whatever its value claims.
 	AppUsers map[string]appusers.User
+	// DBHost and DBPort (DB_HOST, DB_PORT), when DBHost is set, are the
+	// only server a declared secret may name and the only one a master
+	// login goes to.
+	DBHost string
+	DBPort int
 }
 
 // Handler rotates a secret, one step per invocation.

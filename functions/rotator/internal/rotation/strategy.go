@@ -44,7 +44,7 @@ func (r *run) declaration() (appusers.User, bool) {
 func (r *run) strategyFor(cur secret.Secret) (Strategy, error) {
 	var s Strategy = singleUser{}
 	if decl, ok := r.declaration(); ok {
-		d := declaredUsers{alternatingUsers: alternatingUsers{suffix: r.h.Config.CloneSuffix}, decl: decl}
+		d := declaredUsers{alternatingUsers: alternatingUsers{suffix: r.h.Config.CloneSuffix}, decl: decl, pin: r.pinned()}
 		r.strategy = d.Name()
 		return d, d.checkCurrent(cur, r.h.Config.MasterSecretARN)
 	}
@@ -53,6 +53,31 @@ func (r *run) strategyFor(cur secret.Secret) (Strategy, error) {
 	}
 	r.strategy = s.Name()
 	return s, nil
+}
+
+// endpoint is a server address, for the DB_HOST/DB_PORT pin.
+type endpoint struct {
+	host string
+	port int
+}
+
+func (e endpoint) String() string { return fmt.Sprintf("%s:%d", e.host, e.port) }
+
+// pinned is DB_HOST:DB_PORT, or nil when DB_HOST is unset.
+func (r *run) pinned() *endpoint {
+	if r.h.Config.DBHost == "" {
+		return nil
+	}
+	return &endpoint{r.h.Config.DBHost, r.h.Config.DBPort}
+}
+
+// checkPinned refuses a secret (which names its stage) that does not name
+// exactly DB_HOST:DB_PORT, when that is set.
+func checkPinned(pin *endpoint, which string, s secret.Secret) error {
+	if pin == nil || (s.Host == pin.host && s.Port == pin.port) {
+		return nil
+	}
+	return fmt.Errorf("%s names the database %q port %d, but this function rotates declared secrets and logs in as the master only at DB_HOST:DB_PORT %s; refusing before any login (the master password would go to that address). Put back the cluster's endpoint in the secret", which, s.Host, s.Port, pin)
 }
 
 func checkSameServer(cur, pend secret.Secret) error {
@@ -211,6 +236,18 @@ func (r *run) master(ctx context.Context, cur secret.Secret) (secret.Secret, err
 	if err := r.checkpoint("setSecret:after-get-master"); err != nil {
 		return master, err
 	}
+	if pin := r.pinned(); pin != nil {
+		// The master login goes to DB_HOST:DB_PORT or nowhere.
+		if master.Host == "" {
+			master.Host, master.Port = pin.host, pin.port
+		}
+		if err := checkPinned(pin, "the master secret", master); err != nil {
+			return master, err
+		}
+		if err := checkPinned(pin, "AWSCURRENT", cur); err != nil {
+			return master, err
+		}
+	}
 	if master.Host == "" {
 		master.Host, master.Port = cur.Host, cur.Port
 	}
@@ -348,6 +385,8 @@ func (r *run) owns(ctx context.Context, cur, pend secret.Secret) (bool, error) {
 type declaredUsers struct {
 	alternatingUsers
 	decl appusers.User
+	// pin is DB_HOST:DB_PORT, nil when unset.
+	pin *endpoint
 }
 
 func (declaredUsers) Name() string { return "declared-users" }
@@ -365,7 +404,7 @@ func (d declaredUsers) checkCurrent(cur secret.Secret, masterSecretARN string) e
 	if masterSecretARN != "" && cur.MasterARN != masterSecretARN {
 		return fmt.Errorf("AWSCURRENT's masterarn is %s, not the master secret this function is configured with (MASTER_SECRET_ARN %s); refusing to use another master", cur.MasterARN, masterSecretARN)
 	}
-	return nil
+	return checkPinned(d.pin, "AWSCURRENT", cur)
 }
 
 func (d declaredUsers) PendingUsername(cur secret.Secret) string {
@@ -378,6 +417,9 @@ func (d declaredUsers) PendingUsername(cur secret.Secret) string {
 func (d declaredUsers) CheckPending(cur, pend secret.Secret) error {
 	if want := d.PendingUsername(cur); pend.Username != want {
 		return fmt.Errorf("AWSPENDING names the user %s but the declared user after %s is %s; refusing to change another user's password", pend.Username, cur.Username, want)
+	}
+	if err := checkPinned(d.pin, "AWSPENDING", pend); err != nil {
+		return err
 	}
 	return checkSameServer(cur, pend)
 }

@@ -31,6 +31,8 @@ type Proxy struct {
 	cond  *sync.Cond
 	mode  Mode
 	conns map[net.Conn]bool
+	// accepted counts the connections the proxy has accepted.
+	accepted int
 }
 
 // NewProxy listens on a free local port and forwards to target. It stops
@@ -69,9 +71,17 @@ func (p *Proxy) close() {
 	p.SetMode(Down)
 }
 
+// Accepted is the number of connections made to the proxy so far.
+func (p *Proxy) Accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accepted
+}
+
 func (p *Proxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.accepted++
 	if p.mode == Down {
 		_ = c.Close()
 		return false
