@@ -21,11 +21,11 @@ const (
 
 	dbKeyArn      = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
 	secretsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"
-	logsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
-	dbSG       = "sg-0db0db0db0db0db0d"
-	vpcID      = "vpc-0123456789abcdef0"
-	account    = "123456789012"
-	region     = "us-east-1"
+	logsKeyArn    = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
+	dbSG          = "sg-0db0db0db0db0db0d"
+	vpcID         = "vpc-0123456789abcdef0"
+	account       = "123456789012"
+	region        = "us-east-1"
 )
 
 var (

@@ -79,3 +79,15 @@ func Administrators(ctx *pulumi.Context) ([]string, error) {
 	}
 	return admins, nil
 }
+
+// RDSServiceLinkedRole is the role RDS acts through in the account. RDS
+// rotates its managed master secret itself; whether it reads the secret and
+// uses the secrets key through this role (rather than as the
+// rds.amazonaws.com service principal, which the secret policies exempt
+// with aws:PrincipalIsAWSService) is unconfirmed offline, so the secrets
+// key and the master secret's policy admit it (only RDS can assume it), and
+// the first real deploy confirms that the master secret still rotates.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAM.ServiceLinkedRoles.html
+func RDSServiceLinkedRole(partition, account string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS", partition, account)
+}

@@ -282,9 +282,11 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 
 // SecretsPrincipals are the principals the secrets key admits through
 // Secrets Manager for every secret of the vault: the rotator's role (named
-// before it exists, which only a condition allows) and the administrators.
+// before it exists, which only a condition allows), the administrators and
+// RDS's service-linked role.
 func SecretsPrincipals(args Args) []string {
-	return append([]string{kit.RoleArn("aws", args.AccountID, kit.RotatorRoleName(args.Suffix))}, args.Administrators...)
+	rotator := kit.RoleArn("aws", args.AccountID, kit.RotatorRoleName(args.Suffix))
+	return append(append([]string{rotator}, args.Administrators...), kit.RDSServiceLinkedRole("aws", args.AccountID))
 }
 
 // ApplicationSecretArnPattern matches the ARNs of this environment's

@@ -388,7 +388,7 @@ func TestSecretsKeyNamesItsPrincipals(t *testing.T) {
 	admins := stmts["RotatorAndAdministratorsThroughSecretsManager"]
 	wantAdmins := map[string]map[string]any{
 		"StringEquals": via,
-		"ArnEquals":    {"aws:PrincipalArn": []any{"arn:aws:iam::" + account + ":role/rotator-role-dev", admin}},
+		"ArnEquals":    {"aws:PrincipalArn": []any{"arn:aws:iam::" + account + ":role/rotator-role-dev", admin, "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"}},
 	}
 	if !reflect.DeepEqual(admins.Condition, wantAdmins) {
 		t.Errorf("rotator and administrators: condition %v, want %v", admins.Condition, wantAdmins)

@@ -1,7 +1,9 @@
-// Package secrets is the vault's fourth layer: the Secrets Manager secret
-// that holds the Aurora master credentials, the Go rotation Lambda that
-// changes them every rotationDays, the alerts when rotation fails, and the
-// CloudTrail record of every call on the secret.
+// Package secrets is the vault's fourth layer: one Secrets Manager secret
+// per declared application user, each readable only by its reader roles,
+// the Go rotation Lambda that creates each user with exactly its declared
+// privileges and rotates it every rotationDays with alternating users (using
+// RDS's managed master secret), the alerts when rotation fails, and the
+// CloudTrail record of every call on the secrets.
 package secrets
 
 import (
@@ -67,9 +69,11 @@ type Database struct {
 	Endpoint          pulumi.StringInput
 	Port              pulumi.IntInput
 	MasterUsername    pulumi.StringInput
-	// MasterPassword must be a secret.
-	MasterPassword pulumi.StringInput
-	DBName         pulumi.StringInput
+	// MasterSecretArn is RDS's managed master secret.
+	MasterSecretArn pulumi.StringInput
+	// DBName is the cluster's database, the default of an application
+	// user's database.
+	DBName pulumi.StringInput
 }
 
 // Args are the inputs of the Vault component.
@@ -94,24 +98,39 @@ type Args struct {
 	// ExistingTrailName, when set, is the trail that already records the
 	// account's management events; the layer creates none.
 	ExistingTrailName string
+	// AppUsers are the application users, validated (ValidateAppUsers);
+	// the first one's secret is the layer's secretArn.
+	AppUsers []AppUser
+	// Administrators may read and write every secret of the vault.
+	Administrators []string
 
 	// SubnetIDs and RotatorSecurityGroupID place the rotator in the VPC.
 	SubnetIDs              pulumi.StringArrayInput
 	RotatorSecurityGroupID pulumi.StringInput
-	// SecretsKeyArn encrypts the secret; LogsKeyArn the log groups and the
-	// trail; AlertsKeyArn the alerts topic.
+	// SecretsKeyArn encrypts the secrets; LogsKeyArn the log groups and
+	// the trail; AlertsKeyArn the alerts topic.
 	SecretsKeyArn, LogsKeyArn, AlertsKeyArn pulumi.StringInput
-	// Database is the cluster whose credentials the secret holds.
+	// KeyAdministrators and KeyReaders are the principals the secrets
+	// key's policy admits (the kms layer's administrators and
+	// secretReaders outputs); every administrator and reader of this layer
+	// must be among them, or Secrets Manager could not decrypt for them.
+	KeyAdministrators, KeyReaders pulumi.StringArrayInput
+	// Database is the cluster whose users the secrets hold.
 	Database Database
 }
 
-// Vault is the secret, its rotation and their audit trail.
+// Vault is the application secrets, their rotation and their audit trail.
 type Vault struct {
 	pulumi.ResourceState
 
-	// SecretArn and SecretName identify the credentials' secret.
+	// SecretArn and SecretName identify the first application user's
+	// secret.
 	SecretArn  pulumi.StringOutput
 	SecretName pulumi.StringOutput
+	// AppSecretArns maps each application user to its secret's ARN.
+	AppSecretArns pulumi.StringMapOutput
+	// MasterSecretArn is RDS's master secret, which the rotator reads.
+	MasterSecretArn pulumi.StringOutput
 	// RotatorFunctionArn and RotatorFunctionName identify the rotator.
 	RotatorFunctionArn  pulumi.StringOutput
 	RotatorFunctionName pulumi.StringOutput
@@ -123,14 +142,26 @@ type Vault struct {
 	TrailArn pulumi.StringOutput
 }
 
-// SecretName is the secret's name in environment suffix.
-func SecretName(suffix string) string { return kit.Name("db-credentials", suffix) }
-
 // RotatorName is the rotation function's name in environment suffix.
 func RotatorName(suffix string) string { return kit.Name("rotator", suffix) }
 
+// appSecret is one application user's secret and what it needs to rotate.
+type appSecret struct {
+	user    AppUser
+	secret  *secretsmanager.Secret
+	version *secretsmanager.SecretVersion
+	policy  *secretsmanager.SecretPolicy
+}
+
 // NewVault creates the secrets layer's resources as children of one component.
 func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Vault, error) {
+	users, err := ValidateAppUsers(args.AppUsers, args.Account)
+	if err != nil {
+		return nil, err
+	}
+	if len(args.Administrators) == 0 {
+		return nil, fmt.Errorf("secrets: at least one administrator is required")
+	}
 	v := &Vault{}
 	if err := ctx.RegisterComponentResource("dbvault:secrets:Vault", name, v, opts...); err != nil {
 		return nil, err
@@ -139,57 +170,65 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", args.Partition, service, args.Region, args.Account, resource)
 	}
+	fnName := RotatorName(args.Suffix)
+	roleName := kit.RotatorRoleName(args.Suffix)
+	rotatorRole := kit.RoleArn(args.Partition, args.Account, roleName)
+	writers := append([]string{rotatorRole}, args.Administrators...)
 
-	secret, err := secretsmanager.NewSecret(ctx, "secret", &secretsmanager.SecretArgs{
-		Name:        pulumi.String(SecretName(args.Suffix)),
-		Description: pulumi.String("Master credentials of the vault's Aurora MySQL cluster, rotated by " + RotatorName(args.Suffix)),
-		KmsKeyId:    args.SecretsKeyArn,
-		// 0 deletes at once, so an environment can be destroyed and rebuilt
-		// under the same name (a recovery window would block the name).
-		RecoveryWindowInDays: pulumi.Int(0),
+	// The key may encrypt a secret only for principals its policy admits:
+	// an administrator or reader the kms layer does not know would be
+	// refused by KMS at the first read. Checked here, before anything is
+	// created, by making the secrets' key depend on the check.
+	keyArn := pulumi.All(args.SecretsKeyArn, args.KeyAdministrators, args.KeyReaders).ApplyT(func(a []any) (string, error) {
+		admins, readers := a[1].([]string), a[2].([]string)
+		for _, p := range args.Administrators {
+			if !slices.Contains(admins, p) {
+				return "", fmt.Errorf("administrator %s is not an administrator of the kms layer's secrets key: set the same administrators in stacks/kms and run `go run mage.go up:kms` first", p)
+			}
+		}
+		for _, u := range users {
+			for _, r := range u.Readers {
+				if !slices.Contains(readers, r) {
+					return "", fmt.Errorf("appUsers (%s): reader %s is not in the kms layer's secretReaders: add it there and run `go run mage.go up:kms` first", u.Name, r)
+				}
+			}
+		}
+		return a[0].(string), nil
+	}).(pulumi.StringOutput)
+
+	apps := make([]appSecret, 0, len(users))
+	for _, u := range users {
+		a, err := newAppSecret(ctx, args, u, keyArn, writers, parent)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, a)
+	}
+	var appArns pulumi.StringArray
+	appArnsByUser := pulumi.StringMap{}
+	for _, a := range apps {
+		appArns = append(appArns, a.secret.Arn)
+		appArnsByUser[a.user.Name] = a.secret.Arn
+	}
+	masterArn := args.Database.MasterSecretArn.ToStringOutput()
+
+	// RDS's master secret: readable only by the rotator, the administrators
+	// and RDS. Whether Secrets Manager accepts a resource policy on a
+	// secret that RDS manages is unconfirmed offline; the first real
+	// deploy's `up` shows it.
+	masterPolicy, err := MasterSecretPolicy(append(append([]string{}, writers...), kit.RDSServiceLinkedRole(args.Partition, args.Account))).JSON()
+	if err != nil {
+		return nil, err
+	}
+	_, err = secretsmanager.NewSecretPolicy(ctx, "master-secret-policy", &secretsmanager.SecretPolicyArgs{
+		SecretArn:         masterArn,
+		Policy:            pulumi.String(masterPolicy),
+		BlockPublicPolicy: pulumi.Bool(true),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("secret: %w", err)
+		return nil, fmt.Errorf("master secret policy: %w", err)
 	}
 
-	// The first version, in AWS's JSON shape for MySQL secrets (the one the
-	// rotator and AWS's own templates read).
-	db := args.Database
-	initial := pulumi.All(db.Endpoint, db.Port, db.MasterUsername, db.MasterPassword, db.DBName, db.ClusterIdentifier).ApplyT(
-		func(a []any) (string, error) {
-			b, err := json.Marshal(map[string]any{
-				"engine":              "aurora-mysql",
-				"host":                a[0],
-				"port":                a[1],
-				"username":            a[2],
-				"password":            a[3],
-				"dbname":              a[4],
-				"dbClusterIdentifier": a[5],
-			})
-			return string(b), err
-		}).(pulumi.StringOutput)
-	// Created once, then left to rotation:
-	//   - ignoreChanges on secretString: after the first rotation the stored
-	//     password differs from the one in the database layer's state; a
-	//     later `up` must not write the stale one back.
-	//   - ignoreChanges on versionStages: rotation moves AWSCURRENT away
-	//     from this version (it becomes AWSPREVIOUS, then loses that too);
-	//     without this, `up` would move AWSCURRENT back to the stale password.
-	//   - the extra label InitialVersionStage: Secrets Manager deprecates,
-	//     and eventually deletes, versions that carry no label. If this
-	//     version vanished, the provider would see it gone and `up` would
-	//     create it again, as AWSCURRENT, with the stale password. A label
-	//     of our own keeps the version (and so Pulumi's view of it) alive.
-	version, err := secretsmanager.NewSecretVersion(ctx, "initial-version", &secretsmanager.SecretVersionArgs{
-		SecretId:      secret.ID(),
-		SecretString:  pulumi.ToSecret(initial).(pulumi.StringOutput),
-		VersionStages: pulumi.ToStringArray([]string{"AWSCURRENT", InitialVersionStage}),
-	}, parent, pulumi.IgnoreChanges([]string{"secretString", "versionStages"}))
-	if err != nil {
-		return nil, fmt.Errorf("secret version: %w", err)
-	}
-
-	fnName := RotatorName(args.Suffix)
 	fnLogs, err := cloudwatch.NewLogGroup(ctx, "rotator-logs", &cloudwatch.LogGroupArgs{
 		// Lambda's own name for the function's group; created here first,
 		// encrypted and with a retention, before Lambda could create it bare.
@@ -202,7 +241,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	}
 
 	role, err := iam.NewRole(ctx, "rotator-role", &iam.RoleArgs{
-		Name:        pulumi.String(kit.Name("rotator-role", args.Suffix)),
+		Name:        pulumi.String(roleName),
 		Description: pulumi.String("Execution role of " + fnName),
 		AssumeRolePolicy: policyJSON(kit.Statement{
 			Sid:       "LambdaOfThisAccount",
@@ -219,15 +258,42 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	rolePolicy, err := iam.NewRolePolicy(ctx, "rotator-policy", &iam.RolePolicyArgs{
 		Name:   pulumi.String(kit.Name("rotator-policy", args.Suffix)),
 		Role:   role.Name,
-		Policy: rotatorPolicy(args, arn, secret.Arn, fnLogs.Arn),
+		Policy: rotatorPolicy(args, arn, appArns.ToStringArrayOutput(), masterArn, fnLogs.Arn),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("rotator policy: %w", err)
 	}
 
+	// What each application user may be: in the function's environment,
+	// which only the deployer can change (lambda:UpdateFunctionConfiguration),
+	// never in the secret, which its writers could edit.
+	appUsersJSON := args.Database.DBName.ToStringOutput().ApplyT(func(db string) (string, error) {
+		return appUsersEnv(users, args.Suffix, db)
+	}).(pulumi.StringOutput)
+	env := pulumi.StringMap{
+		// The regional endpoint resolves to the VPC's interface endpoint
+		// through its private DNS.
+		"SECRETS_MANAGER_ENDPOINT": pulumi.String(fmt.Sprintf("https://secretsmanager.%s.amazonaws.com", args.Region)),
+		"DB_TLS":                   pulumi.String("verify-full"),
+		"PASSWORD_LENGTH":          pulumi.String(strconv.Itoa(args.PasswordLength)),
+		"EXCLUDE_CHARACTERS":       pulumi.String(args.ExcludeCharacters),
+		"MASTER_SECRET_ARN":        masterArn,
+		"APP_USERS":                appUsersJSON,
+	}
+	envChecked := env.ToStringMapOutput().ApplyT(func(vars map[string]string) (map[string]string, error) {
+		n := 0
+		for k, v := range vars {
+			n += len(k) + len(v)
+		}
+		if n > maxEnvBytes {
+			return nil, fmt.Errorf("the rotator's environment would be %d bytes, over Lambda's %d: declare fewer appUsers or shorter privilege lists", n, maxEnvBytes)
+		}
+		return vars, nil
+	}).(pulumi.StringMapOutput)
+
 	fn, err := lambda.NewFunction(ctx, "rotator", &lambda.FunctionArgs{
 		Name:          pulumi.String(fnName),
-		Description:   pulumi.String("Rotates " + SecretName(args.Suffix) + " (dbvault rotator)"),
+		Description:   pulumi.String("Rotates the application credentials of vault " + args.Suffix + " (dbvault rotator)"),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.ToStringArray([]string{"arm64"}),
 		Handler:       pulumi.String("bootstrap"),
@@ -242,14 +308,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 			SubnetIds:        args.SubnetIDs,
 			SecurityGroupIds: pulumi.StringArray{args.RotatorSecurityGroupID},
 		},
-		Environment: &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{
-			// The regional endpoint resolves to the VPC's interface endpoint
-			// through its private DNS.
-			"SECRETS_MANAGER_ENDPOINT": pulumi.String(fmt.Sprintf("https://secretsmanager.%s.amazonaws.com", args.Region)),
-			"DB_TLS":                   pulumi.String("verify-full"),
-			"PASSWORD_LENGTH":          pulumi.String(strconv.Itoa(args.PasswordLength)),
-			"EXCLUDE_CHARACTERS":       pulumi.String(args.ExcludeCharacters),
-		}},
+		Environment: &lambda.FunctionEnvironmentArgs{Variables: envChecked},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            fnLogs.Name,
@@ -265,36 +324,15 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("rotator function: %w", err)
 	}
 
-	permission, err := lambda.NewPermission(ctx, "rotator-invoke", &lambda.PermissionArgs{
-		StatementId: pulumi.String("SecretsManagerRotatesThisSecret"),
-		Action:      pulumi.String("lambda:InvokeFunction"),
-		Function:    fn.Name,
-		Principal:   pulumi.String("secretsmanager.amazonaws.com"),
-		// This account's Secrets Manager, for this secret only.
-		SourceAccount: pulumi.String(args.Account),
-		SourceArn:     secret.Arn,
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("rotator permission: %w", err)
-	}
-
-	// Rotating at once replaces the password that passed through Pulumi's
-	// config and state with one that only Secrets Manager has seen.
-	_, err = secretsmanager.NewSecretRotation(ctx, "rotation", &secretsmanager.SecretRotationArgs{
-		SecretId:          secret.ID(),
-		RotationLambdaArn: fn.Arn,
-		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{
-			AutomaticallyAfterDays: pulumi.Int(args.RotationDays),
-		},
-		RotateImmediately: pulumi.Bool(true),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{version, permission}))
-	if err != nil {
-		return nil, fmt.Errorf("rotation: %w", err)
-	}
-
 	topic, err := alerts(ctx, args, arn, fn, parent)
 	if err != nil {
 		return nil, err
+	}
+
+	for _, a := range apps {
+		if err := rotate(ctx, args, a, fn, parent); err != nil {
+			return nil, err
+		}
 	}
 
 	var trailArn pulumi.StringOutput
@@ -308,97 +346,142 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		trailArn = trail.Arn
 	}
 
-	v.SecretArn = secret.Arn
-	v.SecretName = secret.Name
+	v.SecretArn = apps[0].secret.Arn
+	v.SecretName = apps[0].secret.Name
+	v.AppSecretArns = appArnsByUser.ToStringMapOutput()
+	v.MasterSecretArn = masterArn
 	v.RotatorFunctionArn = fn.Arn
 	v.RotatorFunctionName = fn.Name
 	v.RotatorRoleArn = role.Arn
 	v.AlertsTopicArn = topic.Arn
 	v.TrailArn = trailArn
-	if err := ctx.RegisterResourceOutputs(v, pulumi.Map{
-		"secretArn":           v.SecretArn,
-		"secretName":          v.SecretName,
-		"rotatorFunctionArn":  v.RotatorFunctionArn,
-		"rotatorFunctionName": v.RotatorFunctionName,
-		"rotatorRoleArn":      v.RotatorRoleArn,
-		"alertsTopicArn":      v.AlertsTopicArn,
-		"trailArn":            v.TrailArn,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(v, v.outputs()); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// rotatorPolicy is the rotator's least-privilege policy.
-func rotatorPolicy(args *Args, arn func(service, resource string) string, secretArn, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(secretArn, logGroupArn, args.SecretsKeyArn, args.SubnetIDs, args.RotatorSecurityGroupID).ApplyT(
+// outputs are the component's outputs, which are also the stack's.
+func (v *Vault) outputs() pulumi.Map {
+	return pulumi.Map{
+		"secretArn":           v.SecretArn,
+		"secretName":          v.SecretName,
+		"appSecretArns":       v.AppSecretArns,
+		"masterSecretArn":     v.MasterSecretArn,
+		"rotatorFunctionArn":  v.RotatorFunctionArn,
+		"rotatorFunctionName": v.RotatorFunctionName,
+		"rotatorRoleArn":      v.RotatorRoleArn,
+		"alertsTopicArn":      v.AlertsTopicArn,
+		"trailArn":            v.TrailArn,
+	}
+}
+
+// newAppSecret creates an application user's secret, its first version and
+// its resource policy.
+func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.StringOutput, writers []string, parent pulumi.ResourceOption) (appSecret, error) {
+	secretName := AppSecretName(u.Name, args.Suffix)
+	secret, err := secretsmanager.NewSecret(ctx, "secret-"+u.Name, &secretsmanager.SecretArgs{
+		Name:        pulumi.String(secretName),
+		Description: pulumi.String("Database user " + u.Name + " of vault " + args.Suffix + ", rotated by " + RotatorName(args.Suffix) + " with alternating users"),
+		KmsKeyId:    keyArn,
+		// 0 deletes at once, so an environment can be destroyed and rebuilt
+		// under the same name (a recovery window would block the name).
+		RecoveryWindowInDays: pulumi.Int(0),
+	}, parent)
+	if err != nil {
+		return appSecret{}, fmt.Errorf("secret of %s: %w", u.Name, err)
+	}
+
+	// The first version: AWS's JSON shape for MySQL secrets with masterarn
+	// (the one the rotator and AWS's own multi-user template read), and no
+	// password. Nothing in it is secret, so nothing secret reaches Pulumi's
+	// state; the first rotation, which SecretRotation starts at once,
+	// creates the user and its password, and only Secrets Manager and the
+	// database ever hold that.
+	db := args.Database
+	initial := pulumi.All(db.Endpoint, db.Port, db.DBName, db.ClusterIdentifier, db.MasterSecretArn, db.MasterUsername).ApplyT(
 		func(a []any) (string, error) {
-			secret, logGroup, key := a[0].(string), a[1].(string), a[2].(string)
-			subnets := a[3].([]string)
-			sg := a[4].(string)
-			var subnetArns []string
-			for _, s := range subnets {
-				subnetArns = append(subnetArns, arn("ec2", "subnet/"+s))
+			if a[5].(string) == u.Name {
+				return "", fmt.Errorf("appUsers (%s): the name is the cluster's master user; choose another", u.Name)
 			}
-			enis := arn("ec2", "network-interface/*")
-			return kit.NewPolicy(
-				kit.Statement{
-					Sid:      "RotateThisSecret",
-					Effect:   "Allow",
-					Action:   []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
-					Resource: secret,
-				},
-				kit.Statement{
-					Sid:    "GeneratePasswords",
-					Effect: "Allow",
-					Action: "secretsmanager:GetRandomPassword",
-					// "*": GetRandomPassword touches no secret; the Service
-					// Authorization Reference lists no resource type for it.
-					Resource: "*",
-				},
-				kit.Statement{
-					Sid:      "UseTheSecretsKeyThroughSecretsManagerForThisSecret",
-					Effect:   "Allow",
-					Action:   []string{"kms:Decrypt", "kms:GenerateDataKey"},
-					Resource: key,
-					Condition: map[string]map[string]any{"StringEquals": {
-						"kms:ViaService":                  fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region),
-						"kms:EncryptionContext:SecretARN": secret,
-					}},
-				},
-				kit.Statement{
-					Sid:    "WriteOwnLogs",
-					Effect: "Allow",
-					Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-					// The function's own group and its streams.
-					Resource: []string{logGroup, logGroup + ":log-stream:*"},
-				},
-				kit.Statement{
-					Sid:    "CreateInterfacesInTheVaultSubnetsOnly",
-					Effect: "Allow",
-					Action: "ec2:CreateNetworkInterface",
-					// The new interface (its ID is not known before) in the
-					// private subnets, with the rotator's security group.
-					Resource: append(append([]string{enis}, subnetArns...), arn("ec2", "security-group/"+sg)),
-				},
-				kit.Statement{
-					Sid:    "ManageOwnInterfaces",
-					Effect: "Allow",
-					Action: []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
-					// Interfaces of this account and region; their IDs are
-					// Lambda's choice.
-					Resource: enis,
-				},
-				kit.Statement{
-					Sid:    "DescribeInterfaces",
-					Effect: "Allow",
-					Action: []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"},
-					// "*": EC2 Describe actions support no resource-level
-					// permissions (Service Authorization Reference).
-					Resource: "*",
-				},
-			).JSON()
+			database := u.Database
+			if database == "" {
+				database = a[2].(string)
+			}
+			b, err := json.Marshal(map[string]any{
+				"engine":              "aurora-mysql",
+				"host":                a[0],
+				"port":                a[1],
+				"username":            u.Name,
+				"dbname":              database,
+				"dbClusterIdentifier": a[3],
+				"masterarn":           a[4],
+			})
+			return string(b), err
 		}).(pulumi.StringOutput)
+	// Created once, then left to rotation:
+	//   - ignoreChanges on secretString and versionStages: rotation moves
+	//     AWSCURRENT to versions Pulumi does not know; without this, `up`
+	//     would move AWSCURRENT back to this version, which has no password.
+	//   - the extra label InitialVersionStage: Secrets Manager deprecates,
+	//     and eventually deletes, versions that carry no label. If this
+	//     version vanished, the provider would see it gone and `up` would
+	//     create it again, as AWSCURRENT. A label of our own keeps the
+	//     version (and so Pulumi's view of it) alive.
+	version, err := secretsmanager.NewSecretVersion(ctx, "initial-version-"+u.Name, &secretsmanager.SecretVersionArgs{
+		SecretId:      secret.ID(),
+		SecretString:  initial,
+		VersionStages: pulumi.ToStringArray([]string{"AWSCURRENT", InitialVersionStage}),
+	}, parent, pulumi.IgnoreChanges([]string{"secretString", "versionStages"}))
+	if err != nil {
+		return appSecret{}, fmt.Errorf("first version of %s: %w", u.Name, err)
+	}
+
+	policyDoc, err := AppSecretPolicy(u.Readers, writers).JSON()
+	if err != nil {
+		return appSecret{}, err
+	}
+	policy, err := secretsmanager.NewSecretPolicy(ctx, "secret-policy-"+u.Name, &secretsmanager.SecretPolicyArgs{
+		SecretArn: secret.Arn,
+		Policy:    pulumi.String(policyDoc),
+		// Secrets Manager refuses a policy that grants broad access
+		// (PutResourcePolicy, BlockPublicPolicy).
+		BlockPublicPolicy: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return appSecret{}, fmt.Errorf("resource policy of %s: %w", u.Name, err)
+	}
+	return appSecret{user: u, secret: secret, version: version, policy: policy}, nil
+}
+
+// rotate lets Secrets Manager invoke the rotator for one application secret
+// and turns its rotation on. Rotating at once creates the user: the secret
+// has no password until then.
+func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, parent pulumi.ResourceOption) error {
+	permission, err := lambda.NewPermission(ctx, "rotator-invoke-"+a.user.Name, &lambda.PermissionArgs{
+		StatementId: pulumi.String("SecretsManagerRotates-" + a.user.Name),
+		Action:      pulumi.String("lambda:InvokeFunction"),
+		Function:    fn.Name,
+		Principal:   pulumi.String("secretsmanager.amazonaws.com"),
+		// This account's Secrets Manager, for this secret only.
+		SourceAccount: pulumi.String(args.Account),
+		SourceArn:     a.secret.Arn,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("rotator permission for %s: %w", a.user.Name, err)
+	}
+	_, err = secretsmanager.NewSecretRotation(ctx, "rotation-"+a.user.Name, &secretsmanager.SecretRotationArgs{
+		SecretId:          a.secret.ID(),
+		RotationLambdaArn: fn.Arn,
+		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{
+			AutomaticallyAfterDays: pulumi.Int(args.RotationDays),
+		},
+		RotateImmediately: pulumi.Bool(true),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{a.version, a.policy, permission}))
+	if err != nil {
+		return fmt.Errorf("rotation of %s: %w", a.user.Name, err)
+	}
+	return nil
 }
 
 func policyJSON(statements ...kit.Statement) pulumi.StringOutput {
@@ -417,6 +500,9 @@ type Config struct {
 	LogRetentionDays  int
 	AlertEmail        string
 	ExistingTrailName string
+	// AppUsers is config appUsers, or DefaultAppUser; not yet validated
+	// (NewVault does that, with the account).
+	AppUsers []AppUser
 }
 
 var (
@@ -464,6 +550,12 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		if !strings.ContainsRune(c.ExcludeCharacters, r) {
 			return Config{}, fmt.Errorf("excludeCharacters must contain / @ \" and ' (Aurora MySQL refuses them in a master password)")
 		}
+	}
+	if err := kit.ObjectConfig(cfg, "appUsers", &c.AppUsers); err != nil {
+		return Config{}, fmt.Errorf("%w; appUsers is a list of {name, database, privileges, readers}", err)
+	}
+	if cfg.Get("appUsers") == "" {
+		c.AppUsers = []AppUser{DefaultAppUser()}
 	}
 	c.RotatorZip, err = resolveZip(cfg.Get("rotatorZip"))
 	if err != nil {
@@ -545,6 +637,10 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
 	}
+	admins, err := kit.Administrators(ctx)
+	if err != nil {
+		return nil, err
+	}
 	network, err := kit.NewRef(ctx, "networkStack", kit.NetworkProject)
 	if err != nil {
 		return nil, err
@@ -580,20 +676,16 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 			Endpoint:          database.String("clusterEndpoint"),
 			Port:              database.Int("port"),
 			MasterUsername:    database.String("masterUsername"),
-			MasterPassword:    database.String("masterPassword"),
+			MasterSecretArn:   database.String("masterSecretArn"),
 			DBName:            database.String("dbName"),
 		},
+		AppUsers:          c.AppUsers,
+		Administrators:    admins,
+		KeyAdministrators: keys.Strings("administrators"),
+		KeyReaders:        keys.OptionalStrings("secretReaders"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return pulumi.Map{
-		"secretArn":           v.SecretArn,
-		"secretName":          v.SecretName,
-		"rotatorFunctionArn":  v.RotatorFunctionArn,
-		"rotatorFunctionName": v.RotatorFunctionName,
-		"rotatorRoleArn":      v.RotatorRoleArn,
-		"alertsTopicArn":      v.AlertsTopicArn,
-		"trailArn":            v.TrailArn,
-	}, nil
+	return v.outputs(), nil
 }

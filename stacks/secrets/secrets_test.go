@@ -21,10 +21,14 @@ import (
 )
 
 const (
-	suffix   = "dev"
-	account  = "123456789012"
-	region   = "us-east-1"
-	password = "Initial-Pa55word-for-tests"
+	suffix  = "dev"
+	account = "123456789012"
+	region  = "us-east-1"
+
+	masterSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-AbCdEf"
+	deployer        = "arn:aws:iam::123456789012:role/vault-deployer"
+	rotatorRole     = "arn:aws:iam::123456789012:role/rotator-role-dev"
+	ordersReader    = "arn:aws:iam::123456789012:role/orders-api"
 
 	secretsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"
 	logsKeyArn    = "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"
@@ -44,16 +48,18 @@ func refs() map[string]map[string]mock.Output {
 			"databaseSecurityGroupId": {Value: "sg-0db0db0db0db0db0d"},
 		},
 		"organization/vault-kms/dev": {
-			"secretsKeyArn": {Value: secretsKeyArn},
-			"logsKeyArn":    {Value: logsKeyArn},
-			"alertsKeyArn":  {Value: alertsKeyArn},
+			"secretsKeyArn":  {Value: secretsKeyArn},
+			"logsKeyArn":     {Value: logsKeyArn},
+			"alertsKeyArn":   {Value: alertsKeyArn},
+			"administrators": {Value: []any{deployer}},
+			"secretReaders":  {Value: []any{ordersReader}},
 		},
 		"organization/vault-database/dev": {
 			"clusterIdentifier": {Value: "aurora-cluster-dev"},
 			"clusterEndpoint":   {Value: endpoint},
 			"port":              {Value: 3306.0},
 			"masterUsername":    {Value: "dbadmin"},
-			"masterPassword":    {Value: password, Secret: true},
+			"masterSecretArn":   {Value: masterSecretArn},
 			"dbName":            {Value: "vault"},
 		},
 	}
@@ -289,6 +295,7 @@ func TestComponentAndResources(t *testing.T) {
 		"aws:secretsmanager/secret:Secret":                       1,
 		"aws:secretsmanager/secretVersion:SecretVersion":         1,
 		"aws:secretsmanager/secretRotation:SecretRotation":       1,
+		"aws:secretsmanager/secretPolicy:SecretPolicy":           2,
 		"aws:cloudwatch/logGroup:LogGroup":                       2,
 		"aws:iam/role:Role":                                      2,
 		"aws:iam/rolePolicy:RolePolicy":                          2,
@@ -316,6 +323,7 @@ func TestComponentAndResources(t *testing.T) {
 var untaggable = []string{
 	"aws:secretsmanager/secretVersion:SecretVersion",
 	"aws:secretsmanager/secretRotation:SecretRotation",
+	"aws:secretsmanager/secretPolicy:SecretPolicy",
 	"aws:iam/rolePolicy:RolePolicy",
 	"aws:lambda/permission:Permission",
 	"aws:sns/topicPolicy:TopicPolicy",
@@ -374,7 +382,7 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 func TestSecretAndItsFirstVersion(t *testing.T) {
 	res := deploy(t)
 	s := one(t, res, "aws:secretsmanager/secret:Secret")
-	if str(s, "name") != "db-credentials-dev" || str(s, "kmsKeyId") != secretsKeyArn || num(s, "recoveryWindowInDays") != 0 {
+	if str(s, "name") != "db-credentials-app-dev" || str(s, "kmsKeyId") != secretsKeyArn || num(s, "recoveryWindowInDays") != 0 {
 		t.Errorf("secret: name %q key %q recovery window %v", str(s, "name"), str(s, "kmsKeyId"), num(s, "recoveryWindowInDays"))
 	}
 	if !get(s, "recoveryWindowInDays").IsNumber() {
@@ -382,20 +390,21 @@ func TestSecretAndItsFirstVersion(t *testing.T) {
 	}
 	v := one(t, res, "aws:secretsmanager/secretVersion:SecretVersion")
 	raw := v.Inputs["secretString"]
-	if !raw.IsSecret() {
-		t.Fatal("secretString is not a secret")
-	}
+	// The SDK marks secretString secret whatever it holds; what matters is
+	// that it holds nothing secret.
 	var body map[string]any
-	if err := json.Unmarshal([]byte(raw.SecretValue().Element.StringValue()), &body); err != nil {
+	if err := json.Unmarshal([]byte(plain(raw).StringValue()), &body); err != nil {
 		t.Fatalf("secretString is not JSON: %v", err)
 	}
+	// AWS's shape for a MySQL secret rotated with alternating users, with
+	// masterarn the RDS-managed master secret, and no password yet: the
+	// first rotation creates the user and its password.
 	want := map[string]any{
-		"engine": "aurora-mysql", "host": endpoint, "port": 3306.0, "username": "dbadmin",
-		"password": password, "dbname": "vault", "dbClusterIdentifier": "aurora-cluster-dev",
+		"engine": "aurora-mysql", "host": endpoint, "port": 3306.0, "username": "app",
+		"dbname": "vault", "dbClusterIdentifier": "aurora-cluster-dev", "masterarn": masterSecretArn,
 	}
 	if !maps.Equal(body, want) {
-		keys := slices.Sorted(maps.Keys(body))
-		t.Errorf("secret JSON keys %v differ from AWS's MySQL shape (values not shown)", keys)
+		t.Errorf("first version = %v\nwant %v", body, want)
 	}
 	stages := strs(v, "versionStages")
 	slices.Sort(stages)
@@ -407,7 +416,7 @@ func TestSecretAndItsFirstVersion(t *testing.T) {
 			t.Errorf("secret version does not ignore changes to %s: a later up would undo rotation", k)
 		}
 	}
-	if str(v, "secretId") != str(s, "id") && !strings.Contains(str(v, "secretId"), "db-credentials-dev") {
+	if str(v, "secretId") != str(s, "id") && !strings.Contains(str(v, "secretId"), "db-credentials-app-dev") {
 		t.Errorf("version's secretId %q is not the secret", str(v, "secretId"))
 	}
 }
@@ -445,6 +454,8 @@ func TestRotatorFunction(t *testing.T) {
 		"PASSWORD_LENGTH":          "32",
 		"EXCLUDE_CHARACTERS":       secrets.DefaultExcludeCharacters,
 	}
+	env["MASTER_SECRET_ARN"] = masterSecretArn
+	env["APP_USERS"] = `{"db-credentials-app-dev":{"username":"app","database":"vault","privileges":["SELECT","INSERT","UPDATE","DELETE"]}}`
 	for k, want := range env {
 		if got := str(fn, "environment", "variables", k); got != want {
 			t.Errorf("env %s = %q, want %q", k, got, want)
@@ -503,6 +514,9 @@ func TestSourceCodeHashFollowsTheZip(t *testing.T) {
 func TestRotatorRoleIsLeastPrivilege(t *testing.T) {
 	res := deploy(t)
 	secretArn := fmt.Sprint(res.Outputs["secretArn"].Value)
+	if !strings.Contains(secretArn, ":secret:db-credentials-app-dev-") {
+		t.Fatalf("secretArn = %s, want the app user's secret", secretArn)
+	}
 	role := named(t, res, "aws:iam/role:Role", "rotator-role")
 	trust := policy(t, str(role, "assumeRolePolicy"))
 	if len(trust) != 1 {
@@ -524,11 +538,17 @@ func TestRotatorRoleIsLeastPrivilege(t *testing.T) {
 	arn := func(rest string) string { return "arn:aws:ec2:" + region + ":" + account + ":" + rest }
 	logGroupArn := "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/rotator-dev"
 	want := map[string]statement{
-		"RotateThisSecret":  {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, Resource: []string{secretArn}},
-		"GeneratePasswords": {Action: []string{"secretsmanager:GetRandomPassword"}, Resource: []string{"*"}},
-		"UseTheSecretsKeyThroughSecretsManagerForThisSecret": {
+		"RotateTheApplicationSecrets": {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, Resource: []string{secretArn}},
+		// The master secret is read, never written: RDS rotates it.
+		"ReadTheMasterSecret": {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, Resource: []string{masterSecretArn}},
+		"GeneratePasswords":   {Action: []string{"secretsmanager:GetRandomPassword"}, Resource: []string{"*"}},
+		"EncryptAndDecryptTheApplicationSecrets": {
 			Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{secretsKeyArn},
-			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": secretArn}},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": []any{secretArn}}},
+		},
+		"DecryptTheMasterSecret": {
+			Action: []string{"kms:Decrypt"}, Resource: []string{secretsKeyArn},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:EncryptionContext:SecretARN": masterSecretArn}},
 		},
 		"WriteOwnLogs": {Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logGroupArn, logGroupArn + ":log-stream:*"}},
 		"CreateInterfacesInTheVaultSubnetsOnly": {
@@ -567,7 +587,7 @@ func TestPermissionAndRotation(t *testing.T) {
 	if str(r, "rotationLambdaArn") != fmt.Sprint(res.Outputs["rotatorFunctionArn"].Value) || str(r, "secretId") != secretArn {
 		t.Errorf("rotation names %q for %q", str(r, "rotationLambdaArn"), str(r, "secretId"))
 	}
-	for _, dep := range []mock.Resource{one(t, res, "aws:secretsmanager/secretVersion:SecretVersion"), p} {
+	for _, dep := range []mock.Resource{one(t, res, "aws:secretsmanager/secretVersion:SecretVersion"), p, named(t, res, "aws:secretsmanager/secretPolicy:SecretPolicy", "secret-policy-app")} {
 		if !slices.Contains(r.Options.DependsOn, dep.URN) {
 			t.Errorf("rotation does not depend on %s", dep.URN)
 		}
@@ -763,13 +783,14 @@ func TestStackReferences(t *testing.T) {
 	}
 }
 
-func TestOutputsAndNoPlainPassword(t *testing.T) {
+func TestOutputsAndNoPassword(t *testing.T) {
 	res := deploy(t)
 	want := map[string]string{
-		"secretName":          "db-credentials-dev",
+		"secretName":          "db-credentials-app-dev",
+		"masterSecretArn":     masterSecretArn,
 		"rotatorFunctionName": "rotator-dev",
 		"rotatorFunctionArn":  "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev",
-		"rotatorRoleArn":      "arn:aws:iam::123456789012:role/rotator-role-dev",
+		"rotatorRoleArn":      rotatorRole,
 		"alertsTopicArn":      "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev",
 	}
 	for k, v := range want {
@@ -777,18 +798,191 @@ func TestOutputsAndNoPlainPassword(t *testing.T) {
 			t.Errorf("output %s = %+v, want %q", k, o, v)
 		}
 	}
-	if s, _ := res.Outputs["secretArn"].Value.(string); !strings.HasPrefix(s, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-") {
-		t.Errorf("secretArn = %q", s)
+	secretArn, _ := res.Outputs["secretArn"].Value.(string)
+	if !strings.HasPrefix(secretArn, "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-dev-") {
+		t.Errorf("secretArn = %q", secretArn)
 	}
+	if got := fmt.Sprint(res.Outputs["appSecretArns"].Value); got != "map[app:"+secretArn+"]" {
+		t.Errorf("appSecretArns = %s, want app -> secretArn", got)
+	}
+	// Nothing the layer holds is secret: no password enters Pulumi.
 	for k, o := range res.Outputs {
-		if strings.Contains(fmt.Sprint(o.Value), password) {
-			t.Errorf("output %s holds the password", k)
+		if o.Secret {
+			t.Errorf("output %s is a secret", k)
 		}
 	}
 	for _, r := range res.Resources {
-		if p, ok := mock.FindPlain(resource.NewProperty(r.Inputs), password); ok {
-			t.Errorf("%s %s: the password is in plain text at %s", r.Type, r.Name, p)
+		for k, v := range r.Inputs {
+			// secretString: the SDK marks it secret whatever it holds
+			// (TestSecretAndItsFirstVersion checks it has no password).
+			if v.ContainsSecrets() && k != "secretString" {
+				t.Errorf("%s %s: input %s is a secret", r.Type, r.Name, k)
+			}
 		}
+	}
+}
+
+// usersConfig declares two application users: orders (read by its role, on
+// its own database) and reporting (read-only, on the cluster's database).
+func usersConfig(t *testing.T) map[string]string {
+	cfg := baseConfig(t)
+	cfg["vault-secrets:appUsers"] = `[
+		{"name": "orders", "database": "orders", "privileges": ["select", "INSERT", "update", "DELETE", "create temporary  tables"], "readers": ["` + ordersReader + `"]},
+		{"name": "reporting", "privileges": ["SELECT"]}
+	]`
+	return cfg
+}
+
+func TestApplicationUsersFromConfig(t *testing.T) {
+	res, err := runWith(t, usersConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretsByName := map[string]mock.Resource{}
+	for _, s := range res.ByType("aws:secretsmanager/secret:Secret") {
+		secretsByName[str(s, "name")] = s
+	}
+	if got := slices.Sorted(maps.Keys(secretsByName)); !slices.Equal(got, []string{"db-credentials-orders-dev", "db-credentials-reporting-dev"}) {
+		t.Fatalf("secrets %v", got)
+	}
+	for _, typ := range []string{"aws:secretsmanager/secretVersion:SecretVersion", "aws:secretsmanager/secretRotation:SecretRotation", "aws:lambda/permission:Permission"} {
+		if n := len(res.ByType(typ)); n != 2 {
+			t.Errorf("%s: %d, want one per user", typ, n)
+		}
+	}
+	if n := len(res.ByType("aws:secretsmanager/secretPolicy:SecretPolicy")); n != 3 {
+		t.Errorf("%d secret policies, want one per user and the master's", n)
+	}
+	// The first user's secret is the layer's secretArn.
+	if got := fmt.Sprint(res.Outputs["secretArn"].Value); !strings.Contains(got, ":secret:db-credentials-orders-dev-") {
+		t.Errorf("secretArn = %s, want the first user's", got)
+	}
+	arns, _ := res.Outputs["appSecretArns"].Value.(map[string]any)
+	if len(arns) != 2 || !strings.Contains(fmt.Sprint(arns["reporting"]), "db-credentials-reporting-dev") {
+		t.Errorf("appSecretArns = %v", arns)
+	}
+	// The declarations reach the rotator's environment, privileges
+	// normalised, the default database resolved to the cluster's.
+	fn := one(t, res, "aws:lambda/function:Function")
+	var env map[string]struct {
+		Username   string
+		Database   string
+		Privileges []string
+	}
+	if err := json.Unmarshal([]byte(str(fn, "environment", "variables", "APP_USERS")), &env); err != nil {
+		t.Fatal(err)
+	}
+	if o := env["db-credentials-orders-dev"]; o.Username != "orders" || o.Database != "orders" ||
+		!slices.Equal(o.Privileges, []string{"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE TEMPORARY TABLES"}) {
+		t.Errorf("APP_USERS orders = %+v", o)
+	}
+	if r := env["db-credentials-reporting-dev"]; r.Username != "reporting" || r.Database != "vault" || !slices.Equal(r.Privileges, []string{"SELECT"}) {
+		t.Errorf("APP_USERS reporting = %+v", r)
+	}
+	// The rotator may rotate both secrets.
+	stmts := policy(t, str(named(t, res, "aws:iam/rolePolicy:RolePolicy", "rotator-policy"), "policy"))
+	if got := stmts["RotateTheApplicationSecrets"].Resource; len(got) != 2 {
+		t.Errorf("the rotator may rotate %v, want both secrets", got)
+	}
+	// Each secret's first version names its own user and database.
+	for _, v := range res.ByType("aws:secretsmanager/secretVersion:SecretVersion") {
+		var body map[string]any
+		if err := json.Unmarshal([]byte(plain(v.Inputs["secretString"]).StringValue()), &body); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"initial-version-orders": "orders/orders", "initial-version-reporting": "reporting/vault"}[v.Name]
+		if got := fmt.Sprintf("%v/%v", body["username"], body["dbname"]); got != want {
+			t.Errorf("%s names %s, want %s", v.Name, got, want)
+		}
+		if _, ok := body["password"]; ok {
+			t.Errorf("%s has a password", v.Name)
+		}
+	}
+}
+
+// Each application secret is readable only by its readers, the rotator and
+// the administrators (the deployer by default, so Pulumi's refresh keeps
+// working), writable only by the last two, and never public.
+func TestApplicationSecretPolicies(t *testing.T) {
+	res, err := runWith(t, usersConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]mock.Resource{}
+	for _, p := range res.ByType("aws:secretsmanager/secretPolicy:SecretPolicy") {
+		byName[p.Name] = p
+		if !isTrue(p, "blockPublicPolicy") {
+			t.Errorf("%s: blockPublicPolicy is off", p.Name)
+		}
+	}
+	orders := policy(t, str(byName["secret-policy-orders"], "policy"))
+	allow := orders["ReadersReadThisSecret"]
+	if allow.Effect != "Allow" || fmt.Sprint(allow.Principal) != "map[AWS:["+ordersReader+"]]" ||
+		!slices.Equal(allow.Action, []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}) {
+		t.Errorf("orders readers statement %+v", allow)
+	}
+	checkDeny := func(where string, stmts map[string]statement, sid string, actions, principals []string) {
+		t.Helper()
+		d := stmts[sid]
+		if d.Effect != "Deny" || d.Principal != "*" || !slices.Equal(d.Action, actions) {
+			t.Errorf("%s %s = %+v", where, sid, d)
+		}
+		if got := list(d.Condition["ArnNotEquals"]["aws:PrincipalArn"]); !slices.Equal(got, principals) {
+			t.Errorf("%s %s: exempt %v, want %v", where, sid, got, principals)
+		}
+		if d.Condition["BoolIfExists"]["aws:PrincipalIsAWSService"] != "false" {
+			t.Errorf("%s %s: would deny AWS services acting as themselves", where, sid)
+		}
+	}
+	checkDeny("orders", orders, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, []string{ordersReader, rotatorRole, deployer})
+	checkDeny("orders", orders, "NoOtherWriters", []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, []string{rotatorRole, deployer})
+	reporting := policy(t, str(byName["secret-policy-reporting"], "policy"))
+	if _, ok := reporting["ReadersReadThisSecret"]; ok || len(reporting) != 2 {
+		t.Errorf("reporting has no readers, but its policy is %v", slices.Sorted(maps.Keys(reporting)))
+	}
+	checkDeny("reporting", reporting, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, []string{rotatorRole, deployer})
+
+	// RDS's master secret: the rotator, the administrators and RDS only.
+	master := byName["master-secret-policy"]
+	if str(master, "secretArn") != masterSecretArn {
+		t.Errorf("master policy on %q", str(master, "secretArn"))
+	}
+	mstmts := policy(t, str(master, "policy"))
+	slr := "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"
+	checkDeny("master", mstmts, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, []string{rotatorRole, deployer, slr})
+	checkDeny("master", mstmts, "NoOtherWriters", []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, []string{rotatorRole, deployer, slr})
+
+	// Configured administrators replace the deployer.
+	cfg := usersConfig(t)
+	admin := "arn:aws:iam::" + account + ":role/platform-admin"
+	cfg["vault-secrets:administrators"] = `["` + admin + `"]`
+	r := refs()
+	r["organization/vault-kms/dev"]["administrators"] = mock.Output{Value: []any{admin}}
+	res, err = runWith(t, cfg, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.ByType("aws:secretsmanager/secretPolicy:SecretPolicy") {
+		if d := policy(t, str(p, "policy"))["NoOtherWriters"]; !slices.Equal(list(d.Condition["ArnNotEquals"]["aws:PrincipalArn"])[:2], []string{rotatorRole, admin}) {
+			t.Errorf("%s: writers %v, want the rotator and %s", p.Name, d.Condition, admin)
+		}
+	}
+}
+
+// A reader or administrator the kms layer's key does not admit fails the
+// preview with the fix, before any secret is created.
+func TestPrincipalsMustBeAdmittedByTheKey(t *testing.T) {
+	r := refs()
+	r["organization/vault-kms/dev"]["secretReaders"] = mock.Output{Value: []any{}}
+	_, err := runWith(t, usersConfig(t), r)
+	if err == nil || !strings.Contains(err.Error(), "reader "+ordersReader+" is not in the kms layer's secretReaders: add it there and run `go run mage.go up:kms` first") {
+		t.Errorf("err = %v", err)
+	}
+	r = refs()
+	r["organization/vault-kms/dev"]["administrators"] = mock.Output{Value: []any{"arn:aws:iam::123456789012:role/someone-else"}}
+	_, err = runWith(t, baseConfig(t), r)
+	if err == nil || !strings.Contains(err.Error(), "administrator "+deployer+" is not an administrator of the kms layer's secrets key") {
+		t.Errorf("err = %v", err)
 	}
 }
 
@@ -832,6 +1026,26 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"bad e-mail", map[string]string{"vault-secrets:alertEmail": "oncall"}, "", "not an e-mail address"},
 		{"bad trail", map[string]string{"vault-secrets:existingTrailName": "a b"}, "", "neither a trail name nor a trail ARN"},
 		{"log retention", map[string]string{"vault-secrets:logRetentionDays": "10"}, "", "CloudWatch Logs accepts only"},
+		{"appUsers not a list", map[string]string{"vault-secrets:appUsers": `{"name":"app"}`}, "", "appUsers is not valid"},
+		{"appUsers misspelt key", map[string]string{"vault-secrets:appUsers": `[{"name":"app","privilege":["SELECT"]}]`}, "", `unknown field "privilege"`},
+		{"appUsers empty", map[string]string{"vault-secrets:appUsers": `[]`}, "", "appUsers is empty"},
+		{"unknown privilege", users(`{"name":"app","privileges":["SELECT","SUPER"]}`), "", `appUsers[0] (app): privilege "SUPER" is not one the vault grants`},
+		{"ALL PRIVILEGES", users(`{"name":"app","privileges":["ALL PRIVILEGES"]}`), "", "is not one the vault grants"},
+		{"GRANT OPTION", users(`{"name":"app","privileges":["GRANT OPTION"]}`), "", "is not one the vault grants"},
+		{"no privileges", users(`{"name":"app"}`), "", "appUsers[0] (app): privileges is empty"},
+		{"privilege twice", users(`{"name":"app","privileges":["SELECT","select"]}`), "", "privilege SELECT is listed twice"},
+		{"duplicate user", users(`{"name":"app","privileges":["SELECT"]},{"name":"app","privileges":["INSERT"]}`), "", "appUsers[1] (app): the user is declared twice (also appUsers[0])"},
+		{"upper-case name", users(`{"name":"App","privileges":["SELECT"]}`), "", "appUsers[0] (App): name must be lower-case letters"},
+		{"name too long", users(`{"name":"` + strings.Repeat("a", 27) + `","privileges":["SELECT"]}`), "", "name is 27 characters; at most 26 leave room for the alternate user"},
+		{"reserved name", users(`{"name":"rdsadmin","privileges":["SELECT"]}`), "", "reserved by MySQL or RDS"},
+		{"clone name", users(`{"name":"app_clone","privileges":["SELECT"]}`), "", "names the alternate account of another user"},
+		{"master's name", users(`{"name":"dbadmin","privileges":["SELECT"]}`), "", "appUsers (dbadmin): the name is the cluster's master user"},
+		{"bad database", users(`{"name":"app","database":"my-db","privileges":["SELECT"]}`), "", `database "my-db" must be 1 to 64 letters`},
+		{"server database", users(`{"name":"app","database":"mysql","privileges":["SELECT"]}`), "", `database "mysql" belongs to the server`},
+		{"reader not a role", users(`{"name":"app","privileges":["SELECT"],"readers":["arn:aws:iam::123456789012:user/bob"]}`), "", "appUsers[0] (app): readers[0]"},
+		{"reader of another account", users(`{"name":"app","privileges":["SELECT"],"readers":["arn:aws:iam::999999999999:role/x"]}`), "", "readers[0] is a role of account 999999999999; the vault's secrets key admits only roles of account 123456789012"},
+		{"too many users", users(strings.TrimSuffix(strings.Repeat(`{"name":"u%d","privileges":["SELECT"]},`, 11), ",")), "", "appUsers declares 11 users; the vault supports at most 10"},
+		{"administrator not an ARN", map[string]string{"vault-secrets:administrators": `["admin"]`}, "", `administrators[0] "admin" is not an IAM role or user ARN`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -847,6 +1061,16 @@ func TestBadConfigIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// users is an appUsers config of the given JSON entries; %d in an entry is
+// replaced by its index, so one entry can stand for many.
+func users(entries string) map[string]string {
+	var out []string
+	for i, e := range strings.Split(entries, "},{") {
+		out = append(out, strings.ReplaceAll(e, "%d", fmt.Sprint(i)))
+	}
+	return map[string]string{"vault-secrets:appUsers": "[" + strings.Join(out, "},{") + "]"}
 }
 
 func TestMissingDatabaseOutputIsNamed(t *testing.T) {

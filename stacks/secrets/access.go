@@ -1,0 +1,174 @@
+package secrets
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// Who may do what with the vault's secrets, as three policies that say the
+// same thing from three sides: each secret's resource policy (here), the
+// secrets key's policy (the kms layer names the same principals) and the
+// rotator's role policy.
+
+// notAnAWSService keeps a Deny from applying to an AWS service acting with
+// its own service principal (such a request has no aws:PrincipalArn of the
+// account, so ArnNotEquals alone would deny it).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice
+var notAnAWSService = map[string]any{"aws:PrincipalIsAWSService": "false"}
+
+// AppSecretPolicy is an application secret's resource policy: its reader
+// roles may read it (Allow, so a reader needs no IAM policy of its own for
+// this secret); every other principal of any account is denied reading it,
+// except the rotator and the administrators, who alone may also write it
+// (PutSecretValue, UpdateSecretVersionStage). The administrators include
+// the deployer, so Pulumi's refresh (GetSecretValue of the first version,
+// GetResourcePolicy, DescribeSecret) keeps working, and the rotator's own
+// role is never denied, so rotation cannot lock itself out.
+//
+// Readers are named as Principal: IAM resolves a role ARN to the role's
+// unique ID when the policy is saved, so a reader role that is deleted and
+// created again under the same name loses access until the policy is
+// written again (`go run mage.go up:secrets`).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+func AppSecretPolicy(readers, writers []string) kit.PolicyDocument {
+	var stmts []kit.Statement
+	if len(readers) > 0 {
+		stmts = append(stmts, kit.Statement{
+			Sid:       "ReadersReadThisSecret",
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": readers},
+			Action:    []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+			Resource:  "*",
+		})
+	}
+	return kit.NewPolicy(append(stmts, denyOthers(append(append([]string{}, readers...), writers...), writers)...)...)
+}
+
+// MasterSecretPolicy is the resource policy of RDS's master secret: only the
+// rotator (which creates the application users with it), the
+// administrators (break-glass) and RDS itself may read or write it.
+func MasterSecretPolicy(principals []string) kit.PolicyDocument {
+	return kit.NewPolicy(denyOthers(principals, principals)...)
+}
+
+func denyOthers(readers, writers []string) []kit.Statement {
+	return []kit.Statement{
+		{
+			Sid:       "NoOtherReaders",
+			Effect:    "Deny",
+			Principal: "*",
+			Action:    "secretsmanager:GetSecretValue",
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"ArnNotEquals": {"aws:PrincipalArn": readers},
+				"BoolIfExists": notAnAWSService,
+			},
+		},
+		{
+			Sid:       "NoOtherWriters",
+			Effect:    "Deny",
+			Principal: "*",
+			Action:    []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"ArnNotEquals": {"aws:PrincipalArn": writers},
+				"BoolIfExists": notAnAWSService,
+			},
+		},
+	}
+}
+
+// rotatorPolicy is the rotator's least-privilege policy: rotate the
+// application secrets, read (never write) the master secret, use the
+// secrets key only through Secrets Manager for those secrets, write its own
+// logs, and manage its network interfaces in the vault's subnets.
+func rotatorPolicy(args *Args, arn func(service, resource string) string, appSecretArns pulumi.StringArrayOutput, masterSecretArn, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(appSecretArns, masterSecretArn, logGroupArn, args.SecretsKeyArn, args.SubnetIDs, args.RotatorSecurityGroupID).ApplyT(
+		func(a []any) (string, error) {
+			apps, master, logGroup, key := a[0].([]string), a[1].(string), a[2].(string), a[3].(string)
+			subnets := a[4].([]string)
+			sg := a[5].(string)
+			var subnetArns []string
+			for _, s := range subnets {
+				subnetArns = append(subnetArns, arn("ec2", "subnet/"+s))
+			}
+			enis := arn("ec2", "network-interface/*")
+			via := fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)
+			return kit.NewPolicy(
+				kit.Statement{
+					Sid:      "RotateTheApplicationSecrets",
+					Effect:   "Allow",
+					Action:   []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
+					Resource: apps,
+				},
+				kit.Statement{
+					Sid:      "ReadTheMasterSecret",
+					Effect:   "Allow",
+					Action:   []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"},
+					Resource: master,
+				},
+				kit.Statement{
+					Sid:    "GeneratePasswords",
+					Effect: "Allow",
+					Action: "secretsmanager:GetRandomPassword",
+					// "*": GetRandomPassword touches no secret; the Service
+					// Authorization Reference lists no resource type for it.
+					Resource: "*",
+				},
+				kit.Statement{
+					Sid:      "EncryptAndDecryptTheApplicationSecrets",
+					Effect:   "Allow",
+					Action:   []string{"kms:Decrypt", "kms:GenerateDataKey"},
+					Resource: key,
+					Condition: map[string]map[string]any{"StringEquals": {
+						"kms:ViaService":                  via,
+						"kms:EncryptionContext:SecretARN": apps,
+					}},
+				},
+				kit.Statement{
+					Sid:      "DecryptTheMasterSecret",
+					Effect:   "Allow",
+					Action:   "kms:Decrypt",
+					Resource: key,
+					Condition: map[string]map[string]any{"StringEquals": {
+						"kms:ViaService":                  via,
+						"kms:EncryptionContext:SecretARN": master,
+					}},
+				},
+				kit.Statement{
+					Sid:    "WriteOwnLogs",
+					Effect: "Allow",
+					Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+					// The function's own group and its streams.
+					Resource: []string{logGroup, logGroup + ":log-stream:*"},
+				},
+				kit.Statement{
+					Sid:    "CreateInterfacesInTheVaultSubnetsOnly",
+					Effect: "Allow",
+					Action: "ec2:CreateNetworkInterface",
+					// The new interface (its ID is not known before) in the
+					// private subnets, with the rotator's security group.
+					Resource: append(append([]string{enis}, subnetArns...), arn("ec2", "security-group/"+sg)),
+				},
+				kit.Statement{
+					Sid:    "ManageOwnInterfaces",
+					Effect: "Allow",
+					Action: []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
+					// Interfaces of this account and region; their IDs are
+					// Lambda's choice.
+					Resource: enis,
+				},
+				kit.Statement{
+					Sid:    "DescribeInterfaces",
+					Effect: "Allow",
+					Action: []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"},
+					// "*": EC2 Describe actions support no resource-level
+					// permissions (Service Authorization Reference).
+					Resource: "*",
+				},
+			).JSON()
+		}).(pulumi.StringOutput)
+}
