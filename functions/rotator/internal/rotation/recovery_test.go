@@ -156,10 +156,13 @@ func TestRecoveryAfterEveryCheckpoint(t *testing.T) {
 	}
 }
 
-// A rotation whose setSecret ran but whose finishSecret did not leaves the
-// database on AWSPENDING's password. If AWSPENDING is then removed by hand
-// and a new rotation begins, AWSCURRENT no longer logs in: setSecret must
-// fall back to AWSPREVIOUS, and say so clearly when nothing works.
+// The database goes back to AWSPREVIOUS's password (a restore from a
+// snapshot taken before the last rotation): AWSCURRENT no longer logs in,
+// and setSecret must fall back to AWSPREVIOUS (and log that it did), and
+// say clearly when no stored password works. The other history that leaves
+// AWSCURRENT rejected, an unfinished rotation whose AWSPENDING label was
+// removed, is TestSingleUserRecoversUnfinishedRotation: AWSPREVIOUS does
+// not help there.
 func TestSingleUserFallsBackToPrevious(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(false)
@@ -167,10 +170,20 @@ func TestSingleUserFallsBackToPrevious(t *testing.T) {
 		t.Fatal(err)
 	}
 	prev := e.get(f.arn, rotation.StagePrevious)
+	reached := false
 	// The database goes back to AWSPREVIOUS's password (a restore, say).
 	testdb.Exec(t, e.root, "ALTER USER `"+f.user+"`@`%` IDENTIFIED BY '"+prev.Password+"'")
+	e.h.Checkpoint = func(name string) error {
+		if name == "setSecret:after-get-previous" {
+			reached = true
+		}
+		return nil
+	}
 	if err := e.rotate(f.arn); err != nil {
 		t.Fatalf("rotation with only AWSPREVIOUS valid: %v", err)
+	}
+	if !reached || !contains(e.logs.String(), "logged in with AWSPREVIOUS") {
+		t.Fatal("the rotation did not fall back to AWSPREVIOUS")
 	}
 	cur := e.get(f.arn, rotation.StageCurrent)
 	if !testdb.CanLogin(t, testdb.Addr(), f.user, cur.Password) {
@@ -187,5 +200,36 @@ func TestSingleUserFallsBackToPrevious(t *testing.T) {
 		if !contains(err.Error(), want) {
 			t.Fatalf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+// TestSingleUserRecoversUnfinishedRotation: rotation A runs createSecret
+// and setSecret (the database now holds A's password), then its AWSPENDING
+// label is removed (CancelRotateSecret, or the clean-up AWS documents for
+// a failed rotation) before finishSecret. A's password is now only in an
+// unlabelled version. Rotation B must still set its password: AWSCURRENT
+// and AWSPREVIOUS are rejected, A's version logs in, and the log names it
+// by id.
+func TestSingleUserRecoversUnfinishedRotation(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(false)
+	if err := e.rotate(f.arn); err != nil { // so that AWSPREVIOUS exists and is wrong too
+		t.Fatal(err)
+	}
+	tokenA := e.start(f.arn)
+	if err := e.steps(f.arn, tokenA, rotation.StepCreate, rotation.StepSet); err != nil {
+		t.Fatal(err)
+	}
+	e.removePending(f.arn)
+	before := e.holder(f.arn, rotation.StageCurrent)
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatalf("rotation after an unfinished one: %v", err)
+	}
+	cur := e.get(f.arn, rotation.StageCurrent)
+	if e.holder(f.arn, rotation.StagePrevious) != before || !testdb.CanLogin(t, testdb.Addr(), f.user, cur.Password) {
+		t.Fatal("the rotation did not converge")
+	}
+	if !contains(e.logs.String(), `"used_version":"`+tokenA+`"`) {
+		t.Fatal("the log does not name the version whose password logged in")
 	}
 }

@@ -216,6 +216,23 @@ func (r *run) getSecretAs(ctx context.Context, id, stage, versionID string, pars
 	return s, nil
 }
 
+// getVersion reads and parses one version by id alone (no stage: an
+// unlabelled version has none).
+func (r *run) getVersion(ctx context.Context, versionID string) (secret.Secret, error) {
+	out, err := r.h.SM.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &r.ev.SecretID, VersionId: &versionID})
+	if err != nil {
+		return secret.Secret{}, fmt.Errorf("GetSecretValue version %s of %s: %w", versionID, r.ev.SecretID, err)
+	}
+	value := aws.ToString(out.SecretString)
+	r.red.Add(value)
+	s, err := secret.Parse(value)
+	if err != nil {
+		return secret.Secret{}, fmt.Errorf("version %s of %s: %w", versionID, r.ev.SecretID, err)
+	}
+	r.red.Add(s.Password)
+	return s, nil
+}
+
 // login opens a session with a secret's credentials.
 func (r *run) login(ctx context.Context, s secret.Secret) (database.Session, error) {
 	return r.h.DB.Login(ctx, database.Login{Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password, DBName: s.DBName})

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
@@ -103,10 +108,9 @@ func (singleUser) CheckPending(cur, pend secret.Secret) error {
 	return checkSameServer(cur, pend)
 }
 
-// SetPassword logs in with AWSCURRENT, else AWSPREVIOUS (a rotation whose
-// setSecret ran but whose finishSecret did not, followed by a new rotation,
-// leaves the database on a password that may be either), and changes the
-// password of the account the server authenticated.
+// SetPassword logs in with AWSCURRENT, else with an older or newer
+// password of the secret (see loginFallback), and changes the password of
+// the account the server authenticated.
 func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secret) error {
 	// A retry after a crash: AWSPENDING already logs in, nothing to do.
 	sess, err := r.login(ctx, pend)
@@ -126,22 +130,8 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 		return fmt.Errorf("cannot log in with AWSCURRENT: %w", err)
 	}
 	if err != nil {
-		prev, perr := r.getSecret(ctx, r.ev.SecretID, StagePrevious, "")
-		if cerr := r.checkpoint("setSecret:after-get-previous"); cerr != nil {
-			return cerr
-		}
-		if perr != nil || prev.Username != pend.Username || checkSameServer(prev, pend) != nil {
-			if perr != nil && !errNotFound(perr) {
-				r.info("AWSPREVIOUS is unusable; not trying it", slog.String("reason", r.red.String(perr.Error())))
-			}
-			return rejectedAll(pend, "AWSPENDING and AWSCURRENT")
-		}
-		sess, err = r.login(ctx, prev)
-		if errors.Is(err, database.ErrLoginRejected) {
-			return rejectedAll(pend, "AWSPENDING, AWSCURRENT or AWSPREVIOUS")
-		}
-		if err != nil {
-			return fmt.Errorf("cannot log in with AWSPREVIOUS: %w", err)
+		if sess, err = r.loginFallback(ctx, pend); err != nil {
+			return err
 		}
 	}
 	defer func() { _ = sess.Close() }()
@@ -164,7 +154,126 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 	return r.checkpoint("setSecret:after-alter")
 }
 
-func rejectedAll(pend secret.Secret, which string) error {
+// maxRecentVersions bounds how many unlabelled versions newer than
+// AWSCURRENT setSecret tries.
+const maxRecentVersions = 5
+
+// loginFallback is single user's answer to an AWSCURRENT the database
+// rejects. Two histories lead there:
+//
+//   - the database went back to an older password (a restore): AWSPREVIOUS
+//     logs in;
+//   - an unfinished rotation: its setSecret set its password, then its
+//     AWSPENDING label was removed (CancelRotateSecret, or the clean-up
+//     AWS documents for a failed rotation) before finishSecret. The
+//     database now holds a password that only an unlabelled version
+//     carries, created after AWSCURRENT. AWSPREVIOUS does not help here.
+//
+// So it tries AWSPREVIOUS, then the maxRecentVersions newest versions
+// created after AWSCURRENT (ListSecretVersionIds with IncludeDeprecated),
+// newest first, each only if it names the same user and server; it logs
+// which one worked, by id.
+func (r *run) loginFallback(ctx context.Context, pend secret.Secret) (database.Session, error) {
+	tried := []string{"AWSPENDING", "AWSCURRENT"}
+	prev, perr := r.getSecret(ctx, r.ev.SecretID, StagePrevious, "")
+	if cerr := r.checkpoint("setSecret:after-get-previous"); cerr != nil {
+		return nil, cerr
+	}
+	switch {
+	case perr == nil && prev.Username == pend.Username && checkSameServer(prev, pend) == nil:
+		tried = append(tried, "AWSPREVIOUS")
+		sess, err := r.login(ctx, prev)
+		if err == nil {
+			r.info("AWSCURRENT was rejected; logged in with AWSPREVIOUS")
+			return sess, nil
+		}
+		if !errors.Is(err, database.ErrLoginRejected) {
+			return nil, fmt.Errorf("cannot log in with AWSPREVIOUS: %w", err)
+		}
+	case perr != nil && !errNotFound(perr):
+		r.info("AWSPREVIOUS is unusable; not trying it", slog.String("reason", r.red.String(perr.Error())))
+	}
+	ids, err := r.recentVersions(ctx)
+	if err != nil {
+		r.info("cannot list the versions newer than AWSCURRENT; not trying them", slog.String("reason", r.red.String(err.Error())))
+	}
+	n := 0
+	for _, id := range ids {
+		v, err := r.getVersion(ctx, id)
+		if err != nil {
+			r.info("a version newer than AWSCURRENT is unusable; not trying it", slog.String("candidate_version", id), slog.String("reason", r.red.String(err.Error())))
+			continue
+		}
+		if v.Username != pend.Username || checkSameServer(v, pend) != nil {
+			continue
+		}
+		n++
+		sess, err := r.login(ctx, v)
+		if err == nil {
+			r.info("AWSCURRENT was rejected; logged in with the password of an unlabelled version newer than AWSCURRENT (an unfinished rotation's)", slog.String("used_version", id))
+			return sess, nil
+		}
+		if !errors.Is(err, database.ErrLoginRejected) {
+			return nil, fmt.Errorf("cannot log in with version %s: %w", id, err)
+		}
+	}
+	if n > 0 {
+		tried = append(tried, fmt.Sprintf("the %d newest versions created after AWSCURRENT", n))
+	}
+	return nil, rejectedAll(pend, tried)
+}
+
+// recentVersions lists the ids of the versions created after AWSCURRENT
+// (labelled or not, the token being rotated excluded), newest first, at
+// most maxRecentVersions.
+func (r *run) recentVersions(ctx context.Context) ([]string, error) {
+	var all []smtypes.SecretVersionsListEntry
+	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: &r.ev.SecretID, IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(100)}
+	for page := 0; page < 5; page++ {
+		out, err := r.h.SM.ListSecretVersionIds(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("ListSecretVersionIds %s: %w", r.ev.SecretID, err)
+		}
+		all = append(all, out.Versions...)
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	var current *smtypes.SecretVersionsListEntry
+	for i := range all {
+		if has(all[i].VersionStages, StageCurrent) {
+			current = &all[i]
+		}
+	}
+	if current == nil || current.CreatedDate == nil {
+		return nil, errors.New("no AWSCURRENT version with a creation date in the list")
+	}
+	var newer []smtypes.SecretVersionsListEntry
+	for _, v := range all {
+		id := aws.ToString(v.VersionId)
+		if id == "" || id == r.ev.ClientRequestToken || id == aws.ToString(current.VersionId) || v.CreatedDate == nil || v.CreatedDate.Before(*current.CreatedDate) {
+			continue
+		}
+		newer = append(newer, v)
+	}
+	sort.SliceStable(newer, func(i, j int) bool { return newer[i].CreatedDate.After(*newer[j].CreatedDate) })
+	var ids []string
+	for _, v := range newer {
+		if len(ids) == maxRecentVersions {
+			break
+		}
+		ids = append(ids, aws.ToString(v.VersionId))
+	}
+	return ids, nil
+}
+
+func rejectedAll(pend secret.Secret, tried []string) error {
+	which := strings.Join(tried[:len(tried)-1], ", ") + " or " + tried[len(tried)-1]
+	return rejectedAllMsg(pend, which)
+}
+
+func rejectedAllMsg(pend secret.Secret, which string) error {
 	return fmt.Errorf("cannot log in with %s as %s@%s: the database rejected every password; was the password changed outside rotation? Set the database password to AWSCURRENT's (or put the database's password as AWSCURRENT) and rotate again", which, pend.Username, pend.Host)
 }
 
