@@ -25,6 +25,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	github.com/aws/smithy-go v1.28.9 // indirect
+	github.com/dbvault/dbvault/functions/rotator v0.0.0-00010101000000-000000000000 // indirect
 	github.com/spf13/cast v1.4.1 // indirect
 )
 
@@ -181,3 +182,5 @@ replace github.com/dbvault/dbvault/stacks/database => ../stacks/database
 replace github.com/dbvault/dbvault/stacks/secrets => ../stacks/secrets
 
 replace github.com/dbvault/dbvault/tools => ../tools
+
+replace github.com/dbvault/dbvault/functions/rotator => ../functions/rotator

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
@@ -53,16 +54,10 @@ const MaxAppUsers = 10
 const MaxUserNameLength = 32
 
 // Privileges are the MySQL privileges an application user may be given on
-// its database: the database-level ones
-// (https://dev.mysql.com/doc/refman/8.0/en/privileges-provided.html, the
-// privileges whose context is "Databases", "Tables" or "Stored routines"),
-// without GRANT OPTION (a user that could grant would escape its
-// declaration) and without ALL. The rotator accepts the same list.
-var Privileges = []string{
-	"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "INDEX", "ALTER",
-	"CREATE TEMPORARY TABLES", "LOCK TABLES", "EXECUTE", "CREATE VIEW", "SHOW VIEW",
-	"CREATE ROUTINE", "ALTER ROUTINE", "EVENT", "TRIGGER", "REFERENCES",
-}
+// its database: the rotator's own list (database-level privileges, without
+// ALL and GRANT OPTION), so that what the preview accepts the rotator
+// accepts too.
+var Privileges = appusers.Privileges
 
 var (
 	// Lower-case letters, digits and underscores, a letter first: a name
@@ -183,5 +178,13 @@ func appUsersEnv(users []AppUser, suffix, defaultDB string) (string, error) {
 		env[AppSecretName(u.Name, suffix)] = rotatorUser{Username: u.Name, Database: db, Privileges: u.Privileges}
 	}
 	b, err := json.Marshal(env)
-	return string(b), err
+	if err != nil {
+		return "", err
+	}
+	// The rotator refuses to start on an APP_USERS it cannot use: check it
+	// with the rotator's own parser before deploying it.
+	if _, err := appusers.Parse(string(b)); err != nil {
+		return "", fmt.Errorf("the rotator would refuse this declaration: %w", err)
+	}
+	return string(b), nil
 }

@@ -31,6 +31,7 @@ require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
+	github.com/dbvault/dbvault/functions/rotator v0.0.0-00010101000000-000000000000
 	github.com/deckarep/golang-set/v2 v2.5.0 // indirect
 	github.com/djherbis/times v1.5.0 // indirect
 	github.com/ebitengine/purego v0.10.2 // indirect
@@ -122,3 +123,5 @@ require (
 )
 
 replace github.com/dbvault/dbvault/stacks/kit => ../kit
+
+replace github.com/dbvault/dbvault/functions/rotator => ../../functions/rotator

@@ -279,6 +279,11 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		"EXCLUDE_CHARACTERS":       pulumi.String(args.ExcludeCharacters),
 		"MASTER_SECRET_ARN":        masterArn,
 		"APP_USERS":                appUsersJSON,
+		// The master login goes only to the cluster, whatever host an
+		// application secret names: a principal that can write a secret
+		// cannot send the master password elsewhere.
+		"DB_HOST": args.Database.Endpoint.ToStringOutput(),
+		"DB_PORT": args.Database.Port.ToIntOutput().ApplyT(func(p int) string { return strconv.Itoa(p) }).(pulumi.StringOutput),
 	}
 	envChecked := env.ToStringMapOutput().ApplyT(func(vars map[string]string) (map[string]string, error) {
 		n := 0

@@ -455,6 +455,8 @@ func TestRotatorFunction(t *testing.T) {
 		"EXCLUDE_CHARACTERS":       secrets.DefaultExcludeCharacters,
 	}
 	env["MASTER_SECRET_ARN"] = masterSecretArn
+	env["DB_HOST"] = endpoint
+	env["DB_PORT"] = "3306"
 	env["APP_USERS"] = `{"db-credentials-app-dev":{"username":"app","database":"vault","privileges":["SELECT","INSERT","UPDATE","DELETE"]}}`
 	for k, want := range env {
 		if got := str(fn, "environment", "variables", k); got != want {
