@@ -153,23 +153,47 @@ func (r *run) testSecret(ctx context.Context) error {
 }
 
 // finishSecret moves AWSCURRENT to the token (Secrets Manager moves
-// AWSPREVIOUS to the version that had AWSCURRENT). It uses the description
-// read by the guard, which already returned if the token is AWSCURRENT.
+// AWSPREVIOUS to the version that had AWSCURRENT). It trusts no label: it
+// first reads the AWSPENDING value and logs in with it, so that an
+// invocation out of order (before createSecret or setSecret) cannot make
+// AWSCURRENT a version with no value or a password the database refuses.
+// It uses the description read by the guard, which already returned if the
+// token is AWSCURRENT. When the move fails, it describes the secret again:
+// a move applied whose answer was lost (the SDK's retry then finds the
+// label gone from RemoveFromVersionId) is a success.
 func (r *run) finishSecret(ctx context.Context) error {
+	pend, err := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
+	if err != nil {
+		return fmt.Errorf("%w; AWSCURRENT stays where it is", err)
+	}
+	r.user = pend.Username
+	sess, err := r.login(ctx, pend)
+	if errors.Is(err, database.ErrLoginRejected) {
+		return fmt.Errorf("the database rejects the AWSPENDING password of %s at %s, so AWSCURRENT stays where it is; run setSecret and testSecret for this version first (or the rotation again): %w", pend.Username, pend.Endpoint(), err)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot log in with AWSPENDING, so AWSCURRENT stays where it is: %w", err)
+	}
+	_ = sess.Close()
 	var from *string
 	for id, stages := range r.desc.VersionIdsToStages {
 		if has(stages, StageCurrent) {
 			from = aws.String(id)
 		}
 	}
-	_, err := r.h.SM.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+	_, err = r.h.SM.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
 		SecretId:            &r.ev.SecretID,
 		VersionStage:        aws.String(StageCurrent),
 		MoveToVersionId:     &r.ev.ClientRequestToken,
 		RemoveFromVersionId: from,
 	})
 	if err != nil {
-		return fmt.Errorf("UpdateSecretVersionStage AWSCURRENT to %s: %w", r.ev.ClientRequestToken, err)
+		d, derr := r.h.SM.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &r.ev.SecretID})
+		if derr != nil || !has(d.VersionIdsToStages[r.ev.ClientRequestToken], StageCurrent) {
+			return fmt.Errorf("UpdateSecretVersionStage AWSCURRENT to %s: %w", r.ev.ClientRequestToken, err)
+		}
+		r.info("UpdateSecretVersionStage failed, but the token holds AWSCURRENT (an earlier attempt's answer was lost); done",
+			slog.String("reason", r.red.String(err.Error())))
 	}
 	r.outcome = "current-moved"
 	return r.checkpoint("finishSecret:after-update-stage")
