@@ -713,6 +713,23 @@ func (s *Server) updateSecretVersionStage(_ context.Context, body []byte) (any, 
 			// the RemoveFromVersionId parameter."
 			return nil, newErr(codeInvalidParameter, "The parameter RemoveFromVersionId can't be empty. Staging label %s is currently attached to version %s, so you must explicitly reference that version in RemoveFromVersionId.", stage, holder.ID)
 		}
+		if stage == stageCurrent && !to.hasValue() {
+			// AWS documents that a failed rotation can leave AWSPENDING
+			// "attached to an empty secret version" (RotateSecret), and that
+			// GetSecretValue without VersionId or VersionStage returns
+			// AWSCURRENT's value (GetSecretValue, VersionStage: "If you don't
+			// specify either a VersionStage or VersionId, Secrets Manager
+			// returns the AWSCURRENT version"), and that the AWSPENDING id
+			// exists before the version does (DescribeSecret,
+			// VersionIdsToStages: "Secrets Manager creates an AWSPENDING
+			// version ID before creating the new secret version. To check if
+			// a secret version exists, call GetSecretValue"). AWS does not
+			// document the answer to moving AWSCURRENT onto such an id; the
+			// emulator refuses it, so that no secret's default read can
+			// become a version without a value, and a rotation function that
+			// tries is caught in local tests.
+			return nil, newErr(codeInvalidRequest, "Version %s has no secret value yet (the AWSPENDING placeholder RotateSecret registers); you can't attach AWSCURRENT to it. Put its value with PutSecretValue first.", to.ID)
+		}
 		if !to.has(stage) && len(to.Stages) >= 20 {
 			return nil, newErr(codeLimitExceeded, "A version can have at most 20 staging labels.")
 		}

@@ -372,3 +372,25 @@ func TestLambdaEndpointFunctionError(t *testing.T) {
 		t.Fatal("unreachable endpoint: no error")
 	}
 }
+
+// TestCurrentNeverOnAnEmptyVersion: AWSCURRENT cannot move onto the
+// value-less version a failed rotation left (see updateSecretVersionStage);
+// AWSPENDING can, and AWSCURRENT can once the version has its value.
+func TestCurrentNeverOnAnEmptyVersion(t *testing.T) {
+	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
+		return errors.New("createSecret: database unreachable")
+	})})
+	c, ctx := e.client, t.Context()
+	createSecret(t, c, "v1")
+	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
+	_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"),
+		MoveToVersionId: r.VersionId, RemoveFromVersionId: aws.String(tok(1))})
+	wantCode(t, err, "InvalidRequestException")
+	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
+		t.Fatalf("stages after the refused move %v", got)
+	}
+	must[*secretsmanager.UpdateSecretVersionStageOutput](t)(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("TEST"), MoveToVersionId: r.VersionId}))
+	must[*secretsmanager.PutSecretValueOutput](t)(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), ClientRequestToken: r.VersionId, SecretString: aws.String("v2"), VersionStages: []string{"AWSPENDING"}}))
+	must[*secretsmanager.UpdateSecretVersionStageOutput](t)(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"),
+		MoveToVersionId: r.VersionId, RemoveFromVersionId: aws.String(tok(1))}))
+}
