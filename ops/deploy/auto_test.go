@@ -37,7 +37,7 @@ var echoLayer = kit.Layer{Name: "echo", Project: "vault-echo", Run: func(ctx *pu
 	cfg := config.New(ctx, "")
 	return pulumi.Map{
 		"suffix":   pulumi.String(cfg.Get("environmentSuffix")),
-		"password": cfg.GetSecret("masterPassword"),
+		"password": cfg.GetSecret("apiToken"),
 	}, nil
 }}
 
@@ -79,7 +79,7 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 	}
 	cfg := Config{
 		"vault-echo:environmentSuffix": {Value: env},
-		"vault-echo:masterPassword":    {Value: "first-secret", Secret: true, IfAbsent: true},
+		"vault-echo:apiToken":          {Value: "first-secret", Secret: true, IfAbsent: true},
 	}
 	res, err := a.Up(ctx, echoLayer, env, cfg)
 	if err != nil {
@@ -96,7 +96,7 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 	}
 
 	// IfAbsent: a second value does not replace the first.
-	cfg["vault-echo:masterPassword"] = ConfigValue{Value: "second", Secret: true, IfAbsent: true}
+	cfg["vault-echo:apiToken"] = ConfigValue{Value: "second", Secret: true, IfAbsent: true}
 	if res, err = a.Up(ctx, echoLayer, env, cfg); err != nil {
 		t.Fatalf("second up: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 	}
 
 	// And it deploys from there: config written anew, state decrypted.
-	cfg["vault-echo:masterPassword"] = ConfigValue{Value: "first-secret", Secret: true, IfAbsent: true}
+	cfg["vault-echo:apiToken"] = ConfigValue{Value: "first-secret", Secret: true, IfAbsent: true}
 	if res, err = b.Up(ctx, echoLayer, env, cfg); err != nil {
 		t.Fatalf("up from a fresh work dir: %v\n%s", err, progress.String())
 	}

@@ -9,8 +9,8 @@
 //
 //   - Environment (EnvironmentFromEnv reads ENV, AWS_REGION, TAG_*): the
 //     stack name (= environmentSuffix), region, tag values and organisation.
-//   - Orchestrator{Env, Layers, Runner, Out, Confirm, ResumeCommand,
-//     NewPassword}: DeployAll(ctx, from), DestroyAll(ctx), Up, Preview,
+//   - Orchestrator{Env, Layers, Runner, Out, Confirm, ResumeCommand}:
+//     DeployAll(ctx, from), DestroyAll(ctx), Up, Preview,
 //     PreviewAll, Destroy, Outputs. Layers is ops/layers.All in production
 //     (network, kms, database, secrets), any []kit.Layer in tests.
 //   - Runner: Exists, Up, Preview, Destroy, Outputs on one layer's stack.
@@ -60,7 +60,7 @@ type ConfigValue struct {
 	// Secret stores the value encrypted by the stack's secrets provider.
 	Secret bool
 	// IfAbsent sets the value only when the stack has no value for the key
-	// yet (a generated password must never replace one already in use).
+	// yet (a value the stack's owner set is never replaced).
 	IfAbsent bool
 }
 
@@ -103,13 +103,8 @@ func (r Result) Changed() int {
 	return n
 }
 
-// Layer names that the orchestration treats specially.
-const (
-	// DatabaseLayer gets a generated masterPassword when it has none.
-	DatabaseLayer = "database"
-	// SecretArnOutput is the output printed first in a deploy summary.
-	SecretArnOutput = "secretArn"
-)
+// SecretArnOutput is the output printed first in a deploy summary.
+const SecretArnOutput = "secretArn"
 
 // Orchestrator runs operations over the layers of one environment.
 type Orchestrator struct {
@@ -128,9 +123,6 @@ type Orchestrator struct {
 	// ResumeCommand returns the command that resumes deployAll from layer
 	// (nil: DefaultResumeCommand).
 	ResumeCommand func(env, layer string) string
-	// NewPassword generates the database's first master password (nil:
-	// NewPassword from this package, crypto/rand).
-	NewPassword func() (string, error)
 }
 
 // DefaultResumeCommand is the mage invocation that resumes deployAll.
@@ -273,44 +265,9 @@ func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
 	return res, err
 }
 
-// config is LayerConfig plus the generated values a layer needs.
-func (o *Orchestrator) config(ctx context.Context, i int) (Config, error) {
-	l := o.Layers[i]
-	cfg := LayerConfig(o.Env, o.Layers, i)
-	if l.Name != DatabaseLayer {
-		return cfg, nil
-	}
-	// The database's master password: keep the one the stack already has
-	// (config, or its secret output when the config file is not at hand,
-	// e.g. on a fresh CI checkout), else a new random one. The cluster
-	// ignores later changes to it and rotation replaces it at once.
-	pw := ""
-	exists, err := o.Runner.Exists(ctx, l, o.Env.Name)
-	if err != nil {
-		return nil, fmt.Errorf("checking stack %s: %w", o.StackName(l), err)
-	}
-	if exists {
-		outs, err := o.Runner.Outputs(ctx, l, o.Env.Name)
-		if err != nil {
-			return nil, fmt.Errorf("reading outputs of %s: %w", o.StackName(l), err)
-		}
-		if v, ok := outs["masterPassword"]; ok {
-			if s, ok := v.Value.(string); ok && s != "" {
-				pw = s
-			}
-		}
-	}
-	if pw == "" {
-		gen := o.NewPassword
-		if gen == nil {
-			gen = NewPassword
-		}
-		if pw, err = gen(); err != nil {
-			return nil, fmt.Errorf("generating masterPassword: %w", err)
-		}
-	}
-	cfg[l.Project+":masterPassword"] = ConfigValue{Value: pw, Secret: true, IfAbsent: true}
-	return cfg, nil
+// config is the configuration layer i gets.
+func (o *Orchestrator) config(_ context.Context, i int) (Config, error) {
+	return LayerConfig(o.Env, o.Layers, i), nil
 }
 
 // LayerConfig is the configuration of layer i of layers for env: its

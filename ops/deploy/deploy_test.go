@@ -63,8 +63,9 @@ func (f *fakeRunner) Up(_ context.Context, l kit.Layer, _ string, cfg Config) (R
 	if l.Name == "secrets" {
 		outs[SecretArnOutput] = Output{Value: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-AbCdEf"}
 	}
-	if pw, ok := f.stacks[l.Name][l.Project+":masterPassword"]; ok {
-		outs["masterPassword"] = Output{Value: pw.Value, Secret: true}
+	if l.Name == "database" {
+		// A secret output, as a stack may have: the summary must mask it.
+		outs["connectionToken"] = Output{Value: "not-for-printing-123", Secret: true}
 	}
 	f.outputs[l.Name] = outs
 	return Result{Changes: map[string]int{"create": 2}, Outputs: outs}, nil
@@ -120,8 +121,7 @@ func testEnv() Environment {
 func newOrch(f *fakeRunner, out *bytes.Buffer) *Orchestrator {
 	return &Orchestrator{
 		Env: testEnv(), Layers: testLayers, Runner: f, Out: out,
-		Confirm:     func(context.Context, string) (bool, error) { return true, nil },
-		NewPassword: func() (string, error) { return "generated-pw-123", nil },
+		Confirm: func(context.Context, string) (bool, error) { return true, nil },
 	}
 }
 
@@ -144,10 +144,10 @@ func TestDeployAllRunsLayersInOrderAndPrintsSecretArnFirst(t *testing.T) {
 	if !strings.HasPrefix(strings.TrimSpace(lines[1]), "secretArn: arn:aws:secretsmanager:") {
 		t.Fatalf("first summary line after the header is not the secret ARN:\n%s", summary)
 	}
-	if strings.Contains(text, "generated-pw-123") {
-		t.Fatal("the master password was printed")
+	if strings.Contains(text, "not-for-printing-123") {
+		t.Fatal("a secret output was printed")
 	}
-	if !strings.Contains(summary, "masterPassword: [secret]") {
+	if !strings.Contains(summary, "connectionToken: [secret]") {
 		t.Fatalf("secret output not masked in summary:\n%s", summary)
 	}
 }
@@ -170,9 +170,8 @@ func TestLayerConfigPassesSuffixRegionTagsAndReferences(t *testing.T) {
 		"database": {
 			"vault-database:environmentSuffix": "dev", "aws:region": "us-east-1",
 			"vault-database:environment": "dev", "vault-database:costCenter": "cc-1", "vault-database:compliance": "soc2",
-			"vault-database:networkStack":   "organization/vault-network/dev",
-			"vault-database:kmsStack":       "organization/vault-kms/dev",
-			"vault-database:masterPassword": "generated-pw-123",
+			"vault-database:networkStack": "organization/vault-network/dev",
+			"vault-database:kmsStack":     "organization/vault-kms/dev",
 		},
 		"secrets": {
 			"vault-secrets:environmentSuffix": "dev", "aws:region": "us-east-1",
@@ -191,26 +190,21 @@ func TestLayerConfigPassesSuffixRegionTagsAndReferences(t *testing.T) {
 			t.Errorf("%s config = %v\nwant %v", layer, got, w)
 		}
 	}
-	if pw := f.stacks["database"]["vault-database:masterPassword"]; !pw.Secret || !pw.IfAbsent {
-		t.Errorf("masterPassword must be a secret set only when absent: %+v", pw)
-	}
 }
 
-func TestMasterPasswordIsKeptOnRedeploy(t *testing.T) {
+// No layer's configuration carries a password: RDS generates the master
+// password, the rotator every application password.
+func TestNoLayerGetsAPassword(t *testing.T) {
 	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+	if _, err := newOrch(f, &bytes.Buffer{}).DeployAll(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
-	// A fresh checkout has no stack config; the stack's secret output holds
-	// the password in use.
-	f.stacks["database"] = Config{}
-	o.NewPassword = func() (string, error) { return "a-different-one", nil }
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.stacks["database"]["vault-database:masterPassword"].Value; got != "generated-pw-123" {
-		t.Fatalf("masterPassword = %q, want the one already deployed", got)
+	for layer, cfg := range f.stacks {
+		for k, v := range cfg {
+			if v.Secret || strings.Contains(strings.ToLower(k), "password") {
+				t.Errorf("%s: config %s (secret=%v)", layer, k, v.Secret)
+			}
+		}
 	}
 }
 
@@ -440,22 +434,6 @@ func TestConfirmFromEnv(t *testing.T) {
 	c = ConfirmFromEnv(get(nil), "dev", true, strings.NewReader("yes\n"), &bytes.Buffer{})
 	if ok, _ := c(ctx, "Destroy?"); ok {
 		t.Error("anything but the environment name must refuse")
-	}
-}
-
-func TestNewPassword(t *testing.T) {
-	a, err := NewPassword()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := NewPassword()
-	if len(a) != 32 || a == b {
-		t.Fatalf("passwords %q %q", a, b)
-	}
-	for _, c := range a {
-		if !strings.ContainsRune(passwordAlphabet, c) {
-			t.Fatalf("character %q outside the alphabet", c)
-		}
 	}
 }
 

@@ -3,7 +3,6 @@ package deploy
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -82,34 +81,6 @@ func EnvironmentFromEnv(getenv func(string) string) (Environment, error) {
 		e.Org = DefaultOrg
 	}
 	return e, nil
-}
-
-// passwordAlphabet holds only letters and digits: Aurora refuses /, ", @
-// and spaces in a master password, and this password lives only until the
-// first rotation replaces it.
-const passwordAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-// NewPassword returns a 32-character random password (about 190 bits) from
-// crypto/rand.
-func NewPassword() (string, error) {
-	return randomString(rand.Reader, 32)
-}
-
-func randomString(r io.Reader, n int) (string, error) {
-	var b strings.Builder
-	buf := make([]byte, 1)
-	// Rejection sampling keeps every character equally likely.
-	limit := byte(256 - 256%len(passwordAlphabet))
-	for b.Len() < n {
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return "", err
-		}
-		if buf[0] >= limit {
-			continue
-		}
-		b.WriteByte(passwordAlphabet[int(buf[0])%len(passwordAlphabet)])
-	}
-	return b.String(), nil
 }
 
 // ConfirmFromEnv returns the Confirm function for a command: yes without
