@@ -15,6 +15,12 @@ import (
 // trying another password would not help.
 var ErrLoginRejected = errors.New("the database rejected the credentials")
 
+// ErrPasswordExpired is wrapped by a Session error when the server accepted
+// the login but, the account's password having expired, runs nothing but
+// a change of the session's own password (MySQL error 1820, "You must SET
+// PASSWORD before executing this statement").
+var ErrPasswordExpired = errors.New("the account's password has expired")
+
 // Login is what it takes to open a session. It holds a password: never
 // format it.
 type Login struct {
@@ -46,10 +52,14 @@ type Database interface {
 // Session is one logged-in connection. Every method is bounded by ctx and by
 // the implementation's own statement timeout.
 type Session interface {
-	// CurrentAccount is the account the server authenticated this session as.
+	// CurrentAccount is the account the server authenticated this session
+	// as; its error wraps ErrPasswordExpired when the password has expired.
 	CurrentAccount(ctx context.Context) (Account, error)
 	// SetPassword changes an account's password.
 	SetPassword(ctx context.Context, a Account, password string) error
+	// SetOwnPassword changes the password of the session's own account,
+	// the one statement a session with an expired password may run.
+	SetOwnPassword(ctx context.Context, password string) error
 	// AccountExists reports whether the account exists.
 	AccountExists(ctx context.Context, a Account) (bool, error)
 	// CreateAccount creates an account with a password.

@@ -229,6 +229,10 @@ func (s *session) CurrentAccount(ctx context.Context) (database.Account, error) 
 	defer cancel()
 	var v string
 	if err := s.conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&v); err != nil {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1820 {
+			return database.Account{}, fmt.Errorf("SELECT CURRENT_USER(): %w (MySQL error 1820: %s)", database.ErrPasswordExpired, me.Message)
+		}
 		return database.Account{}, stmtError("SELECT CURRENT_USER()", false, ctx.Err(), s.timeout, err)
 	}
 	// The host part never contains '@'; a user name may.
@@ -253,6 +257,18 @@ func (s *session) SetPassword(ctx context.Context, a database.Account, password 
 	}
 	return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = PASSWORD(<password>)", true,
 		"SET PASSWORD FOR ?@? = PASSWORD(?)", a.User, a.Host, password)
+}
+
+// SetOwnPassword: MariaDB's SET PASSWORD = PASSWORD(...), which a session
+// with an expired password may run; MySQL 8 has no PASSWORD() (a syntax
+// error, 1064), and takes ALTER USER USER() IDENTIFIED BY in that state.
+func (s *session) SetOwnPassword(ctx context.Context, password string) error {
+	err := s.exec(ctx, "SET PASSWORD = PASSWORD(<password>)", true, "SET PASSWORD = PASSWORD(?)", password)
+	var me *mysql.MySQLError
+	if err == nil || !errors.As(err, &me) || me.Number != 1064 {
+		return err
+	}
+	return s.exec(ctx, "ALTER USER USER() IDENTIFIED BY <password>", true, "ALTER USER USER() IDENTIFIED BY ?", password)
 }
 
 func (s *session) AccountExists(ctx context.Context, a database.Account) (bool, error) {

@@ -139,6 +139,23 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 		return err
 	}
 	acct, err := sess.CurrentAccount(ctx)
+	if errors.Is(err, database.ErrPasswordExpired) {
+		// The session runs nothing but a change of its own password, so
+		// that comes first, and the account is verified after.
+		if err := sess.SetOwnPassword(ctx, pend.Password); err != nil {
+			return fmt.Errorf("the password of %s has expired; setting the AWSPENDING password failed: %w", pend.Username, err)
+		}
+		r.info("the password had expired: set the AWSPENDING password first, verifying the account after")
+		acct, err = sess.CurrentAccount(ctx)
+		if err != nil {
+			return err
+		}
+		if acct.User != pend.Username {
+			return fmt.Errorf("the password had expired, so the AWSPENDING password was set first; the database had authenticated %s as the account %s, whose password is now AWSPENDING's. Check that account (an anonymous or wildcard account matched the login)", pend.Username, acct)
+		}
+		r.outcome = "password-set"
+		return r.checkpoint("setSecret:after-alter")
+	}
 	if err != nil {
 		return err
 	}
