@@ -10,9 +10,9 @@ package synth
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,9 +37,6 @@ type Options struct {
 	// Config adds or overrides project-qualified config keys
 	// ("vault-secrets:alertEmail"); each layer gets its own project's.
 	Config map[string]string
-	// MasterPassword is the database's masterPassword; default a fresh
-	// random one each run.
-	MasterPassword string
 }
 
 // Document is one synthesized layer. Field order is the file's key order.
@@ -48,7 +45,7 @@ type Document struct {
 	Project string `json:"project"`
 	Stack   string `json:"stack"`
 	// Config is the stack config the layer ran with (project-qualified
-	// keys, as `pulumi config` shows them); secret values are "[secret]".
+	// keys, as `pulumi config` shows them). No layer has secret config.
 	Config    map[string]string `json:"config"`
 	Resources []Resource        `json:"resources"`
 	// Outputs are the stack outputs; secret ones are "[secret]".
@@ -81,24 +78,17 @@ func StackName(project, stack string) string {
 	return fmt.Sprintf("organization/%s/%s", project, stack)
 }
 
-// layerConfig is the config of one layer for env in region, and which of
-// its keys are secret. Only what `deployAll` would set: the suffix, the
-// region, the tag values, and the database's generated master password.
-func layerConfig(l kit.Layer, env, region, password string) (map[string]string, []string) {
+// layerConfig is the config of one layer for env in region: only what
+// `deployAll` would set (the suffix, the region, the tag values).
+func layerConfig(l kit.Layer, env, region string) map[string]string {
 	p := l.Project + ":"
-	cfg := map[string]string{
+	return map[string]string{
 		"aws:region":            region,
 		p + "environmentSuffix": env,
 		p + "environment":       env,
 		p + "costCenter":        kit.DefaultCostCenter,
 		p + "compliance":        kit.DefaultCompliance,
 	}
-	var secret []string
-	if l.Project == kit.DatabaseProject {
-		cfg[p+"masterPassword"] = password
-		secret = append(secret, p+"masterPassword")
-	}
-	return cfg, secret
 }
 
 // Run synthesizes every layer of opts in order.
@@ -115,21 +105,11 @@ func Run(opts Options) ([]Document, error) {
 	if opts.Root == "" {
 		return nil, fmt.Errorf("synth: the repository root is required")
 	}
-	// A fresh random master password each run: it must never reach a file,
-	// and if anything derived from it did, two runs would differ and the
-	// determinism test would fail.
-	password := opts.MasterPassword
-	if password == "" {
-		var err error
-		if password, err = randomPassword(); err != nil {
-			return nil, err
-		}
-	}
 	aws := awsfake.Env{Account: awsfake.DefaultAccount, Region: opts.Region}
 	stacks := map[string]map[string]mock.Output{}
 	docs := make([]Document, 0, len(opts.Layers))
 	for _, l := range opts.Layers {
-		cfg, secretKeys := layerConfig(l, opts.Env, opts.Region, password)
+		cfg := layerConfig(l, opts.Env, opts.Region)
 		for k, v := range opts.Config {
 			if strings.HasPrefix(k, l.Project+":") {
 				cfg[k] = v
@@ -138,7 +118,6 @@ func Run(opts Options) ([]Document, error) {
 		res, err := mock.Run(l, mock.RunOptions{
 			Stack:        opts.Env,
 			Config:       cfg,
-			SecretKeys:   secretKeys,
 			StackOutputs: stacks,
 			AWS:          &aws,
 		})
@@ -146,12 +125,12 @@ func Run(opts Options) ([]Document, error) {
 			return nil, fmt.Errorf("synth: layer %s: %w", l.Name, err)
 		}
 		stacks[StackName(l.Project, opts.Env)] = res.Outputs
-		docs = append(docs, document(l, res, cfg, secretKeys, opts.Root))
+		docs = append(docs, document(l, res, cfg, opts.Root))
 	}
 	return docs, nil
 }
 
-func document(l kit.Layer, res mock.Result, cfg map[string]string, secretKeys []string, root string) Document {
+func document(l kit.Layer, res mock.Result, cfg map[string]string, root string) Document {
 	d := Document{
 		Layer:     l.Name,
 		Project:   res.Project,
@@ -160,12 +139,7 @@ func document(l kit.Layer, res mock.Result, cfg map[string]string, secretKeys []
 		Resources: make([]Resource, 0, len(res.Resources)),
 		Outputs:   map[string]any{},
 	}
-	for k, v := range cfg {
-		if contains(secretKeys, k) {
-			v = mock.SecretPlaceholder
-		}
-		d.Config[k] = v
-	}
+	maps.Copy(d.Config, cfg)
 	rel := func(p string) string { return relPath(root, p) }
 	for _, r := range res.Resources {
 		d.Resources = append(d.Resources, Resource{
@@ -211,29 +185,6 @@ func sorted(s []string) []string {
 	out := append([]string{}, s...)
 	sort.Strings(out)
 	return out
-}
-
-func contains(s []string, v string) bool {
-	for _, e := range s {
-		if e == v {
-			return true
-		}
-	}
-	return false
-}
-
-// randomPassword is a 32-character password that Aurora MySQL accepts
-// (letters and digits only).
-func randomPassword() (string, error) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("synth: random master password: %w", err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b), nil
 }
 
 // Marshal renders a document as the file holds it: indented JSON, object
