@@ -381,15 +381,31 @@ func (s *session) copyRequire(ctx context.Context, from, to database.Account) er
 	}
 }
 
+// MaxUserNameLength reads the limit from the server: the width of
+// mysql.user's User column in information_schema (MariaDB 10.11: 128,
+// MySQL 8 and Aurora MySQL 3: 32). Only when the server does not say
+// (no row, no privilege to see it) does it fall back to the smallest limit
+// of the server's family: 80 on MariaDB (since 10.0), 32 otherwise.
 func (s *session) MaxUserNameLength(ctx context.Context) (int, error) {
-	ctx, cancel := s.ctx(ctx)
+	qctx, cancel := s.ctx(ctx)
 	defer cancel()
-	var v string
-	if err := s.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
-		return 0, stmtError("SELECT VERSION()", false, ctx.Err(), s.timeout, err)
+	var n sql.NullInt64
+	err := s.conn.QueryRowContext(qctx, "SELECT CHARACTER_MAXIMUM_LENGTH FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'mysql' AND TABLE_NAME = 'user' AND COLUMN_NAME = 'User'").Scan(&n)
+	if err == nil && n.Valid && n.Int64 >= 16 && n.Int64 <= 1024 {
+		return int(n.Int64), nil
 	}
-	// MariaDB allows 80 characters (USERNAME_CHAR_LENGTH since 10.0), MySQL
-	// 5.7 and 8 and Aurora MySQL 32.
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) {
+			return 0, stmtError("read the user name limit from information_schema", false, qctx.Err(), s.timeout, err)
+		}
+	}
+	vctx, vcancel := s.ctx(ctx)
+	defer vcancel()
+	var v string
+	if err := s.conn.QueryRowContext(vctx, "SELECT VERSION()").Scan(&v); err != nil {
+		return 0, stmtError("SELECT VERSION()", false, vctx.Err(), s.timeout, err)
+	}
 	if strings.Contains(strings.ToLower(v), "mariadb") {
 		return 80, nil
 	}

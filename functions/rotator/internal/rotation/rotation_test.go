@@ -128,19 +128,33 @@ func TestAlternatingUsersManyRotations(t *testing.T) {
 	t.Logf("alternating users: %d rotations, %s per rotation", n, total/n)
 }
 
+// TestAlternatingUsersRefusesTooLongName: the limit is the server's own
+// (MariaDB 10.11: 128 characters, read from information_schema), so a
+// 99-character clone is made and a 134-character one refused before
+// anything changes.
 func TestAlternatingUsersRefusesTooLongName(t *testing.T) {
 	e := newEnv(t)
-	e.h.Config.CloneSuffix = "_" + strings.Repeat("x", 80)
 	master := testdb.Name("rtm_")
 	testdb.CreateUser(t, e.root, master, "master-password-1")
 	testdb.Exec(t, e.root, "GRANT ALL PRIVILEGES ON *.* TO `"+master+"`@`%` WITH GRANT OPTION")
 	masterARN := e.newSecret(dbSecret(t, master, "master-password-1", nil))
+
+	e.h.Config.CloneSuffix = "_" + strings.Repeat("y", 85)
 	user := testdb.Name("rt_")
 	testdb.CreateUser(t, e.root, user, "app-password-1")
+	testdb.DropUserAtEnd(t, e.root, user, e.h.Config.CloneSuffix)
 	arn := e.newSecret(dbSecret(t, user, "app-password-1", map[string]any{"masterarn": masterARN}))
+	if err := e.rotate(arn); err != nil {
+		t.Fatalf("rotation with a 99-character user name: %v", err)
+	}
+
+	e.h.Config.CloneSuffix = "_" + strings.Repeat("x", 120)
+	user = testdb.Name("rt_")
+	testdb.CreateUser(t, e.root, user, "app-password-1")
+	arn = e.newSecret(dbSecret(t, user, "app-password-1", map[string]any{"masterarn": masterARN}))
 	err := e.rotate(arn)
-	if err == nil || !strings.Contains(err.Error(), "this server allows 80") {
-		t.Fatalf("rotation with a 93-character user name: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "this server allows 128") {
+		t.Fatalf("rotation with a 134-character user name: %v", err)
 	}
 	if !testdb.CanLogin(t, testdb.Addr(), user, "app-password-1") {
 		t.Fatal("the user's password changed")

@@ -24,8 +24,10 @@ const MaxSize = 65536
 // DefaultPort is the port used when a secret names none.
 const DefaultPort = 3306
 
-// Engines lists the values of "engine" that this rotator accepts.
-var Engines = []string{"mysql", "aurora-mysql"}
+// Engines lists the values of "engine" that this rotator accepts: AWS's
+// values for MySQL, Aurora MySQL and MariaDB secrets ("JSON structure of
+// Secrets Manager secrets", Secrets Manager User Guide: "engine": "mariadb").
+var Engines = []string{"mysql", "aurora-mysql", "mariadb"}
 
 // Secret is a parsed database secret. The zero value is not valid; use Parse.
 type Secret struct {

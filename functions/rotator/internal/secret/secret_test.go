@@ -16,6 +16,7 @@ func TestParseAcceptsAWSFormat(t *testing.T) {
 		{"port string", `{"engine":"aurora-mysql","host":"db","port":"3308","username":"app","password":"pw-1234"}`, 3308},
 		{"port default", `{"engine":"mysql","host":"db","username":"app","password":"pw-1234"}`, DefaultPort},
 		{"port null", `{"engine":"mysql","host":"db","port":null,"username":"app","password":"pw-1234"}`, DefaultPort},
+		{"engine mariadb (AWS's value for MariaDB secrets)", `{"engine":"mariadb","host":"db","port":3309,"username":"app","password":"pw-1234"}`, 3309},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
