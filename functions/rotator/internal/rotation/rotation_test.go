@@ -165,6 +165,7 @@ func TestPasswordWithEveryCharacter(t *testing.T) {
 	e := newEnv(t)
 	pw := everyChar()
 	e.h.SM = fixedPassword{SecretsManager: e.sm, password: strings.Repeat("x", 0) + reverse(pw)}
+	e.h.Config.Password.Length = int64(len(pw))
 	user := testdb.Name("rt_")
 	testdb.CreateUser(t, e.root, user, pw)
 	arn := e.newSecret(dbSecret(t, user, pw, nil))
@@ -210,5 +211,50 @@ func TestDefaultPasswordPolicyReachesGetRandomPassword(t *testing.T) {
 		if len(pw) != 32 || strings.ContainsAny(pw, ` /@"'\`) {
 			t.Fatalf("generated password breaks the default policy (length %d)", len(pw))
 		}
+	}
+}
+
+// TestGeneratedPasswordCheckedAgainstThePolicy: a GetRandomPassword answer
+// that breaks the policy (too short, an excluded character, a class the
+// policy excludes) fails createSecret, and AWSPENDING is not written.
+func TestGeneratedPasswordCheckedAgainstThePolicy(t *testing.T) {
+	e := newEnv(t)
+	user := testdb.Name("rt_")
+	testdb.CreateUser(t, e.root, user, "initial-password-1")
+	arn := e.newSecret(dbSecret(t, user, "initial-password-1", nil))
+	good := strings.Repeat("aB3-", 8)
+	for _, c := range []struct {
+		name, password, want string
+		policy               func(*rotation.PasswordPolicy)
+	}{
+		{"too short", good[:31], "31 characters, not 32", nil},
+		{"excluded character", good[:31] + "@", "an excluded character", nil},
+		{"space", good[:31] + " ", "a space without INCLUDE_SPACE", func(p *rotation.PasswordPolicy) { p.ExcludeCharacters = `/@"'\` }},
+		{"digit with EXCLUDE_NUMBERS", good, "a digit despite EXCLUDE_NUMBERS", func(p *rotation.PasswordPolicy) { p.ExcludeNumbers = true }},
+		{"punctuation with EXCLUDE_PUNCTUATION", good, "punctuation character despite EXCLUDE_PUNCTUATION", func(p *rotation.PasswordPolicy) { p.ExcludePunctuation = true }},
+		{"not ASCII", good[:31] + "é", "outside printable ASCII", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			saved := e.h.Config.Password
+			defer func() { e.h.Config.Password = saved }()
+			if c.policy != nil {
+				c.policy(&e.h.Config.Password)
+			}
+			e.h.SM = fixedPassword{SecretsManager: e.sm, password: c.password}
+			e.extraSecrets = append(e.extraSecrets, c.password)
+			token := e.start(arn)
+			defer e.removePending(arn)
+			err := e.step(arn, token, rotation.StepCreate)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "AWSPENDING was not written") {
+				t.Fatalf("createSecret with a password that breaks the policy: %v", err)
+			}
+			if e.raw(arn, rotation.StagePending) != "" {
+				t.Fatal("AWSPENDING was written")
+			}
+		})
+	}
+	e.h.SM = fixedPassword{SecretsManager: e.sm, password: good}
+	if err := e.rotate(arn); err != nil {
+		t.Fatalf("a password that fits the policy: %v", err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -60,6 +62,9 @@ func (r *run) createSecret(ctx context.Context) error {
 	if password == "" {
 		return errors.New("GetRandomPassword returned an empty password")
 	}
+	if err := p.check(password); err != nil {
+		return fmt.Errorf("GetRandomPassword returned a password that breaks the policy it was asked for (%w); AWSPENDING was not written", err)
+	}
 	if err := r.checkpoint("createSecret:after-random-password"); err != nil {
 		return err
 	}
@@ -83,6 +88,33 @@ func (r *run) createSecret(ctx context.Context) error {
 	}
 	r.outcome = "pending-created"
 	return r.checkpoint("createSecret:after-put")
+}
+
+// check verifies a generated password against the policy: its length and
+// every exclusion. The error says which rule broke, never which character.
+func (p PasswordPolicy) check(pw string) error {
+	if n := utf8.RuneCountInString(pw); int64(n) != p.Length {
+		return fmt.Errorf("%d characters, not %d", n, p.Length)
+	}
+	for _, c := range pw {
+		switch {
+		case c > '~' || (c < '!' && c != ' '):
+			return errors.New("a character outside printable ASCII")
+		case strings.ContainsRune(p.ExcludeCharacters, c):
+			return errors.New("an excluded character (EXCLUDE_CHARACTERS)")
+		case c == ' ' && !p.IncludeSpace:
+			return errors.New("a space without INCLUDE_SPACE")
+		case c >= '0' && c <= '9' && p.ExcludeNumbers:
+			return errors.New("a digit despite EXCLUDE_NUMBERS")
+		case c >= 'A' && c <= 'Z' && p.ExcludeUppercase:
+			return errors.New("an upper-case letter despite EXCLUDE_UPPERCASE")
+		case c >= 'a' && c <= 'z' && p.ExcludeLowercase:
+			return errors.New("a lower-case letter despite EXCLUDE_LOWERCASE")
+		case c != ' ' && !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') && p.ExcludePunctuation:
+			return errors.New("a punctuation character despite EXCLUDE_PUNCTUATION")
+		}
+	}
+	return nil
 }
 
 func nonEmpty(s string) *string {
