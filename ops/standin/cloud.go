@@ -36,6 +36,14 @@ type Record struct {
 	// Refs are the non-secret strings among its inputs: whatever it may
 	// point at. Secret values never reach the disk.
 	Refs []string `json:"refs"`
+	// Owns are the IDs of resources that AWS deletes together with this
+	// one: a cluster's RDS-managed master secret, whose deletion takes the
+	// secret's rotation schedule (a resource the database layer keeps on
+	// delete) with it.
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
+	// ("If you delete ... the secret and its associated metadata are also
+	// deleted").
+	Owns []string `json:"owns,omitempty"`
 }
 
 // cloud is the directory of records. Each create writes a new file named by
@@ -143,7 +151,23 @@ func (c cloud) remove(urn string) error {
 			}
 		}
 	}
-	return os.Remove(files[0])
+	if err := os.Remove(files[0]); err != nil {
+		return err
+	}
+	for _, other := range all {
+		if other.URN != urn && slices.Contains(victim.Owns, other.ID) {
+			owned, err := c.files(other.URN)
+			if err != nil {
+				return err
+			}
+			for _, f := range owned {
+				if err := os.Remove(f); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // List returns every live resource recorded in the stand-in's cloud.
@@ -209,7 +233,19 @@ func newRecord(urn, typ, id string, inputs, outputs resource.PropertyMap) Record
 		}
 	}
 	sort.Strings(refs)
-	return Record{URN: urn, Type: typ, ID: id, Handles: handles, Refs: slices.Compact(refs)}
+	var owns []string
+	if typ == "aws:rds/cluster:Cluster" {
+		if v, ok := outputs["masterUserSecrets"]; ok && v.IsArray() {
+			for _, e := range v.ArrayValue() {
+				if e.IsObject() {
+					if a := str(e.ObjectValue(), "secretArn"); a != "" {
+						owns = append(owns, a)
+					}
+				}
+			}
+		}
+	}
+	return Record{URN: urn, Type: typ, ID: id, Handles: handles, Refs: slices.Compact(refs), Owns: owns}
 }
 
 // stringsOf collects the non-secret, known strings in v.

@@ -339,6 +339,35 @@ func TestDeleteRefusesWhileReferencedThenSucceeds(t *testing.T) {
 	}
 }
 
+// RDS deletes its managed master secret, and the secret's rotation schedule
+// with it, when the cluster goes: the schedule (kept on delete by the
+// database layer) must not outlive the cluster in the stand-in's cloud.
+func TestDeletingAClusterDeletesItsManagedMasterSecret(t *testing.T) {
+	p := configured(t, true)
+	_, out := create(t, p, clusterType, "cluster", inputs(map[string]any{
+		"engine": "aurora-mysql", "masterUsername": "admin", "manageMasterUserPassword": true,
+	}))
+	secrets := out["masterUserSecrets"]
+	if !secrets.IsArray() || len(secrets.ArrayValue()) != 1 {
+		t.Fatalf("masterUserSecrets = %v", secrets)
+	}
+	master := secrets.ArrayValue()[0].ObjectValue()["secretArn"].StringValue()
+	if !strings.Contains(master, ":secret:rds!cluster-") {
+		t.Fatalf("master secret ARN %q", master)
+	}
+	create(t, p, "aws:secretsmanager/secretRotation:SecretRotation", "master-rotation", inputs(map[string]any{
+		"secretId": master, "rotationRules": map[string]any{"automaticallyAfterDays": 7},
+	}))
+	create(t, p, vpcType, "unrelated", inputs(map[string]any{"cidrBlock": "10.0.0.0/16"}))
+	if _, err := p.Delete(context.Background(), &pulumirpc.DeleteRequest{Urn: urn(clusterType, "cluster")}); err != nil {
+		t.Fatal(err)
+	}
+	live, err := LiveResources(p.cloud.dir)
+	if err != nil || len(live) != 1 || live[0].Type != vpcType {
+		t.Fatalf("left %v (%v), want only the unrelated VPC", live, err)
+	}
+}
+
 func TestDeleteAfterCreateBeforeDeleteReplacementKeepsTheNewResource(t *testing.T) {
 	p := configured(t, true)
 	create(t, p, vpcType, "vpc", inputs(map[string]any{"cidrBlock": "10.0.0.0/16"}))
