@@ -10,8 +10,11 @@
 package redact
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -24,6 +27,13 @@ const Placeholder = "[redacted]"
 // words of the message and make it useless.
 const minLen = 4
 
+// tokenLen: a value shorter than this (4 to 7 characters: never a
+// generated password, which has at least 8) is redacted only as a whole
+// token, not inside a longer run of letters and digits, so that a short
+// value such as 12345 does not blank out an ARN or an account id that
+// happens to contain it.
+const tokenLen = 8
+
 // Redactor holds the secret values of one invocation. The zero value is ready
 // to use; it is safe for concurrent use.
 type Redactor struct {
@@ -32,13 +42,16 @@ type Redactor struct {
 }
 
 // Add registers secret values. Each value is also registered in the forms in
-// which a library may print it: JSON-escaped (inside a secret string) and
-// SQL-escaped (inside a statement).
+// which a library may print it: JSON-escaped (with and without HTML
+// escaping, control characters as \uXXXX), Go-quoted (%q, control
+// characters as \n or \x00), URL-escaped (query and path), and
+// SQL-escaped (inside a statement, control characters as the MySQL
+// driver writes them).
 func (r *Redactor) Add(values ...string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range values {
-		for _, form := range forms(v) {
+		for _, form := range Forms(v) {
 			if len(form) >= minLen && !contains(r.values, form) {
 				r.values = append(r.values, form)
 			}
@@ -48,13 +61,25 @@ func (r *Redactor) Add(values ...string) {
 	sort.Slice(r.values, func(i, j int) bool { return len(r.values[i]) > len(r.values[j]) })
 }
 
-func forms(v string) []string {
+// Forms lists v and its encodings that the Redactor removes.
+func Forms(v string) []string {
 	out := []string{v}
 	if b, err := json.Marshal(v); err == nil {
 		out = append(out, strings.Trim(string(b), `"`))
 	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) == nil {
+		out = append(out, strings.Trim(strings.TrimSpace(buf.String()), `"`))
+	}
 	out = append(out,
+		strings.Trim(strconv.Quote(v), `"`),
+		strings.Trim(strconv.QuoteToASCII(v), `"`),
+		url.QueryEscape(v),
+		url.PathEscape(v),
 		strings.NewReplacer(`\`, `\\`, `'`, `\'`, `"`, `\"`).Replace(v),
+		strings.NewReplacer("\x00", `\0`, "\n", `\n`, "\r", `\r`, "\x1a", `\Z`, `\`, `\\`, `'`, `\'`, `"`, `\"`).Replace(v),
 		strings.ReplaceAll(v, `'`, `''`),
 	)
 	return out
@@ -74,9 +99,39 @@ func (r *Redactor) String(s string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, v := range r.values {
-		s = strings.ReplaceAll(s, v, Placeholder)
+		if len(v) >= tokenLen {
+			s = strings.ReplaceAll(s, v, Placeholder)
+		} else {
+			s = replaceToken(s, v)
+		}
 	}
 	return s
+}
+
+// replaceToken replaces v where it is not part of a longer run of letters
+// and digits.
+func replaceToken(s, v string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, v)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(v)
+		whole := (i == 0 || !isAlnum(s[i-1]) || !isAlnum(v[0])) && (end == len(s) || !isAlnum(s[end]) || !isAlnum(v[len(v)-1]))
+		b.WriteString(s[:i])
+		if whole {
+			b.WriteString(Placeholder)
+		} else {
+			b.WriteString(v)
+		}
+		s = s[end:]
+	}
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // Error returns an error whose message is err's with every registered value

@@ -315,12 +315,14 @@ func (e *env) checkNoLeak() {
 			continue
 		}
 		checked++
-		if strings.Contains(logs, v) || strings.Contains(logs, jsonEscaped(v)) {
-			e.t.Errorf("a secret value appears in the logs")
-		}
-		for _, err := range errs {
-			if strings.Contains(err.Error(), v) {
-				e.t.Errorf("a secret value appears in an error: %s", strings.ReplaceAll(err.Error(), v, redact.Placeholder+"(leaked)"))
+		for i, form := range encodings(v) {
+			if strings.Contains(logs, form) || strings.Contains(logs, jsonEscaped(form)) {
+				e.t.Errorf("a secret value appears in the logs (encoding %d)", i)
+			}
+			for _, err := range errs {
+				if strings.Contains(err.Error(), form) {
+					e.t.Errorf("a secret value appears in an error (encoding %d): %s", i, strings.ReplaceAll(err.Error(), form, redact.Placeholder+"(leaked)"))
+				}
 			}
 		}
 	}

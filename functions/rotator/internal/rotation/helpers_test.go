@@ -2,6 +2,8 @@ package rotation_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -22,6 +24,22 @@ func mustJSON(t testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// encodings are the forms in which a library might print a secret value:
+// raw, JSON (with and without HTML escaping), Go %q and %+q, URL-escaped
+// (query and path). Written independently of the redactor's own list.
+func encodings(v string) []string {
+	var noHTML strings.Builder
+	enc := json.NewEncoder(&noHTML)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return []string{v, jsonEscaped(v), strings.Trim(strings.TrimSpace(noHTML.String()), `"`),
+		strings.Trim(fmt.Sprintf("%q", v), `"`), strings.Trim(fmt.Sprintf("%+q", v), `"`), url.QueryEscape(v), url.PathEscape(v)}
+}
+
+// leakForms quotes a password in every one of encodings, as the worst
+// driver would.
+func leakForms(v string) string { return strings.Join(encodings(v), " | ") }
 
 func jsonEscaped(s string) string {
 	b, _ := json.Marshal(s)

@@ -13,7 +13,8 @@ import (
 )
 
 // leakyDB is a database whose every error, and one panic, quotes the
-// password it was given: the worst a driver could do. The handler's
+// password it was given, in every encoding of leakForms: the worst a
+// driver could do. The handler's
 // redactor must still keep every password out of its errors and logs.
 type leakyDB struct {
 	inner database.Database
@@ -22,11 +23,11 @@ type leakyDB struct {
 
 func (d leakyDB) Login(ctx context.Context, l database.Login) (database.Session, error) {
 	if d.fail == "login" {
-		return nil, fmt.Errorf("login failed for %s with password %s: %w", l.User, l.Password, database.ErrLoginRejected)
+		return nil, fmt.Errorf("login failed for %s with password %s: %w", l.User, leakForms(l.Password), database.ErrLoginRejected)
 	}
 	s, err := d.inner.Login(ctx, l)
 	if err != nil {
-		return nil, fmt.Errorf("%w (password %s)", err, l.Password)
+		return nil, fmt.Errorf("%w (password %s)", err, leakForms(l.Password))
 	}
 	return leakySession{Session: s, fail: d.fail, loginPassword: l.Password}, nil
 }
@@ -40,23 +41,23 @@ type leakySession struct {
 func (s leakySession) SetPassword(ctx context.Context, a database.Account, pw string) error {
 	switch s.fail {
 	case "set":
-		return fmt.Errorf("ALTER USER %s IDENTIFIED BY '%s' failed; logged in with '%s'", a, pw, s.loginPassword)
+		return fmt.Errorf("ALTER USER %s IDENTIFIED BY '%s' failed; logged in with '%s'", a, leakForms(pw), leakForms(s.loginPassword))
 	case "panic":
-		panic("driver bug while sending " + pw)
+		panic("driver bug while sending " + leakForms(pw))
 	}
 	return s.Session.SetPassword(ctx, a, pw)
 }
 
 func (s leakySession) CreateAccount(ctx context.Context, a database.Account, pw string) error {
 	if s.fail == "create" {
-		return fmt.Errorf("CREATE USER %s IDENTIFIED BY '%s' failed", a, pw)
+		return fmt.Errorf("CREATE USER %s IDENTIFIED BY '%s' failed", a, leakForms(pw))
 	}
 	return s.Session.CreateAccount(ctx, a, pw)
 }
 
 func (s leakySession) Probe(ctx context.Context) error {
 	if s.fail == "probe" {
-		return errors.New("probe failed for password " + s.loginPassword)
+		return errors.New("probe failed for password " + leakForms(s.loginPassword))
 	}
 	return s.Session.Probe(ctx)
 }
