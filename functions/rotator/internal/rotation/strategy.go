@@ -237,6 +237,12 @@ func (r *run) loginFallback(ctx context.Context, pend secret.Secret) (database.S
 	if n > 0 {
 		tried = append(tried, fmt.Sprintf("the %d newest versions created after AWSCURRENT", n))
 	}
+	// Two setSecret invocations with one token (Secrets Manager's retry
+	// while the first still runs): the other one may have set AWSPENDING's
+	// password between this one's tries, which is why they all failed.
+	if ok, err := r.logsIn(ctx, pend); err == nil && ok {
+		return nil, fmt.Errorf("the AWSPENDING password of %s started to work while this invocation was trying the others: another invocation of this rotation (same token) holds it and set the password meanwhile. Nothing is wrong with the passwords; retry the step (setSecret will find AWSPENDING set)", pend.Username)
+	}
 	return nil, rejectedAll(pend, tried)
 }
 
