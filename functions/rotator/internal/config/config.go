@@ -28,7 +28,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +36,7 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
+	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 )
 
 // DefaultExcludeCharacters are left out of generated passwords: characters
@@ -111,7 +111,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.Rotation.AppUsers = users
 	}
 	if v, ok := lookup(getenv, "DB_HOST"); ok {
-		if !validHost(v) {
+		if !secret.ValidHost(v) {
 			return c, fmt.Errorf("DB_HOST=%q: expected a host name (letters, digits, dots and hyphens) or an IP address, without spaces", v)
 		}
 		c.Rotation.DBHost = v
@@ -182,29 +182,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func isSecretARN(v string) bool {
 	p := strings.SplitN(v, ":", 7)
 	return len(p) == 7 && p[0] == "arn" && p[1] != "" && p[2] == "secretsmanager" && p[3] != "" && len(p[4]) == 12 && p[5] == "secret" && p[6] != "" && !strings.ContainsAny(v, " \t\n")
-}
-
-// validHost accepts a DNS name (labels of letters, digits and hyphens,
-// at most 253 characters) or an IP address: nothing with a space, a
-// control character, a port or credentials in it.
-func validHost(v string) bool {
-	if net.ParseIP(v) != nil {
-		return true
-	}
-	if len(v) > 253 || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") {
-		return false
-	}
-	for _, label := range strings.Split(v, ".") {
-		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // lookup treats an empty variable like an unset one: an empty value is

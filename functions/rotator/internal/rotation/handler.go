@@ -59,6 +59,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -206,13 +207,13 @@ func (r *run) do(ctx context.Context) error {
 		return fmt.Errorf("%s: the event has no SecretId or no ClientRequestToken", ev.Step)
 	}
 	if err := r.guard(ctx); err != nil {
-		return fmt.Errorf("%s: %w", ev.Step, err)
+		return fmt.Errorf("%s: %w%s", ev.Step, err, r.stuck())
 	}
 	if r.outcome != "" {
 		return nil // already AWSCURRENT
 	}
 	if err := step(ctx); err != nil {
-		return fmt.Errorf("%s: %w", ev.Step, err)
+		return fmt.Errorf("%s: %w%s", ev.Step, err, r.stuck())
 	}
 	if r.outcome == "" {
 		r.outcome = "done"
@@ -248,6 +249,34 @@ func (r *run) guard(ctx context.Context) error {
 		return fmt.Errorf("version %s of secret %s is not AWSPENDING (its labels: %v); only a version that RotateSecret staged as AWSPENDING can be rotated to", r.ev.ClientRequestToken, r.ev.SecretID, stages)
 	}
 	return nil
+}
+
+// stuck is the tail of every step error while a version other than
+// AWSCURRENT holds AWSPENDING (as the guard's DescribeSecret saw it): until
+// that label goes, RotateSecret answers "A previous rotation isn't
+// complete". It names the version and the command that clears the label.
+func (r *run) stuck() string {
+	if r.desc == nil {
+		return ""
+	}
+	for id, stages := range r.desc.VersionIdsToStages {
+		if has(stages, StagePending) && !has(stages, StageCurrent) {
+			return fmt.Sprintf(". The rotation is stuck at version %s (AWSPENDING): Secrets Manager retries it; if a retry cannot succeed, fix the cause and clear it with: aws secretsmanager update-secret-version-stage --secret-id %s --version-stage AWSPENDING --remove-from-version-id %s",
+				id, shellWord(r.ev.SecretID), id)
+		}
+	}
+	return ""
+}
+
+// shellWord quotes s for a POSIX shell unless it needs none (an ARN may
+// hold "!", as RDS's rds!cluster-... names do).
+func shellWord(s string) string {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(":/_+=.@-", c)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }
 
 func has(list []string, v string) bool {

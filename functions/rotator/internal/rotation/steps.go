@@ -30,6 +30,14 @@ func (r *run) createSecret(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Everything that can be checked without the database is checked
+	// before AWSPENDING gets a value: the master secret of the strategies
+	// that use one (readable, parsable, for the same server).
+	if strat.Name() != (singleUser{}).Name() {
+		if _, err := r.readMaster(ctx, cur); err != nil {
+			return err
+		}
+	}
 	_, err = r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
 	if err == nil {
 		r.outcome = "pending-exists"

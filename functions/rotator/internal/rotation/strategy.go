@@ -359,14 +359,22 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend sec
 
 // master reads the master secret that cur names (masterarn), in AWS's shape
 // or RDS's ({"username", "password"} only: then the host and port are
-// cur's), and checks that it is for cur's server.
+// DB_HOST:DB_PORT when set, else cur's), and checks that it is for cur's
+// server.
 func (r *run) master(ctx context.Context, cur secret.Secret) (secret.Secret, error) {
+	master, err := r.readMaster(ctx, cur)
+	if err != nil {
+		return master, err
+	}
+	return master, r.checkpoint("setSecret:after-get-master")
+}
+
+// readMaster is master without the checkpoint; createSecret calls it too,
+// so that a master that cannot work is found before AWSPENDING is written.
+func (r *run) readMaster(ctx context.Context, cur secret.Secret) (secret.Secret, error) {
 	master, err := r.getSecretAs(ctx, cur.MasterARN, StageCurrent, "", secret.ParseMaster)
 	if err != nil {
 		return master, fmt.Errorf("read the master secret (masterarn): %w", err)
-	}
-	if err := r.checkpoint("setSecret:after-get-master"); err != nil {
-		return master, err
 	}
 	if pin := r.pinned(); pin != nil {
 		// The master login goes to DB_HOST:DB_PORT or nowhere.
@@ -383,8 +391,8 @@ func (r *run) master(ctx context.Context, cur secret.Secret) (secret.Secret, err
 	if master.Host == "" {
 		master.Host, master.Port = cur.Host, cur.Port
 	}
-	if err := checkSameServer(cur, master); err != nil {
-		return master, fmt.Errorf("the master secret does not match: %w", err)
+	if master.Host != cur.Host || master.Port != cur.Port {
+		return master, fmt.Errorf("the master secret (masterarn %s) names the database %s but AWSCURRENT names %s; the master secret must be for the server whose user it provisions: refusing to log in as the master on another server", cur.MasterARN, master.Endpoint(), cur.Endpoint())
 	}
 	return master, nil
 }

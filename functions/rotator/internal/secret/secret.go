@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -135,6 +136,9 @@ func parse(s string, mode parseMode) (Secret, error) {
 			return Secret{}, invalid("the key %q is empty", f.key)
 		}
 	}
+	if sec.Host != "" && !ValidHost(sec.Host) {
+		return Secret{}, invalid("the key \"host\" is not a host name or IP address (letters, digits, dots and hyphens; no spaces, no port, no credentials)")
+	}
 	if (!master || sec.Engine != "") && !validEngine(sec.Engine) {
 		// The engine is not a credential, but it is still the secret's
 		// content: name only what is accepted.
@@ -149,6 +153,29 @@ func parse(s string, mode parseMode) (Secret, error) {
 	}
 	sec.Port = port
 	return sec, nil
+}
+
+// ValidHost accepts a DNS name (labels of letters, digits, hyphens and
+// underscores, at most 253 characters) or an IP address: nothing with a
+// space, a control character, a port or credentials in it.
+func ValidHost(v string) bool {
+	if net.ParseIP(v) != nil {
+		return true
+	}
+	if v == "" || len(v) > 253 || strings.HasPrefix(v, ".") || strings.HasSuffix(v, ".") {
+		return false
+	}
+	for _, label := range strings.Split(v, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func validEngine(e string) bool {
