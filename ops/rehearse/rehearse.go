@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -68,17 +69,9 @@ type Options struct {
 	// Destroy tears the environment down (nil: the orchestrator's
 	// DestroyAll). Tests swap in a wrong order to show the rehearsal fails.
 	Destroy func(ctx context.Context, o *deploy.Orchestrator) error
-	// Rotated are secret config values that rotation owns once deployed
-	// (the database's masterPassword). Before the second deployAll each gets
-	// a new random value, as if rotation had changed the password: the
-	// second deploy must still change nothing, or a re-deploy would put a
-	// stale password back.
-	Rotated []ConfigKey
-}
-
-// ConfigKey is a fully qualified config key of one layer's stack.
-type ConfigKey struct {
-	Layer, Key string
+	// Config adds configuration to the named layers' stacks, as an operator
+	// would set it (`pulumi config set` in stacks/<layer>), on every deploy.
+	Config map[string]deploy.Config
 }
 
 // Wiring says that a resource of one layer must carry, as an input, the
@@ -266,12 +259,7 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 	r.checkReferences(states)
 	r.checkWiring(states, first)
 	r.checkSecrets(states, first)
-
-	for _, k := range r.opts.Rotated {
-		if err := r.rotate(ctx, k); err != nil {
-			return err
-		}
-	}
+	r.checkNoPasswords(states)
 	fmt.Fprintf(r.out, "\nrehearse: deployAll #2 (must change nothing)\n")
 	second, err := orch.DeployAll(ctx, "")
 	if err != nil {
@@ -346,24 +334,6 @@ func (r *rehearsal) stack(ctx context.Context, name string) (auto.Stack, error) 
 		return auto.Stack{}, fmt.Errorf("rehearse: selecting the stack of %s: %w", name, err)
 	}
 	return s, nil
-}
-
-// rotate gives a rotation-owned config value a new random value.
-func (r *rehearsal) rotate(ctx context.Context, k ConfigKey) error {
-	s, err := r.stack(ctx, k.Layer)
-	if err != nil {
-		return err
-	}
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return err
-	}
-	// Never quote the value in an error: it is a secret.
-	if err := s.SetConfig(ctx, k.Key, auto.ConfigValue{Value: "R" + hex.EncodeToString(b), Secret: true}); err != nil {
-		return fmt.Errorf("rehearse: setting %s of %s failed", k.Key, k.Layer)
-	}
-	fmt.Fprintf(r.out, "rehearse: %s: %s changed, as rotation would (the second deploy must not put it back)\n", k.Layer, k.Key)
-	return nil
 }
 
 // export returns the state of layer's stack, read back through the CLI
@@ -521,20 +491,9 @@ func (r *rehearsal) checkSecrets(states map[string]apitype.DeploymentV3, sum dep
 	if len(secrets) == 0 {
 		return
 	}
-	var files []string
 	// Every file the rehearsal wrote (state, history, backups, stack config,
 	// the stand-in's cloud, Pulumi's log), but not the binaries and plugins.
-	_ = filepath.WalkDir(r.opts.Dir, func(path string, d os.DirEntry, err error) error {
-		switch {
-		case err != nil:
-			return nil
-		case d.IsDir() && (d.Name() == "bin" || d.Name() == "home"):
-			return filepath.SkipDir
-		case !d.IsDir():
-			files = append(files, path)
-		}
-		return nil
-	})
+	files := r.writtenFiles()
 	for _, f := range files {
 		b, err := os.ReadFile(f) // #nosec G304 -- a file of our own scratch directory
 		if err != nil {
@@ -547,6 +506,103 @@ func (r *rehearsal) checkSecrets(states map[string]apitype.DeploymentV3, sum dep
 		}
 	}
 	fmt.Fprintf(r.out, "rehearse: %d secret output(s) encrypted in state and config (%d files searched)\n", len(secrets), len(files))
+}
+
+// passwordKey is a key that holds a password: "password" or
+// "masterPassword" (any case, with or without an underscore), as a JSON key
+// (also escaped inside a JSON string) or a YAML key, followed by a
+// non-empty value. A key that merely mentions passwords
+// (manageMasterUserPassword) does not match.
+var passwordKey = regexp.MustCompile(`(?i)(^|[^a-z_])(master_?)?password\\*"?\s*:\s*\\*"?[^\s"\\,}{]`)
+
+// checkNoPasswords: no password is anywhere the rehearsal wrote. In the
+// states (exported with their secrets decrypted, so a password kept as a
+// Pulumi secret is found too), no input or output, nor any JSON document
+// inside one (a secret's value), has a password key with a value; and no
+// file (state, history, backups, stack config, the stand-in's cloud,
+// Pulumi's log) holds one in clear. Problems name where, never the value.
+func (r *rehearsal) checkNoPasswords(states map[string]apitype.DeploymentV3) {
+	found := 0
+	for layer, st := range states {
+		for _, res := range st.Resources {
+			for what, props := range map[string]map[string]any{"input": res.Inputs, "output": res.Outputs} {
+				for _, path := range passwordPaths(props, "") {
+					found++
+					r.report.fail("layer %s: %s has a password at %s %s", layer, res.URN, what, path)
+				}
+			}
+		}
+	}
+	files := r.writtenFiles()
+	for _, f := range files {
+		b, err := os.ReadFile(f) // #nosec G304 -- a file of our own scratch directory
+		if err != nil {
+			continue
+		}
+		if loc := passwordKey.FindIndex(b); loc != nil {
+			found++
+			r.report.fail("%s holds a password (at byte %d)", strings.TrimPrefix(f, r.opts.Dir+"/"), loc[0])
+		}
+	}
+	if found == 0 {
+		fmt.Fprintf(r.out, "rehearse: no password in any state (secrets decrypted) or in any of %d files written\n", len(files))
+	}
+}
+
+// passwordPaths returns the paths in v of password keys with a non-empty
+// value, looking into decrypted secrets and into strings that hold JSON.
+func passwordPaths(v any, at string) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		if isSecret(x) {
+			if p, ok := x["plaintext"].(string); ok {
+				var inner any
+				if json.Unmarshal([]byte(p), &inner) == nil {
+					return passwordPaths(inner, at)
+				}
+			}
+			return nil
+		}
+		for k, e := range x {
+			key := strings.ToLower(strings.ReplaceAll(k, "_", ""))
+			if s, ok := e.(string); ok && s != "" && (key == "password" || key == "masterpassword") {
+				out = append(out, at+"."+k)
+				continue
+			}
+			out = append(out, passwordPaths(e, at+"."+k)...)
+		}
+	case []any:
+		for i, e := range x {
+			out = append(out, passwordPaths(e, fmt.Sprintf("%s[%d]", at, i))...)
+		}
+	case string:
+		if t := strings.TrimSpace(x); strings.HasPrefix(t, "{") {
+			var inner any
+			if json.Unmarshal([]byte(t), &inner) == nil {
+				out = append(out, passwordPaths(inner, at+"(json)")...)
+			}
+		}
+	}
+	return out
+}
+
+// writtenFiles are the files of the scratch directory the rehearsal and the
+// engine wrote, without the binaries and plugins.
+func (r *rehearsal) writtenFiles() []string {
+	var files []string
+	_ = filepath.WalkDir(r.opts.Dir, func(path string, d os.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil
+		case d.IsDir() && (d.Name() == "bin" || d.Name() == "home"):
+			return filepath.SkipDir
+		case !d.IsDir():
+			files = append(files, path)
+		}
+		return nil
+	})
+	return files
 }
 
 // recorder is the Runner the orchestrator drives: the Automation-API runner,
@@ -590,6 +646,10 @@ func (c *recorder) Destroy(ctx context.Context, l kit.Layer, env string) (deploy
 // Up is the runner's Up with Pulumi's diagnostics in its error.
 func (c *recorder) Up(ctx context.Context, l kit.Layer, env string, cfg deploy.Config) (deploy.Result, error) {
 	mark := c.r.log.mark()
+	if extra := c.r.opts.Config[l.Name]; len(extra) > 0 {
+		cfg = maps.Clone(cfg)
+		maps.Copy(cfg, extra)
+	}
 	res, err := c.Runner.Up(ctx, l, env, cfg)
 	if err != nil {
 		err = c.r.log.withDiagnostics(err, mark)

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -212,49 +214,81 @@ func TestRehearsalFailsWhenDestroyOrderIsWrong(t *testing.T) {
 	}
 }
 
-// passwordLayer is a database layer whose cluster takes the master password
-// from config (deployAll generates it), ignoring later changes to it or not.
-func passwordLayer(ignore bool) kit.Layer {
-	return kit.Layer{Name: deploy.DatabaseLayer, Project: "rehearse-test-db", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		var opts []pulumi.ResourceOption
-		if ignore {
-			opts = append(opts, pulumi.IgnoreChanges([]string{"masterPassword"}))
+// passwordLayer keeps a database password the way the vault must never:
+// as the value of a secret version that Pulumi creates (a Pulumi secret in
+// its state), or, with inConfig, also as the stack's secret config value.
+func passwordLayer(inConfig bool) kit.Layer {
+	return kit.Layer{Name: "database", Project: "rehearse-test-db", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		pw := pulumi.ToSecret(pulumi.String("Not-a-real-pw-1")).(pulumi.StringOutput)
+		if inConfig {
+			pw = config.RequireSecret(ctx, "masterPassword")
 		}
-		cluster, err := rds.NewCluster(ctx, "aurora", &rds.ClusterArgs{
-			ClusterIdentifier: pulumi.String("aurora-rehearsal"),
-			Engine:            pulumi.String("aurora-mysql"),
-			MasterUsername:    pulumi.String("dbadmin"),
-			MasterPassword:    config.RequireSecret(ctx, "masterPassword"),
-			SkipFinalSnapshot: pulumi.Bool(true),
-		}, opts...)
+		secret, err := secretsmanager.NewSecret(ctx, "credentials", &secretsmanager.SecretArgs{Name: pulumi.String("credentials-rehearsal")})
 		if err != nil {
 			return nil, err
 		}
-		return pulumi.Map{"clusterArn": cluster.Arn}, nil
+		_, err = secretsmanager.NewSecretVersion(ctx, "credentials-v1", &secretsmanager.SecretVersionArgs{
+			SecretId: secret.ID(),
+			SecretString: pw.ApplyT(func(p string) string {
+				return `{"username":"app","password":"` + p + `"}`
+			}).(pulumi.StringOutput),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"secretArn": secret.Arn}, nil
 	}}
 }
 
-var rotatedPassword = []ConfigKey{{Layer: deploy.DatabaseLayer, Key: "rehearse-test-db:masterPassword"}}
-
-func TestRehearsalPassesWhenRotationOwnsThePassword(t *testing.T) {
-	_, out, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(true)}, Rotated: rotatedPassword})
-	if err != nil {
-		t.Fatal(err)
+func TestRehearsalFailsWhenAStateHoldsAPassword(t *testing.T) {
+	_, out, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(false)}})
+	if err == nil {
+		t.Fatal("rehearsal passed although a secret version in the state holds a password")
 	}
-	if !strings.Contains(out, "masterPassword changed, as rotation would") {
-		t.Error("the rehearsal did not change the password before the second deploy")
+	if !strings.Contains(err.Error(), "credentials-v1 has a password at input .secretString(json).password") {
+		t.Errorf("error %q does not name the version and the key", err)
+	}
+	if strings.Contains(err.Error()+out, "Not-a-real-pw-1") {
+		t.Error("the rehearsal printed the password")
 	}
 }
 
-func TestRehearsalFailsWhenARedeployWouldPutAStalePasswordBack(t *testing.T) {
-	_, _, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(false)}, Rotated: rotatedPassword})
+func TestRehearsalFailsWhenAConfigFileHoldsAPassword(t *testing.T) {
+	_, _, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(true)}, Config: map[string]deploy.Config{
+		"database": {"rehearse-test-db:masterPassword": {Value: "Not-a-real-pw-2", Secret: true}},
+	}})
 	if err == nil {
-		t.Fatal("rehearsal passed although the second deploy sets the cluster's password again")
+		t.Fatal("rehearsal passed although the stack config holds a master password")
 	}
-	for _, want := range []string{"deployAll #2 changed layer database (update 1)", "~ aurora: masterPassword: [secret changed]"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
+	if !strings.Contains(err.Error(), "Pulumi.rehearsal.yaml holds a password") {
+		t.Errorf("error %q does not name the config file", err)
+	}
+}
+
+func TestPasswordKeys(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"password":"abc"}`:                               true,
+		`"{\"username\":\"app\",\"password\":\"x1\"}"`:     true,
+		"vault-database:masterPassword:\n  secure: v1:abc": true,
+		`"master_password": "zz"`:                          true,
+		`"manageMasterUserPassword": true`:                 false,
+		`"password": ""`:                                   false,
+		`{"username":"app"}`:                               false,
+	} {
+		if got := passwordKey.MatchString(s); got != want {
+			t.Errorf("%q: %v, want %v", s, got, want)
 		}
+	}
+	state := map[string]any{
+		"secretString": map[string]any{sig.Key: sig.Secret, "plaintext": `"{\"password\":\"p\"}"`},
+		"list":         []any{map[string]any{"masterPassword": "x"}},
+		"empty":        map[string]any{"password": ""},
+		"manage":       map[string]any{"manageMasterUserPassword": true},
+	}
+	got := passwordPaths(state, "")
+	slices.Sort(got)
+	if want := []string{".list[0].masterPassword", ".secretString(json).password"}; !slices.Equal(got, want) {
+		t.Errorf("passwordPaths = %v, want %v", got, want)
 	}
 }
 

@@ -28,8 +28,12 @@ import (
 var wiring = []rehearse.Wiring{
 	{Layer: "database", Type: "aws:rds/subnetGroup:SubnetGroup", Input: "subnetIds", From: "network", Output: "privateSubnetIds"},
 	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "kmsKeyId", From: "kms", Output: "databaseKeyArn"},
+	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "masterUserSecretKmsKeyId", From: "kms", Output: "secretsKeyArn"},
 	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
 }
+
+// rehearsalReader is the role that reads the rehearsal's application secret.
+const rehearsalReader = "arn:aws:iam::123456789012:role/orders-api"
 
 func main() {
 	if err := run(); err != nil {
@@ -76,8 +80,14 @@ func run() error {
 		Dir:        dir,
 		Out:        os.Stdout,
 		Wiring:     wiring,
-		// Rotation owns the master password from the first deploy on.
-		Rotated: []rehearse.ConfigKey{{Layer: "database", Key: "vault-database:masterPassword"}},
+		// An application user with a reader role, declared as an operator
+		// would (the role is the offline account's), so that the key
+		// policy, the secret's resource policy and the rotator's
+		// declarations all carry it.
+		Config: map[string]deploy.Config{
+			"kms":     {"vault-kms:secretReaders": {Value: `["` + rehearsalReader + `"]`}},
+			"secrets": {"vault-secrets:appUsers": {Value: `[{"name": "app", "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"], "readers": ["` + rehearsalReader + `"]}]`}},
+		},
 	})
 	fmt.Printf("rehearsal took %s\n", time.Since(start).Round(100*time.Millisecond))
 	if keep || err != nil {
