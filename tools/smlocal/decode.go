@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -19,6 +21,12 @@ func decode(body []byte, in any) *apiError {
 	}
 	if !utf8.Valid(body) {
 		return newErr(codeSerialization, "The request body is not valid UTF-8.")
+	}
+	// encoding/json matches member names case-insensitively; the service
+	// does not ("secretid" is not SecretId). Members whose name is not
+	// exactly a known one are dropped first, as unknown members are.
+	if exact, err := exactMembers(body, reflect.TypeOf(in)); err == nil {
+		body = exact
 	}
 	if err := json.Unmarshal(body, in); err != nil {
 		var te *json.UnmarshalTypeError
@@ -36,6 +44,76 @@ func decode(body []byte, in any) *apiError {
 		}
 	}
 	return nil
+}
+
+// exactMembers rewrites a JSON body keeping, in every object that maps to
+// a struct of t, only the members whose name is exactly a field's (its
+// json tag's name, else the field name). Values that do not have the
+// expected shape are kept as they are, for json.Unmarshal to report.
+func exactMembers(body []byte, t reflect.Type) ([]byte, error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil || m == nil {
+			return body, nil
+		}
+		out := make(map[string]json.RawMessage, len(m))
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := f.Name
+			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == "-" {
+				continue
+			} else if tag != "" {
+				name = tag
+			}
+			v, ok := m[name]
+			if !ok {
+				continue
+			}
+			nv, err := exactMembers(v, f.Type)
+			if err != nil {
+				return nil, err
+			}
+			out[name] = nv
+		}
+		return json.Marshal(out)
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return body, nil // []byte: a base64 string
+		}
+		var list []json.RawMessage
+		if err := json.Unmarshal(body, &list); err != nil || list == nil {
+			return body, nil
+		}
+		for i, v := range list {
+			nv, err := exactMembers(v, t.Elem())
+			if err != nil {
+				return nil, err
+			}
+			list[i] = nv
+		}
+		return json.Marshal(list)
+	case reflect.Map:
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(body, &m); err != nil || m == nil {
+			return body, nil
+		}
+		for k, v := range m {
+			nv, err := exactMembers(v, t.Elem())
+			if err != nil {
+				return nil, err
+			}
+			m[k] = nv
+		}
+		return json.Marshal(m)
+	}
+	return body, nil
 }
 
 // jsonKind names a Go type by the JSON type a client should send.

@@ -35,6 +35,11 @@ type secret struct {
 	Tags              []tag          `json:"tags,omitempty"`
 	Policy            string         `json:"policy,omitempty"`
 	Versions          []*version     `json:"versions"` // in creation order
+	// Pruned remembers the ids of versions pruneDeprecated removed while
+	// younger than 24 hours, with their creation time: AWS keeps such a
+	// version (so its token cannot be reused with another value), the
+	// emulator does not, and refuses the token instead.
+	Pruned map[string]time.Time `json:"pruned,omitempty"`
 }
 
 // version is one version of a secret. A version without a value is the
@@ -132,14 +137,37 @@ const maxVersions = 100
 // the secret has more than maxVersions. AWS spares versions younger than 24
 // hours; the emulator does not, so that long local runs (benchmarks, chaos)
 // never hit the quota. README lists this deviation.
-func (sec *secret) pruneDeprecated() {
+func (sec *secret) pruneDeprecated(now time.Time) {
+	for id, created := range sec.Pruned {
+		if now.Sub(created) >= tokenReuseWindow {
+			delete(sec.Pruned, id)
+		}
+	}
 	for len(sec.Versions) > maxVersions {
 		i := slices.IndexFunc(sec.Versions, func(v *version) bool { return len(v.Stages) == 0 })
 		if i < 0 {
 			return
 		}
+		if v := sec.Versions[i]; now.Sub(v.Created) < tokenReuseWindow {
+			if sec.Pruned == nil {
+				sec.Pruned = map[string]time.Time{}
+			}
+			sec.Pruned[v.ID] = v.Created
+		}
 		sec.Versions = slices.Delete(sec.Versions, i, i+1)
 	}
+}
+
+// tokenReuseWindow: AWS "does not remove versions created less than 24
+// hours ago" (PutSecretValue), so for 24 hours a version's token stays
+// taken.
+const tokenReuseWindow = 24 * time.Hour
+
+// prunedRecently reports whether id is a token of a version pruned while
+// younger than tokenReuseWindow, which is still within it.
+func (sec *secret) prunedRecently(id string, now time.Time) bool {
+	created, ok := sec.Pruned[id]
+	return ok && now.Sub(created) < tokenReuseWindow
 }
 
 // stagesMap is VersionIdsToStages: only versions that carry a label

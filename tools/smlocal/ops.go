@@ -577,6 +577,11 @@ func (s *Server) putVersion(sec *secret, token, str *string, bin []byte, stages 
 		id = *token
 	}
 	v := sec.version(id)
+	if v == nil && sec.prunedRecently(id, now) {
+		// AWS would still hold this version (see tokenReuseWindow) and
+		// refuse another value; the emulator no longer knows the value.
+		return nil, newErr(codeResourceExists, "You can't modify an existing version, you can only create a new version. (Version %s was created less than 24 hours ago; smlocal pruned it early, and its token can't be reused until then.)", id)
+	}
 	if v != nil && v.hasValue() {
 		if v.sameValue(str, bin) {
 			return v, nil
@@ -604,7 +609,7 @@ func (s *Server) putVersion(sec *secret, token, str *string, bin []byte, stages 
 		sec.moveStage(st, v)
 	}
 	sec.LastChanged = now
-	sec.pruneDeprecated()
+	sec.pruneDeprecated(now)
 	s.dirty = true
 	return v, nil
 }

@@ -122,7 +122,7 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 	}
 	// RotateSecret, ClientRequestToken: a retry with the token of a
 	// version that already exists does not rotate again.
-	if in.ClientRequestToken != nil && sec.version(*in.ClientRequestToken) != nil {
+	if in.ClientRequestToken != nil && (sec.version(*in.ClientRequestToken) != nil || sec.prunedRecently(*in.ClientRequestToken, now)) {
 		s.mu.Unlock()
 		return rotateSecretOutput{ARN: sec.ARN, Name: sec.Name, VersionId: in.ClientRequestToken}, nil
 	}
@@ -156,7 +156,7 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 	}
 	pending.Stages = []string{stagePending}
 	sec.Versions = append(sec.Versions, pending)
-	sec.pruneDeprecated()
+	sec.pruneDeprecated(now)
 	arn, name := sec.ARN, sec.Name
 	s.dirty = true
 	s.mu.Unlock()

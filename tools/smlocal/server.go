@@ -4,7 +4,9 @@
 // Reference documents, so that the real aws-sdk-go-v2 client, the AWS CLI and
 // rotation functions run against it unchanged.
 //
-// Signatures, regions and accounts in requests are accepted, not verified.
+// It is for tests and local use only: signatures, regions and accounts in
+// requests are accepted, not verified, and anyone who can reach it can
+// read every secret.
 // Values are kept in memory, and optionally in a JSON state file.
 package smlocal
 
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -174,6 +177,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	// "secretsmanager.<Operation>" on POST /.
 	if r.Method != http.MethodPost {
 		writeErr(w, &apiError{status: http.StatusMethodNotAllowed, code: codeUnknownOperation, message: "Secrets Manager accepts only POST requests."})
+		return
+	}
+	// AWS JSON 1.1: the body is application/x-amz-json-1.1, which the SDKs
+	// and the CLI send; anything else (text/plain, form data) is refused
+	// rather than guessed at.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-amz-json-1.1" {
+		writeErr(w, newErr(codeSerialization, "The request's Content-Type must be application/x-amz-json-1.1 (AWS JSON 1.1)."))
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")

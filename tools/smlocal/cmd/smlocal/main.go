@@ -3,6 +3,10 @@
 //
 //	go run ./tools/smlocal/cmd/smlocal -addr 127.0.0.1:4566 [-state FILE] [-lambda-endpoint URL]
 //
+// It is for tests and local use only: it verifies no signature, so anyone
+// who reaches it reads every secret. -addr must be a loopback address
+// (127.0.0.0/8, ::1, localhost) unless -allow-non-loopback is given.
+//
 // It prints exactly one line, "listening on http://ADDR", once it accepts
 // connections, and serves until SIGINT or SIGTERM.
 package main
@@ -37,8 +41,12 @@ func run(args []string) error {
 	lambda := fs.String("lambda-endpoint", "", "base URL of a Lambda Runtime Interface Emulator that runs the rotation function, e.g. http://127.0.0.1:9000")
 	region := fs.String("region", "us-east-1", "region in the ARNs")
 	account := fs.String("account", "123456789012", "account id in the ARNs")
+	remote := fs.Bool("allow-non-loopback", false, "allow an -addr that is not a loopback address (the emulator verifies no signature: anyone who reaches it reads every secret)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !*remote && !loopback(*addr) {
+		return fmt.Errorf("-addr %s is not a loopback address; the emulator is for tests and local use only (it verifies no signature, so anyone who reaches it reads every secret). Use 127.0.0.1:PORT, or add -allow-non-loopback if you mean it", *addr)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -75,4 +83,19 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// loopback reports whether addr (host:port) listens on loopback only: an
+// IP in 127.0.0.0/8 or ::1, or "localhost". An empty host (all
+// interfaces) is not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

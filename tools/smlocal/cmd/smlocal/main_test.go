@@ -89,3 +89,24 @@ func TestCommand(t *testing.T) {
 	}
 	stop()
 }
+
+// TestNonLoopbackAddressRefused: the emulator verifies no signature, so
+// -addr on anything but loopback is refused unless -allow-non-loopback.
+func TestNonLoopbackAddressRefused(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0", "192.0.2.1:4566", "db.example.com:4566"} {
+		err := run([]string{"-addr", addr})
+		if err == nil || !regexp.MustCompile(`not a loopback address.*-allow-non-loopback`).MatchString(err.Error()) {
+			t.Errorf("-addr %s: %v", addr, err)
+		}
+	}
+	for addr, want := range map[string]bool{"127.0.0.1:0": true, "127.1.2.3:1": true, "[::1]:0": true, "localhost:4566": true, "0.0.0.0:0": false, "": false} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v", addr, got)
+		}
+	}
+	// With the flag, the address is accepted (and a bad one then fails
+	// at listen, not at the check).
+	if err := run([]string{"-addr", "192.0.2.1:bad", "-allow-non-loopback"}); err == nil || regexp.MustCompile(`loopback`).MatchString(err.Error()) {
+		t.Errorf("-allow-non-loopback: %v", err)
+	}
+}
