@@ -122,7 +122,8 @@ func UniqueName(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-// RandomPassword returns a password of 24 URL-safe characters.
+// RandomPassword returns a password of 36 lower-case hexadecimal
+// characters (18 bytes from crypto/rand).
 func RandomPassword() string {
 	b := make([]byte, 18)
 	_, _ = rand.Read(b)

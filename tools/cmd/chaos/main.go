@@ -65,6 +65,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// 0 is not "the default": the library would silently make it 50.
+	if *rotations < 1 {
+		fmt.Fprintf(stderr, "rotations: %d (-rotations or CHAOS_ROTATIONS); expected 1 to 95\n", *rotations)
+		return 2
+	}
 	var strategies []string
 	switch *strategy {
 	case "both":

@@ -20,6 +20,8 @@ func TestBadInput(t *testing.T) {
 		{nil, map[string]string{"CHAOS_ROTATIONS": "many"}, 2, "CHAOS_ROTATIONS"},
 		{[]string{"-strategy", "all"}, nil, 2, "-strategy"},
 		{[]string{"-rotations", "500"}, nil, 1, "1 to 95"},
+		{[]string{"-rotations", "0"}, nil, 2, "1 to 95"},
+		{nil, map[string]string{"CHAOS_ROTATIONS": "0"}, 2, "1 to 95"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(tc.args, env(tc.env), &out, &errOut)

@@ -55,6 +55,12 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	// 0 is not "the default": a run of no rotations proves nothing, and the
+	// library would silently make it 3.
+	if *rotations < 1 {
+		fmt.Fprintf(stderr, "rotations: %d (-rotations or SANDBOX_ROTATIONS); expected at least 1\n", *rotations)
+		return 2
+	}
 	// The MySQL driver logs dropped connections on its own; the sandbox
 	// reports what matters itself.
 	_ = mysql.SetLogger(log.New(io.Discard, "", 0))

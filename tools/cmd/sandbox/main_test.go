@@ -19,7 +19,10 @@ func TestBadInput(t *testing.T) {
 		{nil, map[string]string{"SANDBOX_ROTATIONS": "three"}, 2, "SANDBOX_ROTATIONS"},
 		{[]string{"-rotations", "x"}, nil, 2, "invalid value"},
 		{[]string{"-strategy", "round-robin"}, nil, 1, "strategy"},
-		{[]string{"-rotations", "0"}, map[string]string{"SANDBOX_STRATEGY": "nope"}, 1, "strategy"},
+		{[]string{"-rotations", "1"}, map[string]string{"SANDBOX_STRATEGY": "nope"}, 1, "strategy"},
+		{[]string{"-rotations", "0"}, nil, 2, "expected at least 1"},
+		{[]string{"-rotations", "-2"}, nil, 2, "expected at least 1"},
+		{nil, map[string]string{"SANDBOX_ROTATIONS": "0"}, 2, "expected at least 1"},
 		{nil, map[string]string{"SANDBOX_MYSQL_DSN": "not a dsn"}, 1, "DSN"},
 	} {
 		var out, errOut bytes.Buffer
