@@ -47,7 +47,7 @@ func PreviewAll() error {
 	return goRun(vaultCmd, "preview-all")
 }
 
-// Status shows the rotation state of ENV's secret (SECRET_ID overrides; honours SECRETS_MANAGER_ENDPOINT).
+// Status shows the rotation state of ENV's secret (APP_USER picks an application user's, SECRET_ID any; honours SECRETS_MANAGER_ENDPOINT).
 func Status() error {
 	if err := rotationPreflight(); err != nil {
 		return err
@@ -55,7 +55,7 @@ func Status() error {
 	return goRun(vaultCmd, "status")
 }
 
-// Rotate rotates ENV's secret now and follows the rotation to its end (SECRET_ID, SECRETS_MANAGER_ENDPOINT, ROTATE_TIMEOUT).
+// Rotate rotates ENV's secret now and follows the rotation to its end (APP_USER, SECRET_ID, SECRETS_MANAGER_ENDPOINT, ROTATE_TIMEOUT).
 func Rotate() error {
 	if err := rotationPreflight(); err != nil {
 		return err

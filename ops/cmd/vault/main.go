@@ -7,14 +7,14 @@
 //	vault destroy-all           the reverse, after confirmation
 //	vault up|preview|destroy|outputs <layer>
 //	vault preview-all
-//	vault status [-secret-id ID]
-//	vault rotate [-secret-id ID] [-timeout 15m] [-interval 2s]
+//	vault status [-secret-id ID | -user NAME]
+//	vault rotate [-secret-id ID | -user NAME] [-timeout 15m] [-interval 2s]
 //
 // Environment: ENV (required), AWS_REGION (us-east-1), TAG_ENVIRONMENT,
 // TAG_COST_CENTER, TAG_COMPLIANCE, PULUMI_BACKEND_URL (default
 // file://<repo>/.pulumi-state), PULUMI_CONFIG_PASSPHRASE or
 // PULUMI_CONFIG_PASSPHRASE_FILE, PULUMI_SECRETS_PROVIDER, FROM, CI, CONFIRM,
-// SECRET_ID, SECRETS_MANAGER_ENDPOINT.
+// SECRET_ID, APP_USER, SECRETS_MANAGER_ENDPOINT.
 package main
 
 import (
@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -189,7 +190,8 @@ func repoRoot() (string, error) {
 func rotation(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	secretID := fs.String("secret-id", getenv("SECRET_ID"), "secret name or ARN (default: SECRET_ID, else the secrets stack's secretArn output)")
+	secretID := fs.String("secret-id", getenv("SECRET_ID"), "secret name or ARN (default: SECRET_ID, else the secret of -user from the secrets stack)")
+	user := fs.String("user", getenv("APP_USER"), "application user whose secret to use (default: APP_USER, else the first declared user: the stack's secretArn)")
 	timeout := fs.Duration("timeout", 15*time.Minute, "rotate: how long AWSPENDING may stay before the rotation counts as stuck")
 	interval := fs.Duration("interval", 2*time.Second, "rotate: time between two DescribeSecret calls")
 	if err := fs.Parse(args); err != nil {
@@ -200,8 +202,11 @@ func rotation(ctx context.Context, cmd string, args []string, getenv func(string
 	if region == "" {
 		region = "us-east-1"
 	}
+	if *secretID != "" && *user != "" {
+		return errors.New("name the secret once: -secret-id (SECRET_ID) or -user (APP_USER), not both")
+	}
 	if *secretID == "" {
-		id, err := secretFromStack(ctx, getenv, stderr)
+		id, err := secretFromStack(ctx, getenv, *user, stderr)
 		if err != nil {
 			return err
 		}
@@ -236,8 +241,9 @@ func rotation(ctx context.Context, cmd string, args []string, getenv func(string
 	return err
 }
 
-// secretFromStack reads secretArn from the environment's secrets stack.
-func secretFromStack(ctx context.Context, getenv func(string) string, stderr io.Writer) (string, error) {
+// secretFromStack reads the secret of user (the first declared one when
+// empty) from the environment's secrets stack.
+func secretFromStack(ctx context.Context, getenv func(string) string, user string, stderr io.Writer) (string, error) {
 	env, err := deploy.EnvironmentFromEnv(getenv)
 	if err != nil {
 		return "", fmt.Errorf("no secret named: set SECRET_ID (or -secret-id), or ENV to read it from the secrets stack: %w", err)
@@ -253,11 +259,29 @@ func secretFromStack(ctx context.Context, getenv func(string) string, stderr io.
 	if err != nil {
 		return "", err
 	}
-	v, ok := outs[deploy.SecretArnOutput]
-	if !ok {
-		return "", fmt.Errorf("the secrets stack of %s has no %s output", env.Name, deploy.SecretArnOutput)
+	return pickSecret(env.Name, outs, user)
+}
+
+// pickSecret is the ARN of user's secret among a secrets stack's outputs
+// (appSecretArns), or the stack's secretArn when user is empty.
+func pickSecret(env string, outs deploy.Outputs, user string) (string, error) {
+	if user == "" {
+		v, ok := outs[deploy.SecretArnOutput]
+		if !ok {
+			return "", fmt.Errorf("the secrets stack of %s has no %s output", env, deploy.SecretArnOutput)
+		}
+		return fmt.Sprint(v.Value), nil
 	}
-	return fmt.Sprint(v.Value), nil
+	arns, _ := outs["appSecretArns"].Value.(map[string]any)
+	if arn, ok := arns[user].(string); ok && arn != "" {
+		return arn, nil
+	}
+	names := make([]string, 0, len(arns))
+	for n := range arns {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return "", fmt.Errorf("the secrets stack of %s declares no application user %q (appSecretArns has %v)", env, user, names)
 }
 
 // secretsClient is a Secrets Manager client for region, at endpoint when

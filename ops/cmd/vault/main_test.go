@@ -74,6 +74,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"deploy-all"}, map[string]string{}, "ENV is not set"},
 		{[]string{"deploy-all"}, map[string]string{"ENV": "Prod_1"}, "environmentSuffix"},
 		{[]string{"launch"}, map[string]string{}, "unknown command"},
+		{[]string{"status", "-user", "app"}, map[string]string{"SECRET_ID": "db-credentials-app-dev"}, "name the secret once"},
 	} {
 		var stderr bytes.Buffer
 		if code := run(context.Background(), c.args, envOf(c.env), nil, io.Discard, &stderr); code == 0 {
@@ -82,6 +83,24 @@ func TestBadInvocations(t *testing.T) {
 		if !strings.Contains(stderr.String(), c.want) {
 			t.Errorf("%v: stderr %q lacks %q", c.args, stderr.String(), c.want)
 		}
+	}
+}
+
+func TestPickSecretByUser(t *testing.T) {
+	outs := deploy.Outputs{
+		deploy.SecretArnOutput: {Value: "arn:app"},
+		"appSecretArns":        {Value: map[string]any{"app": "arn:app", "reporting": "arn:reporting"}},
+	}
+	for user, want := range map[string]string{"": "arn:app", "app": "arn:app", "reporting": "arn:reporting"} {
+		if got, err := pickSecret("dev", outs, user); err != nil || got != want {
+			t.Errorf("user %q: %q, %v; want %q", user, got, err, want)
+		}
+	}
+	if _, err := pickSecret("dev", outs, "orders"); err == nil || !strings.Contains(err.Error(), `declares no application user "orders" (appSecretArns has [app reporting])`) {
+		t.Errorf("unknown user: %v", err)
+	}
+	if _, err := pickSecret("dev", deploy.Outputs{}, ""); err == nil || !strings.Contains(err.Error(), "has no secretArn output") {
+		t.Errorf("no output: %v", err)
 	}
 }
 
