@@ -161,7 +161,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if err := ctx.Err(); err != nil {
 				return rep, fmt.Errorf("interrupted: %w", err)
 			}
-			p := pick(rng, strategy)
+			missing, err := env.pendingUserMissing(ctx, sub)
+			if err != nil {
+				return rep, err
+			}
+			p := pick(rng, strategy, missing)
 			rep.Faults[p.Kind]++
 			rep.Rotations++
 			failed, recovered, err := env.rotation(ctx, sub, p, i, rep)
@@ -494,6 +498,30 @@ func (e *env) newSubject(ctx context.Context, strategy string) (*subject, error)
 		return nil, fmt.Errorf("turn rotation on: %w", err)
 	}
 	return &subject{strategy: strategy, arn: arn, ledger: map[string][32]byte{}}, nil
+}
+
+// pendingUserMissing reports whether the next rotation of an alternating
+// subject creates its pending user (the user AWSCURRENT does not name, of
+// the pair user and user_clone), so that the fail point after CREATE USER
+// is drawn only when it can fire.
+func (e *env) pendingUserMissing(ctx context.Context, s *subject) (bool, error) {
+	if s.strategy != sandbox.Alternating {
+		return false, nil
+	}
+	st := e.describe(ctx, s)
+	cur, err := e.value(ctx, s, st.current)
+	if err != nil {
+		return false, fmt.Errorf("read AWSCURRENT: %w", err)
+	}
+	pending := cur.Username + "_clone"
+	if base, ok := strings.CutSuffix(cur.Username, "_clone"); ok {
+		pending = base
+	}
+	var n int
+	if err := e.db.Admin().QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", pending).Scan(&n); err != nil {
+		return false, fmt.Errorf("look up the pending user: %w", err)
+	}
+	return n == 0, nil
 }
 
 // rotation runs one rotation with its fault, checks the invariants after

@@ -70,6 +70,11 @@ func TestShortRun(t *testing.T) {
 			t.Errorf("seed 4 no longer draws %s:\n%s", k, out.String())
 		}
 	}
+	// Only reachable fail points are drawn: each one drawn stopped its
+	// rotation.
+	if rep.Failed[FaultFailpoint] != rep.Faults[FaultFailpoint] {
+		t.Errorf("%d fail points drawn, %d fired", rep.Faults[FaultFailpoint], rep.Failed[FaultFailpoint])
+	}
 	if rep.Recoveries == 0 || rep.Recoveries != sum(rep.Failed) {
 		t.Errorf("recoveries = %d, failed rotations = %d", rep.Recoveries, sum(rep.Failed))
 	}
@@ -93,7 +98,7 @@ func TestPickIsRepeatable(t *testing.T) {
 		rng := newRand(seed)
 		var ps []plan
 		for range 30 {
-			ps = append(ps, pick(rng, sandbox.Alternating))
+			ps = append(ps, pick(rng, sandbox.Alternating, true))
 		}
 		return ps
 	}
@@ -178,5 +183,31 @@ func TestFailpointNamesExist(t *testing.T) {
 				t.Errorf("%s: fail point %q is not in the rotator's failpoint.Names", strategy, n)
 			}
 		}
+	}
+}
+
+// TestPickDrawsOnlyReachableFailpoints: mysql:after-require (no subject has
+// REQUIRE) is never drawn, and setSecret:after-create-user only while the
+// pending user is missing.
+func TestPickDrawsOnlyReachableFailpoints(t *testing.T) {
+	rng := newRand(1)
+	seen := map[string]int{}
+	for _, missing := range []bool{false, true} {
+		for range 3000 {
+			p := pick(rng, sandbox.Alternating, missing)
+			if p.Kind != FaultFailpoint {
+				continue
+			}
+			if p.Failpoint == "mysql:after-require" {
+				t.Fatal("mysql:after-require was drawn")
+			}
+			if p.Failpoint == createUserPoint && !missing {
+				t.Fatal("setSecret:after-create-user was drawn although the pending user exists")
+			}
+			seen[p.Failpoint]++
+		}
+	}
+	if seen[createUserPoint] == 0 {
+		t.Fatal("setSecret:after-create-user is never drawn, even when the pending user is missing")
 	}
 }

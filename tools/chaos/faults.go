@@ -27,8 +27,13 @@ var Kinds = []string{FaultNone, FaultFailpoint, FaultKill, FaultDBStopped, Fault
 // failpoint.Names; an internal package, so the list is repeated here) that
 // each strategy passes on every rotation. handler:after-describe is reached
 // once per step and is picked with a count (":n", the n-th step).
-// setSecret:after-get-previous is left out: it is reached only when
-// AWSCURRENT no longer logs in.
+// Only reachable points are listed, so that every fail point drawn fires:
+// setSecret:after-get-previous is left out (reached only when AWSCURRENT
+// no longer logs in), and so is mysql:after-require (reached only for a
+// user with a REQUIRE clause, and the local servers have no TLS, so no
+// subject has one); setSecret:after-create-user is drawn only while the
+// pending user does not exist (pick's pendingUserMissing): after the
+// first alternating rotation both users exist and it never fires.
 var failpoints = map[string][]string{
 	"single": {
 		"createSecret:after-get-current",
@@ -55,9 +60,8 @@ var failpoints = map[string][]string{
 		"setSecret:after-login-pending",
 		"setSecret:after-get-master",
 		"setSecret:after-login",
-		"setSecret:after-create-user", // only while the alternate user does not exist yet
-		"mysql:after-grant",           // after the first GRANT copied from SHOW GRANTS
-		"mysql:after-require",
+		createUserPoint,     // only while the alternate user does not exist yet
+		"mysql:after-grant", // after the first GRANT copied from SHOW GRANTS
 		"setSecret:after-grants",
 		"setSecret:after-alter",
 		"testSecret:after-get-pending",
@@ -66,6 +70,10 @@ var failpoints = map[string][]string{
 		"finishSecret:after-update-stage",
 	},
 }
+
+// createUserPoint is reached only by a rotation that creates the pending
+// user.
+const createUserPoint = "setSecret:after-create-user"
 
 // steps are the rotation steps in order.
 var steps = []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
@@ -104,12 +112,17 @@ func (p plan) String() string {
 }
 
 // pick chooses a rotation's fault with rng. Every kind is equally likely,
-// so a run of a few dozen rotations meets each of them.
-func pick(rng *rand.Rand, strategy string) plan {
+// so a run of a few dozen rotations meets each of them. pendingUserMissing
+// says whether this rotation will create its pending user (alternating
+// users): only then is createUserPoint drawn.
+func pick(rng *rand.Rand, strategy string, pendingUserMissing bool) plan {
 	p := plan{Kind: Kinds[rng.IntN(len(Kinds))]}
 	switch p.Kind {
 	case FaultFailpoint:
 		names := failpoints[strategy]
+		if !pendingUserMissing {
+			names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == createUserPoint })
+		}
 		// One extra slot for handler:after-describe with a step count.
 		i := rng.IntN(len(names) + 1)
 		if i == len(names) {
