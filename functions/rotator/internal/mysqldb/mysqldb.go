@@ -22,6 +22,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -57,7 +58,12 @@ type Options struct {
 }
 
 // DB opens sessions on MySQL-family servers. It implements database.Database.
-type DB struct{ opts Options }
+type DB struct {
+	opts Options
+	// mariadb caches, per address, whether the server is MariaDB (true)
+	// or MySQL-family (false), learnt once with SELECT VERSION().
+	mariadb *sync.Map
+}
 
 // New returns a DB. Zero timeouts get defaults (5 s connect, 10 s statement).
 func New(opts Options) *DB {
@@ -67,7 +73,7 @@ func New(opts Options) *DB {
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = 10 * time.Second
 	}
-	return &DB{opts: opts}
+	return &DB{opts: opts, mariadb: &sync.Map{}}
 }
 
 // TLSConfig returns the verify-full TLS configuration: the embedded RDS
@@ -128,7 +134,7 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 		_ = db.Close()
 		return nil, loginError(l, err, d.opts.ConnectTimeout, cctx.Err())
 	}
-	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, checkpoint: d.opts.Checkpoint}, nil
+	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, checkpoint: d.opts.Checkpoint, addr: l.Address(), mariadb: d.mariadb}, nil
 }
 
 func loginError(l database.Login, err error, timeout time.Duration, ctxErr error) error {
@@ -177,6 +183,25 @@ type session struct {
 	conn       *sql.Conn
 	timeout    time.Duration
 	checkpoint func(string) error
+	addr       string
+	mariadb    *sync.Map // the DB's cache: addr -> bool
+}
+
+// isMariaDB reports whether the server is MariaDB, from the DB's cache or
+// SELECT VERSION() (once per address and process).
+func (s *session) isMariaDB(ctx context.Context) (bool, error) {
+	if v, ok := s.mariadb.Load(s.addr); ok {
+		return v.(bool), nil
+	}
+	ctx, cancel := s.ctx(ctx)
+	defer cancel()
+	var v string
+	if err := s.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
+		return false, stmtError("SELECT VERSION()", false, ctx.Err(), s.timeout, err)
+	}
+	m := strings.Contains(strings.ToLower(v), "mariadb")
+	s.mariadb.Store(s.addr, m)
+	return m, nil
 }
 
 func (s *session) mark(name string) error {
@@ -243,20 +268,33 @@ func (s *session) CurrentAccount(ctx context.Context) (database.Account, error) 
 	return database.Account{User: v[:i], Host: v[i+1:]}, nil
 }
 
-// SetPassword uses ALTER USER, which MySQL 8, Aurora MySQL and
-// go-mysql-server accept for one's own account and an administrator's for
-// any. MariaDB asks the CREATE USER privilege for ALTER USER even on one's
-// own account (error 1227) but lets anyone SET PASSWORD on their own, so
-// that is the fallback; ALTER USER changed nothing when it was refused.
+// SetPassword keeps the account's authentication plugin. On MariaDB it
+// uses SET PASSWORD FOR ... = PASSWORD(...), which hashes for the plugin
+// the account has (mysql_native_password, ed25519) and which anyone may run
+// on their own account, whereas ALTER USER ... IDENTIFIED BY would switch
+// the account to mysql_native_password (and asks the CREATE USER privilege
+// even for one's own account). MySQL 8, Aurora MySQL and go-mysql-server
+// have no PASSWORD() and take ALTER USER ... IDENTIFIED BY; should that be
+// refused for lack of privilege (1227), SET PASSWORD FOR is tried as well.
 func (s *session) SetPassword(ctx context.Context, a database.Account, password string) error {
-	err := s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
+	maria, err := s.isMariaDB(ctx)
+	if err != nil {
+		return err
+	}
+	setPassword := func() error {
+		return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = PASSWORD(<password>)", true,
+			"SET PASSWORD FOR ?@? = PASSWORD(?)", a.User, a.Host, password)
+	}
+	if maria {
+		return setPassword()
+	}
+	err = s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
 		"ALTER USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
 	var me *mysql.MySQLError
 	if err == nil || !errors.As(err, &me) || me.Number != 1227 {
 		return err
 	}
-	return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = PASSWORD(<password>)", true,
-		"SET PASSWORD FOR ?@? = PASSWORD(?)", a.User, a.Host, password)
+	return setPassword()
 }
 
 // SetOwnPassword: MariaDB's SET PASSWORD = PASSWORD(...), which a session

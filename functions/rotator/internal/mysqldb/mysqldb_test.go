@@ -224,3 +224,58 @@ func TestEmbeddedBundle(t *testing.T) {
 		t.Fatal("accepted an extra CA file without a certificate")
 	}
 }
+
+// TestSetPasswordKeepsThePlugin (real MariaDB; go-mysql-server has no
+// ed25519): a password change by an administrator keeps the account's
+// authentication plugin. ALTER USER ... IDENTIFIED BY would make an
+// ed25519 account mysql_native_password.
+func TestSetPasswordKeepsThePlugin(t *testing.T) {
+	root := testdb.Root(t)
+	var n int
+	if err := root.QueryRow("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'ed25519' AND PLUGIN_STATUS = 'ACTIVE'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		// Installed once and left in place: other tests may be using it.
+		if _, err := root.Exec("INSTALL SONAME 'auth_ed25519'"); err != nil {
+			t.Skipf("the ed25519 plugin cannot be installed: %v", err)
+		}
+	}
+	ctx := context.Background()
+	admin := testdb.Name("rtm_")
+	testdb.CreateUser(t, root, admin, "admin-password-1")
+	testdb.Exec(t, root, "GRANT ALL PRIVILEGES ON *.* TO `"+admin+"`@`%` WITH GRANT OPTION")
+	for _, plugin := range []string{"ed25519", "mysql_native_password"} {
+		user := testdb.Name("rt_")
+		testdb.Exec(t, root, "CREATE USER `"+user+"`@`%` IDENTIFIED VIA "+plugin+" USING PASSWORD('first-password-1')")
+		testdb.DropUserAtEnd(t, root, user)
+		for _, who := range []string{admin, user} {
+			loginAs, pw := admin, "admin-password-1"
+			if who == user {
+				loginAs, pw = user, "first-password-1"
+			}
+			s, err := login(t, mysqldb.New(mysqldb.Options{}), testdb.Addr(), loginAs, pw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			newPW := "changed-by-" + who[:3] + "-1"
+			err = s.SetPassword(ctx, database.Account{User: user, Host: "%"}, newPW)
+			_ = s.Close()
+			if err != nil {
+				t.Fatalf("%s: %v", plugin, err)
+			}
+			var got string
+			if err := root.QueryRow("SELECT plugin FROM mysql.user WHERE User = ? AND Host = '%'", user).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != plugin {
+				t.Fatalf("after a change by %s the plugin is %s, was %s", who[:3], got, plugin)
+			}
+			if !testdb.CanLogin(t, testdb.Addr(), user, newPW) {
+				t.Fatalf("%s: the new password does not log in", plugin)
+			}
+			// The next change logs in with the first password.
+			testdb.Exec(t, root, "SET PASSWORD FOR `"+user+"`@`%` = PASSWORD('first-password-1')")
+		}
+	}
+}
