@@ -17,10 +17,18 @@ import (
 //
 // It returns ok=false for a row that grants nothing to copy: MariaDB's bare
 // "GRANT USAGE ON *.* TO ..." (every account has it).
+//
+// MariaDB's SHOW GRANTS ends with "SET DEFAULT ROLE `r` FOR `user`@`host`"
+// when the account has a default role (after the role's GRANT row): that
+// row is rewritten for to as well, so the clone's sessions start with the
+// same role. (MySQL 8 keeps default roles out of SHOW GRANTS.)
 func RewriteGrant(row string, to string) (stmt string, ok bool, err error) {
 	toks, err := lex(row)
 	if err != nil {
 		return "", false, err
+	}
+	if len(toks) >= 3 && toks[0].is("SET") && toks[1].is("DEFAULT") && toks[2].is("ROLE") {
+		return rewriteDefaultRole(toks, to)
 	}
 	if len(toks) < 4 || !toks[0].is("GRANT") {
 		return "", false, fmt.Errorf("not a GRANT statement")
@@ -74,6 +82,33 @@ func RewriteGrant(row string, to string) (stmt string, ok bool, err error) {
 		stmt += " " + join(rest)
 	}
 	return stmt, true, nil
+}
+
+// rewriteDefaultRole: SET DEFAULT ROLE <role> FOR <account> for to.
+func rewriteDefaultRole(toks []token, to string) (string, bool, error) {
+	forAt := -1
+	for i, t := range toks {
+		if t.is("FOR") {
+			forAt = i
+			break
+		}
+	}
+	if forAt < 4 || forAt+1 >= len(toks) {
+		return "", false, fmt.Errorf("SET DEFAULT ROLE without a role or a FOR account")
+	}
+	// Nothing may follow the account: name [@ host].
+	end := forAt + 2
+	if end < len(toks) && toks[end].text == "@" {
+		end += 2
+	}
+	if end != len(toks) || toks[forAt+1].kind == tokPunct {
+		return "", false, fmt.Errorf("SET DEFAULT ROLE with an unexpected account clause")
+	}
+	role := make([]string, 0, forAt-3)
+	for _, t := range toks[3:forAt] {
+		role = append(role, t.text)
+	}
+	return "SET DEFAULT ROLE " + join(role) + " FOR " + to, true, nil
 }
 
 // join puts tokens back together with spaces, except around punctuation that

@@ -22,6 +22,7 @@ func TestRewriteGrant(t *testing.T) {
 		{"quoted names with odd characters", "GRANT SELECT ON `we``ird db`.* TO 'app'@'10.0.%'", "GRANT SELECT ON `we``ird db`.* TO " + to, false},
 		{"MySQL 5.7 quoting", "GRANT SELECT ON `db`.* TO 'app'@'%'", "GRANT SELECT ON `db`.* TO " + to, false},
 		{"proxy", "GRANT PROXY ON ''@'%' TO 'app'@'%'", "GRANT PROXY ON ''@'%' TO " + to, false},
+		{"MariaDB default role", "SET DEFAULT ROLE `reader` FOR `app`@`%`", "SET DEFAULT ROLE `reader` FOR " + to, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -40,7 +41,7 @@ func TestRewriteGrant(t *testing.T) {
 }
 
 func TestRewriteGrantRefusesWhatItCannotRead(t *testing.T) {
-	for _, row := range []string{"", "REVOKE ALL ON *.* FROM x", "GRANT SELECT ON db.*", "GRANT SELECT ON `db.* TO `a`", "GRANT SELECT ON db.* TO"} {
+	for _, row := range []string{"", "REVOKE ALL ON *.* FROM x", "SET DEFAULT ROLE FOR `a`@`%`", "SET DEFAULT ROLE `r`", "SET DEFAULT ROLE `r` FOR `a`@`%`, `b`", "GRANT SELECT ON db.*", "GRANT SELECT ON `db.* TO `a`", "GRANT SELECT ON db.* TO"} {
 		if _, _, err := RewriteGrant(row, "`x`@`%`"); err == nil {
 			t.Errorf("accepted %q", row)
 		}
@@ -52,6 +53,7 @@ func FuzzRewriteGrant(f *testing.F) {
 		"GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*AB' REQUIRE SSL",
 		"GRANT SELECT (`id`) ON `shop`.`o` TO 'app'@'%' WITH GRANT OPTION",
 		"GRANT `r`@`%` TO `app`@`%` WITH ADMIN OPTION",
+		"SET DEFAULT ROLE `r` FOR `app`@`%`",
 	} {
 		f.Add(s)
 	}
