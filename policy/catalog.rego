@@ -49,13 +49,13 @@ rules := {
 	"SEC-001": {"severity": "high", "title": "secrets are encrypted with a customer-managed key", "reason": "the aws/secretsmanager key's policy cannot be scoped or audited like ours"},
 	"SEC-002": {"severity": "high", "title": "every secret has rotation configured", "reason": "a credential that never changes is a credential that leaks forever"},
 	"SEC-003": {"severity": "high", "title": "rotation runs at least every 30 days", "reason": "the product's promise and the usual compliance ceiling"},
-	"SEC-004": {"severity": "high", "title": "rotation names its rotation function", "reason": "rotation without a function cannot change the database password"},
+	"SEC-004": {"severity": "high", "title": "rotation names its rotation function, except the managed rotation of RDS's own master secret", "reason": "rotation without a function cannot change the database password; only RDS rotates its managed master secret without one"},
 	"SNS-001": {"severity": "high", "title": "SNS topics are encrypted with a customer-managed key", "reason": "alerts name secrets and failures; the aws/sns key cannot be granted to EventBridge and CloudWatch narrowly"},
 	"CTL-001": {"severity": "high", "title": "CloudTrail trails validate log files and encrypt with a KMS key", "reason": "the audit record of secret access must be tamper-evident and encrypted"},
 	"RES-001": {"severity": "high", "title": "resource policies (bucket, topic, secret, queue) admit a service only with aws:SourceArn/aws:SourceAccount, and \"*\" only with an account or organization condition", "reason": "a resource policy is the door other accounts knock on; without these conditions a service acting for anyone, or anyone, walks in"},
 	"S3-001": {"severity": "high", "title": "every bucket has a public access block with all four settings on", "reason": "a bucket of audit logs must never become public through a later ACL or policy change"},
 	"S3-002": {"severity": "high", "title": "every bucket encrypts by default with a customer-managed KMS key", "reason": "the trail's log files are evidence; they are encrypted under a key whose policy we control"},
-	"GEN-001": {"severity": "high", "title": "no resource is protected or retained on delete", "reason": "every environment must be destroyable without manual steps"},
+	"GEN-001": {"severity": "high", "title": "no resource is protected or retained on delete, except retainOnDelete on the managed rotation of RDS's master secret", "reason": "every environment must be destroyable without manual steps; deleting that rotation would turn RDS's rotation off, and RDS deletes the secret, schedule and all, with the cluster"},
 }
 
 # no_resource_actions: actions that AWS's Service Authorization Reference lists

@@ -7,8 +7,16 @@ findings contains finding("GEN-001", r, msg) if {
 	some r in resources
 	some opt in ["protect", "retainOnDelete"]
 	options(r)[opt] == true
+	not retained_by_design(r, opt)
 	msg := sprintf("%s %q has %s set, so `destroy` cannot remove it; fix: drop the %s resource option", [r.type, r.name, opt, opt])
 }
+
+# retained_by_design(r, opt): the one resource that keeps retainOnDelete: the
+# schedule of RDS's managed master secret (managed_rotation, secrets.rego).
+# Deleting it would call CancelRotateSecret and turn RDS's rotation off;
+# retained, it goes with the secret, which RDS deletes with the cluster, so
+# `destroy` still leaves nothing behind. protect stays forbidden on it.
+retained_by_design(r, "retainOnDelete") if managed_rotation(r)
 
 findings contains finding("SNS-001", r, msg) if {
 	some r in of_type("aws:sns/topic:Topic")

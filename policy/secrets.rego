@@ -18,17 +18,21 @@ customer_key(k) if {
 	not contains(lower(k), "alias/aws/")
 }
 
-# rotates(rot, s): rot rotates secret s. secretId is the secret's ARN
+# names_secret(id, s): id (a rotation's secretId, a secret policy's
+# secretArn) names secret s of this layer. It is the secret's ARN
 # (arn:...:secret:<name>-XXXXXX) or its name; at preview time it may be
 # unknown, and then a layer's single secret is meant.
-rotates(rot, s) if inputs(rot).secretId == inputs(s).name
+names_secret(id, s) if id == inputs(s).name
 
-rotates(rot, s) if contains(inputs(rot).secretId, concat("", [":secret:", inputs(s).name, "-"]))
+names_secret(id, s) if contains(id, concat("", [":secret:", inputs(s).name, "-"]))
 
-rotates(rot, _) if {
+names_secret(id, _) if {
 	count(secrets) == 1
-	not known(prop(rot, "secretId"))
+	not known(id)
 }
+
+# rotates(rot, s): rot rotates secret s.
+rotates(rot, s) if names_secret(prop(rot, "secretId"), s)
 
 findings contains finding("SEC-002", s, msg) if {
 	some s in secrets
@@ -70,5 +74,38 @@ units_per_day(unit) := 24 if startswith(unit, "hour")
 findings contains finding("SEC-004", r, msg) if {
 	some r in rotations
 	not present(prop(r, "rotationLambdaArn"))
+	not managed_rotation(r)
 	msg := sprintf("%s %q names no rotation function; fix: set rotationLambdaArn to the rotator's ARN", [r.type, r.name])
 }
+
+# managed_rotation(r): r is the schedule of a master secret that RDS owns
+# (the cluster's manageMasterUserPassword). RDS creates that secret (named
+# rds!cluster-<id>), keeps the database password in step with it and rotates
+# it itself: a SecretRotation on it names no rotationLambdaArn, because there
+# is no Lambda; it only sets the period (SEC-003 checks it). So SEC-004 does
+# not apply to it. It also carries retainOnDelete (GEN-001 lets it): the
+# provider deletes a SecretRotation with CancelRotateSecret, which would turn
+# RDS's rotation off on a secret that outlives the resource; left alone, the
+# schedule goes with the secret, which RDS deletes with the cluster, so
+# nothing is left behind. It is only that when all of these hold: no
+# rotationLambdaArn, a secretId that is an RDS-managed secret's ARN
+# (":secret:rds!") or not known yet (preview: the cluster's output), and a
+# cluster of this layer that has manageMasterUserPassword true. A Lambda-less
+# rotation of any other secret still fails SEC-004, retainOnDelete anywhere
+# else still fails GEN-001.
+managed_rotation(r) if {
+	r.type == "aws:secretsmanager/secretRotation:SecretRotation"
+	not present(prop(r, "rotationLambdaArn"))
+	rds_managed_secret_id(prop(r, "secretId"))
+	some c in clusters
+	manages_master_password(c)
+}
+
+rds_managed_secret_id(id) if contains(id, ":secret:rds!")
+
+rds_managed_secret_id(id) if {
+	id != null
+	not known(id)
+}
+
+manages_master_password(c) if prop(c, "manageMasterUserPassword") == true

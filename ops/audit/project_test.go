@@ -70,8 +70,17 @@ func TestProjectSynthPasses(t *testing.T) {
 	}
 }
 
-// realBreaks each break one rule on the first resource of a type in the
-// project's real synth output (whose names differ from the fixtures').
+// realBreak breaks one rule on the first resource of a type in the project's
+// real synth output (whose names differ from the fixtures'); when layer or
+// name (a prefix of the logical name) is set, on the first such resource of
+// that layer and name.
+type realBreak struct {
+	rule, typ   string
+	edit        func(t *testing.T, r map[string]any)
+	layer, name string
+}
+
+// realBreaks hold the breaks on the first resource of a type anywhere.
 var realBreaks = []struct {
 	rule, typ string
 	edit      func(t *testing.T, r map[string]any)
@@ -114,13 +123,24 @@ var realBreaks = []struct {
 	{"LMB-004", tFunction, func(t *testing.T, r map[string]any) { inputsOf(r)["timeout"] = 900 }},
 	{"LMB-005", tPerm, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "sourceArn") }},
 	{"SEC-001", tSecret, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "kmsKeyId") }},
-	{"SEC-003", tRotation, func(t *testing.T, r map[string]any) {
-		inputsOf(r)["rotationRules"] = map[string]any{"automaticallyAfterDays": 90}
-	}},
-	{"SEC-004", tRotation, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "rotationLambdaArn") }},
 	{"SNS-001", tTopic, func(t *testing.T, r map[string]any) { delete(inputsOf(r), "kmsMasterKeyId") }},
 	{"CTL-001", tTrail, func(t *testing.T, r map[string]any) { inputsOf(r)["enableLogFileValidation"] = false }},
 	{"GEN-001", tSecret, func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["protect"] = true }},
+}
+
+// scopedRealBreaks hold the breaks aimed at one layer or resource: the
+// database layer's master-rotation is the first SecretRotation of the
+// output, and it names no rotation function by design (a managed rotation).
+var scopedRealBreaks = []realBreak{
+	{rule: "SEC-004", typ: tRotation, layer: "secrets", edit: func(t *testing.T, r map[string]any) { delete(inputsOf(r), "rotationLambdaArn") }},
+	{rule: "SEC-003", typ: tRotation, layer: "secrets", edit: func(t *testing.T, r map[string]any) {
+		inputsOf(r)["rotationRules"] = map[string]any{"automaticallyAfterDays": 90}
+	}},
+	{rule: "SEC-003", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) {
+		inputsOf(r)["rotationRules"] = map[string]any{"automaticallyAfterDays": 90}
+	}},
+	{rule: "GEN-001", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["protect"] = true }},
+	{rule: "GEN-001", typ: tRotation, layer: "secrets", edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["retainOnDelete"] = true }},
 }
 
 func inputsOf(r map[string]any) map[string]any { return r["inputs"].(map[string]any) }
@@ -129,13 +149,20 @@ func inputsOf(r map[string]any) map[string]any { return r["inputs"].(map[string]
 // holds the type and expects its rule among the findings.
 func breakRealSynth(t *testing.T, docs []Document) {
 	p := loadPack(t)
+	all := scopedRealBreaks
 	for _, b := range realBreaks {
+		all = append(all, realBreak{rule: b.rule, typ: b.typ, edit: b.edit})
+	}
+	for _, b := range all {
 		t.Run(b.rule, func(t *testing.T) {
 			for _, d := range docs {
+				if b.layer != "" && d.Data["layer"] != b.layer {
+					continue
+				}
 				cp := deepCopy(t, d.Data)
 				for _, r := range cp["resources"].([]any) {
 					m := r.(map[string]any)
-					if m["type"] != b.typ {
+					if m["type"] != b.typ || !strings.HasPrefix(m["name"].(string), b.name) {
 						continue
 					}
 					b.edit(t, m)
@@ -149,7 +176,7 @@ func breakRealSynth(t *testing.T, docs []Document) {
 					return
 				}
 			}
-			t.Fatalf("the synth output has no %s", b.typ)
+			t.Fatalf("the synth output has no %s %q in layer %q", b.typ, b.name+"*", b.layer)
 		})
 	}
 }

@@ -135,13 +135,19 @@ func evalAnalyzer(t *testing.T, c *ast.Compiler, rule string, input any) []strin
 }
 
 // preview marks the values a preview would not know (an instance's cluster
-// identifier, computed from the cluster) and the secrets.
-func preview(typ, _ string, props resource.PropertyMap) {
-	switch typ {
-	case tInstance:
+// identifier, computed from the cluster; the master rotation's secretId, the
+// cluster's master secret; a secret policy's secretArn, computed from the
+// secret) and the secrets (a first secret version's secretString).
+func preview(typ, name string, props resource.PropertyMap) {
+	switch {
+	case typ == tInstance:
 		props["clusterIdentifier"] = resource.MakeComputed(resource.NewStringProperty(""))
-	case tCluster:
-		props["masterPassword"] = resource.MakeSecret(resource.NewStringProperty("hunter2-not-real"))
+	case typ == tRotation && name == "master-rotation":
+		props["secretId"] = resource.MakeComputed(resource.NewStringProperty(""))
+	case typ == tSecretPol && name == "secret-policy":
+		props["secretArn"] = resource.MakeComputed(resource.NewStringProperty(""))
+	case typ == tVersion:
+		props["secretString"] = resource.MakeSecret(resource.NewStringProperty(`{"password":"hunter2-not-real"}`))
 	}
 }
 
@@ -179,8 +185,8 @@ func TestPulumiAdapterShape(t *testing.T) {
 	if s := got["config"].(map[string]any)["environmentSuffix"]; s != "dev" {
 		t.Errorf("environmentSuffix = %v, want the stack name dev", s)
 	}
-	if v := got.in(t, tCluster, "cluster")["masterPassword"]; v != "[secret]" {
-		t.Errorf("secret masterPassword became %v, want [secret]", v)
+	if v := got.in(t, tRotation, "master-rotation")["secretId"]; v != "[unknown]" {
+		t.Errorf("unknown master secretId became %v, want [unknown]", v)
 	}
 	if v := got.in(t, tInstance, "instance-a")["clusterIdentifier"]; v != "[unknown]" {
 		t.Errorf("unknown clusterIdentifier became %v, want [unknown]", v)
@@ -191,6 +197,19 @@ func TestPulumiAdapterShape(t *testing.T) {
 	deps := got.res(t, tCluster, "cluster")["options"].(map[string]any)["dependsOn"].([]any)
 	if len(deps) != 3 {
 		t.Errorf("dependsOn = %v, want the three log groups", deps)
+	}
+	rs, err = rego.New(
+		rego.Query("data."+Package+".pulumi_to_synth(input)"),
+		rego.Compiler(c),
+		rego.Input(stackInput(t, fixture(t, "secrets"), preview)),
+		rego.SetRegoVersion(ast.RegoV0),
+	).Eval(context.Background())
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("pulumi_to_synth (secrets): %v (%d results)", err, len(rs))
+	}
+	got = doc(rs[0].Expressions[0].Value.(map[string]any))
+	if v := got.in(t, tVersion, "first-version")["secretString"]; v != "[secret]" {
+		t.Errorf("secret secretString became %v, want [secret]", v)
 	}
 }
 

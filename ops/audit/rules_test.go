@@ -23,6 +23,8 @@ const (
 	tLogGroup    = "aws:cloudwatch/logGroup:LogGroup"
 	tSecret      = "aws:secretsmanager/secret:Secret"
 	tRotation    = "aws:secretsmanager/secretRotation:SecretRotation"
+	tSecretPol   = "aws:secretsmanager/secretPolicy:SecretPolicy"
+	tVersion     = "aws:secretsmanager/secretVersion:SecretVersion"
 	tRole        = "aws:iam/role:Role"
 	tRolePol     = "aws:iam/rolePolicy:RolePolicy"
 	tFunction    = "aws:lambda/function:Function"
@@ -34,9 +36,12 @@ const (
 	tBucketSSE   = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
 	tPublicBlock = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 	tTopicPol    = "aws:sns/topicPolicy:TopicPolicy"
+	tDBInstance  = "aws:rds/instance:Instance"
 	secretARN    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-AbCdEf"
-	accountID    = "123456789012"
-	logsKeyARN   = "arn:aws:kms:us-east-1:123456789012:key/logs"
+	// masterSecretARN is the RDS-managed master secret of the fixtures' cluster.
+	masterSecretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-XyZabc"
+	accountID       = "123456789012"
+	logsKeyARN      = "arn:aws:kms:us-east-1:123456789012:key/logs"
 )
 
 // ruleCase breaks (fail) or exercises without breaking (pass) one rule on a
@@ -64,6 +69,11 @@ func trustPolicy(edit func(p map[string]any)) func(t *testing.T, d doc) {
 // keyPolicy edits a key's policy.
 func keyPolicy(key string, edit func(p map[string]any)) func(t *testing.T, d doc) {
 	return func(t *testing.T, d doc) { editPolicy(t, d.in(t, tKey, key), "policy", edit) }
+}
+
+// secretPolicy edits the application secret's resource policy.
+func secretPolicy(edit func(p map[string]any)) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) { editPolicy(t, d.in(t, tSecretPol, "secret-policy"), "policy", edit) }
 }
 
 // set sets inputs[key] of one resource; a nil value deletes the key.
@@ -352,7 +362,20 @@ var cases = []ruleCase{
 	{rule: "SEC-003", name: "rate(45 days)", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(45 days)"})},
 	{rule: "SEC-003", name: "rate(7 days)", layer: "secrets", mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(7 days)"})},
 	{rule: "SEC-003", name: "rate(12 hours)", layer: "secrets", mutate: set(tRotation, "rotation", "rotationRules", map[string]any{"scheduleExpression": "rate(12 hours)"})},
+	{rule: "SEC-003", name: "managed master rotation every 31 days", layer: "database", fail: true, mutate: set(tRotation, "master-rotation", "rotationRules", map[string]any{"automaticallyAfterDays": 31})},
 	{rule: "SEC-004", name: "no rotation function", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationLambdaArn", nil)},
+	{rule: "SEC-004", name: "Lambda-less rotation of an application secret in the cluster's layer", layer: "database", fail: true, mutate: set(tRotation, "master-rotation", "secretId", secretARN),
+		// it is then no managed rotation: retained on delete.
+		also: []string{"GEN-001"}},
+	{rule: "SEC-004", name: "Lambda-less rotation of an rds! secret in a layer without a cluster", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add(tRotation, "master-rotation", map[string]any{"secretId": masterSecretARN, "rotationRules": map[string]any{"automaticallyAfterDays": 7}})
+	}},
+	{rule: "SEC-004", name: "managed master rotation (RDS rotates, no Lambda)", layer: "database", mutate: func(t *testing.T, d doc) {
+		if in := d.in(t, tRotation, "master-rotation"); in["rotationLambdaArn"] != nil || !strings.Contains(in["secretId"].(string), ":secret:rds!") {
+			t.Fatal("the database fixture's master-rotation is no managed rotation: the case would prove nothing")
+		}
+	}},
+	{rule: "SEC-004", name: "managed master rotation whose secretId is unknown at preview", layer: "database", mutate: set(tRotation, "master-rotation", "secretId", "[unknown]")},
 	// RES-001, S3-001, S3-002
 	{rule: "RES-001", name: "bucket policy admits CloudTrail without aws:SourceArn", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
 		editPolicy(t, d.in(t, tBucketPol, "trail-bucket-policy"), "policy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
@@ -385,6 +408,17 @@ var cases = []ruleCase{
 	}},
 	{rule: "GEN-001", name: "retained on delete", layer: "kms", fail: true, mutate: func(t *testing.T, d doc) {
 		d.res(t, tKey, "logs")["options"].(map[string]any)["retainOnDelete"] = true
+	}},
+	{rule: "GEN-001", name: "application secret's rotation retained on delete", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		d.res(t, tRotation, "rotation")["options"].(map[string]any)["retainOnDelete"] = true
+	}},
+	{rule: "GEN-001", name: "managed master rotation protected", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
+		d.res(t, tRotation, "master-rotation")["options"].(map[string]any)["protect"] = true
+	}},
+	{rule: "GEN-001", name: "managed master rotation retained on delete", layer: "database", mutate: func(t *testing.T, d doc) {
+		if d.res(t, tRotation, "master-rotation")["options"].(map[string]any)["retainOnDelete"] != true {
+			t.Fatal("the database fixture's master-rotation is not retained on delete: the case would prove nothing")
+		}
 	}},
 }
 
