@@ -31,6 +31,8 @@ rules := {
 	"RDS-007": {"severity": "high", "title": "the cluster's parameter group limits tls_version to TLS 1.2 or later", "reason": "TLS 1.0 and 1.1 are deprecated (RFC 8996)"},
 	"RDS-008": {"severity": "high", "title": "backups are kept at least 7 days", "reason": "a week of point-in-time recovery covers a bad change found after a weekend"},
 	"RDS-009": {"severity": "high", "title": "the cluster exports its audit, error and slowquery logs to CloudWatch", "reason": "the audit log is the evidence of who connected and what DCL/DDL ran"},
+	"RDS-010": {"severity": "high", "title": "no cluster or instance has a master password input (masterPassword, masterPasswordWo)", "reason": "a password in the program passes through its config, the deployer's machine and (but for the write-only input) the state; RDS must generate and own it"},
+	"RDS-011": {"severity": "high", "title": "every cluster has manageMasterUserPassword: true and masterUserSecretKmsKeyId a customer-managed key", "reason": "RDS then keeps the master password in a secret of its own and rotates it, with no copy anywhere else; under our key, whose policy decides who can decrypt it"},
 	"NET-001": {"severity": "high", "title": "no internet gateway (nor egress-only internet gateway)", "reason": "the vault has no reason to reach or be reached from the internet"},
 	"NET-002": {"severity": "high", "title": "no NAT gateway", "reason": "AWS APIs are reached through interface endpoints; a NAT gateway would open a path to the internet"},
 	"NET-003": {"severity": "high", "title": "no Elastic IP", "reason": "an Elastic IP is a public address"},

@@ -1,4 +1,5 @@
-# RDS-001..009: the Aurora cluster, its instances and its parameter group.
+# RDS-001..011: the Aurora cluster, its instances, its parameter group and
+# its master password (which RDS owns).
 package dbvault
 
 import rego.v1
@@ -116,4 +117,29 @@ findings contains finding("RDS-009", c, msg) if {
 	missing := {"audit", "error", "slowquery"} - {x | some x in object.get(inputs(c), "enabledCloudwatchLogsExports", [])}
 	count(missing) > 0
 	msg := sprintf("%s %q does not export %v to CloudWatch Logs; fix: add them to enabledCloudwatchLogsExports (and create their log groups first, encrypted)", [c.type, c.name, sort(missing)])
+}
+
+# RDS-010: the master password never passes through code, config or state:
+# RDS generates it and keeps it in its managed secret (RDS-011).
+# masterPasswordWo (write-only) keeps it out of the state, not out of the
+# program and its config, so it is refused too.
+findings contains finding("RDS-010", r, msg) if {
+	some r in resources
+	r.type in {"aws:rds/cluster:Cluster", "aws:rds/instance:Instance"}
+	some k in ["masterPassword", "masterPasswordWo"]
+	present(prop(r, k))
+	msg := sprintf("%s %q sets %s: the master password passes through the program, its config and (but for the write-only input) the state; fix: remove %s and set manageMasterUserPassword: true with masterUserSecretKmsKeyId = the secrets key, so RDS generates, stores and rotates it", [r.type, r.name, k, k])
+}
+
+# RDS-011: RDS owns the master password (manageMasterUserPassword), in a
+# secret encrypted with our key, not the aws/secretsmanager key.
+findings contains finding("RDS-011", c, msg) if {
+	some c in clusters
+	not rds_owns_master_password(c)
+	msg := sprintf("%s %q does not let RDS own its master password under a customer key (manageMasterUserPassword = %v, masterUserSecretKmsKeyId = %v); fix: set manageMasterUserPassword: true and masterUserSecretKmsKeyId to the secrets key's ARN", [c.type, c.name, prop(c, "manageMasterUserPassword"), prop(c, "masterUserSecretKmsKeyId")])
+}
+
+rds_owns_master_password(c) if {
+	manages_master_password(c)
+	customer_key(prop(c, "masterUserSecretKmsKeyId"))
 }

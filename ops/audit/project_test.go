@@ -139,6 +139,9 @@ var scopedRealBreaks = []realBreak{
 	{rule: "SEC-003", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) {
 		inputsOf(r)["rotationRules"] = map[string]any{"automaticallyAfterDays": 90}
 	}},
+	{rule: "RDS-010", typ: tCluster, edit: func(t *testing.T, r map[string]any) { inputsOf(r)["masterPassword"] = "[secret]" }},
+	{rule: "RDS-011", typ: tCluster, edit: func(t *testing.T, r map[string]any) { delete(inputsOf(r), "masterUserSecretKmsKeyId") }},
+	{rule: "RDS-011", typ: tCluster, edit: func(t *testing.T, r map[string]any) { inputsOf(r)["manageMasterUserPassword"] = false }},
 	{rule: "GEN-001", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["protect"] = true }},
 	{rule: "GEN-001", typ: tRotation, layer: "secrets", edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["retainOnDelete"] = true }},
 }

@@ -273,6 +273,29 @@ var cases = []ruleCase{
 	{rule: "RDS-008", name: "35 days of backups", layer: "database", mutate: set(tCluster, "cluster", "backupRetentionPeriod", 35)},
 	// RDS-009
 	{rule: "RDS-009", name: "no audit export", layer: "database", fail: true, mutate: set(tCluster, "cluster", "enabledCloudwatchLogsExports", []any{"error", "slowquery"})},
+	// RDS-010
+	{rule: "RDS-010", name: "cluster with a master password", layer: "database", fail: true, mutate: set(tCluster, "cluster", "masterPassword", "[secret]")},
+	{rule: "RDS-010", name: "cluster with a write-only master password", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
+		in := d.in(t, tCluster, "cluster")
+		in["masterPasswordWo"] = "[secret]"
+		in["masterPasswordWoVersion"] = 1
+	}},
+	{rule: "RDS-010", name: "standalone instance with a master password", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add(tDBInstance, "legacy", map[string]any{"identifier": "legacy-dev", "engine": "mysql", "instanceClass": "db.t3.medium", "allocatedStorage": 20,
+			"username": "admin", "password": "[secret]", "masterPassword": "[secret]", "skipFinalSnapshot": true, "publiclyAccessible": false, "tags": tags("")})
+	}},
+	{rule: "RDS-010", name: "ignoreChanges still naming masterPassword, no such input", layer: "database", mutate: func(t *testing.T, d doc) {
+		d.res(t, tCluster, "cluster")["options"].(map[string]any)["ignoreChanges"] = []any{"masterPassword"}
+	}},
+	// RDS-011
+	{rule: "RDS-011", name: "master password not managed by RDS", layer: "database", fail: true, mutate: set(tCluster, "cluster", "manageMasterUserPassword", nil),
+		// master-rotation is then no managed rotation: a Lambda-less rotation, retained on delete.
+		also: []string{"SEC-004", "GEN-001"}},
+	{rule: "RDS-011", name: "manageMasterUserPassword false", layer: "database", fail: true, mutate: set(tCluster, "cluster", "manageMasterUserPassword", false), also: []string{"SEC-004", "GEN-001"}},
+	{rule: "RDS-011", name: "master secret under the AWS-managed key (unset)", layer: "database", fail: true, mutate: set(tCluster, "cluster", "masterUserSecretKmsKeyId", nil)},
+	{rule: "RDS-011", name: "master secret under alias/aws/secretsmanager", layer: "database", fail: true, mutate: set(tCluster, "cluster", "masterUserSecretKmsKeyId", "alias/aws/secretsmanager")},
+	{rule: "RDS-011", name: "master secret under a customer key's alias", layer: "database", mutate: set(tCluster, "cluster", "masterUserSecretKmsKeyId", "alias/secrets-dev")},
+	{rule: "RDS-011", name: "master secret key unknown at preview", layer: "database", mutate: set(tCluster, "cluster", "masterUserSecretKmsKeyId", "[unknown]")},
 	// NET-001..003
 	{rule: "NET-001", name: "internet gateway", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
 		d.add("aws:ec2/internetGateway:InternetGateway", "igw", map[string]any{"vpcId": "vpc-0a1b2c3d", "tags": tags("igw-dev")})
@@ -376,6 +399,10 @@ var cases = []ruleCase{
 		}
 	}},
 	{rule: "SEC-004", name: "managed master rotation whose secretId is unknown at preview", layer: "database", mutate: set(tRotation, "master-rotation", "secretId", "[unknown]")},
+	{rule: "RDS-011", name: "unmanaged master password and no master rotation: RDS-011 only", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
+		d.remove(t, tRotation, "master-rotation")
+		set(tCluster, "cluster", "manageMasterUserPassword", false)(t, d)
+	}},
 	// RES-001, S3-001, S3-002
 	{rule: "RES-001", name: "bucket policy admits CloudTrail without aws:SourceArn", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
 		editPolicy(t, d.in(t, tBucketPol, "trail-bucket-policy"), "policy", func(p map[string]any) { delete(statement(p, 0), "Condition") })
