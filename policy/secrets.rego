@@ -1,4 +1,5 @@
-# SEC-001..004: Secrets Manager secrets and their rotation.
+# SEC-001..006: Secrets Manager secrets, their rotation and their resource
+# policies, and the rotation schedule of RDS's own master secret.
 package dbvault
 
 import rego.v1
@@ -109,3 +110,91 @@ rds_managed_secret_id(id) if {
 }
 
 manages_master_password(c) if prop(c, "manageMasterUserPassword") == true
+
+# SEC-005: an application secret is readable only by the principals its
+# policy names. blockPublicPolicy makes Secrets Manager refuse any later
+# policy that would admit another account or anyone; the Deny of
+# GetSecretValue to "*" unless aws:PrincipalArn is one of a list is what
+# keeps every other principal of the account out, whatever IAM grants it.
+secret_policies := of_type("aws:secretsmanager/secretPolicy:SecretPolicy")
+
+findings contains finding("SEC-005", s, msg) if {
+	some s in secrets
+	not guarded(s)
+	msg := sprintf("%s %q has no secret policy with blockPublicPolicy: true and a Deny of secretsmanager:GetSecretValue to Principal \"*\" unless aws:PrincipalArn is a named principal; fix: add an aws:secretsmanager/secretPolicy:SecretPolicy with secretArn = this secret's ARN, blockPublicPolicy: true and that Deny (ArnNotEquals aws:PrincipalArn [readers, rotator role, administrators], optionally BoolIfExists aws:PrincipalIsAWSService false)", [s.type, s.name])
+}
+
+guarded(s) if {
+	some p in secret_policies
+	names_secret(prop(p, "secretArn"), s)
+	prop(p, "blockPublicPolicy") == true
+	readers_only_named(prop(p, "policy"))
+}
+
+# A policy not known before deploy (built from other resources' ARNs) cannot
+# be compared; the rule only needs it set then.
+readers_only_named(text) if text in {"[unknown]", "[secret]"}
+
+readers_only_named(text) if {
+	doc := parse_policy(text)
+	some st in as_list_obj(doc.Statement)
+	denies_reading_to_unnamed(st)
+}
+
+# denies_reading_to_unnamed(st): st denies GetSecretValue to everyone except
+# the principals it names. Every condition of a statement must hold for it to
+# apply, so any other condition (aws:SecureTransport, aws:SourceIp, ...) would
+# narrow the Deny and let unnamed principals read in the other cases: only
+# aws:PrincipalArn (negated, exact ARNs) and aws:PrincipalIsAWSService false
+# (Secrets Manager's and RDS's own calls) are accepted.
+denies_reading_to_unnamed(st) if {
+	st.Effect == "Deny"
+	principal_is_anyone(st)
+	some a in actions(st)
+	glob.match(a, [], "secretsmanager:getsecretvalue")
+	"aws:principalarn" in condition_keys(st)
+	every op, block in object.get(st, "Condition", {}) {
+		every k, v in block {
+			narrowing_condition_ok(op, lower(k), v)
+		}
+	}
+}
+
+# ArnNotEquals and ArnNotLike both treat * and ? as wildcards; a pattern such
+# as role/* would exempt every role of the account, so values are exact.
+narrowing_condition_ok(op, "aws:principalarn", v) if {
+	op in {"ArnNotEquals", "ArnNotLike", "StringNotEquals", "StringNotLike"}
+	vals := condition_values(v)
+	count(vals) > 0
+	every x in vals {
+		is_string(x)
+		x != ""
+		not regex.match(`[*?]`, x)
+	}
+}
+
+narrowing_condition_ok(op, "aws:principalisawsservice", v) if {
+	op in {"Bool", "BoolIfExists"}
+	every x in condition_values(v) {
+		x in {false, "false"}
+	}
+}
+
+condition_values(v) := v if is_array(v)
+
+condition_values(v) := [v] if not is_array(v)
+
+# SEC-006: RDS rotates the secret it manages on a schedule of its own, which
+# nobody declared or reviewed; the layer declares it (a managed rotation), so
+# SEC-003 checks its period and a change of it is a change of the code.
+findings contains finding("SEC-006", c, msg) if {
+	some c in clusters
+	manages_master_password(c)
+	not has_managed_rotation
+	msg := sprintf("%s %q has RDS manage its master password, but the layer sets no rotation schedule for that master secret; fix: add an aws:secretsmanager/secretRotation:SecretRotation with secretId = the cluster's masterUserSecrets[0].secretArn, no rotationLambdaArn (RDS rotates it), rotationRules.automaticallyAfterDays at most 30, rotateImmediately: false, and the resource option retainOnDelete: true", [c.type, c.name])
+}
+
+has_managed_rotation if {
+	some r in rotations
+	managed_rotation(r)
+}

@@ -51,7 +51,7 @@ func TestProjectSynthPasses(t *testing.T) {
 			seen[r.(map[string]any)["type"].(string)] = true
 		}
 	}
-	for _, typ := range []string{tVPC, tFlowLog, tSubnet, tEndpoint, tIngress, tKey, tCluster, tInstance, tParams, tLogGroup, tSecret, tRotation, tRole, tRolePol, tFunction, tPerm, tTopic, tTrail} {
+	for _, typ := range []string{tVPC, tFlowLog, tSubnet, tEndpoint, tIngress, tKey, tCluster, tInstance, tParams, tLogGroup, tSecret, tRotation, tSecretPol, tRole, tRolePol, tFunction, tPerm, tTopic, tTrail} {
 		if !seen[typ] {
 			t.Errorf("synth output has no %s for the rules to check", typ)
 		}
@@ -138,6 +138,17 @@ var scopedRealBreaks = []realBreak{
 	}},
 	{rule: "SEC-003", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) {
 		inputsOf(r)["rotationRules"] = map[string]any{"automaticallyAfterDays": 90}
+	}},
+	{rule: "SEC-005", typ: tSecretPol, layer: "secrets", name: "secret-policy-", edit: func(t *testing.T, r map[string]any) { inputsOf(r)["blockPublicPolicy"] = false }},
+	{rule: "SEC-005", typ: tSecretPol, layer: "secrets", name: "secret-policy-", edit: func(t *testing.T, r map[string]any) {
+		editPolicy(t, inputsOf(r), "policy", func(p map[string]any) {
+			for _, st := range p["Statement"].([]any) {
+				delete(st.(map[string]any)["Condition"].(map[string]any), "ArnNotEquals")
+			}
+		})
+	}},
+	{rule: "SEC-006", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) {
+		inputsOf(r)["rotationLambdaArn"] = "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"
 	}},
 	{rule: "RDS-010", typ: tCluster, edit: func(t *testing.T, r map[string]any) { inputsOf(r)["masterPassword"] = "[secret]" }},
 	{rule: "RDS-011", typ: tCluster, edit: func(t *testing.T, r map[string]any) { delete(inputsOf(r), "masterUserSecretKmsKeyId") }},

@@ -124,7 +124,7 @@ var cases = []ruleCase{
 		d.add(tPerm, "extra", map[string]any{"action": "lambda:InvokeFunction", "function": "rotator-dev", "principal": accountID})
 	}},
 	// NAME-001
-	{rule: "NAME-001", name: "secret named for another environment", layer: "secrets", fail: true, mutate: set(tSecret, "secret", "name", "db-credentials-prod"), also: []string{"SEC-002"}},
+	{rule: "NAME-001", name: "secret named for another environment", layer: "secrets", fail: true, mutate: set(tSecret, "secret", "name", "db-credentials-prod"), also: []string{"SEC-002", "SEC-005"}},
 	{rule: "NAME-001", name: "function without a name", layer: "secrets", fail: true, mutate: set(tFunction, "rotator", "name", nil)},
 	{rule: "NAME-001", name: "VPC Name tag without suffix", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
 		d.in(t, tVPC, "vpc")["tags"].(map[string]any)["Name"] = "vault-vpc"
@@ -388,8 +388,8 @@ var cases = []ruleCase{
 	{rule: "SEC-003", name: "managed master rotation every 31 days", layer: "database", fail: true, mutate: set(tRotation, "master-rotation", "rotationRules", map[string]any{"automaticallyAfterDays": 31})},
 	{rule: "SEC-004", name: "no rotation function", layer: "secrets", fail: true, mutate: set(tRotation, "rotation", "rotationLambdaArn", nil)},
 	{rule: "SEC-004", name: "Lambda-less rotation of an application secret in the cluster's layer", layer: "database", fail: true, mutate: set(tRotation, "master-rotation", "secretId", secretARN),
-		// it is then no managed rotation: retained on delete.
-		also: []string{"GEN-001"}},
+		// it is then no managed rotation: retained on delete, and the master secret has none.
+		also: []string{"GEN-001", "SEC-006"}},
 	{rule: "SEC-004", name: "Lambda-less rotation of an rds! secret in a layer without a cluster", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
 		d.add(tRotation, "master-rotation", map[string]any{"secretId": masterSecretARN, "rotationRules": map[string]any{"automaticallyAfterDays": 7}})
 	}},
@@ -399,6 +399,59 @@ var cases = []ruleCase{
 		}
 	}},
 	{rule: "SEC-004", name: "managed master rotation whose secretId is unknown at preview", layer: "database", mutate: set(tRotation, "master-rotation", "secretId", "[unknown]")},
+	// SEC-005
+	{rule: "SEC-005", name: "secret without a secret policy", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tSecretPol, "secret-policy") }},
+	{rule: "SEC-005", name: "only the master secret has a policy", layer: "secrets", fail: true, mutate: set(tSecretPol, "secret-policy", "secretArn", masterSecretARN)},
+	{rule: "SEC-005", name: "policy of another secret", layer: "secrets", fail: true, mutate: set(tSecretPol, "secret-policy", "secretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-dev-XyZabc")},
+	{rule: "SEC-005", name: "blockPublicPolicy off", layer: "secrets", fail: true, mutate: set(tSecretPol, "secret-policy", "blockPublicPolicy", false)},
+	{rule: "SEC-005", name: "blockPublicPolicy unset", layer: "secrets", fail: true, mutate: set(tSecretPol, "secret-policy", "blockPublicPolicy", nil)},
+	{rule: "SEC-005", name: "readers allowed but nobody else denied", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		p["Statement"] = p["Statement"].([]any)[:1]
+	})},
+	{rule: "SEC-005", name: "Deny of writes only", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		p["Statement"] = []any{statement(p, 0), statement(p, 2)}
+	})},
+	{rule: "SEC-005", name: "Deny without a principal condition (nobody reads)", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		delete(statement(p, 1)["Condition"].(map[string]any), "ArnNotEquals")
+	})},
+	{rule: "SEC-005", name: "Deny to the named principals only (ArnEquals)", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		c := statement(p, 1)["Condition"].(map[string]any)
+		c["ArnEquals"] = c["ArnNotEquals"]
+		delete(c, "ArnNotEquals")
+	})},
+	{rule: "SEC-005", name: "Deny exempting every role of the account (role/*)", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		statement(p, 1)["Condition"].(map[string]any)["ArnNotEquals"] = map[string]any{"aws:PrincipalArn": "arn:aws:iam::123456789012:role/*"}
+	})},
+	{rule: "SEC-005", name: "Deny narrowed to plaintext requests", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		statement(p, 1)["Condition"].(map[string]any)["Bool"] = map[string]any{"aws:SecureTransport": "false"}
+	})},
+	{rule: "SEC-005", name: "Deny to AWS services only", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		statement(p, 1)["Condition"].(map[string]any)["BoolIfExists"] = map[string]any{"aws:PrincipalIsAWSService": "true"}
+	})},
+	{rule: "SEC-005", name: "Deny to one account's root, not to everyone", layer: "secrets", fail: true, mutate: secretPolicy(func(p map[string]any) {
+		statement(p, 1)["Principal"] = map[string]any{"AWS": "arn:aws:iam::123456789012:root"}
+	})},
+	{rule: "SEC-005", name: "Deny of secretsmanager:* to AWS *, by ArnNotLike without wildcards", layer: "secrets", mutate: secretPolicy(func(p map[string]any) {
+		st := statement(p, 1)
+		st["Principal"] = map[string]any{"AWS": "*"}
+		st["Action"] = []any{"secretsmanager:*"}
+		c := st["Condition"].(map[string]any)
+		c["ArnNotLike"] = c["ArnNotEquals"]
+		delete(c, "ArnNotEquals")
+	})},
+	{rule: "SEC-005", name: "Deny without the AWS-service exemption", layer: "secrets", mutate: secretPolicy(func(p map[string]any) {
+		delete(statement(p, 1)["Condition"].(map[string]any), "BoolIfExists")
+	})},
+	{rule: "SEC-005", name: "policy matched by the secret's name", layer: "secrets", mutate: set(tSecretPol, "secret-policy", "secretArn", "db-credentials-dev")},
+	{rule: "SEC-005", name: "secretArn unknown at preview (the layer's single secret)", layer: "secrets", mutate: set(tSecretPol, "secret-policy", "secretArn", "[unknown]")},
+	{rule: "SEC-005", name: "policy unknown at preview", layer: "secrets", mutate: set(tSecretPol, "secret-policy", "policy", "[unknown]")},
+	{rule: "SEC-005", name: "no policy on the master secret (not a secret of this layer)", layer: "secrets", mutate: func(t *testing.T, d doc) { d.remove(t, tSecretPol, "master-secret-policy") }},
+	// SEC-006
+	{rule: "SEC-006", name: "no schedule for the RDS-managed master secret", layer: "database", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tRotation, "master-rotation") }},
+	{rule: "SEC-006", name: "master secret rotated through a Lambda", layer: "database", fail: true, mutate: set(tRotation, "master-rotation", "rotationLambdaArn", "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"),
+		// a Lambda rotation is no managed rotation: its retainOnDelete is not excused.
+		also: []string{"GEN-001"}},
+	// (SEC-006 asks a schedule only of a cluster that manages its password.)
 	{rule: "RDS-011", name: "unmanaged master password and no master rotation: RDS-011 only", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
 		d.remove(t, tRotation, "master-rotation")
 		set(tCluster, "cluster", "manageMasterUserPassword", false)(t, d)
