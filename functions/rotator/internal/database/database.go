@@ -64,8 +64,10 @@ type Session interface {
 	AccountExists(ctx context.Context, a Account) (bool, error)
 	// CreateAccount creates an account with a password.
 	CreateAccount(ctx context.Context, a Account, password string) error
-	// CopyGrants gives to every privilege and role that from has (keeping
-	// WITH GRANT OPTION), then from's TLS requirement (REQUIRE).
+	// CopyGrants makes to's privileges exactly from's: every privilege and
+	// role that from has (keeping WITH GRANT OPTION, and the default role),
+	// anything else to holds revoked, and from's TLS requirement (REQUIRE)
+	// and resource limits.
 	CopyGrants(ctx context.Context, from, to Account) error
 	// EnsureDatabase creates a database unless it exists (CREATE DATABASE
 	// IF NOT EXISTS).

@@ -325,38 +325,6 @@ func (s *session) CreateAccount(ctx context.Context, a database.Account, passwor
 		"CREATE USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
 }
 
-func (s *session) CopyGrants(ctx context.Context, from, to database.Account) error {
-	rows, err := s.showGrants(ctx, from)
-	if err != nil {
-		return err
-	}
-	target := quoteAccount(to.User, to.Host)
-	for n, row := range rows {
-		stmt, ok, err := RewriteGrant(row, target)
-		if err != nil {
-			// The row may carry a password hash: describe it by position.
-			return fmt.Errorf("copy grants of %s: row %d of SHOW GRANTS not understood: %w", from, n+1, err)
-		}
-		if !ok {
-			continue
-		}
-		if err := s.exec(ctx, fmt.Sprintf("copy grants of %s to %s (row %d of SHOW GRANTS)", from, to, n+1), false, stmt); err != nil {
-			return err
-		}
-		if err := s.mark("mysql:after-grant"); err != nil {
-			return err
-		}
-	}
-	return s.copyRequire(ctx, from, to)
-}
-
-func (s *session) alterRequire(ctx context.Context, op, query string, args ...any) error {
-	if err := s.exec(ctx, op, false, query, args...); err != nil {
-		return err
-	}
-	return s.mark("mysql:after-require")
-}
-
 func (s *session) showGrants(ctx context.Context, a database.Account) ([]string, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
@@ -378,45 +346,6 @@ func (s *session) showGrants(ctx context.Context, a database.Account) ([]string,
 		return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
 	}
 	return out, nil
-}
-
-// copyRequire copies the TLS requirement (REQUIRE ...) from the account
-// table, which both MariaDB and MySQL 8 keep in the same columns; SHOW
-// GRANTS shows it only on MariaDB.
-func (s *session) copyRequire(ctx context.Context, from, to database.Account) error {
-	qctx, cancel := s.ctx(ctx)
-	defer cancel()
-	var sslType, cipher, issuer, subject sql.NullString
-	err := s.conn.QueryRowContext(qctx,
-		"SELECT ssl_type, ssl_cipher, x509_issuer, x509_subject FROM mysql.user WHERE User = ? AND Host = ?",
-		from.User, from.Host).Scan(&sslType, &cipher, &issuer, &subject)
-	if err != nil {
-		return stmtError("read the TLS requirement of "+from.String(), false, qctx.Err(), s.timeout, err)
-	}
-	op := "copy the TLS requirement of " + from.String() + " to " + to.String()
-	switch strings.ToUpper(sslType.String) {
-	case "":
-		return nil // REQUIRE NONE, what a new account has
-	case "ANY":
-		return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
-	case "X509":
-		return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE X509", to.User, to.Host)
-	case "SPECIFIED":
-		var parts []string
-		var args = []any{to.User, to.Host}
-		for _, p := range []struct{ kw, v string }{{"CIPHER", cipher.String}, {"ISSUER", issuer.String}, {"SUBJECT", subject.String}} {
-			if p.v != "" {
-				parts = append(parts, p.kw+" ?")
-				args = append(args, p.v)
-			}
-		}
-		if len(parts) == 0 {
-			return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE SSL", to.User, to.Host)
-		}
-		return s.alterRequire(ctx, op, "ALTER USER ?@? REQUIRE "+strings.Join(parts, " AND "), args...)
-	default:
-		return fmt.Errorf("%s: unknown ssl_type %q", op, sslType.String)
-	}
 }
 
 // MaxUserNameLength reads the limit from the server: the width of

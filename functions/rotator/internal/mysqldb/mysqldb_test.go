@@ -279,3 +279,48 @@ func TestSetPasswordKeepsThePlugin(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyGrantsMakesTheCloneExact (real MariaDB): a clone that already
+// holds more than the user (another database, an ALL PRIVILEGES, a role,
+// GRANT OPTION, a default role, REQUIRE SSL, other resource limits) ends
+// with exactly the user's grants, REQUIRE and limits, and keeps what both
+// hold.
+func TestCopyGrantsMakesTheCloneExact(t *testing.T) {
+	root := testdb.Root(t)
+	dbName, other, third := testdb.Name("rtdb_"), testdb.Name("rtdb_"), testdb.Name("rtdb_")
+	for _, d := range []string{dbName, other, third} {
+		testdb.CreateDatabase(t, root, d)
+	}
+	role := testdb.Name("rtrole_")
+	testdb.Exec(t, root, "CREATE ROLE `"+role+"`")
+	t.Cleanup(func() { _, _ = root.Exec("DROP ROLE IF EXISTS `" + role + "`") })
+	user := testdb.Name("rt_")
+	testdb.CreateUser(t, root, user, "pw-original", "SELECT, INSERT ON `"+dbName+"`.*", "SELECT ON `"+third+"`.*")
+	testdb.Exec(t, root, "ALTER USER `"+user+"`@`%` WITH MAX_QUERIES_PER_HOUR 100 MAX_USER_CONNECTIONS 7")
+	clone := user + "_clone"
+	testdb.CreateUser(t, root, clone, "pw-clone-1", "SELECT, INSERT, DELETE ON `"+dbName+"`.*", "UPDATE ON `"+other+"`.*", "ALL PRIVILEGES ON `"+third+"`.*")
+	testdb.Exec(t, root, "GRANT SELECT ON `"+dbName+"`.* TO `"+clone+"`@`%` WITH GRANT OPTION",
+		"GRANT `"+role+"` TO `"+clone+"`@`%`", "SET DEFAULT ROLE `"+role+"` FOR `"+clone+"`@`%`",
+		"ALTER USER `"+clone+"`@`%` REQUIRE SSL WITH MAX_QUERIES_PER_HOUR 5")
+	s, err := login(t, mysqldb.New(mysqldb.Options{}), testdb.Addr(), "root", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	if err := s.CopyGrants(context.Background(), database.Account{User: user, Host: "%"}, database.Account{User: clone, Host: "%"}); err != nil {
+		t.Fatal(err)
+	}
+	want, got := testdb.Grants(t, root, user), testdb.Grants(t, root, clone)
+	slices.Sort(want)
+	slices.Sort(got)
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("grants differ:\n%s\n---\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
+	}
+	if st := testdb.SSLType(t, root, clone); st != "" {
+		t.Fatalf("clone ssl_type = %q, want none", st)
+	}
+	var q, c int
+	if err := root.QueryRow("SELECT max_questions, max_user_connections FROM mysql.user WHERE User = ? AND Host = '%'", clone).Scan(&q, &c); err != nil || q != 100 || c != 7 {
+		t.Fatalf("clone limits %d, %d (%v); want 100, 7", q, c, err)
+	}
+}
