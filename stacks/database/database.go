@@ -69,7 +69,7 @@ const Engine = "aurora-mysql"
 const ParameterGroupFamily = "aurora-mysql8.0"
 
 // LogTypes are the logs the cluster exports to CloudWatch Logs.
-var LogTypes = []string{"audit", "error", "slowquery"}
+var LogTypes = kit.RDSLogTypes
 
 // FlowLogAggregationSeconds is how long the flow log aggregates packets into
 // one record: 600 s is AWS's default and the cheaper of the two choices.
@@ -101,6 +101,9 @@ type Args struct {
 	MasterUsername string
 	// MasterRotationDays is the managed master secret's rotation period.
 	MasterRotationDays int
+	// ApplyEngineVersion applies EngineVersion to an existing cluster; off,
+	// the version RDS runs (after a patch it applied itself) is kept.
+	ApplyEngineVersion bool
 	// DBName is the database created with the cluster.
 	DBName string
 	// BackupRetentionDays is how long automated backups are kept.
@@ -156,20 +159,20 @@ type Database struct {
 }
 
 // ClusterIdentifier is the cluster's name in environment suffix.
-func ClusterIdentifier(suffix string) string { return kit.Name("aurora-cluster", suffix) }
+func ClusterIdentifier(suffix string) string { return kit.ClusterIdentifier(suffix) }
 
 // LogGroupName is the log group RDS exports the cluster's logType log to.
 // RDS fixes this name (/aws/rds/cluster/<cluster>/<type>), so it is the one
 // physical name that does not end in -<suffix>; it carries the suffix in the
 // cluster identifier instead.
 func LogGroupName(clusterIdentifier, logType string) string {
-	return "/aws/rds/cluster/" + clusterIdentifier + "/" + logType
+	return kit.RDSLogGroup(clusterIdentifier, logType)
 }
 
 // FlowLogGroupName is the log group of the VPC's flow log. It ends in
 // -<suffix>, so the logs key's encryption-context condition
 // (log-group:*-<suffix>) admits it.
-func FlowLogGroupName(suffix string) string { return kit.Name("vpc-flow-logs", suffix) }
+func FlowLogGroupName(suffix string) string { return kit.FlowLogGroup(suffix) }
 
 // NewDatabase creates the database layer's resources as children of one
 // component.
@@ -273,7 +276,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		// Stay on standard support: a cluster silently enrolled in RDS
 		// Extended Support is billed for it.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
-	}, parent, pulumi.DependsOn(logGroups))
+	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -294,7 +297,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 			// The CA the rotator's embedded RDS bundle verifies.
 			CaCertIdentifier: pulumi.String("rds-ca-rsa2048-g1"),
 			PromotionTier:    pulumi.Int(i),
-		}, parent)
+		}, parent, engineVersionOption(args))
 		if err != nil {
 			return nil, fmt.Errorf("instance %d: %w", i+1, err)
 		}
@@ -339,6 +342,24 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		return nil, err
 	}
 	return d, nil
+}
+
+// engineVersionOption keeps the engine version RDS runs. RDS applies
+// mandatory patches itself (even with autoMinorVersionUpgrade off), and the
+// provider then reads the new version back into engineVersion:
+// terraform-provider-aws internal/service/rds (compareActualEngineVersion)
+// keeps the configured value only when it is a prefix of the actual one, so
+// a pinned 8.0.mysql_aurora.3.10.0 against an actual 3.10.1 shows as a
+// change, and `up` would ask RDS for a downgrade. The version is therefore
+// ignored unless the stack's config sets applyEngineVersion: an upgrade is
+// an explicit change (set engineVersion and applyEngineVersion, `up`, then
+// unset applyEngineVersion).
+// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Updates.Patching.html
+func engineVersionOption(args *Args) pulumi.ResourceOption {
+	if args.ApplyEngineVersion {
+		return pulumi.IgnoreChanges(nil)
+	}
+	return pulumi.IgnoreChanges([]string{"engineVersion"})
 }
 
 // masterRotation sets the schedule on which RDS rotates its master secret.
@@ -390,7 +411,7 @@ func newFlowLog(ctx *pulumi.Context, args *Args, parent pulumi.ResourceOption) (
 		return nil, fmt.Errorf("flow log role trust policy: %w", err)
 	}
 	role, err := iam.NewRole(ctx, "vpc-flow-logs-role", &iam.RoleArgs{
-		Name:             pulumi.String(kit.Name("vpc-flow-logs-role", args.Suffix)),
+		Name:             pulumi.String(kit.GlobalName("vpc-flow-logs-role", args.Region, args.Suffix)),
 		Description:      pulumi.String("Lets VPC flow logs deliver to " + FlowLogGroupName(args.Suffix)),
 		AssumeRolePolicy: pulumi.String(trust),
 	}, parent)
@@ -447,13 +468,28 @@ func FlowLogTrustPolicy(region, account string) kit.PolicyDocument {
 // and its streams, and nothing else. AWS's minimal policy also lists
 // logs:CreateLogGroup and Resource "*": the stack creates the group itself
 // (encrypted, with a retention), so the service never needs to.
+//
+// logs:DescribeLogGroups lists the account's groups: scoped to one group it
+// grants nothing, so it gets the "*" that AWS's flow-log role policy gives
+// it (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html);
+// the Service Authorization Reference lists DescribeLogGroups with no
+// resource-level permission beyond the account's groups
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html).
 func FlowLogDeliveryPolicy(logGroupArn string) kit.PolicyDocument {
-	return kit.NewPolicy(kit.Statement{
-		Sid:      "DeliverToTheFlowLogGroup",
-		Effect:   "Allow",
-		Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"},
-		Resource: []string{logGroupArn, logGroupArn + ":*"},
-	})
+	return kit.NewPolicy(
+		kit.Statement{
+			Sid:      "DeliverToTheFlowLogGroup",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+			Resource: []string{logGroupArn, logGroupArn + ":*"},
+		},
+		kit.Statement{
+			Sid:      "ListLogGroups",
+			Effect:   "Allow",
+			Action:   "logs:DescribeLogGroups",
+			Resource: "*",
+		},
+	)
 }
 
 func param(name, value, applyMethod string) rds.ClusterParameterGroupParameterInput {
@@ -481,6 +517,7 @@ type Config struct {
 	InstanceClass       string
 	MasterUsername      string
 	MasterRotationDays  int
+	ApplyEngineVersion  bool
 	DBName              string
 	BackupRetentionDays int
 	LogRetentionDays    int
@@ -531,6 +568,13 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	}
 	if c.MasterRotationDays, err = kit.IntConfig(cfg, "masterRotationDays", DefaultMasterRotationDays); err != nil {
 		return Config{}, err
+	}
+	switch v := cfg.Get("applyEngineVersion"); v {
+	case "", "false":
+	case "true":
+		c.ApplyEngineVersion = true
+	default:
+		return Config{}, fmt.Errorf("applyEngineVersion is %q; it must be true or false", v)
 	}
 	if cfg.Get("masterPassword") != "" {
 		return Config{}, fmt.Errorf("masterPassword is set, but RDS now manages the master password (manageMasterUserPassword): remove it with `pulumi config rm masterPassword` in stacks/database; the credentials are in the secret the stack exports as masterSecretArn")
@@ -586,6 +630,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		InstanceClass:       c.InstanceClass,
 		MasterUsername:      c.MasterUsername,
 		MasterRotationDays:  c.MasterRotationDays,
+		ApplyEngineVersion:  c.ApplyEngineVersion,
 		DBName:              c.DBName,
 		BackupRetentionDays: c.BackupRetentionDays,
 		LogRetentionDays:    c.LogRetentionDays,

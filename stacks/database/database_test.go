@@ -352,7 +352,7 @@ func TestVPCFlowLog(t *testing.T) {
 	}
 
 	role := one(t, res, "aws:iam/role:Role")
-	if got := str(role, "name"); got != "vpc-flow-logs-role-dev" {
+	if got := str(role, "name"); got != "vpc-flow-logs-role-us-east-1-dev" {
 		t.Errorf("role name %q", got)
 	}
 	trust := statements(t, str(role, "assumeRolePolicy"))
@@ -378,15 +378,20 @@ func TestVPCFlowLog(t *testing.T) {
 	if got := str(rp, "name"); got != "vpc-flow-logs-policy-dev" {
 		t.Errorf("role policy name %q", got)
 	}
-	if got := str(rp, "role"); got != "vpc-flow-logs-role-dev" {
+	if got := str(rp, "role"); got != "vpc-flow-logs-role-us-east-1-dev" {
 		t.Errorf("role policy attached to %q", got)
 	}
 	perms := statements(t, str(rp, "policy"))
-	if len(perms) != 1 {
-		t.Fatalf("role policy has %d statements, want 1: %+v", len(perms), perms)
+	if len(perms) != 2 {
+		t.Fatalf("role policy has %d statements, want 2: %+v", len(perms), perms)
+	}
+	// DescribeLogGroups lists the account's groups: on one group's ARN it
+	// grants nothing, so it is on "*", as AWS's flow-log policy has it.
+	if l := perms[1]; l.Sid != "ListLogGroups" || !slices.Equal(l.Action, []string{"logs:DescribeLogGroups"}) || !slices.Equal(l.Resource, []string{"*"}) {
+		t.Errorf("list statement %+v, want logs:DescribeLogGroups on *", l)
 	}
 	p := perms[0]
-	wantActions := []string{"logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"}
+	wantActions := []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}
 	gotActions := slices.Sorted(slices.Values(p.Action))
 	if p.Effect != "Allow" || !slices.Equal(gotActions, wantActions) {
 		t.Errorf("role policy statement %+v, want Allow %v", p, wantActions)
@@ -401,7 +406,7 @@ func TestVPCFlowLog(t *testing.T) {
 		"trafficType":        "ALL",
 		"logDestinationType": "cloud-watch-logs",
 		"logDestination":     groupArn,
-		"iamRoleArn":         "arn:aws:iam::" + account + ":role/vpc-flow-logs-role-dev",
+		"iamRoleArn":         "arn:aws:iam::" + account + ":role/vpc-flow-logs-role-us-east-1-dev",
 	}
 	for k, want := range checks {
 		if got := str(fl, k); got != want {
@@ -464,8 +469,8 @@ func TestClusterSettings(t *testing.T) {
 			t.Errorf("the cluster has a %s input", k)
 		}
 	}
-	if got := c.Options.IgnoreChanges; len(got) != 0 {
-		t.Errorf("ignoreChanges = %v, want none (no password to protect)", got)
+	if got := c.Options.IgnoreChanges; !slices.Equal(got, []string{"engineVersion"}) {
+		t.Errorf("ignoreChanges = %v, want only engineVersion (no password to protect)", got)
 	}
 	sg := one(t, res, "aws:rds/subnetGroup:SubnetGroup")
 	if got := strs(sg, "subnetIds"); len(got) != 3 || got[0] != subnets[0] || got[2] != subnets[2] {
@@ -583,6 +588,36 @@ func TestMasterSecretRotation(t *testing.T) {
 	r = one(t, res, "aws:secretsmanager/secretRotation:SecretRotation")
 	if got := plain(r.Inputs["rotationRules"]).ObjectValue()["automaticallyAfterDays"].NumberValue(); got != 30 {
 		t.Errorf("automaticallyAfterDays = %v with masterRotationDays 30", got)
+	}
+}
+
+// RDS patches the engine itself; a pinned version must not turn that into a
+// downgrade on the next up. An upgrade is explicit: applyEngineVersion.
+func TestEngineVersionDriftIsKeptUnlessApplied(t *testing.T) {
+	res := deploy(t)
+	for _, r := range append(res.ByType("aws:rds/clusterInstance:ClusterInstance"), one(t, res, "aws:rds/cluster:Cluster")) {
+		if !slices.Contains(r.Options.IgnoreChanges, "engineVersion") {
+			t.Errorf("%s: engineVersion not ignored (ignoreChanges %v)", r.Name, r.Options.IgnoreChanges)
+		}
+	}
+	cfg := baseConfig()
+	cfg["vault-database:engineVersion"] = "8.0.mysql_aurora.3.10.1"
+	cfg["vault-database:applyEngineVersion"] = "true"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range append(res.ByType("aws:rds/clusterInstance:ClusterInstance"), one(t, res, "aws:rds/cluster:Cluster")) {
+		if slices.Contains(r.Options.IgnoreChanges, "engineVersion") {
+			t.Errorf("%s: engineVersion ignored although applyEngineVersion is true", r.Name)
+		}
+	}
+	if got := str(one(t, res, "aws:rds/cluster:Cluster"), "engineVersion"); got != "8.0.mysql_aurora.3.10.1" {
+		t.Errorf("engineVersion = %q", got)
+	}
+	cfg["vault-database:applyEngineVersion"] = "yes"
+	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), `applyEngineVersion is "yes"; it must be true or false`) {
+		t.Errorf("applyEngineVersion yes: %v", err)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // KMS refuses a policy whose principals it cannot resolve
 // (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html,
 // "the principal ... must exist"), so the layers use the condition form.
-func RotatorRoleName(suffix string) string { return Name("rotator-role", suffix) }
+func RotatorRoleName(region, suffix string) string { return GlobalName("rotator-role", region, suffix) }
 
 // RoleArn is the ARN of an IAM role of the account.
 func RoleArn(partition, account, role string) string {

@@ -200,16 +200,26 @@ func AliasName(purpose, suffix string) string { return "alias/" + kit.Name(purpo
 
 // TrailName is the name of this environment's CloudTrail trail, the only
 // trail the logs key serves (the secrets layer creates it under this name).
-func TrailName(suffix string) string { return kit.Name("trail", suffix) }
+func TrailName(suffix string) string { return kit.TrailName(suffix) }
 
-// LogGroupArnPatterns are the log groups of this environment that the logs
-// key serves: every group whose name ends in -<suffix> (the rotator's
-// /aws/lambda/rotator-<suffix>, the trail's group), and the groups RDS
-// names itself for a cluster whose identifier ends in -<suffix>
-// (/aws/rds/cluster/<id>/<log>).
-func LogGroupArnPatterns(region, account, suffix string) []string {
-	base := fmt.Sprintf("arn:aws:logs:%s:%s:log-group:", region, account)
-	return []string{base + "*-" + suffix, base + "/aws/rds/cluster/*-" + suffix + "/*"}
+// LogGroupArns are the log groups of this environment that the logs key
+// serves, by exact ARN: the rotator's, the trail's, the flow log's and the
+// three RDS exports. A pattern such as log-group:*-<suffix> would also admit
+// other teams' groups and every environment whose suffix ends in -<suffix>
+// (dev would admit pr-dev). CloudWatch Logs passes the group's ARN, without
+// a :* suffix, as the encryption context aws:logs:arn:
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+func LogGroupArns(region, account, suffix string) []string {
+	var out []string
+	for _, g := range kit.LogGroups(suffix) {
+		out = append(out, fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, account, g))
+	}
+	return out
+}
+
+// AlertsTopicArn is the alerts topic the secrets layer creates.
+func AlertsTopicArn(region, account, suffix string) string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, kit.AlertsTopicName(suffix))
 }
 
 // KeyPolicy is the key policy of the key for purpose. Every key starts with
@@ -241,7 +251,7 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 				Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 				Resource:  "*",
 				Condition: map[string]map[string]any{
-					"ArnLike": {"kms:EncryptionContext:aws:logs:arn": LogGroupArnPatterns(region, account, suffix)},
+					"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": LogGroupArns(region, account, suffix)},
 				},
 			},
 			kit.Statement{
@@ -265,17 +275,36 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 			},
 		)
 	case Alerts:
-		// EventBridge (the RotationFailed rule) and CloudWatch (the error
-		// alarm) publish to the encrypted topic; SNS asks for a data key on
-		// their behalf. Both come from this account only.
-		statements = append(statements, kit.Statement{
-			Sid:       "AllowAlertPublishers",
-			Effect:    "Allow",
-			Principal: map[string]any{"Service": []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-			Resource:  "*",
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}},
-		})
+		// SNS asks KMS for a data key on behalf of whoever publishes to the
+		// encrypted topic. Two publishers, two statements:
+		//   - CloudWatch alarms send aws:SourceAccount, so they are tied to
+		//     this account;
+		//   - EventBridge does not: the SNS developer guide says that
+		//     aws:SourceAccount and aws:SourceArn in a KMS key policy are not
+		//     supported for EventBridge publishing to an SSE-KMS topic, so
+		//     such a condition makes KMS deny and the RotationFailed rule
+		//     deliver nothing. EventBridge is tied instead to this
+		//     environment's topic, through the encryption context SNS passes
+		//     (aws:sns:topicArn).
+		//     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+		statements = append(statements,
+			kit.Statement{
+				Sid:       "CloudWatchAlarmsOfThisAccount",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+				Resource:  "*",
+				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}},
+			},
+			kit.Statement{
+				Sid:       "EventBridgeToTheAlertsTopic",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": "events.amazonaws.com"},
+				Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+				Resource:  "*",
+				Condition: map[string]map[string]any{"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": AlertsTopicArn(region, account, suffix)}},
+			},
+		)
 	}
 	return kit.NewPolicy(statements...)
 }
@@ -285,7 +314,7 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 // before it exists, which only a condition allows), the administrators and
 // RDS's service-linked role.
 func SecretsPrincipals(args Args) []string {
-	rotator := kit.RoleArn("aws", args.AccountID, kit.RotatorRoleName(args.Suffix))
+	rotator := kit.RoleArn("aws", args.AccountID, kit.RotatorRoleName(args.Region, args.Suffix))
 	return append(append([]string{rotator}, args.Administrators...), kit.RDSServiceLinkedRole("aws", args.AccountID))
 }
 

@@ -244,30 +244,25 @@ func TestKeyPolicies(t *testing.T) {
 	if got := list(cw.Action); !slices.Equal(got, []string{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"}) {
 		t.Errorf("logs: CloudWatch Logs actions %v", got)
 	}
-	arnLike := cw.Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
-	if len(cw.Condition) != 1 || len(cw.Condition["ArnLike"]) != 1 {
-		t.Errorf("logs: CloudWatch Logs condition %v", cw.Condition)
+	if len(cw.Condition) != 1 || len(cw.Condition["ArnEquals"]) != 1 {
+		t.Errorf("logs: CloudWatch Logs condition %v, want ArnEquals on exact groups", cw.Condition)
 	}
-	patterns := list(arnLike)
-	for _, p := range patterns {
-		if !strings.HasPrefix(p, "arn:aws:logs:us-east-1:"+account+":log-group:") || !strings.Contains(p, "-dev") {
-			t.Errorf("logs: log group pattern %q not this environment's", p)
-		}
+	groups := list(cw.Condition["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"])
+	// Exactly this environment's groups: no pattern that also admits other
+	// teams' groups or another environment whose suffix ends in -dev.
+	base := "arn:aws:logs:us-east-1:" + account + ":log-group:"
+	var want []string
+	for _, g := range []string{"/aws/lambda/rotator-dev", "/aws/cloudtrail/trail-dev", "vpc-flow-logs-dev",
+		"/aws/rds/cluster/aurora-cluster-dev/audit", "/aws/rds/cluster/aurora-cluster-dev/error", "/aws/rds/cluster/aurora-cluster-dev/slowquery"} {
+		want = append(want, base+g)
 	}
-	// The patterns must admit this environment's log groups, and no other's.
-	for group, want := range map[string]bool{
-		"/aws/lambda/rotator-dev":                  true,
-		"cloudtrail-dev":                           true,
-		"/aws/rds/cluster/aurora-dev/audit":        true,
-		"/aws/rds/cluster/aurora-mysql-dev/error":  true,
-		"/aws/lambda/rotator-prod":                 false,
-		"/aws/rds/cluster/aurora-prod/audit":       false,
-		"/aws/rds/cluster/aurora-devx/audit":       false,
-		"/aws/lambda/rotator-dev-other-team-group": false,
-	} {
-		arn := "arn:aws:logs:us-east-1:" + account + ":log-group:" + group
-		if got := slices.ContainsFunc(patterns, func(p string) bool { return arnLikeMatch(p, arn) }); got != want {
-			t.Errorf("logs key admits log group %s: %v, want %v (patterns %v)", group, got, want, patterns)
+	slices.Sort(want)
+	if !slices.Equal(slices.Sorted(slices.Values(groups)), want) {
+		t.Errorf("logs key groups = %v\nwant %v", groups, want)
+	}
+	for _, g := range groups {
+		if strings.ContainsAny(g, "*?") {
+			t.Errorf("logs key group %q is a pattern", g)
 		}
 	}
 
@@ -288,19 +283,40 @@ func TestKeyPolicies(t *testing.T) {
 		t.Errorf("logs: CloudTrail describe\n got %+v\nwant %+v", desc, wantDesc)
 	}
 
+	// Alerts: CloudWatch alarms with aws:SourceAccount; EventBridge, for
+	// which SNS does not support source conditions, tied to the topic by
+	// the encryption context instead.
 	alerts := policy(t, keys["alerts"])
-	pub, ok := alerts["AllowAlertPublishers"]
-	if !ok || len(alerts) != 2 {
+	if len(alerts) != 3 {
 		t.Fatalf("alerts: statements %v", keysOf(alerts))
 	}
-	if got := list(pub.Principal.(map[string]any)["Service"]); !slices.Equal(got, []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"}) {
-		t.Errorf("alerts: principals %v", got)
+	cwa := alerts["CloudWatchAlarmsOfThisAccount"]
+	if !reflect.DeepEqual(cwa.Principal, map[string]any{"Service": "cloudwatch.amazonaws.com"}) ||
+		!reflect.DeepEqual(cwa.Condition, map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}) {
+		t.Errorf("alerts: CloudWatch statement %+v", cwa)
 	}
-	if got := list(pub.Action); !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
-		t.Errorf("alerts: actions %v", got)
+	eb := alerts["EventBridgeToTheAlertsTopic"]
+	if !reflect.DeepEqual(eb.Principal, map[string]any{"Service": "events.amazonaws.com"}) {
+		t.Errorf("alerts: EventBridge principal %v", eb.Principal)
 	}
-	if want := (map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}}); !reflect.DeepEqual(pub.Condition, want) {
-		t.Errorf("alerts: condition %v", pub.Condition)
+	wantEB := map[string]map[string]any{"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:us-east-1:" + account + ":vault-alerts-dev"}}
+	if !reflect.DeepEqual(eb.Condition, wantEB) {
+		t.Errorf("alerts: EventBridge condition %v, want %v", eb.Condition, wantEB)
+	}
+	for _, st := range alerts {
+		if p, _ := st.Principal.(map[string]any); fmt.Sprint(p["Service"]) == "events.amazonaws.com" {
+			for _, c := range st.Condition {
+				if _, ok := c["aws:SourceAccount"]; ok {
+					t.Error("alerts: EventBridge is conditioned on aws:SourceAccount, which SNS does not support for it: KMS would deny")
+				}
+				if _, ok := c["aws:SourceArn"]; ok {
+					t.Error("alerts: EventBridge is conditioned on aws:SourceArn, which SNS does not support for it")
+				}
+			}
+		}
+		if got := list(st.Action); st.Sid != "EnableIAMUserPermissions" && !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+			t.Errorf("alerts %s: actions %v", st.Sid, got)
+		}
 	}
 }
 
@@ -388,7 +404,7 @@ func TestSecretsKeyNamesItsPrincipals(t *testing.T) {
 	admins := stmts["RotatorAndAdministratorsThroughSecretsManager"]
 	wantAdmins := map[string]map[string]any{
 		"StringEquals": via,
-		"ArnEquals":    {"aws:PrincipalArn": []any{"arn:aws:iam::" + account + ":role/rotator-role-dev", admin, "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"}},
+		"ArnEquals":    {"aws:PrincipalArn": []any{"arn:aws:iam::" + account + ":role/rotator-role-us-east-1-dev", admin, "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"}},
 	}
 	if !reflect.DeepEqual(admins.Condition, wantAdmins) {
 		t.Errorf("rotator and administrators: condition %v, want %v", admins.Condition, wantAdmins)

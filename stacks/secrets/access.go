@@ -157,9 +157,16 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 					Sid:    "ManageOwnInterfaces",
 					Effect: "Allow",
 					Action: []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"},
-					// Interfaces of this account and region; their IDs are
-					// Lambda's choice.
-					Resource: enis,
+					// Lambda checks, when it creates a VPC function, that the
+					// role may manage network interfaces; AWS's Lambda guide
+					// says to give these actions a unique resource ID or all
+					// of them, its example being arn:aws:ec2:REGION:ACCOUNT:*/*,
+					// and network-interface/* is reported to fail that check.
+					// The account's and region's resources, then; still no
+					// condition (ec2:Subnet, ec2:Vpc), which the check cannot
+					// satisfy.
+					// https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+					Resource: arn("ec2", "*/*"),
 				},
 				kit.Statement{
 					Sid:    "DescribeInterfaces",

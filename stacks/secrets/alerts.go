@@ -12,19 +12,56 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
+// alerting is what the alerts created: the topic, and the rule's target,
+// which every rotation waits for so that its first, immediate run is
+// already watched.
+type alerting struct {
+	topic    *sns.Topic
+	ruleName pulumi.StringOutput
+	target   pulumi.Resource
+}
+
+// RotationFailedRuleName is the EventBridge rule on failed rotations.
+func RotationFailedRuleName(suffix string) string { return kit.Name("rotation-failed", suffix) }
+
+// FailureEvents are the Secrets Manager service events the rule matches: a
+// rotation that failed, and one abandoned (its AWSPENDING removed because a
+// version was put by hand), which leaves the old credentials in place.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-cloudtrail.html
+// ("RotationAbandoned", "RotationFailed" among the non-API events).
+var FailureEvents = []string{"RotationFailed", "RotationAbandoned"}
+
+// FailurePattern is the rule's event pattern: those events, for these
+// secrets only, not for every secret of the account and region. The event's
+// detail carries the secret as additionalEventData.SecretId (its ARN), which
+// is unconfirmed from AWS's documentation offline; `go run mage.go verify`
+// checks it against a real RotationSucceeded event of the same shape.
+// https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
+func FailurePattern(secretArns []string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.secretsmanager"},
+		"detail-type": []string{"AWS Service Event via CloudTrail"},
+		"detail": map[string]any{
+			"eventName":           FailureEvents,
+			"additionalEventData": map[string]any{"SecretId": secretArns},
+		},
+	})
+	return string(b), err
+}
+
 // alerts creates the encrypted topic, the EventBridge rule on failed
-// rotations, the alarm on the rotator's errors and the optional e-mail
-// subscription.
-func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn *lambda.Function, parent pulumi.ResourceOption) (*sns.Topic, error) {
-	topicName := kit.Name("vault-alerts", args.Suffix)
-	ruleName := kit.Name("rotation-failed", args.Suffix)
+// rotations of secrets, the alarm on the rotator's errors and the optional
+// e-mail subscription.
+func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn *lambda.Function, secrets pulumi.StringArrayOutput, parent pulumi.ResourceOption) (alerting, error) {
+	topicName := kit.AlertsTopicName(args.Suffix)
+	ruleName := RotationFailedRuleName(args.Suffix)
 	alarmName := kit.Name("rotator-errors", args.Suffix)
 	topic, err := sns.NewTopic(ctx, "alerts", &sns.TopicArgs{
 		Name:           pulumi.String(topicName),
 		KmsMasterKeyId: args.AlertsKeyArn,
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("alerts topic: %w", err)
+		return alerting{}, fmt.Errorf("alerts topic: %w", err)
 	}
 	ruleArn := arn("events", "rule/"+ruleName)
 	alarmArn := arn("cloudwatch", "alarm:"+alarmName)
@@ -58,32 +95,24 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		}).(pulumi.StringOutput),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("alerts topic policy: %w", err)
+		return alerting{}, fmt.Errorf("alerts topic policy: %w", err)
 	}
 
-	pattern, err := json.Marshal(map[string]any{
-		"source":      []string{"aws.secretsmanager"},
-		"detail-type": []string{"AWS Service Event via CloudTrail"},
-		"detail":      map[string]any{"eventName": []string{"RotationFailed"}},
-	})
-	if err != nil {
-		return nil, err
-	}
 	rule, err := cloudwatch.NewEventRule(ctx, "rotation-failed", &cloudwatch.EventRuleArgs{
 		Name:         pulumi.String(ruleName),
-		Description:  pulumi.String("Secrets Manager reports a failed rotation"),
-		EventPattern: pulumi.String(string(pattern)),
+		Description:  pulumi.String("Secrets Manager reports a failed or abandoned rotation of a secret of vault " + args.Suffix),
+		EventPattern: secrets.ApplyT(FailurePattern).(pulumi.StringOutput),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("rotation-failed rule: %w", err)
+		return alerting{}, fmt.Errorf("rotation-failed rule: %w", err)
 	}
-	_, err = cloudwatch.NewEventTarget(ctx, "rotation-failed-alert", &cloudwatch.EventTargetArgs{
+	target, err := cloudwatch.NewEventTarget(ctx, "rotation-failed-alert", &cloudwatch.EventTargetArgs{
 		Rule:     rule.Name,
 		TargetId: pulumi.String("vault-alerts"),
 		Arn:      topic.Arn,
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("rotation-failed target: %w", err)
+		return alerting{}, fmt.Errorf("rotation-failed target: %w", err)
 	}
 
 	_, err = cloudwatch.NewMetricAlarm(ctx, "rotator-errors", &cloudwatch.MetricAlarmArgs{
@@ -103,7 +132,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		OkActions:        pulumi.Array{topic.Arn},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("rotator errors alarm: %w", err)
+		return alerting{}, fmt.Errorf("rotator errors alarm: %w", err)
 	}
 
 	if args.AlertEmail != "" {
@@ -115,8 +144,8 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 			Endpoint: pulumi.String(args.AlertEmail),
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("alerts e-mail subscription: %w", err)
+			return alerting{}, fmt.Errorf("alerts e-mail subscription: %w", err)
 		}
 	}
-	return topic, nil
+	return alerting{topic: topic, ruleName: rule.Name, target: target}, nil
 }

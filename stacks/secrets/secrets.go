@@ -138,12 +138,17 @@ type Vault struct {
 	RotatorRoleArn pulumi.StringOutput
 	// AlertsTopicArn receives rotation failures and rotator errors.
 	AlertsTopicArn pulumi.StringOutput
-	// TrailArn is the trail's ARN, or the name of the existing trail.
+	// TrailArn is the ARN of the trail, the vault's own or the existing one.
 	TrailArn pulumi.StringOutput
+	// RotationFailedRuleName is the EventBridge rule that alerts on failed
+	// and abandoned rotations.
+	RotationFailedRuleName pulumi.StringOutput
+	// RotationDays is the application secrets' rotation period.
+	RotationDays pulumi.IntOutput
 }
 
 // RotatorName is the rotation function's name in environment suffix.
-func RotatorName(suffix string) string { return kit.Name("rotator", suffix) }
+func RotatorName(suffix string) string { return kit.RotatorName(suffix) }
 
 // appSecret is one application user's secret and what it needs to rotate.
 type appSecret struct {
@@ -171,7 +176,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", args.Partition, service, args.Region, args.Account, resource)
 	}
 	fnName := RotatorName(args.Suffix)
-	roleName := kit.RotatorRoleName(args.Suffix)
+	roleName := kit.RotatorRoleName(args.Region, args.Suffix)
 	rotatorRole := kit.RoleArn(args.Partition, args.Account, roleName)
 	writers := append([]string{rotatorRole}, args.Administrators...)
 
@@ -232,7 +237,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	fnLogs, err := cloudwatch.NewLogGroup(ctx, "rotator-logs", &cloudwatch.LogGroupArgs{
 		// Lambda's own name for the function's group; created here first,
 		// encrypted and with a retention, before Lambda could create it bare.
-		Name:            pulumi.String("/aws/lambda/" + fnName),
+		Name:            pulumi.String(kit.RotatorLogGroup(args.Suffix)),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId:        args.LogsKeyArn,
 	}, parent)
@@ -318,7 +323,10 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            fnLogs.Name,
 			ApplicationLogLevel: pulumi.String("INFO"),
-			SystemLogLevel:      pulumi.String("WARN"),
+			// INFO keeps the platform's REPORT lines (duration, memory,
+			// init), which WARN would drop.
+			// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+			SystemLogLevel: pulumi.String("INFO"),
 		},
 	}, parent,
 		// Lambda checks at creation that the role may manage the VPC's
@@ -329,20 +337,23 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("rotator function: %w", err)
 	}
 
-	topic, err := alerts(ctx, args, arn, fn, parent)
+	watched := pulumi.All(appArns.ToStringArrayOutput(), masterArn).ApplyT(func(a []any) []string {
+		return append(append([]string{}, a[0].([]string)...), a[1].(string))
+	}).(pulumi.StringArrayOutput)
+	alert, err := alerts(ctx, args, arn, fn, watched, parent)
 	if err != nil {
 		return nil, err
 	}
 
 	for _, a := range apps {
-		if err := rotate(ctx, args, a, fn, parent); err != nil {
+		if err := rotate(ctx, args, a, fn, alert.target, parent); err != nil {
 			return nil, err
 		}
 	}
 
 	var trailArn pulumi.StringOutput
 	if args.ExistingTrailName != "" {
-		trailArn = pulumi.String(args.ExistingTrailName).ToStringOutput()
+		trailArn = pulumi.String(existingTrailArn(args)).ToStringOutput()
 	} else {
 		trail, err := newTrail(ctx, args, arn, parent)
 		if err != nil {
@@ -358,8 +369,10 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	v.RotatorFunctionArn = fn.Arn
 	v.RotatorFunctionName = fn.Name
 	v.RotatorRoleArn = role.Arn
-	v.AlertsTopicArn = topic.Arn
+	v.AlertsTopicArn = alert.topic.Arn
+	v.RotationFailedRuleName = alert.ruleName
 	v.TrailArn = trailArn
+	v.RotationDays = pulumi.Int(args.RotationDays).ToIntOutput()
 	if err := ctx.RegisterResourceOutputs(v, v.outputs()); err != nil {
 		return nil, err
 	}
@@ -369,16 +382,27 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 // outputs are the component's outputs, which are also the stack's.
 func (v *Vault) outputs() pulumi.Map {
 	return pulumi.Map{
-		"secretArn":           v.SecretArn,
-		"secretName":          v.SecretName,
-		"appSecretArns":       v.AppSecretArns,
-		"masterSecretArn":     v.MasterSecretArn,
-		"rotatorFunctionArn":  v.RotatorFunctionArn,
-		"rotatorFunctionName": v.RotatorFunctionName,
-		"rotatorRoleArn":      v.RotatorRoleArn,
-		"alertsTopicArn":      v.AlertsTopicArn,
-		"trailArn":            v.TrailArn,
+		"secretArn":              v.SecretArn,
+		"secretName":             v.SecretName,
+		"appSecretArns":          v.AppSecretArns,
+		"masterSecretArn":        v.MasterSecretArn,
+		"rotatorFunctionArn":     v.RotatorFunctionArn,
+		"rotatorFunctionName":    v.RotatorFunctionName,
+		"rotatorRoleArn":         v.RotatorRoleArn,
+		"alertsTopicArn":         v.AlertsTopicArn,
+		"trailArn":               v.TrailArn,
+		"rotationFailedRuleName": v.RotationFailedRuleName,
+		"rotationDays":           v.RotationDays,
 	}
+}
+
+// existingTrailArn is the ARN of the trail named by ExistingTrailName (a
+// name of this account and region, or already an ARN).
+func existingTrailArn(args *Args) string {
+	if strings.HasPrefix(args.ExistingTrailName, "arn:") {
+		return args.ExistingTrailName
+	}
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", args.Partition, args.Region, args.Account, args.ExistingTrailName)
 }
 
 // newAppSecret creates an application user's secret, its first version and
@@ -461,8 +485,9 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 
 // rotate lets Secrets Manager invoke the rotator for one application secret
 // and turns its rotation on. Rotating at once creates the user: the secret
-// has no password until then.
-func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, parent pulumi.ResourceOption) error {
+// has no password until then. The rotation waits for alerting, so that a
+// failure of that first rotation already pages.
+func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, alerting pulumi.Resource, parent pulumi.ResourceOption) error {
 	permission, err := lambda.NewPermission(ctx, "rotator-invoke-"+a.user.Name, &lambda.PermissionArgs{
 		StatementId: pulumi.String("SecretsManagerRotates-" + a.user.Name),
 		Action:      pulumi.String("lambda:InvokeFunction"),
@@ -482,7 +507,7 @@ func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, p
 			AutomaticallyAfterDays: pulumi.Int(args.RotationDays),
 		},
 		RotateImmediately: pulumi.Bool(true),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{a.version, a.policy, permission}))
+	}, parent, pulumi.DependsOn([]pulumi.Resource{a.version, a.policy, permission, alerting}))
 	if err != nil {
 		return fmt.Errorf("rotation of %s: %w", a.user.Name, err)
 	}

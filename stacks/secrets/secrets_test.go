@@ -27,7 +27,7 @@ const (
 
 	masterSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0a1b2c3d-4e5f-6789-abcd-ef0123456789-AbCdEf"
 	deployer        = "arn:aws:iam::123456789012:role/vault-deployer"
-	rotatorRole     = "arn:aws:iam::123456789012:role/rotator-role-dev"
+	rotatorRole     = "arn:aws:iam::123456789012:role/rotator-role-us-east-1-dev"
 	ordersReader    = "arn:aws:iam::123456789012:role/orders-api"
 
 	secretsKeyArn = "arn:aws:kms:us-east-1:123456789012:key/33333333-3333-3333-3333-333333333333"
@@ -367,8 +367,8 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 		switch {
 		case r.Type == "aws:s3/bucketV2:BucketV2":
 			// The documented exception: bucket names are global.
-			if name != "cloudtrail-dev-"+account {
-				t.Errorf("bucket name %q, want cloudtrail-dev-%s", name, account)
+			if name != "cloudtrail-us-east-1-dev-"+account {
+				t.Errorf("bucket name %q, want cloudtrail-us-east-1-dev-%s", name, account)
 			}
 		case name == "":
 			// Types without a name of their own (versions, attachments).
@@ -482,6 +482,10 @@ func TestRotatorFunction(t *testing.T) {
 	if str(fn, "loggingConfig", "logFormat") != "JSON" || str(fn, "loggingConfig", "logGroup") != "/aws/lambda/rotator-dev" {
 		t.Errorf("loggingConfig = %v", get(fn, "loggingConfig"))
 	}
+	// INFO keeps Lambda's REPORT lines (duration, memory, init duration).
+	if got := str(fn, "loggingConfig", "systemLogLevel"); got != "INFO" {
+		t.Errorf("systemLogLevel = %q, want INFO", got)
+	}
 	policy := named(t, res, "aws:iam/rolePolicy:RolePolicy", "rotator-policy")
 	for _, dep := range []string{policy.URN, logs.URN} {
 		if !slices.Contains(fn.Options.DependsOn, dep) {
@@ -489,7 +493,7 @@ func TestRotatorFunction(t *testing.T) {
 		}
 	}
 	role := named(t, res, "aws:iam/role:Role", "rotator-role")
-	if str(fn, "role") != fmt.Sprintf("arn:aws:iam::%s:role/rotator-role-dev", account) || str(role, "name") != "rotator-role-dev" {
+	if str(fn, "role") != rotatorRole || str(role, "name") != "rotator-role-us-east-1-dev" {
 		t.Errorf("function role %q", str(fn, "role"))
 	}
 }
@@ -557,7 +561,9 @@ func TestRotatorRoleIsLeastPrivilege(t *testing.T) {
 			Action:   []string{"ec2:CreateNetworkInterface"},
 			Resource: []string{arn("network-interface/*"), arn("subnet/" + subnets[0]), arn("subnet/" + subnets[1]), arn("security-group/" + rotatorSG)},
 		},
-		"ManageOwnInterfaces": {Action: []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}, Resource: []string{arn("network-interface/*")}},
+		// Lambda's create-time check: AWS's documented form, */* of this
+		// account and region, not network-interface/*.
+		"ManageOwnInterfaces": {Action: []string{"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}, Resource: []string{arn("*/*")}},
 		"DescribeInterfaces":  {Action: []string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"}, Resource: []string{"*"}},
 	}
 	if got, exp := slices.Sorted(maps.Keys(stmts)), slices.Sorted(maps.Keys(want)); !slices.Equal(got, exp) {
@@ -638,11 +644,25 @@ func TestAlerts(t *testing.T) {
 	if err := json.Unmarshal([]byte(str(rule, "eventPattern")), &pattern); err != nil {
 		t.Fatal(err)
 	}
+	// Failed and abandoned rotations of this vault's secrets (the
+	// application secrets and RDS's master secret), not of every secret of
+	// the account and region.
 	if fmt.Sprint(pattern) != fmt.Sprint(map[string]any{
 		"source": []any{"aws.secretsmanager"}, "detail-type": []any{"AWS Service Event via CloudTrail"},
-		"detail": map[string]any{"eventName": []any{"RotationFailed"}},
+		"detail": map[string]any{
+			"eventName":           []any{"RotationFailed", "RotationAbandoned"},
+			"additionalEventData": map[string]any{"SecretId": []any{fmt.Sprint(res.Outputs["secretArn"].Value), masterSecretArn}},
+		},
 	}) {
 		t.Errorf("event pattern %v", pattern)
+	}
+	if got := res.Outputs["rotationFailedRuleName"].Value; got != "rotation-failed-dev" {
+		t.Errorf("rotationFailedRuleName = %v", got)
+	}
+	// The first, immediate rotation is watched: it waits for the alert.
+	rotation := one(t, res, "aws:secretsmanager/secretRotation:SecretRotation")
+	if !slices.Contains(rotation.Options.DependsOn, one(t, res, "aws:cloudwatch/eventTarget:EventTarget").URN) {
+		t.Error("the rotation does not wait for the alert's target: a failure of the first rotation would go unseen")
 	}
 	target := one(t, res, "aws:cloudwatch/eventTarget:EventTarget")
 	if str(target, "arn") != topicArn || str(target, "rule") != "rotation-failed-dev" {
@@ -673,7 +693,7 @@ func TestTrail(t *testing.T) {
 	res := deploy(t)
 	trail := one(t, res, "aws:cloudtrail/trail:Trail")
 	trailArn := "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"
-	bucketName := "cloudtrail-dev-" + account
+	bucketName := "cloudtrail-us-east-1-dev-" + account
 	if str(trail, "name") != "trail-dev" || !isTrue(trail, "enableLogFileValidation") || str(trail, "kmsKeyId") != logsKeyArn || str(trail, "s3BucketName") != bucketName {
 		t.Errorf("trail %v", trail.Inputs)
 	}
@@ -683,7 +703,7 @@ func TestTrail(t *testing.T) {
 		t.Errorf("trail log group %v / %q", logs.Inputs, str(trail, "cloudWatchLogsGroupArn"))
 	}
 	role := named(t, res, "aws:iam/role:Role", "trail-logs-role")
-	if str(trail, "cloudWatchLogsRoleArn") != "arn:aws:iam::123456789012:role/trail-logs-role-dev" {
+	if str(trail, "cloudWatchLogsRoleArn") != "arn:aws:iam::123456789012:role/trail-logs-role-us-east-1-dev" {
 		t.Errorf("trail role %q", str(trail, "cloudWatchLogsRoleArn"))
 	}
 	for _, s := range policy(t, str(role, "assumeRolePolicy")) {
@@ -700,7 +720,7 @@ func TestTrail(t *testing.T) {
 
 	bucket := one(t, res, "aws:s3/bucketV2:BucketV2")
 	if str(bucket, "bucket") != bucketName || !isTrue(bucket, "forceDestroy") {
-		t.Errorf("bucket %v: must be cloudtrail-<suffix>-<account> with forceDestroy", bucket.Inputs)
+		t.Errorf("bucket %v: must be cloudtrail-<region>-<suffix>-<account> with forceDestroy", bucket.Inputs)
 	}
 	pab := one(t, res, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
 	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
@@ -755,8 +775,16 @@ func TestExistingTrailCreatesNone(t *testing.T) {
 	if n := len(res.ByType("aws:iam/role:Role")); n != 1 {
 		t.Errorf("%d roles, want only the rotator's", n)
 	}
-	if got := res.Outputs["trailArn"].Value; got != "org-trail" {
-		t.Errorf("trailArn output %v, want the existing trail's name", got)
+	if got := res.Outputs["trailArn"].Value; got != "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail" {
+		t.Errorf("trailArn output %v, want the existing trail's ARN", got)
+	}
+	cfg["vault-secrets:existingTrailName"] = "arn:aws:cloudtrail:us-east-1:210987654321:trail/org"
+	res, err = runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Outputs["trailArn"].Value; got != "arn:aws:cloudtrail:us-east-1:210987654321:trail/org" {
+		t.Errorf("trailArn output %v, want the ARN as given", got)
 	}
 }
 

@@ -12,17 +12,24 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
+// TrailBucketName is the trail's bucket. Bucket names are global across all
+// accounts and regions: the region and the account ID keep it unique (the
+// documented naming exception: the account follows the suffix).
+func TrailBucketName(region, suffix, account string) string {
+	return fmt.Sprintf("cloudtrail-%s-%s-%s", region, suffix, account)
+}
+
 // newTrail records the account's management events, the secret's API calls
 // among them, with log file validation, in a KMS-encrypted bucket and a
 // KMS-encrypted log group.
 func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, parent pulumi.ResourceOption) (*cloudtrail.Trail, error) {
-	trailName := kit.Name("trail", args.Suffix)
+	trailName := kit.TrailName(args.Suffix)
 	trailArn := arn("cloudtrail", "trail/"+trailName)
 
 	// S3 bucket names are global across all accounts: the account ID after
 	// the suffix keeps the name unique (the documented naming exception).
 	bucket, err := s3.NewBucketV2(ctx, "trail-bucket", &s3.BucketV2Args{
-		Bucket: pulumi.String(fmt.Sprintf("cloudtrail-%s-%s", args.Suffix, args.Account)),
+		Bucket: pulumi.String(TrailBucketName(args.Region, args.Suffix, args.Account)),
 		// Destroyable without manual steps: delete the log files with it.
 		ForceDestroy: pulumi.Bool(true),
 	}, parent)
@@ -96,7 +103,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 	}
 
 	logs, err := cloudwatch.NewLogGroup(ctx, "trail-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/aws/cloudtrail/" + trailName),
+		Name:            pulumi.String(kit.TrailLogGroup(args.Suffix)),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId:        args.LogsKeyArn,
 	}, parent)
@@ -104,7 +111,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		return nil, fmt.Errorf("trail log group: %w", err)
 	}
 	logsRole, err := iam.NewRole(ctx, "trail-logs-role", &iam.RoleArgs{
-		Name:        pulumi.String(kit.Name("trail-logs-role", args.Suffix)),
+		Name:        pulumi.String(kit.GlobalName("trail-logs-role", args.Region, args.Suffix)),
 		Description: pulumi.String("Lets " + trailName + " deliver to its log group"),
 		// CloudTrail's documented trust policy for log delivery names the
 		// principal only; a source condition it does not send would make
