@@ -75,6 +75,7 @@ no_resource_actions := {
 	"ec2:describesubnets": "EC2 Describe* actions support no resource-level permissions",
 	"ec2:describesecuritygroups": "EC2 Describe* actions support no resource-level permissions",
 	"ec2:describevpcs": "EC2 Describe* actions support no resource-level permissions",
+	"logs:describeloggroups": "lists the account's log groups; scoped to one group it grants nothing, and AWS's flow-log role policy gives it Resource * (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html)",
 }
 
 # source_account_services: service principals whose sts:AssumeRole requests
@@ -106,7 +107,7 @@ name_exceptions := [
 		"reason": "RDS exports a cluster's logs into /aws/rds/cluster/<cluster-id>/<log>; the stack creates these groups first (encrypted, with retention) under exactly that name, and the cluster id carries the suffix",
 	},
 	{
-		"pattern": `^cloudtrail-%s-[0-9]{12}$`,
-		"reason": "S3 bucket names are global across all AWS accounts; the account id after the suffix keeps the CloudTrail bucket's name unique",
+		"pattern": `^cloudtrail-[a-z]{2}(-gov)?-[a-z]+-[0-9]-%s-[0-9]{12}$`,
+		"reason": "S3 bucket names are global across all AWS accounts and regions; the region before and the account id after the suffix keep the CloudTrail bucket's name unique",
 	},
 ]

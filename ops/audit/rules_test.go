@@ -93,7 +93,7 @@ func renameBucket(name string) func(t *testing.T, d doc) {
 	return func(t *testing.T, d doc) {
 		for _, r := range d.resources() {
 			in := r.(map[string]any)["inputs"].(map[string]any)
-			if in["bucket"] == "cloudtrail-dev-123456789012" {
+			if in["bucket"] == "cloudtrail-us-east-1-dev-123456789012" {
 				in["bucket"] = name
 			}
 		}
@@ -134,8 +134,14 @@ var cases = []ruleCase{
 	{rule: "NAME-001", name: "RDS log group exception", layer: "database", mutate: func(t *testing.T, d doc) {
 		d.add(tLogGroup, "general-log", map[string]any{"name": "/aws/rds/cluster/aurora-dev/general", "kmsKeyId": logsKeyARN, "retentionInDays": 365, "tags": tags("")})
 	}},
-	{rule: "NAME-001", name: "CloudTrail bucket of another environment", layer: "secrets", fail: true, mutate: renameBucket("cloudtrail-prod-123456789012")},
-	{rule: "NAME-001", name: "CloudTrail bucket exception (account id after the suffix)", layer: "secrets", mutate: renameBucket("cloudtrail-dev-210987654321")},
+	{rule: "NAME-001", name: "CloudTrail bucket of another environment", layer: "secrets", fail: true, mutate: renameBucket("cloudtrail-us-east-1-prod-123456789012")},
+	{rule: "NAME-001", name: "CloudTrail bucket without its region", layer: "secrets", fail: true, mutate: renameBucket("cloudtrail-dev-123456789012")},
+	{rule: "NAME-001", name: "CloudTrail bucket exception (region before, account id after the suffix)", layer: "secrets", mutate: renameBucket("cloudtrail-eu-west-1-dev-210987654321")},
+	{rule: "IAM-002", name: "the flow-log role lists log groups on *", layer: "database", mutate: func(t *testing.T, d doc) {
+		editPolicy(t, d.in(t, tRolePol, "vpc-flow-logs-policy"), "policy", func(p map[string]any) {
+			p["Statement"] = append(p["Statement"].([]any), map[string]any{"Sid": "List", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"})
+		})
+	}},
 	// IAM-001
 	{rule: "IAM-001", name: "service wildcard", layer: "secrets", fail: true, mutate: rotatorPolicy(func(p map[string]any) {
 		statement(p, 0)["Action"] = []any{"secretsmanager:*"}
