@@ -1,0 +1,685 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/ops/status"
+)
+
+// trail: the vault's CloudTrail trail is logging and delivering.
+//
+// GetTrailStatus
+// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html):
+// Name takes "the name or the CloudTrail ARN of the trail" (the ARN is
+// required for a trail of another region); IsLogging is "Whether the
+// CloudTrail trail is currently logging Amazon Web Services API calls";
+// LatestDeliveryError "Displays any Amazon S3 error that CloudTrail
+// encountered when attempting to deliver log files to the designated
+// bucket".
+func (v *Verifier) trail(ctx context.Context) Result {
+	const check = "trail"
+	r := v.need(check)
+	arn := r.str("secrets", "trailArn")
+	if r.bad {
+		return r.out
+	}
+	st, err := v.Clients.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})
+	if err != nil {
+		return fail(check, fmt.Sprintf("GetTrailStatus %s: %v", arn, err), apiFix("cloudtrail:GetTrailStatus"))
+	}
+	var p problems
+	if !aws.ToBool(st.IsLogging) {
+		stopped := ""
+		if st.StopLoggingTime != nil {
+			stopped = " since " + when(st.StopLoggingTime)
+		}
+		p.add(fmt.Sprintf("trail %s is not logging%s", arn, stopped),
+			fmt.Sprintf("turn logging on again by deploying the secrets layer (%s); find who stopped it in CloudTrail's event history (StopLogging)", v.up("secrets")))
+	}
+	if e := aws.ToString(st.LatestDeliveryError); e != "" {
+		p.add(fmt.Sprintf("the last delivery of log files to S3 failed: %s", e),
+			fmt.Sprintf("check the trail bucket's policy and its KMS key policy allow cloudtrail.amazonaws.com, then deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	return p.result(check, fmt.Sprintf("trail %s is logging, no delivery error (last delivery %s)", arn, when(st.LatestDeliveryTime)))
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// alerts: a failed rotation reaches the alerts topic.
+//
+// A real RotationFailed event cannot be sent to prove it: Secrets Manager
+// emits it through CloudTrail, and customers cannot put events of an AWS
+// source: "All events that come from AWS services begin with "aws."
+// Customer-generated events can have any value here, as long as it doesn't
+// begin with "aws."" (EventBridge User Guide, event structure reference,
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
+// So the rule's own pattern is tested against a sample event instead.
+func (v *Verifier) alerts(ctx context.Context) Result {
+	const check = "alerts"
+	r := v.need(check)
+	rule := r.str("secrets", "rotationFailedRuleName")
+	topic := r.str("secrets", "alertsTopicArn")
+	secret := v.sampleSecret(r)
+	if r.bad {
+		return r.out
+	}
+	// DescribeRule
+	// (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_DescribeRule.html):
+	// State is DISABLED | ENABLED | ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+	// (the last one matches everything ENABLED does, and more);
+	// EventPattern is the rule's pattern.
+	d, err := v.Clients.EventBridge.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(rule)})
+	if err != nil {
+		return fail(check, fmt.Sprintf("DescribeRule %s: %v", rule, err), apiFix("events:DescribeRule")+"; if the rule does not exist, deploy the secrets layer ("+v.up("secrets")+")")
+	}
+	var p problems
+	if d.State != ebtypes.RuleStateEnabled && d.State != ebtypes.RuleStateEnabledWithAllCloudtrailManagementEvents {
+		p.add(fmt.Sprintf("rule %s is %s, not ENABLED", rule, orNone(string(d.State))),
+			fmt.Sprintf("deploy the secrets layer (%s), which enables it", v.up("secrets")))
+	}
+	// ListTargetsByRule
+	// (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_ListTargetsByRule.html):
+	// Targets[].Arn, paged by NextToken.
+	var targets []string
+	var next *string
+	for {
+		t, err := v.Clients.EventBridge.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(rule), NextToken: next})
+		if err != nil {
+			return fail(check, fmt.Sprintf("ListTargetsByRule %s: %v", rule, err), apiFix("events:ListTargetsByRule"))
+		}
+		for _, tg := range t.Targets {
+			targets = append(targets, aws.ToString(tg.Arn))
+		}
+		if next = t.NextToken; next == nil {
+			break
+		}
+	}
+	if !slices.Contains(targets, topic) {
+		p.add(fmt.Sprintf("rule %s does not target the alerts topic %s (targets: %s)", rule, topic, orNone(strings.Join(targets, ", "))),
+			fmt.Sprintf("deploy the secrets layer (%s), which adds the target", v.up("secrets")))
+	}
+	// TestEventPattern
+	// (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_TestEventPattern.html):
+	// the event must carry id, account, source, time, region, resources and
+	// detail-type; Result says whether the pattern matches it.
+	event, err := sampleRotationFailed(secret, v.now())
+	if err != nil {
+		return fail(check, err.Error(), "name the secrets by ARN in appSecretArns and masterSecretArn; deploy the secrets layer ("+v.up("secrets")+")")
+	}
+	if pat := aws.ToString(d.EventPattern); pat == "" {
+		p.add(fmt.Sprintf("rule %s has no event pattern", rule), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
+	} else {
+		m, err := v.Clients.EventBridge.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{EventPattern: aws.String(pat), Event: aws.String(event)})
+		if err != nil {
+			return fail(check, fmt.Sprintf("TestEventPattern of rule %s: %v", rule, err), apiFix("events:TestEventPattern"))
+		}
+		if !m.Result {
+			p.add(fmt.Sprintf("rule %s's pattern %s does not match a RotationFailed event of %s", rule, pat, secret),
+				fmt.Sprintf("deploy the secrets layer (%s), which sets the pattern (source aws.secretsmanager, detail-type AWS Service Event via CloudTrail, detail.eventName RotationFailed)", v.up("secrets")))
+		}
+	}
+	// GetMetricStatistics
+	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html)
+	// of AWS/Events FailedInvocations by RuleName, "invocations that failed
+	// permanently" (EventBridge User Guide, monitoring,
+	// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+	// No datapoints means none failed. Period 3600 over 24 hours: 24
+	// datapoints, under the 1,440 a call may return.
+	end := v.now().UTC().Truncate(time.Minute)
+	ms, err := v.Clients.CloudWatch.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
+		Namespace:  aws.String("AWS/Events"),
+		MetricName: aws.String("FailedInvocations"),
+		Dimensions: []cwtypes.Dimension{{Name: aws.String("RuleName"), Value: aws.String(rule)}},
+		StartTime:  aws.Time(end.Add(-24 * time.Hour)),
+		EndTime:    aws.Time(end),
+		Period:     aws.Int32(3600),
+		Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
+	})
+	if err != nil {
+		return fail(check, fmt.Sprintf("GetMetricStatistics AWS/Events FailedInvocations of %s: %v", rule, err), apiFix("cloudwatch:GetMetricStatistics"))
+	}
+	failed := 0.0
+	for _, dp := range ms.Datapoints {
+		failed += aws.ToFloat64(dp.Sum)
+	}
+	if failed > 0 {
+		p.add(fmt.Sprintf("%g invocations of rule %s failed in the last 24 h (EventBridge could not publish to %s)", failed, rule, topic),
+			"check the topic's policy lets events.amazonaws.com publish and the topic key's policy lets EventBridge use it, then deploy the secrets layer ("+v.up("secrets")+")")
+	}
+	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s, its pattern matches a sample RotationFailed event of %s (TestEventPattern; a real one cannot be sent: PutEvents refuses sources beginning with aws.), 0 failed invocations in 24 h",
+		rule, d.State, topic, secret))
+}
+
+// sampleSecret is the secret the sample event names: the first application
+// secret, else the master secret.
+func (v *Verifier) sampleSecret(r *reader) string {
+	if m, ok := v.Outputs["secrets"]["appSecretArns"].(map[string]any); ok {
+		for _, u := range sortedAny(m) {
+			if s, ok := m[u].(string); ok && s != "" {
+				return s
+			}
+		}
+	}
+	return r.str("secrets", "masterSecretArn")
+}
+
+func sortedAny(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// sampleRotationFailed is the event EventBridge receives when a rotation of
+// secretARN fails: the CloudTrail service event RotationFailed of source
+// aws.secretsmanager, detail-type "AWS Service Event via CloudTrail"
+// (Secrets Manager User Guide, "Log AWS Secrets Manager events with AWS
+// CloudTrail", and CloudTrail's "AWS service events", eventType
+// AwsServiceEvent). Where the event names the secret is unconfirmed: it is
+// put both in additionalEventData.SecretId and requestParameters.secretId,
+// so a pattern that filters on either matches.
+func sampleRotationFailed(secretARN string, now time.Time) (string, error) {
+	parts := strings.SplitN(secretARN, ":", 7)
+	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "secretsmanager" {
+		return "", fmt.Errorf("%q is not a Secrets Manager ARN", secretARN)
+	}
+	region, account := parts[3], parts[4]
+	ev := map[string]any{
+		"version":     "0",
+		"id":          "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+		"detail-type": "AWS Service Event via CloudTrail",
+		"source":      "aws.secretsmanager",
+		"account":     account,
+		"time":        now.UTC().Format(time.RFC3339),
+		"region":      region,
+		"resources":   []string{},
+		"detail": map[string]any{
+			"eventVersion":        "1.08",
+			"userIdentity":        map[string]any{"accountId": account, "invokedBy": "secretsmanager.amazonaws.com"},
+			"eventTime":           now.UTC().Format(time.RFC3339),
+			"eventSource":         "secretsmanager.amazonaws.com",
+			"eventName":           "RotationFailed",
+			"awsRegion":           region,
+			"sourceIPAddress":     "secretsmanager.amazonaws.com",
+			"userAgent":           "secretsmanager.amazonaws.com",
+			"requestParameters":   map[string]any{"secretId": secretARN},
+			"responseElements":    nil,
+			"additionalEventData": map[string]any{"SecretId": secretARN},
+			"eventID":             "0e0b4a4c-4a52-4c7d-9d3e-6f3b0f9f2b11",
+			"readOnly":            false,
+			"eventType":           "AwsServiceEvent",
+			"managementEvent":     true,
+			"recipientAccountId":  account,
+			"eventCategory":       "Management",
+		},
+	}
+	b, err := json.Marshal(ev)
+	return string(b), err
+}
+
+// rotator: the rotation function is ready and in the vault's subnets.
+//
+// GetFunctionConfiguration
+// (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunctionConfiguration.html):
+// State (Pending | Active | Inactive | Failed | ...; "When the state is
+// Inactive, you can reactivate the function by invoking it"), StateReason,
+// LastUpdateStatus (Successful | Failed | InProgress; "first set to
+// Successful after function creation completes"), LastUpdateStatusReason,
+// VpcConfig.SubnetIds (VpcConfigResponse).
+func (v *Verifier) rotator(ctx context.Context) Result {
+	const check = "rotator"
+	r := v.need(check)
+	fn := r.str("secrets", "rotatorFunctionName")
+	subnets := r.list("network", "privateSubnetIds")
+	if r.bad {
+		return r.out
+	}
+	c, err := v.Clients.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
+	if err != nil {
+		return fail(check, fmt.Sprintf("GetFunctionConfiguration %s: %v", fn, err), apiFix("lambda:GetFunctionConfiguration"))
+	}
+	var p problems
+	switch c.State {
+	case lambdatypes.StateActive:
+	case lambdatypes.StatePending:
+		p.add(fmt.Sprintf("function %s is Pending (%s)", fn, orNone(aws.ToString(c.StateReason))), "wait a minute (Lambda is creating its network interfaces) and run verify again")
+	case lambdatypes.StateInactive:
+		p.add(fmt.Sprintf("function %s is Inactive (%s)", fn, orNone(aws.ToString(c.StateReason))), fmt.Sprintf("invoke it to reactivate it: ENV=%s go run mage.go rotate, then run verify again", v.env()))
+	default:
+		p.add(strings.TrimSuffix(fmt.Sprintf("function %s is %s: %s (%s)", fn, orNone(string(c.State)), orNone(aws.ToString(c.StateReason)), c.StateReasonCode), " ()"),
+			fmt.Sprintf("fix the cause the reason names (often the subnets or the role's ec2 permissions), then deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	if c.LastUpdateStatus != lambdatypes.LastUpdateStatusSuccessful {
+		p.add(fmt.Sprintf("its last update is %s: %s", orNone(string(c.LastUpdateStatus)), orNone(aws.ToString(c.LastUpdateStatusReason))),
+			fmt.Sprintf("wait for an update in progress, or fix the reason and deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	var got []string
+	if c.VpcConfig != nil {
+		got = c.VpcConfig.SubnetIds
+	}
+	if !sameSet(got, subnets) {
+		p.add(fmt.Sprintf("its subnets [%s] are not the network's privateSubnetIds [%s]", strings.Join(got, ", "), strings.Join(subnets, ", ")),
+			fmt.Sprintf("deploy the secrets layer (%s), which places it in the network layer's private subnets", v.up("secrets")))
+	}
+	return p.result(check, fmt.Sprintf("function %s is Active, last update Successful, in the private subnets %s", fn, strings.Join(subnets, ", ")))
+}
+
+func sameSet(a, b []string) bool {
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(slices.Compact(x), slices.Compact(y))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// MaxRotationDays is the longest rotation schedule verify accepts (the
+// vault rotates at least every 30 days).
+const MaxRotationDays = 30
+
+// secrets: one line per application secret (secrets/<user>) and one for
+// the master secret (secrets/master).
+func (v *Verifier) secrets(ctx context.Context) []Result {
+	r := v.need("secrets")
+	apps := r.strMap("secrets", "appSecretArns")
+	var out []Result
+	if r.bad {
+		out = append(out, r.out)
+	}
+	for _, user := range sortedKeys(apps) {
+		out = append(out, v.appSecret(ctx, user, apps[user]))
+	}
+	return append(out, v.masterSecret(ctx))
+}
+
+// described is what DescribeSecret and GetResourcePolicy tell of a secret.
+//
+// DescribeSecret
+// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html):
+// RotationEnabled, RotationRules.AutomaticallyAfterDays, LastRotatedDate
+// ("If the secret isn't configured for rotation or rotation has been
+// disabled, Secrets Manager returns null"), RotationLambdaARN,
+// VersionIdsToStages (read by ops/status for the unfinished rotation).
+type described struct {
+	state  status.State
+	days   *int64
+	policy string
+}
+
+func (v *Verifier) describe(ctx context.Context, arn string) (described, error) {
+	var d described
+	s, err := status.Describe(ctx, readOnlySM{v.Clients.SecretsManager}, arn)
+	if err != nil {
+		return d, err
+	}
+	d.state = s
+	ds, err := v.Clients.SecretsManager.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return d, fmt.Errorf("DescribeSecret %s: %w", arn, err)
+	}
+	if ds.RotationRules != nil {
+		d.days = ds.RotationRules.AutomaticallyAfterDays
+	}
+	// GetResourcePolicy
+	// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetResourcePolicy.html):
+	// ResourcePolicy is "A JSON-formatted string that contains the
+	// permissions policy attached to the secret".
+	rp, err := v.Clients.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return d, fmt.Errorf("GetResourcePolicy %s: %w", arn, err)
+	}
+	d.policy = aws.ToString(rp.ResourcePolicy)
+	return d, nil
+}
+
+// common adds the problems every secret of the vault may have, and returns
+// the detail of a healthy one. layer deploys the schedule, rotate is the
+// command that rotates the secret now.
+func (v *Verifier) common(p *problems, d described, layer, rotate string) string {
+	s := d.state
+	if !s.RotationEnabled {
+		p.add("rotation is off", fmt.Sprintf("deploy the %s layer (%s), which turns it on", layer, v.up(layer)))
+	}
+	days := int64(0)
+	switch {
+	case d.days == nil:
+		p.add(fmt.Sprintf("the schedule is %q, not every N days (AutomaticallyAfterDays)", s.Schedule), fmt.Sprintf("deploy the %s layer (%s)", layer, v.up(layer)))
+	case *d.days > MaxRotationDays:
+		p.add(fmt.Sprintf("rotation every %d days, more than %d", *d.days, MaxRotationDays), fmt.Sprintf("set the schedule to at most %d days and deploy the %s layer (%s)", MaxRotationDays, layer, v.up(layer)))
+		days = *d.days
+	default:
+		days = *d.days
+	}
+	if s.LastRotated == nil {
+		p.add("it has never been rotated (no LastRotatedDate)", fmt.Sprintf("rotate it once (%s) and read its status if that fails", rotate))
+	}
+	if _, ok := s.Holder(status.Current); !ok {
+		p.add("no version holds AWSCURRENT", "see docs/runbooks.md#rolling-back-to-awsprevious")
+	}
+	if u := s.Unfinished; u != nil {
+		p.add(fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING", u.ID), status.PendingFix(s, *u))
+	}
+	sid, ok := denyGetSecretValue(d.policy)
+	if !ok {
+		p.add("its resource policy has no Deny of secretsmanager:GetSecretValue (the vault's NoOtherReaders)", fmt.Sprintf("deploy the secrets layer (%s), which writes the policy", v.up("secrets")))
+	}
+	return fmt.Sprintf("rotation on every %d days, last rotated %s, no unfinished rotation, its resource policy denies GetSecretValue to others (%s)", days, when(s.LastRotated), sid)
+}
+
+func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
+	check := "secrets/" + user
+	r := v.need(check)
+	want := r.num("secrets", "rotationDays")
+	if r.bad {
+		return r.out
+	}
+	d, err := v.describe(ctx, arn)
+	if err != nil {
+		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret, ListSecretVersionIds and GetResourcePolicy")+"; if the secret does not exist, deploy the secrets layer ("+v.up("secrets")+")")
+	}
+	var p problems
+	ok := v.common(&p, d, "secrets", fmt.Sprintf("ENV=%s APP_USER=%s go run mage.go rotate", v.env(), user))
+	if d.days != nil && *d.days <= MaxRotationDays && *d.days != want {
+		p.add(fmt.Sprintf("rotation every %d days, not the stack's rotationDays %d", *d.days, want), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	if d.state.RotatorARN == "" {
+		p.add("no rotation function is set", fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	return p.result(check, fmt.Sprintf("%s: %s; the schedule is the stack's rotationDays; rotated by %s", arn, ok, d.state.RotatorARN))
+}
+
+// masterSecret: RDS's managed master secret. That RDS rotates it with no
+// Lambda function (RotationLambdaARN absent) and keeps RotationEnabled and
+// the schedule there is how DescribeSecret is expected to show a secret RDS
+// manages; unconfirmed offline, so the line says what it confirms.
+func (v *Verifier) masterSecret(ctx context.Context) Result {
+	const check = "secrets/master"
+	r := v.need(check)
+	arn := r.str("secrets", "masterSecretArn")
+	if r.bad {
+		return r.out
+	}
+	d, err := v.describe(ctx, arn)
+	if err != nil {
+		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret, ListSecretVersionIds and GetResourcePolicy")+"; if the secret does not exist, deploy the database layer ("+v.up("database")+")")
+	}
+	var p problems
+	ok := v.common(&p, d, "database", "aws secretsmanager rotate-secret --secret-id "+arn+", which RDS carries out")
+	if fn := d.state.RotatorARN; fn != "" {
+		p.add(fmt.Sprintf("it is rotated by the Lambda function %s, not by RDS", fn),
+			fmt.Sprintf("let RDS rotate it: deploy the database layer (%s), whose rotation has no function; a function must not rotate RDS's managed master password", v.up("database")))
+	}
+	return p.result(check, fmt.Sprintf("%s: %s; no RotationLambdaARN — confirms: RDS rotates it itself; rotation on and at most %d days with no function — confirms: RDS keeps the schedule the database layer set (both as DescribeSecret is expected to show an RDS-managed secret: unconfirmed offline)",
+		arn, ok, MaxRotationDays))
+}
+
+// denyGetSecretValue finds a Deny statement of secretsmanager:GetSecretValue
+// in a resource policy and returns its Sid.
+func denyGetSecretValue(policy string) (string, bool) {
+	var doc struct {
+		Statement json.RawMessage
+	}
+	if policy == "" || json.Unmarshal([]byte(policy), &doc) != nil {
+		return "", false
+	}
+	var stmts []map[string]any
+	if json.Unmarshal(doc.Statement, &stmts) != nil {
+		var one map[string]any
+		if json.Unmarshal(doc.Statement, &one) != nil {
+			return "", false
+		}
+		stmts = []map[string]any{one}
+	}
+	for _, st := range stmts {
+		if st["Effect"] != "Deny" {
+			continue
+		}
+		var actions []string
+		switch a := st["Action"].(type) {
+		case string:
+			actions = []string{a}
+		case []any:
+			for _, x := range a {
+				if s, ok := x.(string); ok {
+					actions = append(actions, s)
+				}
+			}
+		}
+		for _, a := range actions {
+			if strings.EqualFold(a, "secretsmanager:GetSecretValue") || a == "secretsmanager:*" || a == "*" {
+				sid, _ := st["Sid"].(string)
+				return orNone(sid), true
+			}
+		}
+	}
+	return "", false
+}
+
+// database: the cluster is available, uses RDS's master secret and
+// requires TLS.
+func (v *Verifier) database(ctx context.Context) Result {
+	const check = "database"
+	r := v.need(check)
+	id := r.str("database", "clusterIdentifier")
+	master := r.str("database", "masterSecretArn")
+	if r.bad {
+		return r.out
+	}
+	// DescribeDBClusters
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
+	// returns DBCluster
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html):
+	// Status ("available" when ready), DBClusterParameterGroup (its name),
+	// MasterUserSecret
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html):
+	// SecretArn, SecretStatus creating | active | rotating | impaired.
+	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
+	if err != nil {
+		return fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters")+"; if the cluster does not exist, deploy the database layer ("+v.up("database")+")")
+	}
+	if len(out.DBClusters) != 1 {
+		return fail(check, fmt.Sprintf("DescribeDBClusters %s returned %d clusters", id, len(out.DBClusters)), "deploy the database layer ("+v.up("database")+")")
+	}
+	c := out.DBClusters[0]
+	var p problems
+	if st := aws.ToString(c.Status); st != "available" {
+		p.add(fmt.Sprintf("cluster %s is %s, not available", id, orNone(st)), "wait for the operation in progress to end (aws rds describe-events --source-type db-cluster), then run verify again")
+	}
+	switch ms := c.MasterUserSecret; {
+	case ms == nil:
+		p.add(fmt.Sprintf("cluster %s has no MasterUserSecret: RDS does not manage its master password", id), fmt.Sprintf("deploy the database layer (%s), which sets manage_master_user_password", v.up("database")))
+	case aws.ToString(ms.SecretArn) != master:
+		p.add(fmt.Sprintf("the cluster's master secret %s is not the stack's masterSecretArn %s", aws.ToString(ms.SecretArn), master), fmt.Sprintf("deploy the database layer (%s), then the secrets layer (%s)", v.up("database"), v.up("secrets")))
+	case aws.ToString(ms.SecretStatus) != "active":
+		p.add(fmt.Sprintf("the master secret's status is %s, not active", orNone(aws.ToString(ms.SecretStatus))),
+			"wait if it is creating or rotating; if impaired, RDS cannot use the secret or its KMS key: check the key policy of the kms layer and the secret's resource policy")
+	}
+	if sm := aws.ToString(v.outputString("secrets", "masterSecretArn")); sm != "" && sm != master {
+		p.add(fmt.Sprintf("the secrets stack's masterSecretArn %s is not the database stack's %s", sm, master), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	group := aws.ToString(c.DBClusterParameterGroup)
+	tls, err := v.requireSecureTransport(ctx, group)
+	if err != nil {
+		return fail(check, err.Error(), apiFix("rds:DescribeDBClusterParameters"))
+	}
+	if !isOn(tls) {
+		p.add(fmt.Sprintf("require_secure_transport is %s in the cluster parameter group %s (Source user), not ON: connections without TLS are accepted", orNone(tls), orNone(group)),
+			fmt.Sprintf("deploy the database layer (%s), which sets it ON (dynamic, no reboot)", v.up("database")))
+	}
+	return p.result(check, fmt.Sprintf("cluster %s is available, its master secret %s is active, require_secure_transport is %s in %s", id, master, tls, group))
+}
+
+func (v *Verifier) outputString(layer, name string) *string {
+	if s, ok := v.Outputs[layer][name].(string); ok {
+		return &s
+	}
+	return nil
+}
+
+// requireSecureTransport is the value of require_secure_transport that the
+// parameter group sets ("" when it does not).
+//
+// DescribeDBClusterParameters
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusterParameters.html):
+// Source "user" lists the parameters set in the group (not the engine's
+// defaults); Parameters[].ParameterName, ParameterValue; paged by Marker.
+func (v *Verifier) requireSecureTransport(ctx context.Context, group string) (string, error) {
+	if group == "" {
+		return "", nil
+	}
+	var marker *string
+	for {
+		out, err := v.Clients.RDS.DescribeDBClusterParameters(ctx, &rds.DescribeDBClusterParametersInput{
+			DBClusterParameterGroupName: aws.String(group), Source: aws.String("user"), Marker: marker})
+		if err != nil {
+			return "", fmt.Errorf("DescribeDBClusterParameters %s: %w", group, err)
+		}
+		for _, prm := range out.Parameters {
+			if aws.ToString(prm.ParameterName) == "require_secure_transport" {
+				return aws.ToString(prm.ParameterValue), nil
+			}
+		}
+		if marker = out.Marker; marker == nil || *marker == "" {
+			return "", nil
+		}
+	}
+}
+
+// isOn: Aurora MySQL 3 takes ON/OFF; version 2 took 1/0.
+func isOn(v string) bool { return strings.EqualFold(v, "ON") || v == "1" }
+
+// endpoints: the interface endpoints of Secrets Manager and KMS are up and
+// answer the services' public names inside the VPC.
+//
+// DescribeVpcEndpoints
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpoints.html)
+// returns VpcEndpoint
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html):
+// State, PrivateDnsEnabled, VpcId. The API model spells the state
+// "Available" and the service answers "available" (as the CLI shows it), so
+// it is compared without case.
+func (v *Verifier) endpoints(ctx context.Context) Result {
+	const check = "endpoints"
+	r := v.need(check)
+	vpc := r.str("network", "vpcId")
+	ids := map[string]string{
+		r.str("network", "secretsManagerEndpointId"): "Secrets Manager",
+		r.str("network", "kmsEndpointId"):            "KMS",
+	}
+	if r.bad {
+		return r.out
+	}
+	keys := sortedKeys(ids)
+	out, err := v.Clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: keys})
+	if err != nil {
+		return fail(check, fmt.Sprintf("DescribeVpcEndpoints %s: %v", strings.Join(keys, ", "), err), apiFix("ec2:DescribeVpcEndpoints")+"; if an endpoint does not exist, deploy the network layer ("+v.up("network")+")")
+	}
+	var p problems
+	for _, id := range keys {
+		name := ids[id]
+		var found bool
+		for _, e := range out.VpcEndpoints {
+			if aws.ToString(e.VpcEndpointId) != id {
+				continue
+			}
+			found = true
+			if !strings.EqualFold(string(e.State), "available") {
+				p.add(fmt.Sprintf("the %s endpoint %s is %s, not available", name, id, orNone(string(e.State))), "wait if it is pending; otherwise deploy the network layer ("+v.up("network")+")")
+			}
+			if !aws.ToBool(e.PrivateDnsEnabled) {
+				p.add(fmt.Sprintf("the %s endpoint %s has private DNS off: the rotator would reach the public endpoint, which it cannot", name, id), "deploy the network layer ("+v.up("network")+"), which turns private DNS on")
+			}
+			if got := aws.ToString(e.VpcId); got != vpc {
+				p.add(fmt.Sprintf("the %s endpoint %s is in %s, not the vault's VPC %s", name, id, orNone(got), vpc), "deploy the network layer ("+v.up("network")+")")
+			}
+		}
+		if !found {
+			p.add(fmt.Sprintf("the %s endpoint %s was not found", name, id), "deploy the network layer ("+v.up("network")+")")
+		}
+	}
+	return p.result(check, fmt.Sprintf("Secrets Manager and KMS endpoints (%s) are available with private DNS, in %s", strings.Join(keys, ", "), vpc))
+}
+
+// zones: the private subnets are in the network's zones, at least two.
+//
+// DescribeSubnets
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSubnets.html)
+// returns Subnet
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Subnet.html):
+// AvailabilityZoneId (the zone's ID, the same physical zone in every
+// account, unlike its name), SubnetId, VpcId.
+func (v *Verifier) zones(ctx context.Context) Result {
+	const check = "zones"
+	r := v.need(check)
+	vpc := r.str("network", "vpcId")
+	subnets := r.list("network", "privateSubnetIds")
+	zones := r.list("network", "availabilityZoneIds")
+	if r.bad {
+		return r.out
+	}
+	out, err := v.Clients.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: subnets})
+	if err != nil {
+		return fail(check, fmt.Sprintf("DescribeSubnets %s: %v", strings.Join(subnets, ", "), err), apiFix("ec2:DescribeSubnets")+"; if a subnet does not exist, deploy the network layer ("+v.up("network")+")")
+	}
+	var p problems
+	seen := map[string]bool{}
+	for _, id := range subnets {
+		var found bool
+		for _, s := range out.Subnets {
+			if aws.ToString(s.SubnetId) != id {
+				continue
+			}
+			found = true
+			z := aws.ToString(s.AvailabilityZoneId)
+			seen[z] = true
+			if !slices.Contains(zones, z) {
+				p.add(fmt.Sprintf("subnet %s is in zone %s, not among availabilityZoneIds [%s]", id, orNone(z), strings.Join(zones, ", ")), "deploy the network layer ("+v.up("network")+")")
+			}
+			if got := aws.ToString(s.VpcId); got != vpc {
+				p.add(fmt.Sprintf("subnet %s is in %s, not the vault's VPC %s", id, orNone(got), vpc), "deploy the network layer ("+v.up("network")+")")
+			}
+		}
+		if !found {
+			p.add(fmt.Sprintf("subnet %s was not found", id), "deploy the network layer ("+v.up("network")+")")
+		}
+	}
+	spanned := make([]string, 0, len(seen))
+	for z := range seen {
+		spanned = append(spanned, z)
+	}
+	slices.Sort(spanned)
+	if len(spanned) < 2 {
+		p.add(fmt.Sprintf("the private subnets span %d zone (%s): one zone's outage takes the database and the rotator down", len(spanned), strings.Join(spanned, ", ")),
+			"give the network layer subnets in at least two zones and deploy it ("+v.up("network")+")")
+	}
+	return p.result(check, fmt.Sprintf("private subnets %s span zones %s, all among availabilityZoneIds, in %s", strings.Join(subnets, ", "), strings.Join(spanned, ", "), vpc))
+}

@@ -1,0 +1,161 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+)
+
+// Outputs are stack outputs by layer ("network", "database", "secrets")
+// and name, as decoded JSON (string, float64, []any, map[string]any).
+type Outputs map[string]map[string]any
+
+// Layers whose outputs verify reads.
+var Layers = []string{"network", "database", "secrets"}
+
+// ReadOutputsFile reads outputs from a JSON file shaped like Outputs:
+// {"network": {"vpcId": "vpc-1", ...}, "database": {...}, "secrets": {...}}.
+func ReadOutputsFile(path string) (Outputs, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var o Outputs
+	if err := json.Unmarshal(data, &o); err != nil {
+		return nil, fmt.Errorf("%s: not a JSON object of layers and their outputs: %w", path, err)
+	}
+	return o, nil
+}
+
+// missing is a reader of outputs that remembers the first one missing.
+type reader struct {
+	v   *Verifier
+	out Result
+	bad bool
+}
+
+// need starts reading outputs for check.
+func (v *Verifier) need(check string) *reader { return &reader{v: v, out: Result{Check: check}} }
+
+func (r *reader) miss(layer, name, why string) {
+	if r.bad {
+		return
+	}
+	r.bad = true
+	r.out = fail(r.out.Check, fmt.Sprintf("output %s missing: deploy layer %s again%s", name, layer, why), r.v.up(layer))
+}
+
+func (r *reader) raw(layer, name string) (any, bool) {
+	v, ok := r.v.Outputs[layer][name]
+	if !ok || v == nil {
+		r.miss(layer, name, "")
+		return nil, false
+	}
+	return v, true
+}
+
+// str is a non-empty string output.
+func (r *reader) str(layer, name string) string {
+	v, ok := r.raw(layer, name)
+	if !ok {
+		return ""
+	}
+	s, isStr := v.(string)
+	if !isStr || s == "" {
+		r.miss(layer, name, fmt.Sprintf(" (it is %v, not a non-empty string)", v))
+	}
+	return s
+}
+
+// list is a non-empty list of strings.
+func (r *reader) list(layer, name string) []string {
+	v, ok := r.raw(layer, name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	switch x := v.(type) {
+	case []string:
+		out = x
+	case []any:
+		for _, e := range x {
+			s, isStr := e.(string)
+			if !isStr {
+				r.miss(layer, name, fmt.Sprintf(" (it is %v, not a list of strings)", v))
+				return nil
+			}
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		r.miss(layer, name, fmt.Sprintf(" (it is %v, not a non-empty list of strings)", v))
+	}
+	return out
+}
+
+// strMap is a non-empty map of strings (appSecretArns: user -> ARN).
+func (r *reader) strMap(layer, name string) map[string]string {
+	v, ok := r.raw(layer, name)
+	if !ok {
+		return nil
+	}
+	out := map[string]string{}
+	switch x := v.(type) {
+	case map[string]string:
+		out = x
+	case map[string]any:
+		for k, e := range x {
+			s, isStr := e.(string)
+			if !isStr || s == "" {
+				r.miss(layer, name, fmt.Sprintf(" (entry %s is %v, not an ARN)", k, e))
+				return nil
+			}
+			out[k] = s
+		}
+	}
+	if len(out) == 0 {
+		r.miss(layer, name, fmt.Sprintf(" (it is %v, not a map of user to ARN)", v))
+	}
+	return out
+}
+
+// num is a positive whole number (a JSON number, or its text).
+func (r *reader) num(layer, name string) int64 {
+	v, ok := r.raw(layer, name)
+	if !ok {
+		return 0
+	}
+	var n float64
+	switch x := v.(type) {
+	case float64:
+		n = x
+	case int:
+		n = float64(x)
+	case int64:
+		n = float64(x)
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		if err != nil {
+			r.miss(layer, name, fmt.Sprintf(" (it is %q, not a number)", x))
+			return 0
+		}
+		n = f
+	}
+	if n <= 0 || n != float64(int64(n)) {
+		r.miss(layer, name, fmt.Sprintf(" (it is %v, not a positive whole number)", v))
+		return 0
+	}
+	return int64(n)
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,250 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/ops/verify"
+	"github.com/dbvault/dbvault/ops/verify/verifytest"
+)
+
+// allChecks are the lines of the healthy fixture, in order.
+var allChecks = []string{"trail", "alerts", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "database", "endpoints", "zones"}
+
+func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
+	t.Helper()
+	v := &verify.Verifier{Clients: clients, Outputs: f.Outputs, Env: "dev"}
+	res := v.Run(context.Background())
+	var out bytes.Buffer
+	verify.Print(&out, res)
+	if w := f.Calls.Writes(); len(w) > 0 {
+		t.Errorf("verify made calls that are not reads: %v", w)
+	}
+	return res, out.String()
+}
+
+func checks(res []verify.Result) []string {
+	var out []string
+	for _, r := range res {
+		out = append(out, r.Check)
+	}
+	return out
+}
+
+func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
+	f := verifytest.Healthy()
+	res, out := run(t, f, f.Clients())
+	if got := strings.Join(checks(res), " "); got != strings.Join(allChecks, " ") {
+		t.Fatalf("checks %s, want %s", got, strings.Join(allChecks, " "))
+	}
+	for _, r := range res {
+		if !r.OK {
+			t.Errorf("%s", r.Line())
+		}
+	}
+	for _, want := range []string{
+		"PASS alerts: rule rotation-failed-dev is ENABLED", "a real one cannot be sent: PutEvents refuses sources beginning with aws.",
+		"PASS secrets/master:", "confirms: RDS rotates it itself", "(NoOtherReaders)", "require_secure_transport is ON",
+		"span zones use1-az1, use1-az2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	calls := strings.Join(f.Calls.List(), " ")
+	for _, want := range []string{"CloudTrail.GetTrailStatus", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
+		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
+		"SecretsManager.GetResourcePolicy", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets"} {
+		if !strings.Contains(calls, want) {
+			t.Errorf("no %s call: %s", want, calls)
+		}
+	}
+	t.Logf("\n%s", out)
+}
+
+// Each broken fixture makes exactly its check's line FAIL, with its fix.
+func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
+	app := verifytest.AppSecrets["app"]
+	for _, c := range []struct {
+		name, check, want string
+		brk               func(f *verifytest.Fixture)
+	}{
+		{"trail stopped", "trail", "is not logging", func(f *verifytest.Fixture) { f.Trail.IsLogging = aws.Bool(false) }},
+		{"trail delivery error", "trail", "last delivery of log files to S3 failed: AccessDenied", func(f *verifytest.Fixture) { f.Trail.LatestDeliveryError = aws.String("AccessDenied") }},
+		{"rule disabled", "alerts", "is DISABLED, not ENABLED", func(f *verifytest.Fixture) { f.Rule.State = ebtypes.RuleStateDisabled }},
+		{"rule without topic", "alerts", "does not target the alerts topic", func(f *verifytest.Fixture) {
+			f.Targets = []ebtypes.Target{{Id: aws.String("x"), Arn: aws.String("arn:aws:sns:us-east-1:123456789012:other")}}
+		}},
+		{"topic is the second target", "", "", func(f *verifytest.Fixture) {
+			f.Targets = append([]ebtypes.Target{{Id: aws.String("x"), Arn: aws.String("arn:aws:sqs:us-east-1:123456789012:q")}}, f.Targets...)
+		}},
+		{"pattern of another event", "alerts", "does not match a RotationFailed event", func(f *verifytest.Fixture) {
+			f.Rule.EventPattern = aws.String(`{"source":["aws.secretsmanager"],"detail":{"eventName":["RotationSucceeded"]}}`)
+		}},
+		{"failed invocations", "alerts", "3 invocations of rule rotation-failed-dev failed", func(f *verifytest.Fixture) { f.FailedInvocations = []float64{0, 2, 1} }},
+		{"rotator pending", "rotator", "is Pending", func(f *verifytest.Fixture) { f.Function.State = lambdatypes.StatePending }},
+		{"rotator failed", "rotator", "is Failed: no ENI", func(f *verifytest.Fixture) {
+			f.Function.State, f.Function.StateReason = lambdatypes.StateFailed, aws.String("no ENI")
+		}},
+		{"rotator update failed", "rotator", "last update is Failed", func(f *verifytest.Fixture) { f.Function.LastUpdateStatus = lambdatypes.LastUpdateStatusFailed }},
+		{"rotator in other subnets", "rotator", "are not the network's privateSubnetIds", func(f *verifytest.Fixture) { f.Function.VpcConfig.SubnetIds = []string{"subnet-0a", "subnet-0z"} }},
+		{"rotation off", "secrets/app", "rotation is off", func(f *verifytest.Fixture) { f.Secrets[app].Describe.RotationEnabled = aws.Bool(false) }},
+		{"schedule too long", "secrets/app", "every 45 days, more than 30", func(f *verifytest.Fixture) {
+			f.Secrets[app].Describe.RotationRules.AutomaticallyAfterDays = aws.Int64(45)
+		}},
+		{"schedule not rotationDays", "secrets/app", "not the stack's rotationDays 30", func(f *verifytest.Fixture) {
+			f.Secrets[app].Describe.RotationRules.AutomaticallyAfterDays = aws.Int64(14)
+		}},
+		{"never rotated", "secrets/app", "never been rotated", func(f *verifytest.Fixture) { f.Secrets[app].Describe.LastRotatedDate = nil }},
+		{"unfinished rotation", "secrets/app", "unfinished rotation: version 33333333-3333-3333-3333-333333333333 holds AWSPENDING", func(f *verifytest.Fixture) {
+			f.Secrets[app].Describe.VersionIdsToStages["33333333-3333-3333-3333-333333333333"] = []string{"AWSPENDING"}
+		}},
+		{"no resource policy", "secrets/app", "no Deny of secretsmanager:GetSecretValue", func(f *verifytest.Fixture) { f.Secrets[app].Policy = "" }},
+		{"policy without deny", "secrets/app", "no Deny of secretsmanager:GetSecretValue", func(f *verifytest.Fixture) {
+			f.Secrets[app].Policy = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}}`
+		}},
+		{"master rotated by a function", "secrets/master", "rotated by the Lambda function", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.MasterSecret].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn)
+		}},
+		{"master schedule too long", "secrets/master", "every 60 days, more than 30", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.MasterSecret].Describe.RotationRules = &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(60)}
+		}},
+		{"cluster modifying", "database", "is modifying, not available", func(f *verifytest.Fixture) { f.Cluster.Status = aws.String("modifying") }},
+		{"master secret of another cluster", "database", "is not the stack's masterSecretArn", func(f *verifytest.Fixture) {
+			f.Cluster.MasterUserSecret.SecretArn = aws.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-other-AAAAAA")
+		}},
+		{"master secret impaired", "database", "status is impaired, not active", func(f *verifytest.Fixture) { f.Cluster.MasterUserSecret.SecretStatus = aws.String("impaired") }},
+		{"TLS not required", "database", "require_secure_transport is OFF", func(f *verifytest.Fixture) { f.Parameters[0].ParameterValue = aws.String("OFF") }},
+		{"TLS left at the default", "database", "require_secure_transport is none", func(f *verifytest.Fixture) { f.Parameters = f.Parameters[1:] }},
+		{"endpoint pending", "endpoints", "endpoint vpce-0sm is pending, not available", func(f *verifytest.Fixture) { f.Endpoints[0].State = "pending" }},
+		{"endpoint without private DNS", "endpoints", "KMS endpoint vpce-0kms has private DNS off", func(f *verifytest.Fixture) { f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false) }},
+		{"endpoint gone", "endpoints", "endpoint vpce-0kms was not found", func(f *verifytest.Fixture) { f.Endpoints = f.Endpoints[:1] }},
+		{"subnet in another zone", "zones", "subnet-0b is in zone use1-az4, not among availabilityZoneIds", func(f *verifytest.Fixture) {
+			f.Subnets[1].AvailabilityZoneId = aws.String("use1-az4")
+		}},
+		{"one zone", "zones", "span 1 zone (use1-az1)", func(f *verifytest.Fixture) { f.Subnets[1].AvailabilityZoneId = aws.String("use1-az1") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := verifytest.Healthy()
+			c.brk(f)
+			res, out := run(t, f, f.Clients())
+			var failed []verify.Result
+			for _, r := range res {
+				if !r.OK {
+					failed = append(failed, r)
+				}
+			}
+			if c.check == "" {
+				if len(failed) != 0 {
+					t.Fatalf("want every line to pass:\n%s", out)
+				}
+				return
+			}
+			if len(failed) != 1 || failed[0].Check != c.check {
+				t.Fatalf("want exactly %s to fail:\n%s", c.check, out)
+			}
+			line := failed[0].Line()
+			if !strings.HasPrefix(line, "FAIL "+c.check+": ") || !strings.Contains(line, c.want) || !strings.Contains(line, "; fix: ") || failed[0].Fix == "" {
+				t.Fatalf("line %q lacks %q or its fix", line, c.want)
+			}
+			t.Log(line)
+		})
+	}
+}
+
+// A missing output is one clear FAIL line naming the output and the layer
+// to deploy again; the checks that do not need it still pass.
+func TestMissingOutputsFailClearly(t *testing.T) {
+	for _, c := range []struct {
+		layer, name string
+		fails       []string
+	}{
+		{"secrets", "rotationFailedRuleName", []string{"alerts"}},
+		{"secrets", "trailArn", []string{"trail"}},
+		{"secrets", "rotationDays", []string{"secrets/app", "secrets/reporting"}},
+		{"network", "availabilityZoneIds", []string{"zones"}},
+		{"network", "kmsEndpointId", []string{"endpoints"}},
+		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
+		{"database", "clusterIdentifier", []string{"database"}},
+		{"secrets", "appSecretArns", []string{"secrets"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := verifytest.Healthy()
+			delete(f.Outputs[c.layer], c.name)
+			res, out := run(t, f, f.Clients())
+			var failed []string
+			for _, r := range res {
+				if r.OK {
+					continue
+				}
+				failed = append(failed, r.Check)
+				want := "output " + c.name + " missing: deploy layer " + c.layer + " again; fix: ENV=dev go run mage.go up:" + c.layer
+				if !strings.Contains(r.Line(), want) {
+					t.Errorf("line %q lacks %q", r.Line(), want)
+				}
+			}
+			if strings.Join(failed, " ") != strings.Join(c.fails, " ") {
+				t.Fatalf("failed %v, want %v:\n%s", failed, c.fails, out)
+			}
+		})
+	}
+}
+
+func TestOutputsFile(t *testing.T) {
+	f := verifytest.Healthy()
+	path := verifytest.WriteOutputs(t, f.Outputs)
+	o, err := verify.ReadOutputsFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out := run(t, f, f.Clients())
+	v := &verify.Verifier{Clients: f.Clients(), Outputs: o, Env: "dev"}
+	var b bytes.Buffer
+	if n := verify.Print(&b, v.Run(context.Background())); n != 0 || b.String() != out {
+		t.Fatalf("from the file (%d failed):\n%s\nwant:\n%s", n, b.String(), out)
+	}
+}
+
+// The Secrets Manager checks against the real emulator: the vault's
+// secrets as a deploy leaves them pass; a secret whose rotation failed
+// fails its own line with the fix for the AWSPENDING left behind.
+func TestSecretsAgainstEmulator(t *testing.T) {
+	f := verifytest.Healthy()
+	em := verifytest.StartEmulator(t, f)
+	clients := f.Clients()
+	clients.SecretsManager = verifytest.Recording(em.Client, f.Calls)
+	res, out := run(t, f, clients)
+	for _, r := range res {
+		if !r.OK {
+			t.Errorf("%s", r.Line())
+		}
+	}
+	if !strings.Contains(out, "PASS secrets/app: "+em.Apps["app"]) || !strings.Contains(out, "PASS secrets/master: "+verifytest.MasterSecret) {
+		t.Fatalf("output:\n%s", out)
+	}
+	t.Logf("\n%s", out)
+
+	f = verifytest.Healthy()
+	em = verifytest.StartEmulator(t, f, "reporting")
+	clients = f.Clients()
+	clients.SecretsManager = verifytest.Recording(em.Client, f.Calls)
+	res, out = run(t, f, clients)
+	var failed []verify.Result
+	for _, r := range res {
+		if !r.OK {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) != 1 || failed[0].Check != "secrets/reporting" ||
+		!strings.Contains(failed[0].Line(), "unfinished rotation") || !strings.Contains(failed[0].Line(), "docs/runbooks.md#stuck-awspending") {
+		t.Fatalf("want only secrets/reporting to fail with the AWSPENDING fix:\n%s", out)
+	}
+	t.Log(failed[0].Line())
+}

@@ -1,0 +1,154 @@
+package verifytest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/ops/verify"
+	"github.com/dbvault/dbvault/tools/smlocal"
+)
+
+// Emulator is tools/smlocal holding the environment's secrets.
+type Emulator struct {
+	// URL is the endpoint (SECRETS_MANAGER_ENDPOINT).
+	URL string
+	// Client talks to it.
+	Client *secretsmanager.Client
+	// Apps maps user -> ARN; Master is the master secret's ARN.
+	Apps   map[string]string
+	Master string
+}
+
+// StartEmulator starts smlocal with the vault's secrets set up as a
+// deploy leaves them and points f's outputs at them:
+//
+//   - each application secret of AppSecrets is created through the API,
+//     given the vault's resource policy and rotated once (every
+//     RotationDays days) by an in-process rotation function that finishes
+//     the four steps, except for the users in failUsers, whose rotation
+//     fails at setSecret and leaves AWSPENDING behind;
+//   - the master secret, which RDS creates and rotates without a Lambda
+//     function (RotateSecret with no function is refused, by the service
+//     and the emulator alike), is loaded from a state file: rotation on
+//     every MasterDays days, no RotationLambdaARN, rotated an hour ago.
+func StartEmulator(t testing.TB, f *Fixture, failUsers ...string) *Emulator {
+	t.Helper()
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state.json")
+	now := time.Now().UTC()
+	rotated := now.Add(-time.Hour)
+	master := map[string]any{
+		"arn": MasterSecret, "name": "rds!cluster-0f1e2d3c", "created": now.Add(-2 * time.Hour), "lastChanged": rotated,
+		"lastRotated": rotated, "rotationEnabled": true,
+		"rotationRules": map[string]any{"AutomaticallyAfterDays": MasterDays},
+		"policy":        Policy,
+		"versions": []map[string]any{{"id": "22222222-2222-2222-2222-222222222222", "string": `{"username":"admin","password":"x"}`,
+			"stages": []string{"AWSCURRENT"}, "created": rotated}},
+	}
+	data, err := json.Marshal(map[string]any{"version": 1, "secrets": []any{master}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(state, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	failing := map[string]bool{}
+	var client *secretsmanager.Client
+	srv, err := smlocal.New(smlocal.Options{
+		StatePath: state,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
+			switch ev.Step {
+			case "createSecret":
+				_, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &ev.SecretID,
+					ClientRequestToken: &ev.ClientRequestToken, SecretString: aws.String(`{"password":"next"}`), VersionStages: []string{"AWSPENDING"}})
+				return err
+			case "setSecret":
+				if failing[ev.SecretID] {
+					return errors.New("setSecret: the database refused the connection")
+				}
+			case "finishSecret":
+				d, err := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &ev.SecretID})
+				if err != nil {
+					return err
+				}
+				for id, st := range d.VersionIdsToStages {
+					for _, s := range st {
+						if s == "AWSCURRENT" {
+							_, err = client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: &ev.SecretID,
+								VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: &ev.ClientRequestToken, RemoveFromVersionId: aws.String(id)})
+							return err
+						}
+					}
+				}
+			}
+			return nil
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	client = secretsmanager.New(secretsmanager.Options{
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(hs.URL),
+	})
+	ctx := context.Background()
+	e := &Emulator{URL: hs.URL, Client: client, Apps: map[string]string{}, Master: MasterSecret}
+	for user := range AppSecrets {
+		c, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("db-credentials-" + user + "-dev"),
+			SecretString: aws.String(`{"username":"` + user + `","password":"first"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn := aws.ToString(c.ARN)
+		e.Apps[user] = arn
+		for _, u := range failUsers {
+			if u == user {
+				failing[arn] = true
+			}
+		}
+		if _, err := client.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: c.ARN, ResourcePolicy: aws.String(Policy)}); err != nil {
+			t.Fatal(err)
+		}
+		// The emulator runs the steps before it answers; a failed step is
+		// reported only through the (emulated) CloudTrail event, as AWS does.
+		if _, err := client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: c.ARN,
+			RotationLambdaARN: aws.String(FunctionArn),
+			RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(RotationDays)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.UseSecrets(e.Apps, e.Master)
+	return e
+}
+
+// WriteOutputs writes o as the JSON file `vault verify -outputs` reads.
+func WriteOutputs(t testing.TB, o verify.Outputs) string {
+	t.Helper()
+	data, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "outputs.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

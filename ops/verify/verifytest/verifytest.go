@@ -1,0 +1,455 @@
+// Package verifytest holds fakes of the AWS services ops/verify reads, set
+// up as a healthy environment (Healthy), for the tests of ops/verify and of
+// the vault command. Every fake records the calls it gets, so a test can
+// assert that only read calls were made.
+package verifytest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/dbvault/dbvault/ops/verify"
+)
+
+// Names of the healthy environment "dev".
+const (
+	Account        = "123456789012"
+	Region         = "us-east-1"
+	TrailArn       = "arn:aws:cloudtrail:us-east-1:123456789012:trail/vault-trail-dev"
+	RuleName       = "rotation-failed-dev"
+	TopicArn       = "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev"
+	FunctionName   = "rotator-dev"
+	FunctionArn    = "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"
+	ClusterID      = "aurora-cluster-dev"
+	ParameterGroup = "aurora-params-dev"
+	VpcID          = "vpc-0a1b2c3d"
+	SMEndpointID   = "vpce-0sm"
+	KMSEndpointID  = "vpce-0kms"
+	RotationDays   = 30
+	MasterDays     = 7
+)
+
+// Subnets and zones of the healthy environment.
+var (
+	Subnets = []string{"subnet-0a", "subnet-0b"}
+	Zones   = []string{"use1-az1", "use1-az2"}
+)
+
+// The secrets of the healthy environment (the fake Secrets Manager's).
+var (
+	AppSecrets = map[string]string{
+		"app":       "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-dev-AbCdEf",
+		"reporting": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-reporting-dev-GhIjKl",
+	}
+	MasterSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0f1e2d3c-MnOpQr"
+)
+
+// Pattern is the rotation-failed rule's event pattern as the secrets layer
+// writes it.
+const Pattern = `{"detail":{"eventName":["RotationFailed"]},"detail-type":["AWS Service Event via CloudTrail"],"source":["aws.secretsmanager"]}`
+
+// Policy is a resource policy as the secrets layer writes it.
+const Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/app"]}}},{"Sid":"NoOtherWriters","Effect":"Deny","Principal":"*","Action":["secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"],"Resource":"*"}]}`
+
+// Calls records "Service.Operation" of every call made.
+type Calls struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// Record adds a call.
+func (c *Calls) Record(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.list = append(c.list, op)
+}
+
+// List returns the calls made so far.
+func (c *Calls) List() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.list)
+}
+
+// Writes returns the calls that are not reads (Describe*, Get*, List*,
+// TestEventPattern).
+func (c *Calls) Writes() []string {
+	var out []string
+	for _, op := range c.List() {
+		_, name, _ := strings.Cut(op, ".")
+		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List") && name != "TestEventPattern" {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// Secret is one secret of the fake Secrets Manager.
+type Secret struct {
+	Describe secretsmanager.DescribeSecretOutput
+	Policy   string
+}
+
+// Fixture is an environment as the fakes answer it; tests break one field.
+type Fixture struct {
+	Calls             *Calls
+	Trail             cloudtrail.GetTrailStatusOutput
+	Rule              eventbridge.DescribeRuleOutput
+	Targets           []ebtypes.Target
+	FailedInvocations []float64
+	Function          lambda.GetFunctionConfigurationOutput
+	Cluster           rdstypes.DBCluster
+	Parameters        []rdstypes.Parameter
+	Endpoints         []ec2types.VpcEndpoint
+	Subnets           []ec2types.Subnet
+	// Secrets by ARN.
+	Secrets map[string]*Secret
+	Outputs verify.Outputs
+}
+
+// Healthy is an environment where every check passes.
+func Healthy() *Fixture {
+	now := time.Now().UTC()
+	lastRotated := now.Add(-2 * time.Hour)
+	f := &Fixture{
+		Calls: &Calls{},
+		Trail: cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true), LatestDeliveryTime: aws.Time(now.Add(-5 * time.Minute))},
+		Rule: eventbridge.DescribeRuleOutput{Name: aws.String(RuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(Pattern),
+			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RuleName)},
+		Targets: []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
+		Function: lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(FunctionName), FunctionArn: aws.String(FunctionArn),
+			State: lambdatypes.StateActive, LastUpdateStatus: lambdatypes.LastUpdateStatusSuccessful,
+			VpcConfig: &lambdatypes.VpcConfigResponse{SubnetIds: []string{Subnets[1], Subnets[0]}, VpcId: aws.String(VpcID)}},
+		Cluster: rdstypes.DBCluster{DBClusterIdentifier: aws.String(ClusterID), Status: aws.String("available"),
+			DBClusterParameterGroup: aws.String(ParameterGroup),
+			MasterUserSecret:        &rdstypes.MasterUserSecret{SecretArn: aws.String(MasterSecret), SecretStatus: aws.String("active")}},
+		Parameters: []rdstypes.Parameter{
+			{ParameterName: aws.String("require_secure_transport"), ParameterValue: aws.String("ON"), Source: aws.String("user")},
+			{ParameterName: aws.String("tls_version"), ParameterValue: aws.String("TLSv1.2,TLSv1.3"), Source: aws.String("user")},
+		},
+		// The service answers the state in lower case.
+		Endpoints: []ec2types.VpcEndpoint{
+			{VpcEndpointId: aws.String(SMEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID)},
+			{VpcEndpointId: aws.String(KMSEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID)},
+		},
+		Subnets: []ec2types.Subnet{
+			{SubnetId: aws.String(Subnets[0]), AvailabilityZoneId: aws.String(Zones[0]), AvailabilityZone: aws.String("us-east-1a"), VpcId: aws.String(VpcID)},
+			{SubnetId: aws.String(Subnets[1]), AvailabilityZoneId: aws.String(Zones[1]), AvailabilityZone: aws.String("us-east-1b"), VpcId: aws.String(VpcID)},
+		},
+		Secrets: map[string]*Secret{},
+	}
+	for user, arn := range AppSecrets {
+		f.Secrets[arn] = &Secret{Policy: Policy, Describe: secretsmanager.DescribeSecretOutput{
+			ARN: aws.String(arn), Name: aws.String("db-credentials-" + user + "-dev"),
+			RotationEnabled: aws.Bool(true), RotationLambdaARN: aws.String(FunctionArn),
+			RotationRules:   &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(RotationDays)},
+			LastRotatedDate: aws.Time(lastRotated),
+			VersionIdsToStages: map[string][]string{
+				"11111111-1111-1111-1111-111111111111": {"AWSCURRENT"},
+				"00000000-0000-0000-0000-000000000000": {"AWSPREVIOUS"},
+			}}}
+	}
+	f.Secrets[MasterSecret] = &Secret{Policy: Policy, Describe: secretsmanager.DescribeSecretOutput{
+		ARN: aws.String(MasterSecret), Name: aws.String("rds!cluster-0f1e2d3c"), OwningService: aws.String("rds"),
+		RotationEnabled: aws.Bool(true),
+		RotationRules:   &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(MasterDays)},
+		LastRotatedDate: aws.Time(lastRotated),
+		VersionIdsToStages: map[string][]string{
+			"22222222-2222-2222-2222-222222222222": {"AWSCURRENT"},
+		}}}
+	apps := map[string]any{}
+	for u, a := range AppSecrets {
+		apps[u] = a
+	}
+	f.Outputs = verify.Outputs{
+		"network": {
+			"vpcId":                    VpcID,
+			"privateSubnetIds":         []any{Subnets[0], Subnets[1]},
+			"availabilityZoneIds":      []any{Zones[0], Zones[1]},
+			"secretsManagerEndpointId": SMEndpointID,
+			"kmsEndpointId":            KMSEndpointID,
+		},
+		"database": {
+			"clusterIdentifier": ClusterID,
+			"masterSecretArn":   MasterSecret,
+		},
+		"secrets": {
+			"appSecretArns":          apps,
+			"masterSecretArn":        MasterSecret,
+			"rotatorFunctionName":    FunctionName,
+			"alertsTopicArn":         TopicArn,
+			"trailArn":               TrailArn,
+			"rotationFailedRuleName": RuleName,
+			"rotationDays":           float64(RotationDays),
+		},
+	}
+	return f
+}
+
+// UseSecrets points the outputs (and the cluster) at other secrets, e.g.
+// those of an emulator.
+func (f *Fixture) UseSecrets(apps map[string]string, master string) {
+	m := map[string]any{}
+	for u, a := range apps {
+		m[u] = a
+	}
+	f.Outputs["secrets"]["appSecretArns"] = m
+	f.Outputs["secrets"]["masterSecretArn"] = master
+	f.Outputs["database"]["masterSecretArn"] = master
+	f.Cluster.MasterUserSecret.SecretArn = aws.String(master)
+}
+
+// Clients are fakes answering from f (Secrets Manager included).
+func (f *Fixture) Clients() verify.Clients {
+	return verify.Clients{
+		CloudTrail: trail{f}, EventBridge: rules{f}, CloudWatch: watch{f}, Lambda: fn{f},
+		SecretsManager: sm{f}, RDS: db{f}, EC2: ec2Fake{f},
+	}
+}
+
+// Recording wraps a real Secrets Manager client (the emulator's) so its
+// calls are recorded too.
+func Recording(api verify.SecretsManagerAPI, calls *Calls) verify.SecretsManagerAPI {
+	return recordingSM{api, calls}
+}
+
+type recordingSM struct {
+	api   verify.SecretsManagerAPI
+	calls *Calls
+}
+
+func (r recordingSM) DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, o ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	r.calls.Record("SecretsManager.DescribeSecret")
+	return r.api.DescribeSecret(ctx, in, o...)
+}
+
+func (r recordingSM) ListSecretVersionIds(ctx context.Context, in *secretsmanager.ListSecretVersionIdsInput, o ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	r.calls.Record("SecretsManager.ListSecretVersionIds")
+	return r.api.ListSecretVersionIds(ctx, in, o...)
+}
+
+func (r recordingSM) GetResourcePolicy(ctx context.Context, in *secretsmanager.GetResourcePolicyInput, o ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error) {
+	r.calls.Record("SecretsManager.GetResourcePolicy")
+	return r.api.GetResourcePolicy(ctx, in, o...)
+}
+
+type trail struct{ f *Fixture }
+
+func (t trail) GetTrailStatus(_ context.Context, in *cloudtrail.GetTrailStatusInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
+	t.f.Calls.Record("CloudTrail.GetTrailStatus")
+	if aws.ToString(in.Name) != TrailArn {
+		return nil, fmt.Errorf("TrailNotFoundException: %s", aws.ToString(in.Name))
+	}
+	out := t.f.Trail
+	return &out, nil
+}
+
+type rules struct{ f *Fixture }
+
+func (e rules) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
+	e.f.Calls.Record("EventBridge.DescribeRule")
+	if aws.ToString(in.Name) != aws.ToString(e.f.Rule.Name) {
+		return nil, fmt.Errorf("ResourceNotFoundException: Rule %s does not exist", aws.ToString(in.Name))
+	}
+	out := e.f.Rule
+	return &out, nil
+}
+
+// ListTargetsByRule answers one target per page, to exercise NextToken.
+func (e rules) ListTargetsByRule(_ context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
+	e.f.Calls.Record("EventBridge.ListTargetsByRule")
+	i := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &i)
+	}
+	out := &eventbridge.ListTargetsByRuleOutput{}
+	if i < len(e.f.Targets) {
+		out.Targets = e.f.Targets[i : i+1]
+	}
+	if i+1 < len(e.f.Targets) {
+		out.NextToken = aws.String(fmt.Sprint(i + 1))
+	}
+	return out, nil
+}
+
+// TestEventPattern matches the pattern's exact-value lists and nested
+// objects, the part of the pattern language the vault's rule uses.
+func (e rules) TestEventPattern(_ context.Context, in *eventbridge.TestEventPatternInput, _ ...func(*eventbridge.Options)) (*eventbridge.TestEventPatternOutput, error) {
+	e.f.Calls.Record("EventBridge.TestEventPattern")
+	var pat, ev map[string]any
+	if err := json.Unmarshal([]byte(aws.ToString(in.EventPattern)), &pat); err != nil {
+		return nil, fmt.Errorf("InvalidEventPatternException: %v", err)
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(in.Event)), &ev); err != nil {
+		return nil, fmt.Errorf("InvalidEventPatternException: event: %v", err)
+	}
+	for _, k := range []string{"id", "account", "source", "time", "region", "resources", "detail-type"} {
+		if _, ok := ev[k]; !ok {
+			return nil, fmt.Errorf("InvalidEventPatternException: event lacks %s", k)
+		}
+	}
+	return &eventbridge.TestEventPatternOutput{Result: match(pat, ev)}, nil
+}
+
+func match(pat, ev map[string]any) bool {
+	for k, p := range pat {
+		switch p := p.(type) {
+		case map[string]any:
+			sub, ok := ev[k].(map[string]any)
+			if !ok || !match(p, sub) {
+				return false
+			}
+		case []any:
+			if !slices.Contains(p, ev[k]) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+type watch struct{ f *Fixture }
+
+func (w watch) GetMetricStatistics(_ context.Context, in *cloudwatch.GetMetricStatisticsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricStatisticsOutput, error) {
+	w.f.Calls.Record("CloudWatch.GetMetricStatistics")
+	if aws.ToString(in.Namespace) != "AWS/Events" || aws.ToString(in.MetricName) != "FailedInvocations" ||
+		len(in.Dimensions) != 1 || aws.ToString(in.Dimensions[0].Value) != RuleName {
+		return &cloudwatch.GetMetricStatisticsOutput{}, nil
+	}
+	if in.EndTime.Sub(*in.StartTime) != 24*time.Hour {
+		return nil, fmt.Errorf("fake: window %s, want 24h", in.EndTime.Sub(*in.StartTime))
+	}
+	out := &cloudwatch.GetMetricStatisticsOutput{Label: aws.String("FailedInvocations")}
+	for _, v := range w.f.FailedInvocations {
+		out.Datapoints = append(out.Datapoints, cwtypes.Datapoint{Sum: aws.Float64(v), Unit: cwtypes.StandardUnitCount})
+	}
+	return out, nil
+}
+
+type fn struct{ f *Fixture }
+
+func (l fn) GetFunctionConfiguration(_ context.Context, in *lambda.GetFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
+	l.f.Calls.Record("Lambda.GetFunctionConfiguration")
+	if aws.ToString(in.FunctionName) != FunctionName {
+		return nil, fmt.Errorf("ResourceNotFoundException: Function not found: %s", aws.ToString(in.FunctionName))
+	}
+	out := l.f.Function
+	return &out, nil
+}
+
+type sm struct{ f *Fixture }
+
+func (s sm) secret(id *string) (*Secret, error) {
+	sec, ok := s.f.Secrets[aws.ToString(id)]
+	if !ok {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
+	}
+	return sec, nil
+}
+
+func (s sm) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	s.f.Calls.Record("SecretsManager.DescribeSecret")
+	sec, err := s.secret(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	out := sec.Describe
+	return &out, nil
+}
+
+func (s sm) ListSecretVersionIds(_ context.Context, in *secretsmanager.ListSecretVersionIdsInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	s.f.Calls.Record("SecretsManager.ListSecretVersionIds")
+	sec, err := s.secret(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	out := &secretsmanager.ListSecretVersionIdsOutput{ARN: sec.Describe.ARN, Name: sec.Describe.Name}
+	for id, st := range sec.Describe.VersionIdsToStages {
+		out.Versions = append(out.Versions, smtypes.SecretVersionsListEntry{VersionId: aws.String(id), VersionStages: st,
+			CreatedDate: aws.Time(time.Now().Add(-time.Hour))})
+	}
+	return out, nil
+}
+
+func (s sm) GetResourcePolicy(_ context.Context, in *secretsmanager.GetResourcePolicyInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error) {
+	s.f.Calls.Record("SecretsManager.GetResourcePolicy")
+	sec, err := s.secret(in.SecretId)
+	if err != nil {
+		return nil, err
+	}
+	out := &secretsmanager.GetResourcePolicyOutput{ARN: sec.Describe.ARN, Name: sec.Describe.Name}
+	if sec.Policy != "" {
+		out.ResourcePolicy = aws.String(sec.Policy)
+	}
+	return out, nil
+}
+
+type db struct{ f *Fixture }
+
+func (d db) DescribeDBClusters(_ context.Context, in *rds.DescribeDBClustersInput, _ ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error) {
+	d.f.Calls.Record("RDS.DescribeDBClusters")
+	if aws.ToString(in.DBClusterIdentifier) != ClusterID {
+		return nil, fmt.Errorf("DBClusterNotFoundFault: DBCluster %s not found", aws.ToString(in.DBClusterIdentifier))
+	}
+	return &rds.DescribeDBClustersOutput{DBClusters: []rdstypes.DBCluster{d.f.Cluster}}, nil
+}
+
+func (d db) DescribeDBClusterParameters(_ context.Context, in *rds.DescribeDBClusterParametersInput, _ ...func(*rds.Options)) (*rds.DescribeDBClusterParametersOutput, error) {
+	d.f.Calls.Record("RDS.DescribeDBClusterParameters")
+	if aws.ToString(in.DBClusterParameterGroupName) != ParameterGroup {
+		return nil, fmt.Errorf("DBParameterGroupNotFound: %s", aws.ToString(in.DBClusterParameterGroupName))
+	}
+	out := &rds.DescribeDBClusterParametersOutput{}
+	for _, p := range d.f.Parameters {
+		if in.Source == nil || aws.ToString(p.Source) == *in.Source {
+			out.Parameters = append(out.Parameters, p)
+		}
+	}
+	return out, nil
+}
+
+type ec2Fake struct{ f *Fixture }
+
+func (e ec2Fake) DescribeVpcEndpoints(_ context.Context, in *ec2.DescribeVpcEndpointsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
+	e.f.Calls.Record("EC2.DescribeVpcEndpoints")
+	out := &ec2.DescribeVpcEndpointsOutput{}
+	for _, ep := range e.f.Endpoints {
+		if slices.Contains(in.VpcEndpointIds, aws.ToString(ep.VpcEndpointId)) {
+			out.VpcEndpoints = append(out.VpcEndpoints, ep)
+		}
+	}
+	return out, nil
+}
+
+func (e ec2Fake) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
+	e.f.Calls.Record("EC2.DescribeSubnets")
+	out := &ec2.DescribeSubnetsOutput{}
+	for _, s := range e.f.Subnets {
+		if slices.Contains(in.SubnetIds, aws.ToString(s.SubnetId)) {
+			out.Subnets = append(out.Subnets, s)
+		}
+	}
+	return out, nil
+}
