@@ -67,6 +67,14 @@ func Rotate() error {
 	return goRun(vaultCmd, args...)
 }
 
+// Verify checks ENV's deployed environment read-only, one PASS/FAIL line per check (VERIFY_OUTPUTS=<file> reads the outputs from a file; honours SECRETS_MANAGER_ENDPOINT).
+func Verify() error {
+	if err := verifyPreflight(); err != nil {
+		return err
+	}
+	return goRun(vaultCmd, "verify")
+}
+
 // Up deploys one layer of ENV (for the team that owns it).
 type Up mg.Namespace
 
@@ -181,6 +189,26 @@ func rotationPreflight() error {
 	if os.Getenv("SECRETS_MANAGER_ENDPOINT") == "" {
 		problems = append(problems, awsProblems()...)
 	}
+	return preflightError(problems)
+}
+
+// verifyPreflight: verify always needs AWS credentials (only the command's
+// tests have fakes for the services besides Secrets Manager), and the stack
+// (Pulumi, passphrase, ENV) unless VERIFY_OUTPUTS names a file of outputs.
+func verifyPreflight() error {
+	var problems []string
+	if os.Getenv("VERIFY_OUTPUTS") == "" {
+		if p := envProblem(); p != "" {
+			problems = append(problems, p+" (or set VERIFY_OUTPUTS to a JSON file of the outputs)")
+		}
+		if _, err := exec.LookPath("pulumi"); err != nil {
+			problems = append(problems, missingPulumi+" (or set VERIFY_OUTPUTS to a JSON file of the outputs)")
+		}
+		if p := passphraseProblem(); p != "" {
+			problems = append(problems, p)
+		}
+	}
+	problems = append(problems, awsProblems()...)
 	return preflightError(problems)
 }
 

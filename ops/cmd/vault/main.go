@@ -9,12 +9,13 @@
 //	vault preview-all
 //	vault status [-secret-id ID | -user NAME]
 //	vault rotate [-secret-id ID | -user NAME] [-timeout 15m] [-interval 2s]
+//	vault verify [-outputs FILE] read-only checks of the deployed environment (ops/verify)
 //
 // Environment: ENV (required), AWS_REGION (us-east-1), TAG_ENVIRONMENT,
 // TAG_COST_CENTER, TAG_COMPLIANCE, PULUMI_BACKEND_URL (default
 // file://<repo>/.pulumi-state), PULUMI_CONFIG_PASSPHRASE or
 // PULUMI_CONFIG_PASSPHRASE_FILE, PULUMI_SECRETS_PROVIDER, FROM, CI, CONFIRM,
-// SECRET_ID, APP_USER, SECRETS_MANAGER_ENDPOINT.
+// SECRET_ID, APP_USER, SECRETS_MANAGER_ENDPOINT, VERIFY_OUTPUTS.
 package main
 
 import (
@@ -57,6 +58,7 @@ const usage = `usage: vault <command> [args]
   outputs <layer>         print a layer's outputs
   status [-secret-id ID]  the secret's rotation state
   rotate [-secret-id ID]  rotate now and follow the rotation to its end
+  verify [-outputs FILE]  read-only checks of the deployed environment, one PASS/FAIL line each
 layers: network, kms, database, secrets`
 
 // run is main without the process around it, so tests can call it.
@@ -80,6 +82,8 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 	switch cmd {
 	case "status", "rotate":
 		return rotation(ctx, cmd, args, getenv, stdout, stderr)
+	case "verify":
+		return verifyEnv(ctx, args, getenv, stdout, stderr)
 	case "deploy-all", "destroy-all", "preview-all":
 		if len(args) != 0 {
 			return fmt.Errorf("takes no arguments\n%s", usage)
@@ -287,17 +291,27 @@ func pickSecret(env string, outs deploy.Outputs, user string) (string, error) {
 // secretsClient is a Secrets Manager client for region, at endpoint when
 // set (with stand-in credentials unless the environment has keys).
 func secretsClient(ctx context.Context, region, endpoint string, haveKeys bool) (*secretsmanager.Client, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
-	if endpoint != "" && !haveKeys {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsConfig(ctx, region, endpoint != "" && !haveKeys)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %w", err)
+		return nil, err
 	}
 	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
+}
+
+// awsConfig is the SDK configuration for region; standIn uses stand-in
+// credentials (a local emulator accepts any).
+func awsConfig(ctx context.Context, region string, standIn bool) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if standIn {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return cfg, nil
 }

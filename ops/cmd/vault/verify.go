@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/ops/verify"
+)
+
+// fakeClients, set by tests only, replaces the AWS clients of verify; with
+// SECRETS_MANAGER_ENDPOINT set, Secrets Manager is still the real client at
+// that endpoint (the emulator).
+var fakeClients *verify.Clients
+
+// verifyEnv runs `vault verify`: the read-only checks of ops/verify over the
+// environment's stack outputs (or those of -outputs FILE), one line each;
+// an error when any fails.
+func verifyEnv(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("outputs", getenv("VERIFY_OUTPUTS"), `JSON file of the layers' outputs, {"network": {...}, "database": {...}, "secrets": {...}}, instead of reading ENV's stacks`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fmt.Errorf("takes no arguments besides -outputs\n%s", usage)
+	}
+	endpoint := getenv("SECRETS_MANAGER_ENDPOINT")
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = "us-east-1"
+	}
+	envName := getenv("ENV")
+	var outs verify.Outputs
+	var err error
+	if *file != "" {
+		if outs, err = verify.ReadOutputsFile(*file); err != nil {
+			return err
+		}
+	} else if outs, err = stackOutputs(ctx, getenv, stderr); err != nil {
+		return err
+	}
+	// Against AWS, credentials must resolve; only tests, whose fakes stand
+	// for every other service, skip it when Secrets Manager is the emulator.
+	if !(fakeClients != nil && endpoint != "") {
+		if err := (deploy.Preflight{Getenv: getenv, AWS: true}).Run(ctx); err != nil {
+			return err
+		}
+	}
+	var clients verify.Clients
+	if fakeClients != nil {
+		clients = *fakeClients
+		if endpoint != "" {
+			sm, err := secretsClient(ctx, region, endpoint, getenv("AWS_ACCESS_KEY_ID") != "")
+			if err != nil {
+				return err
+			}
+			clients.SecretsManager = sm
+		}
+	} else {
+		cfg, err := awsConfig(ctx, region, false)
+		if err != nil {
+			return err
+		}
+		clients = verify.NewClients(cfg, endpoint)
+	}
+	v := &verify.Verifier{Clients: clients, Outputs: outs, Env: envName}
+	res := v.Run(ctx)
+	if n := verify.Print(stdout, res); n > 0 {
+		return fmt.Errorf("%d of %d checks failed: see the FAIL lines above, each with its fix", n, len(res))
+	}
+	return nil
+}
+
+// stackOutputs reads the outputs of the layers verify needs from ENV's
+// stacks, as `outputs:<layer>` does.
+func stackOutputs(ctx context.Context, getenv func(string) string, stderr io.Writer) (verify.Outputs, error) {
+	env, err := deploy.EnvironmentFromEnv(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("set ENV to read the environment's stacks, or -outputs FILE (VERIFY_OUTPUTS): %w", err)
+	}
+	if err := (deploy.Preflight{Getenv: getenv, Pulumi: true, Passphrase: true}).Run(ctx); err != nil {
+		return nil, err
+	}
+	orch, err := orchestrator(env, getenv, nil, io.Discard, stderr)
+	if err != nil {
+		return nil, err
+	}
+	outs := verify.Outputs{}
+	var errs []error
+	for _, layer := range verify.Layers {
+		o, err := orch.Outputs(ctx, layer)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		outs[layer] = map[string]any{}
+		for k, v := range o {
+			outs[layer][k] = v.Value
+		}
+	}
+	return outs, errors.Join(errs...)
+}

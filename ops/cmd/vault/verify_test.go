@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/ops/verify/verifytest"
+)
+
+// withFakes makes verify use f's fakes (and the emulator for Secrets
+// Manager) for the test.
+func withFakes(t *testing.T, f *verifytest.Fixture) {
+	c := f.Clients()
+	fakeClients = &c
+	t.Cleanup(func() { fakeClients = nil })
+}
+
+// snapshot is what the emulator holds of each secret: a write would change it.
+func snapshot(t *testing.T, em *verifytest.Emulator) string {
+	t.Helper()
+	var b strings.Builder
+	for _, arn := range append([]string{em.Master}, em.Apps["app"], em.Apps["reporting"]) {
+		d, err := em.Client.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %v %v %v\n", arn, d.LastChangedDate, d.LastRotatedDate, d.VersionIdsToStages)
+	}
+	return b.String()
+}
+
+func TestVerifyHealthyEnvironment(t *testing.T) {
+	f := verifytest.Healthy()
+	em := verifytest.StartEmulator(t, f)
+	withFakes(t, f)
+	path := verifytest.WriteOutputs(t, f.Outputs)
+	before := snapshot(t, em)
+	var out, stderr bytes.Buffer
+	code := run(context.Background(), []string{"verify", "-outputs", path},
+		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": em.URL}), nil, &out, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, out.String(), stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 9 {
+		t.Fatalf("want 9 lines:\n%s", out.String())
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "PASS ") {
+			t.Errorf("not a PASS line: %s", l)
+		}
+	}
+	if !strings.Contains(out.String(), "PASS secrets/app: "+em.Apps["app"]) {
+		t.Errorf("the application secret was not read from the emulator:\n%s", out.String())
+	}
+	if w := f.Calls.Writes(); len(w) > 0 {
+		t.Errorf("writes: %v", w)
+	}
+	if after := snapshot(t, em); after != before {
+		t.Errorf("the emulator's secrets changed:\n%s\n%s", before, after)
+	}
+	t.Logf("\n%s", out.String())
+}
+
+func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
+	f := verifytest.Healthy()
+	em := verifytest.StartEmulator(t, f)
+	f.Rule.State = ebtypes.RuleStateDisabled
+	withFakes(t, f)
+	var out, stderr bytes.Buffer
+	code := run(context.Background(), []string{"verify"},
+		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": em.URL, "VERIFY_OUTPUTS": verifytest.WriteOutputs(t, f.Outputs)}), nil, &out, &stderr)
+	if code == 0 {
+		t.Fatalf("exit 0 with a disabled rule:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "FAIL alerts: rule rotation-failed-dev is DISABLED, not ENABLED; fix: deploy the secrets layer (ENV=dev go run mage.go up:secrets)") ||
+		strings.Count(out.String(), "FAIL ") != 1 {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if !strings.Contains(stderr.String(), "1 of 9 checks failed") {
+		t.Fatalf("stderr: %s", stderr.String())
+	}
+}
+
+// Without fakes, verify talks to AWS and so needs credentials: the
+// preflight says so before any call.
+func TestVerifyWithoutCredentialsFailsPreflight(t *testing.T) {
+	noTools(t)
+	f := verifytest.Healthy()
+	path := verifytest.WriteOutputs(t, f.Outputs)
+	var out, stderr bytes.Buffer
+	code := run(context.Background(), []string{"verify", "-outputs", path},
+		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": "http://127.0.0.1:1"}), nil, &out, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "no AWS credentials") || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), stderr.String())
+	}
+}
+
+func TestVerifyWithoutEnvOrOutputs(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"verify"}, envOf(nil), nil, &bytes.Buffer{}, &stderr); code == 0 ||
+		!strings.Contains(stderr.String(), "set ENV to read the environment's stacks, or -outputs FILE") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
