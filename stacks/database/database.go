@@ -116,6 +116,9 @@ type Args struct {
 	// AvailabilityZones are the AZs of those subnets; the instances go into
 	// the first two.
 	AvailabilityZones pulumi.StringArrayInput
+	// OrderableZones are the zones where RDS offers the engine version and
+	// instance class (rds.GetOrderableDbInstance); nil skips the check.
+	OrderableZones []string
 	// SecurityGroupID is the database security group of the network layer.
 	SecurityGroupID pulumi.StringInput
 	// DatabaseKeyArn is the KMS key that encrypts the cluster's storage.
@@ -289,7 +292,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 			EngineVersion:      cluster.EngineVersion,
 			InstanceClass:      pulumi.String(args.InstanceClass),
 			DbSubnetGroupName:  subnets.Name,
-			AvailabilityZone:   nthZone(args.AvailabilityZones, i),
+			AvailabilityZone:   nthZone(args.AvailabilityZones, args.OrderableZones, i),
 			PubliclyAccessible: pulumi.Bool(false),
 			// An LTS release stays put: AWS advises against automatic minor
 			// upgrades, which may leave the LTS line.
@@ -501,11 +504,16 @@ func param(name, value, applyMethod string) rds.ClusterParameterGroupParameterIn
 }
 
 // nthZone is the i-th availability zone, with an error that says why when the
-// network layer offers fewer than InstanceCount.
-func nthZone(zones pulumi.StringArrayInput, i int) pulumi.StringOutput {
+// network layer offers fewer than InstanceCount, or when RDS does not offer
+// the instance class there (orderable: the zones RDS offers it in; nil when
+// unknown).
+func nthZone(zones pulumi.StringArrayInput, orderable []string, i int) pulumi.StringOutput {
 	return zones.ToStringArrayOutput().ApplyT(func(azs []string) (string, error) {
 		if len(azs) < InstanceCount {
 			return "", fmt.Errorf("the network layer exports %d availability zone(s); the cluster's %d instances need %d distinct ones", len(azs), InstanceCount, InstanceCount)
+		}
+		if orderable != nil && !slices.Contains(orderable, azs[i]) {
+			return "", fmt.Errorf("RDS does not offer this instance class and engine version in %s (it does in %v): exclude that zone's ID with the network layer's excludeZoneIds, or choose another instanceClass", azs[i], orderable)
 		}
 		return azs[i], nil
 	}).(pulumi.StringOutput)
@@ -622,7 +630,19 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caller identity: %w", err)
 	}
+	// Not every zone offers every class: a zone that lacks it would fail
+	// the instance's creation after the cluster exists.
+	// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
+	orderable, err := rds.GetOrderableDbInstance(ctx, &rds.GetOrderableDbInstanceArgs{
+		Engine:        Engine,
+		EngineVersion: pulumi.StringRef(c.EngineVersion),
+		InstanceClass: pulumi.StringRef(c.InstanceClass),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", c.InstanceClass, c.EngineVersion, err)
+	}
 	d, err := NewDatabase(ctx, "database", &Args{
+		OrderableZones:      orderable.AvailabilityZones,
 		Suffix:              common.Suffix,
 		Region:              common.Region,
 		AccountID:           identity.AccountId,

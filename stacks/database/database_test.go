@@ -723,6 +723,30 @@ func TestBadConfigIsRefused(t *testing.T) {
 	}
 }
 
+// A zone where RDS does not offer the class fails the preview, naming the
+// zone and the fix, instead of the instance's creation after the cluster.
+func TestZoneWithoutTheInstanceClassIsRefused(t *testing.T) {
+	res, err := mock.Run(database.Layer, mock.RunOptions{
+		Stack:  "dev",
+		Config: baseConfig(),
+		StackOutputs: map[string]map[string]mock.Output{
+			"organization/vault-network/dev": networkOutputs(),
+			"organization/vault-kms/dev":     kmsOutputs(),
+		},
+		Invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
+			"aws:rds/getOrderableDbInstance:getOrderableDbInstance": func(args resource.PropertyMap) (resource.PropertyMap, error) {
+				if args["instanceClass"].StringValue() != database.DefaultInstanceClass || args["engine"].StringValue() != "aurora-mysql" {
+					t.Errorf("orderable lookup for %v", args)
+				}
+				return resource.NewPropertyMapFromMap(map[string]any{"availabilityZones": []any{"us-east-1a", "us-east-1c"}}), nil
+			},
+		},
+	})
+	if err == nil || !strings.Contains(err.Error(), "RDS does not offer this instance class and engine version in us-east-1b") || !strings.Contains(err.Error(), "excludeZoneIds") {
+		t.Fatalf("err = %v (%d resources)", err, len(res.Resources))
+	}
+}
+
 func TestTooFewZonesIsRefused(t *testing.T) {
 	network := networkOutputs()
 	network["availabilityZones"] = mock.Output{Value: []any{"us-east-1a"}}

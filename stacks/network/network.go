@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -82,6 +83,9 @@ type Args struct {
 	VpcCidr netip.Prefix
 	// AvailabilityZones get one private subnet each, in this order.
 	AvailabilityZones []string
+	// AvailabilityZoneIDs are their zone IDs (use1-az1, ...), the same
+	// physical zones in every account, unlike the names.
+	AvailabilityZoneIDs []string
 	// AppSecurityGroupIDs may reach the database on 3306 besides the rotator.
 	AppSecurityGroupIDs []string
 }
@@ -94,6 +98,7 @@ type Network struct {
 	VpcCidr                   pulumi.StringOutput
 	PrivateSubnetIDs          pulumi.StringArrayOutput
 	AvailabilityZones         pulumi.StringArrayOutput
+	AvailabilityZoneIDs       pulumi.StringArrayOutput
 	RotatorSecurityGroupID    pulumi.IDOutput
 	DatabaseSecurityGroupID   pulumi.IDOutput
 	EndpointSecurityGroupID   pulumi.IDOutput
@@ -129,6 +134,7 @@ func (n *Network) Outputs() pulumi.Map {
 		"vpcCidr":                   n.VpcCidr,
 		"privateSubnetIds":          n.PrivateSubnetIDs,
 		"availabilityZones":         n.AvailabilityZones,
+		"availabilityZoneIds":       n.AvailabilityZoneIDs,
 		"rotatorSecurityGroupId":    n.RotatorSecurityGroupID,
 		"databaseSecurityGroupId":   n.DatabaseSecurityGroupID,
 		"endpointSecurityGroupId":   n.EndpointSecurityGroupID,
@@ -239,7 +245,7 @@ func (b builder) build(n *Network) error {
 	if err != nil {
 		return err
 	}
-	endpoints, err := b.securityGroup("endpoints-sg", "dbvault interface endpoints: 443 only from the private subnets", v)
+	endpoints, err := b.securityGroup("endpoints-sg", "dbvault interface endpoints: 443 only from the rotator and the application groups", v)
 	if err != nil {
 		return err
 	}
@@ -254,8 +260,12 @@ func (b builder) build(n *Network) error {
 	for i, id := range args.AppSecurityGroupIDs {
 		rules = append(rules, rule{name: fmt.Sprintf("database-from-app-%d", i), group: database, port: MySQLPort, peerGroup: pulumi.String(id), desc: "application group " + id})
 	}
-	for i, c := range cidrs {
-		rules = append(rules, rule{name: fmt.Sprintf("endpoints-from-subnet-%d", i), group: endpoints, port: HTTPSPort, peerCidr: c.String(), desc: "private subnet in " + args.AvailabilityZones[i]})
+	// The endpoints admit the groups that call them, not whole subnets:
+	// anything else placed in the private subnets gets no path to Secrets
+	// Manager or KMS.
+	rules = append(rules, rule{name: "endpoints-from-rotator", group: endpoints, port: HTTPSPort, peerGroup: rotator.ID(), desc: "the rotator calls Secrets Manager"})
+	for i, id := range args.AppSecurityGroupIDs {
+		rules = append(rules, rule{name: fmt.Sprintf("endpoints-from-app-%d", i), group: endpoints, port: HTTPSPort, peerGroup: pulumi.String(id), desc: "application group " + id + " reads its secret"})
 	}
 	for _, r := range rules {
 		_, tags := b.named(r.name)
@@ -312,6 +322,7 @@ func (b builder) build(n *Network) error {
 	n.VpcCidr = v.CidrBlock
 	n.PrivateSubnetIDs = subnetIDs.ToStringArrayOutput()
 	n.AvailabilityZones = azs.ToStringArrayOutput()
+	n.AvailabilityZoneIDs = pulumi.ToStringArray(args.AvailabilityZoneIDs).ToStringArrayOutput()
 	n.RotatorSecurityGroupID = rotator.ID()
 	n.DatabaseSecurityGroupID = database.ID()
 	n.EndpointSecurityGroupID = endpoints.ID()
@@ -449,7 +460,21 @@ type Config struct {
 	VpcCidr             netip.Prefix
 	AZCount             int
 	AppSecurityGroupIDs []string
+	// ExcludeZoneIDs are zone IDs never to use (default: DefaultExcludedZoneIDs
+	// of the region).
+	ExcludeZoneIDs []string
 }
+
+// DefaultExcludedZoneIDs are zone IDs known to lack what the vault needs,
+// per region. use1-az3 is an older us-east-1 zone without current (Nitro)
+// instance classes, where Lambda also was historically unavailable; zone
+// names map to different physical zones in each account, so it is excluded
+// by ID. Zone IDs: https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html
+// (the use1-az3 limitation is reported by practitioners, e.g.
+// https://wolfman.dev/posts/exclude-use1-az3/, and not stated by AWS; the
+// database layer checks the chosen zones against RDS's orderable zones, and
+// `go run mage.go verify` against the deployed subnets.)
+var DefaultExcludedZoneIDs = map[string][]string{"us-east-1": {"use1-az3"}}
 
 // LoadConfig reads and validates vpcCidr, azCount and appSecurityGroupIds.
 func LoadConfig(ctx *pulumi.Context) (Config, error) {
@@ -477,6 +502,9 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	if c.AZCount < MinAZCount {
 		return Config{}, fmt.Errorf("azCount is %d; at least %d availability zones are needed (Aurora spans two)", c.AZCount, MinAZCount)
 	}
+	if err := kit.ObjectConfig(cfg, "excludeZoneIds", &c.ExcludeZoneIDs); err != nil {
+		return Config{}, err
+	}
 	if s := cfg.Get("appSecurityGroupIds"); s != "" {
 		if err := json.Unmarshal([]byte(s), &c.AppSecurityGroupIDs); err != nil {
 			return Config{}, fmt.Errorf(`appSecurityGroupIds must be a JSON list of security group IDs (pulumi config set --path 'appSecurityGroupIds[0]' sg-...): %w`, err)
@@ -488,6 +516,39 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// ChooseZones picks count zones, in zone-ID order (stable across accounts):
+// those not in exclude and offered by every endpoint service. names and ids
+// are parallel (GetAvailabilityZones' names and zoneIds).
+func ChooseZones(names, ids, exclude []string, serviceZones [][]string, count int) ([]string, []string, error) {
+	if len(names) != len(ids) {
+		return nil, nil, fmt.Errorf("%d zone names but %d zone IDs", len(names), len(ids))
+	}
+	type zone struct{ name, id string }
+	var ok, skipped []zone
+	for i := range names {
+		z := zone{names[i], ids[i]}
+		usable := !slices.Contains(exclude, z.id)
+		for _, offered := range serviceZones {
+			usable = usable && slices.Contains(offered, z.name)
+		}
+		if usable {
+			ok = append(ok, z)
+		} else {
+			skipped = append(skipped, z)
+		}
+	}
+	slices.SortFunc(ok, func(a, b zone) int { return strings.Compare(a.id, b.id) })
+	if len(ok) < count {
+		return nil, nil, fmt.Errorf("azCount is %d but only %d zones are usable (%v); skipped %v (excluded by excludeZoneIds, or without a Secrets Manager or KMS endpoint): lower azCount or change excludeZoneIds", count, len(ok), ok, skipped)
+	}
+	var outNames, outIDs []string
+	for _, z := range ok[:count] {
+		outNames = append(outNames, z.name)
+		outIDs = append(outIDs, z.id)
+	}
+	return outNames, outIDs, nil
 }
 
 // Layer is the network layer: main.go, synth, the tests and the deploy
@@ -516,17 +577,34 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: list availability zones: %w", err)
 	}
-	names := slices.Clone(zones.Names)
-	slices.Sort(names)
-	if len(names) < cfg.AZCount {
-		return nil, fmt.Errorf("azCount is %d but %s has %d available zones (%v)", cfg.AZCount, common.Region, len(names), names)
+	// The interface endpoints exist only in the zones their services
+	// offer; a subnet elsewhere would reach neither Secrets Manager nor
+	// KMS.
+	var serviceZones [][]string
+	for _, svc := range []string{"secretsmanager", "kms"} {
+		es, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{
+			ServiceName: pulumi.StringRef(fmt.Sprintf("com.amazonaws.%s.%s", common.Region, svc)),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("network: zones of the %s endpoint service: %w", svc, err)
+		}
+		serviceZones = append(serviceZones, es.AvailabilityZones)
+	}
+	exclude := cfg.ExcludeZoneIDs
+	if exclude == nil {
+		exclude = DefaultExcludedZoneIDs[common.Region]
+	}
+	names, ids, err := ChooseZones(zones.Names, zones.ZoneIds, exclude, serviceZones, cfg.AZCount)
+	if err != nil {
+		return nil, fmt.Errorf("network: %s: %w", common.Region, err)
 	}
 	n, err := NewNetwork(ctx, "network", Args{
 		Suffix:              common.Suffix,
 		Region:              common.Region,
 		AccountID:           caller.AccountId,
 		VpcCidr:             cfg.VpcCidr,
-		AvailabilityZones:   names[:cfg.AZCount],
+		AvailabilityZones:   names,
+		AvailabilityZoneIDs: ids,
 		AppSecurityGroupIDs: cfg.AppSecurityGroupIDs,
 	})
 	if err != nil {

@@ -155,8 +155,9 @@ func TestPrivateVpcWithoutInternetPath(t *testing.T) {
 		cidrs[p.String()] = true
 		subnetIDs[id(s)] = true
 	}
-	if len(azs) != 3 || !azs["us-east-1a"] || !azs["us-east-1b"] || !azs["us-east-1c"] {
-		t.Errorf("subnet AZs %v, want us-east-1a..c, one each", azs)
+	// us-east-1c is use1-az3 offline, excluded by default: a, b and d.
+	if len(azs) != 3 || !azs["us-east-1a"] || !azs["us-east-1b"] || !azs["us-east-1d"] {
+		t.Errorf("subnet AZs %v, want us-east-1a, b and d, one each (use1-az3 excluded)", azs)
 	}
 	if len(cidrs) != 3 {
 		t.Errorf("subnet CIDRs overlap: %v", cidrs)
@@ -258,9 +259,8 @@ func TestSecurityGroupsAdmitOnlyWhatTheyMust(t *testing.T) {
 		"egress rotator-sg-dev tcp/3306-3306 sg=database-sg-dev",
 		"egress rotator-sg-dev tcp/443-443 sg=endpoints-sg-dev",
 		"ingress database-sg-dev tcp/3306-3306 sg=rotator-sg-dev",
-		"ingress endpoints-sg-dev tcp/443-443 cidrIpv4=10.40.0.0/20",
-		"ingress endpoints-sg-dev tcp/443-443 cidrIpv4=10.40.16.0/20",
-		"ingress endpoints-sg-dev tcp/443-443 cidrIpv4=10.40.32.0/20",
+		// The endpoints admit the rotator's group, not whole subnets.
+		"ingress endpoints-sg-dev tcp/443-443 sg=rotator-sg-dev",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("rules:\n got %q\nwant %q", got, want)
@@ -271,13 +271,18 @@ func TestApplicationGroupsReachTheDatabaseOnly(t *testing.T) {
 	res := run(t, map[string]string{"vault-network:appSecurityGroupIds": `["sg-0123456789abcdef0","sg-0fedcba9876543210"]`})
 	got := ruleSet(t, res)
 	for _, app := range []string{"sg-0123456789abcdef0", "sg-0fedcba9876543210"} {
-		rule := "ingress database-sg-dev tcp/3306-3306 referencedSecurityGroupId=" + app
-		if !slices.Contains(got, rule) {
-			t.Errorf("missing %q in %q", rule, got)
+		for _, rule := range []string{
+			"ingress database-sg-dev tcp/3306-3306 referencedSecurityGroupId=" + app,
+			// and the endpoints, to read their secrets
+			"ingress endpoints-sg-dev tcp/443-443 referencedSecurityGroupId=" + app,
+		} {
+			if !slices.Contains(got, rule) {
+				t.Errorf("missing %q in %q", rule, got)
+			}
 		}
 	}
 	if len(got) != 8 {
-		t.Errorf("%d rules, want the 6 base rules and 2 for the applications: %q", len(got), got)
+		t.Errorf("%d rules, want the 4 base rules and 2 for each application: %q", len(got), got)
 	}
 }
 
@@ -371,7 +376,7 @@ func TestEndpointsArePrivateAndAdmitOnlyThisAccount(t *testing.T) {
 
 func TestExports(t *testing.T) {
 	res := run(t, nil)
-	want := []string{"availabilityZones", "databaseSecurityGroupId", "endpointSecurityGroupId", "kmsEndpointId", "privateSubnetIds",
+	want := []string{"availabilityZoneIds", "availabilityZones", "databaseSecurityGroupId", "endpointSecurityGroupId", "kmsEndpointId", "privateSubnetIds",
 		"rotatorSecurityGroupId", "secretsManagerEndpointDns", "secretsManagerEndpointId", "vpcCidr", "vpcId"}
 	var got []string
 	for k, o := range res.Outputs {
@@ -462,7 +467,8 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 		{"long suffix", map[string]string{"vault-network:environmentSuffix": strings.Repeat("a", kit.MaxSuffixLen+1)}, "at most 20"},
 		{"one AZ", map[string]string{"vault-network:azCount": "1"}, "at least 2 availability zones"},
 		{"AZ count not a number", map[string]string{"vault-network:azCount": "three"}, `azCount "three" is not a whole number`},
-		{"more AZs than the region has", map[string]string{"vault-network:azCount": "7"}, "has 6 available zones"},
+		{"more AZs than the region has", map[string]string{"vault-network:azCount": "7"}, "azCount is 7 but only 5 zones are usable"},
+		{"exclusions not a list", map[string]string{"vault-network:excludeZoneIds": `"use1-az1"`}, "excludeZoneIds is not valid"},
 		{"not a CIDR", map[string]string{"vault-network:vpcCidr": "10.40.0.0/33"}, "is not a CIDR block"},
 		{"host bits set", map[string]string{"vault-network:vpcCidr": "10.40.1.0/16"}, "did you mean 10.40.0.0/16"},
 		{"public range", map[string]string{"vault-network:vpcCidr": "8.8.0.0/16"}, "not in a private range"},
@@ -479,6 +485,44 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 				t.Fatalf("error = %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// Zones are chosen by zone ID (the same physical zone in every account):
+// excluded IDs and zones an endpoint service does not offer are skipped.
+func TestChooseZones(t *testing.T) {
+	names := []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"}
+	ids := []string{"use1-az4", "use1-az6", "use1-az3", "use1-az1"}
+	all := [][]string{names, names}
+	gotN, gotI, err := network.ChooseZones(names, ids, []string{"use1-az3"}, all, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gotI, []string{"use1-az1", "use1-az4", "use1-az6"}) || !slices.Equal(gotN, []string{"us-east-1d", "us-east-1a", "us-east-1b"}) {
+		t.Errorf("chose %v %v, want az1, az4, az6 in zone-ID order with their names", gotN, gotI)
+	}
+	// KMS's endpoint is not offered in us-east-1d.
+	_, gotI, err = network.ChooseZones(names, ids, nil, [][]string{names, names[:3]}, 3)
+	if err != nil || !slices.Equal(gotI, []string{"use1-az3", "use1-az4", "use1-az6"}) {
+		t.Errorf("chose %v (%v), want the three zones with both endpoints", gotI, err)
+	}
+	_, _, err = network.ChooseZones(names, ids, []string{"use1-az3"}, [][]string{names, names[:3]}, 3)
+	if err == nil || !strings.Contains(err.Error(), "azCount is 3 but only 2 zones are usable") || !strings.Contains(err.Error(), "use1-az3") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestZoneIDsExportedAndExclusionsConfigurable(t *testing.T) {
+	res := run(t, nil)
+	if got := fmt.Sprint(res.Outputs["availabilityZoneIds"].Value); got != "[use1-az1 use1-az2 use1-az4]" {
+		t.Errorf("availabilityZoneIds = %s", got)
+	}
+	res = run(t, map[string]string{"vault-network:excludeZoneIds": `["use1-az1"]`})
+	if got := fmt.Sprint(res.Outputs["availabilityZoneIds"].Value); got != "[use1-az2 use1-az3 use1-az4]" {
+		t.Errorf("availabilityZoneIds with use1-az1 excluded = %s", got)
+	}
+	if got := fmt.Sprint(res.Outputs["availabilityZones"].Value); got != "[us-east-1b us-east-1c us-east-1d]" {
+		t.Errorf("availabilityZones = %s", got)
 	}
 }
 

@@ -273,6 +273,15 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 	return id, out
 }
 
+// zoneNames are the offline region's six zones, a to f.
+func (e Env) zoneNames() []any {
+	var names []any
+	for _, l := range "abcdef" {
+		names = append(names, e.Region+string(l))
+	}
+	return names
+}
+
 // Invoke answers the provider functions the layers call. An invoke it does
 // not model is an error that names it: no silent empty result.
 func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
@@ -318,6 +327,27 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 			"id":               "aws",
 			"dnsSuffix":        "amazonaws.com",
 			"reverseDnsPrefix": "com.amazonaws",
+		}), nil
+	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+		// Offered in every zone of the region offline; a test that needs
+		// fewer overrides the invoke.
+		svc := str(args, "serviceName")
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":                svc,
+			"serviceName":       svc,
+			"serviceType":       "Interface",
+			"availabilityZones": e.zoneNames(),
+			"serviceId":         "vpce-svc-" + hexOf(17, svc),
+		}), nil
+	case "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":                str(args, "engine"),
+			"engine":            str(args, "engine"),
+			"engineVersion":     str(args, "engineVersion"),
+			"instanceClass":     str(args, "instanceClass"),
+			"availabilityZones": e.zoneNames(),
+			"multiAzCapable":    true,
+			"supportsClusters":  true,
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names, ids := []any{}, []any{}

@@ -99,11 +99,15 @@ type RunOptions struct {
 	StackOutputs map[string]map[string]Output
 	// AWS is the offline account and region; default awsfake.Default().
 	AWS *awsfake.Env
+	// Invokes answer provider functions by token instead of awsfake, for a
+	// test that needs AWS to answer otherwise (a zone without an offering).
+	Invokes map[string]func(args resource.PropertyMap) (resource.PropertyMap, error)
 }
 
 type monitor struct {
 	project, stack string
 	aws            awsfake.Env
+	invokes        map[string]func(resource.PropertyMap) (resource.PropertyMap, error)
 	stackOutputs   map[string]map[string]Output
 
 	mu         sync.Mutex
@@ -120,7 +124,7 @@ func Run(layer kit.Layer, opts RunOptions) (Result, error) {
 	if opts.AWS != nil {
 		env = *opts.AWS
 	}
-	m := &monitor{project: layer.Project, stack: opts.Stack, aws: env, stackOutputs: opts.StackOutputs}
+	m := &monitor{project: layer.Project, stack: opts.Stack, aws: env, stackOutputs: opts.StackOutputs, invokes: opts.Invokes}
 	outputs := map[string]Output{}
 	program := func(ctx *pulumi.Context) error {
 		exports, err := layer.Run(ctx)
@@ -229,5 +233,8 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 
 // Call implements pulumi.MockResourceMonitor: provider functions (invokes).
 func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if f, ok := m.invokes[args.Token]; ok {
+		return f(args.Args)
+	}
 	return m.aws.Invoke(args.Token, args.Args)
 }
