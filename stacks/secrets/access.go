@@ -99,9 +99,12 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 			via := fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)
 			return kit.NewPolicy(
 				kit.Statement{
-					Sid:      "RotateTheApplicationSecrets",
-					Effect:   "Allow",
-					Action:   []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
+					Sid:    "RotateTheApplicationSecrets",
+					Effect: "Allow",
+					// ListSecretVersionIds: after an unfinished rotation the
+					// password the database holds may be in an unlabelled
+					// version, which the rotator finds by listing them.
+					Action:   []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
 					Resource: apps,
 				},
 				kit.Statement{

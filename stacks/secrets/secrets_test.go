@@ -544,7 +544,7 @@ func TestRotatorRoleIsLeastPrivilege(t *testing.T) {
 	arn := func(rest string) string { return "arn:aws:ec2:" + region + ":" + account + ":" + rest }
 	logGroupArn := "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/rotator-dev"
 	want := map[string]statement{
-		"RotateTheApplicationSecrets": {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, Resource: []string{secretArn}},
+		"RotateTheApplicationSecrets": {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, Resource: []string{secretArn}},
 		// The master secret is read, never written: RDS rotates it.
 		"ReadTheMasterSecret": {Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, Resource: []string{masterSecretArn}},
 		"GeneratePasswords":   {Action: []string{"secretsmanager:GetRandomPassword"}, Resource: []string{"*"}},
