@@ -458,7 +458,8 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 	return nil
 }
 
-// printSummary prints the secret ARN first, then every layer's outputs.
+// printSummary prints the secret ARN first, then every layer's outputs,
+// and last the command that verifies the deploy.
 func (o *Orchestrator) printSummary(sum Summary) {
 	w := o.out()
 	fmt.Fprintf(w, "\nEnvironment %s deployed.\n", o.Env.Name)
@@ -472,6 +473,7 @@ func (o *Orchestrator) printSummary(sum Summary) {
 			}
 		}
 	}
+	fmt.Fprintf(w, "Verify it (read-only, one PASS/FAIL line per check): ENV=%s go run mage.go verify\n", o.Env.Name)
 }
 
 // printOutputs prints outputs sorted by name, secrets masked.

@@ -150,6 +150,9 @@ func TestDeployAllRunsLayersInOrderAndPrintsSecretArnFirst(t *testing.T) {
 	if !strings.Contains(summary, "connectionToken: [secret]") {
 		t.Fatalf("secret output not masked in summary:\n%s", summary)
 	}
+	if last := lines[len(lines)-2]; lines[len(lines)-1] != "" || last != "Verify it (read-only, one PASS/FAIL line per check): ENV=dev go run mage.go verify" {
+		t.Fatalf("the summary's last line is not the verify command:\n%s", summary)
+	}
 }
 
 func TestLayerConfigPassesSuffixRegionTagsAndReferences(t *testing.T) {
