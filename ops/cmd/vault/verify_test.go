@@ -69,23 +69,68 @@ func TestVerifyHealthyEnvironment(t *testing.T) {
 	t.Logf("\n%s", out.String())
 }
 
+// One broken fixture per check: the command exits non-zero and exactly
+// that check's line fails, with its fix.
 func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
-	f := verifytest.Healthy()
-	em := verifytest.StartEmulator(t, f)
-	f.Rule.State = ebtypes.RuleStateDisabled
-	withFakes(t, f)
-	var out, stderr bytes.Buffer
-	code := run(context.Background(), []string{"verify"},
-		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": em.URL, "VERIFY_OUTPUTS": verifytest.WriteOutputs(t, f.Outputs)}), nil, &out, &stderr)
-	if code == 0 {
-		t.Fatalf("exit 0 with a disabled rule:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "FAIL alerts: rule rotation-failed-dev is DISABLED, not ENABLED; fix: deploy the secrets layer (ENV=dev go run mage.go up:secrets)") ||
-		strings.Count(out.String(), "FAIL ") != 1 {
-		t.Fatalf("output:\n%s", out.String())
-	}
-	if !strings.Contains(stderr.String(), "1 of 9 checks failed") {
-		t.Fatalf("stderr: %s", stderr.String())
+	for _, c := range []struct {
+		check, want string
+		failUsers   []string
+		brk         func(f *verifytest.Fixture, em *verifytest.Emulator)
+	}{
+		{"trail", "is not logging", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.Trail.IsLogging = aws.Bool(false) }},
+		{"alerts", "rule rotation-failed-dev is DISABLED, not ENABLED; fix: deploy the secrets layer (ENV=dev go run mage.go up:secrets)", nil,
+			func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.Rule.State = ebtypes.RuleStateDisabled }},
+		{"alerts", "output rotationFailedRuleName missing: deploy layer secrets again; fix: ENV=dev go run mage.go up:secrets", nil,
+			func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+				delete(f.Outputs["secrets"], "rotationFailedRuleName")
+			}},
+		{"rotator", "are not the network's privateSubnetIds", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.Function.VpcConfig.SubnetIds = []string{"subnet-0z"}
+		}},
+		{"secrets/reporting", "unfinished rotation", []string{"reporting"}, func(*verifytest.Fixture, *verifytest.Emulator) {}},
+		{"secrets/master", "rotated by the Lambda function", nil, func(_ *verifytest.Fixture, em *verifytest.Emulator) {
+			if _, err := em.Client.RotateSecret(context.Background(), &secretsmanager.RotateSecretInput{SecretId: aws.String(em.Master),
+				RotationLambdaARN: aws.String(verifytest.FunctionArn)}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"database", "require_secure_transport is OFF", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.Parameters[0].ParameterValue = aws.String("OFF")
+		}},
+		{"endpoints", "has private DNS off", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.Endpoints[0].PrivateDnsEnabled = aws.Bool(false)
+		}},
+		{"zones", "span 1 zone", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.Subnets[1].AvailabilityZoneId = f.Subnets[0].AvailabilityZoneId
+		}},
+	} {
+		t.Run(c.check, func(t *testing.T) {
+			f := verifytest.Healthy()
+			em := verifytest.StartEmulator(t, f, c.failUsers...)
+			c.brk(f, em)
+			withFakes(t, f)
+			var out, stderr bytes.Buffer
+			code := run(context.Background(), []string{"verify"},
+				envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": em.URL, "VERIFY_OUTPUTS": verifytest.WriteOutputs(t, f.Outputs)}), nil, &out, &stderr)
+			if code == 0 {
+				t.Fatalf("exit 0:\n%s", out.String())
+			}
+			var failed []string
+			for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+				if strings.HasPrefix(l, "FAIL ") {
+					failed = append(failed, l)
+				}
+			}
+			if len(failed) != 1 || !strings.HasPrefix(failed[0], "FAIL "+c.check+": ") || !strings.Contains(failed[0], c.want) || !strings.Contains(failed[0], "; fix: ") {
+				t.Fatalf("want exactly one FAIL %s line with %q:\n%s", c.check, c.want, out.String())
+			}
+			if !strings.Contains(stderr.String(), "1 of 9 checks failed") {
+				t.Fatalf("stderr: %s", stderr.String())
+			}
+			if w := f.Calls.Writes(); len(w) > 0 {
+				t.Errorf("writes: %v", w)
+			}
+		})
 	}
 }
 
