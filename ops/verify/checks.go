@@ -144,9 +144,11 @@ func (v *Verifier) alerts(ctx context.Context) Result {
 	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html)
 	// of AWS/Events FailedInvocations by RuleName, "invocations that failed
 	// permanently" (EventBridge User Guide, monitoring,
-	// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
-	// No datapoints means none failed. Period 3600 over 24 hours: 24
-	// datapoints, under the 1,440 a call may return.
+	// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html),
+	// which "EventBridge only sends ... to CloudWatch if it isn't zero": no
+	// datapoints means none failed (metrics are best-effort, the same page
+	// says). Period 3600 over 24 hours: 24 datapoints, under the 1,440 a
+	// call may return.
 	end := v.now().UTC().Truncate(time.Minute)
 	ms, err := v.Clients.CloudWatch.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{
 		Namespace:  aws.String("AWS/Events"),
@@ -584,9 +586,9 @@ func isOn(v string) bool { return strings.EqualFold(v, "ON") || v == "1" }
 // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpoints.html)
 // returns VpcEndpoint
 // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html):
-// State, PrivateDnsEnabled, VpcId. The API model spells the state
-// "Available" and the service answers "available" (as the CLI shows it), so
-// it is compared without case.
+// State, PrivateDnsEnabled, VpcId. The SDK's enum spells the state
+// "Available"; the service is said to answer "available" (as the CLI shows
+// it; unconfirmed here), so it is compared without case.
 func (v *Verifier) endpoints(ctx context.Context) Result {
 	const check = "endpoints"
 	r := v.need(check)
