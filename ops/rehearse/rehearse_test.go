@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
@@ -289,6 +290,37 @@ func TestPasswordKeys(t *testing.T) {
 	slices.Sort(got)
 	if want := []string{".list[0].masterPassword", ".secretString(json).password"}; !slices.Equal(got, want) {
 		t.Errorf("passwordPaths = %v, want %v", got, want)
+	}
+}
+
+// trailLayer creates a trail, with the default event selector set
+// explicitly or not.
+func trailLayer(explicitDefault bool) kit.Layer {
+	return kit.Layer{Name: "trail", Project: "rehearse-test-trail", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		args := &cloudtrail.TrailArgs{Name: pulumi.String("trail-rehearsal"), S3BucketName: pulumi.String("bucket-rehearsal")}
+		if explicitDefault {
+			args.EventSelectors = cloudtrail.TrailEventSelectorArray{&cloudtrail.TrailEventSelectorArgs{
+				ReadWriteType: pulumi.String("All"), IncludeManagementEvents: pulumi.Bool(true),
+			}}
+		}
+		trail, err := cloudtrail.NewTrail(ctx, "trail", args)
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"trailArn": trail.Arn}, nil
+	}}
+}
+
+// A value the provider reads back normalised (the trail's default event
+// selector, read back as []) is a change on every up in a real account; the
+// rehearsal's second deploy must show it too, and nothing without it.
+func TestRehearsalSeesAPerpetualDiffFromAProviderReadBack(t *testing.T) {
+	_, _, err := rehearseWith(t, Options{Layers: []kit.Layer{trailLayer(true)}})
+	if err == nil || !strings.Contains(err.Error(), "deployAll #2 changed layer trail") {
+		t.Fatalf("err = %v, want the second deploy to change the trail", err)
+	}
+	if _, _, err := rehearseWith(t, Options{Layers: []kit.Layer{trailLayer(false)}}); err != nil {
+		t.Fatalf("a trail without the explicit default: %v", err)
 	}
 }
 

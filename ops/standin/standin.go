@@ -224,6 +224,22 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 		return nil, fmt.Errorf("diff %s: %w", req.GetUrn(), err)
 	}
 	typ, _ := typeAndName(req.GetUrn(), req.GetType(), req.GetName())
+	// Keys the provider reads back normalised are planned against the
+	// state, as the real provider plans them.
+	if rb, ok := readBack[typ]; ok {
+		state, err := props(req.GetOlds())
+		if err != nil {
+			return nil, fmt.Errorf("diff %s: %w", req.GetUrn(), err)
+		}
+		olds = olds.Copy()
+		for _, k := range rb.keys {
+			if v, ok := state[resource.PropertyKey(k)]; ok {
+				olds[resource.PropertyKey(k)] = v
+			} else {
+				delete(olds, resource.PropertyKey(k))
+			}
+		}
+	}
 	return diff(olds, news, req.GetIgnoreChanges(), rules[typ].replaceOn), nil
 }
 
@@ -322,6 +338,9 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	}
 	typ, name := typeAndName(req.GetUrn(), req.GetType(), req.GetName())
 	id, outputs := p.aws().Resource(typ, name, inputs)
+	if rb, ok := readBack[typ]; ok {
+		rb.normalise(outputs)
+	}
 	if !req.GetPreview() {
 		if err := p.cloud.put(newRecord(req.GetUrn(), typ, id, inputs, outputs)); err != nil {
 			return nil, fmt.Errorf("create %s: record: %w", req.GetUrn(), err)
@@ -345,6 +364,9 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	}
 	typ, name := typeAndName(req.GetUrn(), req.GetType(), req.GetName())
 	_, outputs := p.aws().Resource(typ, name, inputs)
+	if rb, ok := readBack[typ]; ok {
+		rb.normalise(outputs)
+	}
 	outputs["id"] = resource.NewProperty(req.GetId())
 	if !req.GetPreview() {
 		if err := p.cloud.replace(newRecord(req.GetUrn(), typ, req.GetId(), inputs, outputs)); err != nil {

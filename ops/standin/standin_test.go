@@ -339,6 +339,45 @@ func TestDeleteRefusesWhileReferencedThenSucceeds(t *testing.T) {
 	}
 }
 
+// The provider reads a trail's default event selector back as an empty
+// list; the stand-in does the same and plans eventSelectors against the
+// state, so a program that sets the default shows a change on every up,
+// as it would in a real account, and one that leaves it unset does not.
+func TestTrailDefaultEventSelectorReadsBackEmpty(t *testing.T) {
+	p := configured(t, true)
+	trail := "aws:cloudtrail/trail:Trail"
+	selector := map[string]any{"readWriteType": "All", "includeManagementEvents": true}
+	in := inputs(map[string]any{"name": "trail-dev", "s3BucketName": "b", "eventSelectors": []any{selector}})
+	id, out := create(t, p, trail, "trail", in)
+	if sel := out["eventSelectors"]; !sel.IsArray() || len(sel.ArrayValue()) != 0 {
+		t.Fatalf("eventSelectors read back as %v, want [] as the provider reads the default", sel)
+	}
+	diffOf := func(news resource.PropertyMap) *pulumirpc.DiffResponse {
+		resp, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: urn(trail, "trail"), Id: id,
+			Olds: encode(t, out), OldInputs: encode(t, in), News: encode(t, news)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	if resp := diffOf(in); resp.GetChanges() != pulumirpc.DiffResponse_DIFF_SOME || !slices.Equal(resp.GetDiffs(), []string{"eventSelectors"}) {
+		t.Errorf("the same program again: %v, want the perpetual eventSelectors change", resp)
+	}
+	without := inputs(map[string]any{"name": "trail-dev", "s3BucketName": "b"})
+	id2, out2 := create(t, p, trail, "trail2", without)
+	resp, err := p.Diff(context.Background(), &pulumirpc.DiffRequest{Urn: urn(trail, "trail2"), Id: id2,
+		Olds: encode(t, out2), OldInputs: encode(t, without), News: encode(t, without)})
+	if err != nil || resp.GetChanges() == pulumirpc.DiffResponse_DIFF_SOME {
+		t.Errorf("a trail without selectors: %v %v, want no change", resp, err)
+	}
+	// A selector with data events is not the default, and reads back.
+	data := map[string]any{"readWriteType": "All", "includeManagementEvents": true, "dataResources": []any{map[string]any{"type": "AWS::S3::Object", "values": []any{"arn:aws:s3"}}}}
+	_, out3 := create(t, p, trail, "trail3", inputs(map[string]any{"name": "t3", "s3BucketName": "b", "eventSelectors": []any{data}}))
+	if sel := out3["eventSelectors"]; !sel.IsArray() || len(sel.ArrayValue()) != 1 {
+		t.Errorf("a data-event selector read back as %v", sel)
+	}
+}
+
 // RDS deletes its managed master secret, and the secret's rotation schedule
 // with it, when the cluster goes: the schedule (kept on delete by the
 // database layer) must not outlive the cluster in the stand-in's cloud.

@@ -151,10 +151,13 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		// Secrets Manager events are regional; this region's record covers
 		// the vault's secret.
 		IsMultiRegionTrail: pulumi.Bool(false),
-		EventSelectors: cloudtrail.TrailEventSelectorArray{&cloudtrail.TrailEventSelectorArgs{
-			ReadWriteType:           pulumi.String("All"),
-			IncludeManagementEvents: pulumi.Bool(true),
-		}},
+		// No eventSelectors: a trail records every management event (read
+		// and write) by default, which is what the vault needs. Setting
+		// that default explicitly is a change on every `up`: the provider
+		// reads the default selector back as an empty list
+		// (terraform-provider-aws internal/service/cloudtrail, flattenEventSelector;
+		// upstream issues #3697 and #4040).
+		// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
 		// CloudTrail wants the group's ARN with the ":*" stream wildcard.
 		CloudWatchLogsGroupArn: logs.Arn.ApplyT(func(a string) string { return a + ":*" }).(pulumi.StringOutput),
 		CloudWatchLogsRoleArn:  logsRole.Arn,
