@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dbvault/dbvault/stacks/kit"
 )
@@ -127,44 +128,68 @@ func (a *Auto) Exists(ctx context.Context, l kit.Layer, env string) (bool, error
 	}
 }
 
-// upsert creates or selects the stack and sets cfg.
-func (a *Auto) upsert(ctx context.Context, l kit.Layer, env string, cfg Config) (auto.Stack, error) {
+// Config returns the stack's config values; ok is false when the stack
+// does not exist (nothing is created).
+func (a *Auto) Config(ctx context.Context, l kit.Layer, env string) (map[string]string, bool, error) {
 	opts, err := a.options(l)
 	if err != nil {
-		return auto.Stack{}, err
+		return nil, false, err
 	}
-	s, err := auto.UpsertStackInlineSource(ctx, env, l.Project, l.Program, opts...)
-	if err != nil {
-		return auto.Stack{}, fmt.Errorf("creating or selecting stack %s of %s: %w", env, l.Project, short(err))
+	s, err := auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	switch {
+	case auto.IsSelectStack404Error(err):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
 	}
 	have, err := s.GetAllConfig(ctx)
 	if err != nil {
-		return auto.Stack{}, fmt.Errorf("reading config: %w", short(err))
+		return nil, false, fmt.Errorf("reading config (check the passphrase or secrets provider): %w", short(err))
 	}
-	set := auto.ConfigMap{}
+	values := make(map[string]string, len(have))
+	for k, v := range have {
+		values[k] = v.Value
+	}
+	return values, true, nil
+}
+
+// upsert creates or selects the stack and returns the keys of cfg that the
+// stack lacks: only those may be set (a value the stack has is the stack's).
+func (a *Auto) upsert(ctx context.Context, l kit.Layer, env string, cfg Config) (auto.Stack, auto.ConfigMap, error) {
+	opts, err := a.options(l)
+	if err != nil {
+		return auto.Stack{}, nil, err
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	if err != nil {
+		return auto.Stack{}, nil, fmt.Errorf("creating or selecting stack %s of %s: %w", env, l.Project, short(err))
+	}
+	have, err := s.GetAllConfig(ctx)
+	if err != nil {
+		return auto.Stack{}, nil, fmt.Errorf("reading config (check the passphrase or secrets provider): %w", short(err))
+	}
+	absent := auto.ConfigMap{}
 	for k, v := range cfg {
-		if _, ok := have[k]; ok && v.IfAbsent {
-			continue
+		if _, ok := have[k]; !ok {
+			absent[k] = auto.ConfigValue{Value: v.Value, Secret: v.Secret}
 		}
-		set[k] = auto.ConfigValue{Value: v.Value, Secret: v.Secret}
 	}
-	if len(set) == 0 {
-		return s, nil
-	}
-	// The error carries the CLI's exit status and stderr, never the
-	// arguments (which hold the values, secrets included).
-	if err := s.SetAllConfig(ctx, set); err != nil {
-		return auto.Stack{}, fmt.Errorf("setting config (check the passphrase or secrets provider): %w", short(err))
-	}
-	return s, nil
+	return s, absent, nil
 }
 
 // Up deploys the layer.
 func (a *Auto) Up(ctx context.Context, l kit.Layer, env string, cfg Config) (Result, error) {
 	start := time.Now()
-	s, err := a.upsert(ctx, l, env, cfg)
+	s, absent, err := a.upsert(ctx, l, env, cfg)
 	if err != nil {
 		return Result{}, err
+	}
+	// The error carries the CLI's exit status and stderr, never the
+	// arguments (which hold the values, secrets included).
+	if len(absent) > 0 {
+		if err := s.SetAllConfig(ctx, absent); err != nil {
+			return Result{}, fmt.Errorf("setting config (check the passphrase or secrets provider): %w", short(err))
+		}
 	}
 	res, err := s.Up(ctx, optup.ProgressStreams(a.progress()), optup.ErrorProgressStreams(a.progress()))
 	if err != nil {
@@ -177,14 +202,25 @@ func (a *Auto) Up(ctx context.Context, l kit.Layer, env string, cfg Config) (Res
 	return out, nil
 }
 
-// Preview previews the layer.
+// Preview previews the layer. The seeds the stack lacks go into a copy of
+// its config file that only this preview reads (--config-file), so a
+// preview writes nothing to the stack's config.
 func (a *Auto) Preview(ctx context.Context, l kit.Layer, env string, cfg Config) (Result, error) {
 	start := time.Now()
-	s, err := a.upsert(ctx, l, env, cfg)
+	s, absent, err := a.upsert(ctx, l, env, cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.Preview(ctx, optpreview.ProgressStreams(a.progress()), optpreview.ErrorProgressStreams(a.progress()))
+	popts := []optpreview.Option{optpreview.ProgressStreams(a.progress()), optpreview.ErrorProgressStreams(a.progress())}
+	if len(absent) > 0 {
+		file, err := previewConfigFile(filepath.Join(a.StacksDir, l.Name), env, absent)
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.Remove(file) // #nosec G104 -- a temporary file of ours
+		popts = append(popts, optpreview.ConfigFile(file))
+	}
+	res, err := s.Preview(ctx, popts...)
 	if err != nil {
 		return Result{}, fmt.Errorf("pulumi preview: %w", short(err))
 	}
@@ -193,6 +229,53 @@ func (a *Auto) Preview(ctx context.Context, l kit.Layer, env string, cfg Config)
 		out.Changes[string(op)] = n
 	}
 	return out, nil
+}
+
+// stackFile is the path of the stack's config file in its work directory.
+func stackFile(dir, env string) string {
+	return filepath.Join(dir, "Pulumi."+env[strings.LastIndex(env, "/")+1:]+".yaml")
+}
+
+// previewConfigFile writes a temporary copy of the stack's config file with
+// the absent (plain) seeds added, and returns its path.
+func previewConfigFile(dir, env string, absent auto.ConfigMap) (string, error) {
+	doc := map[string]any{}
+	b, err := os.ReadFile(stackFile(dir, env)) // #nosec G304 -- the stack's own file
+	switch {
+	case err == nil:
+		if err := yaml.Unmarshal(b, &doc); err != nil {
+			return "", fmt.Errorf("reading %s: %w", stackFile(dir, env), err)
+		}
+		if doc == nil {
+			doc = map[string]any{}
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return "", err
+	}
+	values, _ := doc["config"].(map[string]any)
+	if values == nil {
+		values = map[string]any{}
+	}
+	for k, v := range absent {
+		if v.Secret {
+			return "", fmt.Errorf("preview cannot seed the secret %s: set it in the stack first", k)
+		}
+		values[k] = v.Value
+	}
+	doc["config"] = values
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "dbvault-preview-*.yaml")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(out); err != nil {
+		_ = f.Close()
+		return "", err
+	}
+	return f.Name(), f.Close()
 }
 
 // Destroy deletes the layer's resources. The stack itself and its config

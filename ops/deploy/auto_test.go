@@ -79,7 +79,7 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 	}
 	cfg := Config{
 		"vault-echo:environmentSuffix": {Value: env},
-		"vault-echo:apiToken":          {Value: "first-secret", Secret: true, IfAbsent: true},
+		"vault-echo:apiToken":          {Value: "first-secret", Secret: true},
 	}
 	res, err := a.Up(ctx, echoLayer, env, cfg)
 	if err != nil {
@@ -95,8 +95,8 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 		t.Fatal("the secret reached the progress output")
 	}
 
-	// IfAbsent: a second value does not replace the first.
-	cfg["vault-echo:apiToken"] = ConfigValue{Value: "second", Secret: true, IfAbsent: true}
+	// A second value never replaces the stack's first.
+	cfg["vault-echo:apiToken"] = ConfigValue{Value: "second", Secret: true}
 	if res, err = a.Up(ctx, echoLayer, env, cfg); err != nil {
 		t.Fatalf("second up: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 	}
 
 	// And it deploys from there: config written anew, state decrypted.
-	cfg["vault-echo:apiToken"] = ConfigValue{Value: "first-secret", Secret: true, IfAbsent: true}
+	cfg["vault-echo:apiToken"] = ConfigValue{Value: "first-secret", Secret: true}
 	if res, err = b.Up(ctx, echoLayer, env, cfg); err != nil {
 		t.Fatalf("up from a fresh work dir: %v\n%s", err, progress.String())
 	}

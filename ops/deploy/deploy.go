@@ -40,12 +40,22 @@ import (
 // Runner performs Pulumi operations on the stack of one layer. The stack is
 // `env` of project layer.Project; cfg holds fully qualified config keys
 // ("vault-network:environmentSuffix", "aws:region").
+//
+// A runner never replaces a config value the stack already has: cfg only
+// seeds the keys the stack lacks (the Orchestrator has already stopped when
+// an explicit value disagrees with the stack's), and Preview writes nothing
+// to the stack's config at all.
 type Runner interface {
 	// Exists reports whether the layer's stack exists in the backend.
 	Exists(ctx context.Context, layer kit.Layer, env string) (bool, error)
-	// Up creates the stack when needed, sets cfg and deploys the layer.
+	// Config returns the stack's config values by fully qualified key
+	// (secrets in clear); ok is false when the stack does not exist.
+	Config(ctx context.Context, layer kit.Layer, env string) (values map[string]string, ok bool, err error)
+	// Up creates the stack when needed, sets the keys of cfg the stack
+	// lacks and deploys the layer.
 	Up(ctx context.Context, layer kit.Layer, env string, cfg Config) (Result, error)
-	// Preview creates the stack when needed, sets cfg and previews the layer.
+	// Preview creates the stack when needed and previews the layer with
+	// the stack's config plus the keys of cfg it lacks, writing none.
 	Preview(ctx context.Context, layer kit.Layer, env string, cfg Config) (Result, error)
 	// Destroy deletes every resource of the layer's stack, then the stack.
 	Destroy(ctx context.Context, layer kit.Layer, env string) (Result, error)
@@ -53,15 +63,18 @@ type Runner interface {
 	Outputs(ctx context.Context, layer kit.Layer, env string) (Outputs, error)
 }
 
-// ConfigValue is one stack configuration value.
+// ConfigValue is one stack configuration value. It only ever seeds a key
+// the stack lacks: a value the stack has is the stack's.
 type ConfigValue struct {
 	// Value is the value to set.
 	Value string
 	// Secret stores the value encrypted by the stack's secrets provider.
 	Secret bool
-	// IfAbsent sets the value only when the stack has no value for the key
-	// yet (a value the stack's owner set is never replaced).
-	IfAbsent bool
+	// From is the environment variable the value was given by ("" for a
+	// default or a derived value). When the stack already has another
+	// value, a value From a variable stops the command (the operator asked
+	// for something the stack does not have); a default gives way.
+	From string
 }
 
 // Config maps fully qualified config keys to values.
@@ -123,6 +136,21 @@ type Orchestrator struct {
 	// ResumeCommand returns the command that resumes deployAll from layer
 	// (nil: DefaultResumeCommand).
 	ResumeCommand func(env, layer string) string
+	// Provides lists, by layer name, the outputs later layers read from
+	// that layer's stack; up and preview of a layer check them on every
+	// earlier stack first (nil: DefaultProvides).
+	Provides map[string][]string
+
+	// have caches the stacks' config during one operation (see begin).
+	have map[string]map[string]string
+}
+
+// DefaultProvides are the outputs each of the vault's layers exports for
+// the layers after it.
+var DefaultProvides = map[string][]string{
+	"network":  {"vpcId", "privateSubnetIds", "availabilityZones", "rotatorSecurityGroupId", "databaseSecurityGroupId"},
+	"kms":      {"databaseKeyArn", "secretsKeyArn", "logsKeyArn", "alertsKeyArn", "administrators", "secretReaders"},
+	"database": {"clusterIdentifier", "clusterEndpoint", "port", "masterUsername", "masterSecretArn", "dbName"},
 }
 
 // DefaultResumeCommand is the mage invocation that resumes deployAll.
@@ -178,9 +206,12 @@ func (o *Orchestrator) StackName(l kit.Layer) string {
 }
 
 // DeployAll brings every layer up in order, starting at the layer named from
-// ("" = the first). Layers before from must exist already. It stops at the
-// first failure with an error naming the layer and the command that resumes
-// from it, and prints a summary of the outputs (the secret ARN first).
+// ("" = the first). Layers before from must exist already, with the outputs
+// the later layers read. Before anything changes, every layer's config is
+// checked against its stack (an explicit value the stack does not have
+// stops the run). It stops at the first failure with an error naming the
+// layer and the command that resumes from it, and prints a summary of the
+// outputs (the secret ARN first).
 func (o *Orchestrator) DeployAll(ctx context.Context, from string) (Summary, error) {
 	if err := o.check(); err != nil {
 		return Summary{}, err
@@ -193,16 +224,20 @@ func (o *Orchestrator) DeployAll(ctx context.Context, from string) (Summary, err
 		}
 		start = i
 	}
+	if err := o.begin(ctx); err != nil {
+		return Summary{}, err
+	}
+	if err := o.predecessors(ctx, start, fmt.Sprintf("deployAll FROM=%s", from)); err != nil {
+		return Summary{}, err
+	}
+	for i := start; i < len(o.Layers); i++ {
+		if _, err := o.config(ctx, i); err != nil {
+			return Summary{}, err
+		}
+	}
 	var sum Summary
 	for i, l := range o.Layers {
 		if i < start {
-			ok, err := o.Runner.Exists(ctx, l, o.Env.Name)
-			if err != nil {
-				return sum, fmt.Errorf("deployAll: checking layer %s: %w", l.Name, err)
-			}
-			if !ok {
-				return sum, fmt.Errorf("deployAll: cannot resume from %s: layer %s (stack %s) is not deployed; run without FROM", from, l.Name, o.StackName(l))
-			}
 			fmt.Fprintf(o.out(), "==> %s: skipped (resuming from %s)\n", l.Name, from)
 			continue
 		}
@@ -221,6 +256,98 @@ func (o *Orchestrator) DeployAll(ctx context.Context, from string) (Summary, err
 	}
 	o.printSummary(sum)
 	return sum, nil
+}
+
+// begin starts an operation: it reads every layer's stack config once
+// and takes, for each seed the environment did not set explicitly (region,
+// tag values), the value the earliest existing stack has, so a later run
+// without AWS_REGION deploys where the stacks are, and a new layer's stack
+// gets the same region and tags as the layers before it.
+func (o *Orchestrator) begin(ctx context.Context) error {
+	o.have = map[string]map[string]string{}
+	for _, l := range o.Layers {
+		values, ok, err := o.Runner.Config(ctx, l, o.Env.Name)
+		if err != nil {
+			return fmt.Errorf("reading the config of layer %s (stack %s): %w", l.Name, o.StackName(l), err)
+		}
+		if ok && values == nil {
+			values = map[string]string{}
+		}
+		o.have[l.Name] = values
+	}
+	adopt := func(variable string, field *string, key func(kit.Layer) string) {
+		if o.Env.FromEnv[variable] {
+			return
+		}
+		for _, l := range o.Layers {
+			if v, ok := o.have[l.Name][key(l)]; ok && v != "" {
+				if v != *field {
+					fmt.Fprintf(o.out(), "==> %s %s, from stack %s (%s is not set)\n", key(l), v, o.StackName(l), variable)
+				}
+				*field = v
+				return
+			}
+		}
+	}
+	adopt(VarRegion, &o.Env.Region, func(kit.Layer) string { return "aws:region" })
+	adopt(VarEnvironment, &o.Env.Tags.Environment, func(l kit.Layer) string { return l.Project + ":environment" })
+	adopt(VarCostCenter, &o.Env.Tags.CostCenter, func(l kit.Layer) string { return l.Project + ":costCenter" })
+	adopt(VarCompliance, &o.Env.Tags.Compliance, func(l kit.Layer) string { return l.Project + ":compliance" })
+	return nil
+}
+
+// exists reports whether layer l's stack existed when the operation began.
+func (o *Orchestrator) exists(l kit.Layer) bool { return o.have[l.Name] != nil }
+
+// predecessors checks, before layer i runs alone (up:<layer>, preview,
+// deployAll FROM=), that every earlier layer's stack exists and has the
+// outputs the later layers read; the error names the command to run first.
+func (o *Orchestrator) predecessors(ctx context.Context, i int, what string) error {
+	provides := o.Provides
+	if provides == nil {
+		provides = DefaultProvides
+	}
+	l := o.Layers[i]
+	for _, prev := range o.Layers[:i] {
+		first := fmt.Sprintf("ENV=%s go run mage.go up:%s", o.Env.Name, prev.Name)
+		if !o.exists(prev) {
+			return fmt.Errorf("%s refused: layer %s needs layer %s first, and stack %s does not exist; nothing was changed. Run first: %s (or ENV=%s go run mage.go deployAll for every layer)",
+				what, l.Name, prev.Name, o.StackName(prev), first, o.Env.Name)
+		}
+		need := provides[prev.Name]
+		if len(need) == 0 {
+			continue
+		}
+		outs, err := o.Runner.Outputs(ctx, prev, o.Env.Name)
+		if err != nil {
+			return fmt.Errorf("reading the outputs of layer %s (stack %s): %w", prev.Name, o.StackName(prev), err)
+		}
+		var missing []string
+		for _, k := range need {
+			if v, ok := outs[k]; !ok || v.Value == nil || v.Value == "" {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("%s refused: layer %s reads outputs of layer %s that stack %s does not have (%s); nothing was changed. Run first: %s",
+				what, l.Name, prev.Name, o.StackName(prev), strings.Join(missing, ", "), first)
+		}
+	}
+	return nil
+}
+
+// ConfigConflictError is a layer whose stack has config values other than
+// those the environment's variables ask for. The stack's values stay.
+type ConfigConflictError struct {
+	// Layer and Stack name the layer and its fully qualified stack.
+	Layer, Stack string
+	// Conflicts are the keys that disagree, one message each.
+	Conflicts []string
+}
+
+func (e *ConfigConflictError) Error() string {
+	return fmt.Sprintf("the config of stack %s (layer %s) disagrees with the environment; nothing was changed, and a stack's value is never overwritten:\n  - %s",
+		e.Stack, e.Layer, strings.Join(e.Conflicts, "\n  - "))
 }
 
 func (o *Orchestrator) resume(layer string) string {
@@ -262,40 +389,104 @@ func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
 	}
 	res, err := o.Runner.Up(ctx, l, o.Env.Name, cfg)
 	res.Layer = l.Name
+	if err == nil {
+		// The stack now holds the seeds (and exists).
+		values, ok, cerr := o.Runner.Config(ctx, l, o.Env.Name)
+		if cerr == nil && ok {
+			if values == nil {
+				values = map[string]string{}
+			}
+			o.have[l.Name] = values
+		}
+	}
 	return res, err
 }
 
-// config is the configuration layer i gets.
+// config is the configuration layer i gets, checked against the config its
+// stack has (read by begin): a value given by an environment variable that
+// the stack has otherwise stops with a *ConfigConflictError.
 func (o *Orchestrator) config(_ context.Context, i int) (Config, error) {
-	return LayerConfig(o.Env, o.Layers, i), nil
+	l := o.Layers[i]
+	cfg := LayerConfig(o.Env, o.Layers, i)
+	have := o.have[l.Name]
+	var conflicts []string
+	for _, k := range slices.Sorted(maps.Keys(cfg)) {
+		v := cfg[k]
+		cur, ok := have[k]
+		if !ok || cur == v.Value || v.From == "" {
+			continue
+		}
+		set := fmt.Sprintf("(cd stacks/%s && pulumi config set %s %s --stack %s)", l.Name, k, quote(v.Value), o.StackName(l))
+		switch v.From {
+		case "ENV":
+			conflicts = append(conflicts, fmt.Sprintf("%s is %s in the stack, but ENV=%s gives %s; to change it deliberately: %s",
+				k, quote(cur), o.Env.Name, quote(v.Value), set))
+		default:
+			conflicts = append(conflicts, fmt.Sprintf("%s is %s in the stack, but %s=%s; either unset %s to keep the stack's value, or change the stack deliberately: %s",
+				k, quote(cur), v.From, envValue(o.Env, v.From, v.Value), v.From, set))
+		}
+	}
+	if len(conflicts) > 0 {
+		return nil, &ConfigConflictError{Layer: l.Name, Stack: o.StackName(l), Conflicts: conflicts}
+	}
+	return cfg, nil
+}
+
+// envValue is the value of variable as the operator set it.
+func envValue(env Environment, variable, derived string) string {
+	if variable == VarOrg {
+		return env.Org
+	}
+	return derived
+}
+
+// quote renders a config value for a message or a shell command.
+func quote(v string) string {
+	if v != "" && !strings.ContainsAny(v, " \t\n'\"$`\\;&|<>()*?[]{}#~") {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }
 
 // LayerConfig is the configuration of layer i of layers for env: its
 // environmentSuffix, the region, the tag values and the fully qualified
 // names of the stacks of every earlier layer (<name>Stack), so each layer
-// finds the stacks it references whatever backend holds them.
+// finds the stacks it references whatever backend holds them. These only
+// seed a new stack's config; each value records the variable it came from
+// (ConfigValue.From) when the operator set one.
 func LayerConfig(env Environment, layers []kit.Layer, i int) Config {
 	p := layers[i].Project
 	cfg := Config{
-		p + ":environmentSuffix": {Value: env.Name},
-		"aws:region":             {Value: env.Region},
-		p + ":environment":       {Value: env.Tags.Environment},
-		p + ":costCenter":        {Value: env.Tags.CostCenter},
-		p + ":compliance":        {Value: env.Tags.Compliance},
+		p + ":environmentSuffix": {Value: env.Name, From: "ENV"},
+		"aws:region":             {Value: env.Region, From: env.from(VarRegion)},
+		p + ":environment":       {Value: env.Tags.Environment, From: env.from(VarEnvironment)},
+		p + ":costCenter":        {Value: env.Tags.CostCenter, From: env.from(VarCostCenter)},
+		p + ":compliance":        {Value: env.Tags.Compliance, From: env.from(VarCompliance)},
 	}
 	for _, prev := range layers[:i] {
-		cfg[p+":"+prev.Name+"Stack"] = ConfigValue{Value: env.FullyQualified(prev.Project)}
+		cfg[p+":"+prev.Name+"Stack"] = ConfigValue{Value: env.FullyQualified(prev.Project), From: env.from(VarOrg)}
 	}
 	return cfg
 }
 
-// Up brings one layer up (the `up:<layer>` target).
+// Up brings one layer up (the `up:<layer>` target). Every earlier layer's
+// stack must exist with the outputs this layer reads: otherwise nothing is
+// created and the error names the command to run first.
 func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
 	i, err := o.index(layer)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := o.begin(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := o.predecessors(ctx, i, "up:"+layer); err != nil {
+		return Result{}, err
+	}
+	if _, err := o.config(ctx, i); err != nil {
 		return Result{}, err
 	}
 	fmt.Fprintf(o.out(), "==> %s: up (stack %s)\n", layer, o.StackName(o.Layers[i]))
@@ -307,7 +498,8 @@ func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
 	return res, nil
 }
 
-// Preview previews one layer (the `preview:<layer>` target).
+// Preview previews one layer (the `preview:<layer>` target), checking its
+// predecessors as Up does. It writes nothing to the stack's config.
 func (o *Orchestrator) Preview(ctx context.Context, layer string) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
@@ -316,16 +508,22 @@ func (o *Orchestrator) Preview(ctx context.Context, layer string) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
+	if err := o.begin(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := o.predecessors(ctx, i, "preview:"+layer); err != nil {
+		return Result{}, err
+	}
 	return o.preview(ctx, i)
 }
 
 func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 	l := o.Layers[i]
-	fmt.Fprintf(o.out(), "==> %s: preview (stack %s)\n", l.Name, o.StackName(l))
 	cfg, err := o.config(ctx, i)
 	if err != nil {
-		return Result{}, &LayerError{Layer: l.Name, Op: "preview", Err: err}
+		return Result{}, err
 	}
+	fmt.Fprintf(o.out(), "==> %s: preview (stack %s)\n", l.Name, o.StackName(l))
 	res, err := o.Runner.Preview(ctx, l, o.Env.Name, cfg)
 	res.Layer = l.Name
 	if err != nil {
@@ -336,14 +534,22 @@ func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 }
 
 // PreviewAll previews every layer in order. A layer whose predecessors are
-// not deployed yet cannot resolve its stack references, so it stops at the
-// first failure, like DeployAll.
+// not deployed yet cannot resolve its stack references, so it stops there
+// with a note (not an error): the plans before it are all that can be
+// computed.
 func (o *Orchestrator) PreviewAll(ctx context.Context) ([]Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	if err := o.begin(ctx); err != nil {
+		return nil, err
+	}
 	var out []Result
-	for i := range o.Layers {
+	for i, l := range o.Layers {
+		if err := o.predecessors(ctx, i, "preview:"+l.Name); err != nil {
+			fmt.Fprintf(o.out(), "==> %s and later: not previewed: %v\n", l.Name, err)
+			return out, nil
+		}
 		res, err := o.preview(ctx, i)
 		if err != nil {
 			return out, err
@@ -389,6 +595,9 @@ func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
 	if err != nil {
 		return err
 	}
+	if err := o.begin(ctx); err != nil {
+		return err
+	}
 	for _, later := range o.Layers[i+1:] {
 		ok, err := o.Runner.Exists(ctx, later, o.Env.Name)
 		if err != nil {
@@ -406,6 +615,9 @@ func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
 // layers whose stack does not exist are skipped with a note.
 func (o *Orchestrator) DestroyAll(ctx context.Context) error {
 	if err := o.check(); err != nil {
+		return err
+	}
+	if err := o.begin(ctx); err != nil {
 		return err
 	}
 	return o.destroy(ctx, o.Layers)

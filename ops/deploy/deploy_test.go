@@ -21,6 +21,8 @@ type fakeRunner struct {
 	outputs map[string]Outputs        // layer name -> outputs after up
 	fail    map[string]error          // "op layer" -> error to return
 	seen    map[string]map[string]any // layer -> config passed (values)
+	// previewed holds the config each Preview was given.
+	previewed []Config
 }
 
 func newFake() *fakeRunner {
@@ -40,16 +42,31 @@ func (f *fakeRunner) Exists(_ context.Context, l kit.Layer, _ string) (bool, err
 	return ok, nil
 }
 
+func (f *fakeRunner) Config(_ context.Context, l kit.Layer, _ string) (map[string]string, bool, error) {
+	if err := f.record("config", l); err != nil {
+		return nil, false, err
+	}
+	stored, ok := f.stacks[l.Name]
+	if !ok {
+		return nil, false, nil
+	}
+	values := map[string]string{}
+	for k, v := range stored {
+		values[k] = v.Value
+	}
+	return values, true, nil
+}
+
+// apply seeds the keys the stack lacks, as a backend keeps a stack's config.
 func (f *fakeRunner) apply(l kit.Layer, cfg Config) {
 	stored := f.stacks[l.Name]
 	if stored == nil {
 		stored = Config{}
 	}
 	for k, v := range cfg {
-		if _, has := stored[k]; has && v.IfAbsent {
-			continue
+		if _, has := stored[k]; !has {
+			stored[k] = v
 		}
-		stored[k] = v
 	}
 	f.stacks[l.Name] = stored
 }
@@ -60,6 +77,9 @@ func (f *fakeRunner) Up(_ context.Context, l kit.Layer, _ string, cfg Config) (R
 	}
 	f.apply(l, cfg)
 	outs := Outputs{l.Name + "Id": {Value: "id-" + l.Name}}
+	for _, k := range DefaultProvides[l.Name] {
+		outs[k] = Output{Value: k + "-of-" + l.Name}
+	}
 	if l.Name == "secrets" {
 		outs[SecretArnOutput] = Output{Value: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-dev-AbCdEf"}
 	}
@@ -75,7 +95,10 @@ func (f *fakeRunner) Preview(_ context.Context, l kit.Layer, _ string, cfg Confi
 	if err := f.record("preview", l); err != nil {
 		return Result{}, err
 	}
-	f.apply(l, cfg)
+	f.previewed = append(f.previewed, cfg)
+	if _, ok := f.stacks[l.Name]; !ok {
+		f.stacks[l.Name] = Config{} // created, as `pulumi preview` needs a stack, with no config
+	}
 	return Result{Changes: map[string]int{"same": 1}}, nil
 }
 
@@ -393,6 +416,10 @@ func TestEnvironmentFromEnv(t *testing.T) {
 func TestPreviewAllInOrderAndUnknownLayer(t *testing.T) {
 	f := newFake()
 	o := newOrch(f, &bytes.Buffer{})
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	f.calls = nil
 	if _, err := o.PreviewAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}

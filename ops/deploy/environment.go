@@ -27,6 +27,28 @@ type Environment struct {
 	// Org is the organisation in fully qualified stack names (DefaultOrg on
 	// a self-managed backend; the Pulumi Cloud organisation otherwise).
 	Org string
+	// FromEnv names the variables that were set (AWS_REGION, TAG_*,
+	// PULUMI_ORG): their values are the operator's explicit choice, so a
+	// stack whose config disagrees stops the command. The others are
+	// defaults, which only seed a new stack: a stack's own value wins.
+	FromEnv map[string]bool
+}
+
+// Variables whose values seed the stacks' config (see LayerConfig).
+const (
+	VarRegion      = "AWS_REGION"
+	VarEnvironment = "TAG_ENVIRONMENT"
+	VarCostCenter  = "TAG_COST_CENTER"
+	VarCompliance  = "TAG_COMPLIANCE"
+	VarOrg         = "PULUMI_ORG"
+)
+
+// from is the variable behind a value when it was set, else "".
+func (e Environment) from(variable string) string {
+	if e.FromEnv[variable] {
+		return variable
+	}
+	return ""
 }
 
 // FullyQualified is the fully qualified name of project's stack in env.
@@ -54,7 +76,13 @@ func EnvironmentFromEnv(getenv func(string) string) (Environment, error) {
 			CostCenter:  getenv("TAG_COST_CENTER"),
 			Compliance:  getenv("TAG_COMPLIANCE"),
 		},
-		Org: getenv("PULUMI_ORG"),
+		Org:     getenv("PULUMI_ORG"),
+		FromEnv: map[string]bool{},
+	}
+	for _, v := range []string{VarRegion, VarEnvironment, VarCostCenter, VarCompliance, VarOrg} {
+		if getenv(v) != "" {
+			e.FromEnv[v] = true
+		}
 	}
 	if e.Name == "" {
 		return Environment{}, errors.New("ENV is not set: name the environment, e.g. ENV=dev go run mage.go deployAll (lower-case letters, digits, hyphens)")
