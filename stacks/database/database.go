@@ -104,6 +104,9 @@ type Args struct {
 	// ApplyEngineVersion applies EngineVersion to an existing cluster; off,
 	// the version RDS runs (after a patch it applied itself) is kept.
 	ApplyEngineVersion bool
+	// Production keeps the data: deletion protection, a final snapshot and
+	// `protect` on the cluster and its instances (kit.Production).
+	Production bool
 	// DBName is the database created with the cluster.
 	DBName string
 	// BackupRetentionDays is how long automated backups are kept.
@@ -272,14 +275,17 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		BackupRetentionPeriod:        pulumi.Int(args.BackupRetentionDays),
 		CopyTagsToSnapshot:           pulumi.Bool(true),
 		EnabledCloudwatchLogsExports: pulumi.ToStringArray(LogTypes),
-		// Destroyable without manual steps: no final snapshot to clean up,
-		// no deletion protection to turn off first.
-		SkipFinalSnapshot:  pulumi.Bool(true),
-		DeletionProtection: pulumi.Bool(false),
+		// Ephemeral: destroyable without manual steps, no final snapshot to
+		// clean up, no deletion protection to turn off first. Production:
+		// both, so that deleting the cluster takes two deliberate steps and
+		// leaves its data behind.
+		SkipFinalSnapshot:       pulumi.Bool(!args.Production),
+		FinalSnapshotIdentifier: finalSnapshot(args),
+		DeletionProtection:      pulumi.Bool(args.Production),
 		// Stay on standard support: a cluster silently enrolled in RDS
 		// Extended Support is billed for it.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
-	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args))
+	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args), pulumi.Protect(args.Production))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -300,7 +306,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 			// The CA the rotator's embedded RDS bundle verifies.
 			CaCertIdentifier: pulumi.String("rds-ca-rsa2048-g1"),
 			PromotionTier:    pulumi.Int(i),
-		}, parent, engineVersionOption(args))
+		}, parent, engineVersionOption(args), pulumi.Protect(args.Production))
 		if err != nil {
 			return nil, fmt.Errorf("instance %d: %w", i+1, err)
 		}
@@ -345,6 +351,19 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		return nil, err
 	}
 	return d, nil
+}
+
+// FinalSnapshotName is the snapshot RDS takes when a production cluster is
+// deleted. It is named from the environment alone, not from the date: the
+// identifier is an input of the cluster, so a date in it would change, and
+// show as a change, on every `up`; RDS adds the snapshot's creation time.
+func FinalSnapshotName(suffix string) string { return kit.Name("aurora-cluster-final", suffix) }
+
+func finalSnapshot(args *Args) pulumi.StringPtrInput {
+	if !args.Production {
+		return nil
+	}
+	return pulumi.String(FinalSnapshotName(args.Suffix))
 }
 
 // engineVersionOption keeps the engine version RDS runs. RDS applies
@@ -539,15 +558,13 @@ var (
 	// A MySQL database name RDS accepts: a letter first, up to 64 letters,
 	// digits and underscores.
 	dbNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
-	// The retention periods CloudWatch Logs accepts.
-	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 	// Aurora MySQL 8.0 runs on no class below medium.
 	unsupportedClasses = []string{"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
 )
 
 // LoadConfig reads and validates the layer's configuration. Its errors never
 // contain the password.
-func LoadConfig(ctx *pulumi.Context) (Config, error) {
+func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 	cfg := config.New(ctx, "")
 	c := Config{
 		EngineVersion:  cfg.Get("engineVersion"),
@@ -571,7 +588,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	if c.BackupRetentionDays, err = kit.IntConfig(cfg, "backupRetentionDays", DefaultBackupRetentionDays); err != nil {
 		return Config{}, err
 	}
-	if c.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
+	if c.LogRetentionDays, err = common.LogRetention(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
 		return Config{}, err
 	}
 	if c.MasterRotationDays, err = kit.IntConfig(cfg, "masterRotationDays", DefaultMasterRotationDays); err != nil {
@@ -601,8 +618,6 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		return Config{}, fmt.Errorf("dbName %q must be 1 to 64 letters, digits or underscores and start with a letter", c.DBName)
 	case c.BackupRetentionDays < 1 || c.BackupRetentionDays > 35:
 		return Config{}, fmt.Errorf("backupRetentionDays is %d; Aurora keeps automated backups 1 to 35 days", c.BackupRetentionDays)
-	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
-		return Config{}, fmt.Errorf("logRetentionDays is %d; CloudWatch Logs accepts only %v", c.LogRetentionDays, logRetentionDays)
 	case c.MasterRotationDays < 1 || c.MasterRotationDays > MaxMasterRotationDays:
 		return Config{}, fmt.Errorf("masterRotationDays is %d; it must be from 1 to %d (the vault rotates every credential at least every %d days)", c.MasterRotationDays, MaxMasterRotationDays, MaxMasterRotationDays)
 	}
@@ -614,7 +629,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := LoadConfig(ctx)
+	c, err := LoadConfig(ctx, common)
 	if err != nil {
 		return nil, err
 	}
@@ -651,6 +666,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		MasterUsername:      c.MasterUsername,
 		MasterRotationDays:  c.MasterRotationDays,
 		ApplyEngineVersion:  c.ApplyEngineVersion,
+		Production:          common.Production(),
 		DBName:              c.DBName,
 		BackupRetentionDays: c.BackupRetentionDays,
 		LogRetentionDays:    c.LogRetentionDays,

@@ -621,6 +621,51 @@ func TestEngineVersionDriftIsKeptUnlessApplied(t *testing.T) {
 	}
 }
 
+// A production environment keeps its data: deletion protection, a final
+// snapshot, protect on the cluster and its instances, a year of logs.
+func TestProductionClassKeepsTheData(t *testing.T) {
+	cfg := baseConfig()
+	cfg["vault-database:environmentClass"] = "production"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := one(t, res, "aws:rds/cluster:Cluster")
+	if !boolean(t, c, "deletionProtection") || boolean(t, c, "skipFinalSnapshot") || str(c, "finalSnapshotIdentifier") != "aurora-cluster-final-dev" {
+		t.Errorf("production cluster: deletionProtection %v skipFinalSnapshot %v finalSnapshotIdentifier %q",
+			boolean(t, c, "deletionProtection"), boolean(t, c, "skipFinalSnapshot"), str(c, "finalSnapshotIdentifier"))
+	}
+	for _, r := range append(res.ByType("aws:rds/clusterInstance:ClusterInstance"), c) {
+		if !r.Options.Protect {
+			t.Errorf("%s is not protected in production", r.Name)
+		}
+	}
+	for _, lg := range res.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		if got := number(t, lg, "retentionInDays"); got < 365 {
+			t.Errorf("%s keeps logs %d days in production", lg.Name, got)
+		}
+	}
+	cfg["vault-database:logRetentionDays"] = "90"
+	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), "logRetentionDays is 90; a production environment keeps logs at least 365 days") {
+		t.Errorf("production with 90 days of logs: %v", err)
+	}
+	// The ephemeral default stays destroyable.
+	res = deploy(t)
+	for _, r := range res.Resources {
+		if r.Options.Protect {
+			t.Errorf("%s is protected in an ephemeral environment", r.Name)
+		}
+	}
+	if c := one(t, res, "aws:rds/cluster:Cluster"); c.Inputs.HasValue("finalSnapshotIdentifier") {
+		t.Error("an ephemeral cluster names a final snapshot")
+	}
+	cfg = baseConfig()
+	cfg["vault-database:environmentClass"] = "prod"
+	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), `environmentClass is "prod"; it must be ephemeral`) {
+		t.Errorf("environmentClass prod: %v", err)
+	}
+}
+
 func TestOutputsAndNoPassword(t *testing.T) {
 	res := deploy(t)
 	want := map[string]any{

@@ -29,6 +29,8 @@ type Common struct {
 	// Tags are the compliance tags (config environment, costCenter,
 	// compliance; Environment defaults to the suffix).
 	Tags Tags
+	// Class is environmentClass: Ephemeral (the default) or Production.
+	Class string
 }
 
 // Name is the physical name of a resource of this environment.
@@ -50,6 +52,11 @@ func LoadCommon(ctx *pulumi.Context) (Common, error) {
 	if err := ValidateSuffix(c.Suffix); err != nil {
 		return Common{}, fmt.Errorf("%w: pulumi config set environmentSuffix <value>", err)
 	}
+	class, err := loadClass(cfg)
+	if err != nil {
+		return Common{}, err
+	}
+	c.Class = class
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}

@@ -51,6 +51,9 @@ type Args struct {
 	// DeletionWindowInDays is how long a destroyed key waits before KMS
 	// deletes it (7 to 30).
 	DeletionWindowInDays int
+	// Production protects the keys (kit.Production): a key scheduled for
+	// deletion takes every secret, snapshot and log it encrypts with it.
+	Production bool
 	// Administrators may use the secrets key through Secrets Manager for
 	// every secret of the vault (kit.Administrators).
 	Administrators []string
@@ -182,7 +185,7 @@ func newKey(ctx *pulumi.Context, args Args, purpose string, parent pulumi.Resour
 		DeletionWindowInDays: pulumi.Int(args.DeletionWindowInDays),
 		Policy:               pulumi.String(policy),
 		Tags:                 pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent)
+	}, parent, pulumi.Protect(args.Production))
 	if err != nil {
 		return nil, err
 	}
@@ -395,8 +398,12 @@ func viaService(sid, service, region, account string) kit.Statement {
 }
 
 // LoadDeletionWindow reads deletionWindowInDays (default 7, 7 to 30).
-func LoadDeletionWindow(ctx *pulumi.Context) (int, error) {
+func LoadDeletionWindow(ctx *pulumi.Context, common kit.Common) (int, error) {
 	s := config.New(ctx, "").Get("deletionWindowInDays")
+	if s == "" && common.Production() {
+		// The longest KMS allows: time to notice and cancel a deletion.
+		return MaxDeletionWindow, nil
+	}
 	if s == "" {
 		return DefaultDeletionWindow, nil
 	}
@@ -419,7 +426,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	window, err := LoadDeletionWindow(ctx)
+	window, err := LoadDeletionWindow(ctx, common)
 	if err != nil {
 		return nil, err
 	}
@@ -440,6 +447,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		Region:               common.Region,
 		AccountID:            caller.AccountId,
 		DeletionWindowInDays: window,
+		Production:           common.Production(),
 		Administrators:       admins,
 		SecretReaders:        readers,
 	})

@@ -441,6 +441,23 @@ func TestSecretsKeyNamesItsPrincipals(t *testing.T) {
 	}
 }
 
+func TestProductionProtectsTheKeys(t *testing.T) {
+	res := run(t, map[string]string{"vault-kms:environmentClass": "production"})
+	for purpose, k := range keysByPurpose(t, res) {
+		if !k.Options.Protect {
+			t.Errorf("%s key not protected in production", purpose)
+		}
+		if got := k.Inputs["deletionWindowInDays"].NumberValue(); got != kms.MaxDeletionWindow {
+			t.Errorf("%s key deletion window %v, want %d in production", purpose, got, kms.MaxDeletionWindow)
+		}
+	}
+	for purpose, k := range keysByPurpose(t, run(t, nil)) {
+		if k.Options.Protect {
+			t.Errorf("%s key protected in an ephemeral environment", purpose)
+		}
+	}
+}
+
 func TestExports(t *testing.T) {
 	res := run(t, nil)
 	keys := keysByPurpose(t, res)

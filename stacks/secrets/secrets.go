@@ -103,6 +103,10 @@ type Args struct {
 	AppUsers []AppUser
 	// Administrators may read and write every secret of the vault.
 	Administrators []string
+	// Production keeps the secrets and the audit trail (kit.Production):
+	// a 30-day recovery window and `protect` on the secrets, the trail's
+	// bucket versioned with Object Lock and never force-destroyed.
+	Production bool
 
 	// SubnetIDs and RotatorSecurityGroupID place the rotator in the VPC.
 	SubnetIDs              pulumi.StringArrayInput
@@ -413,10 +417,11 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 		Name:        pulumi.String(secretName),
 		Description: pulumi.String("Database user " + u.Name + " of vault " + args.Suffix + ", rotated by " + RotatorName(args.Suffix) + " with alternating users"),
 		KmsKeyId:    keyArn,
-		// 0 deletes at once, so an environment can be destroyed and rebuilt
-		// under the same name (a recovery window would block the name).
-		RecoveryWindowInDays: pulumi.Int(0),
-	}, parent)
+		// Ephemeral: 0 deletes at once, so an environment can be destroyed
+		// and rebuilt under the same name (a recovery window would block
+		// the name). Production: 30 days to restore a deleted secret.
+		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args)),
+	}, parent, pulumi.Protect(args.Production))
 	if err != nil {
 		return appSecret{}, fmt.Errorf("secret of %s: %w", u.Name, err)
 	}
@@ -483,6 +488,13 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 	return appSecret{user: u, secret: secret, version: version, policy: policy}, nil
 }
 
+func recoveryWindow(args *Args) int {
+	if args.Production {
+		return kit.ProductionRecoveryWindowDays
+	}
+	return 0
+}
+
 // rotate lets Secrets Manager invoke the rotator for one application secret
 // and turns its rotation on. Rotating at once creates the user: the secret
 // has no password until then. The rotation waits for alerting, so that a
@@ -538,13 +550,12 @@ type Config struct {
 var (
 	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	// A trail name (3 to 128 letters, digits, . _ -) or a trail ARN.
-	trailPattern     = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]+)$`)
-	logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	trailPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]+)$`)
 )
 
 // LoadConfig reads and validates the layer's configuration, and finds and
 // hashes the rotator's zip.
-func LoadConfig(ctx *pulumi.Context) (Config, error) {
+func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 	cfg := config.New(ctx, "")
 	c := Config{
 		AlertEmail:        cfg.Get("alertEmail"),
@@ -561,7 +572,7 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 	if c.PasswordLength, err = kit.IntConfig(cfg, "passwordLength", DefaultPasswordLength); err != nil {
 		return Config{}, err
 	}
-	if c.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
+	if c.LogRetentionDays, err = common.LogRetention(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
 		return Config{}, err
 	}
 	switch {
@@ -569,8 +580,6 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 		return Config{}, fmt.Errorf("rotationDays is %d; it must be from 1 to %d (the vault rotates at least every %d days)", c.RotationDays, MaxRotationDays, MaxRotationDays)
 	case c.PasswordLength < 8 || c.PasswordLength > MaxPasswordLength:
 		return Config{}, fmt.Errorf("passwordLength is %d; it must be from 8 to %d (Aurora MySQL's longest master password)", c.PasswordLength, MaxPasswordLength)
-	case !slices.Contains(logRetentionDays, c.LogRetentionDays):
-		return Config{}, fmt.Errorf("logRetentionDays is %d; CloudWatch Logs accepts only %v", c.LogRetentionDays, logRetentionDays)
 	case c.AlertEmail != "" && !emailPattern.MatchString(c.AlertEmail):
 		return Config{}, fmt.Errorf("alertEmail %q is not an e-mail address", c.AlertEmail)
 	case c.ExistingTrailName != "" && !trailPattern.MatchString(c.ExistingTrailName):
@@ -655,7 +664,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := LoadConfig(ctx)
+	c, err := LoadConfig(ctx, common)
 	if err != nil {
 		return nil, err
 	}
@@ -710,6 +719,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 			DBName:            database.String("dbName"),
 		},
 		AppUsers:          c.AppUsers,
+		Production:        common.Production(),
 		Administrators:    admins,
 		KeyAdministrators: keys.Strings("administrators"),
 		KeyReaders:        keys.OptionalStrings("secretReaders"),

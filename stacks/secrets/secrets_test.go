@@ -765,6 +765,47 @@ func TestTrail(t *testing.T) {
 	}
 }
 
+// A production environment keeps its secrets and its audit trail.
+func TestProductionClassKeepsSecretsAndTrail(t *testing.T) {
+	cfg := baseConfig(t)
+	cfg["vault-secrets:environmentClass"] = "production"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := one(t, res, "aws:secretsmanager/secret:Secret")
+	if num(s, "recoveryWindowInDays") != 30 || !s.Options.Protect {
+		t.Errorf("production secret: recovery window %v, protect %v", num(s, "recoveryWindowInDays"), s.Options.Protect)
+	}
+	bucket := one(t, res, "aws:s3/bucketV2:BucketV2")
+	if isTrue(bucket, "forceDestroy") || !isTrue(bucket, "objectLockEnabled") || !bucket.Options.Protect {
+		t.Errorf("production trail bucket %v (protect %v): want no forceDestroy, Object Lock, protect", bucket.Inputs, bucket.Options.Protect)
+	}
+	if v := one(t, res, "aws:s3/bucketVersioningV2:BucketVersioningV2"); str(v, "versioningConfiguration", "status") != "Enabled" {
+		t.Errorf("versioning %v", v.Inputs)
+	}
+	lock := one(t, res, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")
+	if str(lock, "rule", "defaultRetention", "mode") != "GOVERNANCE" || num(lock, "rule", "defaultRetention", "days") != 365 {
+		t.Errorf("object lock %v", lock.Inputs)
+	}
+	for _, lg := range res.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		if num(lg, "retentionInDays") < 365 {
+			t.Errorf("%s keeps logs %v days in production", lg.Name, num(lg, "retentionInDays"))
+		}
+	}
+	cfg["vault-secrets:logRetentionDays"] = "30"
+	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), "a production environment keeps logs at least 365 days") {
+		t.Errorf("production with 30 days of logs: %v", err)
+	}
+	// Ephemeral: nothing protected, nothing locked, deleted at once.
+	res = deploy(t)
+	for _, typ := range []string{"aws:s3/bucketVersioningV2:BucketVersioningV2", "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"} {
+		if n := len(res.ByType(typ)); n != 0 {
+			t.Errorf("%d %s in an ephemeral environment", n, typ)
+		}
+	}
+}
+
 func TestExistingTrailCreatesNone(t *testing.T) {
 	cfg := baseConfig(t)
 	cfg["vault-secrets:existingTrailName"] = "org-trail"

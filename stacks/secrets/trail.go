@@ -19,6 +19,42 @@ func TrailBucketName(region, suffix, account string) string {
 	return fmt.Sprintf("cloudtrail-%s-%s-%s", region, suffix, account)
 }
 
+// TrailRetentionDays is how long a production trail's log files cannot be
+// deleted or overwritten (Object Lock's default retention).
+const TrailRetentionDays = kit.ProductionMinLogRetentionDays
+
+// immutableTrail versions the trail's bucket and gives every log file a
+// year of Object Lock retention in governance mode: nobody deletes or
+// overwrites a log file in that time unless a principal holds
+// s3:BypassGovernanceRetention and asks for it explicitly (compliance mode
+// would stop even the root user, and the bucket could not be emptied for a
+// year). CloudTrail delivers to buckets with Object Lock; that it does with
+// this default retention is unconfirmed offline: `go run mage.go verify`
+// shows the trail's LatestDeliveryError.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-overview.html
+func immutableTrail(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, parent pulumi.ResourceOption) error {
+	versioning, err := s3.NewBucketVersioningV2(ctx, "trail-bucket-versioning", &s3.BucketVersioningV2Args{
+		Bucket:                  bucket.ID(),
+		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("trail bucket versioning: %w", err)
+	}
+	_, err = s3.NewBucketObjectLockConfigurationV2(ctx, "trail-bucket-object-lock", &s3.BucketObjectLockConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{
+			DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
+				Mode: pulumi.String("GOVERNANCE"),
+				Days: pulumi.Int(TrailRetentionDays),
+			},
+		},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{versioning}))
+	if err != nil {
+		return fmt.Errorf("trail bucket object lock: %w", err)
+	}
+	return nil
+}
+
 // newTrail records the account's management events, the secret's API calls
 // among them, with log file validation, in a KMS-encrypted bucket and a
 // KMS-encrypted log group.
@@ -30,11 +66,21 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 	// the suffix keeps the name unique (the documented naming exception).
 	bucket, err := s3.NewBucketV2(ctx, "trail-bucket", &s3.BucketV2Args{
 		Bucket: pulumi.String(TrailBucketName(args.Region, args.Suffix, args.Account)),
-		// Destroyable without manual steps: delete the log files with it.
-		ForceDestroy: pulumi.Bool(true),
-	}, parent)
+		// Ephemeral: destroyable without manual steps, the log files go
+		// with the bucket. Production: never; the audit trail outlives the
+		// environment until someone deletes it deliberately.
+		ForceDestroy: pulumi.Bool(!args.Production),
+		// Object Lock can only be turned on when the bucket is created.
+		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
+		ObjectLockEnabled: pulumi.Bool(args.Production),
+	}, parent, pulumi.Protect(args.Production))
 	if err != nil {
 		return nil, fmt.Errorf("trail bucket: %w", err)
+	}
+	if args.Production {
+		if err := immutableTrail(ctx, args, bucket, parent); err != nil {
+			return nil, err
+		}
 	}
 	_, err = s3.NewBucketPublicAccessBlock(ctx, "trail-bucket-public-access", &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),

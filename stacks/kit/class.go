@@ -1,0 +1,80 @@
+package kit
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// The environment classes (config environmentClass).
+const (
+	// Ephemeral environments are destroyable without manual steps: no
+	// deletion protection, no final snapshot, secrets deleted at once.
+	Ephemeral = "ephemeral"
+	// Production environments keep what holds data: deletion protection,
+	// a final snapshot, `protect` on stateful resources, a 30-day recovery
+	// window for secrets, a year of logs and an immutable audit trail.
+	Production = "production"
+)
+
+// Classes are the accepted values of environmentClass.
+var Classes = []string{Ephemeral, Production}
+
+// ProductionMinLogRetentionDays is the shortest log and audit retention of a
+// production environment: a year, the usual floor of SOC 2 and PCI DSS
+// (requirement 10.5.1) for audit trails.
+const ProductionMinLogRetentionDays = 365
+
+// ProductionRecoveryWindowDays is how long a deleted secret of a production
+// environment can be restored: Secrets Manager's default and maximum.
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+const ProductionRecoveryWindowDays = 30
+
+// LogRetentionDays are the retention periods CloudWatch Logs accepts.
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+var LogRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// loadClass reads environmentClass (default ephemeral).
+func loadClass(cfg *config.Config) (string, error) {
+	c := cfg.Get("environmentClass")
+	if c == "" {
+		return Ephemeral, nil
+	}
+	if !slices.Contains(Classes, c) {
+		return "", fmt.Errorf("environmentClass is %q; it must be %s (destroyable without manual steps, the default) or %s (kept: deletion protection, snapshots, protect)", c, Ephemeral, Production)
+	}
+	return c, nil
+}
+
+// Production reports whether the environment is of the production class.
+func (c Common) Production() bool { return c.Class == Production }
+
+// Stateful is the resource option of a resource that holds data or keys to
+// it: `protect` in a production environment, so that no `up` or `destroy`
+// deletes or replaces it until someone unprotects it deliberately
+// (`pulumi state unprotect`); nothing in an ephemeral one.
+func (c Common) Stateful() pulumi.ResourceOption {
+	return pulumi.Protect(c.Production())
+}
+
+// LogRetention reads key (a log retention in days): def when unset, or the
+// production floor when that is longer; a production environment refuses a
+// shorter one.
+func (c Common) LogRetention(cfg *config.Config, key string, def int) (int, error) {
+	if c.Production() && def < ProductionMinLogRetentionDays {
+		def = ProductionMinLogRetentionDays
+	}
+	days, err := IntConfig(cfg, key, def)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case !slices.Contains(LogRetentionDays, days):
+		return 0, fmt.Errorf("%s is %d; CloudWatch Logs accepts only %v", key, days, LogRetentionDays)
+	case c.Production() && days < ProductionMinLogRetentionDays:
+		return 0, fmt.Errorf("%s is %d; a production environment keeps logs at least %d days", key, days, ProductionMinLogRetentionDays)
+	}
+	return days, nil
+}
