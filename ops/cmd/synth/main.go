@@ -3,6 +3,7 @@
 // Offline: no AWS credentials, no Pulumi CLI.
 //
 //	go run ./ops/cmd/synth [-out build/synth] [-env $ENV|dev] [-region $AWS_REGION|us-east-1]
+//	                       [-class $ENVIRONMENT_CLASS|ephemeral]
 //
 // Run it from the repository (it finds the root by its go.work): asset paths
 // in the files are relative to the root.
@@ -30,6 +31,7 @@ func run(args []string) error {
 	out := fl.String("out", filepath.Join("build", "synth"), "folder to write <layer>.json into (relative to the repository root)")
 	env := fl.String("env", envOr("ENV", "dev"), "environmentSuffix and stack name")
 	region := fl.String("region", envOr("AWS_REGION", "us-east-1"), "aws:region")
+	class := fl.String("class", envOr("ENVIRONMENT_CLASS", "ephemeral"), "environmentClass of every layer: ephemeral or production")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -37,7 +39,11 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	docs, err := synth.Run(synth.Options{Env: *env, Region: *region, Root: root, Layers: layers.All})
+	cfg := map[string]string{}
+	for _, l := range layers.All {
+		cfg[l.Project+":environmentClass"] = *class
+	}
+	docs, err := synth.Run(synth.Options{Env: *env, Region: *region, Root: root, Layers: layers.All, Config: cfg})
 	if err != nil {
 		return err
 	}
