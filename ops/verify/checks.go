@@ -75,8 +75,12 @@ func when(t *time.Time) string {
 // Customer-generated events can have any value here, as long as it doesn't
 // begin with "aws."" (EventBridge User Guide, event structure reference,
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events-structure.html).
-// So the rule's own pattern is tested against a sample event instead.
-func (v *Verifier) alerts(ctx context.Context) Result {
+// So the rule's own pattern is tested against a sample event instead: the
+// real RotationSucceeded event lookupRotationEvent found, renamed
+// RotationFailed, when it has the shape the rule expects (ev.confirmed;
+// alerts-event-shape reports any other shape), else one built in that
+// shape (sampleRotationFailed).
+func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	const check = "alerts"
 	r := v.need(check)
 	rule := r.str("secrets", "rotationFailedRuleName")
@@ -124,7 +128,16 @@ func (v *Verifier) alerts(ctx context.Context) Result {
 	// (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_TestEventPattern.html):
 	// the event must carry id, account, source, time, region, resources and
 	// detail-type; Result says whether the pattern matches it.
-	event, err := sampleRotationFailed(secret, v.now())
+	sample := "a sample RotationFailed event of " + secret
+	var event string
+	if ev.confirmed() {
+		secret = ev.secret
+		sample = fmt.Sprintf("a RotationFailed event of %s shaped as the real %s event %s (its detail, eventName RotationFailed)", secret, ShapeEventName, orNone(ev.id))
+		event, err = realRotationFailed(ev.record, secret, v.now())
+	} else {
+		sample += fmt.Sprintf(" (built with %s; no real event of that shape: see alerts-event-shape)", ShapePath)
+		event, err = sampleRotationFailed(secret, v.now())
+	}
 	if err != nil {
 		return fail(check, err.Error(), "name the secrets by ARN in appSecretArns and masterSecretArn; deploy the secrets layer ("+v.up("secrets")+")")
 	}
@@ -136,7 +149,7 @@ func (v *Verifier) alerts(ctx context.Context) Result {
 			return fail(check, fmt.Sprintf("TestEventPattern of rule %s: %v", rule, err), apiFix("events:TestEventPattern"))
 		}
 		if !m.Result {
-			p.add(fmt.Sprintf("rule %s's pattern %s does not match a RotationFailed event of %s", rule, pat, secret),
+			p.add(fmt.Sprintf("rule %s's pattern %s does not match %s", rule, pat, sample),
 				fmt.Sprintf("deploy the secrets layer (%s), which sets the pattern (source aws.secretsmanager, detail-type AWS Service Event via CloudTrail, detail.eventName RotationFailed)", v.up("secrets")))
 		}
 	}
@@ -170,8 +183,8 @@ func (v *Verifier) alerts(ctx context.Context) Result {
 		p.add(fmt.Sprintf("%g invocations of rule %s failed in the last 24 h (EventBridge could not publish to %s)", failed, rule, topic),
 			"check the topic's policy lets events.amazonaws.com publish and the topic key's policy lets EventBridge use it, then deploy the secrets layer ("+v.up("secrets")+")")
 	}
-	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s, its pattern matches a sample RotationFailed event of %s (TestEventPattern; a real one cannot be sent: PutEvents refuses sources beginning with aws.), 0 failed invocations in 24 h",
-		rule, d.State, topic, secret))
+	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s, its pattern matches %s (TestEventPattern; a real one cannot be sent: PutEvents refuses sources beginning with aws.), 0 failed invocations in 24 h",
+		rule, d.State, topic, sample))
 }
 
 // sampleSecret is the secret the sample event names: the first application
@@ -201,16 +214,56 @@ func sortedAny(m map[string]any) []string {
 // aws.secretsmanager, detail-type "AWS Service Event via CloudTrail"
 // (Secrets Manager User Guide, "Log AWS Secrets Manager events with AWS
 // CloudTrail", and CloudTrail's "AWS service events", eventType
-// AwsServiceEvent). Where the event names the secret is unconfirmed: it is
-// put both in additionalEventData.SecretId and requestParameters.secretId,
-// so a pattern that filters on either matches.
+// AwsServiceEvent). The secret is named where the rule's pattern looks,
+// additionalEventData.SecretId (ShapePath) and nowhere else, so the sample
+// tests the same shape alerts-event-shape checks against a real event.
 func sampleRotationFailed(secretARN string, now time.Time) (string, error) {
-	parts := strings.SplitN(secretARN, ":", 7)
-	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "secretsmanager" {
-		return "", fmt.Errorf("%q is not a Secrets Manager ARN", secretARN)
+	region, account, err := arnParts(secretARN)
+	if err != nil {
+		return "", err
 	}
-	region, account := parts[3], parts[4]
-	ev := map[string]any{
+	return envelope(map[string]any{
+		"eventVersion":        "1.08",
+		"userIdentity":        map[string]any{"accountId": account, "invokedBy": "secretsmanager.amazonaws.com"},
+		"eventTime":           now.UTC().Format(time.RFC3339),
+		"eventSource":         "secretsmanager.amazonaws.com",
+		"eventName":           "RotationFailed",
+		"awsRegion":           region,
+		"sourceIPAddress":     "secretsmanager.amazonaws.com",
+		"userAgent":           "secretsmanager.amazonaws.com",
+		"requestParameters":   nil,
+		"responseElements":    nil,
+		"additionalEventData": map[string]any{"SecretId": secretARN},
+		"eventID":             "0e0b4a4c-4a52-4c7d-9d3e-6f3b0f9f2b11",
+		"readOnly":            false,
+		"eventType":           "AwsServiceEvent",
+		"managementEvent":     true,
+		"recipientAccountId":  account,
+		"eventCategory":       "Management",
+	}, secretARN, now)
+}
+
+// realRotationFailed is the event EventBridge would receive had the real
+// rotation event record (a CloudTrailEvent) failed: its detail is the
+// record as CloudTrail logged it, with eventName RotationFailed.
+func realRotationFailed(record map[string]any, secretARN string, now time.Time) (string, error) {
+	detail := make(map[string]any, len(record))
+	for k, x := range record {
+		detail[k] = x
+	}
+	detail["eventName"] = "RotationFailed"
+	return envelope(detail, secretARN, now)
+}
+
+// envelope wraps a CloudTrail record as EventBridge delivers a service
+// event: source aws.secretsmanager, detail-type "AWS Service Event via
+// CloudTrail", the record as detail.
+func envelope(detail map[string]any, secretARN string, now time.Time) (string, error) {
+	region, account, err := arnParts(secretARN)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(map[string]any{
 		"version":     "0",
 		"id":          "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
 		"detail-type": "AWS Service Event via CloudTrail",
@@ -219,28 +272,18 @@ func sampleRotationFailed(secretARN string, now time.Time) (string, error) {
 		"time":        now.UTC().Format(time.RFC3339),
 		"region":      region,
 		"resources":   []string{},
-		"detail": map[string]any{
-			"eventVersion":        "1.08",
-			"userIdentity":        map[string]any{"accountId": account, "invokedBy": "secretsmanager.amazonaws.com"},
-			"eventTime":           now.UTC().Format(time.RFC3339),
-			"eventSource":         "secretsmanager.amazonaws.com",
-			"eventName":           "RotationFailed",
-			"awsRegion":           region,
-			"sourceIPAddress":     "secretsmanager.amazonaws.com",
-			"userAgent":           "secretsmanager.amazonaws.com",
-			"requestParameters":   map[string]any{"secretId": secretARN},
-			"responseElements":    nil,
-			"additionalEventData": map[string]any{"SecretId": secretARN},
-			"eventID":             "0e0b4a4c-4a52-4c7d-9d3e-6f3b0f9f2b11",
-			"readOnly":            false,
-			"eventType":           "AwsServiceEvent",
-			"managementEvent":     true,
-			"recipientAccountId":  account,
-			"eventCategory":       "Management",
-		},
-	}
-	b, err := json.Marshal(ev)
+		"detail":      detail,
+	})
 	return string(b), err
+}
+
+// arnParts are a Secrets Manager ARN's region and account.
+func arnParts(secretARN string) (region, account string, err error) {
+	parts := strings.SplitN(secretARN, ":", 7)
+	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "secretsmanager" {
+		return "", "", fmt.Errorf("%q is not a Secrets Manager ARN", secretARN)
+	}
+	return parts[3], parts[4], nil
 }
 
 // rotator: the rotation function is ready and in the vault's subnets.

@@ -17,6 +17,7 @@ import (
 // CloudTrailAPI is the part of the CloudTrail client verify calls.
 type CloudTrailAPI interface {
 	GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
+	LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error)
 }
 
 // EventBridgeAPI is the part of the EventBridge client verify calls.

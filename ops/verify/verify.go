@@ -6,8 +6,9 @@
 //	PASS <check>: <detail>
 //	FAIL <check>: <detail>; fix: <what to do>
 //
-// exiting non-zero when any line fails. Checks: trail, alerts, rotator,
-// secrets/<user> and secrets/master, database, endpoints, zones.
+// exiting non-zero when any line fails. Checks: trail, alerts,
+// alerts-event-shape, rotator, secrets/<user> and secrets/master, database,
+// endpoints, zones.
 //
 // Every AWS service is reached through a small interface holding only the
 // methods called (Clients), so tests run every check against fakes, and the
@@ -84,7 +85,10 @@ func (v *Verifier) up(layer string) string {
 func (v *Verifier) Run(ctx context.Context) []Result {
 	var out []Result
 	out = append(out, v.trail(ctx))
-	out = append(out, v.alerts(ctx))
+	// One lookup of a real rotation event serves both alerts lines.
+	ev := v.lookupRotationEvent(ctx, v.vaultSecrets())
+	out = append(out, v.alerts(ctx, ev))
+	out = append(out, v.alertsEventShape(ev))
 	out = append(out, v.rotator(ctx))
 	out = append(out, v.secrets(ctx)...)
 	out = append(out, v.database(ctx))

@@ -16,7 +16,7 @@ import (
 )
 
 // allChecks are the lines of the healthy fixture, in order.
-var allChecks = []string{"trail", "alerts", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "database", "endpoints", "zones"}
+var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "database", "endpoints", "zones"}
 
 func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
 	t.Helper()
@@ -51,6 +51,9 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 	}
 	for _, want := range []string{
 		"PASS alerts: rule rotation-failed-dev is ENABLED", "a real one cannot be sent: PutEvents refuses sources beginning with aws.",
+		"shaped as the real RotationSucceeded event",
+		"PASS alerts-event-shape: RotationSucceeded event", "names " + verifytest.AppSecrets["app"] + " at additionalEventData.SecretId",
+		"confirms: the rule's SecretId filter matches what Secrets Manager emits",
 		"PASS secrets/master:", "confirms: RDS rotates it itself", "(NoOtherReaders)", "require_secure_transport is ON",
 		"span zones use1-az1, use1-az2",
 	} {
@@ -59,7 +62,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		}
 	}
 	calls := strings.Join(f.Calls.List(), " ")
-	for _, want := range []string{"CloudTrail.GetTrailStatus", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
+	for _, want := range []string{"CloudTrail.GetTrailStatus", "CloudTrail.LookupEvents", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
 		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
 		"SecretsManager.GetResourcePolicy", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets"} {
 		if !strings.Contains(calls, want) {
@@ -87,6 +90,9 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"pattern of another event", "alerts", "does not match a RotationFailed event", func(f *verifytest.Fixture) {
 			f.Rule.EventPattern = aws.String(`{"source":["aws.secretsmanager"],"detail":{"eventName":["RotationSucceeded"]}}`)
+		}},
+		{"pattern filters another path", "alerts", "does not match a RotationFailed event", func(f *verifytest.Fixture) {
+			f.Rule.EventPattern = aws.String(`{"source":["aws.secretsmanager"],"detail":{"eventName":["RotationFailed"],"requestParameters":{"secretId":["` + app + `"]}}}`)
 		}},
 		{"failed invocations", "alerts", "3 invocations of rule rotation-failed-dev failed", func(f *verifytest.Fixture) { f.FailedInvocations = []float64{0, 2, 1} }},
 		{"rotator pending", "rotator", "is Pending", func(f *verifytest.Fixture) { f.Function.State = lambdatypes.StatePending }},
@@ -173,7 +179,8 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"network", "kmsEndpointId", []string{"endpoints"}},
 		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
 		{"database", "clusterIdentifier", []string{"database"}},
-		{"secrets", "appSecretArns", []string{"secrets"}},
+		{"secrets", "appSecretArns", []string{"alerts-event-shape", "secrets"}},
+		{"secrets", "masterSecretArn", []string{"alerts-event-shape", "secrets/master"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := verifytest.Healthy()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -64,9 +65,78 @@ var (
 	MasterSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0f1e2d3c-MnOpQr"
 )
 
-// Pattern is the rotation-failed rule's event pattern as the secrets layer
-// writes it.
-const Pattern = `{"detail":{"eventName":["RotationFailed"]},"detail-type":["AWS Service Event via CloudTrail"],"source":["aws.secretsmanager"]}`
+// PatternFor is the rotation-failed rule's event pattern as the secrets
+// layer writes it (secrets.FailurePattern, which the vault command's tests
+// compare it with) for these secrets.
+func PatternFor(secretArns []string) string {
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.secretsmanager"},
+		"detail-type": []string{"AWS Service Event via CloudTrail"},
+		"detail": map[string]any{
+			"eventName":           []string{"RotationFailed", "RotationAbandoned"},
+			"additionalEventData": map[string]any{"SecretId": secretArns},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// VaultSecrets are the secrets of the healthy environment in the order
+// verify reads them: the application secrets by user, then the master.
+func VaultSecrets() []string {
+	var out []string
+	for _, u := range []string{"app", "reporting"} {
+		out = append(out, AppSecrets[u])
+	}
+	return append(out, MasterSecret)
+}
+
+// OtherSecret is a secret of the same account that is not the vault's (of
+// another environment).
+const OtherSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-staging-StUvWx"
+
+// RotationRecord is the CloudTrail record of a Secrets Manager service
+// event (eventName RotationSucceeded, RotationFailed, ...) for secretARN,
+// shaped as the vault's rule expects: the ARN at
+// additionalEventData.SecretId. Tests move it elsewhere.
+func RotationRecord(eventName, secretARN string, at time.Time) map[string]any {
+	return map[string]any{
+		"eventVersion":        "1.08",
+		"userIdentity":        map[string]any{"accountId": Account, "invokedBy": "secretsmanager.amazonaws.com"},
+		"eventTime":           at.UTC().Format(time.RFC3339),
+		"eventSource":         "secretsmanager.amazonaws.com",
+		"eventName":           eventName,
+		"awsRegion":           Region,
+		"sourceIPAddress":     "secretsmanager.amazonaws.com",
+		"userAgent":           "secretsmanager.amazonaws.com",
+		"requestParameters":   nil,
+		"responseElements":    nil,
+		"additionalEventData": map[string]any{"SecretId": secretARN},
+		"eventID":             fmt.Sprintf("e%07d-0000-4000-8000-%012d", at.Unix()%10000000, len(secretARN)),
+		"readOnly":            false,
+		"eventType":           "AwsServiceEvent",
+		"managementEvent":     true,
+		"recipientAccountId":  Account,
+		"eventCategory":       "Management",
+	}
+}
+
+// EventOf is record as LookupEvents returns it.
+func EventOf(record map[string]any) cttypes.Event {
+	b, err := json.Marshal(record)
+	if err != nil {
+		panic(err)
+	}
+	at, _ := time.Parse(time.RFC3339, fmt.Sprint(record["eventTime"]))
+	return cttypes.Event{
+		EventId: aws.String(fmt.Sprint(record["eventID"])), EventName: aws.String(fmt.Sprint(record["eventName"])),
+		EventSource: aws.String(fmt.Sprint(record["eventSource"])), EventTime: aws.Time(at),
+		ReadOnly: aws.String("false"), Username: aws.String("secretsmanager.amazonaws.com"),
+		CloudTrailEvent: aws.String(string(b)),
+	}
+}
 
 // Policy is a resource policy as the secrets layer writes it.
 const Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/app"]}}},{"Sid":"NoOtherWriters","Effect":"Deny","Principal":"*","Action":["secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"],"Resource":"*"}]}`
@@ -92,12 +162,13 @@ func (c *Calls) List() []string {
 }
 
 // Writes returns the calls that are not reads (Describe*, Get*, List*,
-// TestEventPattern).
+// Lookup*, TestEventPattern).
 func (c *Calls) Writes() []string {
 	var out []string
 	for _, op := range c.List() {
 		_, name, _ := strings.Cut(op, ".")
-		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List") && name != "TestEventPattern" {
+		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List") &&
+			!strings.HasPrefix(name, "Lookup") && name != "TestEventPattern" {
 			out = append(out, op)
 		}
 	}
@@ -125,6 +196,14 @@ type Fixture struct {
 	// Secrets by ARN.
 	Secrets map[string]*Secret
 	Outputs verify.Outputs
+	// History is CloudTrail's event history, newest first.
+	History []cttypes.Event
+	// Lookups are the LookupEvents requests made; Tested the events
+	// TestEventPattern was given.
+	Lookups []cloudtrail.LookupEventsInput
+	Tested  []string
+	// LookupErr, when set, is LookupEvents' answer.
+	LookupErr error
 }
 
 // Healthy is an environment where every check passes.
@@ -134,7 +213,7 @@ func Healthy() *Fixture {
 	f := &Fixture{
 		Calls: &Calls{},
 		Trail: cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true), LatestDeliveryTime: aws.Time(now.Add(-5 * time.Minute))},
-		Rule: eventbridge.DescribeRuleOutput{Name: aws.String(RuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(Pattern),
+		Rule: eventbridge.DescribeRuleOutput{Name: aws.String(RuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(PatternFor(VaultSecrets())),
 			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RuleName)},
 		Targets: []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
 		Function: lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(FunctionName), FunctionArn: aws.String(FunctionArn),
@@ -157,6 +236,12 @@ func Healthy() *Fixture {
 			{SubnetId: aws.String(Subnets[1]), AvailabilityZoneId: aws.String(Zones[1]), AvailabilityZone: aws.String("us-east-1b"), VpcId: aws.String(VpcID)},
 		},
 		Secrets: map[string]*Secret{},
+		// The application secret's first rotation, after another
+		// environment's.
+		History: []cttypes.Event{
+			EventOf(RotationRecord("RotationSucceeded", OtherSecret, now.Add(-time.Hour))),
+			EventOf(RotationRecord("RotationSucceeded", AppSecrets["app"], lastRotated)),
+		},
 	}
 	for user, arn := range AppSecrets {
 		f.Secrets[arn] = &Secret{Policy: Policy, Describe: secretsmanager.DescribeSecretOutput{
@@ -217,6 +302,22 @@ func (f *Fixture) UseSecrets(apps map[string]string, master string) {
 	f.Outputs["secrets"]["masterSecretArn"] = master
 	f.Outputs["database"]["masterSecretArn"] = master
 	f.Cluster.MasterUserSecret.SecretArn = aws.String(master)
+	// The rule and the event history name the new secrets.
+	var arns []string
+	var pairs []string
+	for _, u := range []string{"app", "reporting"} {
+		if a, ok := apps[u]; ok {
+			arns = append(arns, a)
+			pairs = append(pairs, AppSecrets[u], a)
+		}
+	}
+	arns = append(arns, master)
+	pairs = append(pairs, MasterSecret, master)
+	f.Rule.EventPattern = aws.String(PatternFor(arns))
+	r := strings.NewReplacer(pairs...)
+	for i, e := range f.History {
+		f.History[i].CloudTrailEvent = aws.String(r.Replace(aws.ToString(e.CloudTrailEvent)))
+	}
 }
 
 // Clients are fakes answering from f (Secrets Manager included).
@@ -264,6 +365,56 @@ func (t trail) GetTrailStatus(_ context.Context, in *cloudtrail.GetTrailStatusIn
 	return &out, nil
 }
 
+// LookupEvents answers from History one event per page, to exercise
+// NextToken; it takes exactly one lookup attribute, as CloudTrail does.
+func (t trail) LookupEvents(_ context.Context, in *cloudtrail.LookupEventsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error) {
+	t.f.Calls.Record("CloudTrail.LookupEvents")
+	t.f.Lookups = append(t.f.Lookups, *in)
+	if t.f.LookupErr != nil {
+		return nil, t.f.LookupErr
+	}
+	if len(in.LookupAttributes) > 1 {
+		return nil, fmt.Errorf("InvalidLookupAttributesException: only one lookup attribute")
+	}
+	if m := in.MaxResults; m != nil && (*m < 1 || *m > 50) {
+		return nil, fmt.Errorf("InvalidMaxResultsException: %d", *m)
+	}
+	var match []cttypes.Event
+	for _, e := range t.f.History {
+		if in.StartTime != nil && e.EventTime.Before(*in.StartTime) || in.EndTime != nil && e.EventTime.After(*in.EndTime) {
+			continue
+		}
+		if len(in.LookupAttributes) == 1 {
+			a := in.LookupAttributes[0]
+			var got string
+			switch a.AttributeKey {
+			case cttypes.LookupAttributeKeyEventName:
+				got = aws.ToString(e.EventName)
+			case cttypes.LookupAttributeKeyEventSource:
+				got = aws.ToString(e.EventSource)
+			default:
+				return nil, fmt.Errorf("fake: lookup attribute %s", a.AttributeKey)
+			}
+			if got != aws.ToString(a.AttributeValue) {
+				continue
+			}
+		}
+		match = append(match, e)
+	}
+	i := 0
+	if in.NextToken != nil {
+		fmt.Sscan(*in.NextToken, &i)
+	}
+	out := &cloudtrail.LookupEventsOutput{}
+	if i < len(match) {
+		out.Events = match[i : i+1]
+	}
+	if i+1 < len(match) {
+		out.NextToken = aws.String(fmt.Sprint(i + 1))
+	}
+	return out, nil
+}
+
 type rules struct{ f *Fixture }
 
 func (e rules) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
@@ -296,6 +447,7 @@ func (e rules) ListTargetsByRule(_ context.Context, in *eventbridge.ListTargetsB
 // objects, the part of the pattern language the vault's rule uses.
 func (e rules) TestEventPattern(_ context.Context, in *eventbridge.TestEventPatternInput, _ ...func(*eventbridge.Options)) (*eventbridge.TestEventPatternOutput, error) {
 	e.f.Calls.Record("EventBridge.TestEventPattern")
+	e.f.Tested = append(e.f.Tested, aws.ToString(in.Event))
 	var pat, ev map[string]any
 	if err := json.Unmarshal([]byte(aws.ToString(in.EventPattern)), &pat); err != nil {
 		return nil, fmt.Errorf("InvalidEventPatternException: %v", err)
