@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/ops/verify/verifytest"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // withFakes makes verify use f's fakes (and the emulator for Secrets
@@ -49,8 +51,8 @@ func TestVerifyHealthyEnvironment(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 9 {
-		t.Fatalf("want 9 lines:\n%s", out.String())
+	if len(lines) != 10 {
+		t.Fatalf("want 10 lines:\n%s", out.String())
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "PASS ") {
@@ -84,6 +86,20 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 				delete(f.Outputs["secrets"], "rotationFailedRuleName")
 			}},
+		{"alerts-event-shape", "no RotationSucceeded event of secretsmanager.amazonaws.com for this vault's secrets in the last 30 days", nil,
+			func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.History = nil }},
+		{"alerts-event-shape", "at requestParameters.secretId; its additionalEventData.SecretId missing; fix: align FailurePattern in stacks/secrets/alerts.go with that path", nil,
+			func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+				// The emulator's ARN (UseSecrets) is in History[1]: move it.
+				var r map[string]any
+				if err := json.Unmarshal([]byte(aws.ToString(f.History[1].CloudTrailEvent)), &r); err != nil {
+					t.Fatal(err)
+				}
+				aed := r["additionalEventData"].(map[string]any)
+				delete(r, "additionalEventData")
+				r["requestParameters"] = map[string]any{"secretId": aed["SecretId"]}
+				f.History[1] = verifytest.EventOf(r)
+			}},
 		{"rotator", "are not the network's privateSubnetIds", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 			f.Function.VpcConfig.SubnetIds = []string{"subnet-0z"}
 		}},
@@ -104,7 +120,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			f.Subnets[1].AvailabilityZoneId = f.Subnets[0].AvailabilityZoneId
 		}},
 	} {
-		t.Run(c.check, func(t *testing.T) {
+		t.Run(c.check+"/"+c.want[:min(len(c.want), 24)], func(t *testing.T) {
 			f := verifytest.Healthy()
 			em := verifytest.StartEmulator(t, f, c.failUsers...)
 			c.brk(f, em)
@@ -124,13 +140,26 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			if len(failed) != 1 || !strings.HasPrefix(failed[0], "FAIL "+c.check+": ") || !strings.Contains(failed[0], c.want) || !strings.Contains(failed[0], "; fix: ") {
 				t.Fatalf("want exactly one FAIL %s line with %q:\n%s", c.check, c.want, out.String())
 			}
-			if !strings.Contains(stderr.String(), "1 of 9 checks failed") {
+			if !strings.Contains(stderr.String(), "1 of 10 checks failed") {
 				t.Fatalf("stderr: %s", stderr.String())
 			}
 			if w := f.Calls.Writes(); len(w) > 0 {
 				t.Errorf("writes: %v", w)
 			}
 		})
+	}
+}
+
+// The fakes' rule pattern is the one the secrets layer writes: the
+// alerts checks test what is deployed.
+func TestFakePatternIsFailurePattern(t *testing.T) {
+	arns := verifytest.VaultSecrets()
+	want, err := secrets.FailurePattern(arns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := verifytest.PatternFor(arns); got != want {
+		t.Fatalf("verifytest.PatternFor\n%s\nsecrets.FailurePattern\n%s", got, want)
 	}
 }
 
