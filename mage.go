@@ -2,12 +2,157 @@
 
 // mage.go lets `go run mage.go <target>` work on a machine that has only Go:
 // mage itself is pinned in go.mod, so nothing has to be installed first.
+//
+// It is mage's own main with one addition: an unknown target is answered
+// with the nearest targets' names instead of mage's bare
+// `Unknown target specified: "x"` (everything else, -l included, is
+// mage's). `go run` itself adds one last line, `exit status N`, and exits 1
+// whenever mage.go does not exit 0 (cmd/go does not pass the code on);
+// `go tool mage <target>` keeps the code and adds nothing, without the
+// suggestions.
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/magefile/mage/mage"
 )
 
-func main() { os.Exit(mage.Main()) }
+func main() {
+	f := &unknownFilter{w: os.Stderr}
+	code := mage.ParseAndRun(os.Stdout, f, os.Stdin, os.Args[1:])
+	f.flush()
+	if code == 2 && f.target != "" {
+		var list bytes.Buffer
+		mage.ParseAndRun(&list, io.Discard, os.Stdin, []string{"-l"})
+		fmt.Fprintf(os.Stderr, "Unknown target %q.%s\nEvery target: go run mage.go -l\n", f.target, suggestion(f.target, targets(list.String())))
+	}
+	os.Exit(code)
+}
+
+const unknownPrefix = "Unknown target"
+
+// unknownFilter passes mage's stderr through as it comes (prompts without
+// a newline included), except the line `Unknown target: "x"`, whose target
+// it keeps.
+type unknownFilter struct {
+	w       io.Writer
+	mu      sync.Mutex
+	buf     []byte
+	midLine bool
+	target  string
+}
+
+func (f *unknownFilter) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.buf = append(f.buf, p...)
+	for len(f.buf) > 0 {
+		nl := bytes.IndexByte(f.buf, '\n')
+		n := min(len(f.buf), len(unknownPrefix))
+		if f.midLine || string(f.buf[:n]) != unknownPrefix[:n] {
+			if nl < 0 {
+				_, _ = f.w.Write(f.buf)
+				f.buf, f.midLine = f.buf[:0], true
+				break
+			}
+			_, _ = f.w.Write(f.buf[:nl+1])
+			f.buf, f.midLine = f.buf[nl+1:], false
+			continue
+		}
+		if nl < 0 {
+			break // maybe the message: wait for its end
+		}
+		line := string(f.buf[:nl])
+		_, quoted, _ := strings.Cut(line, ": ")
+		if t, err := strconv.Unquote(strings.TrimSpace(quoted)); err == nil && (strings.HasPrefix(line, "Unknown target: ") || strings.HasPrefix(line, "Unknown target specified: ")) {
+			f.target = t
+		} else {
+			_, _ = f.w.Write(f.buf[:nl+1])
+		}
+		f.buf = f.buf[nl+1:]
+	}
+	return len(p), nil
+}
+
+func (f *unknownFilter) flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, _ = f.w.Write(f.buf)
+	f.buf = nil
+}
+
+// targets are the names in the output of `mage -l`.
+func targets(list string) []string {
+	var out []string
+	for _, line := range strings.Split(list, "\n") {
+		if !strings.HasPrefix(line, "  ") {
+			continue
+		}
+		if fields := strings.Fields(line); len(fields) > 0 {
+			out = append(out, strings.TrimSuffix(fields[0], "*"))
+		}
+	}
+	return out
+}
+
+// suggestion names up to three targets nearest to target (edit distance,
+// case-insensitive; a target containing it counts as near).
+func suggestion(target string, names []string) string {
+	t := strings.ToLower(target)
+	type cand struct {
+		name string
+		d    int
+	}
+	var cs []cand
+	for _, n := range names {
+		l := strings.ToLower(n)
+		d := distance(t, l)
+		if strings.Contains(l, t) || strings.Contains(t, l) {
+			d = min(d, 1)
+		}
+		if d <= max(2, len(t)/3) {
+			cs = append(cs, cand{n, d})
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	if len(cs) == 0 {
+		return ""
+	}
+	if len(cs) > 3 {
+		cs = cs[:3]
+	}
+	names = names[:0:0]
+	for _, c := range cs {
+		names = append(names, c.name)
+	}
+	return " Did you mean: " + strings.Join(names, ", ") + "?"
+}
+
+// distance is the Levenshtein distance of a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

@@ -14,7 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/magefile/mage/mg"
 )
@@ -23,7 +26,7 @@ const vaultCmd = "./ops/cmd/vault"
 
 // DeployAll builds the rotator, then deploys network, kms, database and secrets of ENV in order (FROM=<layer> resumes).
 func DeployAll() error {
-	if err := deployPreflight(true); err != nil {
+	if err := deployPreflight(true, "FROM"); err != nil {
 		return err
 	}
 	mg.Deps(Build)
@@ -57,7 +60,7 @@ func Status() error {
 
 // Rotate rotates ENV's secret now and follows the rotation to its end (APP_USER, SECRET_ID, SECRETS_MANAGER_ENDPOINT, ROTATE_TIMEOUT).
 func Rotate() error {
-	if err := rotationPreflight(); err != nil {
+	if err := rotationPreflight("ROTATE_TIMEOUT"); err != nil {
 		return err
 	}
 	args := []string{"rotate"}
@@ -151,10 +154,53 @@ const missingPulumi = "pulumi CLI not found on PATH: install the Pulumi CLI (cur
 
 var envPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// deployPreflight is the cheap part of the command's preflight: ENV,
-// region, Pulumi CLI, passphrase and (needAWS) a source of AWS credentials.
-func deployPreflight(needAWS bool) error {
+// layerNames are the layers in deploy order (ops/layers.All).
+var layerNames = []string{"network", "kms", "database", "secrets"}
+
+// inputProblems validates the inputs every deploy target reads (CI,
+// CONFIRM, TAG_*, ALLOW_REPLACE) and the named extra ones (FROM,
+// ROTATE_TIMEOUT), so a typo is refused before anything is built.
+func inputProblems(extra ...string) []string {
 	var problems []string
+	if v := os.Getenv("CI"); v != "" && v != "true" && v != "false" && v != "1" && v != "0" {
+		problems = append(problems, "CI="+v+" is neither true nor false")
+	}
+	if v := os.Getenv("CONFIRM"); v != "" && v != "yes" && v != "no" {
+		problems = append(problems, "CONFIRM="+v+": set CONFIRM=yes to proceed without asking, or leave it unset to be asked")
+	}
+	for _, k := range []string{"TAG_ENVIRONMENT", "TAG_COST_CENTER", "TAG_COMPLIANCE"} {
+		if v, ok := os.LookupEnv(k); ok && strings.TrimSpace(v) != v {
+			problems = append(problems, k+" has leading or trailing spaces: "+strconv.Quote(v))
+		}
+	}
+	if v := os.Getenv("ALLOW_REPLACE"); v != "" {
+		for _, name := range strings.Split(v, ",") {
+			if strings.TrimSpace(name) == "" || strings.ContainsAny(strings.TrimSpace(name), " \t") {
+				problems = append(problems, "ALLOW_REPLACE="+strconv.Quote(v)+": name resources by URN or logical name, separated by commas, no blanks")
+				break
+			}
+		}
+	}
+	for _, k := range extra {
+		v := os.Getenv(k)
+		switch {
+		case v == "":
+		case k == "FROM" && !slices.Contains(layerNames, v):
+			problems = append(problems, "FROM="+v+" is not a layer: use one of "+strings.Join(layerNames, ", ")+" (deployAll resumes from it)")
+		case k == "ROTATE_TIMEOUT":
+			if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+				problems = append(problems, "ROTATE_TIMEOUT="+v+" is not a positive duration (e.g. 15m)")
+			}
+		}
+	}
+	return problems
+}
+
+// deployPreflight is the cheap part of the command's preflight: the
+// inputs (extra: FROM, ...), ENV, region, Pulumi CLI, passphrase and
+// (needAWS) a source of AWS credentials.
+func deployPreflight(needAWS bool, extra ...string) error {
+	problems := inputProblems(extra...)
 	if p := envProblem(); p != "" {
 		problems = append(problems, p)
 	}
@@ -173,8 +219,8 @@ func deployPreflight(needAWS bool) error {
 // rotationPreflight: status and rotate need AWS credentials unless they
 // talk to a local emulator, and the stack (Pulumi, passphrase, ENV) unless
 // SECRET_ID names the secret.
-func rotationPreflight() error {
-	var problems []string
+func rotationPreflight(extra ...string) error {
+	problems := inputProblems(extra...)
 	if os.Getenv("SECRET_ID") == "" {
 		if p := envProblem(); p != "" {
 			problems = append(problems, p+" (or set SECRET_ID to the secret's ARN)")
@@ -196,7 +242,7 @@ func rotationPreflight() error {
 // tests have fakes for the services besides Secrets Manager), and the stack
 // (Pulumi, passphrase, ENV) unless VERIFY_OUTPUTS names a file of outputs.
 func verifyPreflight() error {
-	var problems []string
+	problems := inputProblems()
 	if os.Getenv("VERIFY_OUTPUTS") == "" {
 		if p := envProblem(); p != "" {
 			problems = append(problems, p+" (or set VERIFY_OUTPUTS to a JSON file of the outputs)")

@@ -9,9 +9,11 @@ package main
 // cache (not mage's) decides what to rebuild.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/magefile/mage/mg"
@@ -41,6 +43,10 @@ func Test() error {
 	mg.Deps(Build, PulumiCLI) // PulumiCLI: mage_rehearse.go (ops/rehearse's tests run the engine)
 	args := append([]string{"test", "-count=1", "-timeout=20m"}, packages...)
 	if err := sh.RunV("go", args...); err != nil {
+		return err
+	}
+	// The targets' own tests (magefile_test.go: mage.go's wrapper, audit, inputs).
+	if err := sh.RunV("go", "test", "-count=1", "-tags", "mage", "."); err != nil {
 		return err
 	}
 	mg.SerialDeps(Audit)    // the policy gate over the synthesized graph (mage_policy.go)
@@ -82,9 +88,38 @@ func dirs() []string {
 	return out
 }
 
-// goRun runs a command of the workspace with `go run`, its output streamed.
-func goRun(pkg string, args ...string) error {
-	cmd := exec.Command("go", append([]string{"run", pkg}, args...)...)
+// goRun builds a command of the workspace into build/bin (the Go build
+// cache decides what to rebuild) and runs it with the target's streams.
+// When the command fails, its own message is all the operator reads: the
+// target exits at once with the command's exit code, with no "exit status 1"
+// from `go run` and no "Error:" line from mage. A variable, so tests can
+// record the commands a target runs.
+var goRun = func(pkg string, args ...string) error {
+	bin := filepath.Join("build", "bin", filepath.Base(pkg))
+	build := exec.Command("go", "build", "-o", bin, pkg)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		exit(exitCode(err)) // the compiler's messages are above
+		return err
+	}
+	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return cmd.Run()
+	if err := cmd.Run(); err != nil {
+		exit(exitCode(err))
+		return err
+	}
+	return nil
+}
+
+// exit ends the process (a variable for tests).
+var exit = os.Exit
+
+// exitCode is the exit code of a failed command (1 if it did not start).
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() > 0 {
+		return ee.ExitCode()
+	}
+	fmt.Fprintln(os.Stderr, err)
+	return 1
 }
