@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"golang.org/x/term"
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/layers"
@@ -161,15 +162,12 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 	}, nil
 }
 
-// isTerminal reports whether r is a character device (an interactive
-// terminal), without a dependency for it.
+// isTerminal reports whether r is an interactive terminal. /dev/null is a
+// character device too, so the mode bits do not tell; the terminal ioctl
+// (golang.org/x/term) does.
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd())) // #nosec G115 -- a file descriptor fits an int
 }
 
 // repoRoot is the nearest folder upwards holding go.work.
