@@ -6,8 +6,10 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -19,7 +21,7 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	log := slog.New(lambdaJSONHandler(os.Stdout))
 	slog.SetDefault(log)
 	h, err := newHandler(context.Background(), os.Getenv, log)
 	if err != nil {
@@ -29,6 +31,24 @@ func main() {
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)
+}
+
+// lambdaJSONHandler writes one JSON object per line in the shape Lambda's
+// log-level filtering reads for a custom runtime: the level under "level",
+// and the time under "timestamp" in RFC 3339. Without a valid timestamp
+// Lambda files every line as INFO, whatever its level, so errors could not
+// be filtered or alarmed on by level.
+// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+func lambdaJSONHandler(w io.Writer) slog.Handler {
+	return slog.NewJSONHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				a.Key = "timestamp"
+				a.Value = slog.StringValue(a.Value.Time().UTC().Format(time.RFC3339Nano))
+			}
+			return a
+		},
+	})
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*rotation.Handler, error) {

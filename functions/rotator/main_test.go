@@ -27,6 +27,27 @@ import (
 	"github.com/dbvault/dbvault/tools/smlocal"
 )
 
+// Lambda's log-level filtering reads "level" and an RFC 3339 "timestamp";
+// without the timestamp it files every line as INFO.
+func TestLogLinesCarryWhatLambdaFiltersOn(t *testing.T) {
+	var buf bytes.Buffer
+	slog.New(lambdaJSONHandler(&buf)).Error("rotation step failed", slog.String("step", "setSecret"))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("not one JSON object: %v: %s", err, buf.String())
+	}
+	if line["level"] != "ERROR" {
+		t.Errorf("level = %v", line["level"])
+	}
+	ts, _ := line["timestamp"].(string)
+	if _, err := time.Parse(time.RFC3339, ts); err != nil {
+		t.Errorf("timestamp %q is not RFC 3339: %v", ts, err)
+	}
+	if _, ok := line["time"]; ok {
+		t.Error("the line still has slog's time key")
+	}
+}
+
 func TestNewHandlerRefusesBadConfiguration(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))
 	for _, env := range []map[string]string{
