@@ -18,20 +18,13 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"os/signal"
-	"strconv"
-	"syscall"
-	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/tools/bench"
+	"github.com/dbvault/dbvault/tools/internal/cmdenv"
 )
 
 func main() {
@@ -41,32 +34,20 @@ func main() {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rotDefault := 100
-	if v := getenv("BENCH_ROTATIONS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			fmt.Fprintf(stderr, "BENCH_ROTATIONS=%q: expected a whole number\n", v)
-			return 2
-		}
-		rotDefault = n
+	rotDefault, err := cmdenv.Int(getenv, "BENCH_ROTATIONS", 100, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
-	appRotDefault := bench.DefaultAppRotations
-	if v := getenv("BENCH_APP_ROTATIONS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			fmt.Fprintf(stderr, "BENCH_APP_ROTATIONS=%q: expected a whole number of at least 1\n", v)
-			return 2
-		}
-		appRotDefault = n
+	appRotDefault, err := cmdenv.Int(getenv, "BENCH_APP_ROTATIONS", bench.DefaultAppRotations, 1)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
-	appIntervalDefault := bench.DefaultAppInterval
-	if v := getenv("BENCH_APP_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			fmt.Fprintf(stderr, "BENCH_APP_INTERVAL=%q: expected a positive duration such as 400ms\n", v)
-			return 2
-		}
-		appIntervalDefault = d
+	appIntervalDefault, err := cmdenv.Duration(getenv, "BENCH_APP_INTERVAL", bench.DefaultAppInterval)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
 	rotations := fs.Int("rotations", rotDefault, "timed rotations per strategy (env BENCH_ROTATIONS)")
 	appRotations := fs.Int("app-rotations", appRotDefault, "rotations per strategy during the application simulation, at least 1 (env BENCH_APP_ROTATIONS)")
@@ -85,8 +66,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "-app-interval %s: expected a positive duration\n", *appInterval)
 		return 2
 	}
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cmdenv.Context()
 	defer stop()
 	rep, err := bench.Run(ctx, bench.Options{Rotations: *rotations, ColdStarts: *cold, MySQLDSN: getenv("BENCH_MYSQL_DSN"),
 		AppRotations: *appRotations, AppInterval: *appInterval, Out: stdout})

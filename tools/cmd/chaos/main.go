@@ -12,21 +12,16 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/tools/chaos"
+	"github.com/dbvault/dbvault/tools/internal/cmdenv"
 )
 
 func main() {
@@ -49,14 +44,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		_, _ = rand.Read(b[:])
 		seedDefault = binary.LittleEndian.Uint64(b[:]) % 1_000_000_000
 	}
-	rotDefault := 30
-	if v := getenv("CHAOS_ROTATIONS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			fmt.Fprintf(stderr, "CHAOS_ROTATIONS=%q: expected a whole number\n", v)
-			return 2
-		}
-		rotDefault = n
+	rotDefault, err := cmdenv.Int(getenv, "CHAOS_ROTATIONS", 30, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
 	seed := fs.Uint64("seed", seedDefault, "seed of the fault choices (env CHAOS_SEED; default random, printed)")
 	rotations := fs.Int("rotations", rotDefault, "rotations per strategy, 1 to 95 (env CHAOS_ROTATIONS)")
@@ -79,8 +70,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "-strategy %q: expected single, alternating or both\n", *strategy)
 		return 2
 	}
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cmdenv.Context()
 	defer stop()
 	rep, err := chaos.Run(ctx, chaos.Options{
 		Seed: *seed, Rotations: *rotations, Strategies: strategies,

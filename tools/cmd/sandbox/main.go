@@ -14,18 +14,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
-	"os/signal"
-	"strconv"
-	"syscall"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/dbvault/dbvault/tools/internal/cmdenv"
 	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
@@ -36,14 +30,10 @@ func main() {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defRotations := 3
-	if v := getenv("SANDBOX_ROTATIONS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			fmt.Fprintf(stderr, "SANDBOX_ROTATIONS=%q: expected a whole number\n", v)
-			return 2
-		}
-		defRotations = n
+	defRotations, err := cmdenv.Int(getenv, "SANDBOX_ROTATIONS", 3, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
 	defStrategy := sandbox.Declared
 	if v := getenv("SANDBOX_STRATEGY"); v != "" {
@@ -61,11 +51,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "rotations: %d (-rotations or SANDBOX_ROTATIONS); expected at least 1\n", *rotations)
 		return 2
 	}
-	// The MySQL driver logs dropped connections on its own; the sandbox
-	// reports what matters itself.
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cmdenv.Context()
 	defer stop()
 	opts := sandbox.Options{
 		Rotations: *rotations,
