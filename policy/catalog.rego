@@ -2,6 +2,10 @@
 # place. README's "Policy gate" table and the audit's tests read this map, so
 # a rule cannot exist without a line here (ops/audit tests enforce it).
 #
+# class, where set ("ephemeral" or "production"), limits a rule to layers of
+# that environmentClass (finding() in lib.rego applies it); rules without
+# one apply to every layer.
+#
 # Severity: high fails `go run mage.go audit` (and blocks `pulumi preview`
 # through stack_deny); medium is reported (stack_warn) but does not fail.
 package dbvault
@@ -24,8 +28,8 @@ rules := {
 	"KMS-005": {"severity": "high", "title": "keys set an explicit deletion window (7 to 30 days)", "reason": "a deliberate window makes the time to undo a key deletion a reviewed decision"},
 	"RDS-001": {"severity": "high", "title": "Aurora storage is encrypted with a customer-managed key", "reason": "encryption at rest under our key, whose policy and rotation we control"},
 	"RDS-002": {"severity": "high", "title": "database instances are not publicly accessible", "reason": "a public endpoint exposes the database to the internet's password guessing"},
-	"RDS-003": {"severity": "high", "title": "skipFinalSnapshot is true", "reason": "every environment must be destroyable without manual steps; a final snapshot blocks and outlives `destroy`"},
-	"RDS-004": {"severity": "high", "title": "deletion protection is off", "reason": "destroyability: deletion protection makes `destroy` fail until someone changes the cluster by hand"},
+	"RDS-003": {"severity": "high", "class": "ephemeral", "title": "in ephemeral layers: skipFinalSnapshot is true", "reason": "every environment must be destroyable without manual steps; a final snapshot blocks and outlives `destroy`"},
+	"RDS-004": {"severity": "high", "class": "ephemeral", "title": "in ephemeral layers: deletion protection is off", "reason": "destroyability: deletion protection makes `destroy` fail until someone changes the cluster by hand"},
 	"RDS-005": {"severity": "high", "title": "the cluster's parameter group sets require_secure_transport=ON", "reason": "credentials and data must never cross the network in plaintext; Aurora MySQL accepts plaintext unless told otherwise"},
 	"RDS-006": {"severity": "high", "title": "a cluster has at least two instances in different availability zones", "reason": "one AZ outage must not take the database (and rotation) down"},
 	"RDS-007": {"severity": "high", "title": "the cluster's parameter group limits tls_version to TLS 1.2 or later", "reason": "TLS 1.0 and 1.1 are deprecated (RFC 8996)"},
@@ -59,7 +63,13 @@ rules := {
 	"RES-001": {"severity": "high", "title": "resource policies (bucket, topic, secret, queue) admit a service only with aws:SourceArn/aws:SourceAccount, and \"*\" only with an account or organization condition", "reason": "a resource policy is the door other accounts knock on; without these conditions a service acting for anyone, or anyone, walks in"},
 	"S3-001": {"severity": "high", "title": "every bucket has a public access block with all four settings on", "reason": "a bucket of audit logs must never become public through a later ACL or policy change"},
 	"S3-002": {"severity": "high", "title": "every bucket encrypts by default with a customer-managed KMS key", "reason": "the trail's log files are evidence; they are encrypted under a key whose policy we control"},
-	"GEN-001": {"severity": "high", "title": "no resource is protected or retained on delete, except retainOnDelete on the managed rotation of RDS's master secret", "reason": "every environment must be destroyable without manual steps; deleting that rotation would turn RDS's rotation off, and RDS deletes the secret, schedule and all, with the cluster"},
+	"GEN-001": {"severity": "high", "class": "ephemeral", "title": "in ephemeral layers: no resource is protected or retained on delete, except retainOnDelete on the managed rotation of RDS's master secret", "reason": "every environment must be destroyable without manual steps; deleting that rotation would turn RDS's rotation off, and RDS deletes the secret, schedule and all, with the cluster"},
+	"GEN-002": {"severity": "high", "title": "environmentClass, where set, is ephemeral or production, and one value per layer", "reason": "the class decides which rules apply (ephemeral: destroyable; production: kept); an unknown value would escape both sets"},
+	"PRD-001": {"severity": "high", "class": "production", "title": "in production layers: clusters, cluster instances, KMS keys, secrets and S3 buckets have the resource option protect: true", "reason": "a production database, its keys, its credentials and its audit log cannot be recreated; protect makes `destroy` and replacements stop before deleting them"},
+	"PRD-002": {"severity": "high", "class": "production", "title": "in production layers: clusters (and DB instances) have deletionProtection: true, skipFinalSnapshot: false and a finalSnapshotIdentifier", "reason": "deletion protection stops a delete outside Pulumi; the final snapshot keeps the data if the cluster is deleted all the same"},
+	"PRD-003": {"severity": "high", "class": "production", "title": "in production layers: secrets have recoveryWindowInDays of at least 7 (unset: 30) and KMS keys deletionWindowInDays 30", "reason": "a secret or key deleted by mistake must be recoverable; a deleted key makes everything it encrypted unreadable, so it gets the longest window"},
+	"PRD-004": {"severity": "high", "class": "production", "title": "in production layers: log groups keep events at least 365 days", "reason": "audit evidence (database audit log, trail, flow logs) is asked for up to a year back"},
+	"PRD-005": {"severity": "high", "class": "production", "title": "in production layers: the trail's bucket has forceDestroy not true, objectLockEnabled: true, a BucketVersioningV2 with status Enabled and a BucketObjectLockConfigurationV2 with a default retention of at least 365 days (no bucket when the layer uses an existing trail)", "reason": "the trail's log files are evidence: versioning and a year of Object Lock keep them from being overwritten or deleted, and forceDestroy would empty the bucket on delete"},
 }
 
 # no_resource_actions: actions that AWS's Service Authorization Reference lists

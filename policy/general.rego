@@ -1,8 +1,11 @@
-# GEN-001, SNS-001, CTL-001: destroyability, alert topics, the audit trail.
+# GEN-001, GEN-002, SNS-001, CTL-001: destroyability (ephemeral layers), the
+# environment class, alert topics, the audit trail.
 package dbvault
 
 import rego.v1
 
+# GEN-001 applies to ephemeral layers only (rules["GEN-001"].class): a
+# production layer protects its stateful resources instead (PRD-001).
 findings contains finding("GEN-001", r, msg) if {
 	some r in resources
 	some opt in ["protect", "retainOnDelete"]
@@ -17,6 +20,22 @@ findings contains finding("GEN-001", r, msg) if {
 # retained, it goes with the secret, which RDS deletes with the cluster, so
 # `destroy` still leaves nothing behind. protect stays forbidden on it.
 retained_by_design(r, "retainOnDelete") if managed_rotation(r)
+
+# GEN-002: the class must be one kit knows; otherwise no class's rules apply.
+findings contains finding("GEN-002", {"name": k, "type": "pulumi:config"}, msg) if {
+	some k, v in class_settings
+	not v in environment_classes
+	msg := sprintf("config %s is %v, which is no environmentClass, so neither the ephemeral nor the production rules apply to this layer; fix: set it to \"ephemeral\" or \"production\" (or remove it: the default is ephemeral)", [k, v])
+}
+
+findings contains finding("GEN-002", {"name": k, "type": "pulumi:config"}, msg) if {
+	every v in class_settings {
+		v in environment_classes
+	}
+	count({v | some v in class_settings}) > 1
+	k := sort(object.keys(class_settings))[0]
+	msg := sprintf("the layer's environmentClass entries disagree (%v); fix: set one environmentClass for the layer", [class_settings])
+}
 
 findings contains finding("SNS-001", r, msg) if {
 	some r in of_type("aws:sns/topic:Topic")

@@ -9,7 +9,10 @@ import rego.v1
 # Each rule file adds to it with finding(); the name avoids the prefixes
 # (deny, violation, warn, stack_) that Pulumi's OPA analyzer treats as policies.
 
-# finding returns a violation of rule id by resource r with message msg.
+# finding returns a violation of rule id by resource r with message msg. A
+# rule whose catalog entry names a class (rules[id].class, catalog.rego)
+# applies only to layers of that environmentClass: for the others finding is
+# undefined, so the rule's `findings contains finding(...)` adds nothing.
 finding(id, r, msg) := {
 	"rule": id,
 	"severity": rules[id].severity,
@@ -17,7 +20,11 @@ finding(id, r, msg) := {
 	"resource": r.name,
 	"type": r.type,
 	"message": msg,
-}
+} if applies(id)
+
+applies(id) if not rules[id].class
+
+applies(id) if rules[id].class == class
 
 # resources are the layer's AWS resources (components and stack references are
 # Pulumi's own and carry nothing to check).
@@ -52,6 +59,39 @@ suffix := s if {
 suffix_key(k) if k == "environmentSuffix"
 
 suffix_key(k) if endswith(k, ":environmentSuffix")
+
+# --- environment class --------------------------------------------------------
+
+# environment_classes are the values kit accepts for config environmentClass:
+# ephemeral (the default: destroyable without manual steps) and production
+# (kept: deletion protection, final snapshot, protect, long windows).
+environment_classes := {"ephemeral", "production"}
+
+# class_settings: the layer's environmentClass config entries (bare or
+# project-scoped key), unset ones ("") left out.
+class_settings := {k: v |
+	some k, v in object.get(input, "config", {})
+	class_key(k)
+	v != ""
+}
+
+class_key(k) if k == "environmentClass"
+
+class_key(k) if endswith(k, ":environmentClass")
+
+# class is the layer's environmentClass: its config value, else "ephemeral"
+# (kit's default). A value outside environment_classes is kept as it is, so
+# neither class's rules apply to it and GEN-002 reports it; entries that
+# disagree are GEN-002 too (class is then the first key's, in key order).
+class := c if {
+	vals := [v | some k in sort(object.keys(class_settings)); v := class_settings[k]]
+	count(vals) > 0
+	c := vals[0]
+} else := "ephemeral"
+
+is_ephemeral if class == "ephemeral"
+
+is_production if class == "production"
 
 # known(x): a real value, not a placeholder for a secret or a value unknown at
 # preview time. Rules that compare values skip the unknowable ones instead of

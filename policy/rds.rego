@@ -25,6 +25,8 @@ findings contains finding("RDS-002", r, msg) if {
 	msg := sprintf("%s %q is publicly accessible; fix: set publiclyAccessible: false", [r.type, r.name])
 }
 
+# RDS-003 and RDS-004 apply to ephemeral layers only (their catalog class);
+# PRD-002 (production.rego) asks the opposite of production clusters.
 findings contains finding("RDS-003", r, msg) if {
 	some r in resources
 	r.type in {"aws:rds/cluster:Cluster", "aws:rds/instance:Instance"}

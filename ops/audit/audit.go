@@ -48,6 +48,8 @@ type Rule struct {
 	Severity string `json:"severity"`
 	Title    string `json:"title"`
 	Reason   string `json:"reason"`
+	// Class, when set, is the one environmentClass the rule applies to.
+	Class string `json:"class,omitempty"`
 }
 
 // Pack is the compiled policy pack.

@@ -135,3 +135,74 @@ func ruleSet(fs []Finding) map[string]bool {
 	}
 	return out
 }
+
+// Resource types only production layers hold.
+const (
+	tVersioning = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	tObjectLock = "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"
+)
+
+// Environment classes (config environmentClass, kit).
+const (
+	ephemeral  = "ephemeral"
+	production = "production"
+)
+
+// productionFixture returns the compliant fixture of a layer as kit builds
+// it with environmentClass production: the class in the config; protect on
+// the cluster, its instances, the keys, the secrets and the bucket; deletion
+// protection and a final snapshot; 30-day recovery and deletion windows;
+// logs kept at least 365 days; the trail's bucket never force-destroyed,
+// versioned and under a year of Object Lock (governance mode).
+func productionFixture(t *testing.T, layer string) doc {
+	t.Helper()
+	d := fixture(t, layer)
+	d["config"].(map[string]any)[d["project"].(string)+":environmentClass"] = production
+	var buckets []string
+	for _, r := range d.resources() {
+		m := r.(map[string]any)
+		in := m["inputs"].(map[string]any)
+		switch m["type"] {
+		case tCluster, tInstance, tKey, tSecret, tBucket:
+			m["options"].(map[string]any)["protect"] = true
+		}
+		switch m["type"] {
+		case tCluster:
+			in["deletionProtection"] = true
+			in["skipFinalSnapshot"] = false
+			in["finalSnapshotIdentifier"] = "aurora-cluster-final-dev"
+		case tKey:
+			in["deletionWindowInDays"] = 30
+		case tSecret:
+			in["recoveryWindowInDays"] = 30
+		case tLogGroup:
+			if n, _ := in["retentionInDays"].(float64); n < 365 {
+				in["retentionInDays"] = 365
+			}
+		case tBucket:
+			in["forceDestroy"] = false
+			in["objectLockEnabled"] = true
+			buckets = append(buckets, in["bucket"].(string))
+		}
+	}
+	for _, b := range buckets {
+		d.add(tVersioning, "trail-bucket-versioning", map[string]any{"bucket": b, "versioningConfiguration": map[string]any{"status": "Enabled"}})
+		d.add(tObjectLock, "trail-bucket-object-lock", map[string]any{"bucket": b, "rule": map[string]any{"defaultRetention": map[string]any{"mode": "GOVERNANCE", "days": 365}}})
+	}
+	return d
+}
+
+// layerFixture is the compliant fixture of a layer in class.
+func layerFixture(t *testing.T, layer, class string) doc {
+	t.Helper()
+	if class == production {
+		return productionFixture(t, layer)
+	}
+	return fixture(t, layer)
+}
+
+// options returns the resource options of the resource of type typ and name name.
+func (d doc) options(t *testing.T, typ, name string) map[string]any {
+	t.Helper()
+	return d.res(t, typ, name)["options"].(map[string]any)
+}

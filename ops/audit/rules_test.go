@@ -54,6 +54,81 @@ type ruleCase struct {
 	fail   bool
 	// also lists other rules the same change rightly breaks.
 	also []string
+	// class is the fixture's environmentClass: "" or ephemeral for the
+	// compliant fixtures as they are, production for productionFixture.
+	class string
+}
+
+// classOf is the environmentClass a case runs in.
+func classOf(c ruleCase) string {
+	if c.class == "" {
+		return ephemeral
+	}
+	return c.class
+}
+
+// protect sets the resource option protect of one resource.
+func protect(typ, name string, v bool) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) { d.options(t, typ, name)["protect"] = v }
+}
+
+// expect fails the case unless inputs[key] of one resource is want: a pass
+// case that relies on a fixture's value checks it, so it cannot pass by the
+// fixture changing under it.
+func expect(typ, name, key string, want any) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		if got := d.in(t, typ, name)[key]; got != want {
+			t.Fatalf("the fixture's %s %q has %s = %v, want %v: the case would prove nothing", typ, name, key, got, want)
+		}
+	}
+}
+
+// expectOption is expect for a resource option.
+func expectOption(typ, name, key string, want any) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		if got := d.options(t, typ, name)[key]; got != want {
+			t.Fatalf("the fixture's %s %q has the option %s = %v, want %v: the case would prove nothing", typ, name, key, got, want)
+		}
+	}
+}
+
+// all runs each of fs.
+func all(fs ...func(t *testing.T, d doc)) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		for _, f := range fs {
+			f(t, d)
+		}
+	}
+}
+
+// setConfig sets (or, with "", deletes) a config key of the layer.
+func setConfig(key, v string) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		cfg := d["config"].(map[string]any)
+		if key == "" {
+			key = d["project"].(string) + ":environmentClass"
+		}
+		if v == "" {
+			delete(cfg, key)
+			return
+		}
+		cfg[key] = v
+	}
+}
+
+// removeTrail drops the trail and its bucket with the bucket's settings: the
+// layer then uses an existing trail.
+func removeTrail(t *testing.T, d doc) {
+	d.remove(t, tTrail, "trail")
+	var kept []any
+	for _, r := range d.resources() {
+		m := r.(map[string]any)
+		if b, _ := m["inputs"].(map[string]any)["bucket"].(string); strings.HasPrefix(b, "cloudtrail-") {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	d["resources"] = kept
 }
 
 // rotatorPolicy edits the rotator's inline policy.
@@ -508,6 +583,90 @@ var cases = []ruleCase{
 	}},
 }
 
+// classCases: the environment class (GEN-002), the ephemeral rules' silence
+// in production layers, and the production rules (PRD-*), each failing and
+// passing in its class and silent in the other.
+var classCases = []ruleCase{
+	// GEN-002
+	{rule: "GEN-002", name: "unknown environmentClass", layer: "kms", fail: true, mutate: setConfig("", "prod")},
+	{rule: "GEN-002", name: "unknown bare environmentClass", layer: "kms", fail: true, mutate: setConfig("environmentClass", "Production")},
+	{rule: "GEN-002", name: "bare and project keys disagree", layer: "kms", class: production, fail: true, mutate: all(setConfig("environmentClass", production), setConfig("", ephemeral))},
+	{rule: "GEN-002", name: "environmentClass unset (default ephemeral)", layer: "kms", mutate: func(t *testing.T, d doc) {
+		if len(d["config"].(map[string]any)) == 0 || d["config"].(map[string]any)["vault-kms:environmentClass"] != nil {
+			t.Fatal("the kms fixture sets environmentClass: the default case would prove nothing")
+		}
+	}},
+	{rule: "GEN-002", name: "explicit ephemeral", layer: "kms", mutate: setConfig("", ephemeral)},
+	{rule: "GEN-002", name: "empty environmentClass (unset: ephemeral)", layer: "kms", mutate: func(t *testing.T, d doc) { d["config"].(map[string]any)["vault-kms:environmentClass"] = "" }},
+	{rule: "GEN-002", name: "bare environmentClass production", layer: "kms", class: production, mutate: all(setConfig("", ""), setConfig("environmentClass", production))},
+	{rule: "GEN-002", name: "production in both keys", layer: "kms", class: production, mutate: setConfig("environmentClass", production)},
+	// The ephemeral rules do not apply to production layers.
+	{rule: "GEN-001", name: "production: protect on the cluster", layer: "database", class: production, mutate: expectOption(tCluster, "cluster", "protect", true)},
+	{rule: "GEN-001", name: "production: protect on the keys", layer: "kms", class: production, mutate: expectOption(tKey, "logs", "protect", true)},
+	{rule: "GEN-001", name: "production: retainOnDelete on a key", layer: "kms", class: production, mutate: func(t *testing.T, d doc) { d.options(t, tKey, "logs")["retainOnDelete"] = true }},
+	{rule: "GEN-002", name: "unknown class: neither class's rules apply (a protected key)", layer: "kms", fail: true, mutate: all(setConfig("", "staging"), protect(tKey, "logs", true))},
+	{rule: "RDS-003", name: "production: final snapshot", layer: "database", class: production, mutate: expect(tCluster, "cluster", "skipFinalSnapshot", false)},
+	{rule: "RDS-004", name: "production: deletion protection", layer: "database", class: production, mutate: expect(tCluster, "cluster", "deletionProtection", true)},
+	// PRD-001
+	{rule: "PRD-001", name: "cluster not protected", layer: "database", class: production, fail: true, mutate: protect(tCluster, "cluster", false)},
+	{rule: "PRD-001", name: "instance not protected", layer: "database", class: production, fail: true, mutate: protect(tInstance, "instance-b", false)},
+	{rule: "PRD-001", name: "key not protected", layer: "kms", class: production, fail: true, mutate: protect(tKey, "secrets", false)},
+	{rule: "PRD-001", name: "secret not protected", layer: "secrets", class: production, fail: true, mutate: protect(tSecret, "secret", false)},
+	{rule: "PRD-001", name: "trail bucket protect unset", layer: "secrets", class: production, fail: true, mutate: func(t *testing.T, d doc) { delete(d.options(t, tBucket, "trail-bucket"), "protect") }},
+	{rule: "PRD-001", name: "production: stateless resources unprotected", layer: "secrets", class: production, mutate: expectOption(tFunction, "rotator", "protect", false)},
+	{rule: "PRD-001", name: "ephemeral: nothing protected", layer: "database", mutate: expectOption(tCluster, "cluster", "protect", false)},
+	// PRD-002
+	{rule: "PRD-002", name: "deletion protection off", layer: "database", class: production, fail: true, mutate: set(tCluster, "cluster", "deletionProtection", false)},
+	{rule: "PRD-002", name: "deletion protection unset", layer: "database", class: production, fail: true, mutate: set(tCluster, "cluster", "deletionProtection", nil)},
+	{rule: "PRD-002", name: "final snapshot skipped", layer: "database", class: production, fail: true, mutate: set(tCluster, "cluster", "skipFinalSnapshot", true)},
+	{rule: "PRD-002", name: "no final snapshot identifier", layer: "database", class: production, fail: true, mutate: set(tCluster, "cluster", "finalSnapshotIdentifier", nil)},
+	{rule: "PRD-002", name: "standalone instance without deletion protection", layer: "database", class: production, fail: true, mutate: func(t *testing.T, d doc) {
+		d.add(tDBInstance, "legacy", map[string]any{"identifier": "legacy-dev", "engine": "mysql", "instanceClass": "db.t3.medium", "allocatedStorage": 20,
+			"username": "admin", "manageMasterUserPassword": true, "finalSnapshotIdentifier": "legacy-final-dev", "publiclyAccessible": false, "tags": tags("")})
+	}},
+	{rule: "PRD-002", name: "production: skipFinalSnapshot unset (provider default false)", layer: "database", class: production, mutate: set(tCluster, "cluster", "skipFinalSnapshot", nil)},
+	{rule: "PRD-002", name: "ephemeral: no deletion protection, no final snapshot", layer: "database", mutate: all(expect(tCluster, "cluster", "deletionProtection", false), expect(tCluster, "cluster", "skipFinalSnapshot", true))},
+	// PRD-003
+	{rule: "PRD-003", name: "secret deleted without recovery", layer: "secrets", class: production, fail: true, mutate: set(tSecret, "secret", "recoveryWindowInDays", 0)},
+	{rule: "PRD-003", name: "secret recovery window 6 days", layer: "secrets", class: production, fail: true, mutate: set(tSecret, "secret", "recoveryWindowInDays", 6)},
+	{rule: "PRD-003", name: "key deletion window 7 days", layer: "kms", class: production, fail: true, mutate: set(tKey, "database", "deletionWindowInDays", 7)},
+	{rule: "PRD-003", name: "production: secret recovery window 7 days", layer: "secrets", class: production, mutate: set(tSecret, "secret", "recoveryWindowInDays", 7)},
+	{rule: "PRD-003", name: "production: secret recovery window unset (30 days)", layer: "secrets", class: production, mutate: set(tSecret, "secret", "recoveryWindowInDays", nil)},
+	{rule: "PRD-003", name: "ephemeral: secret deleted at once", layer: "secrets", mutate: expect(tSecret, "secret", "recoveryWindowInDays", float64(0))},
+	{rule: "PRD-003", name: "ephemeral: key deletion window 7 days", layer: "kms", mutate: expect(tKey, "database", "deletionWindowInDays", float64(7))},
+	// PRD-004
+	{rule: "PRD-004", name: "log group kept 90 days", layer: "database", class: production, fail: true, mutate: set(tLogGroup, "audit-log", "retentionInDays", 90)},
+	{rule: "PRD-004", name: "log group kept 364 days", layer: "secrets", class: production, fail: true, mutate: set(tLogGroup, "rotator-logs", "retentionInDays", 364)},
+	{rule: "PRD-004", name: "production: log group kept 731 days", layer: "database", class: production, mutate: set(tLogGroup, "audit-log", "retentionInDays", 731)},
+	{rule: "PRD-004", name: "ephemeral: log group kept 90 days", layer: "database", mutate: set(tLogGroup, "audit-log", "retentionInDays", 90)},
+	// PRD-005
+	{rule: "PRD-005", name: "bucket force-destroyed", layer: "secrets", class: production, fail: true, mutate: set(tBucket, "trail-bucket", "forceDestroy", true)},
+	{rule: "PRD-005", name: "object lock not enabled", layer: "secrets", class: production, fail: true, mutate: set(tBucket, "trail-bucket", "objectLockEnabled", nil)},
+	{rule: "PRD-005", name: "no versioning", layer: "secrets", class: production, fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tVersioning, "trail-bucket-versioning") }},
+	{rule: "PRD-005", name: "versioning suspended", layer: "secrets", class: production, fail: true, mutate: set(tVersioning, "trail-bucket-versioning", "versioningConfiguration", map[string]any{"status": "Suspended"})},
+	{rule: "PRD-005", name: "versioning of another bucket", layer: "secrets", class: production, fail: true, mutate: set(tVersioning, "trail-bucket-versioning", "bucket", "other-dev")},
+	{rule: "PRD-005", name: "no object lock configuration", layer: "secrets", class: production, fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tObjectLock, "trail-bucket-object-lock") }},
+	{rule: "PRD-005", name: "object lock of 30 days", layer: "secrets", class: production, fail: true, mutate: set(tObjectLock, "trail-bucket-object-lock", "rule", map[string]any{"defaultRetention": map[string]any{"mode": "GOVERNANCE", "days": 30}})},
+	{rule: "PRD-005", name: "object lock without a default retention", layer: "secrets", class: production, fail: true, mutate: set(tObjectLock, "trail-bucket-object-lock", "rule", nil)},
+	{rule: "PRD-005", name: "production: object lock of 1 year (years), compliance mode", layer: "secrets", class: production, mutate: set(tObjectLock, "trail-bucket-object-lock", "rule", map[string]any{"defaultRetention": map[string]any{"mode": "COMPLIANCE", "years": 1}})},
+	{rule: "PRD-005", name: "production: forceDestroy unset", layer: "secrets", class: production, mutate: set(tBucket, "trail-bucket", "forceDestroy", nil)},
+	{rule: "PRD-005", name: "production: existing trail, no bucket", layer: "secrets", class: production, mutate: removeTrail},
+	{rule: "PRD-005", name: "ephemeral: bucket force-destroyed, no versioning, no lock", layer: "secrets", mutate: func(t *testing.T, d doc) {
+		expect(tBucket, "trail-bucket", "forceDestroy", true)(t, d)
+		if len(ofType(d, tVersioning))+len(ofType(d, tObjectLock)) != 0 {
+			t.Fatal("the ephemeral secrets fixture holds versioning or object lock: the case would prove nothing")
+		}
+	}},
+	// TAG-001: the two bucket settings take no tags (no Tags in pulumi-aws v6).
+	{rule: "TAG-001", name: "production: versioning and object lock without tags", layer: "secrets", class: production, mutate: func(t *testing.T, d doc) {
+		for _, typ := range []string{tVersioning, tObjectLock} {
+			if rs := ofType(d, typ); len(rs) != 1 || rs[0]["inputs"].(map[string]any)["tags"] != nil {
+				t.Fatalf("the production fixture has %d %s, or one with tags: the case would prove nothing", len(rs), typ)
+			}
+		}
+	}},
+}
+
 // flowLogTrust edits the flow log delivery role's assume-role policy.
 func flowLogTrust(edit func(p map[string]any)) func(t *testing.T, d doc) {
 	return func(t *testing.T, d doc) {
@@ -560,6 +719,16 @@ func TestCompliantFixturesPass(t *testing.T) {
 	for _, f := range fs {
 		t.Errorf("unexpected finding: %+v", f)
 	}
+	// The same layers as a production environment (productionFixture).
+	for _, layer := range []string{"database", "kms", "network", "secrets"} {
+		fs, err := p.Evaluate(context.Background(), map[string]any(productionFixture(t, layer)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fs {
+			t.Errorf("production %s: unexpected finding: %+v", layer, f)
+		}
+	}
 }
 
 // TestRuleCases breaks each rule in a copy of a compliant layer and checks
@@ -567,9 +736,9 @@ func TestCompliantFixturesPass(t *testing.T) {
 // pass cases (edges the rule must accept) raise nothing.
 func TestRuleCases(t *testing.T) {
 	p := loadPack(t)
-	for _, c := range cases {
-		t.Run(c.rule+"/"+c.name, func(t *testing.T) {
-			d := fixture(t, c.layer)
+	for _, c := range append(cases, classCases...) {
+		t.Run(c.rule+"/"+classOf(c)+"/"+c.name, func(t *testing.T) {
+			d := layerFixture(t, c.layer, c.class)
 			c.mutate(t, d)
 			fs, err := p.Evaluate(context.Background(), map[string]any(d))
 			if err != nil {
@@ -611,18 +780,44 @@ func TestEveryRuleHasFailingAndPassingCases(t *testing.T) {
 			t.Errorf("%s: needs a title and a reason", r.ID)
 		}
 	}
-	failing := map[string]bool{}
-	for _, c := range cases {
+	// failing[id][class], passing[id][class]: the classes a rule has
+	// failing and passing cases in.
+	failing, passing := map[string]map[string]bool{}, map[string]map[string]bool{}
+	for _, c := range append(cases, classCases...) {
 		if !catalog[c.rule] {
 			t.Errorf("case %q names %s, which the catalog lacks", c.name, c.rule)
 		}
+		m := passing
 		if c.fail {
-			failing[c.rule] = true
+			m = failing
 		}
+		if m[c.rule] == nil {
+			m[c.rule] = map[string]bool{}
+		}
+		m[c.rule][classOf(c)] = true
 	}
-	for id := range catalog {
-		if !failing[id] {
-			t.Errorf("%s has no failing case", id)
+	for _, r := range p.Rules() {
+		if len(failing[r.ID]) == 0 {
+			t.Errorf("%s has no failing case", r.ID)
+		}
+		// A rule of one class fails in that class and has a passing case
+		// in it (beyond the compliant fixtures) and in the other class,
+		// where the break it looks for is the rule.
+		switch r.Class {
+		case "":
+		case ephemeral, production:
+			other := map[string]string{ephemeral: production, production: ephemeral}[r.Class]
+			if !failing[r.ID][r.Class] {
+				t.Errorf("%s (class %s) has no failing case of its class", r.ID, r.Class)
+			}
+			if !passing[r.ID][other] {
+				t.Errorf("%s (class %s) has no passing case of class %s: nothing shows it stays out of those layers", r.ID, r.Class, other)
+			}
+			if r.Class == production && !passing[r.ID][production] {
+				t.Errorf("%s has no passing production case", r.ID)
+			}
+		default:
+			t.Errorf("%s: class %q, want ephemeral, production or none", r.ID, r.Class)
 		}
 	}
 	if len(catalog) < 40 {
