@@ -3,71 +3,101 @@ package audit
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/synth"
 )
 
 // repoRoot is the repository root, relative to this package.
 const repoRoot = "../.."
 
-// TestProjectSynthPasses synthesizes the project's four layers with its own
-// synth command (`go run ./ops/cmd/synth -out <temp>`) and requires the policy
-// pack to find no high-severity violation in them: the project passes its own
-// audit. The medium findings are logged for the reader.
-func TestProjectSynthPasses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("synthesizes every layer (about a minute cold); not in -short")
+// synthesize runs the project's four layers through ops/synth, as
+// `go run ./ops/cmd/synth -class <class> -env dev` does (environmentClass set
+// on every layer's project), and writes them into a temporary folder.
+func synthesize(t *testing.T, class string) string {
+	t.Helper()
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]string{}
+	for _, l := range layers.All {
+		cfg[l.Project+":environmentClass"] = class
+	}
+	docs, err := synth.Run(synth.Options{Env: "dev", Region: "us-east-1", Root: root, Layers: layers.All, Config: cfg})
+	if err != nil {
+		t.Fatalf("synth failed (it needs the rotator zip: go run mage.go rotator): %v", err)
 	}
 	out := t.TempDir()
-	cmd := exec.Command("go", "run", "./ops/cmd/synth", "-out", out, "-env", "dev")
-	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), "ENV=", "AWS_REGION=")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("synth failed (it needs the rotator zip: go run mage.go rotator): %v\n%s", err, b)
+	if _, err := synth.Write(out, docs); err != nil {
+		t.Fatal(err)
 	}
+	return out
+}
+
+// TestProjectSynthPasses synthesizes the project's four layers in each
+// environment class and requires the policy pack to find nothing in them:
+// the project passes its own audit, ephemeral and production. It then breaks
+// rules one at a time on the real output and sees them fire, and sees the
+// other class's rules stay silent.
+func TestProjectSynthPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("synthesizes every layer twice; not in -short")
+	}
+	for _, class := range []string{ephemeral, production} {
+		t.Run(class, func(t *testing.T) { projectPasses(t, class) })
+	}
+}
+
+func projectPasses(t *testing.T, class string) {
+	out := synthesize(t, class)
 	files, err := filepath.Glob(filepath.Join(out, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var layers []string
+	var names []string
 	for _, f := range files {
-		layers = append(layers, strings.TrimSuffix(filepath.Base(f), ".json"))
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
 	}
-	if strings.Join(layers, ",") != "database,kms,network,secrets" {
-		t.Fatalf("synth wrote %v, want the four layers", layers)
+	if strings.Join(names, ",") != "database,kms,network,secrets" {
+		t.Fatalf("synth wrote %v, want the four layers", names)
 	}
 	// The rules must have something to check: a pass over a graph without
-	// these resources would prove nothing.
+	// these resources (or without the class) would prove nothing.
 	docs, err := ReadDir(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
 	for _, d := range docs {
+		project, _ := d.Data["project"].(string)
+		if got := d.Data["config"].(map[string]any)[project+":environmentClass"]; got != class {
+			t.Errorf("%s: config %s:environmentClass = %v, want %s", d.Data["layer"], project, got, class)
+		}
 		for _, r := range d.Data["resources"].([]any) {
 			seen[r.(map[string]any)["type"].(string)] = true
 		}
 	}
-	for _, typ := range []string{tVPC, tFlowLog, tSubnet, tEndpoint, tIngress, tKey, tCluster, tInstance, tParams, tLogGroup, tSecret, tRotation, tSecretPol, tRole, tRolePol, tFunction, tPerm, tTopic, tTrail} {
+	want := []string{tVPC, tFlowLog, tSubnet, tEndpoint, tIngress, tKey, tCluster, tInstance, tParams, tLogGroup, tSecret, tRotation, tSecretPol, tRole, tRolePol, tFunction, tPerm, tTopic, tTrail, tBucket}
+	if class == production {
+		want = append(want, tVersioning, tObjectLock)
+	}
+	for _, typ := range want {
 		if !seen[typ] {
-			t.Errorf("synth output has no %s for the rules to check", typ)
+			t.Errorf("%s synth output has no %s for the rules to check", class, typ)
 		}
 	}
 	fs, err := loadPack(t).EvaluateDir(context.Background(), out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Run("breaking a rule in the real output fails it", func(t *testing.T) { breakRealSynth(t, docs) })
 	for _, f := range fs {
-		if f.Severity == High {
-			t.Errorf("the project fails its own audit: %s %s/%s: %s", f.Rule, f.Layer, f.Resource, f.Message)
-		} else {
-			t.Logf("advisory: %s %s/%s: %s", f.Rule, f.Layer, f.Resource, f.Message)
-		}
+		t.Errorf("the %s project fails its own audit: %s (%s) %s/%s: %s", class, f.Rule, f.Severity, f.Layer, f.Resource, f.Message)
 	}
+	t.Run("breaking a rule in the real output fails it", func(t *testing.T) { breakRealSynth(t, docs, class) })
 }
 
 // realBreak breaks one rule on the first resource of a type in the project's
@@ -78,6 +108,9 @@ type realBreak struct {
 	rule, typ   string
 	edit        func(t *testing.T, r map[string]any)
 	layer, name string
+	// class, when set, is the only environmentClass whose output the
+	// break fires in; in the other class's output it must not fire.
+	class string
 }
 
 // realBreaks hold the breaks on the first resource of a type anywhere.
@@ -85,6 +118,7 @@ var realBreaks = []struct {
 	rule, typ string
 	edit      func(t *testing.T, r map[string]any)
 }{
+	// (RDS-003, RDS-004 and GEN-001 are ephemeral rules: ephemeralRules.)
 	{"TAG-001", tFunction, func(t *testing.T, r map[string]any) { delete(inputsOf(r)["tags"].(map[string]any), "CostCenter") }},
 	{"NAME-001", tSecret, func(t *testing.T, r map[string]any) { inputsOf(r)["name"] = "db-credentials-prod" }},
 	{"IAM-001", tRolePol, func(t *testing.T, r map[string]any) {
@@ -153,21 +187,62 @@ var scopedRealBreaks = []realBreak{
 	{rule: "RDS-010", typ: tCluster, edit: func(t *testing.T, r map[string]any) { inputsOf(r)["masterPassword"] = "[secret]" }},
 	{rule: "RDS-011", typ: tCluster, edit: func(t *testing.T, r map[string]any) { delete(inputsOf(r), "masterUserSecretKmsKeyId") }},
 	{rule: "RDS-011", typ: tCluster, edit: func(t *testing.T, r map[string]any) { inputsOf(r)["manageMasterUserPassword"] = false }},
-	{rule: "GEN-001", typ: tRotation, layer: "database", name: "master-rotation", edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["protect"] = true }},
-	{rule: "GEN-001", typ: tRotation, layer: "secrets", edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["retainOnDelete"] = true }},
+	{rule: "GEN-001", typ: tRotation, layer: "database", name: "master-rotation", class: ephemeral, edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["protect"] = true }},
+	{rule: "GEN-001", typ: tRotation, layer: "secrets", class: ephemeral, edit: func(t *testing.T, r map[string]any) { r["options"].(map[string]any)["retainOnDelete"] = true }},
+	// The production rules, on the production output (and silent on the
+	// ephemeral one, where these are the settings).
+	{rule: "PRD-001", typ: tCluster, class: production, edit: setOption("protect", false)},
+	{rule: "PRD-001", typ: tInstance, class: production, edit: setOption("protect", false)},
+	{rule: "PRD-001", typ: tKey, class: production, edit: setOption("protect", false)},
+	{rule: "PRD-001", typ: tSecret, class: production, edit: setOption("protect", false)},
+	{rule: "PRD-001", typ: tBucket, class: production, edit: setOption("protect", false)},
+	{rule: "PRD-002", typ: tCluster, class: production, edit: setInput("deletionProtection", false)},
+	{rule: "PRD-002", typ: tCluster, class: production, edit: setInput("skipFinalSnapshot", true)},
+	{rule: "PRD-002", typ: tCluster, class: production, edit: setInput("finalSnapshotIdentifier", nil)},
+	{rule: "PRD-003", typ: tSecret, class: production, edit: setInput("recoveryWindowInDays", 0)},
+	{rule: "PRD-003", typ: tKey, class: production, edit: setInput("deletionWindowInDays", 7)},
+	{rule: "PRD-004", typ: tLogGroup, class: production, edit: setInput("retentionInDays", 90)},
+	{rule: "PRD-005", typ: tBucket, class: production, edit: setInput("forceDestroy", true)},
+	{rule: "PRD-005", typ: tBucket, class: production, edit: setInput("objectLockEnabled", false)},
+	{rule: "PRD-005", typ: tVersioning, class: production, edit: setInput("versioningConfiguration", map[string]any{"status": "Suspended"})},
+	{rule: "PRD-005", typ: tObjectLock, class: production, edit: setInput("rule", map[string]any{"defaultRetention": map[string]any{"mode": "GOVERNANCE", "days": 30}})},
 }
+
+// setInput returns an edit that sets input key (nil: deletes it).
+func setInput(key string, v any) func(t *testing.T, r map[string]any) {
+	return func(t *testing.T, r map[string]any) {
+		if v == nil {
+			delete(inputsOf(r), key)
+			return
+		}
+		inputsOf(r)[key] = v
+	}
+}
+
+// setOption returns an edit that sets resource option key.
+func setOption(key string, v any) func(t *testing.T, r map[string]any) {
+	return func(t *testing.T, r map[string]any) { r["options"].(map[string]any)[key] = v }
+}
+
+// ephemeralRules are the catalog's ephemeral-class rules among realBreaks.
+var ephemeralRules = map[string]bool{"GEN-001": true, "RDS-003": true, "RDS-004": true}
 
 func inputsOf(r map[string]any) map[string]any { return r["inputs"].(map[string]any) }
 
 // breakRealSynth applies each of realBreaks to a fresh copy of the layer that
 // holds the type and expects its rule among the findings.
-func breakRealSynth(t *testing.T, docs []Document) {
+func breakRealSynth(t *testing.T, docs []Document, class string) {
 	p := loadPack(t)
 	all := scopedRealBreaks
 	for _, b := range realBreaks {
-		all = append(all, realBreak{rule: b.rule, typ: b.typ, edit: b.edit})
+		rb := realBreak{rule: b.rule, typ: b.typ, edit: b.edit}
+		if ephemeralRules[b.rule] {
+			rb.class = ephemeral
+		}
+		all = append(all, rb)
 	}
 	for _, b := range all {
+		fires := b.class == "" || b.class == class
 		t.Run(b.rule, func(t *testing.T) {
 			for _, d := range docs {
 				if b.layer != "" && d.Data["layer"] != b.layer {
@@ -184,13 +259,18 @@ func breakRealSynth(t *testing.T, docs []Document) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if !ruleSet(fs)[b.rule] {
-						t.Fatalf("breaking %s %q did not fire %s; findings: %+v", b.typ, m["name"], b.rule, fs)
+					if got := ruleSet(fs)[b.rule]; got != fires {
+						t.Fatalf("in the %s output, breaking %s %q fired %s: %v, want %v; findings: %+v", class, b.typ, m["name"], b.rule, got, fires, fs)
 					}
 					return
 				}
 			}
-			t.Fatalf("the synth output has no %s %q in layer %q", b.typ, b.name+"*", b.layer)
+			if !fires {
+				// The other class's resource (the production bucket
+				// settings): nothing to break here.
+				return
+			}
+			t.Fatalf("the %s synth output has no %s %q in layer %q", class, b.typ, b.name+"*", b.layer)
 		})
 	}
 }
