@@ -7,26 +7,16 @@
 package secrets
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/dbvault/dbvault/stacks/kit"
 )
@@ -59,9 +49,6 @@ const (
 // InitialVersionStage labels the secret's first version beside AWSCURRENT.
 // See NewVault for why the label exists.
 const InitialVersionStage = "DBVAULT_INITIAL"
-
-// Layer is the secrets layer: project vault-secrets.
-var Layer = kit.Layer{Name: "secrets", Project: kit.SecretsProject, Run: run}
 
 // Database is what the secrets layer needs from the database layer.
 type Database struct {
@@ -153,14 +140,6 @@ type Vault struct {
 
 // RotatorName is the rotation function's name in environment suffix.
 func RotatorName(suffix string) string { return kit.RotatorName(suffix) }
-
-// appSecret is one application user's secret and what it needs to rotate.
-type appSecret struct {
-	user    AppUser
-	secret  *secretsmanager.Secret
-	version *secretsmanager.SecretVersion
-	policy  *secretsmanager.SecretPolicy
-}
 
 // NewVault creates the secrets layer's resources as children of one component.
 func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Vault, error) {
@@ -409,323 +388,8 @@ func existingTrailArn(args *Args) string {
 	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", args.Partition, args.Region, args.Account, args.ExistingTrailName)
 }
 
-// newAppSecret creates an application user's secret, its first version and
-// its resource policy.
-func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.StringOutput, writers []string, parent pulumi.ResourceOption) (appSecret, error) {
-	secretName := AppSecretName(u.Name, args.Suffix)
-	secret, err := secretsmanager.NewSecret(ctx, "secret-"+u.Name, &secretsmanager.SecretArgs{
-		Name:        pulumi.String(secretName),
-		Description: pulumi.String("Database user " + u.Name + " of vault " + args.Suffix + ", rotated by " + RotatorName(args.Suffix) + " with alternating users"),
-		KmsKeyId:    keyArn,
-		// Ephemeral: 0 deletes at once, so an environment can be destroyed
-		// and rebuilt under the same name (a recovery window would block
-		// the name). Production: 30 days to restore a deleted secret.
-		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args)),
-	}, parent, pulumi.Protect(args.Production))
-	if err != nil {
-		return appSecret{}, fmt.Errorf("secret of %s: %w", u.Name, err)
-	}
-
-	// The first version: AWS's JSON shape for MySQL secrets with masterarn
-	// (the one the rotator and AWS's own multi-user template read), and no
-	// password. Nothing in it is secret, so nothing secret reaches Pulumi's
-	// state; the first rotation, which SecretRotation starts at once,
-	// creates the user and its password, and only Secrets Manager and the
-	// database ever hold that.
-	db := args.Database
-	initial := pulumi.All(db.Endpoint, db.Port, db.DBName, db.ClusterIdentifier, db.MasterSecretArn, db.MasterUsername).ApplyT(
-		func(a []any) (string, error) {
-			if a[5].(string) == u.Name {
-				return "", fmt.Errorf("appUsers (%s): the name is the cluster's master user; choose another", u.Name)
-			}
-			database := u.Database
-			if database == "" {
-				database = a[2].(string)
-			}
-			b, err := json.Marshal(map[string]any{
-				"engine":              "aurora-mysql",
-				"host":                a[0],
-				"port":                a[1],
-				"username":            u.Name,
-				"dbname":              database,
-				"dbClusterIdentifier": a[3],
-				"masterarn":           a[4],
-			})
-			return string(b), err
-		}).(pulumi.StringOutput)
-	// Created once, then left to rotation:
-	//   - ignoreChanges on secretString and versionStages: rotation moves
-	//     AWSCURRENT to versions Pulumi does not know; without this, `up`
-	//     would move AWSCURRENT back to this version, which has no password.
-	//   - the extra label InitialVersionStage: Secrets Manager deprecates,
-	//     and eventually deletes, versions that carry no label. If this
-	//     version vanished, the provider would see it gone and `up` would
-	//     create it again, as AWSCURRENT. A label of our own keeps the
-	//     version (and so Pulumi's view of it) alive.
-	version, err := secretsmanager.NewSecretVersion(ctx, "initial-version-"+u.Name, &secretsmanager.SecretVersionArgs{
-		SecretId:      secret.ID(),
-		SecretString:  initial,
-		VersionStages: pulumi.ToStringArray([]string{"AWSCURRENT", InitialVersionStage}),
-	}, parent, pulumi.IgnoreChanges([]string{"secretString", "versionStages"}))
-	if err != nil {
-		return appSecret{}, fmt.Errorf("first version of %s: %w", u.Name, err)
-	}
-
-	policyDoc, err := AppSecretPolicy(u.Readers, writers).JSON()
-	if err != nil {
-		return appSecret{}, err
-	}
-	policy, err := secretsmanager.NewSecretPolicy(ctx, "secret-policy-"+u.Name, &secretsmanager.SecretPolicyArgs{
-		SecretArn: secret.Arn,
-		Policy:    pulumi.String(policyDoc),
-		// Secrets Manager refuses a policy that grants broad access
-		// (PutResourcePolicy, BlockPublicPolicy).
-		BlockPublicPolicy: pulumi.Bool(true),
-	}, parent)
-	if err != nil {
-		return appSecret{}, fmt.Errorf("resource policy of %s: %w", u.Name, err)
-	}
-	return appSecret{user: u, secret: secret, version: version, policy: policy}, nil
-}
-
-func recoveryWindow(args *Args) int {
-	if args.Production {
-		return kit.ProductionRecoveryWindowDays
-	}
-	return 0
-}
-
-// rotate lets Secrets Manager invoke the rotator for one application secret
-// and turns its rotation on. Rotating at once creates the user: the secret
-// has no password until then. The rotation waits for alerting, so that a
-// failure of that first rotation already pages.
-func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, alerting pulumi.Resource, parent pulumi.ResourceOption) error {
-	permission, err := lambda.NewPermission(ctx, "rotator-invoke-"+a.user.Name, &lambda.PermissionArgs{
-		StatementId: pulumi.String("SecretsManagerRotates-" + a.user.Name),
-		Action:      pulumi.String("lambda:InvokeFunction"),
-		Function:    fn.Name,
-		Principal:   pulumi.String("secretsmanager.amazonaws.com"),
-		// This account's Secrets Manager, for this secret only.
-		SourceAccount: pulumi.String(args.Account),
-		SourceArn:     a.secret.Arn,
-	}, parent)
-	if err != nil {
-		return fmt.Errorf("rotator permission for %s: %w", a.user.Name, err)
-	}
-	_, err = secretsmanager.NewSecretRotation(ctx, "rotation-"+a.user.Name, &secretsmanager.SecretRotationArgs{
-		SecretId:          a.secret.ID(),
-		RotationLambdaArn: fn.Arn,
-		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{
-			AutomaticallyAfterDays: pulumi.Int(args.RotationDays),
-		},
-		RotateImmediately: pulumi.Bool(true),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{a.version, a.policy, permission, alerting}))
-	if err != nil {
-		return fmt.Errorf("rotation of %s: %w", a.user.Name, err)
-	}
-	return nil
-}
-
 func policyJSON(statements ...kit.Statement) pulumi.StringOutput {
 	return pulumi.String("").ToStringOutput().ApplyT(func(string) (string, error) {
 		return kit.NewPolicy(statements...).JSON()
 	}).(pulumi.StringOutput)
-}
-
-// Config is the layer's own configuration (beyond kit.Common).
-type Config struct {
-	RotatorZip        string
-	RotatorZipSHA256  string
-	RotationDays      int
-	PasswordLength    int
-	ExcludeCharacters string
-	LogRetentionDays  int
-	AlertEmail        string
-	ExistingTrailName string
-	// AppUsers is config appUsers, or DefaultAppUser; not yet validated
-	// (NewVault does that, with the account).
-	AppUsers []AppUser
-}
-
-var (
-	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	// A trail name (3 to 128 letters, digits, . _ -) or a trail ARN.
-	trailPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]+)$`)
-)
-
-// LoadConfig reads and validates the layer's configuration, and finds and
-// hashes the rotator's zip.
-func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
-	cfg := config.New(ctx, "")
-	c := Config{
-		AlertEmail:        cfg.Get("alertEmail"),
-		ExistingTrailName: cfg.Get("existingTrailName"),
-		ExcludeCharacters: DefaultExcludeCharacters,
-	}
-	if v, ok := ctx.GetConfig(ctx.Project() + ":excludeCharacters"); ok {
-		c.ExcludeCharacters = v
-	}
-	var err error
-	if c.RotationDays, err = kit.IntConfig(cfg, "rotationDays", DefaultRotationDays); err != nil {
-		return Config{}, err
-	}
-	if c.PasswordLength, err = kit.IntConfig(cfg, "passwordLength", DefaultPasswordLength); err != nil {
-		return Config{}, err
-	}
-	if c.LogRetentionDays, err = common.LogRetention(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
-		return Config{}, err
-	}
-	switch {
-	case c.RotationDays < 1 || c.RotationDays > MaxRotationDays:
-		return Config{}, fmt.Errorf("rotationDays is %d; it must be from 1 to %d (the vault rotates at least every %d days)", c.RotationDays, MaxRotationDays, MaxRotationDays)
-	case c.PasswordLength < 8 || c.PasswordLength > MaxPasswordLength:
-		return Config{}, fmt.Errorf("passwordLength is %d; it must be from 8 to %d (Aurora MySQL's longest master password)", c.PasswordLength, MaxPasswordLength)
-	case c.AlertEmail != "" && !emailPattern.MatchString(c.AlertEmail):
-		return Config{}, fmt.Errorf("alertEmail %q is not an e-mail address", c.AlertEmail)
-	case c.ExistingTrailName != "" && !trailPattern.MatchString(c.ExistingTrailName):
-		return Config{}, fmt.Errorf("existingTrailName %q is neither a trail name nor a trail ARN", c.ExistingTrailName)
-	}
-	for _, r := range `/@"'` {
-		if !strings.ContainsRune(c.ExcludeCharacters, r) {
-			return Config{}, fmt.Errorf("excludeCharacters must contain / @ \" and ' (Aurora MySQL refuses them in a master password)")
-		}
-	}
-	if err := kit.ObjectConfig(cfg, "appUsers", &c.AppUsers); err != nil {
-		return Config{}, fmt.Errorf("%w; appUsers is a list of {name, database, privileges, readers}", err)
-	}
-	if cfg.Get("appUsers") == "" {
-		c.AppUsers = []AppUser{DefaultAppUser()}
-	}
-	c.RotatorZip, err = resolveZip(cfg.Get("rotatorZip"))
-	if err != nil {
-		return Config{}, err
-	}
-	if c.RotatorZipSHA256, err = sha256File(c.RotatorZip); err != nil {
-		return Config{}, err
-	}
-	return c, nil
-}
-
-// resolveZip returns the absolute path of the rotator's zip: p (default
-// DefaultRotatorZip), relative to the repository root when not absolute.
-func resolveZip(p string) (string, error) {
-	if p == "" {
-		p = DefaultRotatorZip
-	}
-	if !filepath.IsAbs(p) {
-		root, err := repoRoot()
-		if err != nil {
-			return "", err
-		}
-		p = filepath.Join(root, p)
-	}
-	info, err := os.Stat(p)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("rotator zip %s does not exist: build the rotator first: go run mage.go build", p)
-	case err != nil:
-		return "", fmt.Errorf("rotator zip: %w", err)
-	case info.IsDir():
-		return "", fmt.Errorf("rotator zip %s is a directory: set rotatorZip to the zip that `go run mage.go build` writes", p)
-	}
-	return p, nil
-}
-
-// repoRoot is the nearest directory at or above the working directory that
-// holds go.work: `pulumi up` runs in stacks/secrets, mage at the root.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("rotator zip: %w", err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("rotator zip: no go.work at or above %s; set rotatorZip to an absolute path", wd)
-		}
-	}
-}
-
-// sha256File is the base64 SHA-256 of the file, the form of Lambda's
-// CodeSha256 and of sourceCodeHash.
-func sha256File(p string) (string, error) {
-	b, err := os.ReadFile(p) // #nosec G304 -- the operator's own build output, named by the stack's config
-	if err != nil {
-		return "", fmt.Errorf("rotator zip: %w", err)
-	}
-	sum := sha256.Sum256(b)
-	return base64.StdEncoding.EncodeToString(sum[:]), nil
-}
-
-func run(ctx *pulumi.Context) (pulumi.Map, error) {
-	common, err := kit.LoadCommon(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := LoadConfig(ctx, common)
-	if err != nil {
-		return nil, err
-	}
-	identity, err := aws.GetCallerIdentity(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("caller identity: %w", err)
-	}
-	partition, err := aws.GetPartition(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("partition: %w", err)
-	}
-	admins, err := kit.Administrators(ctx)
-	if err != nil {
-		return nil, err
-	}
-	network, err := kit.NewRef(ctx, "networkStack", kit.NetworkProject)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := kit.NewRef(ctx, "kmsStack", kit.KMSProject)
-	if err != nil {
-		return nil, err
-	}
-	database, err := kit.NewRef(ctx, "databaseStack", kit.DatabaseProject)
-	if err != nil {
-		return nil, err
-	}
-	v, err := NewVault(ctx, "vault", &Args{
-		Suffix:                 common.Suffix,
-		Region:                 common.Region,
-		Account:                identity.AccountId,
-		Partition:              partition.Partition,
-		RotatorZip:             c.RotatorZip,
-		RotatorZipSHA256:       c.RotatorZipSHA256,
-		RotationDays:           c.RotationDays,
-		PasswordLength:         c.PasswordLength,
-		ExcludeCharacters:      c.ExcludeCharacters,
-		LogRetentionDays:       c.LogRetentionDays,
-		AlertEmail:             c.AlertEmail,
-		ExistingTrailName:      c.ExistingTrailName,
-		SubnetIDs:              network.Strings("privateSubnetIds"),
-		RotatorSecurityGroupID: network.String("rotatorSecurityGroupId"),
-		SecretsKeyArn:          keys.String("secretsKeyArn"),
-		LogsKeyArn:             keys.String("logsKeyArn"),
-		AlertsKeyArn:           keys.String("alertsKeyArn"),
-		Database: Database{
-			ClusterIdentifier: database.String("clusterIdentifier"),
-			Endpoint:          database.String("clusterEndpoint"),
-			Port:              database.Int("port"),
-			MasterUsername:    database.String("masterUsername"),
-			MasterSecretArn:   database.String("masterSecretArn"),
-			DBName:            database.String("dbName"),
-		},
-		AppUsers:          c.AppUsers,
-		Production:        common.Production(),
-		Administrators:    admins,
-		KeyAdministrators: keys.Strings("administrators"),
-		KeyReaders:        keys.OptionalStrings("secretReaders"),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.outputs(), nil
 }

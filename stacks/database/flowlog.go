@@ -1,0 +1,123 @@
+package database
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// FlowLogAggregationSeconds is how long the flow log aggregates packets into
+// one record: 600 s is AWS's default and the cheaper of the two choices.
+const FlowLogAggregationSeconds = 600
+
+// FlowLogsService is the service principal that delivers VPC flow logs.
+const FlowLogsService = "vpc-flow-logs.amazonaws.com"
+
+// FlowLogGroupName is the log group of the VPC's flow log. It ends in
+// -<suffix>, so the logs key's encryption-context condition
+// (log-group:*-<suffix>) admits it.
+func FlowLogGroupName(suffix string) string { return kit.FlowLogGroup(suffix) }
+
+// newFlowLog records all of the VPC's traffic into an encrypted log group of
+// its own, delivered through a role that only the flow logs service of this
+// account can assume and that may write only to that group. Source:
+// https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
+func newFlowLog(ctx *pulumi.Context, args *Args, parent pulumi.ResourceOption) (*ec2.FlowLog, error) {
+	group, err := cloudwatch.NewLogGroup(ctx, "vpc-flow-logs", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(FlowLogGroupName(args.Suffix)),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKeyArn,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("flow log group: %w", err)
+	}
+	trust, err := FlowLogTrustPolicy(args.Region, args.AccountID).JSON()
+	if err != nil {
+		return nil, fmt.Errorf("flow log role trust policy: %w", err)
+	}
+	role, err := iam.NewRole(ctx, "vpc-flow-logs-role", &iam.RoleArgs{
+		Name:             pulumi.String(kit.GlobalName("vpc-flow-logs-role", args.Region, args.Suffix)),
+		Description:      pulumi.String("Lets VPC flow logs deliver to " + FlowLogGroupName(args.Suffix)),
+		AssumeRolePolicy: pulumi.String(trust),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("flow log role: %w", err)
+	}
+	policy, err := iam.NewRolePolicy(ctx, "vpc-flow-logs-policy", &iam.RolePolicyArgs{
+		Name: pulumi.String(kit.Name("vpc-flow-logs-policy", args.Suffix)),
+		Role: role.Name,
+		Policy: group.Arn.ApplyT(func(arn string) (string, error) {
+			return FlowLogDeliveryPolicy(arn).JSON()
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("flow log role policy: %w", err)
+	}
+	flowLog, err := ec2.NewFlowLog(ctx, "vpc-flow-log", &ec2.FlowLogArgs{
+		VpcId:                  args.VpcID,
+		TrafficType:            pulumi.String("ALL"),
+		LogDestinationType:     pulumi.String("cloud-watch-logs"),
+		LogDestination:         group.Arn,
+		IamRoleArn:             role.Arn,
+		MaxAggregationInterval: pulumi.Int(FlowLogAggregationSeconds),
+		Tags:                   pulumi.StringMap{"Name": pulumi.String(kit.Name("vpc-flow-log", args.Suffix))},
+	}, parent,
+		// The service checks the role when the flow log is created; without
+		// its policy the first deliveries would fail.
+		pulumi.DependsOn([]pulumi.Resource{policy}))
+	if err != nil {
+		return nil, fmt.Errorf("flow log: %w", err)
+	}
+	return flowLog, nil
+}
+
+// FlowLogTrustPolicy lets the flow logs service assume the delivery role
+// only for a flow log of this account and region (aws:SourceAccount and
+// aws:SourceArn, AWS's guard against the confused deputy). The flow log's ID
+// is unknown before it exists, so the ARN ends in a wildcard, as AWS's
+// documentation suggests.
+func FlowLogTrustPolicy(region, account string) kit.PolicyDocument {
+	return kit.NewPolicy(kit.Statement{
+		Sid:       "VPCFlowLogsOfThisAccount",
+		Effect:    "Allow",
+		Principal: map[string]any{"Service": FlowLogsService},
+		Action:    "sts:AssumeRole",
+		Condition: map[string]map[string]any{
+			"StringEquals": {"aws:SourceAccount": account},
+			"ArnLike":      {"aws:SourceArn": fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-flow-log/*", region, account)},
+		},
+	})
+}
+
+// FlowLogDeliveryPolicy lets the delivery role write to the flow log group
+// and its streams, and nothing else. AWS's minimal policy also lists
+// logs:CreateLogGroup and Resource "*": the stack creates the group itself
+// (encrypted, with a retention), so the service never needs to.
+//
+// logs:DescribeLogGroups lists the account's groups: scoped to one group it
+// grants nothing, so it gets the "*" that AWS's flow-log role policy gives
+// it (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html);
+// the Service Authorization Reference lists DescribeLogGroups with no
+// resource-level permission beyond the account's groups
+// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html).
+func FlowLogDeliveryPolicy(logGroupArn string) kit.PolicyDocument {
+	return kit.NewPolicy(
+		kit.Statement{
+			Sid:      "DeliverToTheFlowLogGroup",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+			Resource: []string{logGroupArn, logGroupArn + ":*"},
+		},
+		kit.Statement{
+			Sid:      "ListLogGroups",
+			Effect:   "Allow",
+			Action:   "logs:DescribeLogGroups",
+			Resource: "*",
+		},
+	)
+}

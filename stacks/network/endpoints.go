@@ -1,0 +1,96 @@
+package network
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// SecretsManagerActions are what workloads inside the VPC may ask of Secrets
+// Manager through its endpoint: the rotator's four steps, its password
+// generator, and the reads an application does. Administration (creating,
+// deleting, changing policies or rotation) goes through the public endpoint
+// from the operators' own networks.
+var SecretsManagerActions = []string{
+	"secretsmanager:DescribeSecret",
+	"secretsmanager:GetSecretValue",
+	"secretsmanager:PutSecretValue",
+	"secretsmanager:UpdateSecretVersionStage",
+	"secretsmanager:ListSecretVersionIds",
+}
+
+// KMSActions are what workloads inside the VPC may ask of KMS through its
+// endpoint: using this account's keys, never managing them.
+var KMSActions = []string{
+	"kms:Decrypt",
+	"kms:DescribeKey",
+	"kms:Encrypt",
+	"kms:GenerateDataKey",
+	"kms:GenerateDataKeyWithoutPlaintext",
+}
+
+// endpoint creates an interface endpoint for service in every private subnet.
+func (b builder) endpoint(service string, v *ec2.Vpc, subnets pulumi.StringArray, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (*ec2.VpcEndpoint, error) {
+	doc, err := policy.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("network: %s endpoint policy: %w", service, err)
+	}
+	_, tags := b.named(service + "-endpoint")
+	return ec2.NewVpcEndpoint(b.ctx, service+"-endpoint", &ec2.VpcEndpointArgs{
+		VpcId:             v.ID(),
+		ServiceName:       pulumi.String(fmt.Sprintf("com.amazonaws.%s.%s", b.args.Region, service)),
+		VpcEndpointType:   pulumi.String("Interface"),
+		PrivateDnsEnabled: pulumi.Bool(true),
+		SubnetIds:         subnets,
+		SecurityGroupIds:  pulumi.StringArray{sg.ID().ToStringOutput()},
+		Policy:            pulumi.String(doc),
+		Tags:              tags,
+	}, b.parent)
+}
+
+// accountOnly is the condition every endpoint statement carries: the caller
+// belongs to this account.
+func accountOnly(account string) map[string]map[string]any {
+	return map[string]map[string]any{"StringEquals": {"aws:PrincipalAccount": account}}
+}
+
+// SecretsManagerPolicy is the Secrets Manager endpoint's policy: this
+// account's principals, this account's secrets, the actions workloads need.
+func SecretsManagerPolicy(region, account string) kit.PolicyDocument {
+	return kit.NewPolicy(
+		kit.Statement{
+			Sid:       "AccountSecretsOnly",
+			Effect:    "Allow",
+			Principal: "*",
+			Action:    SecretsManagerActions,
+			Resource:  fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:*", region, account),
+			Condition: accountOnly(account),
+		},
+		kit.Statement{
+			// GetRandomPassword acts on no resource (Service Authorization
+			// Reference), so "*" is the only resource it accepts.
+			Sid:       "RandomPassword",
+			Effect:    "Allow",
+			Principal: "*",
+			Action:    "secretsmanager:GetRandomPassword",
+			Resource:  "*",
+			Condition: accountOnly(account),
+		},
+	)
+}
+
+// KMSPolicy is the KMS endpoint's policy: this account's principals using
+// this account's keys.
+func KMSPolicy(region, account string) kit.PolicyDocument {
+	return kit.NewPolicy(kit.Statement{
+		Sid:       "AccountKeysOnly",
+		Effect:    "Allow",
+		Principal: "*",
+		Action:    KMSActions,
+		Resource:  fmt.Sprintf("arn:aws:kms:%s:%s:key/*", region, account),
+		Condition: accountOnly(account),
+	})
+}
