@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -220,11 +221,27 @@ func (a *Auto) Preview(ctx context.Context, l kit.Layer, env string, cfg Config)
 		defer os.Remove(file) // #nosec G104 -- a temporary file of ours
 		popts = append(popts, optpreview.ConfigFile(file))
 	}
+	evs := make(chan events.EngineEvent)
+	var steps []Step
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range evs {
+			if pre := ev.ResourcePreEvent; pre != nil {
+				m := pre.Metadata
+				steps = append(steps, Step{URN: m.URN, Type: m.Type, Op: string(m.Op)})
+			}
+		}
+	}()
+	popts = append(popts, optpreview.EventStreams(evs))
 	res, err := s.Preview(ctx, popts...)
 	if err != nil {
+		// Not waiting for done: an early failure may never start the
+		// events (the goroutine ends when the SDK closes evs, if it does).
 		return Result{}, fmt.Errorf("pulumi preview: %w", short(err))
 	}
-	out := Result{Layer: l.Name, Duration: time.Since(start), Changes: map[string]int{}}
+	<-done // the SDK sends every event before it closes evs, right after Preview's own stream
+	out := Result{Layer: l.Name, Duration: time.Since(start), Changes: map[string]int{}, Steps: steps}
 	for op, n := range res.ChangeSummary {
 		out.Changes[string(op)] = n
 	}

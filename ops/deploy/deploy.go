@@ -102,6 +102,8 @@ type Result struct {
 	Outputs Outputs
 	// Duration is the operation's wall time.
 	Duration time.Duration
+	// Steps are a preview's resource operations, in the engine's order.
+	Steps []Step
 }
 
 // Changed is the number of resources the operation created, updated,
@@ -129,13 +131,21 @@ type Orchestrator struct {
 	Runner Runner
 	// Out receives progress notes and the summary (nil: discarded).
 	Out io.Writer
-	// Confirm asks the operator before anything is destroyed; false or an
-	// error stops the destroy. Nil refuses every destroy, so a caller must
+	// Confirm asks the operator before anything is destroyed, and once
+	// per up or deployAll after the plans are shown; false or an error
+	// stops. Nil refuses every destroy and every change, so a caller must
 	// decide explicitly (see ConfirmFromEnv).
 	Confirm func(ctx context.Context, prompt string) (bool, error)
 	// ResumeCommand returns the command that resumes deployAll from layer
 	// (nil: DefaultResumeCommand).
 	ResumeCommand func(env, layer string) string
+	// AllowReplace names the stateful resources (URNs or logical names)
+	// whose replacement or deletion a plan may contain (ALLOW_REPLACE);
+	// any other such plan is refused, with or without confirmation.
+	AllowReplace []string
+	// PlanOut, when set, receives every plan as Markdown (the vault command
+	// points it at $GITHUB_STEP_SUMMARY).
+	PlanOut io.Writer
 	// Provides lists, by layer name, the outputs later layers read from
 	// that layer's stack; up and preview of a layer check them on every
 	// earlier stack first (nil: DefaultProvides).
@@ -206,7 +216,11 @@ func (o *Orchestrator) StackName(l kit.Layer) string {
 }
 
 // DeployAll brings every layer up in order, starting at the layer named from
-// ("" = the first). Layers before from must exist already, with the outputs
+// ("" = the first), after showing every plan that can be computed and asking
+// once (a layer whose plan could not be computed yet is previewed, and
+// refused if it would destroy data, right before its up).
+//
+// In detail: layers before from must exist already, with the outputs
 // the later layers read. Before anything changes, every layer's config is
 // checked against its stack (an explicit value the stack does not have
 // stops the run). It stops at the first failure with an error naming the
@@ -235,17 +249,47 @@ func (o *Orchestrator) DeployAll(ctx context.Context, from string) (Summary, err
 			return Summary{}, err
 		}
 	}
+	// Every plan that can be computed now (a layer whose predecessors are
+	// not deployed yet cannot resolve its references), then one question.
+	plans := map[int]Result{}
+	var pending []string
+	var shown []Result
+	for i := start; i < len(o.Layers); i++ {
+		if i > start && o.predecessors(ctx, i, "plan") != nil {
+			for _, l := range o.Layers[i:] {
+				pending = append(pending, l.Name)
+			}
+			fmt.Fprintf(o.out(), "==> %s: plan computed once the layers before it are up\n", strings.Join(pending, ", "))
+			break
+		}
+		res, err := o.plan(ctx, i)
+		if err != nil {
+			return Summary{}, err
+		}
+		plans[i] = res
+		shown = append(shown, res)
+	}
+	if err := o.approve(ctx, shown, pending); err != nil {
+		return Summary{}, err
+	}
 	var sum Summary
+	changed := false // an earlier layer changed in this run: later plans are stale
 	for i, l := range o.Layers {
 		if i < start {
 			fmt.Fprintf(o.out(), "==> %s: skipped (resuming from %s)\n", l.Name, from)
 			continue
+		}
+		if _, ok := plans[i]; !ok || changed {
+			if _, err := o.plan(ctx, i); err != nil {
+				return sum, &LayerError{Layer: l.Name, Op: "plan", Resume: o.resume(l.Name), Err: err}
+			}
 		}
 		fmt.Fprintf(o.out(), "==> %s: up (stack %s)\n", l.Name, o.StackName(l))
 		res, err := o.up(ctx, i)
 		if err != nil {
 			return sum, &LayerError{Layer: l.Name, Op: "up", Resume: o.resume(l.Name), Err: err}
 		}
+		changed = changed || res.Changed() > 0
 		sum.Results = append(sum.Results, res)
 		fmt.Fprintf(o.out(), "==> %s: done in %s (%s)\n", l.Name, res.Duration.Round(time.Millisecond), changeText(res.Changes))
 	}
@@ -471,7 +515,10 @@ func LayerConfig(env Environment, layers []kit.Layer, i int) Config {
 
 // Up brings one layer up (the `up:<layer>` target). Every earlier layer's
 // stack must exist with the outputs this layer reads: otherwise nothing is
-// created and the error names the command to run first.
+// created and the error names the command to run first. It previews first,
+// prints the plan, refuses a plan that replaces or deletes a stateful
+// resource AllowReplace does not name, and asks (Confirm) when the plan
+// changes anything.
 func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
@@ -486,7 +533,11 @@ func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
 	if err := o.predecessors(ctx, i, "up:"+layer); err != nil {
 		return Result{}, err
 	}
-	if _, err := o.config(ctx, i); err != nil {
+	plan, err := o.plan(ctx, i)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := o.approve(ctx, []Result{plan}, nil); err != nil {
 		return Result{}, err
 	}
 	fmt.Fprintf(o.out(), "==> %s: up (stack %s)\n", layer, o.StackName(o.Layers[i]))
@@ -530,6 +581,7 @@ func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 		return res, &LayerError{Layer: l.Name, Op: "preview", Err: err}
 	}
 	fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, changeText(res.Changes))
+	o.printPlan(res)
 	return res, nil
 }
 

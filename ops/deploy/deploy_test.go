@@ -23,10 +23,12 @@ type fakeRunner struct {
 	seen    map[string]map[string]any // layer -> config passed (values)
 	// previewed holds the config each Preview was given.
 	previewed []Config
+	// steps are the plan Preview reports, by layer (none: "same 1").
+	steps map[string][]Step
 }
 
 func newFake() *fakeRunner {
-	return &fakeRunner{stacks: map[string]Config{}, outputs: map[string]Outputs{}, fail: map[string]error{}, seen: map[string]map[string]any{}}
+	return &fakeRunner{stacks: map[string]Config{}, outputs: map[string]Outputs{}, fail: map[string]error{}, seen: map[string]map[string]any{}, steps: map[string][]Step{}}
 }
 
 func (f *fakeRunner) record(op string, l kit.Layer) error {
@@ -98,6 +100,13 @@ func (f *fakeRunner) Preview(_ context.Context, l kit.Layer, _ string, cfg Confi
 	f.previewed = append(f.previewed, cfg)
 	if _, ok := f.stacks[l.Name]; !ok {
 		f.stacks[l.Name] = Config{} // created, as `pulumi preview` needs a stack, with no config
+	}
+	if steps := f.steps[l.Name]; len(steps) > 0 {
+		ch := map[string]int{}
+		for _, s := range steps {
+			ch[s.Op]++
+		}
+		return Result{Changes: ch, Steps: steps}, nil
 	}
 	return Result{Changes: map[string]int{"same": 1}}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -51,5 +52,34 @@ func TestWorkflowJobOrder(t *testing.T) {
 				t.Errorf("%s: job %s needs %q, want %q", file, pair[0], got, pair[1])
 			}
 		}
+	}
+}
+
+// Pull requests only preview; an up previews first; the plans reach the
+// job summary through the vault command (GITHUB_STEP_SUMMARY).
+func TestDeployWorkflowPreviewsFirst(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	deploy, layer := read("deploy.yml"), read("layer.yml")
+	var wf struct {
+		On map[string]any `yaml:"on"`
+	}
+	if err := yaml.Unmarshal([]byte(deploy), &wf); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := wf.On["pull_request"]; !ok {
+		t.Error("deploy.yml does not run on pull requests")
+	}
+	if n := strings.Count(deploy, "operation: ${{ github.event_name == 'pull_request' && 'preview' || 'up' }}"); n != 4 {
+		t.Errorf("%d of 4 layer jobs preview on pull requests", n)
+	}
+	pre, up := strings.Index(layer, `go run mage.go "preview:$LAYER"`), strings.Index(layer, `go run mage.go "$OPERATION:$LAYER"`)
+	if pre < 0 || up < 0 || pre > up || !strings.Contains(layer, "ALLOW_REPLACE: ${{ inputs.allow_replace }}") {
+		t.Error("layer.yml does not preview before the up, or does not pass ALLOW_REPLACE")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbvault/dbvault/ops/deploy"
@@ -150,5 +152,59 @@ func setTeamValue(t *testing.T, dir string, base kit.Layer) {
 	}
 	if err := os.WriteFile(file, out, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// secretLayer keeps one Secrets Manager secret named name().
+func secretLayer(name func() string) kit.Layer {
+	return kit.Layer{Name: "vault", Project: "rehearse-test-vault", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		s, err := secretsmanager.NewSecret(ctx, "credentials", &secretsmanager.SecretArgs{Name: pulumi.String(name())})
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"secretArn": s.Arn}, nil
+	}}
+}
+
+// On the real engine: a second program that renames the secret (a
+// replacement) is refused before anything changes, confirmation or not;
+// ALLOW_REPLACE=credentials lets it through.
+func TestReplacingASecretIsRefusedOnTheRealEngine(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, d := range []string{"state", "stacks", "home", "cloud"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := "credentials-one"
+	o := engineOrchestrator(t, dir, map[string]string{"ENV": "rehearsal", "AWS_REGION": "eu-west-1"})
+	o.Layers = []kit.Layer{secretLayer(func() string { return name })}
+	first, err := o.Up(ctx, "vault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := o.DestroyAll(ctx); err != nil {
+			t.Errorf("destroyAll: %v", err)
+		}
+	})
+	name = "credentials-two"
+	_, err = o.Up(ctx, "vault")
+	var re *deploy.ReplaceRefusedError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "ALLOW_REPLACE=credentials") {
+		t.Fatalf("renaming the secret: %v", err)
+	}
+	outs, err := o.Runner.Outputs(ctx, o.Layers[0], "rehearsal")
+	if err != nil || outs["secretArn"].Value != first.Outputs["secretArn"].Value {
+		t.Fatalf("the refused up changed the secret: %v (%v)", outs["secretArn"], err)
+	}
+	o.AllowReplace = deploy.ParseAllowReplace("credentials")
+	res, err := o.Up(ctx, "vault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outputs["secretArn"].Value == first.Outputs["secretArn"].Value {
+		t.Fatal("the allowed replacement did not happen")
 	}
 }

@@ -643,6 +643,53 @@ func (c *recorder) Destroy(ctx context.Context, l kit.Layer, env string) (deploy
 	return res, err
 }
 
+// Preview sets the layer's extra config in its stack first, as the
+// operator would have (`pulumi config set`): a preview itself writes no
+// config, and every up previews first.
+func (c *recorder) Preview(ctx context.Context, l kit.Layer, env string, cfg deploy.Config) (deploy.Result, error) {
+	if extra := c.r.opts.Config[l.Name]; len(extra) > 0 {
+		if err := c.r.seed(ctx, l, extra); err != nil {
+			return deploy.Result{}, err
+		}
+	}
+	mark := c.r.log.mark()
+	res, err := c.Runner.Preview(ctx, l, env, cfg)
+	if err != nil {
+		err = c.r.log.withDiagnostics(err, mark)
+	}
+	return res, err
+}
+
+// seed sets the keys of cfg that layer's stack lacks, creating the stack
+// when needed, in the runner's work directory and backend.
+func (r *rehearsal) seed(ctx context.Context, layer kit.Layer, cfg deploy.Config) error {
+	env := maps.Clone(r.env)
+	env["PULUMI_BACKEND_URL"] = r.backend()
+	s, err := auto.UpsertStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program,
+		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
+		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")))
+	if err != nil {
+		return fmt.Errorf("rehearse: the stack of %s: %w", layer.Name, err)
+	}
+	have, err := s.GetAllConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("rehearse: config of %s: %w", layer.Name, err)
+	}
+	set := auto.ConfigMap{}
+	for k, v := range cfg {
+		if _, ok := have[k]; !ok {
+			set[k] = auto.ConfigValue{Value: v.Value, Secret: v.Secret}
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if err := s.SetAllConfig(ctx, set); err != nil {
+		return fmt.Errorf("rehearse: setting the config of %s (values not shown)", layer.Name)
+	}
+	return nil
+}
+
 // Up is the runner's Up with Pulumi's diagnostics in its error.
 func (c *recorder) Up(ctx context.Context, l kit.Layer, env string, cfg deploy.Config) (deploy.Result, error) {
 	mark := c.r.log.mark()

@@ -146,20 +146,34 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 	if backend == "" {
 		backend = "file://" + filepath.Join(root, ".pulumi-state")
 	}
-	fmt.Fprintf(stderr, "environment %s, region %s, backend %s\n", env.Name, env.Region, backend)
+	region := env.Region + " (AWS_REGION)"
+	if !env.FromEnv[deploy.VarRegion] {
+		region = "the stacks' (" + env.Region + " for a new environment)"
+	}
+	fmt.Fprintf(stderr, "environment %s, region %s, backend %s\n", env.Name, region, backend)
 	runner := &deploy.Auto{
 		StacksDir:       filepath.Join(root, "stacks"),
 		BackendURL:      backend,
 		SecretsProvider: getenv("PULUMI_SECRETS_PROVIDER"),
 		Progress:        stdout,
 	}
-	return &deploy.Orchestrator{
-		Env:     env,
-		Layers:  layers.All,
-		Runner:  runner,
-		Out:     stdout,
-		Confirm: deploy.ConfirmFromEnv(getenv, env.Name, isTerminal(stdin), stdin, stderr),
-	}, nil
+	orch := &deploy.Orchestrator{
+		Env:          env,
+		Layers:       layers.All,
+		Runner:       runner,
+		Out:          stdout,
+		Confirm:      deploy.ConfirmFromEnv(getenv, env.Name, isTerminal(stdin), stdin, stderr),
+		AllowReplace: deploy.ParseAllowReplace(getenv("ALLOW_REPLACE")),
+	}
+	// In GitHub Actions every plan also goes to the job summary.
+	if path := getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600) // #nosec G304 -- the runner's summary file
+		if err != nil {
+			return nil, fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
+		}
+		orch.PlanOut = f // closed when the command exits
+	}
+	return orch, nil
 }
 
 // isTerminal reports whether r is an interactive terminal. /dev/null is a

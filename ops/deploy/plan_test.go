@@ -1,0 +1,171 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const clusterURN = "urn:pulumi:dev::vault-database::aws:rds/cluster:Cluster::aurora"
+
+// deployed is a fake environment with every layer up, and the questions
+// the orchestrator asks recorded.
+func deployed(t *testing.T) (*fakeRunner, *Orchestrator, *[]string, *bytes.Buffer) {
+	t.Helper()
+	f := newFake()
+	var out bytes.Buffer
+	o := newOrch(f, &out)
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	var asked []string
+	o.Confirm = func(_ context.Context, prompt string) (bool, error) {
+		asked = append(asked, prompt)
+		return true, nil
+	}
+	f.calls = nil
+	out.Reset()
+	return f, o, &asked, &out
+}
+
+// A plan that replaces the cluster is refused, with or without
+// confirmation (CI=true answers yes), unless ALLOW_REPLACE names it.
+func TestReplacingAStatefulResourceIsRefused(t *testing.T) {
+	f, o, asked, out := deployed(t)
+	f.steps["database"] = []Step{
+		{URN: clusterURN, Type: "aws:rds/cluster:Cluster", Op: "create-replacement"},
+		{URN: clusterURN, Type: "aws:rds/cluster:Cluster", Op: "replace"},
+		{URN: "urn:pulumi:dev::vault-database::aws:rds/clusterParameterGroup:ClusterParameterGroup::params", Type: "aws:rds/clusterParameterGroup:ClusterParameterGroup", Op: "update"},
+	}
+	for name, run := range map[string]func() error{
+		"up:database": func() error { _, err := o.Up(context.Background(), "database"); return err },
+		"deployAll":   func() error { _, err := o.DeployAll(context.Background(), ""); return err },
+	} {
+		err := run()
+		var re *ReplaceRefusedError
+		if !errors.As(err, &re) || re.Layer != "database" || len(re.Steps) != 1 {
+			t.Fatalf("%s: err = %v, want the cluster's replacement refused", name, err)
+		}
+		if !strings.Contains(err.Error(), "ALLOW_REPLACE=aurora") || !strings.Contains(err.Error(), clusterURN) {
+			t.Errorf("%s: error does not say how to allow it: %v", name, err)
+		}
+		if ups := f.ops("up"); len(ups) != 0 {
+			t.Fatalf("%s: up ran for %v", name, ups)
+		}
+		if len(*asked) != 0 {
+			t.Fatalf("%s: asked %q before refusing", name, *asked)
+		}
+	}
+	if !strings.Contains(out.String(), "replace") || !strings.Contains(out.String(), "aurora (aws:rds/cluster:Cluster)") {
+		t.Errorf("the plan was not printed:\n%s", out.String())
+	}
+	for _, allow := range []string{"aurora", clusterURN} {
+		o.AllowReplace = ParseAllowReplace("other, " + allow)
+		f.calls = nil
+		if _, err := o.Up(context.Background(), "database"); err != nil {
+			t.Fatalf("ALLOW_REPLACE=%s: %v", allow, err)
+		}
+		if got := f.ops("up"); !slices.Equal(got, []string{"database"}) {
+			t.Fatalf("ALLOW_REPLACE=%s: up calls %v", allow, got)
+		}
+	}
+}
+
+// Deleting a key is refused like replacing one; replacing a security group
+// (no data) only needs the confirmation.
+func TestOnlyStatefulDestructionIsRefused(t *testing.T) {
+	f, o, asked, _ := deployed(t)
+	f.steps["kms"] = []Step{{URN: "urn:pulumi:dev::vault-kms::aws:kms/key:Key::secrets", Type: "aws:kms/key:Key", Op: "delete"}}
+	if _, err := o.Up(context.Background(), "kms"); err == nil || !strings.Contains(err.Error(), "delete secrets") {
+		t.Fatalf("deleting a key: %v", err)
+	}
+	f.steps["kms"] = nil
+	f.steps["network"] = []Step{{URN: "urn:pulumi:dev::vault-network::aws:ec2/securityGroup:SecurityGroup::rotator", Type: "aws:ec2/securityGroup:SecurityGroup", Op: "replace"}}
+	if _, err := o.Up(context.Background(), "network"); err != nil {
+		t.Fatal(err)
+	}
+	if len(*asked) != 1 {
+		t.Fatalf("asked %d times, want once", len(*asked))
+	}
+}
+
+// deployAll shows every plan it can compute, then asks once; on a fresh
+// environment the later plans follow, each before its up, without a
+// second question. No confirmation (not a terminal, no CONFIRM): nothing.
+func TestDeployAllShowsThePlansAndAsksOnce(t *testing.T) {
+	f := newFake()
+	var out bytes.Buffer
+	o := newOrch(f, &out)
+	var asked []string
+	o.Confirm = func(_ context.Context, prompt string) (bool, error) {
+		asked = append(asked, prompt)
+		if f.ops("up") != nil {
+			t.Error("asked after an up")
+		}
+		return true, nil
+	}
+	f.steps["network"] = []Step{{URN: "urn:pulumi:dev::vault-network::aws:ec2/vpc:Vpc::vpc", Type: "aws:ec2/vpc:Vpc", Op: "create"}}
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 1 || !strings.Contains(asked[0], "kms, database, secrets are computed once the layers before them are up") {
+		t.Fatalf("asked %q", asked)
+	}
+	text := out.String()
+	if !strings.Contains(text, "create") || strings.Index(text, "vpc (aws:ec2/vpc:Vpc)") > strings.Index(text, "==> network: up") {
+		t.Errorf("network's plan not shown before its up:\n%s", text)
+	}
+	if got := f.ops("preview"); !slices.Equal(got, []string{"network", "kms", "database", "secrets"}) {
+		t.Errorf("previews %v", got)
+	}
+
+	// With every layer up, every plan is computed before the one question.
+	asked = nil
+	f.calls = nil
+	f.steps["secrets"] = []Step{{URN: "urn:pulumi:dev::vault-secrets::aws:lambda/function:Function::rotator", Type: "aws:lambda/function:Function", Op: "update"}}
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	firstUp := slices.IndexFunc(f.calls, func(c string) bool { return strings.HasPrefix(c, "up ") })
+	var before []string
+	for _, c := range f.calls[:firstUp] {
+		if strings.HasPrefix(c, "preview ") {
+			before = append(before, c)
+		}
+	}
+	if !slices.Equal(before, []string{"preview network", "preview kms", "preview database", "preview secrets"}) || len(asked) != 1 {
+		t.Errorf("previews before the first up %v, asked %d", before, len(asked))
+	}
+
+	o.Confirm = nil
+	f.calls = nil
+	if _, err := o.DeployAll(context.Background(), ""); err == nil || !strings.Contains(err.Error(), "CONFIRM=yes") {
+		t.Fatalf("no confirmation: %v", err)
+	}
+	if len(f.ops("up")) != 0 {
+		t.Fatal("deployed without confirmation")
+	}
+	delete(f.steps, "network")
+	delete(f.steps, "secrets")
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatalf("a plan without changes needs no question: %v", err)
+	}
+}
+
+func TestPlansGoToTheStepSummary(t *testing.T) {
+	f, o, _, _ := deployed(t)
+	var md bytes.Buffer
+	o.PlanOut = &md
+	f.steps["kms"] = []Step{{URN: "urn:pulumi:dev::vault-kms::aws:kms/alias:Alias::secrets", Type: "aws:kms/alias:Alias", Op: "update"}}
+	if _, err := o.Preview(context.Background(), "kms"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"### Plan of kms (stack `organization/vault-kms/dev`)", "| update | `secrets` | `aws:kms/alias:Alias` |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, md.String())
+		}
+	}
+}
