@@ -15,13 +15,13 @@ import (
 // deleted. It is named from the environment alone, not from the date: the
 // identifier is an input of the cluster, so a date in it would change, and
 // show as a change, on every `up`; RDS adds the snapshot's creation time.
-func FinalSnapshotName(suffix string) string { return kit.Name("aurora-cluster-final", suffix) }
+func FinalSnapshotName(names kit.Names) string { return names.Name("aurora-cluster-final") }
 
 func finalSnapshot(args *Args) pulumi.StringPtrInput {
 	if !args.Production {
 		return nil
 	}
-	return pulumi.String(FinalSnapshotName(args.Suffix))
+	return pulumi.String(FinalSnapshotName(args.names))
 }
 
 // engineVersionOption keeps the engine version RDS runs. RDS applies
@@ -59,8 +59,8 @@ func engineVersionOption(args *Args) pulumi.ResourceOption {
 // Unconfirmed offline: whether the provider reads back a RotationLambdaARN
 // for a managed secret (which would show as a change on the next `up`); the
 // first real deploy's second `up` must show no change to master-rotation.
-func masterRotation(ctx *pulumi.Context, secretArn pulumi.StringOutput, days int, parent pulumi.ResourceOption) error {
-	_, err := secretsmanager.NewSecretRotation(ctx, "master-rotation", &secretsmanager.SecretRotationArgs{
+func masterRotation(ctx *pulumi.Context, logical string, secretArn pulumi.StringOutput, days int, parent pulumi.ResourceOption) error {
+	_, err := secretsmanager.NewSecretRotation(ctx, logical, &secretsmanager.SecretRotationArgs{
 		SecretId: secretArn,
 		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{
 			AutomaticallyAfterDays: pulumi.Int(days),

@@ -114,6 +114,10 @@ type Args struct {
 	LogsKeyArn pulumi.StringInput
 	// VpcID is the network layer's VPC, which gets the flow log.
 	VpcID pulumi.StringInput
+
+	// names are the vault's names, from the component's name (set by
+	// NewDatabase on its own copy of the Args).
+	names kit.Names
 }
 
 // Database is the cluster, its instances, its parameter and subnet groups and
@@ -146,8 +150,9 @@ type Database struct {
 	FlowLogID pulumi.IDOutput
 }
 
-// ClusterIdentifier is the cluster's name in environment suffix.
-func ClusterIdentifier(suffix string) string { return kit.ClusterIdentifier(suffix) }
+// ClusterIdentifier is the default vault's cluster name in environment
+// suffix (kit.Names.ClusterIdentifier for any vault).
+func ClusterIdentifier(suffix string) string { return kit.DefaultNames(suffix).ClusterIdentifier() }
 
 // LogGroupName is the log group RDS exports the cluster's logType log to.
 // RDS fixes this name (/aws/rds/cluster/<cluster>/<type>), so it is the one
@@ -159,23 +164,34 @@ func LogGroupName(clusterIdentifier, logType string) string {
 
 // NewDatabase creates the database layer's resources as children of one
 // component.
+//
+// The component's name names the vault (kit.NewNames): give the vault's four
+// components the same name, or default ones.
 func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Database, error) {
 	d := &Database{}
 	if args.AccountID == "" || args.Region == "" {
 		return nil, fmt.Errorf("database: account and region are required (flow log role)")
 	}
+	names, err := kit.NewNames(name, args.Suffix)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	own := *args
+	own.names = names
+	args = &own
+	l := names.Logical
 	if err := ctx.RegisterComponentResource("dbvault:database:Database", name, d, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
-	clusterID := ClusterIdentifier(args.Suffix)
+	clusterID := names.ClusterIdentifier()
 
 	// The log groups come first: if the cluster exported into a group that
 	// does not exist yet, RDS would create it unencrypted and keep it forever.
 	var logGroups []pulumi.Resource
 	var logGroupNames pulumi.StringArray
 	for _, t := range LogTypes {
-		lg, err := cloudwatch.NewLogGroup(ctx, "rds-"+t, &cloudwatch.LogGroupArgs{
+		lg, err := cloudwatch.NewLogGroup(ctx, l("rds-"+t), &cloudwatch.LogGroupArgs{
 			Name:            pulumi.String(LogGroupName(clusterID, t)),
 			RetentionInDays: pulumi.Int(args.LogRetentionDays),
 			KmsKeyId:        args.LogsKeyArn,
@@ -187,8 +203,8 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		logGroupNames = append(logGroupNames, lg.Name)
 	}
 
-	subnets, err := rds.NewSubnetGroup(ctx, "subnets", &rds.SubnetGroupArgs{
-		Name:        pulumi.String(kit.Name("db-subnets", args.Suffix)),
+	subnets, err := rds.NewSubnetGroup(ctx, l("subnets"), &rds.SubnetGroupArgs{
+		Name:        pulumi.String(names.Name("db-subnets")),
 		Description: pulumi.String("Private subnets of the vault's Aurora cluster"),
 		SubnetIds:   args.SubnetIDs,
 	}, parent)
@@ -202,8 +218,8 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	// group) and
 	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Auditing.html
 	// (server_audit_logging, server_audit_events).
-	params, err := rds.NewClusterParameterGroup(ctx, "params", &rds.ClusterParameterGroupArgs{
-		Name:        pulumi.String(kit.Name("aurora-mysql8-params", args.Suffix)),
+	params, err := rds.NewClusterParameterGroup(ctx, l("params"), &rds.ClusterParameterGroupArgs{
+		Name:        pulumi.String(names.Name("aurora-mysql8-params")),
 		Family:      pulumi.String(ParameterGroupFamily),
 		Description: pulumi.String("TLS required (1.2 floor), server audit log on"),
 		Parameters: rds.ClusterParameterGroupParameterArray{
@@ -226,7 +242,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		return nil, fmt.Errorf("cluster parameter group: %w", err)
 	}
 
-	cluster, err := rds.NewCluster(ctx, "cluster", &rds.ClusterArgs{
+	cluster, err := rds.NewCluster(ctx, l("cluster"), &rds.ClusterArgs{
 		ClusterIdentifier: pulumi.String(clusterID),
 		Engine:            pulumi.String(Engine),
 		EngineVersion:     pulumi.String(args.EngineVersion),
@@ -268,8 +284,8 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	}
 
 	for i := range InstanceCount {
-		_, err := rds.NewClusterInstance(ctx, fmt.Sprintf("instance-%d", i+1), &rds.ClusterInstanceArgs{
-			Identifier:         pulumi.String(kit.Name(fmt.Sprintf("aurora-instance-%d", i+1), args.Suffix)),
+		_, err := rds.NewClusterInstance(ctx, l(fmt.Sprintf("instance-%d", i+1)), &rds.ClusterInstanceArgs{
+			Identifier:         pulumi.String(names.Name(fmt.Sprintf("aurora-instance-%d", i+1))),
 			ClusterIdentifier:  cluster.ID(),
 			Engine:             cluster.Engine,
 			EngineVersion:      cluster.EngineVersion,
@@ -295,7 +311,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		}
 		return *secrets[0].SecretArn, nil
 	}).(pulumi.StringOutput)
-	if err := masterRotation(ctx, masterSecretArn, args.MasterRotationDays, parent); err != nil {
+	if err := masterRotation(ctx, l("master-rotation"), masterSecretArn, args.MasterRotationDays, parent); err != nil {
 		return nil, err
 	}
 

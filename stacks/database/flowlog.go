@@ -21,15 +21,16 @@ const FlowLogsService = "vpc-flow-logs.amazonaws.com"
 // FlowLogGroupName is the log group of the VPC's flow log. It ends in
 // -<suffix>, so the logs key's encryption-context condition
 // (log-group:*-<suffix>) admits it.
-func FlowLogGroupName(suffix string) string { return kit.FlowLogGroup(suffix) }
+func FlowLogGroupName(names kit.Names) string { return names.FlowLogGroup() }
 
 // newFlowLog records all of the VPC's traffic into an encrypted log group of
 // its own, delivered through a role that only the flow logs service of this
 // account can assume and that may write only to that group. Source:
 // https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html
 func newFlowLog(ctx *pulumi.Context, args *Args, parent pulumi.ResourceOption) (*ec2.FlowLog, error) {
-	group, err := cloudwatch.NewLogGroup(ctx, "vpc-flow-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(FlowLogGroupName(args.Suffix)),
+	names, l := args.names, args.names.Logical
+	group, err := cloudwatch.NewLogGroup(ctx, l("vpc-flow-logs"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(FlowLogGroupName(names)),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId:        args.LogsKeyArn,
 	}, parent)
@@ -40,16 +41,16 @@ func newFlowLog(ctx *pulumi.Context, args *Args, parent pulumi.ResourceOption) (
 	if err != nil {
 		return nil, fmt.Errorf("flow log role trust policy: %w", err)
 	}
-	role, err := iam.NewRole(ctx, "vpc-flow-logs-role", &iam.RoleArgs{
-		Name:             pulumi.String(kit.GlobalName("vpc-flow-logs-role", args.Region, args.Suffix)),
-		Description:      pulumi.String("Lets VPC flow logs deliver to " + FlowLogGroupName(args.Suffix)),
+	role, err := iam.NewRole(ctx, l("vpc-flow-logs-role"), &iam.RoleArgs{
+		Name:             pulumi.String(names.Global("vpc-flow-logs-role", args.Region)),
+		Description:      pulumi.String("Lets VPC flow logs deliver to " + FlowLogGroupName(names)),
 		AssumeRolePolicy: pulumi.String(trust),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("flow log role: %w", err)
 	}
-	policy, err := iam.NewRolePolicy(ctx, "vpc-flow-logs-policy", &iam.RolePolicyArgs{
-		Name: pulumi.String(kit.Name("vpc-flow-logs-policy", args.Suffix)),
+	policy, err := iam.NewRolePolicy(ctx, l("vpc-flow-logs-policy"), &iam.RolePolicyArgs{
+		Name: pulumi.String(names.Name("vpc-flow-logs-policy")),
 		Role: role.Name,
 		Policy: group.Arn.ApplyT(func(arn string) (string, error) {
 			return FlowLogDeliveryPolicy(arn).JSON()
@@ -58,14 +59,14 @@ func newFlowLog(ctx *pulumi.Context, args *Args, parent pulumi.ResourceOption) (
 	if err != nil {
 		return nil, fmt.Errorf("flow log role policy: %w", err)
 	}
-	flowLog, err := ec2.NewFlowLog(ctx, "vpc-flow-log", &ec2.FlowLogArgs{
+	flowLog, err := ec2.NewFlowLog(ctx, l("vpc-flow-log"), &ec2.FlowLogArgs{
 		VpcId:                  args.VpcID,
 		TrafficType:            pulumi.String("ALL"),
 		LogDestinationType:     pulumi.String("cloud-watch-logs"),
 		LogDestination:         group.Arn,
 		IamRoleArn:             role.Arn,
 		MaxAggregationInterval: pulumi.Int(FlowLogAggregationSeconds),
-		Tags:                   pulumi.StringMap{"Name": pulumi.String(kit.Name("vpc-flow-log", args.Suffix))},
+		Tags:                   pulumi.StringMap{"Name": pulumi.String(names.Name("vpc-flow-log"))},
 	}, parent,
 		// The service checks the role when the flow log is created; without
 		// its policy the first deliveries would fail.

@@ -135,7 +135,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", c.InstanceClass, c.EngineVersion, err)
 	}
-	d, err := NewDatabase(ctx, "database", &Args{
+	d, err := NewDatabase(ctx, kit.DatabaseComponent, &Args{
 		OrderableZones:      orderable.AvailabilityZones,
 		Suffix:              common.Suffix,
 		Region:              common.Region,

@@ -10,15 +10,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
-// RotatorRoleName is the rotator's execution role. The kms layer names it in
-// the secrets key's policy before the secrets layer creates it, so both
-// layers derive it from here. A key policy may name a principal that does
-// not exist yet only in a condition (aws:PrincipalArn), never as Principal:
-// KMS refuses a policy whose principals it cannot resolve
-// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html,
-// "the principal ... must exist"), so the layers use the condition form.
-func RotatorRoleName(region, suffix string) string { return GlobalName("rotator-role", region, suffix) }
-
 // RoleArn is the ARN of an IAM role of the account.
 func RoleArn(partition, account, role string) string {
 	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, role)

@@ -52,12 +52,14 @@ type Args struct {
 	// deletion takes every secret, snapshot and log it encrypts with it.
 	Production bool
 	// Administrators may use the secrets key through Secrets Manager for
-	// every secret of the vault (kit.Administrators).
-	Administrators []string
+	// every secret of the vault (kit.Administrators): IAM role or user
+	// ARNs, at least one; they may come from other resources.
+	Administrators pulumi.StringArrayInput
 	// SecretReaders may use the secrets key through Secrets Manager to read
 	// the vault's application secrets, and only those: the reader roles of
-	// every application user the secrets layer declares.
-	SecretReaders []string
+	// every application user the secrets layer declares (nil: none); they
+	// may come from other resources.
+	SecretReaders pulumi.StringArrayInput
 }
 
 // Keys is the component: one key per purpose.
@@ -78,17 +80,29 @@ type Keys struct {
 	SecretReaders  pulumi.StringArrayOutput
 }
 
-// NewKeys creates the four keys and their aliases as children of one component.
-func NewKeys(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Keys, error) {
+// NewKeys creates the four keys and their aliases as children of one
+// component. The component's name names the vault (kit.NewNames): give the
+// vault's four components the same name, or default ones.
+func NewKeys(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Keys, error) {
 	if err := args.validate(); err != nil {
 		return nil, err
 	}
+	names, err := kit.NewNames(name, args.Suffix)
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	// The principals, checked once they are known; every key policy waits
+	// for the check.
+	principals := pulumi.All(args.Administrators, readersOf(args)).ApplyT(func(a []any) (Principals, error) {
+		p := Principals{Administrators: a[0].([]string), SecretReaders: a[1].([]string)}
+		return p, p.validate()
+	}).(pulumi.AnyOutput)
 	k := &Keys{}
 	if err := ctx.RegisterComponentResource(ComponentType, name, k, opts...); err != nil {
 		return nil, err
 	}
 	for _, purpose := range Purposes {
-		key, err := newKey(ctx, args, purpose, pulumi.Parent(k))
+		key, err := newKey(ctx, args, names, principals, purpose, pulumi.Parent(k))
 		if err != nil {
 			return nil, err
 		}
@@ -103,8 +117,8 @@ func NewKeys(ctx *pulumi.Context, name string, args Args, opts ...pulumi.Resourc
 			k.AlertsKeyArn, k.AlertsKeyID = key.Arn, key.KeyId
 		}
 	}
-	k.Administrators = pulumi.ToStringArray(args.Administrators).ToStringArrayOutput()
-	k.SecretReaders = pulumi.ToStringArray(append([]string{}, args.SecretReaders...)).ToStringArrayOutput()
+	k.Administrators = principals.ApplyT(func(v any) []string { return v.(Principals).Administrators }).(pulumi.StringArrayOutput)
+	k.SecretReaders = principals.ApplyT(func(v any) []string { return append([]string{}, v.(Principals).SecretReaders...) }).(pulumi.StringArrayOutput)
 	if err := ctx.RegisterResourceOutputs(k, k.Outputs()); err != nil {
 		return nil, err
 	}
@@ -128,18 +142,39 @@ func (k *Keys) Outputs() pulumi.Map {
 	}
 }
 
-func (a Args) validate() error {
+func (a *Args) validate() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
 		return err
 	}
 	if a.AccountID == "" || a.Region == "" {
 		return fmt.Errorf("kms: account and region are required")
 	}
-	if len(a.Administrators) == 0 {
+	if a.Administrators == nil {
+		return fmt.Errorf("kms: at least one administrator is required (config administrators, or the deploying role)")
+	}
+	return validateWindow(a.DeletionWindowInDays)
+}
+
+// readersOf is args.SecretReaders, an empty list when unset.
+func readersOf(a *Args) pulumi.StringArrayInput {
+	if a.SecretReaders == nil {
+		return pulumi.StringArray{}
+	}
+	return a.SecretReaders
+}
+
+// Principals are the principals the secrets key admits, once known.
+type Principals struct {
+	Administrators []string
+	SecretReaders  []string
+}
+
+func (p Principals) validate() error {
+	if len(p.Administrators) == 0 {
 		return fmt.Errorf("kms: at least one administrator is required (config administrators, or the deploying role)")
 	}
 	seen := map[string]bool{}
-	for i, r := range a.SecretReaders {
+	for i, r := range p.SecretReaders {
 		if err := kit.ValidateRoleArn(fmt.Sprintf("secretReaders[%d]", i), r); err != nil {
 			return err
 		}
@@ -148,7 +183,7 @@ func (a Args) validate() error {
 		}
 		seen[r] = true
 	}
-	return validateWindow(a.DeletionWindowInDays)
+	return nil
 }
 
 func validateWindow(days int) error {
@@ -169,25 +204,28 @@ func description(purpose, suffix string) string {
 	return fmt.Sprintf("dbvault %s: %s", suffix, what)
 }
 
-func newKey(ctx *pulumi.Context, args Args, purpose string, parent pulumi.ResourceOption) (*awskms.Key, error) {
-	policy, err := KeyPolicy(purpose, args).JSON()
-	if err != nil {
-		return nil, fmt.Errorf("kms: %s key policy: %w", purpose, err)
-	}
-	name := kit.Name(purpose+"-key", args.Suffix)
-	key, err := awskms.NewKey(ctx, purpose+"-key", &awskms.KeyArgs{
+func newKey(ctx *pulumi.Context, args *Args, names kit.Names, principals pulumi.AnyOutput, purpose string, parent pulumi.ResourceOption) (*awskms.Key, error) {
+	policy := principals.ApplyT(func(v any) (string, error) {
+		doc, err := KeyPolicy(purpose, PolicyArgs{Names: names, Region: args.Region, AccountID: args.AccountID, Principals: v.(Principals)}).JSON()
+		if err != nil {
+			return "", fmt.Errorf("kms: %s key policy: %w", purpose, err)
+		}
+		return doc, nil
+	}).(pulumi.StringOutput)
+	name := names.Name(purpose + "-key")
+	key, err := awskms.NewKey(ctx, names.Logical(purpose+"-key"), &awskms.KeyArgs{
 		Description:          pulumi.String(description(purpose, args.Suffix)),
 		KeyUsage:             pulumi.String("ENCRYPT_DECRYPT"),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(args.DeletionWindowInDays),
-		Policy:               pulumi.String(policy),
+		Policy:               policy,
 		Tags:                 pulumi.StringMap{"Name": pulumi.String(name)},
 	}, parent, pulumi.Protect(args.Production))
 	if err != nil {
 		return nil, err
 	}
-	if _, err := awskms.NewAlias(ctx, purpose+"-alias", &awskms.AliasArgs{
-		Name:        pulumi.String(AliasName(purpose, args.Suffix)),
+	if _, err := awskms.NewAlias(ctx, names.Logical(purpose+"-alias"), &awskms.AliasArgs{
+		Name:        pulumi.String(AliasName(names, purpose)),
 		TargetKeyId: key.KeyId,
 	}, parent); err != nil {
 		return nil, err

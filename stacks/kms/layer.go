@@ -56,14 +56,14 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err := kit.ObjectConfig(config.New(ctx, ""), "secretReaders", &readers); err != nil {
 		return nil, err
 	}
-	k, err := NewKeys(ctx, "keys", Args{
+	k, err := NewKeys(ctx, kit.KeysComponent, &Args{
 		Suffix:               common.Suffix,
 		Region:               common.Region,
 		AccountID:            caller.AccountId,
 		DeletionWindowInDays: window,
 		Production:           common.Production(),
-		Administrators:       admins,
-		SecretReaders:        readers,
+		Administrators:       pulumi.ToStringArray(admins),
+		SecretReaders:        pulumi.ToStringArray(readers),
 	})
 	if err != nil {
 		return nil, err

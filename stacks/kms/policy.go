@@ -6,12 +6,17 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// AliasName is a key's alias: alias/<purpose>-<suffix>.
-func AliasName(purpose, suffix string) string { return "alias/" + kit.Name(purpose, suffix) }
+// AliasName is a key's alias: alias/[<vault>-]<purpose>-<suffix>.
+func AliasName(names kit.Names, purpose string) string { return "alias/" + names.Name(purpose) }
 
-// TrailName is the name of this environment's CloudTrail trail, the only
-// trail the logs key serves (the secrets layer creates it under this name).
-func TrailName(suffix string) string { return kit.TrailName(suffix) }
+// PolicyArgs are what the key policies depend on: the vault's names, its
+// account and region, and the principals of the secrets key.
+type PolicyArgs struct {
+	Names     kit.Names
+	Region    string
+	AccountID string
+	Principals
+}
 
 // LogGroupArns are the log groups of this environment that the logs key
 // serves, by exact ARN: the rotator's, the trail's, the flow log's and the
@@ -20,17 +25,17 @@ func TrailName(suffix string) string { return kit.TrailName(suffix) }
 // (dev would admit pr-dev). CloudWatch Logs passes the group's ARN, without
 // a :* suffix, as the encryption context aws:logs:arn:
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-func LogGroupArns(region, account, suffix string) []string {
+func LogGroupArns(region, account string, names kit.Names) []string {
 	var out []string
-	for _, g := range kit.LogGroups(suffix) {
+	for _, g := range names.LogGroups() {
 		out = append(out, fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, account, g))
 	}
 	return out
 }
 
 // AlertsTopicArn is the alerts topic the secrets layer creates.
-func AlertsTopicArn(region, account, suffix string) string {
-	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, kit.AlertsTopicName(suffix))
+func AlertsTopicArn(region, account string, names kit.Names) string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", region, account, names.AlertsTopicName())
 }
 
 // KeyPolicy is the key policy of the key for purpose. Every key starts with
@@ -38,8 +43,8 @@ func AlertsTopicArn(region, account, suffix string) string {
 // so IAM policies can grant its use and the key can never become
 // unmanageable); each service then gets only what it needs, only under a
 // condition that ties it to this account and this environment.
-func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
-	region, account, suffix := args.Region, args.AccountID, args.Suffix
+func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
+	region, account, names := args.Region, args.AccountID, args.Names
 	statements := []kit.Statement{{
 		Sid:       "EnableIAMUserPermissions",
 		Effect:    "Allow",
@@ -53,7 +58,7 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 	case Secrets:
 		statements = append(statements, secretsKeyUsers(args)...)
 	case Logs:
-		trail := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, TrailName(suffix))
+		trail := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, names.TrailName())
 		statements = append(statements,
 			kit.Statement{
 				Sid:       "AllowCloudWatchLogs",
@@ -62,7 +67,7 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 				Action:    []string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 				Resource:  "*",
 				Condition: map[string]map[string]any{
-					"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": LogGroupArns(region, account, suffix)},
+					"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": LogGroupArns(region, account, names)},
 				},
 			},
 			kit.Statement{
@@ -113,7 +118,7 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 				Principal: map[string]any{"Service": "events.amazonaws.com"},
 				Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
 				Resource:  "*",
-				Condition: map[string]map[string]any{"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": AlertsTopicArn(region, account, suffix)}},
+				Condition: map[string]map[string]any{"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": AlertsTopicArn(region, account, names)}},
 			},
 		)
 	}
@@ -124,8 +129,8 @@ func KeyPolicy(purpose string, args Args) kit.PolicyDocument {
 // Secrets Manager for every secret of the vault: the rotator's role (named
 // before it exists, which only a condition allows), the administrators and
 // RDS's service-linked role.
-func SecretsPrincipals(args Args) []string {
-	rotator := kit.RoleArn("aws", args.AccountID, kit.RotatorRoleName(args.Region, args.Suffix))
+func SecretsPrincipals(args PolicyArgs) []string {
+	rotator := kit.RoleArn("aws", args.AccountID, args.Names.RotatorRoleName(args.Region))
 	return append(append([]string{rotator}, args.Administrators...), kit.RDSServiceLinkedRole("aws", args.AccountID))
 }
 
@@ -134,8 +139,8 @@ func SecretsPrincipals(args Args) []string {
 // characters Secrets Manager appends), and not the RDS-managed master
 // secret (rds!cluster-...), so that a reader role can never decrypt the
 // master password, whatever its IAM policies say.
-func ApplicationSecretArnPattern(region, account, suffix string) string {
-	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:db-credentials-*-%s-??????", region, account, suffix)
+func ApplicationSecretArnPattern(region, account string, names kit.Names) string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-??????", region, account, names.AppSecretPattern())
 }
 
 // secretsKeyUsers replaces AWS's "every principal of the account through
@@ -157,7 +162,7 @@ func ApplicationSecretArnPattern(region, account, suffix string) string {
 // which the administrators have here; that RDS's own rotation of the
 // managed secret needs nothing more from the key policy is unconfirmed
 // offline: the first real deploy checks that the master secret rotates.
-func secretsKeyUsers(args Args) []kit.Statement {
+func secretsKeyUsers(args PolicyArgs) []kit.Statement {
 	via := fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)
 	stmts := []kit.Statement{{
 		Sid:       "RotatorAndAdministratorsThroughSecretsManager",
@@ -180,7 +185,7 @@ func secretsKeyUsers(args Args) []kit.Statement {
 			Condition: map[string]map[string]any{
 				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": args.AccountID},
 				"ArnEquals":    {"aws:PrincipalArn": args.SecretReaders},
-				"ArnLike":      {"kms:EncryptionContext:SecretARN": ApplicationSecretArnPattern(args.Region, args.AccountID, args.Suffix)},
+				"ArnLike":      {"kms:EncryptionContext:SecretARN": ApplicationSecretArnPattern(args.Region, args.AccountID, args.Names)},
 			},
 		})
 	}

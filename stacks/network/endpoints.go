@@ -39,7 +39,7 @@ func (b builder) endpoint(service string, v *ec2.Vpc, subnets pulumi.StringArray
 		return nil, fmt.Errorf("network: %s endpoint policy: %w", service, err)
 	}
 	_, tags := b.named(service + "-endpoint")
-	return ec2.NewVpcEndpoint(b.ctx, service+"-endpoint", &ec2.VpcEndpointArgs{
+	return ec2.NewVpcEndpoint(b.ctx, b.names.Logical(service+"-endpoint"), &ec2.VpcEndpointArgs{
 		VpcId:             v.ID(),
 		ServiceName:       pulumi.String(fmt.Sprintf("com.amazonaws.%s.%s", b.args.Region, service)),
 		VpcEndpointType:   pulumi.String("Interface"),

@@ -113,17 +113,26 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: %s: %w", common.Region, err)
 	}
-	n, err := NewNetwork(ctx, "network", Args{
+	n, err := NewNetwork(ctx, kit.NetworkComponent, &Args{
 		Suffix:              common.Suffix,
 		Region:              common.Region,
 		AccountID:           caller.AccountId,
 		VpcCidr:             cfg.VpcCidr,
 		AvailabilityZones:   names,
 		AvailabilityZoneIDs: ids,
-		AppSecurityGroupIDs: cfg.AppSecurityGroupIDs,
+		AppSecurityGroupIDs: stringInputs(cfg.AppSecurityGroupIDs),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return n.Outputs(), nil
+}
+
+// stringInputs are plain strings as inputs.
+func stringInputs(ss []string) []pulumi.StringInput {
+	out := make([]pulumi.StringInput, len(ss))
+	for i, s := range ss {
+		out[i] = pulumi.String(s)
+	}
+	return out
 }

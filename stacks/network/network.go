@@ -57,7 +57,8 @@ type Args struct {
 	// physical zones in every account, unlike the names.
 	AvailabilityZoneIDs []string
 	// AppSecurityGroupIDs may reach the database on 3306 besides the rotator.
-	AppSecurityGroupIDs []string
+	// They may come from other resources.
+	AppSecurityGroupIDs []pulumi.StringInput
 }
 
 // Network is the component: what the other layers need from the network.
@@ -78,15 +79,21 @@ type Network struct {
 }
 
 // NewNetwork builds the layer's resources as children of one component.
-func NewNetwork(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*Network, error) {
+// The component's name names the vault (kit.NewNames): give the vault's four
+// components the same name, or default ones.
+func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
 	if err := args.validate(); err != nil {
 		return nil, err
+	}
+	names, err := kit.NewNames(name, args.Suffix)
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
 	}
 	n := &Network{}
 	if err := ctx.RegisterComponentResource(ComponentType, name, n, opts...); err != nil {
 		return nil, err
 	}
-	b := builder{ctx: ctx, args: args, parent: pulumi.Parent(n)}
+	b := builder{ctx: ctx, args: args, names: names, parent: pulumi.Parent(n)}
 	if err := b.build(n); err != nil {
 		return nil, err
 	}
@@ -114,7 +121,7 @@ func (n *Network) Outputs() pulumi.Map {
 	}
 }
 
-func (a Args) validate() error {
+func (a *Args) validate() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
 		return err
 	}
@@ -127,9 +134,9 @@ func (a Args) validate() error {
 	if a.AccountID == "" || a.Region == "" {
 		return fmt.Errorf("network: account and region are required")
 	}
-	for _, id := range a.AppSecurityGroupIDs {
-		if !sgIDPattern.MatchString(id) {
-			return fmt.Errorf("network: appSecurityGroupIds: %q is not a security group ID (sg-<hex>)", id)
+	for i, id := range a.AppSecurityGroupIDs {
+		if id == nil {
+			return fmt.Errorf("network: appSecurityGroupIds[%d] is nil", i)
 		}
 	}
 	return nil
@@ -138,21 +145,22 @@ func (a Args) validate() error {
 // builder carries what every child resource needs.
 type builder struct {
 	ctx    *pulumi.Context
-	args   Args
+	args   *Args
+	names  kit.Names
 	parent pulumi.ResourceOption
 }
 
-// named returns the physical name {what}-{suffix} and a Name tag for it (the
-// compliance tags are added by kit's stack transformation).
+// named returns the physical name [<vault>-]{what}-{suffix} and a Name tag
+// for it (the compliance tags are added by kit's stack transformation).
 func (b builder) named(what string) (string, pulumi.StringMap) {
-	n := kit.Name(what, b.args.Suffix)
+	n := b.names.Name(what)
 	return n, pulumi.StringMap{"Name": pulumi.String(n)}
 }
 
 func (b builder) build(n *Network) error {
 	ctx, args := b.ctx, b.args
 	_, vpcTags := b.named("vpc")
-	v, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{
+	v, err := ec2.NewVpc(ctx, b.names.Logical("vpc"), &ec2.VpcArgs{
 		CidrBlock: pulumi.String(args.VpcCidr.String()),
 		// Private DNS of the interface endpoints needs both.
 		EnableDnsSupport:   pulumi.Bool(true),
@@ -166,7 +174,7 @@ func (b builder) build(n *Network) error {
 	// The VPC's default security group is what an ENI gets when nobody
 	// names a group; adopt it and strip every rule so it admits nothing.
 	_, defaultTags := b.named("default-sg")
-	if _, err := ec2.NewDefaultSecurityGroup(ctx, "default-sg", &ec2.DefaultSecurityGroupArgs{
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, b.names.Logical("default-sg"), &ec2.DefaultSecurityGroupArgs{
 		VpcId: v.ID(),
 		Tags:  defaultTags,
 	}, b.parent); err != nil {
@@ -176,7 +184,7 @@ func (b builder) build(n *Network) error {
 	// One route table for every private subnet. It has only the implicit
 	// local route: there is no gateway in this VPC to route to.
 	_, rtTags := b.named("private-rt")
-	rt, err := ec2.NewRouteTable(ctx, "private-rt", &ec2.RouteTableArgs{VpcId: v.ID(), Tags: rtTags}, b.parent)
+	rt, err := ec2.NewRouteTable(ctx, b.names.Logical("private-rt"), &ec2.RouteTableArgs{VpcId: v.ID(), Tags: rtTags}, b.parent)
 	if err != nil {
 		return err
 	}
@@ -188,7 +196,7 @@ func (b builder) build(n *Network) error {
 	subnetIDs := make(pulumi.StringArray, 0, len(cidrs))
 	for i, az := range args.AvailabilityZones {
 		_, tags := b.named("private-subnet-" + az)
-		s, err := ec2.NewSubnet(ctx, fmt.Sprintf("private-subnet-%d", i), &ec2.SubnetArgs{
+		s, err := ec2.NewSubnet(ctx, b.names.Logical(fmt.Sprintf("private-subnet-%d", i)), &ec2.SubnetArgs{
 			VpcId:               v.ID(),
 			CidrBlock:           pulumi.String(cidrs[i].String()),
 			AvailabilityZone:    pulumi.String(az),
@@ -198,7 +206,7 @@ func (b builder) build(n *Network) error {
 		if err != nil {
 			return err
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("private-rt-assoc-%d", i), &ec2.RouteTableAssociationArgs{
+		if _, err := ec2.NewRouteTableAssociation(ctx, b.names.Logical(fmt.Sprintf("private-rt-assoc-%d", i)), &ec2.RouteTableAssociationArgs{
 			SubnetId:     s.ID(),
 			RouteTableId: rt.ID(),
 		}, b.parent); err != nil {
@@ -223,19 +231,19 @@ func (b builder) build(n *Network) error {
 	// Rules as standalone resources, one per source or destination, so each
 	// one is visible (and checked) on its own and none is ever implied.
 	rules := []rule{
-		{name: "rotator-to-database", egress: true, group: rotator, port: MySQLPort, peerGroup: database.ID(), desc: "rotator to the database"},
-		{name: "rotator-to-endpoints", egress: true, group: rotator, port: HTTPSPort, peerGroup: endpoints.ID(), desc: "rotator to Secrets Manager and KMS endpoints"},
-		{name: "database-from-rotator", group: database, port: MySQLPort, peerGroup: rotator.ID(), desc: "the rotator sets and tests passwords"},
+		{name: "rotator-to-database", egress: true, group: rotator, port: MySQLPort, peerGroup: database.ID(), desc: pulumi.String("rotator to the database")},
+		{name: "rotator-to-endpoints", egress: true, group: rotator, port: HTTPSPort, peerGroup: endpoints.ID(), desc: pulumi.String("rotator to Secrets Manager and KMS endpoints")},
+		{name: "database-from-rotator", group: database, port: MySQLPort, peerGroup: rotator.ID(), desc: pulumi.String("the rotator sets and tests passwords")},
 	}
 	for i, id := range args.AppSecurityGroupIDs {
-		rules = append(rules, rule{name: fmt.Sprintf("database-from-app-%d", i), group: database, port: MySQLPort, peerGroup: pulumi.String(id), desc: "application group " + id})
+		rules = append(rules, rule{name: fmt.Sprintf("database-from-app-%d", i), group: database, port: MySQLPort, peerGroup: appGroup(i, id), desc: pulumi.Sprintf("application group %s", id)})
 	}
 	// The endpoints admit the groups that call them, not whole subnets:
 	// anything else placed in the private subnets gets no path to Secrets
 	// Manager or KMS.
-	rules = append(rules, rule{name: "endpoints-from-rotator", group: endpoints, port: HTTPSPort, peerGroup: rotator.ID(), desc: "the rotator calls Secrets Manager"})
+	rules = append(rules, rule{name: "endpoints-from-rotator", group: endpoints, port: HTTPSPort, peerGroup: rotator.ID(), desc: pulumi.String("the rotator calls Secrets Manager")})
 	for i, id := range args.AppSecurityGroupIDs {
-		rules = append(rules, rule{name: fmt.Sprintf("endpoints-from-app-%d", i), group: endpoints, port: HTTPSPort, peerGroup: pulumi.String(id), desc: "application group " + id + " reads its secret"})
+		rules = append(rules, rule{name: fmt.Sprintf("endpoints-from-app-%d", i), group: endpoints, port: HTTPSPort, peerGroup: appGroup(i, id), desc: pulumi.Sprintf("application group %s reads its secret", id)})
 	}
 	for _, r := range rules {
 		_, tags := b.named(r.name)
@@ -248,25 +256,25 @@ func (b builder) build(n *Network) error {
 		}
 		var err error
 		if r.egress {
-			_, err = vpc.NewSecurityGroupEgressRule(ctx, r.name, &vpc.SecurityGroupEgressRuleArgs{
+			_, err = vpc.NewSecurityGroupEgressRule(ctx, b.names.Logical(r.name), &vpc.SecurityGroupEgressRuleArgs{
 				SecurityGroupId:           r.group.ID(),
 				IpProtocol:                pulumi.String("tcp"),
 				FromPort:                  pulumi.Int(r.port),
 				ToPort:                    pulumi.Int(r.port),
 				ReferencedSecurityGroupId: peerGroup,
 				CidrIpv4:                  cidr,
-				Description:               pulumi.String(r.desc),
+				Description:               r.desc,
 				Tags:                      tags,
 			}, b.parent)
 		} else {
-			_, err = vpc.NewSecurityGroupIngressRule(ctx, r.name, &vpc.SecurityGroupIngressRuleArgs{
+			_, err = vpc.NewSecurityGroupIngressRule(ctx, b.names.Logical(r.name), &vpc.SecurityGroupIngressRuleArgs{
 				SecurityGroupId:           r.group.ID(),
 				IpProtocol:                pulumi.String("tcp"),
 				FromPort:                  pulumi.Int(r.port),
 				ToPort:                    pulumi.Int(r.port),
 				ReferencedSecurityGroupId: peerGroup,
 				CidrIpv4:                  cidr,
-				Description:               pulumi.String(r.desc),
+				Description:               r.desc,
 				Tags:                      tags,
 			}, b.parent)
 		}

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -14,7 +16,17 @@ type rule struct {
 	port      int
 	peerGroup pulumi.StringInput
 	peerCidr  string
-	desc      string
+	desc      pulumi.StringInput
+}
+
+// appGroup is application security group i, checked when it is known.
+func appGroup(i int, id pulumi.StringInput) pulumi.StringOutput {
+	return id.ToStringOutput().ApplyT(func(s string) (string, error) {
+		if !sgIDPattern.MatchString(s) {
+			return "", fmt.Errorf("network: appSecurityGroupIds[%d]: %q is not a security group ID (sg-<hex>)", i, s)
+		}
+		return s, nil
+	}).(pulumi.StringOutput)
 }
 
 // securityGroup creates a group with no inline rules. The provider removes
@@ -23,7 +35,7 @@ type rule struct {
 // reference each other be destroyed without manual steps.
 func (b builder) securityGroup(what, description string, v *ec2.Vpc) (*ec2.SecurityGroup, error) {
 	name, tags := b.named(what)
-	return ec2.NewSecurityGroup(b.ctx, what, &ec2.SecurityGroupArgs{
+	return ec2.NewSecurityGroup(b.ctx, b.names.Logical(what), &ec2.SecurityGroupArgs{
 		Name:                pulumi.String(name),
 		Description:         pulumi.String(description),
 		VpcId:               v.ID(),

@@ -22,7 +22,7 @@ type alerting struct {
 }
 
 // RotationFailedRuleName is the EventBridge rule on failed rotations.
-func RotationFailedRuleName(suffix string) string { return kit.Name("rotation-failed", suffix) }
+func RotationFailedRuleName(names kit.Names) string { return names.Name("rotation-failed") }
 
 // FailureEvents are the Secrets Manager service events the rule matches: a
 // rotation that failed, and one abandoned (its AWSPENDING removed because a
@@ -53,10 +53,11 @@ func FailurePattern(secretArns []string) (string, error) {
 // rotations of secrets, the alarm on the rotator's errors and the optional
 // e-mail subscription.
 func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn *lambda.Function, secrets pulumi.StringArrayOutput, parent pulumi.ResourceOption) (alerting, error) {
-	topicName := kit.AlertsTopicName(args.Suffix)
-	ruleName := RotationFailedRuleName(args.Suffix)
-	alarmName := kit.Name("rotator-errors", args.Suffix)
-	topic, err := sns.NewTopic(ctx, "alerts", &sns.TopicArgs{
+	names, l := args.names, args.names.Logical
+	topicName := names.AlertsTopicName()
+	ruleName := RotationFailedRuleName(names)
+	alarmName := names.Name("rotator-errors")
+	topic, err := sns.NewTopic(ctx, l("alerts"), &sns.TopicArgs{
 		Name:           pulumi.String(topicName),
 		KmsMasterKeyId: args.AlertsKeyArn,
 	}, parent)
@@ -65,7 +66,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	}
 	ruleArn := arn("events", "rule/"+ruleName)
 	alarmArn := arn("cloudwatch", "alarm:"+alarmName)
-	_, err = sns.NewTopicPolicy(ctx, "alerts-policy", &sns.TopicPolicyArgs{
+	_, err = sns.NewTopicPolicy(ctx, l("alerts-policy"), &sns.TopicPolicyArgs{
 		Arn: topic.Arn,
 		Policy: topic.Arn.ApplyT(func(t string) (string, error) {
 			return kit.NewPolicy(
@@ -98,7 +99,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("alerts topic policy: %w", err)
 	}
 
-	rule, err := cloudwatch.NewEventRule(ctx, "rotation-failed", &cloudwatch.EventRuleArgs{
+	rule, err := cloudwatch.NewEventRule(ctx, l("rotation-failed"), &cloudwatch.EventRuleArgs{
 		Name:         pulumi.String(ruleName),
 		Description:  pulumi.String("Secrets Manager reports a failed or abandoned rotation of a secret of vault " + args.Suffix),
 		EventPattern: secrets.ApplyT(FailurePattern).(pulumi.StringOutput),
@@ -106,7 +107,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	if err != nil {
 		return alerting{}, fmt.Errorf("rotation-failed rule: %w", err)
 	}
-	target, err := cloudwatch.NewEventTarget(ctx, "rotation-failed-alert", &cloudwatch.EventTargetArgs{
+	target, err := cloudwatch.NewEventTarget(ctx, l("rotation-failed-alert"), &cloudwatch.EventTargetArgs{
 		Rule:     rule.Name,
 		TargetId: pulumi.String("vault-alerts"),
 		Arn:      topic.Arn,
@@ -115,9 +116,9 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("rotation-failed target: %w", err)
 	}
 
-	_, err = cloudwatch.NewMetricAlarm(ctx, "rotator-errors", &cloudwatch.MetricAlarmArgs{
+	_, err = cloudwatch.NewMetricAlarm(ctx, l("rotator-errors"), &cloudwatch.MetricAlarmArgs{
 		Name:               pulumi.String(alarmName),
-		AlarmDescription:   pulumi.String("The rotator " + RotatorName(args.Suffix) + " returned an error: a rotation step failed"),
+		AlarmDescription:   pulumi.String("The rotator " + names.RotatorName() + " returned an error: a rotation step failed"),
 		Namespace:          pulumi.String("AWS/Lambda"),
 		MetricName:         pulumi.String("Errors"),
 		Dimensions:         pulumi.StringMap{"FunctionName": fn.Name},
@@ -138,7 +139,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	if args.AlertEmail != "" {
 		// The address must confirm the subscription; until then nothing is
 		// delivered. Pulumi deletes a pending subscription on destroy.
-		_, err = sns.NewTopicSubscription(ctx, "alerts-email", &sns.TopicSubscriptionArgs{
+		_, err = sns.NewTopicSubscription(ctx, l("alerts-email"), &sns.TopicSubscriptionArgs{
 			Topic:    topic.Arn,
 			Protocol: pulumi.String("email"),
 			Endpoint: pulumi.String(args.AlertEmail),

@@ -22,10 +22,11 @@ type appSecret struct {
 // newAppSecret creates an application user's secret, its first version and
 // its resource policy.
 func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.StringOutput, writers []string, parent pulumi.ResourceOption) (appSecret, error) {
-	secretName := AppSecretName(u.Name, args.Suffix)
-	secret, err := secretsmanager.NewSecret(ctx, "secret-"+u.Name, &secretsmanager.SecretArgs{
+	names, l := args.names, args.names.Logical
+	secretName := names.AppSecretName(u.Name)
+	secret, err := secretsmanager.NewSecret(ctx, l("secret-"+u.Name), &secretsmanager.SecretArgs{
 		Name:        pulumi.String(secretName),
-		Description: pulumi.String("Database user " + u.Name + " of vault " + args.Suffix + ", rotated by " + RotatorName(args.Suffix) + " with alternating users"),
+		Description: pulumi.String("Database user " + u.Name + " of vault " + args.Suffix + ", rotated by " + names.RotatorName() + " with alternating users"),
 		KmsKeyId:    keyArn,
 		// Ephemeral: 0 deletes at once, so an environment can be destroyed
 		// and rebuilt under the same name (a recovery window would block
@@ -72,7 +73,7 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 	//     version vanished, the provider would see it gone and `up` would
 	//     create it again, as AWSCURRENT. A label of our own keeps the
 	//     version (and so Pulumi's view of it) alive.
-	version, err := secretsmanager.NewSecretVersion(ctx, "initial-version-"+u.Name, &secretsmanager.SecretVersionArgs{
+	version, err := secretsmanager.NewSecretVersion(ctx, l("initial-version-"+u.Name), &secretsmanager.SecretVersionArgs{
 		SecretId:      secret.ID(),
 		SecretString:  initial,
 		VersionStages: pulumi.ToStringArray([]string{"AWSCURRENT", InitialVersionStage}),
@@ -85,7 +86,7 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 	if err != nil {
 		return appSecret{}, err
 	}
-	policy, err := secretsmanager.NewSecretPolicy(ctx, "secret-policy-"+u.Name, &secretsmanager.SecretPolicyArgs{
+	policy, err := secretsmanager.NewSecretPolicy(ctx, l("secret-policy-"+u.Name), &secretsmanager.SecretPolicyArgs{
 		SecretArn: secret.Arn,
 		Policy:    pulumi.String(policyDoc),
 		// Secrets Manager refuses a policy that grants broad access
@@ -110,7 +111,8 @@ func recoveryWindow(args *Args) int {
 // has no password until then. The rotation waits for alerting, so that a
 // failure of that first rotation already pages.
 func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, alerting pulumi.Resource, parent pulumi.ResourceOption) error {
-	permission, err := lambda.NewPermission(ctx, "rotator-invoke-"+a.user.Name, &lambda.PermissionArgs{
+	l := args.names.Logical
+	permission, err := lambda.NewPermission(ctx, l("rotator-invoke-"+a.user.Name), &lambda.PermissionArgs{
 		StatementId: pulumi.String("SecretsManagerRotates-" + a.user.Name),
 		Action:      pulumi.String("lambda:InvokeFunction"),
 		Function:    fn.Name,
@@ -122,7 +124,7 @@ func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, a
 	if err != nil {
 		return fmt.Errorf("rotator permission for %s: %w", a.user.Name, err)
 	}
-	_, err = secretsmanager.NewSecretRotation(ctx, "rotation-"+a.user.Name, &secretsmanager.SecretRotationArgs{
+	_, err = secretsmanager.NewSecretRotation(ctx, l("rotation-"+a.user.Name), &secretsmanager.SecretRotationArgs{
 		SecretId:          a.secret.ID(),
 		RotationLambdaArn: fn.Arn,
 		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{

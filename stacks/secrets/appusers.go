@@ -70,11 +70,12 @@ var (
 	reservedDatabases = []string{"mysql", "information_schema", "performance_schema", "sys", "tmp"}
 )
 
-// AppSecretName is the secret of application user user:
-// db-credentials-<user>-<suffix>. The kms layer's reader statement matches
-// exactly this form (kms.ApplicationSecretArnPattern).
+// AppSecretName is the default vault's secret of application user user:
+// db-credentials-<user>-<suffix> (kit.Names.AppSecretName for any vault).
+// The kms layer's reader statement matches exactly this form
+// (kms.ApplicationSecretArnPattern, from kit.Names.AppSecretPattern).
 func AppSecretName(user, suffix string) string {
-	return kit.Name("db-credentials-"+user, suffix)
+	return kit.DefaultNames(suffix).AppSecretName(user)
 }
 
 // ValidateAppUsers checks the declared users before anything is created;
@@ -168,14 +169,14 @@ const maxEnvBytes = 4096
 
 // appUsersEnv is the rotator's APP_USERS value: secret name -> declaration,
 // with each database resolved (defaultDB is the cluster's).
-func appUsersEnv(users []AppUser, suffix, defaultDB string) (string, error) {
+func appUsersEnv(users []AppUser, names kit.Names, defaultDB string) (string, error) {
 	env := make(map[string]rotatorUser, len(users))
 	for _, u := range users {
 		db := u.Database
 		if db == "" {
 			db = defaultDB
 		}
-		env[AppSecretName(u.Name, suffix)] = rotatorUser{Username: u.Name, Database: db, Privileges: u.Privileges}
+		env[names.AppSecretName(u.Name)] = rotatorUser{Username: u.Name, Database: db, Privileges: u.Privileges}
 	}
 	b, err := json.Marshal(env)
 	if err != nil {

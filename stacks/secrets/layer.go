@@ -181,12 +181,12 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := NewVault(ctx, "vault", &Args{
+	v, err := NewVault(ctx, kit.VaultComponent, &Args{
 		Suffix:                 common.Suffix,
 		Region:                 common.Region,
 		Account:                identity.AccountId,
 		Partition:              partition.Partition,
-		RotatorZip:             c.RotatorZip,
+		RotatorZip:             pulumi.String(c.RotatorZip),
 		RotatorZipSHA256:       c.RotatorZipSHA256,
 		RotationDays:           c.RotationDays,
 		PasswordLength:         c.PasswordLength,

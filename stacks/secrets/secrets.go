@@ -68,10 +68,12 @@ type Args struct {
 	// Suffix is environmentSuffix; Region, Account and Partition locate
 	// the environment.
 	Suffix, Region, Account, Partition string
-	// RotatorZip is the rotator's deployment package (an absolute path).
-	RotatorZip string
+	// RotatorZip is the rotator's deployment package: a path (relative
+	// paths resolve against the repository root), which may come from
+	// another resource; nil is the workspace build, DefaultRotatorZip.
+	RotatorZip pulumi.StringInput
 	// RotatorZipSHA256 is the package's SHA-256, base64 as Lambda's
-	// CodeSha256 is.
+	// CodeSha256 is; empty: computed from the package.
 	RotatorZipSHA256 string
 	// RotationDays is the rotation period.
 	RotationDays int
@@ -108,6 +110,10 @@ type Args struct {
 	KeyAdministrators, KeyReaders pulumi.StringArrayInput
 	// Database is the cluster whose users the secrets hold.
 	Database Database
+
+	// names are the vault's names, from the component's name (set by
+	// NewVault on its own copy of the Args).
+	names kit.Names
 }
 
 // Vault is the application secrets, their rotation and their audit trail.
@@ -138,11 +144,26 @@ type Vault struct {
 	RotationDays pulumi.IntOutput
 }
 
-// RotatorName is the rotation function's name in environment suffix.
-func RotatorName(suffix string) string { return kit.RotatorName(suffix) }
+// RotatorName is the default vault's rotation function in environment
+// suffix (kit.Names.RotatorName for any vault).
+func RotatorName(suffix string) string { return kit.DefaultNames(suffix).RotatorName() }
 
-// NewVault creates the secrets layer's resources as children of one component.
+// NewVault creates the secrets layer's resources as children of one
+// component. The component's name names the vault (kit.NewNames): give the
+// vault's four components the same name, or default ones.
 func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Vault, error) {
+	names, err := kit.NewNames(name, args.Suffix)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
+	own := *args
+	own.names = names
+	args = &own
+	l := names.Logical
+	code, hash, err := rotatorCode(args)
+	if err != nil {
+		return nil, err
+	}
 	users, err := ValidateAppUsers(args.AppUsers, args.Account)
 	if err != nil {
 		return nil, err
@@ -158,8 +179,8 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", args.Partition, service, args.Region, args.Account, resource)
 	}
-	fnName := RotatorName(args.Suffix)
-	roleName := kit.RotatorRoleName(args.Region, args.Suffix)
+	fnName := names.RotatorName()
+	roleName := names.RotatorRoleName(args.Region)
 	rotatorRole := kit.RoleArn(args.Partition, args.Account, roleName)
 	writers := append([]string{rotatorRole}, args.Administrators...)
 
@@ -208,7 +229,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	if err != nil {
 		return nil, err
 	}
-	_, err = secretsmanager.NewSecretPolicy(ctx, "master-secret-policy", &secretsmanager.SecretPolicyArgs{
+	_, err = secretsmanager.NewSecretPolicy(ctx, l("master-secret-policy"), &secretsmanager.SecretPolicyArgs{
 		SecretArn:         masterArn,
 		Policy:            pulumi.String(masterPolicy),
 		BlockPublicPolicy: pulumi.Bool(true),
@@ -217,10 +238,10 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("master secret policy: %w", err)
 	}
 
-	fnLogs, err := cloudwatch.NewLogGroup(ctx, "rotator-logs", &cloudwatch.LogGroupArgs{
+	fnLogs, err := cloudwatch.NewLogGroup(ctx, l("rotator-logs"), &cloudwatch.LogGroupArgs{
 		// Lambda's own name for the function's group; created here first,
 		// encrypted and with a retention, before Lambda could create it bare.
-		Name:            pulumi.String(kit.RotatorLogGroup(args.Suffix)),
+		Name:            pulumi.String(names.RotatorLogGroup()),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId:        args.LogsKeyArn,
 	}, parent)
@@ -228,7 +249,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("rotator log group: %w", err)
 	}
 
-	role, err := iam.NewRole(ctx, "rotator-role", &iam.RoleArgs{
+	role, err := iam.NewRole(ctx, l("rotator-role"), &iam.RoleArgs{
 		Name:        pulumi.String(roleName),
 		Description: pulumi.String("Execution role of " + fnName),
 		AssumeRolePolicy: policyJSON(kit.Statement{
@@ -243,8 +264,8 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("rotator role: %w", err)
 	}
 
-	rolePolicy, err := iam.NewRolePolicy(ctx, "rotator-policy", &iam.RolePolicyArgs{
-		Name:   pulumi.String(kit.Name("rotator-policy", args.Suffix)),
+	rolePolicy, err := iam.NewRolePolicy(ctx, l("rotator-policy"), &iam.RolePolicyArgs{
+		Name:   pulumi.String(names.Name("rotator-policy")),
 		Role:   role.Name,
 		Policy: rotatorPolicy(args, arn, appArns.ToStringArrayOutput(), masterArn, fnLogs.Arn),
 	}, parent)
@@ -256,7 +277,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	// which only the deployer can change (lambda:UpdateFunctionConfiguration),
 	// never in the secret, which its writers could edit.
 	appUsersJSON := args.Database.DBName.ToStringOutput().ApplyT(func(db string) (string, error) {
-		return appUsersEnv(users, args.Suffix, db)
+		return appUsersEnv(users, names, db)
 	}).(pulumi.StringOutput)
 	env := pulumi.StringMap{
 		// The regional endpoint resolves to the VPC's interface endpoint
@@ -284,16 +305,16 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return vars, nil
 	}).(pulumi.StringMapOutput)
 
-	fn, err := lambda.NewFunction(ctx, "rotator", &lambda.FunctionArgs{
+	fn, err := lambda.NewFunction(ctx, l("rotator"), &lambda.FunctionArgs{
 		Name:          pulumi.String(fnName),
 		Description:   pulumi.String("Rotates the application credentials of vault " + args.Suffix + " (dbvault rotator)"),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.ToStringArray([]string{"arm64"}),
 		Handler:       pulumi.String("bootstrap"),
-		Code:          pulumi.NewFileArchive(args.RotatorZip),
+		Code:          code,
 		// The zip is byte-identical across builds of the same code, so its
 		// hash changes, and the function with it, only when the code does.
-		SourceCodeHash: pulumi.String(args.RotatorZipSHA256),
+		SourceCodeHash: hash,
 		Role:           role.Arn,
 		Timeout:        pulumi.Int(RotatorTimeoutSeconds),
 		MemorySize:     pulumi.Int(RotatorMemoryMB),
@@ -392,4 +413,35 @@ func policyJSON(statements ...kit.Statement) pulumi.StringOutput {
 	return pulumi.String("").ToStringOutput().ApplyT(func(string) (string, error) {
 		return kit.NewPolicy(statements...).JSON()
 	}).(pulumi.StringOutput)
+}
+
+// rotatorCode is the rotator's package and its hash: the workspace build
+// when args.RotatorZip is nil, a plain path at once (a missing package fails
+// here), or a path known later (it fails through the function's inputs).
+func rotatorCode(args *Args) (pulumi.ArchiveInput, pulumi.StringInput, error) {
+	hashOf := func(p string) (string, error) {
+		if args.RotatorZipSHA256 != "" {
+			return args.RotatorZipSHA256, nil
+		}
+		return sha256File(p)
+	}
+	var plain string
+	switch p := args.RotatorZip.(type) {
+	case nil:
+	case pulumi.String:
+		plain = string(p)
+	default:
+		path := p.ToStringOutput().ApplyT(func(p string) (string, error) { return resolveZip(p) }).(pulumi.StringOutput)
+		code := path.ApplyT(func(p string) pulumi.Archive { return pulumi.NewFileArchive(p) }).(pulumi.ArchiveOutput)
+		return code, path.ApplyT(hashOf).(pulumi.StringOutput), nil
+	}
+	p, err := resolveZip(plain)
+	if err != nil {
+		return nil, nil, err
+	}
+	hash, err := hashOf(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pulumi.NewFileArchive(p), pulumi.String(hash), nil
 }

@@ -15,8 +15,8 @@ import (
 // TrailBucketName is the trail's bucket. Bucket names are global across all
 // accounts and regions: the region and the account ID keep it unique (the
 // documented naming exception: the account follows the suffix).
-func TrailBucketName(region, suffix, account string) string {
-	return fmt.Sprintf("cloudtrail-%s-%s-%s", region, suffix, account)
+func TrailBucketName(names kit.Names, region, account string) string {
+	return names.TrailBucketName(region, account)
 }
 
 // TrailRetentionDays is how long a production trail's log files cannot be
@@ -33,14 +33,15 @@ const TrailRetentionDays = kit.ProductionMinLogRetentionDays
 // shows the trail's LatestDeliveryError.
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-overview.html
 func immutableTrail(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, parent pulumi.ResourceOption) error {
-	versioning, err := s3.NewBucketVersioningV2(ctx, "trail-bucket-versioning", &s3.BucketVersioningV2Args{
+	l := args.names.Logical
+	versioning, err := s3.NewBucketVersioningV2(ctx, l("trail-bucket-versioning"), &s3.BucketVersioningV2Args{
 		Bucket:                  bucket.ID(),
 		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
 	}, parent)
 	if err != nil {
 		return fmt.Errorf("trail bucket versioning: %w", err)
 	}
-	_, err = s3.NewBucketObjectLockConfigurationV2(ctx, "trail-bucket-object-lock", &s3.BucketObjectLockConfigurationV2Args{
+	_, err = s3.NewBucketObjectLockConfigurationV2(ctx, l("trail-bucket-object-lock"), &s3.BucketObjectLockConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rule: &s3.BucketObjectLockConfigurationV2RuleArgs{
 			DefaultRetention: &s3.BucketObjectLockConfigurationV2RuleDefaultRetentionArgs{
@@ -59,13 +60,14 @@ func immutableTrail(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, parent
 // among them, with log file validation, in a KMS-encrypted bucket and a
 // KMS-encrypted log group.
 func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, parent pulumi.ResourceOption) (*cloudtrail.Trail, error) {
-	trailName := kit.TrailName(args.Suffix)
+	names, l := args.names, args.names.Logical
+	trailName := names.TrailName()
 	trailArn := arn("cloudtrail", "trail/"+trailName)
 
 	// S3 bucket names are global across all accounts: the account ID after
 	// the suffix keeps the name unique (the documented naming exception).
-	bucket, err := s3.NewBucketV2(ctx, "trail-bucket", &s3.BucketV2Args{
-		Bucket: pulumi.String(TrailBucketName(args.Region, args.Suffix, args.Account)),
+	bucket, err := s3.NewBucketV2(ctx, l("trail-bucket"), &s3.BucketV2Args{
+		Bucket: pulumi.String(TrailBucketName(names, args.Region, args.Account)),
 		// Ephemeral: destroyable without manual steps, the log files go
 		// with the bucket. Production: never; the audit trail outlives the
 		// environment until someone deletes it deliberately.
@@ -82,7 +84,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 			return nil, err
 		}
 	}
-	_, err = s3.NewBucketPublicAccessBlock(ctx, "trail-bucket-public-access", &s3.BucketPublicAccessBlockArgs{
+	_, err = s3.NewBucketPublicAccessBlock(ctx, l("trail-bucket-public-access"), &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
 		BlockPublicAcls:       pulumi.Bool(true),
 		BlockPublicPolicy:     pulumi.Bool(true),
@@ -92,14 +94,14 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 	if err != nil {
 		return nil, fmt.Errorf("trail bucket public access block: %w", err)
 	}
-	_, err = s3.NewBucketOwnershipControls(ctx, "trail-bucket-ownership", &s3.BucketOwnershipControlsArgs{
+	_, err = s3.NewBucketOwnershipControls(ctx, l("trail-bucket-ownership"), &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(),
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("trail bucket ownership: %w", err)
 	}
-	_, err = s3.NewBucketServerSideEncryptionConfigurationV2(ctx, "trail-bucket-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+	_, err = s3.NewBucketServerSideEncryptionConfigurationV2(ctx, l("trail-bucket-encryption"), &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
@@ -112,7 +114,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 	if err != nil {
 		return nil, fmt.Errorf("trail bucket encryption: %w", err)
 	}
-	bucketPolicy, err := s3.NewBucketPolicy(ctx, "trail-bucket-policy", &s3.BucketPolicyArgs{
+	bucketPolicy, err := s3.NewBucketPolicy(ctx, l("trail-bucket-policy"), &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
 		Policy: bucket.Arn.ApplyT(func(b string) (string, error) {
 			fromThisTrail := map[string]map[string]any{"StringEquals": {"aws:SourceArn": trailArn}}
@@ -148,16 +150,16 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		return nil, fmt.Errorf("trail bucket policy: %w", err)
 	}
 
-	logs, err := cloudwatch.NewLogGroup(ctx, "trail-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String(kit.TrailLogGroup(args.Suffix)),
+	logs, err := cloudwatch.NewLogGroup(ctx, l("trail-logs"), &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(names.TrailLogGroup()),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId:        args.LogsKeyArn,
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("trail log group: %w", err)
 	}
-	logsRole, err := iam.NewRole(ctx, "trail-logs-role", &iam.RoleArgs{
-		Name:        pulumi.String(kit.GlobalName("trail-logs-role", args.Region, args.Suffix)),
+	logsRole, err := iam.NewRole(ctx, l("trail-logs-role"), &iam.RoleArgs{
+		Name:        pulumi.String(names.Global("trail-logs-role", args.Region)),
 		Description: pulumi.String("Lets " + trailName + " deliver to its log group"),
 		// CloudTrail's documented trust policy for log delivery names the
 		// principal only; a source condition it does not send would make
@@ -172,8 +174,8 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 	if err != nil {
 		return nil, fmt.Errorf("trail logs role: %w", err)
 	}
-	logsPolicy, err := iam.NewRolePolicy(ctx, "trail-logs-policy", &iam.RolePolicyArgs{
-		Name: pulumi.String(kit.Name("trail-logs-policy", args.Suffix)),
+	logsPolicy, err := iam.NewRolePolicy(ctx, l("trail-logs-policy"), &iam.RolePolicyArgs{
+		Name: pulumi.String(names.Name("trail-logs-policy")),
 		Role: logsRole.Name,
 		Policy: logs.Arn.ApplyT(func(lg string) (string, error) {
 			return kit.NewPolicy(kit.Statement{
@@ -188,7 +190,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		return nil, fmt.Errorf("trail logs policy: %w", err)
 	}
 
-	trail, err := cloudtrail.NewTrail(ctx, "trail", &cloudtrail.TrailArgs{
+	trail, err := cloudtrail.NewTrail(ctx, l("trail"), &cloudtrail.TrailArgs{
 		Name:                       pulumi.String(trailName),
 		S3BucketName:               bucket.ID(),
 		KmsKeyId:                   args.LogsKeyArn,
