@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -53,8 +54,18 @@ type Result struct {
 // "./functions/rotator") in dir for linux/arm64 with CGO_ENABLED=0,
 // -trimpath, -tags lambda.norpc, -buildvcs=false and -ldflags "-s -w
 // -buildid=" into outDir/bootstrap, then writes outDir/<zipName> with Zip.
-// Both files are written atomically.
-func Build(ctx context.Context, dir, pkg, outDir, zipName string) (Result, error) {
+// Both files are written atomically. Each x ("importpath.name=value", e.g.
+// "main.version=0.2.0") is passed on as -ldflags -X, in order: the same
+// code and values still give byte-identical zips.
+func Build(ctx context.Context, dir, pkg, outDir, zipName string, x ...string) (Result, error) {
+	ldflags := "-s -w -buildid="
+	for _, v := range x {
+		name, _, ok := strings.Cut(v, "=")
+		if !ok || name == "" || strings.ContainsAny(v, " \t\n'\"\\") {
+			return Result{}, fmt.Errorf("-X %q: want importpath.name=value, without blanks or quotes", v)
+		}
+		ldflags += " -X " + v
+	}
 	if err := os.MkdirAll(outDir, 0o750); err != nil {
 		return Result{}, err
 	}
@@ -66,7 +77,7 @@ func Build(ctx context.Context, dir, pkg, outDir, zipName string) (Result, error
 	}
 	// #nosec G204 -- the go tool with fixed flags; pkg and the output path come from the build's own caller (mage).
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags", "-s -w -buildid=", "-o", absBin, pkg)
+		"-ldflags", ldflags, "-o", absBin, pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
 	if out, err := cmd.CombinedOutput(); err != nil {

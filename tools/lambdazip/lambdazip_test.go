@@ -43,7 +43,16 @@ func TestZipHasOneExecutableEntryWithFixedTime(t *testing.T) {
 }
 
 // TestRotatorBuildsAreIdentical builds the rotator twice into two
-// directories, as `go run mage.go build` does, and compares the zips.
+// directories, as `go run mage.go build` does (with the version set by
+// -X main.version), and compares the zips.
+func TestBuildRefusesAMalformedX(t *testing.T) {
+	for _, x := range []string{"main.version", "=1", "main.version=1 -extld=evil", `main.version="1"`} {
+		if _, err := Build(context.Background(), t.TempDir(), "./x", t.TempDir(), "x.zip", x); err == nil {
+			t.Errorf("-X %q accepted", x)
+		}
+	}
+}
+
 func TestRotatorBuildsAreIdentical(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-compiles the rotator twice")
@@ -55,9 +64,12 @@ func TestRotatorBuildsAreIdentical(t *testing.T) {
 	var zips [2][]byte
 	for i := range zips {
 		out := t.TempDir()
-		r, err := Build(context.Background(), root, "./functions/rotator", out, "rotator.zip")
+		r, err := Build(context.Background(), root, "./functions/rotator", out, "rotator.zip", "main.version=0.0.0-lambdazip-test")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if code, err := os.ReadFile(r.Bootstrap); err != nil || !bytes.Contains(code, []byte("0.0.0-lambdazip-test")) {
+			t.Fatalf("the bootstrap does not carry the -X value (%v)", err)
 		}
 		if zips[i], err = os.ReadFile(r.Zip); err != nil {
 			t.Fatal(err)

@@ -1,8 +1,9 @@
 // Command lambdazip builds a Go Lambda function's reproducible deployment
 // package (see package lambdazip):
 //
-//	go run ./tools/lambdazip/cmd/lambdazip -pkg ./functions/rotator -out functions/rotator/dist -zip rotator.zip
+//	go run ./tools/lambdazip/cmd/lambdazip -pkg ./functions/rotator -out functions/rotator/dist -zip rotator.zip -X main.version=0.2.0
 //
+// -X (repeatable) sets a string variable at link time, as go build -ldflags -X.
 // It prints the zip's path, size and SHA-256.
 package main
 
@@ -12,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/dbvault/dbvault/tools/lambdazip"
 )
@@ -21,8 +23,10 @@ func main() {
 	dir := flag.String("dir", ".", "the directory to build in (the workspace root)")
 	out := flag.String("out", "functions/rotator/dist", "the output directory")
 	zipName := flag.String("zip", "rotator.zip", "the zip's file name")
+	var x xFlags
+	flag.Var(&x, "X", "importpath.name=value: set a string variable at link time (repeatable)")
 	flag.Parse()
-	r, err := lambdazip.Build(context.Background(), *dir, *pkg, *out, *zipName)
+	r, err := lambdazip.Build(context.Background(), *dir, *pkg, *out, *zipName, x...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambdazip:", err)
 		os.Exit(1)
@@ -33,4 +37,14 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("%s: %d bytes, sha256 %x\n", r.Zip, r.ZipSize, sha256.Sum256(b))
+}
+
+// xFlags collects the repeated -X flags in order.
+type xFlags []string
+
+func (x *xFlags) String() string { return strings.Join(*x, " ") }
+
+func (x *xFlags) Set(v string) error {
+	*x = append(*x, v)
+	return nil
 }
