@@ -1,0 +1,185 @@
+// Command twovaults is an example Pulumi program that uses the vault's four
+// components as a library: it creates two complete vaults, "orders" and
+// "billing", in one stack, wiring each vault's network, keys, database and
+// secrets directly (no StackReferences). Each component is named after its
+// vault, which prefixes every physical name (orders-rotator-<suffix>, ...),
+// so the two never collide.
+//
+// Config (project twovaults): environmentSuffix (required), aws:region, the
+// tag values of every layer, administrators (default: the deploying role),
+// rotatorZip (default: the workspace build, `go run mage.go build`).
+package main
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/dbvault/dbvault/stacks/database"
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kms"
+	"github.com/dbvault/dbvault/stacks/network"
+	"github.com/dbvault/dbvault/stacks/secrets"
+)
+
+// Project is the example's Pulumi project.
+const Project = "twovaults"
+
+// Vaults are the two vaults and their VPC blocks.
+var Vaults = []struct {
+	Name    string
+	VpcCidr string
+}{
+	{"orders", "10.40.0.0/16"},
+	{"billing", "10.41.0.0/16"},
+}
+
+// Program is the example as a kit.Layer, so tests run it under the mocks.
+var Program = kit.Layer{Name: Project, Project: Project, Run: run}
+
+func main() { pulumi.Run(Program.Program) }
+
+// env is what both vaults share: the environment and its account.
+type env struct {
+	common    kit.Common
+	account   string
+	partition string
+	admins    []string
+	zones     []string
+	zoneIDs   []string
+	zip       pulumi.StringInput
+}
+
+func run(ctx *pulumi.Context) (pulumi.Map, error) {
+	common, err := kit.LoadCommon(ctx)
+	if err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("who am I: %w", err)
+	}
+	partition, err := aws.GetPartition(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("partition: %w", err)
+	}
+	admins, err := kit.Administrators(ctx)
+	if err != nil {
+		return nil, err
+	}
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
+		State:   pulumi.StringRef("available"),
+		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("availability zones: %w", err)
+	}
+	names, ids, err := network.ChooseZones(zones.Names, zones.ZoneIds, network.DefaultExcludedZoneIDs[common.Region], nil, network.DefaultAZCount)
+	if err != nil {
+		return nil, err
+	}
+	e := env{common: common, account: caller.AccountId, partition: partition.Partition, admins: admins, zones: names, zoneIDs: ids}
+	if zip := config.New(ctx, "").Get("rotatorZip"); zip != "" {
+		e.zip = pulumi.String(zip)
+	}
+	outputs := pulumi.Map{}
+	for _, v := range Vaults {
+		out, err := newVault(ctx, e, v.Name, netip.MustParsePrefix(v.VpcCidr))
+		if err != nil {
+			return nil, fmt.Errorf("vault %s: %w", v.Name, err)
+		}
+		for k, o := range out {
+			outputs[v.Name+"."+k] = o
+		}
+	}
+	return outputs, nil
+}
+
+// newVault creates one vault: its four components, all named name.
+func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulumi.Map, error) {
+	c := e.common
+	net, err := network.NewNetwork(ctx, name, &network.Args{
+		Suffix:              c.Suffix,
+		Region:              c.Region,
+		AccountID:           e.account,
+		VpcCidr:             cidr,
+		AvailabilityZones:   e.zones,
+		AvailabilityZoneIDs: e.zoneIDs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kms.NewKeys(ctx, name, &kms.Args{
+		Suffix:               c.Suffix,
+		Region:               c.Region,
+		AccountID:            e.account,
+		DeletionWindowInDays: kms.DefaultDeletionWindow,
+		Administrators:       pulumi.ToStringArray(e.admins),
+	})
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.NewDatabase(ctx, name, &database.Args{
+		Suffix:              c.Suffix,
+		Region:              c.Region,
+		AccountID:           e.account,
+		EngineVersion:       database.DefaultEngineVersion,
+		InstanceClass:       database.DefaultInstanceClass,
+		MasterUsername:      database.DefaultMasterUsername,
+		MasterRotationDays:  database.DefaultMasterRotationDays,
+		DBName:              database.DefaultDBName,
+		BackupRetentionDays: database.DefaultBackupRetentionDays,
+		LogRetentionDays:    database.DefaultLogRetentionDays,
+		SubnetIDs:           net.PrivateSubnetIDs,
+		AvailabilityZones:   net.AvailabilityZones,
+		SecurityGroupID:     net.DatabaseSecurityGroupID.ToStringOutput(),
+		DatabaseKeyArn:      keys.DatabaseKeyArn,
+		SecretsKeyArn:       keys.SecretsKeyArn,
+		LogsKeyArn:          keys.LogsKeyArn,
+		VpcID:               net.VpcID.ToStringOutput(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	vault, err := secrets.NewVault(ctx, name, &secrets.Args{
+		Suffix:                 c.Suffix,
+		Region:                 c.Region,
+		Account:                e.account,
+		Partition:              e.partition,
+		RotatorZip:             e.zip,
+		RotationDays:           secrets.DefaultRotationDays,
+		PasswordLength:         secrets.DefaultPasswordLength,
+		ExcludeCharacters:      secrets.DefaultExcludeCharacters,
+		LogRetentionDays:       secrets.DefaultLogRetentionDays,
+		AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
+		Administrators:         e.admins,
+		SubnetIDs:              net.PrivateSubnetIDs,
+		RotatorSecurityGroupID: net.RotatorSecurityGroupID.ToStringOutput(),
+		SecretsKeyArn:          keys.SecretsKeyArn,
+		LogsKeyArn:             keys.LogsKeyArn,
+		AlertsKeyArn:           keys.AlertsKeyArn,
+		KeyAdministrators:      keys.Administrators,
+		KeyReaders:             keys.SecretReaders,
+		Database: secrets.Database{
+			ClusterIdentifier: db.ClusterIdentifier,
+			Endpoint:          db.Endpoint,
+			Port:              db.Port,
+			MasterUsername:    db.MasterUsername,
+			MasterSecretArn:   db.MasterSecretArn,
+			DBName:            db.DBName,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.Map{
+		"vpcId":              net.VpcID,
+		"clusterEndpoint":    db.Endpoint,
+		"secretArn":          vault.SecretArn,
+		"rotatorFunctionArn": vault.RotatorFunctionArn,
+		"alertsTopicArn":     vault.AlertsTopicArn,
+	}, nil
+}
