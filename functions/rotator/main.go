@@ -20,6 +20,11 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
 )
 
+// version is dbvault's version (functions/rotator/version/VERSION), set
+// at build time by `go run mage.go rotator` with -ldflags "-X
+// main.version=X.Y.Z". A build without it (go build, the tests) says devel.
+var version = "devel"
+
 func main() {
 	log := slog.New(lambdaJSONHandler(os.Stdout))
 	slog.SetDefault(log)
@@ -70,6 +75,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 		}
 	})
 	log.Info("rotator configured",
+		slog.String("version", version),
 		slog.String("db_tls", cfg.TLSMode),
 		slog.Bool("extra_ca", cfg.CAFile != ""),
 		slog.Int64("password_length", cfg.Rotation.Password.Length),

@@ -67,6 +67,25 @@ func TestNewHandlerRefusesBadConfiguration(t *testing.T) {
 	}
 }
 
+// The "rotator configured" line names the build's version (main.version,
+// which go run mage.go rotator sets with -ldflags -X).
+func TestConfiguredLineCarriesTheVersion(t *testing.T) {
+	old := version
+	version = "9.8.7"
+	t.Cleanup(func() { version = old })
+	var buf bytes.Buffer
+	if _, err := newHandler(context.Background(), func(k string) string { return map[string]string{"AWS_REGION": "us-east-1"}[k] }, slog.New(lambdaJSONHandler(&buf))); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("not one JSON object: %v: %s", err, buf.String())
+	}
+	if line["msg"] != "rotator configured" || line["version"] != "9.8.7" {
+		t.Fatalf("line: %s", buf.String())
+	}
+}
+
 // bootstrap builds the function once per test binary as Lambda would run
 // it, but for this machine and with the failpoints tag.
 var bootstrap = sync.OnceValues(func() (string, error) {
