@@ -4,5 +4,9 @@ package main
 
 // Rotator builds the rotator's Lambda zip (functions/rotator/dist/rotator.zip, linux/arm64, reproducible).
 func Rotator() error {
-	return goRun("./tools/lambdazip/cmd/lambdazip", "-pkg", "./functions/rotator", "-out", "functions/rotator/dist", "-zip", "rotator.zip")
+	v, err := readVersion() // the rotator logs it: -X main.version (mage_release.go)
+	if err != nil {
+		return err
+	}
+	return goRun("./tools/lambdazip/cmd/lambdazip", "-pkg", "./functions/rotator", "-out", "functions/rotator/dist", "-zip", "rotator.zip", "-X", "main.version="+v)
 }

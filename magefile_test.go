@@ -5,6 +5,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,10 +126,196 @@ func TestMageWrapperSuggestsAndLists(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-l: %v\n%s", err, out)
 	}
-	for _, target := range []string{"audit", "build", "deployAll", "destroyAll", "previewAll", "rehearse", "status", "synth", "test*", "verify",
+	for _, target := range []string{"audit", "build", "deployAll", "destroyAll", "previewAll", "rehearse", "status", "synth", "test*", "verify", "version", "release", "rotator",
 		"up:network", "up:kms", "up:database", "up:secrets", "preview:secrets", "destroy:network", "outputs:secrets"} {
 		if !strings.Contains(string(out), "\n  "+target+" ") {
 			t.Errorf("-l does not list %s", target)
 		}
+	}
+}
+
+// One version everywhere: VERSION is the CHANGELOG's top released entry,
+// package version embeds that same file, and the rotator's build sets it
+// as main.version, a string the rotator logs (functions/rotator's tests
+// check the log line, tools/lambdazip's that -X reaches the bootstrap).
+func TestVersionAgreesWithChangelogAndRotatorBuild(t *testing.T) {
+	v, err := readVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changelog, err := os.ReadFile(changelogFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top := topReleased(string(changelog)); top != v {
+		t.Fatalf("%s says %s, the CHANGELOG's top released entry is [%s]", versionFile, v, top)
+	}
+	pkg, err := os.ReadFile(filepath.Join(filepath.Dir(versionFile), "version.go"))
+	if err != nil || !strings.Contains(string(pkg), "//go:embed "+filepath.Base(versionFile)+"\n") {
+		t.Fatalf("package version does not embed %s (%v)", versionFile, err)
+	}
+	calls := recordRuns(t)
+	if err := Rotator(); err != nil {
+		t.Fatal(err)
+	}
+	if len(*calls) != 1 || !strings.HasSuffix((*calls)[0], " -X main.version="+v) {
+		t.Fatalf("rotator ran %q, want the build to set main.version=%s", *calls, v)
+	}
+	// -X sets only a package-level string variable of package main whose
+	// initializer is a constant.
+	f, err := parser.ParseFile(token.NewFileSet(), "functions/rotator/main.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.VAR {
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if n.Name != "version" || len(vs.Values) <= i {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						found = true
+					}
+				}
+			}
+		}
+	}
+	if f.Name.Name != "main" || !found {
+		t.Fatal(`functions/rotator/main.go has no package-level var version = "..." for -X main.version`)
+	}
+}
+
+func TestChangelogEntry(t *testing.T) {
+	const changelog = "# Changelog\n\n## [Unreleased]\n\n### Added\n- next\n\n## [1.1.0] - 2026-12-02\n\n### Fixed\n- a bug\n\n## [1.0.0] - 2026-12-01\r\n\r\n### Added\r\n- the first\r\n\r\n## [0.9.0] - 2026-11-01\n\n\n[Unreleased]: https://x/compare/v1.1.0...HEAD\n[1.1.0]: https://x/compare/v1.0.0...v1.1.0\n"
+	for v, want := range map[string]string{
+		"1.1.0": "### Fixed\n- a bug\n",
+		"1.0.0": "### Added\n- the first\n",
+	} {
+		if got, err := changelogEntry(changelog, v); err != nil || got != want {
+			t.Errorf("entry %s = %q, %v; want %q", v, got, err, want)
+		}
+	}
+	if _, err := changelogEntry(changelog, "0.9.0"); err == nil || !strings.Contains(err.Error(), "[0.9.0] is empty") {
+		t.Errorf("empty entry: %v", err)
+	}
+	if _, err := changelogEntry(changelog, "2.0.0"); err == nil || !strings.Contains(err.Error(), `no entry "## [2.0.0]`) {
+		t.Errorf("missing entry: %v", err)
+	}
+	if _, err := changelogEntry(changelog, "1.1"); err == nil {
+		t.Error("1.1 matched an entry")
+	}
+	if top := topReleased(changelog); top != "1.1.0" {
+		t.Errorf("top released = %q", top)
+	}
+}
+
+// release writes the zip, SHA256SUMS (sha256sum's format) and the
+// version's CHANGELOG entry as NOTES.md into dist/release, replacing an
+// earlier release's files; it refuses a dirty tree or a version without an
+// entry before building anything.
+func TestRelease(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, k := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(versionFile, "1.0.0\n")
+	write(changelogFile, "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-12-01\n\n### Added\n- everything\n\n[1.0.0]: https://x/releases/tag/v1.0.0\n")
+	write(".gitignore", "/dist/\nfunctions/rotator/dist/\n")
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-q", "-m", "init")
+
+	builds := 0
+	old := releaseRotator
+	releaseRotator = func() {
+		builds++
+		write(rotatorZip, fmt.Sprintf("zip %d", builds))
+	}
+	t.Cleanup(func() { releaseRotator = old })
+	write(filepath.Join(releaseDir, "rotator-v0.9.0-linux-arm64.zip"), "stale")
+
+	if err := Release(); err != nil {
+		t.Fatal(err)
+	}
+	name := "rotator-v1.0.0-linux-arm64.zip"
+	entries, _ := os.ReadDir(releaseDir)
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if want := []string{"NOTES.md", "SHA256SUMS", name}; !slices.Equal(got, want) {
+		t.Fatalf("dist/release holds %q, want %q", got, want)
+	}
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(releaseDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if z := read(name); z != "zip 1" {
+		t.Fatalf("zip = %q", z)
+	}
+	if sums, want := read("SHA256SUMS"), fmt.Sprintf("%x  %s\n", sha256.Sum256([]byte("zip 1")), name); sums != want {
+		t.Fatalf("SHA256SUMS = %q, want %q", sums, want)
+	}
+	if _, err := exec.LookPath("sha256sum"); err == nil {
+		cmd := exec.Command("sha256sum", "-c", "SHA256SUMS")
+		cmd.Dir = releaseDir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("sha256sum -c: %v\n%s", err, out)
+		}
+	}
+	if notes := read("NOTES.md"); notes != "### Added\n- everything\n" {
+		t.Fatalf("NOTES.md = %q", notes)
+	}
+
+	// A dirty tree: an untracked file, then a changed one.
+	write("new.go", "package x\n")
+	if err := Release(); err == nil || !strings.Contains(err.Error(), "not clean") || !strings.Contains(err.Error(), "?? new.go") {
+		t.Fatalf("untracked file: %v", err)
+	}
+	if err := os.Remove("new.go"); err != nil {
+		t.Fatal(err)
+	}
+	write("tracked.txt", "a\n")
+	git("add", "tracked.txt")
+	git("commit", "-q", "-m", "tracked")
+	write("tracked.txt", "b\n")
+	if err := Release(); err == nil || !strings.Contains(err.Error(), " M tracked.txt") {
+		t.Fatalf("changed file: %v", err)
+	}
+	git("checkout", "-q", "--", "tracked.txt")
+
+	// A version without an entry, committed.
+	write(versionFile, "1.1.0\n")
+	git("commit", "-q", "-am", "1.1.0")
+	if err := Release(); err == nil || !strings.Contains(err.Error(), `no entry "## [1.1.0]`) {
+		t.Fatalf("version without an entry: %v", err)
+	}
+	if builds != 1 {
+		t.Fatalf("built %d times; a refused release builds nothing", builds)
 	}
 }
