@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dbvault/dbvault/functions/rotator/version"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
@@ -307,7 +308,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 
 	fn, err := lambda.NewFunction(ctx, l("rotator"), &lambda.FunctionArgs{
 		Name:          pulumi.String(fnName),
-		Description:   pulumi.String("Rotates the application credentials of vault " + args.Suffix + " (dbvault rotator)"),
+		Description:   pulumi.String("Rotates the application credentials of vault " + args.Suffix + " (dbvault rotator " + version.Tag() + ")"),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.ToStringArray([]string{"arm64"}),
 		Handler:       pulumi.String("bootstrap"),
