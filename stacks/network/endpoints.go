@@ -32,16 +32,37 @@ var KMSActions = []string{
 	"kms:GenerateDataKeyWithoutPlaintext",
 }
 
+// endpointOut is an interface endpoint the vault uses: its ID and DNS name.
+type endpointOut struct {
+	id, dns pulumi.StringOutput
+}
+
+// endpointFor is the vault's endpoint for service: existing, when its ID is
+// given (no endpoint is created, so its private DNS is not duplicated, which
+// AWS would refuse; the endpoints group is associated with it so the
+// rotator's rules reach it), else a new interface endpoint in every private
+// subnet.
+func (b builder) endpointFor(service string, existingID pulumi.StringInput, p placement, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (endpointOut, error) {
+	if existingID != nil {
+		return b.existingEndpoint(service, existingID, p, sg)
+	}
+	e, err := b.endpoint(service, p.vpcID, p.subnetIDs, sg, policy)
+	if err != nil {
+		return endpointOut{}, err
+	}
+	return endpointOut{id: e.ID().ToStringOutput(), dns: e.DnsEntries.Index(pulumi.Int(0)).DnsName().Elem()}, nil
+}
+
 // endpoint creates an interface endpoint for service in every private subnet.
-func (b builder) endpoint(service string, v *ec2.Vpc, subnets pulumi.StringArray, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (*ec2.VpcEndpoint, error) {
+func (b builder) endpoint(service string, vpcID pulumi.StringInput, subnets pulumi.StringArrayInput, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (*ec2.VpcEndpoint, error) {
 	doc, err := policy.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("network: %s endpoint policy: %w", service, err)
 	}
 	_, tags := b.named(service + "-endpoint")
 	return ec2.NewVpcEndpoint(b.ctx, b.names.Logical(service+"-endpoint"), &ec2.VpcEndpointArgs{
-		VpcId:             v.ID(),
-		ServiceName:       pulumi.String(fmt.Sprintf("com.amazonaws.%s.%s", b.args.Region, service)),
+		VpcId:             vpcID,
+		ServiceName:       pulumi.String(ServiceName(b.args.Region, service)),
 		VpcEndpointType:   pulumi.String("Interface"),
 		PrivateDnsEnabled: pulumi.Bool(true),
 		SubnetIds:         subnets,
@@ -49,6 +70,11 @@ func (b builder) endpoint(service string, v *ec2.Vpc, subnets pulumi.StringArray
 		Policy:            pulumi.String(doc),
 		Tags:              tags,
 	}, b.parent)
+}
+
+// ServiceName is the endpoint service of an AWS service in region.
+func ServiceName(region, service string) string {
+	return fmt.Sprintf("com.amazonaws.%s.%s", region, service)
 }
 
 // accountOnly is the condition every endpoint statement carries: the caller

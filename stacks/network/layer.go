@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -22,6 +23,74 @@ type Config struct {
 	// ExcludeZoneIDs are zone IDs never to use (default: DefaultExcludedZoneIDs
 	// of the region).
 	ExcludeZoneIDs []string
+	// ExistingVpcID, ExistingSubnetIDs and the optional existing endpoint
+	// IDs place the vault in an existing network (existingVpcId,
+	// existingSubnetIds, existingSecretsManagerEndpointId,
+	// existingKmsEndpointId); empty: the layer creates its own VPC.
+	ExistingVpcID                    string
+	ExistingSubnetIDs                []string
+	ExistingSecretsManagerEndpointID string
+	ExistingKMSEndpointID            string
+}
+
+var (
+	vpcIDPattern      = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetIDPattern   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	endpointIDPattern = regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`)
+)
+
+// loadExisting reads the existing network's keys; the VPC's own keys
+// (vpcCidr, azCount, excludeZoneIds) then have no effect and are refused.
+func loadExisting(cfg *config.Config, c *Config) error {
+	c.ExistingVpcID = cfg.Get("existingVpcId")
+	c.ExistingSecretsManagerEndpointID = cfg.Get("existingSecretsManagerEndpointId")
+	c.ExistingKMSEndpointID = cfg.Get("existingKmsEndpointId")
+	if err := kit.ObjectConfig(cfg, "existingSubnetIds", &c.ExistingSubnetIDs); err != nil {
+		return fmt.Errorf("%w (a JSON list: pulumi config set --path 'existingSubnetIds[0]' subnet-...)", err)
+	}
+	if c.ExistingVpcID == "" {
+		if len(c.ExistingSubnetIDs) > 0 || c.ExistingSecretsManagerEndpointID != "" || c.ExistingKMSEndpointID != "" {
+			return fmt.Errorf("existingSubnetIds and the existing endpoints need existingVpcId, the VPC they are in")
+		}
+		return nil
+	}
+	if !vpcIDPattern.MatchString(c.ExistingVpcID) {
+		return fmt.Errorf("existingVpcId %q is not a VPC ID (vpc-<hex>)", c.ExistingVpcID)
+	}
+	if len(c.ExistingSubnetIDs) < MinAZCount {
+		return fmt.Errorf("existingSubnetIds names %d subnet(s); name the VPC's private subnets, at least %d, in different zones (pulumi config set --path 'existingSubnetIds[0]' subnet-...)", len(c.ExistingSubnetIDs), MinAZCount)
+	}
+	for i, id := range c.ExistingSubnetIDs {
+		if !subnetIDPattern.MatchString(id) {
+			return fmt.Errorf("existingSubnetIds[%d] %q is not a subnet ID (subnet-<hex>)", i, id)
+		}
+	}
+	for key, id := range map[string]string{"existingSecretsManagerEndpointId": c.ExistingSecretsManagerEndpointID, "existingKmsEndpointId": c.ExistingKMSEndpointID} {
+		if id != "" && !endpointIDPattern.MatchString(id) {
+			return fmt.Errorf("%s %q is not a VPC endpoint ID (vpce-<hex>)", key, id)
+		}
+	}
+	for _, key := range []string{"vpcCidr", "azCount", "excludeZoneIds"} {
+		if cfg.Get(key) != "" {
+			return fmt.Errorf("%s has no effect with existingVpcId (the existing subnets decide the zones): remove it", key)
+		}
+	}
+	return nil
+}
+
+// existing is the Args' Existing of c, nil without existingVpcId.
+func (c Config) existing() *Existing {
+	if c.ExistingVpcID == "" {
+		return nil
+	}
+	e := &Existing{VpcID: pulumi.String(c.ExistingVpcID), SubnetIDs: pulumi.ToStringArray(c.ExistingSubnetIDs)}
+	if c.ExistingSecretsManagerEndpointID != "" {
+		e.SecretsManagerEndpointID = pulumi.String(c.ExistingSecretsManagerEndpointID)
+	}
+	if c.ExistingKMSEndpointID != "" {
+		e.KMSEndpointID = pulumi.String(c.ExistingKMSEndpointID)
+	}
+	return e
 }
 
 // LoadConfig reads and validates vpcCidr, azCount and appSecurityGroupIds.
@@ -63,6 +132,9 @@ func LoadConfig(ctx *pulumi.Context) (Config, error) {
 			}
 		}
 	}
+	if err := loadExisting(cfg, &c); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
@@ -83,6 +155,29 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: who am I (sts get-caller-identity): %w", err)
 	}
+	args := &Args{
+		Suffix:              common.Suffix,
+		Region:              common.Region,
+		AccountID:           caller.AccountId,
+		AppSecurityGroupIDs: stringInputs(cfg.AppSecurityGroupIDs),
+		Existing:            cfg.existing(),
+	}
+	if args.Existing == nil {
+		args.VpcCidr = cfg.VpcCidr
+		if args.AvailabilityZones, args.AvailabilityZoneIDs, err = chooseZones(ctx, common, cfg); err != nil {
+			return nil, err
+		}
+	}
+	n, err := NewNetwork(ctx, kit.NetworkComponent, args)
+	if err != nil {
+		return nil, err
+	}
+	return n.Outputs(), nil
+}
+
+// chooseZones picks the zones of a new VPC: the region's standard zones
+// that every endpoint service offers, less the excluded ones.
+func chooseZones(ctx *pulumi.Context, common kit.Common, cfg Config) ([]string, []string, error) {
 	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
 		State: pulumi.StringRef("available"),
 		// Local and Wavelength zones are opt-in and lack RDS; keep to the
@@ -90,7 +185,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("network: list availability zones: %w", err)
+		return nil, nil, fmt.Errorf("network: list availability zones: %w", err)
 	}
 	// The interface endpoints exist only in the zones their services
 	// offer; a subnet elsewhere would reach neither Secrets Manager nor
@@ -101,7 +196,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 			ServiceName: pulumi.StringRef(fmt.Sprintf("com.amazonaws.%s.%s", common.Region, svc)),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("network: zones of the %s endpoint service: %w", svc, err)
+			return nil, nil, fmt.Errorf("network: zones of the %s endpoint service: %w", svc, err)
 		}
 		serviceZones = append(serviceZones, es.AvailabilityZones)
 	}
@@ -111,21 +206,9 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 	names, ids, err := ChooseZones(zones.Names, zones.ZoneIds, exclude, serviceZones, cfg.AZCount)
 	if err != nil {
-		return nil, fmt.Errorf("network: %s: %w", common.Region, err)
+		return nil, nil, fmt.Errorf("network: %s: %w", common.Region, err)
 	}
-	n, err := NewNetwork(ctx, kit.NetworkComponent, &Args{
-		Suffix:              common.Suffix,
-		Region:              common.Region,
-		AccountID:           caller.AccountId,
-		VpcCidr:             cfg.VpcCidr,
-		AvailabilityZones:   names,
-		AvailabilityZoneIDs: ids,
-		AppSecurityGroupIDs: stringInputs(cfg.AppSecurityGroupIDs),
-	})
-	if err != nil {
-		return nil, err
-	}
-	return n.Outputs(), nil
+	return names, ids, nil
 }
 
 // stringInputs are plain strings as inputs.

@@ -59,6 +59,10 @@ type Args struct {
 	// AppSecurityGroupIDs may reach the database on 3306 besides the rotator.
 	// They may come from other resources.
 	AppSecurityGroupIDs []pulumi.StringInput
+	// Existing, when set, is the network to use instead of creating one:
+	// the layer then creates only the security groups (and the endpoints
+	// the VPC lacks); VpcCidr and the zones are not used.
+	Existing *Existing
 }
 
 // Network is the component: what the other layers need from the network.
@@ -125,6 +129,12 @@ func (a *Args) validate() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
 		return err
 	}
+	if a.AccountID == "" || a.Region == "" {
+		return fmt.Errorf("network: account and region are required")
+	}
+	if a.Existing != nil {
+		return nil
+	}
 	if len(a.AvailabilityZones) < MinAZCount {
 		return fmt.Errorf("network: %d availability zones; at least %d are needed", len(a.AvailabilityZones), MinAZCount)
 	}
@@ -159,71 +169,26 @@ func (b builder) named(what string) (string, pulumi.StringMap) {
 
 func (b builder) build(n *Network) error {
 	ctx, args := b.ctx, b.args
-	_, vpcTags := b.named("vpc")
-	v, err := ec2.NewVpc(ctx, b.names.Logical("vpc"), &ec2.VpcArgs{
-		CidrBlock: pulumi.String(args.VpcCidr.String()),
-		// Private DNS of the interface endpoints needs both.
-		EnableDnsSupport:   pulumi.Bool(true),
-		EnableDnsHostnames: pulumi.Bool(true),
-		Tags:               vpcTags,
-	}, b.parent)
+	var p placement
+	var err error
+	if args.Existing != nil {
+		p, err = b.existing()
+	} else {
+		p, err = b.newVpc()
+	}
 	if err != nil {
 		return err
 	}
-
-	// The VPC's default security group is what an ENI gets when nobody
-	// names a group; adopt it and strip every rule so it admits nothing.
-	_, defaultTags := b.named("default-sg")
-	if _, err := ec2.NewDefaultSecurityGroup(ctx, b.names.Logical("default-sg"), &ec2.DefaultSecurityGroupArgs{
-		VpcId: v.ID(),
-		Tags:  defaultTags,
-	}, b.parent); err != nil {
-		return err
-	}
-
-	// One route table for every private subnet. It has only the implicit
-	// local route: there is no gateway in this VPC to route to.
-	_, rtTags := b.named("private-rt")
-	rt, err := ec2.NewRouteTable(ctx, b.names.Logical("private-rt"), &ec2.RouteTableArgs{VpcId: v.ID(), Tags: rtTags}, b.parent)
+	vpcID := p.vpcID
+	rotator, err := b.securityGroup("rotator-sg", "dbvault rotator: egress only to the database (3306) and the endpoints (443)", vpcID)
 	if err != nil {
 		return err
 	}
-
-	cidrs, err := SubnetCidrs(args.VpcCidr, len(args.AvailabilityZones))
+	database, err := b.securityGroup("database-sg", "dbvault database: 3306 only from the rotator and the application groups", vpcID)
 	if err != nil {
 		return err
 	}
-	subnetIDs := make(pulumi.StringArray, 0, len(cidrs))
-	for i, az := range args.AvailabilityZones {
-		_, tags := b.named("private-subnet-" + az)
-		s, err := ec2.NewSubnet(ctx, b.names.Logical(fmt.Sprintf("private-subnet-%d", i)), &ec2.SubnetArgs{
-			VpcId:               v.ID(),
-			CidrBlock:           pulumi.String(cidrs[i].String()),
-			AvailabilityZone:    pulumi.String(az),
-			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                tags,
-		}, b.parent)
-		if err != nil {
-			return err
-		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, b.names.Logical(fmt.Sprintf("private-rt-assoc-%d", i)), &ec2.RouteTableAssociationArgs{
-			SubnetId:     s.ID(),
-			RouteTableId: rt.ID(),
-		}, b.parent); err != nil {
-			return err
-		}
-		subnetIDs = append(subnetIDs, s.ID().ToStringOutput())
-	}
-
-	rotator, err := b.securityGroup("rotator-sg", "dbvault rotator: egress only to the database (3306) and the endpoints (443)", v)
-	if err != nil {
-		return err
-	}
-	database, err := b.securityGroup("database-sg", "dbvault database: 3306 only from the rotator and the application groups", v)
-	if err != nil {
-		return err
-	}
-	endpoints, err := b.securityGroup("endpoints-sg", "dbvault interface endpoints: 443 only from the rotator and the application groups", v)
+	endpoints, err := b.securityGroup("endpoints-sg", "dbvault interface endpoints: 443 only from the rotator and the application groups", vpcID)
 	if err != nil {
 		return err
 	}
@@ -283,31 +248,111 @@ func (b builder) build(n *Network) error {
 		}
 	}
 
-	sm, err := b.endpoint("secretsmanager", v, subnetIDs, endpoints, SecretsManagerPolicy(args.Region, args.AccountID))
+	var smID, kmsID pulumi.StringInput
+	if args.Existing != nil {
+		smID, kmsID = args.Existing.SecretsManagerEndpointID, args.Existing.KMSEndpointID
+	}
+	sm, err := b.endpointFor("secretsmanager", smID, p, endpoints, SecretsManagerPolicy(args.Region, args.AccountID))
 	if err != nil {
 		return err
 	}
-	km, err := b.endpoint("kms", v, subnetIDs, endpoints, KMSPolicy(args.Region, args.AccountID))
+	km, err := b.endpointFor("kms", kmsID, p, endpoints, KMSPolicy(args.Region, args.AccountID))
 	if err != nil {
 		return err
+	}
+
+	n.VpcID = p.vpcID.ApplyT(func(id string) pulumi.ID { return pulumi.ID(id) }).(pulumi.IDOutput)
+	n.VpcCidr = p.cidr
+	n.PrivateSubnetIDs = p.subnetIDs
+	n.AvailabilityZones = p.zones
+	n.AvailabilityZoneIDs = p.zoneIDs
+	n.RotatorSecurityGroupID = rotator.ID()
+	n.DatabaseSecurityGroupID = database.ID()
+	n.EndpointSecurityGroupID = endpoints.ID()
+	n.SecretsManagerEndpointID = sm.id.ApplyT(func(id string) pulumi.ID { return pulumi.ID(id) }).(pulumi.IDOutput)
+	n.SecretsManagerEndpointDNS = sm.dns
+	n.KMSEndpointID = km.id.ApplyT(func(id string) pulumi.ID { return pulumi.ID(id) }).(pulumi.IDOutput)
+	return nil
+}
+
+// placement is where the vault's network lives: the VPC, its private
+// subnets and their zones, created here or existing.
+type placement struct {
+	vpcID, cidr               pulumi.StringOutput
+	subnetIDs, zones, zoneIDs pulumi.StringArrayOutput
+}
+
+// newVpc creates the private VPC: its default security group stripped, one
+// route table with only the local route, one private subnet per zone.
+func (b builder) newVpc() (placement, error) {
+	ctx, args := b.ctx, b.args
+	_, vpcTags := b.named("vpc")
+	v, err := ec2.NewVpc(ctx, b.names.Logical("vpc"), &ec2.VpcArgs{
+		CidrBlock: pulumi.String(args.VpcCidr.String()),
+		// Private DNS of the interface endpoints needs both.
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               vpcTags,
+	}, b.parent)
+	if err != nil {
+		return placement{}, err
+	}
+
+	// The VPC's default security group is what an ENI gets when nobody
+	// names a group; adopt it and strip every rule so it admits nothing.
+	_, defaultTags := b.named("default-sg")
+	if _, err := ec2.NewDefaultSecurityGroup(ctx, b.names.Logical("default-sg"), &ec2.DefaultSecurityGroupArgs{
+		VpcId: v.ID(),
+		Tags:  defaultTags,
+	}, b.parent); err != nil {
+		return placement{}, err
+	}
+
+	// One route table for every private subnet. It has only the implicit
+	// local route: there is no gateway in this VPC to route to.
+	_, rtTags := b.named("private-rt")
+	rt, err := ec2.NewRouteTable(ctx, b.names.Logical("private-rt"), &ec2.RouteTableArgs{VpcId: v.ID(), Tags: rtTags}, b.parent)
+	if err != nil {
+		return placement{}, err
+	}
+
+	cidrs, err := SubnetCidrs(args.VpcCidr, len(args.AvailabilityZones))
+	if err != nil {
+		return placement{}, err
+	}
+	subnetIDs := make(pulumi.StringArray, 0, len(cidrs))
+	for i, az := range args.AvailabilityZones {
+		_, tags := b.named("private-subnet-" + az)
+		s, err := ec2.NewSubnet(ctx, b.names.Logical(fmt.Sprintf("private-subnet-%d", i)), &ec2.SubnetArgs{
+			VpcId:               v.ID(),
+			CidrBlock:           pulumi.String(cidrs[i].String()),
+			AvailabilityZone:    pulumi.String(az),
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags:                tags,
+		}, b.parent)
+		if err != nil {
+			return placement{}, err
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, b.names.Logical(fmt.Sprintf("private-rt-assoc-%d", i)), &ec2.RouteTableAssociationArgs{
+			SubnetId:     s.ID(),
+			RouteTableId: rt.ID(),
+		}, b.parent); err != nil {
+			return placement{}, err
+		}
+		subnetIDs = append(subnetIDs, s.ID().ToStringOutput())
 	}
 
 	azs := make(pulumi.StringArray, 0, len(args.AvailabilityZones))
 	for _, az := range args.AvailabilityZones {
 		azs = append(azs, pulumi.String(az))
 	}
-	n.VpcID = v.ID()
-	n.VpcCidr = v.CidrBlock
-	n.PrivateSubnetIDs = subnetIDs.ToStringArrayOutput()
-	n.AvailabilityZones = azs.ToStringArrayOutput()
-	n.AvailabilityZoneIDs = pulumi.ToStringArray(args.AvailabilityZoneIDs).ToStringArrayOutput()
-	n.RotatorSecurityGroupID = rotator.ID()
-	n.DatabaseSecurityGroupID = database.ID()
-	n.EndpointSecurityGroupID = endpoints.ID()
-	n.SecretsManagerEndpointID = sm.ID()
-	n.SecretsManagerEndpointDNS = sm.DnsEntries.Index(pulumi.Int(0)).DnsName().Elem()
-	n.KMSEndpointID = km.ID()
-	return nil
+	return placement{
+		vpcID:     v.ID().ToStringOutput(),
+		cidr:      v.CidrBlock,
+		subnetIDs: subnetIDs.ToStringArrayOutput(),
+		zones:     azs.ToStringArrayOutput(),
+		zoneIDs:   pulumi.ToStringArray(args.AvailabilityZoneIDs).ToStringArrayOutput(),
+	}, nil
 }
 
 var sgIDPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)

@@ -33,12 +33,12 @@ func appGroup(i int, id pulumi.StringInput) pulumi.StringOutput {
 // the allow-all egress rule AWS adds to every new group, so a group starts
 // closed in both directions; revokeRulesOnDelete lets groups that
 // reference each other be destroyed without manual steps.
-func (b builder) securityGroup(what, description string, v *ec2.Vpc) (*ec2.SecurityGroup, error) {
+func (b builder) securityGroup(what, description string, vpcID pulumi.StringInput) (*ec2.SecurityGroup, error) {
 	name, tags := b.named(what)
 	return ec2.NewSecurityGroup(b.ctx, b.names.Logical(what), &ec2.SecurityGroupArgs{
 		Name:                pulumi.String(name),
 		Description:         pulumi.String(description),
-		VpcId:               v.ID(),
+		VpcId:               vpcID,
 		RevokeRulesOnDelete: pulumi.Bool(true),
 		Tags:                tags,
 	}, b.parent)

@@ -282,6 +282,48 @@ func (e Env) zoneNames() []any {
 	return names
 }
 
+// The offline account's existing network, for configurations that bring
+// their own (the network layer's existingVpcId): a VPC with DNS support and
+// hostnames on, three private subnets in the region's zones a to c, each on
+// a route table with only the local route, and Secrets Manager and KMS
+// interface endpoints with private DNS.
+const (
+	ExistingVpcCidr = "10.60.0.0/16"
+	existingZones   = 3
+)
+
+// ExistingVpcID is the existing network's VPC.
+func (e Env) ExistingVpcID() string { return "vpc-" + hexOf(17, "existing-vpc", e.Region) }
+
+// ExistingSubnetIDs are its private subnets, one per zone a to c.
+func (e Env) ExistingSubnetIDs() []string {
+	var out []string
+	for i := range existingZones {
+		out = append(out, "subnet-"+hexOf(17, "existing-subnet", e.Region, fmt.Sprint(i)))
+	}
+	return out
+}
+
+// ExistingEndpointID is its interface endpoint for service (secretsmanager
+// or kms).
+func (e Env) ExistingEndpointID(service string) string {
+	return "vpce-" + hexOf(17, "existing-endpoint", e.Region, service)
+}
+
+func (e Env) existingSubnet(id string) (int, bool) {
+	for i, s := range e.ExistingSubnetIDs() {
+		if s == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// notFound is the provider's answer to a data source that matches nothing.
+func notFound(what string) error {
+	return fmt.Errorf("no matching %s found", what)
+}
+
 // Invoke answers the provider functions the layers call. An invoke it does
 // not model is an error that names it: no silent empty result.
 func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
@@ -349,6 +391,73 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 			"multiAzCapable":    true,
 			"supportsClusters":  true,
 		}), nil
+	case "aws:ec2/getVpc:getVpc":
+		if id := str(args, "id"); id != e.ExistingVpcID() {
+			return nil, notFound("EC2 VPC " + id)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":                 e.ExistingVpcID(),
+			"arn":                fmt.Sprintf("arn:aws:ec2:%s:%s:vpc/%s", e.Region, e.Account, e.ExistingVpcID()),
+			"cidrBlock":          ExistingVpcCidr,
+			"enableDnsSupport":   true,
+			"enableDnsHostnames": true,
+			"ownerId":            e.Account,
+			"state":              "available",
+		}), nil
+	case "aws:ec2/getSubnet:getSubnet":
+		id := str(args, "id")
+		i, ok := e.existingSubnet(id)
+		if !ok {
+			return nil, notFound("EC2 Subnet " + id)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":                  id,
+			"arn":                 fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", e.Region, e.Account, id),
+			"vpcId":               e.ExistingVpcID(),
+			"cidrBlock":           fmt.Sprintf("10.60.%d.0/20", i*16),
+			"availabilityZone":    e.Region + string(rune('a'+i)),
+			"availabilityZoneId":  fmt.Sprintf("use1-az%d", i+1),
+			"mapPublicIpOnLaunch": false,
+			"state":               "available",
+		}), nil
+	case "aws:ec2/getRouteTable:getRouteTable":
+		// Each existing subnet's own table, with only the local route (which
+		// the data source does not list among routes).
+		subnet := str(args, "subnetId")
+		if _, ok := e.existingSubnet(subnet); !ok && str(args, "vpcId") != e.ExistingVpcID() {
+			return nil, notFound("Route Table")
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":           "rtb-" + hexOf(17, "existing-rtb", e.Region, subnet),
+			"routeTableId": "rtb-" + hexOf(17, "existing-rtb", e.Region, subnet),
+			"vpcId":        e.ExistingVpcID(),
+			"subnetId":     subnet,
+			"routes":       []any{},
+			"ownerId":      e.Account,
+		}), nil
+	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
+		id := str(args, "id")
+		for _, svc := range []string{"secretsmanager", "kms"} {
+			if id != e.ExistingEndpointID(svc) {
+				continue
+			}
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"id":                id,
+				"arn":               fmt.Sprintf("arn:aws:ec2:%s:%s:vpc-endpoint/%s", e.Region, e.Account, id),
+				"vpcId":             e.ExistingVpcID(),
+				"serviceName":       fmt.Sprintf("com.amazonaws.%s.%s", e.Region, svc),
+				"vpcEndpointType":   "Interface",
+				"privateDnsEnabled": true,
+				"state":             "available",
+				"subnetIds":         []any{e.ExistingSubnetIDs()[0], e.ExistingSubnetIDs()[1], e.ExistingSubnetIDs()[2]},
+				"dnsEntries": []any{map[string]any{
+					"dnsName":      fmt.Sprintf("%s-%s.%s.%s.vpce.amazonaws.com", id, hexOf(8, id, "dns"), svc, e.Region),
+					"hostedZoneId": "Z7HUB22UULQXV",
+				}},
+				"ownerId": e.Account,
+			}), nil
+		}
+		return nil, notFound("VPC Endpoint " + id)
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names, ids := []any{}, []any{}
 		for i, l := range "abcdef" {

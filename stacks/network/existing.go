@@ -1,0 +1,165 @@
+package network
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Existing is a network the vault is placed in instead of creating its
+// own: an existing VPC and its private subnets, and optionally the
+// interface endpoints it already has. Any value may come from another
+// resource.
+type Existing struct {
+	// VpcID is the VPC (vpc-...).
+	VpcID pulumi.StringInput
+	// SubnetIDs are its private subnets, in at least MinAZCount zones.
+	SubnetIDs pulumi.StringArrayInput
+	// SecretsManagerEndpointID and KMSEndpointID, when set, are the VPC's
+	// interface endpoints for those services (with private DNS); when
+	// unset, the layer creates them.
+	SecretsManagerEndpointID pulumi.StringInput
+	KMSEndpointID            pulumi.StringInput
+}
+
+// existingNetwork is what the data sources tell about an existing network.
+type existingNetwork struct {
+	VpcID, Cidr               string
+	SubnetIDs, Zones, ZoneIDs []string
+}
+
+// existing looks the network up and checks, at preview, what can be checked
+// with data sources: the VPC resolves private DNS; every subnet is in it and
+// does not give public addresses; they span at least MinAZCount zones; and no
+// subnet's route table routes to an internet gateway. Every resource that
+// uses the network waits for the check.
+func (b builder) existing() (placement, error) {
+	e := b.args.Existing
+	if e.VpcID == nil || e.SubnetIDs == nil {
+		return placement{}, fmt.Errorf("network: an existing network needs its VPC and its private subnets (existingVpcId, existingSubnetIds)")
+	}
+	checked := pulumi.All(e.VpcID, e.SubnetIDs).ApplyT(func(a []any) (existingNetwork, error) {
+		return LookupExisting(b.ctx, a[0].(string), a[1].([]string))
+	})
+	field := func(f func(existingNetwork) string) pulumi.StringOutput {
+		return checked.ApplyT(func(v any) string { return f(v.(existingNetwork)) }).(pulumi.StringOutput)
+	}
+	list := func(f func(existingNetwork) []string) pulumi.StringArrayOutput {
+		return checked.ApplyT(func(v any) []string { return f(v.(existingNetwork)) }).(pulumi.StringArrayOutput)
+	}
+	return placement{
+		vpcID:     field(func(n existingNetwork) string { return n.VpcID }),
+		cidr:      field(func(n existingNetwork) string { return n.Cidr }),
+		subnetIDs: list(func(n existingNetwork) []string { return n.SubnetIDs }),
+		zones:     list(func(n existingNetwork) []string { return n.Zones }),
+		zoneIDs:   list(func(n existingNetwork) []string { return n.ZoneIDs }),
+	}, nil
+}
+
+// LookupExisting reads an existing VPC and its subnets through the
+// provider's data sources and refuses what the vault cannot use; each
+// error names the resource and the fix.
+func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string) (existingNetwork, error) {
+	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(vpcID)})
+	if err != nil {
+		return existingNetwork{}, fmt.Errorf("network: existingVpcId %s: %w", vpcID, err)
+	}
+	if !vpc.EnableDnsSupport || !vpc.EnableDnsHostnames {
+		return existingNetwork{}, fmt.Errorf("network: existingVpcId %s: DNS support and DNS hostnames must both be on (the endpoints' private DNS needs them): turn them on in the VPC's settings", vpcID)
+	}
+	if len(subnetIDs) == 0 {
+		return existingNetwork{}, fmt.Errorf("network: existingSubnetIds is empty; name the VPC's private subnets, in at least %d zones", MinAZCount)
+	}
+	n := existingNetwork{VpcID: vpcID, Cidr: vpc.CidrBlock}
+	for i, id := range subnetIDs {
+		if slices.Contains(n.SubnetIDs, id) {
+			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s is listed twice", i, id)
+		}
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		if err != nil {
+			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s: %w", i, id, err)
+		}
+		switch {
+		case s.VpcId != vpcID:
+			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s is in %s, not in existingVpcId %s", i, id, s.VpcId, vpcID)
+		case s.MapPublicIpOnLaunch:
+			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s gives public IP addresses (mapPublicIpOnLaunch): name private subnets only", i, id)
+		}
+		if err := noInternetRoute(ctx, vpcID, id); err != nil {
+			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s: %w", i, id, err)
+		}
+		n.SubnetIDs = append(n.SubnetIDs, id)
+		n.Zones = append(n.Zones, s.AvailabilityZone)
+		n.ZoneIDs = append(n.ZoneIDs, s.AvailabilityZoneId)
+	}
+	distinct := slices.Compact(slices.Sorted(slices.Values(n.ZoneIDs)))
+	if len(distinct) < MinAZCount {
+		return existingNetwork{}, fmt.Errorf("network: existingSubnetIds are in %d zone(s) (%s); Aurora and the vault need subnets in at least %d", len(distinct), strings.Join(distinct, ", "), MinAZCount)
+	}
+	return n, nil
+}
+
+// noInternetRoute refuses a subnet whose route table (its own association,
+// else the VPC's main table, which a subnet without one uses) routes to an
+// internet gateway: the vault's subnets have no path to the internet.
+func noInternetRoute(ctx *pulumi.Context, vpcID, subnetID string) error {
+	rt, err := ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{SubnetId: pulumi.StringRef(subnetID)})
+	if err != nil {
+		// No explicit association: the subnet uses the main route table.
+		rt, err = ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{
+			VpcId:   pulumi.StringRef(vpcID),
+			Filters: []ec2.GetRouteTableFilter{{Name: "association.main", Values: []string{"true"}}},
+		})
+		if err != nil {
+			return fmt.Errorf("its route table: %w", err)
+		}
+	}
+	for _, r := range rt.Routes {
+		if strings.HasPrefix(r.GatewayId, "igw-") {
+			return fmt.Errorf("route table %s routes %s to internet gateway %s: the vault's subnets must have no path to the internet", rt.RouteTableId, r.CidrBlock+r.Ipv6CidrBlock, r.GatewayId)
+		}
+	}
+	return nil
+}
+
+// existingEndpoint checks an existing interface endpoint (this service, in
+// the vault's VPC, private DNS on, available) and associates the vault's
+// endpoints group with it, so the rotator reaches it through the same
+// rules as a created one.
+func (b builder) existingEndpoint(service string, id pulumi.StringInput, p placement, sg *ec2.SecurityGroup) (endpointOut, error) {
+	want := ServiceName(b.args.Region, service)
+	checked := pulumi.All(id, p.vpcID).ApplyT(func(a []any) (*ec2.LookupVpcEndpointResult, error) {
+		id, vpcID := a[0].(string), a[1].(string)
+		e, err := ec2.LookupVpcEndpoint(b.ctx, &ec2.LookupVpcEndpointArgs{Id: pulumi.StringRef(id)})
+		if err != nil {
+			return nil, fmt.Errorf("network: existing %s endpoint %s: %w", service, id, err)
+		}
+		switch {
+		case e.ServiceName != want:
+			return nil, fmt.Errorf("network: existing %s endpoint %s is an endpoint of %s, not %s", service, id, e.ServiceName, want)
+		case e.VpcId != vpcID:
+			return nil, fmt.Errorf("network: existing %s endpoint %s is in %s, not in the vault's VPC %s", service, id, e.VpcId, vpcID)
+		case !e.PrivateDnsEnabled:
+			return nil, fmt.Errorf("network: existing %s endpoint %s has private DNS off; the rotator calls %s by its regional name: turn private DNS on", service, id, service)
+		case e.State != "" && e.State != "available":
+			return nil, fmt.Errorf("network: existing %s endpoint %s is %s, not available", service, id, e.State)
+		case len(e.DnsEntries) == 0:
+			return nil, fmt.Errorf("network: existing %s endpoint %s has no DNS entry", service, id)
+		}
+		return e, nil
+	})
+	endpointID := checked.ApplyT(func(v any) string { return v.(*ec2.LookupVpcEndpointResult).Id }).(pulumi.StringOutput)
+	if _, err := ec2.NewSecurityGroupAssociation(b.ctx, b.names.Logical(service+"-endpoint-sg"), &ec2.SecurityGroupAssociationArgs{
+		VpcEndpointId:   endpointID,
+		SecurityGroupId: sg.ID(),
+		// Added beside the endpoint's own groups, which stay.
+		ReplaceDefaultAssociation: pulumi.Bool(false),
+	}, b.parent); err != nil {
+		return endpointOut{}, err
+	}
+	dns := checked.ApplyT(func(v any) string { return v.(*ec2.LookupVpcEndpointResult).DnsEntries[0].DnsName }).(pulumi.StringOutput)
+	return endpointOut{id: endpointID, dns: dns}, nil
+}

@@ -1,0 +1,258 @@
+package network_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/network"
+)
+
+const tSGAssoc = "aws:ec2/securityGroupAssociation:SecurityGroupAssociation"
+
+var fake = awsfake.Default()
+
+// existingConfig places the vault in the offline account's existing
+// network; endpoints also names its existing endpoints.
+func existingConfig(endpoints bool) map[string]string {
+	subnets, _ := json.Marshal(fake.ExistingSubnetIDs())
+	cfg := map[string]string{
+		"vault-network:existingVpcId":     fake.ExistingVpcID(),
+		"vault-network:existingSubnetIds": string(subnets),
+	}
+	if endpoints {
+		cfg["vault-network:existingSecretsManagerEndpointId"] = fake.ExistingEndpointID("secretsmanager")
+		cfg["vault-network:existingKmsEndpointId"] = fake.ExistingEndpointID("kms")
+	}
+	return cfg
+}
+
+// runInvokes runs the layer with some invokes answered otherwise.
+func runInvokes(extra map[string]string, invokes map[string]func(resource.PropertyMap) (resource.PropertyMap, error)) (mock.Result, error) {
+	cfg := map[string]string{"vault-network:environmentSuffix": "dev"}
+	for k, v := range extra {
+		cfg[k] = v
+	}
+	return mock.Run(network.Layer, mock.RunOptions{Stack: "dev", Config: cfg, Invokes: invokes})
+}
+
+// changed answers token as awsfake does, then lets edit change the answer.
+func changed(token string, edit func(args, out resource.PropertyMap)) map[string]func(resource.PropertyMap) (resource.PropertyMap, error) {
+	return map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
+		token: func(args resource.PropertyMap) (resource.PropertyMap, error) {
+			out, err := fake.Invoke(token, args)
+			if err == nil {
+				edit(args, out)
+			}
+			return out, err
+		},
+	}
+}
+
+func TestExistingNetworkCreatesOnlyTheSecurityGroups(t *testing.T) {
+	res := run(t, existingConfig(true))
+	for _, typ := range []string{tVpc, tSubnet, tRouteTable, tRTAssoc, tDefaultSG, tEndpoint} {
+		if n := len(res.ByType(typ)); n != 0 {
+			t.Errorf("%d of %s with an existing network, want none", n, typ)
+		}
+	}
+	groups := res.ByType(tSG)
+	if len(groups) != 3 {
+		t.Fatalf("%d security groups, want 3", len(groups))
+	}
+	var endpointsSG string
+	for _, g := range groups {
+		if str(g, "vpcId") != fake.ExistingVpcID() {
+			t.Errorf("%s in %q, want the existing VPC", g.Name, str(g, "vpcId"))
+		}
+		if g.Name == "endpoints-sg" {
+			endpointsSG = id(g)
+		}
+	}
+	if len(res.ByType(tIngress)) == 0 || len(res.ByType(tEgress)) == 0 {
+		t.Error("the rules between the groups are missing")
+	}
+	// The existing endpoints admit the rotator through the vault's
+	// endpoints group, added beside their own groups.
+	assocs := res.ByType(tSGAssoc)
+	var endpoints []string
+	for _, a := range assocs {
+		endpoints = append(endpoints, str(a, "vpcEndpointId"))
+		if str(a, "securityGroupId") != endpointsSG {
+			t.Errorf("%s associates %q, want the endpoints group %s", a.Name, str(a, "securityGroupId"), endpointsSG)
+		}
+		if a.Input("replaceDefaultAssociation") != false {
+			t.Errorf("%s would replace the endpoint's own groups", a.Name)
+		}
+	}
+	slices.Sort(endpoints)
+	want := []string{fake.ExistingEndpointID("kms"), fake.ExistingEndpointID("secretsmanager")}
+	slices.Sort(want)
+	if !slices.Equal(endpoints, want) {
+		t.Errorf("associations with %v, want %v", endpoints, want)
+	}
+
+	out := func(k string) any { return res.Outputs[k].Value }
+	for k, v := range map[string]any{
+		"vpcId":                    fake.ExistingVpcID(),
+		"vpcCidr":                  awsfake.ExistingVpcCidr,
+		"secretsManagerEndpointId": fake.ExistingEndpointID("secretsmanager"),
+		"kmsEndpointId":            fake.ExistingEndpointID("kms"),
+		"endpointSecurityGroupId":  endpointsSG,
+	} {
+		if out(k) != v {
+			t.Errorf("output %s = %v, want %v", k, out(k), v)
+		}
+	}
+	if dns, _ := out("secretsManagerEndpointDns").(string); !strings.HasPrefix(dns, fake.ExistingEndpointID("secretsmanager")) {
+		t.Errorf("secretsManagerEndpointDns = %q, want the existing endpoint's", dns)
+	}
+	b, _ := json.Marshal(out("privateSubnetIds"))
+	if w, _ := json.Marshal(fake.ExistingSubnetIDs()); string(b) != string(w) {
+		t.Errorf("privateSubnetIds = %s, want %s", b, w)
+	}
+	b, _ = json.Marshal(out("availabilityZones"))
+	if string(b) != `["us-east-1a","us-east-1b","us-east-1c"]` {
+		t.Errorf("availabilityZones = %s", b)
+	}
+	// The same outputs as a network of its own, for the later layers.
+	own := run(t, nil)
+	for k := range own.Outputs {
+		if _, ok := res.Outputs[k]; !ok {
+			t.Errorf("output %s missing with an existing network", k)
+		}
+	}
+}
+
+// Without existing endpoints, the layer creates them in the existing
+// subnets, and associates nothing.
+func TestExistingNetworkGetsTheEndpointsItLacks(t *testing.T) {
+	res := run(t, existingConfig(false))
+	eps := res.ByType(tEndpoint)
+	if len(eps) != 2 {
+		t.Fatalf("%d endpoints, want 2", len(eps))
+	}
+	for _, e := range eps {
+		if str(e, "vpcId") != fake.ExistingVpcID() || !slices.Equal(strs(e, "subnetIds"), fake.ExistingSubnetIDs()) {
+			t.Errorf("%s: in %s %v, want the existing VPC and subnets", e.Name, str(e, "vpcId"), strs(e, "subnetIds"))
+		}
+		if e.Input("privateDnsEnabled") != true {
+			t.Errorf("%s: private DNS off", e.Name)
+		}
+	}
+	if n := len(res.ByType(tSGAssoc)); n != 0 {
+		t.Errorf("%d associations, want none", n)
+	}
+}
+
+func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
+	other := "vpc-0123456789abcdef0"
+	for name, c := range map[string]struct {
+		cfg     map[string]string
+		invokes map[string]func(resource.PropertyMap) (resource.PropertyMap, error)
+		want    string
+	}{
+		"unknown VPC": {
+			cfg:  map[string]string{"vault-network:existingVpcId": other},
+			want: "existingVpcId " + other,
+		},
+		"VPC without DNS hostnames": {
+			invokes: changed("aws:ec2/getVpc:getVpc", func(_, out resource.PropertyMap) { out["enableDnsHostnames"] = resource.NewProperty(false) }),
+			want:    "DNS hostnames must both be on",
+		},
+		"subnet in another VPC": {
+			invokes: changed("aws:ec2/getSubnet:getSubnet", func(args, out resource.PropertyMap) {
+				if args["id"].StringValue() == fake.ExistingSubnetIDs()[1] {
+					out["vpcId"] = resource.NewProperty(other)
+				}
+			}),
+			want: "is in " + other + ", not in existingVpcId",
+		},
+		"subnets in one zone": {
+			invokes: changed("aws:ec2/getSubnet:getSubnet", func(_, out resource.PropertyMap) {
+				out["availabilityZone"] = resource.NewProperty("us-east-1a")
+				out["availabilityZoneId"] = resource.NewProperty("use1-az1")
+			}),
+			want: "in 1 zone(s) (use1-az1)",
+		},
+		"public subnet": {
+			invokes: changed("aws:ec2/getSubnet:getSubnet", func(_, out resource.PropertyMap) { out["mapPublicIpOnLaunch"] = resource.NewProperty(true) }),
+			want:    "gives public IP addresses",
+		},
+		"route to an internet gateway": {
+			invokes: changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
+				out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+					"cidrBlock": resource.NewProperty("0.0.0.0/0"),
+					"gatewayId": resource.NewProperty("igw-0123456789abcdef0"),
+				})})
+			}),
+			want: "to internet gateway igw-0123456789abcdef0",
+		},
+		"subnet on the main route table, which routes to the internet": {
+			invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
+				"aws:ec2/getRouteTable:getRouteTable": func(args resource.PropertyMap) (resource.PropertyMap, error) {
+					if args.HasValue("subnetId") {
+						return nil, awsfakeNotFound()
+					}
+					return resource.NewPropertyMapFromMap(map[string]any{"routeTableId": "rtb-main", "routes": []any{map[string]any{"cidrBlock": "0.0.0.0/0", "gatewayId": "igw-0abc"}}}), nil
+				},
+			},
+			want: "route table rtb-main routes 0.0.0.0/0 to internet gateway igw-0abc",
+		},
+		"endpoint of another service": {
+			cfg:  map[string]string{"vault-network:existingKmsEndpointId": fake.ExistingEndpointID("secretsmanager")},
+			want: "is an endpoint of com.amazonaws.us-east-1.secretsmanager, not com.amazonaws.us-east-1.kms",
+		},
+		"endpoint without private DNS": {
+			invokes: changed("aws:ec2/getVpcEndpoint:getVpcEndpoint", func(_, out resource.PropertyMap) { out["privateDnsEnabled"] = resource.NewProperty(false) }),
+			want:    "has private DNS off",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := existingConfig(true)
+			for k, v := range c.cfg {
+				cfg[k] = v
+			}
+			_, err := runInvokes(cfg, c.invokes)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func awsfakeNotFound() error {
+	_, err := fake.Invoke("aws:ec2/getRouteTable:getRouteTable", resource.PropertyMap{})
+	return err
+}
+
+func TestExistingNetworkConfigIsRefusedClearly(t *testing.T) {
+	for name, c := range map[string]struct {
+		cfg  map[string]string
+		want string
+	}{
+		"subnets without a VPC": {map[string]string{"vault-network:existingSubnetIds": `["subnet-0123456789abcdef0"]`}, "need existingVpcId"},
+		"VPC without subnets":   {map[string]string{"vault-network:existingVpcId": fake.ExistingVpcID()}, "existingSubnetIds names 0 subnet(s)"},
+		"not a VPC ID":          {map[string]string{"vault-network:existingVpcId": "vpc1", "vault-network:existingSubnetIds": `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`}, `existingVpcId "vpc1" is not a VPC ID`},
+		"vpcCidr has no effect": {mergeCfg(existingConfig(false), "vault-network:vpcCidr", "10.1.0.0/16"), "vpcCidr has no effect with existingVpcId"},
+		"not an endpoint ID":    {mergeCfg(existingConfig(false), "vault-network:existingKmsEndpointId", "sg-0123456789abcdef0"), "is not a VPC endpoint ID"},
+		"a subnet listed twice": {mergeCfg(existingConfig(false), "vault-network:existingSubnetIds", `["`+fake.ExistingSubnetIDs()[0]+`","`+fake.ExistingSubnetIDs()[0]+`"]`), "is listed twice"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := runInvokes(c.cfg, nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
+
+func mergeCfg(cfg map[string]string, k, v string) map[string]string {
+	cfg[k] = v
+	return cfg
+}
