@@ -1,0 +1,212 @@
+package docscheck
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dbvault/dbvault/ops/audit"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/policy.md's rules table from the catalog")
+
+func root(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Root(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func checker(t *testing.T) *Checker {
+	t.Helper()
+	c, err := NewChecker(root(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// README's deploy section shows mage's answer to a misspelt target.
+	c.Misspelt["deploAll"] = true
+	return c
+}
+
+// TestDocs: every mage target, `go run` package and flag, `go test`
+// package and relative link shown in README.md, docs/*.md and
+// stacks/*/README.md exists.
+func TestDocs(t *testing.T) {
+	c := checker(t)
+	docs, err := Docs(c.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) < 5 {
+		t.Fatalf("found only %v", docs)
+	}
+	for _, d := range docs {
+		problems, err := c.Check(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			t.Error(p)
+		}
+	}
+}
+
+func TestMageTargets(t *testing.T) {
+	c := checker(t)
+	for _, want := range []string{"test", "sandbox", "deployAll", "destroyAll", "verify", "status", "rotate", "up:network", "preview:secrets", "destroy:kms", "outputs:database", "pulumiCLI"} {
+		if !c.Targets[want] {
+			t.Errorf("target %s not found among %v", want, c.Targets)
+		}
+	}
+	if c.Targets["default"] || c.Targets["up"] {
+		t.Errorf("not targets: %v", c.Targets)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	r := root(t)
+	for dir, want := range map[string][]string{
+		"ops/cmd/audit":     {"input", "policy", "json", "rules"},
+		"ops/cmd/synth":     {"out", "env", "region", "class"},
+		"tools/cmd/chaos":   {"seed", "rotations", "strategy", "v"},
+		"tools/cmd/sandbox": {"rotations", "strategy", "v"},
+	} {
+		flags, ok, err := Flags(filepath.Join(r, dir))
+		if err != nil || !ok {
+			t.Fatalf("%s: %v %v", dir, ok, err)
+		}
+		for _, f := range want {
+			if !flags[f] {
+				t.Errorf("%s: flag %s not found in %v", dir, f, flags)
+			}
+		}
+	}
+}
+
+// TestPlantedErrors: each kind of mistake is reported, with its line.
+func TestPlantedErrors(t *testing.T) {
+	c := checker(t)
+	text := strings.Join([]string{
+		"# Title",
+		"",
+		"```sh",
+		"go run mage.go deployAll   # fine",
+		"go run mage.go deployEverything",
+		"go run ./tools/cmd/sandbox -strategy alternating -rotationz 5",
+		"go run ./tools/cmd/nothing",
+		"```",
+		"",
+		"Run `mage up:<layer>` or `mage upp:<layer>`, `go test ./ops/nowhere/...`, see",
+		"[the rotator](docs/rotator.md#strategies), [gone](docs/gone.md),",
+		"[no heading](docs/rotator.md#no-such-heading) and [here](#title).",
+	}, "\n")
+	problems, err := c.CheckText("README.md", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`README.md:5: mage target "deployEverything" does not exist`,
+		`README.md:6: go run ./tools/cmd/sandbox: flag -rotationz is not defined`,
+		`README.md:7: go run ./tools/cmd/nothing: no command`,
+		`README.md:10: mage target namespace "upp" does not exist`,
+		`README.md:10: package ./ops/nowhere/... does not exist`,
+		`README.md:11: link docs/gone.md: docs/gone.md does not exist`,
+		`README.md:12: link docs/rotator.md#no-such-heading: docs/rotator.md has no heading #no-such-heading`,
+	}
+	got := strings.Join(problems, "\n")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("missing %q in:\n%s", w, got)
+		}
+	}
+	if len(problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n%s", len(problems), len(want), got)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for h, want := range map[string]string{
+		"In `pulumi preview` (policy pack)":                    "in-pulumi-preview-policy-pack",
+		"What it costs, how long it takes":                     "what-it-costs-how-long-it-takes",
+		"Moving an environment from the master-password model": "moving-an-environment-from-the-master-password-model",
+	} {
+		if got := Slug(h); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+const (
+	rulesBegin = "<!-- BEGIN audit -rules -->\n"
+	rulesEnd   = "<!-- END audit -rules -->"
+)
+
+var countRe = regexp.MustCompile(`(\d+) rules \((\d+) high, (\d+) medium\)`)
+
+// TestPolicyRules: docs/policy.md's rules table is what
+// `go run ./ops/cmd/audit -rules` prints (the same catalog, the same
+// writer), and its count line adds up. -update rewrites the table.
+func TestPolicyRules(t *testing.T) {
+	r := root(t)
+	pack, err := audit.Load(context.Background(), filepath.Join(r, "policy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := audit.WriteRules(&want, pack.Rules()); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(r, "docs", "policy.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i, j := strings.Index(s, rulesBegin), strings.Index(s, rulesEnd)
+	if i < 0 || j < i {
+		t.Fatalf("docs/policy.md has no %q ... %q block", strings.TrimSpace(rulesBegin), rulesEnd)
+	}
+	got := s[i+len(rulesBegin) : j]
+	if got != want.String() {
+		if *update {
+			s = s[:i+len(rulesBegin)] + want.String() + s[j:]
+			if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("rewrote the rules table of %s", path)
+		} else {
+			t.Errorf("docs/policy.md's rules table differs from `go run ./ops/cmd/audit -rules`; run `go test ./ops/docscheck -run TestPolicyRules -update`.\nwant:\n%s\ngot:\n%s", want.String(), got)
+		}
+	}
+	high, medium := 0, 0
+	for _, rule := range pack.Rules() {
+		switch rule.Severity {
+		case "high":
+			high++
+		case "medium":
+			medium++
+		}
+	}
+	m := countRe.FindStringSubmatch(s)
+	if m == nil {
+		t.Fatal("docs/policy.md has no line \"N rules (H high, M medium)\"")
+	}
+	n, _ := strconv.Atoi(m[1])
+	h, _ := strconv.Atoi(m[2])
+	md, _ := strconv.Atoi(m[3])
+	if n != len(pack.Rules()) || h != high || md != medium {
+		t.Errorf("docs/policy.md says %s; the catalog has %d rules (%d high, %d medium)", m[0], len(pack.Rules()), high, medium)
+	}
+}
