@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -24,7 +25,8 @@ import (
 
 // Auto is the Runner on the Pulumi Automation API. Each layer runs as an
 // inline program (the process hosts layer.Program itself, so no Go language
-// plugin is needed) as stack env of project layer.Project, in the work
+// plugin is needed) as the stack the Orchestrator names fully qualified
+// (<org>/<project>/<env>, see Org) of project layer.Project, in the work
 // directory StacksDir/<layer.Name>: in the repository that is stacks/<layer>,
 // so `pulumi up` run there by the owning team reads and writes the same
 // Pulumi.<env>.yaml and the same stack in the same backend.
@@ -112,40 +114,86 @@ func (a *Auto) progress() io.Writer {
 	return a.Progress
 }
 
-// Exists reports whether the layer's stack exists in the backend.
-func (a *Auto) Exists(ctx context.Context, l kit.Layer, env string) (bool, error) {
+// Exists reports whether the layer's stack exists in the backend. stack
+// is the fully qualified name (<org>/<project>/<stack>) the Orchestrator
+// passes to every method, so a Pulumi Cloud backend selects the stack of
+// that organisation, not of the login's default one.
+func (a *Auto) Exists(ctx context.Context, l kit.Layer, stack string) (bool, error) {
 	opts, err := a.options(l)
 	if err != nil {
 		return false, err
 	}
-	_, err = auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	_, err = auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
 	switch {
 	case err == nil:
 		return true, nil
 	case auto.IsSelectStack404Error(err):
 		return false, nil
 	default:
-		return false, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+		return false, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
+}
+
+// SelfManaged reports whether backend is a self-managed (DIY) backend:
+// file://, s3://, gs://, azblob:// or postgres://. Everything else is a
+// Pulumi Cloud (or Pulumi Cloud-compatible) service.
+func SelfManaged(backend string) bool {
+	for _, p := range []string{"file://", "s3://", "gs://", "azblob://", "postgres://"} {
+		if strings.HasPrefix(backend, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Org is the organisation of the backend's fully qualified stack names:
+// DefaultOrg on a self-managed backend (it knows no other), else the
+// login's default organisation (`pulumi org get-default`), else the
+// login's own account (`pulumi whoami`), which is where Pulumi Cloud puts
+// a stack named without an organisation. PULUMI_ORG, when set, wins over
+// this (the Orchestrator asks only when it is not set).
+func (a *Auto) Org(ctx context.Context) (string, error) {
+	if SelfManaged(a.BackendURL) {
+		return DefaultOrg, nil
+	}
+	opts, err := a.options(kit.Layer{}) // StacksDir itself: no project needed
+	if err != nil {
+		return "", err
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, opts...)
+	if err != nil {
+		return "", fmt.Errorf("pulumi workspace: %w", short(err))
+	}
+	if org, err := ws.OrgGetDefault(ctx); err == nil && strings.TrimSpace(org) != "" {
+		return strings.TrimSpace(org), nil
+	}
+	who, err := ws.WhoAmIDetails(ctx)
+	if err != nil {
+		return "", fmt.Errorf("the organisation of backend %s (pulumi whoami; run `pulumi login` or set PULUMI_ORG): %w", a.BackendURL, short(err))
+	}
+	if who.User == "" {
+		return "", fmt.Errorf("backend %s names no user (pulumi whoami): set PULUMI_ORG", a.BackendURL)
+	}
+	return who.User, nil
 }
 
 // Config returns the stack's config values; ok is false when the stack
 // does not exist (nothing is created).
-func (a *Auto) Config(ctx context.Context, l kit.Layer, env string) (map[string]string, bool, error) {
+func (a *Auto) Config(ctx context.Context, l kit.Layer, stack string) (map[string]string, bool, error) {
 	opts, err := a.options(l)
 	if err != nil {
 		return nil, false, err
 	}
-	s, err := auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	s, err := auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
 	switch {
 	case auto.IsSelectStack404Error(err):
 		return nil, false, nil
 	case err != nil:
-		return nil, false, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+		return nil, false, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
-	have, err := s.GetAllConfig(ctx)
+	have, err := a.stackConfig(ctx, s)
 	if err != nil {
-		return nil, false, fmt.Errorf("reading config (check the passphrase or secrets provider): %w", short(err))
+		return nil, false, err
 	}
 	values := make(map[string]string, len(have))
 	for k, v := range have {
@@ -156,18 +204,18 @@ func (a *Auto) Config(ctx context.Context, l kit.Layer, env string) (map[string]
 
 // upsert creates or selects the stack and returns the keys of cfg that the
 // stack lacks: only those may be set (a value the stack has is the stack's).
-func (a *Auto) upsert(ctx context.Context, l kit.Layer, env string, cfg Config) (auto.Stack, auto.ConfigMap, error) {
+func (a *Auto) upsert(ctx context.Context, l kit.Layer, stack string, cfg Config) (auto.Stack, auto.ConfigMap, error) {
 	opts, err := a.options(l)
 	if err != nil {
 		return auto.Stack{}, nil, err
 	}
-	s, err := auto.UpsertStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	s, err := auto.UpsertStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
 	if err != nil {
-		return auto.Stack{}, nil, fmt.Errorf("creating or selecting stack %s of %s: %w", env, l.Project, short(err))
+		return auto.Stack{}, nil, fmt.Errorf("creating or selecting stack %s: %w", stack, short(err))
 	}
-	have, err := s.GetAllConfig(ctx)
+	have, err := a.stackConfig(ctx, s)
 	if err != nil {
-		return auto.Stack{}, nil, fmt.Errorf("reading config (check the passphrase or secrets provider): %w", short(err))
+		return auto.Stack{}, nil, err
 	}
 	absent := auto.ConfigMap{}
 	for k, v := range cfg {
@@ -178,10 +226,63 @@ func (a *Auto) upsert(ctx context.Context, l kit.Layer, env string, cfg Config) 
 	return s, absent, nil
 }
 
+// stackConfig is the stack's own config: what `pulumi config` shows
+// (the stack's file, its ESC environments) without the defaults that only
+// the project file declares. Pulumi adds those to every listing, so
+// without this a declared default (costCenter, networkStack) would look
+// like the stack's value and the seed would never be written.
+func (a *Auto) stackConfig(ctx context.Context, s auto.Stack) (auto.ConfigMap, error) {
+	have, err := s.GetAllConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading config (check the passphrase or secrets provider): %w", short(err))
+	}
+	proj, err := s.Workspace().ProjectSettings(ctx)
+	if err != nil || proj == nil || len(proj.Config) == 0 {
+		return have, nil //nolint:nilerr // no project file: nothing declared
+	}
+	own := map[string]bool{}
+	if st, err := s.Workspace().StackSettings(ctx, s.Name()); err == nil && st != nil {
+		for k := range st.Config {
+			own[k.String()] = true
+		}
+	}
+	return withoutProjectDefaults(have, proj.Name.String(), proj.Config, own), nil
+}
+
+// withoutProjectDefaults removes from have every key that the project
+// declares with a default, that the stack's file does not set (own), and
+// whose value is that default: a value only the project file gives. A
+// value from elsewhere (an ESC environment) that differs from the default
+// stays the stack's.
+func withoutProjectDefaults(have auto.ConfigMap, project string, declared map[string]workspace.ProjectConfigType, own map[string]bool) auto.ConfigMap {
+	out := auto.ConfigMap{}
+	for k, v := range have {
+		out[k] = v
+	}
+	for name, decl := range declared {
+		if decl.Default == nil {
+			continue
+		}
+		key := name
+		if !strings.Contains(key, ":") {
+			key = project + ":" + name
+		}
+		v, ok := out[key]
+		if !ok || own[key] {
+			continue
+		}
+		if def, isString := decl.Default.(string); isString && v.Value != def {
+			continue
+		}
+		delete(out, key)
+	}
+	return out
+}
+
 // Up deploys the layer.
-func (a *Auto) Up(ctx context.Context, l kit.Layer, env string, cfg Config) (Result, error) {
+func (a *Auto) Up(ctx context.Context, l kit.Layer, stack string, cfg Config) (Result, error) {
 	start := time.Now()
-	s, absent, err := a.upsert(ctx, l, env, cfg)
+	s, absent, err := a.upsert(ctx, l, stack, cfg)
 	if err != nil {
 		return Result{}, err
 	}
@@ -206,15 +307,15 @@ func (a *Auto) Up(ctx context.Context, l kit.Layer, env string, cfg Config) (Res
 // Preview previews the layer. The seeds the stack lacks go into a copy of
 // its config file that only this preview reads (--config-file), so a
 // preview writes nothing to the stack's config.
-func (a *Auto) Preview(ctx context.Context, l kit.Layer, env string, cfg Config) (Result, error) {
+func (a *Auto) Preview(ctx context.Context, l kit.Layer, stack string, cfg Config) (Result, error) {
 	start := time.Now()
-	s, absent, err := a.upsert(ctx, l, env, cfg)
+	s, absent, err := a.upsert(ctx, l, stack, cfg)
 	if err != nil {
 		return Result{}, err
 	}
 	popts := []optpreview.Option{optpreview.ProgressStreams(a.progress()), optpreview.ErrorProgressStreams(a.progress())}
 	if len(absent) > 0 {
-		file, err := previewConfigFile(filepath.Join(a.StacksDir, l.Name), env, absent)
+		file, err := previewConfigFile(filepath.Join(a.StacksDir, l.Name), stack, absent)
 		if err != nil {
 			return Result{}, err
 		}
@@ -297,15 +398,15 @@ func previewConfigFile(dir, env string, absent auto.ConfigMap) (string, error) {
 
 // Destroy deletes the layer's resources. The stack itself and its config
 // stay (as with `pulumi destroy`), so its history remains readable.
-func (a *Auto) Destroy(ctx context.Context, l kit.Layer, env string) (Result, error) {
+func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, error) {
 	start := time.Now()
 	opts, err := a.options(l)
 	if err != nil {
 		return Result{}, err
 	}
-	s, err := auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	s, err := auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
 	if err != nil {
-		return Result{}, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+		return Result{}, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
 	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
 	if err != nil {
@@ -319,14 +420,14 @@ func (a *Auto) Destroy(ctx context.Context, l kit.Layer, env string) (Result, er
 }
 
 // Outputs returns the stack's outputs.
-func (a *Auto) Outputs(ctx context.Context, l kit.Layer, env string) (Outputs, error) {
+func (a *Auto) Outputs(ctx context.Context, l kit.Layer, stack string) (Outputs, error) {
 	opts, err := a.options(l)
 	if err != nil {
 		return nil, err
 	}
-	s, err := auto.SelectStackInlineSource(ctx, env, l.Project, l.Program, opts...)
+	s, err := auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("selecting stack %s of %s: %w", env, l.Project, short(err))
+		return nil, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
 	m, err := s.Outputs(ctx)
 	if err != nil {

@@ -132,3 +132,66 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 		t.Fatalf("destroy: %v", err)
 	}
 }
+
+// TestAutoRunnerFullyQualifiedOnFileBackend runs the runner as the
+// Orchestrator does, with fully qualified stack names, on a file backend,
+// in a project folder whose Pulumi.yaml declares config with defaults:
+// the stack is found under organization/<project>/<stack>, a declared
+// default does not count as the stack's value (so the seed is written),
+// and the stack's own value wins over the seed.
+func TestAutoRunnerFullyQualifiedOnFileBackend(t *testing.T) {
+	root := pulumiRoot(t)
+	ctx := context.Background()
+	var progress bytes.Buffer
+	stacks := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(stacks, "echo", "cmd"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	project := "name: vault-echo\nruntime: go\nmain: cmd/\nconfig:\n" +
+		"  environmentSuffix:\n    type: string\n" +
+		"  costCenter:\n    type: string\n    default: platform-security\n" +
+		"  apiToken:\n    type: string\n    default: \"\"\n"
+	if err := os.WriteFile(filepath.Join(stacks, "echo", "Pulumi.yaml"), []byte(project), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := &Auto{
+		StacksDir:  stacks,
+		BackendURL: "file://" + filepath.Join(t.TempDir(), "state"),
+		EnvVars:    map[string]string{"PULUMI_CONFIG_PASSPHRASE": "test-passphrase"},
+		PulumiRoot: root,
+		PulumiHome: t.TempDir(),
+		Progress:   &progress,
+	}
+	org, err := a.Org(ctx)
+	if err != nil || org != DefaultOrg {
+		t.Fatalf("Org = %q, %v", org, err)
+	}
+	env := Environment{Name: "fqtest", Org: org}
+	stack := env.FullyQualified(echoLayer.Project)
+	if stack != "organization/vault-echo/fqtest" {
+		t.Fatalf("stack = %s", stack)
+	}
+	cfg := Config{
+		"vault-echo:environmentSuffix": {Value: env.Name},
+		"vault-echo:costCenter":        {Value: "finance"},
+	}
+	if _, err := a.Up(ctx, echoLayer, stack, cfg); err != nil {
+		t.Fatalf("up: %v\n%s", err, progress.String())
+	}
+	if ok, err := a.Exists(ctx, echoLayer, stack); err != nil || !ok {
+		t.Fatalf("Exists(%s) = %v, %v", stack, ok, err)
+	}
+	values, ok, err := a.Config(ctx, echoLayer, stack)
+	if err != nil || !ok {
+		t.Fatalf("Config = %v, %v", ok, err)
+	}
+	if values["vault-echo:costCenter"] != "finance" {
+		t.Fatalf("costCenter = %q: the seed gave way to the project's default", values["vault-echo:costCenter"])
+	}
+	if _, has := values["vault-echo:apiToken"]; has {
+		t.Fatalf("a project default counts as the stack's value: %v", values)
+	}
+	if _, err := a.Destroy(ctx, echoLayer, stack); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+}

@@ -37,8 +37,10 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// Runner performs Pulumi operations on the stack of one layer. The stack is
-// `env` of project layer.Project; cfg holds fully qualified config keys
+// Runner performs Pulumi operations on the stack of one layer. The stack
+// argument is the stack's fully qualified name, <org>/<project>/<env>
+// (Orchestrator.StackName), so a Pulumi Cloud backend never falls back to
+// the login's default organisation; cfg holds fully qualified config keys
 // ("vault-network:environmentSuffix", "aws:region").
 //
 // A runner never replaces a config value the stack already has: cfg only
@@ -153,6 +155,37 @@ type Orchestrator struct {
 
 	// have caches the stacks' config during one operation (see begin).
 	have map[string]map[string]string
+	// orgResolved is set once the organisation has been asked for.
+	orgResolved bool
+}
+
+// OrgResolver is implemented by a Runner that knows its backend's
+// organisation (Auto: "organization" on a self-managed backend, the
+// login's organisation on Pulumi Cloud). Without PULUMI_ORG, the
+// Orchestrator names every stack in that organisation.
+type OrgResolver interface {
+	Org(ctx context.Context) (string, error)
+}
+
+// resolveOrg takes the organisation from the runner unless PULUMI_ORG set it.
+func (o *Orchestrator) resolveOrg(ctx context.Context) error {
+	if o.orgResolved || o.Env.FromEnv[VarOrg] {
+		return nil
+	}
+	r, ok := o.Runner.(OrgResolver)
+	if !ok {
+		return nil
+	}
+	org, err := r.Org(ctx)
+	if err != nil {
+		return fmt.Errorf("the backend's organisation (set PULUMI_ORG to name it): %w", err)
+	}
+	if org != "" && org != o.Env.Org {
+		fmt.Fprintf(o.out(), "==> organisation %s, the backend's (PULUMI_ORG is not set)\n", org)
+		o.Env.Org = org
+	}
+	o.orgResolved = true
+	return nil
 }
 
 // DefaultProvides are the outputs each of the vault's layers exports for
@@ -308,9 +341,12 @@ func (o *Orchestrator) DeployAll(ctx context.Context, from string) (Summary, err
 // without AWS_REGION deploys where the stacks are, and a new layer's stack
 // gets the same region and tags as the layers before it.
 func (o *Orchestrator) begin(ctx context.Context) error {
+	if err := o.resolveOrg(ctx); err != nil {
+		return err
+	}
 	o.have = map[string]map[string]string{}
 	for _, l := range o.Layers {
-		values, ok, err := o.Runner.Config(ctx, l, o.Env.Name)
+		values, ok, err := o.Runner.Config(ctx, l, o.StackName(l))
 		if err != nil {
 			return fmt.Errorf("reading the config of layer %s (stack %s): %w", l.Name, o.StackName(l), err)
 		}
@@ -362,7 +398,7 @@ func (o *Orchestrator) predecessors(ctx context.Context, i int, what string) err
 		if len(need) == 0 {
 			continue
 		}
-		outs, err := o.Runner.Outputs(ctx, prev, o.Env.Name)
+		outs, err := o.Runner.Outputs(ctx, prev, o.StackName(prev))
 		if err != nil {
 			return fmt.Errorf("reading the outputs of layer %s (stack %s): %w", prev.Name, o.StackName(prev), err)
 		}
@@ -431,11 +467,11 @@ func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := o.Runner.Up(ctx, l, o.Env.Name, cfg)
+	res, err := o.Runner.Up(ctx, l, o.StackName(l), cfg)
 	res.Layer = l.Name
 	if err == nil {
 		// The stack now holds the seeds (and exists).
-		values, ok, cerr := o.Runner.Config(ctx, l, o.Env.Name)
+		values, ok, cerr := o.Runner.Config(ctx, l, o.StackName(l))
 		if cerr == nil && ok {
 			if values == nil {
 				values = map[string]string{}
@@ -575,7 +611,7 @@ func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 		return Result{}, err
 	}
 	fmt.Fprintf(o.out(), "==> %s: preview (stack %s)\n", l.Name, o.StackName(l))
-	res, err := o.Runner.Preview(ctx, l, o.Env.Name, cfg)
+	res, err := o.Runner.Preview(ctx, l, o.StackName(l), cfg)
 	res.Layer = l.Name
 	if err != nil {
 		return res, &LayerError{Layer: l.Name, Op: "preview", Err: err}
@@ -620,15 +656,18 @@ func (o *Orchestrator) Outputs(ctx context.Context, layer string) (Outputs, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := o.resolveOrg(ctx); err != nil {
+		return nil, err
+	}
 	l := o.Layers[i]
-	ok, err := o.Runner.Exists(ctx, l, o.Env.Name)
+	ok, err := o.Runner.Exists(ctx, l, o.StackName(l))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("layer %s: stack %s does not exist; deploy it first (ENV=%s go run mage.go up:%s)", l.Name, o.StackName(l), o.Env.Name, l.Name)
 	}
-	outs, err := o.Runner.Outputs(ctx, l, o.Env.Name)
+	outs, err := o.Runner.Outputs(ctx, l, o.StackName(l))
 	if err != nil {
 		return nil, err
 	}
@@ -651,7 +690,7 @@ func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
 		return err
 	}
 	for _, later := range o.Layers[i+1:] {
-		ok, err := o.Runner.Exists(ctx, later, o.Env.Name)
+		ok, err := o.Runner.Exists(ctx, later, o.StackName(later))
 		if err != nil {
 			return err
 		}
@@ -681,7 +720,7 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 	slices.Reverse(rev)
 	var present []kit.Layer
 	for _, l := range rev {
-		ok, err := o.Runner.Exists(ctx, l, o.Env.Name)
+		ok, err := o.Runner.Exists(ctx, l, o.StackName(l))
 		if err != nil {
 			return fmt.Errorf("checking layer %s: %w", l.Name, err)
 		}
@@ -712,7 +751,7 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 	}
 	for _, l := range present {
 		fmt.Fprintf(o.out(), "==> %s: destroy (stack %s)\n", l.Name, o.StackName(l))
-		res, err := o.Runner.Destroy(ctx, l, o.Env.Name)
+		res, err := o.Runner.Destroy(ctx, l, o.StackName(l))
 		if err != nil {
 			return &LayerError{Layer: l.Name, Op: "destroy", Err: err,
 				Resume: fmt.Sprintf("ENV=%s go run mage.go destroyAll", o.Env.Name)}
