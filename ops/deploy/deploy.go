@@ -153,10 +153,19 @@ type Orchestrator struct {
 	// earlier stack first (nil: DefaultProvides).
 	Provides map[string][]string
 
+	// Trails, when set, finds the account's CloudTrail trails: before the
+	// secrets layer runs without existingTrailName (and without
+	// createTrail=true), a trail that records the account's management
+	// events is seeded as existingTrailName (trail.go). Only the real
+	// runner against AWS sets it; nil (tests, the rehearsal) looks nothing up.
+	Trails CloudTrailAPI
+
 	// have caches the stacks' config during one operation (see begin).
 	have map[string]map[string]string
 	// orgResolved is set once the organisation has been asked for.
 	orgResolved bool
+	// trail caches the trail lookup of one operation (see trailSeed).
+	trail *trailChoice
 }
 
 // OrgResolver is implemented by a Runner that knows its backend's
@@ -345,6 +354,7 @@ func (o *Orchestrator) begin(ctx context.Context) error {
 		return err
 	}
 	o.have = map[string]map[string]string{}
+	o.trail = nil
 	for _, l := range o.Layers {
 		values, ok, err := o.Runner.Config(ctx, l, o.StackName(l))
 		if err != nil {
@@ -485,10 +495,13 @@ func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
 // config is the configuration layer i gets, checked against the config its
 // stack has (read by begin): a value given by an environment variable that
 // the stack has otherwise stops with a *ConfigConflictError.
-func (o *Orchestrator) config(_ context.Context, i int) (Config, error) {
+func (o *Orchestrator) config(ctx context.Context, i int) (Config, error) {
 	l := o.Layers[i]
 	cfg := LayerConfig(o.Env, o.Layers, i)
 	have := o.have[l.Name]
+	if err := o.trailSeed(ctx, l, have, cfg); err != nil {
+		return nil, err
+	}
 	var conflicts []string
 	for _, k := range slices.Sorted(maps.Keys(cfg)) {
 		v := cfg[k]

@@ -34,6 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/term"
 
@@ -116,6 +117,9 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 	if err != nil {
 		return err
 	}
+	if err := lookUpTrails(ctx, orch, cmd); err != nil {
+		return err
+	}
 	switch cmd {
 	case "deploy-all":
 		_, err = orch.DeployAll(ctx, getenv("FROM"))
@@ -174,6 +178,24 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 		orch.PlanOut = f // closed when the command exits
 	}
 	return orch, nil
+}
+
+// lookUpTrails gives the commands that deploy or preview the secrets layer
+// the account's CloudTrail (ops/deploy trail.go): before a new secrets
+// layer runs without existingTrailName or createTrail=true, the account's
+// trail that records management events is used instead of a new one.
+func lookUpTrails(ctx context.Context, orch *deploy.Orchestrator, cmd string) error {
+	switch cmd {
+	case "deploy-all", "up", "preview", "preview-all":
+	default:
+		return nil
+	}
+	cfg, err := awsConfig(ctx, orch.Env.Region, false)
+	if err != nil {
+		return err
+	}
+	orch.Trails = cloudtrail.NewFromConfig(cfg)
+	return nil
 }
 
 // isTerminal reports whether r is an interactive terminal. /dev/null is a
