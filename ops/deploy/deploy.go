@@ -752,6 +752,9 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 		names[i] = l.Name
 	}
 	prompt := fmt.Sprintf("Destroy every resource of %s in environment %q (region %s), in this order?", strings.Join(names, ", "), o.Env.Name, o.Env.Region)
+	if prod := o.production(present); len(prod) > 0 {
+		fmt.Fprint(o.out(), ProductionDestroyNotice(o.Env.Name, prod))
+	}
 	if o.Confirm == nil {
 		return errors.New("destroy needs confirmation: run it on a terminal, or set CONFIRM=yes (or CI=true)")
 	}
