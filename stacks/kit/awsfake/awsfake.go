@@ -415,7 +415,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 			"arn":                 fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", e.Region, e.Account, id),
 			"vpcId":               e.ExistingVpcID(),
 			"cidrBlock":           fmt.Sprintf("10.60.%d.0/20", i*16),
-			"availabilityZone":    e.Region + string(rune('a'+i)),
+			"availabilityZone":    e.Region + "abc"[i:i+1],
 			"availabilityZoneId":  fmt.Sprintf("use1-az%d", i+1),
 			"mapPublicIpOnLaunch": false,
 			"state":               "available",
