@@ -1,0 +1,86 @@
+package secrets_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/secrets"
+)
+
+// vaultProgram builds the Vault component directly, as another program
+// would, named name, with the rotator's package at zipPath (an input known
+// only once resolved, as another resource's output would be).
+func vaultProgram(name string, zipPath pulumi.StringInput) kit.Layer {
+	return kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		v, err := secrets.NewVault(ctx, name, &secrets.Args{
+			Suffix: suffix, Region: region, Account: account, Partition: "aws",
+			RotatorZip:             zipPath,
+			RotationDays:           secrets.DefaultRotationDays,
+			PasswordLength:         secrets.DefaultPasswordLength,
+			ExcludeCharacters:      secrets.DefaultExcludeCharacters,
+			LogRetentionDays:       secrets.DefaultLogRetentionDays,
+			ExistingTrailName:      "org-trail",
+			AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
+			Administrators:         []string{deployer},
+			SubnetIDs:              pulumi.ToStringArray(subnets),
+			RotatorSecurityGroupID: pulumi.String(rotatorSG),
+			SecretsKeyArn:          pulumi.String(secretsKeyArn),
+			LogsKeyArn:             pulumi.String(logsKeyArn),
+			AlertsKeyArn:           pulumi.String(alertsKeyArn),
+			KeyAdministrators:      pulumi.ToStringArray([]string{deployer}),
+			KeyReaders:             pulumi.ToStringArray(nil),
+			Database: secrets.Database{
+				ClusterIdentifier: pulumi.String("aurora-cluster-dev"),
+				Endpoint:          pulumi.String(endpoint),
+				Port:              pulumi.Int(3306),
+				MasterUsername:    pulumi.String("dbadmin"),
+				MasterSecretArn:   pulumi.String(masterSecretArn),
+				DBName:            pulumi.String("vault"),
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"rotatorFunctionName": v.RotatorFunctionName}, nil
+	}}
+}
+
+// The rotator's package may be an output of another resource: the function
+// gets that package and its hash once it is known.
+func TestRotatorPackageFromAnInput(t *testing.T) {
+	p := writeZip(t, t.TempDir(), "built elsewhere")
+	res, err := mock.Run(vaultProgram("orders", pulumi.String(p).ToStringOutput()), mock.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := one(t, res, "aws:lambda/function:Function")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got, want := str(fn, "sourceCodeHash"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
+		t.Errorf("sourceCodeHash = %q, want %q", got, want)
+	}
+	if got := fn.Input("code"); got != p {
+		t.Errorf("code = %v, want %s", got, p)
+	}
+	if got := res.Outputs["rotatorFunctionName"].Value; got != "orders-rotator-dev" {
+		t.Errorf("rotator %v, want orders-rotator-dev (the component's name prefixes it)", got)
+	}
+	_, err = mock.Run(vaultProgram("orders", pulumi.String(filepath.Join(t.TempDir(), "missing.zip")).ToStringOutput()), mock.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "build the rotator first") {
+		t.Errorf("a missing package from an input: err = %v", err)
+	}
+	if _, err := mock.Run(vaultProgram("Orders", pulumi.String(p)), mock.RunOptions{}); err == nil || !strings.Contains(err.Error(), "component name") {
+		t.Errorf("a bad component name: err = %v", err)
+	}
+}
