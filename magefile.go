@@ -34,6 +34,7 @@ var packages = []string{
 	"./stacks/database/...",
 	"./stacks/secrets/...",
 	"./tools/...",
+	"./examples/twovaults/...",
 }
 
 // Test is the test command: every module's tests, the policy audit, the offline rehearsal and brief fuzz runs.
