@@ -40,6 +40,7 @@ func ProductionDestroyNotice(env string, layers []kit.Layer) string {
   - the secrets: deleted with a 30-day recovery window (aws secretsmanager restore-secret brings one back); to delete one at once:
       aws secretsmanager delete-secret --secret-id <arn> --force-delete-without-recovery
   - the KMS keys: deletion is only scheduled, after their deletion window (30 days); aws kms cancel-key-deletion stops it.
+    The final snapshot (database key) and the trail's logs (logs key) stay readable only while their keys exist.
   - the trail's bucket: versioned, under a year of S3 Object Lock (governance mode), never force-destroyed: it and its log
     files stay until their retention ends (or a principal with s3:BypassGovernanceRetention deletes them, deliberately).
 Runbook: docs/runbooks.md, "Retiring a production environment".

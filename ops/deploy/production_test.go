@@ -46,7 +46,7 @@ func TestDestroyAllOfProductionExplainsWhatStays(t *testing.T) {
 				"--no-deletion-protection",
 				"final snapshot", "aws rds delete-db-cluster-snapshot",
 				"30-day recovery window", "aws secretsmanager delete-secret --secret-id <arn> --force-delete-without-recovery",
-				"Object Lock", "s3:BypassGovernanceRetention",
+				"Object Lock", "s3:BypassGovernanceRetention", "readable only while their keys exist",
 				`docs/runbooks.md, "Retiring a production environment"`,
 			} {
 				if !strings.Contains(before, want) {
