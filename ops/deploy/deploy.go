@@ -9,7 +9,12 @@
 //
 //   - Environment (EnvironmentFromEnv reads ENV, AWS_REGION, TAG_*): the
 //     stack name (= environmentSuffix), region, tag values and organisation.
-//   - Orchestrator{Env, Layers, Runner, Out, Confirm, ResumeCommand}:
+//   - Orchestrator{Env, Layers, Runner, Out, Confirm, ResumeCommand,
+//     AllowReplace, PlanOut, Provides, Trails}: every stack by its fully
+//     qualified name (<org>/<project>/<env>; the organisation from
+//     PULUMI_ORG or an OrgResolver runner), the account's trail seeded
+//     before a new secrets layer (trail.go), a production destroy explained
+//     first (production.go);
 //     DeployAll(ctx, from), DestroyAll(ctx), Up, Preview,
 //     PreviewAll, Destroy, Outputs. Layers is ops/layers.All in production
 //     (network, kms, database, secrets), any []kit.Layer in tests.

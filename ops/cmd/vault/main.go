@@ -13,7 +13,7 @@
 //
 // Environment: ENV (required), AWS_REGION (us-east-1), TAG_ENVIRONMENT,
 // TAG_COST_CENTER, TAG_COMPLIANCE, PULUMI_BACKEND_URL (default
-// file://<repo>/.pulumi-state), PULUMI_CONFIG_PASSPHRASE or
+// file://<repo>/.pulumi-state), PULUMI_ORG (default: the backend's), PULUMI_CONFIG_PASSPHRASE or
 // PULUMI_CONFIG_PASSPHRASE_FILE, PULUMI_SECRETS_PROVIDER, FROM, CI, CONFIRM,
 // SECRET_ID, APP_USER, SECRETS_MANAGER_ENDPOINT, VERIFY_OUTPUTS.
 package main
