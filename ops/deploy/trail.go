@@ -196,7 +196,7 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 			case "readOnly":
 				narrowed = true
 			case "eventSource":
-				if len(f.Equals) > 0 && !slices.Contains(f.Equals, source) || slices.Contains(f.NotEquals, source) ||
+				if (len(f.Equals) > 0 && !slices.Contains(f.Equals, source)) || slices.Contains(f.NotEquals, source) ||
 					len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEndsWith) > 0 {
 					narrowed = true
 				}
