@@ -17,10 +17,10 @@
 //     (appusers.Privileges). A declared user name must not end with
 //     CLONE_SUFFIX, and no declared name may be another's clone.
 //   - DB_HOST and DB_PORT (optional; DB_PORT defaults to 3306 and needs
-//     DB_HOST): the cluster's writer endpoint. When set, a declared
-//     secret (AWSCURRENT and AWSPENDING) must name exactly this host and
-//     port, else the rotation is refused before any login, and every
-//     master login goes to DB_HOST:DB_PORT only. The RDS-managed master
+//     DB_HOST): the cluster's writer endpoint. When set, every login of a
+//     declared secret's rotation goes to DB_HOST:DB_PORT, whatever the
+//     secret names, and the new version carries it; an AWSPENDING naming
+//     another address is refused before any login. The RDS-managed master
 //     secret names no host: without these, a principal that can write a
 //     declared secret could point its host at another server and be sent
 //     the master password.

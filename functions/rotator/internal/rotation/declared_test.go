@@ -241,20 +241,39 @@ func TestDeclaredUsersRefuseTakeover(t *testing.T) {
 	})
 }
 
-// A declared secret whose value was edited, or that names another master,
-// is refused before anything is created.
+// A declared secret whose value was edited is refused before anything is
+// created; the master it uses is always MASTER_SECRET_ARN's.
 func TestDeclaredUsersRefuseEditedSecrets(t *testing.T) {
 	e := newEnv(t)
 	t.Run("masterarn is not MASTER_SECRET_ARN", func(t *testing.T) {
+		// MASTER_SECRET_ARN (the deployer's) wins over the secret's
+		// masterarn: a master it does not name is never used.
 		d := e.declared(t, "SELECT")
 		e.h.Config.MasterSecretARN = e.newSecret(mustJSON(t, map[string]any{"username": "other", "password": "other-password-1"}))
 		defer func() { e.h.Config.MasterSecretARN = "" }()
 		err := e.rotate(d.arn)
-		if err == nil || !strings.Contains(err.Error(), "MASTER_SECRET_ARN") {
-			t.Fatalf("rotation with another master: %v", err)
+		if err == nil || !strings.Contains(err.Error(), "the database rejected the master secret's password (other)") {
+			t.Fatalf("rotation with another master configured: %v", err)
 		}
 		if n := userCount(t, e.root, d.user); n != 0 {
 			t.Fatal("the user was created")
+		}
+	})
+	t.Run("masterarn refreshed to MASTER_SECRET_ARN", func(t *testing.T) {
+		// The cluster's master secret changed (a replaced cluster): the
+		// secret still names the old one, the configured one is used, and
+		// the new version names it.
+		d := e.declared(t, "SELECT")
+		e.h.Config.MasterSecretARN = e.newSecret(d.masterRaw)
+		defer func() { e.h.Config.MasterSecretARN = "" }()
+		if err := e.rotate(d.arn); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.get(d.arn, rotation.StageCurrent).MasterARN; got != e.h.Config.MasterSecretARN {
+			t.Fatalf("the new version names the master %s, want MASTER_SECRET_ARN", got)
+		}
+		if n := userCount(t, e.root, d.user); n != 1 {
+			t.Fatal("the user was not created")
 		}
 	})
 	t.Run("username edited", func(t *testing.T) {

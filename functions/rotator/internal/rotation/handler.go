@@ -30,20 +30,23 @@
 // Why reading or writing the secret gives no more privilege: the rotator
 // never takes privileges, the database or the user pair from a declared
 // secret's value; an AWSCURRENT that names any other user than the declared
-// one or its clone is refused; masterarn must equal MASTER_SECRET_ARN when
-// that is set, so a writer cannot lend the rotator another master. A
-// principal that can only read the secret learns the password of an
-// account with the declared privileges, which is what the secret is for.
-// One that can write it (but is not the deployer) cannot choose the user,
-// its privileges or the master; it can make the rotation fail. Its one
-// remaining lever would be host and port, which the RDS-managed master
-// secret does not name: the rotator would log in with the master secret at
-// that address. Config.DBHost and DBPort (DB_HOST, DB_PORT, which the
-// secrets layer sets to the cluster's writer endpoint) close it: when set,
-// a declared secret's AWSCURRENT and AWSPENDING must name exactly that
-// host and port, else the step is refused before any login, and every
-// master login goes to DB_HOST:DB_PORT only. Without them, keep write
-// access to the secret with the deployer and the rotator.
+// one or its clone is refused; the master is always MASTER_SECRET_ARN's when
+// that is set (the secret's masterarn only records it), so a writer cannot
+// lend the rotator another master. A principal that can only read the
+// secret learns the password of an account with the declared privileges,
+// which is what the secret is for. One that can write it (but is not the
+// deployer) cannot choose the user, its privileges or the master; it can
+// make the rotation fail. Its one remaining lever would be host and port,
+// which the RDS-managed master secret does not name: the rotator would log
+// in with the master secret at that address. Config.DBHost and DBPort
+// (DB_HOST, DB_PORT, which the secrets layer sets to the cluster's writer
+// endpoint) close it: when set, every login of a declared secret's rotation
+// goes to DB_HOST:DB_PORT, whatever address AWSCURRENT or AWSPREVIOUS
+// names, and the version the rotation writes carries DB_HOST (so a secret
+// follows a replaced cluster from its next rotation on); an AWSPENDING
+// naming another address, which only a crafted value can, is refused
+// before any login. Without them, keep write access to the secret with the
+// deployer and the rotator.
 //
 // No takeover: an account that already exists is used only when the secret
 // provably issued it: the AWSPENDING password logs in to it (an earlier

@@ -26,7 +26,7 @@ func (r *run) createSecret(ctx context.Context) error {
 	if err := r.checkpoint("createSecret:after-get-current"); err != nil {
 		return err
 	}
-	strat, err := r.strategyFor(cur)
+	strat, err := r.strategyFor(&cur)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (r *run) setSecret(ctx context.Context) error {
 	if err := r.checkpoint("setSecret:after-get-pending"); err != nil {
 		return err
 	}
-	strat, err := r.strategyFor(cur)
+	strat, err := r.strategyFor(&cur)
 	if err != nil {
 		return err
 	}

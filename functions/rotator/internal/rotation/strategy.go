@@ -45,13 +45,26 @@ func (r *run) declaration() (appusers.User, bool) {
 // strategyFor picks the strategy: declared users when the secret's name is
 // declared in APP_USERS, else alternating users when the current secret
 // names a master secret (masterarn), single user otherwise. A declared
-// secret whose AWSCURRENT names another user or master is refused.
-func (r *run) strategyFor(cur secret.Secret) (Strategy, error) {
+// secret whose AWSCURRENT names another user or master is refused. For a
+// declared secret with DB_HOST set, the cluster's endpoint wins over the
+// host and port the secret names (refreshEndpoint), so cur is changed in
+// place.
+func (r *run) strategyFor(cur *secret.Secret) (Strategy, error) {
 	var s Strategy = singleUser{}
 	if decl, ok := r.declaration(); ok {
 		d := declaredUsers{alternatingUsers: alternatingUsers{suffix: r.h.Config.CloneSuffix}, decl: decl, pin: r.pinned()}
 		r.strategy = d.Name()
-		return d, d.checkCurrent(cur, r.h.Config.MasterSecretARN)
+		r.refreshEndpoint(cur, "AWSCURRENT")
+		if m := r.h.Config.MasterSecretARN; m != "" && cur.MasterARN != "" && cur.MasterARN != m {
+			// MASTER_SECRET_ARN is the deployer's; the secret's masterarn
+			// only records it (a replaced cluster has a new master secret,
+			// and a writer of the secret could name any other). The new
+			// version carries the configured one.
+			r.info("the secret names another master secret than MASTER_SECRET_ARN; using MASTER_SECRET_ARN, and the new version carries it",
+				slog.String("named", cur.MasterARN), slog.String("configured", m))
+			cur.MasterARN = m
+		}
+		return d, d.checkCurrent(*cur)
 	}
 	if cur.MasterARN != "" {
 		s = alternatingUsers{suffix: r.h.Config.CloneSuffix}
@@ -74,6 +87,25 @@ func (r *run) pinned() *endpoint {
 		return nil
 	}
 	return &endpoint{r.h.Config.DBHost, r.h.Config.DBPort}
+}
+
+// refreshEndpoint puts DB_HOST:DB_PORT into s (a declared secret's
+// AWSCURRENT or AWSPREVIOUS) when it names another address. The deployer
+// sets DB_HOST to the cluster's endpoint, so it is the truth: after the
+// cluster was replaced (a new endpoint) the secret still names the old one,
+// and a principal who can write the secret could name any other. Every
+// login goes to DB_HOST, never to the address in the secret, and the
+// version this rotation writes carries DB_HOST, so applications reading
+// the secret follow the cluster from the next rotation on. The password is
+// not touched.
+func (r *run) refreshEndpoint(s *secret.Secret, which string) {
+	pin := r.pinned()
+	if pin == nil || (s.Host == pin.host && s.Port == pin.port) {
+		return
+	}
+	r.info("the secret names another database address than the cluster's endpoint; using the cluster's, and the new version carries it",
+		slog.String("stage", which), slog.String("named", s.Endpoint()), slog.String("cluster", pin.String()))
+	s.Host, s.Port = pin.host, pin.port
 }
 
 // checkPinned refuses a secret (which names its stage) that does not name
@@ -503,6 +535,11 @@ func (r *run) owns(ctx context.Context, cur, pend secret.Secret) (bool, error) {
 	case !errNotFound(err):
 		r.info("AWSPREVIOUS is unusable; not trying it", slog.String("reason", r.red.String(err.Error())))
 	}
+	if _, declared := r.declaration(); declared {
+		for i := range candidates {
+			r.refreshEndpoint(&candidates[i], "AWSPREVIOUS")
+		}
+	}
 	for _, c := range candidates {
 		if c.Username != pend.Username || c.Password == "" || checkSameServer(c, pend) != nil {
 			continue
@@ -533,16 +570,14 @@ func (declaredUsers) Name() string { return "declared-users" }
 
 // checkCurrent refuses an AWSCURRENT that does not belong to the
 // declaration: another user than the declared one or its clone (the secret
-// was edited), or a master other than MASTER_SECRET_ARN.
-func (d declaredUsers) checkCurrent(cur secret.Secret, masterSecretARN string) error {
+// was edited), or no master at all. (strategyFor has already put
+// MASTER_SECRET_ARN and DB_HOST into it.)
+func (d declaredUsers) checkCurrent(cur secret.Secret) error {
 	if cur.Username != d.decl.Username && cur.Username != d.decl.Username+d.suffix {
 		return fmt.Errorf("AWSCURRENT names the user %s, but this secret is declared (APP_USERS) for %s and %s%s; the secret was edited outside rotation: put back a value for the declared user before rotating again", cur.Username, d.decl.Username, d.decl.Username, d.suffix)
 	}
 	if cur.MasterARN == "" {
 		return fmt.Errorf("AWSCURRENT has no masterarn; a declared secret names the master secret that provisions its user")
-	}
-	if masterSecretARN != "" && cur.MasterARN != masterSecretARN {
-		return fmt.Errorf("AWSCURRENT's masterarn is %s, not the master secret this function is configured with (MASTER_SECRET_ARN %s); refusing to use another master", cur.MasterARN, masterSecretARN)
 	}
 	return checkPinned(d.pin, "AWSCURRENT", cur)
 }
