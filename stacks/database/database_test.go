@@ -535,6 +535,23 @@ func TestTwoPrivateInstancesInDifferentZones(t *testing.T) {
 	}
 }
 
+// On Pulumi Cloud the references default to this stack's own organisation.
+func TestStackReferencesFollowTheOrganisation(t *testing.T) {
+	res, err := mock.Run(database.Layer, mock.RunOptions{
+		Stack: "dev", Organization: "acme", Config: baseConfig(),
+		StackOutputs: map[string]map[string]mock.Output{
+			"acme/vault-network/dev": networkOutputs(),
+			"acme/vault-kms/dev":     kmsOutputs(),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"acme/vault-kms/dev", "acme/vault-network/dev"}; !slices.Equal(res.References, want) {
+		t.Errorf("references = %v, want %v", res.References, want)
+	}
+}
+
 func TestStackReferences(t *testing.T) {
 	res := deploy(t)
 	want := []string{"organization/vault-kms/dev", "organization/vault-network/dev"}

@@ -76,13 +76,20 @@ func LoadCommon(ctx *pulumi.Context) (Common, error) {
 }
 
 // StackName returns the fully qualified name of the stack of project that
-// this layer references: config key (e.g. networkStack) when set, else the
-// self-managed backend's form organization/<project>/<this stack's name>.
+// this layer references: config key (e.g. networkStack) when set, else
+// <org>/<project>/<this stack's name> in this stack's own organisation
+// (ctx.Organization(): the Pulumi Cloud organisation, "organization" on a
+// self-managed backend, which is also the fallback when the engine names
+// none).
 func StackName(ctx *pulumi.Context, key, project string) string {
 	if v := config.New(ctx, "").Get(key); v != "" {
 		return v
 	}
-	return fmt.Sprintf("organization/%s/%s", project, ctx.Stack())
+	org := ctx.Organization()
+	if org == "" {
+		org = "organization"
+	}
+	return fmt.Sprintf("%s/%s/%s", org, project, ctx.Stack())
 }
 
 // IntConfig reads key from cfg as a whole number, def when it is not set.

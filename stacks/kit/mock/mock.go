@@ -91,6 +91,9 @@ func (r Result) ByType(typ string) []Resource {
 type RunOptions struct {
 	// Stack name; default "dev".
 	Stack string
+	// Organization is the backend's organisation the program runs in
+	// (empty: none, as on a self-managed backend).
+	Organization string
 	// Config is the stack config as project-qualified keys ("vault-network:environmentSuffix").
 	Config map[string]string
 	// SecretKeys lists the Config keys that are secret.
@@ -147,6 +150,7 @@ func Run(layer kit.Layer, opts RunOptions) (Result, error) {
 	withConfig := func(ri *pulumi.RunInfo) {
 		ri.Config = opts.Config
 		ri.ConfigSecretKeys = opts.SecretKeys
+		ri.Organization = opts.Organization
 	}
 	err := pulumi.RunErr(program, pulumi.WithMocks(layer.Project, opts.Stack, m), withConfig)
 	if err != nil {
