@@ -262,7 +262,7 @@ func WriteTable(w io.Writer, fs []Finding) error {
 	return tw.Flush()
 }
 
-// WriteRules writes the rule catalog as a Markdown table (README's list).
+// WriteRules writes the rule catalog as a Markdown table (docs/policy.md's list).
 func WriteRules(w io.Writer, rules []Rule) error {
 	var b strings.Builder
 	b.WriteString("| id | severity | what | why |\n| --- | --- | --- | --- |\n")

@@ -136,7 +136,7 @@ const maxVersions = 100
 // pruneDeprecated removes the oldest versions without staging labels while
 // the secret has more than maxVersions. AWS spares versions younger than 24
 // hours; the emulator does not, so that long local runs (benchmarks, chaos)
-// never hit the quota. README lists this deviation.
+// never hit the quota. docs/testing.md lists this deviation.
 func (sec *secret) pruneDeprecated(now time.Time) {
 	for id, created := range sec.Pruned {
 		if now.Sub(created) >= tokenReuseWindow {
@@ -202,7 +202,7 @@ func (sec *secret) partialARN() string {
 
 // nextRotation is NextRotationDate: the schedule applied to the last
 // rotation (or to now, before the first). cron() schedules are not computed
-// (README lists this gap).
+// (docs/testing.md lists this gap).
 func (sec *secret) nextRotation(now time.Time) *time.Time {
 	if !sec.RotationEnabled || sec.RotationRules == nil {
 		return nil

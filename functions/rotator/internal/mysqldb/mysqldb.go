@@ -32,8 +32,8 @@ import (
 )
 
 // RDSCABundle is the Amazon RDS global CA bundle (PEM), embedded so that a
-// verified TLS connection needs no file at run time. See README.md
-// ("The rotation function") for its origin, checksum and how to refresh it.
+// verified TLS connection needs no file at run time. See docs/rotator.md
+// for its origin, checksum and how to refresh it.
 //
 //go:embed rds-ca-bundle.pem
 var RDSCABundle []byte
