@@ -42,22 +42,7 @@ func (r *Ref) String(name string) pulumi.StringOutput {
 // Strings returns the output name of the referenced stack, which must be a
 // non-empty list of non-empty strings.
 func (r *Ref) Strings(name string) pulumi.StringArrayOutput {
-	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) ([]string, error) {
-		fail := fmt.Errorf("stack %s has no output %s (a non-empty list of strings); deploy that layer first", r.Stack, name)
-		list, ok := v.([]any)
-		if !ok || len(list) == 0 {
-			return nil, fail
-		}
-		out := make([]string, len(list))
-		for i, e := range list {
-			s, ok := e.(string)
-			if !ok || s == "" {
-				return nil, fail
-			}
-			out[i] = s
-		}
-		return out, nil
-	}).(pulumi.StringArrayOutput)
+	return r.strings(name, false, "a non-empty list of strings", "deploy that layer first")
 }
 
 // Int returns the output name of the referenced stack, which must be a whole
@@ -81,10 +66,16 @@ func (r *Ref) Int(name string) pulumi.IntOutput {
 // deployed before the output existed) gives an error that says to deploy it
 // again.
 func (r *Ref) OptionalStrings(name string) pulumi.StringArrayOutput {
+	return r.strings(name, true, "a list of strings", "deploy that layer again")
+}
+
+// strings reads a list of non-empty strings; allowEmpty admits an empty
+// list. shape and fix go into the error.
+func (r *Ref) strings(name string, allowEmpty bool, shape, fix string) pulumi.StringArrayOutput {
 	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) ([]string, error) {
-		fail := fmt.Errorf("stack %s has no output %s (a list of strings); deploy that layer again", r.Stack, name)
+		fail := fmt.Errorf("stack %s has no output %s (%s); %s", r.Stack, name, shape, fix)
 		list, ok := v.([]any)
-		if !ok {
+		if !ok || len(list) == 0 && !allowEmpty {
 			return nil, fail
 		}
 		out := make([]string, len(list))
