@@ -1,5 +1,6 @@
 # NET-001..008: no path to or from the internet; private access to AWS APIs;
-# flow logs on the VPC.
+# flow logs on the VPC. NET-006 also covers an existing network
+# (existingVpcId, below NET-004).
 package dbvault
 
 import rego.v1
@@ -23,6 +24,30 @@ findings contains finding("NET-004", r, msg) if {
 	some r in of_type("aws:ec2/subnet:Subnet")
 	inputs(r).mapPublicIpOnLaunch == true
 	msg := sprintf("%s %q maps public IPs on launch; fix: set mapPublicIpOnLaunch: false (private subnets only)", [r.type, r.name])
+}
+
+# --- existing network ---------------------------------------------------------
+
+# The network layer can place the vault in an existing VPC (config
+# existingVpcId, existingSubnetIds, and optionally
+# existingSecretsManagerEndpointId / existingKmsEndpointId): it then creates
+# no VPC and no subnet, only the security groups, the endpoints the config
+# does not name, and a SecurityGroupAssociation of its endpoints group to each
+# endpoint it does name. NET-006 reads that config, so it does not pass
+# vacuously there. The Pulumi analyzer's input carries no config
+# (pulumi.rego), so these checks run on synth documents only.
+
+# layer_config(k): the layer's config value of key k under its own project
+# (<project>:k), or null.
+layer_config(k) := object.get(object.get(input, "config", {}), sprintf("%s:%s", [layer_project, k]), null)
+
+layer_project := object.get(input, "project", "")
+
+# existing_vpc_id: the existing VPC the layer places the vault in.
+existing_vpc_id := v if {
+	v := layer_config("existingVpcId")
+	is_string(v)
+	v != ""
 }
 
 open_cidrs := {"0.0.0.0/0", "::/0"}
@@ -84,6 +109,54 @@ findings contains finding("NET-006", v, msg) if {
 	not interface_endpoint(svc)
 	msg := sprintf("%s %q has no interface endpoint for %s with private DNS; fix: add an aws:ec2/vpcEndpoint:VpcEndpoint with serviceName com.amazonaws.<region>.%s, vpcEndpointType Interface, privateDnsEnabled true", [v.type, v.name, svc, svc])
 }
+
+# With an existing VPC (existingVpcId), each service has either an endpoint
+# the layer creates (interface_endpoint) or an existing one named in config
+# (endpoint_id_keys) with the vault's endpoints group associated to it
+# (associated_endpoint). The layer checks at preview that a named endpoint is
+# that service's, in the VPC, available and with private DNS on.
+endpoint_id_keys := {"secretsmanager": "existingSecretsManagerEndpointId", "kms": "existingKmsEndpointId"}
+
+existing_endpoint_id(svc) := id if {
+	id := layer_config(endpoint_id_keys[svc])
+	is_string(id)
+	id != ""
+}
+
+# endpoints_group_id: the vault's endpoints group, as the layer hands it to
+# the rotator (output endpointSecurityGroupId).
+endpoints_group_id := g if {
+	g := object.get(object.get(input, "outputs", {}), "endpointSecurityGroupId", null)
+	known(g)
+}
+
+# associated_endpoint(svc): a SecurityGroupAssociation puts the vault's
+# endpoints group (the layer's endpointSecurityGroupId, and a security group
+# the layer creates: the association's securityGroupId comes from it, so it is
+# in dependsOn) on the existing endpoint of svc named in config.
+associated_endpoint(svc) if {
+	id := existing_endpoint_id(svc)
+	groups := {g.urn | some g in of_type("aws:ec2/securityGroup:SecurityGroup")}
+	some a in of_type("aws:ec2/securityGroupAssociation:SecurityGroupAssociation")
+	prop(a, "vpcEndpointId") == id
+	prop(a, "securityGroupId") == endpoints_group_id
+	some u in object.get(options(a), "dependsOn", [])
+	u in groups
+}
+
+findings contains finding("NET-006", r, msg) if {
+	vpc := existing_vpc_id
+	some svc in required_endpoints
+	not interface_endpoint(svc)
+	not associated_endpoint(svc)
+	r := {"type": "aws:ec2/vpc:Vpc", "name": sprintf("existing VPC %s", [vpc])}
+	msg := existing_endpoint_msg(vpc, svc)
+}
+
+existing_endpoint_msg(vpc, svc) := msg if {
+	id := existing_endpoint_id(svc)
+	msg := sprintf("existing VPC %s: %s names the %s endpoint %s, but no aws:ec2/securityGroupAssociation:SecurityGroupAssociation associates the vault's endpoints group with it (vpcEndpointId %s, securityGroupId the layer's endpointSecurityGroupId output, from the security group the layer creates), so the rotator's rules do not reach it; fix: associate the endpoints group with it (as stacks/network/existing.go does)", [vpc, endpoint_id_keys[svc], svc, id, id])
+} else := sprintf("existing VPC %s has no interface endpoint for %s with private DNS, created or named in config; fix: set %s to the VPC's %s interface endpoint (private DNS on), or leave it unset and create an aws:ec2/vpcEndpoint:VpcEndpoint with serviceName com.amazonaws.<region>.%s, vpcEndpointType Interface, privateDnsEnabled true", [vpc, svc, endpoint_id_keys[svc], svc, svc])
 
 # account_restricted(st): an endpoint policy statement limited to this
 # account's principals, by condition or by naming the principals.

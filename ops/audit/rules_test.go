@@ -736,7 +736,7 @@ func TestCompliantFixturesPass(t *testing.T) {
 // pass cases (edges the rule must accept) raise nothing.
 func TestRuleCases(t *testing.T) {
 	p := loadPack(t)
-	for _, c := range append(cases, classCases...) {
+	for _, c := range append(append(cases, classCases...), existingCases...) {
 		t.Run(c.rule+"/"+classOf(c)+"/"+c.name, func(t *testing.T) {
 			d := layerFixture(t, c.layer, c.class)
 			c.mutate(t, d)
@@ -783,7 +783,7 @@ func TestEveryRuleHasFailingAndPassingCases(t *testing.T) {
 	// failing[id][class], passing[id][class]: the classes a rule has
 	// failing and passing cases in.
 	failing, passing := map[string]map[string]bool{}, map[string]map[string]bool{}
-	for _, c := range append(cases, classCases...) {
+	for _, c := range append(append(cases, classCases...), existingCases...) {
 		if !catalog[c.rule] {
 			t.Errorf("case %q names %s, which the catalog lacks", c.name, c.rule)
 		}

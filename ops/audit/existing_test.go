@@ -1,0 +1,118 @@
+package audit
+
+import "testing"
+
+// An existing network (the network layer's existingVpcId, existingSubnetIds
+// and optional existingSecretsManagerEndpointId / existingKmsEndpointId):
+// the layer creates no VPC and no subnet, only the security groups, the
+// endpoints the config does not name, and an association of its endpoints
+// group with each endpoint it does name (stacks/network/existing.go).
+
+const (
+	tSGAssoc = "aws:ec2/securityGroupAssociation:SecurityGroupAssociation"
+	// The existing network of the derived fixtures.
+	existingVPC      = "vpc-0e1f2a3b4c5d6e7f8"
+	existingSubnetA  = "subnet-0a1b2c3d4e5f60718"
+	existingSubnetB  = "subnet-0b1c2d3e4f5a60718"
+	existingSMID     = "vpce-0a1b2c3d4e5f60718"
+	existingKMSID    = "vpce-0b1c2d3e4f5a60718"
+	endpointsGroupID = "sg-endpoints" // the compliant fixture's endpoints group
+)
+
+// cfgKey is the layer's project-scoped config key k.
+func cfgKey(d doc, k string) string { return d["project"].(string) + ":" + k }
+
+// existingNetwork turns the compliant network fixture into the layer as it
+// is with an existing network: the VPC, its subnets and its route table go;
+// the config names the VPC and its subnets; the groups (and the endpoints
+// the layer still creates) are in that VPC; the outputs hand on the existing
+// VPC and subnets and the endpoints group. With named, the config also names
+// both endpoints: the layer creates neither and associates its endpoints
+// group (from which the association's securityGroupId comes, so it is in its
+// dependsOn) with each.
+func existingNetwork(named bool) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		d.remove(t, tVPC, "vpc")
+		d.remove(t, tSubnet, "private-a")
+		d.remove(t, tSubnet, "private-b")
+		d.remove(t, "aws:ec2/routeTable:RouteTable", "private")
+		d.remove(t, "aws:ec2/routeTableAssociation:RouteTableAssociation", "private-a")
+		cfg := d["config"].(map[string]any)
+		cfg[cfgKey(d, "existingVpcId")] = existingVPC
+		cfg[cfgKey(d, "existingSubnetIds")] = `["` + existingSubnetA + `","` + existingSubnetB + `"]`
+		out := d["outputs"].(map[string]any)
+		out["vpcId"] = existingVPC
+		out["privateSubnetIds"] = []any{existingSubnetA, existingSubnetB}
+		out["endpointSecurityGroupId"] = endpointsGroupID
+		for _, r := range d.resources() {
+			m := r.(map[string]any)
+			in := m["inputs"].(map[string]any)
+			switch m["type"] {
+			case tSG:
+				in["vpcId"] = existingVPC
+			case tEndpoint:
+				in["vpcId"] = existingVPC
+				in["subnetIds"] = []any{existingSubnetA, existingSubnetB}
+			}
+		}
+		if !named {
+			return
+		}
+		group := d.res(t, tSG, "endpoints")["urn"].(string)
+		for svc, id := range map[string]string{"secretsmanager": existingSMID, "kms": existingKMSID} {
+			d.remove(t, tEndpoint, svc)
+			cfg[cfgKey(d, map[string]string{"secretsmanager": "existingSecretsManagerEndpointId", "kms": "existingKmsEndpointId"}[svc])] = id
+			d.add(tSGAssoc, svc+"-endpoint-sg", map[string]any{"vpcEndpointId": id, "securityGroupId": endpointsGroupID, "replaceDefaultAssociation": false})
+			d.options(t, tSGAssoc, svc+"-endpoint-sg")["dependsOn"] = []any{group}
+		}
+	}
+}
+
+// existingConfig sets (or, with nil, deletes) a config key of the existing
+// network; a non-string value is stored as it is.
+func existingConfig(k string, v any) func(t *testing.T, d doc) {
+	return func(t *testing.T, d doc) {
+		cfg := d["config"].(map[string]any)
+		if v == nil {
+			delete(cfg, cfgKey(d, k))
+			return
+		}
+		cfg[cfgKey(d, k)] = v
+	}
+}
+
+// noVPCResource fails a case whose fixture still holds a VPC or a subnet: an
+// existing-network pass case must not pass on them.
+func noVPCResource(t *testing.T, d doc) {
+	if n := len(ofType(d, tVPC)) + len(ofType(d, tSubnet)); n != 0 {
+		t.Fatalf("the existing-network fixture holds %d VPC or subnet resource(s): the case would prove nothing", n)
+	}
+}
+
+var existingCases = []ruleCase{
+	// NET-006 with an existing network: each service's endpoint is created
+	// with private DNS, or named in config with the endpoints group on it.
+	{rule: "NET-006", name: "existing network: both endpoints named and associated", layer: "network", mutate: all(existingNetwork(true), noVPCResource)},
+	{rule: "NET-006", name: "existing network: both endpoints created", layer: "network", mutate: all(existingNetwork(false), noVPCResource, expect(tEndpoint, "kms", "privateDnsEnabled", true))},
+	{rule: "NET-006", name: "existing network: Secrets Manager created, KMS named", layer: "network", mutate: all(existingNetwork(false), func(t *testing.T, d doc) {
+		d.remove(t, tEndpoint, "kms")
+		d["config"].(map[string]any)[cfgKey(d, "existingKmsEndpointId")] = existingKMSID
+		d.add(tSGAssoc, "kms-endpoint-sg", map[string]any{"vpcEndpointId": existingKMSID, "securityGroupId": endpointsGroupID, "replaceDefaultAssociation": false})
+		d.options(t, tSGAssoc, "kms-endpoint-sg")["dependsOn"] = []any{d.res(t, tSG, "endpoints")["urn"]}
+	})},
+	{rule: "NET-006", name: "existing network: no KMS endpoint, created or named", layer: "network", fail: true, mutate: all(existingNetwork(false), func(t *testing.T, d doc) { d.remove(t, tEndpoint, "kms") })},
+	{rule: "NET-006", name: "existing network: created Secrets Manager endpoint without private DNS", layer: "network", fail: true, mutate: all(existingNetwork(false), set(tEndpoint, "secretsmanager", "privateDnsEnabled", false))},
+	{rule: "NET-006", name: "existing network: KMS endpoint named but not associated", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) { d.remove(t, tSGAssoc, "kms-endpoint-sg") })},
+	{rule: "NET-006", name: "existing network: association with another endpoint than the named one", layer: "network", fail: true, mutate: all(existingNetwork(true), set(tSGAssoc, "secretsmanager-endpoint-sg", "vpcEndpointId", "vpce-0c1d2e3f4a5b60718"))},
+	{rule: "NET-006", name: "existing network: association of the rotator's group, not the endpoints group", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {
+		d.in(t, tSGAssoc, "kms-endpoint-sg")["securityGroupId"] = "sg-rotator"
+		d.options(t, tSGAssoc, "kms-endpoint-sg")["dependsOn"] = []any{d.res(t, tSG, "rotator")["urn"]}
+	})},
+	{rule: "NET-006", name: "existing network: associated group is no group the layer creates", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {
+		d.options(t, tSGAssoc, "kms-endpoint-sg")["dependsOn"] = []any{}
+	})},
+	{rule: "NET-006", name: "existing network: the layer hands on no endpoints group", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {
+		delete(d["outputs"].(map[string]any), "endpointSecurityGroupId")
+	})},
+	{rule: "NET-006", name: "existing network: endpoint ID in config for the other service only", layer: "network", fail: true, mutate: all(existingNetwork(true), existingConfig("existingKmsEndpointId", nil))},
+}
