@@ -1,5 +1,5 @@
 # NET-001..008: no path to or from the internet; private access to AWS APIs;
-# flow logs on the VPC. NET-006 also covers an existing network
+# flow logs on the VPC. NET-004 and NET-006 also cover an existing network
 # (existingVpcId, below NET-004).
 package dbvault
 
@@ -33,8 +33,8 @@ findings contains finding("NET-004", r, msg) if {
 # existingSecretsManagerEndpointId / existingKmsEndpointId): it then creates
 # no VPC and no subnet, only the security groups, the endpoints the config
 # does not name, and a SecurityGroupAssociation of its endpoints group to each
-# endpoint it does name. NET-006 reads that config, so it does not pass
-# vacuously there. The Pulumi analyzer's input carries no config
+# endpoint it does name. NET-004 and NET-006 read that config, so they do not
+# pass vacuously there. The Pulumi analyzer's input carries no config
 # (pulumi.rego), so these checks run on synth documents only.
 
 # layer_config(k): the layer's config value of key k under its own project
@@ -48,6 +48,62 @@ existing_vpc_id := v if {
 	v := layer_config("existingVpcId")
 	is_string(v)
 	v != ""
+}
+
+# existing_subnet_ids: config existingSubnetIds as a list (Pulumi keeps an
+# object config value as its JSON text); undefined when unset or unreadable.
+existing_subnet_ids := ids if {
+	v := layer_config("existingSubnetIds")
+	is_string(v)
+	json.is_valid(v)
+	ids := json.unmarshal(v)
+	is_array(ids)
+} else := ids if {
+	ids := layer_config("existingSubnetIds")
+	is_array(ids)
+}
+
+subnet_id(s) if {
+	is_string(s)
+	regex.match(`^subnet-[0-9a-f]{8,17}$`, s)
+}
+
+existing_subnet_msg := "the layer validates at preview that each of them is in existingVpcId, assigns no public IPs (mapPublicIpOnLaunch) and routes to no internet gateway"
+
+findings contains finding("NET-004", r, msg) if {
+	vpc := existing_vpc_id
+	not existing_subnet_ids
+	r := {"type": "aws:ec2/subnet:Subnet", "name": sprintf("existingSubnetIds of existing VPC %s", [vpc])}
+	msg := sprintf("the layer uses existing VPC %s (existingVpcId) but config %s:existingSubnetIds is unset or not a JSON list, so the gate cannot tell which subnets the vault uses; fix: pulumi config set --path 'existingSubnetIds[0]' subnet-... for each private subnet (%s)", [vpc, layer_project, existing_subnet_msg])
+}
+
+findings contains finding("NET-004", r, msg) if {
+	vpc := existing_vpc_id
+	count(existing_subnet_ids) == 0
+	r := {"type": "aws:ec2/subnet:Subnet", "name": sprintf("existingSubnetIds of existing VPC %s", [vpc])}
+	msg := sprintf("the layer uses existing VPC %s (existingVpcId) but config %s:existingSubnetIds is empty; fix: name the VPC's private subnets there (%s)", [vpc, layer_project, existing_subnet_msg])
+}
+
+findings contains finding("NET-004", r, msg) if {
+	existing_vpc_id
+	some i, s in existing_subnet_ids
+	not subnet_id(s)
+	r := {"type": "aws:ec2/subnet:Subnet", "name": sprintf("existingSubnetIds[%d]", [i])}
+	msg := sprintf("config %s:existingSubnetIds[%d] %v is not a subnet ID (subnet-<hex>), so the layer's preview check of it proves nothing; fix: name the subnet by its ID", [layer_project, i, s])
+}
+
+# The subnets the layer hands on (output privateSubnetIds, where the database
+# and the rotator go) are the ones in config, which the preview check looked at.
+findings contains finding("NET-004", r, msg) if {
+	existing_vpc_id
+	listed := {s | some s in existing_subnet_ids}
+	out := object.get(object.get(input, "outputs", {}), "privateSubnetIds", null)
+	is_array(out)
+	some s in out
+	known(s)
+	not s in listed
+	r := {"type": "aws:ec2/subnet:Subnet", "name": s}
+	msg := sprintf("the layer's privateSubnetIds output names %s, which config %s:existingSubnetIds does not list, so no preview check looked at whether it assigns public IPs; fix: hand on exactly the subnets of existingSubnetIds (add %s there if it is a private subnet of the VPC)", [s, layer_project, s])
 }
 
 open_cidrs := {"0.0.0.0/0", "::/0"}

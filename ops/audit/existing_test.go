@@ -1,6 +1,9 @@
 package audit
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 // An existing network (the network layer's existingVpcId, existingSubnetIds
 // and optional existingSecretsManagerEndpointId / existingKmsEndpointId):
@@ -81,6 +84,15 @@ func existingConfig(k string, v any) func(t *testing.T, d doc) {
 	}
 }
 
+// subnetList is existingSubnetIds' JSON text for ids.
+func subnetList(t *testing.T, ids ...string) string {
+	b, err := json.Marshal(append([]string{}, ids...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // noVPCResource fails a case whose fixture still holds a VPC or a subnet: an
 // existing-network pass case must not pass on them.
 func noVPCResource(t *testing.T, d doc) {
@@ -90,6 +102,26 @@ func noVPCResource(t *testing.T, d doc) {
 }
 
 var existingCases = []ruleCase{
+	// NET-004 with an existing network: the subnets are the config's.
+	{rule: "NET-004", name: "existing network: subnets named in config and handed on", layer: "network", mutate: all(existingNetwork(true), noVPCResource)},
+	{rule: "NET-004", name: "existing network: existingSubnetIds as a list value", layer: "network", mutate: all(existingNetwork(false), noVPCResource, existingConfig("existingSubnetIds", []any{existingSubnetA, existingSubnetB}))},
+	{rule: "NET-004", name: "existing network: existingSubnetIds unset", layer: "network", fail: true, mutate: all(existingNetwork(true), existingConfig("existingSubnetIds", nil),
+		// No output subnets either, or those (listed nowhere now) would make
+		// NET-004 fire without the check of the key itself.
+		func(t *testing.T, d doc) { d["outputs"].(map[string]any)["privateSubnetIds"] = []any{} })},
+	{rule: "NET-004", name: "existing network: existingSubnetIds not a JSON list", layer: "network", fail: true, mutate: all(existingNetwork(true), existingConfig("existingSubnetIds", existingSubnetA))},
+	{rule: "NET-004", name: "existing network: existingSubnetIds empty", layer: "network", fail: true, mutate: all(existingNetwork(true), existingConfig("existingSubnetIds", "[]"),
+		// As above: no output subnets.
+		func(t *testing.T, d doc) { d["outputs"].(map[string]any)["privateSubnetIds"] = []any{} })},
+	{rule: "NET-004", name: "existing network: an entry that is no subnet ID", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {
+		d["config"].(map[string]any)[cfgKey(d, "existingSubnetIds")] = subnetList(t, existingSubnetA, existingSubnetB, "private-c")
+	})},
+	{rule: "NET-004", name: "existing network: the layer hands on a subnet the config does not list", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {
+		d["outputs"].(map[string]any)["privateSubnetIds"] = []any{existingSubnetA, existingSubnetB, "subnet-0c1d2e3f4a5b60718"}
+	})},
+	{rule: "NET-004", name: "existing network: a created subnet with public IPs", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {
+		d.add(tSubnet, "extra", map[string]any{"vpcId": existingVPC, "cidrBlock": "10.60.9.0/24", "mapPublicIpOnLaunch": true, "tags": tags("extra-dev")})
+	})},
 	// NET-006 with an existing network: each service's endpoint is created
 	// with private DNS, or named in config with the endpoints group on it.
 	{rule: "NET-006", name: "existing network: both endpoints named and associated", layer: "network", mutate: all(existingNetwork(true), noVPCResource)},
