@@ -11,6 +11,15 @@
 // encrypted, that a second deployAll with no change in code changes nothing
 // (a perpetual diff is how a re-deploy reverts a rotated password), and that
 // destroyAll, in reverse order, leaves nothing behind.
+//
+// A production rehearsal (Options.Production, with environmentClass=
+// production in every layer's Config) also proves on the real engine that
+// the stateful resources are protected: a first destroyAll must fail with
+// Pulumi's protect error and change nothing, neither in any stack's state
+// nor in the stand-in's cloud; then the environment is retired as
+// docs/runbooks.md ("Retiring a production environment") says, with
+// `pulumi state unprotect --all --yes` in every layer's work directory in
+// reverse order, and destroyAll must leave nothing.
 package rehearse
 
 import (
@@ -24,6 +33,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -72,6 +82,21 @@ type Options struct {
 	// Config adds configuration to the named layers' stacks, as an operator
 	// would set it (`pulumi config set` in stacks/<layer>), on every deploy.
 	Config map[string]deploy.Config
+	// Production rehearses a production environment: the caller sets
+	// environmentClass=production for every layer in Config. Before the
+	// teardown, a destroyAll must fail on the protected resources and
+	// change nothing; then every layer's resources are unprotected with the
+	// CLI (reverse order), as the runbook retires an environment.
+	Production bool
+	// Protected are the resources that must carry protect in a production
+	// rehearsal (at least one of each, and every one). In an ephemeral
+	// rehearsal no resource may be protected.
+	Protected []Protected
+}
+
+// Protected selects the resources of a type in a layer.
+type Protected struct {
+	Layer, Type string
 }
 
 // Wiring says that a resource of one layer must carry, as an input, the
@@ -91,6 +116,8 @@ type LayerReport struct {
 	Name string
 	// Resources is the number of AWS resources in the layer's state.
 	Resources int
+	// Protected is the number of resources with protect in its state.
+	Protected int
 	// Deploy, Redeploy and Destroy are the wall times of the operations.
 	Deploy, Redeploy, Destroy time.Duration
 	// Changes are what the second deployAll changed (must be none).
@@ -102,6 +129,10 @@ type Report struct {
 	Layers []LayerReport
 	// Problems are the checks that failed; empty means it all held.
 	Problems []string
+	// Production: Refused is the wall time of the destroyAll refused on the
+	// protected resources, Retire that of the unprotects.
+	Production      bool
+	Refused, Retire time.Duration
 }
 
 func (r *Report) layer(name string) *LayerReport {
@@ -121,12 +152,16 @@ func (r *Report) fail(format string, args ...any) {
 // Table writes the summary table.
 func (r Report) Table(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "layer\tresources\tdeploy s\tredeploy s\tdestroy s\tchanges on 2nd run")
+	fmt.Fprintln(tw, "layer\tresources\tprotected\tdeploy s\tredeploy s\tdestroy s\tchanges on 2nd run")
 	for _, l := range r.Layers {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%s\n", l.Name, l.Resources,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%.1f\t%s\n", l.Name, l.Resources, l.Protected,
 			l.Deploy.Seconds(), l.Redeploy.Seconds(), l.Destroy.Seconds(), changeText(l.Changes))
 	}
 	_ = tw.Flush()
+	if r.Production {
+		fmt.Fprintf(w, "production: destroyAll refused on the protected resources in %.1f s; unprotect --all in every layer %.1f s\n",
+			r.Refused.Seconds(), r.Retire.Seconds())
+	}
 }
 
 // rehearsal is the state of one Run.
@@ -139,6 +174,8 @@ type rehearsal struct {
 	// refs maps a layer to the fully qualified stacks it references.
 	refs map[string][]string
 	log  *progressLog
+	// orchOut keeps what the orchestrator printed (the production notice).
+	orchOut bytes.Buffer
 }
 
 // Run rehearses deployAll, a second deployAll and destroyAll, checking
@@ -148,6 +185,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return Report{}, errors.New("rehearse: Dir, CLIRoot, StandinDir and Layers are required")
 	}
 	r := &rehearsal{opts: opts, out: opts.Out, refs: map[string][]string{}}
+	r.report.Production = opts.Production
 	if r.out == nil {
 		r.out = io.Discard
 	}
@@ -167,6 +205,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 			fmt.Fprintf(r.out, "  - %s\n", strings.ReplaceAll(p, "\n", "\n    "))
 		}
 		return r.report, fmt.Errorf("rehearsal failed: %s", strings.Join(r.report.Problems, "; "))
+	}
+	if opts.Production {
+		fmt.Fprintln(r.out, "\nrehearsal passed: deployed, checked, redeployed without change, destroy refused on the protected resources with nothing changed, unprotected, destroyed without leftovers")
+		return r.report, nil
 	}
 	fmt.Fprintln(r.out, "\nrehearsal passed: deployed, checked, redeployed without change, destroyed without leftovers")
 	return r.report, nil
@@ -219,7 +261,7 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 		Env:     r.opts.Env,
 		Layers:  r.opts.Layers,
 		Runner:  &recorder{Runner: runner, r: r},
-		Out:     r.out,
+		Out:     io.MultiWriter(r.out, &r.orchOut),
 		Confirm: func(context.Context, string) (bool, error) { return true, nil },
 		ResumeCommand: func(env, layer string) string {
 			return "go run mage.go rehearse (a rehearsal always starts from a fresh backend)"
@@ -241,7 +283,7 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 	first, err := orch.DeployAll(ctx, "")
 	if err != nil {
 		r.report.fail("deployAll #1: %v", err)
-		return r.teardown(ctx, orch, destroy)
+		return r.cleanup(ctx, orch, destroy)
 	}
 	states := map[string]apitype.DeploymentV3{}
 	for _, res := range first.Results {
@@ -253,8 +295,10 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 		}
 		states[res.Layer] = st
 		l.Resources = countAWS(st)
+		l.Protected = len(protectedURNs(st))
 		r.refs[res.Layer] = references(st)
 	}
+	r.checkProtected(states)
 	r.checkOutputs(first)
 	r.checkReferences(states)
 	r.checkWiring(states, first)
@@ -264,7 +308,7 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 	second, err := orch.DeployAll(ctx, "")
 	if err != nil {
 		r.report.fail("deployAll #2: %v", err)
-		return r.teardown(ctx, orch, destroy)
+		return r.cleanup(ctx, orch, destroy)
 	}
 	for _, res := range second.Results {
 		l := r.report.layer(res.Layer)
@@ -280,7 +324,234 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 		r.report.fail("deployAll #2 changed layer %s (%s); a second deploy with no change in code must change nothing:\n%s",
 			res.Layer, changeText(res.Changes), stateDiff(states[res.Layer], after))
 	}
+	if r.opts.Production {
+		if err := r.refuse(ctx, orch, destroy); err != nil {
+			return err
+		}
+		if err := r.retire(ctx, orch); err != nil {
+			r.report.fail("%v", err)
+			return nil // still protected: destroyAll would only fail again
+		}
+	}
 	return r.teardown(ctx, orch, destroy)
+}
+
+// cleanup tears down after a failed deploy: in production, the resources
+// are unprotected first (the failure is the rehearsal's finding, not the
+// protect error a destroy would add).
+func (r *rehearsal) cleanup(ctx context.Context, orch *deploy.Orchestrator, destroy func(context.Context, *deploy.Orchestrator) error) error {
+	if r.opts.Production {
+		if err := r.retire(ctx, orch); err != nil {
+			r.report.fail("%v", err)
+			return nil
+		}
+	}
+	return r.teardown(ctx, orch, destroy)
+}
+
+// protectError matches how Pulumi refuses to delete a protected resource
+// (pkg/resource/deploy/step.go, deleteProtectedError: `resource "<urn>"
+// cannot be deleted\nbecause it is protected. ...`).
+var protectError = regexp.MustCompile(`resource "?(urn:pulumi:[^"\s]+)"? cannot be deleted`)
+
+// productionNotice is how ops/deploy starts what it prints before
+// destroying a production environment (deploy.ProductionDestroyNotice).
+const productionNotice = "is a PRODUCTION environment"
+
+// checkProtected: in a production rehearsal, every resource that
+// Options.Protected selects carries protect (and there is one at least); in
+// an ephemeral one, nothing does.
+func (r *rehearsal) checkProtected(states map[string]apitype.DeploymentV3) {
+	if !r.opts.Production {
+		for _, l := range r.opts.Layers {
+			if urns := protectedURNs(states[l.Name]); len(urns) > 0 {
+				r.report.fail("layer %s of an ephemeral environment protects %d resource(s) (first: %s); its destroy would fail", l.Name, len(urns), urns[0])
+			}
+		}
+		return
+	}
+	for _, p := range r.opts.Protected {
+		n := 0
+		for _, res := range states[p.Layer].Resources {
+			if string(res.Type) != p.Type {
+				continue
+			}
+			n++
+			if !res.Protect {
+				r.report.fail("layer %s: %s %s is not protected in a production environment", p.Layer, p.Type, res.URN.Name())
+			}
+		}
+		if n == 0 {
+			r.report.fail("layer %s has no %s to check for protect", p.Layer, p.Type)
+			continue
+		}
+		fmt.Fprintf(r.out, "rehearse: %s %s protected (%d resource(s))\n", p.Layer, p.Type, n)
+	}
+}
+
+// protectedURNs are the URNs of the protected resources of a state.
+func protectedURNs(st apitype.DeploymentV3) []string {
+	var out []string
+	for _, res := range st.Resources {
+		if res.Protect {
+			out = append(out, string(res.URN))
+		}
+	}
+	return out
+}
+
+// inventory is what an environment holds: every layer's URNs (from its
+// exported state) and the stand-in's live resources.
+type inventory struct {
+	urns map[string][]string
+	live []string
+}
+
+func (r *rehearsal) inventory(ctx context.Context, orch *deploy.Orchestrator) (inventory, error) {
+	inv := inventory{urns: map[string][]string{}}
+	for _, l := range r.opts.Layers {
+		ok, err := orch.Runner.Exists(ctx, l, orch.StackName(l))
+		if err != nil || !ok {
+			if err != nil {
+				return inv, err
+			}
+			continue
+		}
+		st, err := r.export(ctx, l.Name)
+		if err != nil {
+			return inv, err
+		}
+		for _, res := range st.Resources {
+			inv.urns[l.Name] = append(inv.urns[l.Name], string(res.URN))
+		}
+		slices.Sort(inv.urns[l.Name])
+	}
+	live, err := standin.LiveResources(filepath.Join(r.opts.Dir, "cloud"))
+	if err != nil {
+		return inv, err
+	}
+	for _, rec := range live {
+		inv.live = append(inv.live, rec.URN+" ("+rec.ID+")")
+	}
+	slices.Sort(inv.live)
+	return inv, nil
+}
+
+// names lists the resources of URNs by their names (the URN's last part).
+func names(urns []string) string {
+	out := make([]string, len(urns))
+	for i, u := range urns {
+		out[i] = u[strings.LastIndex(u, "::")+2:]
+	}
+	return strings.Join(out, ", ")
+}
+
+// missing returns the elements of before that after lacks.
+func missing(before, after []string) []string {
+	var out []string
+	for _, b := range before {
+		if !slices.Contains(after, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// refuse shows that a production environment does not go by accident: a
+// destroyAll prints the production notice, then fails with Pulumi's
+// protect error, and every stack's state and the stand-in's cloud hold
+// what they held before.
+func (r *rehearsal) refuse(ctx context.Context, orch *deploy.Orchestrator, destroy func(context.Context, *deploy.Orchestrator) error) error {
+	fmt.Fprintf(r.out, "\nrehearse: destroyAll of a production environment (must fail on the protected resources and change nothing)\n")
+	before, err := r.inventory(ctx, orch)
+	if err != nil {
+		return err
+	}
+	mark := r.orchOut.Len()
+	start := time.Now()
+	err = destroy(ctx, orch)
+	r.report.Refused = time.Since(start)
+	if !strings.Contains(r.orchOut.String()[mark:], productionNotice) {
+		r.report.fail("destroyAll of a production environment did not print the production notice (%q)", productionNotice)
+	}
+	switch {
+	case err == nil:
+		r.report.fail("destroyAll of a production environment succeeded: its protected resources did not stop it")
+	case !protectError.MatchString(err.Error()):
+		r.report.fail("destroyAll of a production environment failed, but not on a protected resource: %v", err)
+	default:
+		for _, m := range protectError.FindAllStringSubmatch(err.Error(), -1) {
+			fmt.Fprintf(r.out, "rehearse: destroyAll refused: %s cannot be deleted because it is protected\n", m[1])
+		}
+	}
+	after, err := r.inventory(ctx, orch)
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, l := range r.opts.Layers {
+		if gone := missing(before.urns[l.Name], after.urns[l.Name]); len(gone) > 0 {
+			changed = true
+			r.report.fail("the refused destroyAll deleted %d resource(s) from the state of layer %s: %s", len(gone), l.Name, names(gone))
+		}
+	}
+	if gone := missing(before.live, after.live); len(gone) > 0 {
+		changed = true
+		r.report.fail("the refused destroyAll deleted %d resource(s) from the stand-in's AWS: %s", len(gone), names(gone))
+	}
+	if !changed {
+		n := 0
+		for _, u := range before.urns {
+			n += len(u)
+		}
+		fmt.Fprintf(r.out, "rehearse: every stack's state (%d entries) and the stand-in's AWS (%d resources) unchanged\n", n, len(before.live))
+	}
+	return nil
+}
+
+// retire unprotects every layer's resources in reverse order, as the
+// runbook does before the destroy: `pulumi state unprotect --all --yes` in
+// the layer's work directory, with the rehearsal's backend and
+// environment. Afterwards no state holds a protected resource.
+func (r *rehearsal) retire(ctx context.Context, orch *deploy.Orchestrator) error {
+	fmt.Fprintf(r.out, "\nrehearse: retire: pulumi state unprotect --all in every layer, in reverse order\n")
+	start := time.Now()
+	defer func() { r.report.Retire = time.Since(start) }()
+	env := maps.Clone(r.env)
+	env["PULUMI_BACKEND_URL"] = r.backend()
+	env["PULUMI_HOME"] = filepath.Join(r.opts.Dir, "home")
+	vars := os.Environ()
+	for k, v := range env {
+		vars = append(vars, k+"="+v)
+	}
+	rev := slices.Clone(r.opts.Layers)
+	slices.Reverse(rev)
+	for _, l := range rev {
+		ok, err := orch.Runner.Exists(ctx, l, orch.StackName(l))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		args := []string{"state", "unprotect", "--all", "--yes", "--non-interactive", "--stack", orch.StackName(l)}
+		c := exec.CommandContext(ctx, filepath.Join(r.opts.CLIRoot, "bin", "pulumi"), args...) // #nosec G204 -- the pinned CLI, our arguments
+		c.Dir = filepath.Join(r.opts.Dir, "stacks", l.Name)
+		c.Env = vars
+		out, err := c.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("retire: pulumi %s in stacks/%s: %w\n%s", strings.Join(args, " "), l.Name, err, strings.TrimSpace(string(out)))
+		}
+		st, err := r.export(ctx, l.Name)
+		if err != nil {
+			return err
+		}
+		if urns := protectedURNs(st); len(urns) > 0 {
+			return fmt.Errorf("retire: after pulumi state unprotect --all, layer %s still protects %d resource(s) (first: %s)", l.Name, len(urns), urns[0])
+		}
+		fmt.Fprintf(r.out, "rehearse: %s: pulumi state unprotect --all --stack %s: nothing protected\n", l.Name, orch.StackName(l))
+	}
+	return nil
 }
 
 // teardown runs destroy and checks that nothing is left, neither in any

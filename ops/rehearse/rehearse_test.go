@@ -342,3 +342,88 @@ func TestReadsOfStackReferencesAreNoChange(t *testing.T) {
 		}
 	}
 }
+
+// keepLayer registers a VPC that a production environment protects, as
+// the vault's layers protect what holds data (kit.Common.Stateful), and,
+// with subnet, an unprotected subnet in it.
+func keepLayer(subnet bool) kit.Layer {
+	return kit.Layer{Name: "keep", Project: "rehearse-test-keep", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		prod := config.New(ctx, "").Get("environmentClass") == kit.Production
+		vpc, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{CidrBlock: pulumi.String("10.0.0.0/16")}, pulumi.Protect(prod))
+		if err != nil {
+			return nil, err
+		}
+		if subnet {
+			if _, err := ec2.NewSubnet(ctx, "subnet", &ec2.SubnetArgs{VpcId: vpc.ID(), CidrBlock: pulumi.String("10.0.1.0/24")}); err != nil {
+				return nil, err
+			}
+		}
+		return pulumi.Map{"vpcId": vpc.ID().ToStringOutput()}, nil
+	}}
+}
+
+// production are the options of a production rehearsal of layer:
+// environmentClass=production in its config, its VPC required protected.
+func production(layer kit.Layer) Options {
+	return Options{
+		Layers:     []kit.Layer{layer},
+		Production: true,
+		Protected:  []Protected{{Layer: "keep", Type: "aws:ec2/vpc:Vpc"}},
+		Config:     map[string]deploy.Config{"keep": {layer.Project + ":environmentClass": {Value: kit.Production}}},
+	}
+}
+
+// On the real engine: a protected resource makes destroyAll fail with
+// Pulumi's protect error and stay, in the state and in the stand-in's
+// cloud; the retire path (pulumi state unprotect --all) lets the next
+// destroyAll remove it.
+func TestProtectedResourceRefusesDestroyUntilRetired(t *testing.T) {
+	rep, out, err := rehearseWith(t, production(keepLayer(false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Layers[0].Protected != 1 || rep.Refused == 0 || rep.Retire == 0 {
+		t.Errorf("report %+v: want one protected resource, a refused destroy and a retire timed", rep)
+	}
+	for _, want := range []string{
+		"keep aws:ec2/vpc:Vpc protected (1 resource(s))",
+		"is a PRODUCTION environment",
+		"rehearse: destroyAll refused: urn:pulumi:rehearsal::rehearse-test-keep::aws:ec2/vpc:Vpc::vpc cannot be deleted because it is protected",
+		"every stack's state (3 entries) and the stand-in's AWS (1 resources) unchanged",
+		"keep: pulumi state unprotect --all --stack organization/rehearse-test-keep/rehearsal: nothing protected",
+		"destroy refused on the protected resources with nothing changed, unprotected, destroyed without leftovers",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+// Pulumi's destroy does not stop at the first protected resource: it goes
+// on past it and deletes every unprotected resource that does not hold a
+// protected one up (here the subnet inside the protected VPC). The
+// rehearsal sees that a refused destroy changed something.
+func TestRefusedDestroyThatDeletesSomethingFails(t *testing.T) {
+	_, _, err := rehearseWith(t, production(keepLayer(true)))
+	if err == nil || !strings.Contains(err.Error(), "the refused destroyAll deleted 1 resource(s) from the state of layer keep: subnet") ||
+		!strings.Contains(err.Error(), "the refused destroyAll deleted 1 resource(s) from the stand-in's AWS: subnet") {
+		t.Fatalf("err = %v, want the deleted subnet named", err)
+	}
+}
+
+// A production rehearsal of a layer that protects nothing fails: its
+// destroyAll is not refused.
+func TestProductionRehearsalWithoutProtectFails(t *testing.T) {
+	opts := production(keepLayer(false))
+	opts.Config = nil // environmentClass stays ephemeral: no protect
+	_, _, err := rehearseWith(t, opts)
+	if err == nil {
+		t.Fatal("rehearsal passed although nothing is protected")
+	}
+	for _, want := range []string{"aws:ec2/vpc:Vpc vpc is not protected in a production environment",
+		"destroyAll of a production environment succeeded"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
