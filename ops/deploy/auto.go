@@ -408,6 +408,15 @@ func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, 
 	if err != nil {
 		return Result{}, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
+	// A destroy that meets a protected resource does not stop there: the
+	// engine reports the protect error and goes on deleting everything no
+	// protected resource depends on (and the Automation API destroys with
+	// --skip-preview), so a refused destroy of a production environment
+	// would still take most of a layer with it. A preview meets the same
+	// protect check and fails before anything is deleted: run it first.
+	if _, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
+		return Result{}, fmt.Errorf("pulumi destroy (its preview failed; nothing was deleted): %w", short(err))
+	}
 	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
 	if err != nil {
 		return Result{}, fmt.Errorf("pulumi destroy: %w", short(err))

@@ -30,7 +30,8 @@ func ProductionDestroyNotice(env string, layers []kit.Layer) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nEnvironment %s is a PRODUCTION environment (environmentClass=production in %s). Destroying it does not remove everything, by design:\n", env, strings.Join(names, ", "))
 	b.WriteString(`  - protected resources (protect: the cluster and its instances, the KMS keys, the secrets): Pulumi refuses to delete them,
-    and the destroy stops at the first one. To retire one on purpose:
+    and the destroy is refused before it deletes anything of a layer that holds one (a preview of the destroy runs first).
+    To retire one on purpose:
       (cd stacks/<layer> && pulumi stack --show-urns --stack <org>/<project>/<env>)   # the URNs
       (cd stacks/<layer> && pulumi state unprotect '<urn>' --stack <org>/<project>/<env>)   # or --all
   - the cluster's deletion protection: turn it off before the database layer goes:
