@@ -54,7 +54,8 @@ func Docs(root string) ([]string, error) {
 }
 
 // MageTargets are the targets `go run mage.go -l` lists, read from the
-// magefiles at root (the files with the `mage` build tag): every exported
+// magefiles at root (the files with the `mage` build tag) and from targets/,
+// the package magefile.go imports into the root namespace: every exported
 // function without a receiver (`deployAll`), and every exported method of a
 // type declared as mg.Namespace (`up:database`). Names are mage's: the
 // first letter lower-cased, namespaces and methods joined by a colon.
@@ -63,12 +64,16 @@ func MageTargets(root string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
+	imported, err := filepath.Glob(filepath.Join(root, "targets", "*.go"))
+	if err != nil {
+		return nil, err
+	}
 	fset := token.NewFileSet()
 	namespaces := map[string]bool{}
 	type method struct{ recv, name string }
 	var funcs []string
 	var methods []method
-	for _, f := range files {
+	for _, f := range append(files, imported...) {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
@@ -76,7 +81,7 @@ func MageTargets(root string) (map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !strings.HasPrefix(string(src), "//go:build mage") {
+		if filepath.Dir(f) == root && !strings.HasPrefix(string(src), "//go:build mage") {
 			continue
 		}
 		file, err := parser.ParseFile(fset, f, src, 0)
