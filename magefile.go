@@ -3,124 +3,28 @@
 // dbvault's targets: `go run mage.go <target>` (mage is pinned in go.mod).
 package main
 
-// This file holds the workspace-wide targets; each area keeps its own targets
-// in a mage_<area>.go beside it. Targets stay thin: heavy work lives in Go
-// packages and commands of the workspace, run with `go run`, so the Go build
-// cache (not mage's) decides what to rebuild.
+// The targets are in package targets (targets/): the workspace-wide ones in
+// targets/workspace.go, each area's in a file of its own. This file only
+// hands them to mage, the way mage allows:
+//
+//   - The import below carries //mage:import with no name, so the package's
+//     targets join the root namespace under their own names (deployAll,
+//     up:network, test), the names README.md, docs/, the workflows and
+//     .ci/run use. A name after //mage:import would prefix every target.
+//   - Not a magefiles/ folder: mage reads its magefiles either from the root
+//     or from magefiles/, not both, and magefile.go stays at the root beside
+//     mage.go, where `go run mage.go` finds it.
+//   - mage compiles an imported package without build tags, and Go cannot
+//     import a package main, so targets/ is an ordinary package of the root
+//     module: built, vetted and tested like every other (go test ./targets).
+//     It cannot use anything of this file, so what the targets share (goRun,
+//     the packages list, build) lives there too.
+//   - mage reads Default only from this file, never from an imported package.
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-
-	"github.com/magefile/mage/mg"
-	"github.com/magefile/mage/sh"
+	//mage:import
+	"github.com/dbvault/dbvault/targets"
 )
 
 // Default is what a bare `go run mage.go` runs.
-var Default = Test
-
-// packages is every package pattern of the workspace's modules, for go
-// commands that take several modules at once.
-var packages = []string{
-	"./functions/rotator/...",
-	"./ops/...",
-	"./stacks/kit/...",
-	"./stacks/network/...",
-	"./stacks/kms/...",
-	"./stacks/database/...",
-	"./stacks/secrets/...",
-	"./tools/...",
-	"./examples/twovaults/...",
-}
-
-// Test is the test command: every module's tests, the policy audit, the offline rehearsal and brief fuzz runs.
-//
-// The unit and integration tests need the MariaDB on 127.0.0.1:3306.
-func Test() error {
-	mg.Deps(Build, PulumiCLI) // PulumiCLI: mage_rehearse.go (ops/rehearse's tests run the engine)
-	args := append([]string{"test", "-count=1", "-timeout=20m"}, packages...)
-	if err := sh.RunV("go", args...); err != nil {
-		return err
-	}
-	// The targets' own tests (magefile_test.go: mage.go's wrapper, audit, inputs).
-	if err := sh.RunV("go", "test", "-count=1", "-tags", "mage", "."); err != nil {
-		return err
-	}
-	mg.SerialDeps(Audit)    // the policy gate over the synthesized graph (mage_policy.go)
-	mg.SerialDeps(Rehearse) // after the unit tests: the offline rehearsal (mage_rehearse.go)
-	mg.SerialDeps(fuzzCI)   // then every fuzz target briefly (FUZZTIME, default 5s each; mage_sandbox.go)
-	return nil
-}
-
-// Lint runs gofmt, go vet, staticcheck and gosec (pinned in go.mod) over every module.
-func Lint() error {
-	out, err := sh.Output("gofmt", append([]string{"-l", "magefile.go", "mage.go"}, dirs()...)...)
-	if err != nil {
-		return err
-	}
-	if strings.TrimSpace(out) != "" {
-		return fmt.Errorf("gofmt: these files need formatting:\n%s", out)
-	}
-	if err := sh.RunV("go", append([]string{"vet"}, packages...)...); err != nil {
-		return err
-	}
-	if err := sh.RunV("go", append([]string{"tool", "staticcheck"}, packages...)...); err != nil {
-		return err
-	}
-	return sh.RunV("go", append([]string{"tool", "gosec", "-quiet", "-exclude-generated"}, packages...)...)
-}
-
-// Build compiles every module.
-func Build() error {
-	mg.Deps(Rotator)
-	return sh.RunV("go", append([]string{"build"}, packages...)...)
-}
-
-// dirs returns the module folders named by packages.
-func dirs() []string {
-	out := make([]string, 0, len(packages))
-	for _, p := range packages {
-		out = append(out, strings.TrimSuffix(p, "/..."))
-	}
-	return out
-}
-
-// goRun builds a command of the workspace into build/bin (the Go build
-// cache decides what to rebuild) and runs it with the target's streams.
-// When the command fails, its own message is all the operator reads: the
-// target exits at once with the command's exit code, with no "exit status 1"
-// from `go run` and no "Error:" line from mage. A variable, so tests can
-// record the commands a target runs.
-var goRun = func(pkg string, args ...string) error {
-	bin := filepath.Join("build", "bin", filepath.Base(pkg))
-	build := exec.Command("go", "build", "-o", bin, pkg)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		exit(exitCode(err)) // the compiler's messages are above
-		return err
-	}
-	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		exit(exitCode(err))
-		return err
-	}
-	return nil
-}
-
-// exit ends the process (a variable for tests).
-var exit = os.Exit
-
-// exitCode is the exit code of a failed command (1 if it did not start).
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() > 0 {
-		return ee.ExitCode()
-	}
-	fmt.Fprintln(os.Stderr, err)
-	return 1
-}
+var Default = targets.Test

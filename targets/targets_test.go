@@ -1,8 +1,6 @@
-//go:build mage
-
-// Tests of the targets themselves: go test -tags mage . (the test command
-// runs them). mage ignores _test.go files when it compiles the targets.
-package main
+// Tests of the targets themselves: go test ./targets (the test command runs
+// them with every other package).
+package targets
 
 import (
 	"crypto/sha256"
@@ -17,6 +15,22 @@ import (
 	"strings"
 	"testing"
 )
+
+// atRoot makes the repository's root the working directory for one test,
+// as it is when mage runs the targets (go test runs in targets/). The root
+// is the folder of the root module's go.mod.
+func atRoot(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		t.Fatalf("go env GOMOD = %q: not inside the root module", gomod)
+	}
+	t.Chdir(filepath.Dir(gomod))
+}
 
 // recordRuns replaces goRun and the rotator build for one test.
 func recordRuns(t *testing.T) *[]string {
@@ -114,6 +128,7 @@ func TestGoRunKeepsTheCommandsExitCode(t *testing.T) {
 
 // mage.go: an unknown target gets the nearest ones; -l lists every target.
 func TestMageWrapperSuggestsAndLists(t *testing.T) {
+	atRoot(t)
 	out, err := exec.Command("go", "run", "mage.go", "deploAll").CombinedOutput()
 	if err == nil {
 		t.Fatal("an unknown target succeeded")
@@ -139,6 +154,7 @@ func TestMageWrapperSuggestsAndLists(t *testing.T) {
 // as main.version, a string the rotator logs (functions/rotator's tests
 // check the log line, tools/lambdazip's that -X reaches the bootstrap).
 func TestVersionAgreesWithChangelogAndRotatorBuild(t *testing.T) {
+	atRoot(t)
 	v, err := readVersion()
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
-//go:build mage
-
-package main
+package targets
 
 // Rotator builds the rotator's Lambda zip (functions/rotator/dist/rotator.zip, linux/arm64, reproducible).
 func Rotator() error {
-	v, err := readVersion() // the rotator logs it: -X main.version (mage_release.go)
+	v, err := readVersion() // the rotator logs it: -X main.version (release.go)
 	if err != nil {
 		return err
 	}

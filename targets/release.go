@@ -1,13 +1,11 @@
-//go:build mage
-
 // Version and release targets. The version's one source of truth is
 // functions/rotator/version/VERSION: package version embeds it (the stacks
 // import that package), the rotator gets it through -ldflags -X
-// (mage_rotator.go), and these targets read the file with the standard
+// (rotator.go), and these targets read the file with the standard
 // library only, so no module of the workspace is compiled into mage.
-// (Not a package comment: magefile.go's is what `go run mage.go -l` prints.)
+// (Not a package comment: the package's is in workspace.go.)
 
-package main
+package targets
 
 import (
 	"bytes"

@@ -1,0 +1,125 @@
+// Package targets holds dbvault's mage targets, run as
+// `go run mage.go <target>`: the workspace-wide ones (test, lint, build) in
+// this file, each area's in a file of its own (deploy.go, policy.go,
+// rehearse.go, release.go, rotator.go, sandbox.go, local.go, stacks.go).
+//
+// magefile.go at the repository's root imports the package into mage's root
+// namespace, so every exported function here is a target and nothing else
+// is exported. Targets run with the repository's root as the working
+// directory. They stay thin: heavy work lives in Go packages and commands of
+// the workspace, run with `go run`, so the Go build cache (not mage's)
+// decides what to rebuild.
+package targets
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/magefile/mage/mg"
+	"github.com/magefile/mage/sh"
+)
+
+// packages is every package pattern of the workspace's modules, for go
+// commands that take several modules at once.
+var packages = []string{
+	"./targets/...",
+	"./functions/rotator/...",
+	"./ops/...",
+	"./stacks/kit/...",
+	"./stacks/network/...",
+	"./stacks/kms/...",
+	"./stacks/database/...",
+	"./stacks/secrets/...",
+	"./tools/...",
+	"./examples/twovaults/...",
+}
+
+// Test is the test command: every module's tests, the policy audit, the offline rehearsal and brief fuzz runs.
+//
+// The unit and integration tests need the MariaDB on 127.0.0.1:3306.
+func Test() error {
+	mg.Deps(Build, PulumiCLI) // PulumiCLI: rehearse.go (ops/rehearse's tests run the engine)
+	// Every package's tests, the targets' own among them (./targets: mage.go's
+	// wrapper, audit, inputs, release).
+	args := append([]string{"test", "-count=1", "-timeout=20m"}, packages...)
+	if err := sh.RunV("go", args...); err != nil {
+		return err
+	}
+	mg.SerialDeps(Audit)    // the policy gate over the synthesized graph (policy.go)
+	mg.SerialDeps(Rehearse) // after the unit tests: the offline rehearsal (rehearse.go)
+	mg.SerialDeps(fuzzCI)   // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
+	return nil
+}
+
+// Lint runs gofmt, go vet, staticcheck and gosec (pinned in go.mod) over every module.
+func Lint() error {
+	out, err := sh.Output("gofmt", append([]string{"-l", "magefile.go", "mage.go"}, dirs()...)...)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(out) != "" {
+		return fmt.Errorf("gofmt: these files need formatting:\n%s", out)
+	}
+	if err := sh.RunV("go", append([]string{"vet"}, packages...)...); err != nil {
+		return err
+	}
+	if err := sh.RunV("go", append([]string{"tool", "staticcheck"}, packages...)...); err != nil {
+		return err
+	}
+	return sh.RunV("go", append([]string{"tool", "gosec", "-quiet", "-exclude-generated"}, packages...)...)
+}
+
+// Build compiles every module.
+func Build() error {
+	mg.Deps(Rotator)
+	return sh.RunV("go", append([]string{"build"}, packages...)...)
+}
+
+// dirs returns the module folders named by packages.
+func dirs() []string {
+	out := make([]string, 0, len(packages))
+	for _, p := range packages {
+		out = append(out, strings.TrimSuffix(p, "/..."))
+	}
+	return out
+}
+
+// goRun builds a command of the workspace into build/bin (the Go build
+// cache decides what to rebuild) and runs it with the target's streams.
+// When the command fails, its own message is all the operator reads: the
+// target exits at once with the command's exit code, with no "exit status 1"
+// from `go run` and no "Error:" line from mage. A variable, so tests can
+// record the commands a target runs.
+var goRun = func(pkg string, args ...string) error {
+	bin := filepath.Join("build", "bin", filepath.Base(pkg))
+	build := exec.Command("go", "build", "-o", bin, pkg) // #nosec G204 -- a command of this workspace, named by a target
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		exit(exitCode(err)) // the compiler's messages are above
+		return err
+	}
+	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		exit(exitCode(err))
+		return err
+	}
+	return nil
+}
+
+// exit ends the process (a variable for tests).
+var exit = os.Exit
+
+// exitCode is the exit code of a failed command (1 if it did not start).
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() > 0 {
+		return ee.ExitCode()
+	}
+	fmt.Fprintln(os.Stderr, err)
+	return 1
+}
