@@ -1,5 +1,5 @@
 // Command vault is the operator's command behind the deploy targets of
-// mage_deploy.go: it deploys, previews, destroys and reads the layers of an
+// targets/deploy.go: it deploys, previews, destroys and reads the layers of an
 // environment with the Pulumi Automation API (ops/deploy), and shows or
 // drives the secret's rotation (ops/status).
 //
