@@ -14,6 +14,7 @@ import rego.v1
 
 rules := {
 	"TAG-001": {"severity": "high", "title": "taggable resources carry non-empty Environment, CostCenter and Compliance tags", "reason": "cost allocation, ownership and the compliance scope are read from tags; an untagged resource escapes all three"},
+	"TAG-002": {"severity": "high", "title": "no resource sets a compliance tag of its own: they come from the provider's defaultTags", "reason": "the AWS provider lets a resource's own tag win over a default tag, so one resource could carry another cost centre or compliance scope than its environment"},
 	"NAME-001": {"severity": "high", "title": "physical names carry the environmentSuffix ({resource-type}-{environmentSuffix})", "reason": "environments share one account; a name without the suffix collides with, or is mistaken for, another environment's resource"},
 	"IAM-001": {"severity": "high", "title": "no Allow of the action \"*\" or \"<service>:*\"", "reason": "a wildcard action grants every present and future action of the service, the opposite of least privilege"},
 	"IAM-002": {"severity": "high", "title": "no Resource \"*\" except for actions AWS offers no resource-level permission for (no_resource_actions)", "reason": "\"*\" extends a grant to every resource of the account, including other environments'"},

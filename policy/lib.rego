@@ -219,8 +219,20 @@ principal_is_anyone(st) if "*" in as_list(object.get(object.get(st, "Principal",
 
 # --- names and tags -----------------------------------------------------------
 
-tag_value(r, key) := v if {
-	tags := object.get(inputs(r), "tags", {})
-	is_object(tags)
-	v := object.get(tags, key, "")
-}
+tag_value(r, key) := object.get(tags(r), key, "")
+
+# tags(r) are the tags r carries in AWS: its provider's defaultTags (the
+# synth document's r.defaultTags) with its own tags input over them, as the
+# AWS provider merges them into tagsAll (a resource's own tag wins:
+# https://www.hashicorp.com/blog/default-tags-in-the-terraform-aws-provider).
+tags(r) := object.union(default_tags(r), own_tags(r))
+
+default_tags(r) := t if {
+	t := object.get(r, "defaultTags", {})
+	is_object(t)
+} else := {}
+
+own_tags(r) := t if {
+	t := object.get(inputs(r), "tags", {})
+	is_object(t)
+} else := {}

@@ -79,6 +79,8 @@ synth_resource(r) := {
 	"name": r.__name,
 	"parent": object.get(opts, "parent", ""),
 	"inputs": unwrap(object.get(r, "__properties", {})),
+	"provider": object.get(object.get(r, "__provider", {}), "urn", ""),
+	"defaultTags": provider_default_tags(object.get(r, "__provider", {})),
 	"options": {
 		"protect": object.get(opts, "protect", false),
 		"ignoreChanges": object.get(opts, "ignoreChanges", []),
@@ -116,3 +118,16 @@ wrapped_ancestor(props, p) if {
 placeholder(v) := "[secret]" if {
 	present(object.get(v.Element, "V", null))
 } else := "[unknown]"
+
+# provider_default_tags(p) are defaultTags.tags of the analyzer's __provider
+# ({"type", "name", "urn", "properties"}), where the engine may hold an
+# object-valued provider input JSON-encoded as a string.
+provider_default_tags(p) := t if {
+	dt := object.get(object.get(p, "properties", {}), "defaultTags", {})
+	t := object.get(decoded(dt), "tags", {})
+	is_object(t)
+} else := {}
+
+decoded(v) := json.unmarshal(v) if is_string(v)
+
+decoded(v) := v if not is_string(v)

@@ -14,7 +14,18 @@ findings contains finding("TAG-001", r, msg) if {
 	taggable(r)
 	missing := [k | some k in required_tags; not known_tag(r, k)]
 	count(missing) > 0
-	msg := sprintf("%s %q lacks non-empty tags %v; fix: let kit.ApplyTags (the stack transformation) tag it, and set the environment, costCenter and compliance config values", [r.type, r.name, missing])
+	msg := sprintf("%s %q lacks non-empty tags %v; fix: create it through the stack's AWS provider (kit.Common.AWS(), whose defaultTags carry them), and set the environment, costCenter and compliance config values", [r.type, r.name, missing])
+}
+
+# TAG-002: the compliance tags come from the provider's defaultTags only. A
+# resource's own tag of the same key would win over the default (see tags in
+# lib.rego), so one resource could leave the environment's cost centre or
+# compliance scope unnoticed.
+findings contains finding("TAG-002", r, msg) if {
+	some r in resources
+	own := [k | some k in required_tags; k in object.keys(own_tags(r))]
+	count(own) > 0
+	msg := sprintf("%s %q sets its own %v tag(s), which override the provider's defaultTags; fix: drop them from the resource's tags (kit.Common's provider carries the compliance tags)", [r.type, r.name, own])
 }
 
 known_tag(r, k) if {

@@ -58,22 +58,22 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller, err := aws.GetCallerIdentity(ctx, nil)
+	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("who am I: %w", err)
 	}
-	partition, err := aws.GetPartition(ctx, nil)
+	partition, err := aws.GetPartition(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
 	}
-	admins, err := kit.Administrators(ctx)
+	admins, err := kit.Administrators(ctx, caller.Arn, common.AWS())
 	if err != nil {
 		return nil, err
 	}
 	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
 		State:   pulumi.StringRef("available"),
 		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
-	})
+	}, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("availability zones: %w", err)
 	}
@@ -108,7 +108,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		VpcCidr:             cidr,
 		AvailabilityZones:   e.zones,
 		AvailabilityZoneIDs: e.zoneIDs,
-	})
+	}, c.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		AccountID:            e.account,
 		DeletionWindowInDays: kms.DefaultDeletionWindow,
 		Administrators:       pulumi.ToStringArray(e.admins),
-	})
+	}, c.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		SecretsKeyArn:       keys.SecretsKeyArn,
 		LogsKeyArn:          keys.LogsKeyArn,
 		VpcID:               net.VpcID.ToStringOutput(),
-	})
+	}, c.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 			MasterSecretArn:   db.MasterSecretArn,
 			DBName:            db.DBName,
 		},
-	})
+	}, c.AWS())
 	if err != nil {
 		return nil, err
 	}

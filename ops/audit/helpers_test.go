@@ -69,14 +69,24 @@ func (d doc) in(t *testing.T, typ, name string) map[string]any {
 // add registers a new resource with the given inputs.
 func (d doc) add(typ, name string, inputs map[string]any) {
 	d["resources"] = append(d.resources(), map[string]any{
-		"urn":     "urn:pulumi:dev::test::" + typ + "::" + name,
-		"type":    typ,
-		"name":    name,
-		"parent":  "",
-		"inputs":  inputs,
-		"options": map[string]any{"ignoreChanges": []any{}, "protect": false, "retainOnDelete": false, "dependsOn": []any{}},
+		"urn":         "urn:pulumi:dev::test::" + typ + "::" + name,
+		"type":        typ,
+		"name":        name,
+		"parent":      "",
+		"inputs":      inputs,
+		"provider":    "urn:pulumi:dev::test::pulumi:providers:aws::aws",
+		"defaultTags": defaultTags(),
+		"options":     map[string]any{"ignoreChanges": []any{}, "protect": false, "retainOnDelete": false, "dependsOn": []any{}},
 	})
 }
+
+// defaultTags are the compliance tags, as the stack's provider carries them.
+func defaultTags() map[string]any {
+	return map[string]any{"Environment": "dev", "CostCenter": "platform-security", "Compliance": "soc2"}
+}
+
+// defaultTagsOf returns a resource's defaultTags (its provider's).
+func defaultTagsOf(r map[string]any) map[string]any { return r["defaultTags"].(map[string]any) }
 
 // remove drops the resource of type typ and name name.
 func (d doc) remove(t *testing.T, typ, name string) {
@@ -118,13 +128,13 @@ func addStatement(p map[string]any, st map[string]any) {
 	p["Statement"] = append(p["Statement"].([]any), st)
 }
 
-// tags returns the compliance tags, plus Name when name is not empty.
+// tags returns a resource's own tags: Name when name is not empty (the
+// compliance tags come from the provider's defaultTags), nil otherwise.
 func tags(name string) map[string]any {
-	t := map[string]any{"Environment": "dev", "CostCenter": "platform-security", "Compliance": "soc2"}
-	if name != "" {
-		t["Name"] = name
+	if name == "" {
+		return nil
 	}
-	return t
+	return map[string]any{"Name": name}
 }
 
 // ruleSet returns the distinct rule ids of findings.

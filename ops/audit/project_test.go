@@ -119,7 +119,10 @@ var realBreaks = []struct {
 	edit      func(t *testing.T, r map[string]any)
 }{
 	// (RDS-003, RDS-004 and GEN-001 are ephemeral rules: ephemeralRules.)
-	{"TAG-001", tFunction, func(t *testing.T, r map[string]any) { delete(inputsOf(r)["tags"].(map[string]any), "CostCenter") }},
+	{"TAG-001", tFunction, func(t *testing.T, r map[string]any) { delete(defaultTagsOf(r), "CostCenter") }},
+	{"TAG-002", tFunction, func(t *testing.T, r map[string]any) {
+		inputsOf(r)["tags"] = map[string]any{"CostCenter": "someone-else"}
+	}},
 	{"NAME-001", tSecret, func(t *testing.T, r map[string]any) { inputsOf(r)["name"] = "db-credentials-prod" }},
 	{"IAM-001", tRolePol, func(t *testing.T, r map[string]any) {
 		editPolicy(t, inputsOf(r), "policy", func(p map[string]any) { statement(p, 0)["Action"] = "secretsmanager:*" })

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
@@ -58,7 +59,10 @@ func TestPackLoadsInPulumiAnalyzer(t *testing.T) {
 // properties both nested and at the top level, and dependencies. props goes
 // through Pulumi's PropertyMap and Mappable, so secrets and unknowns reach
 // OPA exactly as the analyzer passes them.
-func analyzerResource(urn, typ, name string, props resource.PropertyMap, protect bool, deps []string) map[string]any {
+//
+// provider is the analyzer's __provider ({"type", "name", "urn",
+// "properties"}; empty for the default provider).
+func analyzerResource(urn, typ, name string, props resource.PropertyMap, protect bool, deps []string, provider map[string]any) map[string]any {
 	opts := map[string]any{
 		"protect":             protect,
 		"ignoreChanges":       []string{},
@@ -68,16 +72,35 @@ func analyzerResource(urn, typ, name string, props resource.PropertyMap, protect
 	}
 	obj := map[string]any{
 		"type": typ, "urn": urn, "name": name, "__name": name,
-		"options": opts, "provider": map[string]any{},
+		"options": opts, "provider": provider,
 		"properties": props.Mappable(),
 	}
 	for k, v := range props.Mappable() {
 		obj[k] = v
 	}
 	obj["__type"], obj["__urn"], obj["__options"] = typ, urn, opts
-	obj["__properties"], obj["__provider"] = props.Mappable(), map[string]any{}
+	obj["__properties"], obj["__provider"] = props.Mappable(), provider
 	obj["dependencies"] = deps
 	return obj
+}
+
+// analyzerProvider is the __provider of a synth resource: its provider's
+// URN and properties, with defaultTags JSON-encoded as the engine keeps an
+// object-valued provider input.
+func analyzerProvider(t *testing.T, r map[string]any) map[string]any {
+	t.Helper()
+	urn, _ := r["provider"].(string)
+	if urn == "" {
+		return map[string]any{}
+	}
+	dt, err := json.Marshal(map[string]any{"tags": r["defaultTags"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{
+		"type": "pulumi:providers:aws", "name": "aws", "urn": urn,
+		"properties": map[string]any{"region": "us-east-1", "defaultTags": string(dt)},
+	}
 }
 
 // stackInput turns a synth fixture into the analyzer's stack input. mark
@@ -96,7 +119,7 @@ func stackInput(t *testing.T, d doc, mark func(typ, name string, props resource.
 		for _, dep := range opts["dependsOn"].([]any) {
 			deps = append(deps, dep.(string))
 		}
-		rs = append(rs, analyzerResource(m["urn"].(string), m["type"].(string), m["name"].(string), props, opts["protect"] == true, deps))
+		rs = append(rs, analyzerResource(m["urn"].(string), m["type"].(string), m["name"].(string), props, opts["protect"] == true, deps, analyzerProvider(t, m)))
 	}
 	return map[string]any{"resources": rs}
 }
@@ -260,7 +283,7 @@ func TestPulumiAnalyzerVersionGuard(t *testing.T) {
 	if got := evalAnalyzer(t, c, "deny", props.Mappable()); len(got) != 1 || !strings.Contains(got[0], "v0.2.0") {
 		t.Errorf("deny on a bare-properties input = %v, want the upgrade message", got)
 	}
-	current := analyzerResource(key["urn"].(string), tKey, "database", props, false, nil)
+	current := analyzerResource(key["urn"].(string), tKey, "database", props, false, nil, analyzerProvider(t, key))
 	if got := evalAnalyzer(t, c, "deny", current); len(got) != 0 {
 		t.Errorf("deny on a current analyzer's input = %v, want none", got)
 	}

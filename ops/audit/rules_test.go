@@ -189,14 +189,34 @@ func params(kv ...string) func(t *testing.T, d doc) {
 var cases = []ruleCase{
 	// TAG-001
 	{rule: "TAG-001", name: "key without CostCenter", layer: "kms", fail: true, mutate: func(t *testing.T, d doc) {
-		delete(d.in(t, tKey, "database")["tags"].(map[string]any), "CostCenter")
+		delete(defaultTagsOf(d.res(t, tKey, "database")), "CostCenter")
 	}},
 	{rule: "TAG-001", name: "empty Compliance on a subnet", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
-		d.in(t, tSubnet, "private-a")["tags"].(map[string]any)["Compliance"] = " "
+		defaultTagsOf(d.res(t, tSubnet, "private-a"))["Compliance"] = " "
 	}},
-	{rule: "TAG-001", name: "taggable topic without tags at all", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "tags", nil)},
+	{rule: "TAG-001", name: "taggable topic through the default provider, without tags", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		r := d.res(t, tTopic, "alerts")
+		delete(r, "defaultTags")
+		delete(r, "provider")
+	}},
+	{rule: "TAG-002", name: "compliance tags of its own on a resource of the default provider", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		r := d.res(t, tTopic, "alerts")
+		delete(r, "defaultTags")
+		delete(r, "provider")
+		inputsOf(r)["tags"] = defaultTags()
+	}},
 	{rule: "TAG-001", name: "untaggable permission without tags", layer: "secrets", mutate: func(t *testing.T, d doc) {
 		d.add(tPerm, "extra", map[string]any{"action": "lambda:InvokeFunction", "function": "rotator-dev", "principal": accountID})
+	}},
+	// TAG-002
+	{rule: "TAG-002", name: "a function overriding CostCenter", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		inputsOf(d.res(t, tFunction, "rotator"))["tags"] = map[string]any{"CostCenter": "someone-else"}
+	}},
+	{rule: "TAG-002", name: "a subnet restating Environment with the same value", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
+		d.in(t, tSubnet, "private-a")["tags"].(map[string]any)["Environment"] = "dev"
+	}},
+	{rule: "TAG-002", name: "a Name tag of its own", layer: "network", mutate: func(t *testing.T, d doc) {
+		d.in(t, tVPC, "vpc")["tags"].(map[string]any)["Name"] = "vpc-dev"
 	}},
 	// NAME-001
 	{rule: "NAME-001", name: "secret named for another environment", layer: "secrets", fail: true, mutate: set(tSecret, "secret", "name", "db-credentials-prod"), also: []string{"SEC-002", "SEC-005"}},

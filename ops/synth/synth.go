@@ -48,6 +48,9 @@ type Document struct {
 	// keys, as `pulumi config` shows them). No layer has secret config.
 	Config    map[string]string `json:"config"`
 	Resources []Resource        `json:"resources"`
+	// Providers are the explicit provider resources (the stack's AWS
+	// provider, with its region and defaultTags).
+	Providers []Resource `json:"providers"`
 	// Outputs are the stack outputs; secret ones are "[secret]".
 	Outputs map[string]any `json:"outputs"`
 }
@@ -60,8 +63,14 @@ type Resource struct {
 	Parent string `json:"parent"`
 	// Inputs are plain JSON: secrets are "[secret]", assets and archives
 	// their repository-relative path.
-	Inputs  map[string]any `json:"inputs"`
-	Options Opts           `json:"options"`
+	Inputs map[string]any `json:"inputs"`
+	// Provider is the URN of the provider the resource goes through ("":
+	// the default provider), and DefaultTags that provider's defaultTags,
+	// which the AWS provider merges under the resource's own tags: policy
+	// reads a resource's tags as DefaultTags with inputs.tags over them.
+	Provider    string            `json:"provider,omitempty"`
+	DefaultTags map[string]string `json:"defaultTags,omitempty"`
+	Options     Opts              `json:"options"`
 }
 
 // Opts are the resource options reviewers and policies look at.
@@ -141,20 +150,29 @@ func document(l kit.Layer, res mock.Result, cfg map[string]string, root string) 
 	}
 	maps.Copy(d.Config, cfg)
 	rel := func(p string) string { return relPath(root, p) }
-	for _, r := range res.Resources {
-		d.Resources = append(d.Resources, Resource{
-			URN:    r.URN,
-			Type:   r.Type,
-			Name:   r.Name,
-			Parent: r.Parent,
-			Inputs: mock.PlainMap(r.Inputs, rel),
+	record := func(r mock.Resource) Resource {
+		return Resource{
+			URN:         r.URN,
+			Type:        r.Type,
+			Name:        r.Name,
+			Parent:      r.Parent,
+			Inputs:      mock.PlainMap(r.Inputs, rel),
+			Provider:    r.Provider,
+			DefaultTags: r.DefaultTags,
 			Options: Opts{
 				IgnoreChanges:  sorted(r.Options.IgnoreChanges),
 				Protect:        r.Options.Protect,
 				RetainOnDelete: r.Options.RetainOnDelete,
 				DependsOn:      sorted(r.Options.DependsOn),
 			},
-		})
+		}
+	}
+	for _, r := range res.Resources {
+		d.Resources = append(d.Resources, record(r))
+	}
+	d.Providers = make([]Resource, 0, len(res.Providers))
+	for _, r := range res.Providers {
+		d.Providers = append(d.Providers, record(r))
 	}
 	sort.Slice(d.Resources, func(i, j int) bool { return d.Resources[i].URN < d.Resources[j].URN })
 	for k, o := range res.Outputs {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,20 +108,59 @@ type file struct {
 	Project   string            `json:"project"`
 	Stack     string            `json:"stack"`
 	Config    map[string]string `json:"config"`
-	Resources []struct {
-		URN     string         `json:"urn"`
-		Type    string         `json:"type"`
-		Name    string         `json:"name"`
-		Parent  string         `json:"parent"`
-		Inputs  map[string]any `json:"inputs"`
-		Options *struct {
-			IgnoreChanges  []string `json:"ignoreChanges"`
-			Protect        *bool    `json:"protect"`
-			RetainOnDelete *bool    `json:"retainOnDelete"`
-			DependsOn      []string `json:"dependsOn"`
-		} `json:"options"`
-	} `json:"resources"`
-	Outputs map[string]any `json:"outputs"`
+	Resources []fileResource    `json:"resources"`
+	Providers []fileResource    `json:"providers"`
+	Outputs   map[string]any    `json:"outputs"`
+}
+
+type fileResource struct {
+	URN         string            `json:"urn"`
+	Type        string            `json:"type"`
+	Name        string            `json:"name"`
+	Parent      string            `json:"parent"`
+	Inputs      map[string]any    `json:"inputs"`
+	Provider    string            `json:"provider"`
+	DefaultTags map[string]string `json:"defaultTags"`
+	Options     *struct {
+		IgnoreChanges  []string `json:"ignoreChanges"`
+		Protect        *bool    `json:"protect"`
+		RetainOnDelete *bool    `json:"retainOnDelete"`
+		DependsOn      []string `json:"dependsOn"`
+	} `json:"options"`
+}
+
+// Every AWS resource of every layer goes through the layer's one AWS
+// provider, whose defaultTags are the compliance tags: that is where the
+// policy gate reads them.
+func TestEveryResourceGoesThroughTheTaggingProvider(t *testing.T) {
+	_, paths := synthTo(t, options(t))
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f file
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		if len(f.Providers) != 1 || f.Providers[0].Type != kit.ProviderTypeAWS {
+			t.Fatalf("%s: providers %+v, want the layer's one AWS provider", f.Layer, f.Providers)
+		}
+		want := map[string]string{"Environment": "dev", "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance}
+		n := 0
+		for _, r := range f.Resources {
+			if !strings.HasPrefix(r.Type, "aws:") {
+				continue
+			}
+			n++
+			if r.Provider != f.Providers[0].URN || !maps.Equal(r.DefaultTags, want) {
+				t.Errorf("%s %s %s: provider %q with defaultTags %v, want %q with %v", f.Layer, r.Type, r.Name, r.Provider, r.DefaultTags, f.Providers[0].URN, want)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no AWS resources", f.Layer)
+		}
+	}
 }
 
 func TestFilesParseAndHoldNoSecretOrLocalPath(t *testing.T) {

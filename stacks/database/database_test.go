@@ -183,28 +183,34 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 		"aws:rds/cluster:Cluster":                             "clusterIdentifier",
 		"aws:rds/clusterInstance:ClusterInstance":             "identifier",
 	}
+	if len(res.Providers) != 1 {
+		t.Fatalf("%d AWS providers, want the stack's one", len(res.Providers))
+	}
 	for _, r := range res.Resources {
 		if !r.Custom {
 			continue
 		}
-		tags := plain(r.Inputs["tags"])
+		if r.Provider != res.Providers[0].URN {
+			t.Errorf("%s %s: provider %q, want the stack's", r.Type, r.Name, r.Provider)
+		}
+		tags := r.Tags()
 		switch {
 		case r.Type == "aws:iam/rolePolicy:RolePolicy":
 			// An inline policy has no tags in AWS; its role carries them.
 		case r.Type == "aws:secretsmanager/secretRotation:SecretRotation":
-			// A rotation schedule is a setting of RDS's secret, which RDS
-			// tags; it has neither tags nor a name of its own.
-			if tags.IsObject() {
+			// A rotation schedule is a setting of RDS's secret; it has
+			// neither tags nor a name of its own.
+			if r.OwnTags() != nil {
 				t.Errorf("%s has tags", r.Type)
 			}
 			continue
-		case !tags.IsObject():
-			t.Errorf("%s %s: no tags", r.Type, r.Name)
-			continue
 		default:
 			for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
-				if got := plain(tags.ObjectValue()[resource.PropertyKey(k)]); !got.IsString() || got.StringValue() != want {
-					t.Errorf("%s %s: tag %s = %v, want %q", r.Type, r.Name, k, got, want)
+				if tags[k] != want {
+					t.Errorf("%s %s: tag %s = %q, want %q", r.Type, r.Name, k, tags[k], want)
+				}
+				if _, own := r.OwnTags()[k]; own {
+					t.Errorf("%s %s: sets its own %s tag; the provider's defaultTags carry it", r.Type, r.Name, k)
 				}
 			}
 		}
@@ -215,7 +221,7 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 		}
 		var name string
 		if k, found := strings.CutPrefix(key, "tags."); found {
-			name = plain(tags.ObjectValue()[resource.PropertyKey(k)]).StringValue()
+			name = tags[k]
 		} else {
 			name = str(r, key)
 		}

@@ -120,7 +120,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	identity, err := aws.GetCallerIdentity(ctx, nil)
+	identity, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("caller identity: %w", err)
 	}
@@ -131,7 +131,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		Engine:        Engine,
 		EngineVersion: pulumi.StringRef(c.EngineVersion),
 		InstanceClass: pulumi.StringRef(c.InstanceClass),
-	})
+	}, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", c.InstanceClass, c.EngineVersion, err)
 	}
@@ -156,7 +156,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		SecretsKeyArn:       keys.String("secretsKeyArn"),
 		LogsKeyArn:          keys.String("logsKeyArn"),
 		VpcID:               network.String("vpcId"),
-	})
+	}, common.AWS())
 	if err != nil {
 		return nil, err
 	}

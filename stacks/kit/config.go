@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
@@ -31,13 +32,20 @@ type Common struct {
 	Tags Tags
 	// Class is environmentClass: Ephemeral (the default) or Production.
 	Class string
+	// Provider is the stack's AWS provider (NewProvider): every resource
+	// and invoke of the layer goes through it, with AWS().
+	Provider *aws.Provider
 }
+
+// AWS is the option that sends a resource, a component's children or an
+// invoke through the stack's provider.
+func (c Common) AWS() pulumi.ResourceOrInvokeOption { return pulumi.Provider(c.Provider) }
 
 // Name is the physical name of a resource of this environment.
 func (c Common) Name(resourceType string) string { return Name(resourceType, c.Suffix) }
 
 // LoadCommon reads and validates the common configuration from the project's
-// namespace, and registers the tag transformation for the whole stack.
+// namespace, and creates the stack's AWS provider, which tags every resource.
 func LoadCommon(ctx *pulumi.Context) (Common, error) {
 	cfg := config.New(ctx, "")
 	c := Common{
@@ -69,9 +77,11 @@ func LoadCommon(ctx *pulumi.Context) (Common, error) {
 	if c.Tags.Compliance == "" {
 		c.Tags.Compliance = DefaultCompliance
 	}
-	if err := ApplyTags(ctx, c.Tags); err != nil {
+	p, err := NewProvider(ctx, ProviderName, c.Region, c.Tags)
+	if err != nil {
 		return Common{}, err
 	}
+	c.Provider = p
 	return c, nil
 }
 

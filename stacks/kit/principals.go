@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -42,17 +41,17 @@ func ValidateRoleArn(what, v string) error {
 // (https://www.pulumi.com/registry/packages/aws/api-docs/iam/getsessioncontext/),
 // which returns issuerArn, the role of an assumed-role ARN or the ARN itself
 // otherwise.
-func Administrators(ctx *pulumi.Context) ([]string, error) {
+//
+// callerArn is the deploying principal (sts get-caller-identity, which the
+// layer has already asked); opts send the session lookup through the
+// stack's provider.
+func Administrators(ctx *pulumi.Context, callerArn string, opts ...pulumi.InvokeOption) ([]string, error) {
 	var admins []string
 	if err := ObjectConfig(config.New(ctx, ""), "administrators", &admins); err != nil {
 		return nil, err
 	}
 	if len(admins) == 0 {
-		caller, err := aws.GetCallerIdentity(ctx, nil)
-		if err != nil {
-			return nil, fmt.Errorf("administrators: who deploys (sts get-caller-identity): %w", err)
-		}
-		session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: caller.Arn})
+		session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: callerArn}, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("administrators: the deploying session's role (iam getSessionContext): %w", err)
 		}

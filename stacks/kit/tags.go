@@ -2,9 +2,8 @@ package kit
 
 import (
 	"fmt"
-	"maps"
-	"reflect"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -14,6 +13,9 @@ type Tags struct {
 	CostCenter  string
 	Compliance  string
 }
+
+// TagKeys are the compliance tags' keys.
+var TagKeys = []string{"Environment", "CostCenter", "Compliance"}
 
 // Map returns the tags under the keys AWS resources carry them.
 func (t Tags) Map() map[string]string {
@@ -27,62 +29,52 @@ func (t Tags) Map() map[string]string {
 // Validate refuses an empty tag value: a resource tagged with "" is as
 // untraceable as one without the tag.
 func (t Tags) Validate() error {
-	for k, v := range t.Map() {
-		if v == "" {
+	for _, k := range TagKeys {
+		if t.Map()[k] == "" {
 			return fmt.Errorf("tag %s must not be empty", k)
 		}
 	}
 	return nil
 }
 
-var stringMapInputType = reflect.TypeFor[pulumi.StringMapInput]()
+// ProviderName is the logical name of the stack's AWS provider, and
+// ProviderTypeAWS the type it registers under.
+const (
+	ProviderName    = "aws"
+	ProviderTypeAWS = "pulumi:providers:aws"
+)
 
-// ApplyTags registers a stack transformation that puts the compliance tags on
-// every resource the stack registers whose arguments have a Tags field (which
-// is exactly the set the AWS provider can tag). Doing it here, once, means no
-// resource can be missed, and the tags sit on each resource's own `tags`
-// input where tests, synth and policy see them. Tags a resource sets itself
-// (such as Name) are kept; the compliance keys always win.
+// NewProvider returns the AWS provider every resource and invoke of a stack
+// goes through: the region, and the compliance tags as the provider's
+// defaultTags. The AWS provider merges default tags into every resource
+// that takes tags (its tagsAll), so no resource can miss them; a resource's
+// own tag of the same key would win, which is why resources set only their
+// Name and policy TAG-002 refuses any other. Sources: the Terraform AWS
+// provider's default_tags (https://www.hashicorp.com/blog/default-tags-in-the-terraform-aws-provider:
+// "all resources except Auto Scaling Groups", "resource tags take
+// precedence"), which pulumi-aws bridges; this vault creates no Auto
+// Scaling group.
 //
-// It uses the in-process transformation, not the engine-side transform, so
-// that it applies identically under the SDK's mocks.
-func ApplyTags(ctx *pulumi.Context, t Tags) error {
+// Moving an existing stack from the default provider to this one replaces
+// nothing: the engine asks the new provider's DiffConfig whether its
+// resources must be replaced (pulumi/pulumi#18509, in the engine since
+// v3.150), and pulumi-aws marks only `region` ForcesProviderReplace
+// (pulumi-aws provider/resources.go, Config; the bridge's configDiffer in
+// pulumi-terraform-bridge pkg/tfbridge/provider.go). The resources' own tags
+// then lose the compliance keys while tagsAll keeps them: an update, with
+// no change in AWS. Unconfirmed offline; the rehearsal checks the engine's
+// side with its stand-in and `go run mage.go verify` reads the tags back.
+//
+// Resources AWS creates on the vault's behalf are outside any provider's
+// defaultTags: RDS's managed master secret, the Lambda's network
+// interfaces, the cluster's snapshots (the cluster copies its tags to them:
+// copyTagsToSnapshot).
+func NewProvider(ctx *pulumi.Context, name, region string, t Tags, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
 	if err := t.Validate(); err != nil {
-		return err
+		return nil, err
 	}
-	return ctx.RegisterStackTransformation(func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
-		props, ok := withTags(args.Props, t.Map())
-		if !ok {
-			return nil
-		}
-		return &pulumi.ResourceTransformationResult{Props: props, Opts: args.Opts}
-	})
-}
-
-// withTags returns a copy of props (a pointer to a resource's Args struct)
-// with tags merged into its Tags field, or false when it has no such field.
-func withTags(props pulumi.Input, tags map[string]string) (pulumi.Input, bool) {
-	v := reflect.ValueOf(props)
-	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return nil, false
-	}
-	field := v.Elem().FieldByName("Tags")
-	if !field.IsValid() || field.Type() != stringMapInputType {
-		return nil, false
-	}
-	copied := reflect.New(v.Elem().Type())
-	copied.Elem().Set(v.Elem())
-	var merged pulumi.StringMapInput = pulumi.ToStringMap(tags)
-	if existing, ok := field.Interface().(pulumi.StringMapInput); ok && existing != nil {
-		merged = existing.ToStringMapOutput().ApplyT(func(own map[string]string) map[string]string {
-			out := maps.Clone(own)
-			if out == nil {
-				out = map[string]string{}
-			}
-			maps.Copy(out, tags)
-			return out
-		}).(pulumi.StringMapOutput)
-	}
-	copied.Elem().FieldByName("Tags").Set(reflect.ValueOf(merged))
-	return copied.Interface().(pulumi.Input), true
+	return aws.NewProvider(ctx, name, &aws.ProviderArgs{
+		Region:      pulumi.String(region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(t.Map())},
+	}, opts...)
 }

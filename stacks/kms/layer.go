@@ -44,11 +44,11 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller, err := aws.GetCallerIdentity(ctx, nil)
+	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("kms: who am I (sts get-caller-identity): %w", err)
 	}
-	admins, err := kit.Administrators(ctx)
+	admins, err := kit.Administrators(ctx, caller.Arn, common.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		Production:           common.Production(),
 		Administrators:       pulumi.ToStringArray(admins),
 		SecretReaders:        pulumi.ToStringArray(readers),
-	})
+	}, common.AWS())
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func (b builder) existing() (placement, error) {
 		return placement{}, fmt.Errorf("network: an existing network needs its VPC and its private subnets (existingVpcId, existingSubnetIds)")
 	}
 	checked := pulumi.All(e.VpcID, e.SubnetIDs).ApplyT(func(a []any) (existingNetwork, error) {
-		return LookupExisting(b.ctx, a[0].(string), a[1].([]string))
+		return LookupExisting(b.ctx, a[0].(string), a[1].([]string), b.parent)
 	})
 	field := func(f func(existingNetwork) string) pulumi.StringOutput {
 		return checked.ApplyT(func(v any) string { return f(v.(existingNetwork)) }).(pulumi.StringOutput)
@@ -62,8 +62,8 @@ func (b builder) existing() (placement, error) {
 // LookupExisting reads an existing VPC and its subnets through the
 // provider's data sources and refuses what the vault cannot use; each
 // error names the resource and the fix.
-func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string) (existingNetwork, error) {
-	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(vpcID)})
+func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string, opts ...pulumi.InvokeOption) (existingNetwork, error) {
+	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: pulumi.StringRef(vpcID)}, opts...)
 	if err != nil {
 		return existingNetwork{}, fmt.Errorf("network: existingVpcId %s: %w", vpcID, err)
 	}
@@ -78,7 +78,7 @@ func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string) (exis
 		if slices.Contains(n.SubnetIDs, id) {
 			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s is listed twice", i, id)
 		}
-		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)})
+		s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(id)}, opts...)
 		if err != nil {
 			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s: %w", i, id, err)
 		}
@@ -88,7 +88,7 @@ func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string) (exis
 		case s.MapPublicIpOnLaunch:
 			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s gives public IP addresses (mapPublicIpOnLaunch): name private subnets only", i, id)
 		}
-		if err := noInternetRoute(ctx, vpcID, id); err != nil {
+		if err := noInternetRoute(ctx, vpcID, id, opts...); err != nil {
 			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s: %w", i, id, err)
 		}
 		n.SubnetIDs = append(n.SubnetIDs, id)
@@ -105,14 +105,14 @@ func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string) (exis
 // noInternetRoute refuses a subnet whose route table (its own association,
 // else the VPC's main table, which a subnet without one uses) routes to an
 // internet gateway: the vault's subnets have no path to the internet.
-func noInternetRoute(ctx *pulumi.Context, vpcID, subnetID string) error {
-	rt, err := ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{SubnetId: pulumi.StringRef(subnetID)})
+func noInternetRoute(ctx *pulumi.Context, vpcID, subnetID string, opts ...pulumi.InvokeOption) error {
+	rt, err := ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{SubnetId: pulumi.StringRef(subnetID)}, opts...)
 	if err != nil {
 		// No explicit association: the subnet uses the main route table.
 		rt, err = ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{
 			VpcId:   pulumi.StringRef(vpcID),
 			Filters: []ec2.GetRouteTableFilter{{Name: "association.main", Values: []string{"true"}}},
-		})
+		}, opts...)
 		if err != nil {
 			return fmt.Errorf("its route table: %w", err)
 		}
@@ -133,7 +133,7 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 	want := ServiceName(b.args.Region, service)
 	checked := pulumi.All(id, p.vpcID).ApplyT(func(a []any) (*ec2.LookupVpcEndpointResult, error) {
 		id, vpcID := a[0].(string), a[1].(string)
-		e, err := ec2.LookupVpcEndpoint(b.ctx, &ec2.LookupVpcEndpointArgs{Id: pulumi.StringRef(id)})
+		e, err := ec2.LookupVpcEndpoint(b.ctx, &ec2.LookupVpcEndpointArgs{Id: pulumi.StringRef(id)}, b.parent)
 		if err != nil {
 			return nil, fmt.Errorf("network: existing %s endpoint %s: %w", service, id, err)
 		}

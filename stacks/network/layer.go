@@ -151,7 +151,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller, err := aws.GetCallerIdentity(ctx, nil)
+	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("network: who am I (sts get-caller-identity): %w", err)
 	}
@@ -168,7 +168,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 			return nil, err
 		}
 	}
-	n, err := NewNetwork(ctx, kit.NetworkComponent, args)
+	n, err := NewNetwork(ctx, kit.NetworkComponent, args, common.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func chooseZones(ctx *pulumi.Context, common kit.Common, cfg Config) ([]string, 
 		// Local and Wavelength zones are opt-in and lack RDS; keep to the
 		// region's standard zones.
 		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
-	})
+	}, common.AWS())
 	if err != nil {
 		return nil, nil, fmt.Errorf("network: list availability zones: %w", err)
 	}
@@ -194,7 +194,7 @@ func chooseZones(ctx *pulumi.Context, common kit.Common, cfg Config) ([]string, 
 	for _, svc := range []string{"secretsmanager", "kms"} {
 		es, err := ec2.LookupVpcEndpointService(ctx, &ec2.LookupVpcEndpointServiceArgs{
 			ServiceName: pulumi.StringRef(fmt.Sprintf("com.amazonaws.%s.%s", common.Region, svc)),
-		})
+		}, common.AWS())
 		if err != nil {
 			return nil, nil, fmt.Errorf("network: zones of the %s endpoint service: %w", svc, err)
 		}

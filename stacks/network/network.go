@@ -154,14 +154,16 @@ func (a *Args) validate() error {
 
 // builder carries what every child resource needs.
 type builder struct {
-	ctx    *pulumi.Context
-	args   *Args
-	names  kit.Names
-	parent pulumi.ResourceOption
+	ctx   *pulumi.Context
+	args  *Args
+	names kit.Names
+	// parent makes a child of the component, and sends an invoke through
+	// the component's provider.
+	parent pulumi.ResourceOrInvokeOption
 }
 
 // named returns the physical name [<vault>-]{what}-{suffix} and a Name tag
-// for it (the compliance tags are added by kit's stack transformation).
+// for it (the compliance tags come from the provider's defaultTags).
 func (b builder) named(what string) (string, pulumi.StringMap) {
 	n := b.names.Name(what)
 	return n, pulumi.StringMap{"Name": pulumi.String(n)}

@@ -157,15 +157,15 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	identity, err := aws.GetCallerIdentity(ctx, nil)
+	identity, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("caller identity: %w", err)
 	}
-	partition, err := aws.GetPartition(ctx, nil)
+	partition, err := aws.GetPartition(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
 	}
-	admins, err := kit.Administrators(ctx)
+	admins, err := kit.Administrators(ctx, identity.Arn, common.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		Administrators:    admins,
 		KeyAdministrators: keys.Strings("administrators"),
 		KeyReaders:        keys.OptionalStrings("secretReaders"),
-	})
+	}, common.AWS())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -29,6 +30,12 @@ type Resource struct {
 	Name   string
 	Parent string
 	Custom bool
+	// Provider is the URN of the provider the resource goes through ("":
+	// the default provider).
+	Provider string
+	// DefaultTags are that provider's defaultTags, which the AWS provider
+	// merges under the resource's own tags (Tags returns the merge).
+	DefaultTags map[string]string
 	// Inputs are the inputs as the engine receives them (secrets stay secret).
 	Inputs resource.PropertyMap
 	// Outputs are the inputs plus what awsfake computes.
@@ -70,8 +77,12 @@ func plainJSON(v any) (any, error) {
 // Result is what one mocked run of a layer registered.
 type Result struct {
 	Project, Stack string
-	Resources      []Resource // sorted by URN
-	Outputs        map[string]Output
+	Resources      []Resource // sorted by URN; providers apart:
+	// Providers are the explicit provider resources (type
+	// pulumi:providers:<package>), sorted by URN. Each resource of
+	// Resources names its provider and carries its defaultTags.
+	Providers []Resource
+	Outputs   map[string]Output
 	// References are the fully qualified stack names the layer referenced.
 	References []string
 }
@@ -116,6 +127,8 @@ type monitor struct {
 	mu         sync.Mutex
 	resources  []Resource
 	references []string
+	// defaultTags are the defaultTags of each explicit provider, by URN.
+	defaultTags map[string]map[string]string
 }
 
 // Run runs layer under the SDK's mocks and returns what it registered.
@@ -160,13 +173,15 @@ func Run(layer kit.Layer, opts RunOptions) (Result, error) {
 	defer m.mu.Unlock()
 	sort.Slice(m.resources, func(i, j int) bool { return m.resources[i].URN < m.resources[j].URN })
 	sort.Strings(m.references)
-	return Result{
-		Project:    layer.Project,
-		Stack:      opts.Stack,
-		Resources:  m.resources,
-		Outputs:    outputs,
-		References: m.references,
-	}, nil
+	res := Result{Project: layer.Project, Stack: opts.Stack, Outputs: outputs, References: m.references}
+	for _, r := range m.resources {
+		if strings.HasPrefix(r.Type, ProviderTypePrefix) {
+			res.Providers = append(res.Providers, r)
+		} else {
+			res.Resources = append(res.Resources, r)
+		}
+	}
+	return res, nil
 }
 
 // urn computes the URN the engine gives a resource, as the SDK's own mock
@@ -211,14 +226,17 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	if !args.Custom {
 		id = ""
 	}
+	urn := m.urn(rpc.GetParent(), args.TypeToken, args.Name)
+	provider := providerURN(args.Provider)
 	r := Resource{
-		URN:     m.urn(rpc.GetParent(), args.TypeToken, args.Name),
-		Type:    args.TypeToken,
-		Name:    args.Name,
-		Parent:  rpc.GetParent(),
-		Custom:  args.Custom,
-		Inputs:  args.Inputs,
-		Outputs: outputs,
+		URN:      urn,
+		Type:     args.TypeToken,
+		Name:     args.Name,
+		Parent:   rpc.GetParent(),
+		Custom:   args.Custom,
+		Provider: provider,
+		Inputs:   args.Inputs,
+		Outputs:  outputs,
 		Options: Options{
 			IgnoreChanges:           rpc.GetIgnoreChanges(),
 			Protect:                 rpc.GetProtect(),
@@ -230,9 +248,61 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	}
 	sort.Strings(r.Options.DependsOn)
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if strings.HasPrefix(args.TypeToken, ProviderTypePrefix) {
+		tags, err := DefaultTags(args.Inputs)
+		if err != nil {
+			return "", nil, fmt.Errorf("provider %s: %w", args.Name, err)
+		}
+		if m.defaultTags == nil {
+			m.defaultTags = map[string]map[string]string{}
+		}
+		m.defaultTags[urn] = tags
+	}
+	// The SDK registers a resource only once its provider's ID is known,
+	// so the provider is already here.
+	r.DefaultTags = m.defaultTags[provider]
 	m.resources = append(m.resources, r)
-	m.mu.Unlock()
 	return id, outputs, nil
+}
+
+// ProviderTypePrefix starts the type of every provider resource.
+const ProviderTypePrefix = "pulumi:providers:"
+
+// providerURN is the URN part of a provider reference "<urn>::<id>" (the
+// form the SDK sends; a URN holds "::" too, the ID does not).
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i >= 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+// DefaultTags reads an AWS provider's defaultTags.tags from its inputs. The
+// SDK may send a provider's object-valued config JSON-encoded as a string
+// (the form the engine keeps for providers); both forms are read.
+func DefaultTags(inputs resource.PropertyMap) (map[string]string, error) {
+	v, ok := inputs["defaultTags"]
+	if !ok || v.IsNull() {
+		return nil, nil
+	}
+	var dt struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if v.IsString() {
+		if err := json.Unmarshal([]byte(v.StringValue()), &dt); err != nil {
+			return nil, fmt.Errorf("defaultTags: %w", err)
+		}
+		return dt.Tags, nil
+	}
+	b, err := json.Marshal(Plain(v, nil))
+	if err != nil {
+		return nil, fmt.Errorf("defaultTags: %w", err)
+	}
+	if err := json.Unmarshal(b, &dt); err != nil {
+		return nil, fmt.Errorf("defaultTags: %w", err)
+	}
+	return dt.Tags, nil
 }
 
 // Call implements pulumi.MockResourceMonitor: provider functions (invokes).

@@ -1,6 +1,7 @@
 package mock_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -13,7 +14,7 @@ import (
 )
 
 // probe is a tiny layer that exercises what the real layers rely on: the
-// common config, the tag transformation, a StackReference with a secret
+// common config, the tagging provider, a StackReference with a secret
 // output, and typed outputs.
 var probe = kit.Layer{
 	Name:    "probe",
@@ -32,11 +33,11 @@ var probe = kit.Layer{
 		vpc, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{
 			CidrBlock: pulumi.String("10.0.0.0/16"),
 			Tags:      pulumi.StringMap{"Name": pulumi.String(c.Name("vpc")), "Environment": pulumi.String("overridden")},
-		})
+		}, c.AWS())
 		if err != nil {
 			return nil, err
 		}
-		key, err := kms.NewKey(ctx, "key", &kms.KeyArgs{EnableKeyRotation: pulumi.Bool(true)})
+		key, err := kms.NewKey(ctx, "key", &kms.KeyArgs{EnableKeyRotation: pulumi.Bool(true)}, c.AWS())
 		if err != nil {
 			return nil, err
 		}
@@ -62,21 +63,33 @@ func TestRunRecordsTagsReferencesAndOutputs(t *testing.T) {
 	if len(res.References) != 1 || res.References[0] != "organization/vault-up/dev" {
 		t.Fatalf("references = %v", res.References)
 	}
+	providers := res.Providers
+	if len(providers) != 1 {
+		t.Fatalf("%d AWS providers, want the one LoadCommon creates", len(providers))
+	}
+	want := map[string]string{"Environment": "dev", "CostCenter": "cc-7", "Compliance": kit.DefaultCompliance}
 	for _, typ := range []string{"aws:ec2/vpc:Vpc", "aws:kms/key:Key"} {
 		rs := res.ByType(typ)
 		if len(rs) != 1 {
 			t.Fatalf("%s: %d resources", typ, len(rs))
 		}
-		tags := rs[0].Inputs["tags"].ObjectValue()
-		want := map[string]string{"Environment": "dev", "CostCenter": "cc-7", "Compliance": kit.DefaultCompliance}
-		for k, v := range want {
-			if got := tags[resourceKey(k)]; !got.IsString() || got.StringValue() != v {
-				t.Errorf("%s tag %s = %v, want %q", typ, k, got, v)
-			}
+		r := rs[0]
+		if r.Provider != providers[0].URN {
+			t.Errorf("%s: provider %q, want %q", typ, r.Provider, providers[0].URN)
+		}
+		if !maps.Equal(r.DefaultTags, want) {
+			t.Errorf("%s: provider's defaultTags %v, want %v", typ, r.DefaultTags, want)
 		}
 	}
-	if name := res.ByType("aws:ec2/vpc:Vpc")[0].Inputs["tags"].ObjectValue()["Name"]; name.StringValue() != "vpc-dev" {
-		t.Errorf("own Name tag lost: %v", name)
+	// The key sets no tags of its own: it carries the provider's.
+	if got := res.ByType("aws:kms/key:Key")[0].Tags(); !maps.Equal(got, want) {
+		t.Errorf("key tags = %v, want %v", got, want)
+	}
+	// A resource's own tag wins over a default tag of the same key, as in
+	// the AWS provider (which is why policy TAG-002 refuses one).
+	vpc := res.ByType("aws:ec2/vpc:Vpc")[0].Tags()
+	if vpc["Environment"] != "overridden" || vpc["Name"] != "vpc-dev" || vpc["CostCenter"] != "cc-7" {
+		t.Errorf("vpc tags = %v, want its own Environment and Name over the defaults", vpc)
 	}
 	if o := res.Outputs["password"]; !o.Secret || o.Value != "s3cret" {
 		t.Errorf("password output = %+v, want a secret", o)

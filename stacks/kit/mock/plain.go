@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -95,8 +96,9 @@ func (r Resource) Input(key string) any {
 	return Plain(v, nil)
 }
 
-// Tags returns the resource's tags input as strings (nil when it has none).
-func (r Resource) Tags() map[string]string {
+// OwnTags returns the resource's own tags input as strings (nil when it has
+// none).
+func (r Resource) OwnTags() map[string]string {
 	m, ok := r.Input("tags").(map[string]any)
 	if !ok {
 		return nil
@@ -106,6 +108,19 @@ func (r Resource) Tags() map[string]string {
 		s, _ := v.(string)
 		out[k] = s
 	}
+	return out
+}
+
+// Tags returns the tags the resource carries in AWS: its provider's
+// defaultTags with its own tags over them, as the AWS provider merges them
+// into tagsAll (nil when there are none).
+func (r Resource) Tags() map[string]string {
+	own := r.OwnTags()
+	if len(r.DefaultTags) == 0 {
+		return own
+	}
+	out := maps.Clone(r.DefaultTags)
+	maps.Copy(out, own)
 	return out
 }
 
