@@ -432,3 +432,56 @@ func TestProductionRehearsalWithoutProtectFails(t *testing.T) {
 		}
 	}
 }
+
+// taggingLayer is the model change of tags on the real engine: the first
+// deploy's runs (its preview and its up) register the VPC on the default
+// provider with the compliance tags of its own, as stacks did before the
+// provider's defaultTags; every later run creates the stack's provider
+// (kit.NewProvider) and registers the VPC through it with its Name only.
+func taggingLayer() kit.Layer {
+	runs := 0
+	return kit.Layer{Name: "base", Project: baseProject, Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		runs++
+		tags := kit.Tags{Environment: "rehearsal", CostCenter: "cc", Compliance: "soc2"}
+		var opts []pulumi.ResourceOption
+		own := pulumi.StringMap{"Name": pulumi.String("vpc-rehearsal")}
+		if runs <= 2 {
+			for k, v := range tags.Map() {
+				own[k] = pulumi.String(v)
+			}
+		} else {
+			p, err := kit.NewProvider(ctx, kit.ProviderName, "eu-west-1", tags)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, pulumi.Provider(p))
+		}
+		vpc, err := ec2.NewVpc(ctx, "vpc", &ec2.VpcArgs{CidrBlock: pulumi.String("10.0.0.0/16"), Tags: own}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.Map{"vpcId": vpc.ID().ToStringOutput(), "token": pulumi.ToSecret(pulumi.String("t"))}, nil
+	}}
+}
+
+// Moving a deployed stack from the default provider to kit.NewProvider
+// (defaultTags) replaces and deletes nothing: the VPC is updated in place
+// (its own tags lose the compliance keys) and the provider is created.
+func TestMovingToTheTaggingProviderReplacesNothing(t *testing.T) {
+	_, out, err := rehearse(t, []kit.Layer{taggingLayer(), netLayer("vpcId")}, nil)
+	if err == nil {
+		t.Fatal("rehearsal passed although the second deploy moved the VPC to another provider")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "deployAll #2 changed layer base (") {
+		t.Fatalf("error %q does not report the move as the second deploy's change", msg)
+	}
+	change := msg[strings.Index(msg, "changed layer base (")+len("changed layer base ("):]
+	change = change[:strings.Index(change, ")")]
+	if !strings.Contains(change, "update 1") || strings.Contains(change, "replace") || strings.Contains(change, "delete") {
+		t.Errorf("the move did %q, want the VPC updated in place and nothing replaced or deleted\n%s", change, out)
+	}
+	if !strings.Contains(msg, `~ vpc: tags:`) {
+		t.Errorf("error %q does not show the VPC's own tags changing", msg)
+	}
+}

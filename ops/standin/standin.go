@@ -111,8 +111,14 @@ func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
 
-// DiffConfig reports a change of the provider's configuration (e.g. the
-// region) as an update; the version the engine adds is not configuration.
+// DiffConfig reports a change of the provider's configuration as the real
+// provider does: a new region replaces the provider, and so every resource
+// it manages; any other change (defaultTags, for one) is an update. The
+// version the engine adds is not configuration. Source: pulumi-aws
+// provider/resources.go, Config, where only "region" has
+// ForcesProviderReplace, read by pulumi-terraform-bridge's configDiffer
+// (pkg/tfbridge/provider.go); the engine asks DiffConfig of default and
+// explicit providers alike (pulumi/pulumi#18509).
 func (p *Provider) DiffConfig(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
 	olds, err := props(req.GetOldInputs())
 	if err != nil {
@@ -129,7 +135,7 @@ func (p *Provider) DiffConfig(_ context.Context, req *pulumirpc.DiffRequest) (*p
 	}
 	delete(olds, "version")
 	delete(news, "version")
-	return diff(olds, news, nil, nil), nil
+	return diff(olds, news, nil, []string{"region"}), nil
 }
 
 // Configure takes the region from the provider's configuration and accepts

@@ -107,22 +107,25 @@ func TestCheckConfigNeedsARegion(t *testing.T) {
 	}
 }
 
-func TestDiffConfigIgnoresVersionAndSeesRegion(t *testing.T) {
+func TestDiffConfigIgnoresVersionReplacesOnRegionUpdatesDefaultTags(t *testing.T) {
 	p := New("")
 	old := inputs(map[string]any{"region": "us-east-1", "version": "6.83.4"})
+	tagged := map[string]any{"tags": map[string]any{"Environment": "dev"}}
 	for _, tc := range []struct {
-		news resource.PropertyMap
-		want pulumirpc.DiffResponse_DiffChanges
+		news    resource.PropertyMap
+		want    pulumirpc.DiffResponse_DiffChanges
+		replace bool
 	}{
-		{inputs(map[string]any{"region": "us-east-1", "version": "6.83.5"}), pulumirpc.DiffResponse_DIFF_NONE},
-		{inputs(map[string]any{"region": "eu-west-1", "version": "6.83.4"}), pulumirpc.DiffResponse_DIFF_SOME},
+		{inputs(map[string]any{"region": "us-east-1", "version": "6.83.5"}), pulumirpc.DiffResponse_DIFF_NONE, false},
+		{inputs(map[string]any{"region": "eu-west-1", "version": "6.83.4"}), pulumirpc.DiffResponse_DIFF_SOME, true},
+		{inputs(map[string]any{"region": "us-east-1", "version": "6.83.4", "defaultTags": tagged}), pulumirpc.DiffResponse_DIFF_SOME, false},
 	} {
 		resp, err := p.DiffConfig(context.Background(), &pulumirpc.DiffRequest{OldInputs: encode(t, old), News: encode(t, tc.news)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.GetChanges() != tc.want {
-			t.Errorf("news %v: changes %v, want %v", tc.news, resp.GetChanges(), tc.want)
+		if resp.GetChanges() != tc.want || (len(resp.GetReplaces()) > 0) != tc.replace {
+			t.Errorf("news %v: changes %v, replaces %v; want %v, replace %v", tc.news, resp.GetChanges(), resp.GetReplaces(), tc.want, tc.replace)
 		}
 	}
 }
