@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/ops/status"
+	"github.com/dbvault/dbvault/stacks/kit"
 )
 
 // trail: the vault's CloudTrail trail is logging and delivering.
@@ -378,6 +379,8 @@ type described struct {
 	state  status.State
 	days   *int64
 	policy string
+	// tags are the secret's tags (DescribeSecret's Tags).
+	tags map[string]string
 }
 
 func (v *Verifier) describe(ctx context.Context, arn string) (described, error) {
@@ -393,6 +396,10 @@ func (v *Verifier) describe(ctx context.Context, arn string) (described, error) 
 	}
 	if ds.RotationRules != nil {
 		d.days = ds.RotationRules.AutomaticallyAfterDays
+	}
+	d.tags = map[string]string{}
+	for _, t := range ds.Tags {
+		d.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	// GetResourcePolicy
 	// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetResourcePolicy.html):
@@ -459,7 +466,16 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	if d.state.RotatorARN == "" {
 		p.add("no rotation function is set", fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
 	}
-	return p.result(check, fmt.Sprintf("%s: %s; the schedule is the stack's rotationDays; rotated by %s", arn, ok, d.state.RotatorARN))
+	// The compliance tags reach a resource only through the stack's
+	// provider's defaultTags (kit.NewProvider); that AWS holds them after
+	// the provider's merge is read here on a resource that sets none of
+	// them itself.
+	for _, k := range kit.TagKeys {
+		if strings.TrimSpace(d.tags[k]) == "" {
+			p.add(fmt.Sprintf("it has no %s tag (the secrets layer's provider puts it there as a default tag)", k), fmt.Sprintf("deploy the secrets layer (%s); if the tag is still missing, the provider's defaultTags did not apply", v.up("secrets")))
+		}
+	}
+	return p.result(check, fmt.Sprintf("%s: %s; the schedule is the stack's rotationDays; rotated by %s; tagged %s", arn, ok, d.state.RotatorARN, tagList(d.tags)))
 }
 
 // masterSecret: RDS's managed master secret. That RDS rotates it with no
@@ -727,4 +743,13 @@ func (v *Verifier) zones(ctx context.Context) Result {
 			"give the network layer subnets in at least two zones and deploy it ("+v.up("network")+")")
 	}
 	return p.result(check, fmt.Sprintf("private subnets %s span zones %s, all among availabilityZoneIds, in %s", strings.Join(subnets, ", "), strings.Join(spanned, ", "), vpc))
+}
+
+// tagList shows the compliance tags of tags as k=v, in TagKeys order.
+func tagList(tags map[string]string) string {
+	out := make([]string, 0, len(kit.TagKeys))
+	for _, k := range kit.TagKeys {
+		out = append(out, k+"="+tags[k])
+	}
+	return strings.Join(out, " ")
 }

@@ -112,6 +112,9 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"unfinished rotation", "secrets/app", "unfinished rotation: version 33333333-3333-3333-3333-333333333333 holds AWSPENDING", func(f *verifytest.Fixture) {
 			f.Secrets[app].Describe.VersionIdsToStages["33333333-3333-3333-3333-333333333333"] = []string{"AWSPENDING"}
 		}},
+		{"untagged secret", "secrets/app", "it has no CostCenter tag", func(f *verifytest.Fixture) {
+			f.Secrets[app].Describe.Tags = f.Secrets[app].Describe.Tags[:1]
+		}},
 		{"no resource policy", "secrets/app", "no Deny of secretsmanager:GetSecretValue", func(f *verifytest.Fixture) { f.Secrets[app].Policy = "" }},
 		{"policy without deny", "secrets/app", "no Deny of secretsmanager:GetSecretValue", func(f *verifytest.Fixture) {
 			f.Secrets[app].Policy = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}}`

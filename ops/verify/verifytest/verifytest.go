@@ -249,6 +249,7 @@ func Healthy() *Fixture {
 			RotationEnabled: aws.Bool(true), RotationLambdaARN: aws.String(FunctionArn),
 			RotationRules:   &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(RotationDays)},
 			LastRotatedDate: aws.Time(lastRotated),
+			Tags:            ComplianceTags(),
 			VersionIdsToStages: map[string][]string{
 				"11111111-1111-1111-1111-111111111111": {"AWSCURRENT"},
 				"00000000-0000-0000-0000-000000000000": {"AWSPREVIOUS"},
@@ -604,4 +605,14 @@ func (e ec2Fake) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput
 		}
 	}
 	return out, nil
+}
+
+// ComplianceTags are the tags the secrets layer's provider puts on every
+// secret as default tags.
+func ComplianceTags() []smtypes.Tag {
+	return []smtypes.Tag{
+		{Key: aws.String("Environment"), Value: aws.String("dev")},
+		{Key: aws.String("CostCenter"), Value: aws.String("platform-security")},
+		{Key: aws.String("Compliance"), Value: aws.String("soc2")},
+	}
 }
