@@ -228,6 +228,7 @@ tag_value(r, key) := object.get(tags(r), key, "")
 tags(r) := object.union(default_tags(r), own_tags(r))
 
 default_tags(r) := t if {
+	not r.type in no_default_tags_types
 	t := object.get(r, "defaultTags", {})
 	is_object(t)
 } else := {}

@@ -23,6 +23,7 @@ findings contains finding("TAG-001", r, msg) if {
 # compliance scope unnoticed.
 findings contains finding("TAG-002", r, msg) if {
 	some r in resources
+	not r.type in no_default_tags_types
 	own := [k | some k in required_tags; k in object.keys(own_tags(r))]
 	count(own) > 0
 	msg := sprintf("%s %q sets its own %v tag(s), which override the provider's defaultTags; fix: drop them from the resource's tags (kit.Common's provider carries the compliance tags)", [r.type, r.name, own])

@@ -208,6 +208,14 @@ var cases = []ruleCase{
 	{rule: "TAG-001", name: "untaggable permission without tags", layer: "secrets", mutate: func(t *testing.T, d doc) {
 		d.add(tPerm, "extra", map[string]any{"action": "lambda:InvokeFunction", "function": "rotator-dev", "principal": accountID})
 	}},
+	{rule: "TAG-001", name: "a type the provider's defaultTags do not reach, with only the defaults", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:inspector/resourceGroup:ResourceGroup", "group", map[string]any{"tags": tags("group-dev")})
+	}},
+	{rule: "TAG-001", name: "a type the provider's defaultTags do not reach, tagged itself", layer: "secrets", mutate: func(t *testing.T, d doc) {
+		own := defaultTags()
+		own["Name"] = "group-dev"
+		d.add("aws:inspector/resourceGroup:ResourceGroup", "group", map[string]any{"tags": own})
+	}},
 	// TAG-002
 	{rule: "TAG-002", name: "a function overriding CostCenter", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
 		inputsOf(d.res(t, tFunction, "rotator"))["tags"] = map[string]any{"CostCenter": "someone-else"}
