@@ -58,11 +58,11 @@ var (
 
 // The secrets of the healthy environment (the fake Secrets Manager's).
 var (
-	AppSecrets = map[string]string{
+	AppSecrets = map[string]string{ // #nosec G101 -- secret ARNs, not credentials
 		"app":       "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-dev-AbCdEf",
 		"reporting": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-reporting-dev-GhIjKl",
 	}
-	MasterSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0f1e2d3c-MnOpQr"
+	MasterSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0f1e2d3c-MnOpQr" // #nosec G101 -- a secret ARN, not a credential
 )
 
 // PatternFor is the rotation-failed rule's event pattern as the secrets
@@ -95,7 +95,7 @@ func VaultSecrets() []string {
 
 // OtherSecret is a secret of the same account that is not the vault's (of
 // another environment).
-const OtherSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-staging-StUvWx"
+const OtherSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-staging-StUvWx" // #nosec G101 -- a secret ARN, not a credential
 
 // RotationRecord is the CloudTrail record of a Secrets Manager service
 // event (eventName RotationSucceeded, RotationFailed, ...) for secretARN,
@@ -404,7 +404,7 @@ func (t trail) LookupEvents(_ context.Context, in *cloudtrail.LookupEventsInput,
 	}
 	i := 0
 	if in.NextToken != nil {
-		fmt.Sscan(*in.NextToken, &i)
+		_, _ = fmt.Sscan(*in.NextToken, &i) // a token the fake did not hand out reads as the first page
 	}
 	out := &cloudtrail.LookupEventsOutput{}
 	if i < len(match) {
@@ -432,7 +432,7 @@ func (e rules) ListTargetsByRule(_ context.Context, in *eventbridge.ListTargetsB
 	e.f.Calls.Record("EventBridge.ListTargetsByRule")
 	i := 0
 	if in.NextToken != nil {
-		fmt.Sscan(*in.NextToken, &i)
+		_, _ = fmt.Sscan(*in.NextToken, &i) // a token the fake did not hand out reads as the first page
 	}
 	out := &eventbridge.ListTargetsByRuleOutput{}
 	if i < len(e.f.Targets) {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -112,5 +111,3 @@ func TestRunFailsOnUnknownStackReference(t *testing.T) {
 		t.Fatal("want an error when the referenced stack does not exist")
 	}
 }
-
-func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

@@ -70,9 +70,7 @@ func (d declaredFixture) privileges(t testing.TB, root *sql.DB, user string) (on
 		case strings.HasPrefix(head, "GRANT USAGE ON *.*") && !strings.Contains(row, "WITH GRANT OPTION"):
 		case strings.HasSuffix(head, " ON `"+strings.ReplaceAll(d.db, "_", `\_`)+"`.*"), strings.HasSuffix(head, " ON `"+d.db+"`.*"):
 			list := strings.TrimPrefix(head[:strings.LastIndex(head, " ON ")], "GRANT ")
-			for _, p := range strings.Split(list, ", ") {
-				onDB = append(onDB, p)
-			}
+			onDB = append(onDB, strings.Split(list, ", ")...)
 			if strings.Contains(row, "WITH GRANT OPTION") {
 				other = append(other, row)
 			}
