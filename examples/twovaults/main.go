@@ -3,7 +3,9 @@
 // "billing", in one stack, wiring each vault's network, keys, database and
 // secrets directly (no StackReferences). Each component is named after its
 // vault, which prefixes every physical name (orders-rotator-<suffix>, ...),
-// so the two never collide.
+// so the two never collide. kit.LoadCommon creates the program's AWS
+// provider, whose defaultTags carry the compliance tags; every component and
+// invoke goes through it (c.AWS()).
 //
 // Config (project twovaults): environmentSuffix (required), aws:region, the
 // tag values of every layer, administrators (default: the deploying role),
