@@ -77,10 +77,11 @@ func plainJSON(v any) (any, error) {
 // Result is what one mocked run of a layer registered.
 type Result struct {
 	Project, Stack string
-	Resources      []Resource // sorted by URN; providers apart:
+	// Resources are the registered resources but providers, sorted by URN.
+	// Each names its provider and carries that provider's defaultTags.
+	Resources []Resource
 	// Providers are the explicit provider resources (type
-	// pulumi:providers:<package>), sorted by URN. Each resource of
-	// Resources names its provider and carries its defaultTags.
+	// pulumi:providers:<package>), sorted by URN.
 	Providers []Resource
 	Outputs   map[string]Output
 	// References are the fully qualified stack names the layer referenced.
