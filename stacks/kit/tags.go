@@ -29,8 +29,9 @@ func (t Tags) Map() map[string]string {
 // Validate refuses an empty tag value: a resource tagged with "" is as
 // untraceable as one without the tag.
 func (t Tags) Validate() error {
+	m := t.Map()
 	for _, k := range TagKeys {
-		if t.Map()[k] == "" {
+		if m[k] == "" {
 			return fmt.Errorf("tag %s must not be empty", k)
 		}
 	}

@@ -313,3 +313,26 @@ func (m *monitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	}
 	return m.aws.Invoke(args.Token, args.Args)
 }
+
+// TaggingProblems reports what breaks the way the layers tag: the run has
+// not exactly one provider, a custom resource does not go through it, or a
+// resource sets a compliance tag (kit.TagKeys) itself, which would override
+// the provider's default tag. Empty when all is as it should be.
+func (r Result) TaggingProblems() []string {
+	if len(r.Providers) != 1 {
+		return []string{fmt.Sprintf("%d AWS providers, want the stack's one", len(r.Providers))}
+	}
+	provider := r.Providers[0].URN
+	var out []string
+	for _, res := range r.Resources {
+		if res.Custom && res.Provider != provider {
+			out = append(out, fmt.Sprintf("%s (%s): provider %q, want the stack's %q", res.Name, res.Type, res.Provider, provider))
+		}
+		for _, k := range kit.TagKeys {
+			if _, own := res.OwnTags()[k]; own {
+				out = append(out, fmt.Sprintf("%s (%s): sets its own %s tag; the provider's defaultTags carry it", res.Name, res.Type, k))
+			}
+		}
+	}
+	return out
+}

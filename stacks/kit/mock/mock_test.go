@@ -2,6 +2,7 @@ package mock_test
 
 import (
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -89,6 +90,10 @@ func TestRunRecordsTagsReferencesAndOutputs(t *testing.T) {
 	vpc := res.ByType("aws:ec2/vpc:Vpc")[0].Tags()
 	if vpc["Environment"] != "overridden" || vpc["Name"] != "vpc-dev" || vpc["CostCenter"] != "cc-7" {
 		t.Errorf("vpc tags = %v, want its own Environment and Name over the defaults", vpc)
+	}
+	// The probe's VPC sets Environment itself: the one tagging problem.
+	if got := res.TaggingProblems(); len(got) != 1 || !strings.Contains(got[0], "vpc (aws:ec2/vpc:Vpc): sets its own Environment tag") {
+		t.Errorf("tagging problems = %q, want the VPC's own Environment tag alone", got)
 	}
 	if o := res.Outputs["password"]; !o.Secret || o.Value != "s3cret" {
 		t.Errorf("password output = %+v, want a secret", o)
