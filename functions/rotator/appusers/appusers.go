@@ -28,6 +28,10 @@ var Privileges = []string{
 	"CREATE ROUTINE", "ALTER ROUTINE", "EVENT", "TRIGGER",
 }
 
+// SystemDatabases are the server's own databases, which no declaration may
+// name (compared without regard to case).
+var SystemDatabases = []string{"mysql", "sys", "performance_schema", "information_schema"}
+
 // MaxDatabaseLength is the longest database name MySQL and MariaDB accept.
 const MaxDatabaseLength = 64
 
@@ -44,8 +48,8 @@ type User struct {
 // Parse reads APP_USERS: a JSON object keyed by secret name (the Name of
 // the secret in Secrets Manager, not its ARN), each value a User. It
 // refuses bad JSON, unknown keys (a typo must not silently grant nothing),
-// an empty secret name, user name or database, a database name longer than
-// MaxDatabaseLength, a privilege outside Privileges, and two secrets that
+// an empty secret name, user name or database, a system database
+// (SystemDatabases), a database name longer than MaxDatabaseLength, a privilege outside Privileges, and two secrets that
 // declare the same user name. Privilege names are matched without regard
 // to case and spacing ("create  temporary tables" is CREATE TEMPORARY
 // TABLES). An empty string is an empty declaration.
@@ -82,6 +86,9 @@ func Parse(s string) (map[string]User, error) {
 		}
 		if u.Database == "" {
 			return nil, fmt.Errorf("APP_USERS[%q]: the database is empty", name)
+		}
+		if slices.Contains(SystemDatabases, strings.ToLower(u.Database)) {
+			return nil, fmt.Errorf("APP_USERS[%q]: the database %s is a system database (%s); privileges on it reach the server's own accounts and state (mysql holds every account's password hash). Declare an application database", name, u.Database, strings.Join(SystemDatabases, ", "))
 		}
 		if n := utf8.RuneCountInString(u.Database); n > MaxDatabaseLength {
 			return nil, fmt.Errorf("APP_USERS[%q]: the database name is %d characters; MySQL allows %d", name, n, MaxDatabaseLength)

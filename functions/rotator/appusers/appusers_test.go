@@ -41,3 +41,17 @@ func TestParseRefuses(t *testing.T) {
 		}
 	}
 }
+
+// A system database gives its user the server's own state (mysql holds
+// every account's password hash): refused here, not only by the deployer.
+func TestParseRefusesSystemDatabases(t *testing.T) {
+	for _, db := range []string{"mysql", "MySQL", "sys", "performance_schema", "INFORMATION_SCHEMA"} {
+		in := `{"s": {"username": "a", "database": "` + db + `", "privileges": ["SELECT"]}}`
+		if _, err := Parse(in); err == nil || !strings.Contains(err.Error(), "is a system database") {
+			t.Errorf("Parse with the database %s = %v; want a refusal", db, err)
+		}
+	}
+	if _, err := Parse(`{"s": {"username": "a", "database": "mysql_app", "privileges": ["SELECT"]}}`); err != nil {
+		t.Errorf("an application database whose name starts with mysql was refused: %v", err)
+	}
+}
