@@ -1,0 +1,85 @@
+package access
+
+import "strings"
+
+// glob reports whether s matches pattern, where * matches any run of
+// characters (none included) and ? exactly one.
+func glob(pattern, s string) bool {
+	// Iterative matching with one backtrack point: linear enough for
+	// policy-sized strings, and no regexp to escape.
+	p, i := 0, 0
+	star, mark := -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
+			p++
+			i++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, i
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			i = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+// actionMatches: action names are case-insensitive, and * and ? match
+// within them ("secretsmanager:*", "kms:GenerateDataKey*").
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
+func actionMatches(patterns []string, action string) bool {
+	a := strings.ToLower(action)
+	for _, p := range patterns {
+		if glob(strings.ToLower(p), a) {
+			return true
+		}
+	}
+	return false
+}
+
+// resourceMatches: "*" is every resource; otherwise * and ? match within
+// each colon-separated segment of the ARN, and a * that ends a segment may
+// match past the colons after it. Resource ARNs are case-sensitive.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards
+func resourceMatches(patterns []string, resource string) bool {
+	for _, p := range patterns {
+		if p == "*" || arnLike(p, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+// arnLike matches an ARN against an ARN pattern segment by segment: an
+// ARN's six colon-delimited components are each checked separately, each
+// with * and ? (the last component, the resource, may itself hold colons).
+// A pattern with fewer components whose last one ends in * lets that *
+// cover the rest of the ARN.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+func arnLike(pattern, arn string) bool {
+	ps := strings.SplitN(pattern, ":", 6)
+	as := strings.SplitN(arn, ":", 6)
+	if len(ps) < len(as) {
+		last := ps[len(ps)-1]
+		if !strings.HasSuffix(last, "*") {
+			return false
+		}
+		as = append(as[:len(ps)-1], strings.Join(as[len(ps)-1:], ":"))
+	}
+	if len(ps) != len(as) {
+		return false
+	}
+	for i := range ps {
+		if !glob(ps[i], as[i]) {
+			return false
+		}
+	}
+	return true
+}
