@@ -187,11 +187,24 @@ func PendingFix(s State, v Version) string {
 	}
 	logs := "the rotator's log group"
 	if fn := functionName(s.RotatorARN); fn != "" {
-		logs = "aws logs tail /aws/lambda/" + fn + " --since 2h"
+		logs = "aws logs tail " + shellWord("/aws/lambda/"+fn) + " --since 2h"
 	}
+	// The version id is the caller's ClientRequestToken: quoted, so that
+	// pasting it into a shell runs nothing.
+	id := shellWord(v.ID)
 	return fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING%s (a rotation failed or is still running); "+
 		"read the rotator's log (%s), fix the cause, then finish that version as %s says (re-invoke the steps with ClientRequestToken %s); "+
-		"do not just remove the label: setSecret may already have set its password", v.ID, since, logs, RunbookStuckPending, v.ID)
+		"do not just remove the label: setSecret may already have set its password", id, since, logs, RunbookStuckPending, id)
+}
+
+// shellWord quotes s for a POSIX shell unless it needs none.
+func shellWord(s string) string {
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(":/_+=.@-", c)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }
 
 func functionName(arn string) string {
