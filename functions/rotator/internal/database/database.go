@@ -21,6 +21,10 @@ var ErrLoginRejected = errors.New("the database rejected the credentials")
 // PASSWORD before executing this statement").
 var ErrPasswordExpired = errors.New("the account's password has expired")
 
+// ErrAccountExists is wrapped by a CreateAccount error when the account
+// exists already (another session created it meanwhile).
+var ErrAccountExists = errors.New("the account already exists")
+
 // Login is what it takes to open a session. It holds a password: never
 // format it.
 type Login struct {
@@ -62,8 +66,17 @@ type Session interface {
 	SetOwnPassword(ctx context.Context, password string) error
 	// AccountExists reports whether the account exists.
 	AccountExists(ctx context.Context, a Account) (bool, error)
-	// CreateAccount creates an account with a password.
+	// CreateAccount creates an account with a password; its error wraps
+	// ErrAccountExists when the account exists.
 	CreateAccount(ctx context.Context, a Account, password string) error
+	// AccountHosts lists the host part of every account named user.
+	AccountHosts(ctx context.Context, user string) ([]string, error)
+	// ResetAccount makes a an account of the vault apart from its grants:
+	// exactly one login method, password; unlocked; and when plain, no
+	// TLS requirement of its own (REQUIRE NONE), no resource limits and no
+	// default role. It needs no password of a to work. It reads the account
+	// back and returns an error naming any property that still differs.
+	ResetAccount(ctx context.Context, a Account, password string, plain bool) error
 	// CopyGrants makes to's privileges exactly from's: every privilege and
 	// role that from has (keeping WITH GRANT OPTION, and the default role),
 	// anything else to holds revoked, and from's TLS requirement (REQUIRE)
@@ -76,9 +89,11 @@ type Session interface {
 	// (database-level names, e.g. "SELECT") on database.*: it GRANTs what
 	// is missing and REVOKEs everything else the account holds (other
 	// privileges on that database, privileges on any other object, roles,
-	// GRANT OPTION), never revoking a declared privilege, so a session
-	// using the account keeps working throughout.
-	SetExactGrants(ctx context.Context, a Account, database string, privileges []string) error
+	// a default role, GRANT OPTION), never revoking a declared privilege,
+	// so a session using the account keeps working throughout. Privileges
+	// in keep that the account holds on database.* are left in place (not
+	// granted when missing).
+	SetExactGrants(ctx context.Context, a Account, database string, privileges, keep []string) error
 	// MaxUserNameLength is the longest user name the server accepts, in characters.
 	MaxUserNameLength(ctx context.Context) (int, error)
 	// Probe runs a trivial query, to prove the session works.

@@ -30,7 +30,7 @@ func (s *session) EnsureDatabase(ctx context.Context, name string) error {
 // the GRANT wildcards _ and % are escaped, so that a grant on app_db.* is
 // not also a grant on appXdb.*; go-mysql-server, which takes the name
 // literally, gets it unescaped.
-func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname string, privileges []string) error {
+func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname string, privileges, keep []string) error {
 	literal, err := s.literalGrantNames(ctx)
 	if err != nil {
 		return err
@@ -42,7 +42,7 @@ func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname
 		if err != nil {
 			return err
 		}
-		plan, err := planExactGrants(rows, acct, obj, privileges)
+		plan, err := planExactGrants(rows, acct, obj, privileges, keep)
 		if err != nil {
 			return fmt.Errorf("make the grants of %s exact: %w", a, err)
 		}
@@ -88,14 +88,22 @@ type plannedStatement struct {
 }
 
 // planExactGrants compares SHOW GRANTS rows with the declaration: GRANT of
-// the missing declared privileges on obj first, then the REVOKEs.
-func planExactGrants(rows []string, acct, obj string, want []string) ([]plannedStatement, error) {
+// the missing declared privileges on obj first, then the REVOKEs (none of
+// a privilege in keep on obj). MariaDB's "SET DEFAULT ROLE r FOR account"
+// row becomes SET DEFAULT ROLE NONE, MariaDB's statement for it
+// (https://mariadb.com/kb/en/set-default-role/; MySQL 8 keeps default
+// roles out of SHOW GRANTS).
+func planExactGrants(rows []string, acct, obj string, want, keep []string) ([]plannedStatement, error) {
 	have := map[string]bool{}
 	var revokes []plannedStatement
 	revoke := func(sql string) {
 		revokes = append(revokes, plannedStatement{sql, "mysql:after-revoke"})
 	}
 	for n, row := range rows {
+		if isDefaultRoleRow(row) {
+			revokes = append([]plannedStatement{{"SET DEFAULT ROLE NONE FOR " + acct, "mysql:after-revoke"}}, revokes...)
+			continue
+		}
 		g, err := parseGrantRow(row)
 		if err != nil {
 			// The row may carry a password hash: describe it by position.
@@ -139,7 +147,7 @@ func planExactGrants(rows []string, acct, obj string, want []string) ([]plannedS
 		}
 	}
 	for p := range have {
-		if !slices.Contains(want, p) {
+		if !slices.Contains(want, p) && !slices.Contains(keep, p) {
 			extra = append(extra, p)
 		}
 	}
@@ -151,6 +159,12 @@ func planExactGrants(rows []string, acct, obj string, want []string) ([]plannedS
 		revokes = append([]plannedStatement{{"REVOKE " + strings.Join(extra, ", ") + " ON " + obj + " FROM " + acct, "mysql:after-revoke"}}, revokes...)
 	}
 	return append(plan, revokes...), nil
+}
+
+// isDefaultRoleRow tells MariaDB's SET DEFAULT ROLE row of SHOW GRANTS.
+func isDefaultRoleRow(row string) bool {
+	toks, err := lex(row)
+	return err == nil && len(toks) >= 3 && toks[0].is("SET") && toks[1].is("DEFAULT") && toks[2].is("ROLE")
 }
 
 // allDBPrivileges are what MySQL 8 means by ALL on db.* (GRANT OPTION

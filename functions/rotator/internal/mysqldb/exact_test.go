@@ -13,7 +13,7 @@ func TestPlanExactGrants(t *testing.T) {
 	}
 	plan := func(rows ...string) []string {
 		t.Helper()
-		p, err := planExactGrants(rows, acct, obj, []string{"SELECT", "INSERT", "CREATE TEMPORARY TABLES"})
+		p, err := planExactGrants(rows, acct, obj, []string{"SELECT", "INSERT", "CREATE TEMPORARY TABLES"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,6 +64,17 @@ func TestPlanExactGrants(t *testing.T) {
 				"REVOKE GRANT OPTION ON `app\\_db`.* FROM `app`@`%` [mysql:after-revoke]",
 			},
 		},
+		"a role and a default role (MariaDB's SET DEFAULT ROLE row)": {
+			[]string{
+				"GRANT `reporting` TO `app`@`%`",
+				"GRANT SELECT, INSERT, CREATE TEMPORARY TABLES ON `app\\_db`.* TO `app`@`%`",
+				"SET DEFAULT ROLE `reporting` FOR `app`@`%`",
+			},
+			[]string{
+				"SET DEFAULT ROLE NONE FOR `app`@`%` [mysql:after-revoke]",
+				"REVOKE `reporting` FROM `app`@`%` [mysql:after-revoke]",
+			},
+		},
 		"a privilege this code does not know (MariaDB)": {
 			[]string{"GRANT SELECT, INSERT, CREATE TEMPORARY TABLES, DELETE HISTORY ON `app\\_db`.* TO `app`@`%`"},
 			[]string{"REVOKE DELETE HISTORY ON `app\\_db`.* FROM `app`@`%` [mysql:after-revoke]"},
@@ -73,7 +84,13 @@ func TestPlanExactGrants(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", name, got, tc.want)
 		}
 	}
-	if _, err := planExactGrants([]string{"REVOKE x"}, acct, obj, nil); err == nil {
+	// keep: held privileges on obj that stay (AWSCURRENT's account while a
+	// shrunk declaration waits for its turn), never granted.
+	if p, err := planExactGrants([]string{"GRANT SELECT, DELETE ON `app\\_db`.* TO `app`@`%`", "GRANT SELECT ON `other`.* TO `app`@`%`"}, acct, obj, []string{"SELECT", "INSERT"}, []string{"DELETE", "UPDATE"}); err != nil || len(p) != 2 ||
+		p[0].sql != "GRANT INSERT ON `app\\_db`.* TO `app`@`%`" || p[1].sql != "REVOKE SELECT ON `other`.* FROM `app`@`%`" {
+		t.Errorf("with keep: %v %v", p, err)
+	}
+	if _, err := planExactGrants([]string{"REVOKE x"}, acct, obj, nil, nil); err == nil {
 		t.Error("a row that is not a GRANT was accepted")
 	}
 }

@@ -145,6 +145,11 @@ func loginError(l database.Login, err error, timeout time.Duration, ctxErr error
 		if me.Number == 1045 || me.Number == 1698 || (me.Number == 2012 && strings.Contains(me.Message, "No authentication methods available")) {
 			return fmt.Errorf("log in as %s at %s: %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
 		}
+		// ER_ACCOUNT_HAS_BEEN_LOCKED: MariaDB 4151, MySQL 8 3118. The
+		// password is not checked, so the login proves nothing.
+		if me.Number == 4151 || me.Number == 3118 {
+			return fmt.Errorf("log in as %s at %s: the account is locked (ACCOUNT LOCK): %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
+		}
 		return fmt.Errorf("log in as %s at %s: MySQL error %d (%s): %s", l.User, l.Address(), me.Number, me.SQLState, me.Message)
 	}
 	if ctxErr != nil {
@@ -320,9 +325,15 @@ func (s *session) AccountExists(ctx context.Context, a database.Account) (bool, 
 	return n > 0, nil
 }
 
+// CreateAccount: an account that exists already (created meanwhile by
+// another session) is an error wrapping database.ErrAccountExists.
 func (s *session) CreateAccount(ctx context.Context, a database.Account, password string) error {
-	return s.exec(ctx, "CREATE USER "+a.String()+" IDENTIFIED BY <password>", true,
+	err := s.exec(ctx, "CREATE USER "+a.String()+" IDENTIFIED BY <password>", true,
 		"CREATE USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
+	if isExists(err) {
+		return fmt.Errorf("%w: %w", database.ErrAccountExists, err)
+	}
+	return err
 }
 
 func (s *session) showGrants(ctx context.Context, a database.Account) ([]string, error) {

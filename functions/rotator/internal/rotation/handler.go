@@ -48,13 +48,49 @@
 // before any login. Without them, keep write access to the secret with the
 // deployer and the rotator.
 //
-// No takeover: an account that already exists is used only when the secret
-// provably issued it: the AWSPENDING password logs in to it (an earlier
-// attempt of this rotation created it), or AWSCURRENT or AWSPREVIOUS of the
-// same secret names that user with a password that logs in. Otherwise the
-// rotation is refused and the account left unchanged. The same rule holds
-// for the alternating users of an AWS-shaped secret (masterarn, not
-// declared), whose new user gets the grants of the current one.
+// # Which accounts are the vault's
+//
+// The record of what the vault provisioned is the secret's own history,
+// not a password that still works. Only the rotator and the administrators
+// can write the secret or move its labels (its resource policy); readers
+// cannot. The rotator moves AWSCURRENT only to a version whose password it
+// logged in with after provisioning the account. So an existing account
+// is the vault's when AWSCURRENT or AWSPREVIOUS names that user on the
+// same server with a password (the deployer's first version has none), or
+// a version newer than AWSCURRENT names it and its password logs in (a
+// rotation cancelled before finishSecret), or the AWSPENDING password of
+// this rotation logs in to it (a retry, or another invocation of the same
+// step that created it meanwhile). A reader cannot forge or erase that
+// record: changing its password changes nothing in it. Any other existing
+// account is refused and never touched, with a message naming it and the
+// fix. The same rule holds for the alternating users of an AWS-shaped
+// secret (masterarn, not declared), whose new user gets the grants of the
+// current one.
+//
+// # What every rotation resets
+//
+// setSecret resets the pending account without needing any stored password
+// to work: one login method with the AWSPENDING password (a second method,
+// a MySQL 8 secondary password or a password someone set are gone),
+// unlocked; for declared users also no TLS requirement of its own (the
+// cluster requires TLS of every connection), no resource limits, no role
+// and no default role, exactly the declared grants; for alternating users
+// the grants, TLS requirement and limits of AWSCURRENT's account. It reads
+// the account back and fails naming any property that differs. For a
+// declared secret it also resets AWSCURRENT's account with AWSCURRENT's
+// own password (unchanged for applications; privileges a shrunk
+// declaration dropped stay until that account's next turn), and logs a
+// warning when that password had stopped working. A declared user name
+// (or its clone) that exists at another host than % is refused on every
+// rotation: a login from that host would be authenticated as the other
+// account.
+//
+// What it cannot prevent: a reader can still change AWSCURRENT's password
+// between two rotations and lock the other readers out until the next
+// rotation, which restores it (the operator's response is to rotate at
+// once). For an AWS-shaped alternating secret the rotation logs in with
+// AWSCURRENT first, so there it stops until AWSCURRENT's password is put
+// back.
 package rotation
 
 import (
@@ -265,7 +301,7 @@ func (r *run) stuck() string {
 	for id, stages := range r.desc.VersionIdsToStages {
 		if has(stages, StagePending) && !has(stages, StageCurrent) {
 			return fmt.Sprintf(". The rotation is stuck at version %s (AWSPENDING): Secrets Manager retries it; if a retry cannot succeed, fix the cause and clear it with: aws secretsmanager update-secret-version-stage --secret-id %s --version-stage AWSPENDING --remove-from-version-id %s",
-				id, shellWord(r.ev.SecretID), id)
+				id, shellWord(r.ev.SecretID), shellWord(id))
 		}
 	}
 	return ""

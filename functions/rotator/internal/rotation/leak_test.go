@@ -48,6 +48,16 @@ func (s leakySession) SetPassword(ctx context.Context, a database.Account, pw st
 	return s.Session.SetPassword(ctx, a, pw)
 }
 
+func (s leakySession) ResetAccount(ctx context.Context, a database.Account, pw string, plain bool) error {
+	switch s.fail {
+	case "set":
+		return fmt.Errorf("ALTER USER %s IDENTIFIED VIA mysql_native_password USING PASSWORD('%s') failed; logged in with '%s'", a, leakForms(pw), leakForms(s.loginPassword))
+	case "panic":
+		panic("driver bug while sending " + leakForms(pw))
+	}
+	return s.Session.ResetAccount(ctx, a, pw, plain)
+}
+
 func (s leakySession) CreateAccount(ctx context.Context, a database.Account, pw string) error {
 	if s.fail == "create" {
 		return fmt.Errorf("CREATE USER %s IDENTIFIED BY '%s' failed", a, leakForms(pw))

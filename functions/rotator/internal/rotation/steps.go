@@ -305,3 +305,8 @@ func (r *run) login(ctx context.Context, s secret.Secret) (database.Session, err
 func (r *run) info(msg string, attrs ...any) {
 	r.h.log().Info(msg, append([]any{slog.String("step", r.ev.Step), slog.String("secret", r.ev.SecretID), slog.String("version", r.ev.ClientRequestToken)}, attrs...)...)
 }
+
+// warn is info for what an operator should look into.
+func (r *run) warn(msg string, attrs ...any) {
+	r.h.log().Warn(msg, append([]any{slog.String("step", r.ev.Step), slog.String("secret", r.ev.SecretID), slog.String("version", r.ev.ClientRequestToken)}, attrs...)...)
+}

@@ -357,9 +357,10 @@ func (a alternatingUsers) CheckPending(cur, pend secret.Secret) error {
 
 // SetPassword: the master secret's user creates the pending user when it is
 // missing (with the AWSPENDING password, so that a retry can prove the
-// account is this rotation's), copies the current user's grants to it, and
-// sets the AWSPENDING password last. An existing pending user is used only
-// when this secret issued it (see owns).
+// account is this rotation's), copies the current user's grants, TLS
+// requirement and resource limits to it, unlocks it and sets the AWSPENDING
+// password as its only login method last. An existing pending user is used
+// only when it is the vault's (see owned).
 func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend secret.Secret) error {
 	master, err := r.master(ctx, cur)
 	if err != nil {
@@ -384,8 +385,8 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *run, cur, pend sec
 		return fmt.Errorf("the database authenticated %s as the account %s; refusing to copy its grants", cur.Username, from)
 	}
 	to := database.Account{User: pend.Username, Host: from.Host}
-	return r.provision(ctx, master, cur, pend, to, func(msess database.Session) error {
-		return msess.CopyGrants(ctx, from, to)
+	return r.provision(ctx, master, cur, pend, to, account{
+		grant: func(msess database.Session) error { return msess.CopyGrants(ctx, from, to) },
 	})
 }
 
@@ -429,12 +430,27 @@ func (r *run) readMaster(ctx context.Context, cur secret.Secret) (secret.Secret,
 	return master, nil
 }
 
+// account is what provision makes of the pending account besides its
+// existence and password.
+type account struct {
+	// grant makes its privileges right.
+	grant func(database.Session) error
+	// plain: no TLS requirement, resource limits or default role of its
+	// own (declared users); otherwise grant copies them.
+	plain bool
+	// before runs first with the master session, before anything is
+	// created; after runs last (both may be nil).
+	before, after func(database.Session) error
+}
+
 // provision is the part of setSecret that both user-creating strategies
 // share: try the AWSPENDING password (DBName left out: a new account may
 // not have its grants yet), log in as the master, refuse a user name the
 // server cannot hold, create the account to (or prove that an existing one
-// is this secret's), run grant, and set the AWSPENDING password last.
-func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to database.Account, grant func(database.Session) error) error {
+// is the vault's: owned), make its grants right, and reset it last: one
+// login method with the AWSPENDING password, unlocked (ResetAccount), so a
+// password, a second login method or a lock that anyone set on it is gone.
+func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to database.Account, acct account) error {
 	pendingWorks, err := r.logsIn(ctx, pend)
 	if err != nil {
 		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
@@ -460,6 +476,11 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 	if n := utf8.RuneCountInString(pend.Username); n > max {
 		return fmt.Errorf("the user name %s is %d characters; this server allows %d. Shorten the user name or CLONE_SUFFIX, and remove the AWSPENDING label of this version", pend.Username, n, max)
 	}
+	if acct.before != nil {
+		if err := acct.before(msess); err != nil {
+			return err
+		}
+	}
 	if d, ok := r.declaration(); ok {
 		if err := msess.EnsureDatabase(ctx, d.Database); err != nil {
 			return err
@@ -472,35 +493,43 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 	if err != nil {
 		return err
 	}
-	switch {
-	case exists && !pendingWorks:
-		ours, err := r.owns(ctx, cur, pend)
-		if err != nil {
-			return err
-		}
-		if !ours {
-			return fmt.Errorf("the account %s already exists and this secret did not issue it (the AWSPENDING password does not log in to it, and neither AWSCURRENT nor AWSPREVIOUS holds a working password for it); the vault will not take over an account it did not create. Drop or rename that account, or choose another user name, then remove this version's AWSPENDING label and rotate again", to)
-		}
-	case !exists:
+	if !exists {
 		// Created with the AWSPENDING password itself: if the function
 		// stops before the grants, the retry proves by logging in that the
 		// account is this rotation's, and finishes it.
-		if err := msess.CreateAccount(ctx, to, pend.Password); err != nil {
+		err := msess.CreateAccount(ctx, to, pend.Password)
+		switch {
+		case errors.Is(err, database.ErrAccountExists):
+			// Created since AccountExists: by another invocation of this
+			// step (same token), or by someone else. owned tells which.
+			exists = true
+		case err != nil:
 			return fmt.Errorf("create %s: %w", to, err)
+		default:
+			r.info("account created", slog.String("account", to.String()))
+			if err := r.checkpoint("setSecret:after-create-user"); err != nil {
+				return err
+			}
 		}
-		r.info("account created", slog.String("account", to.String()))
-		if err := r.checkpoint("setSecret:after-create-user"); err != nil {
+	}
+	if exists && !pendingWorks {
+		if err := r.owned(ctx, cur, pend, to); err != nil {
 			return err
 		}
 	}
-	if err := grant(msess); err != nil {
+	if err := acct.grant(msess); err != nil {
 		return err
 	}
 	if err := r.checkpoint("setSecret:after-grants"); err != nil {
 		return err
 	}
-	if err := msess.SetPassword(ctx, to, pend.Password); err != nil {
+	if err := msess.ResetAccount(ctx, to, pend.Password, acct.plain); err != nil {
 		return fmt.Errorf("set the AWSPENDING password for %s: %w", to, err)
+	}
+	if acct.after != nil {
+		if err := acct.after(msess); err != nil {
+			return err
+		}
 	}
 	r.outcome = "password-set"
 	return r.checkpoint("setSecret:after-alter")
@@ -523,36 +552,68 @@ func (r *run) logsIn(ctx context.Context, s secret.Secret) (bool, error) {
 	return true, nil
 }
 
-// owns reports whether this secret issued pend's existing account: its
-// AWSCURRENT or AWSPREVIOUS names that user on the same server with a
-// password (an unprovisioned version does not count) that logs in.
-func (r *run) owns(ctx context.Context, cur, pend secret.Secret) (bool, error) {
-	candidates := []secret.Secret{cur}
+// owned returns nil when pend's existing account to is the vault's, and
+// otherwise the refusal. The record of what the vault provisioned is this
+// secret's history, which only the rotator and the administrators can
+// write (readers can neither write nor relabel versions), and the rotator
+// moves AWSCURRENT only to a version whose password it logged in with
+// after provisioning the account. So the account is the vault's when:
+//
+//   - AWSCURRENT or AWSPREVIOUS names that user on the same server with a
+//     password (a provisioned version; the deployer's first version has
+//     none): no login is needed, so a password changed by someone who
+//     could log in to it changes nothing;
+//   - a version newer than AWSCURRENT (an unfinished rotation whose
+//     AWSPENDING label was removed before finishSecret) names it, and its
+//     password logs in;
+//   - the AWSPENDING password of this token logs in to it: a retry after a
+//     crash, or another invocation of this step that created it meanwhile
+//     (tried last, just before refusing).
+func (r *run) owned(ctx context.Context, cur, pend secret.Secret, to database.Account) error {
+	candidates := map[string]secret.Secret{"AWSCURRENT": cur}
 	prev, err := r.getSecretAs(ctx, r.ev.SecretID, StagePrevious, "", secret.ParseUnprovisioned)
 	switch {
 	case err == nil:
-		candidates = append(candidates, prev)
+		if _, declared := r.declaration(); declared {
+			r.refreshEndpoint(&prev, "AWSPREVIOUS")
+		}
+		candidates["AWSPREVIOUS"] = prev
 	case !errNotFound(err):
-		r.info("AWSPREVIOUS is unusable; not trying it", slog.String("reason", r.red.String(err.Error())))
+		r.info("AWSPREVIOUS is unusable; not reading it", slog.String("reason", r.red.String(err.Error())))
 	}
-	if _, declared := r.declaration(); declared {
-		for i := range candidates {
-			r.refreshEndpoint(&candidates[i], "AWSPREVIOUS")
+	for stage, c := range candidates {
+		if c.Username == pend.Username && c.Password != "" && checkSameServer(c, pend) == nil {
+			r.info("the account exists and is the vault's: this secret's "+stage+" names it", slog.String("account", to.String()))
+			return nil
 		}
 	}
-	for _, c := range candidates {
-		if c.Username != pend.Username || c.Password == "" || checkSameServer(c, pend) != nil {
+	ids, err := r.recentVersions(ctx)
+	if err != nil {
+		r.info("cannot list the versions newer than AWSCURRENT; not trying them", slog.String("reason", r.red.String(err.Error())))
+	}
+	for _, id := range ids {
+		v, err := r.getVersion(ctx, id)
+		if err != nil || v.Username != pend.Username || checkSameServer(v, pend) != nil {
 			continue
 		}
-		ok, err := r.logsIn(ctx, c)
+		ok, err := r.logsIn(ctx, v)
 		if err != nil {
-			return false, err
+			return fmt.Errorf("cannot try the password of version %s: %w", id, err)
 		}
 		if ok {
-			return true, nil
+			r.info("the account exists and is the vault's: an unfinished rotation of this secret created it", slog.String("account", to.String()), slog.String("used_version", id))
+			return nil
 		}
 	}
-	return false, nil
+	ok, err := r.logsIn(ctx, pend)
+	if err != nil {
+		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
+	}
+	if ok {
+		r.info("the account exists and is the vault's: the AWSPENDING password logs in (another invocation of this step created it)", slog.String("account", to.String()))
+		return nil
+	}
+	return fmt.Errorf("the account %s already exists and this secret's history does not show it as the vault's (neither AWSCURRENT nor AWSPREVIOUS names it, no newer version of this secret whose password logs in names it, and the AWSPENDING password does not log in to it); the vault will not take over an account it did not create. Drop or rename that account, or choose another user name; then remove this version's AWSPENDING label and rotate again", to)
 }
 
 // declaredUsers: a declared application user (APP_USERS) and its clone
@@ -599,9 +660,15 @@ func (d declaredUsers) CheckPending(cur, pend secret.Secret) error {
 	return checkSameServer(cur, pend)
 }
 
-// SetPassword creates the declared database when missing, the pending
-// user when missing, makes its privileges exactly the declared ones, and
-// sets the AWSPENDING password. It always reconciles, also when AWSPENDING
+// SetPassword refuses when an account with the declared user name or the
+// clone's exists at another host than %, creates the declared database
+// when missing and the pending user when missing, and resets it to exactly
+// the declared state: the declared privileges, no role and no default
+// role, no TLS requirement of its own (the cluster requires TLS of every
+// connection), no resource limits, unlocked, one login method with the
+// AWSPENDING password. Then it resets AWSCURRENT's account the same way
+// with AWSCURRENT's own password (see resetCurrent). It needs no stored
+// password to still work, and always reconciles, also when AWSPENDING
 // already logs in.
 func (d declaredUsers) SetPassword(ctx context.Context, r *run, cur, pend secret.Secret) error {
 	master, err := r.master(ctx, cur)
@@ -609,7 +676,76 @@ func (d declaredUsers) SetPassword(ctx context.Context, r *run, cur, pend secret
 		return err
 	}
 	to := database.Account{User: pend.Username, Host: "%"}
-	return r.provision(ctx, master, cur, pend, to, func(msess database.Session) error {
-		return msess.SetExactGrants(ctx, to, d.decl.Database, d.decl.Privileges)
+	return r.provision(ctx, master, cur, pend, to, account{
+		plain: true,
+		before: func(msess database.Session) error {
+			return d.checkHosts(ctx, msess)
+		},
+		grant: func(msess database.Session) error {
+			return msess.SetExactGrants(ctx, to, d.decl.Database, d.decl.Privileges, nil)
+		},
+		after: func(msess database.Session) error {
+			return d.resetCurrent(ctx, r, msess, cur)
+		},
 	})
+}
+
+// checkHosts refuses when the declared user or its clone exists at another
+// host than %: a login from a host that account matches would be
+// authenticated as that account, not as the vault's (the server picks the
+// most specific host).
+func (d declaredUsers) checkHosts(ctx context.Context, msess database.Session) error {
+	for _, user := range []string{d.decl.Username, d.decl.Username + d.suffix} {
+		hosts, err := msess.AccountHosts(ctx, user)
+		if err != nil {
+			return err
+		}
+		for _, h := range hosts {
+			if h != "%" {
+				other := database.Account{User: user, Host: h}
+				return fmt.Errorf("the account %s exists beside the declared %s@%%: a login from a host it matches would be authenticated as %s, which the vault does not manage. Drop or rename %s, or choose another user name; then remove this version's AWSPENDING label and rotate again", other, user, other, other)
+			}
+		}
+	}
+	return nil
+}
+
+// resetCurrent resets AWSCURRENT's account (when AWSCURRENT is
+// provisioned) with AWSCURRENT's own password: unchanged for the
+// applications using it, but a password someone set on it, a second login
+// method, a lock, limits, roles, a default role and grants beyond the
+// declaration are gone. Privileges on the declared database that a
+// declaration may name are kept, so a declaration that shrank reaches this
+// account on its next turn as the pending one, not under the applications
+// using it now. When AWSCURRENT's password did not log in before, a
+// warning says it was changed outside rotation and restored.
+func (d declaredUsers) resetCurrent(ctx context.Context, r *run, msess database.Session, cur secret.Secret) error {
+	if cur.Unprovisioned() {
+		return nil
+	}
+	acct := database.Account{User: cur.Username, Host: "%"}
+	works, err := r.logsIn(ctx, cur)
+	if err != nil {
+		return fmt.Errorf("cannot try AWSCURRENT's password: %w", err)
+	}
+	exists, err := msess.AccountExists(ctx, acct)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		if err := msess.CreateAccount(ctx, acct, cur.Password); err != nil && !errors.Is(err, database.ErrAccountExists) {
+			return fmt.Errorf("re-create AWSCURRENT's account %s: %w", acct, err)
+		}
+		r.warn("AWSCURRENT's account had been dropped outside rotation; re-created with AWSCURRENT's password", slog.String("account", acct.String()))
+	}
+	if err := msess.SetExactGrants(ctx, acct, d.decl.Database, d.decl.Privileges, appusers.Privileges); err != nil {
+		return err
+	}
+	if err := msess.ResetAccount(ctx, acct, cur.Password, true); err != nil {
+		return fmt.Errorf("reset AWSCURRENT's account %s: %w", acct, err)
+	}
+	if exists && !works {
+		r.warn("AWSCURRENT's password no longer logged in: it was changed outside rotation (or the account locked or restricted), and AWSCURRENT's password has been restored", slog.String("account", acct.String()))
+	}
+	return nil
 }
