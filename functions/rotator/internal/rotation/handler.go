@@ -85,12 +85,14 @@
 // rotation: a login from that host would be authenticated as the other
 // account.
 //
+// For an AWS-shaped alternating secret, an AWSCURRENT password that the
+// database rejects is restored the same way (when exactly one account has
+// that name), with the same warning.
+//
 // What it cannot prevent: a reader can still change AWSCURRENT's password
 // between two rotations and lock the other readers out until the next
 // rotation, which restores it (the operator's response is to rotate at
-// once). For an AWS-shaped alternating secret the rotation logs in with
-// AWSCURRENT first, so there it stops until AWSCURRENT's password is put
-// back.
+// once).
 package rotation
 
 import (

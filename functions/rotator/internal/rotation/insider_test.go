@@ -302,3 +302,30 @@ func (s racingSession) AccountExists(ctx context.Context, a database.Account) (b
 	s.afterExists()
 	return ok, err
 }
+
+// The same for an AWS-shaped alternating secret (not declared): a reader
+// changes AWSCURRENT's password, and the next rotation restores it from
+// AWSCURRENT's record instead of stopping.
+func TestReaderChangesAWSCURRENTPasswordAlternating(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(true)
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatal(err)
+	}
+	cur := e.get(f.arn, rotation.StageCurrent)
+	e.setOwnPassword(t, cur.Username, cur.Password, "readers-own-password-3")
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatalf("rotation after the reader changed AWSCURRENT's password: %v", err)
+	}
+	if !testdb.CanLogin(t, testdb.Addr(), cur.Username, cur.Password) || testdb.CanLogin(t, testdb.Addr(), cur.Username, "readers-own-password-3") {
+		t.Fatal("the former AWSCURRENT's password was not restored, or the reader's still works")
+	}
+	if !strings.Contains(e.logs.String(), "changed outside rotation") {
+		t.Fatal("no warning that AWSCURRENT's password had been changed")
+	}
+	for i := 0; i < 2; i++ {
+		if err := e.rotate(f.arn); err != nil {
+			t.Fatalf("rotation %d after: %v", i+1, err)
+		}
+	}
+}
