@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,21 +19,49 @@ import (
 // user (APP_USERS).
 var DeclaredPrivileges = []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
 
-// declaredSetUp is the declared-users world, as the secrets layer deploys
-// it: a master user whose secret has RDS's managed shape ({"username",
-// "password"} only), the application user's secret in AWS's shape without
-// a password (nothing secret written by the deployer), and the function's
-// environment that declares the user (APP_USERS, MASTER_SECRET_ARN). The
-// application user itself is not created here: the first rotation
-// provisions it, with its database.
-func declaredSetUp(ctx context.Context, s *subject) (map[string]string, error) {
-	db := s.db
-	s.dbname = s.user // the rotator creates it; Cleanup drops it
-	db.track(s.user, s.dbname)
+// DeclaredUser is one declared application user: its secret and the
+// user and database it declares (the database has the user's name).
+type DeclaredUser struct {
+	SecretName, SecretARN string
+	User, DBName          string
+}
+
+// DeclaredWorld is a declared-users world as the secrets layer deploys it: a
+// master user whose secret has RDS's managed shape ({"username",
+// "password"} only), and application secrets in AWS's shape without a
+// password (nothing secret written by the deployer), each declared in the
+// function's environment (Env). The application users themselves are not
+// created: each one's first rotation provisions it, with its database.
+type DeclaredWorld struct {
+	MasterName, MasterARN string
+	// MasterValue is the master secret's value, to prove it unchanged.
+	MasterValue string
+	Users       []DeclaredUser
+	// Host and Port are where the secrets say the database is, and the
+	// cluster endpoint the function is given (DB_HOST, DB_PORT).
+	Host string
+	Port int
+}
+
+// SetUpDeclared creates a declared-users world of n application users on
+// db, with secrets named secretPrefix+user in sm, the user names made by
+// UniqueName(userPrefix). host and port are where the secrets (and
+// DB_HOST) say the database is: db itself, or a proxy in front of it.
+// Cleanup drops every user, clone and database.
+func SetUpDeclared(ctx context.Context, db *Database, sm *secretsmanager.Client, secretPrefix, userPrefix, host string, port, n int) (*DeclaredWorld, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("declared users: %d; expected at least 1", n)
+	}
+	d := &DeclaredWorld{Host: host, Port: port}
+	for range n {
+		user := UniqueName(userPrefix)
+		d.Users = append(d.Users, DeclaredUser{SecretName: secretPrefix + user, User: user, DBName: user})
+		db.track(user, user) // the rotator creates them; Cleanup drops them
+	}
 	master := struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
-	}{s.user + "_m", RandomPassword()}
+	}{d.Users[0].User + "_m", RandomPassword()}
 	if err := db.CreateUser(ctx, master.Username, master.Password, "", true); err != nil {
 		return nil, err
 	}
@@ -40,30 +69,58 @@ func declaredSetUp(ctx context.Context, s *subject) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.masterName = s.name + "-master" // RDS names its own "rds!cluster-...", a prefix reserved to it
-	out, err := s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.masterName), SecretString: aws.String(string(raw))})
+	d.MasterName = d.Users[0].SecretName + "-master" // RDS names its own "rds!cluster-...", a prefix reserved to it
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(d.MasterName), SecretString: aws.String(string(raw))})
 	if err != nil {
-		return nil, fmt.Errorf("create secret %s: %w", s.masterName, err)
+		return nil, fmt.Errorf("create secret %s: %w", d.MasterName, err)
 	}
-	s.masterARN, s.masterValue = aws.ToString(out.ARN), string(raw)
-	value, err := json.Marshal(map[string]any{
-		"engine": "aurora-mysql", "host": db.Host, "port": db.Port, "username": s.user,
-		"dbname": s.dbname, "masterarn": s.masterARN, "dbClusterIdentifier": "sandbox",
-	})
+	d.MasterARN, d.MasterValue = aws.ToString(out.ARN), string(raw)
+	for i := range d.Users {
+		u := &d.Users[i]
+		value, err := json.Marshal(map[string]any{
+			"engine": "aurora-mysql", "host": host, "port": port, "username": u.User,
+			"dbname": u.DBName, "masterarn": d.MasterARN, "dbClusterIdentifier": "sandbox",
+		})
+		if err != nil {
+			return nil, err
+		}
+		out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(u.SecretName), SecretString: aws.String(string(value))})
+		if err != nil {
+			return nil, fmt.Errorf("create secret %s: %w", u.SecretName, err)
+		}
+		u.SecretARN = aws.ToString(out.ARN)
+	}
+	return d, nil
+}
+
+// Env is the function's environment that declares the users: APP_USERS
+// (each secret's name with its user, database and DeclaredPrivileges),
+// MASTER_SECRET_ARN, and DB_HOST and DB_PORT (the cluster's endpoint, as
+// the secrets layer sets them).
+func (d *DeclaredWorld) Env() (map[string]string, error) {
+	users := map[string]any{}
+	for _, u := range d.Users {
+		users[u.SecretName] = map[string]any{"username": u.User, "database": u.DBName, "privileges": DeclaredPrivileges}
+	}
+	decl, err := json.Marshal(users)
 	if err != nil {
 		return nil, err
 	}
-	out, err = s.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(s.name), SecretString: aws.String(string(value))})
-	if err != nil {
-		return nil, fmt.Errorf("create secret %s: %w", s.name, err)
-	}
-	s.arn = aws.ToString(out.ARN)
-	s.before = dbSecret{Engine: "aurora-mysql", Host: db.Host, Port: db.Port, Username: s.user, DBName: s.dbname, MasterARN: s.masterARN}
-	decl, err := json.Marshal(map[string]any{s.name: map[string]any{"username": s.user, "database": s.dbname, "privileges": DeclaredPrivileges}})
+	return map[string]string{"APP_USERS": string(decl), "MASTER_SECRET_ARN": d.MasterARN, "DB_HOST": d.Host, "DB_PORT": strconv.Itoa(d.Port)}, nil
+}
+
+// declaredSetUp is the sandbox's declared-users world: one declared user
+// (SetUpDeclared) whose secret names the database itself.
+func declaredSetUp(ctx context.Context, s *subject) (map[string]string, error) {
+	d, err := SetUpDeclared(ctx, s.db, s.sm, "sandbox/", "sbx_", s.db.Host, s.db.Port, 1)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"APP_USERS": string(decl), "MASTER_SECRET_ARN": s.masterARN}, nil
+	u := d.Users[0]
+	s.user, s.name, s.arn, s.dbname = u.User, u.SecretName, u.SecretARN, u.DBName
+	s.masterName, s.masterARN, s.masterValue = d.MasterName, d.MasterARN, d.MasterValue
+	s.before = dbSecret{Engine: "aurora-mysql", Host: d.Host, Port: d.Port, Username: u.User, DBName: u.DBName, MasterARN: d.MasterARN}
+	return d.Env()
 }
 
 // checkDeclared checks, after a rotation of a declared user, that
