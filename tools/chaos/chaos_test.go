@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,8 +42,11 @@ var bootstrap = sync.OnceValues(func() (string, error) {
 })
 
 // TestShortRun is the short chaos run of the test suite: 10 rotations per
-// strategy on the embedded server with seed 4, which draws every fault
-// kind at least once; no invariant may be violated.
+// strategy (single, alternating, declared) on the embedded server with
+// seed 4, which draws every fault kind at least once and, for declared
+// users, an insider step with AWSCURRENT's credential (before rotation 4)
+// and one with AWSPREVIOUS's (before rotation 7); no invariant may be
+// violated.
 func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the rotator (-short)")
@@ -62,8 +66,11 @@ func TestShortRun(t *testing.T) {
 	if !rep.OK() {
 		t.Fatalf("invariant violations:\n%s", out.String())
 	}
-	if rep.Rotations != 20 {
-		t.Errorf("rotations = %d, want 20", rep.Rotations)
+	if rep.Rotations != 30 || rep.ByStrategy[sandbox.Declared] != 10 {
+		t.Errorf("rotations = %d (%v), want 30, 10 of them declared", rep.Rotations, rep.ByStrategy)
+	}
+	if rep.Insider[stageCurrent] != 1 || rep.Insider[stagePrevious] != 1 {
+		t.Errorf("seed 4 no longer makes one insider step with each stage's credential: %v\n%s", rep.Insider, out.String())
 	}
 	for _, k := range Kinds {
 		if rep.Faults[k] == 0 {
@@ -134,7 +141,7 @@ func TestInvariantsCatchLockout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.close(ctx)
-	s, err := e.newSubject(ctx, sandbox.Single)
+	s, err := e.newSubject(ctx, sandbox.Single, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +168,72 @@ func TestInvariantsCatchLockout(t *testing.T) {
 	}
 }
 
+// TestInsiderIsCaught: the insider's checks are not blind, and the
+// exemption is only for the insider's account until the next rotation. An
+// insider step with AWSCURRENT's credential exempts that account from the
+// checks made during a rotation; then, with no rotation to repair it, the
+// checks made once a rotation has completed report that AWSCURRENT does not
+// log in and that the insider's password does. The same with AWSPREVIOUS's
+// credential reports the previous user.
+func TestInsiderIsCaught(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the rotator (-short)")
+	}
+	bin, err := bootstrap()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	e, err := setUp(ctx, Options{Bootstrap: bin, Rotations: 2, Strategies: []string{sandbox.Declared}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.close(ctx)
+	s, err := e.newSubject(ctx, sandbox.Declared, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &Report{Insider: map[string]int{}}
+	for i := 1; i <= 2; i++ { // provision the user, then its clone
+		if _, _, err := e.rotation(ctx, s, plan{Kind: FaultNone}, i, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rep.Violations) != 0 {
+		t.Fatalf("clean rotations violate: %v", rep.Violations)
+	}
+	if err := e.insider(ctx, s, stageCurrent, 3, rep); err != nil || s.tamper == nil {
+		t.Fatalf("insider step with AWSCURRENT's credential: %v %v", err, rep.Violations)
+	}
+	if bad := e.invariants(ctx, s, false); len(bad) != 0 {
+		t.Errorf("the insider's account is not exempt until the next rotation: %v", bad)
+	}
+	var got []string
+	e.settled(ctx, s, rep, func(v string) { got = append(got, v) })
+	text := strings.Join(got, "\n")
+	for _, want := range []string{"AWSCURRENT (", "does not log in", "the password the insider set with AWSCURRENT's credential still logs in to "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("not reported: %q in\n%s", want, text)
+		}
+	}
+	if s.tamper != nil {
+		t.Error("the exemption outlives the rotation")
+	}
+	if err := e.insider(ctx, s, stagePrevious, 4, rep); err != nil || s.tamper == nil {
+		t.Fatalf("insider step with AWSPREVIOUS's credential: %v %v", err, rep.Violations)
+	}
+	got = nil
+	e.settled(ctx, s, rep, func(v string) { got = append(got, v) })
+	text = strings.Join(got, "\n")
+	for _, want := range []string{"(AWSPREVIOUS) does not log in", "the password the insider set with AWSPREVIOUS's credential still logs in"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("not reported: %q in\n%s", want, text)
+		}
+	}
+}
+
 func TestBadOptions(t *testing.T) {
-	for _, o := range []Options{{Rotations: 96}, {Rotations: -1}, {Strategies: []string{"both"}}} {
+	for _, o := range []Options{{Rotations: MaxRotations + 1}, {Rotations: -1}, {Strategies: []string{"both"}}} {
 		if _, err := Run(context.Background(), o); err == nil {
 			t.Errorf("%+v accepted", o)
 		}
@@ -187,27 +258,33 @@ func TestFailpointNamesExist(t *testing.T) {
 }
 
 // TestPickDrawsOnlyReachableFailpoints: mysql:after-require (no subject has
-// REQUIRE) is never drawn, and setSecret:after-create-user only while the
-// pending user is missing.
+// REQUIRE) and mysql:after-revoke (no declared account holds more than
+// declared) are never drawn, and the points passed only while creating the
+// pending user (setSecret:after-create-user; for declared users
+// mysql:after-grant too) only while it is missing.
 func TestPickDrawsOnlyReachableFailpoints(t *testing.T) {
-	rng := newRand(1)
-	seen := map[string]int{}
-	for _, missing := range []bool{false, true} {
-		for range 3000 {
-			p := pick(rng, sandbox.Alternating, missing)
-			if p.Kind != FaultFailpoint {
-				continue
+	for _, strategy := range []string{sandbox.Alternating, sandbox.Declared} {
+		rng := newRand(1)
+		seen := map[string]int{}
+		for _, missing := range []bool{false, true} {
+			for range 3000 {
+				p := pick(rng, strategy, missing)
+				if p.Kind != FaultFailpoint {
+					continue
+				}
+				if p.Failpoint == "mysql:after-require" || p.Failpoint == "mysql:after-revoke" {
+					t.Fatalf("%s: %s was drawn", strategy, p.Failpoint)
+				}
+				if slices.Contains(creatingPoints[strategy], p.Failpoint) && !missing {
+					t.Fatalf("%s: %s was drawn although the pending user exists", strategy, p.Failpoint)
+				}
+				seen[p.Failpoint]++
 			}
-			if p.Failpoint == "mysql:after-require" {
-				t.Fatal("mysql:after-require was drawn")
-			}
-			if p.Failpoint == createUserPoint && !missing {
-				t.Fatal("setSecret:after-create-user was drawn although the pending user exists")
-			}
-			seen[p.Failpoint]++
 		}
-	}
-	if seen[createUserPoint] == 0 {
-		t.Fatal("setSecret:after-create-user is never drawn, even when the pending user is missing")
+		for _, n := range creatingPoints[strategy] {
+			if seen[n] == 0 {
+				t.Errorf("%s: %s is never drawn, even when the pending user is missing", strategy, n)
+			}
+		}
 	}
 }

@@ -33,7 +33,11 @@ var Kinds = []string{FaultNone, FaultFailpoint, FaultKill, FaultDBStopped, Fault
 // user with a REQUIRE clause, and the local servers have no TLS, so no
 // subject has one); setSecret:after-create-user is drawn only while the
 // pending user does not exist (pick's pendingUserMissing): after the
-// first alternating rotation both users exist and it never fires.
+// first alternating rotation both users exist and it never fires. Declared
+// users (creatingPoints) also pass mysql:after-grant only then: an
+// existing account already holds exactly the declared privileges, so
+// nothing is granted; mysql:after-revoke is left out, since no account
+// ever holds more.
 var failpoints = map[string][]string{
 	"single": {
 		"createSecret:after-get-current",
@@ -69,6 +73,33 @@ var failpoints = map[string][]string{
 		"testSecret:after-probe",
 		"finishSecret:after-update-stage",
 	},
+	"declared": {
+		"createSecret:after-get-current",
+		"createSecret:after-get-pending",
+		"createSecret:after-random-password",
+		"createSecret:after-put",
+		"setSecret:after-get-current",
+		"setSecret:after-get-pending",
+		"setSecret:after-get-master",
+		"setSecret:after-login-pending",
+		"setSecret:after-login",
+		"setSecret:after-create-database",
+		createUserPoint,     // only while the pending user does not exist yet
+		"mysql:after-grant", // likewise: the new account's declared privileges
+		"setSecret:after-grants",
+		"setSecret:after-alter",
+		"testSecret:after-get-pending",
+		"testSecret:after-login",
+		"testSecret:after-probe",
+		"finishSecret:after-update-stage",
+	},
+}
+
+// creatingPoints are, per strategy, the fail points a rotation reaches
+// only when it creates its pending user.
+var creatingPoints = map[string][]string{
+	"alternating": {createUserPoint},
+	"declared":    {createUserPoint, "mysql:after-grant"},
 }
 
 // createUserPoint is reached only by a rotation that creates the pending
@@ -113,15 +144,15 @@ func (p plan) String() string {
 
 // pick chooses a rotation's fault with rng. Every kind is equally likely,
 // so a run of a few dozen rotations meets each of them. pendingUserMissing
-// says whether this rotation will create its pending user (alternating
-// users): only then is createUserPoint drawn.
+// says whether this rotation will create its pending user (alternating and
+// declared users): only then are the strategy's creatingPoints drawn.
 func pick(rng *rand.Rand, strategy string, pendingUserMissing bool) plan {
 	p := plan{Kind: Kinds[rng.IntN(len(Kinds))]}
 	switch p.Kind {
 	case FaultFailpoint:
 		names := failpoints[strategy]
 		if !pendingUserMissing {
-			names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == createUserPoint })
+			names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return slices.Contains(creatingPoints[strategy], n) })
 		}
 		// One extra slot for handler:after-describe with a step count.
 		i := rng.IntN(len(names) + 1)

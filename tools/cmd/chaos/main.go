@@ -1,14 +1,16 @@
 // Command chaos runs many rotations of the real rotator under injected
 // faults (process exits and kills, database down, hung or restarted,
 // Secrets Manager throttling, errors and dropped connections, two
-// rotations at once), checks the invariants after every step, rotation and
-// recovery, prints a report, and exits non-zero on any violation.
+// rotations at once; for declared users, an insider changing the password
+// of an account it holds a credential for), checks the invariants after
+// every step, rotation and recovery, prints a report, and exits non-zero on
+// any violation.
 //
-//	go run ./tools/cmd/chaos [-seed N] [-rotations N] [-strategy single|alternating|both] [-v]
+//	go run ./tools/cmd/chaos [-seed N] [-rotations N] [-strategy single|alternating|declared|both|all] [-v]
 //
-// Environment: CHAOS_SEED, CHAOS_ROTATIONS, CHAOS_MYSQL_DSN (a real server
-// instead of the embedded one); flags win over the environment. Without a
-// seed, one is drawn and printed.
+// Environment: CHAOS_SEED, CHAOS_ROTATIONS, CHAOS_STRATEGY, CHAOS_MYSQL_DSN
+// (a real server instead of the embedded one); flags win over the
+// environment. Without a seed, one is drawn and printed.
 package main
 
 import (
@@ -50,24 +52,30 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	seed := fs.Uint64("seed", seedDefault, "seed of the fault choices (env CHAOS_SEED; default random, printed)")
-	rotations := fs.Int("rotations", rotDefault, "rotations per strategy, 1 to 95 (env CHAOS_ROTATIONS)")
-	strategy := fs.String("strategy", "both", "single, alternating or both")
+	strategyDefault := getenv("CHAOS_STRATEGY")
+	if strategyDefault == "" {
+		strategyDefault = "all"
+	}
+	rotations := fs.Int("rotations", rotDefault, fmt.Sprintf("rotations per strategy, 1 to %d (env CHAOS_ROTATIONS)", chaos.MaxRotations))
+	strategy := fs.String("strategy", strategyDefault, "single, alternating, declared, both (single and alternating) or all (env CHAOS_STRATEGY)")
 	verbose := fs.Bool("v", false, "a line per step")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	// 0 is not "the default": the library would silently make it 50.
 	if *rotations < 1 {
-		fmt.Fprintf(stderr, "rotations: %d (-rotations or CHAOS_ROTATIONS); expected 1 to 95\n", *rotations)
+		fmt.Fprintf(stderr, "rotations: %d (-rotations or CHAOS_ROTATIONS); expected 1 to %d\n", *rotations, chaos.MaxRotations)
 		return 2
 	}
 	var strategies []string
 	switch *strategy {
+	case "all":
 	case "both":
-	case "single", "alternating":
+		strategies = []string{"single", "alternating"}
+	case "single", "alternating", "declared":
 		strategies = []string{*strategy}
 	default:
-		fmt.Fprintf(stderr, "-strategy %q: expected single, alternating or both\n", *strategy)
+		fmt.Fprintf(stderr, "-strategy %q (or CHAOS_STRATEGY): expected single, alternating, declared, both or all\n", *strategy)
 		return 2
 	}
 	ctx, stop := cmdenv.Context()

@@ -18,10 +18,11 @@ func TestBadInput(t *testing.T) {
 	}{
 		{nil, map[string]string{"CHAOS_SEED": "-1"}, 2, "CHAOS_SEED"},
 		{nil, map[string]string{"CHAOS_ROTATIONS": "many"}, 2, "CHAOS_ROTATIONS"},
-		{[]string{"-strategy", "all"}, nil, 2, "-strategy"},
-		{[]string{"-rotations", "500"}, nil, 1, "1 to 95"},
-		{[]string{"-rotations", "0"}, nil, 2, "1 to 95"},
-		{nil, map[string]string{"CHAOS_ROTATIONS": "0"}, 2, "1 to 95"},
+		{[]string{"-strategy", "every"}, nil, 2, "-strategy"},
+		{nil, map[string]string{"CHAOS_STRATEGY": "every"}, 2, "CHAOS_STRATEGY"},
+		{[]string{"-rotations", "951"}, nil, 1, "1 to 950"},
+		{[]string{"-rotations", "0"}, nil, 2, "1 to 950"},
+		{nil, map[string]string{"CHAOS_ROTATIONS": "0"}, 2, "1 to 950"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(tc.args, env(tc.env), &out, &errOut)

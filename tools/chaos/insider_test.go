@@ -1,0 +1,75 @@
+package chaos
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/dbvault/dbvault/tools/sandbox"
+)
+
+// TestChangeOwnPassword: the insider's change takes effect on the embedded
+// server and on MariaDB (when there): the new password logs in, the old one
+// is refused.
+func TestChangeOwnPassword(t *testing.T) {
+	ctx := context.Background()
+	for _, dsn := range []string{"", mariaDSN(t)} {
+		if dsn == "-" {
+			continue
+		}
+		db, err := sandbox.OpenDatabase(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Cleanup(ctx); _ = db.Close() })
+		user, old, pw := sandbox.UniqueName("chi_"), sandbox.RandomPassword(), sandbox.RandomPassword()
+		dbname := "app"
+		if db.Embedded() == nil {
+			dbname = user
+			if err := db.CreateDatabase(ctx, dbname); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.CreateUser(ctx, user, old, dbname, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := changeOwnPassword(ctx, db.Host, db.Port, user, old, pw); err != nil {
+			t.Fatalf("%s: %v", db.Description, err)
+		}
+		if err := sandbox.CheckLogin(ctx, db.Host, db.Port, user, pw, ""); err != nil {
+			t.Errorf("%s: the insider's password does not log in: %v", db.Description, err)
+		}
+		if err := sandbox.CheckLogin(ctx, db.Host, db.Port, user, old, ""); !errors.Is(err, sandbox.ErrRejected) {
+			t.Errorf("%s: the old password is not refused: %v", db.Description, err)
+		}
+	}
+}
+
+// mariaDSN is the MariaDB of the test machine (CHAOS_TEST_MYSQL_DSN
+// overrides it), or "-" when it is not reachable and CI is unset (in CI
+// the test fails instead).
+func mariaDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("CHAOS_TEST_MYSQL_DSN")
+	if dsn == "" {
+		dsn = "root@tcp(127.0.0.1:3306)/"
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err = db.PingContext(ctx)
+		cancel()
+		_ = db.Close()
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("MariaDB: %v", err)
+		}
+		t.Logf("no MariaDB (CI unset), embedded server only: %v", err)
+		return "-"
+	}
+	return dsn
+}
