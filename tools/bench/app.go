@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,9 +31,12 @@ import (
 // changes that user's password (its setSecret), so an entry read while it
 // was AWSCURRENT keeps logging in for at least the interval after it
 // stopped being AWSCURRENT: a TTL shorter than the interval cannot lose a
-// login. Single user changes the password in setSecret, before finishSecret
-// moves AWSCURRENT, so even TTL 0 can fail between the two steps, and a
-// cached copy fails until it is read again.
+// login. Declared users alternate the same way (the declared user and its
+// clone); their rotation also resets AWSCURRENT's account with its own
+// password, which a cached copy of it keeps logging in with. Single user
+// changes the password in setSecret, before finishSecret moves AWSCURRENT,
+// so even TTL 0 can fail between the two steps, and a cached copy fails
+// until it is read again.
 
 // AppDefaults.
 const (
@@ -150,21 +154,25 @@ type AppReport struct {
 	Results  []AppResult
 }
 
-// Violations lists the results that break the claim: alternating users
-// lost a login with a cache TTL shorter than the interval between
-// rotations. Single user is expected to lose logins and is not judged.
+// Violations lists the results that break the claim: alternating or
+// declared users lost a login with a cache TTL shorter than the interval
+// between rotations. Single user is expected to lose logins and is not
+// judged.
 func (a *AppReport) Violations() []string {
 	if a == nil {
 		return nil
 	}
 	var out []string
 	for _, r := range a.Results {
-		if r.Strategy == sandbox.Alternating && r.TTL < a.Interval && r.Failed > 0 {
-			out = append(out, fmt.Sprintf("alternating users, cache TTL %s (< interval %s): %d of %d logins failed", r.TTL, a.Interval, r.Failed, r.Attempts))
+		if r.Strategy != sandbox.Single && r.TTL < a.Interval && r.Failed > 0 {
+			out = append(out, fmt.Sprintf("%s, cache TTL %s (< interval %s): %d of %d logins failed", a.strategyName(r.Strategy), r.TTL, a.Interval, r.Failed, r.Attempts))
 		}
 	}
 	return out
 }
+
+// appStrategies are the strategies the simulation runs, in order.
+var appStrategies = []string{sandbox.Single, sandbox.Alternating, sandbox.Declared}
 
 // checkAppOptions fills in the defaults and refuses bad values.
 func checkAppOptions(rotations int, interval time.Duration) (int, time.Duration, error) {
@@ -183,11 +191,25 @@ func checkAppOptions(rotations int, interval time.Duration) (int, time.Duration,
 	return rotations, interval, nil
 }
 
-// RunApp runs the application simulation alone (both strategies), with
-// opts.AppRotations, opts.AppInterval, opts.MySQLDSN and opts.Bootstrap.
+// checkAppStrategies refuses a strategy the simulation does not know.
+func checkAppStrategies(strategies []string) error {
+	for _, s := range strategies {
+		if !slices.Contains(appStrategies, s) {
+			return fmt.Errorf("application strategy %q: expected %s", s, strings.Join(appStrategies, ", "))
+		}
+	}
+	return nil
+}
+
+// RunApp runs the application simulation alone (every strategy, or
+// opts.AppStrategies), with opts.AppRotations, opts.AppInterval,
+// opts.MySQLDSN and opts.Bootstrap.
 func RunApp(ctx context.Context, opts Options) (*AppReport, error) {
 	n, interval, err := checkAppOptions(opts.AppRotations, opts.AppInterval)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAppStrategies(opts.AppStrategies); err != nil {
 		return nil, err
 	}
 	b, err := setUp(ctx, dsnOf(opts.MySQLDSN), opts.Bootstrap, sayTo(opts))
@@ -195,12 +217,15 @@ func RunApp(ctx context.Context, opts Options) (*AppReport, error) {
 		return nil, err
 	}
 	defer b.close(context.WithoutCancel(ctx))
-	return b.simulateApps(ctx, n, interval, sayTo(opts))
+	return b.simulateApps(ctx, opts.AppStrategies, n, interval, sayTo(opts))
 }
 
-func (b *bench) simulateApps(ctx context.Context, n int, interval time.Duration, say func(string, ...any)) (*AppReport, error) {
+func (b *bench) simulateApps(ctx context.Context, strategies []string, n int, interval time.Duration, say func(string, ...any)) (*AppReport, error) {
 	rep := &AppReport{Rotations: n, Interval: interval, TTLs: AppTTLs(interval), Rotation: map[string]Latency{}}
-	for _, strategy := range []string{sandbox.Single, sandbox.Alternating} {
+	if len(strategies) == 0 {
+		strategies = appStrategies
+	}
+	for _, strategy := range strategies {
 		say("%s: application simulation, %d rotations %s apart, cache TTLs %v ...", strategy, n, interval, rep.TTLs)
 		rs, lat, err := b.simulateApp(ctx, strategy, n, interval, rep.TTLs)
 		if err != nil {
@@ -218,7 +243,17 @@ func (b *bench) simulateApps(ctx context.Context, n int, interval time.Duration,
 // simulateApp rotates a fresh secret n times, interval apart, while one
 // application per TTL logs in with it.
 func (b *bench) simulateApp(ctx context.Context, strategy string, n int, interval time.Duration, ttls []time.Duration) ([]AppResult, Latency, error) {
-	arn, err := b.newSecret(ctx, strategy, b.db.Host, b.db.Port)
+	var arn string
+	var err error
+	if strategy == sandbox.Declared {
+		var restore func()
+		arn, restore, err = b.newDeclared(ctx)
+		if restore != nil {
+			defer restore()
+		}
+	} else {
+		arn, err = b.newSecret(ctx, strategy, b.db.Host, b.db.Port)
+	}
 	if err != nil {
 		return nil, Latency{}, err
 	}
@@ -371,8 +406,11 @@ func ttlText(d time.Duration) string {
 }
 
 func (a *AppReport) strategyName(s string) string {
-	if s == sandbox.Alternating {
+	switch s {
+	case sandbox.Alternating:
 		return "alternating users"
+	case sandbox.Declared:
+		return "declared users"
 	}
 	return "single user"
 }
@@ -394,7 +432,7 @@ func (a *AppReport) markdown(w func(string, ...any), load string, cores int) {
 	}
 	w("")
 	var lat []string
-	for _, s := range []string{sandbox.Single, sandbox.Alternating} {
+	for _, s := range appStrategies {
 		if l, ok := a.Rotation[s]; ok {
 			lat = append(lat, fmt.Sprintf("%s p50 %s, max %s", a.strategyName(s), ms(l.P50), ms(l.Max)))
 		}
@@ -402,20 +440,30 @@ func (a *AppReport) markdown(w func(string, ...any), load string, cores int) {
 	w("Rotations during the simulation (RotateSecret wall time, the applications logging in meanwhile): %s. Load average at the start of the run: %s%s; the login loops themselves load the cores too, so these rotations are slower than the timed ones above. The load moves the counts of logins (how many fit in the run) and the windows' lengths; it is not expected to change which rows have failures (the reasons are below).", strings.Join(lat, "; "), load, busyNote(load, cores))
 	w("")
 	if v := a.Violations(); len(v) > 0 {
-		w("**Check FAILED**: alternating users lost logins with a cache TTL shorter than the interval (`go run mage.go bench` exits non-zero):")
+		w("**Check FAILED**: alternating or declared users lost logins with a cache TTL shorter than the interval (`go run mage.go bench` exits non-zero):")
 		w("")
 		for _, s := range v {
 			w("- %s", s)
 		}
 	} else {
-		w("**Check passed**: alternating users lost no login with any cache TTL shorter than the interval (0 s and %s); the bench exits non-zero if it does.", ttlText(a.TTLs[1]))
+		w("**Check passed**: %s lost no login with any cache TTL shorter than the interval (0 s and %s); the bench exits non-zero if it does.", a.judged(), ttlText(a.TTLs[1]))
 	}
 	w("")
 	w("What the rows show, and how they map to the real 30-day rotation period:")
 	w("")
 	w("- **Alternating users.** Each rotation sets a new password on the *other* user and then makes it AWSCURRENT; the user that was AWSCURRENT keeps its password until the next rotation changes it. So a copy of AWSCURRENT read just before a rotation's finishSecret keeps logging in until the next rotation's setSecret, at least one interval later. With a TTL shorter than the interval at most one rotation happens while an entry is cached, and the previous user is still valid when it does: no login can fail, and none did. With a TTL longer than the interval an entry can outlive two rotations, and then its user's password has been changed: those logins fail until the cache reads again. In production the interval is the rotation period, 30 days, and the caching clients' default TTL is 1 hour (the default refresh interval of AWS's Python, Java, Go and .NET caching clients), far shorter: alternating users loses no login. What shortens the interval is a rotation started by hand soon after another (RotateSecret, or a retried failed rotation): leave at least the applications' TTL between two rotations.")
+	if _, ok := a.Rotation[sandbox.Declared]; ok {
+		w("- **Declared users** (the deployed model: the user declared in the function's APP_USERS, its secret created without a password, the first rotation creating the user with exactly the declared privileges, later rotations alternating it with its clone) behave as alternating users for an application: each rotation gives the *other* account the new password, and also resets AWSCURRENT's account with AWSCURRENT's own password (undoing a password anyone else set on it), which changes nothing for a copy of AWSCURRENT that is cached. The applications start after the first rotation, the one that creates the user (before it, the secret holds no password to log in with); the %d rotations watched come after it.", a.Rotations)
+	}
 	w("- **Single user.** setSecret changes the one user's password before finishSecret makes the new version AWSCURRENT, so even with TTL 0 the logins between those two steps (testSecret's own login and the stage move; the TTL 0 row's longest window) fail; with a TTL, every cached copy read before finishSecret fails from setSecret until the cache reads again, up to the TTL after the rotation. When that is longer than the interval the windows of consecutive rotations run together (fewer windows than rotations). None of this depends on the interval: with the default 1-hour TTL an application can lose up to an hour of logins after every rotation (a client that reads the secret again on an authentication failure, as AWS's Secrets Manager JDBC driver does on MySQL error 1045, turns that into one refused attempt that it retries). This is why application users should use alternating users ([alternating-users.md](alternating-users.md)).")
 	w("- **The bench's interval** (%s) replaces the 30 days so that %d rotations fit in a run; the TTLs are chosen relative to it: 0, a quarter of it (the margin, three quarters of the interval, is far longer than a login, so a login slowed by the machine's load still ends long before the next rotation's setSecret) and two and a half times it (longer than the interval plus a rotation: an entry outlives two rotations). Rotations back to back with no pause would leave only the next rotation's createSecret step between one rotation's end and the next setSecret, shorter than any useful TTL: the interval is the quiet time between rotations that the real schedule has in abundance.", ttlText(a.Interval), a.Rotations)
+}
+
+// Text is the simulation's console report.
+func (a *AppReport) Text() string {
+	var b strings.Builder
+	a.text(func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) })
+	return b.String()
 }
 
 // text writes the console lines.
@@ -429,8 +477,22 @@ func (a *AppReport) text(w func(string, ...any)) {
 			w("  CHECK FAILED: %s", s)
 		}
 	} else {
-		w("  check passed: alternating users lost no login with a cache TTL shorter than the interval")
+		w("  check passed: %s lost no login with a cache TTL shorter than the interval", a.judged())
 	}
+}
+
+// judged names the strategies that Violations judges, of those that ran.
+func (a *AppReport) judged() string {
+	var names []string
+	for _, s := range appStrategies {
+		if _, ok := a.Rotation[s]; ok && s != sandbox.Single {
+			names = append(names, a.strategyName(s))
+		}
+	}
+	if len(names) == 0 {
+		return "no judged strategy"
+	}
+	return strings.Join(names, " and ")
 }
 
 // busyNote says that other work shared the machine when the 1-minute load

@@ -60,6 +60,9 @@ type Options struct {
 	// pause between them (default DefaultAppInterval).
 	AppRotations int
 	AppInterval  time.Duration
+	// AppStrategies are the strategies the application simulation runs
+	// (default all: single, alternating, declared).
+	AppStrategies []string
 	// Out receives progress lines; discarded when nil.
 	Out io.Writer
 }
@@ -175,6 +178,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAppStrategies(opts.AppStrategies); err != nil {
+		return nil, err
+	}
 	dsn := dsnOf(opts.MySQLDSN)
 	say := sayTo(opts)
 	rep := &Report{Started: time.Now().UTC(), Machine: describeMachine()}
@@ -211,7 +217,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	// The application simulation comes after the timed figures: its login
 	// loops load the machine.
-	app, err := b.simulateApps(ctx, appRotations, appInterval, say)
+	app, err := b.simulateApps(ctx, opts.AppStrategies, appRotations, appInterval, say)
 	if err != nil {
 		return rep, err
 	}
@@ -383,16 +389,61 @@ func (b *bench) newSecret(ctx context.Context, strategy, host string, port int) 
 	if err != nil {
 		return "", err
 	}
-	_, err = b.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+	return arn, b.turnOn(ctx, arn)
+}
+
+// turnOn turns rotation on for a secret without rotating it.
+func (b *bench) turnOn(ctx context.Context, arn string) error {
+	_, err := b.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 		SecretId: aws.String(arn), RotationLambdaARN: aws.String(sandbox.FunctionARN),
 		RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
 		RotateImmediately: aws.Bool(false),
 	})
-	if err != nil {
-		return "", fmt.Errorf("turn rotation on: %w", err)
-	}
 	b.rec.Take()
-	return arn, nil
+	if err != nil {
+		return fmt.Errorf("turn rotation on: %w", err)
+	}
+	return nil
+}
+
+// newDeclared makes a declared user's secret as the secrets layer deploys
+// it (sandbox.SetUpDeclared; the secret and DB_HOST name the database
+// itself), starts a function whose environment declares it and sends the
+// steps there, turns rotation on and runs the first rotation, which
+// creates the user. restore (nil on error) sends the steps back to the
+// bench's own function and stops the new one.
+func (b *bench) newDeclared(ctx context.Context) (arn string, restore func(), err error) {
+	d, err := sandbox.SetUpDeclared(ctx, b.db, b.em.Client, "bench/", "bnd_", b.db.Host, b.db.Port, 1)
+	if err != nil {
+		return "", nil, err
+	}
+	env := sandbox.FunctionEnv(b.em.URL)
+	declEnv, err := d.Env()
+	if err != nil {
+		return "", nil, err
+	}
+	for k, v := range declEnv {
+		env[k] = v
+	}
+	fn, err := sandbox.StartFunction(ctx, b.bootstrap, env, io.Discard)
+	if err != nil {
+		return "", nil, err
+	}
+	b.rec.SetTarget(smlocal.LambdaEndpoint(fn.URL()))
+	restore = func() {
+		b.rec.SetTarget(smlocal.LambdaEndpoint(b.fn.URL()))
+		_ = fn.Stop()
+	}
+	arn = d.Users[0].SecretARN
+	if err := b.turnOn(ctx, arn); err != nil {
+		restore()
+		return "", nil, err
+	}
+	if _, _, err := b.rotate(ctx, arn); err != nil {
+		restore()
+		return "", nil, fmt.Errorf("the first rotation (creates the declared user): %w", err)
+	}
+	return arn, restore, nil
 }
 
 func (b *bench) createSecret(ctx context.Context, name string, v secretValue) (string, error) {

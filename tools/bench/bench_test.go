@@ -98,11 +98,11 @@ func TestRunSmall(t *testing.T) {
 	if r.ColdStart.N != 2 || r.ColdStart.P50 <= 0 || r.PeakMemoryKiB <= 0 || r.ZipBytes != 1000 || r.BootstrapBytes != 1000 {
 		t.Errorf("report: %+v", r)
 	}
-	if r.App == nil || len(r.App.Results) != 2*len(AppTTLs(r.App.Interval)) || r.App.Rotation["alternating"].N != 2 {
+	if r.App == nil || len(r.App.Results) != 3*len(AppTTLs(r.App.Interval)) || r.App.Rotation["alternating"].N != 2 || r.App.Rotation["declared"].N != 2 {
 		t.Errorf("application simulation: %+v", r.App)
 	}
 	md := r.Markdown()
-	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |"} {
+	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "| declared users | 0 s (every login reads) |", "- **Declared users**", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("Markdown lacks %q", s)
 		}

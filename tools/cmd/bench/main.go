@@ -5,23 +5,28 @@
 //
 //	go run ./tools/cmd/bench [-rotations N] [-cold-starts N] [-write docs/BENCHMARKS.md]
 //
-//	    [-app-rotations N] [-app-interval D]
+//	    [-app-rotations N] [-app-interval D] [-app-strategies LIST] [-app-only]
 //
 // Environment: BENCH_ROTATIONS, BENCH_MYSQL_DSN (default the MariaDB on
-// 127.0.0.1:3306; "embedded" for the embedded server), BENCH_APP_ROTATIONS
-// and BENCH_APP_INTERVAL (the application simulation: rotations per
-// strategy, default 100, and the pause between them, default 400ms). A
-// budget that is not met is reported, not an error: the exit status says
-// whether the measurement ran, and is also non-zero when alternating users
-// lost a login with a cache TTL shorter than the interval (the report is
-// written first).
+// 127.0.0.1:3306; "embedded" for the embedded server), BENCH_APP_ROTATIONS,
+// BENCH_APP_INTERVAL and BENCH_APP_STRATEGIES (the application simulation:
+// rotations per strategy, default 100, the pause between them, default
+// 400ms, and the strategies, default single,alternating,declared). With
+// -app-only (BENCH_APP_ONLY=1) only the application simulation runs, its
+// figures are printed and nothing is written. A budget that is not met is
+// reported, not an error: the exit status says whether the measurement
+// ran, and is also non-zero when alternating or declared users lost a
+// login with a cache TTL shorter than the interval (the report is written
+// first).
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/dbvault/dbvault/tools/bench"
 	"github.com/dbvault/dbvault/tools/internal/cmdenv"
@@ -52,6 +57,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	rotations := fs.Int("rotations", rotDefault, "timed rotations per strategy (env BENCH_ROTATIONS)")
 	appRotations := fs.Int("app-rotations", appRotDefault, "rotations per strategy during the application simulation, at least 1 (env BENCH_APP_ROTATIONS)")
 	appInterval := fs.Duration("app-interval", appIntervalDefault, "pause between those rotations, 40ms to 1m (env BENCH_APP_INTERVAL)")
+	appStrategies := fs.String("app-strategies", getenv("BENCH_APP_STRATEGIES"), "comma-separated strategies of the application simulation: single, alternating, declared (env BENCH_APP_STRATEGIES; default all)")
+	appOnly := fs.Bool("app-only", getenv("BENCH_APP_ONLY") == "1", "run the application simulation alone, print it, write nothing (env BENCH_APP_ONLY=1)")
 	cold := fs.Int("cold-starts", 20, "fresh function processes to time")
 	write := fs.String("write", "docs/BENCHMARKS.md", "where to write the Markdown report (empty: do not write)")
 	if err := fs.Parse(args); err != nil {
@@ -66,10 +73,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "-app-interval %s: expected a positive duration\n", *appInterval)
 		return 2
 	}
+	var strategies []string
+	if *appStrategies != "" {
+		strategies = strings.Split(*appStrategies, ",")
+	}
+	opts := bench.Options{Rotations: *rotations, ColdStarts: *cold, MySQLDSN: getenv("BENCH_MYSQL_DSN"),
+		AppRotations: *appRotations, AppInterval: *appInterval, AppStrategies: strategies, Out: stdout}
 	ctx, stop := cmdenv.Context()
 	defer stop()
-	rep, err := bench.Run(ctx, bench.Options{Rotations: *rotations, ColdStarts: *cold, MySQLDSN: getenv("BENCH_MYSQL_DSN"),
-		AppRotations: *appRotations, AppInterval: *appInterval, Out: stdout})
+	if *appOnly {
+		return appOnlyRun(ctx, opts, stdout, stderr)
+	}
+	rep, err := bench.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1
@@ -84,6 +99,24 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stdout, "wrote %s\n", *write)
 	}
 	if v := rep.App.Violations(); len(v) > 0 {
+		for _, s := range v {
+			fmt.Fprintf(stderr, "bench: lost logins: %s\n", s)
+		}
+		return 1
+	}
+	return 0
+}
+
+// appOnlyRun runs the application simulation alone and prints it.
+func appOnlyRun(ctx context.Context, opts bench.Options, stdout, stderr io.Writer) int {
+	app, err := bench.RunApp(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprint(stdout, app.Text())
+	if v := app.Violations(); len(v) > 0 {
 		for _, s := range v {
 			fmt.Fprintf(stderr, "bench: lost logins: %s\n", s)
 		}

@@ -26,6 +26,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-app-rotations", "-1"}, nil, 2, "-app-rotations"},
 		{[]string{"-app-interval", "-1s"}, nil, 2, "-app-interval"},
 		{[]string{"-app-interval", "1ms", "-write", ""}, nil, 1, "application interval"},
+		{[]string{"-app-strategies", "single,round-robin"}, nil, 1, "application strategy"},
+		{[]string{"-app-only"}, map[string]string{"BENCH_APP_STRATEGIES": "round-robin"}, 1, "application strategy"},
 		{[]string{"-cold-starts", "0", "-rotations", "0", "-write", ""}, map[string]string{"BENCH_MYSQL_DSN": "bad dsn"}, 1, "DSN"},
 	} {
 		var out, errOut bytes.Buffer
