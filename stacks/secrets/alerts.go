@@ -3,6 +3,8 @@ package secrets
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
@@ -12,17 +14,22 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// alerting is what the alerts created: the topic, and the rule's target,
-// which every rotation waits for so that its first, immediate run is
-// already watched.
+// alerting is what the alerts created: the topic, the rules' names, and
+// the failed-rotation rule's target, which every rotation waits for so that
+// its first, immediate run is already watched.
 type alerting struct {
-	topic    *sns.Topic
-	ruleName pulumi.StringOutput
-	target   pulumi.Resource
+	topic           *sns.Topic
+	ruleName        pulumi.StringOutput
+	changesRuleName pulumi.StringOutput
+	target          pulumi.Resource
 }
 
 // RotationFailedRuleName is the EventBridge rule on failed rotations.
 func RotationFailedRuleName(names kit.Names) string { return names.Name("rotation-failed") }
+
+// SecretChangesRuleName is the EventBridge rule on API calls that change a
+// secret's policy, rotation, replication, tags or existence.
+func SecretChangesRuleName(names kit.Names) string { return names.Name("secret-changes") }
 
 // FailureEvents are the Secrets Manager service events the rule matches: a
 // rotation that failed, and one abandoned (its AWSPENDING removed because a
@@ -31,31 +38,154 @@ func RotationFailedRuleName(names kit.Names) string { return names.Name("rotatio
 // ("RotationAbandoned", "RotationFailed" among the non-API events).
 var FailureEvents = []string{"RotationFailed", "RotationAbandoned"}
 
-// FailurePattern is the rule's event pattern: those events, for these
-// secrets only, not for every secret of the account and region. The event's
-// detail carries the secret as additionalEventData.SecretId (its ARN), which
-// is unconfirmed from AWS's documentation offline; `go run mage.go verify`
-// checks it against a real RotationSucceeded event of the same shape.
+// ChangeEvents are the Secrets Manager API calls the secret-changes rule
+// matches: what someone with broad IAM could do to a vault secret without
+// reading it, each logged by CloudTrail under the operation's name
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html):
+//   - CancelRotateSecret turns rotation off: the password stops changing;
+//   - DeleteSecret schedules the secret's deletion (or deletes it at once);
+//     RestoreSecret undoes that, so the responder sees the secret is back;
+//   - PutResourcePolicy and DeleteResourcePolicy replace or remove the
+//     policy that keeps every other principal from reading the secret;
+//   - UpdateSecret changes its KMS key, description or value;
+//   - ReplicateSecretToRegions copies it to a region the vault does not
+//     watch; RemoveRegionsFromReplication and StopReplicationToReplica
+//     (the latter is called in the replica's region, so this rule sees it
+//     only for a replica in the vault's own region) change that copy;
+//   - TagResource and UntagResource change the tags, which IAM policies
+//     may grant access by (aws:ResourceTag conditions) and which carry the
+//     compliance tags.
+//
+// RotateSecret is left out: every rotation started by hand or by a deploy
+// calls it; a rotation function of someone else's could neither read nor
+// write the secret (its resource policy), and changing that policy alerts.
+var ChangeEvents = []string{
+	"CancelRotateSecret", "DeleteSecret", "RestoreSecret",
+	"PutResourcePolicy", "DeleteResourcePolicy", "UpdateSecret",
+	"ReplicateSecretToRegions", "RemoveRegionsFromReplication", "StopReplicationToReplica",
+	"TagResource", "UntagResource",
+}
+
+// secretIDs are the values a secret id may take in an event for these
+// secrets: each one's ARN, its partial ARN (without the six random
+// characters and their hyphen that Secrets Manager appends) and its name,
+// the three forms every SecretId parameter accepts: "either the Amazon
+// Resource Name (ARN) or the friendly name of the secret", or "a partial
+// ARN too—for example, if you don't include the final hyphen and six
+// random characters" (Secrets Manager API reference, SecretId of
+// CancelRotateSecret, UntagResource and the others:
+// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html).
+//
+// Exact values, not EventBridge's prefix matching on "arn:...:secret:<name>-":
+// that prefix also matches the ARN of a secret whose name extends this one,
+// such as the same user's secret of environment dev-eu
+// (db-credentials-app-dev-eu-AbCdEf) for environment dev. A secret deleted
+// and created again under the same name has a new ARN; its calls by name or
+// partial ARN still match, and DeleteSecret already alerted.
+func secretIDs(secretArns []string) ([]string, error) {
+	var out []string
+	for _, a := range secretArns {
+		partial, name, err := secretNameOf(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a, partial, name)
+	}
+	return out, nil
+}
+
+// secretNameOf splits a secret's ARN into its partial ARN and its name:
+// "arn:aws:secretsmanager:r:a:secret:NAME-AbCdEf" is
+// "arn:aws:secretsmanager:r:a:secret:NAME" and "NAME".
+func secretNameOf(arn string) (partial, name string, err error) {
+	head, rest, ok := strings.Cut(arn, ":secret:")
+	if !ok || !strings.HasPrefix(head, "arn:") || len(rest) < 8 || rest[len(rest)-7] != '-' {
+		return "", "", fmt.Errorf("%q is not the ARN of a Secrets Manager secret (arn:...:secret:NAME-XXXXXX)", arn)
+	}
+	name = rest[:len(rest)-7]
+	return head + ":secret:" + name, name, nil
+}
+
+// FailurePattern is the rotation-failed rule's event pattern: those
+// events, for these secrets only, not for every secret of the account and
+// region. The event's detail carries the secret as
+// additionalEventData.SecretId, which AWS's documentation does not show
+// offline; `go run mage.go verify` (alerts-event-shape) checks it against
+// real RotationSucceeded events of an application secret and of RDS's
+// master secret, whose rotation RDS manages without a Lambda function. The
+// id is matched in every form (secretIDs), since how a managed rotation
+// names the master secret is unconfirmed.
 // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
 func FailurePattern(secretArns []string) (string, error) {
+	ids, err := secretIDs(secretArns)
+	if err != nil {
+		return "", fmt.Errorf("rotation-failed pattern: %w", err)
+	}
 	b, err := json.Marshal(map[string]any{
 		"source":      []string{"aws.secretsmanager"},
 		"detail-type": []string{"AWS Service Event via CloudTrail"},
 		"detail": map[string]any{
 			"eventName":           FailureEvents,
-			"additionalEventData": map[string]any{"SecretId": secretArns},
+			"additionalEventData": map[string]any{"SecretId": ids},
 		},
 	})
 	return string(b), err
 }
 
-// alerts creates the encrypted topic, the EventBridge rule on failed
-// rotations of secrets, the alarm on the rotator's errors and the optional
+// ChangesPattern is the secret-changes rule's event pattern: ChangeEvents
+// on these secrets. A call reaches EventBridge as detail-type "AWS API Call
+// via CloudTrail", source aws.secretsmanager, with the CloudTrail record as
+// detail (eventSource secretsmanager.amazonaws.com)
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html;
+// https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-secretsmanager.html).
+// The record names the secret two ways, either of which matches ("$or",
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html):
+//   - requestParameters.secretId, as the caller wrote it (secretIDs: ARN,
+//     partial ARN or name), present even when the call was refused, and
+//     the only one for TagResource and UntagResource, which answer nothing.
+//     That CloudTrail spells the parameter secretId is unconfirmed from
+//     AWS's documentation offline;
+//   - responseElements.arn, the secret's ARN in the answer, which is what
+//     AWS's own example pattern matches; "some Secrets Manager events" spelt
+//     it aRN before February 2024, so both keys are listed
+//     (https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html,
+//     "Match all changes to a specified secret").
+//
+// EventBridge receives these API events only while a trail records the
+// region's management events: "To record events with a detail-type value
+// of AWS API Call via CloudTrail, a CloudTrail trail with logging enabled
+// is required" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event.html).
+// The vault always has one: its own, or the account's existingTrailName.
+func ChangesPattern(secretArns []string) (string, error) {
+	ids, err := secretIDs(secretArns)
+	if err != nil {
+		return "", fmt.Errorf("secret-changes pattern: %w", err)
+	}
+	arns := slices.Clone(secretArns)
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.secretsmanager"},
+		"detail-type": []string{"AWS API Call via CloudTrail"},
+		"detail": map[string]any{
+			"eventSource": []string{"secretsmanager.amazonaws.com"},
+			"eventName":   ChangeEvents,
+			"$or": []any{
+				map[string]any{"requestParameters": map[string]any{"secretId": ids}},
+				map[string]any{"responseElements": map[string]any{"arn": arns}},
+				map[string]any{"responseElements": map[string]any{"aRN": arns}},
+			},
+		},
+	})
+	return string(b), err
+}
+
+// alerts creates the encrypted topic, the EventBridge rules on failed
+// rotations and on changes of secrets, the alarm on the rotator's errors and the optional
 // e-mail subscription.
 func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn *lambda.Function, secrets pulumi.StringArrayOutput, parent pulumi.ResourceOption) (alerting, error) {
 	names, l := args.names, args.names.Logical
 	topicName := names.AlertsTopicName()
 	ruleName := RotationFailedRuleName(names)
+	changesName := SecretChangesRuleName(names)
 	alarmName := names.Name("rotator-errors")
 	topic, err := sns.NewTopic(ctx, l("alerts"), &sns.TopicArgs{
 		Name:           pulumi.String(topicName),
@@ -64,21 +194,22 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	if err != nil {
 		return alerting{}, fmt.Errorf("alerts topic: %w", err)
 	}
-	ruleArn := arn("events", "rule/"+ruleName)
+	// Each rule of this vault, by its ARN, and nothing else of EventBridge.
+	ruleArns := []string{arn("events", "rule/"+ruleName), arn("events", "rule/"+changesName)}
 	alarmArn := arn("cloudwatch", "alarm:"+alarmName)
 	_, err = sns.NewTopicPolicy(ctx, l("alerts-policy"), &sns.TopicPolicyArgs{
 		Arn: topic.Arn,
 		Policy: topic.Arn.ApplyT(func(t string) (string, error) {
 			return kit.NewPolicy(
 				kit.Statement{
-					Sid:       "EventBridgeRuleOfThisVault",
+					Sid:       "EventBridgeRulesOfThisVault",
 					Effect:    "Allow",
 					Principal: map[string]any{"Service": "events.amazonaws.com"},
 					Action:    "sns:Publish",
 					Resource:  t,
 					Condition: map[string]map[string]any{
 						"StringEquals": {"aws:SourceAccount": args.Account},
-						"ArnEquals":    {"aws:SourceArn": ruleArn},
+						"ArnEquals":    {"aws:SourceArn": ruleArns},
 					},
 				},
 				kit.Statement{
@@ -116,6 +247,23 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("rotation-failed target: %w", err)
 	}
 
+	changes, err := cloudwatch.NewEventRule(ctx, l("secret-changes"), &cloudwatch.EventRuleArgs{
+		Name:         pulumi.String(changesName),
+		Description:  pulumi.String("Someone changed the policy, rotation, replication, tags or existence of a secret of vault " + args.Suffix),
+		EventPattern: secrets.ApplyT(ChangesPattern).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return alerting{}, fmt.Errorf("secret-changes rule: %w", err)
+	}
+	_, err = cloudwatch.NewEventTarget(ctx, l("secret-changes-alert"), &cloudwatch.EventTargetArgs{
+		Rule:     changes.Name,
+		TargetId: pulumi.String("vault-alerts"),
+		Arn:      topic.Arn,
+	}, parent)
+	if err != nil {
+		return alerting{}, fmt.Errorf("secret-changes target: %w", err)
+	}
+
 	_, err = cloudwatch.NewMetricAlarm(ctx, l("rotator-errors"), &cloudwatch.MetricAlarmArgs{
 		Name:               pulumi.String(alarmName),
 		AlarmDescription:   pulumi.String("The rotator " + names.RotatorName() + " returned an error: a rotation step failed"),
@@ -148,5 +296,5 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 			return alerting{}, fmt.Errorf("alerts e-mail subscription: %w", err)
 		}
 	}
-	return alerting{topic: topic, ruleName: rule.Name, target: target}, nil
+	return alerting{topic: topic, ruleName: rule.Name, changesRuleName: changes.Name, target: target}, nil
 }

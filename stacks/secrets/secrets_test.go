@@ -303,8 +303,8 @@ func TestComponentAndResources(t *testing.T) {
 		"aws:lambda/permission:Permission":                       1,
 		"aws:sns/topic:Topic":                                    1,
 		"aws:sns/topicPolicy:TopicPolicy":                        1,
-		"aws:cloudwatch/eventRule:EventRule":                     1,
-		"aws:cloudwatch/eventTarget:EventTarget":                 1,
+		"aws:cloudwatch/eventRule:EventRule":                     2,
+		"aws:cloudwatch/eventTarget:EventTarget":                 2,
 		"aws:cloudwatch/metricAlarm:MetricAlarm":                 1,
 		"aws:s3/bucketV2:BucketV2":                               1,
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -625,7 +625,7 @@ func TestAlerts(t *testing.T) {
 	tp := one(t, res, "aws:sns/topicPolicy:TopicPolicy")
 	stmts := policy(t, str(tp, "policy"))
 	sources := map[string]string{
-		"events.amazonaws.com":     "arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev",
+		"events.amazonaws.com":     "[arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev]",
 		"cloudwatch.amazonaws.com": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:rotator-errors-dev",
 	}
 	if len(stmts) != 2 {
@@ -638,23 +638,27 @@ func TestAlerts(t *testing.T) {
 			t.Errorf("topic statement %+v", s)
 			continue
 		}
-		if s.Condition["StringEquals"]["aws:SourceAccount"] != account || s.Condition["ArnEquals"]["aws:SourceArn"] != src {
+		if s.Condition["StringEquals"]["aws:SourceAccount"] != account || fmt.Sprint(s.Condition["ArnEquals"]["aws:SourceArn"]) != src {
 			t.Errorf("%s statement conditions %v, want SourceAccount and SourceArn %s", svc, s.Condition, src)
 		}
 	}
-	rule := one(t, res, "aws:cloudwatch/eventRule:EventRule")
+	rule := named(t, res, "aws:cloudwatch/eventRule:EventRule", "rotation-failed")
 	var pattern map[string]any
 	if err := json.Unmarshal([]byte(str(rule, "eventPattern")), &pattern); err != nil {
 		t.Fatal(err)
 	}
 	// Failed and abandoned rotations of this vault's secrets (the
-	// application secrets and RDS's master secret), not of every secret of
-	// the account and region.
+	// application secrets and RDS's master secret, each by ARN, partial ARN
+	// or name), not of every secret of the account and region.
+	app := fmt.Sprint(res.Outputs["secretArn"].Value)
+	masterName := strings.TrimPrefix(masterSecretArn[:len(masterSecretArn)-7], "arn:aws:secretsmanager:us-east-1:123456789012:secret:")
 	if fmt.Sprint(pattern) != fmt.Sprint(map[string]any{
 		"source": []any{"aws.secretsmanager"}, "detail-type": []any{"AWS Service Event via CloudTrail"},
 		"detail": map[string]any{
-			"eventName":           []any{"RotationFailed", "RotationAbandoned"},
-			"additionalEventData": map[string]any{"SecretId": []any{fmt.Sprint(res.Outputs["secretArn"].Value), masterSecretArn}},
+			"eventName": []any{"RotationFailed", "RotationAbandoned"},
+			"additionalEventData": map[string]any{"SecretId": []any{
+				app, app[:len(app)-7], "db-credentials-app-dev",
+				masterSecretArn, masterSecretArn[:len(masterSecretArn)-7], masterName}},
 		},
 	}) {
 		t.Errorf("event pattern %v", pattern)
@@ -664,10 +668,10 @@ func TestAlerts(t *testing.T) {
 	}
 	// The first, immediate rotation is watched: it waits for the alert.
 	rotation := one(t, res, "aws:secretsmanager/secretRotation:SecretRotation")
-	if !slices.Contains(rotation.Options.DependsOn, one(t, res, "aws:cloudwatch/eventTarget:EventTarget").URN) {
+	if !slices.Contains(rotation.Options.DependsOn, named(t, res, "aws:cloudwatch/eventTarget:EventTarget", "rotation-failed-alert").URN) {
 		t.Error("the rotation does not wait for the alert's target: a failure of the first rotation would go unseen")
 	}
-	target := one(t, res, "aws:cloudwatch/eventTarget:EventTarget")
+	target := named(t, res, "aws:cloudwatch/eventTarget:EventTarget", "rotation-failed-alert")
 	if str(target, "arn") != topicArn || str(target, "rule") != "rotation-failed-dev" {
 		t.Errorf("target %v", target.Inputs)
 	}
