@@ -36,15 +36,16 @@ const ShapePath = "additionalEventData.SecretId"
 
 const secretsManagerSource = "secretsmanager.amazonaws.com"
 
-// rotationEvent is what the lookup found: the newest RotationSucceeded
-// service event of Secrets Manager that names one of the vault's secrets,
-// and how many other events of that name it saw on the way.
+// rotationEvent is what the lookup found for one group of secrets (the
+// application secrets, or RDS's master secret): the newest RotationSucceeded
+// service event of Secrets Manager that names one of them, and how many
+// other events of that name it saw on the way.
 type rotationEvent struct {
 	// err is the failed LookupEvents call, if any.
 	err error
 	// seen counts the events looked at, pages the pages read; others
-	// lists the secrets named by Secrets Manager events that are not the
-	// vault's (at most a few).
+	// lists the secrets named by Secrets Manager events that are none of
+	// the vault's (at most a few).
 	seen, pages int
 	others      []string
 	// found: an event names secret.
@@ -55,24 +56,23 @@ type rotationEvent struct {
 	// record is the event's CloudTrail record (CloudTrailEvent), the
 	// detail EventBridge delivers.
 	record map[string]any
-	// paths are where the record carries secret (or, failing that, its
-	// name, byName).
-	paths  []string
-	byName bool
+	// form is how the record's ShapePath names the secret ("ARN",
+	// "partial ARN", "name"), empty when it does not; paths are where
+	// else the record names it, in any form.
+	form  string
+	paths []string
 }
 
-// confirmed: the record carries the secret's ARN where the rule looks,
-// in a service event (EventBridge's "AWS Service Event via CloudTrail").
+// confirmed: the record names the secret where the rule looks, in a form
+// the rule lists, in a service event (EventBridge's "AWS Service Event via
+// CloudTrail").
 func (e *rotationEvent) confirmed() bool {
-	if e == nil || !e.found || e.byName {
-		return false
-	}
-	return slices.Contains(e.paths, ShapePath) && e.record["eventType"] == "AwsServiceEvent"
+	return e != nil && e.found && e.form != "" && e.record["eventType"] == "AwsServiceEvent"
 }
 
-// vaultSecrets are the ARNs of the vault's secrets named by the outputs
-// (application secrets by user, then the master secret).
-func (v *Verifier) vaultSecrets() []string {
+// appSecrets are the ARNs of the vault's application secrets named by the
+// outputs, by user.
+func (v *Verifier) appSecrets() []string {
 	var out []string
 	if m, ok := v.Outputs["secrets"]["appSecretArns"].(map[string]any); ok {
 		for _, u := range sortedAny(m) {
@@ -81,14 +81,31 @@ func (v *Verifier) vaultSecrets() []string {
 			}
 		}
 	}
-	if s, ok := v.Outputs["secrets"]["masterSecretArn"].(string); ok && s != "" && !slices.Contains(out, s) {
-		out = append(out, s)
+	return out
+}
+
+// masterSecrets is RDS's master secret named by the outputs, if any.
+func (v *Verifier) masterSecrets() []string {
+	if s, ok := v.Outputs["secrets"]["masterSecretArn"].(string); ok && s != "" {
+		return []string{s}
+	}
+	return nil
+}
+
+// secretForms are the forms the rule's pattern lists for a secret
+// (stacks/secrets secretIDs): its ARN, its partial ARN and its name, by
+// the name of the form.
+func secretForms(arn string) [][2]string {
+	out := [][2]string{{"ARN", arn}}
+	if n := secretName(arn); n != "" {
+		out = append(out, [2]string{"partial ARN", strings.TrimSuffix(arn, arn[len(arn)-7:])}, [2]string{"name", n})
 	}
 	return out
 }
 
-// lookupRotationEvent finds a real RotationSucceeded event of one of
-// secrets in CloudTrail's event history.
+// lookupRotationEvents finds in CloudTrail's event history, in one pass, a
+// real RotationSucceeded event of one of the application secrets and one of
+// the master secret.
 //
 // LookupEvents
 // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html):
@@ -100,20 +117,33 @@ func (v *Verifier) vaultSecrets() []string {
 // and CloudTrailEvent, "A JSON string that contains a representation of
 // the event returned": the CloudTrail record, which is what EventBridge
 // delivers as an event's detail.
-func (v *Verifier) lookupRotationEvent(ctx context.Context, secrets []string) *rotationEvent {
-	out := &rotationEvent{}
-	if len(secrets) == 0 {
-		return out
-	}
-	names := map[string]string{}
-	for _, s := range secrets {
-		if n := secretName(s); n != "" {
-			names[n] = s
+//
+// RDS rotates its managed master secret itself, every 7 days by default
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html),
+// with no Lambda function; that Secrets Manager logs such a rotation as the
+// same RotationSucceeded service event is unconfirmed offline, which is
+// what the master's lookup shows.
+func (v *Verifier) lookupRotationEvents(ctx context.Context, apps, master []string) (*rotationEvent, *rotationEvent) {
+	groups := []struct {
+		secrets []string
+		ev      *rotationEvent
+	}{{apps, &rotationEvent{}}, {master, &rotationEvent{}}}
+	var (
+		seen, pages int
+		others      []string
+		lookupErr   error
+	)
+	done := func() bool {
+		for _, g := range groups {
+			if len(g.secrets) > 0 && !g.ev.found {
+				return false
+			}
 		}
+		return true
 	}
 	start := v.now().UTC().Add(-ShapeLookback).Truncate(time.Minute)
 	var next *string
-	for out.pages < ShapeMaxPages {
+	for !done() && pages < ShapeMaxPages {
 		page, err := v.Clients.CloudTrail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{
 			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(ShapeEventName)}},
 			StartTime:        aws.Time(start),
@@ -121,12 +151,12 @@ func (v *Verifier) lookupRotationEvent(ctx context.Context, secrets []string) *r
 			NextToken:        next,
 		})
 		if err != nil {
-			out.err = err
-			return out
+			lookupErr = err
+			break
 		}
-		out.pages++
+		pages++
 		for _, e := range page.Events {
-			out.seen++
+			seen++
 			if aws.ToString(e.EventSource) != secretsManagerSource {
 				continue
 			}
@@ -134,33 +164,69 @@ func (v *Verifier) lookupRotationEvent(ctx context.Context, secrets []string) *r
 			if json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec) != nil || rec["eventSource"] != secretsManagerSource {
 				continue
 			}
-			for _, s := range secrets {
-				if paths := pathsOf(rec, s); len(paths) > 0 {
-					out.hit(e, rec, s, paths, false)
-					return out
+			named := false
+			for _, g := range groups {
+				if g.ev.found {
+					named = named || g.ev.names(rec)
+					continue
+				}
+				if g.ev.match(e, rec, g.secrets) {
+					named = true
 				}
 			}
-			// Named by the secret's name, not its ARN: the vault's, but
-			// the rule's ARN filter would miss it.
-			for n, s := range names {
-				if paths := pathsOf(rec, n); len(paths) > 0 {
-					out.hit(e, rec, s, paths, true)
-					return out
-				}
-			}
-			if id, ok := dig(rec, ShapePath).(string); ok && len(out.others) < 3 && !slices.Contains(out.others, id) {
-				out.others = append(out.others, id)
+			if id, ok := dig(rec, ShapePath).(string); ok && !named && len(others) < 3 && !slices.Contains(others, id) {
+				others = append(others, id)
 			}
 		}
 		if next = page.NextToken; next == nil || *next == "" {
 			break
 		}
 	}
-	return out
+	for _, g := range groups {
+		g.ev.err, g.ev.seen, g.ev.pages, g.ev.others = lookupErr, seen, pages, others
+	}
+	return groups[0].ev, groups[1].ev
 }
 
-func (e *rotationEvent) hit(ev cttypes.Event, rec map[string]any, secret string, paths []string, byName bool) {
-	e.found, e.secret, e.record, e.paths, e.byName = true, secret, rec, paths, byName
+// names: rec names e's secret in some form.
+func (e *rotationEvent) names(rec map[string]any) bool {
+	for _, f := range secretForms(e.secret) {
+		if len(pathsOf(rec, f[1])) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// match records ev as e's event if its record names one of secrets: at
+// ShapePath in a form the rule lists, or, failing that, anywhere.
+func (e *rotationEvent) match(ev cttypes.Event, rec map[string]any, secrets []string) bool {
+	id, _ := dig(rec, ShapePath).(string)
+	for _, s := range secrets {
+		for _, f := range secretForms(s) {
+			if id != "" && id == f[1] {
+				e.hit(ev, rec, s, f[0])
+				return true
+			}
+		}
+	}
+	for _, s := range secrets {
+		var paths []string
+		for _, f := range secretForms(s) {
+			paths = append(paths, pathsOf(rec, f[1])...)
+		}
+		if len(paths) > 0 {
+			slices.Sort(paths)
+			e.hit(ev, rec, s, "")
+			e.paths = paths
+			return true
+		}
+	}
+	return false
+}
+
+func (e *rotationEvent) hit(ev cttypes.Event, rec map[string]any, secret, form string) {
+	e.found, e.secret, e.record, e.form = true, secret, rec, form
 	e.id = aws.ToString(ev.EventId)
 	if e.id == "" {
 		e.id, _ = rec["eventID"].(string)
@@ -227,53 +293,68 @@ func dig(doc map[string]any, path string) any {
 }
 
 // alertsEventShape: the rule's SecretId filter is where Secrets Manager
-// really puts the secret. FailurePattern filters detail.additionalEventData
-// .SecretId on the secrets' ARNs, a place AWS's documentation does not
-// confirm offline; a real RotationSucceeded event of one of the vault's
-// secrets (same service, same kind of event as RotationFailed) shows it.
-func (v *Verifier) alertsEventShape(ev *rotationEvent) Result {
+// really puts the secret, for an application secret and for RDS's master
+// secret. FailurePattern filters detail.additionalEventData.SecretId on the
+// secrets' ARNs, partial ARNs and names, a place AWS's documentation does
+// not confirm offline; a real RotationSucceeded event of each kind of secret
+// (same service, same kind of event as RotationFailed) shows it. The master
+// secret is rotated by RDS, not by the vault's function, so its event is
+// looked up on its own.
+func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	const check = "alerts-event-shape"
 	// The rule covers every secret of the vault: without all of them an
 	// event of one left out would read as another secret's.
 	r := v.need(check)
 	r.strMap("secrets", "appSecretArns")
-	r.str("secrets", "masterSecretArn")
+	masterArn := r.str("secrets", "masterSecretArn")
 	if r.bad {
 		return r.out
 	}
-	if ev.err != nil {
-		return fail(check, fmt.Sprintf("LookupEvents EventName=%s: %v", ShapeEventName, ev.err), apiFix("cloudtrail:LookupEvents"))
+	if app.err != nil {
+		return fail(check, fmt.Sprintf("LookupEvents EventName=%s: %v", ShapeEventName, app.err), apiFix("cloudtrail:LookupEvents"))
 	}
 	days := int(ShapeLookback / (24 * time.Hour))
-	if !ev.found {
-		other := ""
-		if len(ev.others) > 0 {
-			other = fmt.Sprintf(", only for other secrets (%s)", strings.Join(ev.others, ", "))
-		}
-		return fail(check, fmt.Sprintf("no %s event of %s for this vault's secrets in the last %d days (%d event(s) of that name on %d page(s) of CloudTrail's event history%s): the place the rule's SecretId filter expects the ARN (%s) is unconfirmed",
-			ShapeEventName, secretsManagerSource, days, ev.seen, ev.pages, other, ShapePath),
-			fmt.Sprintf("rotate once (go run mage.go rotate) and run verify again, with ENV=%s", v.env()))
-	}
-	event := fmt.Sprintf("%s event %s of %s", ShapeEventName, orNone(ev.id), ev.at)
-	align := func(how string) string {
-		return fmt.Sprintf("align FailurePattern in stacks/secrets/alerts.go with that path%s, then deploy the secrets layer (%s)", how, v.up("secrets"))
-	}
 	var p problems
-	if ev.byName {
-		p.add(fmt.Sprintf("%s names the secret %s by its name %s at %s, not by its ARN (the rule's %s filter lists ARNs)",
-			event, ev.secret, secretName(ev.secret), strings.Join(ev.paths, ", "), ShapePath), align(", listing the secrets' names, not their ARNs"))
-	} else if !slices.Contains(ev.paths, ShapePath) {
+	if !app.found {
+		other := ""
+		if len(app.others) > 0 {
+			other = fmt.Sprintf(", only for other secrets (%s)", strings.Join(app.others, ", "))
+		}
+		p.add(fmt.Sprintf("no %s event of %s for this vault's secrets in the last %d days (%d event(s) of that name on %d page(s) of CloudTrail's event history%s): the place the rule's SecretId filter expects the ARN (%s) is unconfirmed",
+			ShapeEventName, secretsManagerSource, days, app.seen, app.pages, other, ShapePath),
+			fmt.Sprintf("rotate once (go run mage.go rotate) and run verify again, with ENV=%s", v.env()))
+	} else {
+		v.shapeProblems(&p, app, "")
+	}
+	if !master.found {
+		p.add(fmt.Sprintf("no %s event of %s for the master secret %s in the last %d days (%d event(s) of that name on %d page(s)): RDS rotates it itself (every 7 days by default), and how Secrets Manager logs that rotation, and so whether the rule sees it fail, is unconfirmed",
+			ShapeEventName, secretsManagerSource, masterArn, days, master.seen, master.pages),
+			fmt.Sprintf("rotate it once (aws secretsmanager rotate-secret --secret-id %s, which RDS carries out) and run verify again; if there is still no such event, find the rotation in CloudTrail's event history (event source secretsmanager.amazonaws.com or rds.amazonaws.com) and align FailurePattern in stacks/secrets/alerts.go with it, then deploy the secrets layer (%s)", masterArn, v.up("secrets")))
+	} else {
+		v.shapeProblems(&p, master, "the master secret's ")
+	}
+	confirms := func(e *rotationEvent) string {
+		return fmt.Sprintf("%s event %s of %s names %s at %s (by its %s)", ShapeEventName, orNone(e.id), e.at, e.secret, ShapePath, e.form)
+	}
+	return p.result(check, fmt.Sprintf("%s (CloudTrail LookupEvents, a Secrets Manager service event) — confirms: the rule's SecretId filter matches what Secrets Manager emits; the master secret's %s — confirms: RDS's managed rotation is logged the same way, so the rule sees its failure",
+		confirms(app), confirms(master)))
+}
+
+// shapeProblems adds what is wrong with the shape of e's event: the secret
+// not at ShapePath in a form the rule lists, or not a service event.
+func (v *Verifier) shapeProblems(p *problems, e *rotationEvent, whose string) {
+	event := fmt.Sprintf("%s%s event %s of %s", whose, ShapeEventName, orNone(e.id), e.at)
+	align := fmt.Sprintf("align FailurePattern in stacks/secrets/alerts.go with that path, then deploy the secrets layer (%s)", v.up("secrets"))
+	if e.form == "" {
 		got := "missing"
-		if x := dig(ev.record, ShapePath); x != nil {
+		if x := dig(e.record, ShapePath); x != nil {
 			b, _ := json.Marshal(x)
 			got = "is " + string(b)
 		}
-		p.add(fmt.Sprintf("%s names %s at %s; its %s %s", event, ev.secret, strings.Join(ev.paths, ", "), ShapePath, got), align(""))
+		p.add(fmt.Sprintf("%s names %s at %s; its %s %s", event, e.secret, strings.Join(e.paths, ", "), ShapePath, got), align)
 	}
-	if t, _ := ev.record["eventType"].(string); t != "AwsServiceEvent" {
+	if t, _ := e.record["eventType"].(string); t != "AwsServiceEvent" {
 		p.add(fmt.Sprintf("%s has eventType %s, not AwsServiceEvent: EventBridge does not deliver it as the rule's detail-type AWS Service Event via CloudTrail", event, orNone(t)),
 			"align FailurePattern's detail-type in stacks/secrets/alerts.go with that eventType, then deploy the secrets layer ("+v.up("secrets")+")")
 	}
-	return p.result(check, fmt.Sprintf("%s (CloudTrail LookupEvents, a Secrets Manager service event) names %s at %s — confirms: the rule's SecretId filter matches what Secrets Manager emits",
-		event, ev.secret, ShapePath))
 }

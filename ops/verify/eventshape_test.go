@@ -31,8 +31,9 @@ func testedDetail(t *testing.T, f *verifytest.Fixture) map[string]any {
 }
 
 // The healthy lookup: one attribute (EventName=RotationSucceeded), from 30
-// days ago, pages of 50, no more than ShapeMaxPages; the alerts check tests
-// the rule's pattern against the real event's detail, renamed
+// days ago, pages of 50, no more than ShapeMaxPages, until it has an
+// application secret's event and the master secret's; the alerts check
+// tests the rule's pattern against the application event's detail, renamed
 // RotationFailed.
 func TestEventShapeLookupAndRealSample(t *testing.T) {
 	f := verifytest.Healthy()
@@ -58,9 +59,13 @@ func TestEventShapeLookupAndRealSample(t *testing.T) {
 			t.Errorf("lookup %d MaxResults %d", i, aws.ToInt32(in.MaxResults))
 		}
 	}
-	// The vault's event is the second of the history: paging by NextToken.
-	if len(f.Lookups) != 2 || aws.ToString(f.Lookups[1].NextToken) == "" {
-		t.Errorf("want 2 pages, the second by NextToken: %d", len(f.Lookups))
+	// The application's event is the second of the history, the master's
+	// the third: paging by NextToken.
+	if len(f.Lookups) != 3 || aws.ToString(f.Lookups[1].NextToken) == "" || aws.ToString(f.Lookups[2].NextToken) == "" {
+		t.Errorf("want 3 pages, the later ones by NextToken: %d", len(f.Lookups))
+	}
+	if !strings.Contains(out, "the master secret's RotationSucceeded event") || !strings.Contains(out, "names "+verifytest.MasterSecret+" at additionalEventData.SecretId (by its ARN)") {
+		t.Errorf("the line does not confirm the master secret's event:\n%s", out)
 	}
 	var want map[string]any
 	if err := json.Unmarshal([]byte(aws.ToString(f.History[1].CloudTrailEvent)), &want); err != nil {
@@ -114,19 +119,6 @@ func TestEventShapeFailures(t *testing.T) {
 				r["requestParameters"] = map[string]any{"secretId": app}
 				f.History[1] = verifytest.EventOf(r)
 			}},
-		{"SecretId is the name, ARN among resources", `names ` + app + ` at resources[0].ARN; its additionalEventData.SecretId is "db-credentials-app-dev"`, align,
-			func(f *verifytest.Fixture) {
-				r := verifytest.RotationRecord("RotationSucceeded", app, rotated)
-				r["additionalEventData"] = map[string]any{"SecretId": "db-credentials-app-dev"}
-				r["resources"] = []any{map[string]any{"ARN": app, "type": "AWS::SecretsManager::Secret"}}
-				f.History[1] = verifytest.EventOf(r)
-			}},
-		{"secret named by its name only", "by its name db-credentials-app-dev at additionalEventData.SecretId, not by its ARN", align,
-			func(f *verifytest.Fixture) {
-				r := verifytest.RotationRecord("RotationSucceeded", app, rotated)
-				r["additionalEventData"] = map[string]any{"SecretId": "db-credentials-app-dev"}
-				f.History[1] = verifytest.EventOf(r)
-			}},
 		{"not a service event", "has eventType AwsApiCall, not AwsServiceEvent", "align FailurePattern's detail-type in stacks/secrets/alerts.go",
 			func(f *verifytest.Fixture) {
 				r := verifytest.RotationRecord("RotationSucceeded", app, rotated)
@@ -135,6 +127,32 @@ func TestEventShapeFailures(t *testing.T) {
 			}},
 		{"lookup refused", "LookupEvents EventName=RotationSucceeded: AccessDenied", "may call cloudtrail:LookupEvents (read-only)",
 			func(f *verifytest.Fixture) { f.LookupErr = errors.New("AccessDenied") }},
+		{"no event of the master secret", "no RotationSucceeded event of secretsmanager.amazonaws.com for the master secret " + verifytest.MasterSecret + " in the last 30 days (2 event(s) of that name on 2 page(s))",
+			"rotate it once (aws secretsmanager rotate-secret --secret-id " + verifytest.MasterSecret + ", which RDS carries out)",
+			func(f *verifytest.Fixture) { f.History = f.History[:2] }},
+		{"master event older than 30 days", "no RotationSucceeded event of secretsmanager.amazonaws.com for the master secret", "rotate it once",
+			func(f *verifytest.Fixture) {
+				f.History[2] = verifytest.EventOf(verifytest.RotationRecord("RotationSucceeded", verifytest.MasterSecret, time.Now().Add(-31*24*time.Hour)))
+			}},
+		{"master event logged by RDS", "no RotationSucceeded event of secretsmanager.amazonaws.com for the master secret", "event source secretsmanager.amazonaws.com or rds.amazonaws.com",
+			func(f *verifytest.Fixture) {
+				r := verifytest.RotationRecord("RotationSucceeded", verifytest.MasterSecret, rotated)
+				r["eventSource"] = "rds.amazonaws.com"
+				f.History[2] = verifytest.EventOf(r)
+			}},
+		{"master secret at another path", "the master secret's RotationSucceeded event", align,
+			func(f *verifytest.Fixture) {
+				r := verifytest.RotationRecord("RotationSucceeded", verifytest.MasterSecret, rotated)
+				r["additionalEventData"] = nil
+				r["serviceEventDetails"] = map[string]any{"secretArn": verifytest.MasterSecret}
+				f.History[2] = verifytest.EventOf(r)
+			}},
+		{"master event not a service event", "the master secret's RotationSucceeded event", "align FailurePattern's detail-type",
+			func(f *verifytest.Fixture) {
+				r := verifytest.RotationRecord("RotationSucceeded", verifytest.MasterSecret, rotated)
+				r["eventType"] = "AwsApiCall"
+				f.History[2] = verifytest.EventOf(r)
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := verifytest.Healthy()
@@ -156,6 +174,14 @@ func TestEventShapeFailures(t *testing.T) {
 			if len(f.Lookups) > verify.ShapeMaxPages {
 				t.Errorf("%d LookupEvents calls, more than %d", len(f.Lookups), verify.ShapeMaxPages)
 			}
+			if strings.Contains(c.name, "master") {
+				// The application's event is sound: the alerts line tests it.
+				if d := testedDetail(t, f); d["eventName"] != "RotationFailed" || d["eventID"] == "0e0b4a4c-4a52-4c7d-9d3e-6f3b0f9f2b11" {
+					t.Errorf("alerts tested %v, want the real application event renamed", d)
+				}
+				t.Log(line)
+				return
+			}
 			// No real event of the rule's shape: the alerts line tests the
 			// built sample, which names the secret at SecretId only.
 			d := testedDetail(t, f)
@@ -167,6 +193,33 @@ func TestEventShapeFailures(t *testing.T) {
 				t.Errorf("the alerts line does not say it tested the built sample:\n%s", out)
 			}
 			t.Log(line)
+		})
+	}
+}
+
+// The rule lists each secret's ARN, partial ARN and name: a real event
+// that names the secret at additionalEventData.SecretId in any of these
+// forms confirms the shape, and the alerts line tests that event.
+func TestEventShapeAnyFormTheRuleLists(t *testing.T) {
+	app := verifytest.AppSecrets["app"]
+	for form, id := range map[string]string{"name": "db-credentials-app-dev", "partial ARN": app[:len(app)-7]} {
+		t.Run(form, func(t *testing.T) {
+			f := verifytest.Healthy()
+			r := verifytest.RotationRecord("RotationSucceeded", app, time.Now().Add(-2*time.Hour))
+			r["additionalEventData"] = map[string]any{"SecretId": id}
+			f.History[1] = verifytest.EventOf(r)
+			res, out := run(t, f, f.Clients())
+			for _, r := range res {
+				if !r.OK {
+					t.Errorf("%s", r.Line())
+				}
+			}
+			if !strings.Contains(out, "names "+app+" at additionalEventData.SecretId (by its "+form+")") {
+				t.Errorf("the line does not say the event names the secret by its %s:\n%s", form, out)
+			}
+			if d := testedDetail(t, f); d["additionalEventData"].(map[string]any)["SecretId"] != id {
+				t.Errorf("alerts tested %v, want the real event", d)
+			}
 		})
 	}
 }

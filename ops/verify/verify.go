@@ -85,10 +85,10 @@ func (v *Verifier) up(layer string) string {
 func (v *Verifier) Run(ctx context.Context) []Result {
 	var out []Result
 	out = append(out, v.trail(ctx))
-	// One lookup of a real rotation event serves both alerts lines.
-	ev := v.lookupRotationEvent(ctx, v.vaultSecrets())
-	out = append(out, v.alerts(ctx, ev))
-	out = append(out, v.alertsEventShape(ev))
+	// One lookup of real rotation events serves both alerts lines.
+	app, master := v.lookupRotationEvents(ctx, v.appSecrets(), v.masterSecrets())
+	out = append(out, v.alerts(ctx, app))
+	out = append(out, v.alertsEventShape(app, master))
 	out = append(out, v.rotator(ctx))
 	out = append(out, v.secrets(ctx)...)
 	out = append(out, v.database(ctx))

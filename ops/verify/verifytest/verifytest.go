@@ -67,14 +67,20 @@ var (
 
 // PatternFor is the rotation-failed rule's event pattern as the secrets
 // layer writes it (secrets.FailurePattern, which the vault command's tests
-// compare it with) for these secrets.
+// compare it with) for these secrets: each one's ARN, partial ARN and name.
 func PatternFor(secretArns []string) string {
+	var ids []string
+	for _, a := range secretArns {
+		partial := a[:len(a)-7]
+		_, name, _ := strings.Cut(partial, ":secret:")
+		ids = append(ids, a, partial, name)
+	}
 	b, err := json.Marshal(map[string]any{
 		"source":      []string{"aws.secretsmanager"},
 		"detail-type": []string{"AWS Service Event via CloudTrail"},
 		"detail": map[string]any{
 			"eventName":           []string{"RotationFailed", "RotationAbandoned"},
-			"additionalEventData": map[string]any{"SecretId": secretArns},
+			"additionalEventData": map[string]any{"SecretId": ids},
 		},
 	})
 	if err != nil {
@@ -237,10 +243,11 @@ func Healthy() *Fixture {
 		},
 		Secrets: map[string]*Secret{},
 		// The application secret's first rotation, after another
-		// environment's.
+		// environment's, and RDS's rotation of the master secret before.
 		History: []cttypes.Event{
 			EventOf(RotationRecord("RotationSucceeded", OtherSecret, now.Add(-time.Hour))),
 			EventOf(RotationRecord("RotationSucceeded", AppSecrets["app"], lastRotated)),
+			EventOf(RotationRecord("RotationSucceeded", MasterSecret, lastRotated.Add(-time.Hour))),
 		},
 	}
 	for user, arn := range AppSecrets {
