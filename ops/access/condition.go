@@ -79,7 +79,7 @@ func conditionHolds(op, key string, policy, request []string) (bool, error) {
 	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
 	if op == "Null" {
 		if len(policy) != 1 {
-			return false, fmt.Errorf("Null %s: want one value, true or false", key)
+			return false, fmt.Errorf("condition Null %s: want one value, true or false", key)
 		}
 		return strings.EqualFold(policy[0], "true") == (len(request) == 0), nil
 	}

@@ -138,8 +138,7 @@ func applies(s Statement, req Request, resourcePolicy bool) (grant, error) {
 	// NotAction and NotResource: everything but the listed ones.
 	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html
 	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html
-	if s.Action != nil && !actionMatches(s.Action, req.Action) ||
-		s.NotAction != nil && actionMatches(s.NotAction, req.Action) ||
+	if !ActionCovered(s, req.Action) ||
 		s.Resource != nil && !resourceMatches(s.Resource, req.Resource) ||
 		s.NotResource != nil && resourceMatches(s.NotResource, req.Resource) {
 		return notCovered, nil

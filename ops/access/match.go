@@ -83,3 +83,12 @@ func arnLike(pattern, arn string) bool {
 	}
 	return true
 }
+
+// ActionCovered reports whether s's Action (or NotAction) covers action,
+// whatever its principal, resource and conditions.
+func ActionCovered(s Statement, action string) bool {
+	if s.Action != nil {
+		return actionMatches(s.Action, action)
+	}
+	return !actionMatches(s.NotAction, action)
+}

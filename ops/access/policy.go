@@ -113,7 +113,7 @@ func parseStatement(m map[string]json.RawMessage) (Statement, error) {
 	}
 	switch {
 	case s.Effect != "Allow" && s.Effect != "Deny":
-		return s, fmt.Errorf("Effect %q is neither Allow nor Deny", s.Effect)
+		return s, fmt.Errorf("effect %q is neither Allow nor Deny", s.Effect)
 	case (s.Action == nil) == (s.NotAction == nil):
 		return s, fmt.Errorf("a statement has exactly one of Action and NotAction")
 	case (s.Resource == nil) == (s.NotResource == nil):
