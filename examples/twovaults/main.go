@@ -8,8 +8,9 @@
 // invoke goes through it (c.AWS()).
 //
 // Config (project twovaults): environmentSuffix (required), aws:region, the
-// tag values of every layer, administrators (default: the deploying role),
-// rotatorZip (default: the workspace build, `go run mage.go build`).
+// tag values of every layer, administrators (default: the deploying role,
+// which must be one of them), rotatorZip (default: the workspace build,
+// `go run mage.go build`).
 package main
 
 import (
@@ -68,8 +69,17 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
 	}
-	admins, err := kit.Administrators(ctx, caller.Arn, common.AWS())
+	deployer, err := kit.DeployingPrincipal(ctx, caller.Arn, common.AWS())
 	if err != nil {
+		return nil, err
+	}
+	admins, err := kit.Administrators(ctx, deployer)
+	if err != nil {
+		return nil, err
+	}
+	// The deployer writes the keys' policies and reads back the secrets,
+	// which only the administrators may (kit.CheckDeployer).
+	if err := kit.CheckDeployer(deployer, admins); err != nil {
 		return nil, err
 	}
 	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
@@ -157,14 +167,12 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		ExcludeCharacters:      secrets.DefaultExcludeCharacters,
 		LogRetentionDays:       secrets.DefaultLogRetentionDays,
 		AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
-		Administrators:         e.admins,
+		Administrators:         keys.Administrators,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		RotatorSecurityGroupID: net.RotatorSecurityGroupID.ToStringOutput(),
 		SecretsKeyArn:          keys.SecretsKeyArn,
 		LogsKeyArn:             keys.LogsKeyArn,
 		AlertsKeyArn:           keys.AlertsKeyArn,
-		KeyAdministrators:      keys.Administrators,
-		KeyReaders:             keys.SecretReaders,
 		Database: secrets.Database{
 			ClusterIdentifier: db.ClusterIdentifier,
 			Endpoint:          db.Endpoint,

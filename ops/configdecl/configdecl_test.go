@@ -30,6 +30,8 @@ import (
 // declared (a declaration would invite setting them).
 var retired = map[string]string{
 	"vault-database:masterPassword": "RDS manages the master password; the layer refuses the key",
+	"vault-kms:secretReaders":       "readers are declared once, in the secrets layer's appUsers; the layer refuses the key",
+	"vault-secrets:administrators":  "administrators are declared once, in the kms layer; the layer refuses the key",
 }
 
 // readElsewhere are declared keys that ops/deploy reads, not the layer.

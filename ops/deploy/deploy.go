@@ -206,7 +206,7 @@ func (o *Orchestrator) resolveOrg(ctx context.Context) error {
 // the layers after it.
 var DefaultProvides = map[string][]string{
 	"network":  {"vpcId", "privateSubnetIds", "availabilityZones", "rotatorSecurityGroupId", "databaseSecurityGroupId"},
-	"kms":      {"databaseKeyArn", "secretsKeyArn", "logsKeyArn", "alertsKeyArn", "administrators", "secretReaders"},
+	"kms":      {"databaseKeyArn", "secretsKeyArn", "logsKeyArn", "alertsKeyArn", "administrators"},
 	"database": {"clusterIdentifier", "clusterEndpoint", "port", "masterUsername", "masterSecretArn", "dbName"},
 }
 

@@ -45,11 +45,15 @@ func networkOutputs() map[string]mock.Output {
 	}
 }
 
+// deployer is the role of the offline deploying session (awsfake).
+const deployer = "arn:aws:iam::123456789012:role/vault-deployer"
+
 func kmsOutputs() map[string]mock.Output {
 	return map[string]mock.Output{
 		"databaseKeyArn": {Value: dbKeyArn},
 		"logsKeyArn":     {Value: logsKeyArn},
 		"secretsKeyArn":  {Value: secretsKeyArn},
+		"administrators": {Value: []any{deployer}},
 	}
 }
 
@@ -830,5 +834,32 @@ func TestMissingReferencedOutputIsNamed(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "organization/vault-kms/dev has no output databaseKeyArn") {
 		t.Fatalf("err = %v, want one naming the stack and output", err)
+	}
+}
+
+// RDS creates the master secret with the secrets key on the deployer's
+// behalf, which only the vault's administrators may: a preview by any
+// other principal is refused with the fix.
+func TestDeployerMustBeAnAdministrator(t *testing.T) {
+	keys := kmsOutputs()
+	keys["administrators"] = mock.Output{Value: []any{"arn:aws:iam::123456789012:role/platform-admin"}}
+	_, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
+		"organization/vault-network/dev": networkOutputs(),
+		"organization/vault-kms/dev":     keys,
+	})
+	want := "add " + deployer + " to administrators in stacks/kms and run up:kms, or deploy as one of them"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want one containing %q", err, want)
+	}
+	keys["administrators"] = mock.Output{Value: []any{"arn:aws:iam::123456789012:role/platform-admin", deployer}}
+	res, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
+		"organization/vault-network/dev": networkOutputs(),
+		"organization/vault-kms/dev":     keys,
+	})
+	if err != nil {
+		t.Fatalf("a deployer among the administrators: %v", err)
+	}
+	if got := str(one(t, res, "aws:rds/cluster:Cluster"), "masterUserSecretKmsKeyId"); got != secretsKeyArn {
+		t.Errorf("masterUserSecretKmsKeyId = %q, want the secrets key", got)
 	}
 }

@@ -124,6 +124,16 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("caller identity: %w", err)
 	}
+	// RDS creates the master secret with the secrets key on the deployer's
+	// behalf, which only an administrator of the vault may make it do: a
+	// preview by anyone else stops here, before the cluster waits on the
+	// key (kit.CheckDeployer says why every layer needs it).
+	deployer, err := kit.DeployingPrincipal(ctx, identity.Arn, common.AWS())
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	secretsKey := pulumi.All(keys.String("secretsKeyArn"), kit.RequireDeployer(deployer, keys.Strings("administrators"))).ApplyT(
+		func(a []any) string { return a[0].(string) }).(pulumi.StringOutput)
 	// Not every zone offers every class: a zone that lacks it would fail
 	// the instance's creation after the cluster exists.
 	// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
@@ -153,7 +163,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		AvailabilityZones:   network.Strings("availabilityZones"),
 		SecurityGroupID:     network.String("databaseSecurityGroupId"),
 		DatabaseKeyArn:      keys.String("databaseKeyArn"),
-		SecretsKeyArn:       keys.String("secretsKeyArn"),
+		SecretsKeyArn:       secretsKey,
 		LogsKeyArn:          keys.String("logsKeyArn"),
 		VpcID:               network.String("vpcId"),
 	}, common.AWS())

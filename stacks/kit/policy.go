@@ -11,13 +11,17 @@ type PolicyDocument struct {
 	Statement []Statement `json:"Statement"`
 }
 
-// Statement is one policy statement. Principal, Action and Resource are
-// `any` because IAM accepts a string or a list (and "*" for principals).
+// Statement is one policy statement. Principal, Action, NotAction and
+// Resource are `any` because IAM accepts a string or a list (and "*" for
+// principals). NotAction is for Deny statements only: a Deny of every
+// action but a listed few also covers actions AWS adds later.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html
 type Statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal any                       `json:"Principal,omitempty"`
 	Action    any                       `json:"Action,omitempty"`
+	NotAction any                       `json:"NotAction,omitempty"`
 	Resource  any                       `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }

@@ -3,6 +3,8 @@ package kit
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -31,31 +33,40 @@ func ValidateRoleArn(what, v string) error {
 	return nil
 }
 
-// Administrators are the principals that may read and write every secret of
-// the vault and use its secrets key: config `administrators` (a list of IAM
-// role or user ARNs) when set, else the principal that deploys, resolved
-// from its session: for an assumed-role session
-// (arn:aws:sts::<account>:assumed-role/<role>/<session>) that is the role,
-// which is what aws:PrincipalArn holds for such a caller. Source for the
-// resolution: pulumi-aws aws.iam.getSessionContext
+// DeployingPrincipal is the principal that runs the program, as
+// aws:PrincipalArn names it in a policy: for an assumed-role session
+// (arn:aws:sts::<account>:assumed-role/<role>/<session>) that is the role.
+// Source for the resolution: pulumi-aws aws.iam.getSessionContext
 // (https://www.pulumi.com/registry/packages/aws/api-docs/iam/getsessioncontext/),
-// which returns issuerArn, the role of an assumed-role ARN or the ARN itself
-// otherwise.
+// which returns issuerArn, the role of an assumed-role ARN (read with
+// iam:GetRole, so that a role path is kept: terraform-provider-aws
+// internal/service/iam/session_context_data_source.go) or the ARN itself
+// otherwise; aws:PrincipalArn holds the role's ARN for a role session:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
 //
-// callerArn is the deploying principal (sts get-caller-identity, which the
-// layer has already asked); opts send the session lookup through the
-// stack's provider.
-func Administrators(ctx *pulumi.Context, callerArn string, opts ...pulumi.InvokeOption) ([]string, error) {
+// callerArn is the caller's ARN (sts get-caller-identity, which the layer
+// has already asked); opts send the lookup through the stack's provider.
+func DeployingPrincipal(ctx *pulumi.Context, callerArn string, opts ...pulumi.InvokeOption) (string, error) {
+	session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: callerArn}, opts...)
+	if err != nil {
+		return "", fmt.Errorf("the deploying principal (iam getSessionContext of %s): %w", callerArn, err)
+	}
+	return session.IssuerArn, nil
+}
+
+// Administrators are the principals that may administer the vault: read and
+// write every secret, change or delete any of them and their policies, and
+// manage the secrets key. They are config `administrators` of the kms layer
+// (a list of IAM role or user ARNs) when set, else deployer, the principal
+// that deploys (DeployingPrincipal). The database and secrets layers read
+// the list from the kms stack's output of the same name.
+func Administrators(ctx *pulumi.Context, deployer string) ([]string, error) {
 	var admins []string
 	if err := ObjectConfig(config.New(ctx, ""), "administrators", &admins); err != nil {
 		return nil, err
 	}
 	if len(admins) == 0 {
-		session, err := iam.GetSessionContext(ctx, &iam.GetSessionContextArgs{Arn: callerArn}, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("administrators: the deploying session's role (iam getSessionContext): %w", err)
-		}
-		admins = []string{session.IssuerArn}
+		admins = []string{deployer}
 	}
 	seen := map[string]bool{}
 	for i, a := range admins {
@@ -68,6 +79,41 @@ func Administrators(ctx *pulumi.Context, callerArn string, opts ...pulumi.Invoke
 		seen[a] = true
 	}
 	return admins, nil
+}
+
+// CheckDeployer refuses a deployer that is not one of the administrators.
+// Every layer writes or reads back what only the administrators may touch,
+// so a deployer outside the list would lock itself out halfway:
+//   - kms: the secrets key's policy lets only the administrators change it,
+//     and KMS refuses a key policy that would stop the principal writing it
+//     from writing it again (the lockout safety check of CreateKey and
+//     PutKeyPolicy: https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html);
+//   - database: RDS creates the master secret with the secrets key on the
+//     deployer's behalf, which needs kms:CreateGrant, kms:Decrypt and
+//     kms:GenerateDataKey on that key
+//     (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions);
+//   - secrets: each secret's first version and its resource policy are
+//     created side by side, and the provider reads a new version back with
+//     GetSecretValue and deletes one by moving its labels with
+//     UpdateSecretVersionStage (terraform-provider-aws
+//     internal/service/secretsmanager/secret_version.go), which the policy
+//     denies to everyone but the rotator and the administrators: the first
+//     up would race its own policy, and every later refresh and destroy
+//     would fail.
+func CheckDeployer(deployer string, admins []string) error {
+	if slices.Contains(admins, deployer) {
+		return nil
+	}
+	return fmt.Errorf("the deploying principal %s is not one of the vault's administrators (%s): add %s to administrators in stacks/kms and run up:kms, or deploy as one of them", deployer, strings.Join(admins, ", "), deployer)
+}
+
+// RequireDeployer is admins (the kms stack's administrators output), once
+// CheckDeployer has accepted deployer: whatever takes it waits for the
+// check, so a preview by anyone else fails before anything is created.
+func RequireDeployer(deployer string, admins pulumi.StringArrayOutput) pulumi.StringArrayOutput {
+	return admins.ApplyT(func(a []string) ([]string, error) {
+		return a, CheckDeployer(deployer, a)
+	}).(pulumi.StringArrayOutput)
 }
 
 // RDSServiceLinkedRole is the role RDS acts through in the account. RDS

@@ -51,15 +51,12 @@ type Args struct {
 	// Production protects the keys (kit.Production): a key scheduled for
 	// deletion takes every secret, snapshot and log it encrypts with it.
 	Production bool
-	// Administrators may use the secrets key through Secrets Manager for
-	// every secret of the vault (kit.Administrators): IAM role or user
-	// ARNs, at least one; they may come from other resources.
+	// Administrators administer the vault (kit.Administrators): they alone
+	// may change who can use the secrets key, and they may use it through
+	// Secrets Manager for every secret of the vault. IAM role or user ARNs,
+	// at least one; they may come from other resources. The principal that
+	// deploys must be one of them (kit.CheckDeployer).
 	Administrators pulumi.StringArrayInput
-	// SecretReaders may use the secrets key through Secrets Manager to read
-	// the vault's application secrets, and only those: the reader roles of
-	// every application user the secrets layer declares (nil: none); they
-	// may come from other resources.
-	SecretReaders pulumi.StringArrayInput
 }
 
 // Keys is the component: one key per purpose.
@@ -74,10 +71,9 @@ type Keys struct {
 	LogsKeyID      pulumi.StringOutput
 	AlertsKeyArn   pulumi.StringOutput
 	AlertsKeyID    pulumi.StringOutput
-	// Administrators and SecretReaders are the principals the secrets key
-	// admits; the secrets layer checks its own against them.
+	// Administrators are the vault's administrators, which the database
+	// and secrets layers read.
 	Administrators pulumi.StringArrayOutput
-	SecretReaders  pulumi.StringArrayOutput
 }
 
 // NewKeys creates the four keys and their aliases as children of one
@@ -93,8 +89,8 @@ func NewKeys(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resour
 	}
 	// The principals, checked once they are known; every key policy waits
 	// for the check.
-	principals := pulumi.All(args.Administrators, readersOf(args)).ApplyT(func(a []any) (Principals, error) {
-		p := Principals{Administrators: a[0].([]string), SecretReaders: a[1].([]string)}
+	principals := args.Administrators.ToStringArrayOutput().ApplyT(func(admins []string) (Principals, error) {
+		p := Principals{Administrators: admins}
 		return p, p.validate()
 	}).(pulumi.AnyOutput)
 	k := &Keys{}
@@ -118,7 +114,6 @@ func NewKeys(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resour
 		}
 	}
 	k.Administrators = principals.ApplyT(func(v any) []string { return v.(Principals).Administrators }).(pulumi.StringArrayOutput)
-	k.SecretReaders = principals.ApplyT(func(v any) []string { return append([]string{}, v.(Principals).SecretReaders...) }).(pulumi.StringArrayOutput)
 	if err := ctx.RegisterResourceOutputs(k, k.Outputs()); err != nil {
 		return nil, err
 	}
@@ -138,7 +133,6 @@ func (k *Keys) Outputs() pulumi.Map {
 		"alertsKeyArn":   k.AlertsKeyArn,
 		"alertsKeyId":    k.AlertsKeyID,
 		"administrators": k.Administrators,
-		"secretReaders":  k.SecretReaders,
 	}
 }
 
@@ -155,33 +149,14 @@ func (a *Args) validate() error {
 	return validateWindow(a.DeletionWindowInDays)
 }
 
-// readersOf is args.SecretReaders, an empty list when unset.
-func readersOf(a *Args) pulumi.StringArrayInput {
-	if a.SecretReaders == nil {
-		return pulumi.StringArray{}
-	}
-	return a.SecretReaders
-}
-
-// Principals are the principals the secrets key admits, once known.
+// Principals are the principals the secrets key names, once known.
 type Principals struct {
 	Administrators []string
-	SecretReaders  []string
 }
 
 func (p Principals) validate() error {
 	if len(p.Administrators) == 0 {
 		return fmt.Errorf("kms: at least one administrator is required (config administrators, or the deploying role)")
-	}
-	seen := map[string]bool{}
-	for i, r := range p.SecretReaders {
-		if err := kit.ValidateRoleArn(fmt.Sprintf("secretReaders[%d]", i), r); err != nil {
-			return err
-		}
-		if seen[r] {
-			return fmt.Errorf("secretReaders[%d] %q is listed twice", i, r)
-		}
-		seen[r] = true
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package kms_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -190,6 +191,7 @@ func TestDeletionWindowFromConfig(t *testing.T) {
 
 // Every key policy: the root statement exactly as AWS's default key policy,
 // and every other statement conditioned; then each purpose's statements.
+// Only the secrets key denies (TestSecretsKeyPolicy).
 func TestKeyPolicies(t *testing.T) {
 	res := run(t, nil)
 	keys := keysByPurpose(t, res)
@@ -201,7 +203,7 @@ func TestKeyPolicies(t *testing.T) {
 			t.Errorf("%s: root statement %+v, want %+v", purpose, root, wantRoot)
 		}
 		for sid, s := range stmts {
-			if s.Effect != "Allow" || s.Resource != "*" {
+			if s.Effect != "Allow" && (purpose != "secrets" || s.Effect != "Deny") || s.Resource != "*" {
 				t.Errorf("%s/%s: effect %q resource %v (in a key policy * is this key)", purpose, sid, s.Effect, s.Resource)
 			}
 			if sid != "EnableIAMUserPermissions" && len(s.Condition) == 0 {
@@ -388,59 +390,112 @@ func TestRegionAndAccountFollowTheEnvironment(t *testing.T) {
 	}
 }
 
-// The secrets key admits, through Secrets Manager only, the rotator's role
-// and the administrators for every secret, and the reader roles to decrypt
-// only this environment's application secrets: never every principal of
-// the account, and never a reader for the RDS-managed master secret.
-func TestSecretsKeyNamesItsPrincipals(t *testing.T) {
-	reader := "arn:aws:iam::" + account + ":role/orders-api"
+// The secrets key, statement by statement: the named principals and every
+// principal of the account (application secrets only, decrypt only) through
+// Secrets Manager; denies that hold against the root statement and any IAM
+// policy: no use but through Secrets Manager, the master secret only for the
+// rotator, the administrators and RDS, and the key's control only for the
+// administrators. Each Deny spares AWS services acting as themselves.
+func TestSecretsKeyPolicy(t *testing.T) {
 	admin := "arn:aws:iam::" + account + ":role/platform-admin"
-	res := run(t, map[string]string{
-		"vault-kms:secretReaders":  `["` + reader + `"]`,
-		"vault-kms:administrators": `["` + admin + `"]`,
-	})
+	deployer := "arn:aws:iam::" + account + ":role/" + awsfake.DeployerRole
+	rotator := "arn:aws:iam::" + account + ":role/rotator-role-us-east-1-dev"
+	slr := "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"
+	res := run(t, map[string]string{"vault-kms:administrators": `["` + admin + `","` + deployer + `"]`})
 	stmts := policy(t, keysByPurpose(t, res)["secrets"])
-	if len(stmts) != 3 {
-		t.Fatalf("secrets: statements %v, want root, rotator and administrators, readers", keysOf(stmts))
+	named := []any{rotator, admin, deployer, slr}
+	via := "secretsmanager.us-east-1.amazonaws.com"
+	notService := map[string]any{"aws:PrincipalIsAWSService": "false"}
+	crypto := []any{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+	control := []any{"kms:PutKeyPolicy", "kms:CreateGrant", "kms:RevokeGrant", "kms:ScheduleKeyDeletion",
+		"kms:DisableKey", "kms:DisableKeyRotation", "kms:ReplicateKey", "kms:UpdatePrimaryRegion",
+		"kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"}
+	anyone := map[string]any{"AWS": "*"}
+	want := map[string]statement{
+		"RotatorAndAdministratorsThroughSecretsManager": {
+			Effect: "Allow", Principal: anyone, Resource: "*",
+			Action: []any{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
+			Condition: map[string]map[string]any{
+				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": account},
+				"ArnEquals":    {"aws:PrincipalArn": named},
+			},
+		},
+		"AccountDecryptsApplicationSecretsThroughSecretsManager": {
+			Effect: "Allow", Principal: anyone, Resource: "*", Action: "kms:Decrypt",
+			Condition: map[string]map[string]any{
+				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": account},
+				"ArnLike":      {"kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-*-dev-??????"},
+			},
+		},
+		"OnlyThroughSecretsManager": {
+			Effect: "Deny", Principal: anyone, Resource: "*", Action: crypto,
+			Condition: map[string]map[string]any{
+				"StringNotEquals": {"kms:ViaService": via},
+				"BoolIfExists":    notService,
+			},
+		},
+		"MasterSecretOnlyForRotatorAdministratorsAndRDS": {
+			Effect: "Deny", Principal: anyone, Resource: "*", Action: crypto,
+			Condition: map[string]map[string]any{
+				"ArnLike":      {"kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:us-east-1:" + account + ":secret:rds!*"},
+				"ArnNotEquals": {"aws:PrincipalArn": named},
+				"BoolIfExists": notService,
+			},
+		},
+		"OnlyAdministratorsControlTheKey": {
+			Effect: "Deny", Principal: anyone, Resource: "*", Action: control,
+			Condition: map[string]map[string]any{
+				"ArnNotEquals": {"aws:PrincipalArn": []any{admin, deployer}},
+				"BoolIfExists": notService,
+			},
+		},
 	}
-	via := map[string]any{"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:CallerAccount": account}
-	admins := stmts["RotatorAndAdministratorsThroughSecretsManager"]
-	wantAdmins := map[string]map[string]any{
-		"StringEquals": via,
-		"ArnEquals":    {"aws:PrincipalArn": []any{"arn:aws:iam::" + account + ":role/rotator-role-us-east-1-dev", admin, "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"}},
+	wantSids := slices.Sorted(maps.Keys(want))
+	if got := keysOf(stmts); !slices.Equal(got, slices.Sorted(slices.Values(append(wantSids, "EnableIAMUserPermissions")))) {
+		t.Errorf("secrets: statements %v, want the root's and %v", got, wantSids)
 	}
-	if !reflect.DeepEqual(admins.Condition, wantAdmins) {
-		t.Errorf("rotator and administrators: condition %v, want %v", admins.Condition, wantAdmins)
+	for sid, w := range want {
+		w.Sid = sid
+		if got := stmts[sid]; !reflect.DeepEqual(got, w) {
+			t.Errorf("secrets/%s\n got %+v\nwant %+v", sid, got, w)
+		}
 	}
-	readers := stmts["ReadersDecryptApplicationSecretsOnly"]
-	if got := list(readers.Action); !slices.Equal(got, []string{"kms:Decrypt", "kms:DescribeKey"}) {
-		t.Errorf("readers: actions %v, want decrypt only", got)
-	}
-	wantReaders := map[string]map[string]any{
-		"StringEquals": via,
-		"ArnEquals":    {"aws:PrincipalArn": []any{reader}},
-		"ArnLike":      {"kms:EncryptionContext:SecretARN": "arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-*-dev-??????"},
-	}
-	if !reflect.DeepEqual(readers.Condition, wantReaders) {
-		t.Errorf("readers: condition %v, want %v", readers.Condition, wantReaders)
-	}
-	pattern := wantReaders["ArnLike"]["kms:EncryptionContext:SecretARN"].(string)
-	for secretArn, want := range map[string]bool{
-		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-app-dev-AbCdEf":                   true,
-		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:rds!cluster-0a1b2c3d-1111-2222-3333-4444-AbCdEf": false,
-		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-app-prod-AbCdEf":                  false,
+
+	// The patterns: the application pattern admits this environment's
+	// application secrets only; the master pattern RDS's secrets only.
+	app := want["AccountDecryptsApplicationSecretsThroughSecretsManager"].Condition["ArnLike"]["kms:EncryptionContext:SecretARN"].(string)
+	master := want["MasterSecretOnlyForRotatorAdministratorsAndRDS"].Condition["ArnLike"]["kms:EncryptionContext:SecretARN"].(string)
+	for secretArn, w := range map[string][2]bool{
+		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-app-dev-AbCdEf":                   {true, false},
+		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:rds!cluster-0a1b2c3d-1111-2222-3333-4444-AbCdEf": {false, true},
+		"arn:aws:secretsmanager:us-east-1:" + account + ":secret:db-credentials-app-prod-AbCdEf":                  {false, false},
 	} {
-		if got := arnLikeMatch(pattern, secretArn); got != want {
-			t.Errorf("reader pattern admits %s = %v, want %v", secretArn, got, want)
+		if got := arnLikeMatch(app, secretArn); got != w[0] {
+			t.Errorf("application pattern admits %s = %v, want %v", secretArn, got, w[0])
+		}
+		if got := arnLikeMatch(master, secretArn); got != w[1] {
+			t.Errorf("master pattern matches %s = %v, want %v", secretArn, got, w[1])
 		}
 	}
-	for sid, s := range stmts {
-		if reflect.DeepEqual(s.Principal, map[string]any{"AWS": "*"}) && s.Condition["ArnEquals"]["aws:PrincipalArn"] == nil {
-			t.Errorf("secrets/%s admits every principal", sid)
-		}
+	if _, ok := res.Outputs["secretReaders"]; ok {
+		t.Error("the kms layer still exports secretReaders")
 	}
-	if got := fmt.Sprint(res.Outputs["secretReaders"].Value); got != "["+reader+"]" {
-		t.Errorf("secretReaders output = %s", got)
+}
+
+// Every principal that deploys the kms layer must be an administrator: the
+// key policy lets only the administrators write it, and KMS refuses a
+// policy its writer could not write again. A preview by anyone else stops
+// with the fix; the default administrators are the deployer itself.
+func TestDeployerMustBeAnAdministrator(t *testing.T) {
+	deployer := "arn:aws:iam::" + account + ":role/" + awsfake.DeployerRole
+	_, err := runErr(map[string]string{"vault-kms:administrators": `["arn:aws:iam::` + account + `:role/platform-admin"]`}, nil)
+	want := "add " + deployer + " to administrators in stacks/kms and run up:kms, or deploy as one of them"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want one containing %q", err, want)
+	}
+	res := run(t, nil)
+	if got := fmt.Sprint(res.Outputs["administrators"].Value); got != "["+deployer+"]" {
+		t.Errorf("administrators = %s, want the deployer", got)
 	}
 }
 
@@ -464,14 +519,11 @@ func TestProductionProtectsTheKeys(t *testing.T) {
 func TestExports(t *testing.T) {
 	res := run(t, nil)
 	keys := keysByPurpose(t, res)
-	if len(res.Outputs) != 2*len(kms.Purposes)+2 {
-		t.Errorf("%d outputs, want %d: %v", len(res.Outputs), 2*len(kms.Purposes)+2, res.Outputs)
+	if len(res.Outputs) != 2*len(kms.Purposes)+1 {
+		t.Errorf("%d outputs, want %d: %v", len(res.Outputs), 2*len(kms.Purposes)+1, res.Outputs)
 	}
 	if got := fmt.Sprint(res.Outputs["administrators"].Value); got != "[arn:aws:iam::"+account+":role/vault-deployer]" {
 		t.Errorf("administrators = %s, want the deploying session's role", got)
-	}
-	if got := fmt.Sprint(res.Outputs["secretReaders"].Value); got != "[]" {
-		t.Errorf("secretReaders = %s, want none by default", got)
 	}
 	for _, p := range kms.Purposes {
 		k := keys[p]
@@ -498,9 +550,7 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 		{"window too short", map[string]string{"vault-kms:deletionWindowInDays": "3"}, "deletionWindowInDays is 3; KMS accepts 7 to 30 days"},
 		{"window too long", map[string]string{"vault-kms:deletionWindowInDays": "31"}, "KMS accepts 7 to 30 days"},
 		{"window not a number", map[string]string{"vault-kms:deletionWindowInDays": "a week"}, "not a whole number of days"},
-		{"reader not a role", map[string]string{"vault-kms:secretReaders": `["arn:aws:iam::123456789012:user/bob"]`}, `secretReaders[0] "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN`},
-		{"reader twice", map[string]string{"vault-kms:secretReaders": `["arn:aws:iam::123456789012:role/a","arn:aws:iam::123456789012:role/a"]`}, "secretReaders[1]"},
-		{"readers not a list", map[string]string{"vault-kms:secretReaders": `"arn:aws:iam::123456789012:role/a"`}, "secretReaders is not valid"},
+		{"secretReaders still set", map[string]string{"vault-kms:secretReaders": `["arn:aws:iam::123456789012:role/a"]`}, "remove the key with `pulumi config rm secretReaders` in stacks/kms"},
 		{"administrator not an ARN", map[string]string{"vault-kms:administrators": `["alice"]`}, `administrators[0] "alice" is not an IAM role or user ARN`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -48,12 +48,22 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: who am I (sts get-caller-identity): %w", err)
 	}
-	admins, err := kit.Administrators(ctx, caller.Arn, common.AWS())
+	if config.New(ctx, "").Get("secretReaders") != "" {
+		return nil, fmt.Errorf("secretReaders is set, but the kms layer no longer reads it: each application secret's readers are declared once, in the secrets layer's appUsers[].readers, and the secrets key lets any role of the account decrypt an application secret that its resource policy lets it read; remove the key with `pulumi config rm secretReaders` in stacks/kms")
+	}
+	deployer, err := kit.DeployingPrincipal(ctx, caller.Arn, common.AWS())
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	admins, err := kit.Administrators(ctx, deployer)
 	if err != nil {
 		return nil, err
 	}
-	var readers []string
-	if err := kit.ObjectConfig(config.New(ctx, ""), "secretReaders", &readers); err != nil {
+	// The key policy lets only the administrators change it, and KMS
+	// refuses a policy its writer could not write again: refuse at preview
+	// a deployer outside the list (kit.CheckDeployer says why each layer
+	// needs it).
+	if err := kit.CheckDeployer(deployer, admins); err != nil {
 		return nil, err
 	}
 	k, err := NewKeys(ctx, kit.KeysComponent, &Args{
@@ -63,7 +73,6 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		DeletionWindowInDays: window,
 		Production:           common.Production(),
 		Administrators:       pulumi.ToStringArray(admins),
-		SecretReaders:        pulumi.ToStringArray(readers),
 	}, common.AWS())
 	if err != nil {
 		return nil, err

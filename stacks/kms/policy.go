@@ -41,8 +41,14 @@ func AlertsTopicArn(region, account string, names kit.Names) string {
 // KeyPolicy is the key policy of the key for purpose. Every key starts with
 // AWS's default statement (the account root may do anything with the key,
 // so IAM policies can grant its use and the key can never become
-// unmanageable); each service then gets only what it needs, only under a
-// condition that ties it to this account and this environment.
+// unmanageable): https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html.
+// Each service then gets only what it needs, only under a condition that
+// ties it to this account and this environment. The secrets key adds
+// explicit Deny statements (secretsKeyStatements): no Allow, from this
+// policy, an IAM policy or a grant, overrides an explicit Deny in the key
+// policy, so they hold against the root statement and against whatever IAM
+// grants (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html,
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
 func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 	region, account, names := args.Region, args.AccountID, args.Names
 	statements := []kit.Statement{{
@@ -56,7 +62,7 @@ func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 	case Database:
 		statements = append(statements, viaService("AllowRDSViaService", "rds", region, account))
 	case Secrets:
-		statements = append(statements, secretsKeyUsers(args)...)
+		statements = append(statements, secretsKeyStatements(args)...)
 	case Logs:
 		trail := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, names.TrailName())
 		statements = append(statements,
@@ -126,9 +132,9 @@ func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 }
 
 // SecretsPrincipals are the principals the secrets key admits through
-// Secrets Manager for every secret of the vault: the rotator's role (named
-// before it exists, which only a condition allows), the administrators and
-// RDS's service-linked role.
+// Secrets Manager for every secret of the vault, the RDS-managed master
+// secret included: the rotator's role (named before it exists, which only a
+// condition allows), the administrators and RDS's service-linked role.
 func SecretsPrincipals(args PolicyArgs) []string {
 	rotator := kit.RoleArn("aws", args.AccountID, args.Names.RotatorRoleName(args.Region))
 	return append(append([]string{rotator}, args.Administrators...), kit.RDSServiceLinkedRole("aws", args.AccountID))
@@ -137,59 +143,156 @@ func SecretsPrincipals(args PolicyArgs) []string {
 // ApplicationSecretArnPattern matches the ARNs of this environment's
 // application secrets (db-credentials-<user>-<suffix> plus the six
 // characters Secrets Manager appends), and not the RDS-managed master
-// secret (rds!cluster-...), so that a reader role can never decrypt the
-// master password, whatever its IAM policies say.
+// secret (rds!cluster-...).
 func ApplicationSecretArnPattern(region, account string, names kit.Names) string {
 	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-??????", region, account, names.AppSecretPattern())
 }
 
-// secretsKeyUsers replaces AWS's "every principal of the account through
-// Secrets Manager" with named principals, still only through Secrets
-// Manager in this region (kms:ViaService) and only from this account:
-//   - the rotator and the administrators, for every secret the key encrypts
-//     (the application secrets and RDS's master secret);
-//   - the reader roles, to decrypt (read) only the application secrets:
-//     Secrets Manager passes the secret's ARN as the encryption context
-//     SecretARN, so kms:EncryptionContext:SecretARN scopes them.
-//     https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-encryption-context
+// MasterSecretArnPattern matches the secrets RDS creates and manages in
+// this account and region (rds!cluster-..., rds!db-...): the master
+// secret. A managed secret's name starts with the managing service's ID and
+// "!": https://docs.aws.amazon.com/secretsmanager/latest/userguide/service-linked-secrets.html
+func MasterSecretArnPattern(region, account string) string {
+	return fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!*", region, account)
+}
+
+// CryptoActions are the key's cryptographic operations that reveal or
+// produce a secret's data key. Secrets Manager calls GenerateDataKey,
+// Decrypt and Encrypt on the caller's behalf
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-using-cmk);
+// ReEncrypt* would move ciphertext to a key of the caller's choosing.
+var CryptoActions = []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+
+// KeyControlActions change who may use the key, or whether anyone can:
+// its policy, grants (a grant gives key use outside the policy), its
+// deletion, disabling it or its rotation, copies in other regions, and the
+// tags and aliases that IAM policies may use as conditions (aws:ResourceTag,
+// kms:ResourceAliases).
+// https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html
+var KeyControlActions = []string{
+	"kms:PutKeyPolicy", "kms:CreateGrant", "kms:RevokeGrant", "kms:ScheduleKeyDeletion",
+	"kms:DisableKey", "kms:DisableKeyRotation", "kms:ReplicateKey", "kms:UpdatePrimaryRegion",
+	"kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+}
+
+// notAnAWSService keeps a Deny from applying to an AWS service acting with
+// its own service principal, which no principal of the account can use.
+// BoolIfExists: the key is absent from some requests, and a Deny that
+// needed it would then not apply at all.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice
+var notAnAWSService = map[string]any{"aws:PrincipalIsAWSService": "false"}
+
+// secretsKeyStatements are the secrets key's statements after the root's.
+//
+// Allows, only through Secrets Manager in this region (kms:ViaService) and
+// only from this account (kms:CallerAccount):
+//   - the rotator, the administrators and RDS's service-linked role, for
+//     every secret the key encrypts;
+//   - every principal of the account, to decrypt this environment's
+//     application secrets only. Secrets Manager passes the secret's ARN as
+//     the encryption context SecretARN
+//     (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html#security-encryption-encryption-context),
+//     so kms:EncryptionContext:SecretARN scopes it. This is what AWS's own
+//     aws/secretsmanager key allows, narrowed to these secrets: who may
+//     read one of them is each secret's resource policy's to say, which
+//     names its readers (stacks/secrets, AppSecretPolicy).
+//
+// Denies, which hold whatever any Allow says (root statement, IAM, grants):
+//   - the cryptographic operations except through Secrets Manager: the key
+//     encrypts secrets and nothing else;
+//   - those operations on the RDS-managed master secret (by its SecretARN
+//     context) to anyone but the rotator, the administrators and RDS's
+//     service-linked role;
+//   - KeyControlActions to anyone but the administrators.
+//
+// Every Deny spares AWS services acting as themselves (notAnAWSService).
+// A negated condition operator is true when its key is absent from the
+// request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html),
+// so a direct call, which carries no kms:ViaService, is denied.
 //
 // Principal "*" with aws:PrincipalArn (not Principal: the role ARNs) lets
-// the policy name the rotator's role before the secrets layer creates it.
-// RDS creates and rotates the managed master secret through Secrets Manager
-// with this key; AWS documents that the caller who turns on
-// ManageMasterUserPassword needs kms:Decrypt and kms:GenerateDataKey on it
-// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions),
-// which the administrators have here; that RDS's own rotation of the
-// managed secret needs nothing more from the key policy is unconfirmed
-// offline: the first real deploy checks that the master secret rotates.
-func secretsKeyUsers(args PolicyArgs) []kit.Statement {
+// the policy name the rotator's role before the secrets layer creates it,
+// and keeps working when a role is deleted and created again under the same
+// name. Secrets Manager uses no grants of its own (security-encryption.html,
+// "Key policy of the AWS managed key"), so no Allow here includes
+// kms:CreateGrant. RDS creates the managed master secret with this key on
+// behalf of the principal that turns ManageMasterUserPassword on, which
+// needs kms:DescribeKey, kms:Decrypt, kms:GenerateDataKey and
+// kms:CreateGrant on it
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html#rds-secrets-manager-permissions):
+// the database layer's deployer, which must be an administrator (its IAM
+// policy grants them; the control Deny spares administrators). That RDS
+// then reads and rotates the managed secret only as rds.amazonaws.com or
+// through its service-linked role, and calls the key only through Secrets
+// Manager, is unconfirmed offline: the first real deploy checks that the
+// cluster is created and that the master secret rotates.
+//
+// The administrators must include the principal that writes this policy:
+// KMS refuses a key policy that would stop that principal from writing it
+// again (BypassPolicyLockoutSafetyCheck, which stays off:
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html),
+// and every layer refuses a deployer that is not an administrator
+// (kit.CheckDeployer).
+func secretsKeyStatements(args PolicyArgs) []kit.Statement {
 	via := fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)
-	stmts := []kit.Statement{{
-		Sid:       "RotatorAndAdministratorsThroughSecretsManager",
-		Effect:    "Allow",
-		Principal: map[string]any{"AWS": "*"},
-		Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"},
-		Resource:  "*",
-		Condition: map[string]map[string]any{
-			"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": args.AccountID},
-			"ArnEquals":    {"aws:PrincipalArn": SecretsPrincipals(args)},
-		},
-	}}
-	if len(args.SecretReaders) > 0 {
-		stmts = append(stmts, kit.Statement{
-			Sid:       "ReadersDecryptApplicationSecretsOnly",
+	return []kit.Statement{
+		{
+			Sid:       "RotatorAndAdministratorsThroughSecretsManager",
 			Effect:    "Allow",
 			Principal: map[string]any{"AWS": "*"},
-			Action:    []string{"kms:Decrypt", "kms:DescribeKey"},
+			Action:    []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
 			Resource:  "*",
 			Condition: map[string]map[string]any{
 				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": args.AccountID},
-				"ArnEquals":    {"aws:PrincipalArn": args.SecretReaders},
+				"ArnEquals":    {"aws:PrincipalArn": SecretsPrincipals(args)},
+			},
+		},
+		{
+			Sid:       "AccountDecryptsApplicationSecretsThroughSecretsManager",
+			Effect:    "Allow",
+			Principal: map[string]any{"AWS": "*"},
+			Action:    "kms:Decrypt",
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"StringEquals": {"kms:ViaService": via, "kms:CallerAccount": args.AccountID},
 				"ArnLike":      {"kms:EncryptionContext:SecretARN": ApplicationSecretArnPattern(args.Region, args.AccountID, args.Names)},
 			},
-		})
+		},
+		{
+			Sid:       "OnlyThroughSecretsManager",
+			Effect:    "Deny",
+			Principal: map[string]any{"AWS": "*"},
+			Action:    CryptoActions,
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"StringNotEquals": {"kms:ViaService": via},
+				"BoolIfExists":    notAnAWSService,
+			},
+		},
+		{
+			Sid:       "MasterSecretOnlyForRotatorAdministratorsAndRDS",
+			Effect:    "Deny",
+			Principal: map[string]any{"AWS": "*"},
+			Action:    CryptoActions,
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"ArnLike":      {"kms:EncryptionContext:SecretARN": MasterSecretArnPattern(args.Region, args.AccountID)},
+				"ArnNotEquals": {"aws:PrincipalArn": SecretsPrincipals(args)},
+				"BoolIfExists": notAnAWSService,
+			},
+		},
+		{
+			Sid:       "OnlyAdministratorsControlTheKey",
+			Effect:    "Deny",
+			Principal: map[string]any{"AWS": "*"},
+			Action:    KeyControlActions,
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"ArnNotEquals": {"aws:PrincipalArn": args.Administrators},
+				"BoolIfExists": notAnAWSService,
+			},
+		},
 	}
-	return stmts
 }
 
 // viaService admits this account's principals to use the key only through

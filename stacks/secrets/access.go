@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -10,30 +11,51 @@ import (
 
 // Who may do what with the vault's secrets, as three policies that say the
 // same thing from three sides: each secret's resource policy (here), the
-// secrets key's policy (the kms layer names the same principals) and the
-// rotator's role policy.
+// secrets key's policy (stacks/kms, KeyPolicy) and the rotator's role
+// policy. Each resource policy is explicit Denies wherever an IAM policy
+// could otherwise allow: a role with secretsmanager:* on "*" still cannot
+// read, write, re-label, rotate, delete, replicate, retag or re-police a
+// secret it is not named for, and cannot remove the policy that says so.
+// An explicit Deny in a resource policy wins over any Allow:
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 
 // notAnAWSService keeps a Deny from applying to an AWS service acting with
 // its own service principal (such a request has no aws:PrincipalArn of the
-// account, so ArnNotEquals alone would deny it).
+// account, so ArnNotEquals alone would deny it). BoolIfExists: a request
+// without the key is still denied.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalisawsservice
 var notAnAWSService = map[string]any{"aws:PrincipalIsAWSService": "false"}
 
-// AppSecretPolicy is an application secret's resource policy: its reader
-// roles may read it (Allow, so a reader needs no IAM policy of its own for
-// this secret); every other principal of any account is denied reading it,
-// except the rotator and the administrators, who alone may also write it
-// (PutSecretValue, UpdateSecretVersionStage). The administrators include
-// the deployer, so Pulumi's refresh (GetSecretValue of the first version,
-// GetResourcePolicy, DescribeSecret) keeps working, and the rotator's own
-// role is never denied, so rotation cannot lock itself out.
+// valueActions read or change a secret's value or which version is current;
+// NoOtherReaders and NoOtherWriters say who may.
+var valueActions = []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}
+
+// metadataReadActions read a secret's metadata and change nothing: the
+// rotator's DescribeSecret and ListSecretVersionIds, the policy's own read
+// and validation (Service Authorization Reference for Secrets Manager:
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html).
+var metadataReadActions = []string{"secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy", "secretsmanager:ValidateResourcePolicy"}
+
+// AppSecretPolicy is an application secret's resource policy:
+//   - its reader roles may read it (Allow, so a reader needs no IAM policy
+//     of its own for this secret), and every other principal of any account
+//     is denied reading it, except the rotator and the administrators;
+//   - only the rotator and the administrators may write it
+//     (PutSecretValue, UpdateSecretVersionStage);
+//   - only the administrators may do anything else to it (OnlyAdministratorsManage).
+//
+// The administrators include the deployer (kit.CheckDeployer), so Pulumi's
+// refresh (GetSecretValue of the first version, GetResourcePolicy,
+// DescribeSecret) keeps working, and the rotator's own role is never denied
+// what it needs, so rotation cannot lock itself out.
 //
 // Readers are named as Principal: IAM resolves a role ARN to the role's
 // unique ID when the policy is saved, so a reader role that is deleted and
 // created again under the same name loses access until the policy is
-// written again (`go run mage.go up:secrets`).
+// written again (`go run mage.go up:secrets`). The Denies name principals
+// by aws:PrincipalArn, a string, which a re-created role matches again.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
-func AppSecretPolicy(readers, writers []string) kit.PolicyDocument {
+func AppSecretPolicy(readers []string, rotator string, admins []string) kit.PolicyDocument {
 	var stmts []kit.Statement
 	if len(readers) > 0 {
 		stmts = append(stmts, kit.Statement{
@@ -44,17 +66,37 @@ func AppSecretPolicy(readers, writers []string) kit.PolicyDocument {
 			Resource:  "*",
 		})
 	}
-	return kit.NewPolicy(append(stmts, denyOthers(append(append([]string{}, readers...), writers...), writers)...)...)
+	writers := append([]string{rotator}, admins...)
+	return kit.NewPolicy(append(stmts, denyOthers(append(slices.Clone(readers), writers...), writers, admins)...)...)
 }
 
-// MasterSecretPolicy is the resource policy of RDS's master secret: only the
-// rotator (which creates the application users with it), the
-// administrators (break-glass) and RDS itself may read or write it.
-func MasterSecretPolicy(principals []string) kit.PolicyDocument {
-	return kit.NewPolicy(denyOthers(principals, principals)...)
+// MasterSecretPolicy is the resource policy of RDS's master secret: only
+// the rotator (which creates the application users with it), the
+// administrators (break-glass) and RDS may read it, and only the
+// administrators and RDS may write or manage it. RDS owns the secret and
+// rotates it; rds is its service-linked role (kit.RDSServiceLinkedRole),
+// and RDS's calls as rds.amazonaws.com are spared as every AWS service's
+// are.
+func MasterSecretPolicy(rotator string, admins []string, rds string) kit.PolicyDocument {
+	managers := append(slices.Clone(admins), rds)
+	return kit.NewPolicy(denyOthers(append([]string{rotator}, managers...), managers, managers)...)
 }
 
-func denyOthers(readers, writers []string) []kit.Statement {
+// denyOthers denies reading to all but readers, writing to all but
+// writers, and everything else but metadata reads to all but managers.
+//
+// The last is one Deny with NotAction rather than a list of actions:
+// UpdateSecret, RotateSecret, CancelRotateSecret, DeleteSecret,
+// RestoreSecret, PutResourcePolicy, DeleteResourcePolicy,
+// ReplicateSecretToRegions, RemoveRegionsFromReplication,
+// StopReplicationToReplica, TagResource, UntagResource and any action AWS
+// adds later are all denied, because only what it names (the value
+// actions, which the two Denies before it govern, and metadata reads) is
+// left out. Without it, a principal allowed secretsmanager:* by IAM could
+// delete this policy and then read the secret, rotate it twice within the
+// applications' cache time, cancel its rotation, or delete it without
+// recovery.
+func denyOthers(readers, writers, managers []string) []kit.Statement {
 	return []kit.Statement{
 		{
 			Sid:       "NoOtherReaders",
@@ -75,6 +117,17 @@ func denyOthers(readers, writers []string) []kit.Statement {
 			Resource:  "*",
 			Condition: map[string]map[string]any{
 				"ArnNotEquals": {"aws:PrincipalArn": writers},
+				"BoolIfExists": notAnAWSService,
+			},
+		},
+		{
+			Sid:       "OnlyAdministratorsManage",
+			Effect:    "Deny",
+			Principal: "*",
+			NotAction: append(slices.Clone(valueActions), metadataReadActions...),
+			Resource:  "*",
+			Condition: map[string]map[string]any{
+				"ArnNotEquals": {"aws:PrincipalArn": managers},
 				"BoolIfExists": notAnAWSService,
 			},
 		},

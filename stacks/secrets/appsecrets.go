@@ -21,7 +21,7 @@ type appSecret struct {
 
 // newAppSecret creates an application user's secret, its first version and
 // its resource policy.
-func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.StringOutput, writers []string, parent pulumi.ResourceOption) (appSecret, error) {
+func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.StringOutput, rotator string, admins pulumi.StringArrayOutput, parent pulumi.ResourceOption) (appSecret, error) {
 	names, l := args.names, args.names.Logical
 	secretName := names.AppSecretName(u.Name)
 	secret, err := secretsmanager.NewSecret(ctx, l("secret-"+u.Name), &secretsmanager.SecretArgs{
@@ -82,13 +82,12 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 		return appSecret{}, fmt.Errorf("first version of %s: %w", u.Name, err)
 	}
 
-	policyDoc, err := AppSecretPolicy(u.Readers, writers).JSON()
-	if err != nil {
-		return appSecret{}, err
-	}
+	policyDoc := admins.ApplyT(func(a []string) (string, error) {
+		return AppSecretPolicy(u.Readers, rotator, a).JSON()
+	}).(pulumi.StringOutput)
 	policy, err := secretsmanager.NewSecretPolicy(ctx, l("secret-policy-"+u.Name), &secretsmanager.SecretPolicyArgs{
 		SecretArn: secret.Arn,
-		Policy:    pulumi.String(policyDoc),
+		Policy:    policyDoc,
 		// Secrets Manager refuses a policy that grants broad access
 		// (PutResourcePolicy, BlockPublicPolicy).
 		BlockPublicPolicy: pulumi.Bool(true),

@@ -79,6 +79,9 @@ func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 			return Config{}, fmt.Errorf("excludeCharacters must contain / @ \" and ' (Aurora MySQL refuses them in a master password)")
 		}
 	}
+	if cfg.Get("administrators") != "" {
+		return Config{}, fmt.Errorf("administrators is set in the secrets layer, but the vault's administrators are declared once, in the kms layer, which this layer reads: set the list in stacks/kms (pulumi config set --path 'administrators[0]' <arn>, then `go run mage.go up:kms`) and remove it here with `pulumi config rm administrators` in stacks/secrets")
+	}
 	if err := kit.ObjectConfig(cfg, "appUsers", &c.AppUsers); err != nil {
 		return Config{}, fmt.Errorf("%w; appUsers is a list of {name, database, privileges, readers}", err)
 	}
@@ -165,9 +168,9 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
 	}
-	admins, err := kit.Administrators(ctx, identity.Arn, common.AWS())
+	deployer, err := kit.DeployingPrincipal(ctx, identity.Arn, common.AWS())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("secrets: %w", err)
 	}
 	network, err := kit.NewRef(ctx, "networkStack", kit.NetworkProject)
 	if err != nil {
@@ -207,11 +210,11 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 			MasterSecretArn:   database.String("masterSecretArn"),
 			DBName:            database.String("dbName"),
 		},
-		AppUsers:          c.AppUsers,
-		Production:        common.Production(),
-		Administrators:    admins,
-		KeyAdministrators: keys.Strings("administrators"),
-		KeyReaders:        keys.OptionalStrings("secretReaders"),
+		AppUsers:   c.AppUsers,
+		Production: common.Production(),
+		// Declared once, in the kms layer; the deployer must be one of
+		// them (kit.CheckDeployer says why).
+		Administrators: kit.RequireDeployer(deployer, keys.Strings("administrators")),
 	}, common.AWS())
 	if err != nil {
 		return nil, err

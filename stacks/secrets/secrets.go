@@ -8,7 +8,6 @@ package secrets
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -91,8 +90,11 @@ type Args struct {
 	// AppUsers are the application users, validated (ValidateAppUsers);
 	// the first one's secret is the layer's secretArn.
 	AppUsers []AppUser
-	// Administrators may read and write every secret of the vault.
-	Administrators []string
+	// Administrators administer the vault: they alone may change, rotate,
+	// delete or re-police its secrets, and they may read and write every
+	// one. The kms layer declares them (its administrators output, or
+	// kms.Keys.Administrators); at least one.
+	Administrators pulumi.StringArrayInput
 	// Production keeps the secrets and the audit trail (kit.Production):
 	// a 30-day recovery window and `protect` on the secrets, the trail's
 	// bucket versioned with Object Lock and never force-destroyed.
@@ -104,11 +106,6 @@ type Args struct {
 	// SecretsKeyArn encrypts the secrets; LogsKeyArn the log groups and
 	// the trail; AlertsKeyArn the alerts topic.
 	SecretsKeyArn, LogsKeyArn, AlertsKeyArn pulumi.StringInput
-	// KeyAdministrators and KeyReaders are the principals the secrets
-	// key's policy admits (the kms layer's administrators and
-	// secretReaders outputs); every administrator and reader of this layer
-	// must be among them, or Secrets Manager could not decrypt for them.
-	KeyAdministrators, KeyReaders pulumi.StringArrayInput
 	// Database is the cluster whose users the secrets hold.
 	Database Database
 
@@ -169,8 +166,8 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	if err != nil {
 		return nil, err
 	}
-	if len(args.Administrators) == 0 {
-		return nil, fmt.Errorf("secrets: at least one administrator is required")
+	if args.Administrators == nil {
+		return nil, fmt.Errorf("secrets: at least one administrator is required (the kms layer's administrators)")
 	}
 	v := &Vault{}
 	if err := ctx.RegisterComponentResource("dbvault:secrets:Vault", name, v, opts...); err != nil {
@@ -183,32 +180,20 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	fnName := names.RotatorName()
 	roleName := names.RotatorRoleName(args.Region)
 	rotatorRole := kit.RoleArn(args.Partition, args.Account, roleName)
-	writers := append([]string{rotatorRole}, args.Administrators...)
-
-	// The key may encrypt a secret only for principals its policy admits:
-	// an administrator or reader the kms layer does not know would be
-	// refused by KMS at the first read. Checked here, before anything is
-	// created, by making the secrets' key depend on the check.
-	keyArn := pulumi.All(args.SecretsKeyArn, args.KeyAdministrators, args.KeyReaders).ApplyT(func(a []any) (string, error) {
-		admins, readers := a[1].([]string), a[2].([]string)
-		for _, p := range args.Administrators {
-			if !slices.Contains(admins, p) {
-				return "", fmt.Errorf("administrator %s is not an administrator of the kms layer's secrets key: set the same administrators in stacks/kms and run `go run mage.go up:kms` first", p)
-			}
+	admins := args.Administrators.ToStringArrayOutput().ApplyT(func(a []string) ([]string, error) {
+		if len(a) == 0 {
+			return nil, fmt.Errorf("secrets: at least one administrator is required (the kms layer's administrators)")
 		}
-		for _, u := range users {
-			for _, r := range u.Readers {
-				if !slices.Contains(readers, r) {
-					return "", fmt.Errorf("appUsers (%s): reader %s is not in the kms layer's secretReaders: add it there and run `go run mage.go up:kms` first", u.Name, r)
-				}
-			}
-		}
-		return a[0].(string), nil
-	}).(pulumi.StringOutput)
+		return a, nil
+	}).(pulumi.StringArrayOutput)
+	// The secrets wait for the administrators, and so for whatever check
+	// the caller made on them (the layer's: the deployer is one of them),
+	// before anything is created.
+	keyArn := pulumi.All(args.SecretsKeyArn, admins).ApplyT(func(a []any) string { return a[0].(string) }).(pulumi.StringOutput)
 
 	apps := make([]appSecret, 0, len(users))
 	for _, u := range users {
-		a, err := newAppSecret(ctx, args, u, keyArn, writers, parent)
+		a, err := newAppSecret(ctx, args, u, keyArn, rotatorRole, admins, parent)
 		if err != nil {
 			return nil, err
 		}
@@ -223,16 +208,25 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	masterArn := args.Database.MasterSecretArn.ToStringOutput()
 
 	// RDS's master secret: readable only by the rotator, the administrators
-	// and RDS. Whether Secrets Manager accepts a resource policy on a
-	// secret that RDS manages is unconfirmed offline; the first real
-	// deploy's `up` shows it.
-	masterPolicy, err := MasterSecretPolicy(append(append([]string{}, writers...), kit.RDSServiceLinkedRole(args.Partition, args.Account))).JSON()
-	if err != nil {
-		return nil, err
-	}
+	// and RDS. The secrets key enforces this whatever this policy's fate
+	// (stacks/kms, MasterSecretOnlyForRotatorAdministratorsAndRDS). Whether
+	// Secrets Manager accepts a resource policy on a secret that RDS
+	// manages is not settled by AWS's documentation: for secrets you manage
+	// it lists the resource policy among what you can modify, and says
+	// that a managing service "might also restrict you from updating"
+	// its secrets
+	// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_update-secret.html,
+	// https://docs.aws.amazon.com/secretsmanager/latest/userguide/service-linked-secrets.html);
+	// PutResourcePolicy lists "The secret is managed by another service"
+	// among its InvalidRequestException causes, as every Secrets Manager
+	// call does. Unconfirmed offline: the first real deploy's `up` shows
+	// it, and `verify` reads the policy back.
+	masterPolicy := admins.ApplyT(func(a []string) (string, error) {
+		return MasterSecretPolicy(rotatorRole, a, kit.RDSServiceLinkedRole(args.Partition, args.Account)).JSON()
+	}).(pulumi.StringOutput)
 	_, err = secretsmanager.NewSecretPolicy(ctx, l("master-secret-policy"), &secretsmanager.SecretPolicyArgs{
 		SecretArn:         masterArn,
-		Policy:            pulumi.String(masterPolicy),
+		Policy:            masterPolicy,
 		BlockPublicPolicy: pulumi.Bool(true),
 	}, parent)
 	if err != nil {

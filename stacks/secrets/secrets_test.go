@@ -52,7 +52,6 @@ func refs() map[string]map[string]mock.Output {
 			"logsKeyArn":     {Value: logsKeyArn},
 			"alertsKeyArn":   {Value: alertsKeyArn},
 			"administrators": {Value: []any{deployer}},
-			"secretReaders":  {Value: []any{ordersReader}},
 		},
 		"organization/vault-database/dev": {
 			"clusterIdentifier": {Value: "aurora-cluster-dev"},
@@ -195,6 +194,7 @@ type statement struct {
 	Effect    string
 	Principal any
 	Action    []string
+	NotAction []string
 	Resource  []string
 	Condition map[string]map[string]any
 }
@@ -208,6 +208,7 @@ func policy(t *testing.T, doc string) map[string]statement {
 			Effect    string
 			Principal any
 			Action    any
+			NotAction any
 			Resource  any
 			Condition map[string]map[string]any
 		}
@@ -223,7 +224,7 @@ func policy(t *testing.T, doc string) map[string]statement {
 		if s.Sid == "" {
 			t.Errorf("statement without Sid: %+v", s)
 		}
-		out[s.Sid] = statement{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.Resource), s.Condition}
+		out[s.Sid] = statement{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.NotAction), list(s.Resource), s.Condition}
 	}
 	return out
 }
@@ -985,7 +986,10 @@ func TestApplicationUsersFromConfig(t *testing.T) {
 
 // Each application secret is readable only by its readers, the rotator and
 // the administrators (the deployer by default, so Pulumi's refresh keeps
-// working), writable only by the last two, and never public.
+// working), writable only by the last two, managed (policy, rotation,
+// deletion, replication, tags, and any action AWS adds) only by the
+// administrators, and never public. RDS's master secret: read by the
+// rotator, the administrators and RDS, written and managed by the last two.
 func TestApplicationSecretPolicies(t *testing.T) {
 	res, err := runWith(t, usersConfig(t), nil)
 	if err != nil {
@@ -1004,68 +1008,95 @@ func TestApplicationSecretPolicies(t *testing.T) {
 		!slices.Equal(allow.Action, []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}) {
 		t.Errorf("orders readers statement %+v", allow)
 	}
-	checkDeny := func(where string, stmts map[string]statement, sid string, actions, principals []string) {
+	checkDeny := func(where string, stmts map[string]statement, sid string, actions, notActions, principals []string) {
 		t.Helper()
 		d := stmts[sid]
-		if d.Effect != "Deny" || d.Principal != "*" || !slices.Equal(d.Action, actions) {
+		if d.Effect != "Deny" || d.Principal != "*" || !slices.Equal(d.Action, actions) || !slices.Equal(d.NotAction, notActions) {
 			t.Errorf("%s %s = %+v", where, sid, d)
 		}
 		if got := list(d.Condition["ArnNotEquals"]["aws:PrincipalArn"]); !slices.Equal(got, principals) {
 			t.Errorf("%s %s: exempt %v, want %v", where, sid, got, principals)
 		}
-		if d.Condition["BoolIfExists"]["aws:PrincipalIsAWSService"] != "false" {
-			t.Errorf("%s %s: would deny AWS services acting as themselves", where, sid)
+		if d.Condition["BoolIfExists"]["aws:PrincipalIsAWSService"] != "false" || len(d.Condition) != 2 {
+			t.Errorf("%s %s: conditions %v, want ArnNotEquals aws:PrincipalArn and BoolIfExists aws:PrincipalIsAWSService false only", where, sid, d.Condition)
 		}
 	}
-	checkDeny("orders", orders, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, []string{ordersReader, rotatorRole, deployer})
-	checkDeny("orders", orders, "NoOtherWriters", []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, []string{rotatorRole, deployer})
+	// Everything but these is denied to all but the managers: a list of
+	// what may be done, so that an action AWS adds later is denied too.
+	notManaging := []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage",
+		"secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds", "secretsmanager:GetResourcePolicy", "secretsmanager:ValidateResourcePolicy"}
+	for _, managing := range []string{"UpdateSecret", "RotateSecret", "CancelRotateSecret", "DeleteSecret", "RestoreSecret", "PutResourcePolicy",
+		"DeleteResourcePolicy", "ReplicateSecretToRegions", "RemoveRegionsFromReplication", "StopReplicationToReplica", "TagResource", "UntagResource"} {
+		if slices.Contains(notManaging, "secretsmanager:"+managing) {
+			t.Errorf("secretsmanager:%s is left to anyone", managing)
+		}
+	}
+	checkDeny("orders", orders, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, nil, []string{ordersReader, rotatorRole, deployer})
+	checkDeny("orders", orders, "NoOtherWriters", []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, nil, []string{rotatorRole, deployer})
+	checkDeny("orders", orders, "OnlyAdministratorsManage", nil, notManaging, []string{deployer})
+	if len(orders) != 4 {
+		t.Errorf("orders: statements %v", slices.Sorted(maps.Keys(orders)))
+	}
 	reporting := policy(t, str(byName["secret-policy-reporting"], "policy"))
-	if _, ok := reporting["ReadersReadThisSecret"]; ok || len(reporting) != 2 {
+	if _, ok := reporting["ReadersReadThisSecret"]; ok || len(reporting) != 3 {
 		t.Errorf("reporting has no readers, but its policy is %v", slices.Sorted(maps.Keys(reporting)))
 	}
-	checkDeny("reporting", reporting, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, []string{rotatorRole, deployer})
+	checkDeny("reporting", reporting, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, nil, []string{rotatorRole, deployer})
+	checkDeny("reporting", reporting, "OnlyAdministratorsManage", nil, notManaging, []string{deployer})
 
-	// RDS's master secret: the rotator, the administrators and RDS only.
+	// RDS's master secret: the rotator, the administrators and RDS read;
+	// the administrators and RDS alone write and manage.
 	master := byName["master-secret-policy"]
 	if str(master, "secretArn") != masterSecretArn {
 		t.Errorf("master policy on %q", str(master, "secretArn"))
 	}
 	mstmts := policy(t, str(master, "policy"))
 	slr := "arn:aws:iam::" + account + ":role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"
-	checkDeny("master", mstmts, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, []string{rotatorRole, deployer, slr})
-	checkDeny("master", mstmts, "NoOtherWriters", []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, []string{rotatorRole, deployer, slr})
+	checkDeny("master", mstmts, "NoOtherReaders", []string{"secretsmanager:GetSecretValue"}, nil, []string{rotatorRole, deployer, slr})
+	checkDeny("master", mstmts, "NoOtherWriters", []string{"secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"}, nil, []string{deployer, slr})
+	checkDeny("master", mstmts, "OnlyAdministratorsManage", nil, notManaging, []string{deployer, slr})
+	if len(mstmts) != 3 {
+		t.Errorf("master: statements %v", slices.Sorted(maps.Keys(mstmts)))
+	}
 
-	// Configured administrators replace the deployer.
-	cfg := usersConfig(t)
+	// The kms layer's administrators are the secrets' administrators.
 	admin := "arn:aws:iam::" + account + ":role/platform-admin"
-	cfg["vault-secrets:administrators"] = `["` + admin + `"]`
 	r := refs()
-	r["organization/vault-kms/dev"]["administrators"] = mock.Output{Value: []any{admin}}
-	res, err = runWith(t, cfg, r)
+	r["organization/vault-kms/dev"]["administrators"] = mock.Output{Value: []any{admin, deployer}}
+	res, err = runWith(t, usersConfig(t), r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range res.ByType("aws:secretsmanager/secretPolicy:SecretPolicy") {
-		if d := policy(t, str(p, "policy"))["NoOtherWriters"]; !slices.Equal(list(d.Condition["ArnNotEquals"]["aws:PrincipalArn"])[:2], []string{rotatorRole, admin}) {
-			t.Errorf("%s: writers %v, want the rotator and %s", p.Name, d.Condition, admin)
+		stmts := policy(t, str(p, "policy"))
+		if got := list(stmts["OnlyAdministratorsManage"].Condition["ArnNotEquals"]["aws:PrincipalArn"])[:2]; !slices.Equal(got, []string{admin, deployer}) {
+			t.Errorf("%s: managers %v, want %s and %s", p.Name, got, admin, deployer)
 		}
 	}
 }
 
-// A reader or administrator the kms layer's key does not admit fails the
-// preview with the fix, before any secret is created.
-func TestPrincipalsMustBeAdmittedByTheKey(t *testing.T) {
-	r := refs()
-	r["organization/vault-kms/dev"]["secretReaders"] = mock.Output{Value: []any{}}
-	_, err := runWith(t, usersConfig(t), r)
-	if err == nil || !strings.Contains(err.Error(), "reader "+ordersReader+" is not in the kms layer's secretReaders: add it there and run `go run mage.go up:kms` first") {
-		t.Errorf("err = %v", err)
+// The administrators are declared once, in the kms layer: a secrets stack
+// that still sets them is refused with the fix. A preview by a principal
+// that is not one of the kms layer's administrators is refused with the
+// fix, before any secret is created.
+func TestAdministratorsComeFromTheKMSLayer(t *testing.T) {
+	cfg := baseConfig(t)
+	cfg["vault-secrets:administrators"] = `["` + deployer + `"]`
+	_, err := runWith(t, cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), "declared once, in the kms layer") || !strings.Contains(err.Error(), "`pulumi config rm administrators` in stacks/secrets") {
+		t.Errorf("administrators set in the secrets stack: err = %v", err)
 	}
-	r = refs()
+	r := refs()
 	r["organization/vault-kms/dev"]["administrators"] = mock.Output{Value: []any{"arn:aws:iam::123456789012:role/someone-else"}}
 	_, err = runWith(t, baseConfig(t), r)
-	if err == nil || !strings.Contains(err.Error(), "administrator "+deployer+" is not an administrator of the kms layer's secrets key") {
-		t.Errorf("err = %v", err)
+	want := "add " + deployer + " to administrators in stacks/kms and run up:kms, or deploy as one of them"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("deployer not an administrator: err = %v, want one containing %q", err, want)
+	}
+	r = refs()
+	delete(r["organization/vault-kms/dev"], "administrators")
+	if _, err := runWith(t, baseConfig(t), r); err == nil || !strings.Contains(err.Error(), "organization/vault-kms/dev has no output administrators") {
+		t.Errorf("kms stack without administrators: err = %v", err)
 	}
 }
 
@@ -1128,7 +1159,6 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"reader not a role", users(`{"name":"app","privileges":["SELECT"],"readers":["arn:aws:iam::123456789012:user/bob"]}`), "", "appUsers[0] (app): readers[0]"},
 		{"reader of another account", users(`{"name":"app","privileges":["SELECT"],"readers":["arn:aws:iam::999999999999:role/x"]}`), "", "readers[0] is a role of account 999999999999; the vault's secrets key admits only roles of account 123456789012"},
 		{"too many users", users(strings.TrimSuffix(strings.Repeat(`{"name":"u%d","privileges":["SELECT"]},`, 11), ",")), "", "appUsers declares 11 users; the vault supports at most 10"},
-		{"administrator not an ARN", map[string]string{"vault-secrets:administrators": `["admin"]`}, "", `administrators[0] "admin" is not an IAM role or user ARN`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -91,12 +91,11 @@ func run() error {
 		return err
 	}
 	// An application user with a reader role, declared as an operator
-	// would (the role is the offline account's), so that the key policy,
-	// the secret's resource policy and the rotator's declarations all carry
-	// it.
+	// would (the role is the offline account's), once, in the secrets
+	// layer, so that the secret's resource policy and the rotator's
+	// declarations carry it.
 	appConfig := func() map[string]deploy.Config {
 		return map[string]deploy.Config{
-			"kms":     {"vault-kms:secretReaders": {Value: `["` + rehearsalReader + `"]`}},
 			"secrets": {"vault-secrets:appUsers": {Value: `[{"name": "app", "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"], "readers": ["` + rehearsalReader + `"]}]`}},
 		}
 	}
