@@ -1,0 +1,191 @@
+package accesstable_test
+
+import (
+	"archive/zip"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dbvault/dbvault/ops/accesstable"
+	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/synth"
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+var update = flag.Bool("update", false, "rewrite the access table in docs/credential-model.md")
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
+		t.Fatalf("repository root %s: %v", root, err)
+	}
+	return root
+}
+
+// rotatorZip is a stand-in for the rotator's package, so that the test
+// does not depend on `mage build`: the policies do not depend on the code.
+func rotatorZip(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rotator.zip")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("#!/bin/sh\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Two application users, each with a reader role of its own.
+var twoUsers = `[` +
+	`{"name":"orders","privileges":["SELECT","INSERT","UPDATE","DELETE"],"readers":["arn:aws:iam::123456789012:role/orders-service"]},` +
+	`{"name":"billing","privileges":["SELECT"],"readers":["arn:aws:iam::123456789012:role/billing-service"]}]`
+
+// configuration is one environment the contract must hold in.
+type configuration struct {
+	name   string
+	config map[string]string
+	// readers: its application users have reader roles.
+	readers bool
+}
+
+func configurations(t *testing.T) []configuration {
+	zipPath := rotatorZip(t)
+	base := func() map[string]string {
+		return map[string]string{kit.SecretsProject + ":rotatorZip": zipPath}
+	}
+	production := base()
+	for _, l := range layers.All {
+		production[l.Project+":environmentClass"] = kit.Production
+	}
+	two := base()
+	two[kit.SecretsProject+":appUsers"] = twoUsers
+	return []configuration{
+		{name: "ephemeral", config: base()},
+		{name: "production", config: production},
+		{name: "two users with readers", config: two, readers: true},
+	}
+}
+
+func vaultOf(t *testing.T, config map[string]string) accesstable.Vault {
+	t.Helper()
+	docs, err := synth.Run(synth.Options{Env: "dev", Region: "us-east-1", Root: repoRoot(t), Layers: layers.All, Config: config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := accesstable.FromSynth(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Every cell of every configuration is what the contract says
+// (accesstable.Expected); a failing cell names the principal, the action,
+// the secret, what was expected, what the policies give and the statement
+// that decided.
+func TestContract(t *testing.T) {
+	for _, cfg := range configurations(t) {
+		t.Run(cfg.name, func(t *testing.T) {
+			v := vaultOf(t, cfg.config)
+			for _, k := range v.TestedKeys() {
+				if !slices.Contains(accesstable.SuppliedKeys, k) {
+					t.Errorf("a policy tests condition key %s, which the request model does not supply (it would be judged absent): add it to accesstable.requestContext and SuppliedKeys", k)
+				}
+			}
+			cells, err := v.Cells()
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[string]bool{}
+			failed := 0
+			for _, c := range cells {
+				kinds[c.Row.Kind] = true
+				want := accesstable.Expected(c.Row.Kind, c.Action, c.Secret.User == "")
+				if want == accesstable.Open || (want == accesstable.MustAllow) == c.Allowed {
+					continue
+				}
+				failed++
+				t.Errorf("%s (%s) %s on %s: want %s, got %s", c.Row.Label, principalName(c), c.Action.Name, c.Secret.Arn, want, c.Decision)
+			}
+			want := []string{accesstable.Administrator, accesstable.Rotator, accesstable.RDSService, accesstable.RDSRole, accesstable.Insider, accesstable.Outsider}
+			if cfg.readers {
+				want = append(want, accesstable.Reader, accesstable.OtherReader)
+			}
+			for _, k := range want {
+				if !kinds[k] {
+					t.Errorf("no %s row was evaluated", k)
+				}
+			}
+			t.Logf("%d cells, %d against the contract", len(cells), failed)
+		})
+	}
+}
+
+func principalName(c accesstable.Cell) string {
+	if c.Row.Principal.Service != "" {
+		return c.Row.Principal.Service
+	}
+	return c.Row.Principal.ARN
+}
+
+// docs/credential-model.md shows the table the policies give for two users
+// with readers; -update rewrites it.
+func TestDocumentedTable(t *testing.T) {
+	two := configurations(t)[2]
+	if !two.readers {
+		t.Fatal("the documented table is the configuration with readers")
+	}
+	v := vaultOf(t, two.config)
+	cells, err := v.Cells()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := accesstable.Render(cells)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(repoRoot(t), "docs", "credential-model.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i, j := strings.Index(s, accesstable.Begin), strings.Index(s, accesstable.End)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q ... %q block", path, strings.TrimSpace(accesstable.Begin), accesstable.End)
+	}
+	got := s[i+len(accesstable.Begin) : j]
+	if got == want {
+		return
+	}
+	if !*update {
+		t.Errorf("the access table in docs/credential-model.md is not what the policies give; run `go test ./ops/accesstable -run TestDocumentedTable -update`.\nwant:\n%s\ngot:\n%s", want, got)
+		return
+	}
+	s = s[:i+len(accesstable.Begin)] + want + s[j:]
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("rewrote the access table of %s\n", path)
+}
