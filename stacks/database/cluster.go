@@ -11,6 +11,32 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
+// StorageType is the cluster's storage configuration: Aurora standard
+// ("aurora"), the default when CreateDBCluster is given none; the other is
+// I/O-Optimized ("aurora-iopt1", Aurora MySQL 3.03.1 and later).
+// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html (StorageType)
+const StorageType = "aurora"
+
+// OrderableLookup asks RDS where it offers the engine version and class,
+// narrowed so that exactly one option matches. DescribeOrderableDBInstanceOptions
+// lists an Aurora class once per storage type (aurora and aurora-iopt1), and
+// the provider's data source fails with "multiple RDS DB Instance Classes
+// ... match the criteria" when more than one option is left and no preferred
+// class picks one (terraform-provider-aws
+// internal/service/rds/orderable_instance_data_source.go,
+// dataSourceOrderableInstanceRead: storage_type filters the options, then
+// preferred_instance_classes takes the first match). Both are set: the
+// storage type the cluster uses, and the class as the preferred one.
+func OrderableLookup(engineVersion, instanceClass string) *rds.GetOrderableDbInstanceArgs {
+	return &rds.GetOrderableDbInstanceArgs{
+		Engine:                   Engine,
+		EngineVersion:            pulumi.StringRef(engineVersion),
+		InstanceClass:            pulumi.StringRef(instanceClass),
+		StorageType:              pulumi.StringRef(StorageType),
+		PreferredInstanceClasses: []string{instanceClass},
+	}
+}
+
 // FinalSnapshotName is the snapshot RDS takes when a production cluster is
 // deleted. It is named from the environment alone, not from the date: the
 // identifier is an input of the cluster, so a date in it would change, and

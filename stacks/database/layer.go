@@ -137,11 +137,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	// Not every zone offers every class: a zone that lacks it would fail
 	// the instance's creation after the cluster exists.
 	// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
-	orderable, err := rds.GetOrderableDbInstance(ctx, &rds.GetOrderableDbInstanceArgs{
-		Engine:        Engine,
-		EngineVersion: pulumi.StringRef(c.EngineVersion),
-		InstanceClass: pulumi.StringRef(c.InstanceClass),
-	}, common.AWS())
+	orderable, err := rds.GetOrderableDbInstance(ctx, OrderableLookup(c.EngineVersion, c.InstanceClass), common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", c.InstanceClass, c.EngineVersion, err)
 	}

@@ -382,15 +382,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 			"serviceId":         "vpce-svc-" + hexOf(17, svc),
 		}), nil
 	case "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"id":                str(args, "engine"),
-			"engine":            str(args, "engine"),
-			"engineVersion":     str(args, "engineVersion"),
-			"instanceClass":     str(args, "instanceClass"),
-			"availabilityZones": e.zoneNames(),
-			"multiAzCapable":    true,
-			"supportsClusters":  true,
-		}), nil
+		return e.orderable(args)
 	case "aws:ec2/getVpc:getVpc":
 		if id := str(args, "id"); id != e.ExistingVpcID() {
 			return nil, notFound("EC2 VPC " + id)
@@ -472,4 +464,48 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 		}), nil
 	}
 	return nil, fmt.Errorf("awsfake: invoke %s is not modelled; add it to stacks/kit/awsfake", token)
+}
+
+// orderable answers the orderable-instance lookup the way the provider's
+// data source does (terraform-provider-aws
+// internal/service/rds/orderable_instance_data_source.go,
+// dataSourceOrderableInstanceRead), over what RDS lists for an Aurora class:
+// one option per storage type, standard ("aurora") and I/O-Optimized
+// ("aurora-iopt1"). storageType filters the options; the first
+// preferredInstanceClasses entry that matches picks one; otherwise more than
+// one option left is the data source's error.
+func (e Env) orderable(args resource.PropertyMap) (resource.PropertyMap, error) {
+	class := str(args, "instanceClass")
+	var options []string
+	for _, storage := range []string{"aurora", "aurora-iopt1"} {
+		if want := str(args, "storageType"); want != "" && want != storage {
+			continue
+		}
+		options = append(options, storage)
+	}
+	preferred := false
+	if v, ok := args["preferredInstanceClasses"]; ok && v.IsArray() {
+		for _, p := range v.ArrayValue() {
+			if p.IsString() && p.StringValue() == class {
+				preferred = true
+				break
+			}
+		}
+	}
+	if len(options) == 0 {
+		return nil, fmt.Errorf("no RDS Orderable DB Instance Options found matching criteria; try different search")
+	}
+	if len(options) > 1 && !preferred {
+		return nil, fmt.Errorf("multiple RDS DB Instance Classes (%d: %s %s with storage %s) match the criteria; try a different search",
+			len(options), str(args, "engine"), class, strings.Join(options, ", "))
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"id":                class,
+		"engine":            str(args, "engine"),
+		"engineVersion":     str(args, "engineVersion"),
+		"instanceClass":     class,
+		"storageType":       options[0],
+		"availabilityZones": e.zoneNames(),
+		"multiAzCapable":    true,
+	}), nil
 }
