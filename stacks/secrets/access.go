@@ -9,10 +9,13 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// Who may do what with the vault's secrets, as three policies that say the
-// same thing from three sides: each secret's resource policy (here), the
-// secrets key's policy (stacks/kms, KeyPolicy) and the rotator's role
-// policy. Each resource policy is explicit Denies wherever an IAM policy
+// Who may do what with the vault's secrets is decided by three policies:
+// each secret's resource policy (here), which names who may read, write
+// and manage it; the secrets key's policy (stacks/kms, KeyPolicy), which
+// confines the key to Secrets Manager and the master secret to the
+// rotator, the administrators and RDS; and the rotator's role policy. The
+// table of what they allow together is docs/credential-model.md's, decided
+// by ops/accesstable. Each resource policy is explicit Denies wherever an IAM policy
 // could otherwise allow: a role with secretsmanager:* on "*" still cannot
 // read, write, re-label, rotate, delete, replicate, retag or re-police a
 // secret it is not named for, and cannot remove the policy that says so.
