@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -341,12 +340,11 @@ func TestVPCFlowLog(t *testing.T) {
 	if got := str(group, "name"); got != "vpc-flow-logs-dev" {
 		t.Errorf("flow log group name %q, want vpc-flow-logs-dev", got)
 	}
-	// The logs key admits CloudWatch Logs only for groups whose ARN matches
-	// its encryption-context pattern; a group outside it could not be created
-	// encrypted.
-	pattern := "arn:aws:logs:" + region + ":" + account + ":log-group:*-" + suffix // kms.LogGroupArnPatterns
-	if ok, err := path.Match(pattern, groupArn); !ok || err != nil {
-		t.Errorf("group ARN %s is outside the logs key's pattern %s", groupArn, pattern)
+	// The logs key admits CloudWatch Logs only for the vault's own groups,
+	// by exact ARN (kms.LogGroupArns, built from kit.Names.LogGroups); a
+	// group outside that list could not be created encrypted.
+	if groups := kit.DefaultNames(suffix).LogGroups(); !slices.Contains(groups, str(group, "name")) {
+		t.Errorf("flow log group %s is not among the groups the logs key admits %v", str(group, "name"), groups)
 	}
 	if got := str(group, "kmsKeyId"); got != logsKeyArn {
 		t.Errorf("flow log group kmsKeyId %q, want the logs key", got)

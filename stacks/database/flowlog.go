@@ -18,9 +18,9 @@ const FlowLogAggregationSeconds = 600
 // FlowLogsService is the service principal that delivers VPC flow logs.
 const FlowLogsService = "vpc-flow-logs.amazonaws.com"
 
-// FlowLogGroupName is the log group of the VPC's flow log. It ends in
-// -<suffix>, so the logs key's encryption-context condition
-// (log-group:*-<suffix>) admits it.
+// FlowLogGroupName is the log group of the VPC's flow log. It is one of
+// kit.Names.LogGroups, whose exact ARNs the logs key's encryption-context
+// condition lists (kms.LogGroupArns), so CloudWatch Logs may encrypt it.
 func FlowLogGroupName(names kit.Names) string { return names.FlowLogGroup() }
 
 // newFlowLog records all of the VPC's traffic into an encrypted log group of
