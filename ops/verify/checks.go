@@ -367,7 +367,8 @@ func (v *Verifier) secrets(ctx context.Context) []Result {
 	return append(out, v.masterSecret(ctx))
 }
 
-// described is what DescribeSecret and GetResourcePolicy tell of a secret.
+// described is what DescribeSecret tells of a secret (its resource policy
+// is app-secret-policies' and master-secret-policy's).
 //
 // DescribeSecret
 // (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html):
@@ -376,9 +377,8 @@ func (v *Verifier) secrets(ctx context.Context) []Result {
 // disabled, Secrets Manager returns null"), RotationLambdaARN,
 // VersionIdsToStages (read by ops/status for the unfinished rotation).
 type described struct {
-	state  status.State
-	days   *int64
-	policy string
+	state status.State
+	days  *int64
 	// tags are the secret's tags (DescribeSecret's Tags).
 	tags map[string]string
 }
@@ -401,15 +401,6 @@ func (v *Verifier) describe(ctx context.Context, arn string) (described, error) 
 	for _, t := range ds.Tags {
 		d.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
-	// GetResourcePolicy
-	// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetResourcePolicy.html):
-	// ResourcePolicy is "A JSON-formatted string that contains the
-	// permissions policy attached to the secret".
-	rp, err := v.Clients.SecretsManager.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(arn)})
-	if err != nil {
-		return d, fmt.Errorf("GetResourcePolicy %s: %w", arn, err)
-	}
-	d.policy = aws.ToString(rp.ResourcePolicy)
 	return d, nil
 }
 
@@ -440,11 +431,7 @@ func (v *Verifier) common(p *problems, d described, layer, rotate string) string
 	if u := s.Unfinished; u != nil {
 		p.add(fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING", u.ID), status.PendingFix(s, *u))
 	}
-	sid, ok := denyGetSecretValue(d.policy)
-	if !ok {
-		p.add("its resource policy has no Deny of secretsmanager:GetSecretValue (the vault's NoOtherReaders)", fmt.Sprintf("deploy the secrets layer (%s), which writes the policy", v.up("secrets")))
-	}
-	return fmt.Sprintf("rotation on every %d days, last rotated %s, no unfinished rotation, its resource policy denies GetSecretValue to others (%s)", days, when(s.LastRotated), sid)
+	return fmt.Sprintf("rotation on every %d days, last rotated %s, no unfinished rotation", days, when(s.LastRotated))
 }
 
 func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
@@ -456,7 +443,7 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	}
 	d, err := v.describe(ctx, arn)
 	if err != nil {
-		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret, ListSecretVersionIds and GetResourcePolicy")+"; if the secret does not exist, deploy the secrets layer ("+v.up("secrets")+")")
+		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+"; if the secret does not exist, deploy the secrets layer ("+v.up("secrets")+")")
 	}
 	var p problems
 	ok := v.common(&p, d, "secrets", fmt.Sprintf("ENV=%s APP_USER=%s go run mage.go rotate", v.env(), user))
@@ -491,7 +478,7 @@ func (v *Verifier) masterSecret(ctx context.Context) Result {
 	}
 	d, err := v.describe(ctx, arn)
 	if err != nil {
-		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret, ListSecretVersionIds and GetResourcePolicy")+"; if the secret does not exist, deploy the database layer ("+v.up("database")+")")
+		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+"; if the secret does not exist, deploy the database layer ("+v.up("database")+")")
 	}
 	var p problems
 	ok := v.common(&p, d, "database", "aws secretsmanager rotate-secret --secret-id "+arn+", which RDS carries out")
@@ -501,48 +488,6 @@ func (v *Verifier) masterSecret(ctx context.Context) Result {
 	}
 	return p.result(check, fmt.Sprintf("%s: %s; no RotationLambdaARN — confirms: RDS rotates it itself; rotation on and at most %d days with no function — confirms: RDS keeps the schedule the database layer set (both as DescribeSecret is expected to show an RDS-managed secret: unconfirmed offline)",
 		arn, ok, MaxRotationDays))
-}
-
-// denyGetSecretValue finds a Deny statement of secretsmanager:GetSecretValue
-// in a resource policy and returns its Sid.
-func denyGetSecretValue(policy string) (string, bool) {
-	var doc struct {
-		Statement json.RawMessage
-	}
-	if policy == "" || json.Unmarshal([]byte(policy), &doc) != nil {
-		return "", false
-	}
-	var stmts []map[string]any
-	if json.Unmarshal(doc.Statement, &stmts) != nil {
-		var one map[string]any
-		if json.Unmarshal(doc.Statement, &one) != nil {
-			return "", false
-		}
-		stmts = []map[string]any{one}
-	}
-	for _, st := range stmts {
-		if st["Effect"] != "Deny" {
-			continue
-		}
-		var actions []string
-		switch a := st["Action"].(type) {
-		case string:
-			actions = []string{a}
-		case []any:
-			for _, x := range a {
-				if s, ok := x.(string); ok {
-					actions = append(actions, s)
-				}
-			}
-		}
-		for _, a := range actions {
-			if strings.EqualFold(a, "secretsmanager:GetSecretValue") || a == "secretsmanager:*" || a == "*" {
-				sid, _ := st["Sid"].(string)
-				return orNone(sid), true
-			}
-		}
-	}
-	return "", false
 }
 
 // database: the cluster is available, uses RDS's master secret and

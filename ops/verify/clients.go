@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -44,6 +45,13 @@ type SecretsManagerAPI interface {
 	GetResourcePolicy(ctx context.Context, in *secretsmanager.GetResourcePolicyInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetResourcePolicyOutput, error)
 }
 
+// KMSAPI is the part of the KMS client verify calls: Decrypt, only as a
+// dry run of a dummy ciphertext (secrets-key-direct-use), which decrypts
+// nothing.
+type KMSAPI interface {
+	Decrypt(ctx context.Context, in *kms.DecryptInput, opts ...func(*kms.Options)) (*kms.DecryptOutput, error)
+}
+
 // RDSAPI is the part of the RDS client verify calls.
 type RDSAPI interface {
 	DescribeDBClusters(ctx context.Context, in *rds.DescribeDBClustersInput, opts ...func(*rds.Options)) (*rds.DescribeDBClustersOutput, error)
@@ -63,6 +71,7 @@ type Clients struct {
 	CloudWatch     CloudWatchAPI
 	Lambda         LambdaAPI
 	SecretsManager SecretsManagerAPI
+	KMS            KMSAPI
 	RDS            RDSAPI
 	EC2            EC2API
 }
@@ -80,6 +89,7 @@ func NewClients(cfg aws.Config, secretsManagerEndpoint string) Clients {
 				o.BaseEndpoint = aws.String(secretsManagerEndpoint)
 			}
 		}),
+		KMS: kms.NewFromConfig(cfg),
 		RDS: rds.NewFromConfig(cfg),
 		EC2: ec2.NewFromConfig(cfg),
 	}

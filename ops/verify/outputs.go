@@ -8,15 +8,15 @@ import (
 	"strconv"
 )
 
-// Outputs are stack outputs by layer ("network", "database", "secrets")
+// Outputs are stack outputs by layer ("network", "kms", "database", "secrets")
 // and name, as decoded JSON (string, float64, []any, map[string]any).
 type Outputs map[string]map[string]any
 
 // Layers whose outputs verify reads.
-var Layers = []string{"network", "database", "secrets"}
+var Layers = []string{"network", "kms", "database", "secrets"}
 
 // ReadOutputsFile reads outputs from a JSON file shaped like Outputs:
-// {"network": {"vpcId": "vpc-1", ...}, "database": {...}, "secrets": {...}}.
+// {"network": {"vpcId": "vpc-1", ...}, "kms": {...}, "database": {...}, "secrets": {...}}.
 func ReadOutputsFile(path string) (Outputs, error) {
 	data, err := os.ReadFile(path) // #nosec G304 -- the operator's own outputs file, named on the command line
 	if err != nil {

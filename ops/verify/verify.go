@@ -7,14 +7,16 @@
 //	FAIL <check>: <detail>; fix: <what to do>
 //
 // exiting non-zero when any line fails. Checks: trail, alerts,
-// alerts-event-shape, rotator, secrets/<user> and secrets/master, database,
-// endpoints, zones.
+// alerts-event-shape, rotator, secrets/<user> and secrets/master,
+// app-secret-policies, master-secret-policy, secrets-key-direct-use,
+// database, endpoints, zones.
 //
 // Every AWS service is reached through a small interface holding only the
 // methods called (Clients), so tests run every check against fakes, and the
 // Secrets Manager checks also against tools/smlocal. No check writes: the
-// interfaces have no write method, and the Secrets Manager adapter handed to
-// ops/status refuses RotateSecret.
+// interfaces have no write method, the Secrets Manager adapter handed to
+// ops/status refuses RotateSecret, and the one KMS call is a dry run of
+// Decrypt on a dummy ciphertext.
 //
 // Field semantics are cited from the AWS API references next to the code
 // that relies on them; what could not be confirmed offline is marked
@@ -91,6 +93,9 @@ func (v *Verifier) Run(ctx context.Context) []Result {
 	out = append(out, v.alertsEventShape(app, master))
 	out = append(out, v.rotator(ctx))
 	out = append(out, v.secrets(ctx)...)
+	out = append(out, v.appSecretPolicies(ctx))
+	out = append(out, v.masterSecretPolicy(ctx))
+	out = append(out, v.secretsKeyDirectUse(ctx))
 	out = append(out, v.database(ctx))
 	out = append(out, v.endpoints(ctx))
 	out = append(out, v.zones(ctx))

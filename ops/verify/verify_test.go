@@ -8,15 +8,19 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/ops/verify/verifytest"
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // allChecks are the lines of the healthy fixture, in order.
-var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "database", "endpoints", "zones"}
+var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "endpoints", "zones"}
 
 func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
 	t.Helper()
@@ -54,7 +58,10 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"shaped as the real RotationSucceeded event",
 		"PASS alerts-event-shape: RotationSucceeded event", "names " + verifytest.AppSecrets["app"] + " at additionalEventData.SecretId",
 		"confirms: the rule's SecretId filter matches what Secrets Manager emits",
-		"PASS secrets/master:", "confirms: RDS rotates it itself", "(NoOtherReaders)", "require_secure_transport is ON",
+		"PASS secrets/master:", "confirms: RDS rotates it itself", "require_secure_transport is ON",
+		"PASS app-secret-policies: the resource policies of app, reporting each have the Deny statements NoOtherReaders, NoOtherWriters, OnlyAdministratorsManage",
+		"PASS master-secret-policy: the master secret " + verifytest.MasterSecret + " has a resource policy", "confirms: Secrets Manager keeps a resource policy on RDS's managed secret",
+		"PASS secrets-key-direct-use:", "answered AccessDeniedException with an explicit deny — confirms: the key refuses use outside Secrets Manager",
 		"span zones use1-az1, use1-az2",
 	} {
 		if !strings.Contains(out, want) {
@@ -64,7 +71,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 	calls := strings.Join(f.Calls.List(), " ")
 	for _, want := range []string{"CloudTrail.GetTrailStatus", "CloudTrail.LookupEvents", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
 		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
-		"SecretsManager.GetResourcePolicy", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets"} {
+		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("no %s call: %s", want, calls)
 		}
@@ -115,9 +122,27 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"untagged secret", "secrets/app", "it has no CostCenter tag", func(f *verifytest.Fixture) {
 			f.Secrets[app].Describe.Tags = f.Secrets[app].Describe.Tags[:1]
 		}},
-		{"no resource policy", "secrets/app", "no Deny of secretsmanager:GetSecretValue", func(f *verifytest.Fixture) { f.Secrets[app].Policy = "" }},
-		{"policy without deny", "secrets/app", "no Deny of secretsmanager:GetSecretValue", func(f *verifytest.Fixture) {
+		{"no resource policy", "app-secret-policies", "app (" + app + ") has no resource policy", func(f *verifytest.Fixture) { f.Secrets[app].Policy = "" }},
+		{"policy without deny", "app-secret-policies", "lacks the Deny statement(s) NoOtherReaders, NoOtherWriters, OnlyAdministratorsManage", func(f *verifytest.Fixture) {
 			f.Secrets[app].Policy = `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}}`
+		}},
+		{"policy without OnlyAdministratorsManage", "app-secret-policies", "reporting (" + verifytest.AppSecrets["reporting"] + ")'s resource policy lacks the Deny statement(s) OnlyAdministratorsManage", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.AppSecrets["reporting"]].Policy = strings.Replace(verifytest.Policy, `"Sid":"OnlyAdministratorsManage","Effect":"Deny"`, `"Sid":"OnlyAdministratorsManage","Effect":"Allow"`, 1)
+		}},
+		{"master secret without policy", "master-secret-policy", "only the secrets key's MasterSecretOnlyForRotatorAdministratorsAndRDS statement guards it", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.MasterSecret].Policy = ""
+		}},
+		{"master policy without NoOtherWriters", "master-secret-policy", "lacks the Deny statement(s) NoOtherWriters", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.Policy, `"Sid":"NoOtherWriters"`, `"Sid":"Writers"`, 1)
+		}},
+		{"key used directly", "secrets-key-direct-use", "answered DryRunOperationException: KMS authorized it, so the OnlyThroughSecretsManager Deny did not apply", func(f *verifytest.Fixture) {
+			f.KeyAnswer = nil
+		}},
+		{"key parsed the ciphertext", "secrets-key-direct-use", "answered InvalidCiphertextException: KMS authorized it", func(f *verifytest.Fixture) {
+			f.KeyAnswer = &kmstypes.InvalidCiphertextException{}
+		}},
+		{"verify's principal lacks an Allow", "secrets-key-direct-use", "without an explicit deny", func(f *verifytest.Fixture) {
+			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " because no identity-based policy allows the kms:Decrypt action"}
 		}},
 		{"master rotated by a function", "secrets/master", "rotated by the Lambda function", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn)
@@ -182,7 +207,9 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"network", "kmsEndpointId", []string{"endpoints"}},
 		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
 		{"database", "clusterIdentifier", []string{"database"}},
-		{"secrets", "appSecretArns", []string{"alerts-event-shape", "secrets"}},
+		{"secrets", "appSecretArns", []string{"alerts-event-shape", "secrets", "app-secret-policies"}},
+		{"database", "masterSecretArn", []string{"master-secret-policy", "database"}},
+		{"kms", "secretsKeyArn", []string{"secrets-key-direct-use"}},
 		{"secrets", "masterSecretArn", []string{"alerts-event-shape", "secrets/master"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -257,4 +284,23 @@ func TestSecretsAgainstEmulator(t *testing.T) {
 		t.Fatalf("want only secrets/reporting to fail with the AWSPENDING fix:\n%s", out)
 	}
 	t.Log(failed[0].Line())
+}
+
+// The statements app-secret-policies and master-secret-policy look for are
+// the Denies the secrets layer writes into both kinds of policy.
+func TestPolicyStatementsAreTheSecretsLayers(t *testing.T) {
+	for name, doc := range map[string]kit.PolicyDocument{
+		"AppSecretPolicy":    secrets.AppSecretPolicy([]string{"arn:aws:iam::123456789012:role/app"}, "arn:aws:iam::123456789012:role/rotator", []string{"arn:aws:iam::123456789012:role/admin"}),
+		"MasterSecretPolicy": secrets.MasterSecretPolicy("arn:aws:iam::123456789012:role/rotator", []string{"arn:aws:iam::123456789012:role/admin"}, "arn:aws:iam::123456789012:role/aws-service-role/rds.amazonaws.com/AWSServiceRoleForRDS"),
+	} {
+		var denies []string
+		for _, st := range doc.Statement {
+			if st.Effect == "Deny" {
+				denies = append(denies, st.Sid)
+			}
+		}
+		if strings.Join(denies, " ") != strings.Join(verify.PolicyStatements, " ") {
+			t.Errorf("%s denies %v, verify looks for %v", name, denies, verify.PolicyStatements)
+		}
+	}
 }

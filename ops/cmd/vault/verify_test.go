@@ -51,8 +51,8 @@ func TestVerifyHealthyEnvironment(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 10 {
-		t.Fatalf("want 10 lines:\n%s", out.String())
+	if len(lines) != 13 {
+		t.Fatalf("want 13 lines:\n%s", out.String())
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "PASS ") {
@@ -110,6 +110,18 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"app-secret-policies", "reporting (", nil, func(_ *verifytest.Fixture, em *verifytest.Emulator) {
+			if _, err := em.Client.DeleteResourcePolicy(context.Background(), &secretsmanager.DeleteResourcePolicyInput{SecretId: aws.String(em.Apps["reporting"])}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"master-secret-policy", "lacks the Deny statement(s) OnlyAdministratorsManage", nil, func(_ *verifytest.Fixture, em *verifytest.Emulator) {
+			policy := strings.Replace(verifytest.Policy, `"Sid":"OnlyAdministratorsManage"`, `"Sid":"Manage"`, 1)
+			if _, err := em.Client.PutResourcePolicy(context.Background(), &secretsmanager.PutResourcePolicyInput{SecretId: aws.String(em.Master), ResourcePolicy: aws.String(policy)}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"secrets-key-direct-use", "KMS authorized it", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.KeyAnswer = nil }},
 		{"database", "require_secure_transport is OFF", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 			f.Parameters[0].ParameterValue = aws.String("OFF")
 		}},
@@ -140,7 +152,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			if len(failed) != 1 || !strings.HasPrefix(failed[0], "FAIL "+c.check+": ") || !strings.Contains(failed[0], c.want) || !strings.Contains(failed[0], "; fix: ") {
 				t.Fatalf("want exactly one FAIL %s line with %q:\n%s", c.check, c.want, out.String())
 			}
-			if !strings.Contains(stderr.String(), "1 of 10 checks failed") {
+			if !strings.Contains(stderr.String(), "1 of 13 checks failed") {
 				t.Fatalf("stderr: %s", stderr.String())
 			}
 			if w := f.Calls.Writes(); len(w) > 0 {

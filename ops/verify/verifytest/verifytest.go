@@ -22,12 +22,15 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/verify"
 )
@@ -46,6 +49,7 @@ const (
 	VpcID          = "vpc-0a1b2c3d"
 	SMEndpointID   = "vpce-0sm"
 	KMSEndpointID  = "vpce-0kms"
+	SecretsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 	RotationDays   = 30
 	MasterDays     = 7
 )
@@ -144,8 +148,20 @@ func EventOf(record map[string]any) cttypes.Event {
 	}
 }
 
-// Policy is a resource policy as the secrets layer writes it.
-const Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/app"]}}},{"Sid":"NoOtherWriters","Effect":"Deny","Principal":"*","Action":["secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"],"Resource":"*"}]}`
+// Policy is a resource policy as the secrets layer writes it: its three
+// Denies (verify.PolicyStatements; the tests compare them with
+// stacks/secrets' policies).
+const Policy = `{"Version":"2012-10-17","Statement":[` +
+	`{"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/app"]}}},` +
+	`{"Sid":"NoOtherWriters","Effect":"Deny","Principal":"*","Action":["secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"],"Resource":"*"},` +
+	`{"Sid":"OnlyAdministratorsManage","Effect":"Deny","Principal":"*","NotAction":["secretsmanager:GetSecretValue","secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage","secretsmanager:DescribeSecret","secretsmanager:ListSecretVersionIds","secretsmanager:GetResourcePolicy","secretsmanager:ValidateResourcePolicy"],"Resource":"*"}]}`
+
+// ExplicitDeny is KMS's answer to a direct use of the secrets key that its
+// policy's OnlyThroughSecretsManager Deny refuses.
+func ExplicitDeny() error {
+	return &smithy.GenericAPIError{Code: "AccessDeniedException",
+		Message: "User: arn:aws:iam::123456789012:role/vault-admin is not authorized to perform: kms:Decrypt on resource: " + SecretsKeyArn + " with an explicit deny in a resource-based policy"}
+}
 
 // Calls records "Service.Operation" of every call made.
 type Calls struct {
@@ -168,13 +184,13 @@ func (c *Calls) List() []string {
 }
 
 // Writes returns the calls that are not reads (Describe*, Get*, List*,
-// Lookup*, TestEventPattern).
+// Lookup*, TestEventPattern, a dry run of KMS Decrypt).
 func (c *Calls) Writes() []string {
 	var out []string
 	for _, op := range c.List() {
 		_, name, _ := strings.Cut(op, ".")
 		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List") &&
-			!strings.HasPrefix(name, "Lookup") && name != "TestEventPattern" {
+			!strings.HasPrefix(name, "Lookup") && name != "TestEventPattern" && name != decryptDryRun {
 			out = append(out, op)
 		}
 	}
@@ -210,6 +226,9 @@ type Fixture struct {
 	Tested  []string
 	// LookupErr, when set, is LookupEvents' answer.
 	LookupErr error
+	// KeyAnswer is KMS's answer to a dry run of Decrypt on the secrets
+	// key (nil: it would succeed, DryRunOperationException).
+	KeyAnswer error
 }
 
 // Healthy is an environment where every check passes.
@@ -241,7 +260,8 @@ func Healthy() *Fixture {
 			{SubnetId: aws.String(Subnets[0]), AvailabilityZoneId: aws.String(Zones[0]), AvailabilityZone: aws.String("us-east-1a"), VpcId: aws.String(VpcID)},
 			{SubnetId: aws.String(Subnets[1]), AvailabilityZoneId: aws.String(Zones[1]), AvailabilityZone: aws.String("us-east-1b"), VpcId: aws.String(VpcID)},
 		},
-		Secrets: map[string]*Secret{},
+		Secrets:   map[string]*Secret{},
+		KeyAnswer: ExplicitDeny(),
 		// The application secret's first rotation, after another
 		// environment's, and RDS's rotation of the master secret before.
 		History: []cttypes.Event{
@@ -281,6 +301,9 @@ func Healthy() *Fixture {
 			"availabilityZoneIds":      []any{Zones[0], Zones[1]},
 			"secretsManagerEndpointId": SMEndpointID,
 			"kmsEndpointId":            KMSEndpointID,
+		},
+		"kms": {
+			"secretsKeyArn": SecretsKeyArn,
 		},
 		"database": {
 			"clusterIdentifier": ClusterID,
@@ -332,7 +355,7 @@ func (f *Fixture) UseSecrets(apps map[string]string, master string) {
 func (f *Fixture) Clients() verify.Clients {
 	return verify.Clients{
 		CloudTrail: trail{f}, EventBridge: rules{f}, CloudWatch: watch{f}, Lambda: fn{f},
-		SecretsManager: sm{f}, RDS: db{f}, EC2: ec2Fake{f},
+		SecretsManager: sm{f}, KMS: key{f}, RDS: db{f}, EC2: ec2Fake{f},
 	}
 }
 
@@ -564,6 +587,28 @@ func (s sm) GetResourcePolicy(_ context.Context, in *secretsmanager.GetResourceP
 		out.ResourcePolicy = aws.String(sec.Policy)
 	}
 	return out, nil
+}
+
+// decryptDryRun is how the fake KMS records a dry run of Decrypt.
+const decryptDryRun = "Decrypt(dry run)"
+
+type key struct{ f *Fixture }
+
+// Decrypt answers only a dry run with IGNORE_CIPHERTEXT on the secrets key,
+// with KeyAnswer: anything else could decrypt, and verify must not.
+func (k key) Decrypt(_ context.Context, in *kms.DecryptInput, _ ...func(*kms.Options)) (*kms.DecryptOutput, error) {
+	if !aws.ToBool(in.DryRun) || !slices.Contains(in.DryRunModifiers, kmstypes.DryRunModifierTypeIgnoreCiphertext) {
+		k.f.Calls.Record("KMS.Decrypt")
+		return nil, fmt.Errorf("fake: Decrypt is answered only as a dry run with IGNORE_CIPHERTEXT")
+	}
+	k.f.Calls.Record("KMS." + decryptDryRun)
+	if aws.ToString(in.KeyId) != SecretsKeyArn {
+		return nil, &kmstypes.NotFoundException{Message: aws.String("Key '" + aws.ToString(in.KeyId) + "' does not exist")}
+	}
+	if k.f.KeyAnswer != nil {
+		return nil, k.f.KeyAnswer
+	}
+	return nil, &kmstypes.DryRunOperationException{Message: aws.String("The request would have succeeded, but the DryRun option is set.")}
 }
 
 type db struct{ f *Fixture }
