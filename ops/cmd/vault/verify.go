@@ -22,7 +22,7 @@ var fakeClients *verify.Clients
 func verifyEnv(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("outputs", getenv("VERIFY_OUTPUTS"), `JSON file of the layers' outputs, {"network": {...}, "database": {...}, "secrets": {...}}, instead of reading ENV's stacks`)
+	file := fs.String("outputs", getenv("VERIFY_OUTPUTS"), `JSON file of the layers' outputs, {"network": {...}, "kms": {...}, "database": {...}, "secrets": {...}}, instead of reading ENV's stacks`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
