@@ -167,10 +167,14 @@ findings contains finding("NET-006", v, msg) if {
 }
 
 # With an existing VPC (existingVpcId), each service has either an endpoint
-# the layer creates (interface_endpoint) or an existing one named in config
-# (endpoint_id_keys) with the vault's endpoints group associated to it
-# (associated_endpoint). The layer checks at preview that a named endpoint is
-# that service's, in the VPC, available and with private DNS on.
+# the layer creates with private DNS (interface_endpoint, config
+# endpointPrivateDns: true), one it creates without private DNS whose own DNS
+# name it hands on (exported_endpoint, the default: private DNS would send
+# every workload of the VPC through the vault's endpoint), or an existing one
+# named in config (endpoint_id_keys) with the vault's endpoints group
+# associated to it (associated_endpoint). The layer checks at preview that a
+# named endpoint is that service's, in the VPC, available and with private
+# DNS on.
 endpoint_id_keys := {"secretsmanager": "existingSecretsManagerEndpointId", "kms": "existingKmsEndpointId"}
 
 existing_endpoint_id(svc) := id if {
@@ -200,10 +204,30 @@ associated_endpoint(svc) if {
 	u in groups
 }
 
+# endpoint_url_outputs: the output that hands on the URL a client in the VPC
+# calls each service by.
+endpoint_url_outputs := {"secretsmanager": "secretsManagerEndpointUrl", "kms": "kmsEndpointUrl"}
+
+# exported_endpoint(svc): the layer creates an interface endpoint for svc
+# without private DNS and hands on a URL that is not the service's regional
+# name (which, without private DNS, resolves to public addresses the VPC
+# cannot reach): the endpoint's own DNS name, or a value unknown until apply.
+exported_endpoint(svc) if {
+	some e in of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+	endswith(object.get(inputs(e), "serviceName", ""), concat("", [".", svc]))
+	inputs(e).vpcEndpointType == "Interface"
+	not inputs(e).privateDnsEnabled == true
+	url := object.get(object.get(input, "outputs", {}), endpoint_url_outputs[svc], null)
+	is_string(url)
+	url != ""
+	not startswith(url, sprintf("https://%s.", [svc]))
+}
+
 findings contains finding("NET-006", r, msg) if {
 	vpc := existing_vpc_id
 	some svc in required_endpoints
 	not interface_endpoint(svc)
+	not exported_endpoint(svc)
 	not associated_endpoint(svc)
 	r := {"type": "aws:ec2/vpc:Vpc", "name": sprintf("existing VPC %s", [vpc])}
 	msg := existing_endpoint_msg(vpc, svc)
@@ -212,7 +236,7 @@ findings contains finding("NET-006", r, msg) if {
 existing_endpoint_msg(vpc, svc) := msg if {
 	id := existing_endpoint_id(svc)
 	msg := sprintf("existing VPC %s: %s names the %s endpoint %s, but no aws:ec2/securityGroupAssociation:SecurityGroupAssociation associates the vault's endpoints group with it (vpcEndpointId %s, securityGroupId the layer's endpointSecurityGroupId output, from the security group the layer creates), so the rotator's rules do not reach it; fix: associate the endpoints group with it (as stacks/network/existing.go does)", [vpc, endpoint_id_keys[svc], svc, id, id])
-} else := sprintf("existing VPC %s has no interface endpoint for %s with private DNS, created or named in config; fix: set %s to the VPC's %s interface endpoint (private DNS on), or leave it unset and create an aws:ec2/vpcEndpoint:VpcEndpoint with serviceName com.amazonaws.<region>.%s, vpcEndpointType Interface, privateDnsEnabled true", [vpc, svc, endpoint_id_keys[svc], svc, svc])
+} else := sprintf("existing VPC %s has no interface endpoint for %s the vault can reach: none named in config, none created with private DNS, and none created without it whose own DNS name the layer hands on (output %s, https://<its first dnsEntries name>); fix: set %s to the VPC's %s interface endpoint (private DNS on), or leave it unset and create an aws:ec2/vpcEndpoint:VpcEndpoint with serviceName com.amazonaws.<region>.%s, vpcEndpointType Interface, and export its DNS name as %s", [vpc, svc, endpoint_url_outputs[svc], endpoint_id_keys[svc], svc, svc, endpoint_url_outputs[svc]])
 
 # account_restricted(st): an endpoint policy statement limited to this
 # account's principals, by condition or by naming the principals.

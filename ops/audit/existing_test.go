@@ -134,6 +134,15 @@ var existingCases = []ruleCase{
 	})},
 	{rule: "NET-006", name: "existing network: no KMS endpoint, created or named", layer: "network", fail: true, mutate: all(existingNetwork(false), func(t *testing.T, d doc) { d.remove(t, tEndpoint, "kms") })},
 	{rule: "NET-006", name: "existing network: created Secrets Manager endpoint without private DNS", layer: "network", fail: true, mutate: all(existingNetwork(false), set(tEndpoint, "secretsmanager", "privateDnsEnabled", false))},
+	// Without private DNS (the default in a VPC the vault does not own) a
+	// created endpoint passes when the layer hands on its own DNS name.
+	{rule: "NET-006", name: "existing network: created endpoints without private DNS, their names exported", layer: "network", mutate: all(existingNetwork(false), set(tEndpoint, "secretsmanager", "privateDnsEnabled", false), set(tEndpoint, "kms", "privateDnsEnabled", false), func(t *testing.T, d doc) {
+		d["outputs"].(map[string]any)["secretsManagerEndpointUrl"] = "https://vpce-0a1b2c3d4e5f60718-abcd1234.secretsmanager.us-east-1.vpce.amazonaws.com"
+		d["outputs"].(map[string]any)["kmsEndpointUrl"] = "[unknown]"
+	})},
+	{rule: "NET-006", name: "existing network: created endpoint without private DNS, regional name exported", layer: "network", fail: true, mutate: all(existingNetwork(false), set(tEndpoint, "secretsmanager", "privateDnsEnabled", false), func(t *testing.T, d doc) {
+		d["outputs"].(map[string]any)["secretsManagerEndpointUrl"] = "https://secretsmanager.us-east-1.amazonaws.com"
+	})},
 	{rule: "NET-006", name: "existing network: KMS endpoint named but not associated", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) { d.remove(t, tSGAssoc, "kms-endpoint-sg") })},
 	{rule: "NET-006", name: "existing network: association with another endpoint than the named one", layer: "network", fail: true, mutate: all(existingNetwork(true), set(tSGAssoc, "secretsmanager-endpoint-sg", "vpcEndpointId", "vpce-0c1d2e3f4a5b60718"))},
 	{rule: "NET-006", name: "existing network: association of the rotator's group, not the endpoints group", layer: "network", fail: true, mutate: all(existingNetwork(true), func(t *testing.T, d doc) {

@@ -32,29 +32,53 @@ var KMSActions = []string{
 	"kms:GenerateDataKeyWithoutPlaintext",
 }
 
-// endpointOut is an interface endpoint the vault uses: its ID and DNS name.
+// endpointOut is an interface endpoint the vault uses: its ID, its own DNS
+// name, and the URL a client in the VPC calls the service by through it.
 type endpointOut struct {
-	id, dns pulumi.StringOutput
+	id, dns, url pulumi.StringOutput
 }
 
 // endpointFor is the vault's endpoint for service: existing, when its ID is
 // given (no endpoint is created, so its private DNS is not duplicated, which
 // AWS would refuse; the endpoints group is associated with it so the
 // rotator's rules reach it), else a new interface endpoint in every private
-// subnet.
-func (b builder) endpointFor(service string, existingID pulumi.StringInput, p placement, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (endpointOut, error) {
+// subnet, with private DNS when privateDNS is set.
+func (b builder) endpointFor(service string, existingID pulumi.StringInput, privateDNS bool, p placement, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (endpointOut, error) {
 	if existingID != nil {
 		return b.existingEndpoint(service, existingID, p, sg)
 	}
-	e, err := b.endpoint(service, p.vpcID, p.subnetIDs, sg, policy)
+	e, err := b.endpoint(service, p.vpcID, p.subnetIDs, privateDNS, sg, policy)
 	if err != nil {
 		return endpointOut{}, err
 	}
-	return endpointOut{id: e.ID().ToStringOutput(), dns: e.DnsEntries.Index(pulumi.Int(0)).DnsName().Elem()}, nil
+	dns := e.DnsEntries.Index(pulumi.Int(0)).DnsName().Elem()
+	url := pulumi.String(RegionalURL(b.args.Region, service)).ToStringOutput()
+	if !privateDNS {
+		// Without private DNS the regional name still resolves to the
+		// service's public addresses, which this VPC cannot reach; the
+		// endpoint's own (endpoint-specific regional) DNS name resolves to
+		// its network interfaces from anywhere:
+		// https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html
+		// ("DNS hostnames").
+		url = dns.ApplyT(func(name string) string { return "https://" + name }).(pulumi.StringOutput)
+	}
+	return endpointOut{id: e.ID().ToStringOutput(), dns: dns, url: url}, nil
 }
 
-// endpoint creates an interface endpoint for service in every private subnet.
-func (b builder) endpoint(service string, vpcID pulumi.StringInput, subnets pulumi.StringArrayInput, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (*ec2.VpcEndpoint, error) {
+// RegionalURL is the service's default regional endpoint, which private DNS
+// makes resolve to the VPC's interface endpoint.
+func RegionalURL(region, service string) string {
+	return fmt.Sprintf("https://%s.%s.amazonaws.com", service, region)
+}
+
+// endpoint creates an interface endpoint for service in every private
+// subnet. Private DNS puts a private hosted zone for the service's default
+// name (e.g. secretsmanager.<region>.amazonaws.com) on the whole VPC, so
+// every caller in it, not only the vault's, then goes through this
+// endpoint, its security group and its policy (EC2 API reference,
+// CreateVpcEndpoint, PrivateDnsEnabled:
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html).
+func (b builder) endpoint(service string, vpcID pulumi.StringInput, subnets pulumi.StringArrayInput, privateDNS bool, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (*ec2.VpcEndpoint, error) {
 	doc, err := policy.JSON()
 	if err != nil {
 		return nil, fmt.Errorf("network: %s endpoint policy: %w", service, err)
@@ -64,7 +88,7 @@ func (b builder) endpoint(service string, vpcID pulumi.StringInput, subnets pulu
 		VpcId:             vpcID,
 		ServiceName:       pulumi.String(ServiceName(b.args.Region, service)),
 		VpcEndpointType:   pulumi.String("Interface"),
-		PrivateDnsEnabled: pulumi.Bool(true),
+		PrivateDnsEnabled: pulumi.Bool(privateDNS),
 		SubnetIds:         subnets,
 		SecurityGroupIds:  pulumi.StringArray{sg.ID().ToStringOutput()},
 		Policy:            pulumi.String(doc),

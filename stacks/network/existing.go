@@ -23,6 +23,12 @@ type Existing struct {
 	// unset, the layer creates them.
 	SecretsManagerEndpointID pulumi.StringInput
 	KMSEndpointID            pulumi.StringInput
+	// PrivateDNS gives the endpoints the layer creates private DNS, which
+	// sends every workload of the VPC that calls those services through
+	// them. Off, the vault's clients call the endpoints by their own DNS
+	// names (outputs secretsManagerEndpointUrl, kmsEndpointUrl) and the
+	// rest of the VPC is unaffected.
+	PrivateDNS bool
 }
 
 // existingNetwork is what the data sources tell about an existing network.
@@ -152,6 +158,8 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 		return e, nil
 	})
 	endpointID := checked.ApplyT(func(v any) string { return v.(*ec2.LookupVpcEndpointResult).Id }).(pulumi.StringOutput)
+	// Private DNS is on (checked above): the regional name reaches it.
+	url := checked.ApplyT(func(any) string { return RegionalURL(b.args.Region, service) }).(pulumi.StringOutput)
 	if _, err := ec2.NewSecurityGroupAssociation(b.ctx, b.names.Logical(service+"-endpoint-sg"), &ec2.SecurityGroupAssociationArgs{
 		VpcEndpointId:   endpointID,
 		SecurityGroupId: sg.ID(),
@@ -161,5 +169,5 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 		return endpointOut{}, err
 	}
 	dns := checked.ApplyT(func(v any) string { return v.(*ec2.LookupVpcEndpointResult).DnsEntries[0].DnsName }).(pulumi.StringOutput)
-	return endpointOut{id: endpointID, dns: dns}, nil
+	return endpointOut{id: endpointID, dns: dns, url: url}, nil
 }

@@ -104,6 +104,10 @@ func TestExistingNetworkCreatesOnlyTheSecurityGroups(t *testing.T) {
 		"secretsManagerEndpointId": fake.ExistingEndpointID("secretsmanager"),
 		"kmsEndpointId":            fake.ExistingEndpointID("kms"),
 		"endpointSecurityGroupId":  endpointsSG,
+		// The existing endpoints have private DNS (checked at preview):
+		// clients use the regional names.
+		"secretsManagerEndpointUrl": "https://secretsmanager.us-east-1.amazonaws.com",
+		"kmsEndpointUrl":            "https://kms.us-east-1.amazonaws.com",
 	} {
 		if out(k) != v {
 			t.Errorf("output %s = %v, want %v", k, out(k), v)
@@ -130,7 +134,9 @@ func TestExistingNetworkCreatesOnlyTheSecurityGroups(t *testing.T) {
 }
 
 // Without existing endpoints, the layer creates them in the existing
-// subnets, and associates nothing.
+// subnets, and associates nothing. By default they have no private DNS, so
+// the VPC's other workloads keep reaching Secrets Manager and KMS as before,
+// and the outputs give the endpoints' own names for the vault's clients.
 func TestExistingNetworkGetsTheEndpointsItLacks(t *testing.T) {
 	res := run(t, existingConfig(false))
 	eps := res.ByType(tEndpoint)
@@ -141,12 +147,54 @@ func TestExistingNetworkGetsTheEndpointsItLacks(t *testing.T) {
 		if str(e, "vpcId") != fake.ExistingVpcID() || !slices.Equal(strs(e, "subnetIds"), fake.ExistingSubnetIDs()) {
 			t.Errorf("%s: in %s %v, want the existing VPC and subnets", e.Name, str(e, "vpcId"), strs(e, "subnetIds"))
 		}
-		if e.Input("privateDnsEnabled") != true {
-			t.Errorf("%s: private DNS off", e.Name)
+		if e.Input("privateDnsEnabled") != false {
+			t.Errorf("%s: private DNS %v, want off in a VPC the vault does not own", e.Name, e.Input("privateDnsEnabled"))
+		}
+		svc := str(e, "serviceName")[strings.LastIndex(str(e, "serviceName"), ".")+1:]
+		out := map[string]string{"secretsmanager": "secretsManagerEndpointUrl", "kms": "kmsEndpointUrl"}[svc]
+		dns := e.Outputs["dnsEntries"].ArrayValue()[0].ObjectValue()["dnsName"].StringValue()
+		if got := res.Outputs[out].Value; got != "https://"+dns {
+			t.Errorf("%s = %v, want https://%s (the endpoint's own name)", out, got, dns)
 		}
 	}
 	if n := len(res.ByType(tSGAssoc)); n != 0 {
 		t.Errorf("%d associations, want none", n)
+	}
+}
+
+// endpointPrivateDns: true is the operator's explicit choice to give the
+// created endpoints private DNS; the URLs are then the regional names.
+func TestExistingNetworkPrivateDNSOnlyWhenAsked(t *testing.T) {
+	res := run(t, mergeCfg(existingConfig(false), "vault-network:endpointPrivateDns", "true"))
+	eps := res.ByType(tEndpoint)
+	if len(eps) != 2 {
+		t.Fatalf("%d endpoints, want 2", len(eps))
+	}
+	for _, e := range eps {
+		if e.Input("privateDnsEnabled") != true {
+			t.Errorf("%s: private DNS %v, want on (endpointPrivateDns: true)", e.Name, e.Input("privateDnsEnabled"))
+		}
+	}
+	for out, want := range map[string]string{"secretsManagerEndpointUrl": "https://secretsmanager.us-east-1.amazonaws.com", "kmsEndpointUrl": "https://kms.us-east-1.amazonaws.com"} {
+		if got := res.Outputs[out].Value; got != want {
+			t.Errorf("%s = %v, want %s", out, got, want)
+		}
+	}
+}
+
+// With one existing endpoint named, the layer uses it and creates only the
+// other, without private DNS.
+func TestExistingNetworkMixesNamedAndCreatedEndpoints(t *testing.T) {
+	res := run(t, mergeCfg(existingConfig(false), "vault-network:existingSecretsManagerEndpointId", fake.ExistingEndpointID("secretsmanager")))
+	eps := res.ByType(tEndpoint)
+	if len(eps) != 1 || !strings.HasSuffix(str(eps[0], "serviceName"), ".kms") || eps[0].Input("privateDnsEnabled") != false {
+		t.Fatalf("endpoints %v, want one KMS endpoint without private DNS", eps)
+	}
+	if got := res.Outputs["secretsManagerEndpointUrl"].Value; got != "https://secretsmanager.us-east-1.amazonaws.com" {
+		t.Errorf("secretsManagerEndpointUrl = %v, want the regional name (the existing endpoint has private DNS)", got)
+	}
+	if got, _ := res.Outputs["kmsEndpointUrl"].Value.(string); !strings.HasPrefix(got, "https://vpce-") {
+		t.Errorf("kmsEndpointUrl = %q, want the created endpoint's own name", got)
 	}
 }
 
@@ -236,12 +284,14 @@ func TestExistingNetworkConfigIsRefusedClearly(t *testing.T) {
 		cfg  map[string]string
 		want string
 	}{
-		"subnets without a VPC": {map[string]string{"vault-network:existingSubnetIds": `["subnet-0123456789abcdef0"]`}, "need existingVpcId"},
-		"VPC without subnets":   {map[string]string{"vault-network:existingVpcId": fake.ExistingVpcID()}, "existingSubnetIds names 0 subnet(s)"},
-		"not a VPC ID":          {map[string]string{"vault-network:existingVpcId": "vpc1", "vault-network:existingSubnetIds": `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`}, `existingVpcId "vpc1" is not a VPC ID`},
-		"vpcCidr has no effect": {mergeCfg(existingConfig(false), "vault-network:vpcCidr", "10.1.0.0/16"), "vpcCidr has no effect with existingVpcId"},
-		"not an endpoint ID":    {mergeCfg(existingConfig(false), "vault-network:existingKmsEndpointId", "sg-0123456789abcdef0"), "is not a VPC endpoint ID"},
-		"a subnet listed twice": {mergeCfg(existingConfig(false), "vault-network:existingSubnetIds", `["`+fake.ExistingSubnetIDs()[0]+`","`+fake.ExistingSubnetIDs()[0]+`"]`), "is listed twice"},
+		"subnets without a VPC":               {map[string]string{"vault-network:existingSubnetIds": `["subnet-0123456789abcdef0"]`}, "need existingVpcId"},
+		"VPC without subnets":                 {map[string]string{"vault-network:existingVpcId": fake.ExistingVpcID()}, "existingSubnetIds names 0 subnet(s)"},
+		"not a VPC ID":                        {map[string]string{"vault-network:existingVpcId": "vpc1", "vault-network:existingSubnetIds": `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`}, `existingVpcId "vpc1" is not a VPC ID`},
+		"vpcCidr has no effect":               {mergeCfg(existingConfig(false), "vault-network:vpcCidr", "10.1.0.0/16"), "vpcCidr has no effect with existingVpcId"},
+		"not an endpoint ID":                  {mergeCfg(existingConfig(false), "vault-network:existingKmsEndpointId", "sg-0123456789abcdef0"), "is not a VPC endpoint ID"},
+		"private DNS without an existing VPC": {map[string]string{"vault-network:endpointPrivateDns": "true"}, "endpointPrivateDns is for an existing VPC"},
+		"private DNS not a boolean":           {mergeCfg(existingConfig(false), "vault-network:endpointPrivateDns", "yes please"), "is not true or false"},
+		"a subnet listed twice":               {mergeCfg(existingConfig(false), "vault-network:existingSubnetIds", `["`+fake.ExistingSubnetIDs()[0]+`","`+fake.ExistingSubnetIDs()[0]+`"]`), "is listed twice"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := runInvokes(c.cfg, nil)

@@ -31,6 +31,10 @@ type Config struct {
 	ExistingSubnetIDs                []string
 	ExistingSecretsManagerEndpointID string
 	ExistingKMSEndpointID            string
+	// EndpointPrivateDNS (endpointPrivateDns) gives the endpoints the layer
+	// creates in an existing VPC private DNS; a VPC the layer creates
+	// always has it.
+	EndpointPrivateDNS bool
 }
 
 var (
@@ -48,9 +52,19 @@ func loadExisting(cfg *config.Config, c *Config) error {
 	if err := kit.ObjectConfig(cfg, "existingSubnetIds", &c.ExistingSubnetIDs); err != nil {
 		return fmt.Errorf("%w (a JSON list: pulumi config set --path 'existingSubnetIds[0]' subnet-...)", err)
 	}
+	if s := cfg.Get("endpointPrivateDns"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("endpointPrivateDns %q is not true or false", s)
+		}
+		c.EndpointPrivateDNS = v
+	}
 	if c.ExistingVpcID == "" {
 		if len(c.ExistingSubnetIDs) > 0 || c.ExistingSecretsManagerEndpointID != "" || c.ExistingKMSEndpointID != "" {
 			return fmt.Errorf("existingSubnetIds and the existing endpoints need existingVpcId, the VPC they are in")
+		}
+		if c.EndpointPrivateDNS {
+			return fmt.Errorf("endpointPrivateDns is for an existing VPC (existingVpcId); the VPC the layer creates always has private DNS on its endpoints: remove it")
 		}
 		return nil
 	}
@@ -83,7 +97,7 @@ func (c Config) existing() *Existing {
 	if c.ExistingVpcID == "" {
 		return nil
 	}
-	e := &Existing{VpcID: pulumi.String(c.ExistingVpcID), SubnetIDs: pulumi.ToStringArray(c.ExistingSubnetIDs)}
+	e := &Existing{VpcID: pulumi.String(c.ExistingVpcID), SubnetIDs: pulumi.ToStringArray(c.ExistingSubnetIDs), PrivateDNS: c.EndpointPrivateDNS}
 	if c.ExistingSecretsManagerEndpointID != "" {
 		e.SecretsManagerEndpointID = pulumi.String(c.ExistingSecretsManagerEndpointID)
 	}

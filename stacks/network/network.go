@@ -80,6 +80,11 @@ type Network struct {
 	SecretsManagerEndpointID  pulumi.IDOutput
 	SecretsManagerEndpointDNS pulumi.StringOutput
 	KMSEndpointID             pulumi.IDOutput
+	// SecretsManagerEndpointURL and KMSEndpointURL are what a client in the
+	// VPC calls the services by: the regional name where the endpoint has
+	// private DNS, else the endpoint's own DNS name.
+	SecretsManagerEndpointURL pulumi.StringOutput
+	KMSEndpointURL            pulumi.StringOutput
 }
 
 // NewNetwork builds the layer's resources as children of one component.
@@ -122,6 +127,8 @@ func (n *Network) Outputs() pulumi.Map {
 		"secretsManagerEndpointId":  n.SecretsManagerEndpointID,
 		"secretsManagerEndpointDns": n.SecretsManagerEndpointDNS,
 		"kmsEndpointId":             n.KMSEndpointID,
+		"secretsManagerEndpointUrl": n.SecretsManagerEndpointURL,
+		"kmsEndpointUrl":            n.KMSEndpointURL,
 	}
 }
 
@@ -250,15 +257,24 @@ func (b builder) build(n *Network) error {
 		}
 	}
 
+	// A VPC the vault owns has only the vault in it: its endpoints take the
+	// services' regional names (private DNS). In an existing VPC private
+	// DNS would take those names from every other workload too, so it is
+	// the operator's explicit choice.
 	var smID, kmsID pulumi.StringInput
+	privateDNS := true
 	if args.Existing != nil {
 		smID, kmsID = args.Existing.SecretsManagerEndpointID, args.Existing.KMSEndpointID
+		privateDNS = args.Existing.PrivateDNS
 	}
-	sm, err := b.endpointFor("secretsmanager", smID, p, endpoints, SecretsManagerPolicy(args.Region, args.AccountID))
+	if err := ctx.Log.Info(endpointChoice(args.Existing, privateDNS), &pulumi.LogArgs{Resource: n}); err != nil {
+		return err
+	}
+	sm, err := b.endpointFor("secretsmanager", smID, privateDNS, p, endpoints, SecretsManagerPolicy(args.Region, args.AccountID))
 	if err != nil {
 		return err
 	}
-	km, err := b.endpointFor("kms", kmsID, p, endpoints, KMSPolicy(args.Region, args.AccountID))
+	km, err := b.endpointFor("kms", kmsID, privateDNS, p, endpoints, KMSPolicy(args.Region, args.AccountID))
 	if err != nil {
 		return err
 	}
@@ -274,7 +290,27 @@ func (b builder) build(n *Network) error {
 	n.SecretsManagerEndpointID = sm.id.ApplyT(func(id string) pulumi.ID { return pulumi.ID(id) }).(pulumi.IDOutput)
 	n.SecretsManagerEndpointDNS = sm.dns
 	n.KMSEndpointID = km.id.ApplyT(func(id string) pulumi.ID { return pulumi.ID(id) }).(pulumi.IDOutput)
+	n.SecretsManagerEndpointURL = sm.url
+	n.KMSEndpointURL = km.url
 	return nil
+}
+
+// endpointChoice is the one line the preview shows about the endpoints:
+// which the layer uses and why.
+func endpointChoice(e *Existing, privateDNS bool) string {
+	created := "creates"
+	switch {
+	case e == nil:
+		return "network: creates the Secrets Manager and KMS endpoints with private DNS: the vault owns the VPC"
+	case e.SecretsManagerEndpointID != nil && e.KMSEndpointID != nil:
+		return "network: uses the existing VPC's Secrets Manager and KMS endpoints (existingSecretsManagerEndpointId, existingKmsEndpointId) and creates none"
+	case e.SecretsManagerEndpointID != nil || e.KMSEndpointID != nil:
+		created = "uses the existing endpoint named in config and creates the other"
+	}
+	if privateDNS {
+		return fmt.Sprintf("network: %s with private DNS (endpointPrivateDns: true): every workload in the existing VPC will call Secrets Manager and KMS through the vault's endpoints", created)
+	}
+	return fmt.Sprintf("network: %s without private DNS, so the existing VPC's other workloads keep their path to Secrets Manager and KMS; the vault's clients use the endpoints' own names (outputs secretsManagerEndpointUrl, kmsEndpointUrl)", created)
 }
 
 // placement is where the vault's network lives: the VPC, its private

@@ -379,8 +379,8 @@ func TestEndpointsArePrivateAndAdmitOnlyThisAccount(t *testing.T) {
 
 func TestExports(t *testing.T) {
 	res := run(t, nil)
-	want := []string{"availabilityZoneIds", "availabilityZones", "databaseSecurityGroupId", "endpointSecurityGroupId", "kmsEndpointId", "privateSubnetIds",
-		"rotatorSecurityGroupId", "secretsManagerEndpointDns", "secretsManagerEndpointId", "vpcCidr", "vpcId"}
+	want := []string{"availabilityZoneIds", "availabilityZones", "databaseSecurityGroupId", "endpointSecurityGroupId", "kmsEndpointId", "kmsEndpointUrl", "privateSubnetIds",
+		"rotatorSecurityGroupId", "secretsManagerEndpointDns", "secretsManagerEndpointId", "secretsManagerEndpointUrl", "vpcCidr", "vpcId"}
 	var got []string
 	for k, o := range res.Outputs {
 		got = append(got, k)
@@ -416,6 +416,14 @@ func TestExports(t *testing.T) {
 	}
 	if dns, _ := res.Outputs["secretsManagerEndpointDns"].Value.(string); !strings.HasSuffix(dns, ".secretsmanager.us-east-1.vpce.amazonaws.com") {
 		t.Errorf("secretsManagerEndpointDns = %q", dns)
+	}
+	// The vault's own VPC: private DNS, so the regional names reach the
+	// endpoints.
+	if u := res.Outputs["secretsManagerEndpointUrl"].Value; u != "https://secretsmanager.us-east-1.amazonaws.com" {
+		t.Errorf("secretsManagerEndpointUrl = %v, want the regional name", u)
+	}
+	if u := res.Outputs["kmsEndpointUrl"].Value; u != "https://kms.us-east-1.amazonaws.com" {
+		t.Errorf("kmsEndpointUrl = %v, want the regional name", u)
 	}
 	for _, e := range res.ByType(tEndpoint) {
 		out := "kmsEndpointId"

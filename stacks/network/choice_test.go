@@ -1,0 +1,31 @@
+package network
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The preview's one line names the choice and its reason for each path.
+func TestEndpointChoiceSaysWhichAndWhy(t *testing.T) {
+	id := pulumi.String("vpce-0123456789abcdef0")
+	for name, c := range map[string]struct {
+		e          *Existing
+		privateDNS bool
+		want       []string
+	}{
+		"vault VPC":         {nil, true, []string{"with private DNS", "the vault owns the VPC"}},
+		"existing both":     {&Existing{SecretsManagerEndpointID: id, KMSEndpointID: id}, false, []string{"uses the existing VPC's", "creates none"}},
+		"existing one":      {&Existing{KMSEndpointID: id}, false, []string{"uses the existing endpoint", "without private DNS", "secretsManagerEndpointUrl"}},
+		"created, no DNS":   {&Existing{}, false, []string{"creates without private DNS", "other workloads keep"}},
+		"created, with DNS": {&Existing{PrivateDNS: true}, true, []string{"with private DNS (endpointPrivateDns: true)", "every workload"}},
+	} {
+		got := endpointChoice(c.e, c.privateDNS)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", name, got, w)
+			}
+		}
+	}
+}
