@@ -39,6 +39,21 @@ func (r *Ref) String(name string) pulumi.StringOutput {
 	}).(pulumi.StringOutput)
 }
 
+// OptionalString returns the output name of the referenced stack, a string
+// that may be absent: a stack deployed before the output existed gives "",
+// for the caller to read as its documented default. Any other shape fails.
+func (r *Ref) OptionalString(name string) pulumi.StringOutput {
+	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) (string, error) {
+		switch s := v.(type) {
+		case nil:
+			return "", nil
+		case string:
+			return s, nil
+		}
+		return "", fmt.Errorf("stack %s has output %s of type %T, not a string; deploy that layer again", r.Stack, name, v)
+	}).(pulumi.StringOutput)
+}
+
 // Strings returns the output name of the referenced stack, which must be a
 // non-empty list of non-empty strings.
 func (r *Ref) Strings(name string) pulumi.StringArrayOutput {

@@ -199,6 +199,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		ExistingTrailName:      c.ExistingTrailName,
 		SubnetIDs:              network.Strings("privateSubnetIds"),
 		RotatorSecurityGroupID: network.String("rotatorSecurityGroupId"),
+		SecretsManagerEndpoint: network.OptionalString("secretsManagerEndpointUrl"),
 		SecretsKeyArn:          keys.String("secretsKeyArn"),
 		LogsKeyArn:             keys.String("logsKeyArn"),
 		AlertsKeyArn:           keys.String("alertsKeyArn"),

@@ -103,6 +103,11 @@ type Args struct {
 	// SubnetIDs and RotatorSecurityGroupID place the rotator in the VPC.
 	SubnetIDs              pulumi.StringArrayInput
 	RotatorSecurityGroupID pulumi.StringInput
+	// SecretsManagerEndpoint is the URL the rotator calls Secrets Manager
+	// by (the network layer's secretsManagerEndpointUrl): the endpoint's own
+	// name where it has no private DNS. Nil or empty: the regional name,
+	// which private DNS sends to the VPC's endpoint.
+	SecretsManagerEndpoint pulumi.StringInput
 	// SecretsKeyArn encrypts the secrets; LogsKeyArn the log groups and
 	// the trail; AlertsKeyArn the alerts topic.
 	SecretsKeyArn, LogsKeyArn, AlertsKeyArn pulumi.StringInput
@@ -275,9 +280,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return appUsersEnv(users, names, db)
 	}).(pulumi.StringOutput)
 	env := pulumi.StringMap{
-		// The regional endpoint resolves to the VPC's interface endpoint
-		// through its private DNS.
-		"SECRETS_MANAGER_ENDPOINT": pulumi.String(fmt.Sprintf("https://secretsmanager.%s.amazonaws.com", args.Region)),
+		"SECRETS_MANAGER_ENDPOINT": secretsManagerURL(args),
 		"DB_TLS":                   pulumi.String("verify-full"),
 		"PASSWORD_LENGTH":          pulumi.String(strconv.Itoa(args.PasswordLength)),
 		"EXCLUDE_CHARACTERS":       pulumi.String(args.ExcludeCharacters),
