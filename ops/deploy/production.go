@@ -36,7 +36,10 @@ func ProductionDestroyNotice(env string, layers []kit.Layer) string {
       (cd stacks/<layer> && pulumi state unprotect '<urn>' --stack <org>/<project>/<env>)   # or --all
   - the cluster's deletion protection: turn it off before the database layer goes:
       aws rds modify-db-cluster --db-cluster-identifier <clusterIdentifier> --no-deletion-protection --apply-immediately
-  - the cluster's final snapshot (aurora-cluster-final-<env>): RDS takes it on deletion and keeps it until you delete it:
+  - the cluster's final snapshot (the database stack's output finalSnapshotIdentifier, final-<env>-<creation time>):
+    RDS takes it on deletion and keeps it until you delete it. If that output is empty (a cluster created ephemeral by an
+    earlier version), the destroy stops before the cluster: the runbook says how to name one.
+      aws rds describe-db-cluster-snapshots --snapshot-type manual --db-cluster-identifier <clusterIdentifier>
       aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier <snapshot>
   - the secrets: deleted with a 30-day recovery window (aws secretsmanager restore-secret brings one back); to delete one at once:
       aws secretsmanager delete-secret --secret-id <arn> --force-delete-without-recovery

@@ -44,7 +44,7 @@ func TestDestroyAllOfProductionExplainsWhatStays(t *testing.T) {
 				"environmentClass=production in secrets, database, kms, network",
 				"protected resources", "pulumi state unprotect",
 				"--no-deletion-protection",
-				"final snapshot", "aws rds delete-db-cluster-snapshot",
+				"final snapshot", "finalSnapshotIdentifier", "aws rds describe-db-cluster-snapshots", "aws rds delete-db-cluster-snapshot",
 				"30-day recovery window", "aws secretsmanager delete-secret --secret-id <arn> --force-delete-without-recovery",
 				"Object Lock", "s3:BypassGovernanceRetention", "readable only while their keys exist",
 				`docs/runbooks.md, "Retiring a production environment"`,

@@ -3,6 +3,7 @@ package database
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
@@ -37,17 +38,59 @@ func OrderableLookup(engineVersion, instanceClass string) *rds.GetOrderableDbIns
 	}
 }
 
-// FinalSnapshotName is the snapshot RDS takes when a production cluster is
-// deleted. It is named from the environment alone, not from the date: the
-// identifier is an input of the cluster, so a date in it would change, and
-// show as a change, on every `up`; RDS adds the snapshot's creation time.
-func FinalSnapshotName(names kit.Names) string { return names.Name("aurora-cluster-final") }
+// finalSnapshotTimeLayout is the creation time in a final snapshot's name:
+// UTC, to the second, digits and one hyphen (an identifier takes letters,
+// digits and single hyphens).
+const finalSnapshotTimeLayout = "20060102-150405"
 
+// FinalSnapshotName is the snapshot RDS takes when a production cluster is
+// deleted: final-<suffix>-<UTC creation time, to the second>. A fixed name
+// would be taken by the first environment's snapshot, so that deleting a
+// rebuilt environment of the same name would fail while that snapshot is
+// kept: DeleteDBCluster refuses a FinalDBSnapshotIdentifier that names an
+// existing snapshot (DBClusterSnapshotAlreadyExistsFault), and the
+// identifier is 1 to 63 letters, digits and hyphens, a letter first, no two
+// hyphens in a row, no hyphen at the end
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html,
+// FinalDBSnapshotIdentifier and Errors). Two clusters of one environment
+// are not created in the same second, so the time makes it unique; the
+// longest vault name and suffix give 59 characters.
+func FinalSnapshotName(names kit.Names, created time.Time) string {
+	return names.Name("final") + "-" + created.UTC().Format(finalSnapshotTimeLayout)
+}
+
+// finalSnapshot names the final snapshot for every cluster, ephemeral ones
+// included (which skip it): the name changes nothing in AWS until the
+// cluster is deleted (terraform-provider-aws internal/service/rds/cluster.go:
+// resourceClusterUpdate leaves final_snapshot_identifier out of
+// ModifyDBCluster, resourceClusterDelete sends it only when
+// skip_final_snapshot is false), and a cluster created ephemeral and later
+// made production then already has one in its state (finalSnapshotOption).
 func finalSnapshot(args *Args) pulumi.StringPtrInput {
-	if !args.Production {
-		return nil
+	created := args.CreatedAt
+	if created.IsZero() {
+		created = time.Now()
 	}
-	return pulumi.String(FinalSnapshotName(args.names))
+	return pulumi.String(FinalSnapshotName(args.names, created))
+}
+
+// finalSnapshotOption keeps the name the cluster was created with: the
+// program offers the time of each `up`, and ignoreChanges makes the engine
+// use the value in the state instead
+// (https://www.pulumi.com/docs/iac/concepts/options/ignorechanges/: "Uses
+// the serialized value from the stack state for any later previews or
+// updates"), so the name is fixed by the cluster's creation and stable
+// across `up`s. Where the state holds no value (a cluster created by an
+// earlier version of this layer while ephemeral), the engine drops the
+// program's value rather than use it (pulumi/pulumi
+// sdk/go/common/resource/properties_path.go, PropertyPath.reset: "If the
+// path doesn't exist in old then we want to delete it from new"): such a
+// cluster has no name, and its destroy stops before deleting it
+// (resourceClusterDelete: "final_snapshot_identifier is required when
+// skip_final_snapshot is false"); docs/runbooks.md ("Retiring a production
+// environment") says how to give it one.
+func finalSnapshotOption() pulumi.ResourceOption {
+	return pulumi.IgnoreChanges([]string{"finalSnapshotIdentifier"})
 }
 
 // engineVersionOption keeps the engine version RDS runs. RDS applies

@@ -13,6 +13,7 @@ package database
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
@@ -95,6 +96,10 @@ type Args struct {
 	BackupRetentionDays int
 	// LogRetentionDays is how long the exported logs are kept.
 	LogRetentionDays int
+	// CreatedAt is the time in the final snapshot's name when the cluster
+	// is created (FinalSnapshotName); zero means now. Later `up`s keep the
+	// name the cluster was created with.
+	CreatedAt time.Time
 
 	// SubnetIDs are the private subnets of the network layer.
 	SubnetIDs pulumi.StringArrayInput
@@ -148,6 +153,10 @@ type Database struct {
 	LogGroupNames pulumi.StringArrayOutput
 	// FlowLogID is the ID of the VPC's flow log.
 	FlowLogID pulumi.IDOutput
+	// FinalSnapshotIdentifier is the snapshot RDS takes when the cluster is
+	// deleted in production (ephemeral clusters skip it); empty for a
+	// cluster created ephemeral by an earlier version of this layer.
+	FinalSnapshotIdentifier pulumi.StringPtrOutput
 }
 
 // ClusterIdentifier is the default vault's cluster name in environment
@@ -278,7 +287,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		// Stay on standard support: a cluster silently enrolled in RDS
 		// Extended Support is billed for it.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
-	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args), pulumi.Protect(args.Production))
+	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args), finalSnapshotOption(), pulumi.Protect(args.Production))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
@@ -331,15 +340,17 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	d.DBName = pulumi.String(args.DBName).ToStringOutput()
 	d.LogGroupNames = logGroupNames.ToStringArrayOutput()
 	d.FlowLogID = flowLog.ID()
+	d.FinalSnapshotIdentifier = cluster.FinalSnapshotIdentifier
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"clusterIdentifier": d.ClusterIdentifier,
-		"clusterArn":        d.ClusterArn,
-		"endpoint":          d.Endpoint,
-		"readerEndpoint":    d.ReaderEndpoint,
-		"port":              d.Port,
-		"logGroupNames":     d.LogGroupNames,
-		"flowLogId":         d.FlowLogID,
-		"masterSecretArn":   d.MasterSecretArn,
+		"clusterIdentifier":       d.ClusterIdentifier,
+		"clusterArn":              d.ClusterArn,
+		"endpoint":                d.Endpoint,
+		"readerEndpoint":          d.ReaderEndpoint,
+		"port":                    d.Port,
+		"logGroupNames":           d.LogGroupNames,
+		"flowLogId":               d.FlowLogID,
+		"masterSecretArn":         d.MasterSecretArn,
+		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,
 	}); err != nil {
 		return nil, err
 	}

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
@@ -471,8 +473,8 @@ func TestClusterSettings(t *testing.T) {
 			t.Errorf("the cluster has a %s input", k)
 		}
 	}
-	if got := c.Options.IgnoreChanges; !slices.Equal(got, []string{"engineVersion"}) {
-		t.Errorf("ignoreChanges = %v, want only engineVersion (no password to protect)", got)
+	if got := c.Options.IgnoreChanges; !slices.Equal(got, []string{"engineVersion", "finalSnapshotIdentifier"}) {
+		t.Errorf("ignoreChanges = %v, want only engineVersion and finalSnapshotIdentifier (no password to protect)", got)
 	}
 	sg := one(t, res, "aws:rds/subnetGroup:SubnetGroup")
 	if got := strs(sg, "subnetIds"); len(got) != 3 || got[0] != subnets[0] || got[2] != subnets[2] {
@@ -650,7 +652,7 @@ func TestProductionClassKeepsTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := one(t, res, "aws:rds/cluster:Cluster")
-	if !boolean(t, c, "deletionProtection") || boolean(t, c, "skipFinalSnapshot") || str(c, "finalSnapshotIdentifier") != "aurora-cluster-final-dev" {
+	if !boolean(t, c, "deletionProtection") || boolean(t, c, "skipFinalSnapshot") || !finalSnapshotPattern.MatchString(str(c, "finalSnapshotIdentifier")) {
 		t.Errorf("production cluster: deletionProtection %v skipFinalSnapshot %v finalSnapshotIdentifier %q",
 			boolean(t, c, "deletionProtection"), boolean(t, c, "skipFinalSnapshot"), str(c, "finalSnapshotIdentifier"))
 	}
@@ -675,13 +677,59 @@ func TestProductionClassKeepsTheData(t *testing.T) {
 			t.Errorf("%s is protected in an ephemeral environment", r.Name)
 		}
 	}
-	if c := one(t, res, "aws:rds/cluster:Cluster"); c.Inputs.HasValue("finalSnapshotIdentifier") {
-		t.Error("an ephemeral cluster names a final snapshot")
+	// It names one all the same (skipped), so that it keeps a name of its
+	// own if it is made production later.
+	if c := one(t, res, "aws:rds/cluster:Cluster"); !boolean(t, c, "skipFinalSnapshot") || !finalSnapshotPattern.MatchString(str(c, "finalSnapshotIdentifier")) {
+		t.Errorf("ephemeral cluster: skipFinalSnapshot %v finalSnapshotIdentifier %q", boolean(t, c, "skipFinalSnapshot"), str(c, "finalSnapshotIdentifier"))
 	}
 	cfg = baseConfig()
 	cfg["vault-database:environmentClass"] = "prod"
 	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), `environmentClass is "prod"; it must be ephemeral`) {
 		t.Errorf("environmentClass prod: %v", err)
+	}
+}
+
+// finalSnapshotPattern is the final snapshot's name in environment dev.
+var finalSnapshotPattern = regexp.MustCompile(`^final-dev-[0-9]{8}-[0-9]{6}$`)
+
+// The final snapshot is named from the cluster's creation time: unique per
+// cluster of an environment, so that retiring a rebuilt environment does
+// not fail on the snapshot its predecessor left; kept by ignoreChanges, so
+// stable across `up`s; exported, so that it can be found after the cluster
+// is gone; within RDS's identifier rules for the longest names.
+func TestFinalSnapshotNameIsPerClusterAndStable(t *testing.T) {
+	created := time.Date(2026, 12, 6, 11, 55, 50, 0, time.FixedZone("UTC+2", 7200))
+	if got := database.FinalSnapshotName(kit.DefaultNames("dev"), created); got != "final-dev-20261206-095550" {
+		t.Errorf("FinalSnapshotName = %q, want the UTC creation time to the second", got)
+	}
+	if database.FinalSnapshotName(kit.DefaultNames("dev"), created) == database.FinalSnapshotName(kit.DefaultNames("dev"), created.Add(time.Second)) {
+		t.Error("two clusters created a second apart share a final snapshot name")
+	}
+	longest, err := kit.NewNames(strings.Repeat("v", kit.MaxVaultNameLen), strings.Repeat("s", kit.MaxSuffixLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// DeleteDBCluster, FinalDBSnapshotIdentifier: 1 to 63 letters, digits
+	// and hyphens, a letter first, no "--", no hyphen at the end.
+	identifier := regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9])*$`)
+	if id := database.FinalSnapshotName(longest, created); len(id) > 63 || !identifier.MatchString(id) {
+		t.Errorf("%s (%d characters) is not a valid final snapshot identifier", id, len(id))
+	}
+
+	before := time.Now().UTC().Truncate(time.Second)
+	res := deploy(t)
+	after := time.Now().UTC()
+	c := one(t, res, "aws:rds/cluster:Cluster")
+	name := str(c, "finalSnapshotIdentifier")
+	at, err := time.Parse("20060102-150405", strings.TrimPrefix(name, "final-dev-"))
+	if err != nil || at.Before(before) || at.After(after) {
+		t.Errorf("finalSnapshotIdentifier %q: want the time of the cluster's creation (%v..%v)", name, before, after)
+	}
+	if !slices.Contains(c.Options.IgnoreChanges, "finalSnapshotIdentifier") {
+		t.Error("finalSnapshotIdentifier is not ignored: every `up` would rename the final snapshot")
+	}
+	if got, _ := res.Outputs["finalSnapshotIdentifier"].Value.(string); got != name {
+		t.Errorf("output finalSnapshotIdentifier = %q, want %q", got, name)
 	}
 }
 

@@ -176,5 +176,8 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		"masterUsername":    d.MasterUsername,
 		"masterSecretArn":   d.MasterSecretArn,
 		"dbName":            d.DBName,
+		// The name to look for once the cluster is gone (docs/runbooks.md,
+		// "Retiring a production environment").
+		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,
 	}, nil
 }
