@@ -77,7 +77,10 @@ func RegionalURL(region, service string) string {
 // every caller in it, not only the vault's, then goes through this
 // endpoint, its security group and its policy (EC2 API reference,
 // CreateVpcEndpoint, PrivateDnsEnabled:
-// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html).
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html),
+// and a VPC that already has an endpoint with private DNS for the service
+// refuses a second ("private-dns-enabled cannot be set because there is
+// already a conflicting DNS domain", terraform-provider-aws issue #17535).
 func (b builder) endpoint(service string, vpcID pulumi.StringInput, subnets pulumi.StringArrayInput, privateDNS bool, sg *ec2.SecurityGroup, policy kit.PolicyDocument) (*ec2.VpcEndpoint, error) {
 	doc, err := policy.JSON()
 	if err != nil {
