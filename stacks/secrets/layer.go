@@ -31,6 +31,9 @@ type Config struct {
 	LogRetentionDays  int
 	AlertEmail        string
 	ExistingTrailName string
+	// TrailRetentionDays is config trailRetentionDays; 0 when unset (the
+	// class's default, which NewVault applies and checks).
+	TrailRetentionDays int
 	// AppUsers is config appUsers, or DefaultAppUser; not yet validated
 	// (NewVault does that, with the account).
 	AppUsers []AppUser
@@ -62,6 +65,9 @@ func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 		return Config{}, err
 	}
 	if c.LogRetentionDays, err = common.LogRetention(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
+		return Config{}, err
+	}
+	if c.TrailRetentionDays, err = kit.IntConfig(cfg, "trailRetentionDays", 0); err != nil {
 		return Config{}, err
 	}
 	switch {
@@ -197,6 +203,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		LogRetentionDays:       c.LogRetentionDays,
 		AlertEmail:             c.AlertEmail,
 		ExistingTrailName:      c.ExistingTrailName,
+		TrailRetentionDays:     c.TrailRetentionDays,
 		SubnetIDs:              network.Strings("privateSubnetIds"),
 		RotatorSecurityGroupID: network.String("rotatorSecurityGroupId"),
 		SecretsManagerEndpoint: network.OptionalString("secretsManagerEndpointUrl"),

@@ -87,6 +87,10 @@ type Args struct {
 	// ExistingTrailName, when set, is the trail that already records the
 	// account's management events; the layer creates none.
 	ExistingTrailName string
+	// TrailRetentionDays is how long the vault's own trail bucket keeps
+	// log files; 0 means DefaultTrailRetentionDays, or TrailRetentionDays
+	// in production, which refuses less.
+	TrailRetentionDays int
 	// AppUsers are the application users, validated (ValidateAppUsers);
 	// the first one's secret is the layer's secretArn.
 	AppUsers []AppUser

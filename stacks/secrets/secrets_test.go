@@ -311,8 +311,9 @@ func TestComponentAndResources(t *testing.T) {
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
 		"aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
 		"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": 1,
-		"aws:s3/bucketPolicy:BucketPolicy": 1,
-		"aws:cloudtrail/trail:Trail":       1,
+		"aws:s3/bucketPolicy:BucketPolicy":                                     1,
+		"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": 1,
+		"aws:cloudtrail/trail:Trail":                                           1,
 	}
 	if !maps.Equal(counts, want) {
 		t.Errorf("resources = %v\nwant %v", counts, want)
@@ -334,6 +335,7 @@ var untaggable = []string{
 	"aws:s3/bucketOwnershipControls:BucketOwnershipControls",
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 	"aws:s3/bucketPolicy:BucketPolicy",
+	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
 }
 
 func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {

@@ -23,6 +23,64 @@ func TrailBucketName(names kit.Names, region, account string) string {
 // deleted or overwritten (Object Lock's default retention).
 const TrailRetentionDays = kit.ProductionMinLogRetentionDays
 
+// DefaultTrailRetentionDays is how long an ephemeral environment's trail
+// bucket keeps log files (config trailRetentionDays); a production one
+// keeps them TrailRetentionDays by default, and never less.
+const DefaultTrailRetentionDays = 90
+
+// TrailLogPrefix is where CloudTrail writes its log and digest files in the
+// bucket: AWSLogs/<account>/CloudTrail[-Digest]/<region>/...
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html
+const TrailLogPrefix = "AWSLogs/"
+
+// trailRetention is the days the trail bucket keeps a log file: days from
+// config, or the class's default when 0. A production bucket locks every
+// log file for TrailRetentionDays; expiring files earlier would only put
+// delete markers on locked versions, so it is refused.
+func trailRetention(days int, production bool) (int, error) {
+	switch {
+	case days == 0 && production:
+		return TrailRetentionDays, nil
+	case days == 0:
+		return DefaultTrailRetentionDays, nil
+	case days < 1:
+		return 0, fmt.Errorf("trailRetentionDays is %d; it must be a positive number of days", days)
+	case production && days < TrailRetentionDays:
+		return 0, fmt.Errorf("trailRetentionDays is %d; a production trail bucket locks its log files for %d days (Object Lock), so it keeps them at least that long: pulumi config set trailRetentionDays %d, or remove the key", days, TrailRetentionDays, TrailRetentionDays)
+	}
+	return days, nil
+}
+
+// trailLifecycle bounds the bucket's storage: a log file expires days after
+// CloudTrail wrote it. In a versioned (production) bucket expiring the
+// current version only adds a delete marker, so the now noncurrent version
+// is removed a day later; Object Lock keeps any locked version until its
+// retention ends, whatever the rule says, and S3 removes the delete marker
+// left alone by then. In an unversioned (ephemeral) bucket the file goes.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html
+// (section "Managing S3 Lifecycle policies with Object Lock")
+func trailLifecycle(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, days int, parent pulumi.ResourceOption) error {
+	_, err := s3.NewBucketLifecycleConfigurationV2(ctx, args.names.Logical("trail-bucket-lifecycle"), &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:     pulumi.String("expire-trail-log-files"),
+			Status: pulumi.String("Enabled"),
+			// A filter with a prefix, not an empty one: CloudTrail writes
+			// only under AWSLogs/ (the bucket policy's CloudTrailWrite).
+			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(TrailLogPrefix)},
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(days)},
+			NoncurrentVersionExpiration: &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{
+				NoncurrentDays: pulumi.Int(1),
+			},
+		}},
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("trail bucket lifecycle: %w", err)
+	}
+	return nil
+}
+
 // immutableTrail versions the trail's bucket and gives every log file a
 // year of Object Lock retention in governance mode: nobody deletes or
 // overwrites a log file in that time unless a principal holds
@@ -56,13 +114,69 @@ func immutableTrail(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, parent
 	return nil
 }
 
-// newTrail records the account's management events, the secret's API calls
-// among them, with log file validation, in a KMS-encrypted bucket and a
+// TrailExcludedEventSources are the management event sources the vault's
+// trail leaves out. A trail delivers every event it records to the
+// CloudWatch Logs group, billed per GB ingested, but the vault needs only
+// Secrets Manager's events (its audit record and its EventBridge rules on
+// "AWS API Call via CloudTrail"). A trail's advanced selectors cannot keep
+// one source: on management events, eventSource takes only NotEquals
+// kms.amazonaws.com or rdsdata.amazonaws.com
+// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html;
+// eventName, which could, is for data events and event data stores). So
+// the trail drops those two. KMS's are the bulk: "accounts with AWS KMS
+// encryption enabled often see very high volumes of AWS KMS events"
+// (https://aws.amazon.com/blogs/aws-cloud-financial-management/launch-controlling-aws-cloudtrail-costs-using-aws-kms-event-filtering/);
+// here every GetSecretValue, rotation, log delivery and trail write calls
+// Decrypt or GenerateDataKey on the vault's keys. Both values in one
+// NotEquals are what AWS's own sample exports from a live trail
+// (aws-samples/karpenter-workshop-additional,
+// stream-0/tf/cloudtrail/sav/aws_cloudtrail__mda-events.tf).
+// CloudTrail's event history still shows KMS calls for 90 days, whatever
+// the trails record:
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html
+var TrailExcludedEventSources = []string{"kms.amazonaws.com", "rdsdata.amazonaws.com"}
+
+// TrailSelectorName names the trail's one advanced event selector.
+const TrailSelectorName = "Management events except KMS and RDS Data API"
+
+// trailSelectors records every management event, read and write, except
+// TrailExcludedEventSources. The provider reads advanced selectors back
+// as CloudTrail returns them, name and values included, with the field
+// selectors as a set (terraform-provider-aws
+// internal/service/cloudtrail/trail.go, flattenAdvancedEventSelector), so
+// the selector is named and its values sorted: an unnamed selector or
+// values in another order than CloudTrail's would show a change on every
+// `up`, as the basic default selector does (read back as an empty list by
+// flattenEventSelector; upstream issues #3697 and #4040). That CloudTrail
+// returns NotEquals in the order given is unconfirmed offline.
+// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
+func trailSelectors() cloudtrail.TrailAdvancedEventSelectorArray {
+	return cloudtrail.TrailAdvancedEventSelectorArray{&cloudtrail.TrailAdvancedEventSelectorArgs{
+		Name: pulumi.String(TrailSelectorName),
+		FieldSelectors: cloudtrail.TrailAdvancedEventSelectorFieldSelectorArray{
+			&cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{
+				Field:  pulumi.String("eventCategory"),
+				Equals: pulumi.ToStringArray([]string{"Management"}),
+			},
+			&cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{
+				Field:     pulumi.String("eventSource"),
+				NotEquals: pulumi.ToStringArray(TrailExcludedEventSources),
+			},
+		},
+	}}
+}
+
+// newTrail records the region's management events but KMS's and RDS Data
+// API's (trailSelectors), the secrets' API calls among them, with log file validation, in a KMS-encrypted bucket and a
 // KMS-encrypted log group.
 func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, parent pulumi.ResourceOption) (*cloudtrail.Trail, error) {
 	names, l := args.names, args.names.Logical
 	trailName := names.TrailName()
 	trailArn := arn("cloudtrail", "trail/"+trailName)
+	retention, err := trailRetention(args.TrailRetentionDays, args.Production)
+	if err != nil {
+		return nil, err
+	}
 
 	// S3 bucket names are global across all accounts: the account ID after
 	// the suffix keeps the name unique (the documented naming exception).
@@ -83,6 +197,9 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		if err := immutableTrail(ctx, args, bucket, parent); err != nil {
 			return nil, err
 		}
+	}
+	if err := trailLifecycle(ctx, args, bucket, retention, parent); err != nil {
+		return nil, err
 	}
 	_, err = s3.NewBucketPublicAccessBlock(ctx, l("trail-bucket-public-access"), &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
@@ -198,14 +315,8 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		IncludeGlobalServiceEvents: pulumi.Bool(true),
 		// Secrets Manager events are regional; this region's record covers
 		// the vault's secret.
-		IsMultiRegionTrail: pulumi.Bool(false),
-		// No eventSelectors: a trail records every management event (read
-		// and write) by default, which is what the vault needs. Setting
-		// that default explicitly is a change on every `up`: the provider
-		// reads the default selector back as an empty list
-		// (terraform-provider-aws internal/service/cloudtrail, flattenEventSelector;
-		// upstream issues #3697 and #4040).
-		// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
+		IsMultiRegionTrail:     pulumi.Bool(false),
+		AdvancedEventSelectors: trailSelectors(),
 		// CloudTrail wants the group's ARN with the ":*" stream wildcard.
 		CloudWatchLogsGroupArn: logs.Arn.ApplyT(func(a string) string { return a + ":*" }).(pulumi.StringOutput),
 		CloudWatchLogsRoleArn:  logsRole.Arn,
