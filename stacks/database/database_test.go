@@ -389,10 +389,12 @@ func TestVPCFlowLog(t *testing.T) {
 	if len(perms) != 2 {
 		t.Fatalf("role policy has %d statements, want 2: %+v", len(perms), perms)
 	}
-	// DescribeLogGroups lists the account's groups: on one group's ARN it
-	// grants nothing, so it is on "*", as AWS's flow-log policy has it.
-	if l := perms[1]; l.Sid != "ListLogGroups" || !slices.Equal(l.Action, []string{"logs:DescribeLogGroups"}) || !slices.Equal(l.Resource, []string{"*"}) {
-		t.Errorf("list statement %+v, want logs:DescribeLogGroups on *", l)
+	// DescribeLogGroups lists groups: on one group's ARN it grants
+	// nothing, on "*" it would reach every account's and region's; it gets
+	// this account's and region's log groups.
+	wantList := "arn:aws:logs:" + region + ":" + account + ":log-group:*"
+	if l := perms[1]; l.Sid != "ListLogGroupsOfThisAccountAndRegion" || !slices.Equal(l.Action, []string{"logs:DescribeLogGroups"}) || !slices.Equal(l.Resource, []string{wantList}) {
+		t.Errorf("list statement %+v, want logs:DescribeLogGroups on %s", l, wantList)
 	}
 	p := perms[0]
 	wantActions := []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}
@@ -730,6 +732,22 @@ func TestFinalSnapshotNameIsPerClusterAndStable(t *testing.T) {
 	}
 	if got, _ := res.Outputs["finalSnapshotIdentifier"].Value.(string); got != name {
 		t.Errorf("output finalSnapshotIdentifier = %q, want %q", got, name)
+	}
+}
+
+// An ARN that is not a log group's gives itself, never a wider pattern.
+func TestFlowLogListScopeNeverWidens(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:vpc-flow-logs-dev": "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:*",
+		"vpc-flow-logs-dev": "vpc-flow-logs-dev",
+	} {
+		doc, err := database.FlowLogDeliveryPolicy(arn).JSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(doc, `"Resource":"`+want+`"`) || strings.Contains(doc, `"Resource":"*"`) {
+			t.Errorf("%s: %s, want DescribeLogGroups on %s", arn, doc, want)
+		}
 	}
 }
 

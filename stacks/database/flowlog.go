@@ -2,6 +2,7 @@ package database
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -96,16 +97,24 @@ func FlowLogTrustPolicy(region, account string) kit.PolicyDocument {
 }
 
 // FlowLogDeliveryPolicy lets the delivery role write to the flow log group
-// and its streams, and nothing else. AWS's minimal policy also lists
-// logs:CreateLogGroup and Resource "*": the stack creates the group itself
-// (encrypted, with a retention), so the service never needs to.
+// and its streams, and list the log groups of its own account and region.
+// AWS's minimal policy also lists logs:CreateLogGroup, and puts every
+// action on Resource "*"
+// (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html):
+// the stack creates the group itself (encrypted, with a retention), so the
+// service never needs to.
 //
-// logs:DescribeLogGroups lists the account's groups: scoped to one group it
-// grants nothing, so it gets the "*" that AWS's flow-log role policy gives
-// it (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html);
-// the Service Authorization Reference lists DescribeLogGroups with no
-// resource-level permission beyond the account's groups
-// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html).
+// logs:DescribeLogGroups stays because AWS's role policy lists it and the
+// documentation does not say which call of the delivery needs it; it does
+// not take one group's ARN (it lists groups, and a policy scoped to one
+// group is refused: "not authorized to perform: logs:DescribeLogGroups on
+// resource: arn:aws:logs:<region>:<account>:log-group::log-stream:",
+// github.com/maxbanton/cwh pull request #83). The resource it is
+// authorized against is that account-and-region ARN, so
+// arn:aws:logs:<region>:<account>:log-group:* covers it without "*": no
+// other account's or region's groups. Unconfirmed offline: that the flow
+// logs service is authorized against the same resource (verify's flow-log
+// line reads the delivery status).
 func FlowLogDeliveryPolicy(logGroupArn string) kit.PolicyDocument {
 	return kit.NewPolicy(
 		kit.Statement{
@@ -115,10 +124,22 @@ func FlowLogDeliveryPolicy(logGroupArn string) kit.PolicyDocument {
 			Resource: []string{logGroupArn, logGroupArn + ":*"},
 		},
 		kit.Statement{
-			Sid:      "ListLogGroups",
+			Sid:      "ListLogGroupsOfThisAccountAndRegion",
 			Effect:   "Allow",
 			Action:   "logs:DescribeLogGroups",
-			Resource: "*",
+			Resource: accountLogGroups(logGroupArn),
 		},
 	)
+}
+
+// accountLogGroups is arn:aws:logs:<region>:<account>:log-group:*, from one
+// group's ARN (arn:<partition>:logs:<region>:<account>:log-group:<name>);
+// an ARN of another shape gives that ARN alone, which grants less, never
+// more.
+func accountLogGroups(logGroupArn string) string {
+	i := strings.Index(logGroupArn, ":log-group:")
+	if i < 0 || !strings.HasPrefix(logGroupArn, "arn:") {
+		return logGroupArn
+	}
+	return logGroupArn[:i] + ":log-group:*"
 }
