@@ -533,7 +533,7 @@ func (v *Verifier) database(ctx context.Context) Result {
 		p.add(fmt.Sprintf("the secrets stack's masterSecretArn %s is not the database stack's %s", sm, master), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
 	}
 	group := aws.ToString(c.DBClusterParameterGroup)
-	tls, err := v.requireSecureTransport(ctx, group)
+	tls, err := v.clusterParameter(ctx, group, "require_secure_transport")
 	if err != nil {
 		return fail(check, err.Error(), apiFix("rds:DescribeDBClusterParameters"))
 	}
@@ -551,14 +551,14 @@ func (v *Verifier) outputString(layer, name string) *string {
 	return nil
 }
 
-// requireSecureTransport is the value of require_secure_transport that the
-// parameter group sets ("" when it does not).
+// clusterParameter is the value that the cluster parameter group sets for
+// the parameter name ("" when it does not).
 //
 // DescribeDBClusterParameters
 // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusterParameters.html):
 // Source "user" lists the parameters set in the group (not the engine's
 // defaults); Parameters[].ParameterName, ParameterValue; paged by Marker.
-func (v *Verifier) requireSecureTransport(ctx context.Context, group string) (string, error) {
+func (v *Verifier) clusterParameter(ctx context.Context, group, name string) (string, error) {
 	if group == "" {
 		return "", nil
 	}
@@ -570,7 +570,7 @@ func (v *Verifier) requireSecureTransport(ctx context.Context, group string) (st
 			return "", fmt.Errorf("DescribeDBClusterParameters %s: %w", group, err)
 		}
 		for _, prm := range out.Parameters {
-			if aws.ToString(prm.ParameterName) == "require_secure_transport" {
+			if aws.ToString(prm.ParameterName) == name {
 				return aws.ToString(prm.ParameterValue), nil
 			}
 		}
@@ -578,6 +578,116 @@ func (v *Verifier) requireSecureTransport(ctx context.Context, group string) (st
 			return "", nil
 		}
 	}
+}
+
+// tlsVersions are the protocols the database layer's tls_version allows:
+// TLS 1.2 is the floor.
+var tlsVersions = []string{"TLSv1.2", "TLSv1.3"}
+
+// tlsVersion: the cluster's instances accept TLS 1.2 and later only.
+//
+// The database layer sets tls_version=TLSv1.2,TLSv1.3 in the cluster
+// parameter group. Which values the aurora-mysql8.0 family accepts could
+// not be read offline: a value it refused would fail the layer's `up`
+// (ModifyDBClusterParameterGroup), so an environment that verify reaches
+// has the group's value; this line shows that it is the vault's and that
+// it is in effect. tls_version is static: it applies when an instance
+// restarts. DescribeDBClusters
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
+// lists DBClusterMembers
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBClusterMember.html),
+// whose DBClusterParameterGroupStatus "Specifies status of the DB cluster
+// parameter group for this member of the DB cluster" (in-sync, or
+// pending-reboot while a static change waits).
+func (v *Verifier) tlsVersion(ctx context.Context) Result {
+	const check = "tls-version"
+	r := v.need(check)
+	id := r.str("database", "clusterIdentifier")
+	if r.bad {
+		return r.out
+	}
+	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
+	if err != nil {
+		return fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters"))
+	}
+	if len(out.DBClusters) != 1 {
+		return fail(check, fmt.Sprintf("DescribeDBClusters %s returned %d clusters", id, len(out.DBClusters)), "deploy the database layer ("+v.up("database")+")")
+	}
+	c := out.DBClusters[0]
+	group := aws.ToString(c.DBClusterParameterGroup)
+	value, err := v.clusterParameter(ctx, group, "tls_version")
+	if err != nil {
+		return fail(check, err.Error(), apiFix("rds:DescribeDBClusterParameters"))
+	}
+	var p problems
+	var versions []string
+	for _, t := range strings.Split(value, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			versions = append(versions, t)
+		}
+	}
+	if len(versions) == 0 || slices.ContainsFunc(versions, func(t string) bool {
+		return !slices.ContainsFunc(tlsVersions, func(w string) bool { return strings.EqualFold(t, w) })
+	}) {
+		p.add(fmt.Sprintf("tls_version is %s in the cluster parameter group %s (Source user), not within %s: the engine's default may allow older protocols", orNone(value), orNone(group), strings.Join(tlsVersions, ",")),
+			fmt.Sprintf("deploy the database layer (%s), then reboot each instance (aws rds reboot-db-instance), since tls_version is static", v.up("database")))
+	}
+	var pending []string
+	for _, m := range c.DBClusterMembers {
+		if st := aws.ToString(m.DBClusterParameterGroupStatus); st != "in-sync" {
+			pending = append(pending, fmt.Sprintf("%s (%s)", aws.ToString(m.DBInstanceIdentifier), orNone(st)))
+		}
+	}
+	if len(pending) > 0 {
+		p.add(fmt.Sprintf("the parameter group is not in effect on %s", strings.Join(pending, ", ")),
+			"reboot those instances one at a time (aws rds reboot-db-instance --db-instance-identifier <instance>), readers first")
+	}
+	if len(c.DBClusterMembers) == 0 {
+		p.add(fmt.Sprintf("cluster %s has no instances", id), fmt.Sprintf("deploy the database layer (%s)", v.up("database")))
+	}
+	return p.result(check, fmt.Sprintf("tls_version is %s in %s, in sync on the cluster's %d instances", value, group, len(c.DBClusterMembers)))
+}
+
+// flowLog: the VPC's flow log delivers to its log group.
+//
+// DescribeFlowLogs
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeFlowLogs.html)
+// returns FlowLog
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_FlowLog.html):
+// FlowLogStatus (ACTIVE), DeliverLogsStatus "The status of the logs
+// delivery (SUCCESS | FAILED)" and DeliverLogsErrorMessage, where "Access
+// error indicates that the IAM role associated with the flow log does not
+// have sufficient permissions to publish to CloudWatch Logs". It confirms
+// that the delivery role's policy (write to the group, list the account's
+// groups in the region, no "*") is enough.
+func (v *Verifier) flowLog(ctx context.Context) Result {
+	const check = "flow-log"
+	r := v.need(check)
+	id := r.str("database", "flowLogId")
+	vpc := r.str("network", "vpcId")
+	if r.bad {
+		return r.out
+	}
+	out, err := v.Clients.EC2.DescribeFlowLogs(ctx, &ec2.DescribeFlowLogsInput{FlowLogIds: []string{id}})
+	if err != nil {
+		return fail(check, fmt.Sprintf("DescribeFlowLogs %s: %v", id, err), apiFix("ec2:DescribeFlowLogs"))
+	}
+	if len(out.FlowLogs) != 1 {
+		return fail(check, fmt.Sprintf("flow log %s not found (%d answered)", id, len(out.FlowLogs)), fmt.Sprintf("deploy the database layer (%s)", v.up("database")))
+	}
+	fl := out.FlowLogs[0]
+	var p problems
+	if got := aws.ToString(fl.ResourceId); got != vpc {
+		p.add(fmt.Sprintf("flow log %s records %s, not the network's VPC %s", id, orNone(got), vpc), fmt.Sprintf("deploy the database layer (%s)", v.up("database")))
+	}
+	if st := aws.ToString(fl.FlowLogStatus); st != "ACTIVE" {
+		p.add(fmt.Sprintf("flow log %s is %s, not ACTIVE", id, orNone(st)), fmt.Sprintf("deploy the database layer (%s)", v.up("database")))
+	}
+	if st := aws.ToString(fl.DeliverLogsStatus); st != "SUCCESS" {
+		p.add(fmt.Sprintf("delivery to %s is %s: %s", aws.ToString(fl.LogGroupName), orNone(st), orNone(aws.ToString(fl.DeliverLogsErrorMessage))),
+			"on \"Access error\", compare the role policy vpc-flow-logs-policy-<env> with https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html and the logs key's policy (kms layer); on \"Rate limited\", wait and run verify again")
+	}
+	return p.result(check, fmt.Sprintf("flow log %s of %s is ACTIVE and delivers to %s (SUCCESS) — confirms: the delivery role's policy, without Resource \"*\", is enough", id, vpc, aws.ToString(fl.LogGroupName)))
 }
 
 // isOn: Aurora MySQL 3 takes ON/OFF; version 2 took 1/0.

@@ -20,7 +20,7 @@ import (
 )
 
 // allChecks are the lines of the healthy fixture, in order.
-var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "endpoints", "zones"}
+var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "flow-log", "endpoints", "zones"}
 
 func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
 	t.Helper()
@@ -63,6 +63,8 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"PASS master-secret-policy: the master secret " + verifytest.MasterSecret + " has a resource policy", "confirms: Secrets Manager keeps a resource policy on RDS's managed secret",
 		"PASS secrets-key-direct-use:", "answered AccessDeniedException with an explicit deny — confirms: the key refuses use outside Secrets Manager",
 		"span zones use1-az1, use1-az2",
+		"PASS tls-version: tls_version is TLSv1.2,TLSv1.3 in aurora-params-dev, in sync on the cluster's 2 instances",
+		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -71,7 +73,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 	calls := strings.Join(f.Calls.List(), " ")
 	for _, want := range []string{"CloudTrail.GetTrailStatus", "CloudTrail.LookupEvents", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
 		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
-		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets"} {
+		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets", "EC2.DescribeFlowLogs"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("no %s call: %s", want, calls)
 		}
@@ -157,6 +159,18 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"master secret impaired", "database", "status is impaired, not active", func(f *verifytest.Fixture) { f.Cluster.MasterUserSecret.SecretStatus = aws.String("impaired") }},
 		{"TLS not required", "database", "require_secure_transport is OFF", func(f *verifytest.Fixture) { f.Parameters[0].ParameterValue = aws.String("OFF") }},
 		{"TLS left at the default", "database", "require_secure_transport is none", func(f *verifytest.Fixture) { f.Parameters = f.Parameters[1:] }},
+		{"TLS 1.1 allowed", "tls-version", "tls_version is TLSv1.1,TLSv1.2 in the cluster parameter group aurora-params-dev", func(f *verifytest.Fixture) {
+			f.Parameters[1].ParameterValue = aws.String("TLSv1.1,TLSv1.2")
+		}},
+		{"tls_version left at the default", "tls-version", "tls_version is none", func(f *verifytest.Fixture) { f.Parameters = f.Parameters[:1] }},
+		{"reboot pending", "tls-version", "not in effect on aurora-instance-2-dev (pending-reboot)", func(f *verifytest.Fixture) {
+			f.Cluster.DBClusterMembers[1].DBClusterParameterGroupStatus = aws.String("pending-reboot")
+		}},
+		{"flow log access error", "flow-log", "delivery to vpc-flow-logs-dev is FAILED: Access error", func(f *verifytest.Fixture) {
+			f.FlowLogs[0].DeliverLogsStatus, f.FlowLogs[0].DeliverLogsErrorMessage = aws.String("FAILED"), aws.String("Access error")
+		}},
+		{"flow log of another VPC", "flow-log", "records vpc-0other, not the network's VPC vpc-0a1b2c3d", func(f *verifytest.Fixture) { f.FlowLogs[0].ResourceId = aws.String("vpc-0other") }},
+		{"flow log gone", "flow-log", "flow log fl-0a1b2c3d4e5f60718 not found", func(f *verifytest.Fixture) { f.FlowLogs = nil }},
 		{"endpoint pending", "endpoints", "endpoint vpce-0sm is pending, not available", func(f *verifytest.Fixture) { f.Endpoints[0].State = "pending" }},
 		{"endpoint without private DNS", "endpoints", "KMS endpoint vpce-0kms has private DNS off", func(f *verifytest.Fixture) { f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false) }},
 		{"endpoint gone", "endpoints", "endpoint vpce-0kms was not found", func(f *verifytest.Fixture) { f.Endpoints = f.Endpoints[:1] }},
@@ -206,7 +220,8 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"network", "availabilityZoneIds", []string{"zones"}},
 		{"network", "kmsEndpointId", []string{"endpoints"}},
 		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
-		{"database", "clusterIdentifier", []string{"database"}},
+		{"database", "clusterIdentifier", []string{"database", "tls-version"}},
+		{"database", "flowLogId", []string{"flow-log"}},
 		{"secrets", "appSecretArns", []string{"alerts-event-shape", "secrets", "app-secret-policies"}},
 		{"database", "masterSecretArn", []string{"master-secret-policy", "database"}},
 		{"kms", "secretsKeyArn", []string{"secrets-key-direct-use"}},

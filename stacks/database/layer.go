@@ -176,6 +176,8 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		"masterUsername":    d.MasterUsername,
 		"masterSecretArn":   d.MasterSecretArn,
 		"dbName":            d.DBName,
+		// verify's flow-log line reads the flow log's delivery status.
+		"flowLogId": d.FlowLogID,
 		// The name to look for once the cluster is gone (docs/runbooks.md,
 		// "Retiring a production environment").
 		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,

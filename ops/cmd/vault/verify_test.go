@@ -51,8 +51,8 @@ func TestVerifyHealthyEnvironment(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 13 {
-		t.Fatalf("want 13 lines:\n%s", out.String())
+	if len(lines) != 15 {
+		t.Fatalf("want 15 lines:\n%s", out.String())
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "PASS ") {
@@ -125,6 +125,12 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 		{"database", "require_secure_transport is OFF", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 			f.Parameters[0].ParameterValue = aws.String("OFF")
 		}},
+		{"tls-version", "pending-reboot", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.Cluster.DBClusterMembers[0].DBClusterParameterGroupStatus = aws.String("pending-reboot")
+		}},
+		{"flow-log", "Access error", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.FlowLogs[0].DeliverLogsStatus, f.FlowLogs[0].DeliverLogsErrorMessage = aws.String("FAILED"), aws.String("Access error")
+		}},
 		{"endpoints", "has private DNS off", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 			f.Endpoints[0].PrivateDnsEnabled = aws.Bool(false)
 		}},
@@ -152,7 +158,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			if len(failed) != 1 || !strings.HasPrefix(failed[0], "FAIL "+c.check+": ") || !strings.Contains(failed[0], c.want) || !strings.Contains(failed[0], "; fix: ") {
 				t.Fatalf("want exactly one FAIL %s line with %q:\n%s", c.check, c.want, out.String())
 			}
-			if !strings.Contains(stderr.String(), "1 of 13 checks failed") {
+			if !strings.Contains(stderr.String(), "1 of 15 checks failed") {
 				t.Fatalf("stderr: %s", stderr.String())
 			}
 			if w := f.Calls.Writes(); len(w) > 0 {

@@ -47,6 +47,7 @@ const (
 	ClusterID      = "aurora-cluster-dev"
 	ParameterGroup = "aurora-params-dev"
 	VpcID          = "vpc-0a1b2c3d"
+	FlowLogID      = "fl-0a1b2c3d4e5f60718"
 	SMEndpointID   = "vpce-0sm"
 	KMSEndpointID  = "vpce-0kms"
 	SecretsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -215,6 +216,7 @@ type Fixture struct {
 	Parameters        []rdstypes.Parameter
 	Endpoints         []ec2types.VpcEndpoint
 	Subnets           []ec2types.Subnet
+	FlowLogs          []ec2types.FlowLog
 	// Secrets by ARN.
 	Secrets map[string]*Secret
 	Outputs verify.Outputs
@@ -246,11 +248,17 @@ func Healthy() *Fixture {
 			VpcConfig: &lambdatypes.VpcConfigResponse{SubnetIds: []string{Subnets[1], Subnets[0]}, VpcId: aws.String(VpcID)}},
 		Cluster: rdstypes.DBCluster{DBClusterIdentifier: aws.String(ClusterID), Status: aws.String("available"),
 			DBClusterParameterGroup: aws.String(ParameterGroup),
-			MasterUserSecret:        &rdstypes.MasterUserSecret{SecretArn: aws.String(MasterSecret), SecretStatus: aws.String("active")}},
+			MasterUserSecret:        &rdstypes.MasterUserSecret{SecretArn: aws.String(MasterSecret), SecretStatus: aws.String("active")},
+			DBClusterMembers: []rdstypes.DBClusterMember{
+				{DBInstanceIdentifier: aws.String("aurora-instance-1-dev"), DBClusterParameterGroupStatus: aws.String("in-sync"), IsClusterWriter: aws.Bool(true)},
+				{DBInstanceIdentifier: aws.String("aurora-instance-2-dev"), DBClusterParameterGroupStatus: aws.String("in-sync")},
+			}},
 		Parameters: []rdstypes.Parameter{
 			{ParameterName: aws.String("require_secure_transport"), ParameterValue: aws.String("ON"), Source: aws.String("user")},
 			{ParameterName: aws.String("tls_version"), ParameterValue: aws.String("TLSv1.2,TLSv1.3"), Source: aws.String("user")},
 		},
+		FlowLogs: []ec2types.FlowLog{{FlowLogId: aws.String(FlowLogID), ResourceId: aws.String(VpcID), FlowLogStatus: aws.String("ACTIVE"),
+			DeliverLogsStatus: aws.String("SUCCESS"), LogGroupName: aws.String("vpc-flow-logs-dev")}},
 		// The service answers the state in lower case.
 		Endpoints: []ec2types.VpcEndpoint{
 			{VpcEndpointId: aws.String(SMEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID)},
@@ -308,6 +316,7 @@ func Healthy() *Fixture {
 		"database": {
 			"clusterIdentifier": ClusterID,
 			"masterSecretArn":   MasterSecret,
+			"flowLogId":         FlowLogID,
 		},
 		"secrets": {
 			"appSecretArns":          apps,
@@ -636,6 +645,17 @@ func (d db) DescribeDBClusterParameters(_ context.Context, in *rds.DescribeDBClu
 }
 
 type ec2Fake struct{ f *Fixture }
+
+func (e ec2Fake) DescribeFlowLogs(_ context.Context, in *ec2.DescribeFlowLogsInput, _ ...func(*ec2.Options)) (*ec2.DescribeFlowLogsOutput, error) {
+	e.f.Calls.Record("EC2.DescribeFlowLogs")
+	out := &ec2.DescribeFlowLogsOutput{}
+	for _, fl := range e.f.FlowLogs {
+		if slices.Contains(in.FlowLogIds, aws.ToString(fl.FlowLogId)) {
+			out.FlowLogs = append(out.FlowLogs, fl)
+		}
+	}
+	return out, nil
+}
 
 func (e ec2Fake) DescribeVpcEndpoints(_ context.Context, in *ec2.DescribeVpcEndpointsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
 	e.f.Calls.Record("EC2.DescribeVpcEndpoints")
