@@ -1,4 +1,4 @@
-# RES-001, S3-001, S3-002: resource policies and buckets.
+# RES-001, S3-001, S3-002, S3-003: resource policies and buckets.
 package dbvault
 
 import rego.v1
@@ -69,3 +69,30 @@ kms_encrypted_bucket(b) if {
 	rule.applyServerSideEncryptionByDefault.sseAlgorithm == "aws:kms"
 	customer_key(object.get(rule.applyServerSideEncryptionByDefault, "kmsMasterKeyId", null))
 }
+
+# S3-003: a trail's bucket expires its log files, and their noncurrent
+# versions, so its storage stops growing; never before the bucket's Object
+# Lock default retention (S3 would only put delete markers on locked
+# versions). S3 lifecycle expiration on versioned buckets:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html
+findings contains finding("S3-003", b, msg) if {
+	some b in trail_buckets
+	not expiring_bucket(b)
+	msg := sprintf("%s %q, a trail's bucket, has no enabled lifecycle rule that expires log files (expiration.days, at least its Object Lock default retention of %v days) and their noncurrent versions (noncurrentVersionExpiration.noncurrentDays); fix: add an aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2 for it with such a rule (the secrets layer's trailRetentionDays)", [b.type, b.name, lock_days(b)])
+}
+
+expiring_bucket(b) if {
+	some s in bucket_settings(b, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+	some rule in inputs(s).rules
+	rule.status == "Enabled"
+	is_number(rule.expiration.days)
+	rule.expiration.days >= lock_days(b)
+	is_number(rule.noncurrentVersionExpiration.noncurrentDays)
+}
+
+# lock_days(b): the bucket's Object Lock default retention in days; 1
+# without one.
+lock_days(b) := max(array.concat([1], [d |
+	some s in bucket_settings(b, "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2")
+	d := retention_days(object.get(prop(s, "rule"), "defaultRetention", {}))
+]))

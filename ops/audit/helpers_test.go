@@ -150,6 +150,7 @@ func ruleSet(fs []Finding) map[string]bool {
 const (
 	tVersioning = "aws:s3/bucketVersioningV2:BucketVersioningV2"
 	tObjectLock = "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2"
+	tLifecycle  = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
 )
 
 // Environment classes (config environmentClass, kit).
@@ -193,6 +194,8 @@ func productionFixture(t *testing.T, layer string) doc {
 			in["forceDestroy"] = false
 			in["objectLockEnabled"] = true
 			buckets = append(buckets, in["bucket"].(string))
+		case tLifecycle:
+			in["rules"] = lifecycleRules(365)
 		}
 	}
 	for _, b := range buckets {
@@ -200,6 +203,15 @@ func productionFixture(t *testing.T, layer string) doc {
 		d.add(tObjectLock, "trail-bucket-object-lock", map[string]any{"bucket": b, "rule": map[string]any{"defaultRetention": map[string]any{"mode": "GOVERNANCE", "days": 365}}})
 	}
 	return d
+}
+
+// lifecycleRules is the trail bucket's lifecycle, expiring log files after
+// days.
+func lifecycleRules(days int) []any {
+	return []any{map[string]any{
+		"id": "expire-trail-log-files", "status": "Enabled", "filter": map[string]any{"prefix": "AWSLogs/"},
+		"expiration": map[string]any{"days": days}, "noncurrentVersionExpiration": map[string]any{"noncurrentDays": 1},
+	}}
 }
 
 // layerFixture is the compliant fixture of a layer in class.

@@ -587,6 +587,18 @@ var cases = []ruleCase{
 	{rule: "S3-001", name: "public access block with one setting off", layer: "secrets", fail: true, mutate: set(tPublicBlock, "trail-bucket-public-access", "restrictPublicBuckets", false)},
 	{rule: "S3-002", name: "bucket without default encryption", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tBucketSSE, "trail-bucket-encryption") }},
 	{rule: "S3-002", name: "bucket with SSE-S3 only", layer: "secrets", fail: true, mutate: set(tBucketSSE, "trail-bucket-encryption", "rules", []any{map[string]any{"applyServerSideEncryptionByDefault": map[string]any{"sseAlgorithm": "AES256"}}})},
+	// S3-003
+	{rule: "S3-003", name: "trail bucket without lifecycle", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tLifecycle, "trail-bucket-lifecycle") }},
+	{rule: "S3-003", name: "lifecycle of another bucket", layer: "secrets", fail: true, mutate: set(tLifecycle, "trail-bucket-lifecycle", "bucket", "other-dev")},
+	{rule: "S3-003", name: "lifecycle rule disabled", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		d.in(t, tLifecycle, "trail-bucket-lifecycle")["rules"].([]any)[0].(map[string]any)["status"] = "Disabled"
+	}},
+	{rule: "S3-003", name: "noncurrent versions kept forever", layer: "secrets", fail: true, mutate: func(t *testing.T, d doc) {
+		delete(d.in(t, tLifecycle, "trail-bucket-lifecycle")["rules"].([]any)[0].(map[string]any), "noncurrentVersionExpiration")
+	}},
+	{rule: "S3-003", name: "production: expiry before the Object Lock retention", layer: "secrets", class: production, fail: true, mutate: set(tLifecycle, "trail-bucket-lifecycle", "rules", lifecycleRules(90))},
+	{rule: "S3-003", name: "ephemeral: expiry after 7 days", layer: "secrets", mutate: set(tLifecycle, "trail-bucket-lifecycle", "rules", lifecycleRules(7))},
+	{rule: "S3-003", name: "production: expiry after 400 days", layer: "secrets", class: production, mutate: set(tLifecycle, "trail-bucket-lifecycle", "rules", lifecycleRules(400))},
 	// SNS-001, CTL-001, GEN-001
 	{rule: "SNS-001", name: "topic without a key", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "kmsMasterKeyId", nil)},
 	{rule: "SNS-001", name: "topic with alias/aws/sns", layer: "secrets", fail: true, mutate: set(tTopic, "alerts", "kmsMasterKeyId", "alias/aws/sns")},
