@@ -77,6 +77,12 @@ type Session interface {
 	// default role. It needs no password of a to work. It reads the account
 	// back and returns an error naming any property that still differs.
 	ResetAccount(ctx context.Context, a Account, password string, plain bool) error
+	// AccountDrift names the first property of a that ResetAccount would
+	// change apart from its password (a second login method, a lock, a
+	// resource limit, and when plain a TLS requirement of its own or a
+	// default role), or "" when there is none. A server that cannot show a
+	// property is asked to reset it: then the answer names that.
+	AccountDrift(ctx context.Context, a Account, plain bool) (string, error)
 	// CopyGrants makes to's privileges exactly from's: every privilege and
 	// role that from has (keeping WITH GRANT OPTION, and the default role),
 	// anything else to holds revoked, and from's TLS requirement (REQUIRE)

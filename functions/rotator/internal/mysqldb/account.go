@@ -150,6 +150,34 @@ func (s *session) ResetAccount(ctx context.Context, a database.Account, password
 	return nil
 }
 
+// AccountDrift reads the account back as ResetAccount does and names what
+// differs. MySQL 8 does not show a secondary password kept with RETAIN
+// CURRENT PASSWORD in SHOW CREATE USER
+// (https://dev.mysql.com/doc/refman/8.0/en/show-create-user.html), so on
+// MySQL 8 the answer is always that one: its accounts are always reset.
+// go-mysql-server keeps one password per account and none of the other
+// properties, so there is nothing to differ.
+func (s *session) AccountDrift(ctx context.Context, a database.Account, plain bool) (string, error) {
+	d, err := s.dialect(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case d.name == mySQL8.name:
+		return "a retained secondary password, which MySQL 8 does not show", nil
+	case !d.accountOptions:
+		return "", nil
+	}
+	row, err := s.showCreateUser(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	if err := checkAccount(row, plain); err != nil {
+		return err.Error(), nil
+	}
+	return "", nil
+}
+
 func (s *session) showCreateUser(ctx context.Context, a database.Account) (string, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()

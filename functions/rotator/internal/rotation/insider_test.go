@@ -2,7 +2,9 @@ package rotation_test
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
@@ -327,5 +329,53 @@ func TestReaderChangesAWSCURRENTPasswordAlternating(t *testing.T) {
 		if err := e.rotate(f.arn); err != nil {
 			t.Fatalf("rotation %d after: %v", i+1, err)
 		}
+	}
+}
+
+// resetRecorder records whose account each ResetAccount call resets.
+type resetRecorder struct {
+	inner database.Database
+	mu    *sync.Mutex
+	users *[]string
+}
+
+func (d resetRecorder) Login(ctx context.Context, l database.Login) (database.Session, error) {
+	s, err := d.inner.Login(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	return resetRecordingSession{Session: s, d: d}, nil
+}
+
+type resetRecordingSession struct {
+	database.Session
+	d resetRecorder
+}
+
+func (s resetRecordingSession) ResetAccount(ctx context.Context, a database.Account, pw string, plain bool) error {
+	s.d.mu.Lock()
+	*s.d.users = append(*s.d.users, a.User)
+	s.d.mu.Unlock()
+	return s.Session.ResetAccount(ctx, a, pw, plain)
+}
+
+// AWSCURRENT's account is in use by the applications: when it is exactly
+// as declared and its password logs in, the rotation does not set that
+// password again; the pending account is always reset.
+func TestCurrentAccountAsDeclaredIsLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	d := e.provisioned(t, "SELECT")
+	cur := e.get(d.arn, rotation.StageCurrent)
+	prev := e.get(d.arn, rotation.StagePrevious)
+	var users []string
+	e.h.DB = resetRecorder{inner: e.h.DB, mu: &sync.Mutex{}, users: &users}
+	if err := e.rotate(d.arn); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(users, prev.Username) {
+		t.Errorf("the pending account %s was not reset (reset: %v)", prev.Username, users)
+	}
+	if slices.Contains(users, cur.Username) {
+		t.Errorf("AWSCURRENT's account %s, exactly as declared, was reset (reset: %v)", cur.Username, users)
 	}
 }

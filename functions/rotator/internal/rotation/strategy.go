@@ -748,7 +748,8 @@ func (d declaredUsers) checkHosts(ctx context.Context, msess database.Session) e
 // provisioned) with AWSCURRENT's own password: unchanged for the
 // applications using it, but a password someone set on it, a second login
 // method, a lock, limits, roles, a default role and grants beyond the
-// declaration are gone. Privileges on the declared database that a
+// declaration are gone. The password is set again only when AWSCURRENT's
+// no longer logs in or the account differs otherwise (AccountDrift). Privileges on the declared database that a
 // declaration may name are kept, so a declaration that shrank reaches this
 // account on its next turn as the pending one, not under the applications
 // using it now. When AWSCURRENT's password did not log in before, a
@@ -774,6 +775,20 @@ func (d declaredUsers) resetCurrent(ctx context.Context, r *run, msess database.
 	}
 	if err := msess.SetExactGrants(ctx, acct, d.decl.Database, d.decl.Privileges, appusers.Privileges); err != nil {
 		return err
+	}
+	if exists && works {
+		// The applications are logging in with this password right now:
+		// it is set again only when the account differs from the
+		// declaration (a second login method, a lock, limits), so that
+		// no login of theirs meets a change that undoes nothing.
+		drift, err := msess.AccountDrift(ctx, acct, true)
+		if err != nil {
+			return err
+		}
+		if drift == "" {
+			return nil
+		}
+		r.info("AWSCURRENT's account differs from the declaration; resetting it with AWSCURRENT's own password", slog.String("account", acct.String()), slog.String("differs", drift))
 	}
 	if err := msess.ResetAccount(ctx, acct, cur.Password, true); err != nil {
 		return fmt.Errorf("reset AWSCURRENT's account %s: %w", acct, err)
