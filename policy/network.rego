@@ -173,8 +173,8 @@ findings contains finding("NET-006", v, msg) if {
 # every workload of the VPC through the vault's endpoint), or an existing one
 # named in config (endpoint_id_keys) with the vault's endpoints group
 # associated to it (associated_endpoint). The layer checks at preview that a
-# named endpoint is that service's, in the VPC, available and with private
-# DNS on.
+# named endpoint is that service's, in the VPC and available; its URL output
+# follows the endpoint's private DNS (on: the regional name; off: its own).
 endpoint_id_keys := {"secretsmanager": "existingSecretsManagerEndpointId", "kms": "existingKmsEndpointId"}
 
 existing_endpoint_id(svc) := id if {
@@ -236,7 +236,7 @@ findings contains finding("NET-006", r, msg) if {
 existing_endpoint_msg(vpc, svc) := msg if {
 	id := existing_endpoint_id(svc)
 	msg := sprintf("existing VPC %s: %s names the %s endpoint %s, but no aws:ec2/securityGroupAssociation:SecurityGroupAssociation associates the vault's endpoints group with it (vpcEndpointId %s, securityGroupId the layer's endpointSecurityGroupId output, from the security group the layer creates), so the rotator's rules do not reach it; fix: associate the endpoints group with it (as stacks/network/existing.go does)", [vpc, endpoint_id_keys[svc], svc, id, id])
-} else := sprintf("existing VPC %s has no interface endpoint for %s the vault can reach: none named in config, none created with private DNS, and none created without it whose own DNS name the layer hands on (output %s, https://<its first dnsEntries name>); fix: set %s to the VPC's %s interface endpoint (private DNS on), or leave it unset and create an aws:ec2/vpcEndpoint:VpcEndpoint with serviceName com.amazonaws.<region>.%s, vpcEndpointType Interface, and export its DNS name as %s", [vpc, svc, endpoint_url_outputs[svc], endpoint_id_keys[svc], svc, svc, endpoint_url_outputs[svc]])
+} else := sprintf("existing VPC %s has no interface endpoint for %s the vault can reach: none named in config, none created with private DNS, and none created without it whose own DNS name the layer hands on (output %s, https://<its first dnsEntries name>); fix: set %s to the VPC's %s interface endpoint, or leave it unset and create an aws:ec2/vpcEndpoint:VpcEndpoint with serviceName com.amazonaws.<region>.%s, vpcEndpointType Interface, and export its DNS name as %s", [vpc, svc, endpoint_url_outputs[svc], endpoint_id_keys[svc], svc, svc, endpoint_url_outputs[svc]])
 
 # account_restricted(st): an endpoint policy statement limited to this
 # account's principals, by condition or by naming the principals.

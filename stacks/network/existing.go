@@ -19,8 +19,8 @@ type Existing struct {
 	// SubnetIDs are its private subnets, in at least MinAZCount zones.
 	SubnetIDs pulumi.StringArrayInput
 	// SecretsManagerEndpointID and KMSEndpointID, when set, are the VPC's
-	// interface endpoints for those services (with private DNS); when
-	// unset, the layer creates them.
+	// interface endpoints for those services (with or without private
+	// DNS); when unset, the layer creates them.
 	SecretsManagerEndpointID pulumi.StringInput
 	KMSEndpointID            pulumi.StringInput
 	// PrivateDNS gives the endpoints the layer creates private DNS, which
@@ -132,9 +132,10 @@ func noInternetRoute(ctx *pulumi.Context, vpcID, subnetID string, opts ...pulumi
 }
 
 // existingEndpoint checks an existing interface endpoint (this service, in
-// the vault's VPC, private DNS on, available) and associates the vault's
+// the vault's VPC, available, with a DNS name) and associates the vault's
 // endpoints group with it, so the rotator reaches it through the same
-// rules as a created one.
+// rules as a created one. Its private DNS is left as it is: on, clients
+// call the regional name; off, its own DNS name.
 func (b builder) existingEndpoint(service string, id pulumi.StringInput, p placement, sg *ec2.SecurityGroup) (endpointOut, error) {
 	want := ServiceName(b.args.Region, service)
 	checked := pulumi.All(id, p.vpcID).ApplyT(func(a []any) (*ec2.LookupVpcEndpointResult, error) {
@@ -148,8 +149,6 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 			return nil, fmt.Errorf("network: existing %s endpoint %s is an endpoint of %s, not %s", service, id, e.ServiceName, want)
 		case e.VpcId != vpcID:
 			return nil, fmt.Errorf("network: existing %s endpoint %s is in %s, not in the vault's VPC %s", service, id, e.VpcId, vpcID)
-		case !e.PrivateDnsEnabled:
-			return nil, fmt.Errorf("network: existing %s endpoint %s has private DNS off; the rotator calls %s by its regional name: turn private DNS on", service, id, service)
 		case e.State != "" && e.State != "available":
 			return nil, fmt.Errorf("network: existing %s endpoint %s is %s, not available", service, id, e.State)
 		case len(e.DnsEntries) == 0:
@@ -158,8 +157,13 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 		return e, nil
 	})
 	endpointID := checked.ApplyT(func(v any) string { return v.(*ec2.LookupVpcEndpointResult).Id }).(pulumi.StringOutput)
-	// Private DNS is on (checked above): the regional name reaches it.
-	url := checked.ApplyT(func(any) string { return RegionalURL(b.args.Region, service) }).(pulumi.StringOutput)
+	url := checked.ApplyT(func(v any) string {
+		e := v.(*ec2.LookupVpcEndpointResult)
+		if e.PrivateDnsEnabled {
+			return RegionalURL(b.args.Region, service)
+		}
+		return "https://" + e.DnsEntries[0].DnsName
+	}).(pulumi.StringOutput)
 	if _, err := ec2.NewSecurityGroupAssociation(b.ctx, b.names.Logical(service+"-endpoint-sg"), &ec2.SecurityGroupAssociationArgs{
 		VpcEndpointId:   endpointID,
 		SecurityGroupId: sg.ID(),

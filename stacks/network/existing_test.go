@@ -198,6 +198,29 @@ func TestExistingNetworkMixesNamedAndCreatedEndpoints(t *testing.T) {
 	}
 }
 
+// A named endpoint without private DNS is used as it is: the vault's
+// clients call it by its own name.
+func TestExistingEndpointWithoutPrivateDNSIsCalledByItsName(t *testing.T) {
+	res, err := runInvokes(existingConfig(true), changed("aws:ec2/getVpcEndpoint:getVpcEndpoint", func(args, out resource.PropertyMap) {
+		if args["id"].StringValue() == fake.ExistingEndpointID("secretsmanager") {
+			out["privateDnsEnabled"] = resource.NewProperty(false)
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, _ := res.Outputs["secretsManagerEndpointDns"].Value.(string)
+	if got := res.Outputs["secretsManagerEndpointUrl"].Value; dns == "" || got != "https://"+dns {
+		t.Errorf("secretsManagerEndpointUrl = %v, want https://%s (the endpoint's own name)", got, dns)
+	}
+	if got := res.Outputs["kmsEndpointUrl"].Value; got != "https://kms.us-east-1.amazonaws.com" {
+		t.Errorf("kmsEndpointUrl = %v, want the regional name (private DNS on)", got)
+	}
+	if n := len(res.ByType(tEndpoint)); n != 0 {
+		t.Errorf("%d endpoints created, want none", n)
+	}
+}
+
 func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 	other := "vpc-0123456789abcdef0"
 	for name, c := range map[string]struct {
@@ -255,10 +278,6 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 		"endpoint of another service": {
 			cfg:  map[string]string{"vault-network:existingKmsEndpointId": fake.ExistingEndpointID("secretsmanager")},
 			want: "is an endpoint of com.amazonaws.us-east-1.secretsmanager, not com.amazonaws.us-east-1.kms",
-		},
-		"endpoint without private DNS": {
-			invokes: changed("aws:ec2/getVpcEndpoint:getVpcEndpoint", func(_, out resource.PropertyMap) { out["privateDnsEnabled"] = resource.NewProperty(false) }),
-			want:    "has private DNS off",
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
