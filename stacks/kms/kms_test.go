@@ -239,7 +239,7 @@ func TestKeyPolicies(t *testing.T) {
 	viaService("database", "AllowRDSViaService", "rds")
 
 	logs := policy(t, keys["logs"])
-	if len(logs) != 4 {
+	if len(logs) != 5 {
 		t.Errorf("logs: statements %v", keysOf(logs))
 	}
 	cw := logs["AllowCloudWatchLogs"]
@@ -286,6 +286,14 @@ func TestKeyPolicies(t *testing.T) {
 		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}}}
 	if !reflect.DeepEqual(desc, wantDesc) {
 		t.Errorf("logs: CloudTrail describe\n got %+v\nwant %+v", desc, wantDesc)
+	}
+	// The trail's bucket has an S3 Bucket Key: CloudTrail needs
+	// kms:Decrypt to create the trail, for this trail only.
+	dec := logs["AllowCloudTrailDecryptForTheBucketKey"]
+	wantDec := statement{Sid: "AllowCloudTrailDecryptForTheBucketKey", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:Decrypt", Resource: "*",
+		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}}}
+	if !reflect.DeepEqual(dec, wantDec) {
+		t.Errorf("logs: CloudTrail decrypt\n got %+v\nwant %+v", dec, wantDec)
 	}
 
 	// Alerts: CloudWatch alarms with aws:SourceAccount; EventBridge, for

@@ -95,6 +95,26 @@ func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 				Resource:  "*",
 				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}},
 			},
+			// The trail's bucket uses an S3 Bucket Key (stacks/secrets,
+			// trail.go), and CloudTrail's guide says that with a Bucket Key
+			// kms:Decrypt is required to create or update a trail with
+			// SSE-KMS ("Required KMS key policy elements for trails", item 2:
+			// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
+			// Which principal the check runs as is not spelled out there;
+			// CloudTrail itself is given it, for this trail only
+			// (aws:SourceArn), and the administrators who create the trail
+			// have it through the root statement and their IAM policies.
+			// Unconfirmed offline: the first real deploy's `up:secrets`
+			// creates the trail (InsufficientEncryptionPolicyException
+			// otherwise), and verify's trail line reads it back.
+			kit.Statement{
+				Sid:       "AllowCloudTrailDecryptForTheBucketKey",
+				Effect:    "Allow",
+				Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
+				Action:    "kms:Decrypt",
+				Resource:  "*",
+				Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}},
+			},
 		)
 	case Alerts:
 		// SNS asks KMS for a data key on behalf of whoever publishes to the
