@@ -87,7 +87,6 @@ no_resource_actions := {
 	"ec2:describesubnets": "EC2 Describe* actions support no resource-level permissions",
 	"ec2:describesecuritygroups": "EC2 Describe* actions support no resource-level permissions",
 	"ec2:describevpcs": "EC2 Describe* actions support no resource-level permissions",
-	"logs:describeloggroups": "lists the account's log groups; scoped to one group it grants nothing, and AWS's flow-log role policy gives it Resource * (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html)",
 }
 
 # source_account_services: service principals whose sts:AssumeRole requests

@@ -240,7 +240,7 @@ var cases = []ruleCase{
 	{rule: "NAME-001", name: "CloudTrail bucket of another environment", layer: "secrets", fail: true, mutate: renameBucket("cloudtrail-us-east-1-prod-123456789012")},
 	{rule: "NAME-001", name: "CloudTrail bucket without its region", layer: "secrets", fail: true, mutate: renameBucket("cloudtrail-dev-123456789012")},
 	{rule: "NAME-001", name: "CloudTrail bucket exception (region before, account id after the suffix)", layer: "secrets", mutate: renameBucket("cloudtrail-eu-west-1-dev-210987654321")},
-	{rule: "IAM-002", name: "the flow-log role lists log groups on *", layer: "database", mutate: func(t *testing.T, d doc) {
+	{rule: "IAM-002", name: "the flow-log role lists log groups on *", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
 		editPolicy(t, d.in(t, tRolePol, "vpc-flow-logs-policy"), "policy", func(p map[string]any) {
 			p["Statement"] = append(p["Statement"].([]any), map[string]any{"Sid": "List", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"})
 		})
