@@ -57,3 +57,24 @@ func TestMalformedEndpointURLIsNamed(t *testing.T) {
 		t.Fatalf("err = %v, want one naming secretsManagerEndpointUrl", err)
 	}
 }
+
+// The rotator sends every new password to this URL: a host that is not
+// Secrets Manager's is refused, whoever set the network stack's output.
+func TestForeignEndpointURLIsRefused(t *testing.T) {
+	for _, url := range []string{
+		"https://secrets.attacker.example",
+		"http://vpce-0123456789abcdef0-abcd1234.secretsmanager.us-east-1.vpce.amazonaws.com",
+		"https://vpce-0123456789abcdef0-abcd1234.secretsmanager.eu-west-1.vpce.amazonaws.com",
+		"https://vpce-0123456789abcdef0-abcd1234.kms.us-east-1.vpce.amazonaws.com",
+		"https://vpce-0123456789abcdef0-abcd1234.secretsmanager.us-east-1.vpce.amazonaws.com.attacker.example",
+	} {
+		if _, err := rotatorEndpoint(t, url); err == nil || !strings.Contains(err.Error(), "refuses any other host") {
+			t.Errorf("%s: err = %v, want the refusal", url, err)
+		}
+	}
+	// A zonal name of the endpoint is Secrets Manager's too.
+	zonal := "https://vpce-0123456789abcdef0-abcd1234-us-east-1a.secretsmanager.us-east-1.vpce.amazonaws.com"
+	if got, err := rotatorEndpoint(t, zonal); err != nil || got != zonal {
+		t.Errorf("zonal name: %q, %v", got, err)
+	}
+}
