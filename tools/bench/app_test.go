@@ -2,10 +2,8 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/tools/sandbox"
+
+	"github.com/dbvault/dbvault/tools/internal/testmaria"
 )
 
 func TestFailureWindows(t *testing.T) {
@@ -107,7 +107,7 @@ func TestApplicationSmall(t *testing.T) {
 // its own password) is now and then refused, which MariaDB never did in
 // the bench's runs.
 func TestApplicationDeclared(t *testing.T) {
-	testApplication(t, needMaria(t), []string{sandbox.Declared})
+	testApplication(t, testmaria.Need(t, "BENCH_TEST_MYSQL_DSN"), []string{sandbox.Declared})
 }
 
 func testApplication(t *testing.T, dsn string, strategies []string) {
@@ -169,28 +169,4 @@ func TestBusyNote(t *testing.T) {
 			t.Errorf("load %q on 2 cores: %q", load, n)
 		}
 	}
-}
-
-// needMaria is the MariaDB of the test machine (BENCH_TEST_MYSQL_DSN
-// overrides it); the test is skipped without it unless CI is set.
-func needMaria(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("BENCH_TEST_MYSQL_DSN")
-	if dsn == "" {
-		dsn = DefaultDSN
-	}
-	db, err := sql.Open("mysql", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		_ = db.Close()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("no MariaDB (CI unset): %v", err)
-		}
-		t.Fatalf("MariaDB: %v", err)
-	}
-	return dsn
 }

@@ -2,13 +2,13 @@ package chaos
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/dbvault/dbvault/tools/sandbox"
+
+	"github.com/dbvault/dbvault/tools/internal/testmaria"
 )
 
 // TestChangeOwnPassword: the insider's change takes effect on the embedded
@@ -53,17 +53,7 @@ func TestChangeOwnPassword(t *testing.T) {
 // the test fails instead).
 func mariaDSN(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("CHAOS_TEST_MYSQL_DSN")
-	if dsn == "" {
-		dsn = "root@tcp(127.0.0.1:3306)/"
-	}
-	db, err := sql.Open("mysql", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		_ = db.Close()
-	}
+	dsn, err := testmaria.Reach("CHAOS_TEST_MYSQL_DSN")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("MariaDB: %v", err)

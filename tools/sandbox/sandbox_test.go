@@ -13,36 +13,9 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/dbvault/dbvault/tools/internal/testmaria"
 )
-
-// mariaDSN is the shared MariaDB of the test machine (override with
-// SANDBOX_TEST_MYSQL_DSN).
-func mariaDSN() string {
-	if v := os.Getenv("SANDBOX_TEST_MYSQL_DSN"); v != "" {
-		return v
-	}
-	return "root@tcp(127.0.0.1:3306)/"
-}
-
-// needMaria skips without the MariaDB, unless CI is set: there it fails.
-func needMaria(t *testing.T) string {
-	t.Helper()
-	dsn := mariaDSN()
-	db, err := sql.Open("mysql", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-		_ = db.Close()
-	}
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("no MariaDB (CI unset): %v", err)
-		}
-		t.Fatalf("MariaDB: %v", err)
-	}
-	return dsn
-}
 
 // bootstrap builds the rotator once for all tests of this package.
 var bootstrap = sync.OnceValues(func() (string, error) {
@@ -92,7 +65,7 @@ func TestSandbox(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := ""
 			if tc.maria {
-				dsn = needMaria(t)
+				dsn = testmaria.Need(t, "SANDBOX_TEST_MYSQL_DSN")
 			}
 			var out bytes.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -196,7 +169,7 @@ func TestCancelCleansUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the rotator (-short)")
 	}
-	dsn := needMaria(t)
+	dsn := testmaria.Need(t, "SANDBOX_TEST_MYSQL_DSN")
 	bin, err := bootstrap()
 	if err != nil {
 		t.Fatal(err)
