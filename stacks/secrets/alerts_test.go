@@ -69,7 +69,6 @@ func alertsVault(t *testing.T) (mock.Result, []string) {
 				"logsKeyArn":     {Value: "arn:aws:kms:us-east-1:123456789012:key/22222222-2222-2222-2222-222222222222"},
 				"alertsKeyArn":   {Value: "arn:aws:kms:us-east-1:123456789012:key/44444444-4444-4444-4444-444444444444"},
 				"administrators": {Value: []any{alertsDeploy}},
-				"secretReaders":  {Value: []any{}},
 			},
 			"organization/vault-database/dev": {
 				"clusterIdentifier": {Value: "aurora-cluster-dev"},
