@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -441,8 +442,32 @@ func plain(docs []synth.Document) []synth.Document {
 	out := slices.Clone(docs)
 	for i := range out {
 		out[i].Config = nil
+		// The cluster's final snapshot is named with the time of the run
+		// that creates it (stacks/database, FinalSnapshotName): two runs a
+		// second apart differ there whatever the config, so its form
+		// stands in for the value.
+		out[i].Resources = slices.Clone(out[i].Resources)
+		for j, r := range out[i].Resources {
+			if _, ok := r.Inputs["finalSnapshotIdentifier"]; ok {
+				out[i].Resources[j].Inputs = maps.Clone(r.Inputs)
+				out[i].Resources[j].Inputs["finalSnapshotIdentifier"] = snapshotForm(r.Inputs["finalSnapshotIdentifier"])
+			}
+		}
+		if _, ok := out[i].Outputs["finalSnapshotIdentifier"]; ok {
+			out[i].Outputs = maps.Clone(out[i].Outputs)
+			out[i].Outputs["finalSnapshotIdentifier"] = snapshotForm(out[i].Outputs["finalSnapshotIdentifier"])
+		}
 	}
 	return out
+}
+
+// snapshotForm is a final snapshot name with its creation time masked.
+func snapshotForm(v any) any {
+	s, ok := v.(string)
+	if !ok {
+		return v
+	}
+	return regexp.MustCompile(`-[0-9]{8}-[0-9]{6}$`).ReplaceAllString(s, "-<created>")
 }
 
 // Every declared default is the layer's own: the four layers register the
