@@ -4,10 +4,12 @@
 // are encrypted with the customer keys of the kms layer, and RDS manages the
 // master password: it generates it, keeps it in a Secrets Manager secret of
 // its own encrypted with the vault's secrets key, and rotates it, so the
-// password never passes through Pulumi's config, state or outputs. The
-// layer also
-// records the network layer's VPC in flow logs: they need the logs key, which
-// the kms layer creates after the network, and this is the first layer that
+// password never passes through Pulumi's config, state or outputs. Given
+// an existing cluster instead (Args.Existing, existing.go), the layer
+// creates none, checks that the vault can serve that one, admits the
+// rotator to it and hands on its values. The layer also records the
+// network layer's VPC in flow logs: they need the logs key, which the kms
+// layer creates after the network, and this is the first layer that
 // imports both.
 package database
 
@@ -120,6 +122,19 @@ type Args struct {
 	// VpcID is the network layer's VPC, which gets the flow log.
 	VpcID pulumi.StringInput
 
+	// Existing, when set, is a cluster the team already runs: the layer
+	// creates no cluster, instance, parameter or subnet group and no log
+	// group of the cluster's, and hands on the existing cluster's values
+	// (existing.go). EngineVersion, InstanceClass, MasterUsername,
+	// MasterRotationDays, ApplyEngineVersion, BackupRetentionDays,
+	// CreatedAt, OrderableZones, SubnetIDs, AvailabilityZones,
+	// SecurityGroupID and DatabaseKeyArn are then not used.
+	Existing *Existing
+	// RotatorSecurityGroupID is the rotator's security group of the network
+	// layer; required with Existing (the rules that let it reach the
+	// cluster).
+	RotatorSecurityGroupID pulumi.StringInput
+
 	// names are the vault's names, from the component's name (set by
 	// NewDatabase on its own copy of the Args).
 	names kit.Names
@@ -147,6 +162,13 @@ type Database struct {
 	// MasterSecretArn is the RDS-managed secret that holds the master
 	// user's credentials ({"username", "password"}).
 	MasterSecretArn pulumi.StringOutput
+	// MasterSecretKeyArn is the KMS key that encrypts the master secret:
+	// the vault's secrets key for its own cluster, the team's key for an
+	// existing one (empty: the AWS managed key aws/secretsmanager).
+	MasterSecretKeyArn pulumi.StringOutput
+	// ExistingCluster is true when the cluster is the team's (Args.Existing):
+	// the vault then leaves its master secret's policy alone.
+	ExistingCluster bool
 	// DBName is the database created with the cluster.
 	DBName pulumi.StringOutput
 	// LogGroupNames are the names of the cluster's log groups.
@@ -188,11 +210,48 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	own := *args
 	own.names = names
 	args = &own
-	l := names.Logical
 	if err := ctx.RegisterComponentResource("dbvault:database:Database", name, d, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(d)
+	if args.Existing != nil {
+		err = existingDatabase(ctx, d, args, parent)
+	} else {
+		err = ownCluster(ctx, d, args, parent)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	flowLog, err := newFlowLog(ctx, args, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	d.FlowLogID = flowLog.ID()
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"clusterIdentifier":       d.ClusterIdentifier,
+		"clusterArn":              d.ClusterArn,
+		"endpoint":                d.Endpoint,
+		"readerEndpoint":          d.ReaderEndpoint,
+		"port":                    d.Port,
+		"logGroupNames":           d.LogGroupNames,
+		"flowLogId":               d.FlowLogID,
+		"masterSecretArn":         d.MasterSecretArn,
+		"masterSecretKeyArn":      d.MasterSecretKeyArn,
+		"existingCluster":         pulumi.Bool(d.ExistingCluster),
+		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ownCluster creates the vault's own cluster: its log groups, subnet and
+// parameter groups, the cluster, its instances and the master secret's
+// rotation schedule. It fills d's cluster outputs.
+func ownCluster(ctx *pulumi.Context, d *Database, args *Args, parent pulumi.ResourceOption) error {
+	names, l := args.names, args.names.Logical
 	clusterID := names.ClusterIdentifier()
 
 	// The log groups come first: if the cluster exported into a group that
@@ -206,7 +265,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 			KmsKeyId:        args.LogsKeyArn,
 		}, parent)
 		if err != nil {
-			return nil, fmt.Errorf("log group %s: %w", t, err)
+			return fmt.Errorf("log group %s: %w", t, err)
 		}
 		logGroups = append(logGroups, lg)
 		logGroupNames = append(logGroupNames, lg.Name)
@@ -218,7 +277,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		SubnetIds:   args.SubnetIDs,
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("subnet group: %w", err)
+		return fmt.Errorf("subnet group: %w", err)
 	}
 
 	// Cluster-level settings of Aurora MySQL 3 (family aurora-mysql8.0):
@@ -254,7 +313,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("cluster parameter group: %w", err)
+		return fmt.Errorf("cluster parameter group: %w", err)
 	}
 
 	cluster, err := rds.NewCluster(ctx, l("cluster"), &rds.ClusterArgs{
@@ -295,7 +354,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
 	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args), finalSnapshotOption(), pulumi.Protect(args.Production))
 	if err != nil {
-		return nil, fmt.Errorf("cluster: %w", err)
+		return fmt.Errorf("cluster: %w", err)
 	}
 
 	for i := range InstanceCount {
@@ -316,7 +375,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 			PromotionTier:    pulumi.Int(i),
 		}, parent, engineVersionOption(args), pulumi.Protect(args.Production))
 		if err != nil {
-			return nil, fmt.Errorf("instance %d: %w", i+1, err)
+			return fmt.Errorf("instance %d: %w", i+1, err)
 		}
 	}
 
@@ -327,14 +386,8 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		return *secrets[0].SecretArn, nil
 	}).(pulumi.StringOutput)
 	if err := masterRotation(ctx, l("master-rotation"), masterSecretArn, args.MasterRotationDays, parent); err != nil {
-		return nil, err
+		return err
 	}
-
-	flowLog, err := newFlowLog(ctx, args, parent)
-	if err != nil {
-		return nil, err
-	}
-
 	d.ClusterIdentifier = cluster.ClusterIdentifier
 	d.ClusterArn = cluster.Arn
 	d.ClusterResourceID = cluster.ClusterResourceId
@@ -343,22 +396,9 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	d.Port = cluster.Port
 	d.MasterUsername = pulumi.String(args.MasterUsername).ToStringOutput()
 	d.MasterSecretArn = masterSecretArn
+	d.MasterSecretKeyArn = args.SecretsKeyArn.ToStringOutput()
 	d.DBName = pulumi.String(args.DBName).ToStringOutput()
 	d.LogGroupNames = logGroupNames.ToStringArrayOutput()
-	d.FlowLogID = flowLog.ID()
 	d.FinalSnapshotIdentifier = cluster.FinalSnapshotIdentifier
-	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"clusterIdentifier":       d.ClusterIdentifier,
-		"clusterArn":              d.ClusterArn,
-		"endpoint":                d.Endpoint,
-		"readerEndpoint":          d.ReaderEndpoint,
-		"port":                    d.Port,
-		"logGroupNames":           d.LogGroupNames,
-		"flowLogId":               d.FlowLogID,
-		"masterSecretArn":         d.MasterSecretArn,
-		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,
-	}); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return nil
 }

@@ -27,7 +27,15 @@ type Config struct {
 	DBName              string
 	BackupRetentionDays int
 	LogRetentionDays    int
+	// Existing is the team's cluster to serve instead of creating one
+	// (existingClusterIdentifier); nil creates the vault's own.
+	Existing *Existing
 }
+
+// ownClusterKeys are the keys that describe a cluster the vault creates: set
+// together with existingClusterIdentifier they would be silently ignored,
+// so they are refused.
+var ownClusterKeys = []string{"engineVersion", "instanceClass", "masterUsername", "masterRotationDays", "applyEngineVersion", "backupRetentionDays"}
 
 var (
 	engineVersionPattern = regexp.MustCompile(`^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$`)
@@ -37,6 +45,11 @@ var (
 	// A MySQL database name RDS accepts: a letter first, up to 64 letters,
 	// digits and underscores.
 	dbNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	// A DB cluster identifier: letters, digits and hyphens, a letter first
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html).
+	clusterIDPattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
+	securityGroupPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	secretArnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$`)
 	// Aurora MySQL 8.0 runs on no class below medium.
 	unsupportedClasses = []string{"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
 )
@@ -80,6 +93,19 @@ func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 	default:
 		return Config{}, fmt.Errorf("applyEngineVersion is %q; it must be true or false", v)
 	}
+	if id := cfg.Get("existingClusterIdentifier"); id != "" {
+		e, err := existingConfig(cfg, id)
+		if err != nil {
+			return Config{}, err
+		}
+		// The flow log's retention is the layer's either way.
+		return Config{Existing: e, LogRetentionDays: c.LogRetentionDays}, nil
+	}
+	for _, k := range []string{"existingClusterSecurityGroupId", "existingMasterSecretArn"} {
+		if cfg.Get(k) != "" {
+			return Config{}, fmt.Errorf("%s is set without existingClusterIdentifier; it names part of an existing cluster: set existingClusterIdentifier too, or remove it", k)
+		}
+	}
 	if cfg.Get("masterPassword") != "" {
 		return Config{}, fmt.Errorf("masterPassword is set, but RDS now manages the master password (manageMasterUserPassword): remove it with `pulumi config rm masterPassword` in stacks/database; the credentials are in the secret the stack exports as masterSecretArn")
 	}
@@ -101,6 +127,30 @@ func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 		return Config{}, fmt.Errorf("masterRotationDays is %d; it must be from 1 to %d (the vault rotates every credential at least every %d days)", c.MasterRotationDays, MaxMasterRotationDays, MaxMasterRotationDays)
 	}
 	return c, nil
+}
+
+// existingConfig reads the configuration of an existing cluster.
+func existingConfig(cfg *config.Config, id string) (*Existing, error) {
+	for _, k := range ownClusterKeys {
+		if cfg.Get(k) != "" {
+			return nil, fmt.Errorf("%s is set, but existingClusterIdentifier %s names a cluster the team runs, which keeps its own settings: remove %s", k, id, k)
+		}
+	}
+	e := &Existing{
+		ClusterIdentifier: id,
+		SecurityGroupID:   cfg.Get("existingClusterSecurityGroupId"),
+		MasterSecretArn:   cfg.Get("existingMasterSecretArn"),
+		DBName:            cfg.Get("dbName"),
+	}
+	switch {
+	case !clusterIDPattern.MatchString(id):
+		return nil, fmt.Errorf("existingClusterIdentifier %q is not a DB cluster identifier (1 to 63 letters, digits or hyphens, a letter first)", id)
+	case e.SecurityGroupID != "" && !securityGroupPattern.MatchString(e.SecurityGroupID):
+		return nil, fmt.Errorf("existingClusterSecurityGroupId %q is not a security group ID (sg-<hex>)", e.SecurityGroupID)
+	case e.MasterSecretArn != "" && !secretArnPattern.MatchString(e.MasterSecretArn):
+		return nil, fmt.Errorf("existingMasterSecretArn %q is not a Secrets Manager secret ARN", e.MasterSecretArn)
+	}
+	return e, nil
 }
 
 func run(ctx *pulumi.Context) (pulumi.Map, error) {
@@ -137,12 +187,17 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	// Not every zone offers every class: a zone that lacks it would fail
 	// the instance's creation after the cluster exists.
 	// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
-	orderable, err := rds.GetOrderableDbInstance(ctx, OrderableLookup(c.EngineVersion, c.InstanceClass), common.AWS())
-	if err != nil {
-		return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", c.InstanceClass, c.EngineVersion, err)
+	var orderableZones []string
+	if c.Existing == nil {
+		orderable, err := rds.GetOrderableDbInstance(ctx, OrderableLookup(c.EngineVersion, c.InstanceClass), common.AWS())
+		if err != nil {
+			return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", c.InstanceClass, c.EngineVersion, err)
+		}
+		orderableZones = orderable.AvailabilityZones
 	}
-	d, err := NewDatabase(ctx, kit.DatabaseComponent, &Args{
-		OrderableZones:      orderable.AvailabilityZones,
+	args := &Args{
+		OrderableZones:      orderableZones,
+		Existing:            c.Existing,
 		Suffix:              common.Suffix,
 		Region:              common.Region,
 		AccountID:           identity.AccountId,
@@ -162,7 +217,13 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		SecretsKeyArn:       secretsKey,
 		LogsKeyArn:          keys.String("logsKeyArn"),
 		VpcID:               network.String("vpcId"),
-	}, common.AWS())
+	}
+	if c.Existing != nil {
+		// Only an existing cluster needs the rotator's group here: the
+		// network layer already admits the rotator to its own cluster's.
+		args.RotatorSecurityGroupID = network.String("rotatorSecurityGroupId")
+	}
+	d, err := NewDatabase(ctx, kit.DatabaseComponent, args, common.AWS())
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +236,12 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		"port":              d.Port,
 		"masterUsername":    d.MasterUsername,
 		"masterSecretArn":   d.MasterSecretArn,
-		"dbName":            d.DBName,
+		// The key the secrets layer lets the rotator decrypt the master
+		// secret with, and whether that secret is the team's (whose
+		// policy the vault leaves alone).
+		"masterSecretKeyArn": d.MasterSecretKeyArn,
+		"existingCluster":    pulumi.Bool(d.ExistingCluster),
+		"dbName":             d.DBName,
 		// verify's flow-log line reads the flow log's delivery status.
 		"flowLogId": d.FlowLogID,
 		// The name to look for once the cluster is gone (docs/runbooks.md,

@@ -327,6 +327,9 @@ func notFound(what string) error {
 // Invoke answers the provider functions the layers call. An invoke it does
 // not model is an error that names it: no silent empty result.
 func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	if out, ok, err := e.clusterInvoke(token, args); ok {
+		return out, err
+	}
 	switch token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
