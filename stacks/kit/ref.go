@@ -76,6 +76,29 @@ func (r *Ref) Int(name string) pulumi.IntOutput {
 	}).(pulumi.IntOutput)
 }
 
+// OptionalBool returns the output name of the referenced stack as a plain
+// value, for a choice of which resources to create: it waits for the
+// output (known at preview, since the referenced stack is deployed). A
+// stack deployed before the output existed gives false; any other shape
+// fails.
+func (r *Ref) OptionalBool(name string) (bool, error) {
+	d, err := r.ref.GetOutputDetails(name)
+	if err != nil {
+		return false, fmt.Errorf("stack %s, output %s: %w", r.Stack, name, err)
+	}
+	v := d.Value
+	if v == nil {
+		v = d.SecretValue
+	}
+	switch b := v.(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return b, nil
+	}
+	return false, fmt.Errorf("stack %s has output %s of type %T, not a boolean; deploy that layer again", r.Stack, name, v)
+}
+
 // OptionalStrings returns the output name of the referenced stack, a list of
 // non-empty strings that may be empty; a stack that lacks the output (one
 // deployed before the output existed) gives an error that says to deploy it

@@ -142,18 +142,23 @@ func denyOthers(readers, writers, managers []string) []kit.Statement {
 // secrets key only through Secrets Manager for those secrets, write its own
 // logs, and manage its network interfaces in the vault's subnets.
 func rotatorPolicy(args *Args, arn func(service, resource string) string, appSecretArns pulumi.StringArrayOutput, masterSecretArn, logGroupArn pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(appSecretArns, masterSecretArn, logGroupArn, args.SecretsKeyArn, args.SubnetIDs, args.RotatorSecurityGroupID).ApplyT(
+	masterKey := args.Database.MasterSecretKeyArn
+	if masterKey == nil {
+		masterKey = args.SecretsKeyArn
+	}
+	return pulumi.All(appSecretArns, masterSecretArn, logGroupArn, args.SecretsKeyArn, args.SubnetIDs, args.RotatorSecurityGroupID, masterKey).ApplyT(
 		func(a []any) (string, error) {
 			apps, master, logGroup, key := a[0].([]string), a[1].(string), a[2].(string), a[3].(string)
 			subnets := a[4].([]string)
 			sg := a[5].(string)
+			masterKey := a[6].(string)
 			var subnetArns []string
 			for _, s := range subnets {
 				subnetArns = append(subnetArns, arn("ec2", "subnet/"+s))
 			}
 			enis := arn("ec2", "network-interface/*")
 			via := fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)
-			return kit.NewPolicy(
+			return kit.NewPolicy(slices.DeleteFunc([]kit.Statement{
 				kit.Statement{
 					Sid:    "RotateTheApplicationSecrets",
 					Effect: "Allow",
@@ -187,16 +192,7 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 						"kms:EncryptionContext:SecretARN": apps,
 					}},
 				},
-				kit.Statement{
-					Sid:      "DecryptTheMasterSecret",
-					Effect:   "Allow",
-					Action:   "kms:Decrypt",
-					Resource: key,
-					Condition: map[string]map[string]any{"StringEquals": {
-						"kms:ViaService":                  via,
-						"kms:EncryptionContext:SecretARN": master,
-					}},
-				},
+				decryptMaster(masterKey, master, via),
 				kit.Statement{
 					Sid:    "WriteOwnLogs",
 					Effect: "Allow",
@@ -235,6 +231,29 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 					// permissions (Service Authorization Reference).
 					Resource: "*",
 				},
-			).JSON()
+			}, func(s kit.Statement) bool { return s.Sid == "" })...).JSON()
 		}).(pulumi.StringOutput)
+}
+
+// decryptMaster lets the rotator decrypt the master secret with its key,
+// only through Secrets Manager and only for that secret. A secret encrypted
+// with the AWS managed key aws/secretsmanager (key "") needs no statement:
+// that key's own policy lets the account's principals use it through
+// Secrets Manager
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html);
+// the zero Statement it returns then is dropped.
+func decryptMaster(key, secret, via string) kit.Statement {
+	if key == "" {
+		return kit.Statement{}
+	}
+	return kit.Statement{
+		Sid:      "DecryptTheMasterSecret",
+		Effect:   "Allow",
+		Action:   "kms:Decrypt",
+		Resource: key,
+		Condition: map[string]map[string]any{"StringEquals": {
+			"kms:ViaService":                  via,
+			"kms:EncryptionContext:SecretARN": secret,
+		}},
+	}
 }

@@ -190,6 +190,12 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Whether the cluster is the team's decides whether the vault sets its
+	// master secret's policy: a choice of resources, so a plain value.
+	existingCluster, err := database.OptionalBool("existingCluster")
+	if err != nil {
+		return nil, err
+	}
 	v, err := NewVault(ctx, kit.VaultComponent, &Args{
 		Suffix:                 common.Suffix,
 		Region:                 common.Region,
@@ -216,7 +222,18 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 			Port:              database.Int("port"),
 			MasterUsername:    database.String("masterUsername"),
 			MasterSecretArn:   database.String("masterSecretArn"),
-			DBName:            database.String("dbName"),
+			// Absent from a database stack deployed before it existed:
+			// the vault's own cluster, whose secret the secrets key
+			// encrypts.
+			MasterSecretKeyArn: pulumi.All(database.OptionalString("masterSecretKeyArn"), keys.String("secretsKeyArn")).ApplyT(
+				func(a []any) string {
+					if existingCluster || a[0].(string) != "" {
+						return a[0].(string)
+					}
+					return a[1].(string)
+				}).(pulumi.StringOutput),
+			Existing: existingCluster,
+			DBName:   database.String("dbName"),
 		},
 		AppUsers:   c.AppUsers,
 		Production: common.Production(),

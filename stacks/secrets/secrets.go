@@ -56,8 +56,17 @@ type Database struct {
 	Endpoint          pulumi.StringInput
 	Port              pulumi.IntInput
 	MasterUsername    pulumi.StringInput
-	// MasterSecretArn is RDS's managed master secret.
+	// MasterSecretArn is the secret with the master user's credentials:
+	// RDS's managed master secret, or the team's for an existing cluster.
 	MasterSecretArn pulumi.StringInput
+	// MasterSecretKeyArn is the KMS key that encrypts it; nil means
+	// SecretsKeyArn (the vault's own cluster), empty the AWS managed key
+	// aws/secretsmanager, for which the rotator needs no KMS statement.
+	MasterSecretKeyArn pulumi.StringInput
+	// Existing says the cluster is the team's (the database layer's
+	// existingCluster): its master secret's resource policy is the team's,
+	// and the vault leaves it alone.
+	Existing bool
 	// DBName is the cluster's database, the default of an application
 	// user's database.
 	DBName pulumi.StringInput
@@ -230,16 +239,23 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	// among its InvalidRequestException causes, as every Secrets Manager
 	// call does. Unconfirmed offline: the first real deploy's `up` shows
 	// it, and `verify` reads the policy back.
-	masterPolicy := admins.ApplyT(func(a []string) (string, error) {
-		return MasterSecretPolicy(rotatorRole, a, kit.RDSServiceLinkedRole(args.Partition, args.Account)).JSON()
-	}).(pulumi.StringOutput)
-	_, err = secretsmanager.NewSecretPolicy(ctx, l("master-secret-policy"), &secretsmanager.SecretPolicyArgs{
-		SecretArn:         masterArn,
-		Policy:            masterPolicy,
-		BlockPublicPolicy: pulumi.Bool(true),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("master secret policy: %w", err)
+	//
+	// An existing cluster's master secret is the team's: its policy, its
+	// key and its readers stay as the team set them, and the vault's
+	// promises about the master secret do not extend to it
+	// (docs/credential-model.md).
+	if !args.Database.Existing {
+		masterPolicy := admins.ApplyT(func(a []string) (string, error) {
+			return MasterSecretPolicy(rotatorRole, a, kit.RDSServiceLinkedRole(args.Partition, args.Account)).JSON()
+		}).(pulumi.StringOutput)
+		_, err = secretsmanager.NewSecretPolicy(ctx, l("master-secret-policy"), &secretsmanager.SecretPolicyArgs{
+			SecretArn:         masterArn,
+			Policy:            masterPolicy,
+			BlockPublicPolicy: pulumi.Bool(true),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("master secret policy: %w", err)
+		}
 	}
 
 	fnLogs, err := cloudwatch.NewLogGroup(ctx, l("rotator-logs"), &cloudwatch.LogGroupArgs{
