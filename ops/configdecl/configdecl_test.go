@@ -472,7 +472,8 @@ func snapshotForm(v any) any {
 
 // Every declared default is the layer's own: the four layers register the
 // same resources and outputs with each default set as without it, in
-// either environment class and with an existing network. (The CLI sets
+// either environment class, with an existing network, and with an existing
+// network and cluster. (The CLI sets
 // every declared default a stack lacks, so a default the code does not
 // share would change every stack that relies on it.)
 func TestDeclaredDefaultsAreTheLayersOwn(t *testing.T) {
@@ -488,10 +489,12 @@ func TestDeclaredDefaultsAreTheLayersOwn(t *testing.T) {
 		kit.NetworkProject + ":existingVpcId":     aws.ExistingVpcID(),
 		kit.NetworkProject + ":existingSubnetIds": string(subnets),
 	}
+	existingCluster := maps.Clone(existing)
+	existingCluster[kit.DatabaseProject+":existingClusterIdentifier"] = awsfake.ExistingClusterIdentifier
 	for _, c := range []struct {
 		name, class string
 		extra       map[string]string
-	}{{"ephemeral", kit.Ephemeral, nil}, {"production", kit.Production, nil}, {"existing network", kit.Ephemeral, existing}} {
+	}{{"ephemeral", kit.Ephemeral, nil}, {"production", kit.Production, nil}, {"existing network", kit.Ephemeral, existing}, {"existing network and cluster", kit.Ephemeral, existingCluster}} {
 		t.Run(c.name, func(t *testing.T) {
 			base := baseOptions(t, c.class)
 			maps.Copy(base.Config, c.extra)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/audit"
@@ -20,12 +21,35 @@ import (
 func TestExistingNetworkSynthesizesAndPassesThePolicyGate(t *testing.T) {
 	for _, endpoints := range []bool{true, false} {
 		t.Run(map[bool]string{true: "with its endpoints", false: "without endpoints"}[endpoints], func(t *testing.T) {
-			existingNetworkAudit(t, endpoints)
+			existingNetworkAudit(t, endpoints, false)
 		})
 	}
 }
 
-func existingNetworkAudit(t *testing.T, endpoints bool) {
+// A vault that also serves the team's existing Aurora cluster (the database
+// layer's existingClusterIdentifier, the offline account's cluster in that
+// VPC) creates no cluster and passes the gate with no finding at all.
+func TestExistingClusterSynthesizesAndPassesThePolicyGate(t *testing.T) {
+	docs, findings := existingNetworkAudit(t, false, true)
+	for _, d := range docs {
+		if d.Layer != "database" {
+			continue
+		}
+		for _, r := range d.Resources {
+			if strings.HasPrefix(r.Type, "aws:rds/") {
+				t.Errorf("the database layer creates %s %s on an existing cluster", r.Type, r.Name)
+			}
+		}
+		if d.Outputs["existingCluster"] != true || d.Outputs["clusterIdentifier"] != awsfake.ExistingClusterIdentifier {
+			t.Errorf("database outputs existingCluster=%v clusterIdentifier=%v, want the existing cluster", d.Outputs["existingCluster"], d.Outputs["clusterIdentifier"])
+		}
+	}
+	if len(findings) != 0 {
+		t.Errorf("%d finding(s) with an existing cluster, want none", len(findings))
+	}
+}
+
+func existingNetworkAudit(t *testing.T, endpoints, cluster bool) ([]synth.Document, []audit.Finding) {
 	fake := awsfake.Default()
 	subnets, err := json.Marshal(fake.ExistingSubnetIDs())
 	if err != nil {
@@ -37,6 +61,9 @@ func existingNetworkAudit(t *testing.T, endpoints bool) {
 	if endpoints {
 		opts.Config[kit.NetworkProject+":existingSecretsManagerEndpointId"] = fake.ExistingEndpointID("secretsmanager")
 		opts.Config[kit.NetworkProject+":existingKmsEndpointId"] = fake.ExistingEndpointID("kms")
+	}
+	if cluster {
+		opts.Config[kit.DatabaseProject+":existingClusterIdentifier"] = awsfake.ExistingClusterIdentifier
 	}
 	docs, err := synth.Run(opts)
 	if err != nil {
@@ -67,4 +94,5 @@ func existingNetworkAudit(t *testing.T, endpoints bool) {
 	if n := audit.CountHigh(findings); n > 0 {
 		t.Errorf("%d high finding(s) with an existing network", n)
 	}
+	return docs, findings
 }

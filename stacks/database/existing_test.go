@@ -142,6 +142,11 @@ func TestOwnClusterExportsItsMasterKey(t *testing.T) {
 // The choices an operator makes on an existing cluster.
 func TestExistingClusterChoices(t *testing.T) {
 	fake := awsfake.Default()
+	t.Run("own-cluster keys at their defaults, as the CLI writes them", func(t *testing.T) {
+		if _, err := runExisting(t, existingConfig("engineVersion", database.DefaultEngineVersion, "backupRetentionDays", "7", "applyEngineVersion", "false"), nil); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("dbName chooses the database", func(t *testing.T) {
 		res, err := runExisting(t, existingConfig("dbName", "billing"), nil)
 		if err != nil {
@@ -221,6 +226,7 @@ func TestExistingClusterRefusals(t *testing.T) {
 		{name: "unknown cluster", config: existingConfig("existingClusterIdentifier", "nope"), want: "couldn't find"},
 		{name: "not an identifier", config: existingConfig("existingClusterIdentifier", "team_aurora!"), want: "is not a DB cluster identifier"},
 		{name: "an own-cluster key", config: existingConfig("instanceClass", "db.r6g.large"), want: "remove instanceClass"},
+		{name: "an own-cluster number", config: existingConfig("backupRetentionDays", "14"), want: "remove backupRetentionDays"},
 		{name: "a group without a cluster", config: map[string]string{"vault-database:environmentSuffix": suffix, "vault-database:existingClusterSecurityGroupId": "sg-0123456789abcdef0"}, want: "without existingClusterIdentifier"},
 	}
 	for _, c := range cases {

@@ -2,8 +2,10 @@ package database
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -32,10 +34,19 @@ type Config struct {
 	Existing *Existing
 }
 
-// ownClusterKeys are the keys that describe a cluster the vault creates: set
-// together with existingClusterIdentifier they would be silently ignored,
-// so they are refused.
-var ownClusterKeys = []string{"engineVersion", "instanceClass", "masterUsername", "masterRotationDays", "applyEngineVersion", "backupRetentionDays"}
+// ownClusterKeys are the keys that describe a cluster the vault creates,
+// with their defaults. Set to anything else together with
+// existingClusterIdentifier they would be silently ignored, so they are
+// refused; their defaults are not, since the Pulumi CLI writes every
+// declared default into a stack's configuration.
+var ownClusterKeys = map[string]string{
+	"engineVersion":       DefaultEngineVersion,
+	"instanceClass":       DefaultInstanceClass,
+	"masterUsername":      DefaultMasterUsername,
+	"masterRotationDays":  strconv.Itoa(DefaultMasterRotationDays),
+	"applyEngineVersion":  "false",
+	"backupRetentionDays": strconv.Itoa(DefaultBackupRetentionDays),
+}
 
 var (
 	engineVersionPattern = regexp.MustCompile(`^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$`)
@@ -131,8 +142,8 @@ func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 
 // existingConfig reads the configuration of an existing cluster.
 func existingConfig(cfg *config.Config, id string) (*Existing, error) {
-	for _, k := range ownClusterKeys {
-		if cfg.Get(k) != "" {
+	for _, k := range slices.Sorted(maps.Keys(ownClusterKeys)) {
+		if v := cfg.Get(k); v != "" && v != ownClusterKeys[k] {
 			return nil, fmt.Errorf("%s is set, but existingClusterIdentifier %s names a cluster the team runs, which keeps its own settings: remove %s", k, id, k)
 		}
 	}
