@@ -3,7 +3,6 @@ package secrets
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -117,19 +116,26 @@ func secretNameOf(arn string) (partial, name string, err error) {
 // names the master secret is unconfirmed.
 // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
 func FailurePattern(secretArns []string) (string, error) {
-	ids, err := secretIDs(secretArns)
+	return FailurePatternFor(Watched{ARNs: secretArns})
+}
+
+// FailurePatternFor is FailurePattern for w: the application secrets by
+// name pattern when their exact ids do not fit (Watched).
+func FailurePatternFor(w Watched) (string, error) {
+	p, err := fit(w, func(ids, _ []any) map[string]any {
+		return map[string]any{
+			"source":      []string{"aws.secretsmanager"},
+			"detail-type": []string{"AWS Service Event via CloudTrail"},
+			"detail": map[string]any{
+				"eventName":           FailureEvents,
+				"additionalEventData": map[string]any{"SecretId": ids},
+			},
+		}
+	})
 	if err != nil {
 		return "", fmt.Errorf("rotation-failed pattern: %w", err)
 	}
-	b, err := json.Marshal(map[string]any{
-		"source":      []string{"aws.secretsmanager"},
-		"detail-type": []string{"AWS Service Event via CloudTrail"},
-		"detail": map[string]any{
-			"eventName":           FailureEvents,
-			"additionalEventData": map[string]any{"SecretId": ids},
-		},
-	})
-	return string(b), err
+	return p, nil
 }
 
 // ChangesPattern is the secret-changes rule's event pattern: ChangeEvents
@@ -157,25 +163,131 @@ func FailurePattern(secretArns []string) (string, error) {
 // is required" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event.html).
 // The vault always has one: its own, or the account's existingTrailName.
 func ChangesPattern(secretArns []string) (string, error) {
-	ids, err := secretIDs(secretArns)
+	return ChangesPatternFor(Watched{ARNs: secretArns})
+}
+
+// ChangesPatternFor is ChangesPattern for w (Watched).
+func ChangesPatternFor(w Watched) (string, error) {
+	p, err := fit(w, func(ids, arns []any) map[string]any {
+		return map[string]any{
+			"source":      []string{"aws.secretsmanager"},
+			"detail-type": []string{"AWS API Call via CloudTrail"},
+			"detail": map[string]any{
+				"eventSource": []string{"secretsmanager.amazonaws.com"},
+				"eventName":   ChangeEvents,
+				"$or": []any{
+					map[string]any{"requestParameters": map[string]any{"secretId": ids}},
+					map[string]any{"responseElements": map[string]any{"arn": arns}},
+					map[string]any{"responseElements": map[string]any{"aRN": arns}},
+				},
+			},
+		}
+	})
 	if err != nil {
 		return "", fmt.Errorf("secret-changes pattern: %w", err)
 	}
-	arns := slices.Clone(secretArns)
-	b, err := json.Marshal(map[string]any{
-		"source":      []string{"aws.secretsmanager"},
-		"detail-type": []string{"AWS API Call via CloudTrail"},
-		"detail": map[string]any{
-			"eventSource": []string{"secretsmanager.amazonaws.com"},
-			"eventName":   ChangeEvents,
-			"$or": []any{
-				map[string]any{"requestParameters": map[string]any{"secretId": ids}},
-				map[string]any{"responseElements": map[string]any{"arn": arns}},
-				map[string]any{"responseElements": map[string]any{"aRN": arns}},
-			},
-		},
-	})
-	return string(b), err
+	return p, nil
+}
+
+// MaxEventPatternSize is EventBridge's default limit on an event pattern,
+// in characters ("Event pattern size: 2,048", adjustable;
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
+const MaxEventPatternSize = 2048
+
+// Watched are the secrets an alert rule matches.
+//
+// ARNs are every secret's ARN. Matched exactly (secretIDs: three forms of
+// each), a secret costs about 400 characters of the secret-changes
+// pattern, so three application secrets and the master already pass
+// EventBridge's 2,048. When the exact pattern does not fit, the application
+// secrets, those named AppPattern (kit.Names.AppSecretPattern,
+// db-credentials-*-<suffix>), are matched with EventBridge's wildcard
+// operator instead, in each form, and the other secrets (the master) still
+// exactly; the pattern then has the same size for any number of users
+// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html,
+// "Wildcard matching"). What that costs: a wildcard cannot say "six random
+// characters", so the full-ARN form also matches the secrets of an
+// environment whose name extends this one's after a hyphen (dev-eu for
+// dev), and the name forms those of an environment that ends in this one's
+// (x-dev for dev): such a vault's changes alert here too, never fewer of
+// this vault's. And EventBridge counts rules with wildcards: 30 per event
+// bus, not adjustable (same quota page), two per vault of this size.
+type Watched struct {
+	ARNs       []string
+	AppPattern string
+}
+
+// matchers are the values the pattern matches a secret id against, and
+// those it matches an ARN against: every secret exactly, or, with
+// wildcard, the application secrets (AppPattern) by wildcard in each form
+// and the others exactly.
+func (w Watched) matchers(wildcard bool) (ids, arns []any, err error) {
+	prefix := ""
+	for _, a := range w.ARNs {
+		partial, name, err := secretNameOf(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		prefix = strings.TrimSuffix(partial, name)
+		if wildcard && globMatch(w.AppPattern, name) {
+			continue
+		}
+		ids = append(ids, a, partial, name)
+		arns = append(arns, a)
+	}
+	if wildcard {
+		wild := func(p string) map[string]any { return map[string]any{"wildcard": p} }
+		ids = append(ids, wild(w.AppPattern), wild(prefix+w.AppPattern), wild(prefix+w.AppPattern+"-*"))
+		arns = append(arns, wild(prefix+w.AppPattern+"-*"))
+	}
+	return ids, arns, nil
+}
+
+// fit builds the pattern with every secret exact and returns it when it
+// fits MaxEventPatternSize; otherwise, given an AppPattern, with the
+// application secrets by wildcard. A pattern that fits neither way is an
+// error.
+func fit(w Watched, build func(ids, arns []any) map[string]any) (string, error) {
+	size := 0
+	for _, wildcard := range []bool{false, true} {
+		if wildcard && w.AppPattern == "" {
+			break
+		}
+		ids, arns, err := w.matchers(wildcard)
+		if err != nil {
+			return "", err
+		}
+		b, err := json.Marshal(build(ids, arns))
+		if err != nil {
+			return "", err
+		}
+		if len(b) <= MaxEventPatternSize {
+			return string(b), nil
+		}
+		size = len(b)
+	}
+	return "", fmt.Errorf("it would be %d characters, over EventBridge's %d (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html)", size, MaxEventPatternSize)
+}
+
+// globMatch reports whether name matches pattern, whose only operator is
+// "*" (any run of characters), as in EventBridge's wildcard matching.
+func globMatch(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(name, p)
+		}
+		k := strings.Index(name, p)
+		if k < 0 {
+			return false
+		}
+		name = name[k+len(p):]
+	}
+	return name == ""
 }
 
 // alerts creates the encrypted topic, the EventBridge rules on failed
@@ -231,9 +343,11 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	}
 
 	rule, err := cloudwatch.NewEventRule(ctx, l("rotation-failed"), &cloudwatch.EventRuleArgs{
-		Name:         pulumi.String(ruleName),
-		Description:  pulumi.String("Secrets Manager reports a failed or abandoned rotation of a secret of vault " + args.Suffix),
-		EventPattern: secrets.ApplyT(FailurePattern).(pulumi.StringOutput),
+		Name:        pulumi.String(ruleName),
+		Description: pulumi.String("Secrets Manager reports a failed or abandoned rotation of a secret of vault " + args.Suffix),
+		EventPattern: secrets.ApplyT(func(arns []string) (string, error) {
+			return FailurePatternFor(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
+		}).(pulumi.StringOutput),
 	}, parent)
 	if err != nil {
 		return alerting{}, fmt.Errorf("rotation-failed rule: %w", err)
@@ -248,9 +362,11 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	}
 
 	changes, err := cloudwatch.NewEventRule(ctx, l("secret-changes"), &cloudwatch.EventRuleArgs{
-		Name:         pulumi.String(changesName),
-		Description:  pulumi.String("Someone changed the policy, rotation, replication, tags or existence of a secret of vault " + args.Suffix),
-		EventPattern: secrets.ApplyT(ChangesPattern).(pulumi.StringOutput),
+		Name:        pulumi.String(changesName),
+		Description: pulumi.String("Someone changed the policy, rotation, replication, tags or existence of a secret of vault " + args.Suffix),
+		EventPattern: secrets.ApplyT(func(arns []string) (string, error) {
+			return ChangesPatternFor(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
+		}).(pulumi.StringOutput),
 	}, parent)
 	if err != nil {
 		return alerting{}, fmt.Errorf("secret-changes rule: %w", err)

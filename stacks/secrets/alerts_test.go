@@ -381,20 +381,110 @@ func matches(pattern map[string]any, event map[string]any) bool {
 }
 
 func matchesValues(values []any, v any) bool {
-	for _, want := range values {
-		if _, isObj := want.(map[string]any); isObj {
-			panic(fmt.Sprintf("operator %v is not implemented here", want))
-		}
-	}
 	if arr, isArr := v.([]any); isArr {
 		for _, e := range arr {
-			if slices.Contains(values, e) {
+			if matchesValues(values, e) {
 				return true
 			}
 		}
 		return false
 	}
-	return slices.Contains(values, v)
+	for _, want := range values {
+		op, isObj := want.(map[string]any)
+		if !isObj {
+			if want == v {
+				return true
+			}
+			continue
+		}
+		// The wildcard operator, the only one the layer uses: "*" matches
+		// any run of characters.
+		p, ok := op["wildcard"].(string)
+		if len(op) != 1 || !ok {
+			panic(fmt.Sprintf("operator %v is not implemented here", want))
+		}
+		if s, isStr := v.(string); isStr && globMatch(p, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// A vault whose exact pattern would pass EventBridge's 2,048 characters
+// matches its application secrets by wildcard: the pattern fits whatever
+// the number, every vault secret still matches in every form, another
+// environment's and another cluster's secrets do not, and what the
+// wildcard cannot exclude is the documented over-match.
+func TestPatternsFallBackToWildcards(t *testing.T) {
+	const prefix = "arn:aws:secretsmanager:us-east-1:123456789012:secret:"
+	var vault []string
+	for i := range MaxAppUsers {
+		vault = append(vault, fmt.Sprintf("%sdb-credentials-user%02d-dev-%s", prefix, i, "AbCdEf"))
+	}
+	vault = append(vault, alertsMaster)
+	w := Watched{ARNs: vault, AppPattern: "db-credentials-*-dev"}
+	if exact, err := ChangesPattern(vault); err == nil {
+		t.Fatalf("the exact pattern of %d secrets fits (%d characters): the test needs more", len(vault), len(exact))
+	}
+	for _, build := range []struct {
+		name  string
+		fn    func(Watched) (string, error)
+		event func(id, secret string) map[string]any
+	}{
+		{"secret-changes", ChangesPatternFor, func(id, secret string) map[string]any { return apiCall("DeleteSecret", id, secret, false) }},
+		{"rotation-failed", FailurePatternFor, func(id, _ string) map[string]any { return serviceEvent("RotationFailed", id) }},
+	} {
+		text, err := build.fn(w)
+		if err != nil {
+			t.Fatalf("%s: %v", build.name, err)
+		}
+		if len(text) > MaxEventPatternSize || !strings.Contains(text, `"wildcard"`) {
+			t.Fatalf("%s: %d characters, wildcard %v", build.name, len(text), strings.Contains(text, `"wildcard"`))
+		}
+		var p map[string]any
+		if err := json.Unmarshal([]byte(text), &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range vault {
+			for how, id := range forms(t, secret) {
+				if !matches(p, build.event(id, secret)) {
+					t.Errorf("%s: %s by %s does not match", build.name, secret, how)
+				}
+			}
+		}
+		for _, other := range []string{notTheVaults[0], notTheVaults[2]} {
+			for how, id := range forms(t, other) {
+				if matches(p, build.event(id, other)) {
+					t.Errorf("%s: %s (not the vault's) by %s matches", build.name, other, how)
+				}
+			}
+		}
+		// The over-match Watched documents: environment dev-eu's secret by
+		// its full ARN.
+		if !matches(p, build.event(notTheVaults[1], notTheVaults[1])) {
+			t.Errorf("%s: the documented over-match (dev-eu's full ARN) no longer matches: update Watched's comment", build.name)
+		}
+	}
+}
+
+func TestGlobMatch(t *testing.T) {
+	for _, c := range []struct {
+		pattern, name string
+		want          bool
+	}{
+		{"db-credentials-*-dev", "db-credentials-app-dev", true},
+		{"db-credentials-*-dev", "db-credentials-app-dev-eu", false},
+		{"db-credentials-*-dev", "db-credentials--dev", true},
+		{"db-credentials-*-dev", "db-credentials-dev", false},
+		{"a*b*c", "aXbYc", true},
+		{"a*b*c", "aXcYb", false},
+		{"exact", "exact", true},
+		{"exact", "exactly", false},
+	} {
+		if got := globMatch(c.pattern, c.name); got != c.want {
+			t.Errorf("globMatch(%q, %q) = %v, want %v", c.pattern, c.name, got, c.want)
+		}
+	}
 }
 
 // The matcher itself: the semantics the pattern tests rely on.

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/dbvault/dbvault/functions/rotator/appusers"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
@@ -39,13 +42,17 @@ func DefaultAppUser() AppUser {
 // not change.
 const CloneSuffix = "_clone"
 
-// MaxAppUsers bounds the application users of one vault. The rotator reads
-// their declarations from its environment, and Lambda allows 4 KB for all of
-// a function's environment variables
-// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html,
-// "Environment variables: 4 KB"); ten users with long names and every
-// privilege stay below it, and buildAppUsersEnv checks the real size.
-const MaxAppUsers = 10
+// MaxAppUsers bounds the application users of one vault. What bounds it
+// is the rotator's role policy: it names each application secret by ARN
+// twice (the secrets it may rotate, and the encryption context its KMS use
+// is limited to), about 250 characters per user with the longest names and
+// environment suffix, and IAM allows 10,240 characters for all of a role's
+// inline policies
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html);
+// TestLimitsHoldAtMaxAppUsers checks it. The declarations themselves travel
+// in a Lambda layer (declarationsLayer), not in the 4 KB environment, and
+// the alert rules match many secrets by wildcard (Watched).
+const MaxAppUsers = 30
 
 // MaxUserNameLength is the longest user name MySQL 8.0 (Aurora MySQL 3)
 // accepts, 32 characters
@@ -86,7 +93,7 @@ func ValidateAppUsers(users []AppUser, account string) ([]AppUser, error) {
 		return nil, fmt.Errorf("appUsers is empty: declare at least one application user, or remove appUsers for the default (%s)", DefaultAppUser().Name)
 	}
 	if len(users) > MaxAppUsers {
-		return nil, fmt.Errorf("appUsers declares %d users; the vault supports at most %d (the rotator reads them from its 4 KB environment): split them across vaults", len(users), MaxAppUsers)
+		return nil, fmt.Errorf("appUsers declares %d users; the vault supports at most %d (the rotator's role policy names each secret, and IAM allows 10,240 characters for it): split them across vaults", len(users), MaxAppUsers)
 	}
 	out := make([]AppUser, len(users))
 	names := map[string]int{}
@@ -167,9 +174,50 @@ type rotatorUser struct {
 // variables together (names and values).
 const maxEnvBytes = 4096
 
-// appUsersEnv is the rotator's APP_USERS value: secret name -> declaration,
-// with each database resolved (defaultDB is the cluster's).
-func appUsersEnv(users []AppUser, names kit.Names, defaultDB string) (string, error) {
+// AppUsersFile is where the rotator reads the declarations (APP_USERS_FILE):
+// the file of the declarations layer. Lambda extracts a function's layers
+// into /opt (https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html,
+// "Lambda loads the layer content into the /opt directory").
+const AppUsersFile = "/opt/" + appUsersMember
+
+// appUsersMember is the file's path inside the layer's zip.
+const appUsersMember = "dbvault/app-users.json"
+
+// declarationsLayer publishes the rotator's declarations as a Lambda layer
+// version, declarations-<suffix>. A layer is the rotator's configuration
+// channel because the declarations of many users do not fit the 4 KB that
+// Lambda allows all of a function's environment variables
+// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+// while a layer's zip may hold 50 MB, and the function with its layers
+// 250 MB unzipped (same page). Every argument of a layer version forces a
+// new version; the provider deletes the old one after the function has
+// moved to the new one unless skip_destroy is set (terraform-provider-aws
+// internal/service/lambda/layer_version.go), so a changed declaration
+// leaves no old version behind.
+func declarationsLayer(ctx *pulumi.Context, args *Args, users []AppUser, names kit.Names, parent pulumi.ResourceOption) (*lambda.LayerVersion, error) {
+	archive := args.Database.DBName.ToStringOutput().ApplyT(func(db string) (pulumi.Archive, error) {
+		text, err := appUsersJSON(users, names, db)
+		if err != nil {
+			return nil, err
+		}
+		return pulumi.NewAssetArchive(map[string]any{appUsersMember: pulumi.NewStringAsset(text)}), nil
+	}).(pulumi.ArchiveOutput)
+	layer, err := lambda.NewLayerVersion(ctx, names.Logical("declarations"), &lambda.LayerVersionArgs{
+		LayerName:               pulumi.String(names.Name("declarations")),
+		Description:             pulumi.String("The application users the rotator of vault " + args.Suffix + " may issue"),
+		Code:                    archive,
+		CompatibleRuntimes:      pulumi.StringArray{pulumi.String("provided.al2023")},
+		CompatibleArchitectures: pulumi.StringArray{pulumi.String("arm64")},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("declarations layer: %w", err)
+	}
+	return layer, nil
+}
+
+// appUsersJSON is the declarations file: secret name -> declaration, with
+// each database resolved (defaultDB is the cluster's).
+func appUsersJSON(users []AppUser, names kit.Names, defaultDB string) (string, error) {
 	env := make(map[string]rotatorUser, len(users))
 	for _, u := range users {
 		db := u.Database

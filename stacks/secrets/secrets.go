@@ -293,19 +293,21 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("rotator policy: %w", err)
 	}
 
-	// What each application user may be: in the function's environment,
-	// which only the deployer can change (lambda:UpdateFunctionConfiguration),
+	// What each application user may be: in a Lambda layer of the
+	// function's, which only the deployer can publish and attach
+	// (lambda:PublishLayerVersion, lambda:UpdateFunctionConfiguration),
 	// never in the secret, which its writers could edit.
-	appUsersJSON := args.Database.DBName.ToStringOutput().ApplyT(func(db string) (string, error) {
-		return appUsersEnv(users, names, db)
-	}).(pulumi.StringOutput)
+	declarations, err := declarationsLayer(ctx, args, users, names, parent)
+	if err != nil {
+		return nil, err
+	}
 	env := pulumi.StringMap{
 		"SECRETS_MANAGER_ENDPOINT": secretsManagerURL(args),
 		"DB_TLS":                   pulumi.String("verify-full"),
 		"PASSWORD_LENGTH":          pulumi.String(strconv.Itoa(args.PasswordLength)),
 		"EXCLUDE_CHARACTERS":       pulumi.String(args.ExcludeCharacters),
 		"MASTER_SECRET_ARN":        masterArn,
-		"APP_USERS":                appUsersJSON,
+		"APP_USERS_FILE":           pulumi.String(AppUsersFile),
 		// The master login goes only to the cluster, whatever host an
 		// application secret names: a principal that can write a secret
 		// cannot send the master password elsewhere.
@@ -341,6 +343,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 			SecurityGroupIds: pulumi.StringArray{args.RotatorSecurityGroupID},
 		},
 		Environment: &lambda.FunctionEnvironmentArgs{Variables: envChecked},
+		Layers:      pulumi.StringArray{declarations.Arn},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            fnLogs.Name,

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/asset"
 
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
@@ -302,6 +303,7 @@ func TestComponentAndResources(t *testing.T) {
 		"aws:iam/rolePolicy:RolePolicy":                          2,
 		"aws:lambda/function:Function":                           1,
 		"aws:lambda/permission:Permission":                       1,
+		"aws:lambda/layerVersion:LayerVersion":                   1,
 		"aws:sns/topic:Topic":                                    1,
 		"aws:sns/topicPolicy:TopicPolicy":                        1,
 		"aws:cloudwatch/eventRule:EventRule":                     2,
@@ -463,7 +465,17 @@ func TestRotatorFunction(t *testing.T) {
 	env["MASTER_SECRET_ARN"] = masterSecretArn
 	env["DB_HOST"] = endpoint
 	env["DB_PORT"] = "3306"
-	env["APP_USERS"] = `{"db-credentials-app-dev":{"username":"app","database":"vault","privileges":["SELECT","INSERT","UPDATE","DELETE"]}}`
+	env["APP_USERS_FILE"] = "/opt/dbvault/app-users.json"
+	if got := declarations(t, res); got != `{"db-credentials-app-dev":{"username":"app","database":"vault","privileges":["SELECT","INSERT","UPDATE","DELETE"]}}` {
+		t.Errorf("declarations = %s", got)
+	}
+	layer := one(t, res, "aws:lambda/layerVersion:LayerVersion")
+	if got := strs(fn, "layers"); len(got) != 1 || got[0] != "arn:aws:lambda:us-east-1:123456789012:layer:declarations-dev:1" {
+		t.Errorf("layers = %v, want the declarations layer's version", got)
+	}
+	if str(layer, "layerName") != "declarations-dev" || !slices.Equal(strs(layer, "compatibleRuntimes"), []string{"provided.al2023"}) || !slices.Equal(strs(layer, "compatibleArchitectures"), []string{"arm64"}) {
+		t.Errorf("declarations layer %v", layer.Inputs)
+	}
 	for k, want := range env {
 		if got := str(fn, "environment", "variables", k); got != want {
 			t.Errorf("env %s = %q, want %q", k, got, want)
@@ -947,15 +959,14 @@ func TestApplicationUsersFromConfig(t *testing.T) {
 	if len(arns) != 2 || !strings.Contains(fmt.Sprint(arns["reporting"]), "db-credentials-reporting-dev") {
 		t.Errorf("appSecretArns = %v", arns)
 	}
-	// The declarations reach the rotator's environment, privileges
-	// normalised, the default database resolved to the cluster's.
-	fn := one(t, res, "aws:lambda/function:Function")
+	// The declarations reach the rotator's layer, privileges normalised,
+	// the default database resolved to the cluster's.
 	var env map[string]struct {
 		Username   string
 		Database   string
 		Privileges []string
 	}
-	if err := json.Unmarshal([]byte(str(fn, "environment", "variables", "APP_USERS")), &env); err != nil {
+	if err := json.Unmarshal([]byte(declarations(t, res)), &env); err != nil {
 		t.Fatal(err)
 	}
 	if o := env["db-credentials-orders-dev"]; o.Username != "orders" || o.Database != "orders" ||
@@ -1160,7 +1171,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"server database", users(`{"name":"app","database":"mysql","privileges":["SELECT"]}`), "", `database "mysql" belongs to the server`},
 		{"reader not a role", users(`{"name":"app","privileges":["SELECT"],"readers":["arn:aws:iam::123456789012:user/bob"]}`), "", "appUsers[0] (app): readers[0]"},
 		{"reader of another account", users(`{"name":"app","privileges":["SELECT"],"readers":["arn:aws:iam::999999999999:role/x"]}`), "", "readers[0] is a role of account 999999999999; the vault's secrets key admits only roles of account 123456789012"},
-		{"too many users", users(strings.TrimSuffix(strings.Repeat(`{"name":"u%d","privileges":["SELECT"]},`, 11), ",")), "", "appUsers declares 11 users; the vault supports at most 10"},
+		{"too many users", manyUsers(secrets.MaxAppUsers + 1), "", fmt.Sprintf("appUsers declares %d users; the vault supports at most %d", secrets.MaxAppUsers+1, secrets.MaxAppUsers)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1195,4 +1206,32 @@ func TestMissingDatabaseOutputIsNamed(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "organization/vault-database/dev has no output clusterEndpoint") {
 		t.Fatalf("err = %v, want one naming the stack and output", err)
 	}
+}
+
+// declarations is the text of the rotator's declarations file, from the
+// declarations layer's archive.
+func declarations(t *testing.T, res mock.Result) string {
+	t.Helper()
+	code := one(t, res, "aws:lambda/layerVersion:LayerVersion").Inputs["code"]
+	if !code.IsArchive() {
+		t.Fatalf("the declarations layer's code is %v, not an archive", code)
+	}
+	a, ok := code.ArchiveValue().Assets["dbvault/app-users.json"]
+	if !ok {
+		t.Fatalf("the declarations layer has no dbvault/app-users.json: %v", code.ArchiveValue().Assets)
+	}
+	text, ok := a.(*asset.Asset)
+	if !ok || !text.IsText() {
+		t.Fatalf("dbvault/app-users.json is %T, not a text asset", a)
+	}
+	return text.Text
+}
+
+// manyUsers declares n application users, with readers.
+func manyUsers(n int) map[string]string {
+	var entries []string
+	for i := range n {
+		entries = append(entries, fmt.Sprintf(`{"name":"u%03d","privileges":["SELECT"],"readers":["arn:aws:iam::123456789012:role/svc-%03d"]}`, i, i))
+	}
+	return map[string]string{"vault-secrets:appUsers": "[" + strings.Join(entries, ",") + "]"}
 }

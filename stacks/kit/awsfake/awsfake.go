@@ -234,6 +234,14 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("version", "$LATEST")
 		set("lastModified", "2026-01-01T00:00:00.000+0000")
 		set("sourceCodeSize", 0)
+	case "aws:lambda/layerVersion:LayerVersion":
+		// A layer version's ARN ends in its version number, which Lambda
+		// counts up from 1 per layer name.
+		n := physicalName(name, inputs, "layerName")
+		set("layerArn", arn("lambda", "layer:"+n))
+		set("version", "1")
+		id = arn("lambda", "layer:"+n+":1")
+		set("arn", id)
 	case "aws:lambda/permission:Permission":
 		id = physicalName(name, inputs, "statementId")
 	case "aws:secretsmanager/secret:Secret":

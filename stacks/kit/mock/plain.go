@@ -17,7 +17,7 @@ const SecretPlaceholder = "[secret]"
 // map[string]any, arrays to []any, numbers to float64, secrets to
 // SecretPlaceholder, unknowns to nil, resource references to their URN, and
 // assets and archives to their path (passed through assetPath when it is
-// not nil) or URI.
+// not nil) or URI, a text asset to its text.
 func Plain(v resource.PropertyValue, assetPath func(string) string) any {
 	switch {
 	case v.IsNull() || v.IsComputed():
@@ -50,6 +50,9 @@ func Plain(v resource.PropertyValue, assetPath func(string) string) any {
 		return PlainMap(v.ObjectValue(), assetPath)
 	case v.IsAsset():
 		a := v.AssetValue()
+		if a.IsText() {
+			return a.Text
+		}
 		return pathOrURI(a.Path, a.URI, assetPath)
 	case v.IsArchive():
 		a := v.ArchiveValue()

@@ -16,6 +16,12 @@
 //     see package appusers for the rules and the privileges allowed
 //     (appusers.Privileges). A declared user name must not end with
 //     CLONE_SUFFIX, and no declared name may be another's clone.
+//   - APP_USERS_FILE (optional, instead of APP_USERS): the absolute path
+//     of a file that holds the same JSON. The secrets layer ships it in a
+//     Lambda layer of its own (/opt/dbvault/app-users.json), which only
+//     the deployer can publish and attach: the declarations of a hundred
+//     users do not fit the 4 KB that Lambda allows a function's whole
+//     environment.
 //   - DB_HOST and DB_PORT (optional; DB_PORT defaults to 3306 and needs
 //     DB_HOST): the cluster's writer endpoint. When set, every login of a
 //     declared secret's rotation goes to DB_HOST:DB_PORT, whatever the
@@ -29,6 +35,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +73,28 @@ type Config struct {
 	StatementTimeout time.Duration
 }
 
+// appUsersText is the declarations' JSON from APP_USERS or the file
+// APP_USERS_FILE names, and where it came from ("" when neither is set).
+func appUsersText(getenv func(string) string) (text, from string, err error) {
+	inline, hasInline := lookup(getenv, "APP_USERS")
+	path, hasFile := lookup(getenv, "APP_USERS_FILE")
+	switch {
+	case hasInline && hasFile:
+		return "", "", fmt.Errorf("both APP_USERS and APP_USERS_FILE are set; the declarations come from one place: set one")
+	case hasInline:
+		return inline, "APP_USERS", nil
+	case !hasFile:
+		return "", "", nil
+	case !filepath.IsAbs(path):
+		return "", "", fmt.Errorf("APP_USERS_FILE=%q: expected an absolute path (the layer's file under /opt)", path)
+	}
+	b, err := os.ReadFile(path) // #nosec G304 -- the path is the deployer's, from the function's configuration
+	if err != nil {
+		return "", "", fmt.Errorf("APP_USERS_FILE: %w", err)
+	}
+	return string(b), "APP_USERS_FILE " + path, nil
+}
+
 // FromEnv reads the configuration with getenv (os.Getenv in the function).
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
@@ -98,14 +127,18 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.Rotation.MasterSecretARN = v
 	}
-	if v, ok := lookup(getenv, "APP_USERS"); ok {
-		users, err := appusers.Parse(v)
+	text, from, err := appUsersText(getenv)
+	if err != nil {
+		return c, err
+	}
+	if from != "" {
+		users, err := appusers.Parse(text)
 		if err != nil {
-			return c, err
+			return c, fmt.Errorf("%s: %w", from, err)
 		}
 		for name, u := range users {
 			if strings.HasSuffix(u.Username, c.Rotation.CloneSuffix) {
-				return c, fmt.Errorf("APP_USERS[%q]: the username %s ends with CLONE_SUFFIX %s; the rotator names the alternate user that way", name, u.Username, c.Rotation.CloneSuffix)
+				return c, fmt.Errorf("%s: APP_USERS[%q]: the username %s ends with CLONE_SUFFIX %s; the rotator names the alternate user that way", from, name, u.Username, c.Rotation.CloneSuffix)
 			}
 		}
 		c.Rotation.AppUsers = users

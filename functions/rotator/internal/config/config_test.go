@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +101,50 @@ func TestDeclaredUsers(t *testing.T) {
 	}
 	if c, err := FromEnv(env(nil)); err != nil || len(c.Rotation.AppUsers) != 0 || c.Rotation.MasterSecretARN != "" {
 		t.Fatalf("without the variables: %+v, %v", c.Rotation, err)
+	}
+}
+
+// A hundred declarations, too many for Lambda's 4 KB environment, come
+// from the file APP_USERS_FILE names (the secrets layer's Lambda layer).
+func TestDeclaredUsersFromFile(t *testing.T) {
+	decl := map[string]any{}
+	for i := range 100 {
+		decl[fmt.Sprintf("db-credentials-svc%03d-dev", i)] = map[string]any{"username": fmt.Sprintf("svc%03d", i), "database": "vault", "privileges": []string{"SELECT", "INSERT", "UPDATE", "DELETE"}}
+	}
+	b, err := json.Marshal(decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) <= 4096 {
+		t.Fatalf("the declarations are %d bytes; the test needs more than Lambda's 4 KB environment", len(b))
+	}
+	path := filepath.Join(t.TempDir(), "app-users.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := FromEnv(env(map[string]string{"APP_USERS_FILE": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.Rotation.AppUsers); n != 100 || c.Rotation.AppUsers["db-credentials-svc042-dev"].Username != "svc042" {
+		t.Fatalf("%d declared users from the file, want 100 with svc042", n)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"s": {"username": "a_clone", "database": "d"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"APP_USERS_FILE": path, "APP_USERS": "{}"}, "both APP_USERS and APP_USERS_FILE"},
+		{map[string]string{"APP_USERS_FILE": "app-users.json"}, "absolute path"},
+		{map[string]string{"APP_USERS_FILE": filepath.Join(t.TempDir(), "missing.json")}, "APP_USERS_FILE: open"},
+		{map[string]string{"APP_USERS_FILE": bad}, "APP_USERS_FILE " + bad + ": APP_USERS[\"s\"]: the username a_clone ends with CLONE_SUFFIX"},
+	} {
+		if _, err := FromEnv(env(tc.env)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FromEnv(%v) = %v; want an error saying %q", tc.env, err, tc.want)
+		}
 	}
 }
 

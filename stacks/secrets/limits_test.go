@@ -1,0 +1,80 @@
+package secrets_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/secrets"
+)
+
+// AWS's size limits on what the layer writes, in characters.
+const (
+	// IAM: all of a role's inline policies together
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html,
+	// "Role policy size cannot exceed 10,240 characters").
+	maxRoleInlinePolicies = 10240
+	// Secrets Manager: a resource policy
+	// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_limits.html,
+	// "Resource-based policy length: 20,480").
+	maxSecretPolicy = 20480
+	// Lambda: all of a function's environment variables
+	// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+	maxEnvironment = 4096
+)
+
+// The most users a vault declares, with the longest names and the longest
+// environment suffix, stay within every AWS limit the layer's resources
+// meet: the rotator's role policy bounds the number (each application
+// secret's ARN is listed twice in it), the alert rules fall back to
+// wildcards, and the declarations travel in a layer, not the environment.
+func TestLimitsHoldAtMaxAppUsers(t *testing.T) {
+	const suffix = "abcdefghij-klmnopqrs" // 20 characters, the longest
+	var entries []string
+	for i := range secrets.MaxAppUsers {
+		name := fmt.Sprintf("u%03d", i) + strings.Repeat("x", secrets.MaxUserNameLength-len(secrets.CloneSuffix)-4)
+		entries = append(entries, fmt.Sprintf(`{"name":"%s","privileges":["SELECT","INSERT","UPDATE","DELETE"],"readers":["arn:aws:iam::123456789012:role/service-%03d-api"]}`, name, i))
+	}
+	cfg := baseConfig(t)
+	cfg["vault-secrets:environmentSuffix"] = suffix
+	cfg["vault-secrets:appUsers"] = "[" + strings.Join(entries, ",") + "]"
+	res, err := runWith(t, cfg, nil)
+	if err != nil {
+		t.Fatalf("%d users: %v", secrets.MaxAppUsers, err)
+	}
+	if n := len(res.ByType("aws:secretsmanager/secret:Secret")); n != secrets.MaxAppUsers {
+		t.Fatalf("%d secrets, want %d", n, secrets.MaxAppUsers)
+	}
+	inline := 0
+	for _, p := range res.ByType("aws:iam/rolePolicy:RolePolicy") {
+		if strings.HasPrefix(p.Name, "rotator") {
+			inline += len(str(p, "policy"))
+		}
+	}
+	t.Logf("rotator role's inline policies: %d of %d characters", inline, maxRoleInlinePolicies)
+	if inline > maxRoleInlinePolicies {
+		t.Errorf("the rotator role's inline policies are %d characters, over IAM's %d", inline, maxRoleInlinePolicies)
+	}
+	for _, r := range res.ByType("aws:cloudwatch/eventRule:EventRule") {
+		if n := len(str(r, "eventPattern")); n > secrets.MaxEventPatternSize {
+			t.Errorf("rule %s: pattern of %d characters, over EventBridge's %d", r.Name, n, secrets.MaxEventPatternSize)
+		}
+	}
+	for _, p := range res.ByType("aws:secretsmanager/secretPolicy:SecretPolicy") {
+		if n := len(str(p, "policy")); n > maxSecretPolicy {
+			t.Errorf("%s: %d characters, over Secrets Manager's %d", p.Name, n, maxSecretPolicy)
+		}
+	}
+	fn := one(t, res, "aws:lambda/function:Function")
+	env := 0
+	for k, v := range mock.PlainMap(get(fn, "environment", "variables").ObjectValue(), nil) {
+		env += len(k) + len(fmt.Sprint(v))
+	}
+	if env > maxEnvironment {
+		t.Errorf("the rotator's environment is %d bytes, over Lambda's %d", env, maxEnvironment)
+	}
+	if n := len(declarations(t, res)); n <= maxEnvironment {
+		t.Errorf("the declarations are %d bytes: the test should declare more than the environment could hold", n)
+	}
+}
