@@ -6,5 +6,5 @@ func Rotator() error {
 	if err != nil {
 		return err
 	}
-	return goRun("./tools/lambdazip/cmd/lambdazip", "-pkg", "./functions/rotator", "-out", "functions/rotator/dist", "-zip", "rotator.zip", "-X", "main.version="+v)
+	return goRun("./functions/rotator/lambdazip/cmd/lambdazip", "-module", "functions/rotator", "-out", "functions/rotator/dist", "-zip", "rotator.zip", "-X", "main.version="+v)
 }

@@ -152,7 +152,7 @@ func TestMageWrapperSuggestsAndLists(t *testing.T) {
 // One version everywhere: VERSION is the CHANGELOG's top released entry,
 // package version embeds that same file, and the rotator's build sets it
 // as main.version, a string the rotator logs (functions/rotator's tests
-// check the log line, tools/lambdazip's that -X reaches the bootstrap).
+// check the log line, functions/rotator/lambdazip's that -X reaches the bootstrap).
 func TestVersionAgreesWithChangelogAndRotatorBuild(t *testing.T) {
 	atRoot(t)
 	v, err := readVersion()

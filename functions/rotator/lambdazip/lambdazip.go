@@ -1,8 +1,14 @@
-// Package lambdazip builds a Go Lambda function's deployment package the
-// same way every time: a bootstrap for provided.al2023 on arm64, and a zip
-// that holds only that bootstrap, with fixed metadata. Two builds of the
-// same code give byte-identical zips, so a deployment that compares the
-// zip's hash changes the function only when its code changed.
+// Package lambdazip builds the rotator's Lambda deployment package the same
+// way every time: a bootstrap for provided.al2023 on arm64, and a zip that
+// holds only that bootstrap, with fixed metadata. Two builds of the same
+// module version give byte-identical zips wherever the module sits: the
+// release builds it in this repository, and the secrets layer builds it in
+// a team's module cache when the team's own program names no zip. So a
+// deployment that compares the zip's hash changes the function only when
+// its code changed, and a team can check its zip against the release's.
+//
+// It uses the standard library only, so importing it adds nothing to a
+// program, and the rotator's binary does not import it.
 package lambdazip
 
 import (
@@ -50,14 +56,21 @@ type Result struct {
 	ZipSize        int64
 }
 
-// Build compiles pkg (a package pattern relative to dir, e.g.
-// "./functions/rotator") in dir for linux/arm64 with CGO_ENABLED=0,
-// -trimpath, -tags lambda.norpc, -buildvcs=false and -ldflags "-s -w
-// -buildid=" into outDir/bootstrap, then writes outDir/<zipName> with Zip.
-// Both files are written atomically. Each x ("importpath.name=value", e.g.
-// "main.version=0.2.0") is passed on as -ldflags -X, in order: the same
-// code and values still give byte-identical zips.
-func Build(ctx context.Context, dir, pkg, outDir, zipName string, x ...string) (Result, error) {
+// Build compiles the main package at the root of the module in moduleDir
+// (this repository's functions/rotator, or that module's folder in a
+// module cache) into outDir/bootstrap, then writes outDir/<zipName> with
+// Zip. Both files are written atomically.
+//
+// The module is built alone: GOWORK=off and -mod=readonly, so its own
+// go.mod and go.sum choose every dependency, the same in this repository
+// as in any module cache, and nothing in the caller's environment
+// (GOFLAGS, GOEXPERIMENT, GOARM64) changes the result. The flags are
+// fixed: linux/arm64, CGO_ENABLED=0, -trimpath (no folder name gets in),
+// -tags lambda.norpc, -buildvcs=false and -ldflags "-s -w -buildid=". Each
+// x ("importpath.name=value", e.g. "main.version=0.2.0") is passed on as
+// -ldflags -X, in order. The same module version, values and Go release
+// give byte-identical zips; another Go release compiles other bytes.
+func Build(ctx context.Context, moduleDir, outDir, zipName string, x ...string) (Result, error) {
 	ldflags := "-s -w -buildid="
 	for _, v := range x {
 		name, _, ok := strings.Cut(v, "=")
@@ -75,14 +88,16 @@ func Build(ctx context.Context, dir, pkg, outDir, zipName string, x ...string) (
 	if err != nil {
 		return Result{}, err
 	}
-	// #nosec G204 -- the go tool with fixed flags; pkg and the output path come from the build's own caller (mage).
+	// #nosec G204 -- the go tool with fixed flags; the folders come from the build's own caller.
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags", ldflags, "-o", absBin, pkg)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+		"-ldflags", ldflags, "-o", absBin, ".")
+	cmd.Dir = moduleDir
+	// Later entries win over the caller's own values of the same variables.
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly", "GOEXPERIMENT=",
+		"CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOARM64=v8.0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		_ = os.Remove(tmpBin)
-		return Result{}, fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+		return Result{}, fmt.Errorf("go build in %s: %w\n%s", moduleDir, err, out)
 	}
 	if err := os.Rename(tmpBin, bin); err != nil {
 		return Result{}, err

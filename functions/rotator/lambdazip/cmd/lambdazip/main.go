@@ -1,7 +1,7 @@
-// Command lambdazip builds a Go Lambda function's reproducible deployment
-// package (see package lambdazip):
+// Command lambdazip builds the rotator's reproducible deployment package
+// from a folder holding the module (see package lambdazip):
 //
-//	go run ./tools/lambdazip/cmd/lambdazip -pkg ./functions/rotator -out functions/rotator/dist -zip rotator.zip -X main.version=0.2.0
+//	go run ./functions/rotator/lambdazip/cmd/lambdazip -module functions/rotator -out functions/rotator/dist -zip rotator.zip -X main.version=0.2.0
 //
 // -X (repeatable) sets a string variable at link time, as go build -ldflags -X.
 // It prints the zip's path, size and SHA-256.
@@ -15,18 +15,17 @@ import (
 	"os"
 	"strings"
 
-	"github.com/dbvault/dbvault/tools/lambdazip"
+	"github.com/dbvault/dbvault/functions/rotator/lambdazip"
 )
 
 func main() {
-	pkg := flag.String("pkg", "./functions/rotator", "the main package to build, relative to -dir")
-	dir := flag.String("dir", ".", "the directory to build in (the workspace root)")
+	module := flag.String("module", "functions/rotator", "the folder of the module whose root package is built")
 	out := flag.String("out", "functions/rotator/dist", "the output directory")
 	zipName := flag.String("zip", "rotator.zip", "the zip's file name")
 	var x xFlags
 	flag.Var(&x, "X", "importpath.name=value: set a string variable at link time (repeatable)")
 	flag.Parse()
-	r, err := lambdazip.Build(context.Background(), *dir, *pkg, *out, *zipName, x...)
+	r, err := lambdazip.Build(context.Background(), *module, *out, *zipName, x...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lambdazip:", err)
 		os.Exit(1)
