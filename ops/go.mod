@@ -33,7 +33,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
-	github.com/dbvault/dbvault/functions/rotator v0.0.0-00010101000000-000000000000 // indirect
+	github.com/dbvault/dbvault/functions/rotator v0.2.0 // indirect
 	github.com/spf13/cast v1.4.1 // indirect
 )
 
@@ -61,12 +61,12 @@ require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
-	github.com/dbvault/dbvault/stacks/database v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/kms v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/network v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/secrets v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/tools v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/stacks/database v0.2.0
+	github.com/dbvault/dbvault/stacks/kit v0.2.0
+	github.com/dbvault/dbvault/stacks/kms v0.2.0
+	github.com/dbvault/dbvault/stacks/network v0.2.0
+	github.com/dbvault/dbvault/stacks/secrets v0.2.0
+	github.com/dbvault/dbvault/tools v0.2.0
 	github.com/deckarep/golang-set/v2 v2.5.0 // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/djherbis/times v1.5.0 // indirect
@@ -178,17 +178,3 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 	lukechampine.com/frand v1.4.2 // indirect
 )
-
-replace github.com/dbvault/dbvault/stacks/kit => ../stacks/kit
-
-replace github.com/dbvault/dbvault/stacks/network => ../stacks/network
-
-replace github.com/dbvault/dbvault/stacks/kms => ../stacks/kms
-
-replace github.com/dbvault/dbvault/stacks/database => ../stacks/database
-
-replace github.com/dbvault/dbvault/stacks/secrets => ../stacks/secrets
-
-replace github.com/dbvault/dbvault/tools => ../tools
-
-replace github.com/dbvault/dbvault/functions/rotator => ../functions/rotator

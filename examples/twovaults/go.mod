@@ -3,11 +3,11 @@ module github.com/dbvault/dbvault/examples/twovaults
 go 1.26.6
 
 require (
-	github.com/dbvault/dbvault/stacks/database v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/kms v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/network v0.0.0-00010101000000-000000000000
-	github.com/dbvault/dbvault/stacks/secrets v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/stacks/database v0.2.0
+	github.com/dbvault/dbvault/stacks/kit v0.2.0
+	github.com/dbvault/dbvault/stacks/kms v0.2.0
+	github.com/dbvault/dbvault/stacks/network v0.2.0
+	github.com/dbvault/dbvault/stacks/secrets v0.2.0
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 )
@@ -35,7 +35,7 @@ require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
 	github.com/cloudflare/circl v1.6.3 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
-	github.com/dbvault/dbvault/functions/rotator v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/functions/rotator v0.2.0 // indirect
 	github.com/deckarep/golang-set/v2 v2.5.0 // indirect
 	github.com/djherbis/times v1.5.0 // indirect
 	github.com/ebitengine/purego v0.10.2 // indirect
@@ -125,15 +125,3 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.4.2 // indirect
 )
-
-replace github.com/dbvault/dbvault/stacks/kit => ../../stacks/kit
-
-replace github.com/dbvault/dbvault/functions/rotator => ../../functions/rotator
-
-replace github.com/dbvault/dbvault/stacks/network => ../../stacks/network
-
-replace github.com/dbvault/dbvault/stacks/kms => ../../stacks/kms
-
-replace github.com/dbvault/dbvault/stacks/database => ../../stacks/database
-
-replace github.com/dbvault/dbvault/stacks/secrets => ../../stacks/secrets

@@ -8,7 +8,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.18
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/aws/aws-sdk-go-v2/service/secretsmanager v1.50.12
-	github.com/dbvault/dbvault/tools v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/tools v0.2.0
 	github.com/go-sql-driver/mysql v1.10.1
 )
 
@@ -53,5 +53,3 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/src-d/go-errors.v1 v1.0.0 // indirect
 )
-
-replace github.com/dbvault/dbvault/tools => ../../tools

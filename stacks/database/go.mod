@@ -3,7 +3,7 @@ module github.com/dbvault/dbvault/stacks/database
 go 1.26.6
 
 require (
-	github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000
+	github.com/dbvault/dbvault/stacks/kit v0.2.0
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 )
@@ -120,5 +120,3 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.4.2 // indirect
 )
-
-replace github.com/dbvault/dbvault/stacks/kit => ../kit

@@ -120,6 +120,4 @@ require (
 	lukechampine.com/frand v1.4.2 // indirect
 )
 
-require github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000
-
-replace github.com/dbvault/dbvault/stacks/kit => ../kit
+require github.com/dbvault/dbvault/stacks/kit v0.2.0
