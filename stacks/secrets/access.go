@@ -152,6 +152,7 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 			subnets := a[4].([]string)
 			sg := a[5].(string)
 			masterKey := a[6].(string)
+			scope := appSecretScope(apps, arn("secretsmanager", "secret:"+args.names.AppSecretPattern()+"-??????"))
 			var subnetArns []string
 			for _, s := range subnets {
 				subnetArns = append(subnetArns, arn("ec2", "subnet/"+s))
@@ -166,7 +167,7 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 					// password the database holds may be in an unlabelled
 					// version, which the rotator finds by listing them.
 					Action:   []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"},
-					Resource: apps,
+					Resource: scope.resources,
 				},
 				kit.Statement{
 					Sid:      "ReadTheMasterSecret",
@@ -183,14 +184,11 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 					Resource: "*",
 				},
 				kit.Statement{
-					Sid:      "EncryptAndDecryptTheApplicationSecrets",
-					Effect:   "Allow",
-					Action:   []string{"kms:Decrypt", "kms:GenerateDataKey"},
-					Resource: key,
-					Condition: map[string]map[string]any{"StringEquals": {
-						"kms:ViaService":                  via,
-						"kms:EncryptionContext:SecretARN": apps,
-					}},
+					Sid:       "EncryptAndDecryptTheApplicationSecrets",
+					Effect:    "Allow",
+					Action:    []string{"kms:Decrypt", "kms:GenerateDataKey"},
+					Resource:  key,
+					Condition: scope.kmsCondition(via),
 				},
 				decryptMaster(masterKey, master, via),
 				kit.Statement{
@@ -233,6 +231,49 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 				},
 			}, func(s kit.Statement) bool { return s.Sid == "" })...).JSON()
 		}).(pulumi.StringOutput)
+}
+
+// ExactSecretsLimit is the most application secrets the rotator's policy
+// names one by one. Each costs about 250 characters there (its ARN twice,
+// with the longest names), and IAM allows a role 10,240 characters of
+// inline policies (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html);
+// TestLimitsHoldAtMaxAppUsers checks both sides of the limit.
+const ExactSecretsLimit = 25
+
+// secretScope is how the rotator's policy names the application secrets.
+type secretScope struct {
+	resources []string
+	// exact: resources are the secrets' ARNs; else one ARN pattern.
+	exact bool
+}
+
+// appSecretScope names the secrets by ARN up to ExactSecretsLimit, and
+// beyond it by pattern: the ARN of every name the vault gives an
+// application secret (kit.Names.AppSecretPattern) followed by the six
+// characters Secrets Manager appends ("?" is exactly one character in an
+// IAM ARN pattern: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html).
+// The pattern also matches a secret another principal creates under such a
+// name; the rotator refuses every secret the vault does not declare before
+// reading it (DECLARED_ONLY), and another vault's secrets deny this rotator
+// in their resource policies, so the pattern gives the role nothing the
+// vault did not declare.
+func appSecretScope(apps []string, pattern string) secretScope {
+	if len(apps) <= ExactSecretsLimit {
+		return secretScope{resources: apps, exact: true}
+	}
+	return secretScope{resources: []string{pattern}}
+}
+
+// kmsCondition limits the secrets key to Secrets Manager and to these
+// secrets' encryption context (StringLike for the pattern).
+func (s secretScope) kmsCondition(via string) map[string]map[string]any {
+	if s.exact {
+		return map[string]map[string]any{"StringEquals": {"kms:ViaService": via, "kms:EncryptionContext:SecretARN": s.resources}}
+	}
+	return map[string]map[string]any{
+		"StringEquals": {"kms:ViaService": via},
+		"StringLike":   {"kms:EncryptionContext:SecretARN": s.resources},
+	}
 }
 
 // decryptMaster lets the rotator decrypt the master secret with its key,

@@ -42,17 +42,16 @@ func DefaultAppUser() AppUser {
 // not change.
 const CloneSuffix = "_clone"
 
-// MaxAppUsers bounds the application users of one vault. What bounds it
-// is the rotator's role policy: it names each application secret by ARN
-// twice (the secrets it may rotate, and the encryption context its KMS use
-// is limited to), about 250 characters per user with the longest names and
-// environment suffix, and IAM allows 10,240 characters for all of a role's
-// inline policies
-// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html);
-// TestLimitsHoldAtMaxAppUsers checks it. The declarations themselves travel
-// in a Lambda layer (declarationsLayer), not in the 4 KB environment, and
-// the alert rules match many secrets by wildcard (Watched).
-const MaxAppUsers = 30
+// MaxAppUsers bounds the application users of one vault: the number
+// TestLimitsHoldAtMaxAppUsers shows within every AWS limit the layer's
+// resources meet, with the longest names. No single resource grows with it
+// beyond those limits any more: the declarations travel in a Lambda layer
+// (declarationsLayer), not the 4 KB environment; past ExactSecretsLimit
+// the rotator's role names the secrets by pattern (appSecretScope); and the
+// alert rules match them by wildcard past EventBridge's pattern size
+// (Watched). What grows is the number of resources (three per user), the
+// time of a deploy and the cost (docs/costs.md).
+const MaxAppUsers = 100
 
 // MaxUserNameLength is the longest user name MySQL 8.0 (Aurora MySQL 3)
 // accepts, 32 characters
@@ -93,7 +92,7 @@ func ValidateAppUsers(users []AppUser, account string) ([]AppUser, error) {
 		return nil, fmt.Errorf("appUsers is empty: declare at least one application user, or remove appUsers for the default (%s)", DefaultAppUser().Name)
 	}
 	if len(users) > MaxAppUsers {
-		return nil, fmt.Errorf("appUsers declares %d users; the vault supports at most %d (the rotator's role policy names each secret, and IAM allows 10,240 characters for it): split them across vaults", len(users), MaxAppUsers)
+		return nil, fmt.Errorf("appUsers declares %d users; the vault supports at most %d (each is three resources, rotated by one function): split them across vaults", len(users), MaxAppUsers)
 	}
 	out := make([]AppUser, len(users))
 	names := map[string]int{}

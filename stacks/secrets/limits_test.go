@@ -2,6 +2,7 @@ package secrets_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,9 +31,15 @@ const (
 // secret's ARN is listed twice in it), the alert rules fall back to
 // wildcards, and the declarations travel in a layer, not the environment.
 func TestLimitsHoldAtMaxAppUsers(t *testing.T) {
+	for _, n := range []int{secrets.ExactSecretsLimit, secrets.ExactSecretsLimit + 1, secrets.MaxAppUsers} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) { limitsHold(t, n) })
+	}
+}
+
+func limitsHold(t *testing.T, users int) {
 	const suffix = "abcdefghij-klmnopqrs" // 20 characters, the longest
 	var entries []string
-	for i := range secrets.MaxAppUsers {
+	for i := range users {
 		name := fmt.Sprintf("u%03d", i) + strings.Repeat("x", secrets.MaxUserNameLength-len(secrets.CloneSuffix)-4)
 		entries = append(entries, fmt.Sprintf(`{"name":"%s","privileges":["SELECT","INSERT","UPDATE","DELETE"],"readers":["arn:aws:iam::123456789012:role/service-%03d-api"]}`, name, i))
 	}
@@ -41,10 +48,20 @@ func TestLimitsHoldAtMaxAppUsers(t *testing.T) {
 	cfg["vault-secrets:appUsers"] = "[" + strings.Join(entries, ",") + "]"
 	res, err := runWith(t, cfg, nil)
 	if err != nil {
-		t.Fatalf("%d users: %v", secrets.MaxAppUsers, err)
+		t.Fatalf("%d users: %v", users, err)
 	}
-	if n := len(res.ByType("aws:secretsmanager/secret:Secret")); n != secrets.MaxAppUsers {
-		t.Fatalf("%d secrets, want %d", n, secrets.MaxAppUsers)
+	if n := len(res.ByType("aws:secretsmanager/secret:Secret")); n != users {
+		t.Fatalf("%d secrets, want %d", n, users)
+	}
+	// The rotator's role names the secrets one by one up to
+	// ExactSecretsLimit, by one pattern beyond.
+	rotate := policy(t, str(named(t, res, "aws:iam/rolePolicy:RolePolicy", "rotator-policy"), "policy"))["RotateTheApplicationSecrets"].Resource
+	wantPattern := []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-*-" + suffix + "-??????"}
+	if users <= secrets.ExactSecretsLimit && len(rotate) != users {
+		t.Errorf("%d users: the rotator's policy names %d resources, want each secret", users, len(rotate))
+	}
+	if users > secrets.ExactSecretsLimit && !slices.Equal(rotate, wantPattern) {
+		t.Errorf("%d users: the rotator's policy names %v, want %v", users, rotate, wantPattern)
 	}
 	inline := 0
 	for _, p := range res.ByType("aws:iam/rolePolicy:RolePolicy") {
@@ -74,7 +91,7 @@ func TestLimitsHoldAtMaxAppUsers(t *testing.T) {
 	if env > maxEnvironment {
 		t.Errorf("the rotator's environment is %d bytes, over Lambda's %d", env, maxEnvironment)
 	}
-	if n := len(declarations(t, res)); n <= maxEnvironment {
+	if n := len(declarations(t, res)); users == secrets.MaxAppUsers && n <= maxEnvironment {
 		t.Errorf("the declarations are %d bytes: the test should declare more than the environment could hold", n)
 	}
 }

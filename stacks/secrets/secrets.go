@@ -308,6 +308,9 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		"EXCLUDE_CHARACTERS":       pulumi.String(args.ExcludeCharacters),
 		"MASTER_SECRET_ARN":        masterArn,
 		"APP_USERS_FILE":           pulumi.String(AppUsersFile),
+		// The function rotates only the secrets it declares (appSecretScope
+		// says why its role may then name them by pattern).
+		"DECLARED_ONLY": pulumi.String("true"),
 		// The master login goes only to the cluster, whatever host an
 		// application secret names: a principal that can write a secret
 		// cannot send the master password elsewhere.

@@ -466,6 +466,7 @@ func TestRotatorFunction(t *testing.T) {
 	env["DB_HOST"] = endpoint
 	env["DB_PORT"] = "3306"
 	env["APP_USERS_FILE"] = "/opt/dbvault/app-users.json"
+	env["DECLARED_ONLY"] = "true"
 	if got := declarations(t, res); got != `{"db-credentials-app-dev":{"username":"app","database":"vault","privileges":["SELECT","INSERT","UPDATE","DELETE"]}}` {
 		t.Errorf("declarations = %s", got)
 	}

@@ -22,6 +22,10 @@
 //     the deployer can publish and attach: the declarations of a hundred
 //     users do not fit the 4 KB that Lambda allows a function's whole
 //     environment.
+//   - DECLARED_ONLY (optional, true or false, default false): true
+//     refuses every secret that is not declared, before reading its value;
+//     the secrets layer sets it, so the vault's function rotates only the
+//     vault's secrets.
 //   - DB_HOST and DB_PORT (optional; DB_PORT defaults to 3306 and needs
 //     DB_HOST): the cluster's writer endpoint. When set, every login of a
 //     declared secret's rotation goes to DB_HOST:DB_PORT, whatever the
@@ -142,6 +146,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			}
 		}
 		c.Rotation.AppUsers = users
+	}
+	switch v := getenv("DECLARED_ONLY"); v {
+	case "", "false":
+	case "true":
+		if len(c.Rotation.AppUsers) == 0 {
+			return c, fmt.Errorf("DECLARED_ONLY=true without declarations (APP_USERS or APP_USERS_FILE): the function would refuse every secret")
+		}
+		c.Rotation.DeclaredOnly = true
+	default:
+		return c, fmt.Errorf("DECLARED_ONLY=%q: expected true or false", v)
 	}
 	if v, ok := lookup(getenv, "DB_HOST"); ok {
 		if !secret.ValidHost(v) {

@@ -99,6 +99,13 @@ func TestDeclaredUsers(t *testing.T) {
 	if c.Rotation.MasterSecretARN != master || !ok || u.Username != "app" || u.Database != "vault" || len(u.Privileges) != 4 {
 		t.Fatalf("declared users %+v, master %q", c.Rotation.AppUsers, c.Rotation.MasterSecretARN)
 	}
+	if c.Rotation.DeclaredOnly {
+		t.Error("DeclaredOnly without DECLARED_ONLY")
+	}
+	c, err = FromEnv(env(map[string]string{"APP_USERS": `{"s": {"username": "a", "database": "d"}}`, "DECLARED_ONLY": "true"}))
+	if err != nil || !c.Rotation.DeclaredOnly {
+		t.Fatalf("DECLARED_ONLY=true: %+v, %v", c.Rotation.DeclaredOnly, err)
+	}
 	if c, err := FromEnv(env(nil)); err != nil || len(c.Rotation.AppUsers) != 0 || c.Rotation.MasterSecretARN != "" {
 		t.Fatalf("without the variables: %+v, %v", c.Rotation, err)
 	}
@@ -158,6 +165,8 @@ func TestBadDeclaredUsers(t *testing.T) {
 		{map[string]string{"APP_USERS": `{"s": {"username": "a", "database": "d", "privileges": ["ALL PRIVILEGES"]}}`}, "cannot be declared"},
 		{map[string]string{"APP_USERS": `{"s": {"username": "a_clone", "database": "d"}}`}, "ends with CLONE_SUFFIX"},
 		{map[string]string{"APP_USERS": `{"s": {"username": "a-x", "database": "d"}}`, "CLONE_SUFFIX": "-x"}, "ends with CLONE_SUFFIX"},
+		{map[string]string{"DECLARED_ONLY": "true"}, "DECLARED_ONLY=true without declarations"},
+		{map[string]string{"DECLARED_ONLY": "yes", "APP_USERS": `{"s": {"username": "a", "database": "d"}}`}, "DECLARED_ONLY=\"yes\": expected true or false"},
 		{map[string]string{"MASTER_SECRET_ARN": "rds!cluster-abc"}, "MASTER_SECRET_ARN"},
 		{map[string]string{"MASTER_SECRET_ARN": "arn:aws:rds:eu-west-1:123456789012:cluster:c"}, "MASTER_SECRET_ARN"},
 		{map[string]string{"MASTER_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1234:secret:x"}, "MASTER_SECRET_ARN"},

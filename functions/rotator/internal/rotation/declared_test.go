@@ -315,3 +315,43 @@ func userCount(t testing.TB, root *sql.DB, user string) int {
 	}
 	return n
 }
+
+// A function that rotates only declared secrets (DECLARED_ONLY) refuses a
+// secret it does not declare before reading its value: a secret created by
+// someone else, naming the vault's master secret and an existing user, and
+// pointed at the vault's function, gets no master login and no account.
+func TestDeclaredOnlyRefusesOtherSecrets(t *testing.T) {
+	e := newEnv(t)
+	d := e.declared(t, "SELECT")
+	e.h.Config.MasterSecretARN = d.masterARN
+	e.h.Config.DeclaredOnly = true
+	h, p := testdb.HostPort(t, testdb.Addr())
+	victim := "victim" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", ""))[:6]
+	if _, err := e.root.Exec("CREATE USER '" + victim + "'@'%' IDENTIFIED BY 'victim-password-1'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = e.root.Exec("DROP USER IF EXISTS '" + victim + "'@'%', '" + victim + "_clone'@'%'") })
+	other := e.newSecret(mustJSON(t, map[string]any{"engine": "mysql", "host": h, "port": p, "username": victim, "password": "victim-password-1", "masterarn": d.masterARN}))
+	err := e.rotate(other)
+	if err == nil || !strings.Contains(err.Error(), "is not one this function declares") {
+		t.Fatalf("rotation of an undeclared secret: %v", err)
+	}
+	if n := userCount(t, e.root, victim+"_clone"); n != 0 {
+		t.Fatalf("the function created %s_clone for an undeclared secret", victim)
+	}
+	// The declared secret still rotates.
+	if err := e.rotate(d.arn); err != nil {
+		t.Fatalf("the declared secret: %v", err)
+	}
+	// Without DECLARED_ONLY, the same secret would be rotated as AWS's
+	// alternating users (the drop-in behaviour), which is what the option
+	// exists to rule out.
+	e.h.Config.DeclaredOnly = false
+	again := e.newSecret(mustJSON(t, map[string]any{"engine": "mysql", "host": h, "port": p, "username": victim, "password": "victim-password-1", "masterarn": d.masterARN}))
+	if err := e.rotate(again); err != nil {
+		t.Fatalf("without DECLARED_ONLY: %v", err)
+	}
+	if n := userCount(t, e.root, victim+"_clone"); n != 1 {
+		t.Fatalf("without DECLARED_ONLY the clone was not created (%d): the test shows nothing", n)
+	}
+}

@@ -164,6 +164,13 @@ type Config struct {
 	// secret name: a secret whose Name is a key is rotated as that
 	// declaration says (declared users), whatever its value claims.
 	AppUsers map[string]appusers.User
+	// DeclaredOnly (DECLARED_ONLY) refuses every secret whose name is not
+	// a key of AppUsers, before its value is read: the vault's rotator
+	// rotates only the vault's own secrets. Its role may then name them by
+	// a pattern, and a secret created by someone else under a matching
+	// name, pointed at this function, still gets nothing from it (no
+	// master login, no account).
+	DeclaredOnly bool
 	// DBHost and DBPort (DB_HOST, DB_PORT), when DBHost is set, are the
 	// only server a declared secret may name and the only one a master
 	// login goes to.
@@ -275,6 +282,11 @@ func (r *run) guard(ctx context.Context) error {
 	if err := r.checkpoint("handler:after-describe"); err != nil {
 		return err
 	}
+	if r.h.Config.DeclaredOnly {
+		if _, ok := r.declaration(); !ok {
+			return fmt.Errorf("secret %s is not one this function declares (DECLARED_ONLY): it rotates only the vault's own secrets; rotate this one with a function of its own", nameOf(d))
+		}
+	}
 	if d.RotationEnabled != nil && !*d.RotationEnabled {
 		return fmt.Errorf("rotation is not enabled for secret %s; turn it on with RotateSecret before invoking the function", r.ev.SecretID)
 	}
@@ -345,4 +357,12 @@ func (r *run) checkpoint(name string) error {
 func errNotFound(err error) bool {
 	var nf interface{ ErrorCode() string }
 	return errors.As(err, &nf) && nf.ErrorCode() == "ResourceNotFoundException"
+}
+
+// nameOf is the secret's name, for messages.
+func nameOf(d *secretsmanager.DescribeSecretOutput) string {
+	if d.Name == nil {
+		return "(no name)"
+	}
+	return *d.Name
 }
