@@ -228,25 +228,37 @@ func TestChangelogEntry(t *testing.T) {
 	}
 }
 
-// release writes the zip, SHA256SUMS (sha256sum's format) and the
-// version's CHANGELOG entry as NOTES.md into dist/release, replacing an
-// earlier release's files; it refuses a dirty tree or a version without an
-// entry before building anything.
-func TestRelease(t *testing.T) {
+// releaseRepo makes a git repository in a temporary folder, the working
+// directory for the test, with VERSION 1.0.0, its CHANGELOG entry and a
+// workspace of three modules: the root, a, and b/c, which requires a at
+// v0.9.0, replaced in go.work. Release's git runs with a test identity and
+// no user or system configuration. It returns a function that runs git,
+// and one that writes a file.
+func releaseRepo(t *testing.T) (git func(args ...string) string, write func(name, body string)) {
+	t.Helper()
 	dir := t.TempDir()
 	t.Chdir(dir)
 	for _, k := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
-	git := func(args ...string) {
+	empty := filepath.Join(t.TempDir(), "gitconfig")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"GIT_CONFIG_GLOBAL": empty, "GIT_CONFIG_NOSYSTEM": "1",
+		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"} {
+		t.Setenv(k, v)
+	}
+	git = func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...).CombinedOutput()
+		out, err := exec.Command("git", args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
+		return strings.TrimSpace(string(out))
 	}
-	write := func(name, body string) {
+	write = func(name, body string) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(name), 0o750); err != nil {
 			t.Fatal(err)
@@ -258,10 +270,20 @@ func TestRelease(t *testing.T) {
 	write(versionFile, "1.0.0\n")
 	write(changelogFile, "# Changelog\n\n## [Unreleased]\n\n## [1.0.0] - 2026-12-01\n\n### Added\n- everything\n\n[1.0.0]: https://x/releases/tag/v1.0.0\n")
 	write(".gitignore", "/dist/\nfunctions/rotator/dist/\n")
+	write("go.work", "go 1.26.6\n\nuse (\n\t.\n\t./a\n\t./b/c\n)\n\nreplace github.com/dbvault/dbvault/a v0.9.0 => ./a\n")
+	write("go.mod", "module github.com/dbvault/dbvault\n\ngo 1.26.6\n")
+	write("a/go.mod", "module github.com/dbvault/dbvault/a\n\ngo 1.26.6\n")
+	write("b/c/go.mod", "module github.com/dbvault/dbvault/b/c\n\ngo 1.26.6\n\nrequire (\n\tgithub.com/dbvault/dbvault/a v0.9.0 // indirect\n\texample.com/x v1.0.0\n)\n")
 	git("init", "-q")
 	git("add", ".")
 	git("commit", "-q", "-m", "init")
+	return git, write
+}
 
+// fakeRotatorBuild replaces the rotator's build for one test: each build
+// writes "zip <n>".
+func fakeRotatorBuild(t *testing.T, write func(name, body string)) *int {
+	t.Helper()
 	builds := 0
 	old := releaseRotator
 	releaseRotator = func() {
@@ -269,10 +291,44 @@ func TestRelease(t *testing.T) {
 		write(rotatorZip, fmt.Sprintf("zip %d", builds))
 	}
 	t.Cleanup(func() { releaseRotator = old })
+	return &builds
+}
+
+// Release moves every requirement on one of the modules, and go.work's
+// replacement of it, to the version, commits that, tags each module as Go
+// expects and writes the zip, SHA256SUMS (sha256sum's format) and the
+// version's CHANGELOG entry as NOTES.md into dist/release, replacing an
+// earlier release's files. Run again on the tagged commit it changes
+// nothing but the files. It refuses a dirty tree or a version without an
+// entry before building anything.
+func TestRelease(t *testing.T) {
+	git, write := releaseRepo(t)
+	builds := fakeRotatorBuild(t, write)
 	write(filepath.Join(releaseDir, "rotator-v0.9.0-linux-arm64.zip"), "stale")
+	before := git("rev-parse", "HEAD")
 
 	if err := Release(); err != nil {
 		t.Fatal(err)
+	}
+	head := git("rev-parse", "HEAD")
+	if git("rev-parse", head+"^") != before || git("status", "--porcelain") != "" {
+		t.Fatalf("want one release commit on %s and a clean tree; log:\n%s\nstatus: %s", before, git("log", "--oneline"), git("status", "--porcelain"))
+	}
+	if got := git("show", "--name-only", "--format=", head); got != "b/c/go.mod\ngo.work" {
+		t.Fatalf("the release commit changed %q, want b/c/go.mod and go.work", got)
+	}
+	if got, want := git("show", "HEAD:b/c/go.mod"), "module github.com/dbvault/dbvault/b/c\n\ngo 1.26.6\n\nrequire (\n\tgithub.com/dbvault/dbvault/a v1.0.0 // indirect\n\texample.com/x v1.0.0\n)"; got != want {
+		t.Fatalf("b/c/go.mod:\n%s\nwant\n%s", got, want)
+	}
+	if got := git("show", "HEAD:go.work"); !strings.HasSuffix(got, "\nreplace github.com/dbvault/dbvault/a v1.0.0 => ./a") {
+		t.Fatalf("go.work:\n%s", got)
+	}
+	tags := strings.Fields(git("tag", "--points-at", "HEAD"))
+	if want := []string{"a/v1.0.0", "b/c/v1.0.0", "v1.0.0"}; !slices.Equal(tags, want) {
+		t.Fatalf("tags on the release commit %q, want %q", tags, want)
+	}
+	if kind := git("cat-file", "-t", "b/c/v1.0.0"); kind != "tag" {
+		t.Fatalf("b/c/v1.0.0 is a %s, want an annotated tag", kind)
 	}
 	name := "rotator-v1.0.0-linux-arm64.zip"
 	entries, _ := os.ReadDir(releaseDir)
@@ -308,6 +364,18 @@ func TestRelease(t *testing.T) {
 		t.Fatalf("NOTES.md = %q", notes)
 	}
 
+	// Again on the tagged commit (as the release workflow does with
+	// ReleaseFiles): the files only.
+	if err := Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReleaseFiles(); err != nil {
+		t.Fatal(err)
+	}
+	if git("rev-parse", "HEAD") != head || *builds != 3 || read(name) != "zip 3" {
+		t.Fatalf("a second release moved HEAD or did not rebuild (%d builds)", *builds)
+	}
+
 	// A dirty tree: an untracked file, then a changed one.
 	write("new.go", "package x\n")
 	if err := Release(); err == nil || !strings.Contains(err.Error(), "not clean") || !strings.Contains(err.Error(), "?? new.go") {
@@ -331,7 +399,90 @@ func TestRelease(t *testing.T) {
 	if err := Release(); err == nil || !strings.Contains(err.Error(), `no entry "## [1.1.0]`) {
 		t.Fatalf("version without an entry: %v", err)
 	}
-	if builds != 1 {
-		t.Fatalf("built %d times; a refused release builds nothing", builds)
+	// With its entry, but not released yet: ReleaseFiles refuses it.
+	write(changelogFile, "# Changelog\n\n## [1.1.0] - 2026-12-02\n\n### Fixed\n- a bug\n")
+	git("commit", "-q", "-am", "1.1.0 entry")
+	if err := ReleaseFiles(); err == nil || !strings.Contains(err.Error(), "b/c/go.mod, go.work do not require the other modules at v1.1.0") {
+		t.Fatalf("ReleaseFiles before the release commit: %v", err)
+	}
+	if *builds != 3 {
+		t.Fatalf("built %d times; a refused release builds nothing", *builds)
+	}
+}
+
+// A version is released once: a module's tag of it on another commit, or
+// a replace of one of the modules in a go.mod, stops the release before it
+// commits, tags or builds anything.
+func TestReleaseRefuses(t *testing.T) {
+	git, write := releaseRepo(t)
+	builds := fakeRotatorBuild(t, write)
+	git("tag", "a/v1.0.0")
+	write("x.txt", "later\n")
+	git("add", "x.txt")
+	git("commit", "-q", "-m", "later")
+	head := git("rev-parse", "HEAD")
+	if err := Release(); err == nil || !strings.Contains(err.Error(), "the tag a/v1.0.0 already exists on") {
+		t.Fatalf("a tag on another commit: %v", err)
+	}
+	git("tag", "-d", "a/v1.0.0")
+	write("a/go.mod", "module github.com/dbvault/dbvault/a\n\ngo 1.26.6\n\nreplace github.com/dbvault/dbvault/b/c => ../b/c\n")
+	git("commit", "-q", "-am", "replace")
+	head = git("rev-parse", "HEAD")
+	if err := Release(); err == nil || !strings.Contains(err.Error(), "a/go.mod replaces github.com/dbvault/dbvault/b/c") {
+		t.Fatalf("a replace: %v", err)
+	}
+	write("a/go.mod", "module github.com/dbvault/dbvault/a\n\ngo 1.26.6\n\nrequire github.com/dbvault/dbvault/b/c v1.0.0\n")
+	git("commit", "-q", "-am", "a requires b/c")
+	head = git("rev-parse", "HEAD")
+	if err := Release(); err == nil || !strings.Contains(err.Error(), "go.work does not replace github.com/dbvault/dbvault/b/c, which a/go.mod requires") {
+		t.Fatalf("a requirement go.work does not replace: %v", err)
+	}
+	if got := git("rev-parse", "HEAD"); got != head || git("tag") != "" || *builds != 0 {
+		t.Fatalf("a refused release committed (%s), tagged (%q) or built (%d)", got, git("tag"), *builds)
+	}
+}
+
+func TestSetRequires(t *testing.T) {
+	in := "module example.com/m\n\ngo 1.26.6\n\nrequire github.com/dbvault/dbvault/stacks/kit v0.0.0-00010101000000-000000000000\n\nrequire (\n\tgithub.com/dbvault/dbvault v0.1.0\n\tgithub.com/dbvault/dbvaultx v0.1.0\n\tgithub.com/dbvault/dbvault/functions/rotator v0.1.0 // indirect\n)\n\ntool github.com/dbvault/dbvault/tools/x\n"
+	want := "module example.com/m\n\ngo 1.26.6\n\nrequire github.com/dbvault/dbvault/stacks/kit v0.3.0\n\nrequire (\n\tgithub.com/dbvault/dbvault v0.3.0\n\tgithub.com/dbvault/dbvaultx v0.1.0\n\tgithub.com/dbvault/dbvault/functions/rotator v0.3.0 // indirect\n)\n\ntool github.com/dbvault/dbvault/tools/x\n"
+	got, changed, paths, err := setRequires("go.mod", in, "v0.3.0")
+	if err != nil || !changed || got != want {
+		t.Fatalf("setRequires = %v, %v:\n%s\nwant\n%s", changed, err, got, want)
+	}
+	if want := []string{"github.com/dbvault/dbvault/stacks/kit", "github.com/dbvault/dbvault", "github.com/dbvault/dbvault/functions/rotator"}; !slices.Equal(paths, want) {
+		t.Fatalf("required %q, want %q", paths, want)
+	}
+	if _, changed, _, _ := setRequires("go.mod", want, "v0.3.0"); changed {
+		t.Fatal("a go.mod already at the version changed")
+	}
+	for _, r := range []string{"replace github.com/dbvault/dbvault/stacks/kit => ../kit\n", "replace (\n\tgithub.com/dbvault/dbvault/stacks/kit v0.3.0 => ../kit\n)\n"} {
+		if _, _, _, err := setRequires("x/go.mod", in+r, "v0.3.0"); err == nil || !strings.Contains(err.Error(), "x/go.mod replaces github.com/dbvault/dbvault/stacks/kit") {
+			t.Errorf("%q: %v", r, err)
+		}
+	}
+}
+
+// The repository itself: every module of go.work is tagged, the root one
+// first, and every go.mod already requires the others at the current
+// version, each replaced in go.work (what ReleaseFiles checks at a tag).
+func TestWorkspaceIsAtTheVersion(t *testing.T) {
+	atRoot(t)
+	v, err := readVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := workspaceModules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 2 || dirs[0] != "." || !slices.Contains(dirs, "stacks/secrets") || !slices.Contains(dirs, "functions/rotator") {
+		t.Fatalf("workspace modules %q", dirs)
+	}
+	if tags := moduleTags(dirs, v); tags[0] != "v"+v || !slices.Contains(tags, "stacks/secrets/v"+v) {
+		t.Fatalf("tags %q", tags)
+	}
+	changed, err := setModuleVersions(dirs, "v"+v, false)
+	if err != nil || len(changed) > 0 {
+		t.Fatalf("the modules are not all at v%s: %q need changes (%v)", v, changed, err)
 	}
 }
