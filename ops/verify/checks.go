@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -18,13 +20,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/status"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
-// trail: the vault's CloudTrail trail is logging and delivering.
+// trail: the vault's CloudTrail trail is logging and delivering; when it
+// is the trail the secrets layer creates, it records what the layer's
+// advanced event selector says and its bucket expires the log files.
 //
 // GetTrailStatus
 // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html):
@@ -34,10 +42,16 @@ import (
 // LatestDeliveryError "Displays any Amazon S3 error that CloudTrail
 // encountered when attempting to deliver log files to the designated
 // bucket".
+//
+// The secrets stack exports trailArn for its own trail and for the
+// account's (existingTrailName) alike; ownTrail tells them apart by name.
+// The account's trail, its selectors and its bucket are not the vault's:
+// the line says so and checks only that it logs and delivers.
 func (v *Verifier) trail(ctx context.Context) Result {
 	const check = "trail"
 	r := v.need(check)
 	arn := r.str("secrets", "trailArn")
+	rotator := r.str("secrets", "rotatorFunctionName")
 	if r.bad {
 		return r.out
 	}
@@ -58,7 +72,167 @@ func (v *Verifier) trail(ctx context.Context) Result {
 		p.add(fmt.Sprintf("the last delivery of log files to S3 failed: %s", e),
 			fmt.Sprintf("check the trail bucket's policy and its KMS key policy allow cloudtrail.amazonaws.com, then deploy the secrets layer (%s)", v.up("secrets")))
 	}
-	return p.result(check, fmt.Sprintf("trail %s is logging, no delivery error (last delivery %s)", arn, when(st.LatestDeliveryTime)))
+	ok := fmt.Sprintf("trail %s is logging, no delivery error (last delivery %s)", arn, when(st.LatestDeliveryTime))
+	names, own := ownTrail(arn, rotator)
+	if !own {
+		return p.result(check, ok+"; it is the account's trail (existingTrailName), not one the secrets layer created: its event selectors and its bucket's lifecycle are the account's, so they are not checked")
+	}
+	recorded, err := v.trailSelectors(ctx, arn, &p)
+	if err != nil {
+		return fail(check, err.Error(), apiFix("cloudtrail:GetEventSelectors"))
+	}
+	region, account := arnRegionAccount(arn)
+	bucket := names.TrailBucketName(region, account)
+	expiry, err := v.trailExpiry(ctx, bucket, &p)
+	if err != nil {
+		return fail(check, err.Error(), apiFix("s3:GetLifecycleConfiguration on the trail bucket "+bucket))
+	}
+	return p.result(check, fmt.Sprintf("%s; it records %s (GetEventSelectors: the secrets layer's one advanced selector); its bucket %s %s", ok, recorded, bucket, expiry))
+}
+
+// ownTrail reports whether trailArn is the trail the secrets layer creates,
+// and the vault's names. The layer names its trail Names.TrailName and its
+// rotator Names.RotatorName, both [<vault>-]<type>-<suffix> (kit.Names), so
+// the rotator's name (an output) gives the vault's names; a trail of any
+// other name is the account's (existingTrailName).
+func ownTrail(trailArn, rotator string) (kit.Names, bool) {
+	_, name, ok := strings.Cut(trailArn, ":trail/")
+	if !ok {
+		return kit.Names{}, false
+	}
+	const kind = "rotator-"
+	for i := strings.Index(rotator, kind); i >= 0; {
+		n := kit.Names{Prefix: rotator[:i], Suffix: rotator[i+len(kind):]}
+		if n.RotatorName() == rotator && n.TrailName() == name {
+			return n, true
+		}
+		next := strings.Index(rotator[i+1:], kind)
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return kit.Names{}, false
+}
+
+// arnRegionAccount are an ARN's region and account (empty when it has
+// fewer parts).
+func arnRegionAccount(arn string) (region, account string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return "", ""
+	}
+	return parts[3], parts[4]
+}
+
+// TrailFieldSelectors are the field selectors of the one advanced event
+// selector the secrets layer gives its trail: every management event but
+// those of secrets.TrailExcludedEventSources. They repeat
+// stacks/secrets/trail.go's trailSelectors, which builds them as Pulumi
+// inputs (its TestTrailRecordsManagementEventsButKMS pins the same values);
+// the excluded sources are that package's own list.
+var TrailFieldSelectors = []cttypes.AdvancedFieldSelector{
+	{Field: aws.String("eventCategory"), Equals: []string{"Management"}},
+	{Field: aws.String("eventSource"), NotEquals: secrets.TrailExcludedEventSources},
+}
+
+// trailSelectors adds a problem unless the trail has exactly the secrets
+// layer's advanced event selector, and returns what it records.
+//
+// GetEventSelectors
+// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetEventSelectors.html):
+// TrailName takes the trail's name or ARN; the answer has
+// AdvancedEventSelectors (Name, FieldSelectors: Field and the operators
+// Equals, NotEquals, StartsWith, NotStartsWith, EndsWith, NotEndsWith) or
+// basic EventSelectors, as a trail uses one kind or the other
+// (PutEventSelectors,
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html).
+// The selector's name only labels it and the order of field selectors and
+// values carries no meaning, so both are left out of the comparison. That
+// CloudTrail answers the selector as it was put, without fields of its
+// own, is unconfirmed offline.
+func (v *Verifier) trailSelectors(ctx context.Context, arn string, p *problems) (string, error) {
+	out, err := v.Clients.CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(arn)})
+	if err != nil {
+		return "", fmt.Errorf("GetEventSelectors %s: %w", arn, err)
+	}
+	want := fieldSelectorsText(TrailFieldSelectors)
+	var got []string
+	for _, s := range out.AdvancedEventSelectors {
+		got = append(got, "["+fieldSelectorsText(s.FieldSelectors)+"]")
+	}
+	for _, s := range out.EventSelectors {
+		got = append(got, fmt.Sprintf("[basic: ReadWriteType %s, IncludeManagementEvents %t, %d data resources, ExcludeManagementEventSources %s]",
+			orNone(string(s.ReadWriteType)), aws.ToBool(s.IncludeManagementEvents), len(s.DataResources), orNone(strings.Join(s.ExcludeManagementEventSources, " "))))
+	}
+	if len(got) != 1 || got[0] != "["+want+"]" {
+		p.add(fmt.Sprintf("trail %s has the event selectors %s, not the secrets layer's one advanced selector [%s]", arn, orNone(strings.Join(got, ", ")), want),
+			fmt.Sprintf("deploy the secrets layer (%s), which sets it; find who changed it in CloudTrail's event history (PutEventSelectors)", v.up("secrets")))
+	}
+	return want, nil
+}
+
+// fieldSelectorsText shows field selectors as "field Operator [values]",
+// sorted, so that two lists compare as sets.
+func fieldSelectorsText(fs []cttypes.AdvancedFieldSelector) string {
+	var parts []string
+	for _, f := range fs {
+		for _, op := range []struct {
+			name   string
+			values []string
+		}{{"Equals", f.Equals}, {"NotEquals", f.NotEquals}, {"StartsWith", f.StartsWith}, {"NotStartsWith", f.NotStartsWith}, {"EndsWith", f.EndsWith}, {"NotEndsWith", f.NotEndsWith}} {
+			if len(op.values) == 0 {
+				continue
+			}
+			values := slices.Clone(op.values)
+			slices.Sort(values)
+			parts = append(parts, fmt.Sprintf("%s %s [%s]", aws.ToString(f.Field), op.name, strings.Join(values, " ")))
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+// trailExpiry adds a problem unless the trail bucket has the secrets
+// layer's lifecycle rule: enabled, on the log files' prefix
+// (secrets.TrailLogPrefix), expiring them after some days. It returns what
+// the rule does.
+//
+// How many days is the layer's config trailRetentionDays (90 by default,
+// at least the Object Lock retention in production), which the secrets
+// stack does not export: the line shows the days rather than compare them.
+//
+// GetBucketLifecycleConfiguration
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLifecycleConfiguration.html):
+// Rules[] with ID, Status (Enabled | Disabled), Filter.Prefix,
+// Expiration.Days, NoncurrentVersionExpiration.NoncurrentDays; a bucket
+// without a lifecycle configuration answers the error code
+// NoSuchLifecycleConfiguration. It needs s3:GetLifecycleConfiguration.
+func (v *Verifier) trailExpiry(ctx context.Context, bucket string, p *problems) (string, error) {
+	fix := fmt.Sprintf("deploy the secrets layer (%s), which writes the rule (config trailRetentionDays sets its days); find who changed it in CloudTrail's event history (PutBucketLifecycleConfiguration, DeleteBucketLifecycle)", v.up("secrets"))
+	out, err := v.Clients.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchLifecycleConfiguration":
+		p.add(fmt.Sprintf("the trail bucket %s has no lifecycle configuration: its log files never expire", bucket), fix)
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("GetBucketLifecycleConfiguration %s: %w", bucket, err)
+	}
+	for _, rule := range out.Rules {
+		if rule.Status != s3types.ExpirationStatusEnabled || rule.Filter == nil || aws.ToString(rule.Filter.Prefix) != secrets.TrailLogPrefix ||
+			rule.Expiration == nil || aws.ToInt32(rule.Expiration.Days) < 1 {
+			continue
+		}
+		noncurrent := ""
+		if rule.NoncurrentVersionExpiration != nil && rule.NoncurrentVersionExpiration.NoncurrentDays != nil {
+			noncurrent = fmt.Sprintf(", noncurrent versions after %d", aws.ToInt32(rule.NoncurrentVersionExpiration.NoncurrentDays))
+		}
+		return fmt.Sprintf("expires the log files under %s after %d days%s (rule %s; the days are config trailRetentionDays, which the secrets stack does not export)",
+			secrets.TrailLogPrefix, aws.ToInt32(rule.Expiration.Days), noncurrent, orNone(aws.ToString(rule.ID))), nil
+	}
+	p.add(fmt.Sprintf("the trail bucket %s has no enabled lifecycle rule that expires the log files under %s after a number of days (of its %d rule(s)): they never expire", bucket, secrets.TrailLogPrefix, len(out.Rules)), fix)
+	return "", nil
 }
 
 func when(t *time.Time) string {
@@ -405,19 +579,20 @@ func (v *Verifier) describe(ctx context.Context, arn string) (described, error) 
 }
 
 // common adds the problems every secret of the vault may have, and returns
-// the detail of a healthy one. layer deploys the schedule, rotate is the
-// command that rotates the secret now.
-func (v *Verifier) common(p *problems, d described, layer, rotate string) string {
+// the detail of a healthy one. schedule says how the rotation settings are
+// set ("deploy the secrets layer (...)"), rotate is the command that
+// rotates the secret now.
+func (v *Verifier) common(p *problems, d described, schedule, rotate string) string {
 	s := d.state
 	if !s.RotationEnabled {
-		p.add("rotation is off", fmt.Sprintf("deploy the %s layer (%s), which turns it on", layer, v.up(layer)))
+		p.add("rotation is off", "turn it on: "+schedule)
 	}
 	days := int64(0)
 	switch {
 	case d.days == nil:
-		p.add(fmt.Sprintf("the schedule is %q, not every N days (AutomaticallyAfterDays)", s.Schedule), fmt.Sprintf("deploy the %s layer (%s)", layer, v.up(layer)))
+		p.add(fmt.Sprintf("the schedule is %q, not every N days (AutomaticallyAfterDays)", s.Schedule), "set a schedule of every N days: "+schedule)
 	case *d.days > MaxRotationDays:
-		p.add(fmt.Sprintf("rotation every %d days, more than %d", *d.days, MaxRotationDays), fmt.Sprintf("set the schedule to at most %d days and deploy the %s layer (%s)", MaxRotationDays, layer, v.up(layer)))
+		p.add(fmt.Sprintf("rotation every %d days, more than %d", *d.days, MaxRotationDays), fmt.Sprintf("set the schedule to at most %d days: %s", MaxRotationDays, schedule))
 		days = *d.days
 	default:
 		days = *d.days
@@ -446,7 +621,7 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+"; if the secret does not exist, deploy the secrets layer ("+v.up("secrets")+")")
 	}
 	var p problems
-	ok := v.common(&p, d, "secrets", fmt.Sprintf("ENV=%s APP_USER=%s go run mage.go rotate", v.env(), user))
+	ok := v.common(&p, d, fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")), fmt.Sprintf("ENV=%s APP_USER=%s go run mage.go rotate", v.env(), user))
 	if d.days != nil && *d.days <= MaxRotationDays && *d.days != want {
 		p.add(fmt.Sprintf("rotation every %d days, not the stack's rotationDays %d", *d.days, want), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
 	}
@@ -465,38 +640,104 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	return p.result(check, fmt.Sprintf("%s: %s; the schedule is the stack's rotationDays; rotated by %s; tagged %s", arn, ok, d.state.RotatorARN, tagList(d.tags)))
 }
 
-// masterSecret: RDS's managed master secret. That RDS rotates it with no
-// Lambda function (RotationLambdaARN absent) and keeps RotationEnabled and
-// the schedule there is how DescribeSecret is expected to show a secret RDS
-// manages; unconfirmed offline, so the line says what it confirms.
+// masterSecret: the master secret. RDS's managed one (rdsManaged): that
+// RDS rotates it with no Lambda function (RotationLambdaARN absent) and
+// keeps RotationEnabled and the schedule there is how DescribeSecret is
+// expected to show a secret RDS manages; unconfirmed offline, so the line
+// says what it confirms. On a team's existing cluster the schedule is the
+// team's, and so are the fixes. A team's own secret of the master
+// credentials (existingMasterSecretArn, when RDS does not manage the master
+// password) is rotated however the team chose: operatorMasterSecret.
 func (v *Verifier) masterSecret(ctx context.Context) Result {
 	const check = "secrets/master"
 	r := v.need(check)
 	arn := r.str("secrets", "masterSecretArn")
+	existing := r.existingCluster()
 	if r.bad {
 		return r.out
 	}
 	d, err := v.describe(ctx, arn)
 	if err != nil {
-		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+"; if the secret does not exist, deploy the database layer ("+v.up("database")+")")
+		gone := "; if the secret does not exist, deploy the database layer (" + v.up("database") + ")"
+		if existing {
+			gone = "; if the secret no longer exists, deploy the database layer (" + v.up("database") + "), which reads the team's cluster's master secret again, then the secrets layer (" + v.up("secrets") + ")"
+		}
+		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+gone)
+	}
+	if existing && !rdsManaged(arn) {
+		return operatorMasterSecret(check, arn, d)
 	}
 	var p problems
-	ok := v.common(&p, d, "database", "aws secretsmanager rotate-secret --secret-id "+arn+", which RDS carries out")
-	if fn := d.state.RotatorARN; fn != "" {
-		p.add(fmt.Sprintf("it is rotated by the Lambda function %s, not by RDS", fn),
-			fmt.Sprintf("let RDS rotate it: deploy the database layer (%s), whose rotation has no function; a function must not rotate RDS's managed master password", v.up("database")))
+	schedule := fmt.Sprintf("deploy the database layer (%s)", v.up("database"))
+	lambdaFix := fmt.Sprintf("let RDS rotate it: deploy the database layer (%s), whose rotation has no function; a function must not rotate RDS's managed master password", v.up("database"))
+	keeps := "RDS keeps the schedule the database layer set"
+	if existing {
+		// The database layer reads an existing cluster and changes none of
+		// its settings (stacks/database/existing.go): the team sets the
+		// managed secret's schedule, in Secrets Manager
+		// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_managed.html).
+		schedule = fmt.Sprintf("the team that runs the cluster sets it (aws secretsmanager rotate-secret --secret-id %s --rotation-rules AutomaticallyAfterDays=<1 to %d> --no-rotate-immediately); the database layer leaves an existing cluster's master secret as the team set it", arn, MaxRotationDays)
+		lambdaFix = "a function must not rotate RDS's managed master password: the team that runs the cluster sets the secret's rotation without one, so that RDS rotates it (the database layer leaves an existing cluster's master secret as the team set it)"
+		keeps = "RDS keeps the team's schedule"
 	}
-	return p.result(check, fmt.Sprintf("%s: %s; no RotationLambdaARN — confirms: RDS rotates it itself; rotation on and at most %d days with no function — confirms: RDS keeps the schedule the database layer set (both as DescribeSecret is expected to show an RDS-managed secret: unconfirmed offline)",
-		arn, ok, MaxRotationDays))
+	ok := v.common(&p, d, schedule, "aws secretsmanager rotate-secret --secret-id "+arn+", which RDS carries out")
+	if fn := d.state.RotatorARN; fn != "" {
+		p.add(fmt.Sprintf("it is rotated by the Lambda function %s, not by RDS", fn), lambdaFix)
+	}
+	return p.result(check, fmt.Sprintf("%s: %s; no RotationLambdaARN — confirms: RDS rotates it itself; rotation on and at most %d days with no function — confirms: %s (both as DescribeSecret is expected to show an RDS-managed secret: unconfirmed offline)",
+		arn, ok, MaxRotationDays, keeps))
+}
+
+// rdsManaged reports whether arn names a secret that RDS manages: a managed
+// secret's name starts with the managing service's ID and "!"
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/service-linked-secrets.html),
+// rds!cluster-... for a cluster's master password.
+func rdsManaged(arn string) bool { return strings.Contains(arn, ":secret:rds!") }
+
+// operatorMasterSecret: the team's own secret of an existing cluster's
+// master credentials. Whether and how it rotates (off, any schedule, a
+// Lambda function of the team's) is the team's choice, which the vault
+// neither sets nor promises: the line reports it. It fails only where the
+// rotator, which reads the AWSCURRENT version to manage the application
+// users, could not rely on it: no version is AWSCURRENT, or a rotation left
+// AWSPENDING behind (the master password may already be the pending one).
+func operatorMasterSecret(check, arn string, d described) Result {
+	s := d.state
+	var p problems
+	if _, ok := s.Holder(status.Current); !ok {
+		p.add(fmt.Sprintf("no version of the team's master secret %s holds AWSCURRENT: the rotator cannot read the master credentials", arn),
+			"the team that owns the secret labels the version with the master user's current password AWSCURRENT (aws secretsmanager update-secret-version-stage)")
+	}
+	if u := s.Unfinished; u != nil {
+		p.add(fmt.Sprintf("unfinished rotation of the team's master secret %s: version %s holds AWSPENDING, so the master password may already be that version's", arn, u.ID),
+			"the team that owns the secret finishes or undoes its rotation (its rotation function's log says where it stopped); until then the rotator may be refused by the cluster")
+	}
+	var state string
+	switch {
+	case !s.RotationEnabled:
+		state = "rotation off"
+	case d.days != nil:
+		state = fmt.Sprintf("rotation on every %d days", *d.days)
+	default:
+		state = fmt.Sprintf("rotation on, schedule %s", orNone(s.Schedule))
+	}
+	if s.RotatorARN != "" {
+		state += " by the Lambda function " + s.RotatorARN
+	}
+	return p.result(check, fmt.Sprintf("%s is the team's secret of the master credentials (RDS does not manage this cluster's master password): %s, last rotated %s, a version holds AWSCURRENT, no unfinished rotation; its rotation is the team's, which the vault neither sets nor checks",
+		arn, state, when(s.LastRotated)))
 }
 
 // database: the cluster is available, uses RDS's master secret and
-// requires TLS.
+// requires TLS. On a team's existing cluster the master secret may be the
+// team's own (when RDS does not manage the master password), and
+// require_secure_transport is the team's setting: reported, not failed.
 func (v *Verifier) database(ctx context.Context) Result {
 	const check = "database"
 	r := v.need(check)
 	id := r.str("database", "clusterIdentifier")
 	master := r.str("database", "masterSecretArn")
+	existing := r.existingCluster()
 	if r.bad {
 		return r.out
 	}
@@ -510,7 +751,11 @@ func (v *Verifier) database(ctx context.Context) Result {
 	// SecretArn, SecretStatus creating | active | rotating | impaired.
 	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
 	if err != nil {
-		return fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters")+"; if the cluster does not exist, deploy the database layer ("+v.up("database")+")")
+		gone := "; if the cluster does not exist, deploy the database layer (" + v.up("database") + ")"
+		if existing {
+			gone = "; if the team's cluster no longer exists, set existingClusterIdentifier in stacks/database to the cluster to serve and deploy the database layer (" + v.up("database") + ")"
+		}
+		return fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters")+gone)
 	}
 	if len(out.DBClusters) != 1 {
 		return fail(check, fmt.Sprintf("DescribeDBClusters %s returned %d clusters", id, len(out.DBClusters)), "deploy the database layer ("+v.up("database")+")")
@@ -520,14 +765,31 @@ func (v *Verifier) database(ctx context.Context) Result {
 	if st := aws.ToString(c.Status); st != "available" {
 		p.add(fmt.Sprintf("cluster %s is %s, not available", id, orNone(st)), "wait for the operation in progress to end (aws rds describe-events --source-type db-cluster), then run verify again")
 	}
+	secret := fmt.Sprintf("its master secret %s is active", master)
 	switch ms := c.MasterUserSecret; {
+	case ms == nil && existing && !rdsManaged(master):
+		// The team's own secret (existingMasterSecretArn): the database
+		// layer accepts it only when RDS does not manage the password
+		// (stacks/database/existing.go, LookupExistingCluster).
+		secret = fmt.Sprintf("RDS does not manage its master password, whose secret is the team's %s (secrets/master reads it)", master)
+	case ms == nil && existing:
+		p.add(fmt.Sprintf("cluster %s has no MasterUserSecret, but the stack's masterSecretArn %s is RDS's managed secret: RDS no longer manages the master password, so that secret no longer holds it", id, master),
+			fmt.Sprintf("set existingMasterSecretArn in stacks/database to a secret that holds the master user's {\"username\", \"password\"}, or have the team let RDS manage the password again (aws rds modify-db-cluster --db-cluster-identifier %s --manage-master-user-password --apply-immediately); then deploy the database layer (%s) and the secrets layer (%s)", id, v.up("database"), v.up("secrets")))
 	case ms == nil:
 		p.add(fmt.Sprintf("cluster %s has no MasterUserSecret: RDS does not manage its master password", id), fmt.Sprintf("deploy the database layer (%s), which sets manage_master_user_password", v.up("database")))
 	case aws.ToString(ms.SecretArn) != master:
-		p.add(fmt.Sprintf("the cluster's master secret %s is not the stack's masterSecretArn %s", aws.ToString(ms.SecretArn), master), fmt.Sprintf("deploy the database layer (%s), then the secrets layer (%s)", v.up("database"), v.up("secrets")))
+		fix := fmt.Sprintf("deploy the database layer (%s), then the secrets layer (%s)", v.up("database"), v.up("secrets"))
+		if existing {
+			fix = fmt.Sprintf("unset existingMasterSecretArn in stacks/database if it is set (RDS's secret is the one that stays current), deploy the database layer (%s), then the secrets layer (%s)", v.up("database"), v.up("secrets"))
+		}
+		p.add(fmt.Sprintf("the cluster's master secret %s is not the stack's masterSecretArn %s", aws.ToString(ms.SecretArn), master), fix)
 	case aws.ToString(ms.SecretStatus) != "active":
+		key := "check the key policy of the kms layer and the secret's resource policy"
+		if existing {
+			key = "the team checks the policy of the secret's key and the secret's resource policy, both the team's"
+		}
 		p.add(fmt.Sprintf("the master secret's status is %s, not active", orNone(aws.ToString(ms.SecretStatus))),
-			"wait if it is creating or rotating; if impaired, RDS cannot use the secret or its KMS key: check the key policy of the kms layer and the secret's resource policy")
+			"wait if it is creating or rotating; if impaired, RDS cannot use the secret or its KMS key: "+key)
 	}
 	if sm := aws.ToString(v.outputString("secrets", "masterSecretArn")); sm != "" && sm != master {
 		p.add(fmt.Sprintf("the secrets stack's masterSecretArn %s is not the database stack's %s", sm, master), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
@@ -537,11 +799,34 @@ func (v *Verifier) database(ctx context.Context) Result {
 	if err != nil {
 		return fail(check, err.Error(), apiFix("rds:DescribeDBClusterParameters"))
 	}
-	if !isOn(tls) {
+	var warning string
+	switch {
+	case isOn(tls):
+	case existing:
+		// The team's parameter group, which the database layer does not
+		// change; the rotator connects with verified TLS whatever it says
+		// (functions/rotator/internal/mysqldb, TLSConfig). Result has
+		// only PASS and FAIL, and prints Fix on FAIL lines only. A FAIL
+		// would make verify exit non-zero on every such cluster for a
+		// setting no layer of the vault owns, so the line passes and
+		// carries the warning, its fix included, in its detail. ON is
+		// dynamic (no reboot):
+		// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Security.html
+		warning = fmt.Sprintf("warning: require_secure_transport is %s in the team's cluster parameter group %s, not ON: the cluster accepts connections without TLS from clients other than the rotator, which always connects with verified TLS; to refuse them, set require_secure_transport=ON in the team's cluster parameter group (dynamic, no reboot)",
+			orNone(tls), orNone(group))
+	default:
 		p.add(fmt.Sprintf("require_secure_transport is %s in the cluster parameter group %s (Source user), not ON: connections without TLS are accepted", orNone(tls), orNone(group)),
 			fmt.Sprintf("deploy the database layer (%s), which sets it ON (dynamic, no reboot)", v.up("database")))
 	}
-	return p.result(check, fmt.Sprintf("cluster %s is available, its master secret %s is active, require_secure_transport is %s in %s", id, master, tls, group))
+	cluster := "cluster " + id
+	if existing {
+		cluster = "the team's cluster " + id
+	}
+	res := p.result(check, fmt.Sprintf("%s is available, %s, require_secure_transport is %s in %s", cluster, secret, orNone(tls), orNone(group)))
+	if warning != "" {
+		res.Detail += "; " + warning
+	}
+	return res
 }
 
 func (v *Verifier) outputString(layer, name string) *string {
@@ -591,7 +876,9 @@ var tlsVersions = []string{"TLSv1.2", "TLSv1.3"}
 // not be read offline: a value it refused would fail the layer's `up`
 // (ModifyDBClusterParameterGroup), so an environment that verify reaches
 // has the group's value; this line shows that it is the vault's and that
-// it is in effect. tls_version is static: it applies when an instance
+// it is in effect. On a team's existing cluster the group is the team's,
+// which the layer does not set: the line checks it the same way and says
+// whose it is. tls_version is static: it applies when an instance
 // restarts. DescribeDBClusters
 // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
 // lists DBClusterMembers
@@ -603,6 +890,7 @@ func (v *Verifier) tlsVersion(ctx context.Context) Result {
 	const check = "tls-version"
 	r := v.need(check)
 	id := r.str("database", "clusterIdentifier")
+	existing := r.existingCluster()
 	if r.bad {
 		return r.out
 	}
@@ -619,6 +907,18 @@ func (v *Verifier) tlsVersion(ctx context.Context) Result {
 	if err != nil {
 		return fail(check, err.Error(), apiFix("rds:DescribeDBClusterParameters"))
 	}
+	// On a team's existing cluster the parameter group and the instances
+	// are the team's: the database layer reads them and changes neither
+	// (stacks/database/existing.go), so the line names them as the team's
+	// and the fixes are the team's to apply.
+	whose, setFix, rebootFix, noInstanceFix := "the cluster parameter group", fmt.Sprintf("deploy the database layer (%s), then reboot each instance (aws rds reboot-db-instance), since tls_version is static", v.up("database")),
+		"reboot those instances one at a time (aws rds reboot-db-instance --db-instance-identifier <instance>), readers first", fmt.Sprintf("deploy the database layer (%s)", v.up("database"))
+	if existing {
+		whose = "the team's cluster parameter group"
+		setFix = fmt.Sprintf("the team sets tls_version=%s in its cluster parameter group %s, then reboots each instance (static parameter); the database layer does not change an existing cluster's parameter groups", strings.Join(tlsVersions, ","), orNone(group))
+		rebootFix = "the team reboots those instances one at a time (aws rds reboot-db-instance --db-instance-identifier <instance>), readers first"
+		noInstanceFix = "the team adds an instance to its cluster; the database layer creates none on an existing cluster"
+	}
 	var p problems
 	var versions []string
 	for _, t := range strings.Split(value, ",") {
@@ -629,8 +929,7 @@ func (v *Verifier) tlsVersion(ctx context.Context) Result {
 	if len(versions) == 0 || slices.ContainsFunc(versions, func(t string) bool {
 		return !slices.ContainsFunc(tlsVersions, func(w string) bool { return strings.EqualFold(t, w) })
 	}) {
-		p.add(fmt.Sprintf("tls_version is %s in the cluster parameter group %s (Source user), not within %s: the engine's default may allow older protocols", orNone(value), orNone(group), strings.Join(tlsVersions, ",")),
-			fmt.Sprintf("deploy the database layer (%s), then reboot each instance (aws rds reboot-db-instance), since tls_version is static", v.up("database")))
+		p.add(fmt.Sprintf("tls_version is %s in %s %s (Source user), not within %s: the engine's default may allow older protocols", orNone(value), whose, orNone(group), strings.Join(tlsVersions, ",")), setFix)
 	}
 	var pending []string
 	for _, m := range c.DBClusterMembers {
@@ -639,13 +938,16 @@ func (v *Verifier) tlsVersion(ctx context.Context) Result {
 		}
 	}
 	if len(pending) > 0 {
-		p.add(fmt.Sprintf("the parameter group is not in effect on %s", strings.Join(pending, ", ")),
-			"reboot those instances one at a time (aws rds reboot-db-instance --db-instance-identifier <instance>), readers first")
+		p.add(fmt.Sprintf("the parameter group is not in effect on %s", strings.Join(pending, ", ")), rebootFix)
 	}
 	if len(c.DBClusterMembers) == 0 {
-		p.add(fmt.Sprintf("cluster %s has no instances", id), fmt.Sprintf("deploy the database layer (%s)", v.up("database")))
+		p.add(fmt.Sprintf("cluster %s has no instances", id), noInstanceFix)
 	}
-	return p.result(check, fmt.Sprintf("tls_version is %s in %s, in sync on the cluster's %d instances", value, group, len(c.DBClusterMembers)))
+	in := group
+	if existing {
+		in = whose + " " + group
+	}
+	return p.result(check, fmt.Sprintf("tls_version is %s in %s, in sync on the cluster's %d instances", value, in, len(c.DBClusterMembers)))
 }
 
 // flowLog: the VPC's flow log delivers to its log group.

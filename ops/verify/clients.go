@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -19,6 +20,13 @@ import (
 type CloudTrailAPI interface {
 	GetTrailStatus(ctx context.Context, in *cloudtrail.GetTrailStatusInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error)
 	LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error)
+	GetEventSelectors(ctx context.Context, in *cloudtrail.GetEventSelectorsInput, opts ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error)
+}
+
+// S3API is the part of the S3 client verify calls: the trail bucket's
+// lifecycle configuration, nothing of its objects.
+type S3API interface {
+	GetBucketLifecycleConfiguration(ctx context.Context, in *s3.GetBucketLifecycleConfigurationInput, opts ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error)
 }
 
 // EventBridgeAPI is the part of the EventBridge client verify calls.
@@ -75,6 +83,7 @@ type Clients struct {
 	KMS            KMSAPI
 	RDS            RDSAPI
 	EC2            EC2API
+	S3             S3API
 }
 
 // NewClients are the real clients for cfg; Secrets Manager at
@@ -93,6 +102,7 @@ func NewClients(cfg aws.Config, secretsManagerEndpoint string) Clients {
 		KMS: kms.NewFromConfig(cfg),
 		RDS: rds.NewFromConfig(cfg),
 		EC2: ec2.NewFromConfig(cfg),
+		S3:  s3.NewFromConfig(cfg),
 	}
 }
 

@@ -299,7 +299,8 @@ func dig(doc map[string]any, path string) any {
 // not confirm offline; a real RotationSucceeded event of each kind of secret
 // (same service, same kind of event as RotationFailed) shows it. The master
 // secret is rotated by RDS, not by the vault's function, so its event is
-// looked up on its own.
+// looked up on its own. The team's own master secret of an existing
+// cluster is checked when it has such an event and passes without one.
 func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	const check = "alerts-event-shape"
 	// The rule covers every secret of the vault: without all of them an
@@ -307,6 +308,11 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	r := v.need(check)
 	r.strMap("secrets", "appSecretArns")
 	masterArn := r.str("secrets", "masterSecretArn")
+	// The team's own secret of an existing cluster's master credentials
+	// rotates only if and when the team has it rotated (secrets/master):
+	// without an event of it there is nothing to confirm, and nothing of
+	// the vault's that failed.
+	teams := r.existingCluster() && !rdsManaged(masterArn)
 	if r.bad {
 		return r.out
 	}
@@ -314,6 +320,9 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 		return fail(check, fmt.Sprintf("LookupEvents EventName=%s: %v", ShapeEventName, app.err), apiFix("cloudtrail:LookupEvents"))
 	}
 	days := int(ShapeLookback / (24 * time.Hour))
+	confirms := func(e *rotationEvent) string {
+		return fmt.Sprintf("%s event %s of %s names %s at %s (by its %s)", ShapeEventName, orNone(e.id), e.at, e.secret, ShapePath, e.form)
+	}
 	var p problems
 	if !app.found {
 		other := ""
@@ -326,18 +335,22 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	} else {
 		v.shapeProblems(&p, app, "")
 	}
-	if !master.found {
+	masterOK := fmt.Sprintf("the master secret's %s — confirms: RDS's managed rotation is logged the same way, so the rule sees its failure", confirms(master))
+	switch {
+	case teams && !master.found:
+		masterOK = fmt.Sprintf("the team's master secret %s has no %s event in the last %d days: it rotates only as the team chose, so there is nothing to confirm", masterArn, ShapeEventName, days)
+	case teams:
+		v.shapeProblems(&p, master, "the team's master secret's ")
+		masterOK = fmt.Sprintf("the team's master secret's %s — confirms: its rotation is logged the same way, so the rule sees its failure", confirms(master))
+	case !master.found:
 		p.add(fmt.Sprintf("no %s event of %s for the master secret %s in the last %d days (%d event(s) of that name on %d page(s)): RDS rotates it itself (every 7 days by default), and how Secrets Manager logs that rotation, and so whether the rule sees it fail, is unconfirmed",
 			ShapeEventName, secretsManagerSource, masterArn, days, master.seen, master.pages),
 			fmt.Sprintf("rotate it once (aws secretsmanager rotate-secret --secret-id %s, which RDS carries out) and run verify again; if there is still no such event, find the rotation in CloudTrail's event history (event source secretsmanager.amazonaws.com or rds.amazonaws.com) and align FailurePattern in stacks/secrets/alerts.go with it, then deploy the secrets layer (%s)", masterArn, v.up("secrets")))
-	} else {
+	default:
 		v.shapeProblems(&p, master, "the master secret's ")
 	}
-	confirms := func(e *rotationEvent) string {
-		return fmt.Sprintf("%s event %s of %s names %s at %s (by its %s)", ShapeEventName, orNone(e.id), e.at, e.secret, ShapePath, e.form)
-	}
-	return p.result(check, fmt.Sprintf("%s (CloudTrail LookupEvents, a Secrets Manager service event) — confirms: the rule's SecretId filter matches what Secrets Manager emits; the master secret's %s — confirms: RDS's managed rotation is logged the same way, so the rule sees its failure",
-		confirms(app), confirms(master)))
+	return p.result(check, fmt.Sprintf("%s (CloudTrail LookupEvents, a Secrets Manager service event) — confirms: the rule's SecretId filter matches what Secrets Manager emits; %s",
+		confirms(app), masterOK))
 }
 
 // shapeProblems adds what is wrong with the shape of e's event: the secret

@@ -121,6 +121,27 @@ func (r *reader) strMap(layer, name string) map[string]string {
 	return out
 }
 
+// optBool is a boolean output that older stacks lack: absent is false, as
+// kit.Ref.OptionalBool reads it in the layers.
+func (r *reader) optBool(layer, name string) bool {
+	switch x := r.v.Outputs[layer][name].(type) {
+	case nil:
+		return false
+	case bool:
+		return x
+	default:
+		r.miss(layer, name, fmt.Sprintf(" (it is %v, not true or false)", x))
+		return false
+	}
+}
+
+// existingCluster reads the database layer's existingCluster: true when it
+// serves a cluster the team already runs (existingClusterIdentifier), whose
+// parameter groups, master secret and that secret's policy and rotation
+// stay the team's. A database stack without the output predates it and
+// serves the vault's own cluster.
+func (r *reader) existingCluster() bool { return r.optBool("database", "existingCluster") }
+
 // num is a positive whole number (a JSON number, or its text).
 func (r *reader) num(layer, name string) int64 {
 	v, ok := r.raw(layer, name)

@@ -7,9 +7,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
@@ -64,6 +67,8 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"PASS secrets-key-direct-use:", "answered AccessDeniedException with an explicit deny — confirms: the key refuses use outside Secrets Manager",
 		"span zones use1-az1, use1-az2",
 		"PASS tls-version: tls_version is TLSv1.2,TLSv1.3 in aurora-params-dev, in sync on the cluster's 2 instances",
+		"it records eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com] (GetEventSelectors: the secrets layer's one advanced selector)",
+		"its bucket " + verifytest.TrailBucket + " expires the log files under AWSLogs/ after 90 days, noncurrent versions after 1 (rule expire-trail-log-files;",
 		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
 	} {
 		if !strings.Contains(out, want) {
@@ -73,7 +78,8 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 	calls := strings.Join(f.Calls.List(), " ")
 	for _, want := range []string{"CloudTrail.GetTrailStatus", "CloudTrail.LookupEvents", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
 		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
-		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets", "EC2.DescribeFlowLogs"} {
+		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets", "EC2.DescribeFlowLogs",
+		"CloudTrail.GetEventSelectors", "S3.GetBucketLifecycleConfiguration"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("no %s call: %s", want, calls)
 		}
@@ -90,6 +96,24 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 	}{
 		{"trail stopped", "trail", "is not logging", func(f *verifytest.Fixture) { f.Trail.IsLogging = aws.Bool(false) }},
 		{"trail delivery error", "trail", "last delivery of log files to S3 failed: AccessDenied", func(f *verifytest.Fixture) { f.Trail.LatestDeliveryError = aws.String("AccessDenied") }},
+		{"trail records KMS events", "trail", "has the event selectors [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com]], not the secrets layer's one advanced selector", func(f *verifytest.Fixture) {
+			f.Selectors.AdvancedEventSelectors[0].FieldSelectors[0].NotEquals = []string{"rdsdata.amazonaws.com"}
+		}},
+		{"trail with the default basic selector", "trail", "has the event selectors [basic: ReadWriteType All, IncludeManagementEvents true, 0 data resources, ExcludeManagementEventSources none]", func(f *verifytest.Fixture) {
+			f.Selectors.AdvancedEventSelectors = nil
+			f.Selectors.EventSelectors = []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(true)}}
+		}},
+		{"trail with a data event selector too", "trail", "not the secrets layer's one advanced selector", func(f *verifytest.Fixture) {
+			f.Selectors.AdvancedEventSelectors = append(f.Selectors.AdvancedEventSelectors, cttypes.AdvancedEventSelector{FieldSelectors: []cttypes.AdvancedFieldSelector{
+				{Field: aws.String("eventCategory"), Equals: []string{"Data"}}, {Field: aws.String("resources.type"), Equals: []string{"AWS::S3::Object"}}}})
+		}},
+		{"trail bucket without lifecycle", "trail", "the trail bucket " + verifytest.TrailBucket + " has no lifecycle configuration: its log files never expire", func(f *verifytest.Fixture) { f.Lifecycle = nil }},
+		{"trail bucket rule disabled", "trail", "has no enabled lifecycle rule that expires the log files under AWSLogs/ after a number of days (of its 1 rule(s))", func(f *verifytest.Fixture) {
+			f.Lifecycle[0].Status = s3types.ExpirationStatusDisabled
+		}},
+		{"trail bucket rule on another prefix", "trail", "has no enabled lifecycle rule that expires the log files under AWSLogs/", func(f *verifytest.Fixture) {
+			f.Lifecycle[0].Filter.Prefix = aws.String("logs/")
+		}},
 		{"rule disabled", "alerts", "is DISABLED, not ENABLED", func(f *verifytest.Fixture) { f.Rule.State = ebtypes.RuleStateDisabled }},
 		{"rule without topic", "alerts", "does not target the alerts topic", func(f *verifytest.Fixture) {
 			f.Targets = []ebtypes.Target{{Id: aws.String("x"), Arn: aws.String("arn:aws:sns:us-east-1:123456789012:other")}}
@@ -317,5 +341,202 @@ func TestPolicyStatementsAreTheSecretsLayers(t *testing.T) {
 		if strings.Join(denies, " ") != strings.Join(verify.PolicyStatements, " ") {
 			t.Errorf("%s denies %v, verify looks for %v", name, denies, verify.PolicyStatements)
 		}
+	}
+}
+
+// The healthy fixture's trail, bucket and rotator carry the names the
+// layers give them (kit.Names), from which the trail line tells the vault's
+// own trail from the account's.
+func TestFixtureNamesAreTheLayers(t *testing.T) {
+	n := kit.DefaultNames("dev")
+	for got, want := range map[string]string{
+		"arn:aws:cloudtrail:" + verifytest.Region + ":" + verifytest.Account + ":trail/" + n.TrailName(): verifytest.TrailArn,
+		n.TrailBucketName(verifytest.Region, verifytest.Account):                                         verifytest.TrailBucket,
+		n.RotatorName(): verifytest.FunctionName,
+	} {
+		if got != want {
+			t.Errorf("the layers name it %s, the fixture %s", got, want)
+		}
+	}
+}
+
+// lineOf is the result of check.
+func lineOf(t *testing.T, res []verify.Result, check string) verify.Result {
+	t.Helper()
+	for _, r := range res {
+		if r.Check == check {
+			return r
+		}
+	}
+	t.Fatalf("no %s line", check)
+	return verify.Result{}
+}
+
+// wantLines fails the test unless exactly the checks in failing fail, and
+// every line of want contains its text.
+func wantLines(t *testing.T, res []verify.Result, out string, failing []string, want map[string][]string) {
+	t.Helper()
+	var failed []string
+	for _, r := range res {
+		if !r.OK {
+			failed = append(failed, r.Check)
+			if r.Fix == "" {
+				t.Errorf("%s fails without a fix", r.Check)
+			}
+		}
+	}
+	if strings.Join(failed, " ") != strings.Join(failing, " ") {
+		t.Fatalf("failed %v, want %v:\n%s", failed, failing, out)
+	}
+	for check, texts := range want {
+		line := lineOf(t, res, check).Line()
+		for _, w := range texts {
+			if !strings.Contains(line, w) {
+				t.Errorf("line %q lacks %q", line, w)
+			}
+		}
+	}
+}
+
+// With the account's trail (existingTrailName) the trail line checks that
+// it logs and delivers, says whose it is, and neither reads its selectors
+// nor its bucket, which are not the vault's.
+func TestAccountTrailSkipsSelectorsAndLifecycle(t *testing.T) {
+	f := verifytest.Healthy()
+	f.UseAccountTrail("arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail")
+	f.Selectors.AdvancedEventSelectors = nil
+	f.Lifecycle = nil
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{"trail": {
+		"PASS trail: trail arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail is logging",
+		"it is the account's trail (existingTrailName), not one the secrets layer created: its event selectors and its bucket's lifecycle are the account's, so they are not checked",
+	}})
+	for _, c := range f.Calls.List() {
+		if c == "CloudTrail.GetEventSelectors" || c == "S3.GetBucketLifecycleConfiguration" {
+			t.Errorf("the account's trail was read: %s", c)
+		}
+	}
+}
+
+// On a team's existing cluster whose master password RDS manages, the
+// master secret keeps the team's policy (none here) and master-secret-policy
+// says the vault promises nothing about its readers; RDS's expectations
+// about rotating it still hold, with the team's fixes.
+func TestExistingClusterWithRDSManagedSecret(t *testing.T) {
+	f := verifytest.Healthy()
+	f.UseExistingCluster()
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{
+		"master-secret-policy": {"PASS master-secret-policy: the master secret " + verifytest.MasterSecret + " is the team's", "keeps the team's resource policy", "the vault makes no promise about who may read it"},
+		"secrets/master":       {"confirms: RDS rotates it itself", "RDS keeps the team's schedule"},
+		"database":             {"PASS database: the team's cluster aurora-cluster-dev is available, its master secret " + verifytest.MasterSecret + " is active, require_secure_transport is ON"},
+		"tls-version":          {"PASS tls-version: tls_version is TLSv1.2,TLSv1.3 in the team's cluster parameter group aurora-params-dev"},
+	})
+
+	f = verifytest.Healthy()
+	f.UseExistingCluster()
+	f.Secrets[verifytest.MasterSecret].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn)
+	f.Secrets[verifytest.MasterSecret].Describe.RotationRules.AutomaticallyAfterDays = aws.Int64(60)
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"secrets/master"}, map[string][]string{"secrets/master": {
+		"rotated by the Lambda function " + verifytest.FunctionArn + ", not by RDS", "every 60 days, more than 30",
+		"the team that runs the cluster sets it (aws secretsmanager rotate-secret --secret-id " + verifytest.MasterSecret,
+	}})
+}
+
+// The team's own master secret (RDS does not manage the password): the
+// cluster has no MasterUserSecret, the team rotates the secret with its own
+// function every 90 days, the secret has no policy of the vault's, and no
+// line fails for any of it.
+func TestExistingClusterWithTeamMasterSecret(t *testing.T) {
+	f := verifytest.Healthy()
+	f.UseTeamMasterSecret()
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{
+		"database":             {"RDS does not manage its master password, whose secret is the team's " + verifytest.TeamMasterSecret},
+		"secrets/master":       {"PASS secrets/master: " + verifytest.TeamMasterSecret + " is the team's secret of the master credentials", "rotation on every 90 days by the Lambda function " + verifytest.TeamRotator, "its rotation is the team's"},
+		"master-secret-policy": {"the master secret " + verifytest.TeamMasterSecret + " is the team's"},
+		"alerts-event-shape":   {"the team's master secret's RotationSucceeded event"},
+	})
+
+	// Never rotated, rotation off, no event: reported, not failed.
+	f = verifytest.Healthy()
+	f.UseTeamMasterSecret()
+	f.Secrets[verifytest.TeamMasterSecret].Describe.RotationEnabled = aws.Bool(false)
+	f.Secrets[verifytest.TeamMasterSecret].Describe.LastRotatedDate = nil
+	f.History = f.History[:2]
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{
+		"secrets/master":     {"rotation off by the Lambda function " + verifytest.TeamRotator + ", last rotated never"},
+		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 30 days"},
+	})
+
+	// What the rotator cannot work with fails: no AWSCURRENT.
+	f = verifytest.Healthy()
+	f.UseTeamMasterSecret()
+	f.Secrets[verifytest.TeamMasterSecret].Describe.VersionIdsToStages = map[string][]string{"22222222-2222-2222-2222-222222222222": {"AWSPREVIOUS"}}
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"secrets/master"}, map[string][]string{"secrets/master": {"holds AWSCURRENT: the rotator cannot read the master credentials", "update-secret-version-stage"}})
+}
+
+// require_secure_transport off on the team's cluster is the team's setting:
+// the database line passes with a warning that says how to turn it on; on
+// the vault's own cluster it still fails.
+func TestExistingClusterWithoutRequiredTLSWarns(t *testing.T) {
+	f := verifytest.Healthy()
+	f.UseExistingCluster()
+	f.Parameters[0].ParameterValue = aws.String("OFF")
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{"database": {
+		"PASS database: the team's cluster aurora-cluster-dev is available",
+		"warning: require_secure_transport is OFF in the team's cluster parameter group aurora-params-dev, not ON",
+		"the rotator, which always connects with verified TLS",
+		"set require_secure_transport=ON in the team's cluster parameter group (dynamic, no reboot)",
+	}})
+
+	// The warning rides along when the line fails for something else.
+	f.Cluster.Status = aws.String("modifying")
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"database"}, map[string][]string{"database": {"is modifying, not available", "warning: require_secure_transport is OFF"}})
+}
+
+// The team's parameter group and instances: tls-version checks them as
+// before and names them as the team's, with the team's fixes.
+func TestExistingClusterTLSVersionIsTheTeams(t *testing.T) {
+	f := verifytest.Healthy()
+	f.UseExistingCluster()
+	f.Parameters[1].ParameterValue = aws.String("TLSv1.1,TLSv1.2")
+	f.Cluster.DBClusterMembers = []rdstypes.DBClusterMember{}
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"tls-version"}, map[string][]string{"tls-version": {
+		"tls_version is TLSv1.1,TLSv1.2 in the team's cluster parameter group aurora-params-dev",
+		"fix: the team sets tls_version=TLSv1.2,TLSv1.3 in its cluster parameter group aurora-params-dev",
+		"the team adds an instance to its cluster",
+	}})
+}
+
+// The master secret's state on the team's cluster that the database layer
+// would no longer accept: RDS stopped managing the password that the
+// stack's masterSecretArn, RDS's secret, held.
+func TestExistingClusterThatStoppedManagingTheMasterPassword(t *testing.T) {
+	f := verifytest.Healthy()
+	f.UseExistingCluster()
+	f.Cluster.MasterUserSecret = nil
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"database"}, map[string][]string{"database": {
+		"has no MasterUserSecret, but the stack's masterSecretArn " + verifytest.MasterSecret + " is RDS's managed secret",
+		"set existingMasterSecretArn in stacks/database",
+	}})
+}
+
+// existingCluster that is not a boolean fails the lines that read it,
+// naming the layer to deploy again.
+func TestExistingClusterOutputMustBeABoolean(t *testing.T) {
+	f := verifytest.Healthy()
+	f.Outputs["database"]["existingCluster"] = "yes"
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"alerts-event-shape", "secrets/master", "master-secret-policy", "database", "tls-version"}, nil)
+	if !strings.Contains(lineOf(t, res, "database").Line(), "output existingCluster missing: deploy layer database again (it is yes, not true or false)") {
+		t.Fatalf("output:\n%s", out)
 	}
 }

@@ -28,6 +28,8 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
@@ -37,9 +39,13 @@ import (
 
 // Names of the healthy environment "dev".
 const (
-	Account        = "123456789012"
-	Region         = "us-east-1"
-	TrailArn       = "arn:aws:cloudtrail:us-east-1:123456789012:trail/vault-trail-dev"
+	Account = "123456789012"
+	Region  = "us-east-1"
+	// TrailArn and TrailBucket are the trail and bucket the secrets
+	// layer creates in "dev" (kit.Names' TrailName and TrailBucketName).
+	TrailArn       = "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"
+	TrailBucket    = "cloudtrail-us-east-1-dev-123456789012"
+	TrailDays      = 90
 	RuleName       = "rotation-failed-dev"
 	TopicArn       = "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev"
 	FunctionName   = "rotator-dev"
@@ -68,6 +74,12 @@ var (
 		"reporting": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-reporting-dev-GhIjKl",
 	}
 	MasterSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0f1e2d3c-MnOpQr" // #nosec G101 -- a secret ARN, not a credential
+	// TeamMasterSecret is a team's own secret of an existing cluster's
+	// master credentials (existingMasterSecretArn), which RDS does not
+	// manage.
+	TeamMasterSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-master-StUvWx" // #nosec G101 -- a secret ARN, not a credential
+	// TeamRotator is the team's function that rotates TeamMasterSecret.
+	TeamRotator = "arn:aws:lambda:us-east-1:123456789012:function:orders-master-rotation"
 )
 
 // PatternFor is the rotation-failed rule's event pattern as the secrets
@@ -206,8 +218,14 @@ type Secret struct {
 
 // Fixture is an environment as the fakes answer it; tests break one field.
 type Fixture struct {
-	Calls             *Calls
-	Trail             cloudtrail.GetTrailStatusOutput
+	Calls *Calls
+	// TrailArn is the trail CloudTrail knows (TrailArn, the vault's own).
+	TrailArn  string
+	Trail     cloudtrail.GetTrailStatusOutput
+	Selectors cloudtrail.GetEventSelectorsOutput
+	// Lifecycle are the trail bucket's lifecycle rules; nil: it has no
+	// lifecycle configuration.
+	Lifecycle         []s3types.LifecycleRule
 	Rule              eventbridge.DescribeRuleOutput
 	Targets           []ebtypes.Target
 	FailedInvocations []float64
@@ -238,8 +256,21 @@ func Healthy() *Fixture {
 	now := time.Now().UTC()
 	lastRotated := now.Add(-2 * time.Hour)
 	f := &Fixture{
-		Calls: &Calls{},
-		Trail: cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true), LatestDeliveryTime: aws.Time(now.Add(-5 * time.Minute))},
+		Calls:    &Calls{},
+		TrailArn: TrailArn,
+		Trail:    cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true), LatestDeliveryTime: aws.Time(now.Add(-5 * time.Minute))},
+		// As stacks/secrets/trail.go sets them (trailSelectors,
+		// trailLifecycle), in the order CloudTrail and S3 may answer.
+		Selectors: cloudtrail.GetEventSelectorsOutput{TrailARN: aws.String(TrailArn), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
+			Name: aws.String("Management events except KMS and RDS Data API"),
+			FieldSelectors: []cttypes.AdvancedFieldSelector{
+				{Field: aws.String("eventSource"), NotEquals: []string{"rdsdata.amazonaws.com", "kms.amazonaws.com"}},
+				{Field: aws.String("eventCategory"), Equals: []string{"Management"}},
+			}}}},
+		Lifecycle: []s3types.LifecycleRule{{ID: aws.String("expire-trail-log-files"), Status: s3types.ExpirationStatusEnabled,
+			Filter:                      &s3types.LifecycleRuleFilter{Prefix: aws.String("AWSLogs/")},
+			Expiration:                  &s3types.LifecycleExpiration{Days: aws.Int32(TrailDays)},
+			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}}},
 		Rule: eventbridge.DescribeRuleOutput{Name: aws.String(RuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(PatternFor(VaultSecrets())),
 			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RuleName)},
 		Targets: []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
@@ -360,11 +391,48 @@ func (f *Fixture) UseSecrets(apps map[string]string, master string) {
 	}
 }
 
+// UseExistingCluster makes the environment serve a cluster the team already
+// runs, as the database layer exports it (existingCluster true): the secrets
+// layer then writes no resource policy on the master secret, which keeps
+// the team's (none here).
+func (f *Fixture) UseExistingCluster() {
+	f.Outputs["database"]["existingCluster"] = true
+	f.Secrets[aws.ToString(f.Cluster.MasterUserSecret.SecretArn)].Policy = ""
+}
+
+// UseTeamMasterSecret makes the existing cluster's master credentials the
+// team's own secret, TeamMasterSecret, as when RDS does not manage the
+// master password: the cluster has no MasterUserSecret, and the team
+// rotates the secret with its own function every 90 days.
+func (f *Fixture) UseTeamMasterSecret() {
+	f.UseExistingCluster()
+	apps := map[string]string{}
+	for u, a := range f.Outputs["secrets"]["appSecretArns"].(map[string]any) {
+		apps[u] = a.(string)
+	}
+	f.UseSecrets(apps, TeamMasterSecret)
+	f.Cluster.MasterUserSecret = nil
+	master := *f.Secrets[MasterSecret]
+	master.Policy = ""
+	master.Describe.ARN, master.Describe.Name, master.Describe.OwningService = aws.String(TeamMasterSecret), aws.String("orders-master"), nil
+	master.Describe.RotationLambdaARN = aws.String(TeamRotator)
+	master.Describe.RotationRules = &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(90)}
+	f.Secrets[TeamMasterSecret] = &master
+	delete(f.Secrets, MasterSecret)
+}
+
+// UseAccountTrail makes the environment use a trail of the account
+// (existingTrailName) instead of its own.
+func (f *Fixture) UseAccountTrail(arn string) {
+	f.TrailArn = arn
+	f.Outputs["secrets"]["trailArn"] = arn
+}
+
 // Clients are fakes answering from f (Secrets Manager included).
 func (f *Fixture) Clients() verify.Clients {
 	return verify.Clients{
 		CloudTrail: trail{f}, EventBridge: rules{f}, CloudWatch: watch{f}, Lambda: fn{f},
-		SecretsManager: sm{f}, KMS: key{f}, RDS: db{f}, EC2: ec2Fake{f},
+		SecretsManager: sm{f}, KMS: key{f}, RDS: db{f}, EC2: ec2Fake{f}, S3: bucket{f},
 	}
 }
 
@@ -398,10 +466,19 @@ type trail struct{ f *Fixture }
 
 func (t trail) GetTrailStatus(_ context.Context, in *cloudtrail.GetTrailStatusInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
 	t.f.Calls.Record("CloudTrail.GetTrailStatus")
-	if aws.ToString(in.Name) != TrailArn {
+	if aws.ToString(in.Name) != t.f.TrailArn {
 		return nil, fmt.Errorf("TrailNotFoundException: %s", aws.ToString(in.Name))
 	}
 	out := t.f.Trail
+	return &out, nil
+}
+
+func (t trail) GetEventSelectors(_ context.Context, in *cloudtrail.GetEventSelectorsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetEventSelectorsOutput, error) {
+	t.f.Calls.Record("CloudTrail.GetEventSelectors")
+	if aws.ToString(in.TrailName) != t.f.TrailArn {
+		return nil, fmt.Errorf("TrailNotFoundException: %s", aws.ToString(in.TrailName))
+	}
+	out := t.f.Selectors
 	return &out, nil
 }
 
@@ -642,6 +719,21 @@ func (d db) DescribeDBClusterParameters(_ context.Context, in *rds.DescribeDBClu
 		}
 	}
 	return out, nil
+}
+
+type bucket struct{ f *Fixture }
+
+// GetBucketLifecycleConfiguration answers Lifecycle for the trail bucket,
+// and S3's error codes otherwise.
+func (b bucket) GetBucketLifecycleConfiguration(_ context.Context, in *s3.GetBucketLifecycleConfigurationInput, _ ...func(*s3.Options)) (*s3.GetBucketLifecycleConfigurationOutput, error) {
+	b.f.Calls.Record("S3.GetBucketLifecycleConfiguration")
+	if aws.ToString(in.Bucket) != TrailBucket {
+		return nil, &smithy.GenericAPIError{Code: "NoSuchBucket", Message: "The specified bucket does not exist"}
+	}
+	if b.f.Lifecycle == nil {
+		return nil, &smithy.GenericAPIError{Code: "NoSuchLifecycleConfiguration", Message: "The lifecycle configuration does not exist"}
+	}
+	return &s3.GetBucketLifecycleConfigurationOutput{Rules: b.f.Lifecycle}, nil
 }
 
 type ec2Fake struct{ f *Fixture }
