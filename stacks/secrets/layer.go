@@ -1,12 +1,14 @@
 package secrets
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,6 +17,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/dbvault/dbvault/functions/rotator/lambdazip"
+	"github.com/dbvault/dbvault/functions/rotator/version"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
@@ -105,10 +109,14 @@ func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
 }
 
 // resolveZip returns the absolute path of the rotator's zip: p (default
-// DefaultRotatorZip), relative to the repository root when not absolute.
+// defaultZip), relative to the repository root when not absolute.
 func resolveZip(p string) (string, error) {
 	if p == "" {
-		p = DefaultRotatorZip
+		d, err := defaultZip()
+		if err != nil {
+			return "", err
+		}
+		p = d
 	}
 	if !filepath.IsAbs(p) {
 		root, err := repoRoot()
@@ -127,6 +135,50 @@ func resolveZip(p string) (string, error) {
 		return "", fmt.Errorf("rotator zip %s is a directory: set rotatorZip to the zip that `go run mage.go build` writes", p)
 	}
 	return p, nil
+}
+
+// rotatorModule is the module that holds the rotator's code, a requirement
+// of this one.
+const rotatorModule = "github.com/dbvault/dbvault/functions/rotator"
+
+// defaultZip is the rotator's zip when none is named. In this repository
+// (a go.work beside functions/rotator at or above the working directory)
+// it is DefaultRotatorZip, which `go run mage.go build` writes. Anywhere
+// else it is a team's own program, which requires this module and so the
+// rotator's: the rotator is built from that module's folder in the module
+// cache, the same way the release builds it (functions/rotator/lambdazip),
+// so the zip is the release's, byte for byte, with the same Go release.
+func defaultZip() (string, error) {
+	if root, err := repoRoot(); err == nil {
+		if _, err := os.Stat(filepath.Join(root, "functions", "rotator")); err == nil {
+			return filepath.Join(root, DefaultRotatorZip), nil
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("rotator zip: %w", err)
+	}
+	// The version the program was built with: go list -m reads the
+	// program's module (the working directory, where pulumi runs it).
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", rotatorModule).Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		var stderr string
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			stderr = strings.TrimSpace(string(ee.Stderr))
+		}
+		return "", fmt.Errorf("rotator zip: no rotatorZip is set, and the rotator's module is not found from %s (go list -m %s: %v %s): run the program from its module's folder after go mod download, or set rotatorZip (RotatorZip) to the release's rotator zip", wd, rotatorModule, err, stderr)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("rotator zip: no folder to build the rotator in: %w; set rotatorZip (RotatorZip) to the release's rotator zip", err)
+	}
+	r, err := lambdazip.Build(context.Background(), dir, filepath.Join(cache, "dbvault", "rotator-"+version.Tag()), "rotator.zip", "main.version="+version.Version)
+	if err != nil {
+		return "", fmt.Errorf("rotator zip: building the rotator from %s: %w", dir, err)
+	}
+	return r.Zip, nil
 }
 
 // repoRoot is the nearest directory at or above the working directory that

@@ -79,7 +79,9 @@ type Args struct {
 	Suffix, Region, Account, Partition string
 	// RotatorZip is the rotator's deployment package: a path (relative
 	// paths resolve against the repository root), which may come from
-	// another resource; nil is the workspace build, DefaultRotatorZip.
+	// another resource; nil is the workspace build, DefaultRotatorZip, in
+	// this repository, and in a program of your own the rotator built from
+	// the module cache exactly as the release builds it (same bytes).
 	RotatorZip pulumi.StringInput
 	// RotatorZipSHA256 is the package's SHA-256, base64 as Lambda's
 	// CodeSha256 is; empty: computed from the package.
