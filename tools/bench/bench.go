@@ -63,6 +63,9 @@ type Options struct {
 	// AppStrategies are the strategies the application simulation runs
 	// (default all: single, alternating, declared).
 	AppStrategies []string
+	// Fleet is how many declared users the fleet measurement issues and
+	// rotates (default DefaultFleet; negative skips it).
+	Fleet int
 	// Out receives progress lines; discarded when nil.
 	Out io.Writer
 }
@@ -152,6 +155,8 @@ type Report struct {
 	// App is the application simulation (logins during rotations through
 	// a cached secret); nil if it did not run.
 	App *AppReport
+	// Fleet is a vault's worth of declared users; nil if it did not run.
+	Fleet *FleetResult
 	// InProcessCommand is the go test command that measured InProcess
 	// (empty when it did not run).
 	InProcessCommand string
@@ -222,6 +227,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return rep, err
 	}
 	rep.App = app
+	if opts.Fleet == 0 {
+		opts.Fleet = DefaultFleet
+	}
+	if opts.Fleet > 0 {
+		if rep.Fleet, err = b.fleet(ctx, opts.Fleet, say); err != nil {
+			return rep, err
+		}
+	}
 	// The in-process benchmarks use the MariaDB on 127.0.0.1:3306 (the
 	// rotator's test database), so they run only when that is the database
 	// measured here.

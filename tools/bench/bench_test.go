@@ -79,9 +79,12 @@ func TestRunSmall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := Run(ctx, Options{Rotations: 3, ColdStarts: 2, MySQLDSN: "embedded", DistDir: dist, AppRotations: 2, AppInterval: 100 * time.Millisecond})
+	r, err := Run(ctx, Options{Rotations: 3, ColdStarts: 2, MySQLDSN: "embedded", DistDir: dist, AppRotations: 2, AppInterval: 100 * time.Millisecond, Fleet: 5})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if f := r.Fleet; f == nil || f.Users != 5 || f.Provision.N != 5 || f.Rotate.N != 5 || f.ProvisionTotal <= 0 || f.DeclarationBytes == 0 {
+		t.Errorf("fleet: %+v", r.Fleet)
 	}
 	if len(r.Strategies) != 2 {
 		t.Fatalf("strategies: %+v", r.Strategies)
@@ -102,7 +105,7 @@ func TestRunSmall(t *testing.T) {
 		t.Errorf("application simulation: %+v", r.App)
 	}
 	md := r.Markdown()
-	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "| declared users | 0 s (every login reads) |", "- **Declared users**", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |"} {
+	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "| declared users | 0 s (every login reads) |", "- **Declared users**", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |", "## A vault of 5 declared users", "| first (creates the user) |"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("Markdown lacks %q", s)
 		}

@@ -259,6 +259,10 @@ func (r *Report) Markdown() string {
 		w("")
 		r.App.markdown(w, r.Machine.LoadAverage, r.Machine.Cores)
 	}
+	if r.Fleet != nil {
+		w("")
+		r.Fleet.markdown(w)
+	}
 	w("")
 	w("## What limits each figure")
 	w("")
@@ -338,6 +342,10 @@ func (r *Report) Text() string {
 	}
 	if r.App != nil {
 		r.App.text(w)
+	}
+	if f := r.Fleet; f != nil {
+		w("fleet of %d declared users (declarations file %d bytes): provisioning p50 %s p95 %s, total %.1f s; rotation p50 %s p95 %s, total %.1f s",
+			f.Users, f.DeclarationBytes, ms(f.Provision.P50), ms(f.Provision.P95), f.ProvisionTotal.Seconds(), ms(f.Rotate.P50), ms(f.Rotate.P95), f.RotateTotal.Seconds())
 	}
 	for _, n := range r.Notes {
 		w("note: %s", n)

@@ -49,6 +49,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	fleetDefault, err := cmdenv.Int(getenv, "BENCH_FLEET", bench.DefaultFleet, 0)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	appIntervalDefault, err := cmdenv.Duration(getenv, "BENCH_APP_INTERVAL", bench.DefaultAppInterval)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -60,6 +65,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	appStrategies := fs.String("app-strategies", getenv("BENCH_APP_STRATEGIES"), "comma-separated strategies of the application simulation: single, alternating, declared (env BENCH_APP_STRATEGIES; default all)")
 	appOnly := fs.Bool("app-only", getenv("BENCH_APP_ONLY") == "1", "run the application simulation alone, print it, write nothing (env BENCH_APP_ONLY=1)")
 	cold := fs.Int("cold-starts", 20, "fresh function processes to time")
+	fleet := fs.Int("fleet", fleetDefault, "declared users the fleet measurement issues and rotates, 0 to skip it (env BENCH_FLEET)")
 	write := fs.String("write", "docs/BENCHMARKS.md", "where to write the Markdown report (empty: do not write)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -78,7 +84,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		strategies = strings.Split(*appStrategies, ",")
 	}
 	opts := bench.Options{Rotations: *rotations, ColdStarts: *cold, MySQLDSN: getenv("BENCH_MYSQL_DSN"),
-		AppRotations: *appRotations, AppInterval: *appInterval, AppStrategies: strategies, Out: stdout}
+		AppRotations: *appRotations, AppInterval: *appInterval, AppStrategies: strategies, Out: stdout, Fleet: *fleet}
+	if *fleet == 0 {
+		opts.Fleet = -1 // 0 in Options is the default
+	}
 	ctx, stop := cmdenv.Context()
 	defer stop()
 	if *appOnly {
