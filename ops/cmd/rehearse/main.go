@@ -1,15 +1,18 @@
-// Command rehearse is `go run mage.go rehearse`: it deploys and destroys
-// every layer offline on the real Pulumi engine with the stand-in AWS
-// provider (package ops/rehearse), twice: an ephemeral environment, then a
-// production one (environmentClass=production in every layer), whose
-// protected resources must refuse a destroyAll before it is retired as
-// docs/runbooks.md says. It prints a progress line per layer and a summary
-// table per class, and exits non-zero unless every check of both held.
+// Command rehearse is `go run mage.go rehearse`: it deploys, re-deploys
+// and destroys every layer offline on the real Pulumi engine with the
+// stand-in AWS provider (package ops/rehearse), in three environments
+// (configurations.go): an ephemeral one; a production one
+// (environmentClass=production in every layer), whose protected resources
+// must refuse a destroyAll before it is retired as docs/runbooks.md says;
+// and an ephemeral one placed in the offline account's existing VPC,
+// serving its existing Aurora cluster. It prints a progress line per layer
+// and a summary table per environment, and exits non-zero unless every
+// check of all three held.
 //
 // Environment: ENV (the ephemeral environment's stack name; default
-// rehearsal; the production one is ENV-prod), AWS_REGION (default
-// us-east-1), KEEP=1 keeps the scratch directory (backend, state, Pulumi's
-// log, one subdirectory per class) for inspection.
+// rehearsal; the others are ENV-prod and ENV-existing), AWS_REGION
+// (default us-east-1), KEEP=1 keeps the scratch directory (backend, state,
+// Pulumi's log, one subdirectory per environment) for inspection.
 package main
 
 import (
@@ -21,37 +24,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dbvault/dbvault/stacks/kit"
-
 	"github.com/dbvault/dbvault/ops/deploy"
-	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/rehearse"
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
 )
-
-// wiring are the cross-layer values the rehearsal checks in the deployed
-// state: each consuming resource carries exactly the producing layer's
-// output, resolved through a StackReference on the real backend.
-var wiring = []rehearse.Wiring{
-	{Layer: "database", Type: "aws:rds/subnetGroup:SubnetGroup", Input: "subnetIds", From: "network", Output: "privateSubnetIds"},
-	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "kmsKeyId", From: "kms", Output: "databaseKeyArn"},
-	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "masterUserSecretKmsKeyId", From: "kms", Output: "secretsKeyArn"},
-	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
-}
-
-// protected are the resources a production environment protects: the
-// cluster and its instances, the KMS keys, the application secrets and the
-// trail's bucket (docs/runbooks.md, "Retiring a production environment").
-var protected = []rehearse.Protected{
-	{Layer: "kms", Type: "aws:kms/key:Key"},
-	{Layer: "database", Type: "aws:rds/cluster:Cluster"},
-	{Layer: "database", Type: "aws:rds/clusterInstance:ClusterInstance"},
-	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret"},
-	{Layer: "secrets", Type: "aws:s3/bucketV2:BucketV2"},
-}
-
-// rehearsalReader is the role that reads the rehearsal's application secret.
-const rehearsalReader = "arn:aws:iam::123456789012:role/orders-api"
 
 func main() {
 	if err := run(); err != nil {
@@ -81,6 +57,23 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Every environment's name and options first: a name too long for
+	// one of them stops the command before anything is deployed.
+	all := make([]rehearse.Options, len(configurations))
+	for i, c := range configurations {
+		cEnv, err := deploy.EnvironmentFromEnv(func(k string) string {
+			if k == "ENV" {
+				return env.Name + c.suffix
+			}
+			return os.Getenv(k)
+		})
+		if err != nil {
+			return fmt.Errorf("the %s environment (%s%s): %w", c.name, env.Name, c.suffix, err)
+		}
+		if all[i], err = c.options(cEnv); err != nil {
+			return fmt.Errorf("the %s environment: %w", c.name, err)
+		}
+	}
 	dir, err := os.MkdirTemp("", "dbvault-rehearsal-*")
 	if err != nil {
 		return err
@@ -90,57 +83,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	// An application user with a reader role, declared as an operator
-	// would (the role is the offline account's), once, in the secrets
-	// layer, so that the secret's resource policy and the rotator's
-	// declarations carry it.
-	appConfig := func() map[string]deploy.Config {
-		return map[string]deploy.Config{
-			"secrets": {"vault-secrets:appUsers": {Value: `[{"name": "app", "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"], "readers": ["` + rehearsalReader + `"]}]`}},
-		}
-	}
 	var failed []string
 	var times []string
-	for _, class := range []string{kit.Ephemeral, kit.Production} {
-		classStart := time.Now()
-		opts := rehearse.Options{
-			Layers:     layers.All,
-			Env:        env,
-			CLIRoot:    cli,
-			StandinDir: standinDir,
-			Dir:        filepath.Join(dir, class),
-			Out:        os.Stdout,
-			Wiring:     wiring,
-			Config:     appConfig(),
-		}
-		if class == kit.Production {
-			prod, err := deploy.EnvironmentFromEnv(func(k string) string {
-				if k == "ENV" {
-					return env.Name + "-prod"
-				}
-				return os.Getenv(k)
-			})
-			if err != nil {
-				return err
-			}
-			opts.Env = prod
-			opts.Production = true
-			opts.Protected = protected
-			for _, l := range layers.All {
-				if opts.Config[l.Name] == nil {
-					opts.Config[l.Name] = deploy.Config{}
-				}
-				opts.Config[l.Name][l.Project+":environmentClass"] = deploy.ConfigValue{Value: kit.Production}
-			}
-		}
-		fmt.Printf("\n=== rehearsal of a%s %s environment: %s\n\n", map[bool]string{true: "n"}[class == kit.Ephemeral], class, opts.Env.Name)
+	for i, c := range configurations {
+		cStart := time.Now()
+		opts := all[i]
+		opts.CLIRoot, opts.StandinDir, opts.Out = cli, standinDir, os.Stdout
+		opts.Dir = filepath.Join(dir, c.name)
+		fmt.Printf("\n=== rehearsal of %s: %s\n\n", c.heading, opts.Env.Name)
 		if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 			return err
 		}
 		if _, err := rehearse.Run(ctx, opts); err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", class, err))
+			failed = append(failed, fmt.Sprintf("%s: %v", c.name, err))
 		}
-		times = append(times, fmt.Sprintf("%s %s", class, time.Since(classStart).Round(100*time.Millisecond)))
+		times = append(times, fmt.Sprintf("%s %s", c.name, time.Since(cStart).Round(100*time.Millisecond)))
 	}
 	if len(failed) > 0 {
 		err = fmt.Errorf("%s", strings.Join(failed, "\n"))
