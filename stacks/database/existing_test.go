@@ -113,6 +113,9 @@ func TestExistingClusterIsServedNotCreated(t *testing.T) {
 			t.Errorf("output %s = %v, want %v", k, got, v)
 		}
 	}
+	if _, ok := res.Outputs["finalSnapshotIdentifier"]; ok {
+		t.Error("an existing cluster exports a final snapshot identifier; the vault never deletes it")
+	}
 	if ep, _ := res.Outputs["clusterEndpoint"].Value.(string); !strings.HasPrefix(ep, awsfake.ExistingClusterIdentifier+".cluster-") {
 		t.Errorf("clusterEndpoint %q is not the existing cluster's", ep)
 	}

@@ -238,7 +238,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pulumi.Map{
+	out := pulumi.Map{
 		"clusterIdentifier": d.ClusterIdentifier,
 		"clusterArn":        d.ClusterArn,
 		"clusterResourceId": d.ClusterResourceID,
@@ -255,8 +255,12 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 		"dbName":             d.DBName,
 		// verify's flow-log line reads the flow log's delivery status.
 		"flowLogId": d.FlowLogID,
+	}
+	if !d.ExistingCluster {
 		// The name to look for once the cluster is gone (docs/runbooks.md,
-		// "Retiring a production environment").
-		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,
-	}, nil
+		// "Retiring a production environment"); a team's cluster is never
+		// deleted by the vault, so it has none.
+		out["finalSnapshotIdentifier"] = d.FinalSnapshotIdentifier
+	}
+	return out, nil
 }
