@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+
+	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
 var finalSnapshotPattern = regexp.MustCompile(`^final-dev-[0-9]{8}-[0-9]{6}$`)
@@ -94,6 +96,8 @@ var todaysNames = [][3]string{
 	{"aws:kms/key:Key", "tags.Name", "logs-key-dev"},
 	{"aws:kms/key:Key", "tags.Name", "secrets-key-dev"},
 	{"aws:lambda/function:Function", "logical", "rotator"},
+	{"aws:lambda/layerVersion:LayerVersion", "logical", "declarations"},
+	{"aws:lambda/layerVersion:LayerVersion", "layerName", "declarations-dev"},
 	{"aws:lambda/function:Function", "name", "rotator-dev"},
 	{"aws:lambda/permission:Permission", "logical", "rotator-invoke-app"},
 	{"aws:rds/cluster:Cluster", "clusterIdentifier", "aurora-cluster-dev"},
@@ -144,7 +148,7 @@ var todaysNames = [][3]string{
 
 func TestDefaultVaultKeepsTodaysNames(t *testing.T) {
 	got := map[[3]string]bool{}
-	for _, r := range layersAlone(t, rotatorZip(t)) {
+	for _, r := range layersAlone(t, mock.RotatorZip(t)) {
 		got[[3]string{r.Type, "logical", r.Name}] = true
 		for k := range physicalNames {
 			if k == "clusterIdentifier" && r.Type == "aws:rds/clusterInstance:ClusterInstance" {

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"archive/zip"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,32 +15,11 @@ import (
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
-// rotatorZip writes a small deployment package, so the test does not need
-// the workspace build.
-func rotatorZip(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "rotator.zip")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, _ := zw.Create("bootstrap")
-	_, _ = w.Write([]byte("#!/bin/true"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func runExample(t *testing.T) mock.Result {
 	t.Helper()
 	res, err := mock.Run(Program, mock.RunOptions{Stack: "dev", Config: map[string]string{
 		Project + ":environmentSuffix": "dev",
-		Project + ":rotatorZip":        rotatorZip(t),
+		Project + ":rotatorZip":        mock.RotatorZip(t),
 	}})
 	if err != nil {
 		t.Fatalf("twovaults under mocks: %v", err)
@@ -87,7 +63,7 @@ func vaultOf(t *testing.T, byURN map[string]mock.Resource, r mock.Resource) stri
 }
 
 // physicalNames are the names AWS knows a resource by, with their limits.
-var physicalNames = map[string]int{"name": 0, "clusterIdentifier": 63, "identifier": 63, "bucket": 63, "finalSnapshotIdentifier": 255}
+var physicalNames = map[string]int{"name": 0, "clusterIdentifier": 63, "identifier": 63, "bucket": 63, "finalSnapshotIdentifier": 255, "layerName": 140}
 
 // nameLimits are the AWS limits of the name input, by type (0: 255 or more,
 // not checked here).
@@ -104,7 +80,7 @@ var nameLimits = map[string]int{
 }
 
 func TestTwoVaultsAreCompleteAndCollideNowhere(t *testing.T) {
-	zipPath := rotatorZip(t)
+	zipPath := mock.RotatorZip(t)
 	res := runExample(t)
 	byURN := map[string]mock.Resource{}
 	for _, r := range res.Resources {

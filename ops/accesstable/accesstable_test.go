@@ -1,7 +1,6 @@
 package accesstable_test
 
 import (
-	"archive/zip"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
 var update = flag.Bool("update", false, "rewrite the access table in docs/credential-model.md")
@@ -30,32 +30,6 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// rotatorZip is a stand-in for the rotator's package, so that the test
-// does not depend on `mage build`: the policies do not depend on the code.
-func rotatorZip(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "rotator.zip")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, err := zw.Create("bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte("#!/bin/sh\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // Two application users, each with a reader role of its own.
 var twoUsers = `[` +
 	`{"name":"orders","privileges":["SELECT","INSERT","UPDATE","DELETE"],"readers":["arn:aws:iam::123456789012:role/orders-service"]},` +
@@ -70,7 +44,7 @@ type configuration struct {
 }
 
 func configurations(t *testing.T) []configuration {
-	zipPath := rotatorZip(t)
+	zipPath := mock.RotatorZip(t)
 	base := func() map[string]string {
 		return map[string]string{kit.SecretsProject + ":rotatorZip": zipPath}
 	}

@@ -1,7 +1,6 @@
 package configdecl
 
 import (
-	"archive/zip"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -24,6 +23,7 @@ import (
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
@@ -384,36 +384,11 @@ func TestStringReadKeysParseTheirDeclaredType(t *testing.T) {
 	}
 }
 
-// rotatorZip writes a stand-in deployment package.
-func rotatorZip(t *testing.T) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "rotator.zip")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, err := zw.Create("bootstrap")
-	if err == nil {
-		_, err = w.Write([]byte("#!/bin/sh\n"))
-	}
-	if err == nil {
-		err = zw.Close()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // baseOptions synthesizes all four layers of class with only what a
 // stack must have.
 func baseOptions(t *testing.T, class string) synth.Options {
 	t.Helper()
-	cfg := map[string]string{kit.SecretsProject + ":rotatorZip": rotatorZip(t)}
+	cfg := map[string]string{kit.SecretsProject + ":rotatorZip": mock.RotatorZip(t)}
 	for _, l := range layers.All {
 		cfg[l.Project+":environmentClass"] = class
 	}
@@ -588,7 +563,7 @@ func TestExamplesPassTheLayersValidation(t *testing.T) {
 	}
 	// The package the example leaves at its default is a build output;
 	// a stand-in takes its place.
-	opts.Config[kit.SecretsProject+":rotatorZip"] = rotatorZip(t)
+	opts.Config[kit.SecretsProject+":rotatorZip"] = mock.RotatorZip(t)
 	docs, err := synth.Run(opts)
 	if err != nil {
 		t.Fatalf("the examples fail the layers' validation: %v", err)

@@ -1,7 +1,6 @@
 package synth_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"maps"
@@ -15,6 +14,7 @@ import (
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
 func repoRoot(t *testing.T) string {
@@ -34,25 +34,7 @@ func repoRoot(t *testing.T) string {
 // build output, so this test does not depend on `mage build`.
 func options(t *testing.T) synth.Options {
 	t.Helper()
-	zipPath := filepath.Join(t.TempDir(), "rotator.zip")
-	f, err := os.Create(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, err := zw.Create("bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte("#!/bin/sh\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	zipPath := mock.RotatorZip(t)
 	return synth.Options{
 		Env:    "dev",
 		Region: "us-east-1",

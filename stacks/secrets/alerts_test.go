@@ -1,11 +1,8 @@
 package secrets
 
 import (
-	"archive/zip"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -35,21 +32,7 @@ var notTheVaults = []string{
 // reporting, the master).
 func alertsVault(t *testing.T) (mock.Result, []string) {
 	t.Helper()
-	zipPath := filepath.Join(t.TempDir(), "rotator.zip")
-	f, err := os.Create(zipPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	if _, err := zw.Create("bootstrap"); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	zipPath := mock.RotatorZip(t)
 	res, err := mock.Run(Layer, mock.RunOptions{Stack: "dev",
 		Config: map[string]string{
 			"vault-secrets:environmentSuffix": "dev",

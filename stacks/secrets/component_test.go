@@ -54,7 +54,7 @@ func vaultProgram(name string, zipPath pulumi.StringInput) kit.Layer {
 // The rotator's package may be an output of another resource: the function
 // gets that package and its hash once it is known.
 func TestRotatorPackageFromAnInput(t *testing.T) {
-	p := writeZip(t, t.TempDir(), "built elsewhere")
+	p := mock.WriteRotatorZip(t, t.TempDir(), "built elsewhere")
 	res, err := mock.Run(vaultProgram("orders", pulumi.String(p).ToStringOutput()), mock.RunOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package secrets_test
 
 import (
-	"archive/zip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -65,38 +64,10 @@ func refs() map[string]map[string]mock.Output {
 	}
 }
 
-// writeZip writes a small deployment package with one entry, bootstrap.
-func writeZip(t *testing.T, dir, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, "rotator.zip")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, err := zw.Create("bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte(content)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func baseConfig(t *testing.T) map[string]string {
 	return map[string]string{
 		"vault-secrets:environmentSuffix": suffix,
-		"vault-secrets:rotatorZip":        writeZip(t, t.TempDir(), "#!/bin/true"),
+		"vault-secrets:rotatorZip":        mock.WriteRotatorZip(t, t.TempDir(), "#!/bin/true"),
 	}
 }
 
@@ -520,7 +491,7 @@ func TestRotatorFunction(t *testing.T) {
 func TestSourceCodeHashFollowsTheZip(t *testing.T) {
 	hash := func(content string) string {
 		cfg := baseConfig(t)
-		cfg["vault-secrets:rotatorZip"] = writeZip(t, t.TempDir(), content)
+		cfg["vault-secrets:rotatorZip"] = mock.WriteRotatorZip(t, t.TempDir(), content)
 		res, err := runWith(t, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -1119,7 +1090,7 @@ func TestDefaultZipIsFoundAtTheRepositoryRoot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte("go 1.26\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	zipPath := writeZip(t, filepath.Join(root, "functions", "rotator", "dist"), "bootstrap")
+	zipPath := mock.WriteRotatorZip(t, filepath.Join(root, "functions", "rotator", "dist"), "bootstrap")
 	wd := filepath.Join(root, "stacks", "secrets")
 	if err := os.MkdirAll(wd, 0o755); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"archive/zip"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -12,6 +9,7 @@ import (
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
 // environment is configuration c's environment when ENV is rehearsal.
@@ -57,7 +55,7 @@ func TestEveryConfigurationsChecksFindTheirResources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zipPath := rotatorZip(t)
+	zipPath := mock.RotatorZip(t)
 	for _, c := range configurations {
 		t.Run(c.name, func(t *testing.T) {
 			env := environment(t, c, region)
@@ -129,29 +127,4 @@ func hasType(d synth.Document, typ string) bool {
 		}
 	}
 	return false
-}
-
-// rotatorZip writes a minimal function zip: synth hashes it, nothing runs it.
-func rotatorZip(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "rotator.zip")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, err := zw.Create("bootstrap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write([]byte("#!/bin/sh\n")); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
