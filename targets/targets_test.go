@@ -416,30 +416,30 @@ func TestRelease(t *testing.T) {
 func TestReleaseRefuses(t *testing.T) {
 	git, write := releaseRepo(t)
 	builds := fakeRotatorBuild(t, write)
+	refused := func(what, want string) {
+		t.Helper()
+		head, tags := git("rev-parse", "HEAD"), git("tag")
+		if err := Release(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%s: %v, want %q", what, err, want)
+		}
+		if got := git("rev-parse", "HEAD"); got != head || git("tag") != tags || *builds != 0 {
+			t.Fatalf("%s: the refused release committed (%s), tagged (%q) or built (%d)", what, got, git("tag"), *builds)
+		}
+	}
 	git("tag", "a/v1.0.0")
 	write("x.txt", "later\n")
 	git("add", "x.txt")
 	git("commit", "-q", "-m", "later")
-	head := git("rev-parse", "HEAD")
-	if err := Release(); err == nil || !strings.Contains(err.Error(), "the tag a/v1.0.0 already exists on") {
-		t.Fatalf("a tag on another commit: %v", err)
-	}
+	refused("a tag on another commit", "the tag a/v1.0.0 already exists on")
 	git("tag", "-d", "a/v1.0.0")
+
 	write("a/go.mod", "module github.com/dbvault/dbvault/a\n\ngo 1.26.6\n\nreplace github.com/dbvault/dbvault/b/c => ../b/c\n")
 	git("commit", "-q", "-am", "replace")
-	head = git("rev-parse", "HEAD")
-	if err := Release(); err == nil || !strings.Contains(err.Error(), "a/go.mod replaces github.com/dbvault/dbvault/b/c") {
-		t.Fatalf("a replace: %v", err)
-	}
+	refused("a replace", "a/go.mod replaces github.com/dbvault/dbvault/b/c")
+
 	write("a/go.mod", "module github.com/dbvault/dbvault/a\n\ngo 1.26.6\n\nrequire github.com/dbvault/dbvault/b/c v1.0.0\n")
 	git("commit", "-q", "-am", "a requires b/c")
-	head = git("rev-parse", "HEAD")
-	if err := Release(); err == nil || !strings.Contains(err.Error(), "go.work does not replace github.com/dbvault/dbvault/b/c, which a/go.mod requires") {
-		t.Fatalf("a requirement go.work does not replace: %v", err)
-	}
-	if got := git("rev-parse", "HEAD"); got != head || git("tag") != "" || *builds != 0 {
-		t.Fatalf("a refused release committed (%s), tagged (%q) or built (%d)", got, git("tag"), *builds)
-	}
+	refused("a requirement go.work does not replace", "go.work does not replace github.com/dbvault/dbvault/b/c, which a/go.mod requires")
 }
 
 func TestSetRequires(t *testing.T) {
