@@ -145,3 +145,50 @@ rds_owns_master_password(c) if {
 	manages_master_password(c)
 	customer_key(prop(c, "masterUserSecretKmsKeyId"))
 }
+
+# RDS-012: on a cluster the team already runs (the database layer's
+# existingClusterIdentifier), the layer changes nothing but the rotator's
+# access: no RDS resource, no log group of RDS's, no rotation schedule of
+# the team's master secret, and security group rules only between groups,
+# on one TCP port each (stacks/database/existing.go).
+existing_cluster_id := v if {
+	v := object.get(object.get(input, "config", {}), sprintf("%s:existingClusterIdentifier", [object.get(input, "project", "")]), null)
+	is_string(v)
+	v != ""
+}
+
+findings contains finding("RDS-012", r, msg) if {
+	id := existing_cluster_id
+	some r in resources
+	startswith(r.type, "aws:rds/")
+	msg := sprintf("%s %q is created although existingClusterIdentifier %s names the team's cluster; fix: an existing cluster is only read: create no RDS resource in this layer", [r.type, r.name, id])
+}
+
+findings contains finding("RDS-012", r, msg) if {
+	id := existing_cluster_id
+	some r in of_type("aws:cloudwatch/logGroup:LogGroup")
+	startswith(object.get(inputs(r), "name", ""), "/aws/rds/")
+	msg := sprintf("%s %q (%s) is created although existingClusterIdentifier %s names the team's cluster, whose log exports are the team's; fix: do not create RDS's log groups for it", [r.type, r.name, inputs(r).name, id])
+}
+
+findings contains finding("RDS-012", r, msg) if {
+	id := existing_cluster_id
+	some r in of_type("aws:secretsmanager/secretRotation:SecretRotation")
+	msg := sprintf("%s %q changes a rotation schedule although existingClusterIdentifier %s names the team's cluster, whose master secret is the team's; fix: leave its rotation alone", [r.type, r.name, id])
+}
+
+findings contains finding("RDS-012", r, msg) if {
+	id := existing_cluster_id
+	some r in resources
+	r.type in {"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"}
+	not peer_rule_on_one_port(inputs(r))
+	msg := sprintf("%s %q is not a rule between two groups on one TCP port (existingClusterIdentifier %s); fix: admit the rotator's security group (referencedSecurityGroupId) on the cluster's port only", [r.type, r.name, id])
+}
+
+peer_rule_on_one_port(i) if {
+	present(object.get(i, "referencedSecurityGroupId", null))
+	not present(object.get(i, "cidrIpv4", null))
+	not present(object.get(i, "cidrIpv6", null))
+	i.ipProtocol == "tcp"
+	i.fromPort == i.toPort
+}

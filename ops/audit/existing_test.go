@@ -157,3 +157,45 @@ var existingCases = []ruleCase{
 	})},
 	{rule: "NET-006", name: "existing network: endpoint ID in config for the other service only", layer: "network", fail: true, mutate: all(existingNetwork(true), existingConfig("existingKmsEndpointId", nil))},
 }
+
+// An existing cluster (the database layer's existingClusterIdentifier):
+// the layer creates no cluster, instance, parameter or subnet group, no log
+// group of RDS's and no master rotation, only the rule admitting the
+// rotator on the team's cluster group, the rotator's egress to it, and the
+// flow log (stacks/database/existing.go).
+
+const (
+	teamClusterSG = "sg-0123456789abcdef0"
+	rotatorSGID   = "sg-0r0r0r0r0r0r0r0r0"
+)
+
+func existingCluster(t *testing.T, d doc) {
+	for _, r := range []struct{ typ, name string }{
+		{"aws:rds/subnetGroup:SubnetGroup", "subnets"}, {tParams, "params"}, {tCluster, "cluster"},
+		{tInstance, "instance-a"}, {tInstance, "instance-b"}, {tRotation, "master-rotation"},
+		{tLogGroup, "audit-log"}, {tLogGroup, "error-log"}, {tLogGroup, "slowquery-log"},
+	} {
+		d.remove(t, r.typ, r.name)
+	}
+	d["config"].(map[string]any)[cfgKey(d, "existingClusterIdentifier")] = "team-aurora"
+	d.add(tIngress, "cluster-from-rotator", map[string]any{"securityGroupId": teamClusterSG, "referencedSecurityGroupId": rotatorSGID, "ipProtocol": "tcp", "fromPort": 3306, "toPort": 3306, "description": "dbvault rotator"})
+	d.add(tEgress, "rotator-to-cluster", map[string]any{"securityGroupId": rotatorSGID, "referencedSecurityGroupId": teamClusterSG, "ipProtocol": "tcp", "fromPort": 3306, "toPort": 3306, "description": "rotator to the existing cluster"})
+}
+
+func init() {
+	existingCases = append(existingCases,
+		ruleCase{rule: "RDS-012", name: "existing cluster: only the rotator's rules and the flow log", layer: "database", mutate: existingCluster},
+		ruleCase{rule: "RDS-012", name: "existing cluster: a cluster created all the same", layer: "database", fail: true, mutate: all(existingCluster, func(t *testing.T, d doc) {
+			d.add(tCluster, "cluster", map[string]any{"clusterIdentifier": "aurora-dev", "engine": "aurora-mysql", "storageEncrypted": true, "kmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/db", "manageMasterUserPassword": true, "masterUserSecretKmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/secrets", "skipFinalSnapshot": true, "deletionProtection": false})
+		}), also: []string{"RDS-005", "RDS-006", "RDS-007", "RDS-008", "RDS-009", "SEC-006"}},
+		ruleCase{rule: "RDS-012", name: "existing cluster: RDS's log group created for it", layer: "database", fail: true, mutate: all(existingCluster, func(t *testing.T, d doc) {
+			d.add(tLogGroup, "audit-log", map[string]any{"name": "/aws/rds/cluster/team-aurora/audit", "retentionInDays": 90, "kmsKeyId": logsKeyARN})
+		}), also: []string{"NAME-001"}},
+		ruleCase{rule: "RDS-012", name: "existing cluster: the team's master rotation changed", layer: "database", fail: true, mutate: all(existingCluster, func(t *testing.T, d doc) {
+			d.add(tRotation, "master-rotation", map[string]any{"secretId": masterSecretARN, "rotationRules": map[string]any{"automaticallyAfterDays": 7}})
+		}), also: []string{"SEC-004"}},
+		ruleCase{rule: "RDS-012", name: "existing cluster: a rule open to a CIDR", layer: "database", fail: true, mutate: all(existingCluster, set(tIngress, "cluster-from-rotator", "cidrIpv4", "10.0.0.0/8"))},
+		ruleCase{rule: "RDS-012", name: "existing cluster: a rule over a port range", layer: "database", fail: true, mutate: all(existingCluster, set(tIngress, "cluster-from-rotator", "toPort", 3310))},
+		ruleCase{rule: "RDS-012", name: "existing cluster: a rule without a peer group", layer: "database", fail: true, mutate: all(existingCluster, set(tEgress, "rotator-to-cluster", "referencedSecurityGroupId", nil))},
+	)
+}
