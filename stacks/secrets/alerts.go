@@ -223,6 +223,7 @@ type Watched struct {
 // and the others exactly.
 func (w Watched) matchers(wildcard bool) (ids, arns []any, err error) {
 	prefix := ""
+	var exact []string
 	for _, a := range w.ARNs {
 		partial, name, err := secretNameOf(a)
 		if err != nil {
@@ -232,8 +233,15 @@ func (w Watched) matchers(wildcard bool) (ids, arns []any, err error) {
 		if wildcard && globMatch(w.AppPattern, name) {
 			continue
 		}
-		ids = append(ids, a, partial, name)
+		exact = append(exact, a)
 		arns = append(arns, a)
+	}
+	forms, err := secretIDs(exact)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range forms {
+		ids = append(ids, id)
 	}
 	if wildcard {
 		wild := func(p string) map[string]any { return map[string]any{"wildcard": p} }
