@@ -105,7 +105,8 @@ type Protected struct {
 type Wiring struct {
 	// Layer and Type select the consuming resources (at least one).
 	Layer, Type string
-	// Input is the consuming resource's input.
+	// Input is the consuming resource's input; a dotted path reaches into
+	// an object input (environment.variables.DB_HOST).
 	Input string
 	// From and Output name the producing layer's stack output.
 	From, Output string
@@ -733,7 +734,7 @@ func (r *rehearsal) checkWiring(states map[string]apitype.DeploymentV3, sum depl
 				continue
 			}
 			n++
-			if got := res.Inputs[w.Input]; !reflect.DeepEqual(got, want.Value) {
+			if got := InputAt(res.Inputs, w.Input); !reflect.DeepEqual(got, want.Value) {
 				r.report.fail("layer %s: %s %s has %s = %v, want %s's %s = %v", w.Layer, w.Type, res.URN.Name(), w.Input, got, w.From, w.Output, want.Value)
 			}
 		}
@@ -743,6 +744,20 @@ func (r *rehearsal) checkWiring(states map[string]apitype.DeploymentV3, sum depl
 		}
 		fmt.Fprintf(r.out, "rehearse: %s %s.%s = %s.%s (%d resource(s))\n", w.Layer, w.Type, w.Input, w.From, w.Output, n)
 	}
+}
+
+// InputAt is the value at the dotted path in a resource's inputs (nil when
+// any step is missing or not an object).
+func InputAt(inputs map[string]any, path string) any {
+	var v any = inputs
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
 }
 
 // checkSecrets: no secret output's value appears in clear in any file the

@@ -39,6 +39,10 @@ var ownWiring = []rehearse.Wiring{
 	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "kmsKeyId", From: "kms", Output: "databaseKeyArn"},
 	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "masterUserSecretKmsKeyId", From: "kms", Output: "secretsKeyArn"},
 	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
+	// The rotator logs in only at the database layer's cluster, with its
+	// master secret.
+	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.DB_HOST", From: "database", Output: "clusterEndpoint"},
+	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.MASTER_SECRET_ARN", From: "database", Output: "masterSecretArn"},
 }
 
 // existingWiring is the same for a vault in an existing VPC serving an
@@ -50,6 +54,10 @@ var existingWiring = []rehearse.Wiring{
 	{Layer: "database", Type: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", Input: "securityGroupId", From: "network", Output: "rotatorSecurityGroupId"},
 	{Layer: "database", Type: "aws:ec2/flowLog:FlowLog", Input: "vpcId", From: "network", Output: "vpcId"},
 	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
+	// The rotator logs in only at the database layer's cluster, with its
+	// master secret.
+	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.DB_HOST", From: "database", Output: "clusterEndpoint"},
+	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.MASTER_SECRET_ARN", From: "database", Output: "masterSecretArn"},
 }
 
 // protected are the resources a production environment protects: the

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/ops/rehearse"
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -89,7 +90,7 @@ func TestEveryConfigurationsChecksFindTheirResources(t *testing.T) {
 						continue
 					}
 					n++
-					if got := r.Inputs[w.Input]; !reflect.DeepEqual(got, want) {
+					if got := rehearse.InputAt(r.Inputs, w.Input); !reflect.DeepEqual(got, want) {
 						t.Errorf("%s %s: %s = %v, want %s.%s = %v", w.Layer, r.Name, w.Input, got, w.From, w.Output, want)
 					}
 				}
