@@ -113,7 +113,9 @@ func Prepare(getenv func(string) string, scratch string) (Setup, error) {
 	if region == "" {
 		region = kit.DefaultRegion
 	}
-	s := Setup{Env: name, Region: region, Set: map[string]string{"ENV": name, "CI": "true"}}
+	// VERIFY_FRESH: the environment is minutes old, so verify reports the
+	// rotation events CloudTrail cannot hold yet as pending.
+	s := Setup{Env: name, Region: region, Set: map[string]string{"ENV": name, "CI": "true", "VERIFY_FRESH": "1"}}
 	if getenv("PULUMI_CONFIG_PASSPHRASE") == "" {
 		s.Unset = append(s.Unset, "PULUMI_CONFIG_PASSPHRASE")
 	}

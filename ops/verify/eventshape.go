@@ -324,7 +324,10 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 		return fmt.Sprintf("%s event %s of %s names %s at %s (by its %s)", ShapeEventName, orNone(e.id), e.at, e.secret, ShapePath, e.form)
 	}
 	var p problems
-	if !app.found {
+	var pending []string
+	if !app.found && v.Fresh {
+		pending = append(pending, fmt.Sprintf("pending: no %s event of this vault's application secrets yet (a fresh environment; CloudTrail's event history lags): run verify again later", ShapeEventName))
+	} else if !app.found {
 		other := ""
 		if len(app.others) > 0 {
 			other = fmt.Sprintf(", only for other secrets (%s)", strings.Join(app.others, ", "))
@@ -342,6 +345,8 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	case teams:
 		v.shapeProblems(&p, master, "the team's master secret's ")
 		masterOK = fmt.Sprintf("the team's master secret's %s — confirms: its rotation is logged the same way, so the rule sees its failure", confirms(master))
+	case !master.found && v.Fresh:
+		masterOK = fmt.Sprintf("pending: no %s event of the master secret %s yet (a fresh environment: RDS rotates it on its own schedule, every 7 days by default)", ShapeEventName, masterArn)
 	case !master.found:
 		p.add(fmt.Sprintf("no %s event of %s for the master secret %s in the last %d days (%d event(s) of that name on %d page(s)): RDS rotates it itself (every 7 days by default), and how Secrets Manager logs that rotation, and so whether the rule sees it fail, is unconfirmed",
 			ShapeEventName, secretsManagerSource, masterArn, days, master.seen, master.pages),
@@ -349,8 +354,11 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	default:
 		v.shapeProblems(&p, master, "the master secret's ")
 	}
-	return p.result(check, fmt.Sprintf("%s (CloudTrail LookupEvents, a Secrets Manager service event) — confirms: the rule's SecretId filter matches what Secrets Manager emits; %s",
-		confirms(app), masterOK))
+	appOK := confirms(app) + " (CloudTrail LookupEvents, a Secrets Manager service event) — confirms: the rule's SecretId filter matches what Secrets Manager emits"
+	if len(pending) > 0 {
+		appOK = strings.Join(pending, "; ")
+	}
+	return p.result(check, appOK+"; "+masterOK)
 }
 
 // shapeProblems adds what is wrong with the shape of e's event: the secret

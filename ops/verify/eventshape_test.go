@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -221,5 +222,49 @@ func TestEventShapeAnyFormTheRuleLists(t *testing.T) {
 				t.Errorf("alerts tested %v, want the real event", d)
 			}
 		})
+	}
+}
+
+// A fresh environment (Verifier.Fresh, VERIFY_FRESH=1 in the proof
+// workflow) has no rotation event in CloudTrail's history yet: the line
+// says pending instead of failing, for the application secrets and for the
+// master secret; an event that is there is still checked.
+func TestEventShapeFreshEnvironmentIsPending(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		brk   func(f *verifytest.Fixture)
+		wants []string
+	}{
+		{"no event at all", func(f *verifytest.Fixture) { f.History = nil }, []string{"pending: no RotationSucceeded event of this vault's application secrets yet", "pending: no RotationSucceeded event of the master secret"}},
+		{"no event of the master secret", func(f *verifytest.Fixture) { f.History = f.History[:2] }, []string{"confirms: the rule's SecretId filter matches", "pending: no RotationSucceeded event of the master secret"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := verifytest.Healthy()
+			c.brk(f)
+			v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
+			for _, r := range v.Run(context.Background()) {
+				if r.Check != "alerts-event-shape" {
+					continue
+				}
+				if !r.OK {
+					t.Fatalf("fresh environment: %s", r.Line())
+				}
+				for _, w := range c.wants {
+					if !strings.Contains(r.Line(), w) {
+						t.Errorf("line %q lacks %q", r.Line(), w)
+					}
+				}
+				return
+			}
+			t.Fatal("no alerts-event-shape line")
+		})
+	}
+	// With its events there, a fresh environment is checked as any other.
+	f := verifytest.Healthy()
+	v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
+	for _, r := range v.Run(context.Background()) {
+		if r.Check == "alerts-event-shape" && !r.OK {
+			t.Fatalf("a healthy fresh environment fails: %s", r.Line())
+		}
 	}
 }

@@ -68,7 +68,7 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		clients = verify.NewClients(cfg, endpoint)
 	}
-	v := &verify.Verifier{Clients: clients, Outputs: outs, Env: envName}
+	v := &verify.Verifier{Clients: clients, Outputs: outs, Env: envName, Fresh: getenv("VERIFY_FRESH") == "1"}
 	res := v.Run(ctx)
 	if n := verify.Print(stdout, res); n > 0 {
 		return fmt.Errorf("%d of %d checks failed: see the FAIL lines above, each with its fix", n, len(res))
