@@ -173,14 +173,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		SecretsKeyArn:          keys.SecretsKeyArn,
 		LogsKeyArn:             keys.LogsKeyArn,
 		AlertsKeyArn:           keys.AlertsKeyArn,
-		Database: secrets.Database{
-			ClusterIdentifier: db.ClusterIdentifier,
-			Endpoint:          db.Endpoint,
-			Port:              db.Port,
-			MasterUsername:    db.MasterUsername,
-			MasterSecretArn:   db.MasterSecretArn,
-			DBName:            db.DBName,
-		},
+		Database:               secrets.DatabaseOf(db),
 	}, c.AWS())
 	if err != nil {
 		return nil, err

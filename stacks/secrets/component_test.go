@@ -10,7 +10,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/dbvault/dbvault/stacks/database"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/awsfake"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
@@ -80,5 +82,62 @@ func TestRotatorPackageFromAnInput(t *testing.T) {
 	}
 	if _, err := mock.Run(vaultProgram("Orders", pulumi.String(p)), mock.RunOptions{}); err == nil || !strings.Contains(err.Error(), "component name") {
 		t.Errorf("a bad component name: err = %v", err)
+	}
+}
+
+// A program that builds both components hands the database's outputs to
+// the vault as one value (secrets.DatabaseOf): with a team's existing
+// cluster, the vault then sets no policy on the team's master secret and
+// lets the rotator decrypt it with the team's key, exactly as the stacks do.
+func TestDatabaseOfCarriesTheExistingCluster(t *testing.T) {
+	fake := awsfake.Default()
+	program := kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		db, err := database.NewDatabase(ctx, "orders", &database.Args{
+			Suffix: suffix, Region: region, AccountID: account,
+			Existing:               &database.Existing{ClusterIdentifier: awsfake.ExistingClusterIdentifier},
+			RotatorSecurityGroupID: pulumi.String(rotatorSG),
+			VpcID:                  pulumi.String(fake.ExistingVpcID()),
+			SecretsKeyArn:          pulumi.String(secretsKeyArn),
+			LogsKeyArn:             pulumi.String(logsKeyArn),
+			LogRetentionDays:       database.DefaultLogRetentionDays,
+		})
+		if err != nil {
+			return nil, err
+		}
+		_, err = secrets.NewVault(ctx, "orders", &secrets.Args{
+			Suffix: suffix, Region: region, Account: account, Partition: "aws",
+			RotatorZip:             pulumi.String(mock.RotatorZip(t)),
+			RotationDays:           secrets.DefaultRotationDays,
+			PasswordLength:         secrets.DefaultPasswordLength,
+			ExcludeCharacters:      secrets.DefaultExcludeCharacters,
+			LogRetentionDays:       secrets.DefaultLogRetentionDays,
+			ExistingTrailName:      "org-trail",
+			AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
+			Administrators:         pulumi.ToStringArray([]string{deployer}),
+			SubnetIDs:              pulumi.ToStringArray(subnets),
+			RotatorSecurityGroupID: pulumi.String(rotatorSG),
+			SecretsKeyArn:          pulumi.String(secretsKeyArn),
+			LogsKeyArn:             pulumi.String(logsKeyArn),
+			AlertsKeyArn:           pulumi.String(alertsKeyArn),
+			Database:               secrets.DatabaseOf(db),
+		})
+		return pulumi.Map{}, err
+	}}
+	res, err := mock.Run(program, mock.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range res.ByType("aws:secretsmanager/secretPolicy:SecretPolicy") {
+		if str(p, "secretArn") == fake.ExistingClusterMasterSecretArn() {
+			t.Errorf("a resource policy on the team's master secret (%s)", p.Name)
+		}
+	}
+	s, ok := policy(t, str(named(t, res, "aws:iam/rolePolicy:RolePolicy", "orders-rotator-policy"), "policy"))["DecryptTheMasterSecret"]
+	if !ok || len(s.Resource) != 1 || s.Resource[0] != fake.ExistingKeyArn() {
+		t.Errorf("DecryptTheMasterSecret %+v, want the team's key %s", s, fake.ExistingKeyArn())
+	}
+	fn := one(t, res, "aws:lambda/function:Function")
+	if got := str(fn, "environment", "variables", "MASTER_SECRET_ARN"); got != fake.ExistingClusterMasterSecretArn() {
+		t.Errorf("MASTER_SECRET_ARN %q, want the team's master secret", got)
 	}
 }

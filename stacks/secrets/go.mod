@@ -3,6 +3,7 @@ module github.com/dbvault/dbvault/stacks/secrets
 go 1.26.6
 
 require (
+	github.com/dbvault/dbvault/stacks/database v0.2.0
 	github.com/dbvault/dbvault/stacks/kit v0.2.0
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.4
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1

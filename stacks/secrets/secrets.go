@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dbvault/dbvault/functions/rotator/version"
+	"github.com/dbvault/dbvault/stacks/database"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
@@ -70,6 +71,23 @@ type Database struct {
 	// DBName is the cluster's database, the default of an application
 	// user's database.
 	DBName pulumi.StringInput
+}
+
+// DatabaseOf is what the vault needs of a database component, as one value:
+// its cluster's endpoint, port and master user, the master secret and the
+// key that encrypts it, its database, and whether the cluster is the
+// team's (database.Args.Existing).
+func DatabaseOf(d *database.Database) Database {
+	return Database{
+		ClusterIdentifier:  d.ClusterIdentifier,
+		Endpoint:           d.Endpoint,
+		Port:               d.Port,
+		MasterUsername:     d.MasterUsername,
+		MasterSecretArn:    d.MasterSecretArn,
+		MasterSecretKeyArn: d.MasterSecretKeyArn,
+		Existing:           d.ExistingCluster,
+		DBName:             d.DBName,
+	}
 }
 
 // Args are the inputs of the Vault component.

@@ -70,14 +70,7 @@ func program(ctx *pulumi.Context) (pulumi.Map, error) {
 		SecretsKeyArn:          pulumi.String(key + "secrets"),
 		LogsKeyArn:             pulumi.String(key + "logs"),
 		AlertsKeyArn:           pulumi.String(key + "alerts"),
-		Database: secrets.Database{
-			ClusterIdentifier: db.ClusterIdentifier,
-			Endpoint:          db.Endpoint,
-			Port:              db.Port,
-			MasterUsername:    db.MasterUsername,
-			MasterSecretArn:   db.MasterSecretArn,
-			DBName:            db.DBName,
-		},
+		Database:               secrets.DatabaseOf(db),
 	})
 	if err != nil {
 		return nil, err
