@@ -37,24 +37,33 @@ const (
 // Purposes lists the keys in a fixed order.
 var Purposes = []string{Database, Secrets, Logs, Alerts}
 
-// Args are the inputs of the keys component.
+// Args are the inputs of the keys component. NewKeys fills the zero value
+// of every optional field with its default and refuses an invalid field,
+// naming it, before it registers anything.
 type Args struct {
-	// Suffix is environmentSuffix, the last part of every name.
+	// Suffix is environmentSuffix, the last part of every name. Required:
+	// lower-case letters, digits and single hyphens, at most 20 characters
+	// (kit.ValidateSuffix).
 	Suffix string
-	// Region is the AWS region (service names in conditions).
+	// Region is the AWS region (service names in conditions). Required.
 	Region string
-	// AccountID is the account that owns the keys.
+	// AccountID is the account that owns the keys. Required.
 	AccountID string
 	// DeletionWindowInDays is how long a destroyed key waits before KMS
-	// deletes it (7 to 30).
+	// deletes it. Zero means DefaultDeletionWindow (7), or
+	// MaxDeletionWindow (30) when Production. It must be
+	// MinDeletionWindow to MaxDeletionWindow (7 to 30).
 	DeletionWindowInDays int
 	// Production protects the keys (kit.Production): a key scheduled for
 	// deletion takes every secret, snapshot and log it encrypts with it.
+	// Zero (false) means an ephemeral environment, destroyable without
+	// manual steps.
 	Production bool
 	// Administrators administer the vault (kit.Administrators): they alone
 	// may change who can use the secrets key, and they may use it through
-	// Secrets Manager for every secret of the vault. IAM role or user ARNs,
-	// at least one; they may come from other resources. The principal that
+	// Secrets Manager for every secret of the vault. Required: IAM role or
+	// user ARNs, at least one; they may come from other resources (a list
+	// known only at deploy time is checked then). The principal that
 	// deploys must be one of them (kit.CheckDeployer).
 	Administrators pulumi.StringArrayInput
 }
@@ -80,9 +89,15 @@ type Keys struct {
 // component. The component's name names the vault (kit.NewNames): give the
 // vault's four components the same name, or default ones.
 func NewKeys(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Keys, error) {
-	if err := args.validate(); err != nil {
-		return nil, err
+	if args == nil {
+		return nil, fmt.Errorf("kms: args are nil: Suffix, Region, AccountID and Administrators are required")
 	}
+	// A copy: the caller's Args keep their zero values.
+	own := *args
+	if err := own.applyDefaults(); err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	args = &own
 	names, err := kit.NewNames(name, args.Suffix)
 	if err != nil {
 		return nil, fmt.Errorf("kms: %w", err)
@@ -136,18 +151,41 @@ func (k *Keys) Outputs() pulumi.Map {
 	}
 }
 
-func (a *Args) validate() error {
+// applyDefaults sets the default of every optional field left at its zero
+// value and refuses the first invalid field, naming it and its rule.
+func (a *Args) applyDefaults() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
+		return fmt.Errorf("Suffix: %w", err)
+	}
+	if a.Region == "" {
+		return fmt.Errorf("Region is empty: it is required (the region of the keys and of the services their policies name)")
+	}
+	if a.AccountID == "" {
+		return fmt.Errorf("AccountID is empty: it is required (the account that owns the keys)")
+	}
+	if a.DeletionWindowInDays == 0 {
+		a.DeletionWindowInDays = DefaultDeletionWindow
+		if a.Production {
+			// The longest KMS allows: time to notice and cancel a deletion.
+			a.DeletionWindowInDays = MaxDeletionWindow
+		}
+	}
+	if err := validateWindow(a.DeletionWindowInDays); err != nil {
 		return err
 	}
-	if a.AccountID == "" || a.Region == "" {
-		return fmt.Errorf("kms: account and region are required")
-	}
 	if a.Administrators == nil {
-		return fmt.Errorf("kms: at least one administrator is required (config administrators, or the deploying role)")
+		return fmt.Errorf("Administrators is nil: %s", adminRule)
 	}
-	return validateWindow(a.DeletionWindowInDays)
+	// A list given as plain values is checked now; one that comes from
+	// other resources is checked when it is known (Principals.validate).
+	if admins, ok := a.Administrators.(pulumi.StringArray); ok && len(admins) == 0 {
+		return fmt.Errorf("Administrators is empty: %s", adminRule)
+	}
+	return nil
 }
+
+// adminRule is the rule of Administrators, as every refusal states it.
+const adminRule = "at least one administrator is required (config administrators, or the deploying role)"
 
 // Principals are the principals the secrets key names, once known.
 type Principals struct {
@@ -156,14 +194,17 @@ type Principals struct {
 
 func (p Principals) validate() error {
 	if len(p.Administrators) == 0 {
-		return fmt.Errorf("kms: at least one administrator is required (config administrators, or the deploying role)")
+		return fmt.Errorf("kms: Administrators is empty: %s", adminRule)
 	}
 	return nil
 }
 
+// validateWindow refuses a deletion window KMS does not accept: "it must be
+// between 7 and 30, inclusive" (PendingWindowInDays,
+// https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
 func validateWindow(days int) error {
 	if days < MinDeletionWindow || days > MaxDeletionWindow {
-		return fmt.Errorf("deletionWindowInDays is %d; KMS accepts %d to %d days", days, MinDeletionWindow, MaxDeletionWindow)
+		return fmt.Errorf("DeletionWindowInDays is %d: it must be %d to %d, the days KMS accepts", days, MinDeletionWindow, MaxDeletionWindow)
 	}
 	return nil
 }

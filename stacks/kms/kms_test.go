@@ -555,8 +555,9 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 	}{
 		{"missing suffix", map[string]string{"vault-kms:environmentSuffix": ""}, "environmentSuffix is required"},
 		{"malformed suffix", map[string]string{"vault-kms:environmentSuffix": "dev--1"}, "single hyphens"},
-		{"window too short", map[string]string{"vault-kms:deletionWindowInDays": "3"}, "deletionWindowInDays is 3; KMS accepts 7 to 30 days"},
-		{"window too long", map[string]string{"vault-kms:deletionWindowInDays": "31"}, "KMS accepts 7 to 30 days"},
+		{"window too short", map[string]string{"vault-kms:deletionWindowInDays": "3"}, "kms: DeletionWindowInDays is 3: it must be 7 to 30, the days KMS accepts"},
+		{"window too long", map[string]string{"vault-kms:deletionWindowInDays": "31"}, "kms: DeletionWindowInDays is 31: it must be 7 to 30, the days KMS accepts"},
+		{"window zero", map[string]string{"vault-kms:deletionWindowInDays": "0"}, "deletionWindowInDays is 0: it must be 7 to 30, the days KMS accepts; remove the key for the default"},
 		{"window not a number", map[string]string{"vault-kms:deletionWindowInDays": "a week"}, "not a whole number of days"},
 		{"secretReaders still set", map[string]string{"vault-kms:secretReaders": `["arn:aws:iam::123456789012:role/a"]`}, "remove the key with `pulumi config rm secretReaders` in stacks/kms"},
 		{"administrator not an ARN", map[string]string{"vault-kms:administrators": `["alice"]`}, `administrators[0] "alice" is not an IAM role or user ARN`},

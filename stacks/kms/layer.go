@@ -11,24 +11,28 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// LoadDeletionWindow reads deletionWindowInDays (default 7, 7 to 30).
-func LoadDeletionWindow(ctx *pulumi.Context, common kit.Common) (int, error) {
-	s := config.New(ctx, "").Get("deletionWindowInDays")
-	if s == "" && common.Production() {
-		// The longest KMS allows: time to notice and cancel a deletion.
-		return MaxDeletionWindow, nil
+// loadArgs reads the layer's own config keys into Args, each left zero
+// when unset so that NewKeys gives it its default, and refuses what config
+// alone shows wrong: a value that does not parse, and retired keys.
+func loadArgs(ctx *pulumi.Context) (*Args, error) {
+	cfg := config.New(ctx, "")
+	if cfg.Get("secretReaders") != "" {
+		return nil, fmt.Errorf("secretReaders is set, but the kms layer no longer reads it: each application secret's readers are declared once, in the secrets layer's appUsers[].readers, and the secrets key lets any role of the account decrypt an application secret that its resource policy lets it read; remove the key with `pulumi config rm secretReaders` in stacks/kms")
 	}
-	if s == "" {
-		return DefaultDeletionWindow, nil
+	a := &Args{}
+	if s := cfg.Get("deletionWindowInDays"); s != "" {
+		days, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("deletionWindowInDays %q is not a whole number of days", s)
+		}
+		if days == 0 {
+			// Zero is the unset value of Args: refuse it here, or a
+			// stack that says 0 would silently get the default.
+			return nil, fmt.Errorf("deletionWindowInDays is 0: it must be %d to %d, the days KMS accepts; remove the key for the default", MinDeletionWindow, MaxDeletionWindow)
+		}
+		a.DeletionWindowInDays = days
 	}
-	days, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, fmt.Errorf("deletionWindowInDays %q is not a whole number of days", s)
-	}
-	if err := validateWindow(days); err != nil {
-		return 0, err
-	}
-	return days, nil
+	return a, nil
 }
 
 // Layer is the kms layer: main.go, synth, the tests and the deploy
@@ -40,16 +44,13 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	window, err := LoadDeletionWindow(ctx, common)
+	args, err := loadArgs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("kms: who am I (sts get-caller-identity): %w", err)
-	}
-	if config.New(ctx, "").Get("secretReaders") != "" {
-		return nil, fmt.Errorf("secretReaders is set, but the kms layer no longer reads it: each application secret's readers are declared once, in the secrets layer's appUsers[].readers, and the secrets key lets any role of the account decrypt an application secret that its resource policy lets it read; remove the key with `pulumi config rm secretReaders` in stacks/kms")
 	}
 	deployer, err := kit.DeployingPrincipal(ctx, caller.Arn, common.AWS())
 	if err != nil {
@@ -66,14 +67,12 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err := kit.CheckDeployer(deployer, admins); err != nil {
 		return nil, err
 	}
-	k, err := NewKeys(ctx, kit.KeysComponent, &Args{
-		Suffix:               common.Suffix,
-		Region:               common.Region,
-		AccountID:            caller.AccountId,
-		DeletionWindowInDays: window,
-		Production:           common.Production(),
-		Administrators:       pulumi.ToStringArray(admins),
-	}, common.AWS())
+	args.Suffix = common.Suffix
+	args.Region = common.Region
+	args.AccountID = caller.AccountId
+	args.Production = common.Production()
+	args.Administrators = pulumi.ToStringArray(admins)
+	k, err := NewKeys(ctx, kit.KeysComponent, args, common.AWS())
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,120 @@
+package kms_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/kms"
+)
+
+// required are the only Args a program must give.
+func required() kms.Args {
+	return kms.Args{
+		Suffix:         "dev",
+		Region:         "us-east-1",
+		AccountID:      account,
+		Administrators: pulumi.ToStringArray([]string{"arn:aws:iam::" + account + ":role/platform-admin"}),
+	}
+}
+
+// component runs a program that calls NewKeys with args and nothing else,
+// and returns what it registered, the error, and the types NewKeys
+// registered before it returned (seen by a stack transformation, so a
+// refusal can be shown to register nothing).
+func component(t *testing.T, args kms.Args) (mock.Result, []string, error) {
+	t.Helper()
+	var registered []string
+	layer := kit.Layer{Name: "kms", Project: kit.KMSProject, Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		if err := ctx.RegisterStackTransformation(func(r *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+			registered = append(registered, r.Type)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		before := args
+		k, err := kms.NewKeys(ctx, kit.KeysComponent, &args)
+		if err != nil {
+			return nil, err
+		}
+		if args.DeletionWindowInDays != before.DeletionWindowInDays {
+			t.Errorf("NewKeys changed the caller's DeletionWindowInDays from %d to %d", before.DeletionWindowInDays, args.DeletionWindowInDays)
+		}
+		return k.Outputs(), nil
+	}}
+	res, err := mock.Run(layer, mock.RunOptions{Stack: "dev"})
+	return res, registered, err
+}
+
+// A program that gives only the required Args gets the documented
+// defaults: a 7-day deletion window and unprotected keys in an ephemeral
+// environment; the longest window KMS allows and protected keys in
+// production.
+func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
+	for _, c := range []struct {
+		production bool
+		window     float64
+	}{{false, kms.DefaultDeletionWindow}, {true, kms.MaxDeletionWindow}} {
+		args := required()
+		args.Production = c.production
+		res, registered, err := component(t, args)
+		if err != nil {
+			t.Fatalf("production=%v: %v", c.production, err)
+		}
+		// The refusal test's "nothing registered" means something only if
+		// a success is seen registering.
+		if len(registered) != len(res.Resources) {
+			t.Errorf("production=%v: the stack transformation saw %d registrations, the mocks %d", c.production, len(registered), len(res.Resources))
+		}
+		keys := res.ByType(tKey)
+		if len(keys) != len(kms.Purposes) {
+			t.Fatalf("production=%v: %d keys, want %d", c.production, len(keys), len(kms.Purposes))
+		}
+		for _, k := range keys {
+			if got := k.Input("deletionWindowInDays"); got != c.window {
+				t.Errorf("production=%v: %s deletion window %v, want %v", c.production, k.Name, got, c.window)
+			}
+			if k.Options.Protect != c.production {
+				t.Errorf("production=%v: %s protect = %v", c.production, k.Name, k.Options.Protect)
+			}
+		}
+		if got := len(res.Outputs); got != 2*len(kms.Purposes)+1 {
+			t.Errorf("production=%v: %d outputs, want %d", c.production, got, 2*len(kms.Purposes)+1)
+		}
+	}
+}
+
+// Every invalid field is refused with its name and rule, before anything
+// is registered.
+func TestInvalidArgsAreRefused(t *testing.T) {
+	for name, c := range map[string]struct {
+		edit func(*kms.Args)
+		want string
+	}{
+		"no suffix":            {func(a *kms.Args) { a.Suffix = "" }, "kms: Suffix: environmentSuffix is required"},
+		"malformed suffix":     {func(a *kms.Args) { a.Suffix = "Dev_1" }, "kms: Suffix: environmentSuffix \"Dev_1\" may hold only lower-case letters"},
+		"no region":            {func(a *kms.Args) { a.Region = "" }, "kms: Region is empty: it is required"},
+		"no account":           {func(a *kms.Args) { a.AccountID = "" }, "kms: AccountID is empty: it is required"},
+		"window too short":     {func(a *kms.Args) { a.DeletionWindowInDays = 6 }, "kms: DeletionWindowInDays is 6: it must be 7 to 30, the days KMS accepts"},
+		"window too long":      {func(a *kms.Args) { a.DeletionWindowInDays = 31 }, "kms: DeletionWindowInDays is 31: it must be 7 to 30, the days KMS accepts"},
+		"window negative":      {func(a *kms.Args) { a.DeletionWindowInDays = -7 }, "kms: DeletionWindowInDays is -7: it must be 7 to 30"},
+		"window too long, prd": {func(a *kms.Args) { a.Production = true; a.DeletionWindowInDays = 45 }, "kms: DeletionWindowInDays is 45: it must be 7 to 30"},
+		"no administrators":    {func(a *kms.Args) { a.Administrators = nil }, "kms: Administrators is nil: at least one administrator is required"},
+		"empty administrators": {func(a *kms.Args) { a.Administrators = pulumi.StringArray{} }, "kms: Administrators is empty: at least one administrator is required"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := required()
+			c.edit(&args)
+			_, registered, err := component(t, args)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want one containing %q", err, c.want)
+			}
+			if len(registered) != 0 {
+				t.Errorf("registered %v before refusing, want nothing", registered)
+			}
+		})
+	}
+}
