@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -12,23 +13,68 @@ import (
 // Existing is a network the vault is placed in instead of creating its
 // own: an existing VPC and its private subnets, and optionally the
 // interface endpoints it already has. Any value may come from another
-// resource.
+// resource; a plain value is checked by NewNetwork, one from another
+// resource when it is known, and both against AWS at preview
+// (LookupExisting).
 type Existing struct {
-	// VpcID is the VPC (vpc-...).
+	// VpcID is the VPC. Required: a VPC ID (vpc-<hex>).
 	VpcID pulumi.StringInput
-	// SubnetIDs are its private subnets, in at least MinAZCount zones.
+	// SubnetIDs are its private subnets. Required: at least MinAZCount
+	// (2) subnet IDs (subnet-<hex>), in different zones.
 	SubnetIDs pulumi.StringArrayInput
-	// SecretsManagerEndpointID and KMSEndpointID, when set, are the VPC's
-	// interface endpoints for those services (with or without private
-	// DNS); when unset, the layer creates them.
+	// SecretsManagerEndpointID and KMSEndpointID are the VPC's interface
+	// endpoints for those services (with or without private DNS), each a
+	// VPC endpoint ID (vpce-<hex>). Zero (nil) means the component creates
+	// that endpoint.
 	SecretsManagerEndpointID pulumi.StringInput
 	KMSEndpointID            pulumi.StringInput
-	// PrivateDNS gives the endpoints the layer creates private DNS, which
-	// sends every workload of the VPC that calls those services through
-	// them. Off, the vault's clients call the endpoints by their own DNS
-	// names (outputs secretsManagerEndpointUrl, kmsEndpointUrl) and the
-	// rest of the VPC is unaffected.
+	// PrivateDNS gives the endpoints the component creates private DNS,
+	// which sends every workload of the VPC that calls those services
+	// through them. Zero (false) means no private DNS: the vault's clients
+	// call the endpoints by their own DNS names (outputs
+	// secretsManagerEndpointUrl, kmsEndpointUrl) and the rest of the VPC
+	// is unaffected.
 	PrivateDNS bool
+}
+
+var (
+	vpcIDPattern      = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+	subnetIDPattern   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	endpointIDPattern = regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`)
+)
+
+// validate refuses the first invalid field of an existing network, naming
+// it (Existing.<field>) and its rule. Values that come from other
+// resources are checked when they are known.
+func (e *Existing) validate() error {
+	if e.VpcID == nil {
+		return fmt.Errorf("Existing.VpcID is nil: an existing network needs its VPC (config existingVpcId)")
+	}
+	if e.SubnetIDs == nil {
+		return fmt.Errorf("Existing.SubnetIDs is nil: an existing network needs its private subnets, at least %d, in different zones (config existingSubnetIds)", MinAZCount)
+	}
+	if id, ok := e.VpcID.(pulumi.String); ok && !vpcIDPattern.MatchString(string(id)) {
+		return fmt.Errorf("Existing.VpcID %q is not a VPC ID (vpc-<hex>)", string(id))
+	}
+	if ids, ok := e.SubnetIDs.(pulumi.StringArray); ok {
+		if len(ids) < MinAZCount {
+			return fmt.Errorf("Existing.SubnetIDs names %d subnet(s); name the VPC's private subnets, at least %d, in different zones (pulumi config set --path 'existingSubnetIds[0]' subnet-...)", len(ids), MinAZCount)
+		}
+		for i, id := range ids {
+			if s, ok := id.(pulumi.String); ok && !subnetIDPattern.MatchString(string(s)) {
+				return fmt.Errorf("Existing.SubnetIDs[%d] %q is not a subnet ID (subnet-<hex>)", i, string(s))
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		id   pulumi.StringInput
+	}{{"SecretsManagerEndpointID", e.SecretsManagerEndpointID}, {"KMSEndpointID", e.KMSEndpointID}} {
+		if s, ok := f.id.(pulumi.String); ok && !endpointIDPattern.MatchString(string(s)) {
+			return fmt.Errorf("Existing.%s %q is not a VPC endpoint ID (vpce-<hex>)", f.name, string(s))
+		}
+	}
+	return nil
 }
 
 // existingNetwork is what the data sources tell about an existing network.
@@ -44,9 +90,6 @@ type existingNetwork struct {
 // uses the network waits for the check.
 func (b builder) existing() (placement, error) {
 	e := b.args.Existing
-	if e.VpcID == nil || e.SubnetIDs == nil {
-		return placement{}, fmt.Errorf("network: an existing network needs its VPC and its private subnets (existingVpcId, existingSubnetIds)")
-	}
 	checked := pulumi.All(e.VpcID, e.SubnetIDs).ApplyT(func(a []any) (existingNetwork, error) {
 		return LookupExisting(b.ctx, a[0].(string), a[1].([]string), b.parent)
 	})

@@ -304,10 +304,10 @@ func TestExistingNetworkConfigIsRefusedClearly(t *testing.T) {
 		want string
 	}{
 		"subnets without a VPC":               {map[string]string{"vault-network:existingSubnetIds": `["subnet-0123456789abcdef0"]`}, "need existingVpcId"},
-		"VPC without subnets":                 {map[string]string{"vault-network:existingVpcId": fake.ExistingVpcID()}, "existingSubnetIds names 0 subnet(s)"},
-		"not a VPC ID":                        {map[string]string{"vault-network:existingVpcId": "vpc1", "vault-network:existingSubnetIds": `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`}, `existingVpcId "vpc1" is not a VPC ID`},
+		"VPC without subnets":                 {map[string]string{"vault-network:existingVpcId": fake.ExistingVpcID()}, "network: Existing.SubnetIDs names 0 subnet(s)"},
+		"not a VPC ID":                        {map[string]string{"vault-network:existingVpcId": "vpc1", "vault-network:existingSubnetIds": `["subnet-0123456789abcdef0","subnet-0123456789abcdef1"]`}, `network: Existing.VpcID "vpc1" is not a VPC ID`},
 		"vpcCidr has no effect":               {mergeCfg(existingConfig(false), "vault-network:vpcCidr", "10.1.0.0/16"), "vpcCidr has no effect with existingVpcId"},
-		"not an endpoint ID":                  {mergeCfg(existingConfig(false), "vault-network:existingKmsEndpointId", "sg-0123456789abcdef0"), "is not a VPC endpoint ID"},
+		"not an endpoint ID":                  {mergeCfg(existingConfig(false), "vault-network:existingKmsEndpointId", "sg-0123456789abcdef0"), `network: Existing.KMSEndpointID "sg-0123456789abcdef0" is not a VPC endpoint ID`},
 		"private DNS without an existing VPC": {map[string]string{"vault-network:endpointPrivateDns": "true"}, "endpointPrivateDns is for an existing VPC"},
 		"private DNS not a boolean":           {mergeCfg(existingConfig(false), "vault-network:endpointPrivateDns", "yes please"), "is not true or false"},
 		"a subnet listed twice":               {mergeCfg(existingConfig(false), "vault-network:existingSubnetIds", `["`+fake.ExistingSubnetIDs()[0]+`","`+fake.ExistingSubnetIDs()[0]+`"]`), "is listed twice"},

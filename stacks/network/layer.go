@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -15,141 +14,107 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// Config is the layer's own configuration (beyond kit.Common).
-type Config struct {
-	VpcCidr             netip.Prefix
-	AZCount             int
-	AppSecurityGroupIDs []string
-	// ExcludeZoneIDs are zone IDs never to use (default: DefaultExcludedZoneIDs
-	// of the region).
-	ExcludeZoneIDs []string
-	// ExistingVpcID, ExistingSubnetIDs and the optional existing endpoint
-	// IDs place the vault in an existing network (existingVpcId,
-	// existingSubnetIds, existingSecretsManagerEndpointId,
-	// existingKmsEndpointId); empty: the layer creates its own VPC.
-	ExistingVpcID                    string
-	ExistingSubnetIDs                []string
-	ExistingSecretsManagerEndpointID string
-	ExistingKMSEndpointID            string
-	// EndpointPrivateDNS (endpointPrivateDns) gives the endpoints the layer
-	// creates in an existing VPC private DNS; a VPC the layer creates
-	// always has it.
-	EndpointPrivateDNS bool
+// loadArgs reads the layer's own config keys into Args, each left zero when
+// unset so that NewNetwork gives it its default, and refuses what config
+// alone shows wrong: a value that does not parse, and a key that needs, or
+// has no effect with, another. NewNetwork checks the values.
+func loadArgs(ctx *pulumi.Context) (*Args, error) {
+	cfg := config.New(ctx, "")
+	a := &Args{}
+	if s := cfg.Get("vpcCidr"); s != "" {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("vpcCidr %q is not a CIDR block (e.g. %s): pulumi config set vpcCidr <block>", s, DefaultVpcCidr)
+		}
+		a.VpcCidr = p
+	}
+	if s := cfg.Get("appSecurityGroupIds"); s != "" {
+		var ids []string
+		if err := json.Unmarshal([]byte(s), &ids); err != nil {
+			return nil, fmt.Errorf(`appSecurityGroupIds must be a JSON list of security group IDs (pulumi config set --path 'appSecurityGroupIds[0]' sg-...): %w`, err)
+		}
+		a.AppSecurityGroupIDs = stringInputs(ids)
+	}
+	existing, err := loadExisting(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Existing = existing
+	return a, nil
 }
 
-var (
-	vpcIDPattern      = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
-	subnetIDPattern   = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
-	endpointIDPattern = regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`)
-)
-
-// loadExisting reads the existing network's keys; the VPC's own keys
-// (vpcCidr, azCount, excludeZoneIds) then have no effect and are refused.
-func loadExisting(cfg *config.Config, c *Config) error {
-	c.ExistingVpcID = cfg.Get("existingVpcId")
-	c.ExistingSecretsManagerEndpointID = cfg.Get("existingSecretsManagerEndpointId")
-	c.ExistingKMSEndpointID = cfg.Get("existingKmsEndpointId")
-	if err := kit.ObjectConfig(cfg, "existingSubnetIds", &c.ExistingSubnetIDs); err != nil {
-		return fmt.Errorf("%w (a JSON list: pulumi config set --path 'existingSubnetIds[0]' subnet-...)", err)
+// loadExisting reads the existing network's keys: nil without
+// existingVpcId. The VPC's own keys (vpcCidr, azCount, excludeZoneIds) then
+// have no effect and are refused.
+func loadExisting(cfg *config.Config) (*Existing, error) {
+	vpcID := cfg.Get("existingVpcId")
+	smID := cfg.Get("existingSecretsManagerEndpointId")
+	kmsID := cfg.Get("existingKmsEndpointId")
+	var subnetIDs []string
+	if err := kit.ObjectConfig(cfg, "existingSubnetIds", &subnetIDs); err != nil {
+		return nil, fmt.Errorf("%w (a JSON list: pulumi config set --path 'existingSubnetIds[0]' subnet-...)", err)
 	}
+	privateDNS := false
 	if s := cfg.Get("endpointPrivateDns"); s != "" {
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			return fmt.Errorf("endpointPrivateDns %q is not true or false", s)
+			return nil, fmt.Errorf("endpointPrivateDns %q is not true or false", s)
 		}
-		c.EndpointPrivateDNS = v
+		privateDNS = v
 	}
-	if c.ExistingVpcID == "" {
-		if len(c.ExistingSubnetIDs) > 0 || c.ExistingSecretsManagerEndpointID != "" || c.ExistingKMSEndpointID != "" {
-			return fmt.Errorf("existingSubnetIds and the existing endpoints need existingVpcId, the VPC they are in")
+	if vpcID == "" {
+		if len(subnetIDs) > 0 || smID != "" || kmsID != "" {
+			return nil, fmt.Errorf("existingSubnetIds and the existing endpoints need existingVpcId, the VPC they are in")
 		}
-		if c.EndpointPrivateDNS {
-			return fmt.Errorf("endpointPrivateDns is for an existing VPC (existingVpcId); the VPC the layer creates always has private DNS on its endpoints: remove it")
+		if privateDNS {
+			return nil, fmt.Errorf("endpointPrivateDns is for an existing VPC (existingVpcId); the VPC the layer creates always has private DNS on its endpoints: remove it")
 		}
-		return nil
-	}
-	if !vpcIDPattern.MatchString(c.ExistingVpcID) {
-		return fmt.Errorf("existingVpcId %q is not a VPC ID (vpc-<hex>)", c.ExistingVpcID)
-	}
-	if len(c.ExistingSubnetIDs) < MinAZCount {
-		return fmt.Errorf("existingSubnetIds names %d subnet(s); name the VPC's private subnets, at least %d, in different zones (pulumi config set --path 'existingSubnetIds[0]' subnet-...)", len(c.ExistingSubnetIDs), MinAZCount)
-	}
-	for i, id := range c.ExistingSubnetIDs {
-		if !subnetIDPattern.MatchString(id) {
-			return fmt.Errorf("existingSubnetIds[%d] %q is not a subnet ID (subnet-<hex>)", i, id)
-		}
-	}
-	for key, id := range map[string]string{"existingSecretsManagerEndpointId": c.ExistingSecretsManagerEndpointID, "existingKmsEndpointId": c.ExistingKMSEndpointID} {
-		if id != "" && !endpointIDPattern.MatchString(id) {
-			return fmt.Errorf("%s %q is not a VPC endpoint ID (vpce-<hex>)", key, id)
-		}
+		return nil, nil
 	}
 	for _, key := range []string{"vpcCidr", "azCount", "excludeZoneIds"} {
 		if cfg.Get(key) != "" {
-			return fmt.Errorf("%s has no effect with existingVpcId (the existing subnets decide the zones): remove it", key)
+			return nil, fmt.Errorf("%s has no effect with existingVpcId (the existing subnets decide the zones): remove it", key)
 		}
 	}
-	return nil
+	e := &Existing{VpcID: pulumi.String(vpcID), SubnetIDs: pulumi.ToStringArray(subnetIDs), PrivateDNS: privateDNS}
+	if smID != "" {
+		e.SecretsManagerEndpointID = pulumi.String(smID)
+	}
+	if kmsID != "" {
+		e.KMSEndpointID = pulumi.String(kmsID)
+	}
+	return e, nil
 }
 
-// existing is the Args' Existing of c, nil without existingVpcId.
-func (c Config) existing() *Existing {
-	if c.ExistingVpcID == "" {
-		return nil
-	}
-	e := &Existing{VpcID: pulumi.String(c.ExistingVpcID), SubnetIDs: pulumi.ToStringArray(c.ExistingSubnetIDs), PrivateDNS: c.EndpointPrivateDNS}
-	if c.ExistingSecretsManagerEndpointID != "" {
-		e.SecretsManagerEndpointID = pulumi.String(c.ExistingSecretsManagerEndpointID)
-	}
-	if c.ExistingKMSEndpointID != "" {
-		e.KMSEndpointID = pulumi.String(c.ExistingKMSEndpointID)
-	}
-	return e
+// zoneChoice is what picks the zones of a new VPC, from config: how many
+// (azCount) and which zone IDs never to use (excludeZoneIds; nil means
+// the region's DefaultExcludedZoneIDs). run looks the zones up with it and
+// gives them to NewNetwork as Args.AvailabilityZones.
+type zoneChoice struct {
+	count   int
+	exclude []string
 }
 
-// LoadConfig reads and validates vpcCidr, azCount and appSecurityGroupIds.
-func LoadConfig(ctx *pulumi.Context) (Config, error) {
+// loadZoneChoice reads azCount and excludeZoneIds.
+func loadZoneChoice(ctx *pulumi.Context) (zoneChoice, error) {
 	cfg := config.New(ctx, "")
-	c := Config{AZCount: DefaultAZCount}
-	cidr := cfg.Get("vpcCidr")
-	if cidr == "" {
-		cidr = DefaultVpcCidr
-	}
-	p, err := netip.ParsePrefix(cidr)
-	if err != nil {
-		return Config{}, fmt.Errorf("vpcCidr %q is not a CIDR block (e.g. %s): pulumi config set vpcCidr <block>", cidr, DefaultVpcCidr)
-	}
-	c.VpcCidr = p
-	if _, err := SubnetCidrs(p, MinAZCount); err != nil {
-		return Config{}, err
-	}
+	z := zoneChoice{count: DefaultAZCount}
 	if s := cfg.Get("azCount"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return Config{}, fmt.Errorf("azCount %q is not a whole number", s)
+			return zoneChoice{}, fmt.Errorf("azCount %q is not a whole number", s)
 		}
-		c.AZCount = n
-	}
-	if c.AZCount < MinAZCount {
-		return Config{}, fmt.Errorf("azCount is %d; at least %d availability zones are needed (Aurora spans two)", c.AZCount, MinAZCount)
-	}
-	if err := kit.ObjectConfig(cfg, "excludeZoneIds", &c.ExcludeZoneIDs); err != nil {
-		return Config{}, err
-	}
-	if s := cfg.Get("appSecurityGroupIds"); s != "" {
-		if err := json.Unmarshal([]byte(s), &c.AppSecurityGroupIDs); err != nil {
-			return Config{}, fmt.Errorf(`appSecurityGroupIds must be a JSON list of security group IDs (pulumi config set --path 'appSecurityGroupIds[0]' sg-...): %w`, err)
+		// Checked before the lookup, which picks this many zones; NewNetwork
+		// checks the zones it is given by the same rule.
+		if n < MinAZCount {
+			return zoneChoice{}, fmt.Errorf("azCount is %d; at least %d availability zones are needed (Aurora spans two)", n, MinAZCount)
 		}
-		for _, id := range c.AppSecurityGroupIDs {
-			if !sgIDPattern.MatchString(id) {
-				return Config{}, fmt.Errorf("appSecurityGroupIds: %q is not a security group ID (sg-<hex>)", id)
-			}
-		}
+		z.count = n
 	}
-	if err := loadExisting(cfg, &c); err != nil {
-		return Config{}, err
+	if err := kit.ObjectConfig(cfg, "excludeZoneIds", &z.exclude); err != nil {
+		return zoneChoice{}, err
 	}
-	return c, nil
+	return z, nil
 }
 
 // Layer is the network layer: main.go, synth, the tests and the deploy
@@ -161,24 +126,25 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(ctx)
+	args, err := loadArgs(ctx)
 	if err != nil {
 		return nil, err
+	}
+	var zones zoneChoice
+	if args.Existing == nil {
+		if zones, err = loadZoneChoice(ctx); err != nil {
+			return nil, err
+		}
 	}
 	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("network: who am I (sts get-caller-identity): %w", err)
 	}
-	args := &Args{
-		Suffix:              common.Suffix,
-		Region:              common.Region,
-		AccountID:           caller.AccountId,
-		AppSecurityGroupIDs: stringInputs(cfg.AppSecurityGroupIDs),
-		Existing:            cfg.existing(),
-	}
+	args.Suffix = common.Suffix
+	args.Region = common.Region
+	args.AccountID = caller.AccountId
 	if args.Existing == nil {
-		args.VpcCidr = cfg.VpcCidr
-		if args.AvailabilityZones, args.AvailabilityZoneIDs, err = chooseZones(ctx, common, cfg); err != nil {
+		if args.AvailabilityZones, args.AvailabilityZoneIDs, err = chooseZones(ctx, common, zones); err != nil {
 			return nil, err
 		}
 	}
@@ -191,7 +157,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 
 // chooseZones picks the zones of a new VPC: the region's standard zones
 // that every endpoint service offers, less the excluded ones.
-func chooseZones(ctx *pulumi.Context, common kit.Common, cfg Config) ([]string, []string, error) {
+func chooseZones(ctx *pulumi.Context, common kit.Common, z zoneChoice) ([]string, []string, error) {
 	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
 		State: pulumi.StringRef("available"),
 		// Local and Wavelength zones are opt-in and lack RDS; keep to the
@@ -214,11 +180,11 @@ func chooseZones(ctx *pulumi.Context, common kit.Common, cfg Config) ([]string, 
 		}
 		serviceZones = append(serviceZones, es.AvailabilityZones)
 	}
-	exclude := cfg.ExcludeZoneIDs
+	exclude := z.exclude
 	if exclude == nil {
 		exclude = DefaultExcludedZoneIDs[common.Region]
 	}
-	names, ids, err := ChooseZones(zones.Names, zones.ZoneIds, exclude, serviceZones, cfg.AZCount)
+	names, ids, err := ChooseZones(zones.Names, zones.ZoneIds, exclude, serviceZones, z.count)
 	if err != nil {
 		return nil, nil, fmt.Errorf("network: %s: %w", common.Region, err)
 	}

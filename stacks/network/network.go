@@ -41,27 +41,42 @@ const (
 	HTTPSPort = 443
 )
 
-// Args are the inputs of the network component.
+// Args are the inputs of the network component. NewNetwork fills the zero
+// value of every optional field with its default and refuses an invalid
+// field, naming it, before it registers anything.
 type Args struct {
-	// Suffix is environmentSuffix, the last part of every name.
+	// Suffix is environmentSuffix, the last part of every name. Required:
+	// lower-case letters, digits and single hyphens, at most 20 characters
+	// (kit.ValidateSuffix).
 	Suffix string
-	// Region is the AWS region (service names of the endpoints).
+	// Region is the AWS region (service names of the endpoints). Required.
 	Region string
 	// AccountID is the AWS account whose principals the endpoints admit.
+	// Required.
 	AccountID string
-	// VpcCidr is the VPC's IPv4 block (a private range, /16 to /24).
+	// VpcCidr is the IPv4 block of the VPC the component creates. Zero
+	// means DefaultVpcCidr (10.40.0.0/16). It must be a private (RFC 1918)
+	// IPv4 network address (no host bits), /16 to /24: each zone's subnet
+	// is a sixteenth of it. Not used with Existing.
 	VpcCidr netip.Prefix
 	// AvailabilityZones get one private subnet each, in this order.
+	// Required without Existing: at least MinAZCount (2) zones, and at
+	// most 16 (VpcCidr holds 16 subnets). Not used with Existing.
 	AvailabilityZones []string
 	// AvailabilityZoneIDs are their zone IDs (use1-az1, ...), the same
-	// physical zones in every account, unlike the names.
+	// physical zones in every account, unlike the names, in the same
+	// order. Zero means none known: the availabilityZoneIds output is an
+	// empty list. Not used with Existing.
 	AvailabilityZoneIDs []string
-	// AppSecurityGroupIDs may reach the database on 3306 besides the rotator.
-	// They may come from other resources.
+	// AppSecurityGroupIDs may reach the database on 3306 and the endpoints
+	// on 443 besides the rotator. Zero means none. Each must be set and
+	// be a security group ID (sg-<hex>); they may come from other
+	// resources (an ID known only at deploy time is checked then).
 	AppSecurityGroupIDs []pulumi.StringInput
 	// Existing, when set, is the network to use instead of creating one:
-	// the layer then creates only the security groups (and the endpoints
-	// the VPC lacks); VpcCidr and the zones are not used.
+	// the component then creates only the security groups (and the
+	// endpoints the VPC lacks); VpcCidr and the zones are not used. Zero
+	// (nil) means the component creates its own VPC.
 	Existing *Existing
 }
 
@@ -91,9 +106,16 @@ type Network struct {
 // The component's name names the vault (kit.NewNames): give the vault's four
 // components the same name, or default ones.
 func NewNetwork(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
-	if err := args.validate(); err != nil {
-		return nil, err
+	if args == nil {
+		return nil, fmt.Errorf("network: args are nil: Suffix, Region and AccountID are required, and AvailabilityZones or Existing")
 	}
+	// A copy: the caller's Args keep their zero values. (Existing is
+	// shared, and only read.)
+	own := *args
+	if err := own.applyDefaults(); err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	args = &own
 	names, err := kit.NewNames(name, args.Suffix)
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
@@ -132,29 +154,42 @@ func (n *Network) Outputs() pulumi.Map {
 	}
 }
 
-func (a *Args) validate() error {
+// applyDefaults sets the default of every optional field left at its zero
+// value and refuses the first invalid field, naming it and its rule.
+func (a *Args) applyDefaults() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
-		return err
+		return fmt.Errorf("Suffix: %w", err)
 	}
-	if a.AccountID == "" || a.Region == "" {
-		return fmt.Errorf("network: account and region are required")
+	if a.Region == "" {
+		return fmt.Errorf("Region is empty: it is required (the region of the network and its endpoints' services)")
 	}
-	if a.Existing != nil {
-		return nil
-	}
-	if len(a.AvailabilityZones) < MinAZCount {
-		return fmt.Errorf("network: %d availability zones; at least %d are needed", len(a.AvailabilityZones), MinAZCount)
-	}
-	if _, err := SubnetCidrs(a.VpcCidr, len(a.AvailabilityZones)); err != nil {
-		return err
-	}
-	if a.AccountID == "" || a.Region == "" {
-		return fmt.Errorf("network: account and region are required")
+	if a.AccountID == "" {
+		return fmt.Errorf("AccountID is empty: it is required (the account whose principals the endpoints admit)")
 	}
 	for i, id := range a.AppSecurityGroupIDs {
 		if id == nil {
-			return fmt.Errorf("network: appSecurityGroupIds[%d] is nil", i)
+			return fmt.Errorf("AppSecurityGroupIDs[%d] is nil: each must be a security group ID (sg-<hex>)", i)
 		}
+		// A plain ID is checked now; one from another resource when it is
+		// known (appGroup).
+		if s, ok := id.(pulumi.String); ok && !sgIDPattern.MatchString(string(s)) {
+			return fmt.Errorf("AppSecurityGroupIDs[%d] %q is not a security group ID (sg-<hex>)", i, string(s))
+		}
+	}
+	if a.Existing != nil {
+		return a.Existing.validate()
+	}
+	if a.VpcCidr == (netip.Prefix{}) {
+		a.VpcCidr = netip.MustParsePrefix(DefaultVpcCidr)
+	}
+	// Aurora's DB subnet group must cover at least two zones
+	// (DBSubnetGroupDoesNotCoverEnoughAZs:
+	// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSubnetGroup.html).
+	if len(a.AvailabilityZones) < MinAZCount {
+		return fmt.Errorf("AvailabilityZones has %d zone(s): at least %d availability zones are needed (Aurora spans two)", len(a.AvailabilityZones), MinAZCount)
+	}
+	if _, err := SubnetCidrs(a.VpcCidr, len(a.AvailabilityZones)); err != nil {
+		return err
 	}
 	return nil
 }

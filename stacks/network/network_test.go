@@ -481,14 +481,14 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 		{"more AZs than the region has", map[string]string{"vault-network:azCount": "7"}, "azCount is 7 but only 5 zones are usable"},
 		{"exclusions not a list", map[string]string{"vault-network:excludeZoneIds": `"use1-az1"`}, "excludeZoneIds is not valid"},
 		{"not a CIDR", map[string]string{"vault-network:vpcCidr": "10.40.0.0/33"}, "is not a CIDR block"},
-		{"host bits set", map[string]string{"vault-network:vpcCidr": "10.40.1.0/16"}, "did you mean 10.40.0.0/16"},
-		{"public range", map[string]string{"vault-network:vpcCidr": "8.8.0.0/16"}, "not in a private range"},
-		{"too wide", map[string]string{"vault-network:vpcCidr": "10.0.0.0/8"}, "prefix must be /16 to /24"},
-		{"too narrow", map[string]string{"vault-network:vpcCidr": "10.0.0.0/26"}, "prefix must be /16 to /24"},
-		{"IPv6", map[string]string{"vault-network:vpcCidr": "fd00::/48"}, "not an IPv4 CIDR"},
+		{"host bits set", map[string]string{"vault-network:vpcCidr": "10.40.1.0/16"}, "network: VpcCidr 10.40.1.0/16 has host bits set; did you mean 10.40.0.0/16"},
+		{"public range", map[string]string{"vault-network:vpcCidr": "8.8.0.0/16"}, "network: VpcCidr 8.8.0.0/16 is not in a private range"},
+		{"too wide", map[string]string{"vault-network:vpcCidr": "10.0.0.0/8"}, "network: VpcCidr 10.0.0.0/8: the prefix must be /16 to /24"},
+		{"too narrow", map[string]string{"vault-network:vpcCidr": "10.0.0.0/26"}, "network: VpcCidr 10.0.0.0/26: the prefix must be /16 to /24"},
+		{"IPv6", map[string]string{"vault-network:vpcCidr": "fd00::/48"}, `network: VpcCidr "fd00::/48" is not an IPv4 CIDR block`},
 		{"app groups not a list", map[string]string{"vault-network:appSecurityGroupIds": "sg-0123456789abcdef0"}, "must be a JSON list"},
-		{"app group not an SG", map[string]string{"vault-network:appSecurityGroupIds": `["vpc-0123456789abcdef0"]`}, "is not a security group ID"},
-		{"open app group", map[string]string{"vault-network:appSecurityGroupIds": `["0.0.0.0/0"]`}, "is not a security group ID"},
+		{"app group not an SG", map[string]string{"vault-network:appSecurityGroupIds": `["vpc-0123456789abcdef0"]`}, `network: AppSecurityGroupIDs[0] "vpc-0123456789abcdef0" is not a security group ID (sg-<hex>)`},
+		{"open app group", map[string]string{"vault-network:appSecurityGroupIds": `["0.0.0.0/0"]`}, `network: AppSecurityGroupIDs[0] "0.0.0.0/0" is not a security group ID (sg-<hex>)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runErr(tc.config, nil)

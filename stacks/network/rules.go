@@ -23,7 +23,7 @@ type rule struct {
 func appGroup(i int, id pulumi.StringInput) pulumi.StringOutput {
 	return id.ToStringOutput().ApplyT(func(s string) (string, error) {
 		if !sgIDPattern.MatchString(s) {
-			return "", fmt.Errorf("network: appSecurityGroupIds[%d]: %q is not a security group ID (sg-<hex>)", i, s)
+			return "", fmt.Errorf("network: AppSecurityGroupIDs[%d] %q is not a security group ID (sg-<hex>)", i, s)
 		}
 		return s, nil
 	}).(pulumi.StringOutput)

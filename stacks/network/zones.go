@@ -10,22 +10,26 @@ import (
 
 // SubnetCidrs splits a VPC block into count subnets of subnetBits more bits,
 // in address order. The block must be a private (RFC 1918) network address
-// with a prefix from MinVpcPrefix to MaxVpcPrefix.
+// with a prefix from MinVpcPrefix to MaxVpcPrefix: a VPC's IPv4 block is
+// /16 to /28 ("The smallest VPC you can create uses a /28 netmask ..., and
+// the largest uses a /16 netmask",
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html),
+// and so is a subnet's. Its errors name Args.VpcCidr.
 func SubnetCidrs(block netip.Prefix, count int) ([]netip.Prefix, error) {
 	if !block.IsValid() || !block.Addr().Is4() {
-		return nil, fmt.Errorf("vpcCidr %q is not an IPv4 CIDR block (e.g. %s)", block, DefaultVpcCidr)
+		return nil, fmt.Errorf("VpcCidr %q is not an IPv4 CIDR block (e.g. %s)", block, DefaultVpcCidr)
 	}
 	if block.Masked() != block {
-		return nil, fmt.Errorf("vpcCidr %s has host bits set; did you mean %s?", block, block.Masked())
+		return nil, fmt.Errorf("VpcCidr %s has host bits set; did you mean %s?", block, block.Masked())
 	}
 	if block.Bits() < MinVpcPrefix || block.Bits() > MaxVpcPrefix {
-		return nil, fmt.Errorf("vpcCidr %s: the prefix must be /%d to /%d (AWS allows /16 at most, and each subnet needs %d more bits)", block, MinVpcPrefix, MaxVpcPrefix, subnetBits)
+		return nil, fmt.Errorf("VpcCidr %s: the prefix must be /%d to /%d (AWS allows /16 at most, and each subnet needs %d more bits)", block, MinVpcPrefix, MaxVpcPrefix, subnetBits)
 	}
 	if !block.Addr().IsPrivate() {
-		return nil, fmt.Errorf("vpcCidr %s is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", block)
+		return nil, fmt.Errorf("VpcCidr %s is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)", block)
 	}
 	if count > 1<<subnetBits {
-		return nil, fmt.Errorf("vpcCidr %s holds at most %d subnets, %d asked", block, 1<<subnetBits, count)
+		return nil, fmt.Errorf("VpcCidr %s holds at most %d subnets, %d asked (AvailabilityZones)", block, 1<<subnetBits, count)
 	}
 	a4 := block.Addr().As4()
 	base := binary.BigEndian.Uint32(a4[:])
