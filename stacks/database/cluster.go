@@ -67,11 +67,7 @@ func FinalSnapshotName(names kit.Names, created time.Time) string {
 // skip_final_snapshot is false), and a cluster created ephemeral and later
 // made production then already has one in its state (finalSnapshotOption).
 func finalSnapshot(args *Args) pulumi.StringPtrInput {
-	created := args.CreatedAt
-	if created.IsZero() {
-		created = time.Now()
-	}
-	return pulumi.String(FinalSnapshotName(args.names, created))
+	return pulumi.String(FinalSnapshotName(args.names, args.CreatedAt))
 }
 
 // finalSnapshotOption keeps the name the cluster was created with: the

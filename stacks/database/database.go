@@ -15,6 +15,9 @@ package database
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -70,74 +73,204 @@ var LogTypes = kit.RDSLogTypes
 // and a reader that Aurora promotes if the writer's AZ fails.
 const InstanceCount = 2
 
-// Args are the inputs of the Database component.
+// Args are the inputs of the Database component. A field left at its zero
+// value gets the default its comment names; NewDatabase refuses an invalid
+// value before it creates anything.
 type Args struct {
-	// Suffix is environmentSuffix.
+	// Suffix is environmentSuffix, the last part of every physical name.
+	// Required: lower-case letters, digits and single hyphens
+	// (kit.ValidateSuffix).
 	Suffix string
 	// Region is the AWS region (ARNs in the flow log role's policies).
+	// Required.
 	Region string
-	// AccountID is the account the stacks deploy to.
+	// AccountID is the account the stacks deploy to. Required.
 	AccountID string
-	// EngineVersion is the Aurora MySQL 3 engine version.
+	// Production keeps the data: deletion protection, a final snapshot and
+	// `protect` on the cluster and its instances (kit.Production), and
+	// raises LogRetentionDays' default and floor to a year. Zero means an
+	// ephemeral environment.
+	Production bool
+
+	// EngineVersion is the Aurora MySQL 3 engine version. Zero means
+	// DefaultEngineVersion; it must be 8.0.mysql_aurora.3.NN.N.
 	EngineVersion string
-	// InstanceClass is the class of both DB instances.
+	// InstanceClass is the class of both DB instances. Zero means
+	// DefaultInstanceClass; it must be a DB instance class that Aurora
+	// MySQL 8.0 runs on (db.t3.medium or larger).
 	InstanceClass string
-	// MasterUsername is the master user's name.
+	// MasterUsername is the master user's name. Zero means
+	// DefaultMasterUsername; it must be 1 to 16 letters, digits or
+	// underscores, a letter first, and not rdsadmin.
 	MasterUsername string
 	// MasterRotationDays is the managed master secret's rotation period.
+	// Zero means DefaultMasterRotationDays; it must be 1 to
+	// MaxMasterRotationDays.
 	MasterRotationDays int
-	// ApplyEngineVersion applies EngineVersion to an existing cluster; off,
-	// the version RDS runs (after a patch it applied itself) is kept.
+	// ApplyEngineVersion applies EngineVersion to an existing cluster; off
+	// (the zero value), the version RDS runs (after a patch it applied
+	// itself) is kept.
 	ApplyEngineVersion bool
-	// Production keeps the data: deletion protection, a final snapshot and
-	// `protect` on the cluster and its instances (kit.Production).
-	Production bool
-	// DBName is the database created with the cluster.
+	// DBName is the database created with the cluster. Zero means
+	// DefaultDBName; it must be 1 to 64 letters, digits or underscores, a
+	// letter first. With Existing, Existing.DBName is used instead.
 	DBName string
-	// BackupRetentionDays is how long automated backups are kept.
+	// BackupRetentionDays is how long automated backups are kept. Zero
+	// means DefaultBackupRetentionDays; it must be 1 to 35.
 	BackupRetentionDays int
-	// LogRetentionDays is how long the exported logs are kept.
+	// LogRetentionDays is how long the exported logs and the flow log are
+	// kept. Zero means DefaultLogRetentionDays, or
+	// kit.ProductionMinLogRetentionDays in production; it must be a value
+	// CloudWatch Logs accepts (kit.LogRetentionDays), and at least a year
+	// in production.
 	LogRetentionDays int
 	// CreatedAt is the time in the final snapshot's name when the cluster
-	// is created (FinalSnapshotName); zero means now. Later `up`s keep the
+	// is created (FinalSnapshotName). Zero means now. Later `up`s keep the
 	// name the cluster was created with.
 	CreatedAt time.Time
 
-	// SubnetIDs are the private subnets of the network layer.
+	// SubnetIDs are the private subnets of the network layer. Required
+	// without Existing.
 	SubnetIDs pulumi.StringArrayInput
 	// AvailabilityZones are the AZs of those subnets; the instances go into
-	// the first two.
+	// the first two. Required without Existing.
 	AvailabilityZones pulumi.StringArrayInput
 	// OrderableZones are the zones where RDS offers the engine version and
-	// instance class (rds.GetOrderableDbInstance); nil skips the check.
+	// instance class (rds.GetOrderableDbInstance). Zero (nil) skips the
+	// check.
 	OrderableZones []string
 	// SecurityGroupID is the database security group of the network layer.
+	// Required without Existing.
 	SecurityGroupID pulumi.StringInput
 	// DatabaseKeyArn is the KMS key that encrypts the cluster's storage.
+	// Required without Existing.
 	DatabaseKeyArn pulumi.StringInput
 	// SecretsKeyArn is the KMS key that encrypts RDS's master secret.
+	// Required.
 	SecretsKeyArn pulumi.StringInput
-	// LogsKeyArn is the KMS key that encrypts the log groups.
+	// LogsKeyArn is the KMS key that encrypts the log groups. Required.
 	LogsKeyArn pulumi.StringInput
-	// VpcID is the network layer's VPC, which gets the flow log.
+	// VpcID is the network layer's VPC, which gets the flow log. Required.
 	VpcID pulumi.StringInput
 
 	// Existing, when set, is a cluster the team already runs: the layer
 	// creates no cluster, instance, parameter or subnet group and no log
 	// group of the cluster's, and hands on the existing cluster's values
 	// (existing.go). EngineVersion, InstanceClass, MasterUsername,
-	// MasterRotationDays, ApplyEngineVersion, BackupRetentionDays,
+	// MasterRotationDays, ApplyEngineVersion, DBName, BackupRetentionDays,
 	// CreatedAt, OrderableZones, SubnetIDs, AvailabilityZones,
-	// SecurityGroupID and DatabaseKeyArn are then not used.
+	// SecurityGroupID and DatabaseKeyArn are then not used. Zero (nil)
+	// means the vault creates its own cluster.
 	Existing *Existing
 	// RotatorSecurityGroupID is the rotator's security group of the network
-	// layer; required with Existing (the rules that let it reach the
-	// cluster).
+	// layer. Required with Existing (the rules that let it reach the
+	// cluster); not used without.
 	RotatorSecurityGroupID pulumi.StringInput
 
 	// names are the vault's names, from the component's name (set by
 	// NewDatabase on its own copy of the Args).
 	names kit.Names
+}
+
+var (
+	engineVersionPattern = regexp.MustCompile(`^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$`)
+	instanceClassPattern = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
+	// Aurora MySQL: 1 to 16 letters, digits and underscores, a letter
+	// first (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html,
+	// MasterUsername).
+	usernamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,15}$`)
+	// A MySQL database name RDS accepts: a letter first, up to 64 letters,
+	// digits and underscores.
+	dbNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
+	// A DB cluster identifier: letters, digits and hyphens, a letter first
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html).
+	clusterIDPattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
+	securityGroupPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+	secretArnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$`)
+	// Aurora MySQL 8.0 runs on no class below medium.
+	unsupportedClasses = []string{"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
+)
+
+// applyDefaults sets the documented default on every optional field left
+// at its zero value and checks every field, returning the first problem
+// with the field's name and its rule. It never puts a secret in an error:
+// the Args hold none.
+func (a *Args) applyDefaults() error {
+	if err := kit.ValidateSuffix(a.Suffix); err != nil {
+		//lint:ignore ST1005 the message starts with the field's name
+		return fmt.Errorf("Suffix is %q: %w", a.Suffix, err)
+	}
+	switch {
+	case a.AccountID == "":
+		return fmt.Errorf("AccountID is required (the flow log role's trust policy names the account)")
+	case a.Region == "":
+		//lint:ignore ST1005 the message starts with the field's name
+		return fmt.Errorf("Region is required (the flow log role's trust policy names the region)")
+	}
+	if a.EngineVersion == "" {
+		a.EngineVersion = DefaultEngineVersion
+	}
+	if a.InstanceClass == "" {
+		a.InstanceClass = DefaultInstanceClass
+	}
+	if a.MasterUsername == "" {
+		a.MasterUsername = DefaultMasterUsername
+	}
+	if a.MasterRotationDays == 0 {
+		a.MasterRotationDays = DefaultMasterRotationDays
+	}
+	if a.DBName == "" {
+		a.DBName = DefaultDBName
+	}
+	if a.BackupRetentionDays == 0 {
+		a.BackupRetentionDays = DefaultBackupRetentionDays
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = time.Now()
+	}
+	days, err := kit.Retention("LogRetentionDays", a.LogRetentionDays, DefaultLogRetentionDays, a.Production)
+	if err != nil {
+		return err
+	}
+	a.LogRetentionDays = days
+	switch {
+	case !engineVersionPattern.MatchString(a.EngineVersion):
+		return fmt.Errorf("EngineVersion is %q: it must be an Aurora MySQL 3 (MySQL 8.0) version such as %s", a.EngineVersion, DefaultEngineVersion)
+	case !instanceClassPattern.MatchString(a.InstanceClass):
+		return fmt.Errorf("InstanceClass is %q: it must be a DB instance class such as %s", a.InstanceClass, DefaultInstanceClass)
+	case slices.Contains(unsupportedClasses, a.InstanceClass):
+		return fmt.Errorf("InstanceClass is %q: Aurora MySQL 8.0 does not support %s; use db.t3.medium or larger", a.InstanceClass, a.InstanceClass)
+	case !usernamePattern.MatchString(a.MasterUsername) || strings.EqualFold(a.MasterUsername, "rdsadmin"):
+		return fmt.Errorf("MasterUsername is %q: it must be 1 to 16 letters, digits or underscores, start with a letter, and not be rdsadmin", a.MasterUsername)
+	case !dbNamePattern.MatchString(a.DBName):
+		return fmt.Errorf("DBName is %q: it must be 1 to 64 letters, digits or underscores and start with a letter", a.DBName)
+	case a.BackupRetentionDays < 1 || a.BackupRetentionDays > 35:
+		// CreateDBCluster, BackupRetentionPeriod: "Must be a value from 1
+		// to 35" (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html).
+		return fmt.Errorf("BackupRetentionDays is %d: Aurora keeps automated backups 1 to 35 days", a.BackupRetentionDays)
+	case a.MasterRotationDays < 1 || a.MasterRotationDays > MaxMasterRotationDays:
+		return fmt.Errorf("MasterRotationDays is %d: it must be from 1 to %d (the vault rotates every credential at least every %d days)", a.MasterRotationDays, MaxMasterRotationDays, MaxMasterRotationDays)
+	case a.SecretsKeyArn == nil:
+		return fmt.Errorf("SecretsKeyArn is required (the key of the master secret; the kms layer's secretsKeyArn)")
+	case a.LogsKeyArn == nil:
+		return fmt.Errorf("LogsKeyArn is required (the key of the log groups; the kms layer's logsKeyArn)")
+	case a.VpcID == nil:
+		return fmt.Errorf("VpcID is required (the VPC that gets the flow log; the network layer's vpcId)")
+	}
+	if a.Existing != nil {
+		return a.Existing.check(a.RotatorSecurityGroupID)
+	}
+	switch {
+	case a.SubnetIDs == nil:
+		return fmt.Errorf("SubnetIDs is required without Existing (the cluster's subnets; the network layer's privateSubnetIds)")
+	case a.AvailabilityZones == nil:
+		return fmt.Errorf("AvailabilityZones is required without Existing (the instances' zones; the network layer's availabilityZones)")
+	case a.SecurityGroupID == nil:
+		return fmt.Errorf("SecurityGroupID is required without Existing (the cluster's security group; the network layer's databaseSecurityGroupId)")
+	case a.DatabaseKeyArn == nil:
+		return fmt.Errorf("DatabaseKeyArn is required without Existing (the key of the cluster's storage; the kms layer's databaseKeyArn)")
+	}
+	return nil
 }
 
 // Database is the cluster, its instances, its parameter and subnet groups and
@@ -200,14 +333,14 @@ func LogGroupName(clusterIdentifier, logType string) string {
 // components the same name, or default ones.
 func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Database, error) {
 	d := &Database{}
-	if args.AccountID == "" || args.Region == "" {
-		return nil, fmt.Errorf("database: account and region are required (flow log role)")
+	own := *args
+	if err := own.applyDefaults(); err != nil {
+		return nil, fmt.Errorf("database: %w", err)
 	}
-	names, err := kit.NewNames(name, args.Suffix)
+	names, err := kit.NewNames(name, own.Suffix)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	own := *args
 	own.names = names
 	args = &own
 	if err := ctx.RegisterComponentResource("dbvault:database:Database", name, d, opts...); err != nil {
@@ -245,6 +378,36 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		return nil, err
 	}
 	return d, nil
+}
+
+// Outputs are the database stack's outputs: what the secrets layer, verify
+// and the rehearsal read from it.
+func (d *Database) Outputs() pulumi.Map {
+	out := pulumi.Map{
+		"clusterIdentifier": d.ClusterIdentifier,
+		"clusterArn":        d.ClusterArn,
+		"clusterResourceId": d.ClusterResourceID,
+		"clusterEndpoint":   d.Endpoint,
+		"readerEndpoint":    d.ReaderEndpoint,
+		"port":              d.Port,
+		"masterUsername":    d.MasterUsername,
+		"masterSecretArn":   d.MasterSecretArn,
+		// The key the secrets layer lets the rotator decrypt the master
+		// secret with, and whether that secret is the team's (whose
+		// policy the vault leaves alone).
+		"masterSecretKeyArn": d.MasterSecretKeyArn,
+		"existingCluster":    pulumi.Bool(d.ExistingCluster),
+		"dbName":             d.DBName,
+		// verify's flow-log line reads the flow log's delivery status.
+		"flowLogId": d.FlowLogID,
+	}
+	if !d.ExistingCluster {
+		// The name to look for once the cluster is gone (docs/runbooks.md,
+		// "Retiring a production environment"); a team's cluster is never
+		// deleted by the vault, so it has none.
+		out["finalSnapshotIdentifier"] = d.FinalSnapshotIdentifier
+	}
+	return out
 }
 
 // ownCluster creates the vault's own cluster: its log groups, subnet and

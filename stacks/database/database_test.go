@@ -669,7 +669,7 @@ func TestProductionClassKeepsTheData(t *testing.T) {
 		}
 	}
 	cfg["vault-database:logRetentionDays"] = "90"
-	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), "logRetentionDays is 90; a production environment keeps logs at least 365 days") {
+	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), "LogRetentionDays is 90; a production environment keeps logs at least 365 days") {
 		t.Errorf("production with 90 days of logs: %v", err)
 	}
 	// The ephemeral default stays destroyable.
@@ -820,17 +820,19 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"missing suffix", nil, "vault-database:environmentSuffix", "environmentSuffix is required"},
 		{"malformed suffix", map[string]string{"vault-database:environmentSuffix": "Dev_1"}, "", "lower-case letters, digits and single hyphens"},
 		{"long suffix", map[string]string{"vault-database:environmentSuffix": strings.Repeat("a", kit.MaxSuffixLen+1)}, "", "at most"},
-		{"t3.small", map[string]string{"vault-database:instanceClass": "db.t3.small"}, "", "Aurora MySQL 8.0 does not support db.t3.small; use db.t3.medium or larger"},
-		{"bad class", map[string]string{"vault-database:instanceClass": "t3.medium"}, "", "is not a DB instance class"},
+		{"t3.small", map[string]string{"vault-database:instanceClass": "db.t3.small"}, "", `InstanceClass is "db.t3.small": Aurora MySQL 8.0 does not support db.t3.small; use db.t3.medium or larger`},
+		{"bad class", map[string]string{"vault-database:instanceClass": "t3.medium"}, "", `InstanceClass is "t3.medium": it must be a DB instance class`},
 		{"a leftover masterPassword", map[string]string{"vault-database:masterPassword": "abc@defghij"}, "", "remove it with `pulumi config rm masterPassword`"},
-		{"master rotation 0", map[string]string{"vault-database:masterRotationDays": "0"}, "", "masterRotationDays is 0; it must be from 1 to 30"},
-		{"master rotation 31", map[string]string{"vault-database:masterRotationDays": "31"}, "", "masterRotationDays is 31"},
-		{"MySQL 5.7", map[string]string{"vault-database:engineVersion": "5.7.mysql_aurora.2.12.5"}, "", "not an Aurora MySQL 3"},
-		{"backups 0", map[string]string{"vault-database:backupRetentionDays": "0"}, "", "1 to 35 days"},
+		{"master rotation 0", map[string]string{"vault-database:masterRotationDays": "0"}, "", "masterRotationDays is 0; a number of days must be at least 1"},
+		{"master rotation 31", map[string]string{"vault-database:masterRotationDays": "31"}, "", "MasterRotationDays is 31: it must be from 1 to 30"},
+		{"MySQL 5.7", map[string]string{"vault-database:engineVersion": "5.7.mysql_aurora.2.12.5"}, "", `EngineVersion is "5.7.mysql_aurora.2.12.5": it must be an Aurora MySQL 3`},
+		{"backups 0", map[string]string{"vault-database:backupRetentionDays": "0"}, "", "backupRetentionDays is 0; a number of days must be at least 1"},
+		{"backups 36", map[string]string{"vault-database:backupRetentionDays": "36"}, "", "BackupRetentionDays is 36: Aurora keeps automated backups 1 to 35 days"},
 		{"backups word", map[string]string{"vault-database:backupRetentionDays": "seven"}, "", "must be a whole number"},
-		{"log retention", map[string]string{"vault-database:logRetentionDays": "8"}, "", "CloudWatch Logs accepts only"},
-		{"username", map[string]string{"vault-database:masterUsername": "1admin"}, "", "masterUsername"},
-		{"dbName", map[string]string{"vault-database:dbName": "my-db"}, "", "dbName"},
+		{"log retention", map[string]string{"vault-database:logRetentionDays": "8"}, "", "LogRetentionDays is 8; CloudWatch Logs accepts only"},
+		{"log retention 0", map[string]string{"vault-database:logRetentionDays": "0"}, "", "logRetentionDays is 0; a number of days must be at least 1"},
+		{"username", map[string]string{"vault-database:masterUsername": "1admin"}, "", `MasterUsername is "1admin": it must be 1 to 16 letters`},
+		{"dbName", map[string]string{"vault-database:dbName": "my-db"}, "", `DBName is "my-db": it must be 1 to 64 letters`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,6 +36,25 @@ type Existing struct {
 	DBName string
 }
 
+// check refuses an Existing whose values cannot name a cluster, a security
+// group or a secret, before anything is looked up; rotatorSG is
+// Args.RotatorSecurityGroupID, which an existing cluster needs.
+func (e *Existing) check(rotatorSG pulumi.StringInput) error {
+	switch {
+	case !clusterIDPattern.MatchString(e.ClusterIdentifier):
+		return fmt.Errorf("Existing.ClusterIdentifier is %q: it must be a DB cluster identifier (1 to 63 letters, digits or hyphens, a letter first)", e.ClusterIdentifier)
+	case e.SecurityGroupID != "" && !securityGroupPattern.MatchString(e.SecurityGroupID):
+		return fmt.Errorf("Existing.SecurityGroupID is %q: it must be a security group ID (sg-<hex>) or empty", e.SecurityGroupID)
+	case e.MasterSecretArn != "" && !secretArnPattern.MatchString(e.MasterSecretArn):
+		return fmt.Errorf("Existing.MasterSecretArn is %q: it must be a Secrets Manager secret ARN or empty", e.MasterSecretArn)
+	case e.DBName != "" && !dbNamePattern.MatchString(e.DBName):
+		return fmt.Errorf("Existing.DBName is %q: it must be 1 to 64 letters, digits or underscores and start with a letter, or empty", e.DBName)
+	case rotatorSG == nil:
+		return fmt.Errorf("RotatorSecurityGroupID is required with Existing (the rules that let the rotator reach the cluster; the network layer's rotatorSecurityGroupId)")
+	}
+	return nil
+}
+
 // ExistingEngineVersionPattern is what the vault serves: Aurora MySQL 3,
 // which is MySQL 8.0 compatible (the rotator's statements and the exact
 // grants it checks are MySQL 8.0's).
@@ -187,9 +206,6 @@ func existingDatabase(ctx *pulumi.Context, d *Database, args *Args, parent pulum
 	c, err := LookupExistingCluster(ctx, *args.Existing, args.Region, args.AccountID, parent)
 	if err != nil {
 		return err
-	}
-	if args.RotatorSecurityGroupID == nil {
-		return fmt.Errorf("database: an existing cluster needs the rotator's security group (the network layer's rotatorSecurityGroupId)")
 	}
 	// The rules wait for the VPC check and for SecretsKeyArn, which carries
 	// the deployer check of the layer (kit.RequireDeployer).

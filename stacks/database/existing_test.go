@@ -227,7 +227,7 @@ func TestExistingClusterRefusals(t *testing.T) {
 			"organization/vault-kms/dev":     kmsOutputs(),
 		}, want: "deploy the network layer into the cluster's VPC"},
 		{name: "unknown cluster", config: existingConfig("existingClusterIdentifier", "nope"), want: "couldn't find"},
-		{name: "not an identifier", config: existingConfig("existingClusterIdentifier", "team_aurora!"), want: "is not a DB cluster identifier"},
+		{name: "not an identifier", config: existingConfig("existingClusterIdentifier", "team_aurora!"), want: `Existing.ClusterIdentifier is "team_aurora!": it must be a DB cluster identifier`},
 		{name: "an own-cluster key", config: existingConfig("instanceClass", "db.r6g.large"), want: "remove instanceClass"},
 		{name: "an own-cluster number", config: existingConfig("backupRetentionDays", "14"), want: "remove backupRetentionDays"},
 		{name: "a group without a cluster", config: map[string]string{"vault-database:environmentSuffix": suffix, "vault-database:existingClusterSecurityGroupId": "sg-0123456789abcdef0"}, want: "without existingClusterIdentifier"},
