@@ -125,33 +125,25 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		return nil, err
 	}
 	keys, err := kms.NewKeys(ctx, name, &kms.Args{
-		Suffix:               c.Suffix,
-		Region:               c.Region,
-		AccountID:            e.account,
-		DeletionWindowInDays: kms.DefaultDeletionWindow,
-		Administrators:       pulumi.ToStringArray(e.admins),
+		Suffix:         c.Suffix,
+		Region:         c.Region,
+		AccountID:      e.account,
+		Administrators: pulumi.ToStringArray(e.admins),
 	}, c.AWS())
 	if err != nil {
 		return nil, err
 	}
 	db, err := database.NewDatabase(ctx, name, &database.Args{
-		Suffix:              c.Suffix,
-		Region:              c.Region,
-		AccountID:           e.account,
-		EngineVersion:       database.DefaultEngineVersion,
-		InstanceClass:       database.DefaultInstanceClass,
-		MasterUsername:      database.DefaultMasterUsername,
-		MasterRotationDays:  database.DefaultMasterRotationDays,
-		DBName:              database.DefaultDBName,
-		BackupRetentionDays: database.DefaultBackupRetentionDays,
-		LogRetentionDays:    database.DefaultLogRetentionDays,
-		SubnetIDs:           net.PrivateSubnetIDs,
-		AvailabilityZones:   net.AvailabilityZones,
-		SecurityGroupID:     net.DatabaseSecurityGroupID.ToStringOutput(),
-		DatabaseKeyArn:      keys.DatabaseKeyArn,
-		SecretsKeyArn:       keys.SecretsKeyArn,
-		LogsKeyArn:          keys.LogsKeyArn,
-		VpcID:               net.VpcID.ToStringOutput(),
+		Suffix:            c.Suffix,
+		Region:            c.Region,
+		AccountID:         e.account,
+		SubnetIDs:         net.PrivateSubnetIDs,
+		AvailabilityZones: net.AvailabilityZones,
+		SecurityGroupID:   net.DatabaseSecurityGroupID.ToStringOutput(),
+		DatabaseKeyArn:    keys.DatabaseKeyArn,
+		SecretsKeyArn:     keys.SecretsKeyArn,
+		LogsKeyArn:        keys.LogsKeyArn,
+		VpcID:             net.VpcID.ToStringOutput(),
 	}, c.AWS())
 	if err != nil {
 		return nil, err
@@ -159,14 +151,9 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 	vault, err := secrets.NewVault(ctx, name, &secrets.Args{
 		Suffix:                 c.Suffix,
 		Region:                 c.Region,
-		Account:                e.account,
+		AccountID:              e.account,
 		Partition:              e.partition,
 		RotatorZip:             e.zip,
-		RotationDays:           secrets.DefaultRotationDays,
-		PasswordLength:         secrets.DefaultPasswordLength,
-		ExcludeCharacters:      secrets.DefaultExcludeCharacters,
-		LogRetentionDays:       secrets.DefaultLogRetentionDays,
-		AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
 		Administrators:         keys.Administrators,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		RotatorSecurityGroupID: net.RotatorSecurityGroupID.ToStringOutput(),

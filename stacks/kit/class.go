@@ -59,6 +59,26 @@ func (c Common) Stateful() pulumi.ResourceOption {
 	return pulumi.Protect(c.Production())
 }
 
+// Retention is a log retention in days for argument name: def when days is
+// zero, raised to the production floor in production; a value CloudWatch
+// Logs does not accept, or shorter than that floor in production, is an
+// error naming the argument. Components apply it to their zero values.
+func Retention(name string, days, def int, production bool) (int, error) {
+	if production && def < ProductionMinLogRetentionDays {
+		def = ProductionMinLogRetentionDays
+	}
+	if days == 0 {
+		days = def
+	}
+	switch {
+	case !slices.Contains(LogRetentionDays, days):
+		return 0, fmt.Errorf("%s is %d; CloudWatch Logs accepts only %v", name, days, LogRetentionDays)
+	case production && days < ProductionMinLogRetentionDays:
+		return 0, fmt.Errorf("%s is %d; a production environment keeps logs at least %d days", name, days, ProductionMinLogRetentionDays)
+	}
+	return days, nil
+}
+
 // LogRetention reads key (a log retention in days): def when unset, or the
 // production floor when that is longer; a production environment refuses a
 // shorter one.

@@ -328,7 +328,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 					Action:    "sns:Publish",
 					Resource:  t,
 					Condition: map[string]map[string]any{
-						"StringEquals": {"aws:SourceAccount": args.Account},
+						"StringEquals": {"aws:SourceAccount": args.AccountID},
 						"ArnEquals":    {"aws:SourceArn": ruleArns},
 					},
 				},
@@ -339,7 +339,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 					Action:    "sns:Publish",
 					Resource:  t,
 					Condition: map[string]map[string]any{
-						"StringEquals": {"aws:SourceAccount": args.Account},
+						"StringEquals": {"aws:SourceAccount": args.AccountID},
 						"ArnEquals":    {"aws:SourceArn": alarmArn},
 					},
 				},

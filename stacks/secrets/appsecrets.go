@@ -117,7 +117,7 @@ func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, a
 		Function:    fn.Name,
 		Principal:   pulumi.String("secretsmanager.amazonaws.com"),
 		// This account's Secrets Manager, for this secret only.
-		SourceAccount: pulumi.String(args.Account),
+		SourceAccount: pulumi.String(args.AccountID),
 		SourceArn:     a.secret.Arn,
 	}, parent)
 	if err != nil {

@@ -3,6 +3,7 @@ package secrets_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ import (
 func vaultProgram(name string, zipPath pulumi.StringInput) kit.Layer {
 	return kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
 		v, err := secrets.NewVault(ctx, name, &secrets.Args{
-			Suffix: suffix, Region: region, Account: account, Partition: "aws",
+			Suffix: suffix, Region: region, AccountID: account, Partition: "aws",
 			RotatorZip:             zipPath,
 			RotationDays:           secrets.DefaultRotationDays,
 			PasswordLength:         secrets.DefaultPasswordLength,
@@ -105,7 +106,7 @@ func TestDatabaseOfCarriesTheExistingCluster(t *testing.T) {
 			return nil, err
 		}
 		_, err = secrets.NewVault(ctx, "orders", &secrets.Args{
-			Suffix: suffix, Region: region, Account: account, Partition: "aws",
+			Suffix: suffix, Region: region, AccountID: account, Partition: "aws",
 			RotatorZip:             pulumi.String(mock.RotatorZip(t)),
 			RotationDays:           secrets.DefaultRotationDays,
 			PasswordLength:         secrets.DefaultPasswordLength,
@@ -139,5 +140,105 @@ func TestDatabaseOfCarriesTheExistingCluster(t *testing.T) {
 	fn := one(t, res, "aws:lambda/function:Function")
 	if got := str(fn, "environment", "variables", "MASTER_SECRET_ARN"); got != fake.ExistingClusterMasterSecretArn() {
 		t.Errorf("MASTER_SECRET_ARN %q, want the team's master secret", got)
+	}
+}
+
+// requiredArgs are the vault's required arguments alone.
+func requiredArgs(t *testing.T) *secrets.Args {
+	return &secrets.Args{
+		Suffix: suffix, Region: region, AccountID: account,
+		RotatorZip:             pulumi.String(mock.RotatorZip(t)),
+		Administrators:         pulumi.ToStringArray([]string{deployer}),
+		SubnetIDs:              pulumi.ToStringArray(subnets),
+		RotatorSecurityGroupID: pulumi.String(rotatorSG),
+		SecretsKeyArn:          pulumi.String(secretsKeyArn),
+		LogsKeyArn:             pulumi.String(logsKeyArn),
+		AlertsKeyArn:           pulumi.String(alertsKeyArn),
+		Database: secrets.Database{
+			ClusterIdentifier: pulumi.String("aurora-cluster-dev"),
+			Endpoint:          pulumi.String(endpoint),
+			Port:              pulumi.Int(3306),
+			MasterUsername:    pulumi.String("dbadmin"),
+			MasterSecretArn:   pulumi.String(masterSecretArn),
+			DBName:            pulumi.String("vault"),
+		},
+	}
+}
+
+func vaultOf(args *secrets.Args) kit.Layer {
+	return kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		v, err := secrets.NewVault(ctx, "vault", args)
+		if err != nil {
+			return nil, err
+		}
+		return v.Outputs(), nil
+	}}
+}
+
+// A program that gives only the required arguments gets the documented
+// defaults: a 30-day rotation, 32-character passwords without / @ " ' and
+// the others, logs kept 90 days, one application user app, partition aws;
+// and the caller's Args are left as they were.
+func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
+	args := requiredArgs(t)
+	res, err := mock.Run(vaultOf(args), mock.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args.RotationDays != 0 || args.AppUsers != nil || args.Partition != "" {
+		t.Errorf("NewVault changed the caller's Args: %+v", args)
+	}
+	if got := num(one(t, res, "aws:secretsmanager/secretRotation:SecretRotation"), "rotationRules", "automaticallyAfterDays"); got != secrets.DefaultRotationDays {
+		t.Errorf("rotation every %v days, want %d", got, secrets.DefaultRotationDays)
+	}
+	fn := one(t, res, "aws:lambda/function:Function")
+	if got := str(fn, "environment", "variables", "PASSWORD_LENGTH"); got != fmt.Sprint(secrets.DefaultPasswordLength) {
+		t.Errorf("PASSWORD_LENGTH %q, want %d", got, secrets.DefaultPasswordLength)
+	}
+	if got := str(fn, "environment", "variables", "EXCLUDE_CHARACTERS"); got != secrets.DefaultExcludeCharacters {
+		t.Errorf("EXCLUDE_CHARACTERS %q, want the default", got)
+	}
+	for _, lg := range res.ByType("aws:cloudwatch/logGroup:LogGroup") {
+		if got := num(lg, "retentionInDays"); got != secrets.DefaultLogRetentionDays {
+			t.Errorf("%s kept %v days, want %d", lg.Name, got, secrets.DefaultLogRetentionDays)
+		}
+	}
+	if s := one(t, res, "aws:secretsmanager/secret:Secret"); str(s, "name") != "db-credentials-app-dev" {
+		t.Errorf("the one application secret is %q, want db-credentials-app-dev", str(s, "name"))
+	}
+	if a := fmt.Sprint(res.Outputs["rotatorRoleArn"].Value); !strings.HasPrefix(a, "arn:aws:iam::") {
+		t.Errorf("rotatorRoleArn %s: want the aws partition", a)
+	}
+}
+
+// Each invalid argument is refused with an error that names it and its
+// rule, before anything is registered.
+func TestInvalidArgsAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(a *secrets.Args)
+		want string
+	}{
+		{"rotation too long", func(a *secrets.Args) { a.RotationDays = 31 }, "RotationDays is 31; it must be from 1 to 30"},
+		{"negative rotation", func(a *secrets.Args) { a.RotationDays = -1 }, "RotationDays is -1"},
+		{"short password", func(a *secrets.Args) { a.PasswordLength = 7 }, "PasswordLength is 7; it must be from 8 to 41"},
+		{"exclusions without @", func(a *secrets.Args) { a.ExcludeCharacters = `/"'` }, "ExcludeCharacters must contain"},
+		{"retention CloudWatch refuses", func(a *secrets.Args) { a.LogRetentionDays = 10 }, "LogRetentionDays is 10; CloudWatch Logs accepts only"},
+		{"production retention too short", func(a *secrets.Args) { a.Production = true; a.LogRetentionDays = 90 }, "LogRetentionDays is 90; a production environment keeps logs at least 365 days"},
+		{"e-mail", func(a *secrets.Args) { a.AlertEmail = "oncall" }, `AlertEmail "oncall" is not an e-mail address`},
+		{"trail", func(a *secrets.Args) { a.ExistingTrailName = "a b" }, `ExistingTrailName "a b" is neither a trail name nor a trail ARN`},
+		{"no region", func(a *secrets.Args) { a.Region = "" }, "Region and AccountID are required"},
+		{"no database", func(a *secrets.Args) { a.Database = secrets.Database{} }, "Database is required"},
+		{"no keys", func(a *secrets.Args) { a.LogsKeyArn = nil }, "SecretsKeyArn, LogsKeyArn and AlertsKeyArn are required"},
+		{"no subnets", func(a *secrets.Args) { a.SubnetIDs = nil }, "SubnetIDs and RotatorSecurityGroupID are required"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := requiredArgs(t)
+			c.edit(args)
+			_, err := mock.Run(vaultOf(args), mock.RunOptions{})
+			if err == nil || !strings.Contains(err.Error(), "secrets: "+c.want) {
+				t.Fatalf("err = %v, want secrets: %s", err, c.want)
+			}
+		})
 	}
 }

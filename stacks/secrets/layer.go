@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -25,87 +24,53 @@ import (
 // Layer is the secrets layer: project vault-secrets.
 var Layer = kit.Layer{Name: "secrets", Project: kit.SecretsProject, Run: run}
 
-// Config is the layer's own configuration (beyond kit.Common).
-type Config struct {
-	RotatorZip        string
-	RotatorZipSHA256  string
-	RotationDays      int
-	PasswordLength    int
-	ExcludeCharacters string
-	LogRetentionDays  int
-	AlertEmail        string
-	ExistingTrailName string
-	// TrailRetentionDays is config trailRetentionDays; 0 when unset (the
-	// class's default, which NewVault applies and checks).
-	TrailRetentionDays int
-	// AppUsers is config appUsers, or DefaultAppUser; not yet validated
-	// (NewVault does that, with the account).
-	AppUsers []AppUser
-}
-
-var (
-	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	// A trail name (3 to 128 letters, digits, . _ -) or a trail ARN.
-	trailPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]+)$`)
-)
-
-// LoadConfig reads and validates the layer's configuration, and finds and
-// hashes the rotator's zip.
-func LoadConfig(ctx *pulumi.Context, common kit.Common) (Config, error) {
+// loadArgs reads the layer's configuration into the component's arguments,
+// leaving every unset key at its zero value, whose default NewVault applies
+// (and whose rules NewVault checks); it finds and hashes the rotator's zip.
+// What only the configuration can get wrong is refused here: a key that is
+// not a number or a list, and administrators, which belong to the kms layer.
+func loadArgs(ctx *pulumi.Context) (*Args, error) {
 	cfg := config.New(ctx, "")
-	c := Config{
+	a := &Args{
 		AlertEmail:        cfg.Get("alertEmail"),
 		ExistingTrailName: cfg.Get("existingTrailName"),
-		ExcludeCharacters: DefaultExcludeCharacters,
-	}
-	if v, ok := ctx.GetConfig(ctx.Project() + ":excludeCharacters"); ok {
-		c.ExcludeCharacters = v
+		ExcludeCharacters: cfg.Get("excludeCharacters"),
 	}
 	var err error
-	if c.RotationDays, err = kit.IntConfig(cfg, "rotationDays", DefaultRotationDays); err != nil {
-		return Config{}, err
+	if a.RotationDays, err = kit.IntConfig(cfg, "rotationDays", 0); err != nil {
+		return nil, err
 	}
-	if c.PasswordLength, err = kit.IntConfig(cfg, "passwordLength", DefaultPasswordLength); err != nil {
-		return Config{}, err
+	if a.PasswordLength, err = kit.IntConfig(cfg, "passwordLength", 0); err != nil {
+		return nil, err
 	}
-	if c.LogRetentionDays, err = common.LogRetention(cfg, "logRetentionDays", DefaultLogRetentionDays); err != nil {
-		return Config{}, err
+	if a.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", 0); err != nil {
+		return nil, err
 	}
-	if c.TrailRetentionDays, err = kit.IntConfig(cfg, "trailRetentionDays", 0); err != nil {
-		return Config{}, err
+	if a.TrailRetentionDays, err = kit.IntConfig(cfg, "trailRetentionDays", 0); err != nil {
+		return nil, err
 	}
-	switch {
-	case c.RotationDays < 1 || c.RotationDays > MaxRotationDays:
-		return Config{}, fmt.Errorf("rotationDays is %d; it must be from 1 to %d (the vault rotates at least every %d days)", c.RotationDays, MaxRotationDays, MaxRotationDays)
-	case c.PasswordLength < 8 || c.PasswordLength > MaxPasswordLength:
-		return Config{}, fmt.Errorf("passwordLength is %d; it must be from 8 to %d (Aurora MySQL's longest master password)", c.PasswordLength, MaxPasswordLength)
-	case c.AlertEmail != "" && !emailPattern.MatchString(c.AlertEmail):
-		return Config{}, fmt.Errorf("alertEmail %q is not an e-mail address", c.AlertEmail)
-	case c.ExistingTrailName != "" && !trailPattern.MatchString(c.ExistingTrailName):
-		return Config{}, fmt.Errorf("existingTrailName %q is neither a trail name nor a trail ARN", c.ExistingTrailName)
-	}
-	for _, r := range `/@"'` {
-		if !strings.ContainsRune(c.ExcludeCharacters, r) {
-			return Config{}, fmt.Errorf("excludeCharacters must contain / @ \" and ' (Aurora MySQL refuses them in a master password)")
+	// Zero is the component's "unset": in config it is a mistake, not a
+	// way to ask for the default.
+	for _, key := range []string{"rotationDays", "passwordLength", "logRetentionDays", "trailRetentionDays"} {
+		if v := cfg.Get(key); v != "" && strings.TrimSpace(v) == "0" {
+			return nil, fmt.Errorf("%s is 0; remove the key for its default, or see Pulumi.yaml for its range", key)
 		}
 	}
 	if cfg.Get("administrators") != "" {
-		return Config{}, fmt.Errorf("administrators is set in the secrets layer, but the vault's administrators are declared once, in the kms layer, which this layer reads: set the list in stacks/kms (pulumi config set --path 'administrators[0]' <arn>, then `go run mage.go up:kms`) and remove it here with `pulumi config rm administrators` in stacks/secrets")
+		return nil, fmt.Errorf("administrators is set in the secrets layer, but the vault's administrators are declared once, in the kms layer, which this layer reads: set the list in stacks/kms (pulumi config set --path 'administrators[0]' <arn>, then `go run mage.go up:kms`) and remove it here with `pulumi config rm administrators` in stacks/secrets")
 	}
-	if err := kit.ObjectConfig(cfg, "appUsers", &c.AppUsers); err != nil {
-		return Config{}, fmt.Errorf("%w; appUsers is a list of {name, database, privileges, readers}", err)
+	if err := kit.ObjectConfig(cfg, "appUsers", &a.AppUsers); err != nil {
+		return nil, fmt.Errorf("%w; appUsers is a list of {name, database, privileges, readers}", err)
 	}
-	if cfg.Get("appUsers") == "" {
-		c.AppUsers = []AppUser{DefaultAppUser()}
-	}
-	c.RotatorZip, err = resolveZip(cfg.Get("rotatorZip"))
+	zip, err := resolveZip(cfg.Get("rotatorZip"))
 	if err != nil {
-		return Config{}, err
+		return nil, err
 	}
-	if c.RotatorZipSHA256, err = sha256File(c.RotatorZip); err != nil {
-		return Config{}, err
+	a.RotatorZip = pulumi.String(zip)
+	if a.RotatorZipSHA256, err = sha256File(zip); err != nil {
+		return nil, err
 	}
-	return c, nil
+	return a, nil
 }
 
 // resolveZip returns the absolute path of the rotator's zip: p (default
@@ -214,7 +179,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := LoadConfig(ctx, common)
+	args, err := loadArgs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -248,53 +213,39 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := NewVault(ctx, kit.VaultComponent, &Args{
-		Suffix:                 common.Suffix,
-		Region:                 common.Region,
-		Account:                identity.AccountId,
-		Partition:              partition.Partition,
-		RotatorZip:             pulumi.String(c.RotatorZip),
-		RotatorZipSHA256:       c.RotatorZipSHA256,
-		RotationDays:           c.RotationDays,
-		PasswordLength:         c.PasswordLength,
-		ExcludeCharacters:      c.ExcludeCharacters,
-		LogRetentionDays:       c.LogRetentionDays,
-		AlertEmail:             c.AlertEmail,
-		ExistingTrailName:      c.ExistingTrailName,
-		TrailRetentionDays:     c.TrailRetentionDays,
-		SubnetIDs:              network.Strings("privateSubnetIds"),
-		RotatorSecurityGroupID: network.String("rotatorSecurityGroupId"),
-		SecretsManagerEndpoint: network.OptionalString("secretsManagerEndpointUrl"),
-		SecretsKeyArn:          keys.String("secretsKeyArn"),
-		LogsKeyArn:             keys.String("logsKeyArn"),
-		AlertsKeyArn:           keys.String("alertsKeyArn"),
-		Database: Database{
-			ClusterIdentifier: database.String("clusterIdentifier"),
-			Endpoint:          database.String("clusterEndpoint"),
-			Port:              database.Int("port"),
-			MasterUsername:    database.String("masterUsername"),
-			MasterSecretArn:   database.String("masterSecretArn"),
-			// Absent from a database stack deployed before it existed:
-			// the vault's own cluster, whose secret the secrets key
-			// encrypts.
-			MasterSecretKeyArn: pulumi.All(database.OptionalString("masterSecretKeyArn"), keys.String("secretsKeyArn")).ApplyT(
-				func(a []any) string {
-					if existingCluster || a[0].(string) != "" {
-						return a[0].(string)
-					}
-					return a[1].(string)
-				}).(pulumi.StringOutput),
-			Existing: existingCluster,
-			DBName:   database.String("dbName"),
-		},
-		AppUsers:   c.AppUsers,
-		Production: common.Production(),
-		// Declared once, in the kms layer; the deployer must be one of
-		// them (kit.CheckDeployer says why).
-		Administrators: kit.RequireDeployer(deployer, keys.Strings("administrators")),
-	}, common.AWS())
+	args.Suffix, args.Region, args.AccountID, args.Partition = common.Suffix, common.Region, identity.AccountId, partition.Partition
+	args.Production = common.Production()
+	args.SubnetIDs = network.Strings("privateSubnetIds")
+	args.RotatorSecurityGroupID = network.String("rotatorSecurityGroupId")
+	args.SecretsManagerEndpoint = network.OptionalString("secretsManagerEndpointUrl")
+	args.SecretsKeyArn = keys.String("secretsKeyArn")
+	args.LogsKeyArn = keys.String("logsKeyArn")
+	args.AlertsKeyArn = keys.String("alertsKeyArn")
+	// Declared once, in the kms layer; the deployer must be one of them
+	// (kit.CheckDeployer says why).
+	args.Administrators = kit.RequireDeployer(deployer, keys.Strings("administrators"))
+	args.Database = Database{
+		ClusterIdentifier: database.String("clusterIdentifier"),
+		Endpoint:          database.String("clusterEndpoint"),
+		Port:              database.Int("port"),
+		MasterUsername:    database.String("masterUsername"),
+		MasterSecretArn:   database.String("masterSecretArn"),
+		// Absent from a database stack deployed before it existed:
+		// the vault's own cluster, whose secret the secrets key
+		// encrypts.
+		MasterSecretKeyArn: pulumi.All(database.OptionalString("masterSecretKeyArn"), keys.String("secretsKeyArn")).ApplyT(
+			func(a []any) string {
+				if existingCluster || a[0].(string) != "" {
+					return a[0].(string)
+				}
+				return a[1].(string)
+			}).(pulumi.StringOutput),
+		Existing: existingCluster,
+		DBName:   database.String("dbName"),
+	}
+	v, err := NewVault(ctx, kit.VaultComponent, args, common.AWS())
 	if err != nil {
 		return nil, err
 	}
-	return v.outputs(), nil
+	return v.Outputs(), nil
 }

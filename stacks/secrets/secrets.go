@@ -8,6 +8,7 @@ package secrets
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -90,11 +91,15 @@ func DatabaseOf(d *database.Database) Database {
 	}
 }
 
-// Args are the inputs of the Vault component.
+// Args are the inputs of the Vault component. NewVault applies the
+// default to every optional argument left at its zero value and refuses an
+// invalid one, naming the argument (applyDefaults).
 type Args struct {
-	// Suffix is environmentSuffix; Region, Account and Partition locate
-	// the environment.
-	Suffix, Region, Account, Partition string
+	// Suffix is environmentSuffix, Region and AccountID the environment's
+	// region and account. Required.
+	Suffix, Region, AccountID string
+	// Partition is the AWS partition. Zero means aws.
+	Partition string
 	// RotatorZip is the rotator's deployment package: a path (relative
 	// paths resolve against the repository root), which may come from
 	// another resource; nil is the workspace build, DefaultRotatorZip, in
@@ -104,24 +109,34 @@ type Args struct {
 	// RotatorZipSHA256 is the package's SHA-256, base64 as Lambda's
 	// CodeSha256 is; empty: computed from the package.
 	RotatorZipSHA256 string
-	// RotationDays is the rotation period.
+	// RotationDays is the rotation period: 1 to MaxRotationDays. Zero
+	// means DefaultRotationDays.
 	RotationDays int
-	// PasswordLength and ExcludeCharacters shape generated passwords.
-	PasswordLength    int
+	// PasswordLength is the generated passwords' length: 8 to
+	// MaxPasswordLength. Zero means DefaultPasswordLength.
+	PasswordLength int
+	// ExcludeCharacters are left out of generated passwords; they must
+	// include / @ " and ', which Aurora MySQL refuses in a master password.
+	// Empty means DefaultExcludeCharacters.
 	ExcludeCharacters string
-	// LogRetentionDays is the retention of the layer's log groups.
+	// LogRetentionDays is the retention of the layer's log groups, a value
+	// CloudWatch Logs accepts, at least 365 in production. Zero means
+	// DefaultLogRetentionDays, or 365 in production.
 	LogRetentionDays int
-	// AlertEmail, when set, subscribes to the alerts topic.
+	// AlertEmail, when set, is an e-mail address subscribed to the alerts
+	// topic.
 	AlertEmail string
-	// ExistingTrailName, when set, is the trail that already records the
-	// account's management events; the layer creates none.
+	// ExistingTrailName, when set, is the trail (its name or ARN) that
+	// already records the account's management events; the layer creates
+	// none.
 	ExistingTrailName string
 	// TrailRetentionDays is how long the vault's own trail bucket keeps
 	// log files; 0 means DefaultTrailRetentionDays, or TrailRetentionDays
 	// in production, which refuses less.
 	TrailRetentionDays int
-	// AppUsers are the application users, validated (ValidateAppUsers);
-	// the first one's secret is the layer's secretArn.
+	// AppUsers are the application users (ValidateAppUsers says what is
+	// valid); the first one's secret is the layer's secretArn. Nil means
+	// one user, DefaultAppUser.
 	AppUsers []AppUser
 	// Administrators administer the vault: they alone may change, rotate,
 	// delete or re-police its secrets, and they may read and write every
@@ -180,6 +195,63 @@ type Vault struct {
 	RotationDays pulumi.IntOutput
 }
 
+var (
+	emailPattern = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// A trail name (3 to 128 letters, digits, . _ -) or a trail ARN.
+	trailPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{1,126}[A-Za-z0-9]|arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]+)$`)
+)
+
+// applyDefaults gives every optional argument left at its zero value its
+// documented default and refuses an invalid one, naming the argument.
+func (a *Args) applyDefaults() error {
+	switch {
+	case a.Region == "" || a.AccountID == "":
+		return fmt.Errorf("Region and AccountID are required")
+	case a.SubnetIDs == nil || a.RotatorSecurityGroupID == nil:
+		return fmt.Errorf("SubnetIDs and RotatorSecurityGroupID are required (the network layer's private subnets and rotator group)")
+	case a.SecretsKeyArn == nil || a.LogsKeyArn == nil || a.AlertsKeyArn == nil:
+		return fmt.Errorf("SecretsKeyArn, LogsKeyArn and AlertsKeyArn are required (the kms layer's keys)")
+	case a.Database.ClusterIdentifier == nil || a.Database.Endpoint == nil || a.Database.Port == nil ||
+		a.Database.MasterUsername == nil || a.Database.MasterSecretArn == nil || a.Database.DBName == nil:
+		return fmt.Errorf("Database is required: its ClusterIdentifier, Endpoint, Port, MasterUsername, MasterSecretArn and DBName (secrets.DatabaseOf of a database component gives them all)")
+	}
+	if a.Partition == "" {
+		a.Partition = "aws"
+	}
+	if a.RotationDays == 0 {
+		a.RotationDays = DefaultRotationDays
+	}
+	if a.PasswordLength == 0 {
+		a.PasswordLength = DefaultPasswordLength
+	}
+	if a.ExcludeCharacters == "" {
+		a.ExcludeCharacters = DefaultExcludeCharacters
+	}
+	if a.AppUsers == nil {
+		a.AppUsers = []AppUser{DefaultAppUser()}
+	}
+	var err error
+	if a.LogRetentionDays, err = kit.Retention("LogRetentionDays", a.LogRetentionDays, DefaultLogRetentionDays, a.Production); err != nil {
+		return err
+	}
+	switch {
+	case a.RotationDays < 1 || a.RotationDays > MaxRotationDays:
+		return fmt.Errorf("RotationDays is %d; it must be from 1 to %d (the vault rotates at least every %d days)", a.RotationDays, MaxRotationDays, MaxRotationDays)
+	case a.PasswordLength < 8 || a.PasswordLength > MaxPasswordLength:
+		return fmt.Errorf("PasswordLength is %d; it must be from 8 to %d (Aurora MySQL's longest master password)", a.PasswordLength, MaxPasswordLength)
+	case a.AlertEmail != "" && !emailPattern.MatchString(a.AlertEmail):
+		return fmt.Errorf("AlertEmail %q is not an e-mail address", a.AlertEmail)
+	case a.ExistingTrailName != "" && !trailPattern.MatchString(a.ExistingTrailName):
+		return fmt.Errorf("ExistingTrailName %q is neither a trail name nor a trail ARN", a.ExistingTrailName)
+	}
+	for _, r := range `/@"'` {
+		if !strings.ContainsRune(a.ExcludeCharacters, r) {
+			return fmt.Errorf("ExcludeCharacters must contain / @ \" and ' (Aurora MySQL refuses them in a master password)")
+		}
+	}
+	return nil
+}
+
 // RotatorName is the default vault's rotation function in environment
 // suffix (kit.Names.RotatorName for any vault).
 func RotatorName(suffix string) string { return kit.DefaultNames(suffix).RotatorName() }
@@ -193,6 +265,9 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, fmt.Errorf("secrets: %w", err)
 	}
 	own := *args
+	if err := own.applyDefaults(); err != nil {
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
 	own.names = names
 	args = &own
 	l := names.Logical
@@ -200,7 +275,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	if err != nil {
 		return nil, err
 	}
-	users, err := ValidateAppUsers(args.AppUsers, args.Account)
+	users, err := ValidateAppUsers(args.AppUsers, args.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -213,11 +288,11 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	}
 	parent := pulumi.Parent(v)
 	arn := func(service, resource string) string {
-		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", args.Partition, service, args.Region, args.Account, resource)
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", args.Partition, service, args.Region, args.AccountID, resource)
 	}
 	fnName := names.RotatorName()
 	roleName := names.RotatorRoleName(args.Region)
-	rotatorRole := kit.RoleArn(args.Partition, args.Account, roleName)
+	rotatorRole := kit.RoleArn(args.Partition, args.AccountID, roleName)
 	admins := args.Administrators.ToStringArrayOutput().ApplyT(func(a []string) ([]string, error) {
 		if len(a) == 0 {
 			return nil, fmt.Errorf("secrets: at least one administrator is required (the kms layer's administrators)")
@@ -266,7 +341,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	// (docs/credential-model.md).
 	if !args.Database.Existing {
 		masterPolicy := admins.ApplyT(func(a []string) (string, error) {
-			return MasterSecretPolicy(rotatorRole, a, kit.RDSServiceLinkedRole(args.Partition, args.Account)).JSON()
+			return MasterSecretPolicy(rotatorRole, a, kit.RDSServiceLinkedRole(args.Partition, args.AccountID)).JSON()
 		}).(pulumi.StringOutput)
 		_, err = secretsmanager.NewSecretPolicy(ctx, l("master-secret-policy"), &secretsmanager.SecretPolicyArgs{
 			SecretArn:         masterArn,
@@ -297,7 +372,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 			Effect:    "Allow",
 			Principal: map[string]any{"Service": "lambda.amazonaws.com"},
 			Action:    "sts:AssumeRole",
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.Account}},
+			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": args.AccountID}},
 		}),
 	}, parent)
 	if err != nil {
@@ -421,14 +496,15 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	v.RotationFailedRuleName = alert.ruleName
 	v.TrailArn = trailArn
 	v.RotationDays = pulumi.Int(args.RotationDays).ToIntOutput()
-	if err := ctx.RegisterResourceOutputs(v, v.outputs()); err != nil {
+	if err := ctx.RegisterResourceOutputs(v, v.Outputs()); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
 // outputs are the component's outputs, which are also the stack's.
-func (v *Vault) outputs() pulumi.Map {
+// Outputs are the vault's values as the secrets layer exports them.
+func (v *Vault) Outputs() pulumi.Map {
 	return pulumi.Map{
 		"secretArn":              v.SecretArn,
 		"secretName":             v.SecretName,
@@ -450,7 +526,7 @@ func existingTrailArn(args *Args) string {
 	if strings.HasPrefix(args.ExistingTrailName, "arn:") {
 		return args.ExistingTrailName
 	}
-	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", args.Partition, args.Region, args.Account, args.ExistingTrailName)
+	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", args.Partition, args.Region, args.AccountID, args.ExistingTrailName)
 }
 
 func policyJSON(statements ...kit.Statement) pulumi.StringOutput {

@@ -181,7 +181,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 	// S3 bucket names are global across all accounts: the account ID after
 	// the suffix keeps the name unique (the documented naming exception).
 	bucket, err := s3.NewBucketV2(ctx, l("trail-bucket"), &s3.BucketV2Args{
-		Bucket: pulumi.String(TrailBucketName(names, args.Region, args.Account)),
+		Bucket: pulumi.String(TrailBucketName(names, args.Region, args.AccountID)),
 		// Ephemeral: destroyable without manual steps, the log files go
 		// with the bucket. Production: never; the audit trail outlives the
 		// environment until someone deletes it deliberately.
@@ -249,7 +249,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 					Effect:    "Allow",
 					Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"},
 					Action:    "s3:PutObject",
-					Resource:  fmt.Sprintf("%s/AWSLogs/%s/*", b, args.Account),
+					Resource:  fmt.Sprintf("%s/AWSLogs/%s/*", b, args.AccountID),
 					Condition: fromThisTrail,
 				},
 				kit.Statement{

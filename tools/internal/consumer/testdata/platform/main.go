@@ -36,34 +36,22 @@ func program(ctx *pulumi.Context) (pulumi.Map, error) {
 	subnets := pulumi.ToStringArray([]string{"subnet-0a", "subnet-0b"})
 	db, err := database.NewDatabase(ctx, "orders", &database.Args{
 		Suffix: suffix, Region: region, AccountID: account,
-		EngineVersion:       database.DefaultEngineVersion,
-		InstanceClass:       database.DefaultInstanceClass,
-		MasterUsername:      database.DefaultMasterUsername,
-		MasterRotationDays:  database.DefaultMasterRotationDays,
-		DBName:              database.DefaultDBName,
-		BackupRetentionDays: database.DefaultBackupRetentionDays,
-		LogRetentionDays:    database.DefaultLogRetentionDays,
-		SubnetIDs:           subnets,
-		AvailabilityZones:   pulumi.ToStringArray([]string{"us-east-1a", "us-east-1b"}),
-		SecurityGroupID:     pulumi.String("sg-0database"),
-		DatabaseKeyArn:      pulumi.String(key + "database"),
-		SecretsKeyArn:       pulumi.String(key + "secrets"),
-		LogsKeyArn:          pulumi.String(key + "logs"),
-		VpcID:               pulumi.String("vpc-0team"),
+		SubnetIDs:         subnets,
+		AvailabilityZones: pulumi.ToStringArray([]string{"us-east-1a", "us-east-1b"}),
+		SecurityGroupID:   pulumi.String("sg-0database"),
+		DatabaseKeyArn:    pulumi.String(key + "database"),
+		SecretsKeyArn:     pulumi.String(key + "secrets"),
+		LogsKeyArn:        pulumi.String(key + "logs"),
+		VpcID:             pulumi.String("vpc-0team"),
 	})
 	if err != nil {
 		return nil, err
 	}
 	vault, err := secrets.NewVault(ctx, "orders", &secrets.Args{
-		Suffix: suffix, Region: region, Account: account, Partition: "aws",
+		Suffix: suffix, Region: region, AccountID: account, Partition: "aws",
 		// RotatorZip is not set: the component builds the rotator from
 		// the module cache, byte for byte the release's zip.
-		RotationDays:           secrets.DefaultRotationDays,
-		PasswordLength:         secrets.DefaultPasswordLength,
-		ExcludeCharacters:      secrets.DefaultExcludeCharacters,
-		LogRetentionDays:       secrets.DefaultLogRetentionDays,
 		ExistingTrailName:      "org-trail",
-		AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
 		Administrators:         pulumi.ToStringArray([]string{"arn:aws:iam::123456789012:role/platform-admin"}),
 		SubnetIDs:              subnets,
 		RotatorSecurityGroupID: pulumi.String("sg-0rotator"),
