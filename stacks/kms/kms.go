@@ -155,9 +155,11 @@ func (k *Keys) Outputs() pulumi.Map {
 // value and refuses the first invalid field, naming it and its rule.
 func (a *Args) applyDefaults() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Suffix: %w", err)
 	}
 	if a.Region == "" {
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Region is empty: it is required (the region of the keys and of the services their policies name)")
 	}
 	if a.AccountID == "" {
@@ -174,11 +176,13 @@ func (a *Args) applyDefaults() error {
 		return err
 	}
 	if a.Administrators == nil {
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Administrators is nil: %s", adminRule)
 	}
 	// A list given as plain values is checked now; one that comes from
 	// other resources is checked when it is known (Principals.validate).
 	if admins, ok := a.Administrators.(pulumi.StringArray); ok && len(admins) == 0 {
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Administrators is empty: %s", adminRule)
 	}
 	return nil

@@ -71,6 +71,7 @@ func (e *Existing) validate() error {
 		id   pulumi.StringInput
 	}{{"SecretsManagerEndpointID", e.SecretsManagerEndpointID}, {"KMSEndpointID", e.KMSEndpointID}} {
 		if s, ok := f.id.(pulumi.String); ok && !endpointIDPattern.MatchString(string(s)) {
+			//lint:ignore ST1005 the message starts with the argument's Go name
 			return fmt.Errorf("Existing.%s %q is not a VPC endpoint ID (vpce-<hex>)", f.name, string(s))
 		}
 	}

@@ -158,9 +158,11 @@ func (n *Network) Outputs() pulumi.Map {
 // value and refuses the first invalid field, naming it and its rule.
 func (a *Args) applyDefaults() error {
 	if err := kit.ValidateSuffix(a.Suffix); err != nil {
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Suffix: %w", err)
 	}
 	if a.Region == "" {
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Region is empty: it is required (the region of the network and its endpoints' services)")
 	}
 	if a.AccountID == "" {

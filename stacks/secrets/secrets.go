@@ -206,6 +206,7 @@ var (
 func (a *Args) applyDefaults() error {
 	switch {
 	case a.Region == "" || a.AccountID == "":
+		//lint:ignore ST1005 the message starts with the argument's Go name
 		return fmt.Errorf("Region and AccountID are required")
 	case a.SubnetIDs == nil || a.RotatorSecurityGroupID == nil:
 		return fmt.Errorf("SubnetIDs and RotatorSecurityGroupID are required (the network layer's private subnets and rotator group)")
