@@ -56,7 +56,7 @@ const (
 	FlowLogID      = "fl-0a1b2c3d4e5f60718"
 	SMEndpointID   = "vpce-0sm"
 	KMSEndpointID  = "vpce-0kms"
-	SecretsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+	SecretsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" // #nosec G101 -- a key ARN, not a credential
 	RotationDays   = 30
 	MasterDays     = 7
 )
