@@ -235,9 +235,12 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			args := requiredArgs(t)
 			c.edit(args)
-			_, err := mock.Run(vaultOf(args), mock.RunOptions{})
+			res, err := mock.Run(vaultOf(args), mock.RunOptions{})
 			if err == nil || !strings.Contains(err.Error(), "secrets: "+c.want) {
 				t.Fatalf("err = %v, want secrets: %s", err, c.want)
+			}
+			if n := len(res.Resources); n != 0 {
+				t.Errorf("registered %d resource(s) before refusing, want nothing", n)
 			}
 		})
 	}

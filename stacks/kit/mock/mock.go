@@ -132,7 +132,8 @@ type monitor struct {
 	defaultTags map[string]map[string]string
 }
 
-// Run runs layer under the SDK's mocks and returns what it registered.
+// Run runs layer under the SDK's mocks and returns what it registered
+// (on an error, what it registered before it, and the error).
 func Run(layer kit.Layer, opts RunOptions) (Result, error) {
 	if opts.Stack == "" {
 		opts.Stack = "dev"
@@ -166,10 +167,9 @@ func Run(layer kit.Layer, opts RunOptions) (Result, error) {
 		ri.ConfigSecretKeys = opts.SecretKeys
 		ri.Organization = opts.Organization
 	}
+	// On an error the result still holds what was registered before it, so
+	// a test can show that a refusal registered nothing.
 	err := pulumi.RunErr(program, pulumi.WithMocks(layer.Project, opts.Stack, m), withConfig)
-	if err != nil {
-		return Result{}, err
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sort.Slice(m.resources, func(i, j int) bool { return m.resources[i].URN < m.resources[j].URN })
@@ -181,6 +181,9 @@ func Run(layer kit.Layer, opts RunOptions) (Result, error) {
 		} else {
 			res.Resources = append(res.Resources, r)
 		}
+	}
+	if err != nil {
+		return Result{Project: res.Project, Stack: res.Stack, Providers: res.Providers, Resources: res.Resources}, err
 	}
 	return res, nil
 }
