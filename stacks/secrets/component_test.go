@@ -20,38 +20,12 @@ import (
 
 // vaultProgram builds the Vault component directly, as another program
 // would, named name, with the rotator's package at zipPath (an input known
-// only once resolved, as another resource's output would be).
+// only once resolved, as another resource's output would be) and the
+// account's trail.
 func vaultProgram(name string, zipPath pulumi.StringInput) kit.Layer {
-	return kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		v, err := secrets.NewVault(ctx, name, &secrets.Args{
-			Suffix: suffix, Region: region, AccountID: account, Partition: "aws",
-			RotatorZip:             zipPath,
-			RotationDays:           secrets.DefaultRotationDays,
-			PasswordLength:         secrets.DefaultPasswordLength,
-			ExcludeCharacters:      secrets.DefaultExcludeCharacters,
-			LogRetentionDays:       secrets.DefaultLogRetentionDays,
-			ExistingTrailName:      "org-trail",
-			AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
-			Administrators:         pulumi.ToStringArray([]string{deployer}),
-			SubnetIDs:              pulumi.ToStringArray(subnets),
-			RotatorSecurityGroupID: pulumi.String(rotatorSG),
-			SecretsKeyArn:          pulumi.String(secretsKeyArn),
-			LogsKeyArn:             pulumi.String(logsKeyArn),
-			AlertsKeyArn:           pulumi.String(alertsKeyArn),
-			Database: secrets.Database{
-				ClusterIdentifier: pulumi.String("aurora-cluster-dev"),
-				Endpoint:          pulumi.String(endpoint),
-				Port:              pulumi.Int(3306),
-				MasterUsername:    pulumi.String("dbadmin"),
-				MasterSecretArn:   pulumi.String(masterSecretArn),
-				DBName:            pulumi.String("vault"),
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		return pulumi.Map{"rotatorFunctionName": v.RotatorFunctionName}, nil
-	}}
+	args := requiredArgs(zipPath)
+	args.ExistingTrailName = "org-trail"
+	return vaultOf(name, args)
 }
 
 // The rotator's package may be an output of another resource: the function
@@ -92,6 +66,7 @@ func TestRotatorPackageFromAnInput(t *testing.T) {
 // lets the rotator decrypt it with the team's key, exactly as the stacks do.
 func TestDatabaseOfCarriesTheExistingCluster(t *testing.T) {
 	fake := awsfake.Default()
+	zip := pulumi.String(mock.RotatorZip(t))
 	program := kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
 		db, err := database.NewDatabase(ctx, "orders", &database.Args{
 			Suffix: suffix, Region: region, AccountID: account,
@@ -105,23 +80,10 @@ func TestDatabaseOfCarriesTheExistingCluster(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		_, err = secrets.NewVault(ctx, "orders", &secrets.Args{
-			Suffix: suffix, Region: region, AccountID: account, Partition: "aws",
-			RotatorZip:             pulumi.String(mock.RotatorZip(t)),
-			RotationDays:           secrets.DefaultRotationDays,
-			PasswordLength:         secrets.DefaultPasswordLength,
-			ExcludeCharacters:      secrets.DefaultExcludeCharacters,
-			LogRetentionDays:       secrets.DefaultLogRetentionDays,
-			ExistingTrailName:      "org-trail",
-			AppUsers:               []secrets.AppUser{secrets.DefaultAppUser()},
-			Administrators:         pulumi.ToStringArray([]string{deployer}),
-			SubnetIDs:              pulumi.ToStringArray(subnets),
-			RotatorSecurityGroupID: pulumi.String(rotatorSG),
-			SecretsKeyArn:          pulumi.String(secretsKeyArn),
-			LogsKeyArn:             pulumi.String(logsKeyArn),
-			AlertsKeyArn:           pulumi.String(alertsKeyArn),
-			Database:               secrets.DatabaseOf(db),
-		})
+		args := requiredArgs(zip)
+		args.ExistingTrailName = "org-trail"
+		args.Database = secrets.DatabaseOf(db)
+		_, err = secrets.NewVault(ctx, "orders", args)
 		return pulumi.Map{}, err
 	}}
 	res, err := mock.Run(program, mock.RunOptions{})
@@ -143,11 +105,12 @@ func TestDatabaseOfCarriesTheExistingCluster(t *testing.T) {
 	}
 }
 
-// requiredArgs are the vault's required arguments alone.
-func requiredArgs(t *testing.T) *secrets.Args {
+// requiredArgs are the vault's required arguments alone, with the
+// rotator's package at zip.
+func requiredArgs(zip pulumi.StringInput) *secrets.Args {
 	return &secrets.Args{
 		Suffix: suffix, Region: region, AccountID: account,
-		RotatorZip:             pulumi.String(mock.RotatorZip(t)),
+		RotatorZip:             zip,
 		Administrators:         pulumi.ToStringArray([]string{deployer}),
 		SubnetIDs:              pulumi.ToStringArray(subnets),
 		RotatorSecurityGroupID: pulumi.String(rotatorSG),
@@ -165,9 +128,11 @@ func requiredArgs(t *testing.T) *secrets.Args {
 	}
 }
 
-func vaultOf(args *secrets.Args) kit.Layer {
+// vaultOf is a program that builds the Vault component named name with
+// args and exports its outputs.
+func vaultOf(name string, args *secrets.Args) kit.Layer {
 	return kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		v, err := secrets.NewVault(ctx, "vault", args)
+		v, err := secrets.NewVault(ctx, name, args)
 		if err != nil {
 			return nil, err
 		}
@@ -180,8 +145,8 @@ func vaultOf(args *secrets.Args) kit.Layer {
 // the others, logs kept 90 days, one application user app, partition aws;
 // and the caller's Args are left as they were.
 func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
-	args := requiredArgs(t)
-	res, err := mock.Run(vaultOf(args), mock.RunOptions{})
+	args := requiredArgs(pulumi.String(mock.RotatorZip(t)))
+	res, err := mock.Run(vaultOf("vault", args), mock.RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,9 +198,9 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		{"no subnets", func(a *secrets.Args) { a.SubnetIDs = nil }, "SubnetIDs and RotatorSecurityGroupID are required"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			args := requiredArgs(t)
+			args := requiredArgs(pulumi.String(mock.RotatorZip(t)))
 			c.edit(args)
-			res, err := mock.Run(vaultOf(args), mock.RunOptions{})
+			res, err := mock.Run(vaultOf("vault", args), mock.RunOptions{})
 			if err == nil || !strings.Contains(err.Error(), "secrets: "+c.want) {
 				t.Fatalf("err = %v, want secrets: %s", err, c.want)
 			}
