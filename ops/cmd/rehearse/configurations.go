@@ -30,14 +30,10 @@ type configuration struct {
 	config func(fake awsfake.Env) (map[string]deploy.Config, error)
 }
 
-// ownWiring are the cross-layer values the rehearsal checks in the
-// deployed state of a vault with its own network and cluster: each
-// consuming resource carries exactly the producing layer's output,
-// resolved through a StackReference on the real backend.
-var ownWiring = []rehearse.Wiring{
-	{Layer: "database", Type: "aws:rds/subnetGroup:SubnetGroup", Input: "subnetIds", From: "network", Output: "privateSubnetIds"},
-	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "kmsKeyId", From: "kms", Output: "databaseKeyArn"},
-	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "masterUserSecretKmsKeyId", From: "kms", Output: "secretsKeyArn"},
+// secretsWiring is what every environment's secrets layer takes from the
+// layers before it: the secrets key, and the cluster the rotator logs in
+// to (only that cluster, with its master secret).
+var secretsWiring = []rehearse.Wiring{
 	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
 	// The rotator logs in only at the database layer's cluster, with its
 	// master secret.
@@ -45,20 +41,25 @@ var ownWiring = []rehearse.Wiring{
 	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.MASTER_SECRET_ARN", From: "database", Output: "masterSecretArn"},
 }
 
+// ownWiring are the cross-layer values the rehearsal checks in the
+// deployed state of a vault with its own network and cluster: each
+// consuming resource carries exactly the producing layer's output,
+// resolved through a StackReference on the real backend.
+var ownWiring = append([]rehearse.Wiring{
+	{Layer: "database", Type: "aws:rds/subnetGroup:SubnetGroup", Input: "subnetIds", From: "network", Output: "privateSubnetIds"},
+	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "kmsKeyId", From: "kms", Output: "databaseKeyArn"},
+	{Layer: "database", Type: "aws:rds/cluster:Cluster", Input: "masterUserSecretKmsKeyId", From: "kms", Output: "secretsKeyArn"},
+}, secretsWiring...)
+
 // existingWiring is the same for a vault in an existing VPC serving an
 // existing cluster, which has no subnet group or cluster of its own: the
 // rules that admit the rotator to the team's cluster name the network
 // layer's rotator group, and the flow log watches the existing VPC.
-var existingWiring = []rehearse.Wiring{
+var existingWiring = append([]rehearse.Wiring{
 	{Layer: "database", Type: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", Input: "referencedSecurityGroupId", From: "network", Output: "rotatorSecurityGroupId"},
 	{Layer: "database", Type: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", Input: "securityGroupId", From: "network", Output: "rotatorSecurityGroupId"},
 	{Layer: "database", Type: "aws:ec2/flowLog:FlowLog", Input: "vpcId", From: "network", Output: "vpcId"},
-	{Layer: "secrets", Type: "aws:secretsmanager/secret:Secret", Input: "kmsKeyId", From: "kms", Output: "secretsKeyArn"},
-	// The rotator logs in only at the database layer's cluster, with its
-	// master secret.
-	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.DB_HOST", From: "database", Output: "clusterEndpoint"},
-	{Layer: "secrets", Type: "aws:lambda/function:Function", Input: "environment.variables.MASTER_SECRET_ARN", From: "database", Output: "masterSecretArn"},
-}
+}, secretsWiring...)
 
 // protected are the resources a production environment protects: the
 // cluster and its instances, the KMS keys, the application secrets and the
