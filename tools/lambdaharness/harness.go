@@ -364,11 +364,14 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // Kill sends SIGKILL to the RIE and the function (the whole process group),
-// as a crash would, and waits until the RIE is gone.
+// as a crash would, and waits until neither runs any more.
 func (f *Function) Kill() error {
 	err := killGroup(f.cmd, true)
 	<-f.done
-	return err
+	if err != nil {
+		return err
+	}
+	return waitGroupGone(f.cmd.Process.Pid, 5*time.Second)
 }
 
 // Stop ends the function: SIGTERM to the process group, then SIGKILL if it
