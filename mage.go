@@ -3,10 +3,16 @@
 // mage.go lets `go run mage.go <target>` work on a machine that has only Go:
 // mage itself is pinned in go.mod, so nothing has to be installed first.
 //
-// It is mage's own main with one addition: an unknown target is answered
-// with the nearest targets' names instead of mage's bare
-// `Unknown target specified: "x"` (everything else, -l included, is
-// mage's). `go run` itself adds one last line, `exit status N`, and exits 1
+// It is mage's own main with three additions:
+//
+//   - a bare `go run mage.go` lists the targets (-l) instead of running one;
+//   - when mage must compile the targets first (its binary for magefile.go
+//     is not in its cache, or the Go build cache does not hold the targets
+//     package as it is), it says so on stderr before it starts;
+//   - an unknown target is answered with the nearest targets' names instead
+//     of mage's bare `Unknown target specified: "x"`.
+//
+// Everything else, -l included, is mage's. `go run` itself adds one last line, `exit status N`, and exits 1
 // whenever mage.go does not exit 0 (cmd/go does not pass the code on);
 // `go tool mage <target>` keeps the code and adds nothing, without the
 // suggestions.
@@ -17,17 +23,32 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/magefile/mage/mage"
+	"github.com/magefile/mage/mg"
 )
 
 func main() {
+	args := os.Args[1:]
+	if len(args) == 0 {
+		args = []string{"-l"}
+	}
 	f := &unknownFilter{w: os.Stderr}
-	code := mage.ParseAndRun(os.Stdout, f, os.Stdin, os.Args[1:])
+	if runsTarget(args) {
+		// Concurrently: a warm run does not wait for the check, and a cold
+		// one is still compiling when the answer comes.
+		go func() {
+			if mustCompile() {
+				f.notice(compilingNotice)
+			}
+		}()
+	}
+	code := mage.ParseAndRun(os.Stdout, f, os.Stdin, args)
 	f.flush()
 	if code == 2 && f.target != "" {
 		var list bytes.Buffer
@@ -38,6 +59,42 @@ func main() {
 }
 
 const unknownPrefix = "Unknown target"
+
+// compilingNotice is said when mage compiles the targets first; the
+// time is measured on a 2-core machine with an empty Go build cache,
+// after `go run` has compiled mage.go itself.
+const compilingNotice = "mage: compiling the targets (first run only, about 15 s) ...\n"
+
+// runsTarget reports whether mage will compile and run a target: not for
+// the flags that only read the magefile (-l, -h, -version, ...).
+func runsTarget(args []string) bool {
+	for _, a := range args {
+		switch strings.TrimLeft(a, "-") {
+		case "l", "h", "help", "version", "init", "clean":
+			if strings.HasPrefix(a, "-") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// mustCompile reports whether mage will compile before it runs a target:
+// its binary for magefile.go is not in its cache (mage names it by the
+// hash of the magefile, as mage.ExeName computes), or the Go build cache
+// does not hold the targets package as it is (a fresh clone, a new
+// GOCACHE, a changed target), which mage's hash does not see.
+func mustCompile() bool {
+	exe, err := mage.ExeName("go", mg.CacheDir(), []string{"magefile.go"})
+	if err != nil {
+		return false
+	}
+	if _, err := os.Stat(exe); err != nil {
+		return true
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.Stale}}", "./targets").Output()
+	return err == nil && strings.TrimSpace(string(out)) == "true"
+}
 
 // unknownFilter passes mage's stderr through as it comes (prompts without
 // a newline included), except the line `Unknown target: "x"`, whose target
@@ -80,6 +137,15 @@ func (f *unknownFilter) Write(p []byte) (int, error) {
 		f.buf = f.buf[nl+1:]
 	}
 	return len(p), nil
+}
+
+// notice writes a line of mage.go's own, between mage's lines.
+func (f *unknownFilter) notice(line string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.midLine {
+		_, _ = io.WriteString(f.w, line)
+	}
 }
 
 func (f *unknownFilter) flush() {

@@ -9,7 +9,7 @@ package main
 //
 //   - The import below carries //mage:import with no name, so the package's
 //     targets join the root namespace under their own names (deployAll,
-//     up:network, test), the names README.md, docs/, the workflows and
+//     up:network, dev:test), the names README.md, docs/, the workflows and
 //     .ci/run use. A name after //mage:import would prefix every target.
 //   - Not a magefiles/ folder: mage reads its magefiles either from the root
 //     or from magefiles/, not both, and magefile.go stays at the root beside
@@ -19,12 +19,33 @@ package main
 //     module: built, vetted and tested like every other (go test ./targets).
 //     It cannot use anything of this file, so what the targets share (goRun,
 //     the packages list, build) lives there too.
-//   - mage reads Default only from this file, never from an imported package.
+//   - mage reads Default and Aliases only from this file, never from an
+//     imported package. There is no Default: a bare `go run mage.go` lists
+//     the targets (mage.go turns it into -l), it does not start the suite.
 
 import (
 	//mage:import
 	"github.com/dbvault/dbvault/targets"
 )
 
-// Default is what a bare `go run mage.go` runs.
-var Default = targets.Test
+// Aliases keeps the contributor's targets' short names working, unlisted:
+// messages of the workspace's own code name them that way (the secrets
+// layer's "go run mage.go build", docs/BENCHMARKS.md's "go run mage.go
+// bench"), and so may a contributor's habit. `go run mage.go -l` lists
+// only dev:<name>; `go run mage.go -h dev:<name>` shows the alias.
+var Aliases = map[string]interface{}{
+	"audit":        targets.Dev.Audit,
+	"bench":        targets.Dev.Bench,
+	"build":        targets.Dev.Build,
+	"chaos":        targets.Dev.Chaos,
+	"fuzz":         targets.Dev.Fuzz,
+	"lint":         targets.Dev.Lint,
+	"rehearse":     targets.Dev.Rehearse,
+	"release":      targets.Dev.Release,
+	"releaseFiles": targets.Dev.ReleaseFiles,
+	"rotator":      targets.Dev.Rotator,
+	"smlocal":      targets.Dev.Smlocal,
+	"synth":        targets.Dev.Synth,
+	"test":         targets.Dev.Test,
+	"tidy":         targets.Dev.Tidy,
+}

@@ -27,7 +27,7 @@ func DeployAll() error {
 	if err := deployPreflight(true, "FROM"); err != nil {
 		return err
 	}
-	mg.Deps(Build)
+	mg.Deps(Dev.Build)
 	return goRun(vaultCmd, "deploy-all")
 }
 
@@ -44,7 +44,7 @@ func PreviewAll() error {
 	if err := deployPreflight(true); err != nil {
 		return err
 	}
-	mg.Deps(Rotator)
+	mg.Deps(Dev.Rotator)
 	return goRun(vaultCmd, "preview-all")
 }
 
@@ -142,7 +142,7 @@ func layerOp(op, layer string) error {
 		return err
 	}
 	if layer == "secrets" && (op == "up" || op == "preview") {
-		mg.Deps(Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
+		mg.Deps(Dev.Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
 	}
 	return goRun(vaultCmd, op, layer)
 }

@@ -3,7 +3,7 @@ package targets
 import "os"
 
 // Smlocal runs the Secrets Manager emulator on $ADDR, default 127.0.0.1:4566.
-func Smlocal() error {
+func (Dev) Smlocal() error {
 	addr := os.Getenv("ADDR")
 	if addr == "" {
 		addr = "127.0.0.1:4566"

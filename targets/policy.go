@@ -11,7 +11,7 @@ import (
 var policySynthDir = filepath.Join("build", "synth")
 
 // Audit synthesizes every layer (unless AUDIT_INPUT names the input), then evaluates the policy pack over it; fails on any high-severity violation.
-func Audit() error {
+func (Dev) Audit() error {
 	input := os.Getenv("AUDIT_INPUT")
 	if input == "" {
 		// Always synthesize first: a build/synth left by an earlier run may
@@ -27,4 +27,4 @@ func Audit() error {
 }
 
 // auditRotator builds the rotator's zip before synth (a variable for tests).
-var auditRotator = func() { mg.Deps(Rotator) }
+var auditRotator = func() { mg.Deps(Dev.Rotator) }

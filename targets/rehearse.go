@@ -3,8 +3,8 @@ package targets
 import "github.com/magefile/mage/mg"
 
 // Rehearse deploys and destroys every layer offline on the real Pulumi engine with a stand-in AWS provider.
-func Rehearse() error {
-	mg.Deps(Build, Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
+func (Dev) Rehearse() error {
+	mg.Deps(Dev.Build, Dev.Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
 	return goRun("./ops/cmd/rehearse")
 }
 

@@ -59,7 +59,7 @@ func Version() error {
 }
 
 // Release sets every module's requirements on the others to the version (VERSION), commits that, tags every module (v0.2.0, stacks/secrets/v0.2.0, ...) and writes dist/release/ as ReleaseFiles; clean working tree only; pushes nothing.
-func Release() error {
+func (Dev) Release() error {
 	v, notes, err := releaseChecks()
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func Release() error {
 }
 
 // ReleaseFiles builds the rotator zip and writes dist/release/: the zip, SHA256SUMS and NOTES.md (the version's CHANGELOG entry); a clean, released tree only (the release workflow runs it at the tag).
-func ReleaseFiles() error {
+func (Dev) ReleaseFiles() error {
 	v, notes, err := releaseChecks()
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func writeReleaseFiles(v, notes string) error {
 }
 
 // releaseRotator builds the rotator's zip (a variable for tests).
-var releaseRotator = func() { mg.Deps(Rotator) }
+var releaseRotator = func() { mg.Deps(Dev.Rotator) }
 
 var semverPattern = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$`)
 
@@ -552,7 +552,7 @@ func gitOutput(args ...string) (string, error) {
 }
 
 // Tidy runs go mod tidy in every module of go.work, with the other modules taken from their folders (go mod tidy alone ignores go.work and would look their versions up in the module proxy).
-func Tidy() error {
+func (Dev) Tidy() error {
 	dirs, err := workspaceModules()
 	if err != nil {
 		return err

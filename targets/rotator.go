@@ -1,7 +1,7 @@
 package targets
 
 // Rotator builds the rotator's Lambda zip (functions/rotator/dist/rotator.zip, linux/arm64, reproducible).
-func Rotator() error {
+func (Dev) Rotator() error {
 	v, err := readVersion() // the rotator logs it: -X main.version (release.go)
 	if err != nil {
 		return err

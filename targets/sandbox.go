@@ -17,18 +17,18 @@ func Sandbox() error {
 }
 
 // Chaos runs rotations under injected faults and checks the invariants (CHAOS_SEED, CHAOS_ROTATIONS).
-func Chaos() error {
+func (Dev) Chaos() error {
 	return goRun("./tools/cmd/chaos")
 }
 
 // Bench measures rotation latency, cold start, memory, sizes and call counts; writes docs/BENCHMARKS.md.
-func Bench() error {
-	mg.Deps(Rotator) // the deployable bootstrap and zip whose sizes are reported (rotator.go)
+func (Dev) Bench() error {
+	mg.Deps(Dev.Rotator) // the deployable bootstrap and zip whose sizes are reported (rotator.go)
 	return goRun("./tools/cmd/bench")
 }
 
 // Fuzz runs every fuzz target for a short bounded time (FUZZTIME per target, default 10s).
-func Fuzz() error {
+func (Dev) Fuzz() error {
 	return fuzzAll(envOr("FUZZTIME", "10s"))
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func TestAuditSynthesizesOverAStaleSynth(t *testing.T) {
 	}
 	calls := recordRuns(t)
 	t.Setenv("AUDIT_INPUT", "")
-	if err := Audit(); err != nil {
+	if err := (Dev{}).Audit(); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"rotator", "./ops/cmd/synth", "./ops/cmd/audit -input build/synth -policy policy"}
@@ -67,7 +68,7 @@ func TestAuditSynthesizesOverAStaleSynth(t *testing.T) {
 	}
 	*calls = nil
 	t.Setenv("AUDIT_INPUT", "fixtures/x")
-	if err := Audit(); err != nil {
+	if err := (Dev{}).Audit(); err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"./ops/cmd/audit -input fixtures/x -policy policy"}; !slices.Equal(*calls, want) {
@@ -141,11 +142,60 @@ func TestMageWrapperSuggestsAndLists(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-l: %v\n%s", err, out)
 	}
-	for _, target := range []string{"audit", "build", "deployAll", "destroyAll", "previewAll", "rehearse", "status", "synth", "test*", "verify", "version", "release", "rotator",
-		"up:network", "up:kms", "up:database", "up:secrets", "preview:secrets", "destroy:network", "outputs:secrets"} {
+	for _, target := range []string{"dev:audit", "dev:build", "deployAll", "destroyAll", "previewAll", "dev:rehearse", "status", "dev:synth", "dev:test", "verify", "version", "dev:release", "dev:rotator",
+		"up:network", "up:kms", "up:database", "up:secrets", "preview:secrets", "destroy:network", "outputs:secrets", "sandbox", "pulumiCLI"} {
 		if !strings.Contains(string(out), "\n  "+target+" ") {
 			t.Errorf("-l does not list %s", target)
 		}
+	}
+	// The contributor's targets are under dev: only, and nothing is the
+	// default: a bare `go run mage.go` lists the targets, it runs none.
+	for _, name := range []string{"test", "lint", "build", "rotator", "fuzz"} {
+		if strings.Contains(string(out), "\n  "+name+" ") || strings.Contains(string(out), "\n  "+name+"* ") {
+			t.Errorf("-l lists %s at the top level", name)
+		}
+	}
+	bare, err := exec.Command("go", "run", "mage.go").CombinedOutput()
+	if err != nil || string(bare) != string(out) {
+		t.Fatalf("a bare go run mage.go: %v\n%s\nwant the list", err, bare)
+	}
+}
+
+// The short names of the contributor's targets, which messages of the
+// workspace's code still give (go run mage.go build), are aliases of the
+// dev: targets.
+func TestShortNamesAreAliases(t *testing.T) {
+	atRoot(t)
+	for alias, target := range map[string]string{"test": "dev:test", "build": "dev:build", "bench": "dev:bench", "rotator": "dev:rotator", "synth": "dev:synth", "audit": "dev:audit"} {
+		out, err := exec.Command("go", "run", "mage.go", "-h", target).CombinedOutput()
+		if err != nil || !regexp.MustCompile(`Aliases: .*\b`+alias+`\b`).Match(out) {
+			t.Errorf("-h %s: %v\n%s\nwant the alias %s", target, err, out, alias)
+		}
+	}
+}
+
+// mage.go says it compiles the targets before it does, and only then: with
+// an empty mage cache (MAGEFILE_CACHE) the first run compiles, the second
+// does not.
+func TestMageWrapperSaysWhenItCompiles(t *testing.T) {
+	atRoot(t)
+	cache := t.TempDir()
+	run := func() string {
+		t.Helper()
+		cmd := exec.Command("go", "run", "mage.go", "version")
+		cmd.Env = append(os.Environ(), "MAGEFILE_CACHE="+cache)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if out, err := cmd.Output(); err != nil {
+			t.Fatalf("version: %v\n%s%s", err, out, stderr.String())
+		}
+		return stderr.String()
+	}
+	if got := run(); !strings.HasPrefix(got, "mage: compiling the targets (first run only, about ") {
+		t.Fatalf("first run, stderr %q: want the compiling notice first", got)
+	}
+	if got := run(); strings.Contains(got, "compiling") {
+		t.Fatalf("second run, stderr %q: nothing was compiled", got)
 	}
 }
 
@@ -171,7 +221,7 @@ func TestVersionAgreesWithChangelogAndRotatorBuild(t *testing.T) {
 		t.Fatalf("package version does not embed %s (%v)", versionFile, err)
 	}
 	calls := recordRuns(t)
-	if err := Rotator(); err != nil {
+	if err := (Dev{}).Rotator(); err != nil {
 		t.Fatal(err)
 	}
 	if len(*calls) != 1 || !strings.HasSuffix((*calls)[0], " -X main.version="+v) {
@@ -307,7 +357,7 @@ func TestRelease(t *testing.T) {
 	write(filepath.Join(releaseDir, "rotator-v0.9.0-linux-arm64.zip"), "stale")
 	before := git("rev-parse", "HEAD")
 
-	if err := Release(); err != nil {
+	if err := (Dev{}).Release(); err != nil {
 		t.Fatal(err)
 	}
 	head := git("rev-parse", "HEAD")
@@ -366,10 +416,10 @@ func TestRelease(t *testing.T) {
 
 	// Again on the tagged commit (as the release workflow does with
 	// ReleaseFiles): the files only.
-	if err := Release(); err != nil {
+	if err := (Dev{}).Release(); err != nil {
 		t.Fatal(err)
 	}
-	if err := ReleaseFiles(); err != nil {
+	if err := (Dev{}).ReleaseFiles(); err != nil {
 		t.Fatal(err)
 	}
 	if git("rev-parse", "HEAD") != head || *builds != 3 || read(name) != "zip 3" {
@@ -378,7 +428,7 @@ func TestRelease(t *testing.T) {
 
 	// A dirty tree: an untracked file, then a changed one.
 	write("new.go", "package x\n")
-	if err := Release(); err == nil || !strings.Contains(err.Error(), "not clean") || !strings.Contains(err.Error(), "?? new.go") {
+	if err := (Dev{}).Release(); err == nil || !strings.Contains(err.Error(), "not clean") || !strings.Contains(err.Error(), "?? new.go") {
 		t.Fatalf("untracked file: %v", err)
 	}
 	if err := os.Remove("new.go"); err != nil {
@@ -388,7 +438,7 @@ func TestRelease(t *testing.T) {
 	git("add", "tracked.txt")
 	git("commit", "-q", "-m", "tracked")
 	write("tracked.txt", "b\n")
-	if err := Release(); err == nil || !strings.Contains(err.Error(), " M tracked.txt") {
+	if err := (Dev{}).Release(); err == nil || !strings.Contains(err.Error(), " M tracked.txt") {
 		t.Fatalf("changed file: %v", err)
 	}
 	git("checkout", "-q", "--", "tracked.txt")
@@ -396,13 +446,13 @@ func TestRelease(t *testing.T) {
 	// A version without an entry, committed.
 	write(versionFile, "1.1.0\n")
 	git("commit", "-q", "-am", "1.1.0")
-	if err := Release(); err == nil || !strings.Contains(err.Error(), `no entry "## [1.1.0]`) {
+	if err := (Dev{}).Release(); err == nil || !strings.Contains(err.Error(), `no entry "## [1.1.0]`) {
 		t.Fatalf("version without an entry: %v", err)
 	}
 	// With its entry, but not released yet: ReleaseFiles refuses it.
 	write(changelogFile, "# Changelog\n\n## [1.1.0] - 2026-12-02\n\n### Fixed\n- a bug\n")
 	git("commit", "-q", "-am", "1.1.0 entry")
-	if err := ReleaseFiles(); err == nil || !strings.Contains(err.Error(), "b/c/go.mod, go.work do not require the other modules at v1.1.0") {
+	if err := (Dev{}).ReleaseFiles(); err == nil || !strings.Contains(err.Error(), "b/c/go.mod, go.work do not require the other modules at v1.1.0") {
 		t.Fatalf("ReleaseFiles before the release commit: %v", err)
 	}
 	if *builds != 3 {
@@ -419,7 +469,7 @@ func TestReleaseRefuses(t *testing.T) {
 	refused := func(what, want string) {
 		t.Helper()
 		head, tags := git("rev-parse", "HEAD"), git("tag")
-		if err := Release(); err == nil || !strings.Contains(err.Error(), want) {
+		if err := (Dev{}).Release(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s: %v, want %q", what, err, want)
 		}
 		if got := git("rev-parse", "HEAD"); got != head || git("tag") != tags || *builds != 0 {

@@ -1,7 +1,13 @@
 // Package targets holds dbvault's mage targets, run as
-// `go run mage.go <target>`: the workspace-wide ones (test, lint, build) in
-// this file, each area's in a file of its own (deploy.go, policy.go,
-// rehearse.go, release.go, rotator.go, sandbox.go, local.go, stacks.go).
+// `go run mage.go <target>`, for two audiences:
+//
+//   - the operator's, at the top level: deployAll, destroyAll, previewAll,
+//     up:*, preview:*, destroy:*, outputs:*, status, rotate, verify,
+//     sandbox, pulumiCLI, version (deploy.go, sandbox.go, rehearse.go,
+//     release.go);
+//   - the contributor's, in the namespace dev (type Dev, this file):
+//     dev:test, dev:lint, dev:build, dev:fuzz, dev:bench, dev:chaos,
+//     dev:rehearse, dev:audit, dev:synth, dev:rotator, dev:release, ...
 //
 // magefile.go at the repository's root imports the package into mage's root
 // namespace, so every exported function here is a target and nothing else
@@ -38,25 +44,29 @@ var packages = []string{
 	"./examples/twovaults/...",
 }
 
+// Dev holds the contributor's targets: tests, linters, builds, benchmarks,
+// the offline rehearsal, releases (`go run mage.go dev:test`).
+type Dev mg.Namespace
+
 // Test is the test command: every module's tests, the policy audit, the offline rehearsal and brief fuzz runs.
 //
 // The unit and integration tests need the MariaDB on 127.0.0.1:3306.
-func Test() error {
-	mg.Deps(Build, PulumiCLI) // PulumiCLI: rehearse.go (ops/rehearse's tests run the engine)
+func (Dev) Test() error {
+	mg.Deps(Dev.Build, PulumiCLI) // PulumiCLI: rehearse.go (ops/rehearse's tests run the engine)
 	// Every package's tests, the targets' own among them (./targets: mage.go's
 	// wrapper, audit, inputs, release).
 	args := append([]string{"test", "-count=1", "-timeout=20m"}, packages...)
 	if err := sh.RunV("go", args...); err != nil {
 		return err
 	}
-	mg.SerialDeps(Audit)    // the policy gate over the synthesized graph (policy.go)
-	mg.SerialDeps(Rehearse) // after the unit tests: the offline rehearsal (rehearse.go)
-	mg.SerialDeps(fuzzCI)   // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
+	mg.SerialDeps(Dev.Audit)    // the policy gate over the synthesized graph (policy.go)
+	mg.SerialDeps(Dev.Rehearse) // after the unit tests: the offline rehearsal (rehearse.go)
+	mg.SerialDeps(fuzzCI)       // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
 	return nil
 }
 
 // Lint runs gofmt, go vet, staticcheck and gosec (pinned in go.mod) over every module.
-func Lint() error {
+func (Dev) Lint() error {
 	out, err := sh.Output("gofmt", append([]string{"-l", "magefile.go", "mage.go"}, dirs()...)...)
 	if err != nil {
 		return err
@@ -74,8 +84,8 @@ func Lint() error {
 }
 
 // Build compiles every module.
-func Build() error {
-	mg.Deps(Rotator)
+func (Dev) Build() error {
+	mg.Deps(Dev.Rotator)
 	return sh.RunV("go", append([]string{"build"}, packages...)...)
 }
 
