@@ -187,7 +187,7 @@ func TestPolicyRules(t *testing.T) {
 			}
 			t.Logf("rewrote the rules table of %s", path)
 		} else {
-			t.Errorf("docs/policy.md's rules table differs from `go run ./ops/cmd/audit -rules`; run `go test ./ops/docscheck -run TestPolicyRules -update`.\nwant:\n%s\ngot:\n%s", want.String(), got)
+			t.Errorf("docs/policy.md's rules table differs from `go run ./ops/cmd/audit -rules`; run `go test ./ops/internal/docscheck -run TestPolicyRules -update`.\nwant:\n%s\ngot:\n%s", want.String(), got)
 		}
 	}
 	high, medium := 0, 0
