@@ -4,6 +4,7 @@
 // (unreadable input or policies), 0 otherwise.
 //
 //	go run ./ops/cmd/audit [-input build/synth] [-policy policy] [-json] [-rules]
+//	go run ./ops/cmd/audit -taggable policy/taggable.rego
 //
 // -input defaults to $AUDIT_INPUT, else build/synth.
 package main
@@ -34,8 +35,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	policy := fl.String("policy", "policy", "folder of the Rego policy pack")
 	asJSON := fl.Bool("json", false, "print the findings as JSON instead of a table")
 	listRules := fl.Bool("rules", false, "print the rule catalog as a Markdown table and exit")
+	taggable := fl.String("taggable", "", "write the taggable resource types of "+audit.TaggableModule+" as Rego to this file and exit")
 	if err := fl.Parse(args); err != nil {
 		return 2
+	}
+	if *taggable != "" {
+		if err := writeTaggable(*taggable); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+		return 0
 	}
 	pack, err := audit.Load(ctx, *policy)
 	if err != nil {
@@ -86,4 +95,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// writeTaggable makes policy/taggable.rego from the provider SDK the stacks
+// build with.
+func writeTaggable(path string) error {
+	dir, err := audit.DownloadModule(audit.TaggableModule)
+	if err != nil {
+		return err
+	}
+	taggable, noDefault, err := audit.TaggableTypes(dir)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, audit.TaggableRego(taggable, noDefault), 0o644) // #nosec G306 -- a policy file of the repository
 }
