@@ -10,6 +10,13 @@
 // Aurora cluster, so that `EXISTING=cluster go run mage.go audit` judges
 // those configurations as the policy gate would a real one.
 //
+// Where stacks/<layer>/Pulumi.<env>.yaml exists (`go run mage.go configure`
+// writes it), synth reads it as the stack would: the graph, and so the
+// policy gate, judges the configuration that will be deployed. -class,
+// -existing and -region fill what the files leave unset; given explicitly
+// (flag or variable) against a file that says otherwise, synth stops and
+// names both. -stack-files=false synthesizes the defaults alone.
+//
 // Run it from the repository (it finds the root by its go.work): asset paths
 // in the files are relative to the root.
 package main
@@ -25,6 +32,7 @@ import (
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 func main() {
@@ -44,7 +52,7 @@ func run(args []string) error {
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	root, err := repoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		return err
 	}
@@ -74,6 +82,34 @@ func run(args []string) error {
 	return nil
 }
 
+// merge is the config to synthesize: the stack files' values, then the
+// environment class and the existing resources chosen by flag where the
+// files say nothing. A class given explicitly (classGiven) or an existing
+// resource chosen that a file contradicts is refused, naming both.
+func merge(files synth.StackFiles, class string, classGiven bool, existing, region string) (map[string]string, error) {
+	cfg := map[string]string{}
+	for k, v := range files.Config {
+		cfg[k] = v
+	}
+	chosen := map[string]string{}
+	if err := existingConfig(chosen, existing, region); err != nil {
+		return nil, err
+	}
+	for _, l := range layers.All {
+		k := l.Project + ":environmentClass"
+		if _, inFile := cfg[k]; !inFile || classGiven {
+			chosen[k] = class
+		}
+	}
+	for k, v := range chosen {
+		if have, ok := cfg[k]; ok && have != v {
+			return nil, fmt.Errorf("the stack file sets %s to %s, the flags (or ENVIRONMENT_CLASS, EXISTING) to %s: unset one", k, have, v)
+		}
+		cfg[k] = v
+	}
+	return cfg, nil
+}
+
 // existingConfig adds the configuration of the offline account's existing
 // network (and cluster) in region.
 func existingConfig(cfg map[string]string, existing, region string) error {
@@ -101,21 +137,4 @@ func envOr(key, def string) string {
 		return v
 	}
 	return def
-}
-
-// repoRoot is the nearest folder at or above the working directory that
-// holds go.work.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no go.work at or above %s: run synth from inside the repository", wd)
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
 )
@@ -35,5 +36,29 @@ func TestExistingConfig(t *testing.T) {
 	}
 	if err := existingConfig(map[string]string{}, "vpc", "us-east-1"); err == nil || !strings.Contains(err.Error(), "expected none, network or cluster") {
 		t.Errorf("-existing vpc: %v", err)
+	}
+}
+
+// The stack files' values win over -class and -existing left at their
+// defaults; given explicitly against a file that says otherwise, they are
+// refused naming the key.
+func TestMerge(t *testing.T) {
+	files := synth.StackFiles{Config: map[string]string{kit.DatabaseProject + ":environmentClass": kit.Production}}
+	cfg, err := merge(files, kit.Ephemeral, false, "none", "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg[kit.DatabaseProject+":environmentClass"] != kit.Production || cfg[kit.NetworkProject+":environmentClass"] != kit.Ephemeral {
+		t.Errorf("the file's class must win over the default one, the default fill the rest: %v", cfg)
+	}
+	if _, err := merge(files, kit.Ephemeral, true, "none", "us-east-1"); err == nil || !strings.Contains(err.Error(), "environmentClass") {
+		t.Errorf("ENVIRONMENT_CLASS=ephemeral against a production file: %v", err)
+	}
+	if cfg, err := merge(files, kit.Production, true, "none", "us-east-1"); err != nil || cfg[kit.KMSProject+":environmentClass"] != kit.Production {
+		t.Errorf("an explicit class the file agrees with: %v %v", cfg, err)
+	}
+	vpc := synth.StackFiles{Config: map[string]string{kit.NetworkProject + ":existingVpcId": "vpc-0123456789abcdef0"}}
+	if _, err := merge(vpc, kit.Ephemeral, false, "network", "us-east-1"); err == nil || !strings.Contains(err.Error(), "existingVpcId") {
+		t.Errorf("-existing network against a file's own VPC: %v", err)
 	}
 }
