@@ -28,3 +28,8 @@ func (Dev) Audit() error {
 
 // auditRotator builds the rotator's zip before synth (a variable for tests).
 var auditRotator = func() { mg.Deps(Dev.Rotator) }
+
+// Taggable writes policy/taggable.rego, the resource types AWS lets us tag, from the pinned pulumi-aws SDK; run it after a provider upgrade.
+func (Dev) Taggable() error {
+	return goRun("./ops/cmd/audit", "-taggable", filepath.Join("policy", "taggable.rego"))
+}
