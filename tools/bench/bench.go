@@ -31,7 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/dbvault/dbvault/tools/faultproxy"
+	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 	"github.com/dbvault/dbvault/tools/sandbox"
 	"github.com/dbvault/dbvault/tools/smlocal"

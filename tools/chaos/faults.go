@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 )
 
 // The kinds of fault, as the report counts them.
@@ -23,9 +25,8 @@ const (
 // Kinds lists every fault kind in report order.
 var Kinds = []string{FaultNone, FaultFailpoint, FaultKill, FaultDBStopped, FaultDBHung, FaultDBRestarted, FaultThrottle, FaultInternal, FaultDrop, FaultConcurrent}
 
-// failpoints are the rotator's checkpoints (functions/rotator/internal/
-// failpoint.Names; an internal package, so the list is repeated here) that
-// each strategy passes on every rotation. handler:after-describe is reached
+// failpoints are the rotator's checkpoints (package checkpoint) that each
+// strategy passes on every rotation. handler:after-describe is reached
 // once per step and is picked with a count (":n", the n-th step).
 // Only reachable points are listed, so that every fail point drawn fires:
 // setSecret:after-get-previous is left out (reached only when AWSCURRENT
@@ -40,71 +41,67 @@ var Kinds = []string{FaultNone, FaultFailpoint, FaultKill, FaultDBStopped, Fault
 // ever holds more.
 var failpoints = map[string][]string{
 	"single": {
-		"createSecret:after-get-current",
-		"createSecret:after-get-pending",
-		"createSecret:after-random-password",
-		"createSecret:after-put",
-		"setSecret:after-get-current",
-		"setSecret:after-get-pending",
-		"setSecret:after-login-pending",
-		"setSecret:after-login",
-		"setSecret:after-alter",
-		"testSecret:after-get-pending",
-		"testSecret:after-login",
-		"testSecret:after-probe",
-		"finishSecret:after-update-stage",
+		checkpoint.CreateAfterGetCurrent,
+		checkpoint.CreateAfterGetPending,
+		checkpoint.CreateAfterRandomPassword,
+		checkpoint.CreateAfterPut,
+		checkpoint.SetAfterGetCurrent,
+		checkpoint.SetAfterGetPending,
+		checkpoint.SetAfterLoginPending,
+		checkpoint.SetAfterLogin,
+		checkpoint.SetAfterAlter,
+		checkpoint.TestAfterGetPending,
+		checkpoint.TestAfterLogin,
+		checkpoint.TestAfterProbe,
+		checkpoint.FinishAfterUpdateStage,
 	},
 	"alternating": {
-		"createSecret:after-get-current",
-		"createSecret:after-get-pending",
-		"createSecret:after-random-password",
-		"createSecret:after-put",
-		"setSecret:after-get-current",
-		"setSecret:after-get-pending",
-		"setSecret:after-login-pending",
-		"setSecret:after-get-master",
-		"setSecret:after-login",
-		createUserPoint,     // only while the alternate user does not exist yet
-		"mysql:after-grant", // after the first GRANT copied from SHOW GRANTS
-		"setSecret:after-grants",
-		"setSecret:after-alter",
-		"testSecret:after-get-pending",
-		"testSecret:after-login",
-		"testSecret:after-probe",
-		"finishSecret:after-update-stage",
+		checkpoint.CreateAfterGetCurrent,
+		checkpoint.CreateAfterGetPending,
+		checkpoint.CreateAfterRandomPassword,
+		checkpoint.CreateAfterPut,
+		checkpoint.SetAfterGetCurrent,
+		checkpoint.SetAfterGetPending,
+		checkpoint.SetAfterLoginPending,
+		checkpoint.SetAfterGetMaster,
+		checkpoint.SetAfterLogin,
+		checkpoint.SetAfterCreateUser, // only while the alternate user does not exist yet
+		checkpoint.MySQLAfterGrant,    // after the first GRANT copied from SHOW GRANTS
+		checkpoint.SetAfterGrants,
+		checkpoint.SetAfterAlter,
+		checkpoint.TestAfterGetPending,
+		checkpoint.TestAfterLogin,
+		checkpoint.TestAfterProbe,
+		checkpoint.FinishAfterUpdateStage,
 	},
 	"declared": {
-		"createSecret:after-get-current",
-		"createSecret:after-get-pending",
-		"createSecret:after-random-password",
-		"createSecret:after-put",
-		"setSecret:after-get-current",
-		"setSecret:after-get-pending",
-		"setSecret:after-get-master",
-		"setSecret:after-login-pending",
-		"setSecret:after-login",
-		"setSecret:after-create-database",
-		createUserPoint,     // only while the pending user does not exist yet
-		"mysql:after-grant", // likewise: the new account's declared privileges
-		"setSecret:after-grants",
-		"setSecret:after-alter",
-		"testSecret:after-get-pending",
-		"testSecret:after-login",
-		"testSecret:after-probe",
-		"finishSecret:after-update-stage",
+		checkpoint.CreateAfterGetCurrent,
+		checkpoint.CreateAfterGetPending,
+		checkpoint.CreateAfterRandomPassword,
+		checkpoint.CreateAfterPut,
+		checkpoint.SetAfterGetCurrent,
+		checkpoint.SetAfterGetPending,
+		checkpoint.SetAfterGetMaster,
+		checkpoint.SetAfterLoginPending,
+		checkpoint.SetAfterLogin,
+		checkpoint.SetAfterCreateDatabase,
+		checkpoint.SetAfterCreateUser, // only while the pending user does not exist yet
+		checkpoint.MySQLAfterGrant,    // likewise: the new account's declared privileges
+		checkpoint.SetAfterGrants,
+		checkpoint.SetAfterAlter,
+		checkpoint.TestAfterGetPending,
+		checkpoint.TestAfterLogin,
+		checkpoint.TestAfterProbe,
+		checkpoint.FinishAfterUpdateStage,
 	},
 }
 
 // creatingPoints are, per strategy, the fail points a rotation reaches
 // only when it creates its pending user.
 var creatingPoints = map[string][]string{
-	"alternating": {createUserPoint},
-	"declared":    {createUserPoint, "mysql:after-grant"},
+	"alternating": {checkpoint.SetAfterCreateUser},
+	"declared":    {checkpoint.SetAfterCreateUser, checkpoint.MySQLAfterGrant},
 }
-
-// createUserPoint is reached only by a rotation that creates the pending
-// user.
-const createUserPoint = "setSecret:after-create-user"
 
 // steps are the rotation steps in order.
 var steps = []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
@@ -157,7 +154,7 @@ func pick(rng *rand.Rand, strategy string, pendingUserMissing bool) plan {
 		// One extra slot for handler:after-describe with a step count.
 		i := rng.IntN(len(names) + 1)
 		if i == len(names) {
-			p.Failpoint = fmt.Sprintf("handler:after-describe:%d", 1+rng.IntN(len(steps)))
+			p.Failpoint = fmt.Sprintf("%s:%d", checkpoint.AfterDescribe, 1+rng.IntN(len(steps)))
 		} else {
 			p.Failpoint = names[i]
 		}

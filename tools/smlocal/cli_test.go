@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 // awsCLI runs `aws --endpoint-url URL secretsmanager ARGS...` with fake

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 )
 
@@ -39,7 +40,7 @@ func (s *session) CopyGrants(ctx context.Context, from, to database.Account) err
 			if err := s.exec(ctx, fmt.Sprintf("copy grants of %s to %s (row %d of SHOW GRANTS)", from, to, n+1), false, stmt); err != nil {
 				return err
 			}
-			if err := s.mark("mysql:after-grant"); err != nil {
+			if err := checkpoint.Reach(ctx, checkpoint.MySQLAfterGrant); err != nil {
 				return err
 			}
 		}
@@ -61,7 +62,7 @@ func (s *session) CopyGrants(ctx context.Context, from, to database.Account) err
 			if err := s.exec(ctx, "revoke from "+to.String()+" what "+from.String()+" does not hold", false, st.sql); err != nil {
 				return err
 			}
-			if err := s.mark(st.checkpoint); err != nil {
+			if err := checkpoint.Reach(ctx, st.checkpoint); err != nil {
 				return err
 			}
 		}
@@ -117,7 +118,7 @@ func planRevokeExtras(fromRows, toRows []string, acct string) ([]plannedStatemen
 		return nil, err
 	}
 	var plan []plannedStatement
-	add := func(sql string) { plan = append(plan, plannedStatement{sql, "mysql:after-revoke"}) }
+	add := func(sql string) { plan = append(plan, plannedStatement{sql, checkpoint.MySQLAfterRevoke}) }
 	if toDefault && !fromDefault {
 		add("SET DEFAULT ROLE NONE FOR " + acct)
 	}
@@ -172,7 +173,7 @@ func (s *session) alterRequire(ctx context.Context, op, query string, args ...an
 	if err := s.exec(ctx, op, false, query, args...); err != nil {
 		return err
 	}
-	return s.mark("mysql:after-require")
+	return checkpoint.Reach(ctx, checkpoint.MySQLAfterRequire)
 }
 
 type tlsRequirement struct{ sslType, cipher, issuer, subject sql.NullString }

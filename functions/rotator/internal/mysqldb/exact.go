@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 )
 
@@ -53,7 +54,7 @@ func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname
 			if err := s.exec(ctx, st.sql, false, st.sql); err != nil {
 				return err
 			}
-			if err := s.mark(st.checkpoint); err != nil {
+			if err := checkpoint.Reach(ctx, st.checkpoint); err != nil {
 				return err
 			}
 		}
@@ -97,11 +98,11 @@ func planExactGrants(rows []string, acct, obj string, want, keep []string) ([]pl
 	have := map[string]bool{}
 	var revokes []plannedStatement
 	revoke := func(sql string) {
-		revokes = append(revokes, plannedStatement{sql, "mysql:after-revoke"})
+		revokes = append(revokes, plannedStatement{sql, checkpoint.MySQLAfterRevoke})
 	}
 	for n, row := range rows {
 		if isDefaultRoleRow(row) {
-			revokes = append([]plannedStatement{{"SET DEFAULT ROLE NONE FOR " + acct, "mysql:after-revoke"}}, revokes...)
+			revokes = append([]plannedStatement{{"SET DEFAULT ROLE NONE FOR " + acct, checkpoint.MySQLAfterRevoke}}, revokes...)
 			continue
 		}
 		g, err := parseGrantRow(row)
@@ -153,10 +154,10 @@ func planExactGrants(rows []string, acct, obj string, want, keep []string) ([]pl
 	}
 	slices.Sort(extra)
 	if len(missing) > 0 {
-		plan = append(plan, plannedStatement{"GRANT " + strings.Join(missing, ", ") + " ON " + obj + " TO " + acct, "mysql:after-grant"})
+		plan = append(plan, plannedStatement{"GRANT " + strings.Join(missing, ", ") + " ON " + obj + " TO " + acct, checkpoint.MySQLAfterGrant})
 	}
 	if len(extra) > 0 {
-		revokes = append([]plannedStatement{{"REVOKE " + strings.Join(extra, ", ") + " ON " + obj + " FROM " + acct, "mysql:after-revoke"}}, revokes...)
+		revokes = append([]plannedStatement{{"REVOKE " + strings.Join(extra, ", ") + " ON " + obj + " FROM " + acct, checkpoint.MySQLAfterRevoke}}, revokes...)
 	}
 	return append(plan, revokes...), nil
 }

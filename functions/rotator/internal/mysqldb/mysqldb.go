@@ -28,7 +28,6 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
-	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
 )
 
 // RDSCABundle is the Amazon RDS global CA bundle (PEM), embedded so that a
@@ -51,10 +50,6 @@ type Options struct {
 	StatementTimeout time.Duration
 	// Dial, when set, replaces the TCP dialer (tests route through a proxy).
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// Checkpoint is called after each GRANT and REQUIRE statement that
-	// CopyGrants runs ("mysql:after-grant", "mysql:after-require"); an error
-	// stops there. Nil means failpoint.Hit (see package failpoint).
-	Checkpoint func(name string) error
 }
 
 // DB opens sessions on MySQL-family servers. It implements database.Database.
@@ -134,7 +129,7 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 		_ = db.Close()
 		return nil, loginError(l, err, d.opts.ConnectTimeout, cctx.Err())
 	}
-	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, checkpoint: d.opts.Checkpoint, addr: l.Address(), mariadb: d.mariadb}, nil
+	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, addr: l.Address(), mariadb: d.mariadb}, nil
 }
 
 func loginError(l database.Login, err error, timeout time.Duration, ctxErr error) error {
@@ -184,12 +179,11 @@ func (e *StatementError) Error() string {
 func (e *StatementError) Unwrap() error { return e.Err }
 
 type session struct {
-	db         *sql.DB
-	conn       *sql.Conn
-	timeout    time.Duration
-	checkpoint func(string) error
-	addr       string
-	mariadb    *sync.Map // the DB's cache: addr -> bool
+	db      *sql.DB
+	conn    *sql.Conn
+	timeout time.Duration
+	addr    string
+	mariadb *sync.Map // the DB's cache: addr -> bool
 }
 
 // isMariaDB reports whether the server is MariaDB, from the DB's cache or
@@ -207,17 +201,6 @@ func (s *session) isMariaDB(ctx context.Context) (bool, error) {
 	m := strings.Contains(strings.ToLower(v), "mariadb")
 	s.mariadb.Store(s.addr, m)
 	return m, nil
-}
-
-func (s *session) mark(name string) error {
-	if s.checkpoint == nil {
-		failpoint.Hit(name)
-		return nil
-	}
-	if err := s.checkpoint(name); err != nil {
-		return fmt.Errorf("stopped at checkpoint %s: %w", name, err)
-	}
-	return nil
 }
 
 func (s *session) ctx(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
+	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
@@ -54,8 +56,8 @@ func TestLoginTellsRejectionFromUnreachable(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong-password") {
 		t.Fatalf("error quotes the password: %v", err)
 	}
-	p := testdb.NewProxy(t, testdb.Addr())
-	p.SetMode(testdb.Down)
+	p := testdb.Proxy(t, testdb.Addr())
+	testdb.SetMode(t, p, faultproxy.Drop)
 	_, err = login(t, db, p.Addr(), user, "right-password")
 	if err == nil || errors.Is(err, database.ErrLoginRejected) {
 		t.Fatalf("database down: %v, want an error that is not a rejection", err)
@@ -103,19 +105,19 @@ func TestCopyGrantsKeepsGrantOptionAndRequire(t *testing.T) {
 
 	var stopAt string
 	var seen []string
-	db := mysqldb.New(mysqldb.Options{Checkpoint: func(name string) error {
-		seen = append(seen, name)
-		if name == stopAt {
-			return errors.New("simulated crash")
-		}
-		return nil
-	}})
+	db := mysqldb.New(mysqldb.Options{})
 	s, err := login(t, db, testdb.Addr(), "root", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	ctx := context.Background()
+	ctx := checkpoint.With(context.Background(), func(name string) error {
+		seen = append(seen, name)
+		if name == stopAt {
+			return errors.New("simulated crash")
+		}
+		return nil
+	})
 	to := database.Account{User: clone, Host: "%"}
 	if ok, err := s.AccountExists(ctx, to); err != nil || ok {
 		t.Fatalf("AccountExists before = %v, %v", ok, err)
@@ -156,11 +158,11 @@ func TestHungDatabaseFailsWithinTheBound(t *testing.T) {
 	root := testdb.Root(t)
 	user := testdb.Name("rt_")
 	testdb.CreateUser(t, root, user, "pw-hang-test")
-	p := testdb.NewProxy(t, testdb.Addr())
+	p := testdb.Proxy(t, testdb.Addr())
 	db := mysqldb.New(mysqldb.Options{ConnectTimeout: 500 * time.Millisecond, StatementTimeout: 500 * time.Millisecond})
 
 	// Hung before login: the connect timeout ends it.
-	p.SetMode(testdb.Hang)
+	testdb.SetMode(t, p, faultproxy.Hang)
 	start := time.Now()
 	_, err := login(t, db, p.Addr(), user, "pw-hang-test")
 	if err == nil || errors.Is(err, database.ErrLoginRejected) {
@@ -174,12 +176,12 @@ func TestHungDatabaseFailsWithinTheBound(t *testing.T) {
 	}
 
 	// Hung after login: the statement timeout ends it.
-	p.SetMode(testdb.Pass)
+	testdb.SetMode(t, p, faultproxy.Pass)
 	s, err := login(t, db, p.Addr(), user, "pw-hang-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.SetMode(testdb.Hang)
+	testdb.SetMode(t, p, faultproxy.Hang)
 	start = time.Now()
 	err = s.Probe(context.Background())
 	if err == nil {

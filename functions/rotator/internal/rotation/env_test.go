@@ -24,7 +24,7 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
 	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 const functionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
@@ -83,9 +83,7 @@ func newEnv(t testing.TB) *env {
 	logs := &syncBuffer{}
 	e := &env{t: t, root: root, logs: logs}
 	e.h = &rotation.Handler{
-		DB: mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second, StatementTimeout: 2 * time.Second,
-			// The database's own checkpoints go to the handler's, so a test sets one hook.
-			Checkpoint: func(name string) error { return e.h.Checkpoint(name) }}),
+		DB:     mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second, StatementTimeout: 2 * time.Second}),
 		Config: cfg.Rotation,
 		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
 		// Tests run the normal build: checkpoints are a no-op unless set.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
@@ -22,23 +23,23 @@ func TestDatabaseDownOrHung(t *testing.T) {
 	cases := []struct {
 		name   string
 		step   string
-		mode   testdb.Mode
+		mode   faultproxy.Mode
 		during string // checkpoint at which the fault starts; "" = before the step
 		want   string
 	}{
-		{"setSecret/down", rotation.StepSet, testdb.Down, "", "cannot try the AWSPENDING password"},
-		{"setSecret/hung", rotation.StepSet, testdb.Hang, "", "no answer within"},
-		{"setSecret/hung after login", rotation.StepSet, testdb.Hang, "setSecret:after-login", "no answer within"},
-		{"setSecret/down after login", rotation.StepSet, testdb.Down, "setSecret:after-login", "setSecret"},
-		{"testSecret/down", rotation.StepTest, testdb.Down, "", "cannot log in with AWSPENDING"},
-		{"testSecret/hung", rotation.StepTest, testdb.Hang, "", "no answer within"},
-		{"testSecret/hung after login", rotation.StepTest, testdb.Hang, "testSecret:after-login", "probe query failed"},
+		{"setSecret/down", rotation.StepSet, faultproxy.Drop, "", "cannot try the AWSPENDING password"},
+		{"setSecret/hung", rotation.StepSet, faultproxy.Hang, "", "no answer within"},
+		{"setSecret/hung after login", rotation.StepSet, faultproxy.Hang, "setSecret:after-login", "no answer within"},
+		{"setSecret/down after login", rotation.StepSet, faultproxy.Drop, "setSecret:after-login", "setSecret"},
+		{"testSecret/down", rotation.StepTest, faultproxy.Drop, "", "cannot log in with AWSPENDING"},
+		{"testSecret/hung", rotation.StepTest, faultproxy.Hang, "", "no answer within"},
+		{"testSecret/hung after login", rotation.StepTest, faultproxy.Hang, "testSecret:after-login", "probe query failed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.h.DB = mysqldb.New(mysqldb.Options{ConnectTimeout: bound, StatementTimeout: bound})
-			p := testdb.NewProxy(t, testdb.Addr())
+			p := testdb.Proxy(t, testdb.Addr())
 			user := testdb.Name("rt_")
 			testdb.CreateUser(t, e.root, user, "initial-password-1")
 			h, port := testdb.HostPort(t, p.Addr())
@@ -52,11 +53,11 @@ func TestDatabaseDownOrHung(t *testing.T) {
 				i++
 			}
 			if c.during == "" {
-				p.SetMode(c.mode)
+				testdb.SetMode(t, p, c.mode)
 			} else {
 				e.h.Checkpoint = func(name string) error {
 					if name == c.during {
-						p.SetMode(c.mode)
+						return p.SetMode(c.mode)
 					}
 					return nil
 				}
@@ -76,7 +77,7 @@ func TestDatabaseDownOrHung(t *testing.T) {
 				t.Fatalf("%s took %s with the database %v; the bound is %s per call", c.step, took, c.mode, bound)
 			}
 			t.Logf("%s failed after %s: %v", c.step, took.Round(time.Millisecond), err)
-			p.SetMode(testdb.Pass)
+			testdb.SetMode(t, p, faultproxy.Pass)
 			if err := e.steps(arn, token, allSteps[i:]...); err != nil {
 				t.Fatalf("retry after the database came back: %v", err)
 			}

@@ -107,8 +107,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/appusers"
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
-	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/redact"
 )
 
@@ -186,11 +186,11 @@ type Handler struct {
 	// Log receives one line per invocation and one per notable decision.
 	// Nil means slog.Default().
 	Log *slog.Logger
-	// Checkpoint is called at every named point between two Secrets
-	// Manager calls or SQL statements (failpoint.Names); a non-nil error
-	// stops the step there, as a crash would. Nil means failpoint.Hit,
-	// which does nothing unless built with -tags failpoints.
-	Checkpoint func(name string) error
+	// Checkpoint, when set, is told every named point between two Secrets
+	// Manager calls or SQL statements (checkpoint.Names), the database's
+	// included; a non-nil error stops the step there, as a crash would.
+	// Nil leaves the points to the build (see package checkpoint).
+	Checkpoint checkpoint.Func
 }
 
 // Handle runs one step of a rotation. Its signature is the typed handler
@@ -198,6 +198,9 @@ type Handler struct {
 func (h *Handler) Handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) (err error) {
 	start := time.Now()
 	r := &run{h: h, ev: ev, red: &redact.Redactor{}}
+	if h.Checkpoint != nil {
+		ctx = checkpoint.With(ctx, h.Checkpoint)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: internal error (panic): %v", ev.Step, p)
@@ -279,7 +282,7 @@ func (r *run) guard(ctx context.Context) error {
 		return fmt.Errorf("DescribeSecret %s: %w", r.ev.SecretID, err)
 	}
 	r.desc = d
-	if err := r.checkpoint("handler:after-describe"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.AfterDescribe); err != nil {
 		return err
 	}
 	if r.h.Config.DeclaredOnly {
@@ -339,18 +342,6 @@ func has(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-// checkpoint marks a named point between two calls (see Handler.Checkpoint).
-func (r *run) checkpoint(name string) error {
-	if r.h.Checkpoint == nil {
-		failpoint.Hit(name)
-		return nil
-	}
-	if err := r.h.Checkpoint(name); err != nil {
-		return fmt.Errorf("stopped at checkpoint %s: %w", name, err)
-	}
-	return nil
 }
 
 // errNotFound tells whether a Secrets Manager error is ResourceNotFoundException.

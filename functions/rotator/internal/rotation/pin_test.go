@@ -31,7 +31,7 @@ func TestDeclaredSecretPinnedToDBHost(t *testing.T) {
 		if err := e.rotate(d.arn); err != nil {
 			t.Fatal(err)
 		}
-		other := testdb.NewProxy(t, testdb.Addr())
+		other := testdb.Proxy(t, testdb.Addr())
 		oh, op := testdb.HostPort(t, other.Addr())
 		edited := e.get(d.arn, rotation.StageCurrent)
 		edited.Host, edited.Port = oh, op
@@ -47,7 +47,7 @@ func TestDeclaredSecretPinnedToDBHost(t *testing.T) {
 		if err := e.rotate(d.arn); err != nil {
 			t.Fatalf("rotation of a secret naming another address: %v", err)
 		}
-		if n := other.Accepted(); n != 0 {
+		if n := other.Counts().Accepted; n != 0 {
 			t.Fatalf("the rotator connected %d times to the address the secret named", n)
 		}
 		if got := e.holder(d.arn, rotation.StageCurrent); got == before {
@@ -64,7 +64,7 @@ func TestDeclaredSecretPinnedToDBHost(t *testing.T) {
 
 	t.Run("AWSPENDING points elsewhere", func(t *testing.T) {
 		d := e.declared(t, "SELECT")
-		other := testdb.NewProxy(t, testdb.Addr())
+		other := testdb.Proxy(t, testdb.Addr())
 		oh, op := testdb.HostPort(t, other.Addr())
 		token := e.start(d.arn)
 		crafted := e.get(d.arn, rotation.StageCurrent).WithCredentials(d.user, "crafted-password-1")
@@ -81,7 +81,7 @@ func TestDeclaredSecretPinnedToDBHost(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "setSecret: AWSPENDING names the database") {
 			t.Fatalf("setSecret with AWSPENDING pointing elsewhere: %v", err)
 		}
-		if n := other.Accepted(); n != 0 {
+		if n := other.Counts().Accepted; n != 0 {
 			t.Fatalf("the rotator connected %d times to the address AWSPENDING named", n)
 		}
 		if n := userCount(t, e.root, d.user); n != 0 {

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dbvault/dbvault/functions/rotator/internal/failpoint"
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
 )
@@ -95,7 +95,7 @@ func TestRecoveryAfterEveryCheckpoint(t *testing.T) {
 		"declared": {"setSecret:after-get-previous": true, "mysql:after-require": true, "mysql:after-revoke": true},
 	}
 	for _, strategy := range []string{"single", "alternating", "declared"} {
-		for _, point := range failpoint.Names {
+		for _, point := range checkpoint.Names {
 			for _, mode := range []string{"resume", "restart"} {
 				t.Run(strategy+"/"+point+"/"+mode, func(t *testing.T) {
 					var f rotationFixture
@@ -109,8 +109,8 @@ func TestRecoveryAfterEveryCheckpoint(t *testing.T) {
 					token := e.start(f.arn)
 					fired := false
 					e.h.Checkpoint = func(name string) error {
-						if !slices.Contains(failpoint.Names, name) {
-							t.Errorf("checkpoint %q is not in failpoint.Names (and README)", name)
+						if !slices.Contains(checkpoint.Names, name) {
+							t.Errorf("checkpoint %q is not in checkpoint.Names (and README)", name)
 						}
 						if name == point && !fired {
 							fired = true

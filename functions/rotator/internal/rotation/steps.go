@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 )
@@ -23,7 +24,7 @@ func (r *run) createSecret(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkpoint("createSecret:after-get-current"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.CreateAfterGetCurrent); err != nil {
 		return err
 	}
 	strat, err := r.strategyFor(&cur)
@@ -46,7 +47,7 @@ func (r *run) createSecret(ctx context.Context) error {
 	if !errNotFound(err) {
 		return err
 	}
-	if err := r.checkpoint("createSecret:after-get-pending"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.CreateAfterGetPending); err != nil {
 		return err
 	}
 	user := strat.PendingUsername(cur)
@@ -73,7 +74,7 @@ func (r *run) createSecret(ctx context.Context) error {
 	if err := p.check(password); err != nil {
 		return fmt.Errorf("GetRandomPassword returned a password that breaks the policy it was asked for (%w); AWSPENDING was not written", err)
 	}
-	if err := r.checkpoint("createSecret:after-random-password"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.CreateAfterRandomPassword); err != nil {
 		return err
 	}
 	next := cur.WithCredentials(user, password)
@@ -95,7 +96,7 @@ func (r *run) createSecret(ctx context.Context) error {
 		return fmt.Errorf("PutSecretValue AWSPENDING: %w", err)
 	}
 	r.outcome = "pending-created"
-	return r.checkpoint("createSecret:after-put")
+	return checkpoint.Reach(ctx, checkpoint.CreateAfterPut)
 }
 
 // check verifies a generated password against the policy: its length and
@@ -140,7 +141,7 @@ func (r *run) setSecret(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkpoint("setSecret:after-get-current"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterGetCurrent); err != nil {
 		return err
 	}
 	pend, err := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
@@ -148,7 +149,7 @@ func (r *run) setSecret(ctx context.Context) error {
 		return err
 	}
 	r.user = pend.Username
-	if err := r.checkpoint("setSecret:after-get-pending"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterGetPending); err != nil {
 		return err
 	}
 	strat, err := r.strategyFor(&cur)
@@ -172,7 +173,7 @@ func (r *run) testSecret(ctx context.Context) error {
 		return err
 	}
 	r.user = pend.Username
-	if err := r.checkpoint("testSecret:after-get-pending"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.TestAfterGetPending); err != nil {
 		return err
 	}
 	sess, err := r.login(ctx, pend)
@@ -183,13 +184,13 @@ func (r *run) testSecret(ctx context.Context) error {
 		return fmt.Errorf("cannot log in with AWSPENDING: %w", err)
 	}
 	defer func() { _ = sess.Close() }()
-	if err := r.checkpoint("testSecret:after-login"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.TestAfterLogin); err != nil {
 		return err
 	}
 	if err := sess.Probe(ctx); err != nil {
 		return fmt.Errorf("logged in with AWSPENDING as %s, but the probe query failed: %w", pend.Username, err)
 	}
-	return r.checkpoint("testSecret:after-probe")
+	return checkpoint.Reach(ctx, checkpoint.TestAfterProbe)
 }
 
 // finishSecret moves AWSCURRENT to the token (Secrets Manager moves
@@ -236,7 +237,7 @@ func (r *run) finishSecret(ctx context.Context) error {
 			slog.String("reason", r.red.String(err.Error())))
 	}
 	r.outcome = "current-moved"
-	return r.checkpoint("finishSecret:after-update-stage")
+	return checkpoint.Reach(ctx, checkpoint.FinishAfterUpdateStage)
 }
 
 // getSecret reads and parses one version of a secret (by stage, and by id

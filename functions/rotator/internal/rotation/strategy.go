@@ -14,6 +14,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/appusers"
+	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 )
@@ -154,7 +155,7 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 	if !errors.Is(err, database.ErrLoginRejected) {
 		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
 	}
-	if err := r.checkpoint("setSecret:after-login-pending"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterLoginPending); err != nil {
 		return err
 	}
 	sess, err = r.login(ctx, cur)
@@ -167,7 +168,7 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 		}
 	}
 	defer func() { _ = sess.Close() }()
-	if err := r.checkpoint("setSecret:after-login"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterLogin); err != nil {
 		return err
 	}
 	acct, err := sess.CurrentAccount(ctx)
@@ -186,7 +187,7 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 			return fmt.Errorf("the password had expired, so the AWSPENDING password was set first; the database had authenticated %s as the account %s, whose password is now AWSPENDING's. Check that account (an anonymous or wildcard account matched the login)", pend.Username, acct)
 		}
 		r.outcome = "password-set"
-		return r.checkpoint("setSecret:after-alter")
+		return checkpoint.Reach(ctx, checkpoint.SetAfterAlter)
 	}
 	if err != nil {
 		return err
@@ -200,7 +201,7 @@ func (singleUser) SetPassword(ctx context.Context, r *run, cur, pend secret.Secr
 		return fmt.Errorf("set the AWSPENDING password for %s: %w", acct, err)
 	}
 	r.outcome = "password-set"
-	return r.checkpoint("setSecret:after-alter")
+	return checkpoint.Reach(ctx, checkpoint.SetAfterAlter)
 }
 
 // maxRecentVersions bounds how many unlabelled versions newer than
@@ -225,7 +226,7 @@ const maxRecentVersions = 5
 func (r *run) loginFallback(ctx context.Context, pend secret.Secret) (database.Session, error) {
 	tried := []string{"AWSPENDING", "AWSCURRENT"}
 	prev, perr := r.getSecret(ctx, r.ev.SecretID, StagePrevious, "")
-	if cerr := r.checkpoint("setSecret:after-get-previous"); cerr != nil {
+	if cerr := checkpoint.Reach(ctx, checkpoint.SetAfterGetPrevious); cerr != nil {
 		return nil, cerr
 	}
 	switch {
@@ -433,7 +434,7 @@ func (r *run) master(ctx context.Context, cur secret.Secret) (secret.Secret, err
 	if err != nil {
 		return master, err
 	}
-	return master, r.checkpoint("setSecret:after-get-master")
+	return master, checkpoint.Reach(ctx, checkpoint.SetAfterGetMaster)
 }
 
 // readMaster is master without the checkpoint; createSecret calls it too,
@@ -489,7 +490,7 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 	if err != nil {
 		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
 	}
-	if err := r.checkpoint("setSecret:after-login-pending"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterLoginPending); err != nil {
 		return err
 	}
 	msess, err := r.login(ctx, master)
@@ -500,7 +501,7 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 		return fmt.Errorf("cannot log in with the master secret: %w", err)
 	}
 	defer func() { _ = msess.Close() }()
-	if err := r.checkpoint("setSecret:after-login"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterLogin); err != nil {
 		return err
 	}
 	max, err := msess.MaxUserNameLength(ctx)
@@ -519,7 +520,7 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 		if err := msess.EnsureDatabase(ctx, d.Database); err != nil {
 			return err
 		}
-		if err := r.checkpoint("setSecret:after-create-database"); err != nil {
+		if err := checkpoint.Reach(ctx, checkpoint.SetAfterCreateDatabase); err != nil {
 			return err
 		}
 	}
@@ -541,7 +542,7 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 			return fmt.Errorf("create %s: %w", to, err)
 		default:
 			r.info("account created", slog.String("account", to.String()))
-			if err := r.checkpoint("setSecret:after-create-user"); err != nil {
+			if err := checkpoint.Reach(ctx, checkpoint.SetAfterCreateUser); err != nil {
 				return err
 			}
 		}
@@ -554,7 +555,7 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 	if err := acct.grant(msess); err != nil {
 		return err
 	}
-	if err := r.checkpoint("setSecret:after-grants"); err != nil {
+	if err := checkpoint.Reach(ctx, checkpoint.SetAfterGrants); err != nil {
 		return err
 	}
 	if err := msess.ResetAccount(ctx, to, pend.Password, acct.plain); err != nil {
@@ -566,7 +567,7 @@ func (r *run) provision(ctx context.Context, master, cur, pend secret.Secret, to
 		}
 	}
 	r.outcome = "password-set"
-	return r.checkpoint("setSecret:after-alter")
+	return checkpoint.Reach(ctx, checkpoint.SetAfterAlter)
 }
 
 // logsIn reports whether s's credentials log in (without a default

@@ -1,5 +1,5 @@
 // Command smlocal runs the local Secrets Manager emulator (package
-// github.com/dbvault/dbvault/tools/smlocal) on an address:
+// github.com/dbvault/dbvault/functions/rotator/smlocal) on an address:
 //
 //	go run ./tools/smlocal/cmd/smlocal -addr 127.0.0.1:4566 [-state FILE] [-lambda-endpoint URL]
 //
@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 func main() {

@@ -1,6 +1,6 @@
 //go:build failpoints
 
-package failpoint
+package checkpoint
 
 import (
 	"fmt"
@@ -21,9 +21,9 @@ var (
 
 func load() { target, nth = Parse(os.Getenv(EnvVar)) }
 
-// Hit exits the process with ExitCode when name is the point that
+// exitIfNamed exits the process with ExitCode when name is the point that
 // ROTATOR_FAILPOINT names, the n-th time it is reached.
-func Hit(name string) {
+func exitIfNamed(name string) {
 	once.Do(load)
 	if target == "" || name != target {
 		return

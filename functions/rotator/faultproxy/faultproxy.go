@@ -1,9 +1,10 @@
 // Package faultproxy is a TCP proxy on loopback that can make the server
 // behind it misbehave on demand: refuse connections (nothing listens), hang
 // (accept and never answer; open connections stall), or drop connections.
-// It sits in front of any server (the embedded MySQL of mysqllocal, the
-// MariaDB on 127.0.0.1:3306) so chaos runs and tests can take a database
-// down or make it hang without touching the real server. Every change of
+// It sits in front of any server (the MariaDB on 127.0.0.1:3306, the
+// sandbox's embedded server) so the rotator's tests, chaos runs and
+// benchmarks can take a database down or make it hang without touching the
+// real server. Every change of
 // mode is made by the caller (SetMode), so tests stay deterministic.
 //
 // It also counts what clients send, per connection and per MySQL command
@@ -70,6 +71,9 @@ const (
 
 // Counts is what clients sent through the proxy.
 type Counts struct {
+	// Accepted is how many connections clients made to the proxy, whatever
+	// the mode (a test shows that nothing tried to connect).
+	Accepted int
 	// Connections is how many connections reached the target.
 	Connections int
 	// Commands is the number of client packets that start a command, by
@@ -207,7 +211,7 @@ func (p *Proxy) Open() int {
 func (p *Proxy) Counts() Counts {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := Counts{Connections: p.counts.Connections, Commands: make(map[byte]int, len(p.counts.Commands))}
+	c := Counts{Accepted: p.counts.Accepted, Connections: p.counts.Connections, Commands: make(map[byte]int, len(p.counts.Commands))}
 	for k, v := range p.counts.Commands {
 		c.Commands[k] = v
 	}
@@ -289,6 +293,7 @@ func (c *pair) close() {
 func (p *Proxy) handle(client net.Conn) {
 	pr := &pair{client: client, done: make(chan struct{})}
 	p.mu.Lock()
+	p.counts.Accepted++
 	if p.closed || p.mode == Drop || p.mode == Refuse {
 		p.mu.Unlock()
 		_ = client.Close()
