@@ -4,6 +4,7 @@ package targets
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -76,29 +77,30 @@ func TestAuditSynthesizesOverAStaleSynth(t *testing.T) {
 	}
 }
 
-// Every input is checked before anything is built: FROM=wronglayer is
-// refused at once, naming the layers.
-func TestInputsRefusedBeforeAnyBuild(t *testing.T) {
-	calls := recordRuns(t)
-	t.Setenv("ENV", "dev")
-	for k, v := range map[string]string{"FROM": "wronglayer", "CONFIRM": "y", "ALLOW_REPLACE": "a,,b", "CI": "yes please"} {
-		t.Run(k, func(t *testing.T) {
-			t.Setenv(k, v)
-			err := DeployAll()
-			if err == nil || !strings.Contains(err.Error(), k+"=") {
-				t.Fatalf("%s=%s: err = %v", k, v, err)
-			}
-			if len(*calls) != 0 {
-				t.Fatalf("ran %v before refusing", *calls)
-			}
-		})
+// Every deploy and rotation target runs the preflight command first, with
+// its own needs, and stops there when it fails: nothing is built before
+// the inputs, ENV, the pinned Pulumi CLI, the passphrase and AWS
+// credentials are there (ops/deploy/preflight's tests check each).
+func TestPreflightBeforeAnyBuild(t *testing.T) {
+	var calls []string
+	run := goRun
+	goRun = func(pkg string, args ...string) error {
+		calls = append(calls, strings.Join(append([]string{pkg}, args...), " "))
+		return errors.New("preflight failed")
 	}
-	if p := inputProblems("FROM"); len(p) != 0 {
-		t.Fatalf("valid inputs refused: %v", p)
-	}
-	t.Setenv("ROTATE_TIMEOUT", "soon")
-	if p := inputProblems("ROTATE_TIMEOUT"); len(p) != 1 {
-		t.Fatalf("ROTATE_TIMEOUT=soon: %v", p)
+	t.Cleanup(func() { goRun = run })
+	for want, target := range map[string]func() error{
+		"deployAll": DeployAll, "destroyAll": DestroyAll, "previewAll": PreviewAll,
+		"status": Status, "rotate": Rotate, "verify": Verify,
+		"layer": Up{}.Secrets, "outputs": Outputs{}.Secrets,
+	} {
+		calls = nil
+		if err := target(); err == nil {
+			t.Errorf("%s: the target went on after its preflight failed", want)
+		}
+		if !slices.Equal(calls, []string{"./ops/cmd/preflight " + want}) {
+			t.Errorf("%s ran %q, want the preflight alone", want, calls)
+		}
 	}
 }
 

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
+	"github.com/dbvault/dbvault/ops/deploy/preflight"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
@@ -60,7 +60,7 @@ func (e Environment) FullyQualified(project string) string {
 	return org + "/" + project + "/" + e.Name
 }
 
-var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+var regionPattern = preflight.RegionPattern
 
 // EnvironmentFromEnv reads the environment from variables: ENV (required,
 // validated as environmentSuffix), AWS_REGION (default us-east-1),

@@ -6,22 +6,23 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/dbvault/dbvault/ops/deploy/preflight"
 )
 
 // MissingPulumi is the preflight line for a missing Pulumi CLI.
-const MissingPulumi = "pulumi CLI not found on PATH: install the Pulumi CLI (curl -fsSL https://get.pulumi.com | sh, or brew install pulumi) and open a new shell"
+var MissingPulumi = preflight.MissingPulumi
 
 // Preflight checks what the deploy targets need before any Pulumi work
 // starts, so a missing piece costs seconds, not a half-built environment.
 type Preflight struct {
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
-	// Pulumi checks that the Pulumi CLI is on PATH and answers `pulumi version`.
+	// Pulumi checks that the Pulumi CLI is on PATH and is the pinned
+	// version (preflight.PinnedPulumi).
 	Pulumi bool
 	// Passphrase checks that the stack secrets can be decrypted: a
 	// passphrase, a passphrase file, a secrets provider or a Pulumi Cloud
@@ -36,14 +37,7 @@ type Preflight struct {
 }
 
 // PreflightError lists every missing piece, one line each.
-type PreflightError struct {
-	// Problems are the lines, each saying what is missing and what to do.
-	Problems []string
-}
-
-func (e *PreflightError) Error() string {
-	return "preflight failed:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
+type PreflightError = preflight.Error
 
 // Run performs the checks and returns a *PreflightError naming every
 // missing piece, or nil.
@@ -83,7 +77,7 @@ func (p Preflight) Run(ctx context.Context) error {
 			// The deploy targets default to us-east-1; the SDK does not.
 			region = "us-east-1"
 		}
-		if !regionPattern.MatchString(region) {
+		if !preflight.RegionPattern.MatchString(region) {
 			problems = append(problems, fmt.Sprintf("AWS_REGION %q is not a region name: set AWS_REGION=us-east-1 (or your region)", region))
 		} else if err := checkCredentials(ctx, region, timeout); err != nil {
 			problems = append(problems, err.Error())
@@ -97,48 +91,14 @@ func (p Preflight) Run(ctx context.Context) error {
 	return nil
 }
 
-// PulumiVersion returns the version of the pulumi on PATH.
+// PulumiVersion returns the version of the pulumi on PATH, refusing any
+// but the pinned one (preflight.Pulumi).
 func PulumiVersion(ctx context.Context, timeout time.Duration) (string, error) {
-	path, err := exec.LookPath("pulumi")
-	if err != nil {
-		return "", errors.New(MissingPulumi)
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	// #nosec G204 -- path is the pulumi that exec.LookPath found; the argument is fixed.
-	cmd := exec.CommandContext(ctx, path, "version")
-	cmd.Env = append(os.Environ(), "PULUMI_SKIP_UPDATE_CHECK=true")
-	b, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s does not run (`pulumi version`: %v): reinstall the Pulumi CLI", path, err)
-	}
-	v := strings.TrimSpace(string(b))
-	if v == "" {
-		return "", fmt.Errorf("%s reports no version: the Automation API refuses it; install a released Pulumi CLI", path)
-	}
-	return v + " (" + path + ")", nil
+	return preflight.Pulumi(ctx, timeout)
 }
 
 // checkPassphrase: see Preflight.Passphrase.
-func checkPassphrase(getenv func(string) string) error {
-	if getenv("PULUMI_SECRETS_PROVIDER") != "" || getenv("PULUMI_CONFIG_PASSPHRASE") != "" {
-		return nil
-	}
-	if strings.HasPrefix(getenv("PULUMI_BACKEND_URL"), "https://") {
-		return nil
-	}
-	if f := getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
-		b, err := os.ReadFile(f) // #nosec G304 -- the operator names this file on purpose.
-		if err != nil {
-			return fmt.Errorf("PULUMI_CONFIG_PASSPHRASE_FILE %s cannot be read: %v", f, errors.Unwrap(err))
-		}
-		if strings.TrimSpace(string(b)) == "" {
-			return fmt.Errorf("PULUMI_CONFIG_PASSPHRASE_FILE %s is empty: write the stack passphrase into it", f)
-		}
-		return nil
-	}
-	return errors.New("no stack passphrase: export PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE=<file>), or PULUMI_SECRETS_PROVIDER=awskms://alias/<key> for a KMS secrets provider")
-}
+func checkPassphrase(getenv func(string) string) error { return preflight.Passphrase(getenv) }
 
 // checkCredentials resolves AWS credentials the way the SDK (and Pulumi's
 // AWS provider) will: environment, shared files, SSO, web identity,
@@ -152,7 +112,7 @@ func checkCredentials(ctx context.Context, region string, timeout time.Duration)
 	}
 	creds, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil || !creds.HasKeys() {
-		return errors.New("no AWS credentials: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE=<profile> (run `aws sso login` first for SSO), or use an instance or OIDC role")
+		return errors.New(preflight.NoCredentials)
 	}
 	return nil
 }

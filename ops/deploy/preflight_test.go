@@ -74,6 +74,21 @@ func TestPreflightPassesWithEverythingPresent(t *testing.T) {
 	}
 }
 
+// The vault command's preflight refuses a Pulumi CLI of another version
+// than the pinned one (package preflight), saying how to install it.
+func TestPreflightRefusesAnotherPulumi(t *testing.T) {
+	dir := isolate(t)
+	if err := os.WriteFile(filepath.Join(dir, "pulumi"), []byte("#!/bin/sh\necho v3.190.0\n"), 0o700); err != nil { // #nosec G306 -- an executable test script.
+		t.Fatal(err)
+	}
+	err := Preflight{Pulumi: true}.Run(context.Background())
+	var pe *PreflightError
+	if !errors.As(err, &pe) || len(pe.Problems) != 1 || !strings.Contains(pe.Problems[0], "is Pulumi v3.190.0, not the pinned 3.274.1") ||
+		!strings.Contains(pe.Problems[0], "--version 3.274.1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestPreflightPassphraseSources(t *testing.T) {
 	dir := isolate(t)
 	empty := filepath.Join(dir, "empty")
