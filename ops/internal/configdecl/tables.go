@@ -9,7 +9,7 @@ import (
 )
 
 // RegenerateCommand is the command that rewrites the generated tables.
-const RegenerateCommand = "go run mage.go docsTables"
+const RegenerateCommand = "go run mage.go dev:docsTables"
 
 // Markers delimit a generated table: <!-- config:<name>:begin --> and
 // <!-- config:<name>:end -->, each on a line of its own.
@@ -58,9 +58,16 @@ func (l Layer) key(name string) (Key, bool) {
 }
 
 // cell makes text safe in a Markdown table cell: a pipe would end the
-// cell, and <org> would be read as an HTML tag and vanish.
+// cell, and <org> outside a code span would be read as an HTML tag and
+// vanish (inside one an entity would show as written).
 func cell(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(s)
+	parts := strings.Split(s, "`")
+	for i := range parts {
+		if i%2 == 0 {
+			parts[i] = strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(parts[i])
+		}
+	}
+	return strings.ReplaceAll(strings.Join(parts, "`"), "|", `\|`)
 }
 
 // Table is the Markdown table of keys: key, type, default, rule.

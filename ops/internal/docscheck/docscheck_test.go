@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/audit"
+	"github.com/dbvault/dbvault/ops/internal/configdecl"
+	"github.com/dbvault/dbvault/ops/layers"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/policy.md's rules table from the catalog")
@@ -208,5 +210,58 @@ func TestPolicyRules(t *testing.T) {
 	md, _ := strconv.Atoi(m[3])
 	if n != len(pack.Rules()) || h != high || md != medium {
 		t.Errorf("docs/policy.md says %s; the catalog has %d rules (%d high, %d medium)", m[0], len(pack.Rules()), high, medium)
+	}
+}
+
+// TestConfigTables: the configuration tables of README.md and
+// stacks/<layer>/README.md are what stacks/<layer>/Pulumi.yaml declares
+// (generated between their <!-- config:<name>:begin/end --> markers).
+func TestConfigTables(t *testing.T) {
+	r := root(t)
+	decl, err := configdecl.LoadAll(r, layers.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := configdecl.Docs(r, decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != len(layers.All)+1 {
+		t.Fatalf("tables in %d documents, want README.md and every layer's", len(want))
+	}
+	for rel, text := range want {
+		have, err := os.ReadFile(filepath.Join(r, filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(have) != text {
+			t.Errorf("%s: a configuration table differs from stacks/<layer>/Pulumi.yaml; run `%s`", rel, configdecl.RegenerateCommand)
+		}
+	}
+}
+
+// A declaration changed after the tables were written makes them stale,
+// and a document without its markers is an error, not a silent skip.
+func TestConfigTablesStale(t *testing.T) {
+	r := root(t)
+	decl, err := configdecl.LoadAll(r, layers.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := configdecl.Docs(r, decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decl[0].Keys[len(decl[0].Keys)-1].Description += " Changed."
+	after, err := configdecl.Docs(r, decl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := "stacks/" + decl[0].Name + "/README.md"
+	if before[layer] == after[layer] || !strings.Contains(after[layer], " Changed. |") {
+		t.Errorf("%s does not follow its declarations", layer)
+	}
+	if _, err := configdecl.Replace("# no markers\n", "network", "x"); err == nil {
+		t.Error("a document without markers passed")
 	}
 }
