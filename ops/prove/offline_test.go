@@ -23,6 +23,7 @@ import (
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
 	"github.com/dbvault/dbvault/ops/standin"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 // offline is an environment deployed offline as the rehearsal deploys one
@@ -42,7 +43,7 @@ type offline struct {
 
 func newOffline(t *testing.T, name string) *offline {
 	t.Helper()
-	root, err := tools.RepoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

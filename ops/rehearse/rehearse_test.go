@@ -21,6 +21,7 @@ import (
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 // The tests run small layers through the real engine; they need the pinned
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 func ensureTools(t *testing.T) (string, string) {
 	t.Helper()
 	built.once.Do(func() {
-		root, err := tools.RepoRoot()
+		root, err := workspace.Root()
 		if err != nil {
 			built.err = err
 			return

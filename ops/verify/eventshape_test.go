@@ -12,7 +12,7 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/dbvault/dbvault/ops/verify"
-	"github.com/dbvault/dbvault/ops/verify/verifytest"
+	"github.com/dbvault/dbvault/ops/internal/verifytest"
 )
 
 // testedDetail is the detail of the event the alerts check gave

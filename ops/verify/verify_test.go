@@ -17,7 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/verify"
-	"github.com/dbvault/dbvault/ops/verify/verifytest"
+	"github.com/dbvault/dbvault/ops/internal/verifytest"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )

@@ -35,6 +35,7 @@ import (
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 	"github.com/dbvault/dbvault/tools/sandbox"
 	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 // DefaultDSN is the local MariaDB the budgets refer to.
@@ -253,12 +254,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	dist := opts.DistDir
 	if dist == "" {
-		if root, err := workspaceRoot(); err == nil {
+		if root, err := workspace.Root(); err == nil {
 			dist = filepath.Join(root, "functions", "rotator", "dist")
 		}
 	}
 	rep.DistDir = dist
-	if root, err := workspaceRoot(); err == nil {
+	if root, err := workspace.Root(); err == nil {
 		if rel, err := filepath.Rel(root, dist); err == nil && !strings.HasPrefix(rel, "..") {
 			rep.DistDir = rel
 		}

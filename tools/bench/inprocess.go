@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/dbvault/dbvault/tools/workspace"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -43,7 +44,7 @@ func InProcessCommand(n int) string {
 // runInProcess runs the benchmarks from the workspace root and returns
 // each strategy's latency.
 func runInProcess(ctx context.Context, n int) (map[string]Latency, error) {
-	root, err := workspaceRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,8 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -50,19 +47,6 @@ func describeMachine() Machine {
 		}
 	}
 	return m
-}
-
-// workspaceRoot is the directory of go.work.
-func workspaceRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOWORK").Output()
-	if err != nil {
-		return "", err
-	}
-	p := strings.TrimSpace(string(out))
-	if p == "" || p == "off" {
-		return "", errors.New("not inside the workspace")
-	}
-	return filepath.Dir(p), nil
 }
 
 // The budgets.

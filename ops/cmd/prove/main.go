@@ -25,7 +25,7 @@ import (
 	"syscall"
 
 	"github.com/dbvault/dbvault/ops/prove"
-	"github.com/dbvault/dbvault/ops/rehearse/tools"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 func main() {
@@ -45,7 +45,7 @@ func main() {
 	// After the first signal the cleanup runs; a second one ends the
 	// command at once (the destroy it started goes on in its own group).
 	go func() { <-ctx.Done(); stop() }()
-	root, err := tools.RepoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "prove:", err)
 		os.Exit(prove.ExitUsage)

@@ -6,11 +6,11 @@ import (
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/rehearse"
-	"github.com/dbvault/dbvault/ops/rehearse/tools"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 // environment is configuration c's environment when ENV is rehearsal.
@@ -52,7 +52,7 @@ func TestConfigurationsAreDistinct(t *testing.T) {
 // rehearsal.
 func TestEveryConfigurationsChecksFindTheirResources(t *testing.T) {
 	const region = "eu-west-1"
-	root, err := tools.RepoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/rehearse"
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now()
-	root, err := tools.RepoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		return err
 	}

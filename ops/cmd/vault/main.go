@@ -41,6 +41,7 @@ import (
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/status"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 func main() {
@@ -142,7 +143,7 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 // orchestrator wires the real runner: stacks/<layer> of this repository as
 // work directories, the backend, the secrets provider, progress to stdout.
 func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (*deploy.Orchestrator, error) {
-	root, err := repoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -204,24 +205,6 @@ func lookUpTrails(ctx context.Context, orch *deploy.Orchestrator, cmd string) er
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd())) // #nosec G115 -- a file descriptor fits an int
-}
-
-// repoRoot is the nearest folder upwards holding go.work.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the dbvault repository (no go.work found above the current directory)")
-		}
-		dir = parent
-	}
 }
 
 // rotation runs status and rotate.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 // envOf returns a getenv over m only.
@@ -189,7 +190,7 @@ func TestMageDeployAllWithoutPulumi(t *testing.T) {
 	if err != nil {
 		t.Skip("go not on PATH")
 	}
-	root, err := repoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/dbvault/dbvault/ops/verify/verifytest"
+	"github.com/dbvault/dbvault/ops/internal/verifytest"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 

@@ -6,7 +6,6 @@ package tools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,25 +21,6 @@ const PulumiVersion = "v3.274.1"
 
 // pulumiPackage is the CLI's main package in github.com/pulumi/pulumi/pkg/v3.
 const pulumiPackage = "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-
-// RepoRoot returns the repository root: the nearest directory above the
-// working directory that holds go.work.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("tools: no go.work above the working directory; run from inside the repository")
-		}
-		dir = parent
-	}
-}
 
 // CLIRoot is where the pinned CLI is cached on this machine:
 // <user cache dir>/dbvault/pulumi-<version>, holding bin/pulumi (the layout

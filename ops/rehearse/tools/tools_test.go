@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"context"
+	"github.com/dbvault/dbvault/tools/workspace"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,7 +43,7 @@ func TestEnsureCLIReusesTheCachedCLI(t *testing.T) {
 }
 
 func TestRepoRootFindsGoWork(t *testing.T) {
-	root, err := RepoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,13 @@ import (
 	"os/signal"
 
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	root, err := tools.RepoRoot()
+	root, err := workspace.Root()
 	if err == nil {
 		root, err = tools.EnsureCLI(ctx, root, os.Stderr)
 	}
