@@ -11,94 +11,6 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 )
 
-// dialect holds the account statements that differ between the server
-// families. Each "?" is a driver-escaped argument: the account's user and
-// host, then the password where withPassword is set.
-type dialect struct {
-	name string
-	// onlyPassword leaves the account exactly one login method: the
-	// password.
-	onlyPassword []accountStatement
-	// noLimits sets every resource limit the server keeps to 0 (none).
-	noLimits string
-	// noDefaultRole makes the account's sessions start with no role ("" if
-	// the server has no default roles).
-	noDefaultRole string
-	// accountOptions: the server keeps account locks and TLS requirements
-	// and answers SHOW CREATE USER (go-mysql-server does none of these).
-	accountOptions bool
-}
-
-type accountStatement struct {
-	sql          string
-	withPassword bool
-}
-
-// mariaDB: ALTER USER ... IDENTIFIED VIA replaces the whole list of
-// authentication rules ("IDENTIFIED {VIA|WITH} authentication_rule [OR
-// authentication_rule] ..."), so a second method added with OR is gone;
-// SET PASSWORD FOR would replace only the first
-// (https://mariadb.com/kb/en/alter-user/), which also lists MariaDB's
-// extra resource limit MAX_STATEMENT_TIME. SET DEFAULT ROLE NONE FOR
-// removes the default role (https://mariadb.com/kb/en/set-default-role/).
-var mariaDB = dialect{
-	name:           "MariaDB",
-	onlyPassword:   []accountStatement{{"ALTER USER ?@? IDENTIFIED VIA mysql_native_password USING PASSWORD(?)", true}},
-	noLimits:       noLimits + " MAX_STATEMENT_TIME 0",
-	noDefaultRole:  "SET DEFAULT ROLE NONE FOR ?@?",
-	accountOptions: true,
-}
-
-// mySQL8 (MySQL 8.0, Aurora MySQL 3): a secondary password kept with
-// RETAIN CURRENT PASSWORD survives ALTER USER ... IDENTIFIED BY; only
-// DISCARD OLD PASSWORD removes it (MySQL 8.0 Reference Manual, Password
-// Management, dual password support:
-// https://dev.mysql.com/doc/refman/8.0/en/password-management.html#dual-passwords).
-// SET DEFAULT ROLE NONE TO removes the default roles
-// (https://dev.mysql.com/doc/refman/8.0/en/set-default-role.html).
-var mySQL8 = dialect{
-	name: "MySQL 8",
-	onlyPassword: []accountStatement{
-		{"ALTER USER ?@? IDENTIFIED BY ?", true},
-		{"ALTER USER ?@? DISCARD OLD PASSWORD", false},
-	},
-	noLimits:       noLimits,
-	noDefaultRole:  "SET DEFAULT ROLE NONE TO ?@?",
-	accountOptions: true,
-}
-
-// embedded is go-mysql-server (version_comment "Dolt"), the sandbox's
-// server: it has one password per account and parses neither ACCOUNT
-// UNLOCK, REQUIRE, DISCARD OLD PASSWORD, SET DEFAULT ROLE nor SHOW CREATE
-// USER, so there is nothing of those to reset or read back.
-var embedded = dialect{
-	name:         "go-mysql-server",
-	onlyPassword: []accountStatement{{"ALTER USER ?@? IDENTIFIED BY ?", true}},
-	noLimits:     noLimits,
-}
-
-// The statements every dialect shares (the same syntax on MariaDB and
-// MySQL 8: https://mariadb.com/kb/en/alter-user/,
-// https://dev.mysql.com/doc/refman/8.0/en/alter-user.html).
-const (
-	unlockAccount = "ALTER USER ?@? ACCOUNT UNLOCK"
-	requireNone   = "ALTER USER ?@? REQUIRE NONE"
-	noLimits      = "ALTER USER ?@? WITH MAX_QUERIES_PER_HOUR 0 MAX_UPDATES_PER_HOUR 0 MAX_CONNECTIONS_PER_HOUR 0 MAX_USER_CONNECTIONS 0"
-)
-
-// dialect tells the server family (MariaDB's cached per address).
-func (s *session) dialect(ctx context.Context) (dialect, error) {
-	maria, err := s.isMariaDB(ctx)
-	if err != nil || maria {
-		return mariaDB, err
-	}
-	literal, err := s.literalGrantNames(ctx)
-	if err != nil || literal {
-		return embedded, err
-	}
-	return mySQL8, nil
-}
-
 // resetStatements is what ResetAccount sends, in order: the account
 // unlocked, and when plain no TLS requirement, no resource limits and no
 // default role; the password last, so that a login with it proves the rest
@@ -163,8 +75,8 @@ func (s *session) AccountDrift(ctx context.Context, a database.Account, plain bo
 		return "", err
 	}
 	switch {
-	case d.name == mySQL8.name:
-		return "a retained secondary password, which MySQL 8 does not show", nil
+	case d.hidesSecondaryPassword:
+		return "a retained secondary password, which " + d.name + " does not show", nil
 	case !d.accountOptions:
 		return "", nil
 	}

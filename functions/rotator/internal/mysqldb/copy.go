@@ -3,7 +3,6 @@ package mysqldb
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -237,9 +236,13 @@ func (s *session) copyRequire(ctx context.Context, from, to database.Account) er
 // max_questions, max_updates, max_connections and max_user_connections,
 // the same columns on MariaDB and MySQL 8; MySQL 8's SHOW GRANTS does not
 // show them). Nothing is run when they agree, or when the server keeps no
-// such columns.
+// such columns (dialect.limitColumns).
 func (s *session) copyLimits(ctx context.Context, from, to database.Account) error {
-	read := func(a database.Account) ([4]int64, bool, error) {
+	d, err := s.dialect(ctx)
+	if err != nil || !d.limitColumns {
+		return err
+	}
+	read := func(a database.Account) ([4]int64, error) {
 		qctx, cancel := s.ctx(ctx)
 		defer cancel()
 		var v [4]sql.NullInt64
@@ -247,21 +250,16 @@ func (s *session) copyLimits(ctx context.Context, from, to database.Account) err
 			"SELECT max_questions, max_updates, max_connections, max_user_connections FROM mysql.user WHERE User = ? AND Host = ?",
 			a.User, a.Host).Scan(&v[0], &v[1], &v[2], &v[3])
 		if err != nil {
-			var se *StatementError
-			e := stmtError("read the resource limits of "+a.String(), false, qctx.Err(), s.timeout, err)
-			if errors.As(e, &se) && (se.Err.Number == 1054 || se.Err.Number == 1105) {
-				return [4]int64{}, false, nil // no such columns (go-mysql-server)
-			}
-			return [4]int64{}, false, e
+			return [4]int64{}, stmtError("read the resource limits of "+a.String(), false, qctx.Err(), s.timeout, err)
 		}
-		return [4]int64{v[0].Int64, v[1].Int64, v[2].Int64, v[3].Int64}, true, nil
+		return [4]int64{v[0].Int64, v[1].Int64, v[2].Int64, v[3].Int64}, nil
 	}
-	fl, ok, err := read(from)
-	if err != nil || !ok {
+	fl, err := read(from)
+	if err != nil {
 		return err
 	}
-	tl, ok, err := read(to)
-	if err != nil || !ok || fl == tl {
+	tl, err := read(to)
+	if err != nil || fl == tl {
 		return err
 	}
 	op := "copy the resource limits of " + from.String() + " to " + to.String()

@@ -32,11 +32,11 @@ func (s *session) EnsureDatabase(ctx context.Context, name string) error {
 // not also a grant on appXdb.*; go-mysql-server, which takes the name
 // literally, gets it unescaped.
 func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname string, privileges, keep []string) error {
-	literal, err := s.literalGrantNames(ctx)
+	d, err := s.dialect(ctx)
 	if err != nil {
 		return err
 	}
-	obj := grantObject(dbname, literal)
+	obj := grantObject(dbname, !d.patternGrantNames)
 	acct := quoteAccount(a.User, a.Host)
 	for pass := 0; pass < 4; pass++ {
 		rows, err := s.showGrants(ctx, a)
@@ -60,19 +60,6 @@ func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname
 		}
 	}
 	return fmt.Errorf("make the grants of %s exact: SHOW GRANTS still differs from the declaration after four passes", a)
-}
-
-// literalGrantNames tells whether the server takes database names in GRANT
-// literally (go-mysql-server, whose version_comment is "Dolt") rather than
-// as patterns (MySQL, Aurora MySQL, MariaDB).
-func (s *session) literalGrantNames(ctx context.Context) (bool, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	var v string
-	if err := s.conn.QueryRowContext(ctx, "SELECT @@version_comment").Scan(&v); err != nil {
-		return false, stmtError("SELECT @@version_comment", false, ctx.Err(), s.timeout, err)
-	}
-	return v == "Dolt", nil
 }
 
 // grantObject is `dbname`.* for GRANT and REVOKE, as SHOW GRANTS shows it.

@@ -55,9 +55,9 @@ type Options struct {
 // DB opens sessions on MySQL-family servers. It implements database.Database.
 type DB struct {
 	opts Options
-	// mariadb caches, per address, whether the server is MariaDB (true)
-	// or MySQL-family (false), learnt once with SELECT VERSION().
-	mariadb *sync.Map
+	// dialects caches each server address's dialect, learnt once per
+	// process (see session.dialect).
+	dialects *sync.Map
 }
 
 // New returns a DB. Zero timeouts get defaults (5 s connect, 10 s statement).
@@ -68,7 +68,7 @@ func New(opts Options) *DB {
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = 10 * time.Second
 	}
-	return &DB{opts: opts, mariadb: &sync.Map{}}
+	return &DB{opts: opts, dialects: &sync.Map{}}
 }
 
 // TLSConfig returns the verify-full TLS configuration: the embedded RDS
@@ -129,7 +129,7 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 		_ = db.Close()
 		return nil, loginError(l, err, d.opts.ConnectTimeout, cctx.Err())
 	}
-	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, addr: l.Address(), mariadb: d.mariadb}, nil
+	return &session{db: db, conn: c, timeout: d.opts.StatementTimeout, addr: l.Address(), dialects: d.dialects}, nil
 }
 
 func loginError(l database.Login, err error, timeout time.Duration, ctxErr error) error {
@@ -179,28 +179,11 @@ func (e *StatementError) Error() string {
 func (e *StatementError) Unwrap() error { return e.Err }
 
 type session struct {
-	db      *sql.DB
-	conn    *sql.Conn
-	timeout time.Duration
-	addr    string
-	mariadb *sync.Map // the DB's cache: addr -> bool
-}
-
-// isMariaDB reports whether the server is MariaDB, from the DB's cache or
-// SELECT VERSION() (once per address and process).
-func (s *session) isMariaDB(ctx context.Context) (bool, error) {
-	if v, ok := s.mariadb.Load(s.addr); ok {
-		return v.(bool), nil
-	}
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	var v string
-	if err := s.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v); err != nil {
-		return false, stmtError("SELECT VERSION()", false, ctx.Err(), s.timeout, err)
-	}
-	m := strings.Contains(strings.ToLower(v), "mariadb")
-	s.mariadb.Store(s.addr, m)
-	return m, nil
+	db       *sql.DB
+	conn     *sql.Conn
+	timeout  time.Duration
+	addr     string
+	dialects *sync.Map // the DB's cache: addr -> dialect
 }
 
 func (s *session) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -265,7 +248,7 @@ func (s *session) CurrentAccount(ctx context.Context) (database.Account, error) 
 // have no PASSWORD() and take ALTER USER ... IDENTIFIED BY; should that be
 // refused for lack of privilege (1227), SET PASSWORD FOR is tried as well.
 func (s *session) SetPassword(ctx context.Context, a database.Account, password string) error {
-	maria, err := s.isMariaDB(ctx)
+	d, err := s.dialect(ctx)
 	if err != nil {
 		return err
 	}
@@ -273,7 +256,7 @@ func (s *session) SetPassword(ctx context.Context, a database.Account, password 
 		return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = PASSWORD(<password>)", true,
 			"SET PASSWORD FOR ?@? = PASSWORD(?)", a.User, a.Host, password)
 	}
-	if maria {
+	if d.passwordFunction {
 		return setPassword()
 	}
 	err = s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
@@ -361,16 +344,11 @@ func (s *session) MaxUserNameLength(ctx context.Context) (int, error) {
 			return 0, stmtError("read the user name limit from information_schema", false, qctx.Err(), s.timeout, err)
 		}
 	}
-	vctx, vcancel := s.ctx(ctx)
-	defer vcancel()
-	var v string
-	if err := s.conn.QueryRowContext(vctx, "SELECT VERSION()").Scan(&v); err != nil {
-		return 0, stmtError("SELECT VERSION()", false, vctx.Err(), s.timeout, err)
+	d, err := s.dialect(ctx)
+	if err != nil {
+		return 0, err
 	}
-	if strings.Contains(strings.ToLower(v), "mariadb") {
-		return 80, nil
-	}
-	return 32, nil
+	return d.shortestUserNameLimit, nil
 }
 
 func (s *session) Probe(ctx context.Context) error {
