@@ -1,8 +1,9 @@
 // Package docscheck checks that the documentation tells the truth about the
 // repository: every mage target, `go run` package and flag it shows exists,
 // and every relative link resolves. Its tests run it over README.md,
-// docs/*.md and stacks/*/README.md, and compare docs/policy.md's rules table
-// with the policy catalog.
+// docs/*.md, docs/*/*.md and stacks/*/README.md, compare docs/policy.md's
+// rules table with the policy catalog, and the configuration tables with
+// the layers' declarations.
 package docscheck
 
 import (
@@ -33,10 +34,10 @@ func Root(dir string) (string, error) {
 }
 
 // Docs are the documentation files checked, relative to root: README.md,
-// docs/*.md and stacks/*/README.md.
+// docs/*.md, docs/*/*.md and stacks/*/README.md.
 func Docs(root string) ([]string, error) {
 	var out []string
-	for _, pat := range []string{"README.md", "docs/*.md", "stacks/*/README.md"} {
+	for _, pat := range []string{"README.md", "docs/*.md", "docs/*/*.md", "stacks/*/README.md"} {
 		m, err := filepath.Glob(filepath.Join(root, pat))
 		if err != nil {
 			return nil, err
