@@ -292,7 +292,7 @@ func TestEveryKeyTheLayerReadsIsDeclared(t *testing.T) {
 		t.Run(l.Name, func(t *testing.T) {
 			reads := readKeys(t, l)
 			if len(reads) < 6 {
-				t.Fatalf("the scan found only %v: it no longer sees the layer's reads", reads)
+				t.Fatalf("the scan found only %v: it misses the layer's reads", reads)
 			}
 			decl := declared(project(t, l.Name))
 			for _, k := range slices.Sorted(maps.Keys(reads)) {
@@ -380,7 +380,7 @@ func TestStringReadKeysParseTheirDeclaredType(t *testing.T) {
 		}
 	}
 	if n == 0 {
-		t.Fatal("no key read as a string is declared of another type: the test no longer tests anything")
+		t.Fatal("no key read as a string is declared of another type: the test tests nothing")
 	}
 }
 
