@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
-	"github.com/dbvault/dbvault/tools/mysqllocal"
 )
 
 // ErrRejected is wrapped by CheckLogin's error when the server answered and
@@ -33,11 +31,58 @@ type Database struct {
 	Description string
 
 	admin    *sql.DB
-	embedded *mysqllocal.Server
+	embedded EmbeddedServer
 
 	mu    sync.Mutex
 	users []string // user names created (dropped with their clones)
 	dbs   []string // databases created
+}
+
+// EmbeddedServer is the embedded server (tools/mysqllocal) as Database
+// uses it.
+type EmbeddedServer interface {
+	Addr() string
+	Close() error
+}
+
+// startEmbedded starts the embedded server; nil when the program is built
+// without it (the build tag sandbox_noembedded, embedded.go).
+var startEmbedded func(context.Context) (EmbeddedServer, error)
+
+// HasEmbedded reports whether this program can start the embedded server.
+// go-mysql-server is about half of the sandbox command's source: `go run
+// mage.go sandbox` builds it without (tag sandbox_noembedded) and uses the
+// MariaDB or MySQL it finds, compiling the embedded server only when it
+// finds none.
+func HasEmbedded() bool { return startEmbedded != nil }
+
+// ErrNoEmbedded is OpenDatabase's error for an empty DSN in a program built
+// without the embedded server.
+var ErrNoEmbedded = errors.New("this program is built without the embedded server (tag sandbox_noembedded): name a server with a DSN")
+
+// LocalDSN is the server the sandbox looks for when none is named: the
+// MariaDB or MySQL of a developer's machine or of CI, root without a
+// password on 127.0.0.1:3306.
+const LocalDSN = "root@tcp(127.0.0.1:3306)/"
+
+// FindLocal reports whether a server answers on LocalDSN, within a second:
+// nil when it does, else what went wrong.
+func FindLocal(ctx context.Context) error {
+	cfg, err := mysql.ParseDSN(LocalDSN)
+	if err != nil {
+		return err
+	}
+	cfg.Timeout = time.Second
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return err
+	}
+	db := sql.OpenDB(conn)
+	defer func() { _ = db.Close() }()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var v string
+	return db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&v)
 }
 
 // OpenDatabase connects to the server that dsn names (a go-sql-driver/mysql
@@ -47,7 +92,10 @@ func OpenDatabase(ctx context.Context, dsn string) (*Database, error) {
 	d := &Database{}
 	var cfg *mysql.Config
 	if dsn == "" {
-		srv, err := mysqllocal.Start(ctx, mysqllocal.Options{})
+		if startEmbedded == nil {
+			return nil, ErrNoEmbedded
+		}
+		srv, err := startEmbedded(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +157,7 @@ func splitHostPort(addr string) (string, int, error) {
 func (d *Database) Addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Port)) }
 
 // Embedded is the embedded server, or nil for a real one.
-func (d *Database) Embedded() *mysqllocal.Server { return d.embedded }
+func (d *Database) Embedded() EmbeddedServer { return d.embedded }
 
 // Admin is the administrative connection pool.
 func (d *Database) Admin() *sql.DB { return d.admin }

@@ -1,7 +1,10 @@
 // Command sandbox rotates a real database user's password N times on this
 // machine, with no AWS account: the Secrets Manager emulator, a
-// MySQL-compatible server (embedded unless SANDBOX_MYSQL_DSN names one) and
-// the real rotator under the Lambda runtime interface emulator. By default
+// MySQL-compatible server and the real rotator under the Lambda runtime
+// interface emulator. The server is the one SANDBOX_MYSQL_DSN names, else
+// the MariaDB or MySQL that answers as root on 127.0.0.1:3306, else (or
+// with SANDBOX_MYSQL_DSN=embedded) the embedded go-mysql-server; the first
+// line says which. By default
 // (declared) the rotator provisions an application user declared in its
 // APP_USERS from a master secret in RDS's shape, then alternates it with
 // its clone while an application logs in with AWSCURRENT. It prints a
@@ -11,13 +14,25 @@
 //
 // Environment: SANDBOX_ROTATIONS, SANDBOX_STRATEGY, SANDBOX_MYSQL_DSN
 // (flags win over the environment).
+//
+// Ctrl-C, SIGTERM and a closed stdout (`... | head -3`: SIGPIPE, EPIPE)
+// stop it the same way: the rotations end, the users are dropped, the
+// function, the runtime interface emulator, the Secrets Manager emulator
+// and the embedded server are stopped, and it exits non-zero.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/tools/internal/cmdenv"
 	"github.com/dbvault/dbvault/tools/sandbox"
@@ -25,6 +40,64 @@ import (
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// signalContext is cancelled by Ctrl-C, SIGTERM or SIGPIPE. Asking for
+// SIGPIPE also turns a write to a closed stdout from a silent death (the
+// Go runtime's default for fds 1 and 2, see os/signal's "SIGPIPE") into an
+// EPIPE error, so the cleanup runs.
+func signalContext() (context.Context, context.CancelFunc) {
+	// The MySQL driver's own logger prints dropped connections that the
+	// sandbox reports itself.
+	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+}
+
+// chooseDatabase returns the DSN for sandbox.Options (empty: the embedded
+// server) and the line that says which server and why.
+func chooseDatabase(ctx context.Context, dsn string) (string, string) {
+	switch dsn {
+	case "embedded":
+		return "", "using the embedded go-mysql-server (SANDBOX_MYSQL_DSN=embedded)"
+	case "":
+	default:
+		return dsn, "using the server SANDBOX_MYSQL_DSN names"
+	}
+	if err := findLocal(ctx); err != nil {
+		return "", fmt.Sprintf("no MySQL or MariaDB answers as root on 127.0.0.1:3306 (%v): using the embedded go-mysql-server (SANDBOX_MYSQL_DSN names a server)", err)
+	}
+	return sandbox.LocalDSN, "using the MySQL or MariaDB on 127.0.0.1:3306 as root (SANDBOX_MYSQL_DSN names another server, SANDBOX_MYSQL_DSN=embedded the embedded go-mysql-server)"
+}
+
+// findLocal looks for the local server (a variable for tests).
+var findLocal = sandbox.FindLocal
+
+// withEmbedded runs the sandbox again from source with the embedded server
+// compiled in, for a program built without it (tag sandbox_noembedded) on
+// a machine with no server: `go run ./tools/cmd/sandbox`, from the
+// repository's root where the targets run.
+func withEmbedded(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "sandbox: compiling the embedded go-mysql-server (first time only, about 60 s) ...")
+	cmd := exec.Command("go", append([]string{"run", "./tools/cmd/sandbox"}, args...)...) // #nosec G204 -- the go tool on this workspace's own command
+	cmd.Env = append(os.Environ(), "SANDBOX_MYSQL_DSN=embedded")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	// Ctrl-C reaches the child from the terminal; a SIGTERM sent to this
+	// process alone is passed on.
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(stderr, "sandbox: go run ./tools/cmd/sandbox: %v\n", err)
+		return 1
+	}
+	go func() {
+		<-ctx.Done()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}()
+	if err := cmd.Wait(); err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() > 0 {
+			return ee.ExitCode()
+		}
+		return 1
+	}
+	return 0
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -51,12 +124,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "rotations: %d (-rotations or SANDBOX_ROTATIONS); expected at least 1\n", *rotations)
 		return 2
 	}
-	ctx, stop := cmdenv.Context()
+	ctx, stop := signalContext()
 	defer stop()
+	dsn, which := chooseDatabase(ctx, getenv("SANDBOX_MYSQL_DSN"))
+	if dsn == "" && !sandbox.HasEmbedded() {
+		return withEmbedded(ctx, args, stdout, stderr)
+	}
+	fmt.Fprintln(stdout, which)
 	opts := sandbox.Options{
 		Rotations: *rotations,
 		Strategy:  *strategy,
-		MySQLDSN:  getenv("SANDBOX_MYSQL_DSN"),
+		MySQLDSN:  dsn,
 		Out:       stdout,
 	}
 	if *verbose {
