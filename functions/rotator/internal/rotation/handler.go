@@ -197,7 +197,7 @@ type Handler struct {
 // that lambda.Start takes; the invocation's deadline is in ctx.
 func (h *Handler) Handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) (err error) {
 	start := time.Now()
-	r := &run{h: h, ev: ev, red: &redact.Redactor{}}
+	r := &run{deps: &deps{h: h, ev: ev, red: &redact.Redactor{}}}
 	if h.Checkpoint != nil {
 		ctx = checkpoint.With(ctx, h.Checkpoint)
 	}
@@ -230,14 +230,10 @@ func (h *Handler) log() *slog.Logger {
 	return slog.Default()
 }
 
-// run is one invocation.
+// run is one invocation: what it works with (deps) and what its log line
+// reports.
 type run struct {
-	h   *Handler
-	ev  events.SecretsManagerSecretRotationEvent
-	red *redact.Redactor
-	// desc is the DescribeSecret answer read before the step.
-	desc *secretsmanager.DescribeSecretOutput
-	// For the log line.
+	*deps
 	strategy string
 	user     string
 	outcome  string
@@ -245,11 +241,11 @@ type run struct {
 
 func (r *run) do(ctx context.Context) error {
 	ev := r.ev
-	step := map[string]func(context.Context) error{
-		StepCreate: r.createSecret,
-		StepSet:    r.setSecret,
-		StepTest:   r.testSecret,
-		StepFinish: r.finishSecret,
+	step := map[string]func(context.Context, *run) error{
+		StepCreate: createSecret,
+		StepSet:    setSecret,
+		StepTest:   testSecret,
+		StepFinish: finishSecret,
 	}[ev.Step]
 	if step == nil {
 		return fmt.Errorf("unknown step %q: expected createSecret, setSecret, testSecret or finishSecret", ev.Step)
@@ -263,7 +259,7 @@ func (r *run) do(ctx context.Context) error {
 	if r.outcome != "" {
 		return nil // already AWSCURRENT
 	}
-	if err := step(ctx); err != nil {
+	if err := step(ctx, r); err != nil {
 		return fmt.Errorf("%s: %w%s", ev.Step, err, r.stuck())
 	}
 	if r.outcome == "" {

@@ -25,12 +25,12 @@ func TestShellWord(t *testing.T) {
 // the version id: a caller chooses the version id (ClientRequestToken).
 func TestStuckCommandQuotesIDs(t *testing.T) {
 	const token = "v1' $(touch /tmp/pwned) x"
-	r := &run{
+	r := &run{deps: &deps{
 		ev: events.SecretsManagerSecretRotationEvent{SecretID: "my secret", ClientRequestToken: "other"},
 		desc: &secretsmanager.DescribeSecretOutput{VersionIdsToStages: map[string][]string{
 			"cur": {StageCurrent}, token: {StagePending},
 		}},
-	}
+	}}
 	got := r.stuck()
 	want := `--secret-id 'my secret' --version-stage AWSPENDING --remove-from-version-id 'v1'\'' $(touch /tmp/pwned) x'`
 	if !strings.HasSuffix(got, want) {

@@ -13,13 +13,12 @@ import (
 
 	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
-	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 )
 
 // createSecret makes the AWSPENDING value: the current secret with the
 // strategy's next user name and a new password from GetRandomPassword. If
 // this token already has a value (a retry), it is kept as it is.
-func (r *run) createSecret(ctx context.Context) error {
+func createSecret(ctx context.Context, r *run) error {
 	cur, err := r.getCurrent(ctx)
 	if err != nil {
 		return err
@@ -27,7 +26,8 @@ func (r *run) createSecret(ctx context.Context) error {
 	if err := checkpoint.Reach(ctx, checkpoint.CreateAfterGetCurrent); err != nil {
 		return err
 	}
-	strat, err := r.strategyFor(&cur)
+	strat, cur, err := r.strategyFor(cur)
+	r.strategy = strat.Name()
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func nonEmpty(s string) *string {
 // setSecret makes the database accept the AWSPENDING password: the
 // strategy sets it (single user: nothing to do when it already logs in;
 // the user-creating strategies always reconcile the account and grants).
-func (r *run) setSecret(ctx context.Context) error {
+func setSecret(ctx context.Context, r *run) error {
 	cur, err := r.getCurrent(ctx)
 	if err != nil {
 		return err
@@ -152,7 +152,8 @@ func (r *run) setSecret(ctx context.Context) error {
 	if err := checkpoint.Reach(ctx, checkpoint.SetAfterGetPending); err != nil {
 		return err
 	}
-	strat, err := r.strategyFor(&cur)
+	strat, cur, err := r.strategyFor(cur)
+	r.strategy = strat.Name()
 	if err != nil {
 		return err
 	}
@@ -162,12 +163,17 @@ func (r *run) setSecret(ctx context.Context) error {
 	if err := strat.CheckPending(cur, pend); err != nil {
 		return err
 	}
-	return strat.SetPassword(ctx, r, cur, pend)
+	outcome, err := strat.SetPassword(ctx, r.deps, cur, pend)
+	if err != nil {
+		return err
+	}
+	r.outcome = outcome
+	return nil
 }
 
 // testSecret logs in with AWSPENDING, over the same TLS settings as every
 // other login, and runs a probe query.
-func (r *run) testSecret(ctx context.Context) error {
+func testSecret(ctx context.Context, r *run) error {
 	pend, err := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
 	if err != nil {
 		return err
@@ -202,7 +208,7 @@ func (r *run) testSecret(ctx context.Context) error {
 // token is AWSCURRENT. When the move fails, it describes the secret again:
 // a move applied whose answer was lost (the SDK's retry then finds the
 // label gone from RemoveFromVersionId) is a success.
-func (r *run) finishSecret(ctx context.Context) error {
+func finishSecret(ctx context.Context, r *run) error {
 	pend, err := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken)
 	if err != nil {
 		return fmt.Errorf("%w; AWSCURRENT stays where it is", err)
@@ -238,76 +244,4 @@ func (r *run) finishSecret(ctx context.Context) error {
 	}
 	r.outcome = "current-moved"
 	return checkpoint.Reach(ctx, checkpoint.FinishAfterUpdateStage)
-}
-
-// getSecret reads and parses one version of a secret (by stage, and by id
-// when versionID is set). Its passwords and value join the redactor before
-// anything else happens with them.
-func (r *run) getSecret(ctx context.Context, id, stage, versionID string) (secret.Secret, error) {
-	return r.getSecretAs(ctx, id, stage, versionID, secret.Parse)
-}
-
-// getCurrent reads AWSCURRENT of the secret being rotated; a declared
-// secret's may be unprovisioned (no password yet).
-func (r *run) getCurrent(ctx context.Context) (secret.Secret, error) {
-	parse := secret.Parse
-	if _, ok := r.declaration(); ok {
-		parse = secret.ParseUnprovisioned
-	}
-	return r.getSecretAs(ctx, r.ev.SecretID, StageCurrent, "", parse)
-}
-
-// getSecretAs is getSecret with a parser of the caller's choice.
-func (r *run) getSecretAs(ctx context.Context, id, stage, versionID string, parse func(string) (secret.Secret, error)) (secret.Secret, error) {
-	in := &secretsmanager.GetSecretValueInput{SecretId: &id, VersionStage: &stage}
-	if versionID != "" {
-		in.VersionId = &versionID
-	}
-	out, err := r.h.SM.GetSecretValue(ctx, in)
-	if err != nil && stage == StagePending && errNotFound(err) {
-		return secret.Secret{}, fmt.Errorf("version %s has no AWSPENDING value yet (createSecret has not run for it, or failed): %w", versionID, err)
-	}
-	if err != nil {
-		return secret.Secret{}, fmt.Errorf("GetSecretValue %s of %s: %w", stage, id, err)
-	}
-	value := aws.ToString(out.SecretString)
-	r.red.Add(value)
-	s, err := parse(value)
-	if err != nil {
-		return secret.Secret{}, fmt.Errorf("the %s value of %s (version %s): %w; fix the secret's value (and remove any AWSPENDING label it caused) before rotating again",
-			stage, id, aws.ToString(out.VersionId), err)
-	}
-	r.red.Add(s.Password)
-	return s, nil
-}
-
-// getVersion reads and parses one version by id alone (no stage: an
-// unlabelled version has none).
-func (r *run) getVersion(ctx context.Context, versionID string) (secret.Secret, error) {
-	out, err := r.h.SM.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &r.ev.SecretID, VersionId: &versionID})
-	if err != nil {
-		return secret.Secret{}, fmt.Errorf("GetSecretValue version %s of %s: %w", versionID, r.ev.SecretID, err)
-	}
-	value := aws.ToString(out.SecretString)
-	r.red.Add(value)
-	s, err := secret.Parse(value)
-	if err != nil {
-		return secret.Secret{}, fmt.Errorf("version %s of %s: %w", versionID, r.ev.SecretID, err)
-	}
-	r.red.Add(s.Password)
-	return s, nil
-}
-
-// login opens a session with a secret's credentials.
-func (r *run) login(ctx context.Context, s secret.Secret) (database.Session, error) {
-	return r.h.DB.Login(ctx, database.Login{Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password, DBName: s.DBName})
-}
-
-func (r *run) info(msg string, attrs ...any) {
-	r.h.log().Info(msg, append([]any{slog.String("step", r.ev.Step), slog.String("secret", r.ev.SecretID), slog.String("version", r.ev.ClientRequestToken)}, attrs...)...)
-}
-
-// warn is info for what an operator should look into.
-func (r *run) warn(msg string, attrs ...any) {
-	r.h.log().Warn(msg, append([]any{slog.String("step", r.ev.Step), slog.String("secret", r.ev.SecretID), slog.String("version", r.ev.ClientRequestToken)}, attrs...)...)
 }
