@@ -39,26 +39,34 @@ func StackFile(l Layer, env string) []byte {
 	line("# change of some keys replaces resources (vpcCidr the VPC, an existing* key")
 	line("# what the layer created); the plan names them.")
 	line("config:")
+	// environmentSuffix, the key set, comes last: the comments above a
+	// key belong to it, so Pulumi keeps them in place, indented, when it
+	// rewrites the file (stack init adds encryptionsalt, config set a key);
+	// comments after the last key would move out of config.
+	var required []Key
 	for _, k := range l.Keys {
 		if k.Default == nil {
-			line("  # %s (%s, required):", k.Name, k.TypeName())
-			b.WriteString(comment(k.Description))
-			if k.Name == "environmentSuffix" {
-				line("  %s: %s", l.Qualified(k), Value(env))
-			} else {
-				line("  # %s: ", l.Qualified(k))
-			}
-			line("")
+			required = append(required, k)
 			continue
 		}
 		line("  # %s (%s, default %s):", k.Name, k.TypeName(), Value(k.Default))
 		b.WriteString(comment(k.Description))
 		line("  # %s: %s", l.Qualified(k), Value(k.Default))
-		line("")
+		line("  #")
 	}
 	line("  # aws:region (string, default: AWS_REGION when deployAll creates the stack, else us-east-1):")
 	b.WriteString(comment("The region of every resource of the layer; the same in all four layers."))
 	line("  # aws:region: us-east-1")
+	for _, k := range required {
+		line("  #")
+		line("  # %s (%s, required):", k.Name, k.TypeName())
+		b.WriteString(comment(k.Description))
+		if k.Name == "environmentSuffix" {
+			line("  %s: %s", l.Qualified(k), Value(env))
+		} else {
+			line("  # %s: ", l.Qualified(k))
+		}
+	}
 	return []byte(b.String())
 }
 

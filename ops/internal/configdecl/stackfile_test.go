@@ -1,6 +1,7 @@
 package configdecl
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"gopkg.in/yaml.v3"
 
 	"github.com/dbvault/dbvault/ops/layers"
 )
@@ -128,5 +130,39 @@ func TestWriteStackFileKeepsAnExistingFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(fresh); string(b) != string(StackFile(decl, "qa")) {
 		t.Fatalf("%s is not the stack file", fresh)
+	}
+}
+
+// Pulumi edits a stack file through YAML nodes, keeping comments where
+// they attach (stack init adds encryptionsalt, config set a key). Every
+// commented-out key must stay inside config after such an edit, where
+// uncommenting it sets the key; a comment after config's last key would
+// move to the top level.
+func TestStackFileCommentsSurviveAnEdit(t *testing.T) {
+	decl, err := Load(repoRoot(t), "network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(StackFile(decl, "conf"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	top := doc.Content[0]
+	cfg := top.Content[1]
+	cfg.Content = append(cfg.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Value: "vault-network:azCount"},
+		&yaml.Node{Kind: yaml.ScalarNode, Value: "2"})
+	top.Content = append(top.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Value: "encryptionsalt"},
+		&yaml.Node{Kind: yaml.ScalarNode, Value: "v1:salt"})
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	edited := buf.String()
+	if n, want := len(commented.FindAllString(edited, -1)), len(decl.Keys); n != want {
+		t.Fatalf("after an edit %d commented-out keys are inside config, want %d:\n%s", n, want, edited)
 	}
 }
