@@ -36,10 +36,8 @@ func (s *session) CopyGrants(ctx context.Context, from, to database.Account) err
 			if !ok {
 				continue
 			}
-			if err := s.exec(ctx, fmt.Sprintf("copy grants of %s to %s (row %d of SHOW GRANTS)", from, to, n+1), false, stmt); err != nil {
-				return err
-			}
-			if err := checkpoint.Reach(ctx, checkpoint.MySQLAfterGrant); err != nil {
+			op := fmt.Sprintf("copy grants of %s to %s (row %d of SHOW GRANTS)", from, to, n+1)
+			if err := s.execPlanned(ctx, op, plannedStatement{stmt, checkpoint.MySQLAfterGrant}); err != nil {
 				return err
 			}
 		}
@@ -58,10 +56,7 @@ func (s *session) CopyGrants(ctx context.Context, from, to database.Account) err
 			return s.copyLimits(ctx, from, to)
 		}
 		for _, st := range revokes {
-			if err := s.exec(ctx, "revoke from "+to.String()+" what "+from.String()+" does not hold", false, st.sql); err != nil {
-				return err
-			}
-			if err := checkpoint.Reach(ctx, st.checkpoint); err != nil {
+			if err := s.execPlanned(ctx, "revoke from "+to.String()+" what "+from.String()+" does not hold", st); err != nil {
 				return err
 			}
 		}
@@ -169,10 +164,7 @@ func planRevokeExtras(fromRows, toRows []string, acct string) ([]plannedStatemen
 }
 
 func (s *session) alterRequire(ctx context.Context, op, query string, args ...any) error {
-	if err := s.exec(ctx, op, false, query, args...); err != nil {
-		return err
-	}
-	return checkpoint.Reach(ctx, checkpoint.MySQLAfterRequire)
+	return s.execPlanned(ctx, op, plannedStatement{query, checkpoint.MySQLAfterRequire}, args...)
 }
 
 type tlsRequirement struct{ sslType, cipher, issuer, subject sql.NullString }

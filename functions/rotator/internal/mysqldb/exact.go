@@ -51,10 +51,7 @@ func (s *session) SetExactGrants(ctx context.Context, a database.Account, dbname
 			return nil
 		}
 		for _, st := range plan {
-			if err := s.exec(ctx, st.sql, false, st.sql); err != nil {
-				return err
-			}
-			if err := checkpoint.Reach(ctx, st.checkpoint); err != nil {
+			if err := s.execPlanned(ctx, st.sql, st); err != nil {
 				return err
 			}
 		}
@@ -70,9 +67,20 @@ func grantObject(dbname string, literal bool) string {
 	return quoteIdent(dbname) + ".*"
 }
 
+// plannedStatement is one statement of the grants' reconciliation and the
+// checkpoint passed after it.
 type plannedStatement struct {
 	sql        string
 	checkpoint string
+}
+
+// execPlanned runs st (no password among args) and passes its checkpoint:
+// the one place the database's statements meet a checkpoint.
+func (s *session) execPlanned(ctx context.Context, op string, st plannedStatement, args ...any) error {
+	if err := s.exec(ctx, op, false, st.sql, args...); err != nil {
+		return err
+	}
+	return checkpoint.Reach(ctx, st.checkpoint)
 }
 
 // planExactGrants compares SHOW GRANTS rows with the declaration: GRANT of
