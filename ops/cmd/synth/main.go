@@ -49,6 +49,7 @@ func run(args []string) error {
 	region := fl.String("region", envOr("AWS_REGION", "us-east-1"), "aws:region")
 	class := fl.String("class", envOr("ENVIRONMENT_CLASS", "ephemeral"), "environmentClass of every layer: ephemeral or production")
 	existing := fl.String("existing", envOr("EXISTING", "none"), "none, network (the offline account's existing VPC) or cluster (and its existing Aurora cluster)")
+	stackFiles := fl.Bool("stack-files", true, "read stacks/<layer>/Pulumi.<env>.yaml where it exists")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -56,12 +57,28 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := map[string]string{}
-	for _, l := range layers.All {
-		cfg[l.Project+":environmentClass"] = *class
+	set := map[string]bool{}
+	fl.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	given := func(name, variable string) bool { return set[name] || os.Getenv(variable) != "" }
+	files := synth.StackFiles{Config: map[string]string{}}
+	if *stackFiles {
+		if files, err = synth.ReadStackFiles(root, *env, layers.All); err != nil {
+			return err
+		}
+		for _, f := range files.Files {
+			fmt.Printf("reading   %s\n", f)
+		}
 	}
-	if err := existingConfig(cfg, *existing, *region); err != nil {
+	cfg, err := merge(files, *class, given("class", "ENVIRONMENT_CLASS"), *existing, *region)
+	if err != nil {
 		return err
+	}
+	switch {
+	case files.Region == "":
+	case given("region", "AWS_REGION") && files.Region != *region:
+		return fmt.Errorf("the stack files set aws:region %s, -region (or AWS_REGION) says %s: unset one", files.Region, *region)
+	default:
+		*region = files.Region
 	}
 	docs, err := synth.Run(synth.Options{Env: *env, Region: *region, Root: root, Layers: layers.All, Config: cfg})
 	if err != nil {

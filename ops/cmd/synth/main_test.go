@@ -1,12 +1,17 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
 // -existing chooses the offline account's existing network, and with
@@ -60,5 +65,76 @@ func TestMerge(t *testing.T) {
 	vpc := synth.StackFiles{Config: map[string]string{kit.NetworkProject + ":existingVpcId": "vpc-0123456789abcdef0"}}
 	if _, err := merge(vpc, kit.Ephemeral, false, "network", "us-east-1"); err == nil || !strings.Contains(err.Error(), "existingVpcId") {
 		t.Errorf("-existing network against a file's own VPC: %v", err)
+	}
+}
+
+// The command reads the stack files of -env: a vpcCidr set in the network
+// layer's file is the synthesized VPC's, and -stack-files=false ignores
+// the files.
+func TestRunReadsTheStackFiles(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := filepath.Join(wd, "..", "..", "..")
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte("go 1.26\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"network": "config:\n  vault-network:environmentSuffix: conf\n  vault-network:vpcCidr: 10.50.0.0/16\n",
+		"secrets": "config:\n  vault-secrets:rotatorZip: " + mock.RotatorZip(t) + "\n",
+	}
+	for _, l := range layers.All {
+		dir := filepath.Join(root, "stacks", l.Name)
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(real, "stacks", l.Name, "Pulumi.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := files[l.Name]; ok {
+			if err := os.WriteFile(filepath.Join(dir, "Pulumi.conf.yaml"), []byte(f), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, v := range []string{"ENV", "AWS_REGION", "ENVIRONMENT_CLASS", "EXISTING"} {
+		t.Setenv(v, "")
+	}
+	t.Chdir(root)
+	vpcCidr := func(args ...string) any {
+		t.Helper()
+		out := t.TempDir()
+		if err := run(append([]string{"-env", "conf", "-out", out}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "network.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc synth.Document
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range doc.Resources {
+			if r.Type == "aws:ec2/vpc:Vpc" {
+				return r.Inputs["cidrBlock"]
+			}
+		}
+		t.Fatal("no VPC synthesized")
+		return nil
+	}
+	if got := vpcCidr(); got != "10.50.0.0/16" {
+		t.Errorf("the VPC's cidrBlock is %v, want the stack file's 10.50.0.0/16", got)
+	}
+	// Without the files the secrets layer lacks the rotatorZip its file
+	// sets (this root has no rotator module to build one from).
+	if err := run([]string{"-env", "conf", "-out", t.TempDir(), "-stack-files=false"}); err == nil || !strings.Contains(err.Error(), "rotatorZip") {
+		t.Errorf("-stack-files=false: %v, want the missing rotatorZip the file would have set", err)
 	}
 }
