@@ -52,6 +52,7 @@ func engineOrchestrator(t *testing.T, dir string, vars map[string]string) *deplo
 // without the variables (no rewrite to the default region); a variable that
 // disagrees stops the run with nothing changed; preview writes nothing.
 func TestStackConfigIsTheStacksOnTheRealEngine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	for _, d := range []string{"state", "stacks", "home", "cloud"} {
@@ -170,6 +171,7 @@ func secretLayer(name func() string) kit.Layer {
 // replacement) is refused before anything changes, confirmation or not;
 // ALLOW_REPLACE=credentials lets it through.
 func TestReplacingASecretIsRefusedOnTheRealEngine(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	for _, d := range []string{"state", "stacks", "home", "cloud"} {

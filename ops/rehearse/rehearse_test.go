@@ -146,6 +146,7 @@ func rehearseWith(t *testing.T, opts Options) (Report, string, error) {
 }
 
 func TestRehearsalOfConsistentLayersPasses(t *testing.T) {
+	t.Parallel()
 	rep, out, err := rehearse(t, []kit.Layer{baseLayer(fixed), netLayer("vpcId")}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -166,6 +167,7 @@ func TestRehearsalOfConsistentLayersPasses(t *testing.T) {
 }
 
 func TestRehearsalFailsWhenALayerLacksAnOutputTheNextReads(t *testing.T) {
+	t.Parallel()
 	_, out, err := rehearse(t, []kit.Layer{baseLayer(fixed), netLayer("vpcIdentifier")}, nil)
 	if err == nil {
 		t.Fatal("rehearsal passed although net reads an output base does not export")
@@ -181,6 +183,7 @@ func TestRehearsalFailsWhenALayerLacksAnOutputTheNextReads(t *testing.T) {
 }
 
 func TestRehearsalFailsWhenASecondDeployChangesAResource(t *testing.T) {
+	t.Parallel()
 	n := 0
 	build := func() string { n++; return strconv.Itoa(n) } // a new value on every run of the program
 	_, out, err := rehearse(t, []kit.Layer{baseLayer(build), netLayer("vpcId")}, nil)
@@ -199,6 +202,7 @@ func TestRehearsalFailsWhenASecondDeployChangesAResource(t *testing.T) {
 }
 
 func TestRehearsalFailsWhenDestroyOrderIsWrong(t *testing.T) {
+	t.Parallel()
 	forward := func(ctx context.Context, o *deploy.Orchestrator) error {
 		for _, l := range o.Layers { // deploy order: base goes while net still uses its VPC
 			if _, err := o.Runner.Destroy(ctx, l, o.Env.Name); err != nil {
@@ -245,6 +249,7 @@ func passwordLayer(inConfig bool) kit.Layer {
 }
 
 func TestRehearsalFailsWhenAStateHoldsAPassword(t *testing.T) {
+	t.Parallel()
 	_, out, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(false)}})
 	if err == nil {
 		t.Fatal("rehearsal passed although a secret version in the state holds a password")
@@ -258,6 +263,7 @@ func TestRehearsalFailsWhenAStateHoldsAPassword(t *testing.T) {
 }
 
 func TestRehearsalFailsWhenAConfigFileHoldsAPassword(t *testing.T) {
+	t.Parallel()
 	_, _, err := rehearseWith(t, Options{Layers: []kit.Layer{passwordLayer(true)}, Config: map[string]deploy.Config{
 		"database": {"rehearse-test-db:masterPassword": {Value: "Not-a-real-pw-2", Secret: true}},
 	}})
@@ -270,6 +276,7 @@ func TestRehearsalFailsWhenAConfigFileHoldsAPassword(t *testing.T) {
 }
 
 func TestPasswordKeys(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		`{"password":"abc"}`:                               true,
 		`"{\"username\":\"app\",\"password\":\"x1\"}"`:     true,
@@ -318,6 +325,7 @@ func trailLayer(explicitDefault bool) kit.Layer {
 // selector, read back as []) is a change on every up in a real account; the
 // rehearsal's second deploy must show it too, and nothing without it.
 func TestRehearsalSeesAPerpetualDiffFromAProviderReadBack(t *testing.T) {
+	t.Parallel()
 	_, _, err := rehearseWith(t, Options{Layers: []kit.Layer{trailLayer(true)}})
 	if err == nil || !strings.Contains(err.Error(), "deployAll #2 changed layer trail") {
 		t.Fatalf("err = %v, want the second deploy to change the trail", err)
@@ -328,6 +336,7 @@ func TestRehearsalSeesAPerpetualDiffFromAProviderReadBack(t *testing.T) {
 }
 
 func TestReadsOfStackReferencesAreNoChange(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		ch   map[string]int
 		n    int
@@ -379,6 +388,7 @@ func production(layer kit.Layer) Options {
 // cloud; the retire path (pulumi state unprotect --all) lets the next
 // destroyAll remove it.
 func TestProtectedResourceRefusesDestroyUntilRetired(t *testing.T) {
+	t.Parallel()
 	rep, out, err := rehearseWith(t, production(keepLayer(false)))
 	if err != nil {
 		t.Fatal(err)
@@ -408,6 +418,7 @@ func TestProtectedResourceRefusesDestroyUntilRetired(t *testing.T) {
 // too. (Without the preview the rehearsal reports "the refused destroyAll
 // deleted 1 resource(s) ... subnet".)
 func TestRefusedDestroyDeletesNothingBesideTheProtected(t *testing.T) {
+	t.Parallel()
 	_, out, err := rehearseWith(t, production(keepLayer(true)))
 	if err != nil {
 		t.Fatalf("err = %v, want the refused destroy to leave the subnet and the rehearsal to pass", err)
@@ -420,6 +431,7 @@ func TestRefusedDestroyDeletesNothingBesideTheProtected(t *testing.T) {
 // A production rehearsal of a layer that protects nothing fails: its
 // destroyAll is not refused.
 func TestProductionRehearsalWithoutProtectFails(t *testing.T) {
+	t.Parallel()
 	opts := production(keepLayer(false))
 	opts.Config = nil // environmentClass stays ephemeral: no protect
 	_, _, err := rehearseWith(t, opts)
@@ -469,6 +481,7 @@ func taggingLayer() kit.Layer {
 // (defaultTags) replaces and deletes nothing: the VPC is updated in place
 // (its own tags lose the compliance keys) and the provider is created.
 func TestMovingToTheTaggingProviderReplacesNothing(t *testing.T) {
+	t.Parallel()
 	_, out, err := rehearse(t, []kit.Layer{taggingLayer(), netLayer("vpcId")}, nil)
 	if err == nil {
 		t.Fatal("rehearsal passed although the second deploy moved the VPC to another provider")
