@@ -67,7 +67,7 @@ func TestDocs(t *testing.T) {
 
 func TestMageTargets(t *testing.T) {
 	c := checker(t)
-	for _, want := range []string{"test", "sandbox", "deployAll", "destroyAll", "verify", "status", "rotate", "up:network", "preview:secrets", "destroy:kms", "outputs:database", "pulumiCLI"} {
+	for _, want := range []string{"dev:test", "sandbox", "deployAll", "destroyAll", "verify", "status", "rotate", "up:network", "preview:secrets", "destroy:kms", "outputs:database", "pulumiCLI", "configure", "dev:docsTables"} {
 		if !c.Targets[want] {
 			t.Errorf("target %s not found among %v", want, c.Targets)
 		}
