@@ -54,7 +54,32 @@ func Docs(root string) ([]string, error) {
 	return out, nil
 }
 
-// MageTargets are the targets `go run mage.go -l` lists, read from the
+// aliasNames are the keys of magefile.go's `var Aliases = map[string]...{}`:
+// names mage runs as the targets they stand for, though -l does not list them.
+func aliasNames(vs *ast.ValueSpec) []string {
+	var names []string
+	for i, n := range vs.Names {
+		if n.Name != "Aliases" || i >= len(vs.Values) {
+			continue
+		}
+		lit, ok := vs.Values[i].(*ast.CompositeLit)
+		if !ok {
+			continue
+		}
+		for _, e := range lit.Elts {
+			if kv, ok := e.(*ast.KeyValueExpr); ok {
+				if k, ok := kv.Key.(*ast.BasicLit); ok && k.Kind == token.STRING {
+					if name, err := strconv.Unquote(k.Value); err == nil {
+						names = append(names, name)
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// MageTargets are the targets `go run mage.go -l` lists, and the aliases, read from the
 // magefiles at root (the files with the `mage` build tag) and from targets/,
 // the package magefile.go imports into the root namespace: every exported
 // function without a receiver (`deployAll`), and every exported method of a
@@ -72,7 +97,7 @@ func MageTargets(root string) (map[string]bool, error) {
 	fset := token.NewFileSet()
 	namespaces := map[string]bool{}
 	type method struct{ recv, name string }
-	var funcs []string
+	var funcs, aliases []string
 	var methods []method
 	for _, f := range append(files, imported...) {
 		if strings.HasSuffix(f, "_test.go") {
@@ -93,6 +118,10 @@ func MageTargets(root string) (map[string]bool, error) {
 			switch d := d.(type) {
 			case *ast.GenDecl:
 				for _, s := range d.Specs {
+					if vs, ok := s.(*ast.ValueSpec); ok {
+						aliases = append(aliases, aliasNames(vs)...)
+						continue
+					}
 					ts, ok := s.(*ast.TypeSpec)
 					if !ok {
 						continue
@@ -122,6 +151,9 @@ func MageTargets(root string) (map[string]bool, error) {
 	targets := map[string]bool{}
 	for _, f := range funcs {
 		targets[lowerFirst(f)] = true
+	}
+	for _, a := range aliases {
+		targets[a] = true
 	}
 	for _, m := range methods {
 		if namespaces[m.recv] {
