@@ -9,9 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -26,7 +24,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
@@ -275,26 +272,6 @@ func sdkClient(url string) *secretsmanager.Client {
 // that names version n readably.
 func tok(n int) string { return fmt.Sprintf("version-%02d-%s", n, strings.Repeat("0", 24)) }
 
-// errCode is the AWS error code of err, or "" for nil.
-func errCode(t *testing.T, err error) string {
-	t.Helper()
-	if err == nil {
-		return ""
-	}
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v is not an AWS API error", err)
-	}
-	return ae.ErrorCode()
-}
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	if got := errCode(t, err); got != code {
-		t.Fatalf("error = %v, want code %s", err, code)
-	}
-}
-
 func must[T any](t *testing.T) func(v T, err error) T {
 	return func(v T, err error) T {
 		t.Helper()
@@ -332,29 +309,6 @@ func equalStages(a, b map[string][]string) bool {
 		}
 	}
 	return true
-}
-
-// raw sends one request by hand and returns status and body.
-func raw(t *testing.T, url, target, contentType string, body []byte) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if target != "" {
-		req.Header.Set("X-Amz-Target", target)
-	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b
 }
 
 // clock is a settable test clock.
