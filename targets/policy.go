@@ -7,7 +7,7 @@ import (
 	"github.com/magefile/mage/mg"
 )
 
-// policySynthDir is where `go run mage.go synth` writes the layers.
+// policySynthDir is where `go run mage.go dev:synth` writes the layers.
 var policySynthDir = filepath.Join("build", "synth")
 
 // Audit synthesizes every layer (unless AUDIT_INPUT names the input), then evaluates the policy pack over it; fails on any high-severity violation.

@@ -117,7 +117,7 @@ func (Dev) ReleaseFiles() error {
 	if changed, err := setModuleVersions(dirs, "v"+v, false); err != nil {
 		return err
 	} else if len(changed) > 0 {
-		return fmt.Errorf("%s do not require the other modules at v%s: this is not a release commit; run `go run mage.go release` first", strings.Join(changed, ", "), v)
+		return fmt.Errorf("%s do not require the other modules at v%s: this is not a release commit; run `go run mage.go dev:release` first", strings.Join(changed, ", "), v)
 	}
 	return writeReleaseFiles(v, notes)
 }
