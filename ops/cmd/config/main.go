@@ -86,7 +86,7 @@ func configure(root, env string, decl []configdecl.Layer, out io.Writer) error {
 			fmt.Fprintf(out, "wrote   %s (%d keys)\n", rel, len(l.Keys))
 		}
 	}
-	fmt.Fprintf(out, "Uncomment and set the keys you choose, then check them offline: ENV=%s go run mage.go audit\n", env)
+	fmt.Fprintf(out, "Uncomment and set the keys you choose, then check them offline: ENV=%s go run mage.go dev:audit\n", env)
 	return nil
 }
 
