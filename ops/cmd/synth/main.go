@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
@@ -120,7 +121,13 @@ func merge(files synth.StackFiles, class string, classGiven bool, existing, regi
 	}
 	for k, v := range chosen {
 		if have, ok := cfg[k]; ok && have != v {
-			return nil, fmt.Errorf("the stack file sets %s to %s, the flags (or ENVIRONMENT_CLASS, EXISTING) to %s: unset one", k, have, v)
+			layer := k
+			for _, l := range layers.All {
+				if strings.HasPrefix(k, l.Project+":") {
+					layer = l.Name
+				}
+			}
+			return nil, fmt.Errorf("the %s layer's stack file sets %s to %s, the flags (or ENVIRONMENT_CLASS, EXISTING) to %s: unset one", layer, k, have, v)
 		}
 		cfg[k] = v
 	}

@@ -56,7 +56,7 @@ func TestMerge(t *testing.T) {
 	if cfg[kit.DatabaseProject+":environmentClass"] != kit.Production || cfg[kit.NetworkProject+":environmentClass"] != kit.Ephemeral {
 		t.Errorf("the file's class must win over the default one, the default fill the rest: %v", cfg)
 	}
-	if _, err := merge(files, kit.Ephemeral, true, "none", "us-east-1"); err == nil || !strings.Contains(err.Error(), "environmentClass") {
+	if _, err := merge(files, kit.Ephemeral, true, "none", "us-east-1"); err == nil || !strings.Contains(err.Error(), "the database layer's stack file sets vault-database:environmentClass") {
 		t.Errorf("ENVIRONMENT_CLASS=ephemeral against a production file: %v", err)
 	}
 	if cfg, err := merge(files, kit.Production, true, "none", "us-east-1"); err != nil || cfg[kit.KMSProject+":environmentClass"] != kit.Production {
