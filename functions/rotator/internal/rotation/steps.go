@@ -99,40 +99,6 @@ func createSecret(ctx context.Context, r *run) error {
 	return checkpoint.Reach(ctx, checkpoint.CreateAfterPut)
 }
 
-// check verifies a generated password against the policy: its length and
-// every exclusion. The error says which rule broke, never which character.
-func (p PasswordPolicy) check(pw string) error {
-	if n := utf8.RuneCountInString(pw); int64(n) != p.Length {
-		return fmt.Errorf("%d characters, not %d", n, p.Length)
-	}
-	for _, c := range pw {
-		switch {
-		case c > '~' || (c < '!' && c != ' '):
-			return errors.New("a character outside printable ASCII")
-		case strings.ContainsRune(p.ExcludeCharacters, c):
-			return errors.New("an excluded character (EXCLUDE_CHARACTERS)")
-		case c == ' ' && !p.IncludeSpace:
-			return errors.New("a space without INCLUDE_SPACE")
-		case c >= '0' && c <= '9' && p.ExcludeNumbers:
-			return errors.New("a digit despite EXCLUDE_NUMBERS")
-		case c >= 'A' && c <= 'Z' && p.ExcludeUppercase:
-			return errors.New("an upper-case letter despite EXCLUDE_UPPERCASE")
-		case c >= 'a' && c <= 'z' && p.ExcludeLowercase:
-			return errors.New("a lower-case letter despite EXCLUDE_LOWERCASE")
-		case c != ' ' && !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') && p.ExcludePunctuation:
-			return errors.New("a punctuation character despite EXCLUDE_PUNCTUATION")
-		}
-	}
-	return nil
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // setSecret makes the database accept the AWSPENDING password: the
 // strategy sets it (single user: nothing to do when it already logs in;
 // the user-creating strategies always reconcile the account and grants).
@@ -244,4 +210,38 @@ func finishSecret(ctx context.Context, r *run) error {
 	}
 	r.outcome = "current-moved"
 	return checkpoint.Reach(ctx, checkpoint.FinishAfterUpdateStage)
+}
+
+// check verifies a generated password against the policy: its length and
+// every exclusion. The error says which rule broke, never which character.
+func (p PasswordPolicy) check(pw string) error {
+	if n := utf8.RuneCountInString(pw); int64(n) != p.Length {
+		return fmt.Errorf("%d characters, not %d", n, p.Length)
+	}
+	for _, c := range pw {
+		switch {
+		case c > '~' || (c < '!' && c != ' '):
+			return errors.New("a character outside printable ASCII")
+		case strings.ContainsRune(p.ExcludeCharacters, c):
+			return errors.New("an excluded character (EXCLUDE_CHARACTERS)")
+		case c == ' ' && !p.IncludeSpace:
+			return errors.New("a space without INCLUDE_SPACE")
+		case c >= '0' && c <= '9' && p.ExcludeNumbers:
+			return errors.New("a digit despite EXCLUDE_NUMBERS")
+		case c >= 'A' && c <= 'Z' && p.ExcludeUppercase:
+			return errors.New("an upper-case letter despite EXCLUDE_UPPERCASE")
+		case c >= 'a' && c <= 'z' && p.ExcludeLowercase:
+			return errors.New("a lower-case letter despite EXCLUDE_LOWERCASE")
+		case c != ' ' && !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') && p.ExcludePunctuation:
+			return errors.New("a punctuation character despite EXCLUDE_PUNCTUATION")
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
