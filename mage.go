@@ -63,7 +63,7 @@ const unknownPrefix = "Unknown target"
 // compilingNotice is said when mage compiles the targets first; the
 // time is measured on a 2-core machine with an empty Go build cache,
 // after `go run` has compiled mage.go itself.
-const compilingNotice = "mage: compiling the targets (first run only, about 15 s) ...\n"
+const compilingNotice = "mage: compiling the targets (first run only, about 5 s) ...\n"
 
 // runsTarget reports whether mage will compile and run a target: not for
 // the flags that only read the magefile (-l, -h, -version, ...).

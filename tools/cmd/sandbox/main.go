@@ -23,6 +23,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/go-sql-driver/mysql"
@@ -72,27 +74,46 @@ func chooseDatabase(ctx context.Context, dsn string) (string, string) {
 // findLocal looks for the local server (a variable for tests).
 var findLocal = sandbox.FindLocal
 
-// withEmbedded runs the sandbox again from source with the embedded server
-// compiled in, for a program built without it (tag sandbox_noembedded) on
-// a machine with no server: `go run ./tools/cmd/sandbox`, from the
-// repository's root where the targets run.
+// withEmbedded runs the sandbox again, built with the embedded server, for
+// a program built without it (tag sandbox_noembedded) on a machine with no
+// server: it builds ./tools/cmd/sandbox (from the repository's root, where
+// the targets run) into a temporary folder and runs that.
 func withEmbedded(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sandbox: compiling the embedded go-mysql-server (first time only, about 60 s) ...")
-	cmd := exec.Command("go", append([]string{"run", "./tools/cmd/sandbox"}, args...)...) // #nosec G204 -- the go tool on this workspace's own command
-	cmd.Env = append(os.Environ(), "SANDBOX_MYSQL_DSN=embedded")
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
-	// Ctrl-C reaches the child from the terminal; a SIGTERM sent to this
-	// process alone is passed on.
-	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(stderr, "sandbox: go run ./tools/cmd/sandbox: %v\n", err)
+	dir, err := os.MkdirTemp("", "dbvault-sandbox-embedded-")
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	fmt.Fprintln(stderr, "sandbox: compiling the sandbox with the embedded go-mysql-server (first time only) ...")
+	bin := filepath.Join(dir, "sandbox")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./tools/cmd/sandbox") // #nosec G204 -- the go tool on this workspace's own command
+	build.Stdout, build.Stderr = stderr, stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(stderr, "sandbox: go build ./tools/cmd/sandbox: %v\n", err)
+		return 1
+	}
+	cmd := exec.Command(bin, args...) // #nosec G204 -- the command just built
+	cmd.Env = append(os.Environ(), "SANDBOX_MYSQL_DSN=embedded")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 1
+	}
+	// Ctrl-C reaches it from the terminal too; a SIGTERM sent to this
+	// process alone is passed on, so that it cleans up.
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
-		<-ctx.Done()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-ctx.Done():
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		case <-done:
+		}
 	}()
 	if err := cmd.Wait(); err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() > 0 {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() > 0 {
 			return ee.ExitCode()
 		}
 		return 1

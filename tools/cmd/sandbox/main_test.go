@@ -2,8 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -30,5 +34,26 @@ func TestBadInput(t *testing.T) {
 		if code != tc.code || !strings.Contains(errOut.String(), tc.msg) {
 			t.Errorf("%v %v: exit %d, stderr %q; want %d and %q", tc.args, tc.env, code, errOut.String(), tc.code, tc.msg)
 		}
+	}
+}
+
+// The sandbox uses the server SANDBOX_MYSQL_DSN names, else the one that
+// answers on 127.0.0.1:3306, else the embedded one, and says which.
+func TestChooseDatabase(t *testing.T) {
+	old := findLocal
+	t.Cleanup(func() { findLocal = old })
+	findLocal = func(context.Context) error { return nil }
+	if dsn, line := chooseDatabase(context.Background(), ""); dsn != sandbox.LocalDSN || !strings.Contains(line, "MariaDB on 127.0.0.1:3306") {
+		t.Errorf("local server: %q, %q", dsn, line)
+	}
+	if dsn, line := chooseDatabase(context.Background(), "u:p@tcp(db:3306)/"); dsn != "u:p@tcp(db:3306)/" || strings.Contains(line, "u:p") {
+		t.Errorf("named server: %q, %q (the line must not show the DSN, it may hold a password)", dsn, line)
+	}
+	if dsn, line := chooseDatabase(context.Background(), "embedded"); dsn != "" || !strings.Contains(line, "embedded") {
+		t.Errorf("embedded: %q, %q", dsn, line)
+	}
+	findLocal = func(context.Context) error { return errors.New("connection refused") }
+	if dsn, line := chooseDatabase(context.Background(), ""); dsn != "" || !strings.Contains(line, "no MySQL or MariaDB answers as root on 127.0.0.1:3306 (connection refused): using the embedded") {
+		t.Errorf("no local server: %q, %q", dsn, line)
 	}
 }
