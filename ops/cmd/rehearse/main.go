@@ -1,4 +1,4 @@
-// Command rehearse is `go run mage.go rehearse`: it deploys, re-deploys
+// Command rehearse is `go run mage.go dev:rehearse`: it deploys, re-deploys
 // and destroys every layer offline on the real Pulumi engine with the
 // stand-in AWS provider (package ops/rehearse), in three environments
 // (configurations.go): an ephemeral one; a production one
@@ -7,7 +7,8 @@
 // and an ephemeral one placed in the offline account's existing VPC,
 // serving its existing Aurora cluster. It prints a progress line per layer
 // and a summary table per environment, and exits non-zero unless every
-// check of all three held.
+// check of all three held. The three run at once, each line of theirs
+// after the environment's name in brackets.
 //
 // Environment: ENV (the ephemeral environment's stack name; default
 // rehearsal; the others are ENV-prod and ENV-existing), AWS_REGION
@@ -16,12 +17,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dbvault/dbvault/ops/deploy"
@@ -84,21 +88,40 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	var failed []string
-	var times []string
+	// The environments share nothing but the CLI and the stand-in's
+	// binaries (each has its own backend, state and stand-in AWS under its
+	// own folder), and most of a rehearsal is the engine's processes
+	// waiting on each other, so they run at once; each line they print
+	// carries the environment's name.
+	var mu sync.Mutex
+	failures := make([]string, len(configurations))
+	times := make([]string, len(configurations))
+	var wg sync.WaitGroup
 	for i, c := range configurations {
-		cStart := time.Now()
 		opts := all[i]
-		opts.CLIRoot, opts.StandinDir, opts.Out = cli, standinDir, os.Stdout
+		opts.CLIRoot, opts.StandinDir = cli, standinDir
+		opts.Out = &prefixWriter{mu: &mu, w: os.Stdout, prefix: "[" + c.name + "] "}
 		opts.Dir = filepath.Join(dir, c.name)
-		fmt.Printf("\n=== rehearsal of %s: %s\n\n", c.heading, opts.Env.Name)
+		fmt.Fprintf(opts.Out, "=== rehearsal of %s: %s\n", c.heading, opts.Env.Name)
 		if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 			return err
 		}
-		if _, err := rehearse.Run(ctx, opts); err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", c.name, err))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cStart := time.Now()
+			if _, err := rehearse.Run(ctx, opts); err != nil {
+				failures[i] = fmt.Sprintf("%s: %v", c.name, err)
+			}
+			times[i] = fmt.Sprintf("%s %s", c.name, time.Since(cStart).Round(100*time.Millisecond))
+		}()
+	}
+	wg.Wait()
+	var failed []string
+	for _, f := range failures {
+		if f != "" {
+			failed = append(failed, f)
 		}
-		times = append(times, fmt.Sprintf("%s %s", c.name, time.Since(cStart).Round(100*time.Millisecond)))
 	}
 	if len(failed) > 0 {
 		err = fmt.Errorf("%s", strings.Join(failed, "\n"))
@@ -110,4 +133,29 @@ func run() error {
 		return rmErr
 	}
 	return err
+}
+
+// prefixWriter writes whole lines to w, each after prefix, one writer at a
+// time (mu is shared by the environments' writers).
+type prefixWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i]); err != nil {
+			return 0, err
+		}
+		p.buf = p.buf[i+1:]
+	}
 }
