@@ -96,6 +96,11 @@ type Server struct {
 	saveMu sync.Mutex // serialises state file writes
 }
 
+var (
+	_ http.Handler = (*Server)(nil)
+	_ Invoker      = InvokerFunc(nil)
+)
+
 // New returns a Server, loading opts.StatePath if that file exists.
 func New(opts Options) (*Server, error) {
 	s := &Server{

@@ -60,6 +60,11 @@ type DB struct {
 	dialects *sync.Map
 }
 
+var (
+	_ database.Database = (*DB)(nil)
+	_ database.Session  = (*session)(nil)
+)
+
 // New returns a DB. Zero timeouts get defaults (5 s connect, 10 s statement).
 func New(opts Options) *DB {
 	if opts.ConnectTimeout <= 0 {
