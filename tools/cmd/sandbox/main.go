@@ -33,6 +33,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -121,6 +122,27 @@ func withEmbedded(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return 0
 }
 
+// buildRotator builds the rotator for this machine into
+// <user cache>/dbvault/sandbox and returns its bootstrap.
+func buildRotator(ctx context.Context, stdout io.Writer) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache folder for the rotator: %w", err)
+	}
+	dir := filepath.Join(cache, "dbvault", "sandbox")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "building the rotator (%s) into %s (compiling takes a minute or more the first time) ...\n", sandbox.RotatorPackage, dir)
+	start := time.Now()
+	bin, err := sandbox.BuildRotator(ctx, dir, false)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(stdout, "built in %.1f s\n", time.Since(start).Seconds())
+	return bin, nil
+}
+
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -161,6 +183,26 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if *verbose {
 		opts.FunctionLog = stderr
 	}
+	// What Run would refuse, refused before the rotator's build.
+	if *strategy != sandbox.Declared && *strategy != sandbox.Single && *strategy != sandbox.Alternating {
+		fmt.Fprintf(stderr, "sandbox: strategy %q: expected %s, %s or %s\n", *strategy, sandbox.Declared, sandbox.Single, sandbox.Alternating)
+		return 1
+	}
+	if dsn != "" {
+		if _, err := mysql.ParseDSN(dsn); err != nil {
+			// The DSN may hold a password: say what is wrong without it.
+			fmt.Fprintln(stderr, "sandbox: the MySQL DSN is not valid (expected user[:password]@tcp(host:port)/)")
+			return 1
+		}
+	}
+	// The rotator is built into the user cache, not a temporary folder:
+	// a later run's build finds it up to date and does not even link it.
+	bootstrap, err := buildRotator(ctx, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 1
+	}
+	opts.Bootstrap = bootstrap
 	res, err := sandbox.Run(ctx, opts)
 	if res != nil && len(res.Rows) > 0 {
 		fmt.Fprintln(stdout)
