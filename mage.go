@@ -6,9 +6,9 @@
 // It is mage's own main with three additions:
 //
 //   - a bare `go run mage.go` lists the targets (-l) instead of running one;
-//   - when mage must compile the targets first (its binary for magefile.go
-//     is not in its cache, or the Go build cache does not hold the targets
-//     package as it is), it says so on stderr before it starts;
+//   - targets named without flags run at once from a binary compiled for
+//     the sources as they are (runCached), compiled first when there is
+//     none, and it says so on stderr before it compiles;
 //   - an unknown target is answered with the nearest targets' names instead
 //     of mage's bare `Unknown target specified: "x"`.
 //
@@ -20,10 +20,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +43,12 @@ func main() {
 		args = []string{"-l"}
 	}
 	f := &unknownFilter{w: os.Stderr}
+	code, ok := runCached(args, f)
+	if ok {
+		f.flush()
+		suggest(code, f)
+		os.Exit(code)
+	}
 	if runsTarget(args) {
 		// Concurrently: a warm run does not wait for the check, and a cold
 		// one is still compiling when the answer comes.
@@ -48,14 +58,71 @@ func main() {
 			}
 		}()
 	}
-	code := mage.ParseAndRun(os.Stdout, f, os.Stdin, args)
+	code = mage.ParseAndRun(os.Stdout, f, os.Stdin, args)
 	f.flush()
+	suggest(code, f)
+	os.Exit(code)
+}
+
+// suggest answers an unknown target with the nearest ones.
+func suggest(code int, f *unknownFilter) {
 	if code == 2 && f.target != "" {
 		var list bytes.Buffer
 		mage.ParseAndRun(&list, io.Discard, os.Stdin, []string{"-l"})
 		fmt.Fprintf(os.Stderr, "Unknown target %q.%s\nEvery target: go run mage.go -l\n", f.target, suggestion(f.target, targets(list.String())))
 	}
-	os.Exit(code)
+}
+
+// runCached runs targets named without flags (`go run mage.go sandbox`)
+// with the targets' binary compiled for the sources as they are, compiling
+// it first (mage -compile) when the cache lacks it. mage itself, with a Go
+// build cache, parses the targets and runs `go build` on every call, which
+// costs seconds before any target starts; this costs a hash of a few
+// files. The binary's name is the hash of everything it is built from:
+// magefile.go, the package targets (the only package magefile.go imports
+// besides mage), go.mod and go.sum (mage's version) and the Go version.
+// ok is false when it did not run (flags, or no hash).
+func runCached(args []string, f *unknownFilter) (code int, ok bool) {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			return 0, false
+		}
+	}
+	exe, err := cachedBinary()
+	if err != nil {
+		return 0, false
+	}
+	if _, err := os.Stat(exe); err != nil {
+		f.notice(compilingNotice)
+		if code := mage.ParseAndRun(os.Stdout, f, os.Stdin, []string{"-compile", exe}); code != 0 {
+			return code, true
+		}
+	}
+	inv := mage.Invocation{Dir: ".", WorkDir: ".", Args: args, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: f}
+	return mage.RunCompiled(inv, exe, log.New(f, "", 0)), true
+}
+
+// cachedBinary is where runCached keeps the targets' binary for the
+// sources as they are: mage's cache folder, named by their hash.
+func cachedBinary() (string, error) {
+	files, err := filepath.Glob(filepath.Join("targets", "*.go"))
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	for _, name := range append([]string{"magefile.go", "go.mod", "go.sum"}, files...) {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(name) // #nosec G304 -- the repository's own sources
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", name, len(b))
+		h.Write(b)
+	}
+	return filepath.Join(mg.CacheDir(), fmt.Sprintf("dbvault-%x", h.Sum(nil))), nil
 }
 
 const unknownPrefix = "Unknown target"
