@@ -157,6 +157,7 @@ func Inputs(getenv func(string) string, extra ...string) []string {
 }
 
 // NoCredentials is the line for AWS credentials that are missing.
+// #nosec G101 -- a message naming the variables, no credential in it
 const NoCredentials = "no AWS credentials: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE=<profile> (run `aws sso login` first for SSO), or use an instance or OIDC role"
 
 // AWSSource looks for a source of AWS credentials without the SDK: the
