@@ -154,7 +154,7 @@ const compilingAfter = time.Second
 
 // coldSeconds is how long a command's first build took with an empty Go
 // build cache on a 2-core machine busy with other builds (load 10 to 20).
-var coldSeconds = map[string]int{"./tools/cmd/sandbox": 150}
+var coldSeconds = map[string]int{"./tools/cmd/sandbox": 240}
 
 // compilingLine says what a build that takes long is doing.
 func compilingLine(pkg string) string {
