@@ -20,6 +20,7 @@ import (
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/rehearse"
 	"github.com/dbvault/dbvault/ops/rehearse/tools"
 	"github.com/dbvault/dbvault/ops/standin"
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -64,14 +65,8 @@ func newOffline(t *testing.T, name string) *offline {
 	o := &offline{dir: dir, cloud: filepath.Join(dir, "cloud"), log: &syncBuffer{}}
 	// The rehearsal's environment for every Pulumi process: the stand-in
 	// first on PATH, no plugin downloads, and no AWS credentials.
-	o.env = map[string]string{
-		"PATH":                     strings.Join([]string{standinDir, filepath.Join(cli, "bin"), os.Getenv("PATH")}, string(os.PathListSeparator)),
-		"PULUMI_CONFIG_PASSPHRASE": hex.EncodeToString(pass),
-		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-		standin.CloudDirEnv:                           o.cloud,
-		"AWS_ACCESS_KEY_ID":                           "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-	}
+	o.env = rehearse.EngineEnv(cli, standinDir, o.cloud, hex.EncodeToString(pass))
+
 	if err := os.MkdirAll(o.cloud, 0o750); err != nil {
 		t.Fatal(err)
 	}

@@ -31,13 +31,7 @@ func engineOrchestrator(t *testing.T, dir string, vars map[string]string) *deplo
 	runner := &deploy.Auto{
 		StacksDir:  filepath.Join(dir, "stacks"),
 		BackendURL: "file://" + filepath.Join(dir, "state"),
-		EnvVars: map[string]string{
-			"PATH":                     strings.Join([]string{standinDir, filepath.Join(cli, "bin"), os.Getenv("PATH")}, string(os.PathListSeparator)),
-			"PULUMI_CONFIG_PASSPHRASE": "config-test-passphrase",
-			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-			standin.CloudDirEnv:                           filepath.Join(dir, "cloud"),
-			"AWS_ACCESS_KEY_ID":                           "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-		},
+		EnvVars:    EngineEnv(cli, standinDir, filepath.Join(dir, "cloud"), "config-test-passphrase"),
 		PulumiRoot: cli,
 		PulumiHome: filepath.Join(dir, "home"),
 	}

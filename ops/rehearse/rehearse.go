@@ -215,6 +215,28 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	return r.report, nil
 }
 
+// EngineEnv is the environment of every Pulumi process of an offline run:
+// the stand-in first on PATH, then the pinned CLI (the engine takes the
+// pulumi-resource-aws it finds on PATH instead of any plugin), no plugin
+// downloads, the stand-in's AWS in cloudDir, the stacks' passphrase, and
+// no AWS credentials (nothing may reach AWS, and nothing needs to).
+func EngineEnv(cliRoot, standinDir, cloudDir, passphrase string) map[string]string {
+	return map[string]string{
+		"PATH":                     strings.Join([]string{standinDir, filepath.Join(cliRoot, "bin"), os.Getenv("PATH")}, string(os.PathListSeparator)),
+		"PULUMI_CONFIG_PASSPHRASE": passphrase,
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		// The engine writes the whole state after every step unless told
+		// to save only the final one (sdk/go/common/env/env.go,
+		// SkipCheckpoints; pkg/backend/snapshot.go). An offline run checks
+		// the state each deployment ends with, never one cut short; the
+		// operator's deployments (ops/deploy) keep every checkpoint.
+		"PULUMI_SKIP_CHECKPOINTS": "true",
+		standin.CloudDirEnv:       cloudDir,
+		"AWS_ACCESS_KEY_ID":       "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+	}
+}
+
 // setup prepares the scratch directory, the environment of every Pulumi
 // process, and the orchestrator on the Automation-API runner.
 func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
@@ -228,17 +250,8 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 	if _, err := rand.Read(pass); err != nil {
 		return nil, "", fmt.Errorf("rehearse: passphrase: %w", err)
 	}
-	r.env = map[string]string{
-		// The stand-in first, then the pinned CLI: the engine takes the
-		// pulumi-resource-aws it finds on PATH instead of any plugin.
-		"PATH":                     strings.Join([]string{r.opts.StandinDir, filepath.Join(r.opts.CLIRoot, "bin"), os.Getenv("PATH")}, string(os.PathListSeparator)),
-		"PULUMI_CONFIG_PASSPHRASE": hex.EncodeToString(pass),
-		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-		standin.CloudDirEnv:                           filepath.Join(dir, "cloud"),
-		// Nothing may reach AWS: no credentials, and none needed.
-		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-	}
+	r.env = EngineEnv(r.opts.CLIRoot, r.opts.StandinDir, filepath.Join(dir, "cloud"), hex.EncodeToString(pass))
+
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: r.opts.CLIRoot})
 	if err != nil {
 		return nil, "", fmt.Errorf("rehearse: Pulumi CLI in %s: %w", r.opts.CLIRoot, err)
