@@ -15,5 +15,5 @@ func (Dev) Smlocal() error {
 	if ep := os.Getenv("SMLOCAL_LAMBDA_ENDPOINT"); ep != "" {
 		args = append(args, "-lambda-endpoint", ep)
 	}
-	return goRun("./tools/smlocal/cmd/smlocal", args...)
+	return goRun("./tools/cmd/smlocal", args...)
 }

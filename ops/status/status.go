@@ -5,7 +5,7 @@
 // rotation and follows it until it has finished or is known to be stuck.
 //
 // It speaks to Secrets Manager through the aws-sdk-go-v2 client, so it works
-// the same against AWS and against the local emulator (tools/smlocal) when
+// the same against AWS and against the local emulator (functions/rotator/smlocal) when
 // SECRETS_MANAGER_ENDPOINT points there.
 package status
 

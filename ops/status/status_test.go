@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator-test"

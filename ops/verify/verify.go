@@ -13,7 +13,7 @@
 //
 // Every AWS service is reached through a small interface holding only the
 // methods called (Clients), so tests run every check against fakes, and the
-// Secrets Manager checks also against tools/smlocal. No check writes: the
+// Secrets Manager checks also against functions/rotator/smlocal. No check writes: the
 // interfaces have no write method, the Secrets Manager adapter handed to
 // ops/status refuses RotateSecret, and the one KMS call is a dry run of
 // Decrypt on a dummy ciphertext.

@@ -34,7 +34,7 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 	"github.com/dbvault/dbvault/tools/sandbox"
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/tools/workspace"
 )
 

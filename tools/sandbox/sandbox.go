@@ -1,6 +1,6 @@
 // Package sandbox rotates a real database user's password several times on
 // this machine, with no AWS account: the Secrets Manager emulator
-// (tools/smlocal) on a loopback port, a MySQL-compatible server (embedded
+// (functions/rotator/smlocal) on a loopback port, a MySQL-compatible server (embedded
 // by default, or a real one), and the real rotation function built from
 // functions/rotator and run under the Lambda runtime interface emulator
 // (tools/lambdaharness). After each rotation it proves, directly against
@@ -34,7 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 // The strategies.

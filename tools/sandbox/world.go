@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/tools/lambdaharness"
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 // RotatorPackage is the rotation function's main package, relative to the

@@ -19,10 +19,10 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/ops/verify"
-	"github.com/dbvault/dbvault/tools/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
-// Emulator is tools/smlocal holding the environment's secrets.
+// Emulator is functions/rotator/smlocal holding the environment's secrets.
 type Emulator struct {
 	// URL is the endpoint (SECRETS_MANAGER_ENDPOINT).
 	URL string

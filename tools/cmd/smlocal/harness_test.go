@@ -1,4 +1,4 @@
-package smlocal_test
+package main_test
 
 // The emulator's tests that run a function under the Lambda runtime
 // harness (tools/lambdaharness, tools/internal/testfn), which belong to

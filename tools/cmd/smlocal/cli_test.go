@@ -1,4 +1,4 @@
-package smlocal_test
+package main_test
 
 import (
 	"bytes"

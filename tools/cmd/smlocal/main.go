@@ -1,7 +1,7 @@
 // Command smlocal runs the local Secrets Manager emulator (package
 // github.com/dbvault/dbvault/functions/rotator/smlocal) on an address:
 //
-//	go run ./tools/smlocal/cmd/smlocal -addr 127.0.0.1:4566 [-state FILE] [-lambda-endpoint URL]
+//	go run ./tools/cmd/smlocal -addr 127.0.0.1:4566 [-state FILE] [-lambda-endpoint URL]
 //
 // It is for tests and local use only: it verifies no signature, so anyone
 // who reaches it reads every secret. -addr must be a loopback address
