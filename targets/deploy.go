@@ -39,6 +39,11 @@ func PreviewAll() error {
 	if err := preflight("previewAll"); err != nil {
 		return err
 	}
+	// The policy gate first, over the stack files the preview will read:
+	// a violation shows before any call to AWS.
+	if err := auditStackFiles(); err != nil {
+		return err
+	}
 	mg.Deps(Dev.Rotator)
 	return goRun(vaultCmd, "preview-all")
 }

@@ -104,6 +104,30 @@ func TestPreflightBeforeAnyBuild(t *testing.T) {
 	}
 }
 
+// previewAll runs the policy gate over ENV's stack files before the
+// preview, and stops at a violation.
+func TestPreviewAllAuditsTheStackFilesFirst(t *testing.T) {
+	t.Setenv("ENV", "dev")
+	t.Setenv("AUDIT_INPUT", "")
+	var calls []string
+	run, rot := goRun, auditRotator
+	goRun = func(pkg string, args ...string) error {
+		calls = append(calls, pkg)
+		if pkg == "./ops/cmd/audit" {
+			return errors.New("a high finding")
+		}
+		return nil
+	}
+	auditRotator = func() {}
+	t.Cleanup(func() { goRun, auditRotator = run, rot })
+	if err := PreviewAll(); err == nil {
+		t.Fatal("previewAll went on after the policy gate failed")
+	}
+	if want := []string{"./ops/cmd/preflight", "./ops/cmd/synth", "./ops/cmd/audit"}; !slices.Equal(calls, want) {
+		t.Fatalf("previewAll ran %q, want %q", calls, want)
+	}
+}
+
 // A failing command's exit code is the target's, with nothing added.
 func TestGoRunKeepsTheCommandsExitCode(t *testing.T) {
 	dir := t.TempDir()
