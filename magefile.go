@@ -29,9 +29,7 @@ import (
 )
 
 // Aliases keeps the contributor's targets' short names working, unlisted:
-// messages of the workspace's own code name them that way (the secrets
-// layer's "go run mage.go build", docs/BENCHMARKS.md's "go run mage.go
-// bench"), and so may a contributor's habit. `go run mage.go -l` lists
+// a contributor's habit, an old note or script may name them that way. `go run mage.go -l` lists
 // only dev:<name>; `go run mage.go -h dev:<name>` shows the alias.
 var Aliases = map[string]interface{}{
 	"audit":        targets.Dev.Audit,

@@ -6,7 +6,7 @@
 # that environmentClass (finding() in lib.rego applies it); rules without
 # one apply to every layer.
 #
-# Severity: high fails `go run mage.go audit` (and blocks `pulumi preview`
+# Severity: high fails `go run mage.go dev:audit` (and blocks `pulumi preview`
 # through stack_deny); medium is reported (stack_warn) but does not fail.
 package dbvault
 

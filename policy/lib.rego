@@ -5,7 +5,7 @@ package dbvault
 
 import rego.v1
 
-# findings is what `go run mage.go audit` evaluates: one object per violation.
+# findings is what `go run mage.go dev:audit` evaluates: one object per violation.
 # Each rule file adds to it with finding(); the name avoids the prefixes
 # (deny, violation, warn, stack_) that Pulumi's OPA analyzer treats as policies.
 

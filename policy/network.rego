@@ -267,7 +267,7 @@ findings contains finding("NET-007", p.r, msg) if {
 	msg := sprintf("%s %q has an endpoint policy statement open to principals outside this account; fix: add Condition {\"StringEquals\": {\"aws:PrincipalAccount\": \"<this account id>\"}}", [p.r.type, p.r.name])
 }
 
-# NET-008. The gate sees one layer at a time (`go run mage.go audit` and
+# NET-008. The gate sees one layer at a time (`go run mage.go dev:audit` and
 # `pulumi preview` alike), so a flow log created in a later layer is invisible
 # to the layer that creates the VPC. The rule is therefore checked on both
 # sides of the hand-over that flow_log_layers (policy/catalog.rego) records:

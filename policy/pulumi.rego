@@ -32,7 +32,7 @@ stack_warn contains msg if {
 # resource rules the bare properties (no __type) and never evaluates stack_
 # rules, so with it this pack would check nothing. The analyzer evaluates
 # deny once per resource; with v0.2.0 or later (which sets __type) it is
-# always empty. Synth documents never reach it (`go run mage.go audit` reads
+# always empty. Synth documents never reach it (`go run mage.go dev:audit` reads
 # `findings`).
 deny contains msg if {
 	not "__type" in object.keys(input)

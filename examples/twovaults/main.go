@@ -10,7 +10,7 @@
 // Config (project twovaults): environmentSuffix (required), aws:region, the
 // tag values of every layer, administrators (default: the deploying role,
 // which must be one of them), rotatorZip (default: the workspace build,
-// `go run mage.go build`).
+// `go run mage.go dev:build`).
 package main
 
 import (

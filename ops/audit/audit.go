@@ -181,7 +181,7 @@ func ReadDir(dir string) ([]Document, error) {
 		return nil, fmt.Errorf("audit: list %s: %w", dir, err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("audit: no synth files (*.json) in %s; run `go run mage.go synth` or set AUDIT_INPUT", dir)
+		return nil, fmt.Errorf("audit: no synth files (*.json) in %s; run `go run mage.go dev:synth` or set AUDIT_INPUT", dir)
 	}
 	sort.Strings(paths)
 	docs := make([]Document, 0, len(paths))

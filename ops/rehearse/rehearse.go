@@ -278,7 +278,7 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 		Out:     io.MultiWriter(r.out, &r.orchOut),
 		Confirm: func(context.Context, string) (bool, error) { return true, nil },
 		ResumeCommand: func(env, layer string) string {
-			return "go run mage.go rehearse (a rehearsal always starts from a fresh backend)"
+			return "go run mage.go dev:rehearse (a rehearsal always starts from a fresh backend)"
 		},
 	}
 	return orch, logPath, nil

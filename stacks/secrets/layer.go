@@ -93,11 +93,11 @@ func resolveZip(p string) (string, error) {
 	info, err := os.Stat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("rotator zip %s does not exist: build the rotator first: go run mage.go build", p)
+		return "", fmt.Errorf("rotator zip %s does not exist: build the rotator first: go run mage.go dev:build", p)
 	case err != nil:
 		return "", fmt.Errorf("rotator zip: %w", err)
 	case info.IsDir():
-		return "", fmt.Errorf("rotator zip %s is a directory: set rotatorZip to the zip that `go run mage.go build` writes", p)
+		return "", fmt.Errorf("rotator zip %s is a directory: set rotatorZip to the zip that `go run mage.go dev:build` writes", p)
 	}
 	return p, nil
 }
@@ -108,7 +108,7 @@ const rotatorModule = "github.com/dbvault/dbvault/functions/rotator"
 
 // defaultZip is the rotator's zip when none is named. In this repository
 // (a go.work beside functions/rotator at or above the working directory)
-// it is DefaultRotatorZip, which `go run mage.go build` writes. Anywhere
+// it is DefaultRotatorZip, which `go run mage.go dev:build` writes. Anywhere
 // else it is a team's own program, which requires this module and so the
 // rotator's: the rotator is built from that module's folder in the module
 // cache, the same way the release builds it (functions/rotator/lambdazip),

@@ -26,7 +26,7 @@ import (
 // Defaults of the layer's configuration.
 const (
 	// DefaultRotatorZip is the rotator's deployment package that
-	// `go run mage.go build` writes, relative to the repository root.
+	// `go run mage.go dev:build` writes, relative to the repository root.
 	DefaultRotatorZip = "functions/rotator/dist/rotator.zip"
 	// DefaultRotationDays is how often the password changes.
 	DefaultRotationDays = 30

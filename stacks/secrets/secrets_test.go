@@ -1118,7 +1118,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 		{"rotationDays 0", map[string]string{"vault-secrets:rotationDays": "0"}, "", "rotationDays is 0; remove the key for its default"},
 		{"rotationDays 31", map[string]string{"vault-secrets:rotationDays": "31"}, "", "RotationDays is 31; it must be from 1 to 30"},
 		{"rotationDays word", map[string]string{"vault-secrets:rotationDays": "monthly"}, "", "must be a whole number"},
-		{"missing zip", map[string]string{"vault-secrets:rotatorZip": "functions/rotator/dist/missing-for-test.zip"}, "", "build the rotator first: go run mage.go build"},
+		{"missing zip", map[string]string{"vault-secrets:rotatorZip": "functions/rotator/dist/missing-for-test.zip"}, "", "build the rotator first: go run mage.go dev:build"},
 		{"zip is a directory", map[string]string{"vault-secrets:rotatorZip": os.TempDir()}, "", "is a directory"},
 		{"password too long for Aurora", map[string]string{"vault-secrets:passwordLength": "42"}, "", "from 8 to 41"},
 		{"exclusions allow @", map[string]string{"vault-secrets:excludeCharacters": `/"'`}, "", "ExcludeCharacters must contain"},

@@ -440,7 +440,7 @@ func (a *AppReport) markdown(w func(string, ...any), load string, cores int) {
 	w("Rotations during the simulation (RotateSecret wall time, the applications logging in meanwhile): %s. Load average at the start of the run: %s%s; the login loops themselves load the cores too, so these rotations are slower than the timed ones above. The load moves the counts of logins (how many fit in the run) and the windows' lengths; it is not expected to change which rows have failures (the reasons are below).", strings.Join(lat, "; "), load, busyNote(load, cores))
 	w("")
 	if v := a.Violations(); len(v) > 0 {
-		w("**Check FAILED**: alternating or declared users lost logins with a cache TTL shorter than the interval (`go run mage.go bench` exits non-zero):")
+		w("**Check FAILED**: alternating or declared users lost logins with a cache TTL shorter than the interval (`go run mage.go dev:bench` exits non-zero):")
 		w("")
 		for _, s := range v {
 			w("- %s", s)

@@ -54,7 +54,7 @@ type Options struct {
 	// Bootstrap is the rotator built for this machine; empty means build it.
 	Bootstrap string
 	// DistDir holds the deployable bootstrap and rotator.zip (from `go run
-	// mage.go build`); empty means functions/rotator/dist of the workspace.
+	// mage.go dev:build`); empty means functions/rotator/dist of the workspace.
 	DistDir string
 	// AppRotations is how many rotations per strategy the application
 	// simulation watches (default DefaultAppRotations); AppInterval is the
@@ -267,12 +267,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if fi, err := os.Stat(filepath.Join(dist, "bootstrap")); err == nil {
 		rep.BootstrapBytes = fi.Size()
 	} else {
-		rep.Notes = append(rep.Notes, "no deployable bootstrap in "+dist+": run `go run mage.go build` first")
+		rep.Notes = append(rep.Notes, "no deployable bootstrap in "+dist+": run `go run mage.go dev:build` first")
 	}
 	if fi, err := os.Stat(filepath.Join(dist, "rotator.zip")); err == nil {
 		rep.ZipBytes = fi.Size()
 	} else {
-		rep.Notes = append(rep.Notes, "no rotator.zip in "+dist+": run `go run mage.go build` first")
+		rep.Notes = append(rep.Notes, "no rotator.zip in "+dist+": run `go run mage.go dev:build` first")
 	}
 	return rep, nil
 }

@@ -105,7 +105,7 @@ func TestRunSmall(t *testing.T) {
 		t.Errorf("application simulation: %+v", r.App)
 	}
 	md := r.Markdown()
-	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "| declared users | 0 s (every login reads) |", "- **Declared users**", "## What limits each figure", "go run mage.go bench", "| full rotation p50 |", "## A vault of 5 declared users", "| first (creates the user) |"} {
+	for _, s := range []string{"# Benchmarks", "## Machine", "## Results", "## Budgets", "## Application logins during rotation", "| alternating users | 0 s (every login reads) |", "| declared users | 0 s (every login reads) |", "- **Declared users**", "## What limits each figure", "go run mage.go dev:bench", "| full rotation p50 |", "## A vault of 5 declared users", "| first (creates the user) |"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("Markdown lacks %q", s)
 		}

@@ -51,7 +51,7 @@ func TestBuildRefusesAMalformedX(t *testing.T) {
 }
 
 // TestRotatorBuildsAreIdentical builds the rotator module twice, as
-// `go run mage.go build` does (with the version set by -X main.version):
+// `go run mage.go dev:build` does (with the version set by -X main.version):
 // once in this repository and once from a copy of the module in another
 // folder, as the secrets layer builds it in a team's module cache, with
 // GOFLAGS and GOWORK of the caller's that must not change the result. The

@@ -7,7 +7,7 @@
 //
 // -existing network places the vault in the offline account's existing VPC
 // (stacks/kit/awsfake), and -existing cluster also serves its existing
-// Aurora cluster, so that `EXISTING=cluster go run mage.go audit` judges
+// Aurora cluster, so that `EXISTING=cluster go run mage.go dev:audit` judges
 // those configurations as the policy gate would a real one.
 //
 // Where stacks/<layer>/Pulumi.<env>.yaml exists (`go run mage.go configure`

@@ -26,7 +26,7 @@ import (
 const modulePath = "github.com/dbvault/dbvault"
 
 // TestAProgramOfYourOwnGetsTheComponents releases a copy of the working
-// tree at a test version (go run mage.go release: the modules' versions,
+// tree at a test version (go run mage.go dev:release: the modules' versions,
 // the commit, the tags, the rotator zip), serves the tagged modules from a
 // file-based module proxy, and in a fresh module outside the workspace
 // runs go get of stacks/secrets and stacks/database at that version, builds
@@ -85,7 +85,7 @@ func TestAProgramOfYourOwnGetsTheComponents(t *testing.T) {
 	release.Dir = repo
 	release.Env = withoutGOWORK(env)
 	if out, err := release.CombinedOutput(); err != nil {
-		t.Fatalf("go run mage.go release: %v\n%s", err, out)
+		t.Fatalf("go run mage.go dev:release: %v\n%s", err, out)
 	}
 	if status := gitOut(t, repo, env, "status", "--porcelain"); status != "" {
 		t.Fatalf("the release left the tree dirty:\n%s", status)
