@@ -34,7 +34,7 @@ func DestroyAll() error {
 	return goRun(vaultCmd, "destroy-all")
 }
 
-// PreviewAll previews every layer of ENV in deploy order.
+// PreviewAll runs the policy gate over ENV's stack files, then previews every layer of ENV in deploy order.
 func PreviewAll() error {
 	if err := preflight("previewAll"); err != nil {
 		return err
