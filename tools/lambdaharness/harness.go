@@ -375,21 +375,33 @@ func (f *Function) Kill() error {
 }
 
 // Stop ends the function: SIGTERM to the process group, then SIGKILL if it
-// is still running after two seconds. It is safe to call more than once.
+// is still running after two seconds. It returns once no process of the
+// group runs: the function is the RIE's child and may outlive it by a
+// moment (or for good, when the RIE died on its own first), so the group is
+// killed again if it lingers. It is safe to call more than once.
 func (f *Function) Stop() error {
 	var err error
 	f.once.Do(func() {
 		select {
 		case <-f.done:
-			return
 		default:
+			err = killGroup(f.cmd, false)
+			select {
+			case <-f.done:
+			case <-time.After(2 * time.Second):
+				err = killGroup(f.cmd, true)
+				<-f.done
+			}
 		}
-		err = killGroup(f.cmd, false)
-		select {
-		case <-f.done:
-		case <-time.After(2 * time.Second):
-			err = killGroup(f.cmd, true)
-			<-f.done
+		pgid := f.cmd.Process.Pid
+		if waitGroupGone(pgid, 2*time.Second) == nil {
+			return
+		}
+		if kerr := killGroup(f.cmd, true); err == nil {
+			err = kerr
+		}
+		if werr := waitGroupGone(pgid, 5*time.Second); err == nil {
+			err = werr
 		}
 	})
 	return err

@@ -165,3 +165,25 @@ func TestKill(t *testing.T) {
 		t.Fatalf("function process %d still alive after Kill", n)
 	}
 }
+
+// Stop ends the RIE and the function; once it returns, neither runs.
+func TestStopLeavesNoProcess(t *testing.T) {
+	f := start(t, lambdaharness.Config{})
+	pid, err := invokeStep(t, f, "pid", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(string(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if processAlive(n) {
+		t.Fatalf("function process %d still alive after Stop", n)
+	}
+	if err := f.Stop(); err != nil {
+		t.Fatalf("a second Stop: %v", err)
+	}
+}
