@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
-	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/ops/internal/verifytest"
+	"github.com/dbvault/dbvault/ops/verify"
 )
 
 // testedDetail is the detail of the event the alerts check gave

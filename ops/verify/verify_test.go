@@ -16,8 +16,8 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/ops/internal/verifytest"
+	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )

@@ -32,9 +32,9 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 	"github.com/dbvault/dbvault/tools/sandbox"
-	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/tools/workspace"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/dbvault/dbvault/tools/sandbox"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
 // DefaultFleet is how many declared users the fleet measurement issues and

@@ -19,8 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/dbvault/dbvault/tools/lambdaharness"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/tools/lambdaharness"
 )
 
 // RotatorPackage is the rotation function's main package, relative to the

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/tools/workspace"
 )
 

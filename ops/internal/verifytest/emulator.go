@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
-	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/ops/verify"
 )
 
 // Emulator is functions/rotator/smlocal holding the environment's secrets.
