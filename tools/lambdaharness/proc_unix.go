@@ -66,7 +66,7 @@ func groupRunning(pgid int) (bool, error) {
 		return err == nil, nil
 	}
 	for _, path := range stats {
-		stat, err := os.ReadFile(path)
+		stat, err := os.ReadFile(path) // #nosec G304 -- a /proc/<pid>/stat file the glob found
 		if err != nil {
 			continue // the process ended while we looked
 		}
