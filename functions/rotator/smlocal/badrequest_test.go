@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 // awsError checks the AWS JSON 1.1 error shape: a JSON object with exactly
@@ -36,8 +37,8 @@ func awsError(t *testing.T, body []byte) string {
 func TestBadRequests(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state.json")
-	e := newEmulator(t, smlocal.Options{StatePath: state})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{StatePath: state})
+	c, ctx := e.Client, t.Context()
 	if _, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok(1))}); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +55,7 @@ func TestBadRequests(t *testing.T) {
 		code               string
 	}{
 		{"unknown operation", "secretsmanager.Frobnicate", `{}`, 400, "UnknownOperationException"},
+		{"operation not emulated", "secretsmanager.ListSecrets", `{}`, 400, "UnknownOperationException"},
 		{"other service", "kms_20141101.ListKeys", `{}`, 400, "UnknownOperationException"},
 		{"no target", "", `{}`, 400, "MissingAction"},
 		{"malformed JSON", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretString": `, 400, "SerializationException"},
@@ -62,15 +64,13 @@ func TestBadRequests(t *testing.T) {
 		{"number for a string", "secretsmanager.PutSecretValue", `{"SecretId": 5, "SecretString": "v2"}`, 400, "SerializationException"},
 		{"object for a string", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretString": {"a": 1}}`, 400, "SerializationException"},
 		{"string for a list", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretString": "v2", "VersionStages": "AWSCURRENT"}`, 400, "SerializationException"},
-		{"string for a number", "secretsmanager.DeleteSecret", `{"SecretId": "s", "RecoveryWindowInDays": "7"}`, 400, "SerializationException"},
-		{"string for a boolean", "secretsmanager.DeleteSecret", `{"SecretId": "s", "ForceDeleteWithoutRecovery": "yes"}`, 400, "SerializationException"},
+		{"string for a number", "secretsmanager.ListSecretVersionIds", `{"SecretId": "s", "MaxResults": "7"}`, 400, "SerializationException"},
+		{"string for a boolean", "secretsmanager.ListSecretVersionIds", `{"SecretId": "s", "IncludeDeprecated": "yes"}`, 400, "SerializationException"},
 		{"bad base64", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretBinary": "***"}`, 400, "SerializationException"},
 		{"missing SecretId", "secretsmanager.PutSecretValue", `{"SecretString": "v2"}`, 400, "ValidationException"},
-		{"null SecretId", "secretsmanager.DeleteSecret", `{"SecretId": null, "ForceDeleteWithoutRecovery": true}`, 400, "ValidationException"},
+		{"null SecretId", "secretsmanager.DescribeSecret", `{"SecretId": null}`, 400, "ValidationException"},
 		{"missing Name", "secretsmanager.CreateSecret", `{"SecretString": "v"}`, 400, "ValidationException"},
 		{"missing VersionStage", "secretsmanager.UpdateSecretVersionStage", `{"SecretId": "s", "MoveToVersionId": "` + tok(1) + `"}`, 400, "ValidationException"},
-		{"missing Tags", "secretsmanager.TagResource", `{"SecretId": "s"}`, 400, "ValidationException"},
-		{"missing TagKeys", "secretsmanager.UntagResource", `{"SecretId": "s"}`, 400, "ValidationException"},
 		{"missing ResourcePolicy", "secretsmanager.PutResourcePolicy", `{"SecretId": "s"}`, 400, "ValidationException"},
 		{"empty VersionStages", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretString": "v2", "VersionStages": []}`, 400, "ValidationException"},
 		{"short token", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretString": "v2", "ClientRequestToken": "abc"}`, 400, "ValidationException"},
@@ -80,7 +80,7 @@ func TestBadRequests(t *testing.T) {
 		{"oversized body", "secretsmanager.PutSecretValue", `{"SecretId": "s", "SecretString": "` + strings.Repeat("y", 2<<20) + `"}`, 413, "SerializationException"},
 	}
 	for _, tc := range cases {
-		status, body := raw(t, e.url, tc.target, jsonCT, []byte(tc.body))
+		status, body := raw(t, e.URL, tc.target, jsonCT, []byte(tc.body))
 		if status != tc.status {
 			t.Errorf("%s: HTTP %d, want %d (%s)", tc.name, status, tc.status, body)
 			continue
@@ -90,7 +90,7 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 	// Only POST.
-	resp, err := http.Get(e.url)
+	resp, err := http.Get(e.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestBadRequests(t *testing.T) {
 		t.Fatalf("secret after bad requests: %v %v", g, err)
 	}
 	// Unknown members are ignored, as the service ignores them.
-	status, body := raw(t, e.url, "secretsmanager.DescribeSecret", jsonCT, []byte(`{"SecretId": "s", "Colour": "blue"}`))
+	status, body := raw(t, e.URL, "secretsmanager.DescribeSecret", jsonCT, []byte(`{"SecretId": "s", "Colour": "blue"}`))
 	if status != 200 {
 		t.Fatalf("unknown member: HTTP %d %s", status, body)
 	}
@@ -122,8 +122,8 @@ func TestBadRequests(t *testing.T) {
 func TestStateFile(t *testing.T) {
 	dir := t.TempDir()
 	state := filepath.Join(dir, "state.json")
-	e := newEmulator(t, smlocal.Options{StatePath: state})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{StatePath: state})
+	c, ctx := e.Client, t.Context()
 	out, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok(1))})
 	if err != nil {
 		t.Fatal(err)
@@ -139,15 +139,15 @@ func TestStateFile(t *testing.T) {
 		t.Fatalf("state dir holds %d files, want only state.json", len(entries))
 	}
 
-	e2 := newEmulator(t, smlocal.Options{StatePath: state})
-	d, err := e2.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: out.ARN})
+	e2 := smtest.Start(t, smlocal.Options{StatePath: state})
+	d, err := e2.Client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: out.ARN})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalStages(d.VersionIdsToStages, map[string][]string{tok(1): {"AWSCURRENT"}, tok(2): {"AWSPENDING"}}) {
+	if !smtest.EqualStages(d.VersionIdsToStages, map[string][]string{tok(1): {"AWSCURRENT"}, tok(2): {"AWSPENDING"}}) {
 		t.Fatalf("reloaded stages %v", d.VersionIdsToStages)
 	}
-	g, err := e2.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING")})
+	g, err := e2.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING")})
 	if err != nil || !bytes.Equal(g.SecretBinary, []byte{9, 8}) {
 		t.Fatalf("reloaded pending value: %v %v", g, err)
 	}
@@ -160,9 +160,9 @@ func TestStateFile(t *testing.T) {
 	}
 }
 
-// TestOperations pins the list of implemented operations (README lists them).
+// TestOperations pins the list of implemented operations (docs/testing/emulator.md lists them).
 func TestOperations(t *testing.T) {
-	want := "CancelRotateSecret,CreateSecret,DeleteResourcePolicy,DeleteSecret,DescribeSecret,GetRandomPassword,GetResourcePolicy,GetSecretValue,ListSecretVersionIds,ListSecrets,PutResourcePolicy,PutSecretValue,RestoreSecret,RotateSecret,TagResource,UntagResource,UpdateSecret,UpdateSecretVersionStage"
+	want := "CancelRotateSecret,CreateSecret,DeleteResourcePolicy,DescribeSecret,GetRandomPassword,GetResourcePolicy,GetSecretValue,ListSecretVersionIds,PutResourcePolicy,PutSecretValue,RotateSecret,UpdateSecretVersionStage"
 	if got := strings.Join(smlocal.Operations(), ","); got != want {
 		t.Fatalf("Operations() = %s", got)
 	}

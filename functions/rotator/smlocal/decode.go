@@ -99,19 +99,6 @@ func exactMembers(body []byte, t reflect.Type) ([]byte, error) {
 			list[i] = nv
 		}
 		return json.Marshal(list)
-	case reflect.Map:
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(body, &m); err != nil || m == nil {
-			return body, nil
-		}
-		for k, v := range m {
-			nv, err := exactMembers(v, t.Elem())
-			if err != nil {
-				return nil, err
-			}
-			m[k] = nv
-		}
-		return json.Marshal(m)
 	}
 	return body, nil
 }

@@ -5,77 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
-
-	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
-
-// emulator is one Server behind an httptest server, with an SDK client.
-type emulator struct {
-	logs   *syncBuffer // the server's log lines (JSON)
-	srv    *smlocal.Server
-	url    string
-	client *secretsmanager.Client
-}
-
-func newEmulator(t *testing.T, opts smlocal.Options) *emulator {
-	t.Helper()
-	logs := &syncBuffer{}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	}
-	srv, err := smlocal.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &emulator{logs: logs, srv: srv, url: hs.URL, client: sdkClient(hs.URL)}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// sdkClient is the real aws-sdk-go-v2 client aimed at url, with static fake
-// credentials and no retries (so an error answer is seen at once).
-func sdkClient(url string) *secretsmanager.Client {
-	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "fake-secret", ""),
-		RetryMaxAttempts: 1,
-	}
-	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(url)
-	})
-}
 
 // tok returns a valid ClientRequestToken / VersionId (32 to 64 characters)
 // that names version n readably.
@@ -109,35 +45,6 @@ func must[T any](t *testing.T) func(v T, err error) T {
 		}
 		return v
 	}
-}
-
-// stages is DescribeSecret's VersionIdsToStages, labels sorted.
-func stages(t *testing.T, c *secretsmanager.Client, id string) map[string][]string {
-	t.Helper()
-	d, err := c.DescribeSecret(t.Context(), &secretsmanager.DescribeSecretInput{SecretId: &id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range d.VersionIdsToStages {
-		sort.Strings(v)
-	}
-	return d.VersionIdsToStages
-}
-
-func equalStages(a, b map[string][]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		w := slices.Clone(b[k])
-		sort.Strings(w)
-		v = slices.Clone(v)
-		sort.Strings(v)
-		if !slices.Equal(v, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // raw sends one request by hand and returns status and body.

@@ -27,8 +27,6 @@ type secret struct {
 	LastChanged       time.Time      `json:"lastChanged"`
 	LastAccessed      *time.Time     `json:"lastAccessed,omitempty"`
 	LastRotated       *time.Time     `json:"lastRotated,omitempty"`
-	DeletedAt         *time.Time     `json:"deletedAt,omitempty"`    // when DeleteSecret was called
-	DeletionDate      *time.Time     `json:"deletionDate,omitempty"` // when the secret is purged
 	RotationEnabled   bool           `json:"rotationEnabled,omitempty"`
 	RotationLambdaARN string         `json:"rotationLambdaArn,omitempty"`
 	RotationRules     *rotationRules `json:"rotationRules,omitempty"`

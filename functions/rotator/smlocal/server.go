@@ -6,7 +6,9 @@
 //
 // It is for tests and local use only: signatures, regions and accounts in
 // requests are accepted, not verified, and anyone who can reach it can
-// read every secret.
+// read every secret. Resource policies are stored and returned, so that
+// `verify`-style read-backs can be tested; access decisions are not
+// emulated (the IAM evaluation is tested in ops/access).
 // Values are kept in memory, and optionally in a JSON state file.
 package smlocal
 

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 // step is one call in a stage-transition case.
@@ -89,15 +90,15 @@ func TestStageTransitions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEmulator(t, smlocal.Options{})
-			c, ctx := e.client, t.Context()
+			e := smtest.Start(t, smlocal.Options{})
+			c, ctx := e.Client, t.Context()
 			if _, err := c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v1"), ClientRequestToken: aws.String(tok(1))}); err != nil {
 				t.Fatal(err)
 			}
 			var before map[string][]string
 			for i, st := range tc.steps {
 				if i == len(tc.steps)-1 {
-					before = stages(t, c, "s")
+					before = smtest.Stages(t, c, "s")
 				}
 				err := st(ctx, c)
 				if i < len(tc.steps)-1 && err != nil {
@@ -111,11 +112,11 @@ func TestStageTransitions(t *testing.T) {
 			for n, l := range tc.want {
 				want[tok(n)] = l
 			}
-			got := stages(t, c, "s")
-			if !equalStages(got, want) {
+			got := smtest.Stages(t, c, "s")
+			if !smtest.EqualStages(got, want) {
 				t.Fatalf("%s\nVersionIdsToStages = %v, want %v", tc.doc, got, want)
 			}
-			if tc.wantErr != "" && !equalStages(got, before) {
+			if tc.wantErr != "" && !smtest.EqualStages(got, before) {
 				t.Fatalf("refused step changed the labels: %v -> %v", before, got)
 			}
 		})

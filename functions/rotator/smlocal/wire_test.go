@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 // TestPrunedTokenNotReused: past 100 versions the emulator prunes the
@@ -19,8 +20,8 @@ import (
 // it is free.
 func TestPrunedTokenNotReused(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	e := newEmulator(t, smlocal.Options{Now: clk.now})
-	c, ctx := e.client, t.Context()
+	e := smtest.Start(t, smlocal.Options{Now: clk.now})
+	c, ctx := e.Client, t.Context()
 	createSecret(t, c, "v1")
 	for n := 2; n <= 102; n++ {
 		must[*secretsmanager.PutSecretValueOutput](t)(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("s"), ClientRequestToken: aws.String(tok(n)), SecretString: aws.String(fmt.Sprintf("v%d", n))}))
@@ -45,18 +46,18 @@ func TestPrunedTokenNotReused(t *testing.T) {
 // TestMemberNamesAreCaseSensitive: the service matches member names
 // exactly; a member spelt in another case is unknown, and ignored.
 func TestMemberNamesAreCaseSensitive(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	createSecret(t, e.client, "v1")
+	e := smtest.Start(t, smlocal.Options{})
+	createSecret(t, e.Client, "v1")
 	const ct = "application/x-amz-json-1.1"
-	status, body := raw(t, e.url, "secretsmanager.DescribeSecret", ct, []byte(`{"secretid": "s"}`))
+	status, body := raw(t, e.URL, "secretsmanager.DescribeSecret", ct, []byte(`{"secretid": "s"}`))
 	if status != 400 || !strings.Contains(string(body), "ValidationException") {
 		t.Fatalf("secretid in lower case: HTTP %d %s", status, body)
 	}
-	status, body = raw(t, e.url, "secretsmanager.TagResource", ct, []byte(`{"SecretId": "s", "Tags": [{"key": "a", "Value": "b"}]}`))
+	status, body = raw(t, e.URL, "secretsmanager.CreateSecret", ct, []byte(`{"Name": "t", "Tags": [{"key": "a", "Value": "b"}]}`))
 	if status != 400 || !strings.Contains(string(body), "tags.member.key") {
 		t.Fatalf("a nested member in lower case: HTTP %d %s", status, body)
 	}
-	status, body = raw(t, e.url, "secretsmanager.DescribeSecret", ct, []byte(`{"SecretId": "s"}`))
+	status, body = raw(t, e.URL, "secretsmanager.DescribeSecret", ct, []byte(`{"SecretId": "s"}`))
 	if status != 200 {
 		t.Fatalf("exact names: HTTP %d %s", status, body)
 	}
@@ -65,13 +66,13 @@ func TestMemberNamesAreCaseSensitive(t *testing.T) {
 // TestContentTypeRequired: AWS JSON 1.1 bodies are
 // application/x-amz-json-1.1 (parameters allowed); anything else is refused.
 func TestContentTypeRequired(t *testing.T) {
-	e := newEmulator(t, smlocal.Options{})
-	createSecret(t, e.client, "v1")
+	e := smtest.Start(t, smlocal.Options{})
+	createSecret(t, e.Client, "v1")
 	for ct, want := range map[string]int{
 		"text/plain": 400, "": 400, "application/json": 400, "application/x-www-form-urlencoded": 400,
 		"application/x-amz-json-1.1": 200, "application/x-amz-json-1.1; charset=utf-8": 200,
 	} {
-		status, body := raw(t, e.url, "secretsmanager.DescribeSecret", ct, []byte(`{"SecretId": "s"}`))
+		status, body := raw(t, e.URL, "secretsmanager.DescribeSecret", ct, []byte(`{"SecretId": "s"}`))
 		if status != want || (want == 400 && !strings.Contains(string(body), "SerializationException")) {
 			t.Errorf("Content-Type %q: HTTP %d %s", ct, status, body)
 		}
