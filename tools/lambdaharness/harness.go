@@ -42,8 +42,9 @@ import (
 // architecture, as a provided.al2023 bootstrap is built (CGO_ENABLED=0,
 // -tags lambda.norpc, -trimpath), and returns the binary's path. pkg is a
 // package path relative to the workspace root ("./functions/rotator"), an
-// import path, or an absolute directory.
-func BuildBootstrap(ctx context.Context, pkg, outDir string) (string, error) {
+// import path, or an absolute directory. tags are build tags added to
+// lambda.norpc (the rotator's failpoints).
+func BuildBootstrap(ctx context.Context, pkg, outDir string, tags ...string) (string, error) {
 	out, err := filepath.Abs(filepath.Join(outDir, "bootstrap"))
 	if err != nil {
 		return "", fmt.Errorf("build bootstrap: %w", err)
@@ -60,7 +61,7 @@ func BuildBootstrap(ctx context.Context, pkg, outDir string) (string, error) {
 		dir = root
 	}
 	// #nosec G204 -- the go tool building the package the caller names; the arguments are not a shell line.
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, target)
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", strings.Join(append([]string{"lambda.norpc"}, tags...), ","), "-trimpath", "-o", out, target)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -89,7 +90,12 @@ func workspaceRoot(ctx context.Context) (string, error) {
 // (a tool directive), read with go list so the cache follows the pin.
 const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator"
 
-var rieMu sync.Mutex
+var (
+	rieMu sync.Mutex
+	// rieBin is the binary RIE returned last: every Start asks for it, and
+	// go list, which finds the pin, takes longer than a function's start.
+	rieBin string
+)
 
 // RIE builds the pinned aws-lambda-rie once into the user cache
 // (os.UserCacheDir()/dbvault/rie-<version>/aws-lambda-rie) and returns its
@@ -98,6 +104,23 @@ var rieMu sync.Mutex
 func RIE(ctx context.Context) (string, error) {
 	rieMu.Lock()
 	defer rieMu.Unlock()
+	if rieBin != "" && isFile(rieBin) {
+		return rieBin, nil
+	}
+	bin, err := findRIE(ctx)
+	if err == nil {
+		rieBin = bin
+	}
+	return bin, err
+}
+
+func isFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// findRIE is RIE without the memory of the last answer.
+func findRIE(ctx context.Context) (string, error) {
 	root, err := workspaceRoot(ctx)
 	if err != nil {
 		return "", fmt.Errorf("rie: %w", err)
@@ -119,7 +142,7 @@ func RIE(ctx context.Context) (string, error) {
 	}
 	dir := filepath.Join(cache, "dbvault", "rie-"+version)
 	bin := filepath.Join(dir, "aws-lambda-rie")
-	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() {
+	if isFile(bin) {
 		return bin, nil
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -189,7 +212,7 @@ func Start(ctx context.Context, cfg Config) (*Function, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdaharness: %w", err)
 	}
-	if fi, err := os.Stat(bootstrap); err != nil || !fi.Mode().IsRegular() {
+	if !isFile(bootstrap) {
 		return nil, fmt.Errorf("lambdaharness: bootstrap %s is not a file", bootstrap)
 	}
 	rie, err := RIE(ctx)

@@ -1,7 +1,6 @@
 package lambdaharness_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -58,19 +57,26 @@ func invokeStep(t *testing.T, f *lambdaharness.Function, step, secretID string) 
 	return f.Invoke(t.Context(), fmt.Appendf(nil, `{"Step":%q,"SecretId":%q}`, step, secretID))
 }
 
+// functionPID is the process id of the function process that serves the
+// invocation.
+func functionPID(t *testing.T, f *lambdaharness.Function) int {
+	t.Helper()
+	out, err := invokeStep(t, f, "pid", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
 // The process stays warm: two invocations are served by one process.
 func TestWarmBetweenInvocations(t *testing.T) {
 	f := start(t, lambdaharness.Config{})
-	a, err := invokeStep(t, f, "pid", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := invokeStep(t, f, "pid", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, b) {
-		t.Fatalf("pid changed between invocations: %s then %s; want one warm process", a, b)
+	if a, b := functionPID(t, f), functionPID(t, f); a != b {
+		t.Fatalf("pid changed between invocations: %d then %d; want one warm process", a, b)
 	}
 }
 
@@ -122,12 +128,9 @@ func TestFunctionError(t *testing.T) {
 // invocation gets a fresh process (the RIE resets the runtime).
 func TestTimeout(t *testing.T) {
 	f := start(t, lambdaharness.Config{Timeout: time.Second})
-	before, err := invokeStep(t, f, "pid", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := functionPID(t, f)
 	began := time.Now()
-	_, err = invokeStep(t, f, "sleep", "")
+	_, err := invokeStep(t, f, "sleep", "")
 	var fe *lambdaharness.FunctionError
 	if !errors.As(err, &fe) || fe.Type != "Sandbox.Timedout" {
 		t.Fatalf("err = %v, want a Sandbox.Timedout FunctionError", err)
@@ -135,31 +138,20 @@ func TestTimeout(t *testing.T) {
 	if d := time.Since(began); d > 4*time.Second {
 		t.Fatalf("timeout took %v, want about 1 s", d)
 	}
-	after, err := invokeStep(t, f, "pid", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(before, after) {
-		t.Fatalf("same pid %s after a timeout; want a fresh process", after)
+	if after := functionPID(t, f); after == before {
+		t.Fatalf("same pid %d after a timeout; want a fresh process", after)
 	}
 }
 
 // Kill ends the RIE and the function at once; invocations then fail.
 func TestKill(t *testing.T) {
 	f := start(t, lambdaharness.Config{})
-	pid, err := invokeStep(t, f, "pid", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := functionPID(t, f)
 	if err := f.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := invokeStep(t, f, "pid", ""); err == nil {
 		t.Fatal("invoke after Kill succeeded")
-	}
-	n, err := strconv.Atoi(string(pid))
-	if err != nil {
-		t.Fatal(err)
 	}
 	if processAlive(n) {
 		t.Fatalf("function process %d still alive after Kill", n)
@@ -169,15 +161,8 @@ func TestKill(t *testing.T) {
 // Stop ends the RIE and the function; once it returns, neither runs.
 func TestStopLeavesNoProcess(t *testing.T) {
 	f := start(t, lambdaharness.Config{})
-	pid, err := invokeStep(t, f, "pid", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := functionPID(t, f)
 	if err := f.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := strconv.Atoi(string(pid))
-	if err != nil {
 		t.Fatal(err)
 	}
 	if processAlive(n) {

@@ -5,13 +5,11 @@ package lambdaharness
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dbvault/dbvault/tools/internal/proctable"
 )
 
 // setProcessGroup puts the RIE in its own process group, so that the RIE
@@ -57,30 +55,16 @@ func waitGroupGone(pgid int, within time.Duration) error {
 // zombie. Where /proc is missing (not Linux), the kernel's answer to signal 0
 // is all there is, and it counts zombies as members.
 func groupRunning(pgid int) (bool, error) {
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil || len(stats) == 0 {
+	procs, err := proctable.All()
+	if err != nil {
 		err := syscall.Kill(-pgid, 0)
 		if errors.Is(err, syscall.ESRCH) {
 			return false, nil
 		}
 		return err == nil, nil
 	}
-	for _, path := range stats {
-		stat, err := os.ReadFile(path) // #nosec G304 -- a /proc/<pid>/stat file the glob found
-		if err != nil {
-			continue // the process ended while we looked
-		}
-		// After the command name in parentheses: state, ppid, pgrp.
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(s[i+1:])
-		if len(fields) < 3 || fields[0] == "Z" || fields[0] == "X" {
-			continue
-		}
-		if g, err := strconv.Atoi(fields[2]); err == nil && g == pgid {
+	for _, p := range procs {
+		if p.PGID == pgid && p.Running() {
 			return true, nil
 		}
 	}

@@ -3,10 +3,9 @@
 package lambdaharness_test
 
 import (
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
+
+	"github.com/dbvault/dbvault/tools/internal/proctable"
 )
 
 // processAlive reports whether pid is a live process (not a zombie).
@@ -14,12 +13,6 @@ func processAlive(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
 		return false
 	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// The state follows the command name in parentheses: Z is a zombie.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+	p, err := proctable.Read(pid)
+	return err == nil && p.State != 'Z'
 }

@@ -8,12 +8,12 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dbvault/dbvault/tools/internal/proctable"
 )
 
 // TestMain lets the tests run the command itself: the test binary runs
@@ -101,25 +101,15 @@ func children(t *testing.T) []string {
 			break
 		}
 	}
-	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	procs, err := proctable.All()
 	if err != nil {
 		t.Fatal(err)
 	}
-	me := strconv.Itoa(os.Getpid())
 	var left []string
-	for _, f := range stats {
-		b, err := os.ReadFile(f) // #nosec G304 -- /proc
-		if err != nil {
-			continue // exited meanwhile
+	for _, p := range procs {
+		if p.PPID == os.Getpid() && p.Running() {
+			left = append(left, proctable.Cmdline(p.PID))
 		}
-		// pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(fields) < 2 || fields[1] != me || fields[0] == "Z" {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(f), "cmdline")) // #nosec G304 -- /proc
-		left = append(left, strings.ReplaceAll(strings.TrimRight(string(cmdline), "\x00"), "\x00", " "))
 	}
 	return left
 }
