@@ -252,12 +252,12 @@ func (b *bench) simulateApp(ctx context.Context, strategy string, n int, interva
 			defer restore()
 		}
 	} else {
-		arn, err = b.newSecret(ctx, strategy, b.db.Host, b.db.Port)
+		arn, err = b.newSecret(ctx, strategy, b.DB.Host, b.DB.Port)
 	}
 	if err != nil {
 		return nil, Latency{}, err
 	}
-	sm := sandbox.NewClient(b.em.URL, 3)
+	sm := sandbox.NewClient(b.Emulator.URL, 3)
 	appCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	t0 := time.Now()
@@ -337,7 +337,7 @@ type app struct {
 	ttl time.Duration
 	t0  time.Time
 
-	cached   secretValue
+	cached   sandbox.Secret
 	readAt   time.Time
 	haveRead bool
 
@@ -349,7 +349,7 @@ type app struct {
 // cached copy is at least ttl old (always, for ttl 0). The copy's age
 // counts from when its read was sent, so it is never younger than the
 // value.
-func (a *app) current(ctx context.Context) (secretValue, error) {
+func (a *app) current(ctx context.Context) (sandbox.Secret, error) {
 	now := time.Now()
 	if a.haveRead && now.Sub(a.readAt) < a.ttl {
 		return a.cached, nil
@@ -357,11 +357,11 @@ func (a *app) current(ctx context.Context) (secretValue, error) {
 	a.reads++
 	out, err := a.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(a.arn), VersionStage: aws.String("AWSCURRENT")})
 	if err != nil {
-		return secretValue{}, err
+		return sandbox.Secret{}, err
 	}
-	var v secretValue
+	var v sandbox.Secret
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil {
-		return secretValue{}, fmt.Errorf("secret value: %w", err)
+		return sandbox.Secret{}, fmt.Errorf("secret value: %w", err)
 	}
 	a.cached, a.readAt, a.haveRead = v, now, true
 	return v, nil

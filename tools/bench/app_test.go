@@ -2,17 +2,12 @@ package bench
 
 import (
 	"context"
-	"io"
-	"log"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
-	"github.com/dbvault/dbvault/tools/sandbox"
-
 	"github.com/dbvault/dbvault/tools/internal/testmaria"
+	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
 func TestFailureWindows(t *testing.T) {
@@ -111,15 +106,12 @@ func TestApplicationDeclared(t *testing.T) {
 }
 
 func testApplication(t *testing.T, dsn string, strategies []string) {
-	if testing.Short() {
-		t.Skip("builds and runs the rotator (-short)")
-	}
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
+	bin := rotator.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const n = 4
 	iv := 300 * time.Millisecond
-	rep, err := RunApp(ctx, Options{AppRotations: n, AppInterval: iv, MySQLDSN: dsn, AppStrategies: strategies})
+	rep, err := RunApp(ctx, Options{AppRotations: n, AppInterval: iv, MySQLDSN: dsn, Bootstrap: bin, AppStrategies: strategies})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
@@ -197,9 +196,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer b.close(context.WithoutCancel(ctx))
-	rep.Database = b.db.Description
-	rep.Machine.Database = b.db.Description
-	if fi, err := os.Stat(b.bootstrap); err == nil {
+	rep.Database = b.DB.Description
+	rep.Machine.Database = b.DB.Description
+	if fi, err := os.Stat(b.Bootstrap); err == nil {
 		rep.HostBootstrapBytes = fi.Size()
 	}
 
@@ -212,7 +211,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	// The function process has now served every timed rotation: its
 	// high-water mark is the peak of a long-lived execution environment.
-	if kib, err := peakMemoryKiB(b.bootstrap); err == nil {
+	if kib, err := peakMemoryKiB(b.Bootstrap); err == nil {
 		rep.PeakMemoryKiB = kib
 	} else {
 		rep.Notes = append(rep.Notes, "peak memory not read: "+err.Error())
@@ -279,13 +278,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 // bench is the running set-up.
 type bench struct {
-	db        *sandbox.Database
-	proxy     *faultproxy.Proxy
-	em        *sandbox.Emulator
-	rec       *sandbox.Recorder
-	fn        *lambdaharness.Function
-	bootstrap string
-	tmp       string
+	*sandbox.Rig
+	rec *sandbox.Recorder
+	fn  *lambdaharness.Function
 
 	mu     sync.Mutex
 	smOps  map[string]int
@@ -293,28 +288,19 @@ type bench struct {
 }
 
 func setUp(ctx context.Context, dsn, bootstrap string, say func(string, ...any)) (_ *bench, err error) {
-	b := &bench{rec: &sandbox.Recorder{}, smOps: map[string]int{}, bootstrap: bootstrap}
+	b := &bench{rec: &sandbox.Recorder{}, smOps: map[string]int{}}
+	if b.Rig, err = sandbox.OpenRig(ctx, dsn, b.rec); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			b.close(context.WithoutCancel(ctx))
 		}
 	}()
-	b.db, err = sandbox.OpenDatabase(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	say("database: %s", b.db.Description)
-	b.proxy, err = faultproxy.New(b.db.Addr())
-	if err != nil {
-		return nil, err
-	}
-	b.em, err = sandbox.StartEmulator(smlocal.Options{Rotator: b.rec})
-	if err != nil {
-		return nil, err
-	}
+	say("database: %s", b.DB.Description)
 	// The fault injector sees every request: it counts them and injects
 	// nothing.
-	b.em.Server.SetFaultInjector(func(op string) *smlocal.Fault {
+	b.Emulator.Server.SetFaultInjector(func(op string) *smlocal.Fault {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if b.counts {
@@ -322,18 +308,13 @@ func setUp(ctx context.Context, dsn, bootstrap string, say func(string, ...any))
 		}
 		return nil
 	})
-	if b.bootstrap == "" {
-		b.tmp, err = os.MkdirTemp("", "dbvault-bench-")
-		if err != nil {
-			return nil, err
-		}
+	if bootstrap == "" {
 		say("building the rotator ...")
-		b.bootstrap, err = sandbox.BuildRotator(ctx, b.tmp, false)
-		if err != nil {
-			return nil, err
-		}
 	}
-	b.fn, err = sandbox.StartFunction(ctx, b.bootstrap, sandbox.FunctionEnv(b.em.URL), io.Discard)
+	if err = b.SetBootstrap(ctx, bootstrap, false); err != nil {
+		return nil, err
+	}
+	b.fn, err = sandbox.StartFunction(ctx, b.Bootstrap, sandbox.FunctionEnv(b.Emulator.URL), io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -345,79 +326,38 @@ func (b *bench) close(ctx context.Context) {
 	if b.fn != nil {
 		_ = b.fn.Stop()
 	}
-	if b.em != nil {
-		_ = b.em.Close()
-	}
-	if b.proxy != nil {
-		_ = b.proxy.Close()
-	}
-	if b.db != nil {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		_ = b.db.Cleanup(cctx)
-		cancel()
-		_ = b.db.Close()
-	}
-	if b.tmp != "" {
-		_ = os.RemoveAll(b.tmp)
-	}
-}
-
-// secretValue is the database secret's JSON.
-type secretValue struct {
-	Engine    string `json:"engine"`
-	Host      string `json:"host"`
-	Port      int    `json:"port"`
-	Username  string `json:"username"`
-	Password  string `json:"password"`
-	DBName    string `json:"dbname,omitempty"`
-	MasterARN string `json:"masterarn,omitempty"`
+	_ = b.Rig.Close(ctx)
 }
 
 // newSecret creates a user (and master) and its secret, reached at
 // host:port, with rotation turned on.
 func (b *bench) newSecret(ctx context.Context, strategy, host string, port int) (string, error) {
-	user := sandbox.UniqueName("bnx_")
-	dbname := "app"
-	if b.db.Embedded() == nil {
-		dbname = user
-		if err := b.db.CreateDatabase(ctx, dbname); err != nil {
-			return "", err
-		}
-	}
-	app := secretValue{Engine: "mysql", Host: host, Port: port, Username: user, Password: sandbox.RandomPassword(), DBName: dbname}
-	if err := b.db.CreateUser(ctx, app.Username, app.Password, dbname, false); err != nil {
-		return "", err
-	}
-	if strategy == sandbox.Alternating {
-		m := secretValue{Engine: "mysql", Host: host, Port: port, Username: user + "_m", Password: sandbox.RandomPassword()}
-		if err := b.db.CreateUser(ctx, m.Username, m.Password, "", true); err != nil {
-			return "", err
-		}
-		arn, err := b.createSecret(ctx, "bench/"+user+"-master", m)
-		if err != nil {
-			return "", err
-		}
-		app.MasterARN = arn
-	}
-	arn, err := b.createSecret(ctx, "bench/"+user, app)
+	u, err := sandbox.SetUpUser(ctx, b.DB, b.Emulator.Client, strategy, "bench/", "bnx_", host, port)
 	if err != nil {
 		return "", err
 	}
-	return arn, b.turnOn(ctx, arn)
+	return u.SecretARN, b.turnOn(ctx, u.SecretARN)
 }
 
 // turnOn turns rotation on for a secret without rotating it.
 func (b *bench) turnOn(ctx context.Context, arn string) error {
-	_, err := b.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(arn), RotationLambdaARN: aws.String(sandbox.FunctionARN),
-		RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
-		RotateImmediately: aws.Bool(false),
-	})
+	err := sandbox.TurnOn(ctx, b.Emulator.Client, arn)
 	b.rec.Take()
+	return err
+}
+
+// useFunction starts a function with env and sends the steps to it;
+// restore sends them back to the bench's own function and stops it.
+func (b *bench) useFunction(ctx context.Context, env map[string]string) (restore func(), err error) {
+	fn, err := sandbox.StartFunction(ctx, b.Bootstrap, env, io.Discard)
 	if err != nil {
-		return fmt.Errorf("turn rotation on: %w", err)
+		return nil, err
 	}
-	return nil
+	b.rec.SetTarget(smlocal.LambdaEndpoint(fn.URL()))
+	return func() {
+		b.rec.SetTarget(smlocal.LambdaEndpoint(b.fn.URL()))
+		_ = fn.Stop()
+	}, nil
 }
 
 // newDeclared makes a declared user's secret as the secrets layer deploys
@@ -427,26 +367,17 @@ func (b *bench) turnOn(ctx context.Context, arn string) error {
 // creates the user. restore (nil on error) sends the steps back to the
 // bench's own function and stops the new one.
 func (b *bench) newDeclared(ctx context.Context) (arn string, restore func(), err error) {
-	d, err := sandbox.SetUpDeclared(ctx, b.db, b.em.Client, "bench/", "bnd_", b.db.Host, b.db.Port, 1)
+	d, err := sandbox.SetUpDeclared(ctx, b.DB, b.Emulator.Client, "bench/", "bnd_", b.DB.Host, b.DB.Port, 1)
 	if err != nil {
 		return "", nil, err
 	}
-	env := sandbox.FunctionEnv(b.em.URL)
 	declEnv, err := d.Env()
 	if err != nil {
 		return "", nil, err
 	}
-	for k, v := range declEnv {
-		env[k] = v
-	}
-	fn, err := sandbox.StartFunction(ctx, b.bootstrap, env, io.Discard)
+	restore, err = b.useFunction(ctx, sandbox.FunctionEnv(b.Emulator.URL, declEnv))
 	if err != nil {
 		return "", nil, err
-	}
-	b.rec.SetTarget(smlocal.LambdaEndpoint(fn.URL()))
-	restore = func() {
-		b.rec.SetTarget(smlocal.LambdaEndpoint(b.fn.URL()))
-		_ = fn.Stop()
 	}
 	arn = d.Users[0].SecretARN
 	if err := b.turnOn(ctx, arn); err != nil {
@@ -460,23 +391,10 @@ func (b *bench) newDeclared(ctx context.Context) (arn string, restore func(), er
 	return arn, restore, nil
 }
 
-func (b *bench) createSecret(ctx context.Context, name string, v secretValue) (string, error) {
-	// #nosec G117 -- the password goes into the secret's value, which is what a database secret holds
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	out, err := b.em.Client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(string(raw))})
-	if err != nil {
-		return "", fmt.Errorf("create secret %s: %w", name, err)
-	}
-	return aws.ToString(out.ARN), nil
-}
-
 // rotate runs one rotation and returns its wall time and steps.
 func (b *bench) rotate(ctx context.Context, arn string) (time.Duration, []sandbox.Call, error) {
 	start := time.Now()
-	_, err := b.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(arn)})
+	_, err := b.Emulator.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(arn)})
 	d := time.Since(start)
 	calls := b.rec.Take()
 	if err != nil {
@@ -499,7 +417,7 @@ const countRotations = 10
 func (b *bench) measureStrategy(ctx context.Context, strategy string, n int, say func(string, ...any)) (StrategyResult, error) {
 	res := StrategyResult{Strategy: strategy, Steps: map[string]Latency{}}
 	// Latency: the secret names the database itself (no proxy in the path).
-	arn, err := b.newSecret(ctx, strategy, b.db.Host, b.db.Port)
+	arn, err := b.newSecret(ctx, strategy, b.DB.Host, b.DB.Port)
 	if err != nil {
 		return res, err
 	}
@@ -530,7 +448,7 @@ func (b *bench) measureStrategy(ctx context.Context, strategy string, n int, say
 	say("%s: p50 %s, p95 %s, p99 %s", strategy, ms(res.Full.P50), ms(res.Full.P95), ms(res.Full.P99))
 
 	// Counts: another secret that names the counting proxy.
-	host, port := splitAddr(b.proxy.Addr())
+	host, port := b.ProxyAt()
 	carn, err := b.newSecret(ctx, strategy, host, port)
 	if err != nil {
 		return res, err
@@ -541,7 +459,7 @@ func (b *bench) measureStrategy(ctx context.Context, strategy string, n int, say
 	b.mu.Lock()
 	b.smOps, b.counts = map[string]int{}, true
 	b.mu.Unlock()
-	b.proxy.ResetCounts()
+	b.Proxy.ResetCounts()
 	for range countRotations {
 		if _, _, err := b.rotate(ctx, carn); err != nil {
 			b.mu.Lock()
@@ -554,7 +472,7 @@ func (b *bench) measureStrategy(ctx context.Context, strategy string, n int, say
 	b.counts = false
 	ops := b.smOps
 	b.mu.Unlock()
-	pc := b.proxy.Counts()
+	pc := b.Proxy.Counts()
 	c := Counts{SecretsManager: map[string]float64{}, Rotations: countRotations}
 	for op, k := range ops {
 		if op == "RotateSecret" {
@@ -578,14 +496,14 @@ func (b *bench) measureStrategy(ctx context.Context, strategy string, n int, say
 // which the function answers after one DescribeSecret (the smallest
 // complete invocation).
 func (b *bench) measureColdStart(ctx context.Context, n int, rep *Report) error {
-	arn, err := b.newSecret(ctx, sandbox.Single, b.db.Host, b.db.Port)
+	arn, err := b.newSecret(ctx, sandbox.Single, b.DB.Host, b.DB.Port)
 	if err != nil {
 		return err
 	}
 	if _, _, err := b.rotate(ctx, arn); err != nil {
 		return err
 	}
-	d, err := b.em.Client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
+	d, err := b.Emulator.Client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(arn)})
 	if err != nil {
 		return err
 	}
@@ -603,7 +521,7 @@ func (b *bench) measureColdStart(ctx context.Context, n int, rep *Report) error 
 	}
 	var cold, warm []time.Duration
 	for range n {
-		fn, err := sandbox.StartFunction(ctx, b.bootstrap, sandbox.FunctionEnv(b.em.URL), io.Discard)
+		fn, err := sandbox.StartFunction(ctx, b.Bootstrap, sandbox.FunctionEnv(b.Emulator.URL), io.Discard)
 		if err != nil {
 			return err
 		}
@@ -658,12 +576,6 @@ func peakMemoryKiB(bootstrap string) (int64, error) {
 		return 0, errors.New("no VmHWM in /proc/" + e.Name() + "/status")
 	}
 	return 0, errors.New("the function process is not running")
-}
-
-func splitAddr(addr string) (string, int) {
-	i := strings.LastIndexByte(addr, ':')
-	p, _ := strconv.Atoi(addr[i+1:])
-	return addr[:i], p
 }
 
 func ms(d time.Duration) string {

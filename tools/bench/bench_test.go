@@ -2,15 +2,20 @@ package bench
 
 import (
 	"context"
-	"io"
-	"log"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/dbvault/dbvault/tools/internal/testrotator"
+	"github.com/dbvault/dbvault/tools/sandbox"
 )
+
+// rotator is built once for every test that runs it: each measurement
+// would otherwise build and link its own.
+var rotator = testrotator.New(sandbox.BuildRotator, false)
+
+func TestMain(m *testing.M) { os.Exit(testrotator.Main(m)) }
 
 func TestLatencyNearestRank(t *testing.T) {
 	var ds []time.Duration
@@ -67,10 +72,7 @@ func TestBudgets(t *testing.T) {
 // and checks that every figure was filled in and the Markdown has its
 // sections. It asserts no timing: budgets are reported, not tested.
 func TestRunSmall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the rotator (-short)")
-	}
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
+	bin := rotator.Need(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dist := t.TempDir()
@@ -79,7 +81,7 @@ func TestRunSmall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := Run(ctx, Options{Rotations: 3, ColdStarts: 2, MySQLDSN: "embedded", DistDir: dist, AppRotations: 2, AppInterval: 100 * time.Millisecond, Fleet: 5})
+	r, err := Run(ctx, Options{Rotations: 3, ColdStarts: 2, MySQLDSN: "embedded", Bootstrap: bin, DistDir: dist, AppRotations: 2, AppInterval: 100 * time.Millisecond, Fleet: 5})
 	if err != nil {
 		t.Fatal(err)
 	}

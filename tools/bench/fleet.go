@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
@@ -42,7 +40,7 @@ type FleetResult struct {
 // its AWSCURRENT password and that the function refuses a secret it does
 // not declare.
 func (b *bench) fleet(ctx context.Context, n int, say func(string, ...any)) (*FleetResult, error) {
-	d, err := sandbox.SetUpDeclared(ctx, b.db, b.em.Client, "fleet/", "flt_", b.db.Host, b.db.Port, n)
+	d, err := sandbox.SetUpDeclared(ctx, b.DB, b.Emulator.Client, "fleet/", "flt_", b.DB.Host, b.DB.Port, n)
 	if err != nil {
 		return nil, err
 	}
@@ -59,22 +57,15 @@ func (b *bench) fleet(ctx context.Context, n int, say func(string, ...any)) (*Fl
 	if err := os.WriteFile(path, []byte(declEnv["APP_USERS"]), 0o600); err != nil {
 		return nil, err
 	}
-	env := sandbox.FunctionEnv(b.em.URL)
-	for k, v := range declEnv {
-		env[k] = v
-	}
+	env := sandbox.FunctionEnv(b.Emulator.URL, declEnv)
 	delete(env, "APP_USERS")
 	env["APP_USERS_FILE"] = path
 	env["DECLARED_ONLY"] = "true"
-	fn, err := sandbox.StartFunction(ctx, b.bootstrap, env, io.Discard)
+	restore, err := b.useFunction(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	b.rec.SetTarget(smlocal.LambdaEndpoint(fn.URL()))
-	defer func() {
-		b.rec.SetTarget(smlocal.LambdaEndpoint(b.fn.URL()))
-		_ = fn.Stop()
-	}()
+	defer restore()
 	res := &FleetResult{Users: n, DeclarationBytes: len(declEnv["APP_USERS"])}
 	for _, u := range d.Users {
 		if err := b.turnOn(ctx, u.SecretARN); err != nil {
@@ -101,21 +92,21 @@ func (b *bench) fleet(ctx context.Context, n int, say func(string, ...any)) (*Fl
 		}
 	}
 	for _, u := range d.Users {
-		cur, err := b.em.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(u.SecretARN)})
+		cur, err := b.Emulator.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(u.SecretARN)})
 		if err != nil {
 			return nil, fmt.Errorf("fleet: %s: %w", u.SecretName, err)
 		}
-		var v secretValue
+		var v sandbox.Secret
 		if err := json.Unmarshal([]byte(aws.ToString(cur.SecretString)), &v); err != nil {
 			return nil, fmt.Errorf("fleet: %s: %w", u.SecretName, err)
 		}
-		if err := sandbox.CheckLogin(ctx, b.db.Host, b.db.Port, v.Username, v.Password, u.DBName); err != nil {
+		if err := sandbox.CheckLogin(ctx, b.DB.Host, b.DB.Port, v.Username, v.Password, u.DBName); err != nil {
 			return nil, fmt.Errorf("fleet: %s: AWSCURRENT does not log in: %w", u.SecretName, err)
 		}
 	}
 	// A secret the function does not declare, naming the same master,
 	// must be refused.
-	other, err := b.createSecret(ctx, "fleet/undeclared-"+sandbox.UniqueName("u"), secretValue{Engine: "mysql", Host: b.db.Host, Port: b.db.Port, Username: d.Users[0].User, Password: "not-used-1", MasterARN: d.MasterARN})
+	other, err := sandbox.CreateSecret(ctx, b.Emulator.Client, "fleet/undeclared-"+sandbox.UniqueName("u"), sandbox.Secret{Engine: "mysql", Host: b.DB.Host, Port: b.DB.Port, Username: d.Users[0].User, Password: "not-used-1", MasterARN: d.MasterARN})
 	if err != nil {
 		return nil, err
 	}

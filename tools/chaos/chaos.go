@@ -45,7 +45,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -55,7 +54,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
@@ -176,8 +174,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer env.close(context.WithoutCancel(ctx))
-	rep.Database = env.db.Description
-	fmt.Fprintf(out, "chaos: seed %d, %d rotations per strategy (%s), database %s\n", opts.Seed, opts.Rotations, strings.Join(opts.Strategies, ", "), env.db.Description)
+	rep.Database = env.DB.Description
+	fmt.Fprintf(out, "chaos: seed %d, %d rotations per strategy (%s), database %s\n", opts.Seed, opts.Rotations, strings.Join(opts.Strategies, ", "), env.DB.Description)
 
 	for _, strategy := range opts.Strategies {
 		subs := make([]*subject, subjectsFor(opts.Rotations))
@@ -252,15 +250,11 @@ func newRand(seed uint64) *rand.Rand {
 
 // env is everything a run uses.
 type env struct {
-	opts      Options
-	out       io.Writer
-	db        *sandbox.Database
-	proxy     *faultproxy.Proxy
-	em        *sandbox.Emulator
-	check     *secretsmanager.Client // the checker's client (no retries)
-	bootstrap string
-	fnLog     *lockedBuffer
-	tmp       string
+	*sandbox.Rig
+	opts  Options
+	out   io.Writer
+	check *secretsmanager.Client // the checker's client (no retries)
+	fnLog *lockedBuffer
 	// declared is the declared-users world (nil when the run has no
 	// declared strategy) and declEnv the function environment that
 	// declares its users: every function process gets it, so that the
@@ -301,30 +295,21 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 
 func setUp(ctx context.Context, opts Options, out io.Writer) (_ *env, err error) {
 	e := &env{opts: opts, out: out, fnLog: &lockedBuffer{}}
+	if e.Rig, err = sandbox.OpenRig(ctx, opts.MySQLDSN, smlocal.InvokerFunc(e.invoke)); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			e.close(context.WithoutCancel(ctx))
 		}
 	}()
-	e.db, err = sandbox.OpenDatabase(ctx, opts.MySQLDSN)
-	if err != nil {
-		return nil, err
-	}
-	e.proxy, err = faultproxy.New(e.db.Addr())
-	if err != nil {
-		return nil, err
-	}
-	e.em, err = sandbox.StartEmulator(smlocal.Options{Rotator: smlocal.InvokerFunc(e.invoke)})
-	if err != nil {
-		return nil, err
-	}
-	e.em.Server.SetFaultInjector(e.inject)
+	e.Emulator.Server.SetFaultInjector(e.inject)
 	if slices.Contains(opts.Strategies, sandbox.Declared) {
 		// The function's environment declares the users, so they exist
 		// before the first function starts. The secrets name the fault
 		// proxy, and so does DB_HOST (the cluster's endpoint).
-		host, port := proxyHostPort(e.proxy.Addr())
-		e.declared, err = sandbox.SetUpDeclared(ctx, e.db, e.em.Client, "chaos/", "chd_", host, port, subjectsFor(opts.Rotations))
+		host, port := e.ProxyAt()
+		e.declared, err = sandbox.SetUpDeclared(ctx, e.DB, e.Emulator.Client, "chaos/", "chd_", host, port, subjectsFor(opts.Rotations))
 		if err != nil {
 			return nil, err
 		}
@@ -338,20 +323,14 @@ func setUp(ctx context.Context, opts Options, out io.Writer) (_ *env, err error)
 	// ("use of closed network connection" while reading a 200); that is the
 	// checker's transport, not the rotator, and must not count as a
 	// violation.
-	e.check = sandbox.NewClient(e.em.URL, 3)
-	e.bootstrap = opts.Bootstrap
-	if e.bootstrap == "" {
-		e.tmp, err = os.MkdirTemp("", "dbvault-chaos-")
-		if err != nil {
-			return nil, err
-		}
+	e.check = sandbox.NewClient(e.Emulator.URL, 3)
+	if opts.Bootstrap == "" {
 		fmt.Fprintf(out, "chaos: building the rotator with fail points ...\n")
-		e.bootstrap, err = sandbox.BuildRotator(ctx, e.tmp, true)
-		if err != nil {
-			return nil, err
-		}
 	}
-	if err := e.ensureFunction(ctx); err != nil {
+	if err = e.SetBootstrap(ctx, opts.Bootstrap, true); err != nil {
+		return nil, err
+	}
+	if err = e.ensureFunction(ctx); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -367,34 +346,17 @@ func (e *env) close(ctx context.Context) {
 	if target != nil && target != fn {
 		_ = target.Stop()
 	}
-	if e.em != nil {
-		_ = e.em.Close()
-	}
-	if e.proxy != nil {
-		_ = e.proxy.Close()
-	}
-	if e.db != nil {
-		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		if err := e.db.Cleanup(cctx); err != nil {
-			fmt.Fprintf(e.out, "chaos: cleanup: %v\n", err)
-		}
-		cancel()
-		_ = e.db.Close()
-	}
-	if e.tmp != "" {
-		_ = os.RemoveAll(e.tmp)
+	if err := e.Rig.Close(ctx); err != nil {
+		fmt.Fprintf(e.out, "chaos: cleanup: %v\n", err)
 	}
 }
 
 // functionEnv is the rotator's environment: the emulator, TLS off, and
 // short database timeouts so that a hung database fails a step in seconds.
 func (e *env) functionEnv(failpoint string) map[string]string {
-	m := sandbox.FunctionEnv(e.em.URL)
+	m := sandbox.FunctionEnv(e.Emulator.URL, e.declEnv)
 	m["DB_CONNECT_TIMEOUT"] = "1s"
 	m["DB_STATEMENT_TIMEOUT"] = "2s"
-	for k, v := range e.declEnv {
-		m[k] = v
-	}
 	if failpoint != "" {
 		m["ROTATOR_FAILPOINT"] = failpoint
 	}
@@ -409,7 +371,7 @@ func (e *env) ensureFunction(ctx context.Context) error {
 	e.mu.Unlock()
 	if fn == nil {
 		var err error
-		fn, err = sandbox.StartFunction(ctx, e.bootstrap, e.functionEnv(""), e.fnLog)
+		fn, err = sandbox.StartFunction(ctx, e.Bootstrap, e.functionEnv(""), e.fnLog)
 		if err != nil {
 			return err
 		}
@@ -445,7 +407,7 @@ func (e *env) invoke(ctx context.Context, arn string, ev events.SecretsManagerSe
 	e.armed = nil
 	on := e.onStep
 	e.mu.Unlock()
-	if perr := e.proxy.SetMode(faultproxy.Pass); perr != nil {
+	if perr := e.Proxy.SetMode(faultproxy.Pass); perr != nil {
 		return errors.Join(err, perr)
 	}
 	if on != nil {
@@ -474,11 +436,11 @@ func firstLine(s string) string {
 func (e *env) armDB(kind string) error {
 	switch kind {
 	case FaultDBStopped:
-		return e.proxy.SetMode(faultproxy.Refuse)
+		return e.Proxy.SetMode(faultproxy.Refuse)
 	case FaultDBHung:
-		return e.proxy.SetMode(faultproxy.Hang)
+		return e.Proxy.SetMode(faultproxy.Hang)
 	case FaultDBRestarted:
-		return e.proxy.SetMode(faultproxy.Drop)
+		return e.Proxy.SetMode(faultproxy.Drop)
 	}
 	return nil
 }
@@ -545,48 +507,18 @@ func (e *env) newSubject(ctx context.Context, strategy string, k int) (*subject,
 	if strategy == sandbox.Declared {
 		return e.turnOn(ctx, strategy, e.declared.Users[k].SecretARN)
 	}
-	user := sandbox.UniqueName("chx_")
-	dbname := "app"
-	if e.db.Embedded() == nil {
-		dbname = user
-		if err := e.db.CreateDatabase(ctx, dbname); err != nil {
-			return nil, err
-		}
-	}
-	host, port := proxyHostPort(e.proxy.Addr())
-	app := secretValue{Engine: "mysql", Host: host, Port: port, Username: user, Password: sandbox.RandomPassword(), DBName: dbname}
-	if err := e.db.CreateUser(ctx, app.Username, app.Password, dbname, false); err != nil {
-		return nil, err
-	}
-	if strategy == sandbox.Alternating {
-		m := secretValue{Engine: "mysql", Host: host, Port: port, Username: user + "_m", Password: sandbox.RandomPassword()}
-		if err := e.db.CreateUser(ctx, m.Username, m.Password, "", true); err != nil {
-			return nil, err
-		}
-		arn, err := e.createSecret(ctx, "chaos/"+user+"-master", m)
-		if err != nil {
-			return nil, err
-		}
-		app.MasterARN = arn
-	}
-	arn, err := e.createSecret(ctx, "chaos/"+user, app)
+	host, port := e.ProxyAt()
+	u, err := sandbox.SetUpUser(ctx, e.DB, e.Emulator.Client, strategy, "chaos/", "chx_", host, port)
 	if err != nil {
 		return nil, err
 	}
-	return e.turnOn(ctx, strategy, arn)
+	return e.turnOn(ctx, strategy, u.SecretARN)
 }
 
 // turnOn turns rotation on for a secret and makes it a subject.
 func (e *env) turnOn(ctx context.Context, strategy, arn string) (*subject, error) {
-	// Turn rotation on without rotating: the first rotation is then a
-	// rotation like every other.
-	_, err := e.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
-		SecretId: aws.String(arn), RotationLambdaARN: aws.String(sandbox.FunctionARN),
-		RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)},
-		RotateImmediately: aws.Bool(false),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("turn rotation on: %w", err)
+	if err := sandbox.TurnOn(ctx, e.Emulator.Client, arn); err != nil {
+		return nil, err
 	}
 	return &subject{strategy: strategy, arn: arn, ledger: map[string][32]byte{}}, nil
 }
@@ -613,7 +545,7 @@ func (e *env) pendingUserMissing(ctx context.Context, s *subject) (bool, error) 
 		pending = cur.Username // unprovisioned: the first rotation creates it
 	}
 	var n int
-	if err := e.db.Admin().QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", pending).Scan(&n); err != nil {
+	if err := e.DB.Admin().QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", pending).Scan(&n); err != nil {
 		return false, fmt.Errorf("look up the pending user: %w", err)
 	}
 	return n == 0, nil
@@ -648,7 +580,7 @@ func (e *env) rotation(ctx context.Context, s *subject, p plan, i int, rep *Repo
 	var fpFn *lambdaharness.Function
 	switch {
 	case p.Kind == FaultFailpoint:
-		fpFn, err = sandbox.StartFunction(ctx, e.bootstrap, e.functionEnv(p.Failpoint), e.fnLog)
+		fpFn, err = sandbox.StartFunction(ctx, e.Bootstrap, e.functionEnv(p.Failpoint), e.fnLog)
 		if err != nil {
 			return false, false, err
 		}
@@ -670,7 +602,7 @@ func (e *env) rotation(ctx context.Context, s *subject, p plan, i int, rep *Repo
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = e.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(s.arn)})
+				_, errs[i] = e.Emulator.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(s.arn)})
 			}()
 		}
 		wg.Wait()
@@ -681,7 +613,7 @@ func (e *env) rotation(ctx context.Context, s *subject, p plan, i int, rep *Repo
 				return false, false, fmt.Errorf("RotateSecret: %w", err)
 			}
 		}
-	} else if _, err := e.em.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(s.arn)}); err != nil {
+	} else if _, err := e.Emulator.Client.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(s.arn)}); err != nil {
 		// Refused while an earlier rotation of this secret is stuck: the
 		// service would reattempt that one, and so does the recovery below.
 		if !strings.Contains(err.Error(), "InvalidRequestException") {
@@ -698,7 +630,7 @@ func (e *env) rotation(ctx context.Context, s *subject, p plan, i int, rep *Repo
 	if fpFn != nil {
 		_ = fpFn.Stop()
 	}
-	if err := e.proxy.SetMode(faultproxy.Pass); err != nil {
+	if err := e.Proxy.SetMode(faultproxy.Pass); err != nil {
 		return false, false, err
 	}
 	if err := e.ensureFunction(ctx); err != nil {

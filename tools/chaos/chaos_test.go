@@ -4,43 +4,43 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log"
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
+	"github.com/dbvault/dbvault/tools/internal/testrotator"
 	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
-func TestMain(m *testing.M) {
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	code := m.Run()
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testrotator.Main(m)) }
 
-// buildDir holds the bootstrap built for the tests; removed at the end.
-var buildDir string
+// rotator is the rotator with fail points, as the chaos run uses it,
+// built once for every test of the package; bootstrap builds it.
+var (
+	rotator   = testrotator.New(sandbox.BuildRotator, true)
+	bootstrap = rotator.Get
+)
 
-// bootstrap builds the rotator with fail points once per test binary.
-var bootstrap = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "chaos-test-")
+// testSubject sets up a run's environment with opts on the embedded
+// server and makes a subject of strategy in it.
+func testSubject(t *testing.T, opts Options, strategy string) (*env, *subject) {
+	t.Helper()
+	opts.Bootstrap = rotator.Need(t)
+	ctx := context.Background()
+	e, err := setUp(ctx, opts, io.Discard)
 	if err != nil {
-		return "", err
+		t.Fatal(err)
 	}
-	buildDir = dir
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	return sandbox.BuildRotator(ctx, dir, true)
-})
+	t.Cleanup(func() { e.close(ctx) })
+	s, err := e.newSubject(ctx, strategy, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, s
+}
 
 // TestShortRun is the short chaos run of the test suite: 10 rotations per
 // strategy (single, alternating, declared) on the embedded server with
@@ -49,13 +49,7 @@ var bootstrap = sync.OnceValues(func() (string, error) {
 // and one with AWSPREVIOUS's (before rotation 7); no invariant may be
 // violated.
 func TestShortRun(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the rotator (-short)")
-	}
-	bin, err := bootstrap()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := rotator.Need(t)
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -129,23 +123,8 @@ func TestPickIsRepeatable(t *testing.T) {
 // behind the rotator's back (AWSCURRENT no longer logs in) and a version
 // whose value changed are both reported.
 func TestInvariantsCatchLockout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the rotator (-short)")
-	}
-	bin, err := bootstrap()
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, s := testSubject(t, Options{}, sandbox.Single)
 	ctx := context.Background()
-	e, err := setUp(ctx, Options{Bootstrap: bin}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close(ctx)
-	s, err := e.newSubject(ctx, sandbox.Single, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if bad := e.invariants(ctx, s, true); len(bad) != 0 {
 		t.Fatalf("a fresh secret violates: %v", bad)
 	}
@@ -160,7 +139,7 @@ func TestInvariantsCatchLockout(t *testing.T) {
 	if !strings.Contains(bad, "overwritten") {
 		t.Errorf("an overwritten version was not reported: %q", bad)
 	}
-	if _, err := e.db.Admin().ExecContext(ctx, "ALTER USER ?@'%' IDENTIFIED BY ?", cur.Username, "changed-outside"); err != nil {
+	if _, err := e.DB.Admin().ExecContext(ctx, "ALTER USER ?@'%' IDENTIFIED BY ?", cur.Username, "changed-outside"); err != nil {
 		t.Fatal(err)
 	}
 	bad = strings.Join(e.invariants(ctx, s, true), "\n")
@@ -177,23 +156,8 @@ func TestInvariantsCatchLockout(t *testing.T) {
 // log in and that the insider's password does. The same with AWSPREVIOUS's
 // credential reports the previous user.
 func TestInsiderIsCaught(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the rotator (-short)")
-	}
-	bin, err := bootstrap()
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, s := testSubject(t, Options{Rotations: 2, Strategies: []string{sandbox.Declared}}, sandbox.Declared)
 	ctx := context.Background()
-	e, err := setUp(ctx, Options{Bootstrap: bin, Rotations: 2, Strategies: []string{sandbox.Declared}}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.close(ctx)
-	s, err := e.newSubject(ctx, sandbox.Declared, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rep := &Report{Insider: map[string]int{}}
 	for i := 1; i <= 2; i++ { // provision the user, then its clone
 		if _, _, err := e.rotation(ctx, s, plan{Kind: FaultNone}, i, rep); err != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
+	"github.com/dbvault/dbvault/tools/sandbox"
 )
 
 // The kinds of fault, as the report counts them.
@@ -40,28 +41,12 @@ var Kinds = []string{FaultNone, FaultFailpoint, FaultKill, FaultDBStopped, Fault
 // nothing is granted; mysql:after-revoke is left out, since no account
 // ever holds more.
 var failpoints = map[string][]string{
-	"single": {
-		checkpoint.CreateAfterGetCurrent,
-		checkpoint.CreateAfterGetPending,
-		checkpoint.CreateAfterRandomPassword,
-		checkpoint.CreateAfterPut,
-		checkpoint.SetAfterGetCurrent,
-		checkpoint.SetAfterGetPending,
+	"single": slices.Concat(createAndReadPoints, []string{
 		checkpoint.SetAfterLoginPending,
 		checkpoint.SetAfterLogin,
 		checkpoint.SetAfterAlter,
-		checkpoint.TestAfterGetPending,
-		checkpoint.TestAfterLogin,
-		checkpoint.TestAfterProbe,
-		checkpoint.FinishAfterUpdateStage,
-	},
-	"alternating": {
-		checkpoint.CreateAfterGetCurrent,
-		checkpoint.CreateAfterGetPending,
-		checkpoint.CreateAfterRandomPassword,
-		checkpoint.CreateAfterPut,
-		checkpoint.SetAfterGetCurrent,
-		checkpoint.SetAfterGetPending,
+	}, testAndFinishPoints),
+	"alternating": slices.Concat(createAndReadPoints, []string{
 		checkpoint.SetAfterLoginPending,
 		checkpoint.SetAfterGetMaster,
 		checkpoint.SetAfterLogin,
@@ -69,18 +54,8 @@ var failpoints = map[string][]string{
 		checkpoint.MySQLAfterGrant,    // after the first GRANT copied from SHOW GRANTS
 		checkpoint.SetAfterGrants,
 		checkpoint.SetAfterAlter,
-		checkpoint.TestAfterGetPending,
-		checkpoint.TestAfterLogin,
-		checkpoint.TestAfterProbe,
-		checkpoint.FinishAfterUpdateStage,
-	},
-	"declared": {
-		checkpoint.CreateAfterGetCurrent,
-		checkpoint.CreateAfterGetPending,
-		checkpoint.CreateAfterRandomPassword,
-		checkpoint.CreateAfterPut,
-		checkpoint.SetAfterGetCurrent,
-		checkpoint.SetAfterGetPending,
+	}, testAndFinishPoints),
+	"declared": slices.Concat(createAndReadPoints, []string{
 		checkpoint.SetAfterGetMaster,
 		checkpoint.SetAfterLoginPending,
 		checkpoint.SetAfterLogin,
@@ -89,12 +64,28 @@ var failpoints = map[string][]string{
 		checkpoint.MySQLAfterGrant,    // likewise: the new account's declared privileges
 		checkpoint.SetAfterGrants,
 		checkpoint.SetAfterAlter,
+	}, testAndFinishPoints),
+}
+
+// createAndReadPoints open every strategy's list: createSecret's points,
+// then setSecret's reads of the two versions. testAndFinishPoints close
+// it. The order of a list is the order pick draws from.
+var (
+	createAndReadPoints = []string{
+		checkpoint.CreateAfterGetCurrent,
+		checkpoint.CreateAfterGetPending,
+		checkpoint.CreateAfterRandomPassword,
+		checkpoint.CreateAfterPut,
+		checkpoint.SetAfterGetCurrent,
+		checkpoint.SetAfterGetPending,
+	}
+	testAndFinishPoints = []string{
 		checkpoint.TestAfterGetPending,
 		checkpoint.TestAfterLogin,
 		checkpoint.TestAfterProbe,
 		checkpoint.FinishAfterUpdateStage,
-	},
-}
+	}
+)
 
 // creatingPoints are, per strategy, the fail points a rotation reaches
 // only when it creates its pending user.
@@ -104,7 +95,7 @@ var creatingPoints = map[string][]string{
 }
 
 // steps are the rotation steps in order.
-var steps = []string{"createSecret", "setSecret", "testSecret", "finishSecret"}
+var steps = sandbox.Steps
 
 // dbSteps are the steps that reach the database.
 var dbSteps = []string{"setSecret", "testSecret"}

@@ -122,7 +122,7 @@ func (e *env) insider(ctx context.Context, s *subject, stage string, i int, rep 
 	}
 	t := &tamper{stage: stage, user: v.Username, password: sandbox.RandomPassword()}
 	rep.Checks++
-	if err := changeOwnPassword(ctx, e.db.Host, e.db.Port, v.Username, v.Password, t.password); err != nil {
+	if err := changeOwnPassword(ctx, e.DB.Host, e.DB.Port, v.Username, v.Password, t.password); err != nil {
 		rep.Violations = append(rep.Violations, fmt.Sprintf("%s rotation %d: insider step with %s's credential: %v", s.strategy, i, stage, err))
 		return nil
 	}
@@ -197,7 +197,7 @@ func (e *env) insiderCheck(ctx context.Context, s *subject, t *tamper) []string 
 	}
 	base, _ := strings.CutSuffix(cur.Username, "_clone")
 	for _, user := range []string{base, base + "_clone"} {
-		err := sandbox.CheckLogin(ctx, e.db.Host, e.db.Port, user, t.password, "")
+		err := sandbox.CheckLogin(ctx, e.DB.Host, e.DB.Port, user, t.password, "")
 		switch {
 		case err == nil:
 			bad = append(bad, fmt.Sprintf("the password the insider set with %s's credential still logs in to %s after the next rotation", t.stage, user))

@@ -25,17 +25,11 @@ func TestChangeOwnPassword(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = db.Cleanup(ctx); _ = db.Close() })
-		user, old, pw := sandbox.UniqueName("chi_"), sandbox.RandomPassword(), sandbox.RandomPassword()
-		dbname := "app"
-		if db.Embedded() == nil {
-			dbname = user
-			if err := db.CreateDatabase(ctx, dbname); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := db.CreateUser(ctx, user, old, dbname, false); err != nil {
+		u, err := db.NewUser(ctx, "chi_")
+		if err != nil {
 			t.Fatal(err)
 		}
+		user, old, pw := u.Username, u.Password, sandbox.RandomPassword()
 		if err := changeOwnPassword(ctx, db.Host, db.Port, user, old, pw); err != nil {
 			t.Fatalf("%s: %v", db.Description, err)
 		}

@@ -212,6 +212,24 @@ func (d *Database) CreateUser(ctx context.Context, user, password, dbname string
 	return nil
 }
 
+// NewUser creates a user named UniqueName(prefix) with a random password
+// and CreateUser's privileges on its own database: on the embedded server
+// the "app" database it starts with, elsewhere a new one named as the user.
+// It returns them as a database secret's value that names this server.
+func (d *Database) NewUser(ctx context.Context, prefix string) (Secret, error) {
+	v := Secret{Engine: "mysql", Host: d.Host, Port: d.Port, Username: UniqueName(prefix), Password: RandomPassword(), DBName: "app"}
+	if d.embedded == nil {
+		v.DBName = v.Username
+		if err := d.CreateDatabase(ctx, v.DBName); err != nil {
+			return Secret{}, err
+		}
+	}
+	if err := d.CreateUser(ctx, v.Username, v.Password, v.DBName, false); err != nil {
+		return Secret{}, err
+	}
+	return v, nil
+}
+
 // cloneSuffix is the rotator's default suffix for the alternate user.
 const cloneSuffix = "_clone"
 

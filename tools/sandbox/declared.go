@@ -119,14 +119,14 @@ func declaredSetUp(ctx context.Context, s *subject) (map[string]string, error) {
 	u := d.Users[0]
 	s.user, s.name, s.arn, s.dbname = u.User, u.SecretName, u.SecretARN, u.DBName
 	s.masterName, s.masterARN, s.masterValue = d.MasterName, d.MasterARN, d.MasterValue
-	s.before = dbSecret{Engine: "aurora-mysql", Host: d.Host, Port: d.Port, Username: u.User, DBName: u.DBName, MasterARN: d.MasterARN}
+	s.before = Secret{Engine: "aurora-mysql", Host: d.Host, Port: d.Port, Username: u.User, DBName: u.DBName, MasterARN: d.MasterARN}
 	return d.Env()
 }
 
 // checkDeclared checks, after a rotation of a declared user, that
 // AWSCURRENT's user holds exactly the declared privileges on its database
 // and that the master secret is as it was.
-func (s *subject) checkDeclared(ctx context.Context, cur dbSecret) error {
+func (s *subject) checkDeclared(ctx context.Context, cur Secret) error {
 	rows, err := s.db.Grants(ctx, cur.Username)
 	if err != nil {
 		return err
@@ -209,7 +209,7 @@ func (a *App) once(ctx context.Context) {
 		}
 		return
 	}
-	var v dbSecret
+	var v Secret
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil || v.Password == "" {
 		a.fail("AWSCURRENT holds no usable credentials")
 		return

@@ -240,11 +240,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	} else {
 		say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
 	}
-	env := FunctionEnv(em.URL)
-	for k, v := range extraEnv {
-		env[k] = v
-	}
-	fn, err := StartFunction(ctx, bootstrap, env, fnOut)
+	fn, err := StartFunction(ctx, bootstrap, FunctionEnv(em.URL, extraEnv), fnOut)
 	if err != nil {
 		return res, err
 	}
@@ -329,73 +325,25 @@ type subject struct {
 	arn      string
 	dbname   string
 	// before is the AWSCURRENT value before the rotation being run.
-	before dbSecret
+	before Secret
 	// The master secret (declared users): its name, ARN and value.
 	masterName, masterARN, masterValue string
-}
-
-// dbSecret is the part of a secret's JSON the checks read.
-type dbSecret struct {
-	Engine    string `json:"engine"`
-	Host      string `json:"host"`
-	Port      int    `json:"port"`
-	Username  string `json:"username"`
-	Password  string `json:"password"`
-	DBName    string `json:"dbname,omitempty"`
-	MasterARN string `json:"masterarn,omitempty"`
 }
 
 // setUp creates the database, the user (and the master user) and their
 // secrets, and returns the function's extra environment (declared users).
 func setUp(ctx context.Context, db *Database, em *Emulator, strategy string) (*subject, map[string]string, error) {
-	s := &subject{sm: em.Client, db: db, strategy: strategy, user: UniqueName("sbx_")}
-	s.name = "sandbox/" + s.user
+	s := &subject{sm: em.Client, db: db, strategy: strategy}
 	if strategy == Declared {
 		env, err := declaredSetUp(ctx, s)
 		return s, env, err
 	}
-	s.dbname = "app"
-	if db.Embedded() == nil {
-		s.dbname = s.user
-		if err := db.CreateDatabase(ctx, s.dbname); err != nil {
-			return nil, nil, err
-		}
-	}
-	app := dbSecret{Engine: "mysql", Host: db.Host, Port: db.Port, Username: s.user, Password: RandomPassword(), DBName: s.dbname}
-	if err := db.CreateUser(ctx, app.Username, app.Password, s.dbname, false); err != nil {
-		return nil, nil, err
-	}
-	if strategy == Alternating {
-		master := dbSecret{Engine: "mysql", Host: db.Host, Port: db.Port, Username: s.user + "_m", Password: RandomPassword()}
-		if err := db.CreateUser(ctx, master.Username, master.Password, "", true); err != nil {
-			return nil, nil, err
-		}
-		arn, err := createSecret(ctx, s.sm, s.name+"-master", master)
-		if err != nil {
-			return nil, nil, err
-		}
-		app.MasterARN = arn
-	}
-	arn, err := createSecret(ctx, s.sm, s.name, app)
+	u, err := SetUpUser(ctx, db, s.sm, strategy, "sandbox/", "sbx_", db.Host, db.Port)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.arn = arn
-	s.before = app
+	s.user, s.name, s.arn, s.dbname, s.before = u.Value.Username, u.SecretName, u.SecretARN, u.Value.DBName, u.Value
 	return s, nil, nil
-}
-
-func createSecret(ctx context.Context, sm *secretsmanager.Client, name string, v dbSecret) (string, error) {
-	// #nosec G117 -- the password goes into the secret's value, which is what a database secret holds
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(string(b))})
-	if err != nil {
-		return "", fmt.Errorf("create secret %s: %w", name, err)
-	}
-	return aws.ToString(out.ARN), nil
 }
 
 // rotate runs rotation i (the first one turns rotation on) and its checks.
@@ -492,14 +440,14 @@ func (s *subject) rotate(ctx context.Context, i int, rec *Recorder, say func(str
 }
 
 // read returns a stage's value.
-func (s *subject) read(ctx context.Context, stage string) (dbSecret, error) {
+func (s *subject) read(ctx context.Context, stage string) (Secret, error) {
 	out, err := s.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(s.arn), VersionStage: aws.String(stage)})
 	if err != nil {
-		return dbSecret{}, fmt.Errorf("GetSecretValue %s: %w", stage, err)
+		return Secret{}, fmt.Errorf("GetSecretValue %s: %w", stage, err)
 	}
-	var v dbSecret
+	var v Secret
 	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &v); err != nil {
-		return dbSecret{}, fmt.Errorf("the %s value is not the JSON the sandbox wrote", stage)
+		return Secret{}, fmt.Errorf("the %s value is not the JSON the sandbox wrote", stage)
 	}
 	return v, nil
 }

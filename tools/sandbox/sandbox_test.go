@@ -5,52 +5,24 @@ import (
 	"context"
 	"database/sql"
 	"io"
-	"log"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/dbvault/dbvault/tools/internal/testmaria"
+	"github.com/dbvault/dbvault/tools/internal/testrotator"
 )
 
-// bootstrap builds the rotator once for all tests of this package.
-var bootstrap = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "sandbox-test-")
-	if err != nil {
-		return "", err
-	}
-	buildDir = dir
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	return BuildRotator(ctx, dir, false)
-})
+// rotator is built once for all tests of this package.
+var rotator = testrotator.New(BuildRotator, false)
 
-func TestMain(m *testing.M) {
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	code := m.Run()
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// buildDir holds the bootstrap built for the tests; removed at the end.
-var buildDir string
+func TestMain(m *testing.M) { os.Exit(testrotator.Main(m)) }
 
 // TestSandbox runs the sandbox as `mage sandbox` does, for every strategy,
 // on the embedded server and on MariaDB, and reads its table.
 func TestSandbox(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the rotator (-short)")
-	}
-	bin, err := bootstrap()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := rotator.Need(t)
 	for _, tc := range []struct {
 		name, strategy string
 		maria          bool
@@ -170,14 +142,11 @@ func TestCancelCleansUp(t *testing.T) {
 		t.Skip("builds and runs the rotator (-short)")
 	}
 	dsn := testmaria.Need(t, "SANDBOX_TEST_MYSQL_DSN")
-	bin, err := bootstrap()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := rotator.Need(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out bytes.Buffer
 	w := &cancelAfter{w: &out, marker: "with its secret", cancel: cancel}
-	_, err = Run(ctx, Options{Rotations: 3, MySQLDSN: dsn, Bootstrap: bin, Out: w})
+	_, err := Run(ctx, Options{Rotations: 3, MySQLDSN: dsn, Bootstrap: bin, Out: w})
 	if err == nil {
 		t.Fatalf("a cancelled run returned no error:\n%s", out.String())
 	}

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -160,58 +158,31 @@ func (r *Recorder) Take() []Call {
 }
 
 // BuildRotator builds the rotation function's bootstrap for this machine
-// into dir. With failpoints, the build has the failpoints tag (the
-// function exits at the point ROTATOR_FAILPOINT names); the harness's
-// BuildBootstrap has no tag option, so that build is made here the same
-// way (CGO_ENABLED=0, -tags lambda.norpc,failpoints, -trimpath).
+// into dir (lambdaharness.BuildBootstrap). With failpoints, the build has
+// the failpoints tag: the function exits at the point ROTATOR_FAILPOINT
+// names.
 func BuildRotator(ctx context.Context, dir string, failpoints bool) (string, error) {
-	if !failpoints {
-		return lambdaharness.BuildBootstrap(ctx, RotatorPackage, dir)
+	if failpoints {
+		return lambdaharness.BuildBootstrap(ctx, RotatorPackage, dir, "failpoints")
 	}
-	root, err := workspaceRoot(ctx)
-	if err != nil {
-		return "", err
-	}
-	out, err := filepath.Abs(filepath.Join(dir, "bootstrap"))
-	if err != nil {
-		return "", err
-	}
-	// #nosec G204 -- the go tool with fixed arguments; out is a path under the caller's own temporary directory
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "lambda.norpc,failpoints", "-trimpath", "-o", out, RotatorPackage)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the rotator with failpoints: %w\n%s", err, msg)
-	}
-	return out, nil
-}
-
-// workspaceRoot is the directory of go.work.
-func workspaceRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOWORK").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOWORK: %w", err)
-	}
-	p := string(out)
-	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
-		p = p[:len(p)-1]
-	}
-	if p == "" || p == "off" {
-		return "", errors.New("not inside the dbvault workspace (go env GOWORK is empty): run from the repository")
-	}
-	return filepath.Dir(p), nil
+	return lambdaharness.BuildBootstrap(ctx, RotatorPackage, dir)
 }
 
 // FunctionEnv is the rotator's environment for a local run: the emulator's
 // endpoint and TLS off (the local servers have no TLS; DB_TLS=disabled is
-// meant for exactly this).
-func FunctionEnv(emulatorURL string) map[string]string {
-	return map[string]string{
+// meant for exactly this), then each of extra on top (the declared users'
+// DeclaredWorld.Env).
+func FunctionEnv(emulatorURL string, extra ...map[string]string) map[string]string {
+	env := map[string]string{
 		"SECRETS_MANAGER_ENDPOINT": emulatorURL,
 		"DB_TLS":                   "disabled",
 		"DB_CONNECT_TIMEOUT":       "3s",
 		"DB_STATEMENT_TIMEOUT":     "5s",
 	}
+	for _, m := range extra {
+		maps.Copy(env, m)
+	}
+	return env
 }
 
 // StartFunction runs bootstrap under the Lambda runtime interface emulator
