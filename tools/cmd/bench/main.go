@@ -39,24 +39,13 @@ func main() {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	rotDefault, err := cmdenv.Int(getenv, "BENCH_ROTATIONS", 100, 0)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	appRotDefault, err := cmdenv.Int(getenv, "BENCH_APP_ROTATIONS", bench.DefaultAppRotations, 1)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	fleetDefault, err := cmdenv.Int(getenv, "BENCH_FLEET", bench.DefaultFleet, 0)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	appIntervalDefault, err := cmdenv.Duration(getenv, "BENCH_APP_INTERVAL", bench.DefaultAppInterval)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	env := cmdenv.Env{Getenv: getenv}
+	rotDefault := env.Int("BENCH_ROTATIONS", 100, 0)
+	appRotDefault := env.Int("BENCH_APP_ROTATIONS", bench.DefaultAppRotations, 1)
+	fleetDefault := env.Int("BENCH_FLEET", bench.DefaultFleet, 0)
+	appIntervalDefault := env.Duration("BENCH_APP_INTERVAL", bench.DefaultAppInterval)
+	if env.Err != nil {
+		fmt.Fprintln(stderr, env.Err)
 		return 2
 	}
 	rotations := fs.Int("rotations", rotDefault, "timed rotations per strategy (env BENCH_ROTATIONS)")
@@ -107,13 +96,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *write)
 	}
-	if v := rep.App.Violations(); len(v) > 0 {
-		for _, s := range v {
-			fmt.Fprintf(stderr, "bench: lost logins: %s\n", s)
-		}
-		return 1
-	}
-	return 0
+	return lostLogins(rep.App, stderr)
 }
 
 // appOnlyRun runs the application simulation alone and prints it.
@@ -125,10 +108,17 @@ func appOnlyRun(ctx context.Context, opts bench.Options, stdout, stderr io.Write
 	}
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, app.Text())
-	if v := app.Violations(); len(v) > 0 {
-		for _, s := range v {
-			fmt.Fprintf(stderr, "bench: lost logins: %s\n", s)
-		}
+	return lostLogins(app, stderr)
+}
+
+// lostLogins prints the application simulation's violations and returns
+// the exit code: 1 if there are any.
+func lostLogins(app *bench.AppReport, stderr io.Writer) int {
+	v := app.Violations()
+	for _, s := range v {
+		fmt.Fprintf(stderr, "bench: lost logins: %s\n", s)
+	}
+	if len(v) > 0 {
 		return 1
 	}
 	return 0

@@ -46,9 +46,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		_, _ = rand.Read(b[:])
 		seedDefault = binary.LittleEndian.Uint64(b[:]) % 1_000_000_000
 	}
-	rotDefault, err := cmdenv.Int(getenv, "CHAOS_ROTATIONS", 30, 0)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	env := cmdenv.Env{Getenv: getenv}
+	rotDefault := env.Int("CHAOS_ROTATIONS", 30, 0)
+	if env.Err != nil {
+		fmt.Fprintln(stderr, env.Err)
 		return 2
 	}
 	seed := fs.Uint64("seed", seedDefault, "seed of the fault choices (env CHAOS_SEED; default random, printed)")

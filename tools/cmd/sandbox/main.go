@@ -27,10 +27,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -43,17 +41,6 @@ import (
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-}
-
-// signalContext is cancelled by Ctrl-C, SIGTERM or SIGPIPE. Asking for
-// SIGPIPE also turns a write to a closed stdout from a silent death (the
-// Go runtime's default for fds 1 and 2, see os/signal's "SIGPIPE") into an
-// EPIPE error, so the cleanup runs.
-func signalContext() (context.Context, context.CancelFunc) {
-	// The MySQL driver's own logger prints dropped connections that the
-	// sandbox reports itself.
-	_ = mysql.SetLogger(log.New(io.Discard, "", 0))
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 }
 
 // chooseDatabase returns the DSN for sandbox.Options (empty: the embedded
@@ -146,9 +133,10 @@ func buildRotator(ctx context.Context, stdout io.Writer) (string, error) {
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	defRotations, err := cmdenv.Int(getenv, "SANDBOX_ROTATIONS", 3, 0)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	env := cmdenv.Env{Getenv: getenv}
+	defRotations := env.Int("SANDBOX_ROTATIONS", 3, 0)
+	if env.Err != nil {
+		fmt.Fprintln(stderr, env.Err)
 		return 2
 	}
 	defStrategy := sandbox.Declared
@@ -167,7 +155,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "rotations: %d (-rotations or SANDBOX_ROTATIONS); expected at least 1\n", *rotations)
 		return 2
 	}
-	ctx, stop := signalContext()
+	// SIGPIPE too: asking for it turns a write to a closed stdout from a
+	// silent death (the Go runtime's default for fds 1 and 2, see
+	// os/signal's "SIGPIPE") into an EPIPE error, so the cleanup runs.
+	ctx, stop := cmdenv.Context(syscall.SIGPIPE)
 	defer stop()
 	dsn, which := chooseDatabase(ctx, getenv("SANDBOX_MYSQL_DSN"))
 	if dsn == "" && !sandbox.HasEmbedded() {

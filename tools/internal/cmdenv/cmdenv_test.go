@@ -6,33 +6,46 @@ import (
 	"time"
 )
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+func env(m map[string]string) *Env { return &Env{Getenv: func(k string) string { return m[k] }} }
 
 func TestInt(t *testing.T) {
-	if n, err := Int(env(nil), "X_ROTATIONS", 3, 1); n != 3 || err != nil {
-		t.Errorf("unset: %d %v, want the default", n, err)
+	if e := env(nil); e.Int("X_ROTATIONS", 3, 1) != 3 || e.Err != nil {
+		t.Errorf("unset: %v, want the default", e.Err)
 	}
-	if n, err := Int(env(map[string]string{"X_ROTATIONS": "7"}), "X_ROTATIONS", 3, 1); n != 7 || err != nil {
-		t.Errorf("7: %d %v", n, err)
+	if e := env(map[string]string{"X_ROTATIONS": "7"}); e.Int("X_ROTATIONS", 3, 1) != 7 || e.Err != nil {
+		t.Errorf("7: %v", e.Err)
 	}
 	for _, bad := range []string{"0", "-1", "three", "2.5"} {
-		_, err := Int(env(map[string]string{"X_ROTATIONS": bad}), "X_ROTATIONS", 3, 1)
-		if err == nil || !strings.Contains(err.Error(), `X_ROTATIONS="`+bad+`": expected a whole number of at least 1`) {
-			t.Errorf("%q: %v", bad, err)
+		e := env(map[string]string{"X_ROTATIONS": bad})
+		e.Int("X_ROTATIONS", 3, 1)
+		if e.Err == nil || !strings.Contains(e.Err.Error(), `X_ROTATIONS="`+bad+`": expected a whole number of at least 1`) {
+			t.Errorf("%q: %v", bad, e.Err)
 		}
 	}
 }
 
 func TestDuration(t *testing.T) {
-	if d, err := Duration(env(nil), "X_INTERVAL", time.Second); d != time.Second || err != nil {
-		t.Errorf("unset: %v %v", d, err)
+	if e := env(nil); e.Duration("X_INTERVAL", time.Second) != time.Second || e.Err != nil {
+		t.Errorf("unset: %v", e.Err)
 	}
-	if d, err := Duration(env(map[string]string{"X_INTERVAL": "400ms"}), "X_INTERVAL", time.Second); d != 400*time.Millisecond || err != nil {
-		t.Errorf("400ms: %v %v", d, err)
+	if e := env(map[string]string{"X_INTERVAL": "400ms"}); e.Duration("X_INTERVAL", time.Second) != 400*time.Millisecond || e.Err != nil {
+		t.Errorf("400ms: %v", e.Err)
 	}
 	for _, bad := range []string{"0s", "-1s", "soon"} {
-		if _, err := Duration(env(map[string]string{"X_INTERVAL": bad}), "X_INTERVAL", time.Second); err == nil || !strings.Contains(err.Error(), "X_INTERVAL") {
-			t.Errorf("%q: %v", bad, err)
+		e := env(map[string]string{"X_INTERVAL": bad})
+		e.Duration("X_INTERVAL", time.Second)
+		if e.Err == nil || !strings.Contains(e.Err.Error(), "X_INTERVAL") {
+			t.Errorf("%q: %v", bad, e.Err)
 		}
+	}
+}
+
+// The first bad value is the error, whatever is read after it.
+func TestFirstErrorKept(t *testing.T) {
+	e := env(map[string]string{"A": "x", "B": "soon"})
+	e.Int("A", 1, 0)
+	e.Duration("B", time.Second)
+	if e.Err == nil || !strings.Contains(e.Err.Error(), "A=") {
+		t.Errorf("%v, want the error about A", e.Err)
 	}
 }
