@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -52,6 +53,22 @@ func DeployingPrincipal(ctx *pulumi.Context, callerArn string, opts ...pulumi.In
 		return "", fmt.Errorf("the deploying principal (iam getSessionContext of %s): %w", callerArn, err)
 	}
 	return session.IssuerArn, nil
+}
+
+// Deployer asks STS who runs the program, through the stack's provider, and
+// returns the account the stack deploys into and the deploying principal
+// (DeployingPrincipal), which a layer that touches what only the
+// administrators may checks against them (CheckDeployer).
+func (c Common) Deployer(ctx *pulumi.Context) (account, deployer string, err error) {
+	caller, err := aws.GetCallerIdentity(ctx, nil, c.AWS())
+	if err != nil {
+		return "", "", fmt.Errorf("who am I (sts get-caller-identity): %w", err)
+	}
+	deployer, err = DeployingPrincipal(ctx, caller.Arn, c.AWS())
+	if err != nil {
+		return "", "", err
+	}
+	return caller.AccountId, deployer, nil
 }
 
 // Administrators are the principals that may administer the vault: read and

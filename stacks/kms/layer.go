@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -48,11 +47,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
-	if err != nil {
-		return nil, fmt.Errorf("kms: who am I (sts get-caller-identity): %w", err)
-	}
-	deployer, err := kit.DeployingPrincipal(ctx, caller.Arn, common.AWS())
+	account, deployer, err := common.Deployer(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("kms: %w", err)
 	}
@@ -69,7 +64,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	}
 	args.Suffix = common.Suffix
 	args.Region = common.Region
-	args.AccountID = caller.AccountId
+	args.AccountID = account
 	args.Production = common.Production()
 	args.Administrators = pulumi.ToStringArray(admins)
 	k, err := NewKeys(ctx, kit.KeysComponent, args, common.AWS())
