@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -50,30 +49,14 @@ func loadArgs(ctx *pulumi.Context, common kit.Common) (*Args, error) {
 		InstanceClass:  cfg.Get("instanceClass"),
 		MasterUsername: cfg.Get("masterUsername"),
 	}
-	var err error
-	if a.BackupRetentionDays, err = kit.IntConfig(cfg, "backupRetentionDays", 0); err != nil {
+	// logRetentionDays left at 0 gets the component's default, which
+	// depends on the environment class (a year in production).
+	if err := kit.NonZeroInts(cfg, map[string]*int{
+		"backupRetentionDays": &a.BackupRetentionDays,
+		"logRetentionDays":    &a.LogRetentionDays,
+		"masterRotationDays":  &a.MasterRotationDays,
+	}, "a number of days must be at least 1: set one, or remove the key for the default"); err != nil {
 		return nil, err
-	}
-	// Zero: the component's default, which depends on the environment
-	// class (a year in production).
-	if a.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", 0); err != nil {
-		return nil, err
-	}
-	if a.MasterRotationDays, err = kit.IntConfig(cfg, "masterRotationDays", 0); err != nil {
-		return nil, err
-	}
-	// A number of days set to 0 is refused here, where it shows: the
-	// component takes a zero for "not set" and would give it the default
-	// instead of refusing it.
-	setDays := map[string]int{
-		"backupRetentionDays": a.BackupRetentionDays,
-		"logRetentionDays":    a.LogRetentionDays,
-		"masterRotationDays":  a.MasterRotationDays,
-	}
-	for _, k := range slices.Sorted(maps.Keys(setDays)) {
-		if setDays[k] == 0 && cfg.Get(k) != "" {
-			return nil, fmt.Errorf("%s is 0; a number of days must be at least 1: set one, or remove %s for the default", k, k)
-		}
 	}
 	switch v := cfg.Get("applyEngineVersion"); v {
 	case "", "false":
@@ -124,19 +107,15 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	identity, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
-	if err != nil {
-		return nil, fmt.Errorf("caller identity: %w", err)
-	}
-	args.AccountID = identity.AccountId
 	// RDS creates the master secret with the secrets key on the deployer's
 	// behalf, which only an administrator of the vault may make it do: a
 	// preview by anyone else stops here, before the cluster waits on the
 	// key (kit.CheckDeployer says why every layer needs it).
-	deployer, err := kit.DeployingPrincipal(ctx, identity.Arn, common.AWS())
+	account, deployer, err := common.Deployer(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	args.AccountID = account
 	args.SecretsKeyArn = pulumi.All(keys.String("secretsKeyArn"), kit.RequireDeployer(deployer, keys.Strings("administrators"))).ApplyT(
 		func(a []any) string { return a[0].(string) }).(pulumi.StringOutput)
 	args.LogsKeyArn = keys.String("logsKeyArn")

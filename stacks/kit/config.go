@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -113,6 +115,25 @@ func IntConfig(cfg *config.Config, key string, def int) (int, error) {
 		return 0, fmt.Errorf("%s is %q; it must be a whole number", key, s)
 	}
 	return v, nil
+}
+
+// NonZeroInts reads each key of into as a whole number (IntConfig) into the
+// int it points to, leaving it 0 when the key is not set: the components'
+// "not set", which they give its default. A key set to 0 is refused, with
+// "<key> is 0; " and then zero: passed on, it would silently get the
+// default.
+func NonZeroInts(cfg *config.Config, into map[string]*int, zero string) error {
+	for _, key := range slices.Sorted(maps.Keys(into)) {
+		v, err := IntConfig(cfg, key, 0)
+		if err != nil {
+			return err
+		}
+		if v == 0 && cfg.Get(key) != "" {
+			return fmt.Errorf("%s is 0; %s", key, zero)
+		}
+		*into[key] = v
+	}
+	return nil
 }
 
 // ObjectConfig reads the structured value of key (a list or an object, set

@@ -36,25 +36,13 @@ func loadArgs(ctx *pulumi.Context) (*Args, error) {
 		ExistingTrailName: cfg.Get("existingTrailName"),
 		ExcludeCharacters: cfg.Get("excludeCharacters"),
 	}
-	var err error
-	if a.RotationDays, err = kit.IntConfig(cfg, "rotationDays", 0); err != nil {
+	if err := kit.NonZeroInts(cfg, map[string]*int{
+		"rotationDays":       &a.RotationDays,
+		"passwordLength":     &a.PasswordLength,
+		"logRetentionDays":   &a.LogRetentionDays,
+		"trailRetentionDays": &a.TrailRetentionDays,
+	}, "remove the key for its default, or see Pulumi.yaml for its range"); err != nil {
 		return nil, err
-	}
-	if a.PasswordLength, err = kit.IntConfig(cfg, "passwordLength", 0); err != nil {
-		return nil, err
-	}
-	if a.LogRetentionDays, err = kit.IntConfig(cfg, "logRetentionDays", 0); err != nil {
-		return nil, err
-	}
-	if a.TrailRetentionDays, err = kit.IntConfig(cfg, "trailRetentionDays", 0); err != nil {
-		return nil, err
-	}
-	// Zero is the component's "unset": in config it is a mistake, not a
-	// way to ask for the default.
-	for _, key := range []string{"rotationDays", "passwordLength", "logRetentionDays", "trailRetentionDays"} {
-		if v := cfg.Get(key); v != "" && strings.TrimSpace(v) == "0" {
-			return nil, fmt.Errorf("%s is 0; remove the key for its default, or see Pulumi.yaml for its range", key)
-		}
 	}
 	if cfg.Get("administrators") != "" {
 		return nil, fmt.Errorf("administrators is set in the secrets layer, but the vault's administrators are declared once, in the kms layer, which this layer reads: set the list in stacks/kms (pulumi config set --path 'administrators[0]' <arn>, then `go run mage.go up:kms`) and remove it here with `pulumi config rm administrators` in stacks/secrets")
@@ -183,17 +171,13 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	identity, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
+	account, deployer, err := common.Deployer(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("caller identity: %w", err)
+		return nil, fmt.Errorf("secrets: %w", err)
 	}
 	partition, err := aws.GetPartition(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
-	}
-	deployer, err := kit.DeployingPrincipal(ctx, identity.Arn, common.AWS())
-	if err != nil {
-		return nil, fmt.Errorf("secrets: %w", err)
 	}
 	network, err := kit.NewRef(ctx, "networkStack", kit.NetworkProject)
 	if err != nil {
@@ -213,7 +197,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	args.Suffix, args.Region, args.AccountID, args.Partition = common.Suffix, common.Region, identity.AccountId, partition.Partition
+	args.Suffix, args.Region, args.AccountID, args.Partition = common.Suffix, common.Region, account, partition.Partition
 	args.Production = common.Production()
 	args.SubnetIDs = network.Strings("privateSubnetIds")
 	args.RotatorSecurityGroupID = network.String("rotatorSecurityGroupId")
