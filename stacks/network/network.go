@@ -265,29 +265,22 @@ func (b builder) build(n *Network) error {
 		if r.peerGroup != nil {
 			peerGroup = r.peerGroup.ToStringOutput().ToStringPtrOutput()
 		}
+		ruleArgs := vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId:           r.group.ID(),
+			IpProtocol:                pulumi.String("tcp"),
+			FromPort:                  pulumi.Int(r.port),
+			ToPort:                    pulumi.Int(r.port),
+			ReferencedSecurityGroupId: peerGroup,
+			CidrIpv4:                  cidr,
+			Description:               r.desc,
+			Tags:                      tags,
+		}
 		var err error
 		if r.egress {
-			_, err = vpc.NewSecurityGroupEgressRule(ctx, b.names.Logical(r.name), &vpc.SecurityGroupEgressRuleArgs{
-				SecurityGroupId:           r.group.ID(),
-				IpProtocol:                pulumi.String("tcp"),
-				FromPort:                  pulumi.Int(r.port),
-				ToPort:                    pulumi.Int(r.port),
-				ReferencedSecurityGroupId: peerGroup,
-				CidrIpv4:                  cidr,
-				Description:               r.desc,
-				Tags:                      tags,
-			}, b.parent)
+			// An egress rule takes the same arguments as an ingress rule.
+			_, err = vpc.NewSecurityGroupEgressRule(ctx, b.names.Logical(r.name), (*vpc.SecurityGroupEgressRuleArgs)(&ruleArgs), b.parent)
 		} else {
-			_, err = vpc.NewSecurityGroupIngressRule(ctx, b.names.Logical(r.name), &vpc.SecurityGroupIngressRuleArgs{
-				SecurityGroupId:           r.group.ID(),
-				IpProtocol:                pulumi.String("tcp"),
-				FromPort:                  pulumi.Int(r.port),
-				ToPort:                    pulumi.Int(r.port),
-				ReferencedSecurityGroupId: peerGroup,
-				CidrIpv4:                  cidr,
-				Description:               r.desc,
-				Tags:                      tags,
-			}, b.parent)
+			_, err = vpc.NewSecurityGroupIngressRule(ctx, b.names.Logical(r.name), &ruleArgs, b.parent)
 		}
 		if err != nil {
 			return err
