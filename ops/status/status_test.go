@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,19 +12,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator-test"
 
-// rig is the emulator behind httptest plus a real SDK client, and a small
-// rotation function that performs the four steps against it; failStep makes
-// that step fail.
+// rig is the emulator with a small rotation function that performs the
+// four steps against it; failStep makes that step fail.
 type rig struct {
+	em       *smtest.Emulator
 	client   *secretsmanager.Client
 	failStep string
 	steps    []string
@@ -36,22 +33,12 @@ type rig struct {
 func newRig(t *testing.T) *rig {
 	t.Helper()
 	r := &rig{}
-	srv, err := smlocal.New(smlocal.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	r.em = smtest.Start(t, smlocal.Options{
 		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
 			return r.step(ctx, ev)
 		}),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	r.client = secretsmanager.New(secretsmanager.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(hs.URL),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-	})
+	r.client = r.em.Client
 	return r
 }
 
@@ -62,34 +49,7 @@ func (r *rig) step(ctx context.Context, ev events.SecretsManagerSecretRotationEv
 	if ev.Step == r.failStep {
 		return fmt.Errorf("%s: database unreachable", ev.Step)
 	}
-	switch ev.Step {
-	case "createSecret":
-		_, err := r.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
-			SecretId: aws.String(ev.SecretID), ClientRequestToken: aws.String(ev.ClientRequestToken),
-			SecretString:  aws.String(`{"username":"app","password":"new-` + ev.ClientRequestToken[:8] + `"}`),
-			VersionStages: []string{Pending},
-		})
-		return err
-	case "finishSecret":
-		d, err := r.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(ev.SecretID)})
-		if err != nil {
-			return err
-		}
-		current := ""
-		for id, st := range d.VersionIdsToStages {
-			for _, s := range st {
-				if s == Current {
-					current = id
-				}
-			}
-		}
-		_, err = r.client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
-			SecretId: aws.String(ev.SecretID), VersionStage: aws.String(Current),
-			MoveToVersionId: aws.String(ev.ClientRequestToken), RemoveFromVersionId: aws.String(current),
-		})
-		return err
-	}
-	return nil
+	return r.em.Step(ctx, ev, `{"username":"app","password":"new-`+ev.ClientRequestToken[:8]+`"}`)
 }
 
 // secret creates a secret with rotation configured as the secrets layer

@@ -13,9 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,12 +22,12 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 	"github.com/dbvault/dbvault/tools/internal/testmaria"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 )
@@ -151,8 +149,7 @@ func (w *world) Write(p []byte) (int, error) {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, db: newMaria(t)}
-	srv, err := smlocal.New(smlocal.Options{
-		Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
+	em := smtest.Start(t, smlocal.Options{
 		Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
 			err := smlocal.LambdaEndpoint(w.fn.URL()).Invoke(ctx, arn, ev)
 			if err != nil {
@@ -163,16 +160,7 @@ func newWorld(t *testing.T) *world {
 			return err
 		}),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	w.url = ts.URL
-	w.sm = secretsmanager.New(secretsmanager.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test-secret-key", ""),
-	})
+	w.url, w.sm = em.URL, em.Client
 	return w
 }
 

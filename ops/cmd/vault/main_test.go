@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/tools/workspace"
 )
@@ -109,43 +108,13 @@ func TestPickSecretByUser(t *testing.T) {
 // steps, and returns its URL and a client.
 func emulator(t *testing.T) (string, *secretsmanager.Client) {
 	t.Helper()
-	var client *secretsmanager.Client
-	srv, err := smlocal.New(smlocal.Options{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	var em *smtest.Emulator
+	em = smtest.Start(t, smlocal.Options{
 		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
-			switch ev.Step {
-			case "createSecret":
-				_, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &ev.SecretID,
-					ClientRequestToken: &ev.ClientRequestToken, SecretString: aws.String(`{"password":"next"}`), VersionStages: []string{"AWSPENDING"}})
-				return err
-			case "finishSecret":
-				d, err := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &ev.SecretID})
-				if err != nil {
-					return err
-				}
-				for id, st := range d.VersionIdsToStages {
-					for _, s := range st {
-						if s == "AWSCURRENT" {
-							_, err = client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: &ev.SecretID,
-								VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: &ev.ClientRequestToken, RemoveFromVersionId: aws.String(id)})
-							return err
-						}
-					}
-				}
-			}
-			return nil
+			return em.Step(ctx, ev, `{"password":"next"}`)
 		}),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	client, err = secretsClient(context.Background(), "us-east-1", hs.URL, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hs.URL, client
+	return em.URL, em.Client
 }
 
 func TestStatusAndRotateAgainstEmulator(t *testing.T) {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,11 +11,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 	"github.com/dbvault/dbvault/ops/verify"
 )
 
@@ -67,50 +64,19 @@ func StartEmulator(t testing.TB, f *Fixture, failUsers ...string) *Emulator {
 		t.Fatal(err)
 	}
 	failing := map[string]bool{}
-	var client *secretsmanager.Client
-	srv, err := smlocal.New(smlocal.Options{
+	var em *smtest.Emulator
+	em = smtest.Start(t, smlocal.Options{
 		StatePath: state,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
-			switch ev.Step {
-			case "createSecret":
-				_, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: &ev.SecretID,
-					ClientRequestToken: &ev.ClientRequestToken, SecretString: aws.String(`{"password":"next"}`), VersionStages: []string{"AWSPENDING"}})
-				return err
-			case "setSecret":
-				if failing[ev.SecretID] {
-					return errors.New("setSecret: the database refused the connection")
-				}
-			case "finishSecret":
-				d, err := client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &ev.SecretID})
-				if err != nil {
-					return err
-				}
-				for id, st := range d.VersionIdsToStages {
-					for _, s := range st {
-						if s == "AWSCURRENT" {
-							_, err = client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: &ev.SecretID,
-								VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: &ev.ClientRequestToken, RemoveFromVersionId: aws.String(id)})
-							return err
-						}
-					}
-				}
+			if ev.Step == "setSecret" && failing[ev.SecretID] {
+				return errors.New("setSecret: the database refused the connection")
 			}
-			return nil
+			return em.Step(ctx, ev, `{"password":"next"}`)
 		}),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	client = secretsmanager.New(secretsmanager.Options{
-		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		BaseEndpoint: aws.String(hs.URL),
-	})
+	client := em.Client
 	ctx := context.Background()
-	e := &Emulator{URL: hs.URL, Client: client, Apps: map[string]string{}, Master: MasterSecret}
+	e := &Emulator{URL: em.URL, Client: client, Apps: map[string]string{}, Master: MasterSecret}
 	for user := range AppSecrets {
 		c, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("db-credentials-" + user + "-dev"),
 			SecretString: aws.String(`{"username":"` + user + `","password":"first"}`), Tags: ComplianceTags()})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 // awsCLI runs `aws --endpoint-url URL secretsmanager ARGS...` with fake
@@ -102,9 +103,9 @@ func cliStages(out map[string]any) map[string][]string {
 func TestAWSCLI(t *testing.T) {
 	t.Parallel()
 	inv := &swappable{}
-	e := newEmulator(t, smlocal.Options{Rotator: inv})
-	cli := newAWSCLI(t, e.url)
-	fn := testFunction(t, e.url, nil)
+	e := smtest.Start(t, smlocal.Options{Rotator: inv})
+	cli := newAWSCLI(t, e.URL)
+	fn := testFunction(t, e.URL, nil)
 	inv.set(smlocal.LambdaEndpoint(fn.URL()))
 
 	created := cli.must("create-secret", "--name", "cli/app", "--secret-string", `{"password":"one"}`, "--client-request-token", tok(1))
@@ -126,14 +127,14 @@ func TestAWSCLI(t *testing.T) {
 		t.Fatalf("get by id: %v", byID)
 	}
 	desc := cli.must("describe-secret", "--secret-id", "cli/app")
-	if got := cliStages(desc); !equalStages(got, map[string][]string{tok(1): {"AWSPREVIOUS"}, tok(2): {"AWSCURRENT", "AWSPENDING"}}) {
+	if got := cliStages(desc); !smtest.EqualStages(got, map[string][]string{tok(1): {"AWSPREVIOUS"}, tok(2): {"AWSCURRENT", "AWSPENDING"}}) {
 		t.Fatalf("describe-secret stages: %v", got)
 	}
 
 	rot := cli.must("rotate-secret", "--secret-id", "cli/app", "--rotation-lambda-arn", fnARN, "--rotation-rules", "AutomaticallyAfterDays=7")
 	newID := rot["VersionId"].(string)
 	desc = cli.must("describe-secret", "--secret-id", "cli/app")
-	if got := cliStages(desc); !equalStages(got, map[string][]string{tok(2): {"AWSPREVIOUS"}, newID: {"AWSCURRENT", "AWSPENDING"}}) {
+	if got := cliStages(desc); !smtest.EqualStages(got, map[string][]string{tok(2): {"AWSPREVIOUS"}, newID: {"AWSCURRENT", "AWSPENDING"}}) {
 		t.Fatalf("after rotate-secret: stages %v", got)
 	}
 	if desc["RotationEnabled"] != true || desc["LastRotatedDate"] == nil || desc["NextRotationDate"] == nil {

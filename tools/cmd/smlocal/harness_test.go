@@ -5,15 +5,10 @@ package main_test
 // this module.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http/httptest"
 	"os"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -21,11 +16,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 )
 
@@ -92,10 +87,10 @@ func testFunction(t *testing.T, smURL string, env map[string]string) *lambdaharn
 func TestRotateThroughHarness(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	inv := &swappable{}
-	e := newEmulator(t, smlocal.Options{Rotator: inv, Now: clk.now})
-	c, ctx := e.client, t.Context()
-	good := testFunction(t, e.url, nil)
-	bad := testFunction(t, e.url, map[string]string{"TESTFN_FAIL_STEP": "setSecret"})
+	e := smtest.Start(t, smlocal.Options{Rotator: inv, Now: clk.now})
+	c, ctx := e.Client, t.Context()
+	good := testFunction(t, e.URL, nil)
+	bad := testFunction(t, e.URL, map[string]string{"TESTFN_FAIL_STEP": "setSecret"})
 	inv.set(smlocal.LambdaEndpoint(good.URL()))
 	createSecret(t, c, "initial")
 
@@ -108,9 +103,9 @@ func TestRotateThroughHarness(t *testing.T) {
 		if err != nil {
 			t.Fatalf("rotation %d: %v", i+1, err)
 		}
-		got := stages(t, c, "s")
+		got := smtest.Stages(t, c, "s")
 		want := map[string][]string{prev: {"AWSPREVIOUS"}, *r.VersionId: {"AWSCURRENT", "AWSPENDING"}}
-		if !equalStages(got, want) {
+		if !smtest.EqualStages(got, want) {
 			t.Fatalf("rotation %d: stages %v, want %v", i+1, got, want)
 		}
 		v := must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")}))
@@ -136,14 +131,14 @@ func TestRotateThroughHarness(t *testing.T) {
 		t.Fatalf("failing rotation: RotateSecret = %v", err)
 	}
 	failed := *r.VersionId
-	got := stages(t, c, "s")
-	if want := (map[string][]string{older: {"AWSPREVIOUS"}, prev: {"AWSCURRENT"}, failed: {"AWSPENDING"}}); !equalStages(got, want) {
+	got := smtest.Stages(t, c, "s")
+	if want := (map[string][]string{older: {"AWSPREVIOUS"}, prev: {"AWSCURRENT"}, failed: {"AWSPENDING"}}); !smtest.EqualStages(got, want) {
 		t.Fatalf("after failed setSecret: stages %v, want %v", got, want)
 	}
 	pending := must[*secretsmanager.GetSecretValueOutput](t)(c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s"), VersionId: &failed, VersionStage: aws.String("AWSPENDING")}))
 	// The failure is logged as the service's RotationFailed event, with the
 	// step and without the secret's value.
-	logged := e.logs.String()
+	logged := e.Logs.String()
 	if !strings.Contains(logged, `"event":"RotationFailed"`) || !strings.Contains(logged, `"step":"setSecret"`) || strings.Contains(logged, *pending.SecretString) {
 		t.Fatalf("log does not report the failure as expected:\n%s", logged)
 	}
@@ -160,18 +155,18 @@ func TestRotateThroughHarness(t *testing.T) {
 	if !errors.As(err, &ir) || !strings.Contains(err.Error(), "previous rotation isn't complete") {
 		t.Fatalf("rotation after a failure: %v, want InvalidRequestException (previous rotation isn't complete)", err)
 	}
-	if again := stages(t, c, "s"); !equalStages(again, got) {
+	if again := smtest.Stages(t, c, "s"); !smtest.EqualStages(again, got) {
 		t.Fatalf("refused rotation changed stages: %v -> %v", got, again)
 	}
 	// RetryRotation reattempts the unfinished rotation, as the service
 	// does: the same version completes.
-	if err := e.srv.RetryRotation(ctx, "s"); err != nil {
+	if err := e.Server.RetryRotation(ctx, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{prev: {"AWSPREVIOUS"}, failed: {"AWSCURRENT", "AWSPENDING"}}) {
+	if got := smtest.Stages(t, c, "s"); !smtest.EqualStages(got, map[string][]string{prev: {"AWSPREVIOUS"}, failed: {"AWSCURRENT", "AWSPENDING"}}) {
 		t.Fatalf("after RetryRotation: stages %v", got)
 	}
-	if err := e.srv.RetryRotation(ctx, "s"); err == nil {
+	if err := e.Server.RetryRotation(ctx, "s"); err == nil {
 		t.Fatal("RetryRotation without an unfinished rotation succeeded")
 	}
 	prev = failed
@@ -184,7 +179,7 @@ func TestRotateThroughHarness(t *testing.T) {
 	}
 	failed = *r.VersionId
 	var fe *smlocal.FunctionError
-	if err := e.srv.RetryRotation(ctx, "s"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "step setSecret") {
+	if err := e.Server.RetryRotation(ctx, "s"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "step setSecret") {
 		t.Fatalf("RetryRotation with the failing function: %v", err)
 	}
 	// Once the pending label is removed, a new rotation works again.
@@ -194,7 +189,7 @@ func TestRotateThroughHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := stages(t, c, "s"); !equalStages(got, map[string][]string{prev: {"AWSPREVIOUS"}, *r.VersionId: {"AWSCURRENT", "AWSPENDING"}}) {
+	if got := smtest.Stages(t, c, "s"); !smtest.EqualStages(got, map[string][]string{prev: {"AWSPREVIOUS"}, *r.VersionId: {"AWSCURRENT", "AWSPENDING"}}) {
 		t.Fatalf("after recovery: stages %v", got)
 	}
 }
@@ -214,60 +209,6 @@ func TestLambdaEndpointFunctionError(t *testing.T) {
 	}
 }
 
-// emulator is one Server behind an httptest server, with an SDK client.
-type emulator struct {
-	logs   *syncBuffer // the server's log lines (JSON)
-	srv    *smlocal.Server
-	url    string
-	client *secretsmanager.Client
-}
-
-func newEmulator(t *testing.T, opts smlocal.Options) *emulator {
-	t.Helper()
-	logs := &syncBuffer{}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	}
-	srv, err := smlocal.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	return &emulator{logs: logs, srv: srv, url: hs.URL, client: sdkClient(hs.URL)}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// sdkClient is the real aws-sdk-go-v2 client aimed at url, with static fake
-// credentials and no retries (so an error answer is seen at once).
-func sdkClient(url string) *secretsmanager.Client {
-	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "fake-secret", ""),
-		RetryMaxAttempts: 1,
-	}
-	return secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
-		o.BaseEndpoint = aws.String(url)
-	})
-}
-
 // tok returns a valid ClientRequestToken / VersionId (32 to 64 characters)
 // that names version n readably.
 func tok(n int) string { return fmt.Sprintf("version-%02d-%s", n, strings.Repeat("0", 24)) }
@@ -280,35 +221,6 @@ func must[T any](t *testing.T) func(v T, err error) T {
 		}
 		return v
 	}
-}
-
-// stages is DescribeSecret's VersionIdsToStages, labels sorted.
-func stages(t *testing.T, c *secretsmanager.Client, id string) map[string][]string {
-	t.Helper()
-	d, err := c.DescribeSecret(t.Context(), &secretsmanager.DescribeSecretInput{SecretId: &id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range d.VersionIdsToStages {
-		sort.Strings(v)
-	}
-	return d.VersionIdsToStages
-}
-
-func equalStages(a, b map[string][]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		w := slices.Clone(b[k])
-		sort.Strings(w)
-		v = slices.Clone(v)
-		sort.Strings(v)
-		if !slices.Equal(v, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // clock is a settable test clock.

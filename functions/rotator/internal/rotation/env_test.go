@@ -1,13 +1,11 @@
 package rotation_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/config"
@@ -25,6 +22,7 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/secret"
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 )
 
 const functionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
@@ -37,7 +35,7 @@ type env struct {
 	sm   *secretsmanager.Client
 	h    *rotation.Handler
 	root *sql.DB
-	logs *syncBuffer
+	logs *smtest.Buffer
 
 	mu sync.Mutex
 	// hold makes the emulator's invocations fail at once, so a test can
@@ -54,23 +52,6 @@ type env struct {
 	arns         []string
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newEnv builds the world. Every test that uses it also gets, at its end,
 // the check that no secret value reached a log line or an error.
 func newEnv(t testing.TB) *env {
@@ -80,17 +61,8 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	e := &env{t: t, root: root, logs: logs}
-	e.h = &rotation.Handler{
-		DB:     mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second, StatementTimeout: 2 * time.Second}),
-		Config: cfg.Rotation,
-		Log:    slog.New(slog.NewJSONHandler(logs, nil)),
-		// Tests run the normal build: checkpoints are a no-op unless set.
-		Checkpoint: func(string) error { return nil },
-	}
-	srv, err := smlocal.New(smlocal.Options{
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	e := &env{t: t, root: root}
+	em := smtest.Start(t, smlocal.Options{
 		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
 			e.mu.Lock()
 			hold := e.hold
@@ -107,18 +79,16 @@ func newEnv(t testing.TB) *env {
 			return err
 		}),
 	})
-	if err != nil {
-		t.Fatal(err)
+	// The handler logs where the emulator does, for the leak check.
+	e.sm, e.logs = em.Client, em.Logs
+	e.h = &rotation.Handler{
+		DB:     mysqldb.New(mysqldb.Options{ConnectTimeout: 2 * time.Second, StatementTimeout: 2 * time.Second}),
+		Config: cfg.Rotation,
+		Log:    slog.New(slog.NewJSONHandler(em.Logs, nil)),
+		SM:     e.sm,
+		// Tests run the normal build: checkpoints are a no-op unless set.
+		Checkpoint: func(string) error { return nil },
 	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	e.sm = secretsmanager.New(secretsmanager.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(ts.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret-key-test", ""),
-		RetryMaxAttempts: 1,
-	})
-	e.h.SM = e.sm
 	t.Cleanup(e.checkNoLeak)
 	return e
 }
