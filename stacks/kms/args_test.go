@@ -1,13 +1,12 @@
 package kms_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dbvault/dbvault/stacks/kit"
-	"github.com/dbvault/dbvault/stacks/kit/mock"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kms"
 )
 
@@ -21,26 +20,6 @@ func required() kms.Args {
 	}
 }
 
-// component runs a program that calls NewKeys with args and nothing else,
-// and returns what it registered (before the error, on an error: see
-// mock.Run) and the error.
-func component(t *testing.T, args kms.Args) (mock.Result, error) {
-	t.Helper()
-	layer := kit.Layer{Name: "kms", Project: kit.KMSProject, Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		before := args
-		k, err := kms.NewKeys(ctx, kit.KeysComponent, &args)
-		if err != nil {
-			return nil, err
-		}
-		if args.DeletionWindowInDays != before.DeletionWindowInDays {
-			t.Errorf("NewKeys changed the caller's DeletionWindowInDays from %d to %d", before.DeletionWindowInDays, args.DeletionWindowInDays)
-		}
-		return k.Outputs(), nil
-	}}
-	res, err := mock.Run(layer, mock.RunOptions{Stack: "dev"})
-	return res, err
-}
-
 // A program that gives only the required Args gets the documented
 // defaults: a 7-day deletion window and unprotected keys in an ephemeral
 // environment; the longest window KMS allows and protected keys in
@@ -52,7 +31,7 @@ func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
 	}{{false, kms.DefaultDeletionWindow}, {true, kms.MaxDeletionWindow}} {
 		args := required()
 		args.Production = c.production
-		res, err := component(t, args)
+		res, err := kittest.Build(t, kms.NewKeys, kit.KeysComponent, &args)
 		if err != nil {
 			t.Fatalf("production=%v: %v", c.production, err)
 		}
@@ -95,13 +74,9 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			args := required()
 			c.edit(&args)
-			res, err := component(t, args)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want one containing %q", err, c.want)
-			}
-			if n := len(res.Resources); n != 0 {
-				t.Errorf("registered %d resource(s) before refusing, want nothing", n)
-			}
+			res, err := kittest.Build(t, kms.NewKeys, kit.KeysComponent, &args)
+			kittest.Refused(t, err, c.want)
+			kittest.NothingRegistered(t, res)
 		})
 	}
 }

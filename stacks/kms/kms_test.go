@@ -1,7 +1,6 @@
 package kms_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/kms"
 )
@@ -30,30 +30,16 @@ var (
 )
 
 func runErr(extra map[string]string, env *awsfake.Env) (mock.Result, error) {
-	cfg := map[string]string{"vault-kms:environmentSuffix": "dev"}
-	for k, v := range extra {
-		if v == "" {
-			delete(cfg, k)
-			continue
-		}
-		cfg[k] = v
-	}
-	return mock.Run(kms.Layer, mock.RunOptions{Stack: "dev", Config: cfg, AWS: env})
+	return mock.Run(kms.Layer, mock.RunOptions{Stack: "dev", Config: kittest.Config(kit.KMSProject, extra), AWS: env})
 }
 
 func run(t *testing.T, extra map[string]string) mock.Result {
 	t.Helper()
-	res, err := runErr(extra, nil)
-	if err != nil {
-		t.Fatalf("kms under mocks: %v", err)
-	}
-	return res
+	return kittest.Run(t, kms.Layer, mock.RunOptions{Stack: "dev", Config: kittest.Config(kit.KMSProject, extra)})
 }
 
-func str(r mock.Resource, key string) string {
-	s, _ := r.Input(key).(string)
-	return s
-}
+// str is a resource's input at a path, as a string (kittest.Str).
+var str = kittest.Str
 
 // keysByPurpose finds each key by its alias: alias/<purpose>-dev targets it.
 func keysByPurpose(t *testing.T, res mock.Result) map[string]mock.Resource {
@@ -74,81 +60,27 @@ func keysByPurpose(t *testing.T, res mock.Result) map[string]mock.Resource {
 	return out
 }
 
-type statement struct {
-	Sid       string
-	Effect    string
-	Principal any
-	Action    any
-	Resource  any
-	Condition map[string]map[string]any
-}
-
-func policy(t *testing.T, k mock.Resource) map[string]statement {
+// policy is the key's policy by statement id.
+func policy(t *testing.T, k mock.Resource) map[string]kit.Statement {
 	t.Helper()
-	var doc struct {
-		Version   string
-		Statement []statement
-	}
-	if err := json.Unmarshal([]byte(str(k, "policy")), &doc); err != nil {
-		t.Fatalf("%s: policy is not JSON: %v", k.Name, err)
-	}
-	if doc.Version != "2012-10-17" {
-		t.Errorf("%s: policy version %q", k.Name, doc.Version)
-	}
-	out := map[string]statement{}
-	for _, s := range doc.Statement {
-		if _, dup := out[s.Sid]; dup || s.Sid == "" {
-			t.Errorf("%s: statement id %q missing or repeated", k.Name, s.Sid)
-		}
-		out[s.Sid] = s
-	}
-	return out
+	return kittest.BySid(t, str(k, "policy"))
 }
 
+// list is a policy value (a string or a list) as a sorted list.
 func list(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			s, _ := e.(string)
-			out = append(out, s)
-		}
-		sort.Strings(out)
-		return out
-	}
-	return nil
+	return slices.Sorted(slices.Values(kittest.List(v)))
 }
 
 func TestFourKeysRotatedAliasedTaggedAndParented(t *testing.T) {
 	res := run(t, map[string]string{"vault-kms:compliance": "pci"})
-	comps := res.ByType(kms.ComponentType)
-	if len(comps) != 1 {
-		t.Fatalf("%d components", len(comps))
-	}
+	kittest.Children(t, res, kms.ComponentType)
 	for _, p := range res.TaggingProblems() {
 		t.Error(p)
 	}
-	for _, r := range res.Resources {
-		if !slices.Contains(taggable, r.Type) && !slices.Contains(untaggable, r.Type) {
-			t.Errorf("%s (%s): type in neither taggable nor untaggable", r.Name, r.Type)
-		}
-		if r.Custom && r.Parent != comps[0].URN {
-			t.Errorf("%s: parent %q, want the component", r.Name, r.Parent)
-		}
-		if slices.Contains(taggable, r.Type) || r.Inputs.HasValue("tags") {
-			want := map[string]string{"Environment": "dev", "CostCenter": kit.DefaultCostCenter, "Compliance": "pci"}
-			for k, v := range want {
-				if r.Tags()[k] != v {
-					t.Errorf("%s: tag %s = %q, want %q", r.Name, k, r.Tags()[k], v)
-				}
-			}
-		}
-		if r.Options.Protect || r.Options.RetainOnDelete {
-			t.Errorf("%s: protected or retained: an environment must be destroyable", r.Name)
-		}
+	for _, r := range kittest.Taggable(t, res, taggable, untaggable) {
+		kittest.CheckTags(t, r, kit.Tags{Environment: "dev", CostCenter: kit.DefaultCostCenter, Compliance: "pci"})
 	}
+	kittest.Destroyable(t, res)
 	keys := keysByPurpose(t, res)
 	if len(res.ByType(tKey)) != 4 || len(keys) != 4 {
 		t.Fatalf("%d keys, %d aliased purposes (%v), want 4 each", len(res.ByType(tKey)), len(keys), keys)
@@ -198,7 +130,7 @@ func TestKeyPolicies(t *testing.T) {
 	for purpose, k := range keys {
 		stmts := policy(t, k)
 		root, ok := stmts["EnableIAMUserPermissions"]
-		wantRoot := statement{Sid: "EnableIAMUserPermissions", Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::" + account + ":root"}, Action: "kms:*", Resource: "*"}
+		wantRoot := kit.Statement{Sid: "EnableIAMUserPermissions", Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::" + account + ":root"}, Action: "kms:*", Resource: "*"}
 		if !ok || !reflect.DeepEqual(root, wantRoot) {
 			t.Errorf("%s: root statement %+v, want %+v", purpose, root, wantRoot)
 		}
@@ -221,7 +153,7 @@ func TestKeyPolicies(t *testing.T) {
 		stmts := policy(t, keys[purpose])
 		s, ok := stmts[sid]
 		if !ok || len(stmts) != 2 {
-			t.Errorf("%s: statements %v, want root and %s", purpose, keysOf(stmts), sid)
+			t.Errorf("%s: statements %v, want root and %s", purpose, slices.Sorted(maps.Keys(stmts)), sid)
 			return
 		}
 		if !reflect.DeepEqual(s.Principal, map[string]any{"AWS": "*"}) {
@@ -240,7 +172,7 @@ func TestKeyPolicies(t *testing.T) {
 
 	logs := policy(t, keys["logs"])
 	if len(logs) != 5 {
-		t.Errorf("logs: statements %v", keysOf(logs))
+		t.Errorf("logs: statements %v", slices.Sorted(maps.Keys(logs)))
 	}
 	cw := logs["AllowCloudWatchLogs"]
 	if !reflect.DeepEqual(cw.Principal, map[string]any{"Service": "logs.us-east-1.amazonaws.com"}) {
@@ -273,7 +205,7 @@ func TestKeyPolicies(t *testing.T) {
 
 	trail := "arn:aws:cloudtrail:us-east-1:" + account + ":trail/trail-dev"
 	enc := logs["AllowCloudTrailEncrypt"]
-	wantEnc := statement{Sid: "AllowCloudTrailEncrypt", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:GenerateDataKey*", Resource: "*",
+	wantEnc := kit.Statement{Sid: "AllowCloudTrailEncrypt", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:GenerateDataKey*", Resource: "*",
 		Condition: map[string]map[string]any{
 			"StringLike":   {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:" + account + ":trail/*"},
 			"StringEquals": {"aws:SourceArn": trail},
@@ -282,7 +214,7 @@ func TestKeyPolicies(t *testing.T) {
 		t.Errorf("logs: CloudTrail encrypt\n got %+v\nwant %+v", enc, wantEnc)
 	}
 	desc := logs["AllowCloudTrailDescribe"]
-	wantDesc := statement{Sid: "AllowCloudTrailDescribe", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:DescribeKey", Resource: "*",
+	wantDesc := kit.Statement{Sid: "AllowCloudTrailDescribe", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:DescribeKey", Resource: "*",
 		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}}}
 	if !reflect.DeepEqual(desc, wantDesc) {
 		t.Errorf("logs: CloudTrail describe\n got %+v\nwant %+v", desc, wantDesc)
@@ -290,7 +222,7 @@ func TestKeyPolicies(t *testing.T) {
 	// The trail's bucket has an S3 Bucket Key: CloudTrail needs
 	// kms:Decrypt to create the trail, for this trail only.
 	dec := logs["AllowCloudTrailDecryptForTheBucketKey"]
-	wantDec := statement{Sid: "AllowCloudTrailDecryptForTheBucketKey", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:Decrypt", Resource: "*",
+	wantDec := kit.Statement{Sid: "AllowCloudTrailDecryptForTheBucketKey", Effect: "Allow", Principal: map[string]any{"Service": "cloudtrail.amazonaws.com"}, Action: "kms:Decrypt", Resource: "*",
 		Condition: map[string]map[string]any{"StringEquals": {"aws:SourceArn": trail}}}
 	if !reflect.DeepEqual(dec, wantDec) {
 		t.Errorf("logs: CloudTrail decrypt\n got %+v\nwant %+v", dec, wantDec)
@@ -301,7 +233,7 @@ func TestKeyPolicies(t *testing.T) {
 	// the encryption context instead.
 	alerts := policy(t, keys["alerts"])
 	if len(alerts) != 3 {
-		t.Fatalf("alerts: statements %v", keysOf(alerts))
+		t.Fatalf("alerts: statements %v", slices.Sorted(maps.Keys(alerts)))
 	}
 	cwa := alerts["CloudWatchAlarmsOfThisAccount"]
 	if !reflect.DeepEqual(cwa.Principal, map[string]any{"Service": "cloudwatch.amazonaws.com"}) ||
@@ -364,15 +296,6 @@ func globMatch(p, s string) bool {
 	return s != "" && (p[0] == '?' || p[0] == s[0]) && globMatch(p[1:], s[1:])
 }
 
-func keysOf(m map[string]statement) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func TestRegionAndAccountFollowTheEnvironment(t *testing.T) {
 	env := &awsfake.Env{Account: "210987654321", Region: "eu-central-1"}
 	res, err := runErr(map[string]string{"aws:region": "eu-central-1", "vault-kms:environmentSuffix": "pr-7"}, env)
@@ -419,7 +342,7 @@ func TestSecretsKeyPolicy(t *testing.T) {
 		"kms:DisableKey", "kms:DisableKeyRotation", "kms:ReplicateKey", "kms:UpdatePrimaryRegion",
 		"kms:TagResource", "kms:UntagResource", "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias"}
 	anyone := map[string]any{"AWS": "*"}
-	want := map[string]statement{
+	want := map[string]kit.Statement{
 		"RotatorAndAdministratorsThroughSecretsManager": {
 			Effect: "Allow", Principal: anyone, Resource: "*",
 			Action: []any{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
@@ -459,7 +382,7 @@ func TestSecretsKeyPolicy(t *testing.T) {
 		},
 	}
 	wantSids := slices.Sorted(maps.Keys(want))
-	if got := keysOf(stmts); !slices.Equal(got, slices.Sorted(slices.Values(append(wantSids, "EnableIAMUserPermissions")))) {
+	if got := slices.Sorted(maps.Keys(stmts)); !slices.Equal(got, slices.Sorted(slices.Values(append(wantSids, "EnableIAMUserPermissions")))) {
 		t.Errorf("secrets: statements %v, want the root's and %v", got, wantSids)
 	}
 	for sid, w := range want {
@@ -497,10 +420,7 @@ func TestSecretsKeyPolicy(t *testing.T) {
 func TestDeployerMustBeAnAdministrator(t *testing.T) {
 	deployer := "arn:aws:iam::" + account + ":role/" + awsfake.DeployerRole
 	_, err := runErr(map[string]string{"vault-kms:administrators": `["arn:aws:iam::` + account + `:role/platform-admin"]`}, nil)
-	want := "add " + deployer + " to administrators in stacks/kms and run up:kms, or deploy as one of them"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("error = %v, want one containing %q", err, want)
-	}
+	kittest.Refused(t, err, "add "+deployer+" to administrators in stacks/kms and run up:kms, or deploy as one of them")
 	res := run(t, nil)
 	if got := fmt.Sprint(res.Outputs["administrators"].Value); got != "["+deployer+"]" {
 		t.Errorf("administrators = %s, want the deployer", got)
@@ -564,9 +484,7 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runErr(tc.config, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
+			kittest.Refused(t, err, tc.want)
 		})
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/network"
 )
@@ -26,23 +26,10 @@ func required() network.Args {
 }
 
 // component runs a program that calls NewNetwork with args and nothing
-// else, and returns what it registered (before the error, on an error: see
-// mock.Run) and the error.
+// else (kittest.Build).
 func component(t *testing.T, args network.Args) (mock.Result, error) {
 	t.Helper()
-	layer := kit.Layer{Name: "network", Project: kit.NetworkProject, Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		before := fmt.Sprintf("%+v", args)
-		n, err := network.NewNetwork(ctx, kit.NetworkComponent, &args)
-		if err != nil {
-			return nil, err
-		}
-		if after := fmt.Sprintf("%+v", args); after != before {
-			t.Errorf("NewNetwork changed the caller's Args:\n was %s\n now %s", before, after)
-		}
-		return n.Outputs(), nil
-	}}
-	res, err := mock.Run(layer, mock.RunOptions{Stack: "dev"})
-	return res, err
+	return kittest.Build(t, network.NewNetwork, kit.NetworkComponent, &args)
 }
 
 // A program that gives only the required Args gets the documented
@@ -69,15 +56,7 @@ func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
 	if got := ruleSet(t, res); len(got) != 4 {
 		t.Errorf("rules %q, want the rotator's 4", got)
 	}
-	eps := res.ByType(tEndpoint)
-	if len(eps) != 2 {
-		t.Fatalf("%d endpoints, want 2", len(eps))
-	}
-	for _, e := range eps {
-		if e.Input("privateDnsEnabled") != true {
-			t.Errorf("%s: private DNS %v, want on in the vault's own VPC", e.Name, e.Input("privateDnsEnabled"))
-		}
-	}
+	endpoints(t, res, true, "in the vault's own VPC")
 	if got := fmt.Sprint(res.Outputs["availabilityZoneIds"].Value); got != "[]" {
 		t.Errorf("availabilityZoneIds = %s, want an empty list without AvailabilityZoneIDs", got)
 	}
@@ -92,15 +71,7 @@ func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
 	if n := len(res.ByType(tVpc)); n != 0 {
 		t.Errorf("%d VPCs created in an existing network", n)
 	}
-	eps = res.ByType(tEndpoint)
-	if len(eps) != 2 {
-		t.Fatalf("existing network: %d endpoints, want 2 (none named)", len(eps))
-	}
-	for _, e := range eps {
-		if e.Input("privateDnsEnabled") != false {
-			t.Errorf("existing network: %s private DNS %v, want off by default", e.Name, e.Input("privateDnsEnabled"))
-		}
-	}
+	endpoints(t, res, false, "by default in an existing network, where none is named")
 }
 
 // Every invalid field is refused with its name and rule, before anything
@@ -157,12 +128,8 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 			args := required()
 			c.edit(&args)
 			res, err := component(t, args)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want one containing %q", err, c.want)
-			}
-			if n := len(res.Resources); n != 0 {
-				t.Errorf("registered %d resource(s) before refusing, want nothing", n)
-			}
+			kittest.Refused(t, err, c.want)
+			kittest.NothingRegistered(t, res)
 		})
 	}
 }

@@ -8,7 +8,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/network"
 )
@@ -34,11 +36,7 @@ func existingConfig(endpoints bool) map[string]string {
 
 // runInvokes runs the layer with some invokes answered otherwise.
 func runInvokes(extra map[string]string, invokes map[string]func(resource.PropertyMap) (resource.PropertyMap, error)) (mock.Result, error) {
-	cfg := map[string]string{"vault-network:environmentSuffix": "dev"}
-	for k, v := range extra {
-		cfg[k] = v
-	}
-	return mock.Run(network.Layer, mock.RunOptions{Stack: "dev", Config: cfg, Invokes: invokes})
+	return mock.Run(network.Layer, mock.RunOptions{Stack: "dev", Config: kittest.Config(kit.NetworkProject, extra), Invokes: invokes})
 }
 
 // changed answers token as awsfake does, then lets edit change the answer.
@@ -139,16 +137,9 @@ func TestExistingNetworkCreatesOnlyTheSecurityGroups(t *testing.T) {
 // and the outputs give the endpoints' own names for the vault's clients.
 func TestExistingNetworkGetsTheEndpointsItLacks(t *testing.T) {
 	res := run(t, existingConfig(false))
-	eps := res.ByType(tEndpoint)
-	if len(eps) != 2 {
-		t.Fatalf("%d endpoints, want 2", len(eps))
-	}
-	for _, e := range eps {
+	for _, e := range endpoints(t, res, false, "in a VPC the vault does not own") {
 		if str(e, "vpcId") != fake.ExistingVpcID() || !slices.Equal(strs(e, "subnetIds"), fake.ExistingSubnetIDs()) {
 			t.Errorf("%s: in %s %v, want the existing VPC and subnets", e.Name, str(e, "vpcId"), strs(e, "subnetIds"))
-		}
-		if e.Input("privateDnsEnabled") != false {
-			t.Errorf("%s: private DNS %v, want off in a VPC the vault does not own", e.Name, e.Input("privateDnsEnabled"))
 		}
 		svc := str(e, "serviceName")[strings.LastIndex(str(e, "serviceName"), ".")+1:]
 		out := map[string]string{"secretsmanager": "secretsManagerEndpointUrl", "kms": "kmsEndpointUrl"}[svc]
@@ -166,15 +157,7 @@ func TestExistingNetworkGetsTheEndpointsItLacks(t *testing.T) {
 // created endpoints private DNS; the URLs are then the regional names.
 func TestExistingNetworkPrivateDNSOnlyWhenAsked(t *testing.T) {
 	res := run(t, mergeCfg(existingConfig(false), "vault-network:endpointPrivateDns", "true"))
-	eps := res.ByType(tEndpoint)
-	if len(eps) != 2 {
-		t.Fatalf("%d endpoints, want 2", len(eps))
-	}
-	for _, e := range eps {
-		if e.Input("privateDnsEnabled") != true {
-			t.Errorf("%s: private DNS %v, want on (endpointPrivateDns: true)", e.Name, e.Input("privateDnsEnabled"))
-		}
-	}
+	endpoints(t, res, true, "endpointPrivateDns is true")
 	for out, want := range map[string]string{"secretsManagerEndpointUrl": "https://secretsmanager.us-east-1.amazonaws.com", "kmsEndpointUrl": "https://kms.us-east-1.amazonaws.com"} {
 		if got := res.Outputs[out].Value; got != want {
 			t.Errorf("%s = %v, want %s", out, got, want)
@@ -286,9 +269,7 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 				cfg[k] = v
 			}
 			_, err := runInvokes(cfg, c.invokes)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("err = %v, want one containing %q", err, c.want)
-			}
+			kittest.Refused(t, err, c.want)
 		})
 	}
 }
@@ -314,9 +295,7 @@ func TestExistingNetworkConfigIsRefusedClearly(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := runInvokes(c.cfg, nil)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("err = %v, want one containing %q", err, c.want)
-			}
+			kittest.Refused(t, err, c.want)
 		})
 	}
 }

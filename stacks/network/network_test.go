@@ -1,7 +1,6 @@
 package network_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/network"
 )
@@ -41,77 +41,53 @@ var (
 
 func run(t *testing.T, extra map[string]string) mock.Result {
 	t.Helper()
-	res, err := runErr(extra, nil)
-	if err != nil {
-		t.Fatalf("network under mocks: %v", err)
-	}
-	return res
+	return kittest.Run(t, network.Layer, mock.RunOptions{Stack: "dev", Config: kittest.Config(kit.NetworkProject, extra)})
 }
 
 func runErr(extra map[string]string, env *awsfake.Env) (mock.Result, error) {
-	cfg := map[string]string{"vault-network:environmentSuffix": "dev"}
-	for k, v := range extra {
-		if v == "" {
-			delete(cfg, k)
-			continue
-		}
-		cfg[k] = v
-	}
-	return mock.Run(network.Layer, mock.RunOptions{Stack: "dev", Config: cfg, AWS: env})
+	return mock.Run(network.Layer, mock.RunOptions{Stack: "dev", Config: kittest.Config(kit.NetworkProject, extra), AWS: env})
 }
+
+// The readers of what a run registered (kittest), by the short names the
+// tests use on nearly every line.
+var (
+	one  = kittest.One
+	str  = kittest.Str
+	strs = kittest.Strs
+)
 
 func id(r mock.Resource) string { return r.Outputs["id"].StringValue() }
 
-func str(r mock.Resource, key string) string {
-	s, _ := r.Input(key).(string)
-	return s
-}
-
-func strs(r mock.Resource, key string) []string {
-	var out []string
-	arr, _ := r.Input(key).([]any)
-	for _, v := range arr {
-		s, _ := v.(string)
-		out = append(out, s)
-	}
-	return out
-}
-
-func one(t *testing.T, res mock.Result, typ string) mock.Resource {
+// endpoints are the two interface endpoints of res. It fails t unless
+// each has private DNS on exactly when privateDNS is true; why says why.
+func endpoints(t *testing.T, res mock.Result, privateDNS bool, why string) []mock.Resource {
 	t.Helper()
-	rs := res.ByType(typ)
-	if len(rs) != 1 {
-		t.Fatalf("%s: %d resources, want 1", typ, len(rs))
+	eps := res.ByType(tEndpoint)
+	if len(eps) != 2 {
+		t.Fatalf("%d endpoints, want 2", len(eps))
 	}
-	return rs[0]
+	for _, e := range eps {
+		if e.Input("privateDnsEnabled") != privateDNS {
+			t.Errorf("%s: private DNS %v, want %v: %s", e.Name, e.Input("privateDnsEnabled"), privateDNS, why)
+		}
+	}
+	return eps
 }
 
 func TestEveryResourceNamedTaggedAndParented(t *testing.T) {
 	res := run(t, map[string]string{"vault-network:costCenter": "cc-42"})
-	comp := one(t, res, network.ComponentType)
-	want := map[string]string{"Environment": "dev", "CostCenter": "cc-42", "Compliance": kit.DefaultCompliance}
+	kittest.Children(t, res, network.ComponentType)
 	name := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*-dev$`)
 	for _, p := range res.TaggingProblems() {
 		t.Error(p)
 	}
+	for _, r := range kittest.Taggable(t, res, taggable, untaggable) {
+		kittest.CheckTags(t, r, kit.Tags{Environment: "dev", CostCenter: "cc-42", Compliance: kit.DefaultCompliance})
+		if n := r.Tags()["Name"]; !name.MatchString(n) {
+			t.Errorf("%s (%s): Name tag %q is not {type}-dev", r.Name, r.Type, n)
+		}
+	}
 	for _, r := range res.Resources {
-		if !slices.Contains(taggable, r.Type) && !slices.Contains(untaggable, r.Type) {
-			t.Errorf("%s (%s): type in neither taggable nor untaggable", r.Name, r.Type)
-		}
-		if r.Custom && r.Parent != comp.URN {
-			t.Errorf("%s: parent %q, want the component", r.Name, r.Parent)
-		}
-		if slices.Contains(taggable, r.Type) || r.Inputs.HasValue("tags") {
-			tags := r.Tags()
-			for k, v := range want {
-				if tags[k] != v {
-					t.Errorf("%s (%s): tag %s = %q, want %q", r.Name, r.Type, k, tags[k], v)
-				}
-			}
-			if !name.MatchString(tags["Name"]) {
-				t.Errorf("%s (%s): Name tag %q is not {type}-dev", r.Name, r.Type, tags["Name"])
-			}
-		}
 		if n := str(r, "name"); r.Inputs.HasValue("name") && !name.MatchString(n) {
 			t.Errorf("%s (%s): name %q is not {type}-dev", r.Name, r.Type, n)
 		}
@@ -289,37 +265,6 @@ func TestApplicationGroupsReachTheDatabaseOnly(t *testing.T) {
 	}
 }
 
-// statements parses a policy input and returns its statements.
-func statements(t *testing.T, r mock.Resource) []map[string]any {
-	t.Helper()
-	var doc struct {
-		Version   string
-		Statement []map[string]any
-	}
-	if err := json.Unmarshal([]byte(str(r, "policy")), &doc); err != nil {
-		t.Fatalf("%s: policy is not JSON: %v", r.Name, err)
-	}
-	if doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
-		t.Fatalf("%s: policy %s", r.Name, str(r, "policy"))
-	}
-	return doc.Statement
-}
-
-func asList(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			s, _ := e.(string)
-			out = append(out, s)
-		}
-		return out
-	}
-	return nil
-}
-
 func TestEndpointsArePrivateAndAdmitOnlyThisAccount(t *testing.T) {
 	res := run(t, nil)
 	endpointSG := ""
@@ -349,22 +294,21 @@ func TestEndpointsArePrivateAndAdmitOnlyThisAccount(t *testing.T) {
 		if sg := strs(e, "securityGroupIds"); !slices.Equal(sg, []string{endpointSG}) {
 			t.Errorf("%s: security groups %v, want only the endpoints group", e.Name, sg)
 		}
-		for _, s := range statements(t, e) {
-			if s["Effect"] != "Allow" || s["Principal"] != "*" {
-				t.Errorf("%s: statement %v", e.Name, s)
+		for _, s := range kittest.Statements(t, str(e, "policy")) {
+			if s.Effect != "Allow" || s.Principal != "*" {
+				t.Errorf("%s: statement %+v", e.Name, s)
 			}
-			cond, _ := s["Condition"].(map[string]any)
-			eq, _ := cond["StringEquals"].(map[string]any)
-			if len(cond) != 1 || len(eq) != 1 || eq["aws:PrincipalAccount"] != account {
-				t.Errorf("%s: statement %v lacks exactly aws:PrincipalAccount = %s", e.Name, s["Sid"], account)
+			eq := s.Condition["StringEquals"]
+			if len(s.Condition) != 1 || len(eq) != 1 || eq["aws:PrincipalAccount"] != account {
+				t.Errorf("%s: statement %v lacks exactly aws:PrincipalAccount = %s", e.Name, s.Sid, account)
 			}
-			actions := asList(s["Action"])
+			actions := kittest.List(s.Action)
 			for _, a := range actions {
 				if a == "*" || strings.HasSuffix(a, ":*") || !strings.HasPrefix(a, svc+":") {
 					t.Errorf("%s: action %q is a wildcard or another service's", e.Name, a)
 				}
 			}
-			for _, r := range asList(s["Resource"]) {
+			for _, r := range kittest.List(s.Resource) {
 				scoped := strings.HasPrefix(r, fmt.Sprintf("arn:aws:%s:us-east-1:%s:", svc, account))
 				if !scoped && !(r == "*" && slices.Equal(actions, []string{"secretsmanager:GetRandomPassword"})) {
 					t.Errorf("%s: resource %q for %v is not this account's", e.Name, r, actions)
@@ -492,9 +436,7 @@ func TestBadConfigIsRefusedClearly(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runErr(tc.config, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want one containing %q", err, tc.want)
-			}
+			kittest.Refused(t, err, tc.want)
 		})
 	}
 }
