@@ -195,6 +195,34 @@ func checkValue(str *string, bin []byte) *apiError {
 	return nil
 }
 
+// checkHasValue refuses a PutSecretValue without a value ("You must include
+// SecretBinary or SecretString").
+func checkHasValue(str *string, bin []byte) *apiError {
+	if str == nil && bin == nil {
+		return newErr(codeInvalidRequest, "You must provide either SecretString or SecretBinary.")
+	}
+	return nil
+}
+
+// checkNoReplicas refuses AddReplicaRegions: replication is not emulated.
+func checkNoReplicas(regions []json.RawMessage) *apiError {
+	if len(regions) > 0 {
+		return newErr(codeInvalidRequest, "smlocal does not emulate replica regions (AddReplicaRegions).")
+	}
+	return nil
+}
+
+// checkPolicySyntax checks a resource policy's JSON syntax only
+// (PutResourcePolicy, Errors: MalformedPolicyDocumentException "The
+// resource policy has syntax errors").
+func checkPolicySyntax(policy *string) *apiError {
+	var doc map[string]any
+	if policy != nil && json.Unmarshal([]byte(*policy), &doc) != nil {
+		return newErr(codeMalformedPolicy, "This resource policy contains a syntax error.")
+	}
+	return nil
+}
+
 // checkToken validates a ClientRequestToken (32 to 64 characters; it
 // becomes the VersionId).
 func checkToken(member string, tok *string) *apiError {

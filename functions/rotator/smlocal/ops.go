@@ -161,15 +161,9 @@ type createSecretInput struct {
 }
 
 func (in *createSecretInput) check() *apiError {
-	if err := firstErr(checkName(in.Name), checkToken("clientRequestToken", in.ClientRequestToken),
+	return firstErr(checkName(in.Name), checkToken("clientRequestToken", in.ClientRequestToken),
 		length("description", in.Description, 0, 2048), length("kmsKeyId", in.KmsKeyId, 0, 2048),
-		checkValue(in.SecretString, in.SecretBinary), checkTags(in.Tags)); err != nil {
-		return err
-	}
-	if len(in.AddReplicaRegions) > 0 {
-		return newErr(codeInvalidRequest, "smlocal does not emulate replica regions (AddReplicaRegions).")
-	}
-	return nil
+		checkValue(in.SecretString, in.SecretBinary), checkTags(in.Tags), checkNoReplicas(in.AddReplicaRegions))
 }
 
 type createSecretOutput struct {
@@ -377,16 +371,9 @@ type putSecretValueInput struct {
 
 func (in *putSecretValueInput) secretID() string { return *in.SecretId }
 func (in *putSecretValueInput) check() *apiError {
-	if err := firstErr(checkSecretID(in.SecretId), checkToken("clientRequestToken", in.ClientRequestToken),
+	return firstErr(checkSecretID(in.SecretId), checkToken("clientRequestToken", in.ClientRequestToken),
 		checkValue(in.SecretString, in.SecretBinary), checkStages(in.VersionStages),
-		length("rotationToken", in.RotationToken, 36, 256)); err != nil {
-		return err
-	}
-	// PutSecretValue: "You must include SecretBinary or SecretString".
-	if in.SecretString == nil && in.SecretBinary == nil {
-		return newErr(codeInvalidRequest, "You must provide either SecretString or SecretBinary.")
-	}
-	return nil
+		length("rotationToken", in.RotationToken, 36, 256), checkHasValue(in.SecretString, in.SecretBinary))
 }
 
 type putSecretValueOutput struct {
@@ -631,16 +618,8 @@ type putResourcePolicyInput struct {
 
 func (in *putResourcePolicyInput) secretID() string { return *in.SecretId }
 func (in *putResourcePolicyInput) check() *apiError {
-	if err := firstErr(checkSecretID(in.SecretId), required("resourcePolicy", in.ResourcePolicy, 1, 20480)); err != nil {
-		return err
-	}
-	// PutResourcePolicy, Errors: MalformedPolicyDocumentException "The
-	// resource policy has syntax errors". Only JSON syntax is checked.
-	var doc map[string]any
-	if json.Unmarshal([]byte(*in.ResourcePolicy), &doc) != nil {
-		return newErr(codeMalformedPolicy, "This resource policy contains a syntax error.")
-	}
-	return nil
+	return firstErr(checkSecretID(in.SecretId), required("resourcePolicy", in.ResourcePolicy, 1, 20480),
+		checkPolicySyntax(in.ResourcePolicy))
 }
 
 type getResourcePolicyOutput struct {

@@ -24,17 +24,25 @@ func createSecret(t *testing.T, c *secretsmanager.Client, value string) {
 	}
 }
 
+// failedRotation rotates secret "s" (created with "v1" as version 1) with
+// a rotation function that fails at createSecret, and returns the client
+// and RotateSecret's answer.
+func failedRotation(t *testing.T) (*secretsmanager.Client, *secretsmanager.RotateSecretOutput) {
+	t.Helper()
+	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
+		return errors.New("createSecret: database unreachable")
+	})})
+	createSecret(t, e.Client, "v1")
+	return e.Client, must[*secretsmanager.RotateSecretOutput](t)(e.Client.RotateSecret(t.Context(), &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
+}
+
 // TestRotateFailsAtCreateSecret: a failure before createSecret put a value
 // leaves the value-less AWSPENDING version (RotateSecret: "When rotation is
 // unsuccessful, the AWSPENDING staging label might be attached to an empty
 // secret version").
 func TestRotateFailsAtCreateSecret(t *testing.T) {
-	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
-		return errors.New("createSecret: database unreachable")
-	})})
-	c, ctx := e.Client, t.Context()
-	createSecret(t, c, "v1")
-	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
+	c, r := failedRotation(t)
+	ctx := t.Context()
 	if got := smtest.Stages(t, c, "s"); !smtest.EqualStages(got, map[string][]string{tok(1): {"AWSCURRENT"}, *r.VersionId: {"AWSPENDING"}}) {
 		t.Fatalf("stages %v", got)
 	}
@@ -194,12 +202,8 @@ func TestRotateRefusals(t *testing.T) {
 // value-less version a failed rotation left (see updateSecretVersionStage);
 // AWSPENDING can, and AWSCURRENT can once the version has its value.
 func TestCurrentNeverOnAnEmptyVersion(t *testing.T) {
-	e := smtest.Start(t, smlocal.Options{Rotator: smlocal.InvokerFunc(func(ctx context.Context, arn string, ev events.SecretsManagerSecretRotationEvent) error {
-		return errors.New("createSecret: database unreachable")
-	})})
-	c, ctx := e.Client, t.Context()
-	createSecret(t, c, "v1")
-	r := must[*secretsmanager.RotateSecretOutput](t)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("s"), RotationLambdaARN: aws.String(fnARN)}))
+	c, r := failedRotation(t)
+	ctx := t.Context()
 	_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String("s"), VersionStage: aws.String("AWSCURRENT"),
 		MoveToVersionId: r.VersionId, RemoveFromVersionId: aws.String(tok(1))})
 	wantCode(t, err, "InvalidRequestException")
