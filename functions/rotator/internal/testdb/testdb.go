@@ -128,18 +128,11 @@ func CreateDatabase(t testing.TB, db *sql.DB, name string) {
 // CanLogin reports whether user/password logs in at addr (plaintext).
 func CanLogin(t testing.TB, addr, user, password string) bool {
 	t.Helper()
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", addr
-	cfg.Timeout = 3 * time.Second
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(conn)
+	db := open(t, addr, user, password, "")
 	defer func() { _ = db.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err = db.PingContext(ctx)
+	err := db.PingContext(ctx)
 	if err == nil {
 		return true
 	}
@@ -192,6 +185,14 @@ func SSLType(t testing.TB, db *sql.DB, user string) string {
 // the test if it cannot; the pool is closed when the test ends.
 func OpenAs(t testing.TB, addr, user, password, dbname string) *sql.DB {
 	t.Helper()
+	db := open(t, addr, user, password, dbname)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// open is a pool for user/password and dbname at addr (plaintext).
+func open(t testing.TB, addr, user, password, dbname string) *sql.DB {
+	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, "tcp", addr, dbname
 	cfg.Timeout = 3 * time.Second
@@ -199,7 +200,5 @@ func OpenAs(t testing.TB, addr, user, password, dbname string) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := sql.OpenDB(conn)
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return sql.OpenDB(conn)
 }
