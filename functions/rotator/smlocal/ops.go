@@ -19,14 +19,14 @@ type handlerFunc func(s *Server, ctx context.Context, body []byte) (any, *apiErr
 
 // handlers is every operation the emulator answers, by name.
 var handlers = map[string]handlerFunc{
-	"CreateSecret":             handle((*Server).createSecret),
+	"CreateSecret":             op((*Server).createSecret),
 	"DescribeSecret":           onSecret((*Server).describeSecret),
 	"GetSecretValue":           onSecret((*Server).getSecretValue),
 	"PutSecretValue":           onSecret((*Server).putSecretValue),
 	"UpdateSecretVersionStage": onSecret((*Server).updateSecretVersionStage),
 	"ListSecretVersionIds":     onSecret((*Server).listSecretVersionIds),
-	"GetRandomPassword":        handle((*Server).getRandomPassword),
-	"RotateSecret":             handle((*Server).rotateSecret),
+	"GetRandomPassword":        op((*Server).getRandomPassword),
+	"RotateSecret":             op((*Server).rotateSecret),
 	"CancelRotateSecret":       onSecret((*Server).cancelRotateSecret),
 	"PutResourcePolicy":        onSecret((*Server).putResourcePolicy),
 	"GetResourcePolicy":        onSecret((*Server).getResourcePolicy),
@@ -57,8 +57,8 @@ type secretRequest[T any] interface {
 	secretID() string
 }
 
-// handle decodes and checks the input, then runs the operation.
-func handle[T any, P request[T]](run func(s *Server, ctx context.Context, in P) (any, *apiError)) handlerFunc {
+// op decodes and checks the input, then runs the operation.
+func op[T any, P request[T]](run func(s *Server, ctx context.Context, in P) (any, *apiError)) handlerFunc {
 	return func(s *Server, ctx context.Context, body []byte) (any, *apiError) {
 		in := P(new(T))
 		if err := decode(body, in); err != nil {
@@ -71,10 +71,10 @@ func handle[T any, P request[T]](run func(s *Server, ctx context.Context, in P) 
 	}
 }
 
-// onSecret is handle for an operation on one secret: it runs under the
+// onSecret is op for an operation on one secret: it runs under the
 // state lock, with the secret found.
 func onSecret[T any, P secretRequest[T]](run func(s *Server, in P, sec *secret, now time.Time) (any, *apiError)) handlerFunc {
-	return handle[T, P](func(s *Server, _ context.Context, in P) (any, *apiError) {
+	return op[T, P](func(s *Server, _ context.Context, in P) (any, *apiError) {
 		sec, now, err := s.lockSecret(in.secretID())
 		if err != nil {
 			return nil, err
