@@ -1,7 +1,6 @@
 package database_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/dbvault/dbvault/stacks/database"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
@@ -58,77 +58,45 @@ func kmsOutputs() map[string]mock.Output {
 	}
 }
 
-// baseConfig is a valid stack configuration; tests change one key at a time.
-func baseConfig() map[string]string {
-	return map[string]string{
-		"vault-database:environmentSuffix": suffix,
+// refs are the earlier layers' stacks, as the layer references them by
+// default.
+func refs() map[string]map[string]mock.Output {
+	return map[string]map[string]mock.Output{
+		"organization/vault-network/dev": networkOutputs(),
+		"organization/vault-kms/dev":     kmsOutputs(),
 	}
 }
 
-func runWith(t *testing.T, config map[string]string, refs map[string]map[string]mock.Output) (mock.Result, error) {
+// baseConfig is a valid stack configuration; tests change one key at a time.
+func baseConfig() map[string]string { return kittest.Config(kit.DatabaseProject, nil) }
+
+// runWith runs the layer with config, its references answered by stacks
+// (nil: refs).
+func runWith(t *testing.T, config map[string]string, stacks map[string]map[string]mock.Output) (mock.Result, error) {
 	t.Helper()
-	if refs == nil {
-		refs = map[string]map[string]mock.Output{
-			"organization/vault-network/dev": networkOutputs(),
-			"organization/vault-kms/dev":     kmsOutputs(),
-		}
+	if stacks == nil {
+		stacks = refs()
 	}
-	return mock.Run(database.Layer, mock.RunOptions{
-		Stack:        "dev",
-		Config:       config,
-		StackOutputs: refs,
-	})
+	return mock.Run(database.Layer, mock.RunOptions{Stack: "dev", Config: config, StackOutputs: stacks})
 }
 
 func deploy(t *testing.T) mock.Result {
 	t.Helper()
-	res, err := runWith(t, baseConfig(), nil)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return res
+	return kittest.Run(t, database.Layer, mock.RunOptions{Stack: "dev", Config: baseConfig(), StackOutputs: refs()})
 }
 
-func one(t *testing.T, res mock.Result, typ string) mock.Resource {
-	t.Helper()
-	rs := res.ByType(typ)
-	if len(rs) != 1 {
-		t.Fatalf("%s: %d resources, want 1", typ, len(rs))
-	}
-	return rs[0]
-}
-
-// plain returns the property's value with secrets unwrapped.
-func plain(v resource.PropertyValue) resource.PropertyValue {
-	if v.IsSecret() {
-		return v.SecretValue().Element
-	}
-	return v
-}
-
-func str(r mock.Resource, key string) string {
-	v := plain(r.Inputs[resource.PropertyKey(key)])
-	if !v.IsString() {
-		return ""
-	}
-	return v.StringValue()
-}
-
-func strs(r mock.Resource, key string) []string {
-	v := plain(r.Inputs[resource.PropertyKey(key)])
-	if !v.IsArray() {
-		return nil
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, plain(e).StringValue())
-	}
-	return out
-}
+// The readers of what a run registered (kittest), by the short names the
+// tests use on nearly every line.
+var (
+	one   = kittest.One
+	plain = kittest.Plain
+	str   = kittest.Str
+	strs  = kittest.Strs
+)
 
 func boolean(t *testing.T, r mock.Resource, key string) bool {
 	t.Helper()
-	v := plain(r.Inputs[resource.PropertyKey(key)])
+	v := kittest.Get(r, key)
 	if !v.IsBool() {
 		t.Fatalf("%s %s: %s is not set (%v)", r.Type, r.Name, key, v)
 	}
@@ -137,7 +105,7 @@ func boolean(t *testing.T, r mock.Resource, key string) bool {
 
 func number(t *testing.T, r mock.Resource, key string) int {
 	t.Helper()
-	v := plain(r.Inputs[resource.PropertyKey(key)])
+	v := kittest.Get(r, key)
 	if !v.IsNumber() {
 		t.Fatalf("%s %s: %s is not set (%v)", r.Type, r.Name, key, v)
 	}
@@ -145,21 +113,7 @@ func number(t *testing.T, r mock.Resource, key string) int {
 }
 
 func TestComponentAndResourceCount(t *testing.T) {
-	res := deploy(t)
-	comps := res.ByType("dbvault:database:Database")
-	if len(comps) != 1 {
-		t.Fatalf("%d dbvault:database:Database components, want 1", len(comps))
-	}
-	counts := map[string]int{}
-	for _, r := range res.Resources {
-		if !r.Custom {
-			continue
-		}
-		counts[r.Type]++
-		if r.Parent != comps[0].URN {
-			t.Errorf("%s %s: parent %q, want the component", r.Type, r.Name, r.Parent)
-		}
-	}
+	counts := kittest.Children(t, deploy(t), "dbvault:database:Database")
 	want := map[string]int{
 		"aws:cloudwatch/logGroup:LogGroup":                    4,
 		"aws:iam/role:Role":                                   1,
@@ -207,11 +161,7 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 			}
 			continue
 		default:
-			for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
-				if tags[k] != want {
-					t.Errorf("%s %s: tag %s = %q, want %q", r.Type, r.Name, k, tags[k], want)
-				}
-			}
+			kittest.CheckTags(t, r, kit.Tags{Environment: suffix, CostCenter: kit.DefaultCostCenter, Compliance: kit.DefaultCompliance})
 		}
 		key, ok := nameKey[r.Type]
 		if !ok {
@@ -273,71 +223,9 @@ func TestLogGroupsEncryptedWithRetentionAndCreatedBeforeCluster(t *testing.T) {
 	}
 }
 
-// stmt is one statement of a policy document, as IAM reads it.
-type stmt struct {
-	Sid       string
-	Effect    string
-	Principal map[string]any
-	Action    []string
-	Resource  []string
-	Condition map[string]map[string]any
-}
-
-// statements parses a policy document statement by statement; Action and
-// Resource may be a string or a list, as IAM accepts both.
-func statements(t *testing.T, doc string) []stmt {
-	t.Helper()
-	var raw struct {
-		Version   string
-		Statement []struct {
-			Sid       string
-			Effect    string
-			Principal map[string]any
-			Action    any
-			Resource  any
-			Condition map[string]map[string]any
-		}
-	}
-	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
-		t.Fatalf("policy is not JSON: %v\n%s", err, doc)
-	}
-	if raw.Version != "2012-10-17" {
-		t.Errorf("policy version %q", raw.Version)
-	}
-	list := func(v any) []string {
-		switch v := v.(type) {
-		case string:
-			return []string{v}
-		case []any:
-			var out []string
-			for _, e := range v {
-				out = append(out, e.(string))
-			}
-			return out
-		}
-		return nil
-	}
-	var out []stmt
-	for _, s := range raw.Statement {
-		out = append(out, stmt{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.Resource), s.Condition})
-	}
-	return out
-}
-
-func named(t *testing.T, res mock.Result, typ, name string) mock.Resource {
-	t.Helper()
-	for _, r := range res.ByType(typ) {
-		if r.Name == name {
-			return r
-		}
-	}
-	t.Fatalf("no %s named %s", typ, name)
-	return mock.Resource{}
-}
-
 func TestVPCFlowLog(t *testing.T) {
 	res := deploy(t)
-	group := named(t, res, "aws:cloudwatch/logGroup:LogGroup", "vpc-flow-logs")
+	group := kittest.Named(t, res, "aws:cloudwatch/logGroup:LogGroup", "vpc-flow-logs")
 	groupArn := "arn:aws:logs:" + region + ":" + account + ":log-group:vpc-flow-logs-dev"
 	if got := str(group, "name"); got != "vpc-flow-logs-dev" {
 		t.Errorf("flow log group name %q, want vpc-flow-logs-dev", got)
@@ -359,15 +247,15 @@ func TestVPCFlowLog(t *testing.T) {
 	if got := str(role, "name"); got != "vpc-flow-logs-role-us-east-1-dev" {
 		t.Errorf("role name %q", got)
 	}
-	trust := statements(t, str(role, "assumeRolePolicy"))
+	trust := kittest.Statements(t, str(role, "assumeRolePolicy"))
 	if len(trust) != 1 {
 		t.Fatalf("trust policy has %d statements, want 1: %+v", len(trust), trust)
 	}
 	st := trust[0]
-	if st.Effect != "Allow" || !slices.Equal(st.Action, []string{"sts:AssumeRole"}) {
+	if st.Effect != "Allow" || !slices.Equal(kittest.List(st.Action), []string{"sts:AssumeRole"}) {
 		t.Errorf("trust statement %+v, want Allow sts:AssumeRole", st)
 	}
-	if len(st.Principal) != 1 || st.Principal["Service"] != "vpc-flow-logs.amazonaws.com" {
+	if p, _ := st.Principal.(map[string]any); len(p) != 1 || p["Service"] != "vpc-flow-logs.amazonaws.com" {
 		t.Errorf("trust principal %v, want the flow logs service only", st.Principal)
 	}
 	wantCond := map[string]map[string]any{
@@ -385,7 +273,7 @@ func TestVPCFlowLog(t *testing.T) {
 	if got := str(rp, "role"); got != "vpc-flow-logs-role-us-east-1-dev" {
 		t.Errorf("role policy attached to %q", got)
 	}
-	perms := statements(t, str(rp, "policy"))
+	perms := kittest.Statements(t, str(rp, "policy"))
 	if len(perms) != 2 {
 		t.Fatalf("role policy has %d statements, want 2: %+v", len(perms), perms)
 	}
@@ -393,16 +281,16 @@ func TestVPCFlowLog(t *testing.T) {
 	// nothing, on "*" it would reach every account's and region's; it gets
 	// this account's and region's log groups.
 	wantList := "arn:aws:logs:" + region + ":" + account + ":log-group:*"
-	if l := perms[1]; l.Sid != "ListLogGroupsOfThisAccountAndRegion" || !slices.Equal(l.Action, []string{"logs:DescribeLogGroups"}) || !slices.Equal(l.Resource, []string{wantList}) {
+	if l := perms[1]; l.Sid != "ListLogGroupsOfThisAccountAndRegion" || !slices.Equal(kittest.List(l.Action), []string{"logs:DescribeLogGroups"}) || !slices.Equal(kittest.List(l.Resource), []string{wantList}) {
 		t.Errorf("list statement %+v, want logs:DescribeLogGroups on %s", l, wantList)
 	}
 	p := perms[0]
 	wantActions := []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"}
-	gotActions := slices.Sorted(slices.Values(p.Action))
+	gotActions := slices.Sorted(slices.Values(kittest.List(p.Action)))
 	if p.Effect != "Allow" || !slices.Equal(gotActions, wantActions) {
 		t.Errorf("role policy statement %+v, want Allow %v", p, wantActions)
 	}
-	if want := []string{groupArn, groupArn + ":*"}; !slices.Equal(p.Resource, want) {
+	if want := []string{groupArn, groupArn + ":*"}; !slices.Equal(kittest.List(p.Resource), want) {
 		t.Errorf("role policy resources %v, want only the flow log group %v", p.Resource, want)
 	}
 
@@ -839,17 +727,10 @@ func TestBadConfigIsRefused(t *testing.T) {
 			cfg := baseConfig()
 			maps.Copy(cfg, tc.set)
 			delete(cfg, tc.unset)
-			res, err := runWith(t, cfg, nil)
-			if err == nil {
-				t.Fatalf("no error; registered %d resources", len(res.Resources))
-			}
-			if !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("error %q does not say %q", err, tc.wantErr)
-			}
-			for _, pw := range []string{"abc@defghij"} {
-				if strings.Contains(err.Error(), pw) {
-					t.Errorf("error reveals the password: %q", err)
-				}
+			_, err := runWith(t, cfg, nil)
+			kittest.Refused(t, err, tc.wantErr)
+			if strings.Contains(err.Error(), "abc@defghij") {
+				t.Errorf("error reveals the password: %q", err)
 			}
 		})
 	}
@@ -859,12 +740,9 @@ func TestBadConfigIsRefused(t *testing.T) {
 // zone and the fix, instead of the instance's creation after the cluster.
 func TestZoneWithoutTheInstanceClassIsRefused(t *testing.T) {
 	res, err := mock.Run(database.Layer, mock.RunOptions{
-		Stack:  "dev",
-		Config: baseConfig(),
-		StackOutputs: map[string]map[string]mock.Output{
-			"organization/vault-network/dev": networkOutputs(),
-			"organization/vault-kms/dev":     kmsOutputs(),
-		},
+		Stack:        "dev",
+		Config:       baseConfig(),
+		StackOutputs: refs(),
 		Invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
 			"aws:rds/getOrderableDbInstance:getOrderableDbInstance": func(args resource.PropertyMap) (resource.PropertyMap, error) {
 				if args["instanceClass"].StringValue() != database.DefaultInstanceClass || args["engine"].StringValue() != "aurora-mysql" {
@@ -880,24 +758,18 @@ func TestZoneWithoutTheInstanceClassIsRefused(t *testing.T) {
 }
 
 func TestTooFewZonesIsRefused(t *testing.T) {
-	network := networkOutputs()
-	network["availabilityZones"] = mock.Output{Value: []any{"us-east-1a"}}
-	_, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
-		"organization/vault-network/dev": network,
-		"organization/vault-kms/dev":     kmsOutputs(),
-	})
+	r := refs()
+	r["organization/vault-network/dev"]["availabilityZones"] = mock.Output{Value: []any{"us-east-1a"}}
+	_, err := runWith(t, baseConfig(), r)
 	if err == nil || !strings.Contains(err.Error(), "need 2 distinct") {
 		t.Fatalf("err = %v, want the AZ count error", err)
 	}
 }
 
 func TestMissingReferencedOutputIsNamed(t *testing.T) {
-	keys := kmsOutputs()
-	delete(keys, "databaseKeyArn")
-	_, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
-		"organization/vault-network/dev": networkOutputs(),
-		"organization/vault-kms/dev":     keys,
-	})
+	r := refs()
+	delete(r["organization/vault-kms/dev"], "databaseKeyArn")
+	_, err := runWith(t, baseConfig(), r)
 	if err == nil || !strings.Contains(err.Error(), "organization/vault-kms/dev has no output databaseKeyArn") {
 		t.Fatalf("err = %v, want one naming the stack and output", err)
 	}
@@ -907,21 +779,13 @@ func TestMissingReferencedOutputIsNamed(t *testing.T) {
 // behalf, which only the vault's administrators may: a preview by any
 // other principal is refused with the fix.
 func TestDeployerMustBeAnAdministrator(t *testing.T) {
-	keys := kmsOutputs()
+	r := refs()
+	keys := r["organization/vault-kms/dev"]
 	keys["administrators"] = mock.Output{Value: []any{"arn:aws:iam::123456789012:role/platform-admin"}}
-	_, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
-		"organization/vault-network/dev": networkOutputs(),
-		"organization/vault-kms/dev":     keys,
-	})
-	want := "add " + deployer + " to administrators in stacks/kms and run up:kms, or deploy as one of them"
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("err = %v, want one containing %q", err, want)
-	}
+	_, err := runWith(t, baseConfig(), r)
+	kittest.Refused(t, err, "add "+deployer+" to administrators in stacks/kms and run up:kms, or deploy as one of them")
 	keys["administrators"] = mock.Output{Value: []any{"arn:aws:iam::123456789012:role/platform-admin", deployer}}
-	res, err := runWith(t, baseConfig(), map[string]map[string]mock.Output{
-		"organization/vault-network/dev": networkOutputs(),
-		"organization/vault-kms/dev":     keys,
-	})
+	res, err := runWith(t, baseConfig(), r)
 	if err != nil {
 		t.Fatalf("a deployer among the administrators: %v", err)
 	}

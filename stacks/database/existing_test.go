@@ -9,6 +9,7 @@ import (
 
 	"github.com/dbvault/dbvault/stacks/database"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
@@ -23,12 +24,9 @@ const (
 // existingRefs are the earlier layers' outputs with the network layer in
 // the offline account's existing VPC, where its existing cluster lives.
 func existingRefs() map[string]map[string]mock.Output {
-	net := networkOutputs()
-	net["vpcId"] = mock.Output{Value: awsfake.Default().ExistingVpcID()}
-	return map[string]map[string]mock.Output{
-		"organization/vault-network/dev": net,
-		"organization/vault-kms/dev":     kmsOutputs(),
-	}
+	r := refs()
+	r["organization/vault-network/dev"]["vpcId"] = mock.Output{Value: awsfake.Default().ExistingVpcID()}
+	return r
 }
 
 func existingConfig(kv ...string) map[string]string {
@@ -47,9 +45,9 @@ func runExisting(t *testing.T, config map[string]string, edit func(m map[string]
 	return runExistingWith(config, existingRefs(), edit)
 }
 
-func runExistingWith(config map[string]string, refs map[string]map[string]mock.Output, edit func(m map[string]any)) (mock.Result, error) {
+func runExistingWith(config map[string]string, stacks map[string]map[string]mock.Output, edit func(m map[string]any)) (mock.Result, error) {
 	fake := awsfake.Default()
-	opts := mock.RunOptions{Stack: "dev", Config: config, StackOutputs: refs}
+	opts := mock.RunOptions{Stack: "dev", Config: config, StackOutputs: stacks}
 	if edit != nil {
 		opts.Invokes = map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
 			getCluster: func(args resource.PropertyMap) (resource.PropertyMap, error) {
@@ -222,10 +220,7 @@ func TestExistingClusterRefusals(t *testing.T) {
 		}, want: "set existingClusterSecurityGroupId"},
 		{name: "a group that is not the cluster's", config: existingConfig("existingClusterSecurityGroupId", "sg-0123456789abcdef0"), want: "is not one of the cluster's security groups"},
 		{name: "no database", edit: func(m map[string]any) { m["databaseName"] = "" }, want: "set dbName"},
-		{name: "another VPC", refs: map[string]map[string]mock.Output{
-			"organization/vault-network/dev": networkOutputs(),
-			"organization/vault-kms/dev":     kmsOutputs(),
-		}, want: "deploy the network layer into the cluster's VPC"},
+		{name: "another VPC", refs: refs(), want: "deploy the network layer into the cluster's VPC"},
 		{name: "unknown cluster", config: existingConfig("existingClusterIdentifier", "nope"), want: "couldn't find"},
 		{name: "not an identifier", config: existingConfig("existingClusterIdentifier", "team_aurora!"), want: `Existing.ClusterIdentifier is "team_aurora!": it must be a DB cluster identifier`},
 		{name: "an own-cluster key", config: existingConfig("instanceClass", "db.r6g.large"), want: "remove instanceClass"},
@@ -234,17 +229,15 @@ func TestExistingClusterRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			config, refs := c.config, c.refs
+			config, stacks := c.config, c.refs
 			if config == nil {
 				config = existingConfig()
 			}
-			if refs == nil {
-				refs = existingRefs()
+			if stacks == nil {
+				stacks = existingRefs()
 			}
-			_, err := runExistingWith(config, refs, c.edit)
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("err = %v, want one that says %q", err, c.want)
-			}
+			_, err := runExistingWith(config, stacks, c.edit)
+			kittest.Refused(t, err, c.want)
 			if strings.Contains(err.Error(), "password\":") {
 				t.Errorf("the error carries a secret value: %v", err)
 			}

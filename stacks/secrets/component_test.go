@@ -14,25 +14,25 @@ import (
 	"github.com/dbvault/dbvault/stacks/database"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
-// vaultProgram builds the Vault component directly, as another program
-// would, named name, with the rotator's package at zipPath (an input known
-// only once resolved, as another resource's output would be) and the
-// account's trail.
-func vaultProgram(name string, zipPath pulumi.StringInput) kit.Layer {
+// withTrail are the vault's required arguments with the rotator's package
+// at zipPath (an input known only once resolved, as another resource's
+// output would be) and the account's trail.
+func withTrail(zipPath pulumi.StringInput) *secrets.Args {
 	args := requiredArgs(zipPath)
 	args.ExistingTrailName = "org-trail"
-	return vaultOf(name, args)
+	return args
 }
 
 // The rotator's package may be an output of another resource: the function
 // gets that package and its hash once it is known.
 func TestRotatorPackageFromAnInput(t *testing.T) {
 	p := mock.WriteRotatorZip(t, t.TempDir(), "built elsewhere")
-	res, err := mock.Run(vaultProgram("orders", pulumi.String(p).ToStringOutput()), mock.RunOptions{})
+	res, err := kittest.Build(t, secrets.NewVault, "orders", withTrail(pulumi.String(p).ToStringOutput()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,11 +51,11 @@ func TestRotatorPackageFromAnInput(t *testing.T) {
 	if got := res.Outputs["rotatorFunctionName"].Value; got != "orders-rotator-dev" {
 		t.Errorf("rotator %v, want orders-rotator-dev (the component's name prefixes it)", got)
 	}
-	_, err = mock.Run(vaultProgram("orders", pulumi.String(filepath.Join(t.TempDir(), "missing.zip")).ToStringOutput()), mock.RunOptions{})
+	_, err = kittest.Build(t, secrets.NewVault, "orders", withTrail(pulumi.String(filepath.Join(t.TempDir(), "missing.zip")).ToStringOutput()))
 	if err == nil || !strings.Contains(err.Error(), "build the rotator first") {
 		t.Errorf("a missing package from an input: err = %v", err)
 	}
-	if _, err := mock.Run(vaultProgram("Orders", pulumi.String(p)), mock.RunOptions{}); err == nil || !strings.Contains(err.Error(), "component name") {
+	if _, err := kittest.Build(t, secrets.NewVault, "Orders", withTrail(pulumi.String(p))); err == nil || !strings.Contains(err.Error(), "component name") {
 		t.Errorf("a bad component name: err = %v", err)
 	}
 }
@@ -128,25 +128,13 @@ func requiredArgs(zip pulumi.StringInput) *secrets.Args {
 	}
 }
 
-// vaultOf is a program that builds the Vault component named name with
-// args and exports its outputs.
-func vaultOf(name string, args *secrets.Args) kit.Layer {
-	return kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		v, err := secrets.NewVault(ctx, name, args)
-		if err != nil {
-			return nil, err
-		}
-		return v.Outputs(), nil
-	}}
-}
-
 // A program that gives only the required arguments gets the documented
 // defaults: a 30-day rotation, 32-character passwords without / @ " ' and
 // the others, logs kept 90 days, one application user app, partition aws;
 // and the caller's Args are left as they were.
 func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
 	args := requiredArgs(pulumi.String(mock.RotatorZip(t)))
-	res, err := mock.Run(vaultOf("vault", args), mock.RunOptions{})
+	res, err := kittest.Build(t, secrets.NewVault, "vault", args)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,13 +188,9 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			args := requiredArgs(pulumi.String(mock.RotatorZip(t)))
 			c.edit(args)
-			res, err := mock.Run(vaultOf("vault", args), mock.RunOptions{})
-			if err == nil || !strings.Contains(err.Error(), "secrets: "+c.want) {
-				t.Fatalf("err = %v, want secrets: %s", err, c.want)
-			}
-			if n := len(res.Resources); n != 0 {
-				t.Errorf("registered %d resource(s) before refusing, want nothing", n)
-			}
+			res, err := kittest.Build(t, secrets.NewVault, "vault", args)
+			kittest.Refused(t, err, "secrets: "+c.want)
+			kittest.NothingRegistered(t, res)
 		})
 	}
 }

@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/asset"
 
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
@@ -65,10 +65,7 @@ func refs() map[string]map[string]mock.Output {
 }
 
 func baseConfig(t *testing.T) map[string]string {
-	return map[string]string{
-		"vault-secrets:environmentSuffix": suffix,
-		"vault-secrets:rotatorZip":        mock.WriteRotatorZip(t, t.TempDir(), "#!/bin/true"),
-	}
+	return kittest.Config(kit.SecretsProject, map[string]string{"vault-secrets:rotatorZip": mock.WriteRotatorZip(t, t.TempDir(), "#!/bin/true")})
 }
 
 func runWith(t *testing.T, config map[string]string, stacks map[string]map[string]mock.Output) (mock.Result, error) {
@@ -81,71 +78,20 @@ func runWith(t *testing.T, config map[string]string, stacks map[string]map[strin
 
 func deploy(t *testing.T) mock.Result {
 	t.Helper()
-	res, err := runWith(t, baseConfig(t), nil)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return res
+	return kittest.Run(t, secrets.Layer, mock.RunOptions{Stack: "dev", Config: baseConfig(t), StackOutputs: refs()})
 }
 
-func one(t *testing.T, res mock.Result, typ string) mock.Resource {
-	t.Helper()
-	rs := res.ByType(typ)
-	if len(rs) != 1 {
-		t.Fatalf("%s: %d resources, want 1", typ, len(rs))
-	}
-	return rs[0]
-}
-
-func named(t *testing.T, res mock.Result, typ, name string) mock.Resource {
-	t.Helper()
-	for _, r := range res.ByType(typ) {
-		if r.Name == name {
-			return r
-		}
-	}
-	t.Fatalf("no %s named %s", typ, name)
-	return mock.Resource{}
-}
-
-func plain(v resource.PropertyValue) resource.PropertyValue {
-	if v.IsSecret() {
-		return v.SecretValue().Element
-	}
-	return v
-}
-
-func get(r mock.Resource, path ...string) resource.PropertyValue {
-	v := resource.NewProperty(r.Inputs)
-	for _, k := range path {
-		v = plain(v)
-		if !v.IsObject() {
-			return resource.NewNullProperty()
-		}
-		v = v.ObjectValue()[resource.PropertyKey(k)]
-	}
-	return plain(v)
-}
-
-func str(r mock.Resource, path ...string) string {
-	v := get(r, path...)
-	if !v.IsString() {
-		return ""
-	}
-	return v.StringValue()
-}
-
-func strs(r mock.Resource, path ...string) []string {
-	v := get(r, path...)
-	if !v.IsArray() {
-		return nil
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, plain(e).StringValue())
-	}
-	return out
-}
+// The readers of what a run registered and of its policies (kittest), by
+// the short names the tests use on nearly every line.
+var (
+	get   = kittest.Get
+	named = kittest.Named
+	one   = kittest.One
+	plain = kittest.Plain
+	str   = kittest.Str
+	strs  = kittest.Strs
+	list  = kittest.List
+)
 
 func num(r mock.Resource, path ...string) float64 {
 	v := get(r, path...)
@@ -171,48 +117,14 @@ type statement struct {
 	Condition map[string]map[string]any
 }
 
+// policy is a policy document by statement id.
 func policy(t *testing.T, doc string) map[string]statement {
 	t.Helper()
-	var raw struct {
-		Version   string
-		Statement []struct {
-			Sid       string
-			Effect    string
-			Principal any
-			Action    any
-			NotAction any
-			Resource  any
-			Condition map[string]map[string]any
-		}
-	}
-	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
-		t.Fatalf("policy is not JSON: %v\n%s", err, doc)
-	}
-	if raw.Version != "2012-10-17" {
-		t.Errorf("policy version %q", raw.Version)
-	}
 	out := map[string]statement{}
-	for _, s := range raw.Statement {
-		if s.Sid == "" {
-			t.Errorf("statement without Sid: %+v", s)
-		}
-		out[s.Sid] = statement{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.NotAction), list(s.Resource), s.Condition}
+	for sid, s := range kittest.BySid(t, doc) {
+		out[sid] = statement{s.Sid, s.Effect, s.Principal, list(s.Action), list(s.NotAction), list(s.Resource), s.Condition}
 	}
 	return out
-}
-
-func list(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
-	}
-	return nil
 }
 
 // starResourceActions are the actions AWS's Service Authorization Reference
@@ -247,23 +159,8 @@ func checkLeastPrivilege(t *testing.T, where string, stmts map[string]statement)
 
 func TestComponentAndResources(t *testing.T) {
 	res := deploy(t)
-	comps := res.ByType("dbvault:secrets:Vault")
-	if len(comps) != 1 {
-		t.Fatalf("%d components", len(comps))
-	}
-	counts := map[string]int{}
-	for _, r := range res.Resources {
-		if !r.Custom {
-			continue
-		}
-		counts[r.Type]++
-		if r.Parent != comps[0].URN {
-			t.Errorf("%s %s: parent %q, want the component", r.Type, r.Name, r.Parent)
-		}
-		if r.Options.Protect || r.Options.RetainOnDelete {
-			t.Errorf("%s %s: protected or retained; every resource must be destroyable", r.Type, r.Name)
-		}
-	}
+	counts := kittest.Children(t, res, "dbvault:secrets:Vault")
+	kittest.Destroyable(t, res)
 	want := map[string]int{
 		"aws:secretsmanager/secret:Secret":                       1,
 		"aws:secretsmanager/secretVersion:SecretVersion":         1,
@@ -331,12 +228,7 @@ func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
 				t.Errorf("%s is listed untaggable but has tags", r.Type)
 			}
 		} else {
-			tags := r.Tags()
-			for k, want := range map[string]string{"Environment": suffix, "CostCenter": kit.DefaultCostCenter, "Compliance": kit.DefaultCompliance} {
-				if tags[k] != want {
-					t.Errorf("%s %s: tag %s is %q, want %q", r.Type, r.Name, k, tags[k], want)
-				}
-			}
+			kittest.CheckTags(t, r, kit.Tags{Environment: suffix, CostCenter: kit.DefaultCostCenter, Compliance: kit.DefaultCompliance})
 		}
 		key := "name"
 		if k, ok := nameKey[r.Type]; ok {
@@ -1150,13 +1042,8 @@ func TestBadConfigIsRefused(t *testing.T) {
 			cfg := baseConfig(t)
 			maps.Copy(cfg, tc.set)
 			delete(cfg, tc.unset)
-			res, err := runWith(t, cfg, nil)
-			if err == nil {
-				t.Fatalf("no error; registered %d resources", len(res.Resources))
-			}
-			if !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("error %q does not say %q", err, tc.wantErr)
-			}
+			_, err := runWith(t, cfg, nil)
+			kittest.Refused(t, err, tc.wantErr)
 		})
 	}
 }

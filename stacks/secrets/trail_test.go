@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
@@ -16,7 +14,7 @@ import (
 // nested lists and objects.
 func jsonOf(t *testing.T, r mock.Resource, key string) string {
 	t.Helper()
-	b, err := json.Marshal(plain(r.Inputs[resource.PropertyKey(key)]).Mappable())
+	b, err := json.Marshal(get(r, key).Mappable())
 	if err != nil {
 		t.Fatal(err)
 	}
