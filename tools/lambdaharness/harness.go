@@ -99,8 +99,9 @@ var (
 
 // RIE builds the pinned aws-lambda-rie once into the user cache
 // (os.UserCacheDir()/dbvault/rie-<version>/aws-lambda-rie) and returns its
-// path. Concurrent callers, in this process or others, are safe: the binary
-// is built to a temporary name and renamed into place.
+// path. Concurrent callers, in this process or others, are safe: one builds
+// it while the others wait (the tests of several packages start at once),
+// to a temporary name renamed into place.
 func RIE(ctx context.Context) (string, error) {
 	rieMu.Lock()
 	defer rieMu.Unlock()
@@ -147,6 +148,14 @@ func findRIE(ctx context.Context) (string, error) {
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("rie: %w", err)
+	}
+	unlock, err := lockFile(filepath.Join(dir, "build.lock"))
+	if err != nil {
+		return "", fmt.Errorf("rie: %w", err)
+	}
+	defer unlock()
+	if isFile(bin) {
+		return bin, nil // built while we waited
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp, rieModule+"/cmd/aws-lambda-rie") // #nosec G204 -- the go tool with a path under the user cache and a constant package
