@@ -13,8 +13,9 @@
 // logging in with AWSCURRENT throughout that must never be refused.
 //
 // It is what `go run mage.go sandbox` runs (through tools/cmd/sandbox), and
-// its building blocks (Database, Emulator, Recorder, BuildRotator) serve
-// the chaos runs and benchmarks too.
+// its building blocks (Database, Emulator, Recorder, BuildRotator, the
+// users and secrets of SetUpUser and SetUpDeclared, and the Rig of a
+// database behind a fault proxy) serve the chaos runs and benchmarks too.
 package sandbox
 
 import (
