@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -365,23 +366,10 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 // sampleSecret is the secret the sample event names: the first application
 // secret, else the master secret.
 func (v *Verifier) sampleSecret(r *reader) string {
-	if m, ok := v.Outputs["secrets"]["appSecretArns"].(map[string]any); ok {
-		for _, u := range sortedAny(m) {
-			if s, ok := m[u].(string); ok && s != "" {
-				return s
-			}
-		}
+	if apps := v.appSecrets(); len(apps) > 0 {
+		return apps[0]
 	}
 	return r.str("secrets", "masterSecretArn")
-}
-
-func sortedAny(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // sampleRotationFailed is the event EventBridge receives when a rotation of
@@ -741,26 +729,14 @@ func (v *Verifier) database(ctx context.Context) Result {
 	if r.bad {
 		return r.out
 	}
-	// DescribeDBClusters
-	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
-	// returns DBCluster
-	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html):
-	// Status ("available" when ready), DBClusterParameterGroup (its name),
-	// MasterUserSecret
-	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html):
-	// SecretArn, SecretStatus creating | active | rotating | impaired.
-	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
-	if err != nil {
-		gone := "; if the cluster does not exist, deploy the database layer (" + v.up("database") + ")"
-		if existing {
-			gone = "; if the team's cluster no longer exists, set existingClusterIdentifier in stacks/database to the cluster to serve and deploy the database layer (" + v.up("database") + ")"
-		}
-		return fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters")+gone)
+	gone := "; if the cluster does not exist, deploy the database layer (" + v.up("database") + ")"
+	if existing {
+		gone = "; if the team's cluster no longer exists, set existingClusterIdentifier in stacks/database to the cluster to serve and deploy the database layer (" + v.up("database") + ")"
 	}
-	if len(out.DBClusters) != 1 {
-		return fail(check, fmt.Sprintf("DescribeDBClusters %s returned %d clusters", id, len(out.DBClusters)), "deploy the database layer ("+v.up("database")+")")
+	c, failed := v.cluster(ctx, check, id, gone)
+	if failed != nil {
+		return *failed
 	}
-	c := out.DBClusters[0]
 	var p problems
 	if st := aws.ToString(c.Status); st != "available" {
 		p.add(fmt.Sprintf("cluster %s is %s, not available", id, orNone(st)), "wait for the operation in progress to end (aws rds describe-events --source-type db-cluster), then run verify again")
@@ -829,6 +805,30 @@ func (v *Verifier) database(ctx context.Context) Result {
 	return res
 }
 
+// cluster is the one cluster DescribeDBClusters answers for id, or the
+// FAIL line of check; gone ends the fix of a call that failed.
+//
+// DescribeDBClusters
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html)
+// returns DBCluster
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBCluster.html):
+// Status ("available" when ready), DBClusterParameterGroup (its name),
+// MasterUserSecret
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html):
+// SecretArn, SecretStatus creating | active | rotating | impaired.
+func (v *Verifier) cluster(ctx context.Context, check, id, gone string) (rdstypes.DBCluster, *Result) {
+	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
+	if err != nil {
+		res := fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters")+gone)
+		return rdstypes.DBCluster{}, &res
+	}
+	if len(out.DBClusters) != 1 {
+		res := fail(check, fmt.Sprintf("DescribeDBClusters %s returned %d clusters", id, len(out.DBClusters)), "deploy the database layer ("+v.up("database")+")")
+		return rdstypes.DBCluster{}, &res
+	}
+	return out.DBClusters[0], nil
+}
+
 func (v *Verifier) outputString(layer, name string) *string {
 	if s, ok := v.Outputs[layer][name].(string); ok {
 		return &s
@@ -894,14 +894,10 @@ func (v *Verifier) tlsVersion(ctx context.Context) Result {
 	if r.bad {
 		return r.out
 	}
-	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
-	if err != nil {
-		return fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters"))
+	c, failed := v.cluster(ctx, check, id, "")
+	if failed != nil {
+		return *failed
 	}
-	if len(out.DBClusters) != 1 {
-		return fail(check, fmt.Sprintf("DescribeDBClusters %s returned %d clusters", id, len(out.DBClusters)), "deploy the database layer ("+v.up("database")+")")
-	}
-	c := out.DBClusters[0]
 	group := aws.ToString(c.DBClusterParameterGroup)
 	value, err := v.clusterParameter(ctx, group, "tls_version")
 	if err != nil {

@@ -75,7 +75,7 @@ func (e *rotationEvent) confirmed() bool {
 func (v *Verifier) appSecrets() []string {
 	var out []string
 	if m, ok := v.Outputs["secrets"]["appSecretArns"].(map[string]any); ok {
-		for _, u := range sortedAny(m) {
+		for _, u := range sortedKeys(m) {
 			if s, ok := m[u].(string); ok && s != "" {
 				out = append(out, s)
 			}

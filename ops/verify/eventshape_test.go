@@ -159,12 +159,7 @@ func TestEventShapeFailures(t *testing.T) {
 			f := verifytest.Healthy()
 			c.brk(f)
 			res, out := run(t, f, f.Clients())
-			var failed []verify.Result
-			for _, r := range res {
-				if !r.OK {
-					failed = append(failed, r)
-				}
-			}
+			failed := failures(res)
 			if len(failed) != 1 || failed[0].Check != "alerts-event-shape" {
 				t.Fatalf("want exactly alerts-event-shape to fail:\n%s", out)
 			}

@@ -37,6 +37,17 @@ func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.
 	return res, out.String()
 }
 
+// failures are the lines of res that failed.
+func failures(res []verify.Result) []verify.Result {
+	var out []verify.Result
+	for _, r := range res {
+		if !r.OK {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func checks(res []verify.Result) []string {
 	var out []string
 	for _, r := range res {
@@ -207,12 +218,7 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 			f := verifytest.Healthy()
 			c.brk(f)
 			res, out := run(t, f, f.Clients())
-			var failed []verify.Result
-			for _, r := range res {
-				if !r.OK {
-					failed = append(failed, r)
-				}
-			}
+			failed := failures(res)
 			if c.check == "" {
 				if len(failed) != 0 {
 					t.Fatalf("want every line to pass:\n%s", out)
@@ -255,18 +261,13 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 			f := verifytest.Healthy()
 			delete(f.Outputs[c.layer], c.name)
 			res, out := run(t, f, f.Clients())
-			var failed []string
-			for _, r := range res {
-				if r.OK {
-					continue
-				}
-				failed = append(failed, r.Check)
+			for _, r := range failures(res) {
 				want := "output " + c.name + " missing: deploy layer " + c.layer + " again; fix: ENV=dev go run mage.go up:" + c.layer
 				if !strings.Contains(r.Line(), want) {
 					t.Errorf("line %q lacks %q", r.Line(), want)
 				}
 			}
-			if strings.Join(failed, " ") != strings.Join(c.fails, " ") {
+			if failed := checks(failures(res)); strings.Join(failed, " ") != strings.Join(c.fails, " ") {
 				t.Fatalf("failed %v, want %v:\n%s", failed, c.fails, out)
 			}
 		})
@@ -312,12 +313,7 @@ func TestSecretsAgainstEmulator(t *testing.T) {
 	clients = f.Clients()
 	clients.SecretsManager = verifytest.Recording(em.Client, f.Calls)
 	res, out = run(t, f, clients)
-	var failed []verify.Result
-	for _, r := range res {
-		if !r.OK {
-			failed = append(failed, r)
-		}
-	}
+	failed := failures(res)
 	if len(failed) != 1 || failed[0].Check != "secrets/reporting" ||
 		!strings.Contains(failed[0].Line(), "unfinished rotation") || !strings.Contains(failed[0].Line(), "docs/runbooks.md#stuck-awspending") {
 		t.Fatalf("want only secrets/reporting to fail with the AWSPENDING fix:\n%s", out)
@@ -376,16 +372,12 @@ func lineOf(t *testing.T, res []verify.Result, check string) verify.Result {
 // every line of want contains its text.
 func wantLines(t *testing.T, res []verify.Result, out string, failing []string, want map[string][]string) {
 	t.Helper()
-	var failed []string
-	for _, r := range res {
-		if !r.OK {
-			failed = append(failed, r.Check)
-			if r.Fix == "" {
-				t.Errorf("%s fails without a fix", r.Check)
-			}
+	for _, r := range failures(res) {
+		if r.Fix == "" {
+			t.Errorf("%s fails without a fix", r.Check)
 		}
 	}
-	if strings.Join(failed, " ") != strings.Join(failing, " ") {
+	if failed := checks(failures(res)); strings.Join(failed, " ") != strings.Join(failing, " ") {
 		t.Fatalf("failed %v, want %v:\n%s", failed, failing, out)
 	}
 	for check, texts := range want {
