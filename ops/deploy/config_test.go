@@ -22,11 +22,7 @@ func envFrom(t *testing.T, vars map[string]string) Environment {
 // A variable that disagrees with a stack's value stops every command before
 // anything changes, naming the key, both values and both ways out.
 func TestExplicitVariableDisagreeingWithStackStops(t *testing.T) {
-	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	f, o := upAll(t)
 	f.stacks["kms"]["vault-kms:costCenter"] = ConfigValue{Value: "cc-kms"} // set by the kms team
 	o.Env = envFrom(t, map[string]string{"ENV": "dev", "AWS_REGION": "us-east-1", "TAG_COST_CENTER": "cc-1"})
 	for name, op := range map[string]func() error{

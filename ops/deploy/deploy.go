@@ -574,17 +574,8 @@ func LayerConfig(env Environment, layers []kit.Layer, i int) Config {
 // resource AllowReplace does not name, and asks (Confirm) when the plan
 // changes anything.
 func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
-	if err := o.check(); err != nil {
-		return Result{}, err
-	}
-	i, err := o.index(layer)
+	i, err := o.ready(ctx, "up", layer)
 	if err != nil {
-		return Result{}, err
-	}
-	if err := o.begin(ctx); err != nil {
-		return Result{}, err
-	}
-	if err := o.predecessors(ctx, i, "up:"+layer); err != nil {
 		return Result{}, err
 	}
 	plan, err := o.plan(ctx, i)
@@ -606,20 +597,28 @@ func (o *Orchestrator) Up(ctx context.Context, layer string) (Result, error) {
 // Preview previews one layer (the `preview:<layer>` target), checking its
 // predecessors as Up does. It writes nothing to the stack's config.
 func (o *Orchestrator) Preview(ctx context.Context, layer string) (Result, error) {
-	if err := o.check(); err != nil {
-		return Result{}, err
-	}
-	i, err := o.index(layer)
+	i, err := o.ready(ctx, "preview", layer)
 	if err != nil {
 		return Result{}, err
 	}
-	if err := o.begin(ctx); err != nil {
-		return Result{}, err
-	}
-	if err := o.predecessors(ctx, i, "preview:"+layer); err != nil {
-		return Result{}, err
-	}
 	return o.preview(ctx, i)
+}
+
+// ready is the index of layer once the orchestrator is checked, the stacks'
+// config read (begin) and the layer's predecessors found deployed, as the
+// target op:<layer> needs them.
+func (o *Orchestrator) ready(ctx context.Context, op, layer string) (int, error) {
+	if err := o.check(); err != nil {
+		return -1, err
+	}
+	i, err := o.index(layer)
+	if err != nil {
+		return -1, err
+	}
+	if err := o.begin(ctx); err != nil {
+		return -1, err
+	}
+	return i, o.predecessors(ctx, i, op+":"+layer)
 }
 
 func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {

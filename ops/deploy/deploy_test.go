@@ -157,6 +157,17 @@ func newOrch(f *fakeRunner, out *bytes.Buffer) *Orchestrator {
 	}
 }
 
+// upAll is a fake environment with every layer brought up by DeployAll.
+func upAll(t *testing.T) (*fakeRunner, *Orchestrator) {
+	t.Helper()
+	f := newFake()
+	o := newOrch(f, &bytes.Buffer{})
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	return f, o
+}
+
 func TestDeployAllRunsLayersInOrderAndPrintsSecretArnFirst(t *testing.T) {
 	f := newFake()
 	var out bytes.Buffer
@@ -302,11 +313,7 @@ func TestResumeFromUnknownLayer(t *testing.T) {
 }
 
 func TestDestroyAllReverseOrderSkipsAbsentLayers(t *testing.T) {
-	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	f, o := upAll(t)
 	delete(f.stacks, "database") // e.g. already destroyed by its team
 	var out bytes.Buffer
 	o.Out = &out
@@ -327,11 +334,7 @@ func TestDestroyAllNeedsConfirmation(t *testing.T) {
 		"refused": func(context.Context, string) (bool, error) { return false, nil },
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := newFake()
-			o := newOrch(f, &bytes.Buffer{})
-			if _, err := o.DeployAll(context.Background(), ""); err != nil {
-				t.Fatal(err)
-			}
+			f, o := upAll(t)
 			o.Confirm = confirm
 			if err := o.DestroyAll(context.Background()); err == nil {
 				t.Fatal("want error")
@@ -344,11 +347,7 @@ func TestDestroyAllNeedsConfirmation(t *testing.T) {
 }
 
 func TestDestroyAllStopsAtFailure(t *testing.T) {
-	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	f, o := upAll(t)
 	f.fail["destroy database"] = errors.New("cluster busy")
 	err := o.DestroyAll(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "layer database failed (destroy)") {
@@ -360,11 +359,7 @@ func TestDestroyAllStopsAtFailure(t *testing.T) {
 }
 
 func TestDestroyLayerRefusedWhileLaterLayerExists(t *testing.T) {
-	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	f, o := upAll(t)
 	err := o.Destroy(context.Background(), "kms")
 	if err == nil || !strings.Contains(err.Error(), "layer database") {
 		t.Fatalf("err = %v", err)
@@ -423,11 +418,7 @@ func TestEnvironmentFromEnv(t *testing.T) {
 }
 
 func TestPreviewAllInOrderAndUnknownLayer(t *testing.T) {
-	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	f, o := upAll(t)
 	f.calls = nil
 	if _, err := o.PreviewAll(context.Background()); err != nil {
 		t.Fatal(err)

@@ -15,19 +15,15 @@ const clusterURN = "urn:pulumi:dev::vault-database::aws:rds/cluster:Cluster::aur
 // the orchestrator asks recorded.
 func deployed(t *testing.T) (*fakeRunner, *Orchestrator, *[]string, *bytes.Buffer) {
 	t.Helper()
-	f := newFake()
+	f, o := upAll(t)
 	var out bytes.Buffer
-	o := newOrch(f, &out)
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	o.Out = &out
 	var asked []string
 	o.Confirm = func(_ context.Context, prompt string) (bool, error) {
 		asked = append(asked, prompt)
 		return true, nil
 	}
 	f.calls = nil
-	out.Reset()
 	return f, o, &asked, &out
 }
 

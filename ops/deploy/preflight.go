@@ -56,7 +56,7 @@ func (p Preflight) Run(ctx context.Context) error {
 	}
 	var problems []string
 	if p.Pulumi {
-		v, err := PulumiVersion(ctx, timeout)
+		v, err := preflight.Pulumi(ctx, timeout)
 		if err != nil {
 			problems = append(problems, err.Error())
 		} else {
@@ -64,7 +64,7 @@ func (p Preflight) Run(ctx context.Context) error {
 		}
 	}
 	if p.Passphrase {
-		if err := checkPassphrase(getenv); err != nil {
+		if err := preflight.Passphrase(getenv); err != nil {
 			problems = append(problems, err.Error())
 		}
 	}
@@ -90,15 +90,6 @@ func (p Preflight) Run(ctx context.Context) error {
 	}
 	return nil
 }
-
-// PulumiVersion returns the version of the pulumi on PATH, refusing any
-// but the pinned one (preflight.Pulumi).
-func PulumiVersion(ctx context.Context, timeout time.Duration) (string, error) {
-	return preflight.Pulumi(ctx, timeout)
-}
-
-// checkPassphrase: see Preflight.Passphrase.
-func checkPassphrase(getenv func(string) string) error { return preflight.Passphrase(getenv) }
 
 // checkCredentials resolves AWS credentials the way the SDK (and Pulumi's
 // AWS provider) will: environment, shared files, SSO, web identity,

@@ -89,35 +89,6 @@ func TestPreflightRefusesAnotherPulumi(t *testing.T) {
 	}
 }
 
-func TestPreflightPassphraseSources(t *testing.T) {
-	dir := isolate(t)
-	empty := filepath.Join(dir, "empty")
-	full := filepath.Join(dir, "full")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(full, []byte("pass\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		env map[string]string
-		ok  bool
-	}{
-		{map[string]string{}, false},
-		{map[string]string{"PULUMI_CONFIG_PASSPHRASE": "x"}, true},
-		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": full}, true},
-		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": empty}, false},
-		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": filepath.Join(dir, "missing")}, false},
-		{map[string]string{"PULUMI_SECRETS_PROVIDER": "awskms://alias/pulumi"}, true},
-		{map[string]string{"PULUMI_BACKEND_URL": "https://api.pulumi.com"}, true},
-	} {
-		err := checkPassphrase(func(k string) string { return c.env[k] })
-		if (err == nil) != c.ok {
-			t.Errorf("%v: err = %v, want ok=%v", c.env, err, c.ok)
-		}
-	}
-}
-
 // The real Automation API path, with no Pulumi CLI installed, fails at
 // once with the preflight's message instead of a Go error chain.
 func TestAutoRunnerWithoutPulumiFailsFast(t *testing.T) {

@@ -13,11 +13,7 @@ import (
 func TestDestroyAllOfProductionExplainsWhatStays(t *testing.T) {
 	for _, class := range []string{"production", "ephemeral", ""} {
 		t.Run("class "+class, func(t *testing.T) {
-			f := newFake()
-			o := newOrch(f, &bytes.Buffer{})
-			if _, err := o.DeployAll(context.Background(), ""); err != nil {
-				t.Fatal(err)
-			}
+			f, o := upAll(t)
 			if class != "" {
 				for _, l := range testLayers {
 					f.stacks[l.Name][l.Project+":environmentClass"] = ConfigValue{Value: class}
@@ -62,11 +58,7 @@ func TestDestroyAllOfProductionExplainsWhatStays(t *testing.T) {
 
 // destroy:<layer> of a production layer says the same.
 func TestDestroyOfAProductionLayerExplains(t *testing.T) {
-	f := newFake()
-	o := newOrch(f, &bytes.Buffer{})
-	if _, err := o.DeployAll(context.Background(), ""); err != nil {
-		t.Fatal(err)
-	}
+	f, o := upAll(t)
 	f.stacks["secrets"]["vault-secrets:environmentClass"] = ConfigValue{Value: "production"}
 	var out bytes.Buffer
 	o.Out = &out

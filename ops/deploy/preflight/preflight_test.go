@@ -81,6 +81,37 @@ func TestCheckRefusesAnotherPulumiWithTheRest(t *testing.T) {
 	}
 }
 
+// The stack secrets can be decrypted with a passphrase, a readable
+// non-empty passphrase file, a secrets provider or a Pulumi Cloud backend.
+func TestPassphraseSources(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	full := filepath.Join(dir, "full")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte("pass\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env map[string]string
+		ok  bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"PULUMI_CONFIG_PASSPHRASE": "x"}, true},
+		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": full}, true},
+		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": empty}, false},
+		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": filepath.Join(dir, "missing")}, false},
+		{map[string]string{"PULUMI_SECRETS_PROVIDER": "awskms://alias/pulumi"}, true},
+		{map[string]string{"PULUMI_BACKEND_URL": "https://api.pulumi.com"}, true},
+	} {
+		err := Passphrase(env(c.env))
+		if (err == nil) != c.ok {
+			t.Errorf("%v: err = %v, want ok=%v", c.env, err, c.ok)
+		}
+	}
+}
+
 // Every input is checked before anything is built: FROM=wronglayer is
 // refused, naming the layers, and so are CONFIRM, ALLOW_REPLACE and CI
 // values that mean nothing.
