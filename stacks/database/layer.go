@@ -14,7 +14,7 @@ import (
 )
 
 // Layer is the database layer: project vault-database.
-var Layer = kit.Layer{Name: "database", Project: kit.DatabaseProject, Run: run}
+var Layer = kit.NewLayer("database", kit.DatabaseProject, run)
 
 // ownClusterKeys are the keys that describe a cluster the vault creates,
 // with their defaults. Set to anything else together with
@@ -90,11 +90,7 @@ func loadArgs(ctx *pulumi.Context, common kit.Common) (*Args, error) {
 	return a, nil
 }
 
-func run(ctx *pulumi.Context) (pulumi.Map, error) {
-	common, err := kit.LoadCommon(ctx)
-	if err != nil {
-		return nil, err
-	}
+func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	args, err := loadArgs(ctx, common)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,19 @@ type Layer struct {
 	Run func(ctx *pulumi.Context) (pulumi.Map, error)
 }
 
+// NewLayer is the layer name of project whose program starts as every
+// layer's does, reading the common configuration and creating the stack's
+// provider (LoadCommon), and then builds the layer with run.
+func NewLayer(name, project string, run func(ctx *pulumi.Context, common Common) (pulumi.Map, error)) Layer {
+	return Layer{Name: name, Project: project, Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		common, err := LoadCommon(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return run(ctx, common)
+	}}
+}
+
 // Program is the pulumi.RunFunc of the layer: Run, then export every output.
 func (l Layer) Program(ctx *pulumi.Context) error {
 	outputs, err := l.Run(ctx)

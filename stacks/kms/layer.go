@@ -36,13 +36,9 @@ func loadArgs(ctx *pulumi.Context) (*Args, error) {
 
 // Layer is the kms layer: main.go, synth, the tests and the deploy
 // orchestration all run it.
-var Layer = kit.Layer{Name: "kms", Project: kit.KMSProject, Run: run}
+var Layer = kit.NewLayer("kms", kit.KMSProject, run)
 
-func run(ctx *pulumi.Context) (pulumi.Map, error) {
-	common, err := kit.LoadCommon(ctx)
-	if err != nil {
-		return nil, err
-	}
+func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	args, err := loadArgs(ctx)
 	if err != nil {
 		return nil, err

@@ -119,13 +119,9 @@ func loadZoneChoice(ctx *pulumi.Context) (zoneChoice, error) {
 
 // Layer is the network layer: main.go, synth, the tests and the deploy
 // orchestration all run it.
-var Layer = kit.Layer{Name: "network", Project: kit.NetworkProject, Run: run}
+var Layer = kit.NewLayer("network", kit.NetworkProject, run)
 
-func run(ctx *pulumi.Context) (pulumi.Map, error) {
-	common, err := kit.LoadCommon(ctx)
-	if err != nil {
-		return nil, err
-	}
+func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	args, err := loadArgs(ctx)
 	if err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ import (
 )
 
 // Layer is the secrets layer: project vault-secrets.
-var Layer = kit.Layer{Name: "secrets", Project: kit.SecretsProject, Run: run}
+var Layer = kit.NewLayer("secrets", kit.SecretsProject, run)
 
 // loadArgs reads the layer's configuration into the component's arguments,
 // leaving every unset key at its zero value, whose default NewVault applies
@@ -162,11 +162,7 @@ func sha256File(p string) (string, error) {
 	return base64.StdEncoding.EncodeToString(sum[:]), nil
 }
 
-func run(ctx *pulumi.Context) (pulumi.Map, error) {
-	common, err := kit.LoadCommon(ctx)
-	if err != nil {
-		return nil, err
-	}
+func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	args, err := loadArgs(ctx)
 	if err != nil {
 		return nil, err
