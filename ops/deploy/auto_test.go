@@ -4,32 +4,15 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
-
-// pulumiRoot finds a Pulumi CLI: the one on PATH, else the pinned build that
-// `go run mage.go pulumiCLI` caches (<user cache>/dbvault/pulumi-v3.274.1).
-// The test command builds it first, so these tests run in CI.
-func pulumiRoot(t *testing.T) string {
-	if p, err := exec.LookPath("pulumi"); err == nil {
-		return filepath.Dir(filepath.Dir(p))
-	}
-	if cache, err := os.UserCacheDir(); err == nil {
-		root := filepath.Join(cache, "dbvault", "pulumi-v3.274.1")
-		if _, err := os.Stat(filepath.Join(root, "bin", "pulumi")); err == nil {
-			return root
-		}
-	}
-	t.Skip("no Pulumi CLI (go run mage.go pulumiCLI builds one)")
-	return ""
-}
 
 // echoLayer is a layer without cloud resources: it exports its config, so
 // the test sees what the runner set, through a real engine and backend.
@@ -41,35 +24,43 @@ var echoLayer = kit.Layer{Name: "echo", Project: "vault-echo", Run: func(ctx *pu
 	}, nil
 }}
 
+// echoStacks is a stacks folder that holds the echo layer's folder as in
+// the repository: project as its Pulumi.yaml, for the go runtime with
+// main: cmd/, which the inline program must override.
+func echoStacks(t *testing.T, project string) string {
+	t.Helper()
+	stacks := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(stacks, "echo", "cmd"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stacks, "echo", "Pulumi.yaml"), []byte(project), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return stacks
+}
+
+// engineRunner is a runner on the Pulumi CLI with a file backend of its
+// own, for the project folders in stacks.
+func engineRunner(t *testing.T, stacks string, progress *bytes.Buffer) *Auto {
+	t.Helper()
+	return &Auto{
+		StacksDir:  stacks,
+		BackendURL: "file://" + filepath.Join(t.TempDir(), "state"),
+		EnvVars:    map[string]string{"PULUMI_CONFIG_PASSPHRASE": "test-passphrase"},
+		PulumiRoot: repotest.PulumiCLI(t),
+		PulumiHome: t.TempDir(),
+		Progress:   progress,
+	}
+}
+
 // TestAutoRunnerOnRealEngine drives the Automation API runner through a
 // stack's life on a file backend: absent, up with config, kept secret on a
 // second up (also from a work directory without the stack's config file),
 // outputs, destroy.
 func TestAutoRunnerOnRealEngine(t *testing.T) {
-	root := pulumiRoot(t)
 	ctx := context.Background()
 	var progress bytes.Buffer
-	newRunner := func(stacksDir string) *Auto {
-		return &Auto{
-			StacksDir:  stacksDir,
-			BackendURL: "file://" + filepath.Join(t.TempDir(), "state"),
-			EnvVars:    map[string]string{"PULUMI_CONFIG_PASSPHRASE": "test-passphrase"},
-			PulumiRoot: root,
-			PulumiHome: t.TempDir(),
-			Progress:   &progress,
-		}
-	}
-	// The layer's folder as in the repository: a Pulumi.yaml for the go
-	// runtime with main: cmd/, which the inline program must override.
-	stacks := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(stacks, "echo", "cmd"), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	project := "name: vault-echo\nruntime: go\ndescription: test layer\nmain: cmd/\n"
-	if err := os.WriteFile(filepath.Join(stacks, "echo", "Pulumi.yaml"), []byte(project), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a := newRunner(stacks)
+	a := engineRunner(t, echoStacks(t, "name: vault-echo\nruntime: go\ndescription: test layer\nmain: cmd/\n"), &progress)
 	backend := a.BackendURL
 	const env = "autotest"
 
@@ -106,7 +97,7 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 
 	// A fresh work directory (no Pulumi.<env>.yaml), same backend: the
 	// stack is found and its outputs decrypt.
-	b := newRunner(t.TempDir())
+	b := engineRunner(t, t.TempDir(), &progress)
 	b.BackendURL = backend
 	if ok, err := b.Exists(ctx, echoLayer, env); err != nil || !ok {
 		t.Fatalf("Exists from a fresh work dir = %v, %v", ok, err)
@@ -140,28 +131,13 @@ func TestAutoRunnerOnRealEngine(t *testing.T) {
 // default does not count as the stack's value (so the seed is written),
 // and the stack's own value wins over the seed.
 func TestAutoRunnerFullyQualifiedOnFileBackend(t *testing.T) {
-	root := pulumiRoot(t)
 	ctx := context.Background()
 	var progress bytes.Buffer
-	stacks := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(stacks, "echo", "cmd"), 0o750); err != nil {
-		t.Fatal(err)
-	}
 	project := "name: vault-echo\nruntime: go\nmain: cmd/\nconfig:\n" +
 		"  environmentSuffix:\n    type: string\n" +
 		"  costCenter:\n    type: string\n    default: platform-security\n" +
 		"  apiToken:\n    type: string\n    default: \"\"\n"
-	if err := os.WriteFile(filepath.Join(stacks, "echo", "Pulumi.yaml"), []byte(project), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	a := &Auto{
-		StacksDir:  stacks,
-		BackendURL: "file://" + filepath.Join(t.TempDir(), "state"),
-		EnvVars:    map[string]string{"PULUMI_CONFIG_PASSPHRASE": "test-passphrase"},
-		PulumiRoot: root,
-		PulumiHome: t.TempDir(),
-		Progress:   &progress,
-	}
+	a := engineRunner(t, echoStacks(t, project), &progress)
 	org, err := a.Org(ctx)
 	if err != nil || org != DefaultOrg {
 		t.Fatalf("Org = %q, %v", org, err)

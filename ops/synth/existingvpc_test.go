@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/audit"
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
@@ -79,7 +80,7 @@ func existingNetworkAudit(t *testing.T, endpoints, cluster bool) ([]synth.Docume
 		}
 	}
 	ctx := context.Background()
-	pack, err := audit.Load(ctx, filepath.Join(repoRoot(t), "policy"))
+	pack, err := audit.Load(ctx, filepath.Join(repotest.Root(t), "policy"))
 	if err != nil {
 		t.Fatal(err)
 	}

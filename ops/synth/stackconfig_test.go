@@ -3,34 +3,24 @@ package synth_test
 import (
 	"maps"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/internal/configdecl"
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
-// stackRoot is a repository root of the layers' Pulumi.yaml alone, with
-// the stack files `configure` writes for env, each passed through edit.
+// stackRoot is a repository root of the layers' Pulumi.yaml alone
+// (repotest.LayerRoot), with the stack files `configure` writes for env,
+// each passed through edit.
 func stackRoot(t *testing.T, env string, edit func(layer, file string) string) string {
 	t.Helper()
-	root := t.TempDir()
+	root := repotest.LayerRoot(t)
 	for _, l := range layers.All {
-		dir := filepath.Join(root, "stacks", l.Name)
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(repoRoot(t), "stacks", l.Name, "Pulumi.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
 		decl, err := configdecl.Load(root, l.Name)
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +79,7 @@ func TestStackFilesReachTheGraph(t *testing.T) {
 	}
 	cfg := maps.Clone(files.Config)
 	cfg[kit.SecretsProject+":rotatorZip"] = mock.RotatorZip(t)
-	docs, err := synth.Run(synth.Options{Env: "conf", Region: files.Region, Root: repoRoot(t), Layers: layers.All, Config: cfg})
+	docs, err := synth.Run(synth.Options{Env: "conf", Region: files.Region, Root: repotest.Root(t), Layers: layers.All, Config: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,23 +11,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
-		t.Fatalf("repository root %s: %v", root, err)
-	}
-	return root
-}
 
 // options synthesizes every registered layer; the secrets layer (when it is
 // registered) gets a small zip of the test's own instead of the rotator's
@@ -38,7 +27,7 @@ func options(t *testing.T) synth.Options {
 	return synth.Options{
 		Env:    "dev",
 		Region: "us-east-1",
-		Root:   repoRoot(t),
+		Root:   repotest.Root(t),
 		Layers: layers.All,
 		Config: map[string]string{kit.SecretsProject + ":rotatorZip": zipPath},
 	}

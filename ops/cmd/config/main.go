@@ -24,6 +24,7 @@ import (
 	"github.com/dbvault/dbvault/ops/internal/configdecl"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/tools/workspace"
 )
 
 func main() {
@@ -39,7 +40,7 @@ func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
-	root, err := repoRoot()
+	root, err := workspace.Root()
 	if err != nil {
 		return err
 	}
@@ -124,21 +125,4 @@ func docs(root string, decl []configdecl.Layer, check bool, out io.Writer) error
 		return fmt.Errorf("configuration tables differ from stacks/<layer>/Pulumi.yaml in %v: run %s", stale, configdecl.RegenerateCommand)
 	}
 	return nil
-}
-
-// repoRoot is the nearest folder at or above the working directory that
-// holds go.work.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("no go.work at or above %s: run it from inside the repository", wd)
-		}
-	}
 }

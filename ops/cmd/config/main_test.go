@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 )
 
@@ -14,27 +15,7 @@ import (
 // Pulumi.yaml, the working directory for the test.
 func fakeRoot(t *testing.T) string {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	real := filepath.Join(wd, "..", "..", "..")
-	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte("go 1.26\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers.All {
-		b, err := os.ReadFile(filepath.Join(real, "stacks", l.Name, "Pulumi.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.MkdirAll(filepath.Join(root, "stacks", l.Name), 0o750); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, "stacks", l.Name, "Pulumi.yaml"), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	root := repotest.LayerRoot(t)
 	t.Chdir(root)
 	return root
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dbvault/dbvault/ops/layers"
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
@@ -72,35 +72,14 @@ func TestMerge(t *testing.T) {
 // layer's file is the synthesized VPC's, and -stack-files=false ignores
 // the files.
 func TestRunReadsTheStackFiles(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	real := filepath.Join(wd, "..", "..", "..")
-	root := t.TempDir()
-	if err := os.WriteFile(filepath.Join(root, "go.work"), []byte("go 1.26\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	root := repotest.LayerRoot(t)
 	files := map[string]string{
 		"network": "config:\n  vault-network:environmentSuffix: conf\n  vault-network:vpcCidr: 10.50.0.0/16\n",
 		"secrets": "config:\n  vault-secrets:rotatorZip: " + mock.RotatorZip(t) + "\n",
 	}
-	for _, l := range layers.All {
-		dir := filepath.Join(root, "stacks", l.Name)
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+	for layer, f := range files {
+		if err := os.WriteFile(filepath.Join(root, "stacks", layer, "Pulumi.conf.yaml"), []byte(f), 0o600); err != nil {
 			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(real, "stacks", l.Name, "Pulumi.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if f, ok := files[l.Name]; ok {
-			if err := os.WriteFile(filepath.Join(dir, "Pulumi.conf.yaml"), []byte(f), 0o600); err != nil {
-				t.Fatal(err)
-			}
 		}
 	}
 	for _, v := range []string{"ENV", "AWS_REGION", "ENVIRONMENT_CLASS", "EXISTING"} {

@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -40,27 +41,11 @@ var readElsewhere = map[string]string{
 	"vault-secrets:createTrail": "ops/deploy: no lookup of the account's trail",
 }
 
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for ; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.work above the test")
-		}
-	}
-}
-
 // project loads stacks/<layer>/Pulumi.yaml as the CLI does (its JSON
 // schema and Validate: a typed default of another type is an error).
 func project(t *testing.T, layer string) *workspace.Project {
 	t.Helper()
-	p, err := workspace.LoadProject(filepath.Join(repoRoot(t), "stacks", layer, "Pulumi.yaml"))
+	p, err := workspace.LoadProject(filepath.Join(repotest.Root(t), "stacks", layer, "Pulumi.yaml"))
 	if err != nil {
 		t.Fatalf("stacks/%s/Pulumi.yaml: %v", layer, err)
 	}
@@ -224,6 +209,19 @@ func scanFunc(fn *ast.FuncDecl, reads map[string]string, call func(string)) {
 				if k, ok := arg(1); ok {
 					reads[k] = byInt
 				}
+			case "NonZeroInts":
+				// kit.NonZeroInts(cfg, map[string]*int{"<key>": &v, ...}, ...)
+				if len(c.Args) > 1 {
+					if m, ok := c.Args[1].(*ast.CompositeLit); ok {
+						for _, e := range m.Elts {
+							if kv, ok := e.(*ast.KeyValueExpr); ok {
+								if k, ok := literal(kv.Key); ok {
+									reads[k] = byInt
+								}
+							}
+						}
+					}
+				}
 			case "ObjectConfig":
 				if k, ok := arg(1); ok {
 					reads[k] = byObject
@@ -251,7 +249,7 @@ func scanFunc(fn *ast.FuncDecl, reads map[string]string, call func(string)) {
 // it calls, transitively.
 func readKeys(t *testing.T, l kit.Layer) map[string]string {
 	t.Helper()
-	root := repoRoot(t)
+	root := repotest.Root(t)
 	own, ownCalls := scan(t, filepath.Join(root, "stacks", l.Name))
 	kitReads, kitCalls := scan(t, filepath.Join(root, "stacks", "kit"))
 	out := map[string]string{}
@@ -392,7 +390,7 @@ func baseOptions(t *testing.T, class string) synth.Options {
 	for _, l := range layers.All {
 		cfg[l.Project+":environmentClass"] = class
 	}
-	return synth.Options{Env: "dev", Region: "us-east-1", Root: repoRoot(t), Layers: layers.All, Config: cfg}
+	return synth.Options{Env: "dev", Region: "us-east-1", Root: repotest.Root(t), Layers: layers.All, Config: cfg}
 }
 
 // cliValue is a project default as the CLI hands it to the program.
@@ -517,10 +515,10 @@ func TestDeclaredDefaultsAreTheLayersOwn(t *testing.T) {
 // the declared types, and its values (with the defaults the CLI adds)
 // pass the layers' validation under the mocks, all four in order.
 func TestExamplesPassTheLayersValidation(t *testing.T) {
-	opts := synth.Options{Env: "example", Root: repoRoot(t), Layers: layers.All, Config: map[string]string{}}
+	opts := synth.Options{Env: "example", Root: repotest.Root(t), Layers: layers.All, Config: map[string]string{}}
 	for _, l := range layers.All {
 		p := project(t, l.Name)
-		path := filepath.Join(repoRoot(t), "stacks", l.Name, "Pulumi.example.yaml")
+		path := filepath.Join(repotest.Root(t), "stacks", l.Name, "Pulumi.example.yaml")
 		st, err := workspace.LoadProjectStack(nil, p, path)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)

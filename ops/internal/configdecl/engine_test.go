@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,32 +13,17 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/dbvault/dbvault/ops/deploy"
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
-
-// pulumiRoot finds a Pulumi CLI: the one on PATH, else the pinned build
-// `go run mage.go pulumiCLI` caches.
-func pulumiRoot(t *testing.T) string {
-	if p, err := exec.LookPath("pulumi"); err == nil {
-		return filepath.Dir(filepath.Dir(p))
-	}
-	if cache, err := os.UserCacheDir(); err == nil {
-		root := filepath.Join(cache, "dbvault", "pulumi-v3.274.1")
-		if _, err := os.Stat(filepath.Join(root, "bin", "pulumi")); err == nil {
-			return root
-		}
-	}
-	t.Skip("no Pulumi CLI (go run mage.go pulumiCLI builds one)")
-	return ""
-}
 
 // The real CLI accepts each layer's Pulumi.yaml and hands a program that
 // sets only environmentSuffix exactly the declared defaults, in the form
 // TestDeclaredDefaultsAreTheLayersOwn gives them (cliValue); and the
 // runner does not count them as the stack's own config.
 func TestTheCLIAppliesTheDeclaredDefaults(t *testing.T) {
-	root := pulumiRoot(t)
+	root := repotest.PulumiCLI(t)
 	ctx := context.Background()
 	for _, l := range layers.All {
 		t.Run(l.Name, func(t *testing.T) {
@@ -49,13 +33,7 @@ func TestTheCLIAppliesTheDeclaredDefaults(t *testing.T) {
 			if err := os.MkdirAll(filepath.Join(dir, "cmd"), 0o750); err != nil {
 				t.Fatal(err)
 			}
-			b, err := os.ReadFile(filepath.Join(repoRoot(t), "stacks", l.Name, "Pulumi.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), b, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			repotest.Project(t, l.Name, dir)
 			echo := kit.Layer{Name: l.Name, Project: l.Project, Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
 				cfg := config.New(ctx, "")
 				got := map[string]string{}

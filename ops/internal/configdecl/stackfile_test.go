@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 )
 
@@ -39,7 +40,7 @@ func loadStack(t *testing.T, layer, text string) *workspace.ProjectStack {
 func TestStackFile(t *testing.T) {
 	for _, l := range layers.All {
 		t.Run(l.Name, func(t *testing.T) {
-			decl, err := Load(repoRoot(t), l.Name)
+			decl, err := Load(repotest.Root(t), l.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +107,7 @@ func TestStackFile(t *testing.T) {
 // and leaves it byte for byte.
 func TestWriteStackFileKeepsAnExistingFile(t *testing.T) {
 	root := t.TempDir()
-	decl, err := Load(repoRoot(t), "network")
+	decl, err := Load(repotest.Root(t), "network")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestWriteStackFileKeepsAnExistingFile(t *testing.T) {
 // uncommenting it sets the key; a comment after config's last key would
 // move to the top level.
 func TestStackFileCommentsSurviveAnEdit(t *testing.T) {
-	decl, err := Load(repoRoot(t), "network")
+	decl, err := Load(repotest.Root(t), "network")
 	if err != nil {
 		t.Fatal(err)
 	}

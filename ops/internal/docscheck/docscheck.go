@@ -20,19 +20,6 @@ import (
 	"unicode"
 )
 
-// Root is the repository root: the nearest directory at or above dir that
-// holds go.work.
-func Root(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.work at or above %s", dir)
-		}
-	}
-}
-
 // Docs are the documentation files checked, relative to root: README.md,
 // docs/*.md, docs/*/*.md and stacks/*/README.md.
 func Docs(root string) ([]string, error) {

@@ -13,27 +13,15 @@ import (
 
 	"github.com/dbvault/dbvault/ops/audit"
 	"github.com/dbvault/dbvault/ops/internal/configdecl"
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/policy.md's rules table from the catalog")
 
-func root(t *testing.T) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Root(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func checker(t *testing.T) *Checker {
 	t.Helper()
-	c, err := NewChecker(root(t))
+	c, err := NewChecker(repotest.Root(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +66,7 @@ func TestMageTargets(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	r := root(t)
+	r := repotest.Root(t)
 	for dir, want := range map[string][]string{
 		"ops/cmd/audit":     {"input", "policy", "json", "rules"},
 		"ops/cmd/synth":     {"out", "env", "region", "class"},
@@ -161,7 +149,7 @@ var countRe = regexp.MustCompile(`(\d+) rules \((\d+) high, (\d+) medium\)`)
 // `go run ./ops/cmd/audit -rules` prints (the same catalog, the same
 // writer), and its count line adds up. -update rewrites the table.
 func TestPolicyRules(t *testing.T) {
-	r := root(t)
+	r := repotest.Root(t)
 	pack, err := audit.Load(context.Background(), filepath.Join(r, "policy"))
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +205,7 @@ func TestPolicyRules(t *testing.T) {
 // stacks/<layer>/README.md are what stacks/<layer>/Pulumi.yaml declares
 // (generated between their <!-- config:<name>:begin/end --> markers).
 func TestConfigTables(t *testing.T) {
-	r := root(t)
+	r := repotest.Root(t)
 	decl, err := configdecl.LoadAll(r, layers.All)
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +231,7 @@ func TestConfigTables(t *testing.T) {
 // A declaration changed after the tables were written makes them stale,
 // and a document without its markers is an error, not a silent skip.
 func TestConfigTablesStale(t *testing.T) {
-	r := root(t)
+	r := repotest.Root(t)
 	decl, err := configdecl.LoadAll(r, layers.All)
 	if err != nil {
 		t.Fatal(err)
