@@ -36,6 +36,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dbvault/dbvault/tools/internal/filelock"
 )
 
 // BuildBootstrap builds pkg into outDir/bootstrap for the host's OS and
@@ -149,7 +151,7 @@ func findRIE(ctx context.Context) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("rie: %w", err)
 	}
-	unlock, err := lockFile(filepath.Join(dir, "build.lock"))
+	unlock, err := filelock.Lock(filepath.Join(dir, "build.lock"))
 	if err != nil {
 		return "", fmt.Errorf("rie: %w", err)
 	}

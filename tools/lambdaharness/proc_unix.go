@@ -5,7 +5,6 @@ package lambdaharness
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -31,21 +30,6 @@ func killGroup(cmd *exec.Cmd, hard bool) error {
 		return nil
 	}
 	return err
-}
-
-// lockFile takes an exclusive lock on path (created if missing), waiting
-// while another process holds it. The lock ends with unlock, or with the
-// process.
-func lockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600) // #nosec G304 -- the lock file beside the caller's build
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { _ = f.Close() }, nil
 }
 
 // waitGroupGone waits until no process of group pgid runs any more. The RIE

@@ -20,12 +20,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/dbvault/dbvault/tools/internal/filelock"
 	"github.com/dbvault/dbvault/tools/workspace"
 )
 
@@ -91,14 +91,11 @@ func buildCopy(ctx context.Context, build Build, failpoints bool) (string, error
 	if err != nil {
 		return "", err
 	}
-	lock, err := os.OpenFile(filepath.Join(dir, "build.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := filelock.Lock(filepath.Join(dir, "build.lock"))
 	if err != nil {
 		return "", err
 	}
-	defer func() { _ = lock.Close() }() // closing it releases the lock
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("lock %s: %w", lock.Name(), err)
-	}
+	defer unlock()
 	built, err := build(ctx, dir, failpoints)
 	if err != nil {
 		return "", err
