@@ -1,4 +1,4 @@
-package accesstable_test
+package accesstable
 
 import (
 	"flag"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dbvault/dbvault/ops/accesstable"
+	"github.com/dbvault/dbvault/ops/internal/repotest"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/synth"
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -17,18 +17,6 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the access table in docs/credential-model.md")
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.work")); err != nil {
-		t.Fatalf("repository root %s: %v", root, err)
-	}
-	return root
-}
 
 // Two application users, each with a reader role of its own.
 var twoUsers = `[` +
@@ -61,13 +49,13 @@ func configurations(t *testing.T) []configuration {
 	}
 }
 
-func vaultOf(t *testing.T, config map[string]string) accesstable.Vault {
+func vaultOf(t *testing.T, config map[string]string) Vault {
 	t.Helper()
-	docs, err := synth.Run(synth.Options{Env: "dev", Region: "us-east-1", Root: repoRoot(t), Layers: layers.All, Config: config})
+	docs, err := synth.Run(synth.Options{Env: "dev", Region: "us-east-1", Root: repotest.Root(t), Layers: layers.All, Config: config})
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := accesstable.FromSynth(docs)
+	v, err := fromSynth(docs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +63,7 @@ func vaultOf(t *testing.T, config map[string]string) accesstable.Vault {
 }
 
 // Every cell of every configuration is what the contract says
-// (accesstable.Expected); a failing cell names the principal, the action,
+// (Expected); a failing cell names the principal, the action,
 // the secret, what was expected, what the policies give and the statement
 // that decided.
 func TestContract(t *testing.T) {
@@ -83,8 +71,8 @@ func TestContract(t *testing.T) {
 		t.Run(cfg.name, func(t *testing.T) {
 			v := vaultOf(t, cfg.config)
 			for _, k := range v.TestedKeys() {
-				if !slices.Contains(accesstable.SuppliedKeys, k) {
-					t.Errorf("a policy tests condition key %s, which the request model does not supply (it would be judged absent): add it to accesstable.requestContext and SuppliedKeys", k)
+				if !slices.Contains(suppliedKeys, k) {
+					t.Errorf("a policy tests condition key %s, which the request model does not supply (it would be judged absent): add it to requestContext and suppliedKeys", k)
 				}
 			}
 			cells, err := v.Cells()
@@ -95,16 +83,16 @@ func TestContract(t *testing.T) {
 			failed := 0
 			for _, c := range cells {
 				kinds[c.Row.Kind] = true
-				want := accesstable.Expected(c.Row.Kind, c.Action, c.Secret.User == "")
-				if want == accesstable.Open || (want == accesstable.MustAllow) == c.Allowed {
+				want := Expected(c.Row.Kind, c.Action, c.Secret.User == "")
+				if want == Open || (want == MustAllow) == c.Allowed {
 					continue
 				}
 				failed++
 				t.Errorf("%s (%s) %s on %s: want %s, got %s", c.Row.Label, principalName(c), c.Action.Name, c.Secret.Arn, want, c.Decision)
 			}
-			want := []string{accesstable.Administrator, accesstable.Rotator, accesstable.RDSService, accesstable.RDSRole, accesstable.Insider, accesstable.Outsider}
+			want := []string{Administrator, Rotator, RDSService, RDSRole, Insider, Outsider}
 			if cfg.readers {
-				want = append(want, accesstable.Reader, accesstable.OtherReader)
+				want = append(want, Reader, OtherReader)
 			}
 			for _, k := range want {
 				if !kinds[k] {
@@ -116,7 +104,7 @@ func TestContract(t *testing.T) {
 	}
 }
 
-func principalName(c accesstable.Cell) string {
+func principalName(c Cell) string {
 	if c.Row.Principal.Service != "" {
 		return c.Row.Principal.Service
 	}
@@ -135,21 +123,21 @@ func TestDocumentedTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := accesstable.Render(cells)
+	want, err := render(cells)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(repoRoot(t), "docs", "credential-model.md")
+	path := filepath.Join(repotest.Root(t), "docs", "credential-model.md")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	i, j := strings.Index(s, accesstable.Begin), strings.Index(s, accesstable.End)
+	i, j := strings.Index(s, tableBegin), strings.Index(s, tableEnd)
 	if i < 0 || j < i {
-		t.Fatalf("%s has no %q ... %q block", path, strings.TrimSpace(accesstable.Begin), accesstable.End)
+		t.Fatalf("%s has no %q ... %q block", path, strings.TrimSpace(tableBegin), tableEnd)
 	}
-	got := s[i+len(accesstable.Begin) : j]
+	got := s[i+len(tableBegin) : j]
 	if got == want {
 		return
 	}
@@ -157,7 +145,7 @@ func TestDocumentedTable(t *testing.T) {
 		t.Errorf("the access table in docs/credential-model.md is not what the policies give; run `go test ./ops/accesstable -run TestDocumentedTable -update`.\nwant:\n%s\ngot:\n%s", want, got)
 		return
 	}
-	s = s[:i+len(accesstable.Begin)] + want + s[j:]
+	s = s[:i+len(tableBegin)] + want + s[j:]
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)
 	}

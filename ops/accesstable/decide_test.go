@@ -103,7 +103,7 @@ func TestTestedKeysFindsUnsuppliedKeys(t *testing.T) {
 }
 
 func containsKey(k string) bool {
-	for _, s := range SuppliedKeys {
+	for _, s := range suppliedKeys {
 		if s == k {
 			return true
 		}
@@ -112,7 +112,7 @@ func containsKey(k string) bool {
 }
 
 // The documented table has one row per label and kind of secret: cells
-// that disagree within one would be hidden, so Render refuses them.
+// that disagree within one would be hidden, so render refuses them.
 func TestRenderRefusesDisagreeingCells(t *testing.T) {
 	get := action(t, "secretsmanager:GetSecretValue")
 	row := Row{Kind: Administrator, Label: "administrators"}
@@ -120,10 +120,10 @@ func TestRenderRefusesDisagreeingCells(t *testing.T) {
 		{Row: row, Action: get, Secret: Secret{User: "a"}, Decision: access.Decision{Allowed: true}},
 		{Row: row, Action: get, Secret: Secret{User: "b"}, Decision: access.Decision{Allowed: false}},
 	}
-	if _, err := Render(cells); err == nil {
-		t.Fatal("Render accepted two outcomes for one cell")
+	if _, err := render(cells); err == nil {
+		t.Fatal("render accepted two outcomes for one cell")
 	}
-	out, err := Render(cells[:1])
+	out, err := render(cells[:1])
 	if err != nil {
 		t.Fatal(err)
 	}

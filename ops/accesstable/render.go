@@ -26,19 +26,19 @@ func (v Vault) Cells() ([]Cell, error) {
 	return out, nil
 }
 
-// Begin and End mark the table in docs/credential-model.md.
+// tableBegin and tableEnd mark the table in docs/credential-model.md.
 const (
-	Begin = "<!-- BEGIN access table: go test ./ops/accesstable -update -->\n"
-	End   = "<!-- END access table -->"
+	tableBegin = "<!-- BEGIN access table: go test ./ops/accesstable -update -->\n"
+	tableEnd   = "<!-- END access table -->"
 )
 
-// Render is the table as the docs show it, between Begin and End: one
-// table per kind of secret (an application secret, the master secret),
-// rows the principals, columns the actions. Every cell of a kind must
-// agree across its secrets (and a row across its principals, e.g. several
-// administrators), or Render fails: the table would otherwise hide a
-// difference.
-func Render(cells []Cell) (string, error) {
+// render is the table as the docs show it, between tableBegin and
+// tableEnd: one table per kind of secret (an application secret, the
+// master secret), rows the principals, columns the actions. Every cell of
+// a kind must agree across its secrets (and a row across its principals,
+// e.g. several administrators), or render fails: the table would
+// otherwise hide a difference.
+func render(cells []Cell) (string, error) {
 	type key struct {
 		master      bool
 		label, verb string

@@ -227,17 +227,17 @@ func (v Vault) onKey(r Row, action string, ctx access.Context) (access.Decision,
 		access.Target{Identity: r.Identity, Resource: &kp, Account: v.Account, KeyPolicy: true})
 }
 
-// SuppliedKeys are the condition keys Decide puts in a request context
+// suppliedKeys are the condition keys Decide puts in a request context
 // (lower case). A policy that tests another key would be judged as if the
 // key were absent: the test refuses that rather than guess.
-var SuppliedKeys = []string{
+var suppliedKeys = []string{
 	"aws:viaawsservice", "aws:principalisawsservice", "aws:principalservicename",
 	"aws:principalarn", "aws:principalaccount", "kms:calleraccount",
 	"secretsmanager:secretid", "kms:viaservice", "kms:encryptioncontext:secretarn",
 }
 
 // TestedKeys are the condition keys of the statements that could apply to
-// one of Actions, in the policies the table reads: what SuppliedKeys must
+// one of Actions, in the policies the table reads: what suppliedKeys must
 // cover.
 func (v Vault) TestedKeys() []string {
 	policies := []access.Policy{v.KeyPolicy, v.RotatorPolicy}

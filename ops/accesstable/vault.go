@@ -54,8 +54,8 @@ type Secret struct {
 	Policy *access.Policy
 }
 
-// FromSynth reads a Vault from the synthesized layers (ops/synth).
-func FromSynth(docs []synth.Document) (Vault, error) {
+// fromSynth reads a Vault from the synthesized layers (ops/synth).
+func fromSynth(docs []synth.Document) (Vault, error) {
 	byLayer := map[string]synth.Document{}
 	for _, d := range docs {
 		byLayer[d.Layer] = d
