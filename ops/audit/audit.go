@@ -26,10 +26,11 @@ import (
 // analyzer requires one package per pack.
 const Package = "dbvault"
 
-// Severities, from the rule catalog.
+// Severities, from the rule catalog: high findings fail the gate
+// (CountHigh), medium ones are reported.
 const (
 	High   = "high"
-	Medium = "medium"
+	medium = "medium"
 )
 
 // Finding is one violation of a rule by one resource.
@@ -81,10 +82,8 @@ func Load(ctx context.Context, dir string) (*Pack, error) {
 	return &Pack{findings: findings, rules: rules}, nil
 }
 
-// ReadModules returns the pack's Rego sources by path, for callers (tests)
-// that compile them another way, as Pulumi's analyzer does.
-func ReadModules(dir string) (map[string]string, error) { return readModules(dir) }
-
+// readModules returns the pack's Rego sources by path (the tests also
+// compile them another way, as Pulumi's analyzer does).
 func readModules(dir string) (map[string]string, error) {
 	// os.Root keeps the walk inside dir, symlinks included.
 	root, err := os.OpenRoot(dir)

@@ -23,7 +23,7 @@ var analyzerPolicyName = regexp.MustCompile(`^(stack_)?(deny|violation|warn)(_[a
 // `import rego.v1`), one package for all.
 func compileAsAnalyzer(t *testing.T) *ast.Compiler {
 	t.Helper()
-	modules, err := ReadModules(policyDir)
+	modules, err := readModules(policyDir)
 	if err != nil {
 		t.Fatal(err)
 	}

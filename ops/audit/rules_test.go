@@ -2,7 +2,8 @@ package audit
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -813,7 +814,7 @@ func TestEveryRuleHasFailingAndPassingCases(t *testing.T) {
 	catalog := map[string]bool{}
 	for _, r := range p.Rules() {
 		catalog[r.ID] = true
-		if r.Severity != High && r.Severity != Medium {
+		if r.Severity != High && r.Severity != medium {
 			t.Errorf("%s: severity %q, want high or medium", r.ID, r.Severity)
 		}
 		if r.Title == "" || r.Reason == "" {
@@ -877,11 +878,4 @@ func equalSets(a, b map[string]bool) bool {
 	return true
 }
 
-func keys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func keys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }

@@ -31,57 +31,64 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if defInput == "" {
 		defInput = "build/synth"
 	}
-	input := fl.String("input", defInput, "folder of synth files (<layer>.json); default $AUDIT_INPUT or build/synth")
-	policy := fl.String("policy", "policy", "folder of the Rego policy pack")
-	asJSON := fl.Bool("json", false, "print the findings as JSON instead of a table")
-	listRules := fl.Bool("rules", false, "print the rule catalog as a Markdown table and exit")
-	taggable := fl.String("taggable", "", "write the taggable resource types of "+audit.TaggableModule+" as Rego to this file and exit")
+	var o options
+	fl.StringVar(&o.input, "input", defInput, "folder of synth files (<layer>.json); default $AUDIT_INPUT or build/synth")
+	fl.StringVar(&o.policy, "policy", "policy", "folder of the Rego policy pack")
+	fl.BoolVar(&o.asJSON, "json", false, "print the findings as JSON instead of a table")
+	fl.BoolVar(&o.listRules, "rules", false, "print the rule catalog as a Markdown table and exit")
+	fl.StringVar(&o.taggable, "taggable", "", "write the taggable resource types of "+audit.TaggableModule+" as Rego to this file and exit")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
-	if *taggable != "" {
-		if err := writeTaggable(*taggable); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		return 0
-	}
-	pack, err := audit.Load(ctx, *policy)
-	if err != nil {
+	high, err := o.run(ctx, stdout, stderr)
+	switch {
+	case err != nil:
 		fmt.Fprintln(stderr, err)
 		return 2
+	case high > 0:
+		return 1
 	}
-	if *listRules {
-		if err := audit.WriteRules(stdout, pack.Rules()); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		return 0
+	return 0
+}
+
+// options are the command's flags.
+type options struct {
+	input, policy, taggable string
+	asJSON, listRules       bool
+}
+
+// run does what the flags ask and returns how many findings are high.
+func (o options) run(ctx context.Context, stdout, stderr io.Writer) (int, error) {
+	if o.taggable != "" {
+		return 0, writeTaggable(o.taggable)
 	}
-	docs, err := audit.ReadDir(*input)
+	pack, err := audit.Load(ctx, o.policy)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+		return 0, err
 	}
-	findings, err := pack.EvaluateDir(ctx, *input)
+	if o.listRules {
+		return 0, audit.WriteRules(stdout, pack.Rules())
+	}
+	docs, err := audit.ReadDir(o.input)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+		return 0, err
 	}
-	if *asJSON {
+	findings, err := pack.EvaluateDir(ctx, o.input)
+	if err != nil {
+		return 0, err
+	}
+	if o.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if findings == nil {
 			findings = []audit.Finding{}
 		}
 		if err := enc.Encode(findings); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
+			return 0, err
 		}
 	} else if len(findings) > 0 {
 		if err := audit.WriteTable(stdout, findings); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 2
+			return 0, err
 		}
 	}
 	high := audit.CountHigh(findings)
@@ -90,11 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		verdict = "FAIL"
 	}
 	fmt.Fprintf(stderr, "audit: %s: %d rules over %d layer file(s) in %s: %d finding(s), %d high\n",
-		verdict, len(pack.Rules()), len(docs), *input, len(findings), high)
-	if high > 0 {
-		return 1
-	}
-	return 0
+		verdict, len(pack.Rules()), len(docs), o.input, len(findings), high)
+	return high, nil
 }
 
 // writeTaggable makes policy/taggable.rego from the provider SDK the stacks
