@@ -740,35 +740,29 @@ type ec2Fake struct{ f *Fixture }
 
 func (e ec2Fake) DescribeFlowLogs(_ context.Context, in *ec2.DescribeFlowLogsInput, _ ...func(*ec2.Options)) (*ec2.DescribeFlowLogsOutput, error) {
 	e.f.Calls.Record("EC2.DescribeFlowLogs")
-	out := &ec2.DescribeFlowLogsOutput{}
-	for _, fl := range e.f.FlowLogs {
-		if slices.Contains(in.FlowLogIds, aws.ToString(fl.FlowLogId)) {
-			out.FlowLogs = append(out.FlowLogs, fl)
-		}
-	}
-	return out, nil
+	return &ec2.DescribeFlowLogsOutput{FlowLogs: withIDs(e.f.FlowLogs, in.FlowLogIds, func(fl ec2types.FlowLog) *string { return fl.FlowLogId })}, nil
 }
 
 func (e ec2Fake) DescribeVpcEndpoints(_ context.Context, in *ec2.DescribeVpcEndpointsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
 	e.f.Calls.Record("EC2.DescribeVpcEndpoints")
-	out := &ec2.DescribeVpcEndpointsOutput{}
-	for _, ep := range e.f.Endpoints {
-		if slices.Contains(in.VpcEndpointIds, aws.ToString(ep.VpcEndpointId)) {
-			out.VpcEndpoints = append(out.VpcEndpoints, ep)
-		}
-	}
-	return out, nil
+	return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: withIDs(e.f.Endpoints, in.VpcEndpointIds, func(ep ec2types.VpcEndpoint) *string { return ep.VpcEndpointId })}, nil
 }
 
 func (e ec2Fake) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	e.f.Calls.Record("EC2.DescribeSubnets")
-	out := &ec2.DescribeSubnetsOutput{}
-	for _, s := range e.f.Subnets {
-		if slices.Contains(in.SubnetIds, aws.ToString(s.SubnetId)) {
-			out.Subnets = append(out.Subnets, s)
+	return &ec2.DescribeSubnetsOutput{Subnets: withIDs(e.f.Subnets, in.SubnetIds, func(s ec2types.Subnet) *string { return s.SubnetId })}, nil
+}
+
+// withIDs are the items of all whose id is among ids, as EC2's Describe
+// calls answer a list of IDs.
+func withIDs[T any](all []T, ids []string, id func(T) *string) []T {
+	var out []T
+	for _, x := range all {
+		if slices.Contains(ids, aws.ToString(id(x))) {
+			out = append(out, x)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // ComplianceTags are the tags the secrets layer's provider puts on every
