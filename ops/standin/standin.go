@@ -342,11 +342,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", req.GetUrn(), err)
 	}
-	typ, name := typeAndName(req.GetUrn(), req.GetType(), req.GetName())
-	id, outputs := p.aws().Resource(typ, name, inputs)
-	if rb, ok := readBack[typ]; ok {
-		rb.normalise(outputs)
-	}
+	typ, id, outputs := p.resource(req.GetUrn(), req.GetType(), req.GetName(), inputs)
 	if !req.GetPreview() {
 		if err := p.cloud.put(newRecord(req.GetUrn(), typ, id, inputs, outputs)); err != nil {
 			return nil, fmt.Errorf("create %s: record: %w", req.GetUrn(), err)
@@ -368,11 +364,7 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if err != nil {
 		return nil, fmt.Errorf("update %s: %w", req.GetUrn(), err)
 	}
-	typ, name := typeAndName(req.GetUrn(), req.GetType(), req.GetName())
-	_, outputs := p.aws().Resource(typ, name, inputs)
-	if rb, ok := readBack[typ]; ok {
-		rb.normalise(outputs)
-	}
+	typ, _, outputs := p.resource(req.GetUrn(), req.GetType(), req.GetName(), inputs)
 	outputs["id"] = resource.NewProperty(req.GetId())
 	if !req.GetPreview() {
 		if err := p.cloud.replace(newRecord(req.GetUrn(), typ, req.GetId(), inputs, outputs)); err != nil {
@@ -384,6 +376,17 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 		return nil, fmt.Errorf("update %s: %w", req.GetUrn(), err)
 	}
 	return &pulumirpc.UpdateResponse{Properties: s}, nil
+}
+
+// resource is the type, ID and outputs awsfake gives the resource for
+// inputs, the outputs AWS reads back normalised (readBack).
+func (p *Provider) resource(urn, reqType, reqName string, inputs resource.PropertyMap) (typ, id string, outputs resource.PropertyMap) {
+	typ, name := typeAndName(urn, reqType, reqName)
+	id, outputs = p.aws().Resource(typ, name, inputs)
+	if rb, ok := readBack[typ]; ok {
+		rb.normalise(outputs)
+	}
+	return typ, id, outputs
 }
 
 // Read returns the resource as recorded: the state is what AWS holds, since
