@@ -60,20 +60,12 @@ func Version() error {
 
 // Release sets every module's requirements on the others to the version (VERSION), commits that, tags every module (v0.2.0, stacks/secrets/v0.2.0, ...) and writes dist/release/ as ReleaseFiles; clean working tree only; pushes nothing.
 func (Dev) Release() error {
-	v, notes, err := releaseChecks()
-	if err != nil {
-		return err
-	}
-	dirs, err := workspaceModules()
+	v, notes, dirs, changed, err := releaseChecks()
 	if err != nil {
 		return err
 	}
 	tags := moduleTags(dirs, v)
 	existing, err := existingTags(tags)
-	if err != nil {
-		return err
-	}
-	changed, err := setModuleVersions(dirs, "v"+v, false)
 	if err != nil {
 		return err
 	}
@@ -106,41 +98,43 @@ func (Dev) Release() error {
 
 // ReleaseFiles builds the rotator zip and writes dist/release/: the zip, SHA256SUMS and NOTES.md (the version's CHANGELOG entry); a clean, released tree only (the release workflow runs it at the tag).
 func (Dev) ReleaseFiles() error {
-	v, notes, err := releaseChecks()
+	v, notes, _, changed, err := releaseChecks()
 	if err != nil {
 		return err
 	}
-	dirs, err := workspaceModules()
-	if err != nil {
-		return err
-	}
-	if changed, err := setModuleVersions(dirs, "v"+v, false); err != nil {
-		return err
-	} else if len(changed) > 0 {
+	if len(changed) > 0 {
 		return fmt.Errorf("%s do not require the other modules at v%s: this is not a release commit; run `go run mage.go dev:release` first", strings.Join(changed, ", "), v)
 	}
 	return writeReleaseFiles(v, notes)
 }
 
-// releaseChecks returns the version and its CHANGELOG entry, and refuses a
-// version without an entry or a working tree that is not clean.
-func releaseChecks() (version, notes string, err error) {
+// releaseChecks returns the version, its CHANGELOG entry, the workspace's
+// modules and those of them that do not require the others at the version
+// yet, and refuses a version without an entry or a working tree that is not
+// clean.
+func releaseChecks() (version, notes string, dirs, changed []string, err error) {
 	v, err := readVersion()
 	if err != nil {
-		return "", "", err
+		return "", "", nil, nil, err
 	}
 	changelog, err := os.ReadFile(changelogFile)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, nil, err
 	}
 	notes, err = changelogEntry(string(changelog), v)
 	if err != nil {
-		return "", "", err
+		return "", "", nil, nil, err
 	}
 	if err := cleanTree(); err != nil {
-		return "", "", err
+		return "", "", nil, nil, err
 	}
-	return v, notes, nil
+	if dirs, err = workspaceModules(); err != nil {
+		return "", "", nil, nil, err
+	}
+	if changed, err = setModuleVersions(dirs, "v"+v, false); err != nil {
+		return "", "", nil, nil, err
+	}
+	return v, notes, dirs, changed, nil
 }
 
 // writeReleaseFiles builds the rotator's zip and writes dist/release/.
