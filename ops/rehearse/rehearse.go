@@ -602,6 +602,17 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 	return nil
 }
 
+// workspace are the options of layer's workspace as the runner has it:
+// its work directory, backend, CLI and Pulumi home.
+func (r *rehearsal) workspace(layer kit.Layer) []auto.LocalWorkspaceOption {
+	env := maps.Clone(r.env)
+	env["PULUMI_BACKEND_URL"] = r.backend()
+	return []auto.LocalWorkspaceOption{
+		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
+		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")),
+	}
+}
+
 // stack selects the stack of the layer called name, in the same work
 // directory and backend as the runner.
 func (r *rehearsal) stack(ctx context.Context, name string) (auto.Stack, error) {
@@ -610,11 +621,7 @@ func (r *rehearsal) stack(ctx context.Context, name string) (auto.Stack, error) 
 		return auto.Stack{}, fmt.Errorf("rehearse: no layer %q", name)
 	}
 	layer := r.opts.Layers[i]
-	env := maps.Clone(r.env)
-	env["PULUMI_BACKEND_URL"] = r.backend()
-	s, err := auto.SelectStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program,
-		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
-		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")))
+	s, err := auto.SelectStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program, r.workspace(layer)...)
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("rehearse: selecting the stack of %s: %w", name, err)
 	}
@@ -962,11 +969,7 @@ func (c *recorder) Preview(ctx context.Context, l kit.Layer, env string, cfg dep
 // seed sets the keys of cfg that layer's stack lacks, creating the stack
 // when needed, in the runner's work directory and backend.
 func (r *rehearsal) seed(ctx context.Context, layer kit.Layer, cfg deploy.Config) error {
-	env := maps.Clone(r.env)
-	env["PULUMI_BACKEND_URL"] = r.backend()
-	s, err := auto.UpsertStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program,
-		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
-		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")))
+	s, err := auto.UpsertStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program, r.workspace(layer)...)
 	if err != nil {
 		return fmt.Errorf("rehearse: the stack of %s: %w", layer.Name, err)
 	}

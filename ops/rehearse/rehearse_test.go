@@ -3,6 +3,7 @@ package rehearse
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -67,6 +68,16 @@ func ensureTools(t *testing.T) (string, string) {
 		t.Fatal(built.err)
 	}
 	return built.cliRoot, built.standin
+}
+
+// wantIn reports each of wants that text, which what names, lacks.
+func wantIn(t *testing.T, what, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
 }
 
 func errorsWithLog(err error, log *bytes.Buffer) error {
@@ -154,16 +165,12 @@ func TestRehearsalOfConsistentLayersPasses(t *testing.T) {
 	if len(rep.Layers) != 2 || rep.Layers[0].Resources != 1 || rep.Layers[1].Resources != 1 {
 		t.Fatalf("report %+v, want base and net with one AWS resource each", rep.Layers)
 	}
-	for _, want := range []string{
+	wantIn(t, "output", out,
 		"net -> base: reference resolved",
 		"net aws:ec2/subnet:Subnet.vpcId = base.vpcId",
 		"secret output(s) encrypted",
 		"rehearsal passed",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q", want)
-		}
-	}
+	)
 }
 
 func TestRehearsalFailsWhenALayerLacksAnOutputTheNextReads(t *testing.T) {
@@ -172,11 +179,7 @@ func TestRehearsalFailsWhenALayerLacksAnOutputTheNextReads(t *testing.T) {
 	if err == nil {
 		t.Fatal("rehearsal passed although net reads an output base does not export")
 	}
-	for _, want := range []string{"layer net failed", "has no output vpcIdentifier"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
-	}
+	wantIn(t, fmt.Sprintf("error %q", err), err.Error(), "layer net failed", "has no output vpcIdentifier")
 	if !strings.Contains(out, "rehearsal FAILED") {
 		t.Error("no failure summary printed")
 	}
@@ -215,11 +218,7 @@ func TestRehearsalFailsWhenDestroyOrderIsWrong(t *testing.T) {
 	if err == nil {
 		t.Fatal("rehearsal passed although base was destroyed before net")
 	}
-	for _, want := range []string{"layer base destroyed while layer net still references it", "DependencyViolation"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
-	}
+	wantIn(t, fmt.Sprintf("error %q", err), err.Error(), "layer base destroyed while layer net still references it", "DependencyViolation")
 }
 
 // passwordLayer keeps a database password the way the vault must never:
@@ -396,18 +395,14 @@ func TestProtectedResourceRefusesDestroyUntilRetired(t *testing.T) {
 	if rep.Layers[0].Protected != 1 || rep.Refused == 0 || rep.Retire == 0 {
 		t.Errorf("report %+v: want one protected resource, a refused destroy and a retire timed", rep)
 	}
-	for _, want := range []string{
+	wantIn(t, "output", out,
 		"keep aws:ec2/vpc:Vpc protected (1 resource(s))",
 		"is a PRODUCTION environment",
 		"rehearse: destroyAll refused: urn:pulumi:rehearsal::rehearse-test-keep::aws:ec2/vpc:Vpc::vpc cannot be deleted because it is protected",
 		"every stack's state (3 entries) and the stand-in's AWS (1 resources) unchanged",
 		"keep: pulumi state unprotect --all --stack organization/rehearse-test-keep/rehearsal: nothing protected",
 		"destroy refused on the protected resources with nothing changed, unprotected, destroyed without leftovers",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q", want)
-		}
-	}
+	)
 }
 
 // Pulumi's destroy does not stop at the first protected resource: it goes
@@ -438,12 +433,8 @@ func TestProductionRehearsalWithoutProtectFails(t *testing.T) {
 	if err == nil {
 		t.Fatal("rehearsal passed although nothing is protected")
 	}
-	for _, want := range []string{"aws:ec2/vpc:Vpc vpc is not protected in a production environment",
-		"destroyAll of a production environment succeeded"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
-	}
+	wantIn(t, fmt.Sprintf("error %q", err), err.Error(), "aws:ec2/vpc:Vpc vpc is not protected in a production environment",
+		"destroyAll of a production environment succeeded")
 }
 
 // taggingLayer is the model change of tags on the real engine: the first
