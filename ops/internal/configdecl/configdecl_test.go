@@ -73,9 +73,14 @@ const (
 	byGetConfig = "GetConfig"    // ctx.GetConfig(project + ":key"): a string, "" not unset
 )
 
+// keySecond are the readers that take the key as their second argument,
+// kit.IntConfig(cfg, "<key>", ...), and how they read it.
+var keySecond = map[string]string{"IntConfig": byInt, "LogRetention": byInt, "ObjectConfig": byObject, "NewRef": byRef, "StackName": byRef}
+
 // scan reads the Go files of dir (not its tests, not its subfolders) and
 // returns, per function, the config keys it reads with string literals
-// and the functions it calls (kit.X by its name, local calls by theirs).
+// and the functions it calls (kit.X by its name, local calls by theirs);
+// the kit functions that package-level values call are those of "".
 func scan(t *testing.T, dir string) (reads map[string]map[string]string, calls map[string][]string) {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -93,6 +98,23 @@ func scan(t *testing.T, dir string) (reads map[string]map[string]string, calls m
 			t.Fatal(err)
 		}
 		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok {
+				// A package-level value that calls kit, var Layer =
+				// kit.NewLayer(...), counts as a function of its own.
+				if reads[""] == nil {
+					reads[""] = map[string]string{}
+				}
+				ast.Inspect(g, func(n ast.Node) bool {
+					if c, ok := n.(*ast.CallExpr); ok {
+						if sel, ok := c.Fun.(*ast.SelectorExpr); ok {
+							if x, ok := sel.X.(*ast.Ident); ok && x.Name == "kit" {
+								calls[""] = append(calls[""], sel.Sel.Name)
+							}
+						}
+					}
+					return true
+				})
+			}
 			fn, ok := d.(*ast.FuncDecl)
 			if !ok || fn.Body == nil {
 				continue
@@ -130,6 +152,24 @@ func configNew(e ast.Expr) (string, bool) {
 		return "", false
 	}
 	return literal(call.Args[1])
+}
+
+// literalKeys are the string keys of a composite literal
+// (map[string]T{"a": ..., "b": ...}).
+func literalKeys(e ast.Expr) []string {
+	m, ok := e.(*ast.CompositeLit)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, el := range m.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if k, ok := literal(kv.Key); ok {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // isConfigParam reports whether a parameter's type is *config.Config.
@@ -205,30 +245,12 @@ func scanFunc(fn *ast.FuncDecl, reads map[string]string, call func(string)) {
 						reads[k] = byGet
 					}
 				}
-			case "IntConfig", "LogRetention":
-				if k, ok := arg(1); ok {
-					reads[k] = byInt
-				}
 			case "NonZeroInts":
 				// kit.NonZeroInts(cfg, map[string]*int{"<key>": &v, ...}, ...)
 				if len(c.Args) > 1 {
-					if m, ok := c.Args[1].(*ast.CompositeLit); ok {
-						for _, e := range m.Elts {
-							if kv, ok := e.(*ast.KeyValueExpr); ok {
-								if k, ok := literal(kv.Key); ok {
-									reads[k] = byInt
-								}
-							}
-						}
+					for _, k := range literalKeys(c.Args[1]) {
+						reads[k] = byInt
 					}
-				}
-			case "ObjectConfig":
-				if k, ok := arg(1); ok {
-					reads[k] = byObject
-				}
-			case "NewRef", "StackName":
-				if k, ok := arg(1); ok {
-					reads[k] = byRef
 				}
 			case "GetConfig":
 				if len(c.Args) == 1 {
@@ -236,6 +258,12 @@ func scanFunc(fn *ast.FuncDecl, reads map[string]string, call func(string)) {
 						if k, ok := literal(b.Y); ok && strings.HasPrefix(k, ":") {
 							reads[k[1:]] = byGetConfig
 						}
+					}
+				}
+			default:
+				if how, ok := keySecond[name]; ok {
+					if k, ok := arg(1); ok {
+						reads[k] = how
 					}
 				}
 			}
