@@ -2,11 +2,7 @@ package accesstable
 
 import (
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/internal/repotest"
@@ -127,27 +123,6 @@ func TestDocumentedTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(repotest.Root(t), "docs", "credential-model.md")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i, j := strings.Index(s, tableBegin), strings.Index(s, tableEnd)
-	if i < 0 || j < i {
-		t.Fatalf("%s has no %q ... %q block", path, strings.TrimSpace(tableBegin), tableEnd)
-	}
-	got := s[i+len(tableBegin) : j]
-	if got == want {
-		return
-	}
-	if !*update {
-		t.Errorf("the access table in docs/credential-model.md is not what the policies give; run `go test ./ops/accesstable -run TestDocumentedTable -update`.\nwant:\n%s\ngot:\n%s", want, got)
-		return
-	}
-	s = s[:i+len(tableBegin)] + want + s[j:]
-	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("rewrote the access table of %s\n", path)
+	repotest.DocBlock(t, "docs/credential-model.md", tableBegin, tableEnd, want, *update,
+		"the access table in docs/credential-model.md is not what the policies give; run `go test ./ops/accesstable -run TestDocumentedTable -update`.")
 }

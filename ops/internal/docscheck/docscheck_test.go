@@ -158,28 +158,8 @@ func TestPolicyRules(t *testing.T) {
 	if err := audit.WriteRules(&want, pack.Rules()); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(r, "docs", "policy.md")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i, j := strings.Index(s, rulesBegin), strings.Index(s, rulesEnd)
-	if i < 0 || j < i {
-		t.Fatalf("docs/policy.md has no %q ... %q block", strings.TrimSpace(rulesBegin), rulesEnd)
-	}
-	got := s[i+len(rulesBegin) : j]
-	if got != want.String() {
-		if *update {
-			s = s[:i+len(rulesBegin)] + want.String() + s[j:]
-			if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("rewrote the rules table of %s", path)
-		} else {
-			t.Errorf("docs/policy.md's rules table differs from `go run ./ops/cmd/audit -rules`; run `go test ./ops/internal/docscheck -run TestPolicyRules -update`.\nwant:\n%s\ngot:\n%s", want.String(), got)
-		}
-	}
+	s := repotest.DocBlock(t, "docs/policy.md", rulesBegin, rulesEnd, want.String(), *update,
+		"docs/policy.md's rules table differs from `go run ./ops/cmd/audit -rules`; run `go test ./ops/internal/docscheck -run TestPolicyRules -update`.")
 	high, medium := 0, 0
 	for _, rule := range pack.Rules() {
 		switch rule.Severity {

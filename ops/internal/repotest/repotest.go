@@ -1,12 +1,14 @@
 // Package repotest holds what the tests of ops need from the repository
 // around them: its root, the layers' Pulumi.yaml in a root of their own,
-// and a Pulumi CLI to run the real engine with.
+// the generated blocks of its documents, and a Pulumi CLI to run the real
+// engine with.
 package repotest
 
 import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dbvault/dbvault/ops/layers"
@@ -52,6 +54,38 @@ func LayerRoot(t testing.TB) string {
 		Project(t, l.Name, filepath.Join(root, "stacks", l.Name))
 	}
 	return root
+}
+
+// DocBlock checks that the text between the markers begin and end in the
+// repository's document rel is want. When it is not, it rewrites the block
+// with update, and otherwise fails the test with stale, the sentence that
+// says how to regenerate it. It returns the document's text as it is then.
+func DocBlock(t testing.TB, rel, begin, end, want string, update bool, stale string) string {
+	t.Helper()
+	path := filepath.Join(Root(t), filepath.FromSlash(rel))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s has no %q ... %q block", rel, strings.TrimSpace(begin), end)
+	}
+	got := s[i+len(begin) : j]
+	if got == want {
+		return s
+	}
+	if !update {
+		t.Errorf("%s\nwant:\n%s\ngot:\n%s", stale, want, got)
+		return s
+	}
+	s = s[:i+len(begin)] + want + s[j:]
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rewrote the block of %s between %q and %q", rel, strings.TrimSpace(begin), end)
+	return s
 }
 
 // PulumiCLI is the root of a Pulumi CLI: the one on PATH, else the pinned
