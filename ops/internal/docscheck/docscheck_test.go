@@ -181,19 +181,35 @@ func TestPolicyRules(t *testing.T) {
 	}
 }
 
-// TestConfigTables: the configuration tables of README.md and
-// stacks/<layer>/README.md are what stacks/<layer>/Pulumi.yaml declares
-// (generated between their <!-- config:<name>:begin/end --> markers).
-func TestConfigTables(t *testing.T) {
+// declarations are the repository's root and every layer's config
+// declarations.
+func declarations(t *testing.T) (string, []configdecl.Layer) {
+	t.Helper()
 	r := repotest.Root(t)
 	decl, err := configdecl.LoadAll(r, layers.All)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := configdecl.Docs(r, decl)
+	return r, decl
+}
+
+// configDocs are the documents with the configuration tables of decl, by
+// path from the root r.
+func configDocs(t *testing.T, r string, decl []configdecl.Layer) map[string]string {
+	t.Helper()
+	docs, err := configdecl.Docs(r, decl)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return docs
+}
+
+// TestConfigTables: the configuration tables of README.md and
+// stacks/<layer>/README.md are what stacks/<layer>/Pulumi.yaml declares
+// (generated between their <!-- config:<name>:begin/end --> markers).
+func TestConfigTables(t *testing.T) {
+	r, decl := declarations(t)
+	want := configDocs(t, r, decl)
 	if len(want) != len(layers.All)+1 {
 		t.Fatalf("tables in %d documents, want README.md and every layer's", len(want))
 	}
@@ -211,20 +227,10 @@ func TestConfigTables(t *testing.T) {
 // A declaration changed after the tables were written makes them stale,
 // and a document without its markers is an error, not a silent skip.
 func TestConfigTablesStale(t *testing.T) {
-	r := repotest.Root(t)
-	decl, err := configdecl.LoadAll(r, layers.All)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, err := configdecl.Docs(r, decl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, decl := declarations(t)
+	before := configDocs(t, r, decl)
 	decl[0].Keys[len(decl[0].Keys)-1].Description += " Changed."
-	after, err := configdecl.Docs(r, decl)
-	if err != nil {
-		t.Fatal(err)
-	}
+	after := configDocs(t, r, decl)
 	layer := "stacks/" + decl[0].Name + "/README.md"
 	if before[layer] == after[layer] || !strings.Contains(after[layer], " Changed. |") {
 		t.Errorf("%s does not follow its declarations", layer)
