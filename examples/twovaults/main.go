@@ -3,9 +3,10 @@
 // "billing", in one stack, wiring each vault's network, keys, database and
 // secrets directly (no StackReferences). Each component is named after its
 // vault, which prefixes every physical name (orders-rotator-<suffix>, ...),
-// so the two never collide. kit.LoadCommon creates the program's AWS
-// provider, whose defaultTags carry the compliance tags; every component and
-// invoke goes through it (c.AWS()).
+// so the two never collide. kit.NewLayer reads the common configuration and
+// creates the program's AWS provider (kit.LoadCommon), whose defaultTags
+// carry the compliance tags; every component and invoke goes through it
+// (c.AWS()).
 //
 // Config (project twovaults): environmentSuffix (required), aws:region, the
 // tag values of every layer, administrators (default: the deploying role,
@@ -41,7 +42,7 @@ var Vaults = []struct {
 }
 
 // Program is the example as a kit.Layer, so tests run it under the mocks.
-var Program = kit.Layer{Name: Project, Project: Project, Run: run}
+var Program = kit.NewLayer(Project, Project, run)
 
 func main() { pulumi.Run(Program.Program) }
 
@@ -56,22 +57,14 @@ type env struct {
 	zip       pulumi.StringInput
 }
 
-func run(ctx *pulumi.Context) (pulumi.Map, error) {
-	common, err := kit.LoadCommon(ctx)
+func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
+	account, deployer, err := common.Deployer(ctx)
 	if err != nil {
 		return nil, err
-	}
-	caller, err := aws.GetCallerIdentity(ctx, nil, common.AWS())
-	if err != nil {
-		return nil, fmt.Errorf("who am I: %w", err)
 	}
 	partition, err := aws.GetPartition(ctx, nil, common.AWS())
 	if err != nil {
 		return nil, fmt.Errorf("partition: %w", err)
-	}
-	deployer, err := kit.DeployingPrincipal(ctx, caller.Arn, common.AWS())
-	if err != nil {
-		return nil, err
 	}
 	admins, err := kit.Administrators(ctx, deployer)
 	if err != nil {
@@ -93,7 +86,7 @@ func run(ctx *pulumi.Context) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := env{common: common, account: caller.AccountId, partition: partition.Partition, admins: admins, zones: names, zoneIDs: ids}
+	e := env{common: common, account: account, partition: partition.Partition, admins: admins, zones: names, zoneIDs: ids}
 	if zip := config.New(ctx, "").Get("rotatorZip"); zip != "" {
 		e.zip = pulumi.String(zip)
 	}
