@@ -599,7 +599,7 @@ func page(maxResults *int64, next *string) (start, max int, err *apiError) {
 		if derr != nil || len(raw) != 8 || binary.BigEndian.Uint64(raw) > 1<<31 {
 			return 0, 0, errNextToken()
 		}
-		start = int(binary.BigEndian.Uint64(raw))
+		start = int(binary.BigEndian.Uint64(raw)) // #nosec G115 -- at most 1<<31, checked above
 	}
 	return start, max, nil
 }
