@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
+	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/rehearse"
@@ -39,7 +39,7 @@ type offline struct {
 	env   map[string]string
 	dir   string
 	cloud string
-	log   *syncBuffer
+	log   *smtest.Buffer
 }
 
 func newOffline(t *testing.T, name string) *offline {
@@ -62,7 +62,7 @@ func newOffline(t *testing.T, name string) *offline {
 	if _, err := rand.Read(pass); err != nil {
 		t.Fatal(err)
 	}
-	o := &offline{dir: dir, cloud: filepath.Join(dir, "cloud"), log: &syncBuffer{}}
+	o := &offline{dir: dir, cloud: filepath.Join(dir, "cloud"), log: &smtest.Buffer{}}
 	// The rehearsal's environment for every Pulumi process: the stand-in
 	// first on PATH, no plugin downloads, and no AWS credentials.
 	o.env = rehearse.EngineEnv(cli, standinDir, o.cloud, hex.EncodeToString(pass))
@@ -264,22 +264,4 @@ func TestOfflineProofDestroysAfterAFailedVerify(t *testing.T) {
 			t.Errorf("job summary lacks %q:\n%s", row, b)
 		}
 	}
-}
-
-// syncBuffer is a buffer that Pulumi's concurrent output streams can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
