@@ -55,22 +55,29 @@ type Dev mg.Namespace
 func (Dev) Test() error {
 	// The Pulumi CLI's cold build takes minutes: the packages whose tests do
 	// not run the engine are tested beside it, the engine's packages after.
-	cli := make(chan error, 1)
-	go func() { cli <- PulumiCLI() }()
+	bin, err := buildCommand("./ops/cmd/rehearse/pulumicli")
+	if err != nil {
+		return err
+	}
+	cli, err := startBackground(bin)
+	if err != nil {
+		return err
+	}
+	// A failure before the engine's tests (mg.Deps panics on one) must not
+	// leave the CLI's compiler running for minutes after mage has exited.
+	defer cli.stop()
 	mg.Deps(Dev.Build)
 	rest, err := packagesExcept(enginePackages)
 	if err != nil {
-		<-cli
 		return err
 	}
 	// Every package's tests, the targets' own among them (./targets: mage.go's
 	// wrapper, audit, inputs, release).
-	testErr := goTest(rest...)
-	if cliErr := <-cli; testErr == nil {
-		testErr = cliErr
+	if err := goTest(rest...); err != nil {
+		return err
 	}
-	if testErr != nil {
-		return testErr
+	if err := cli.wait(); err != nil {
+		return fmt.Errorf("building the Pulumi CLI: %w", err)
 	}
 	if err := goTest(enginePackages...); err != nil {
 		return err
@@ -79,6 +86,47 @@ func (Dev) Test() error {
 	mg.SerialDeps(Dev.Rehearse) // after the unit tests: the offline rehearsal (rehearse.go)
 	mg.SerialDeps(fuzzCI)       // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
 	return nil
+}
+
+// background is a command of the workspace running beside a target's own
+// work.
+type background struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the command has ended
+	err  error         // its result, once done is closed
+}
+
+func startBackground(bin string, args ...string) (*background, error) {
+	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	b := &background{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		b.err = cmd.Wait()
+		close(b.done)
+	}()
+	return b, nil
+}
+
+// wait waits for the command to end and returns its result.
+func (b *background) wait() error {
+	<-b.done
+	return b.err
+}
+
+// stop interrupts the command if it still runs and waits for it to end;
+// the CLI's builder cancels its go build on an interrupt
+// (ops/cmd/rehearse/pulumicli).
+func (b *background) stop() {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	_ = b.cmd.Process.Signal(os.Interrupt)
+	<-b.done
 }
 
 // enginePackages are the packages whose tests run the real Pulumi engine,
@@ -160,19 +208,7 @@ func dirs() []string {
 // from `go run` and no "Error:" line from mage. A variable, so tests can
 // record the commands a target runs.
 var goRun = func(pkg string, args ...string) error {
-	bin := filepath.Join("build", "bin", filepath.Base(pkg))
-	// #nosec G204 -- a command of this workspace, named by a target
-	build := exec.Command("go", append(append([]string{"build"}, buildFlags[pkg]...), "-o", bin, pkg)...)
-	build.Env = append(os.Environ(), buildEnv[pkg]...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Start(); err != nil {
-		exit(exitCode(err))
-		return err
-	}
-	// A cached build takes well under a second; a longer one compiles.
-	said := time.AfterFunc(compilingAfter, func() { fmt.Fprintln(os.Stderr, compilingLine(pkg)) })
-	err := build.Wait()
-	said.Stop()
+	bin, err := buildCommand(pkg)
 	if err != nil {
 		exit(exitCode(err)) // the compiler's messages are above
 		return err
@@ -184,6 +220,23 @@ var goRun = func(pkg string, args ...string) error {
 		return err
 	}
 	return nil
+}
+
+// buildCommand builds a command of the workspace into build/bin and
+// returns its path, saying what it compiles when that takes long.
+func buildCommand(pkg string) (string, error) {
+	bin := filepath.Join("build", "bin", filepath.Base(pkg))
+	// #nosec G204 -- a command of this workspace, named by a target
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags[pkg]...), "-o", bin, pkg)...)
+	build.Env = append(os.Environ(), buildEnv[pkg]...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Start(); err != nil {
+		return "", err
+	}
+	// A cached build takes well under a second; a longer one compiles.
+	said := time.AfterFunc(compilingAfter, func() { fmt.Fprintln(os.Stderr, compilingLine(pkg)) })
+	defer said.Stop()
+	return bin, build.Wait()
 }
 
 // buildFlags and buildEnv are a command's extra go build flags and
