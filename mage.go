@@ -1,40 +1,43 @@
 //go:build ignore
 
 // mage.go lets `go run mage.go <target>` work on a machine that has only Go:
-// mage itself is pinned in go.mod, so nothing has to be installed first.
+// mage itself is pinned in go.mod as a tool, so nothing has to be installed
+// first.
 //
-// It is mage's own main with three additions:
+// It runs the targets from a binary that mage compiles for the sources as
+// they are, kept in mage's cache under the hash of those sources, and adds:
 //
 //   - a bare `go run mage.go` lists the targets (-l) instead of running one;
-//   - targets named without flags run at once from a binary compiled for
-//     the sources as they are (runCached), compiled first when there is
-//     none, and it says so on stderr before it compiles;
+//   - when the binary is not there yet, it says so on stderr before mage
+//     compiles it;
 //   - an unknown target is answered with the nearest targets' names instead
 //     of mage's bare `Unknown target specified: "x"`.
 //
-// Everything else, -l included, is mage's. `go run` itself adds one last line, `exit status N`, and exits 1
-// whenever mage.go does not exit 0 (cmd/go does not pass the code on);
-// `go tool mage <target>` keeps the code and adds nothing, without the
-// suggestions.
+// It imports the standard library only, so that on a machine with an empty
+// Go build cache `go run` compiles it in seconds and its first line comes
+// before mage and the targets are compiled. Flags other than -l, -h and -v
+// go to mage itself (`go tool mage`). `go run` adds one last line, `exit
+// status N`, and exits 1 whenever mage.go does not exit 0 (cmd/go does not
+// pass the code on); `go tool mage <target>` keeps the code and adds
+// nothing, without the suggestions.
 package main
 
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/magefile/mage/mage"
-	"github.com/magefile/mage/mg"
+	"syscall"
 )
 
 func main() {
@@ -42,68 +45,90 @@ func main() {
 	if len(args) == 0 {
 		args = []string{"-l"}
 	}
+	// The targets handle Ctrl-C themselves (they stop what they started);
+	// this process waits for them and passes their exit code on. Notify,
+	// not Ignore: an ignored signal would stay ignored in the children.
+	signal.Notify(make(chan os.Signal, 1), os.Interrupt)
 	f := &unknownFilter{w: os.Stderr}
-	code, ok := runCached(args, f)
-	if ok {
-		f.flush()
-		suggest(code, f)
-		os.Exit(code)
+	var code int
+	if exe, err := cachedBinary(); err == nil && binaryFlagsOnly(args) {
+		code = runCompiled(exe, args, f)
+	} else {
+		code = run(f, "go", append([]string{"tool", "mage"}, args...)...)
 	}
-	if runsTarget(args) {
-		// Concurrently: a warm run does not wait for the check, and a cold
-		// one is still compiling when the answer comes.
-		go func() {
-			if mustCompile() {
-				f.notice(compilingNotice)
-			}
-		}()
-	}
-	code = mage.ParseAndRun(os.Stdout, f, os.Stdin, args)
 	f.flush()
-	suggest(code, f)
+	if code == 2 && f.target != "" {
+		suggest(f.target)
+	}
 	os.Exit(code)
 }
 
-// suggest answers an unknown target with the nearest ones.
-func suggest(code int, f *unknownFilter) {
-	if code == 2 && f.target != "" {
-		var list bytes.Buffer
-		mage.ParseAndRun(&list, io.Discard, os.Stdin, []string{"-l"})
-		fmt.Fprintf(os.Stderr, "Unknown target %q.%s\nEvery target: go run mage.go -l\n", f.target, suggestion(f.target, targets(list.String())))
-	}
-}
-
-// runCached runs targets named without flags (`go run mage.go sandbox`)
-// with the targets' binary compiled for the sources as they are, compiling
-// it first (mage -compile) when the cache lacks it. mage itself, with a Go
-// build cache, parses the targets and runs `go build` on every call, which
-// costs seconds before any target starts; this costs a hash of a few
-// files. The binary's name is the hash of everything it is built from:
-// magefile.go, the package targets (the only package magefile.go imports
-// besides mage), go.mod and go.sum (mage's version) and the Go version.
-// ok is false when it did not run (flags, or no hash).
-func runCached(args []string, f *unknownFilter) (code int, ok bool) {
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") {
-			return 0, false
-		}
-	}
-	exe, err := cachedBinary()
-	if err != nil {
-		return 0, false
-	}
+// runCompiled runs the targets' binary exe, compiling it first (mage
+// -compile) when the cache lacks it. mage itself, with a Go build cache,
+// parses the targets and runs `go build` on every call, which costs seconds
+// before any target starts; this costs a hash of a few files.
+func runCompiled(exe string, args []string, f *unknownFilter) int {
 	if _, err := os.Stat(exe); err != nil {
 		f.notice(compilingNotice)
-		if code := mage.ParseAndRun(os.Stdout, f, os.Stdin, []string{"-compile", exe}); code != 0 {
-			return code, true
+		if code := run(f, "go", "tool", "mage", "-compile", exe); code != 0 {
+			return code
 		}
 	}
-	inv := mage.Invocation{Dir: ".", WorkDir: ".", Args: args, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: f}
-	return mage.RunCompiled(inv, exe, log.New(f, "", 0)), true
+	return run(f, exe, args...)
 }
 
-// cachedBinary is where runCached keeps the targets' binary for the
-// sources as they are: mage's cache folder, named by their hash.
+// run runs a command with this process's streams, stderr through f, and
+// returns its exit code.
+func run(f *unknownFilter, name string, args ...string) int {
+	cmd := exec.Command(name, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, f
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee) && ee.ExitCode() > 0:
+		return ee.ExitCode()
+	case errors.As(err, &ee):
+		// Ended by a signal (a closed pipe, Ctrl-C), as a shell reports it.
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return 1
+	default:
+		f.notice(fmt.Sprintf("mage.go: %v\n", err))
+		return 1
+	}
+}
+
+// binaryFlagsOnly reports whether args are targets and their arguments,
+// with no flag but those the compiled binary knows (-l, -h, -v).
+func binaryFlagsOnly(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && a != "-l" && a != "-h" && a != "-v" {
+			return false
+		}
+	}
+	return true
+}
+
+// suggest answers an unknown target with the nearest ones.
+func suggest(target string) {
+	var list bytes.Buffer
+	if exe, err := cachedBinary(); err == nil {
+		cmd := exec.Command(exe, "-l")
+		cmd.Stdout = &list
+		_ = cmd.Run()
+	}
+	fmt.Fprintf(os.Stderr, "Unknown target %q.%s\nEvery target: go run mage.go -l\n", target, suggestion(target, targets(list.String())))
+}
+
+// cachedBinary is where the targets' binary for the sources as they are is
+// kept: mage's cache folder, in a folder named by the hash of everything it
+// is built from (magefile.go, the package targets, the only package
+// magefile.go imports besides mage, go.mod and go.sum, which pin mage, and
+// the Go version). The binary is named mage because mage writes its name
+// into the targets' help (`Usage: mage up:network`).
 func cachedBinary() (string, error) {
 	files, err := filepath.Glob(filepath.Join("targets", "*.go"))
 	if err != nil {
@@ -122,7 +147,18 @@ func cachedBinary() (string, error) {
 		fmt.Fprintf(h, "%s %d\n", name, len(b))
 		h.Write(b)
 	}
-	return filepath.Join(mg.CacheDir(), fmt.Sprintf("dbvault-%x", h.Sum(nil))), nil
+	return filepath.Join(cacheDir(), fmt.Sprintf("dbvault-targets-%x", h.Sum(nil)), "mage"), nil
+}
+
+// cacheDir is mage's cache folder, as mage's mg.CacheDir finds it.
+func cacheDir() string {
+	if d := os.Getenv("MAGEFILE_CACHE"); d != "" {
+		return d
+	}
+	if runtime.GOOS == "windows" {
+		return filepath.Join(os.Getenv("HOMEDRIVE"), os.Getenv("HOMEPATH"), "magefile")
+	}
+	return filepath.Join(os.Getenv("HOME"), ".magefile")
 }
 
 const unknownPrefix = "Unknown target"
@@ -130,38 +166,7 @@ const unknownPrefix = "Unknown target"
 // compilingNotice is said when mage compiles the targets first; the
 // time is measured on a 2-core machine with an empty Go build cache,
 // after `go run` has compiled mage.go itself.
-const compilingNotice = "mage: compiling the targets (first run only, about 5 s) ...\n"
-
-// runsTarget reports whether mage will compile and run a target: not for
-// the flags that only read the magefile (-l, -h, -version, ...).
-func runsTarget(args []string) bool {
-	for _, a := range args {
-		switch strings.TrimLeft(a, "-") {
-		case "l", "h", "help", "version", "init", "clean":
-			if strings.HasPrefix(a, "-") {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// mustCompile reports whether mage will compile before it runs a target:
-// its binary for magefile.go is not in its cache (mage names it by the
-// hash of the magefile, as mage.ExeName computes), or the Go build cache
-// does not hold the targets package as it is (a fresh clone, a new
-// GOCACHE, a changed target), which mage's hash does not see.
-func mustCompile() bool {
-	exe, err := mage.ExeName("go", mg.CacheDir(), []string{"magefile.go"})
-	if err != nil {
-		return false
-	}
-	if _, err := os.Stat(exe); err != nil {
-		return true
-	}
-	out, err := exec.Command("go", "list", "-f", "{{.Stale}}", "./targets").Output()
-	return err == nil && strings.TrimSpace(string(out)) == "true"
-}
+const compilingNotice = "mage: compiling the targets (first run only, about 10 s) ...\n"
 
 // unknownFilter passes mage's stderr through as it comes (prompts without
 // a newline included), except the line `Unknown target: "x"`, whose target
