@@ -4,12 +4,10 @@
 package smtest
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
 )
 
 // Emulator is an smlocal.Server behind an httptest server, with a client.
@@ -80,23 +79,8 @@ func (e *Emulator) Step(ctx context.Context, ev events.SecretsManagerSecretRotat
 	return nil
 }
 
-// Buffer is a bytes.Buffer safe for concurrent writers.
-type Buffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *Buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *Buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// Buffer keeps log lines from concurrent writers, as Logs does.
+type Buffer = syncbuf.Buffer
 
 // Stages is DescribeSecret's VersionIdsToStages, labels sorted.
 func Stages(tb testing.TB, c *secretsmanager.Client, id string) map[string][]string {
