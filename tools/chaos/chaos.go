@@ -57,6 +57,7 @@ import (
 
 	"github.com/dbvault/dbvault/functions/rotator/faultproxy"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 	"github.com/dbvault/dbvault/tools/sandbox"
 )
@@ -254,7 +255,9 @@ type env struct {
 	opts  Options
 	out   io.Writer
 	check *secretsmanager.Client // the checker's client (no retries)
-	fnLog *lockedBuffer
+	// fnLog keeps the function's output, the first 4 MiB of it: enough
+	// for a post-mortem.
+	fnLog *syncbuf.Buffer
 	// declared is the declared-users world (nil when the run has no
 	// declared strategy) and declEnv the function environment that
 	// declares its users: every function process gets it, so that the
@@ -278,23 +281,8 @@ type env struct {
 	stepPlan *plan
 }
 
-// lockedBuffer keeps the function's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 4<<20 {
-		return len(p), nil // enough for a post-mortem; stop growing
-	}
-	return l.b.Write(p)
-}
-
 func setUp(ctx context.Context, opts Options, out io.Writer) (_ *env, err error) {
-	e := &env{opts: opts, out: out, fnLog: &lockedBuffer{}}
+	e := &env{opts: opts, out: out, fnLog: &syncbuf.Buffer{Max: 4 << 20}}
 	if e.Rig, err = sandbox.OpenRig(ctx, opts.MySQLDSN, smlocal.InvokerFunc(e.invoke)); err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ package chaos
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
+	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
 	"github.com/dbvault/dbvault/tools/internal/testmaria"
 	"github.com/dbvault/dbvault/tools/lambdaharness"
 )
@@ -136,14 +136,8 @@ type world struct {
 	url  string
 	fn   *lambdaharness.Function
 	mu   sync.Mutex
-	out  bytes.Buffer // the function's stdout and stderr
+	out  syncbuf.Buffer // the function's stdout and stderr
 	errs []string
-}
-
-func (w *world) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.out.Write(p)
 }
 
 func newWorld(t *testing.T) *world {
@@ -177,7 +171,7 @@ func (w *world) start(env map[string]string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	fn, err := lambdaharness.Start(ctx, lambdaharness.Config{Bootstrap: bin, Env: full, Timeout: 30 * time.Second, Stdout: w, Stderr: w})
+	fn, err := lambdaharness.Start(ctx, lambdaharness.Config{Bootstrap: bin, Env: full, Timeout: 30 * time.Second, Stdout: &w.out, Stderr: &w.out})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -232,9 +226,7 @@ func (w *world) newSecret(user, password string, extra map[string]any) string {
 // README promises, and none holds a password.
 func (w *world) checkLogs(passwords ...string) {
 	w.t.Helper()
-	w.mu.Lock()
 	out := w.out.String()
-	w.mu.Unlock()
 	steps := 0
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
@@ -332,10 +324,7 @@ func TestCrashThroughLambdaHarness(t *testing.T) {
 	if len(errs) != 1 || !strings.HasPrefix(errs[0], "setSecret: ") {
 		t.Fatalf("rotation with a crash in setSecret: %v", errs)
 	}
-	w.mu.Lock()
-	crashed := strings.Contains(w.out.String(), "failpoint setSecret:after-alter hit")
-	w.mu.Unlock()
-	if !crashed {
+	if !strings.Contains(w.out.String(), "failpoint setSecret:after-alter hit") {
 		t.Fatal("the failpoint did not fire")
 	}
 	d, err := w.sm.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: &arn})

@@ -19,7 +19,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +35,7 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
+	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
 )
 
 // The strategies.
@@ -169,10 +169,10 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		out.w = opts.Out
 	}
 	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
-	var fnLog bytes.Buffer
+	var fnLog syncbuf.Buffer
 	fnOut := opts.FunctionLog
 	if fnOut == nil {
-		fnOut = &syncWriter{w: &fnLog}
+		fnOut = &fnLog
 	}
 
 	// Cleanup runs on a context of its own: after Ctrl-C, ctx is done but
