@@ -15,18 +15,6 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
 )
 
-// everyChar is every character GetRandomPassword can emit under the
-// rotator's default exclusions (printable ASCII without space / @ " ' \).
-func everyChar() string {
-	var b strings.Builder
-	for c := byte(33); c <= 126; c++ {
-		if !strings.ContainsRune(`/@"'\`, rune(c)) {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 func login(t *testing.T, db *mysqldb.DB, addr, user, pw string) (database.Session, error) {
 	t.Helper()
 	h, p := testdb.HostPort(t, addr)
@@ -74,7 +62,7 @@ func TestSetPasswordWithEveryCharacter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	pw := everyChar() + "?" + "--" + "#" // placeholders and comment markers too
+	pw := testdb.EveryChar() + "?" + "--" + "#" // placeholders and comment markers too
 	if err := s.SetPassword(context.Background(), database.Account{User: user, Host: "%"}, pw); err != nil {
 		t.Fatal(err)
 	}

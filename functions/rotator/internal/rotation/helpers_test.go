@@ -46,18 +46,6 @@ func jsonEscaped(s string) string {
 	return strings.Trim(string(b), `"`)
 }
 
-// everyChar is every character GetRandomPassword can emit under the
-// rotator's default exclusions (printable ASCII without space / @ " ' \).
-func everyChar() string {
-	var b strings.Builder
-	for c := byte(33); c <= 126; c++ {
-		if !strings.ContainsRune(`/@"'\`, rune(c)) {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // configWithCA is the function's verify-full database configuration with

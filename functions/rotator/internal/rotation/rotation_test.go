@@ -163,7 +163,7 @@ func TestAlternatingUsersRefusesTooLongName(t *testing.T) {
 
 func TestPasswordWithEveryCharacter(t *testing.T) {
 	e := newEnv(t)
-	pw := everyChar()
+	pw := testdb.EveryChar()
 	e.h.SM = fixedPassword{SecretsManager: e.sm, password: strings.Repeat("x", 0) + reverse(pw)}
 	e.h.Config.Password.Length = int64(len(pw))
 	user := testdb.Name("rt_")

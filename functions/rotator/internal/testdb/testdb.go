@@ -85,6 +85,18 @@ func Name(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
+// EveryChar is every character GetRandomPassword can emit under the
+// rotator's default exclusions (printable ASCII without space / @ " ' \).
+func EveryChar() string {
+	var b strings.Builder
+	for c := byte(33); c <= 126; c++ {
+		if !strings.ContainsRune(`/@"'\`, rune(c)) {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // Exec runs statements as root and fails the test on error.
 func Exec(t testing.TB, db *sql.DB, stmts ...string) {
 	t.Helper()
