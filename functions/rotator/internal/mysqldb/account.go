@@ -144,26 +144,8 @@ func checkAccount(row string, plain bool) error {
 
 // AccountHosts lists the host part of every account named user.
 func (s *session) AccountHosts(ctx context.Context, user string) ([]string, error) {
-	ctx, cancel := s.ctx(ctx)
-	defer cancel()
-	op := "look up the accounts named " + user + " in mysql.user"
-	rs, err := s.conn.QueryContext(ctx, "SELECT Host FROM mysql.user WHERE User = ?", user)
-	if err != nil {
-		return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
-	}
-	defer func() { _ = rs.Close() }()
-	var hosts []string
-	for rs.Next() {
-		var h string
-		if err := rs.Scan(&h); err != nil {
-			return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
-		}
-		hosts = append(hosts, h)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
-	}
-	return hosts, nil
+	return s.queryStrings(ctx, "look up the accounts named "+user+" in mysql.user",
+		"SELECT Host FROM mysql.user WHERE User = ?", user)
 }
 
 // errCannotUser is ER_CANNOT_USER ("Operation CREATE USER failed for

@@ -308,10 +308,14 @@ func (s *session) CreateAccount(ctx context.Context, a database.Account, passwor
 }
 
 func (s *session) showGrants(ctx context.Context, a database.Account) ([]string, error) {
+	return s.queryStrings(ctx, "SHOW GRANTS FOR "+a.String(), "SHOW GRANTS FOR "+quoteAccount(a.User, a.Host))
+}
+
+// queryStrings runs a query whose rows are one string each.
+func (s *session) queryStrings(ctx context.Context, op, query string, args ...any) ([]string, error) {
 	ctx, cancel := s.ctx(ctx)
 	defer cancel()
-	op := "SHOW GRANTS FOR " + a.String()
-	rs, err := s.conn.QueryContext(ctx, "SHOW GRANTS FOR "+quoteAccount(a.User, a.Host))
+	rs, err := s.conn.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, stmtError(op, false, ctx.Err(), s.timeout, err)
 	}
