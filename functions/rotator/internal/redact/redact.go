@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,7 +53,7 @@ func (r *Redactor) Add(values ...string) {
 	defer r.mu.Unlock()
 	for _, v := range values {
 		for _, form := range Forms(v) {
-			if len(form) >= minLen && !contains(r.values, form) {
+			if len(form) >= minLen && !slices.Contains(r.values, form) {
 				r.values = append(r.values, form)
 			}
 		}
@@ -83,15 +84,6 @@ func Forms(v string) []string {
 		strings.ReplaceAll(v, `'`, `''`),
 	)
 	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // String returns s with every registered value replaced by Placeholder.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -139,7 +140,7 @@ func (r *deps) recentVersions(ctx context.Context) ([]string, error) {
 	}
 	var current *smtypes.SecretVersionsListEntry
 	for i := range all {
-		if has(all[i].VersionStages, StageCurrent) {
+		if slices.Contains(all[i].VersionStages, StageCurrent) {
 			current = &all[i]
 		}
 	}

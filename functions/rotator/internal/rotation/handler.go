@@ -100,6 +100,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -293,11 +294,11 @@ func (r *run) guard(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("version %s is not a version of secret %s: the event's ClientRequestToken must be the version that RotateSecret made", r.ev.ClientRequestToken, r.ev.SecretID)
 	}
-	if has(stages, StageCurrent) {
+	if slices.Contains(stages, StageCurrent) {
 		r.outcome = "already-current"
 		return nil
 	}
-	if !has(stages, StagePending) {
+	if !slices.Contains(stages, StagePending) {
 		return fmt.Errorf("version %s of secret %s is not AWSPENDING (its labels: %v); only a version that RotateSecret staged as AWSPENDING can be rotated to", r.ev.ClientRequestToken, r.ev.SecretID, stages)
 	}
 	return nil
@@ -312,7 +313,7 @@ func (r *run) stuck() string {
 		return ""
 	}
 	for id, stages := range r.desc.VersionIdsToStages {
-		if has(stages, StagePending) && !has(stages, StageCurrent) {
+		if slices.Contains(stages, StagePending) && !slices.Contains(stages, StageCurrent) {
 			return fmt.Sprintf(". The rotation is stuck at version %s (AWSPENDING): Secrets Manager retries it; if a retry cannot succeed, fix the cause and clear it with: aws secretsmanager update-secret-version-stage --secret-id %s --version-stage AWSPENDING --remove-from-version-id %s",
 				id, shellWord(r.ev.SecretID), shellWord(id))
 		}
@@ -329,15 +330,6 @@ func shellWord(s string) string {
 		}
 	}
 	return s
-}
-
-func has(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // errNotFound tells whether a Secrets Manager error is ResourceNotFoundException.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -190,7 +191,7 @@ func finishSecret(ctx context.Context, r *run) error {
 	_ = sess.Close()
 	var from *string
 	for id, stages := range r.desc.VersionIdsToStages {
-		if has(stages, StageCurrent) {
+		if slices.Contains(stages, StageCurrent) {
 			from = aws.String(id)
 		}
 	}
@@ -202,7 +203,7 @@ func finishSecret(ctx context.Context, r *run) error {
 	})
 	if err != nil {
 		d, derr := r.h.SM.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &r.ev.SecretID})
-		if derr != nil || !has(d.VersionIdsToStages[r.ev.ClientRequestToken], StageCurrent) {
+		if derr != nil || !slices.Contains(d.VersionIdsToStages[r.ev.ClientRequestToken], StageCurrent) {
 			return fmt.Errorf("UpdateSecretVersionStage AWSCURRENT to %s: %w", r.ev.ClientRequestToken, err)
 		}
 		r.info("UpdateSecretVersionStage failed, but the token holds AWSCURRENT (an earlier attempt's answer was lost); done",
