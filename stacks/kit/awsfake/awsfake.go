@@ -84,6 +84,18 @@ func physicalName(name string, inputs resource.PropertyMap, keys ...string) stri
 	return name + "-" + hexOf(7, "autoname", name)
 }
 
+// namedARNs are the types whose ID is their name and whose ARN is
+// arn:aws:<service>:<region>:<account>:<prefix><name>, and nothing else
+// computed.
+var namedARNs = map[string]struct{ service, prefix string }{
+	"aws:rds/subnetGroup:SubnetGroup":                     {"rds", "subgrp:"},
+	"aws:rds/clusterParameterGroup:ClusterParameterGroup": {"rds", "cluster-pg:"},
+	"aws:rds/parameterGroup:ParameterGroup":               {"rds", "pg:"},
+	"aws:cloudwatch/logGroup:LogGroup":                    {"logs", "log-group:"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":              {"cloudwatch", "alarm:"},
+	"aws:cloudwatch/eventRule:EventRule":                  {"events", "rule/"},
+}
+
 // Resource returns the ID and the outputs (inputs plus what AWS computes) of
 // a resource of type typ with logical name name.
 func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
@@ -150,15 +162,6 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		id = physicalName(name, inputs, "name")
 		set("arn", arn("kms", id))
 		set("targetKeyArn", arn("kms", "key/"+str(inputs, "targetKeyId")))
-	case "aws:rds/subnetGroup:SubnetGroup":
-		id = physicalName(name, inputs, "name")
-		set("arn", arn("rds", "subgrp:"+id))
-	case "aws:rds/clusterParameterGroup:ClusterParameterGroup":
-		id = physicalName(name, inputs, "name")
-		set("arn", arn("rds", "cluster-pg:"+id))
-	case "aws:rds/parameterGroup:ParameterGroup":
-		id = physicalName(name, inputs, "name")
-		set("arn", arn("rds", "pg:"+id))
 	case "aws:rds/cluster:Cluster":
 		id = physicalName(name, inputs, "clusterIdentifier")
 		host := hexOf(12, seed)
@@ -189,15 +192,6 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("endpoint", fmt.Sprintf("%s.%s.%s.rds.amazonaws.com", id, hexOf(12, seed), e.Region))
 		set("port", 3306)
 		set("writer", false)
-	case "aws:cloudwatch/logGroup:LogGroup":
-		id = physicalName(name, inputs, "name")
-		set("arn", arn("logs", "log-group:"+id))
-	case "aws:cloudwatch/metricAlarm:MetricAlarm":
-		id = physicalName(name, inputs, "name")
-		set("arn", arn("cloudwatch", "alarm:"+id))
-	case "aws:cloudwatch/eventRule:EventRule":
-		id = physicalName(name, inputs, "name")
-		set("arn", arn("events", "rule/"+id))
 	case "aws:cloudwatch/eventTarget:EventTarget":
 		id = str(inputs, "rule") + "-" + physicalName(name, inputs, "targetId")
 	case "aws:sns/topic:Topic":
@@ -268,12 +262,16 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("bucket", id)
 		set("bucketDomainName", id+".s3.amazonaws.com")
 	default:
-		// A type this table does not model still gets a stable ID and ARN,
-		// so a new resource in a layer never breaks synth; add a case when a
-		// layer consumes one of its computed outputs.
+		// The types in namedARNs, and any type this switch does not model,
+		// which still gets a stable ID and ARN so that a new resource in a
+		// layer never breaks synth (add a case when a layer consumes one of
+		// its computed outputs).
 		id = physicalName(name, inputs, "name")
-		service := strings.SplitN(strings.TrimPrefix(typ, "aws:"), "/", 2)[0]
-		set("arn", arn(service, id))
+		n, ok := namedARNs[typ]
+		if !ok {
+			n.service = strings.SplitN(strings.TrimPrefix(typ, "aws:"), "/", 2)[0]
+		}
+		set("arn", arn(n.service, n.prefix+id))
 	}
 	if _, ok := out["id"]; !ok {
 		out["id"] = resource.NewProperty(id)
