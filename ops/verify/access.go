@@ -50,7 +50,7 @@ func (v *Verifier) masterSecretPolicy(ctx context.Context) Result {
 	}
 	policy, err := v.resourcePolicy(ctx, arn)
 	if err != nil {
-		return fail(check, err.Error(), apiFix("secretsmanager:GetResourcePolicy")+"; if the secret does not exist, deploy the database layer ("+v.up("database")+")")
+		return fail(check, err.Error(), apiFix("secretsmanager:GetResourcePolicy")+v.ifMissing("the secret", "database"))
 	}
 	if policy == "" {
 		return fail(check, fmt.Sprintf("the master secret %s has no resource policy: Secrets Manager did not keep the one the secrets layer puts on RDS's managed secret, so only the secrets key's MasterSecretOnlyForRotatorAdministratorsAndRDS statement guards it (its value, not its deletion or rotation)", arn),
@@ -85,7 +85,7 @@ func (v *Verifier) appSecretPolicies(ctx context.Context) Result {
 		arn := apps[user]
 		policy, err := v.resourcePolicy(ctx, arn)
 		if err != nil {
-			return fail(check, err.Error(), apiFix("secretsmanager:GetResourcePolicy")+"; if the secret does not exist, deploy the secrets layer ("+v.up("secrets")+")")
+			return fail(check, err.Error(), apiFix("secretsmanager:GetResourcePolicy")+v.ifMissing("the secret", "secrets"))
 		}
 		if policy == "" {
 			p.add(fmt.Sprintf("%s (%s) has no resource policy", user, arn), fix)

@@ -58,7 +58,7 @@ func (v *Verifier) trail(ctx context.Context) Result {
 	}
 	st, err := v.Clients.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)})
 	if err != nil {
-		return fail(check, fmt.Sprintf("GetTrailStatus %s: %v", arn, err), apiFix("cloudtrail:GetTrailStatus"))
+		return callFailed(check, "cloudtrail:GetTrailStatus", arn, err, "")
 	}
 	var p problems
 	if !aws.ToBool(st.IsLogging) {
@@ -272,7 +272,7 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	// EventPattern is the rule's pattern.
 	d, err := v.Clients.EventBridge.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(rule)})
 	if err != nil {
-		return fail(check, fmt.Sprintf("DescribeRule %s: %v", rule, err), apiFix("events:DescribeRule")+"; if the rule does not exist, deploy the secrets layer ("+v.up("secrets")+")")
+		return callFailed(check, "events:DescribeRule", rule, err, v.ifMissing("the rule", "secrets"))
 	}
 	var p problems
 	if d.State != ebtypes.RuleStateEnabled && d.State != ebtypes.RuleStateEnabledWithAllCloudtrailManagementEvents {
@@ -287,7 +287,7 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	for {
 		t, err := v.Clients.EventBridge.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(rule), NextToken: next})
 		if err != nil {
-			return fail(check, fmt.Sprintf("ListTargetsByRule %s: %v", rule, err), apiFix("events:ListTargetsByRule"))
+			return callFailed(check, "events:ListTargetsByRule", rule, err, "")
 		}
 		for _, tg := range t.Targets {
 			targets = append(targets, aws.ToString(tg.Arn))
@@ -322,7 +322,7 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	} else {
 		m, err := v.Clients.EventBridge.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{EventPattern: aws.String(pat), Event: aws.String(event)})
 		if err != nil {
-			return fail(check, fmt.Sprintf("TestEventPattern of rule %s: %v", rule, err), apiFix("events:TestEventPattern"))
+			return callFailed(check, "events:TestEventPattern", "of rule "+rule, err, "")
 		}
 		if !m.Result {
 			p.add(fmt.Sprintf("rule %s's pattern %s does not match %s", rule, pat, sample),
@@ -349,7 +349,7 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 		Statistics: []cwtypes.Statistic{cwtypes.StatisticSum},
 	})
 	if err != nil {
-		return fail(check, fmt.Sprintf("GetMetricStatistics AWS/Events FailedInvocations of %s: %v", rule, err), apiFix("cloudwatch:GetMetricStatistics"))
+		return callFailed(check, "cloudwatch:GetMetricStatistics", "AWS/Events FailedInvocations of "+rule, err, "")
 	}
 	failed := 0.0
 	for _, dp := range ms.Datapoints {
@@ -468,7 +468,7 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 	}
 	c, err := v.Clients.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
 	if err != nil {
-		return fail(check, fmt.Sprintf("GetFunctionConfiguration %s: %v", fn, err), apiFix("lambda:GetFunctionConfiguration"))
+		return callFailed(check, "lambda:GetFunctionConfiguration", fn, err, "")
 	}
 	var p problems
 	switch c.State {
@@ -606,7 +606,7 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	}
 	d, err := v.describe(ctx, arn)
 	if err != nil {
-		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+"; if the secret does not exist, deploy the secrets layer ("+v.up("secrets")+")")
+		return fail(check, err.Error(), apiFix("secretsmanager:DescribeSecret and ListSecretVersionIds")+v.ifMissing("the secret", "secrets"))
 	}
 	var p problems
 	ok := v.common(&p, d, fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")), fmt.Sprintf("ENV=%s APP_USER=%s go run mage.go rotate", v.env(), user))
@@ -646,7 +646,7 @@ func (v *Verifier) masterSecret(ctx context.Context) Result {
 	}
 	d, err := v.describe(ctx, arn)
 	if err != nil {
-		gone := "; if the secret does not exist, deploy the database layer (" + v.up("database") + ")"
+		gone := v.ifMissing("the secret", "database")
 		if existing {
 			gone = "; if the secret no longer exists, deploy the database layer (" + v.up("database") + "), which reads the team's cluster's master secret again, then the secrets layer (" + v.up("secrets") + ")"
 		}
@@ -729,7 +729,7 @@ func (v *Verifier) database(ctx context.Context) Result {
 	if r.bad {
 		return r.out
 	}
-	gone := "; if the cluster does not exist, deploy the database layer (" + v.up("database") + ")"
+	gone := v.ifMissing("the cluster", "database")
 	if existing {
 		gone = "; if the team's cluster no longer exists, set existingClusterIdentifier in stacks/database to the cluster to serve and deploy the database layer (" + v.up("database") + ")"
 	}
@@ -819,7 +819,7 @@ func (v *Verifier) database(ctx context.Context) Result {
 func (v *Verifier) cluster(ctx context.Context, check, id, gone string) (rdstypes.DBCluster, *Result) {
 	out, err := v.Clients.RDS.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{DBClusterIdentifier: aws.String(id)})
 	if err != nil {
-		res := fail(check, fmt.Sprintf("DescribeDBClusters %s: %v", id, err), apiFix("rds:DescribeDBClusters")+gone)
+		res := callFailed(check, "rds:DescribeDBClusters", id, err, gone)
 		return rdstypes.DBCluster{}, &res
 	}
 	if len(out.DBClusters) != 1 {
@@ -968,7 +968,7 @@ func (v *Verifier) flowLog(ctx context.Context) Result {
 	}
 	out, err := v.Clients.EC2.DescribeFlowLogs(ctx, &ec2.DescribeFlowLogsInput{FlowLogIds: []string{id}})
 	if err != nil {
-		return fail(check, fmt.Sprintf("DescribeFlowLogs %s: %v", id, err), apiFix("ec2:DescribeFlowLogs"))
+		return callFailed(check, "ec2:DescribeFlowLogs", id, err, "")
 	}
 	if len(out.FlowLogs) != 1 {
 		return fail(check, fmt.Sprintf("flow log %s not found (%d answered)", id, len(out.FlowLogs)), fmt.Sprintf("deploy the database layer (%s)", v.up("database")))
@@ -1015,7 +1015,7 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 	keys := sortedKeys(ids)
 	out, err := v.Clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: keys})
 	if err != nil {
-		return fail(check, fmt.Sprintf("DescribeVpcEndpoints %s: %v", strings.Join(keys, ", "), err), apiFix("ec2:DescribeVpcEndpoints")+"; if an endpoint does not exist, deploy the network layer ("+v.up("network")+")")
+		return callFailed(check, "ec2:DescribeVpcEndpoints", strings.Join(keys, ", "), err, v.ifMissing("an endpoint", "network"))
 	}
 	var p problems
 	for _, id := range keys {
@@ -1062,7 +1062,7 @@ func (v *Verifier) zones(ctx context.Context) Result {
 	}
 	out, err := v.Clients.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: subnets})
 	if err != nil {
-		return fail(check, fmt.Sprintf("DescribeSubnets %s: %v", strings.Join(subnets, ", "), err), apiFix("ec2:DescribeSubnets")+"; if a subnet does not exist, deploy the network layer ("+v.up("network")+")")
+		return callFailed(check, "ec2:DescribeSubnets", strings.Join(subnets, ", "), err, v.ifMissing("a subnet", "network"))
 	}
 	var p problems
 	seen := map[string]bool{}

@@ -317,7 +317,7 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 		return r.out
 	}
 	if app.err != nil {
-		return fail(check, fmt.Sprintf("LookupEvents EventName=%s: %v", ShapeEventName, app.err), apiFix("cloudtrail:LookupEvents"))
+		return callFailed(check, "cloudtrail:LookupEvents", "EventName="+ShapeEventName, app.err, "")
 	}
 	days := int(ShapeLookback / (24 * time.Hour))
 	confirms := func(e *rotationEvent) string {

@@ -155,3 +155,17 @@ func fail(check, detail, fix string) Result { return Result{Check: check, Detail
 func apiFix(call string) string {
 	return fmt.Sprintf("check AWS_REGION is the environment's region and that your principal may call %s (read-only), then run verify again", call)
 }
+
+// callFailed is the FAIL line of check when the AWS call action
+// ("service:Operation", also the IAM action it needs) on target answered
+// err; more ends the fix ("" or ifMissing's).
+func callFailed(check, action, target string, err error, more string) Result {
+	_, op, _ := strings.Cut(action, ":")
+	return fail(check, fmt.Sprintf("%s %s: %v", op, target, err), apiFix(action)+more)
+}
+
+// ifMissing ends the fix of a failed call: what may not exist, and layer
+// makes it.
+func (v *Verifier) ifMissing(what, layer string) string {
+	return fmt.Sprintf("; if %s does not exist, deploy the %s layer (%s)", what, layer, v.up(layer))
+}
