@@ -350,42 +350,15 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("alerts topic policy: %w", err)
 	}
 
-	rule, err := cloudwatch.NewEventRule(ctx, l("rotation-failed"), &cloudwatch.EventRuleArgs{
-		Name:        pulumi.String(ruleName),
-		Description: pulumi.String("Secrets Manager reports a failed or abandoned rotation of a secret of vault " + args.Suffix),
-		EventPattern: secrets.ApplyT(func(arns []string) (string, error) {
-			return FailurePatternFor(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
-		}).(pulumi.StringOutput),
-	}, parent)
+	rule, target, err := alertRule(ctx, args, "rotation-failed", ruleName,
+		"Secrets Manager reports a failed or abandoned rotation of a secret of vault "+args.Suffix, FailurePatternFor, secrets, topic, parent)
 	if err != nil {
-		return alerting{}, fmt.Errorf("rotation-failed rule: %w", err)
+		return alerting{}, err
 	}
-	target, err := cloudwatch.NewEventTarget(ctx, l("rotation-failed-alert"), &cloudwatch.EventTargetArgs{
-		Rule:     rule.Name,
-		TargetId: pulumi.String("vault-alerts"),
-		Arn:      topic.Arn,
-	}, parent)
+	changes, _, err := alertRule(ctx, args, "secret-changes", changesName,
+		"Someone changed the policy, rotation, replication, tags or existence of a secret of vault "+args.Suffix, ChangesPatternFor, secrets, topic, parent)
 	if err != nil {
-		return alerting{}, fmt.Errorf("rotation-failed target: %w", err)
-	}
-
-	changes, err := cloudwatch.NewEventRule(ctx, l("secret-changes"), &cloudwatch.EventRuleArgs{
-		Name:        pulumi.String(changesName),
-		Description: pulumi.String("Someone changed the policy, rotation, replication, tags or existence of a secret of vault " + args.Suffix),
-		EventPattern: secrets.ApplyT(func(arns []string) (string, error) {
-			return ChangesPatternFor(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
-		}).(pulumi.StringOutput),
-	}, parent)
-	if err != nil {
-		return alerting{}, fmt.Errorf("secret-changes rule: %w", err)
-	}
-	_, err = cloudwatch.NewEventTarget(ctx, l("secret-changes-alert"), &cloudwatch.EventTargetArgs{
-		Rule:     changes.Name,
-		TargetId: pulumi.String("vault-alerts"),
-		Arn:      topic.Arn,
-	}, parent)
-	if err != nil {
-		return alerting{}, fmt.Errorf("secret-changes target: %w", err)
+		return alerting{}, err
 	}
 
 	_, err = cloudwatch.NewMetricAlarm(ctx, l("rotator-errors"), &cloudwatch.MetricAlarmArgs{
@@ -421,4 +394,30 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		}
 	}
 	return alerting{topic: topic, ruleName: rule.Name, changesRuleName: changes.Name, target: target}, nil
+}
+
+// alertRule creates the EventBridge rule called logical (physical name
+// name) on the events that pattern matches for the vault's secrets, and
+// its target, the alerts topic.
+func alertRule(ctx *pulumi.Context, args *Args, logical, name, description string, pattern func(Watched) (string, error), secrets pulumi.StringArrayOutput, topic *sns.Topic, parent pulumi.ResourceOption) (*cloudwatch.EventRule, *cloudwatch.EventTarget, error) {
+	names := args.names
+	rule, err := cloudwatch.NewEventRule(ctx, names.Logical(logical), &cloudwatch.EventRuleArgs{
+		Name:        pulumi.String(name),
+		Description: pulumi.String(description),
+		EventPattern: secrets.ApplyT(func(arns []string) (string, error) {
+			return pattern(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
+		}).(pulumi.StringOutput),
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s rule: %w", logical, err)
+	}
+	target, err := cloudwatch.NewEventTarget(ctx, names.Logical(logical+"-alert"), &cloudwatch.EventTargetArgs{
+		Rule:     rule.Name,
+		TargetId: pulumi.String("vault-alerts"),
+		Arn:      topic.Arn,
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s target: %w", logical, err)
+	}
+	return rule, target, nil
 }
