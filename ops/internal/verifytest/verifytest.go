@@ -518,18 +518,26 @@ func (t trail) LookupEvents(_ context.Context, in *cloudtrail.LookupEventsInput,
 		}
 		match = append(match, e)
 	}
-	i := 0
-	if in.NextToken != nil {
-		_, _ = fmt.Sscan(*in.NextToken, &i) // a token the fake did not hand out reads as the first page
-	}
 	out := &cloudtrail.LookupEventsOutput{}
-	if i < len(match) {
-		out.Events = match[i : i+1]
-	}
-	if i+1 < len(match) {
-		out.NextToken = aws.String(fmt.Sprint(i + 1))
-	}
+	out.Events, out.NextToken = onePerPage(match, in.NextToken)
 	return out, nil
+}
+
+// onePerPage is the page of items that token starts, one item long, and
+// the token of the next page (nil after the last): the fakes answer one
+// item per page so that verify's paging is exercised.
+func onePerPage[T any](items []T, token *string) (page []T, next *string) {
+	i := 0
+	if token != nil {
+		_, _ = fmt.Sscan(*token, &i) // a token the fake did not hand out reads as the first page
+	}
+	if i < len(items) {
+		page = items[i : i+1]
+	}
+	if i+1 < len(items) {
+		next = aws.String(fmt.Sprint(i + 1))
+	}
+	return page, next
 }
 
 type rules struct{ f *Fixture }
@@ -546,17 +554,8 @@ func (e rules) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput
 // ListTargetsByRule answers one target per page, to exercise NextToken.
 func (e rules) ListTargetsByRule(_ context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
 	e.f.Calls.Record("EventBridge.ListTargetsByRule")
-	i := 0
-	if in.NextToken != nil {
-		_, _ = fmt.Sscan(*in.NextToken, &i) // a token the fake did not hand out reads as the first page
-	}
 	out := &eventbridge.ListTargetsByRuleOutput{}
-	if i < len(e.f.Targets) {
-		out.Targets = e.f.Targets[i : i+1]
-	}
-	if i+1 < len(e.f.Targets) {
-		out.NextToken = aws.String(fmt.Sprint(i + 1))
-	}
+	out.Targets, out.NextToken = onePerPage(e.f.Targets, in.NextToken)
 	return out, nil
 }
 
