@@ -78,7 +78,16 @@ func runWith(t *testing.T, config map[string]string, stacks map[string]map[strin
 
 func deploy(t *testing.T) mock.Result {
 	t.Helper()
-	return kittest.Run(t, secrets.Layer, mock.RunOptions{Stack: "dev", Config: baseConfig(t), StackOutputs: refs()})
+	return deployWith(t, nil)
+}
+
+// deployWith runs the layer with baseConfig and extra over it, and fails t
+// if the run fails.
+func deployWith(t *testing.T, extra map[string]string) mock.Result {
+	t.Helper()
+	cfg := baseConfig(t)
+	maps.Copy(cfg, extra)
+	return kittest.Run(t, secrets.Layer, mock.RunOptions{Stack: "dev", Config: cfg, StackOutputs: refs()})
 }
 
 // The readers of what a run registered and of its policies (kittest), by
@@ -209,12 +218,7 @@ var untaggable = []string{
 }
 
 func TestEveryResourceTaggedAndNamedWithSuffix(t *testing.T) {
-	cfg := baseConfig(t)
-	cfg["vault-secrets:alertEmail"] = "oncall@example.com"
-	res, err := runWith(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := deployWith(t, map[string]string{"vault-secrets:alertEmail": "oncall@example.com"})
 	nameKey := map[string]string{"aws:s3/bucketV2:BucketV2": "bucket", "aws:lambda/permission:Permission": "statementId"}
 	for _, p := range res.TaggingProblems() {
 		t.Error(p)
@@ -382,12 +386,7 @@ func TestRotatorFunction(t *testing.T) {
 
 func TestSourceCodeHashFollowsTheZip(t *testing.T) {
 	hash := func(content string) string {
-		cfg := baseConfig(t)
-		cfg["vault-secrets:rotatorZip"] = mock.WriteRotatorZip(t, t.TempDir(), content)
-		res, err := runWith(t, cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := deployWith(t, map[string]string{"vault-secrets:rotatorZip": mock.WriteRotatorZip(t, t.TempDir(), content)})
 		return str(one(t, res, "aws:lambda/function:Function"), "sourceCodeHash")
 	}
 	a, a2, b := hash("code v1"), hash("code v1"), hash("code v2")
@@ -483,12 +482,7 @@ func TestPermissionAndRotation(t *testing.T) {
 		}
 	}
 
-	cfg := baseConfig(t)
-	cfg["vault-secrets:rotationDays"] = "7"
-	res, err := runWith(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = deployWith(t, map[string]string{"vault-secrets:rotationDays": "7"})
 	if got := num(one(t, res, "aws:secretsmanager/secretRotation:SecretRotation"), "rotationRules", "automaticallyAfterDays"); got != 7 {
 		t.Errorf("rotationDays 7 gave %v", got)
 	}
@@ -563,12 +557,7 @@ func TestAlerts(t *testing.T) {
 		t.Errorf("%d subscriptions without alertEmail", n)
 	}
 
-	cfg := baseConfig(t)
-	cfg["vault-secrets:alertEmail"] = "oncall@example.com"
-	res, err := runWith(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = deployWith(t, map[string]string{"vault-secrets:alertEmail": "oncall@example.com"})
 	sub := one(t, res, "aws:sns/topicSubscription:TopicSubscription")
 	if str(sub, "protocol") != "email" || str(sub, "endpoint") != "oncall@example.com" || str(sub, "topic") != topicArn {
 		t.Errorf("subscription %v", sub.Inputs)
@@ -693,12 +682,7 @@ func TestProductionClassKeepsSecretsAndTrail(t *testing.T) {
 }
 
 func TestExistingTrailCreatesNone(t *testing.T) {
-	cfg := baseConfig(t)
-	cfg["vault-secrets:existingTrailName"] = "org-trail"
-	res, err := runWith(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := deployWith(t, map[string]string{"vault-secrets:existingTrailName": "org-trail"})
 	for _, typ := range []string{"aws:cloudtrail/trail:Trail", "aws:s3/bucketV2:BucketV2", "aws:s3/bucketPolicy:BucketPolicy"} {
 		if n := len(res.ByType(typ)); n != 0 {
 			t.Errorf("%d %s with an existing trail", n, typ)
@@ -710,11 +694,7 @@ func TestExistingTrailCreatesNone(t *testing.T) {
 	if got := res.Outputs["trailArn"].Value; got != "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail" {
 		t.Errorf("trailArn output %v, want the existing trail's ARN", got)
 	}
-	cfg["vault-secrets:existingTrailName"] = "arn:aws:cloudtrail:us-east-1:210987654321:trail/org"
-	res, err = runWith(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = deployWith(t, map[string]string{"vault-secrets:existingTrailName": "arn:aws:cloudtrail:us-east-1:210987654321:trail/org"})
 	if got := res.Outputs["trailArn"].Value; got != "arn:aws:cloudtrail:us-east-1:210987654321:trail/org" {
 		t.Errorf("trailArn output %v, want the ARN as given", got)
 	}

@@ -114,12 +114,7 @@ func TestTrailRetentionDays(t *testing.T) {
 
 // With the account's trail the layer has no bucket, so no lifecycle.
 func TestExistingTrailHasNoLifecycle(t *testing.T) {
-	cfg := baseConfig(t)
-	cfg["vault-secrets:existingTrailName"] = "org-trail"
-	res, err := runWith(t, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := deployWith(t, map[string]string{"vault-secrets:existingTrailName": "org-trail"})
 	if n := len(res.ByType("aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")); n != 0 {
 		t.Errorf("%d lifecycle configurations with an existing trail", n)
 	}
