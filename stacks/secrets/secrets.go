@@ -503,7 +503,6 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	return v, nil
 }
 
-// outputs are the component's outputs, which are also the stack's.
 // Outputs are the vault's values as the secrets layer exports them.
 func (v *Vault) Outputs() pulumi.Map {
 	return pulumi.Map{
