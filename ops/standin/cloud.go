@@ -72,6 +72,11 @@ func (c cloud) put(r Record) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.add(r)
+}
+
+// add writes a new record file for r; the caller holds mu.
+func (c cloud) add(r Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -99,7 +104,7 @@ func (c cloud) replace(r Record) error {
 		return err
 	}
 	if len(files) == 0 {
-		return c.put(r)
+		return c.add(r) // put would take mu a second time
 	}
 	b, err := json.Marshal(r)
 	if err != nil {

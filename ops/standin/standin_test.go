@@ -304,6 +304,23 @@ func TestUpdateKeepsIDAndRecomputes(t *testing.T) {
 	}
 }
 
+// An update of a resource the cloud holds no record of (one created before
+// the cloud directory was set) records it; it once took the cloud's lock
+// twice and hung the provider.
+func TestUpdateOfAnUnrecordedResourceRecordsIt(t *testing.T) {
+	p := configured(t, true)
+	in := inputs(map[string]any{"cidrBlock": "10.0.0.0/16"})
+	_, err := p.Update(context.Background(), &pulumirpc.UpdateRequest{
+		Urn: urn(vpcType, "vpc"), Id: "vpc-0", Olds: encode(t, in), OldInputs: encode(t, in), News: encode(t, in),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live, _ := p.cloud.List(); len(live) != 1 || live[0].URN != urn(vpcType, "vpc") {
+		t.Fatalf("the updated resource must be recorded once: %v", live)
+	}
+}
+
 func TestReadReportsRecordedAndGoneResources(t *testing.T) {
 	p := configured(t, true)
 	in := inputs(map[string]any{"cidrBlock": "10.0.0.0/16"})
