@@ -11,6 +11,7 @@ import (
 	"github.com/dbvault/dbvault/stacks/database"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/kit/kittest"
 	"github.com/dbvault/dbvault/stacks/kit/mock"
 )
 
@@ -199,4 +200,11 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 	if _, _, err := runComponent(t, requiredArgs()); err != nil {
 		t.Fatalf("the required arguments alone: %v", err)
 	}
+}
+
+// Without Args the component says what it needs instead of panicking.
+func TestNilArgsAreRefused(t *testing.T) {
+	res, err := kittest.Build(t, database.NewDatabase, "database", (*database.Args)(nil))
+	kittest.Refused(t, err, "database: args are nil: ")
+	kittest.NothingRegistered(t, res)
 }

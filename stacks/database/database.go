@@ -332,6 +332,9 @@ func LogGroupName(clusterIdentifier, logType string) string {
 // The component's name names the vault (kit.NewNames): give the vault's four
 // components the same name, or default ones.
 func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Database, error) {
+	if args == nil {
+		return nil, fmt.Errorf("database: args are nil: Suffix, Region, AccountID, SecretsKeyArn, LogsKeyArn and VpcID are required, and SubnetIDs, AvailabilityZones, SecurityGroupID and DatabaseKeyArn without Existing")
+	}
 	d := &Database{}
 	own := *args
 	if err := own.applyDefaults(); err != nil {

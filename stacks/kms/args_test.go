@@ -80,3 +80,10 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// Without Args the component says what it needs instead of panicking.
+func TestNilArgsAreRefused(t *testing.T) {
+	res, err := kittest.Build(t, kms.NewKeys, kit.KeysComponent, (*kms.Args)(nil))
+	kittest.Refused(t, err, "kms: args are nil: ")
+	kittest.NothingRegistered(t, res)
+}

@@ -133,3 +133,10 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// Without Args the component says what it needs instead of panicking.
+func TestNilArgsAreRefused(t *testing.T) {
+	res, err := kittest.Build(t, network.NewNetwork, "network", (*network.Args)(nil))
+	kittest.Refused(t, err, "network: args are nil: ")
+	kittest.NothingRegistered(t, res)
+}

@@ -194,3 +194,10 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// Without Args the component says what it needs instead of panicking.
+func TestNilArgsAreRefused(t *testing.T) {
+	res, err := kittest.Build(t, secrets.NewVault, "vault", (*secrets.Args)(nil))
+	kittest.Refused(t, err, "secrets: args are nil: ")
+	kittest.NothingRegistered(t, res)
+}

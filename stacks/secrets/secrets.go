@@ -261,6 +261,9 @@ func RotatorName(suffix string) string { return kit.DefaultNames(suffix).Rotator
 // component. The component's name names the vault (kit.NewNames): give the
 // vault's four components the same name, or default ones.
 func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Vault, error) {
+	if args == nil {
+		return nil, fmt.Errorf("secrets: args are nil: Suffix, Region, AccountID, Database, SecretsKeyArn, LogsKeyArn, AlertsKeyArn, SubnetIDs and RotatorSecurityGroupID are required")
+	}
 	names, err := kit.NewNames(name, args.Suffix)
 	if err != nil {
 		return nil, fmt.Errorf("secrets: %w", err)

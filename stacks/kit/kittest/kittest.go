@@ -46,10 +46,16 @@ func Run(t testing.TB, layer kit.Layer, opts mock.RunOptions) mock.Result {
 // from args with newComponent and exports its outputs, as another program
 // would, and returns what the run registered (on an error, what it
 // registered before it) and the error. It fails t if newComponent changed
-// the caller's args.
+// the caller's args. args may be nil, which every component refuses.
 func Build[A any, C interface{ Outputs() pulumi.Map }](t testing.TB, newComponent func(*pulumi.Context, string, *A, ...pulumi.ResourceOption) (C, error), name string, args *A) (mock.Result, error) {
 	t.Helper()
-	before := fmt.Sprintf("%+v", *args)
+	show := func() string {
+		if args == nil {
+			return "nil"
+		}
+		return fmt.Sprintf("%+v", *args)
+	}
+	before := show()
 	program := kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
 		c, err := newComponent(ctx, name, args)
 		if err != nil {
@@ -58,7 +64,7 @@ func Build[A any, C interface{ Outputs() pulumi.Map }](t testing.TB, newComponen
 		return c.Outputs(), nil
 	}}
 	res, err := mock.Run(program, mock.RunOptions{})
-	if after := fmt.Sprintf("%+v", *args); after != before {
+	if after := show(); after != before {
 		t.Errorf("%s changed the caller's Args:\n was %s\n now %s", name, before, after)
 	}
 	return res, err
