@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -56,7 +57,7 @@ func (s Setup) Environ(base []string) []string {
 	out := make([]string, 0, len(base)+len(s.Set))
 	for _, kv := range base {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, set := s.Set[k]; set || contains(s.Unset, k) {
+		if _, set := s.Set[k]; set || slices.Contains(s.Unset, k) {
 			continue
 		}
 		out = append(out, kv)
@@ -65,15 +66,6 @@ func (s Setup) Environ(base []string) []string {
 		out = append(out, k+"="+v)
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Prepare reads the proof's inputs from getenv and decides the rest:
