@@ -4,7 +4,7 @@ import "github.com/magefile/mage/mg"
 
 // Rehearse deploys and destroys every layer offline on the real Pulumi engine with a stand-in AWS provider.
 func (Dev) Rehearse() error {
-	mg.Deps(Dev.Build, Dev.Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
+	mg.Deps(Dev.Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
 	return goRun("./ops/cmd/rehearse")
 }
 
