@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
-	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
+	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/layers"
 	"github.com/dbvault/dbvault/ops/rehearse"
@@ -39,7 +39,7 @@ type offline struct {
 	env   map[string]string
 	dir   string
 	cloud string
-	log   *smtest.Buffer
+	log   *syncbuf.Buffer
 }
 
 func newOffline(t *testing.T, name string) *offline {
@@ -62,7 +62,7 @@ func newOffline(t *testing.T, name string) *offline {
 	if _, err := rand.Read(pass); err != nil {
 		t.Fatal(err)
 	}
-	o := &offline{dir: dir, cloud: filepath.Join(dir, "cloud"), log: &smtest.Buffer{}}
+	o := &offline{dir: dir, cloud: filepath.Join(dir, "cloud"), log: &syncbuf.Buffer{}}
 	// The rehearsal's environment for every Pulumi process: the stand-in
 	// first on PATH, no plugin downloads, and no AWS credentials.
 	o.env = rehearse.EngineEnv(cli, standinDir, o.cloud, hex.EncodeToString(pass))

@@ -23,6 +23,7 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/functions/rotator/smlocal/smtest"
+	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
 )
 
 const functionARN = "arn:aws:lambda:us-east-1:123456789012:function:rotator"
@@ -35,7 +36,7 @@ type env struct {
 	sm   *secretsmanager.Client
 	h    *rotation.Handler
 	root *sql.DB
-	logs *smtest.Buffer
+	logs *syncbuf.Buffer
 
 	mu sync.Mutex
 	// hold makes the emulator's invocations fail at once, so a test can

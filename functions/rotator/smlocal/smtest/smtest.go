@@ -28,13 +28,13 @@ type Emulator struct {
 	// call, so that an error answer is seen at once.
 	Client *secretsmanager.Client
 	// Logs holds the server's log lines (JSON) when opts.Logger was nil.
-	Logs *Buffer
+	Logs *syncbuf.Buffer
 }
 
 // Start serves smlocal.New(opts) until the test ends.
 func Start(tb testing.TB, opts smlocal.Options) *Emulator {
 	tb.Helper()
-	e := &Emulator{Logs: &Buffer{}}
+	e := &Emulator{Logs: &syncbuf.Buffer{}}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(e.Logs, nil))
 	}
@@ -78,9 +78,6 @@ func (e *Emulator) Step(ctx context.Context, ev events.SecretsManagerSecretRotat
 	}
 	return nil
 }
-
-// Buffer keeps log lines from concurrent writers, as Logs does.
-type Buffer = syncbuf.Buffer
 
 // Stages is DescribeSecret's VersionIdsToStages, labels sorted.
 func Stages(tb testing.TB, c *secretsmanager.Client, id string) map[string][]string {
