@@ -51,14 +51,15 @@ func main() {
 	signal.Notify(make(chan os.Signal, 1), os.Interrupt)
 	f := &unknownFilter{w: os.Stderr}
 	var code int
-	if exe, err := cachedBinary(); err == nil && binaryFlagsOnly(args) {
+	exe, err := cachedBinary()
+	if err == nil && binaryFlagsOnly(args) {
 		code = runCompiled(exe, args, f)
 	} else {
 		code = run(f, "go", append([]string{"tool", "mage"}, args...)...)
 	}
 	f.flush()
 	if code == 2 && f.target != "" {
-		suggest(f.target)
+		suggest(exe, f.target)
 	}
 	os.Exit(code)
 }
@@ -112,10 +113,11 @@ func binaryFlagsOnly(args []string) bool {
 	return true
 }
 
-// suggest answers an unknown target with the nearest ones.
-func suggest(target string) {
+// suggest answers an unknown target with the nearest ones among those the
+// targets' binary exe lists (none when there is no binary).
+func suggest(exe, target string) {
 	var list bytes.Buffer
-	if exe, err := cachedBinary(); err == nil {
+	if exe != "" {
 		cmd := exec.Command(exe, "-l")
 		cmd.Stdout = &list
 		_ = cmd.Run()

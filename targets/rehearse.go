@@ -10,5 +10,8 @@ func (Dev) Rehearse() error {
 
 // PulumiCLI builds the pinned Pulumi CLI into the user cache once per machine (about 11 minutes cold), else finds it.
 func PulumiCLI() error {
-	return goRun("./ops/cmd/rehearse/pulumicli")
+	return goRun(pulumiCLICmd)
 }
+
+// pulumiCLICmd builds or finds the pinned CLI and prints its root.
+const pulumiCLICmd = "./ops/cmd/rehearse/pulumicli"

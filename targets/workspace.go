@@ -55,7 +55,7 @@ type Dev mg.Namespace
 func (Dev) Test() error {
 	// The Pulumi CLI's cold build takes minutes: the packages whose tests do
 	// not run the engine are tested beside it, the engine's packages after.
-	bin, err := buildCommand("./ops/cmd/rehearse/pulumicli")
+	bin, err := buildCommand(pulumiCLICmd)
 	if err != nil {
 		return err
 	}
