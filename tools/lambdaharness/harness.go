@@ -122,13 +122,22 @@ func isFile(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// findRIE is RIE without the memory of the last answer.
-func findRIE(ctx context.Context) (string, error) {
+// RIEBuilt reports whether the pinned RIE is already in the user cache, so
+// that a caller can say it builds it (about 10 s the first time) before
+// calling RIE.
+func RIEBuilt(ctx context.Context) bool {
+	bin, _, err := riePath(ctx)
+	return err == nil && isFile(bin)
+}
+
+// riePath returns where the pinned RIE lives in the user cache and the
+// folder whose module pins it.
+func riePath(ctx context.Context) (bin, toolsDir string, err error) {
 	root, err := workspaceRoot(ctx)
 	if err != nil {
-		return "", fmt.Errorf("rie: %w", err)
+		return "", "", fmt.Errorf("rie: %w", err)
 	}
-	toolsDir := filepath.Join(root, "tools")
+	toolsDir = filepath.Join(root, "tools")
 	if _, err := os.Stat(filepath.Join(toolsDir, "go.mod")); err != nil {
 		toolsDir = root // GOWORK=off inside tools: the module root is tools
 	}
@@ -136,18 +145,25 @@ func findRIE(ctx context.Context) (string, error) {
 	cmd.Dir = toolsDir
 	v, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("rie: find the pinned version of %s: %w", rieModule, err)
+		return "", "", fmt.Errorf("rie: find the pinned version of %s: %w", rieModule, err)
 	}
-	version := strings.TrimSpace(string(v))
 	cache, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("rie: %w", err)
+		return "", "", fmt.Errorf("rie: %w", err)
 	}
-	dir := filepath.Join(cache, "dbvault", "rie-"+version)
-	bin := filepath.Join(dir, "aws-lambda-rie")
+	return filepath.Join(cache, "dbvault", "rie-"+strings.TrimSpace(string(v)), "aws-lambda-rie"), toolsDir, nil
+}
+
+// findRIE is RIE without the memory of the last answer.
+func findRIE(ctx context.Context) (string, error) {
+	bin, toolsDir, err := riePath(ctx)
+	if err != nil {
+		return "", err
+	}
 	if isFile(bin) {
 		return bin, nil
 	}
+	dir := filepath.Dir(bin)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("rie: %w", err)
 	}
@@ -165,7 +181,7 @@ func findRIE(ctx context.Context) (string, error) {
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := build.CombinedOutput(); err != nil {
 		_ = os.Remove(tmp)
-		return "", fmt.Errorf("rie: build %s@%s: %w\n%s", rieModule, version, err, msg)
+		return "", fmt.Errorf("rie: build %s@%s: %w\n%s", rieModule, strings.TrimPrefix(filepath.Base(dir), "rie-"), err, msg)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		_ = os.Remove(tmp)

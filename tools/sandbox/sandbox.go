@@ -36,6 +36,7 @@ import (
 
 	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 	"github.com/dbvault/dbvault/functions/rotator/syncbuf"
+	"github.com/dbvault/dbvault/tools/lambdaharness"
 )
 
 // The strategies.
@@ -240,6 +241,14 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 			s.user, strings.Join(DeclaredPrivileges, ", "), s.dbname, s.name)
 	} else {
 		say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
+	}
+	if !lambdaharness.RIEBuilt(ctx) {
+		say("building the Lambda runtime interface emulator (once per machine, about 10 s) ...")
+		start := time.Now()
+		if _, err := lambdaharness.RIE(ctx); err != nil {
+			return res, err
+		}
+		say("built in %.1f s", time.Since(start).Seconds())
 	}
 	fn, err := StartFunction(ctx, bootstrap, FunctionEnv(em.URL, extraEnv), fnOut)
 	if err != nil {

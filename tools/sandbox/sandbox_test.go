@@ -39,6 +39,11 @@ func TestSandbox(t *testing.T) {
 			if tc.maria {
 				dsn = testmaria.Need(t, "SANDBOX_TEST_MYSQL_DSN")
 			}
+			// A user cache without the RIE: the run says it builds it.
+			newCache := tc.name == "mariadb/declared"
+			if newCache {
+				t.Setenv("XDG_CACHE_HOME", t.TempDir())
+			}
 			var out bytes.Buffer
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
@@ -69,6 +74,9 @@ func TestSandbox(t *testing.T) {
 			}
 			if len(versions) != 3 {
 				t.Errorf("versions are not distinct: %v", versions)
+			}
+			if newCache && !strings.Contains(out.String(), "building the Lambda runtime interface emulator") {
+				t.Errorf("with an empty user cache, the run does not say it builds the RIE:\n%s", out.String())
 			}
 			if !strings.Contains(out.String(), "cleanup: users dropped") {
 				t.Errorf("no cleanup line:\n%s", out.String())

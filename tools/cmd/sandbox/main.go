@@ -120,7 +120,7 @@ func buildRotator(ctx context.Context, stdout io.Writer) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(stdout, "building the rotator (%s) into %s (compiling takes a minute or more the first time) ...\n", sandbox.RotatorPackage, dir)
+	fmt.Fprintf(stdout, "building the rotator (%s) into %s (the first time about 5 s: it reuses what the sandbox compiled) ...\n", sandbox.RotatorPackage, dir)
 	start := time.Now()
 	bin, err := sandbox.BuildRotator(ctx, dir, false)
 	if err != nil {
