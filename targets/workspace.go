@@ -23,7 +23,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/magefile/mage/mg"
@@ -53,8 +55,8 @@ type Dev mg.Namespace
 //
 // The unit and integration tests need the MariaDB on 127.0.0.1:3306.
 func (Dev) Test() error {
-	// The Pulumi CLI's cold build takes minutes: the packages whose tests do
-	// not run the engine are tested beside it, the engine's packages after.
+	// The Pulumi CLI's cold build takes minutes: it runs in the background
+	// from the start, and the engine's lane waits for it.
 	bin, err := buildCommand(pulumiCLICmd)
 	if err != nil {
 		return err
@@ -63,33 +65,59 @@ func (Dev) Test() error {
 	if err != nil {
 		return err
 	}
-	// A failure before the engine's tests (mg.Deps panics on one) must not
-	// leave the CLI's compiler running for minutes after mage has exited.
+	// A failure of a step below must not leave the CLI's compiler running
+	// for minutes after mage has exited (exit stops it too).
 	defer cli.stop()
 	// Not Dev.Build: go test compiles every package, those without tests
 	// too, and Build's links of some twenty commands (about 85 s of CPU,
 	// on every run: go build caches no linked binary) would be thrown
 	// away. The rotator's zip is what the synth and the rehearsal deploy.
 	mg.Deps(Dev.Rotator)
+	// The policy gate over the synthesized graph first: it takes seconds,
+	// and compiles the stacks that the tests compile anyway (policy.go).
+	mg.SerialDeps(Dev.Audit)
 	rest, err := packagesExcept(enginePackages)
 	if err != nil {
 		return err
 	}
-	// Every package's tests, the targets' own among them (./targets: mage.go's
-	// wrapper, audit, inputs, release).
-	if err := goTest(rest...); err != nil {
+	// Two lanes: every other package's tests (the targets' own among them:
+	// mage.go's wrapper, audit, inputs, release), and beside them, once
+	// the CLI is built, the engine's tests and the offline rehearsal.
+	err = inTwoLanes(cli,
+		func() error { return goTest(rest...) },
+		func() error {
+			if err := goTest(enginePackages...); err != nil {
+				return err
+			}
+			return runCommand(rehearseCmd)
+		})
+	if err != nil {
 		return err
 	}
-	if err := cli.wait(); err != nil {
-		return fmt.Errorf("building the Pulumi CLI: %w", err)
-	}
-	if err := goTest(enginePackages...); err != nil {
-		return err
-	}
-	mg.SerialDeps(Dev.Audit)    // the policy gate over the synthesized graph (policy.go)
-	mg.SerialDeps(Dev.Rehearse) // after the unit tests: the offline rehearsal (rehearse.go)
-	mg.SerialDeps(fuzzCI)       // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
+	mg.SerialDeps(fuzzCI) // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
 	return nil
+}
+
+// inTwoLanes runs rest and, beside it, engine once cli (the CLI's build)
+// has ended well, and returns the first failure. When rest fails, cli is
+// stopped: engine will not run, so nothing waits for the CLI.
+func inTwoLanes(cli *background, rest, engine func() error) error {
+	lane := make(chan error, 1)
+	go func() {
+		if err := cli.wait(); err != nil {
+			lane <- fmt.Errorf("building the Pulumi CLI: %w", err)
+			return
+		}
+		lane <- engine()
+	}()
+	err := rest()
+	if err != nil {
+		cli.stop()
+	}
+	if laneErr := <-lane; err == nil {
+		err = laneErr
+	}
+	return err
 }
 
 // background is a command of the workspace running beside a target's own
@@ -98,6 +126,12 @@ type background struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the command has ended
 	err  error         // its result, once done is closed
+}
+
+// inBackground is every command started by startBackground, for exit.
+var inBackground struct {
+	sync.Mutex
+	all []*background
 }
 
 func startBackground(bin string, args ...string) (*background, error) {
@@ -111,7 +145,22 @@ func startBackground(bin string, args ...string) (*background, error) {
 		b.err = cmd.Wait()
 		close(b.done)
 	}()
+	inBackground.Lock()
+	inBackground.all = append(inBackground.all, b)
+	inBackground.Unlock()
 	return b, nil
+}
+
+// stopBackground stops every command started in the background that
+// still runs.
+func stopBackground() {
+	inBackground.Lock()
+	all := inBackground.all
+	inBackground.all = nil
+	inBackground.Unlock()
+	for _, b := range all {
+		b.stop()
+	}
 }
 
 // wait waits for the command to end and returns its result.
@@ -140,8 +189,40 @@ var enginePackages = []string{"./ops/rehearse", "./ops/prove"}
 // goTest links the test binaries without a symbol table or DWARF
 // (-s -w): a quarter less link work for each of some sixty binaries that
 // link the Pulumi and AWS SDKs, and a failing test still prints its stack.
+//
+// -p 4 on two cores: a test binary holds one of go test's slots while it
+// runs, and the longest (chaos, bench, the rotation and consumer tests)
+// spend most of a minute waiting on the database and the runtime
+// interface emulator; with the default (one slot per core) two of them
+// left both cores without a package to compile. The packages whose tests
+// run longest come first (slowFirst), so that they start early.
 func goTest(pkgs ...string) error {
-	return sh.RunV("go", append([]string{"test", "-count=1", "-timeout=20m", "-ldflags=-s -w"}, pkgs...)...)
+	return sh.RunV("go", append([]string{"test", "-count=1", "-timeout=20m", "-p=4", "-ldflags=-s -w"}, slowFirst(pkgs)...)...)
+}
+
+// slowTests are the packages whose tests took longest in a cold run of the
+// test command (tools/chaos and tools/bench about 70 s each, the rotation
+// and consumer tests 30 s), as import path suffixes.
+var slowTests = []string{"/tools/chaos", "/tools/bench", "/functions/rotator/internal/rotation", "/tools/internal/consumer"}
+
+// slowFirst puts the packages named by slowTests first, in that order, and
+// keeps the others in theirs: go test starts its work in the order of its
+// arguments.
+func slowFirst(pkgs []string) []string {
+	out := make([]string, 0, len(pkgs))
+	for _, s := range slowTests {
+		for _, p := range pkgs {
+			if strings.HasSuffix(p, s) {
+				out = append(out, p)
+			}
+		}
+	}
+	for _, p := range pkgs {
+		if !slices.ContainsFunc(slowTests, func(s string) bool { return strings.HasSuffix(p, s) }) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // packagesExcept lists the workspace's packages (import paths) but those in
@@ -212,18 +293,23 @@ func dirs() []string {
 // from `go run` and no "Error:" line from mage. A variable, so tests can
 // record the commands a target runs.
 var goRun = func(pkg string, args ...string) error {
+	if err := runCommand(pkg, args...); err != nil {
+		exit(exitCode(err)) // the command's or the compiler's messages are above
+		return err
+	}
+	return nil
+}
+
+// runCommand is goRun that returns the failure instead of exiting, for a
+// step that runs beside another (the test command's engine lane).
+func runCommand(pkg string, args ...string) error {
 	bin, err := buildCommand(pkg)
 	if err != nil {
-		exit(exitCode(err)) // the compiler's messages are above
 		return err
 	}
 	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		exit(exitCode(err))
-		return err
-	}
-	return nil
+	return cmd.Run()
 }
 
 // buildCommand builds a command of the workspace into build/bin and
@@ -276,8 +362,13 @@ func compilingLine(pkg string) string {
 	return fmt.Sprintf("building %s (compiling, first run only) ...", pkg)
 }
 
-// exit ends the process (a variable for tests).
-var exit = os.Exit
+// exit ends the process, which runs no deferred calls, so it first stops
+// what runs in the background: a failed step of the test command would
+// otherwise leave the CLI's build running (a variable for tests).
+var exit = func(code int) {
+	stopBackground()
+	os.Exit(code)
+}
 
 // exitCode is the exit code of a failed command (1 if it did not start).
 func exitCode(err error) int {

@@ -66,3 +66,29 @@ func TestEnginePackagesAreSplitOffAndNothingIsLost(t *testing.T) {
 		}
 	}
 }
+
+// The slowest tests start first, in slowTests' order; the others keep
+// theirs, and none is lost or repeated.
+func TestSlowFirst(t *testing.T) {
+	in := []string{"m/a", "m/tools/bench", "m/b", "m/tools/chaos", "m/c"}
+	got := slowFirst(in)
+	want := []string{"m/tools/chaos", "m/tools/bench", "m/a", "m/b", "m/c"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("slowFirst(%v) = %v, want %v", in, got, want)
+	}
+}
+
+// Every package named by slowTests exists, so that a move or a rename does
+// not silently drop it from the front.
+func TestSlowTestsAreWorkspacePackages(t *testing.T) {
+	atRoot(t)
+	all, err := packagesExcept(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range slowTests {
+		if !slices.ContainsFunc(all, func(p string) bool { return strings.HasSuffix(p, s) }) {
+			t.Errorf("slowTests names %s, which is no package of the workspace", s)
+		}
+	}
+}
