@@ -191,11 +191,13 @@ var enginePackages = []string{"./ops/rehearse", "./ops/prove"}
 // link the Pulumi and AWS SDKs, and a failing test still prints its stack.
 //
 // -p 4 on two cores: a test binary holds one of go test's slots while it
-// runs, and the longest (chaos, bench, the rotation and consumer tests)
-// spend most of a minute waiting on the database and the runtime
-// interface emulator; with the default (one slot per core) two of them
-// left both cores without a package to compile. The packages whose tests
-// run longest come first (slowFirst), so that they start early.
+// runs, and in a cold run the longest (chaos, bench, the rotation and
+// consumer tests) take a minute or two, mostly waiting for their own
+// builds of the rotator and the Lambda emulator. With the default (one
+// slot per core) two of them held every slot while packages waited to be
+// compiled: a cold run used 165 % of the two cores' 200 %, and 192 % with
+// four slots. The packages whose tests run longest come first
+// (slowFirst), so that they start early.
 func goTest(pkgs ...string) error {
 	return sh.RunV("go", append([]string{"test", "-count=1", "-timeout=20m", "-p=4", "-ldflags=-s -w"}, slowFirst(pkgs)...)...)
 }
