@@ -3,7 +3,6 @@ package targets
 import (
 	"errors"
 	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -56,68 +55,5 @@ func TestStopBackgroundStopsEveryRunningCommand(t *testing.T) {
 		if err := b.wait(); !errors.As(err, &ee) || ee.Exited() {
 			t.Errorf("command %d ended with %v, want it killed by a signal", i, err)
 		}
-	}
-}
-
-// The engine's lane runs only after the CLI's build has ended well.
-func TestInTwoLanesRunsTheEngineLaneAfterTheCLI(t *testing.T) {
-	cli, err := startBackground("true")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := false
-	engineErr := errors.New("engine failed")
-	err = inTwoLanes(cli, func() error { return nil }, func() error {
-		if !isDone(cli) {
-			t.Error("the engine's lane started before the CLI's build ended")
-		}
-		ran = true
-		return engineErr
-	})
-	if !ran || !errors.Is(err, engineErr) {
-		t.Fatalf("ran %t, err %v: want the engine lane run and its failure returned", ran, err)
-	}
-}
-
-// A failed CLI build fails the test command, and the engine's lane does
-// not run.
-func TestInTwoLanesFailsWhenTheCLIBuildFails(t *testing.T) {
-	cli, err := startBackground("sh", "-c", "exit 3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = inTwoLanes(cli, func() error { return nil }, func() error {
-		t.Error("the engine's lane ran after the CLI's build failed")
-		return nil
-	})
-	if err == nil || !strings.Contains(err.Error(), "building the Pulumi CLI") {
-		t.Fatalf("err %v: want the CLI's build failure", err)
-	}
-}
-
-// When the other packages' tests fail, the CLI's build is stopped rather
-// than waited for; a lane that waited would hold this test until its
-// deadline.
-func TestInTwoLanesStopsTheCLIWhenTheOtherTestsFail(t *testing.T) {
-	cli, err := startBackground("sleep", "600")
-	if err != nil {
-		t.Fatal(err)
-	}
-	restErr := errors.New("a package failed")
-	err = inTwoLanes(cli, func() error { return restErr }, func() error {
-		t.Error("the engine's lane ran after the other tests failed")
-		return nil
-	})
-	if !errors.Is(err, restErr) {
-		t.Fatalf("err %v: want the other tests' failure", err)
-	}
-}
-
-func isDone(b *background) bool {
-	select {
-	case <-b.done:
-		return true
-	default:
-		return false
 	}
 }

@@ -56,7 +56,7 @@ type Dev mg.Namespace
 // The unit and integration tests need the MariaDB on 127.0.0.1:3306.
 func (Dev) Test() error {
 	// The Pulumi CLI's cold build takes minutes: it runs in the background
-	// from the start, and the engine's lane waits for it.
+	// from the start, and only the engine's tests wait for it.
 	bin, err := buildCommand(pulumiCLICmd)
 	if err != nil {
 		return err
@@ -80,44 +80,24 @@ func (Dev) Test() error {
 	if err != nil {
 		return err
 	}
-	// Two lanes: every other package's tests (the targets' own among them:
-	// mage.go's wrapper, audit, inputs, release), and beside them, once
-	// the CLI is built, the engine's tests and the offline rehearsal.
-	err = inTwoLanes(cli,
-		func() error { return goTest(rest...) },
-		func() error {
-			if err := goTest(enginePackages...); err != nil {
-				return err
-			}
-			return runCommand(rehearseCmd)
-		})
-	if err != nil {
+	// Every package's tests but the engine's (the targets' own among them:
+	// mage.go's wrapper, audit, inputs, release), beside the CLI's build.
+	if err := goTest(rest...); err != nil {
 		return err
 	}
-	mg.SerialDeps(fuzzCI) // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
+	// Then the engine's tests and the rehearsal. Not beside the other
+	// tests, once the CLI is there: tried, the engine's CPU-heavy tests and
+	// the others slowed each other, and a cold run took 18m04s instead of
+	// 17m48s.
+	if err := cli.wait(); err != nil {
+		return fmt.Errorf("building the Pulumi CLI: %w", err)
+	}
+	if err := goTest(enginePackages...); err != nil {
+		return err
+	}
+	mg.SerialDeps(Dev.Rehearse) // the offline rehearsal (rehearse.go)
+	mg.SerialDeps(fuzzCI)       // then every fuzz target briefly (FUZZTIME, default 5s each; sandbox.go)
 	return nil
-}
-
-// inTwoLanes runs rest and, beside it, engine once cli (the CLI's build)
-// has ended well, and returns the first failure. When rest fails, cli is
-// stopped: engine will not run, so nothing waits for the CLI.
-func inTwoLanes(cli *background, rest, engine func() error) error {
-	lane := make(chan error, 1)
-	go func() {
-		if err := cli.wait(); err != nil {
-			lane <- fmt.Errorf("building the Pulumi CLI: %w", err)
-			return
-		}
-		lane <- engine()
-	}()
-	err := rest()
-	if err != nil {
-		cli.stop()
-	}
-	if laneErr := <-lane; err == nil {
-		err = laneErr
-	}
-	return err
 }
 
 // background is a command of the workspace running beside a target's own
@@ -295,23 +275,18 @@ func dirs() []string {
 // from `go run` and no "Error:" line from mage. A variable, so tests can
 // record the commands a target runs.
 var goRun = func(pkg string, args ...string) error {
-	if err := runCommand(pkg, args...); err != nil {
-		exit(exitCode(err)) // the command's or the compiler's messages are above
-		return err
-	}
-	return nil
-}
-
-// runCommand is goRun that returns the failure instead of exiting, for a
-// step that runs beside another (the test command's engine lane).
-func runCommand(pkg string, args ...string) error {
 	bin, err := buildCommand(pkg)
 	if err != nil {
+		exit(exitCode(err)) // the compiler's messages are above
 		return err
 	}
 	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return cmd.Run()
+	if err := cmd.Run(); err != nil {
+		exit(exitCode(err))
+		return err
+	}
+	return nil
 }
 
 // buildCommand builds a command of the workspace into build/bin and
