@@ -94,9 +94,10 @@ const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator"
 
 var (
 	rieMu sync.Mutex
-	// rieBin is the binary RIE returned last: every Start asks for it, and
-	// go list, which finds the pin, takes longer than a function's start.
-	rieBin string
+	// rieBin is the binary RIE returned last, by user cache folder: every
+	// Start asks for it, and go list, which finds the pin, takes longer
+	// than a function's start.
+	rieBin = map[string]string{}
 )
 
 // RIE builds the pinned aws-lambda-rie once into the user cache
@@ -105,14 +106,25 @@ var (
 // it while the others wait (the tests of several packages start at once),
 // to a temporary name renamed into place.
 func RIE(ctx context.Context) (string, error) {
+	return BuildRIE(ctx, nil)
+}
+
+// BuildRIE is RIE that calls building, when not nil, just before it
+// compiles the RIE (about 10 s, once per machine), so that a caller can
+// say so.
+func BuildRIE(ctx context.Context, building func()) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("rie: %w", err)
+	}
 	rieMu.Lock()
 	defer rieMu.Unlock()
-	if rieBin != "" && isFile(rieBin) {
-		return rieBin, nil
+	if bin := rieBin[cache]; bin != "" && isFile(bin) {
+		return bin, nil
 	}
-	bin, err := findRIE(ctx)
+	bin, err := findRIE(ctx, cache, building)
 	if err == nil {
-		rieBin = bin
+		rieBin[cache] = bin
 	}
 	return bin, err
 }
@@ -122,22 +134,13 @@ func isFile(path string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// RIEBuilt reports whether the pinned RIE is already in the user cache, so
-// that a caller can say it builds it (about 10 s the first time) before
-// calling RIE.
-func RIEBuilt(ctx context.Context) bool {
-	bin, _, err := riePath(ctx)
-	return err == nil && isFile(bin)
-}
-
-// riePath returns where the pinned RIE lives in the user cache and the
-// folder whose module pins it.
-func riePath(ctx context.Context) (bin, toolsDir string, err error) {
+// findRIE is BuildRIE without the memory of the last answer.
+func findRIE(ctx context.Context, cache string, building func()) (string, error) {
 	root, err := workspaceRoot(ctx)
 	if err != nil {
-		return "", "", fmt.Errorf("rie: %w", err)
+		return "", fmt.Errorf("rie: %w", err)
 	}
-	toolsDir = filepath.Join(root, "tools")
+	toolsDir := filepath.Join(root, "tools")
 	if _, err := os.Stat(filepath.Join(toolsDir, "go.mod")); err != nil {
 		toolsDir = root // GOWORK=off inside tools: the module root is tools
 	}
@@ -145,25 +148,14 @@ func riePath(ctx context.Context) (bin, toolsDir string, err error) {
 	cmd.Dir = toolsDir
 	v, err := cmd.Output()
 	if err != nil {
-		return "", "", fmt.Errorf("rie: find the pinned version of %s: %w", rieModule, err)
+		return "", fmt.Errorf("rie: find the pinned version of %s: %w", rieModule, err)
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", "", fmt.Errorf("rie: %w", err)
-	}
-	return filepath.Join(cache, "dbvault", "rie-"+strings.TrimSpace(string(v)), "aws-lambda-rie"), toolsDir, nil
-}
-
-// findRIE is RIE without the memory of the last answer.
-func findRIE(ctx context.Context) (string, error) {
-	bin, toolsDir, err := riePath(ctx)
-	if err != nil {
-		return "", err
-	}
+	version := strings.TrimSpace(string(v))
+	dir := filepath.Join(cache, "dbvault", "rie-"+version)
+	bin := filepath.Join(dir, "aws-lambda-rie")
 	if isFile(bin) {
 		return bin, nil
 	}
-	dir := filepath.Dir(bin)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", fmt.Errorf("rie: %w", err)
 	}
@@ -175,13 +167,16 @@ func findRIE(ctx context.Context) (string, error) {
 	if isFile(bin) {
 		return bin, nil // built while we waited
 	}
+	if building != nil {
+		building()
+	}
 	tmp := fmt.Sprintf("%s.tmp-%d", bin, os.Getpid())
 	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp, rieModule+"/cmd/aws-lambda-rie") // #nosec G204 -- the go tool with a path under the user cache and a constant package
 	build.Dir = toolsDir
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := build.CombinedOutput(); err != nil {
 		_ = os.Remove(tmp)
-		return "", fmt.Errorf("rie: build %s@%s: %w\n%s", rieModule, strings.TrimPrefix(filepath.Base(dir), "rie-"), err, msg)
+		return "", fmt.Errorf("rie: build %s@%s: %w\n%s", rieModule, version, err, msg)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		_ = os.Remove(tmp)

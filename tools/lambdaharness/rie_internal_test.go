@@ -6,22 +6,34 @@ import (
 	"testing"
 )
 
-// RIEBuilt tells an empty user cache from one that holds the pinned RIE, so
-// that the sandbox says it builds it only when it does.
-func TestRIEBuiltOnlyOnceBuiltIntoTheUserCache(t *testing.T) {
+// BuildRIE says it builds the RIE (building) only when the user cache lacks
+// it, builds it there, and a second call finds it; the memory of the last
+// answer follows the user cache, so a new one is not answered with a
+// binary of the old one.
+func TestBuildRIESaysItBuildsOnlyIntoAnEmptyUserCache(t *testing.T) {
+	if _, err := RIE(t.Context()); err != nil { // the memory holds the usual cache's binary
+		t.Fatal(err)
+	}
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	if RIEBuilt(t.Context()) {
-		t.Fatal("RIEBuilt is true in an empty user cache")
-	}
-	bin, err := findRIE(t.Context())
+	builds := 0
+	building := func() { builds++ }
+	bin, err := BuildRIE(t.Context(), building)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(bin, filepath.Join(cache, "dbvault", "rie-")) {
-		t.Fatalf("the RIE was built into %s, not the user cache %s", bin, cache)
+	if builds != 1 || !strings.HasPrefix(bin, filepath.Join(cache, "dbvault", "rie-")) {
+		t.Fatalf("into an empty user cache: %d build(s) said, binary %s; want 1 and a binary under %s", builds, bin, cache)
 	}
-	if !RIEBuilt(t.Context()) {
-		t.Fatal("RIEBuilt is false after the RIE was built")
+	again, err := BuildRIE(t.Context(), building)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if builds != 1 || again != bin {
+		t.Fatalf("the second call said %d build(s) in all and returned %s; want 1 and %s", builds, again, bin)
+	}
+	delete(rieBin, cache) // as a new process: it finds the binary in the cache
+	if _, err := BuildRIE(t.Context(), building); err != nil || builds != 1 {
+		t.Fatalf("a fresh lookup said %d build(s) in all (err %v); want 1", builds, err)
 	}
 }

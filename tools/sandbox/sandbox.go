@@ -242,13 +242,15 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	} else {
 		say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
 	}
-	if !lambdaharness.RIEBuilt(ctx) {
+	rieStart, rieBuilt := time.Now(), false
+	if _, err := lambdaharness.BuildRIE(ctx, func() {
+		rieBuilt = true
 		say("building the Lambda runtime interface emulator (once per machine, about 10 s) ...")
-		start := time.Now()
-		if _, err := lambdaharness.RIE(ctx); err != nil {
-			return res, err
-		}
-		say("built in %.1f s", time.Since(start).Seconds())
+	}); err != nil {
+		return res, err
+	}
+	if rieBuilt {
+		say("built in %.1f s", time.Since(rieStart).Seconds())
 	}
 	fn, err := StartFunction(ctx, bootstrap, FunctionEnv(em.URL, extraEnv), fnOut)
 	if err != nil {
