@@ -130,6 +130,13 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 	cctx, cancel := context.WithTimeout(ctx, d.opts.ConnectTimeout)
 	defer cancel()
 	c, err := db.Conn(cctx)
+	if errors.Is(err, mysql.ErrMalformPkt) {
+		// go-sql-driver/mysql (v1.10.1, packets.go readAuthResult) strips a
+		// trailing 0 byte from an auth switch request's data, which cuts
+		// MariaDB's 32-byte ed25519 scramble 1 time in 256 (auth.go then
+		// answers ErrMalformPkt); a new connection gets a new scramble.
+		c, err = db.Conn(cctx)
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, loginError(l, err, d.opts.ConnectTimeout, cctx.Err())
