@@ -221,16 +221,7 @@ func TestEmbeddedBundle(t *testing.T) {
 // ed25519 account mysql_native_password.
 func TestSetPasswordKeepsThePlugin(t *testing.T) {
 	root := testdb.Root(t)
-	var n int
-	if err := root.QueryRow("SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'ed25519' AND PLUGIN_STATUS = 'ACTIVE'").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		// Installed once and left in place: other tests may be using it.
-		if _, err := root.Exec("INSTALL SONAME 'auth_ed25519'"); err != nil {
-			t.Skipf("the ed25519 plugin cannot be installed: %v", err)
-		}
-	}
+	ed25519(t, root)
 	ctx := context.Background()
 	admin := testdb.Name("rtm_")
 	testdb.CreateUser(t, root, admin, "admin-password-1")
