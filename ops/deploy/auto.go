@@ -61,6 +61,9 @@ type Auto struct {
 	once   sync.Once
 	cmd    auto.PulumiCommand
 	cmdErr error
+
+	mu     sync.Mutex
+	stacks map[string]auto.Stack // stacks known to exist, by work directory and name
 }
 
 // pulumi finds the CLI once, with an error that says what to do.
@@ -119,19 +122,57 @@ func (a *Auto) progress() io.Writer {
 // passes to every method, so a Pulumi Cloud backend selects the stack of
 // that organisation, not of the login's default one.
 func (a *Auto) Exists(ctx context.Context, l kit.Layer, stack string) (bool, error) {
+	_, ok, err := a.stack(ctx, l, stack, false)
+	return ok, err
+}
+
+// UpsertStack returns the layer's stack, creating it when it does not
+// exist, in the work directory and backend of every other method: the
+// handle for what this runner does not offer (`pulumi stack export`,
+// setting config).
+func (a *Auto) UpsertStack(ctx context.Context, l kit.Layer, stack string) (auto.Stack, error) {
+	s, _, err := a.stack(ctx, l, stack, true)
+	return s, err
+}
+
+// stack selects the layer's stack (creating it when create is set); ok is
+// false when it does not exist and create is not set. A stack once
+// selected is kept: each selection is a run of the CLI (`pulumi stack
+// select`, a round trip to the backend), and one deployAll asks for the
+// same four stacks dozens of times. Nothing here removes a stack (Destroy
+// keeps it, as `pulumi destroy` does), so a kept stack stays valid unless
+// someone removes it meanwhile, which the next command on it reports.
+func (a *Auto) stack(ctx context.Context, l kit.Layer, stack string, create bool) (auto.Stack, bool, error) {
 	opts, err := a.options(l)
 	if err != nil {
-		return false, err
+		return auto.Stack{}, false, err
 	}
-	_, err = auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
+	key := filepath.Join(a.StacksDir, l.Name) + "\x00" + stack
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.stacks[key]; ok {
+		return s, true, nil
+	}
+	var s auto.Stack
+	if create {
+		s, err = auto.UpsertStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
+	} else {
+		s, err = auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
+	}
 	switch {
 	case err == nil:
-		return true, nil
-	case auto.IsSelectStack404Error(err):
-		return false, nil
+	case !create && auto.IsSelectStack404Error(err):
+		return auto.Stack{}, false, nil
+	case create:
+		return auto.Stack{}, false, fmt.Errorf("creating or selecting stack %s: %w", stack, short(err))
 	default:
-		return false, fmt.Errorf("selecting stack %s: %w", stack, short(err))
+		return auto.Stack{}, false, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
+	if a.stacks == nil {
+		a.stacks = map[string]auto.Stack{}
+	}
+	a.stacks[key] = s
+	return s, true, nil
 }
 
 // SelfManaged reports whether backend is a self-managed (DIY) backend:
@@ -180,16 +221,9 @@ func (a *Auto) Org(ctx context.Context) (string, error) {
 // Config returns the stack's config values; ok is false when the stack
 // does not exist (nothing is created).
 func (a *Auto) Config(ctx context.Context, l kit.Layer, stack string) (map[string]string, bool, error) {
-	opts, err := a.options(l)
-	if err != nil {
+	s, ok, err := a.stack(ctx, l, stack, false)
+	if err != nil || !ok {
 		return nil, false, err
-	}
-	s, err := auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
-	switch {
-	case auto.IsSelectStack404Error(err):
-		return nil, false, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
 	have, err := a.stackConfig(ctx, s)
 	if err != nil {
@@ -205,13 +239,9 @@ func (a *Auto) Config(ctx context.Context, l kit.Layer, stack string) (map[strin
 // upsert creates or selects the stack and returns the keys of cfg that the
 // stack lacks: only those may be set (a value the stack has is the stack's).
 func (a *Auto) upsert(ctx context.Context, l kit.Layer, stack string, cfg Config) (auto.Stack, auto.ConfigMap, error) {
-	opts, err := a.options(l)
+	s, err := a.UpsertStack(ctx, l, stack)
 	if err != nil {
 		return auto.Stack{}, nil, err
-	}
-	s, err := auto.UpsertStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
-	if err != nil {
-		return auto.Stack{}, nil, fmt.Errorf("creating or selecting stack %s: %w", stack, short(err))
 	}
 	have, err := a.stackConfig(ctx, s)
 	if err != nil {
@@ -400,13 +430,9 @@ func previewConfigFile(dir, env string, absent auto.ConfigMap) (string, error) {
 // stay (as with `pulumi destroy`), so its history remains readable.
 func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, error) {
 	start := time.Now()
-	opts, err := a.options(l)
+	s, err := a.selected(ctx, l, stack)
 	if err != nil {
 		return Result{}, err
-	}
-	s, err := auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
-	if err != nil {
-		return Result{}, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
 	// A destroy that meets a protected resource does not stop there: the
 	// engine reports the protect error and goes on deleting everything no
@@ -430,19 +456,24 @@ func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, 
 
 // Outputs returns the stack's outputs.
 func (a *Auto) Outputs(ctx context.Context, l kit.Layer, stack string) (Outputs, error) {
-	opts, err := a.options(l)
+	s, err := a.selected(ctx, l, stack)
 	if err != nil {
 		return nil, err
-	}
-	s, err := auto.SelectStackInlineSource(ctx, stack, l.Project, l.Program, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("selecting stack %s: %w", stack, short(err))
 	}
 	m, err := s.Outputs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading outputs: %w", short(err))
 	}
 	return outputs(m), nil
+}
+
+// selected is the layer's stack, which must exist.
+func (a *Auto) selected(ctx context.Context, l kit.Layer, stack string) (auto.Stack, error) {
+	s, ok, err := a.stack(ctx, l, stack, false)
+	if err == nil && !ok {
+		err = fmt.Errorf("selecting stack %s: no stack named %s in %s", stack, stack, a.BackendURL)
+	}
+	return s, err
 }
 
 func outputs(m auto.OutputMap) Outputs {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -169,5 +171,68 @@ func TestAutoRunnerFullyQualifiedOnFileBackend(t *testing.T) {
 	}
 	if _, err := a.Destroy(ctx, echoLayer, stack); err != nil {
 		t.Fatalf("destroy: %v", err)
+	}
+}
+
+// TestAutoSelectsEachStackOnce checks that the runner keeps a stack it has
+// selected: every `pulumi stack select` is a CLI run and a round trip to
+// the backend, and the Orchestrator asks for the same stack many times in
+// one deployAll. The CLI here logs its arguments before it runs.
+func TestAutoSelectsEachStackOnce(t *testing.T) {
+	ctx := context.Background()
+	var progress bytes.Buffer
+	a := engineRunner(t, echoStacks(t, "name: vault-echo\nruntime: go\nmain: cmd/\n"), &progress)
+	calls := filepath.Join(t.TempDir(), "calls")
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	wrapper := "#!/bin/sh\necho \"$*\" >> '" + calls + "'\nexec '" + filepath.Join(a.PulumiRoot, "bin", "pulumi") + "' \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(root, "bin", "pulumi"), []byte(wrapper), 0o700); err != nil { // #nosec G306 -- an executable of the test's own
+		t.Fatal(err)
+	}
+	a.PulumiRoot = root
+	const env = "oncetest"
+	cfg := Config{"vault-echo:environmentSuffix": {Value: env}}
+
+	if ok, err := a.Exists(ctx, echoLayer, env); err != nil || ok {
+		t.Fatalf("Exists before up = %v, %v", ok, err)
+	}
+	for i := range 2 {
+		if _, err := a.Up(ctx, echoLayer, env, cfg); err != nil {
+			t.Fatalf("up %d: %v\n%s", i+1, err, progress.String())
+		}
+		if ok, err := a.Exists(ctx, echoLayer, env); err != nil || !ok {
+			t.Fatalf("Exists after up %d = %v, %v", i+1, ok, err)
+		}
+		if _, ok, err := a.Config(ctx, echoLayer, env); err != nil || !ok {
+			t.Fatalf("Config after up %d = %v, %v", i+1, ok, err)
+		}
+		if _, err := a.Outputs(ctx, echoLayer, env); err != nil {
+			t.Fatalf("Outputs after up %d: %v", i+1, err)
+		}
+	}
+	if _, err := a.Destroy(ctx, echoLayer, env); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if ok, err := a.Exists(ctx, echoLayer, env); err != nil || !ok {
+		t.Fatalf("Exists after destroy = %v, %v (destroy keeps the stack)", ok, err)
+	}
+
+	b, err := os.ReadFile(calls) // #nosec G304 -- the test's own file
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for line := range strings.Lines(string(b)) {
+		f := slices.DeleteFunc(strings.Fields(line), func(arg string) bool { return strings.HasPrefix(arg, "--") })
+		if len(f) >= 2 && f[0] == "stack" {
+			count[f[0]+" "+f[1]]++
+		}
+	}
+	// The Exists before up selects and finds nothing; the first up selects
+	// again, finds nothing and creates the stack; nothing selects after that.
+	if count["stack select"] != 2 || count["stack init"] != 1 {
+		t.Fatalf("CLI calls = %v, want 2 stack select and 1 stack init:\n%s", count, b)
 	}
 }

@@ -170,7 +170,8 @@ type rehearsal struct {
 	opts   Options
 	out    io.Writer
 	env    map[string]string
-	cmd    auto.PulumiCommand
+	runner *deploy.Auto
+	orch   *deploy.Orchestrator
 	report Report
 	// refs maps a layer to the fully qualified stacks it references.
 	refs map[string][]string
@@ -252,18 +253,13 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 	}
 	r.env = EngineEnv(r.opts.CLIRoot, r.opts.StandinDir, filepath.Join(dir, "cloud"), hex.EncodeToString(pass))
 
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: r.opts.CLIRoot})
-	if err != nil {
-		return nil, "", fmt.Errorf("rehearse: Pulumi CLI in %s: %w", r.opts.CLIRoot, err)
-	}
-	r.cmd = cmd
 	logPath := filepath.Join(dir, "pulumi.log")
 	logFile, err := os.Create(logPath) // #nosec G304 -- inside our scratch directory
 	if err != nil {
 		return nil, "", fmt.Errorf("rehearse: %w", err)
 	}
 	r.log = &progressLog{w: logFile}
-	runner := &deploy.Auto{
+	r.runner = &deploy.Auto{
 		StacksDir:  filepath.Join(dir, "stacks"),
 		BackendURL: r.backend(),
 		EnvVars:    r.env,
@@ -274,13 +270,14 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 	orch := &deploy.Orchestrator{
 		Env:     r.opts.Env,
 		Layers:  r.opts.Layers,
-		Runner:  &recorder{Runner: runner, r: r},
+		Runner:  &recorder{Runner: r.runner, r: r},
 		Out:     io.MultiWriter(r.out, &r.orchOut),
 		Confirm: func(context.Context, string) (bool, error) { return true, nil },
 		ResumeCommand: func(env, layer string) string {
 			return "go run mage.go dev:rehearse (a rehearsal always starts from a fresh backend)"
 		},
 	}
+	r.orch = orch
 	return orch, logPath, nil
 }
 
@@ -577,7 +574,7 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 		return nil
 	}
 	for _, l := range r.opts.Layers {
-		ok, err := orch.Runner.Exists(ctx, l, r.opts.Env.Name)
+		ok, err := orch.Runner.Exists(ctx, l, orch.StackName(l))
 		if err != nil {
 			return err
 		}
@@ -602,28 +599,18 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 	return nil
 }
 
-// workspace are the options of layer's workspace as the runner has it:
-// its work directory, backend, CLI and Pulumi home.
-func (r *rehearsal) workspace(layer kit.Layer) []auto.LocalWorkspaceOption {
-	env := maps.Clone(r.env)
-	env["PULUMI_BACKEND_URL"] = r.backend()
-	return []auto.LocalWorkspaceOption{
-		auto.WorkDir(filepath.Join(r.opts.Dir, "stacks", layer.Name)), auto.EnvVars(env), auto.Pulumi(r.cmd),
-		auto.PulumiHome(filepath.Join(r.opts.Dir, "home")),
-	}
-}
-
-// stack selects the stack of the layer called name, in the same work
-// directory and backend as the runner.
+// stack is the stack of the layer called name, as the runner has it (its
+// work directory, backend, CLI and Pulumi home), created when it does not
+// exist.
 func (r *rehearsal) stack(ctx context.Context, name string) (auto.Stack, error) {
 	i := slices.IndexFunc(r.opts.Layers, func(l kit.Layer) bool { return l.Name == name })
 	if i < 0 {
 		return auto.Stack{}, fmt.Errorf("rehearse: no layer %q", name)
 	}
 	layer := r.opts.Layers[i]
-	s, err := auto.SelectStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program, r.workspace(layer)...)
+	s, err := r.runner.UpsertStack(ctx, layer, r.orch.StackName(layer))
 	if err != nil {
-		return auto.Stack{}, fmt.Errorf("rehearse: selecting the stack of %s: %w", name, err)
+		return auto.Stack{}, fmt.Errorf("rehearse: the stack of %s: %w", name, err)
 	}
 	return s, nil
 }
@@ -969,9 +956,9 @@ func (c *recorder) Preview(ctx context.Context, l kit.Layer, env string, cfg dep
 // seed sets the keys of cfg that layer's stack lacks, creating the stack
 // when needed, in the runner's work directory and backend.
 func (r *rehearsal) seed(ctx context.Context, layer kit.Layer, cfg deploy.Config) error {
-	s, err := auto.UpsertStackInlineSource(ctx, r.opts.Env.Name, layer.Project, layer.Program, r.workspace(layer)...)
+	s, err := r.stack(ctx, layer.Name)
 	if err != nil {
-		return fmt.Errorf("rehearse: the stack of %s: %w", layer.Name, err)
+		return err
 	}
 	have, err := s.GetAllConfig(ctx)
 	if err != nil {
