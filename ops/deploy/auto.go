@@ -34,6 +34,8 @@ import (
 // Every setting is a field: a rehearsal swaps BackendURL, EnvVars (a PATH
 // that finds a stand-in pulumi-resource-aws), StacksDir and PulumiRoot.
 // The zero value is not usable: StacksDir and BackendURL are required.
+// Set the fields before the first call: a stack, once selected, keeps the
+// settings it was selected with.
 type Auto struct {
 	// StacksDir holds one folder per layer, named after it (the repo's
 	// stacks/). A folder with a Pulumi.yaml keeps it; otherwise Pulumi's
