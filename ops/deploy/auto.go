@@ -145,15 +145,15 @@ func (a *Auto) UpsertStack(ctx context.Context, l kit.Layer, stack string) (auto
 // keeps it, as `pulumi destroy` does), so a kept stack stays valid unless
 // someone removes it meanwhile, which the next command on it reports.
 func (a *Auto) stack(ctx context.Context, l kit.Layer, stack string, create bool) (auto.Stack, bool, error) {
-	opts, err := a.options(l)
-	if err != nil {
-		return auto.Stack{}, false, err
-	}
 	key := filepath.Join(a.StacksDir, l.Name) + "\x00" + stack
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s, ok := a.stacks[key]; ok {
 		return s, true, nil
+	}
+	opts, err := a.options(l)
+	if err != nil {
+		return auto.Stack{}, false, err
 	}
 	var s auto.Stack
 	if create {
