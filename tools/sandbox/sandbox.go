@@ -242,15 +242,15 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	} else {
 		say("user %s created with its secret %s (%s)", s.user, s.name, strategyName(opts.Strategy))
 	}
-	rieStart, rieBuilt := time.Now(), false
+	var rieBuild time.Time // when BuildRIE began compiling; zero when it found the binary
 	if _, err := lambdaharness.BuildRIE(ctx, func() {
-		rieBuilt = true
+		rieBuild = time.Now()
 		say("building the Lambda runtime interface emulator (once per machine, about 10 s) ...")
 	}); err != nil {
 		return res, err
 	}
-	if rieBuilt {
-		say("built in %.1f s", time.Since(rieStart).Seconds())
+	if !rieBuild.IsZero() {
+		say("built in %.1f s", time.Since(rieBuild).Seconds())
 	}
 	fn, err := StartFunction(ctx, bootstrap, FunctionEnv(em.URL, extraEnv), fnOut)
 	if err != nil {
