@@ -70,10 +70,15 @@ func refusal(err error) bool {
 }
 
 // trailSeed, before the secrets layer runs, seeds existingTrailName with
-// the account's trail when the stack names none, the operator did not ask
-// for a trail of its own (createTrail=true), and the layer has not been
-// deployed yet (a deployed layer keeps the trail it has: switching would
-// replace it). The lookup runs once per operation; its outcome is printed.
+// the account's trail when the stack names none and the operator did not
+// ask for a trail of its own (createTrail=true). A deployed layer keeps the
+// trail it has, since switching would replace it: its own trail needs no
+// seed (the layer creates one when existingTrailName is empty), and the
+// account's trail it uses is seeded again from its trailArn output, because
+// the config file that named it may be gone (a fresh CI checkout), and
+// without the seed the layer would add a trail of its own. Otherwise the
+// account's trails are looked up, once per operation; the outcome is
+// printed.
 func (o *Orchestrator) trailSeed(ctx context.Context, l kit.Layer, have map[string]string, cfg Config) error {
 	if o.Trails == nil || l.Name != TrailLayer {
 		return nil
@@ -82,38 +87,56 @@ func (o *Orchestrator) trailSeed(ctx context.Context, l kit.Layer, have map[stri
 	if have[existing] != "" || strings.EqualFold(have[create], "true") {
 		return nil
 	}
-	if o.trail == nil {
-		if have != nil {
-			outs, err := o.Runner.Outputs(ctx, l, o.StackName(l))
-			if err != nil {
-				return fmt.Errorf("reading the outputs of layer %s (stack %s): %w", l.Name, o.StackName(l), err)
-			}
-			if v, ok := outs["trailArn"]; ok && v.Value != nil && v.Value != "" {
-				o.trail = &trailChoice{} // deployed with its trail: keep it
-				return nil
+	if o.trail == nil && have != nil {
+		outs, err := o.Runner.Outputs(ctx, l, o.StackName(l))
+		if err != nil {
+			return fmt.Errorf("reading the outputs of layer %s (stack %s): %w", l.Name, o.StackName(l), err)
+		}
+		if arn, _ := outs["trailArn"].Value.(string); arn != "" {
+			o.trail = &trailChoice{}
+			if !o.ownTrail(arn, have[l.Project+":environmentSuffix"]) {
+				o.trail.arn = arn
+				o.trailNote(l, fmt.Sprintf("keeping the account's trail %s, which the deployed layer uses", arn))
 			}
 		}
+	}
+	if o.trail == nil {
 		arn, err := o.findTrail(ctx, l)
 		if err != nil {
 			return err
 		}
 		o.trail = &trailChoice{arn: arn}
 		set := fmt.Sprintf("(cd stacks/%s && pulumi config set %s true --stack %s)", l.Name, CreateTrailKey, o.StackName(l))
-		var note string
 		if arn != "" {
-			note = fmt.Sprintf("using the account's trail %s (set %s true to create one: %s)", arn, CreateTrailKey, set)
+			o.trailNote(l, fmt.Sprintf("using the account's trail %s (set %s true to create one: %s)", arn, CreateTrailKey, set))
 		} else {
-			note = fmt.Sprintf("no trail of the account records its management events (read and write) in %s: the layer creates its own (CloudTrail allows 5 trails per region)", o.Env.Region)
-		}
-		fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, note)
-		if o.PlanOut != nil {
-			fmt.Fprintf(o.PlanOut, "**%s**: %s\n\n", l.Name, note)
+			o.trailNote(l, fmt.Sprintf("no trail of the account records its management events (read and write) in %s: the layer creates its own (CloudTrail allows 5 trails per region)", o.Env.Region))
 		}
 	}
 	if o.trail.arn != "" {
 		cfg[existing] = ConfigValue{Value: o.trail.arn}
 	}
 	return nil
+}
+
+// trailNote prints which trail the layer uses, and adds it to the plan.
+func (o *Orchestrator) trailNote(l kit.Layer, note string) {
+	fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, note)
+	if o.PlanOut != nil {
+		fmt.Fprintf(o.PlanOut, "**%s**: %s\n\n", l.Name, note)
+	}
+}
+
+// ownTrail reports whether arn is the trail the secrets layer creates for
+// itself (kit.Names.TrailName in the environment's suffix, the stack's
+// environmentSuffix when it has one). Its name alone decides: a trail of
+// the account by that name would have kept the layer from creating its own.
+func (o *Orchestrator) ownTrail(arn, suffix string) bool {
+	if suffix == "" {
+		suffix = o.Env.Name
+	}
+	_, name, _ := strings.Cut(arn, ":trail/")
+	return name == kit.DefaultNames(suffix).TrailName()
 }
 
 // findTrail returns the ARN of a trail that applies to the environment's

@@ -221,7 +221,7 @@ func TestNoLookupWhenTheStackDecided(t *testing.T) {
 	}{
 		"existingTrailName set": {stack: Config{existingKey: {Value: "my-trail"}}, trails: true},
 		"createTrail true":      {stack: Config{"vault-secrets:createTrail": {Value: "true"}}, trails: true},
-		"deployed with a trail": {stack: Config{}, outs: Outputs{"trailArn": {Value: "arn:aws:cloudtrail:us-east-1:123456789012:trail/vault-audit-dev"}}, trails: true},
+		"deployed with its own trail": {stack: Config{}, outs: Outputs{"trailArn": {Value: "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"}}, trails: true},
 		"no CloudTrail given":   {},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -251,5 +251,33 @@ func TestNoLookupWhenTheStackDecided(t *testing.T) {
 				t.Fatal("the account's trail was seeded")
 			}
 		})
+	}
+}
+
+// A layer deployed with the account's trail keeps it when its config file
+// is gone (a fresh CI checkout): the trail comes back from its output, with
+// no lookup, instead of the layer adding a trail of its own.
+func TestADeployedLayerKeepsTheAccountsTrailWithoutItsConfigFile(t *testing.T) {
+	tr := accountWith(orgTrail)
+	tr.selectors[orgTrail] = management()
+	o, f, out := trailOrch(tr)
+	f.stacks["secrets"] = Config{}
+	f.outputs["secrets"] = Outputs{"trailArn": {Value: orgTrail}}
+	for i := range 3 {
+		if _, err := f.Up(context.Background(), testLayers[i], "", Config{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := o.Up(context.Background(), "secrets"); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.stacks["secrets"][existingKey].Value; got != orgTrail {
+		t.Fatalf("existingTrailName = %q, want the deployed %s", got, orgTrail)
+	}
+	if tr.calls != 0 {
+		t.Fatalf("%d CloudTrail calls for a layer whose trail is decided", tr.calls)
+	}
+	if want := "keeping the account's trail " + orgTrail; !strings.Contains(out.String(), want) {
+		t.Fatalf("the output does not say %q:\n%s", want, out.String())
 	}
 }
