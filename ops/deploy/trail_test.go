@@ -219,10 +219,10 @@ func TestNoLookupWhenTheStackDecided(t *testing.T) {
 		outs   Outputs
 		trails bool
 	}{
-		"existingTrailName set": {stack: Config{existingKey: {Value: "my-trail"}}, trails: true},
-		"createTrail true":      {stack: Config{"vault-secrets:createTrail": {Value: "true"}}, trails: true},
+		"existingTrailName set":       {stack: Config{existingKey: {Value: "my-trail"}}, trails: true},
+		"createTrail true":            {stack: Config{"vault-secrets:createTrail": {Value: "true"}}, trails: true},
 		"deployed with its own trail": {stack: Config{}, outs: Outputs{"trailArn": {Value: "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"}}, trails: true},
-		"no CloudTrail given":   {},
+		"no CloudTrail given":         {},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tr := accountWith(orgTrail)
