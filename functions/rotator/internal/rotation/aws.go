@@ -218,24 +218,28 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *deps, cur, pend se
 	if err != nil {
 		return "", err
 	}
-	// Log in as AWSCURRENT first: it tells the host part of its account.
-	// When the password is rejected (someone who could log in changed it),
-	// AWSCURRENT's record is the truth: its password is restored.
-	var from database.Account
+	// Log in as AWSCURRENT first: it tells the host part of its account,
+	// and it proves that AWSCURRENT's record is a credential of the
+	// database. Without that proof the master is not used on it: the
+	// user name comes from the secret, which anyone who may write the
+	// secret can set, so restoring "its" password would let them take
+	// over any account, the master's included (a confused deputy). AWS's
+	// template refuses the same way
+	// (https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas,
+	// SecretsManagerRDSMySQLRotationMultiUser/lambda_function.py, set_secret).
+	// A declared secret's accounts come from the declarations instead,
+	// which is why declaredUsers restores them.
 	csess, err := r.login(ctx, cur)
 	switch {
 	case errors.Is(err, database.ErrLoginRejected):
-		if from, err = r.restoreCurrent(ctx, master, cur); err != nil {
-			return "", err
-		}
+		return "", fmt.Errorf("the database rejected AWSCURRENT's password for %s: the rotator uses the master only on an account whose AWSCURRENT logs in, since the secret names the account (anyone who may write the secret could name another). If the password was changed outside rotation, set it back to AWSCURRENT's on that account (or put the working password as AWSCURRENT), then rotate again", cur.Username)
 	case err != nil:
 		return "", fmt.Errorf("cannot log in with AWSCURRENT: %w", err)
-	default:
-		from, err = csess.CurrentAccount(ctx)
-		_ = csess.Close()
-		if err != nil {
-			return "", err
-		}
+	}
+	from, err := csess.CurrentAccount(ctx)
+	_ = csess.Close()
+	if err != nil {
+		return "", err
 	}
 	if from.User != cur.Username {
 		return "", fmt.Errorf("the database authenticated %s as the account %s; refusing to copy its grants", cur.Username, from)
@@ -248,34 +252,4 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *deps, cur, pend se
 		return "", err
 	}
 	return "password-set", nil
-}
-
-// restoreCurrent answers an AWSCURRENT password that the database rejects
-// (alternating users): the account AWSCURRENT names is the vault's by the
-// secret's record, so the master gives it back AWSCURRENT's password as
-// its only login method and unlocks it, and a warning says so. It needs
-// exactly one account of that name (otherwise it cannot tell which one
-// AWSCURRENT's applications log in to), and AWSCURRENT must log in after.
-func (r *deps) restoreCurrent(ctx context.Context, master, cur secret.Secret) (database.Account, error) {
-	msess, err := r.login(ctx, master)
-	if err != nil {
-		return database.Account{}, fmt.Errorf("the database rejected AWSCURRENT's password for %s; restoring it needs the master, and: %w", cur.Username, err)
-	}
-	defer func() { _ = msess.Close() }()
-	hosts, err := msess.AccountHosts(ctx, cur.Username)
-	if err != nil {
-		return database.Account{}, err
-	}
-	if len(hosts) != 1 {
-		return database.Account{}, fmt.Errorf("the database rejected AWSCURRENT's password for %s, and %d accounts have that name, so the rotator cannot tell which one to restore: put AWSCURRENT's password back on the right account, then rotate again", cur.Username, len(hosts))
-	}
-	acct := database.Account{User: cur.Username, Host: hosts[0]}
-	if err := msess.ResetAccount(ctx, acct, cur.Password, false); err != nil {
-		return acct, fmt.Errorf("restore AWSCURRENT's password on %s: %w", acct, err)
-	}
-	if ok, err := r.logsIn(ctx, cur); err != nil || !ok {
-		return acct, fmt.Errorf("AWSCURRENT's password was restored on %s, but AWSCURRENT still does not log in (%v); check that account", acct, err)
-	}
-	r.warn("AWSCURRENT's password no longer logged in: it was changed outside rotation (or the account locked), and AWSCURRENT's password has been restored", slog.String("account", acct.String()))
-	return acct, nil
 }

@@ -2,10 +2,14 @@ package rotation_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
@@ -305,9 +309,12 @@ func (s racingSession) AccountExists(ctx context.Context, a database.Account) (b
 	return ok, err
 }
 
-// The same for an AWS-shaped alternating secret (not declared): a reader
-// changes AWSCURRENT's password, and the next rotation restores it from
-// AWSCURRENT's record instead of stopping.
+// The same for an AWS-shaped alternating secret (not declared): the
+// secret, not a declaration, names the account, so the rotator does not use
+// the master to restore a password the database rejects (see
+// TestAlternatingSecretNamingAnotherAccountIsRefused). The rotation stops
+// with the fix and changes no account; with the password put back, the
+// same rotation finishes.
 func TestReaderChangesAWSCURRENTPasswordAlternating(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(true)
@@ -316,19 +323,47 @@ func TestReaderChangesAWSCURRENTPasswordAlternating(t *testing.T) {
 	}
 	cur := e.get(f.arn, rotation.StageCurrent)
 	e.setOwnPassword(t, cur.Username, cur.Password, "readers-own-password-3")
-	if err := e.rotate(f.arn); err != nil {
-		t.Fatalf("rotation after the reader changed AWSCURRENT's password: %v", err)
+	err := e.rotate(f.arn)
+	if err == nil || !strings.Contains(err.Error(), "rejected AWSCURRENT's password") || !strings.Contains(err.Error(), "set it back") {
+		t.Fatalf("rotation after the reader changed AWSCURRENT's password = %v, want a refusal that says what to fix", err)
 	}
-	if !testdb.CanLogin(t, testdb.Addr(), cur.Username, cur.Password) || testdb.CanLogin(t, testdb.Addr(), cur.Username, "readers-own-password-3") {
-		t.Fatal("the former AWSCURRENT's password was not restored, or the reader's still works")
+	if !testdb.CanLogin(t, testdb.Addr(), cur.Username, "readers-own-password-3") {
+		t.Fatal("the rotator changed the password of an account whose AWSCURRENT does not log in")
 	}
-	if !strings.Contains(e.logs.String(), "changed outside rotation") {
-		t.Fatal("no warning that AWSCURRENT's password had been changed")
+	// The operator puts AWSCURRENT's password back and retries the steps.
+	testdb.Exec(t, e.root, "SET PASSWORD FOR `"+cur.Username+"`@`%` = PASSWORD('"+cur.Password+"')")
+	token := e.holder(f.arn, rotation.StagePending)
+	if err := e.steps(f.arn, token, rotation.StepSet, rotation.StepTest, rotation.StepFinish); err != nil {
+		t.Fatalf("the rotation after the password was put back: %v", err)
 	}
-	for i := 0; i < 2; i++ {
-		if err := e.rotate(f.arn); err != nil {
-			t.Fatalf("rotation %d after: %v", i+1, err)
-		}
+	if e.holder(f.arn, rotation.StageCurrent) != token {
+		t.Fatal("the retried rotation did not finish")
+	}
+}
+
+// Whoever may write an AWS-shaped alternating secret names another account
+// in AWSCURRENT, with a password of their choosing: the rotator must not
+// give that account the password with the master's rights (the confused
+// deputy AWS's template guards against), whichever account it is.
+func TestAlternatingSecretNamingAnotherAccountIsRefused(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(true)
+	victim := testdb.Name("victim_")
+	testdb.CreateUser(t, e.root, victim, "victims-password-1")
+	e.extraSecrets = append(e.extraSecrets, "victims-password-1")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(e.raw(f.arn, rotation.StageCurrent)), &v); err != nil {
+		t.Fatal(err)
+	}
+	v["username"], v["password"] = victim, "chosen-password-1"
+	if _, err := e.sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{SecretId: aws.String(f.arn), SecretString: aws.String(mustJSON(t, v))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.rotate(f.arn); err == nil || !strings.Contains(err.Error(), "rejected AWSCURRENT's password for "+victim) {
+		t.Fatalf("rotation of a secret naming another account = %v, want a refusal", err)
+	}
+	if testdb.CanLogin(t, testdb.Addr(), victim, "chosen-password-1") || !testdb.CanLogin(t, testdb.Addr(), victim, "victims-password-1") {
+		t.Fatal("the rotator changed the password of the account the secret named")
 	}
 }
 
