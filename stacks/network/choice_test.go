@@ -29,3 +29,19 @@ func TestEndpointChoiceSaysWhichAndWhy(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint's own regional name is found whatever the order of its DNS
+// entries: zonal names, the regional one, the service's name.
+func TestEndpointDNSNameIsTheRegionalOne(t *testing.T) {
+	regional := "vpce-0abc-12ef.secretsmanager.us-east-1.vpce.amazonaws.com"
+	zonal := "vpce-0abc-12ef-us-east-1a.secretsmanager.us-east-1.vpce.amazonaws.com"
+	service := "secretsmanager.us-east-1.amazonaws.com"
+	for _, names := range [][]string{{regional, zonal, service}, {zonal, regional}, {service, zonal, regional}} {
+		if got := endpointDNSName(names); got != regional {
+			t.Errorf("endpointDNSName(%v) = %q, want %q", names, got, regional)
+		}
+	}
+	if got := endpointDNSName([]string{service}); got != "" {
+		t.Errorf("endpointDNSName of the service's name alone = %q, want none", got)
+	}
+}

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -51,7 +52,15 @@ func (b builder) endpointFor(service string, existingID pulumi.StringInput, priv
 	if err != nil {
 		return endpointOut{}, err
 	}
-	dns := e.DnsEntries.Index(pulumi.Int(0)).DnsName().Elem()
+	dns := e.DnsEntries.ApplyT(func(entries []ec2.VpcEndpointDnsEntry) string {
+		var names []string
+		for _, d := range entries {
+			if d.DnsName != nil {
+				names = append(names, *d.DnsName)
+			}
+		}
+		return endpointDNSName(names)
+	}).(pulumi.StringOutput)
 	url := pulumi.String(RegionalURL(b.args.Region, service)).ToStringOutput()
 	if !privateDNS {
 		// Without private DNS the regional name still resolves to the
@@ -63,6 +72,24 @@ func (b builder) endpointFor(service string, existingID pulumi.StringInput, priv
 		url = dns.ApplyT(func(name string) string { return "https://" + name }).(pulumi.StringOutput)
 	}
 	return endpointOut{id: e.ID().ToStringOutput(), dns: dns, url: url}, nil
+}
+
+// endpointDNSName is an interface endpoint's own regional DNS name among
+// its DNS entries (vpce-<id>.<service>.<region>.vpce.amazonaws.com). The
+// entries also hold one name per zone, the regional name's first label
+// followed by the zone (vpce-<id>-<zone>.<service>...), which reaches only
+// that zone's interface, and, with private DNS, the service's regional
+// name (https://docs.aws.amazon.com/neptune-analytics/latest/userguide/gettingStarted-connecting-private-link-access.html
+// shows both endpoint-specific forms). AWS documents no order for them, so
+// the shortest vpce- name is the regional one; "" when there is none.
+func endpointDNSName(names []string) string {
+	var best string
+	for _, n := range names {
+		if strings.HasPrefix(n, "vpce-") && (best == "" || len(n) < len(best)) {
+			best = n
+		}
+	}
+	return best
 }
 
 // RegionalURL is the service's default regional endpoint, which private DNS

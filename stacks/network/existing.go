@@ -195,8 +195,8 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 			return nil, fmt.Errorf("network: existing %s endpoint %s is in %s, not in the vault's VPC %s", service, id, e.VpcId, vpcID)
 		case e.State != "" && e.State != "available":
 			return nil, fmt.Errorf("network: existing %s endpoint %s is %s, not available", service, id, e.State)
-		case len(e.DnsEntries) == 0:
-			return nil, fmt.Errorf("network: existing %s endpoint %s has no DNS entry", service, id)
+		case existingDNSName(e) == "":
+			return nil, fmt.Errorf("network: existing %s endpoint %s has no DNS name of its own (vpce-...)", service, id)
 		}
 		return e, nil
 	})
@@ -206,7 +206,7 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 		if e.PrivateDnsEnabled {
 			return RegionalURL(b.args.Region, service)
 		}
-		return "https://" + e.DnsEntries[0].DnsName
+		return "https://" + existingDNSName(e)
 	}).(pulumi.StringOutput)
 	if _, err := ec2.NewSecurityGroupAssociation(b.ctx, b.names.Logical(service+"-endpoint-sg"), &ec2.SecurityGroupAssociationArgs{
 		VpcEndpointId:   endpointID,
@@ -216,6 +216,15 @@ func (b builder) existingEndpoint(service string, id pulumi.StringInput, p place
 	}, b.parent); err != nil {
 		return endpointOut{}, err
 	}
-	dns := checked.ApplyT(func(v any) string { return v.(*ec2.LookupVpcEndpointResult).DnsEntries[0].DnsName }).(pulumi.StringOutput)
+	dns := checked.ApplyT(func(v any) string { return existingDNSName(v.(*ec2.LookupVpcEndpointResult)) }).(pulumi.StringOutput)
 	return endpointOut{id: endpointID, dns: dns, url: url}, nil
+}
+
+// existingDNSName is an existing endpoint's own regional DNS name.
+func existingDNSName(e *ec2.LookupVpcEndpointResult) string {
+	names := make([]string, 0, len(e.DnsEntries))
+	for _, d := range e.DnsEntries {
+		names = append(names, d.DnsName)
+	}
+	return endpointDNSName(names)
 }

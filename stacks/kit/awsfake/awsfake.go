@@ -141,10 +141,7 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("arn", arn("ec2", "vpc-endpoint/"+id))
 		service := str(inputs, "serviceName")
 		svc := service[strings.LastIndex(service, ".")+1:]
-		set("dnsEntries", []any{map[string]any{
-			"dnsName":      fmt.Sprintf("%s-%s.%s.%s.vpce.amazonaws.com", id, hexOf(8, seed, "dns"), svc, e.Region),
-			"hostedZoneId": "Z7HUB22UULQXV",
-		}})
+		set("dnsEntries", endpointDNSEntries(id+"-"+hexOf(8, seed, "dns"), svc, e.Region, inputs["privateDnsEnabled"].IsBool() && inputs["privateDnsEnabled"].BoolValue()))
 		set("networkInterfaceIds", []any{"eni-" + hexOf(17, seed, "eni")})
 		set("ownerId", e.Account)
 		set("state", "available")
@@ -451,11 +448,8 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 				"privateDnsEnabled": true,
 				"state":             "available",
 				"subnetIds":         []any{e.ExistingSubnetIDs()[0], e.ExistingSubnetIDs()[1], e.ExistingSubnetIDs()[2]},
-				"dnsEntries": []any{map[string]any{
-					"dnsName":      fmt.Sprintf("%s-%s.%s.%s.vpce.amazonaws.com", id, hexOf(8, id, "dns"), svc, e.Region),
-					"hostedZoneId": "Z7HUB22UULQXV",
-				}},
-				"ownerId": e.Account,
+				"dnsEntries":        endpointDNSEntries(id+"-"+hexOf(8, id, "dns"), svc, e.Region, true),
+				"ownerId":           e.Account,
 			}), nil
 		}
 		return nil, notFound("VPC Endpoint " + id)
@@ -517,4 +511,27 @@ func (e Env) orderable(args resource.PropertyMap) (resource.PropertyMap, error) 
 		"availabilityZones": e.zoneNames(),
 		"multiAzCapable":    true,
 	}), nil
+}
+
+// endpointDNSEntries are an interface endpoint's DNS names as AWS describes
+// them: one per zone (vpce-<id>-<zone>.<service>.<region>.vpce.amazonaws.com),
+// the endpoint's regional name (the same without the zone) and, with
+// private DNS, the service's own regional name
+// (https://docs.aws.amazon.com/neptune-analytics/latest/userguide/gettingStarted-connecting-private-link-access.html
+// shows the two endpoint-specific forms). AWS does not document their
+// order; the zonal names come first here, so that code which takes the
+// first entry for the regional name fails its tests.
+func endpointDNSEntries(label, svc, region string, privateDNS bool) []any {
+	var out []any
+	add := func(name string) {
+		out = append(out, map[string]any{"dnsName": name, "hostedZoneId": "Z7HUB22UULQXV"})
+	}
+	for _, zone := range []string{"a", "b"} {
+		add(fmt.Sprintf("%s-%s%s.%s.%s.vpce.amazonaws.com", label, region, zone, svc, region))
+	}
+	add(fmt.Sprintf("%s.%s.%s.vpce.amazonaws.com", label, svc, region))
+	if privateDNS {
+		add(fmt.Sprintf("%s.%s.amazonaws.com", svc, region))
+	}
+	return out
 }
