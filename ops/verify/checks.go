@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -992,25 +993,34 @@ func (v *Verifier) flowLog(ctx context.Context) Result {
 func isOn(v string) bool { return strings.EqualFold(v, "ON") || v == "1" }
 
 // endpoints: the interface endpoints of Secrets Manager and KMS are up and
-// answer the services' public names inside the VPC.
+// answer the names the vault's clients call: the services' regional names
+// through private DNS (the network stack's secretsManagerEndpointUrl and
+// kmsEndpointUrl are those names, or the outputs are missing), or, in an
+// existing VPC without private DNS, the endpoint's own name that the output
+// gives (https://vpce-...), which must be one of its DnsEntries.
 //
 // DescribeVpcEndpoints
 // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcEndpoints.html)
 // returns VpcEndpoint
 // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html):
-// State, PrivateDnsEnabled, VpcId. The SDK's enum spells the state
+// State, PrivateDnsEnabled, VpcId, DnsEntries. The SDK's enum spells the state
 // "Available"; the service is said to answer "available" (as the CLI shows
 // it; unconfirmed here), so it is compared without case.
 func (v *Verifier) endpoints(ctx context.Context) Result {
 	const check = "endpoints"
 	r := v.need(check)
 	vpc := r.str("network", "vpcId")
-	ids := map[string]string{
-		r.str("network", "secretsManagerEndpointId"): "Secrets Manager",
-		r.str("network", "kmsEndpointId"):            "KMS",
-	}
+	smID, kmsID := r.str("network", "secretsManagerEndpointId"), r.str("network", "kmsEndpointId")
+	ids := map[string]string{smID: "Secrets Manager", kmsID: "KMS"}
 	if r.bad {
 		return r.out
+	}
+	// The name each endpoint is called by, when it is its own (vpce-...).
+	ownName := map[string]string{}
+	for id, key := range map[string]string{smID: "secretsManagerEndpointUrl", kmsID: "kmsEndpointUrl"} {
+		if u, _ := v.Outputs["network"][key].(string); strings.HasPrefix(u, "https://vpce-") {
+			ownName[id] = strings.TrimPrefix(u, "https://")
+		}
 	}
 	keys := sortedKeys(ids)
 	out, err := v.Clients.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: keys})
@@ -1029,7 +1039,11 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 			if !strings.EqualFold(string(e.State), "available") {
 				p.add(fmt.Sprintf("the %s endpoint %s is %s, not available", name, id, orNone(string(e.State))), "wait if it is pending; otherwise deploy the network layer ("+v.up("network")+")")
 			}
-			if !aws.ToBool(e.PrivateDnsEnabled) {
+			if host := ownName[id]; host != "" {
+				if !slices.ContainsFunc(e.DnsEntries, func(d ec2types.DnsEntry) bool { return aws.ToString(d.DnsName) == host }) {
+					p.add(fmt.Sprintf("the %s endpoint %s has no DNS name %s, which the vault's clients call (the network stack's output)", name, id, host), "deploy the network layer ("+v.up("network")+"), which exports the endpoint's own name")
+				}
+			} else if !aws.ToBool(e.PrivateDnsEnabled) {
 				p.add(fmt.Sprintf("the %s endpoint %s has private DNS off: the rotator would reach the public endpoint, which it cannot", name, id), "deploy the network layer ("+v.up("network")+"), which turns private DNS on")
 			}
 			if got := aws.ToString(e.VpcId); got != vpc {
@@ -1040,7 +1054,11 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 			p.add(fmt.Sprintf("the %s endpoint %s was not found", name, id), "deploy the network layer ("+v.up("network")+")")
 		}
 	}
-	return p.result(check, fmt.Sprintf("Secrets Manager and KMS endpoints (%s) are available with private DNS, in %s", strings.Join(keys, ", "), vpc))
+	how := "with private DNS"
+	if len(ownName) > 0 {
+		how = "each with the DNS name the vault's clients call"
+	}
+	return p.result(check, fmt.Sprintf("Secrets Manager and KMS endpoints (%s) are available %s, in %s", strings.Join(keys, ", "), how, vpc))
 }
 
 // zones: the private subnets are in the network's zones, at least two.

@@ -209,6 +209,19 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"endpoint pending", "endpoints", "endpoint vpce-0sm is pending, not available", func(f *verifytest.Fixture) { f.Endpoints[0].State = "pending" }},
 		{"endpoint without private DNS", "endpoints", "KMS endpoint vpce-0kms has private DNS off", func(f *verifytest.Fixture) { f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false) }},
 		{"endpoint gone", "endpoints", "endpoint vpce-0kms was not found", func(f *verifytest.Fixture) { f.Endpoints = f.Endpoints[:1] }},
+		// An existing VPC's endpoints without private DNS, called by
+		// their own names (the network stack's URLs): they pass.
+		{"endpoints called by their own names", "", "", func(f *verifytest.Fixture) {
+			for i := range f.Endpoints {
+				f.Endpoints[i].PrivateDnsEnabled = aws.Bool(false)
+			}
+			f.Outputs["network"]["secretsManagerEndpointUrl"] = "https://vpce-0sm-1a2b.secretsmanager.us-east-1.vpce.amazonaws.com"
+			f.Outputs["network"]["kmsEndpointUrl"] = "https://vpce-0kms-3c4d.kms.us-east-1.vpce.amazonaws.com"
+		}},
+		{"endpoint without the name its clients call", "endpoints", "KMS endpoint vpce-0kms has no DNS name vpce-0kms-ffff.kms.us-east-1.vpce.amazonaws.com", func(f *verifytest.Fixture) {
+			f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false)
+			f.Outputs["network"]["kmsEndpointUrl"] = "https://vpce-0kms-ffff.kms.us-east-1.vpce.amazonaws.com"
+		}},
 		{"subnet in another zone", "zones", "subnet-0b is in zone use1-az4, not among availabilityZoneIds", func(f *verifytest.Fixture) {
 			f.Subnets[1].AvailabilityZoneId = aws.String("use1-az4")
 		}},

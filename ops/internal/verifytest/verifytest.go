@@ -292,8 +292,8 @@ func Healthy() *Fixture {
 			DeliverLogsStatus: aws.String("SUCCESS"), LogGroupName: aws.String("vpc-flow-logs-dev")}},
 		// The service answers the state in lower case.
 		Endpoints: []ec2types.VpcEndpoint{
-			{VpcEndpointId: aws.String(SMEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID)},
-			{VpcEndpointId: aws.String(KMSEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID)},
+			{VpcEndpointId: aws.String(SMEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID), DnsEntries: endpointNames(SMEndpointID+"-1a2b", "secretsmanager")},
+			{VpcEndpointId: aws.String(KMSEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID), DnsEntries: endpointNames(KMSEndpointID+"-3c4d", "kms")},
 		},
 		Subnets: []ec2types.Subnet{
 			{SubnetId: aws.String(Subnets[0]), AvailabilityZoneId: aws.String(Zones[0]), AvailabilityZone: aws.String("us-east-1a"), VpcId: aws.String(VpcID)},
@@ -335,11 +335,13 @@ func Healthy() *Fixture {
 	}
 	f.Outputs = verify.Outputs{
 		"network": {
-			"vpcId":                    VpcID,
-			"privateSubnetIds":         []any{Subnets[0], Subnets[1]},
-			"availabilityZoneIds":      []any{Zones[0], Zones[1]},
-			"secretsManagerEndpointId": SMEndpointID,
-			"kmsEndpointId":            KMSEndpointID,
+			"vpcId":                     VpcID,
+			"privateSubnetIds":          []any{Subnets[0], Subnets[1]},
+			"availabilityZoneIds":       []any{Zones[0], Zones[1]},
+			"secretsManagerEndpointId":  SMEndpointID,
+			"kmsEndpointId":             KMSEndpointID,
+			"secretsManagerEndpointUrl": "https://secretsmanager.us-east-1.amazonaws.com",
+			"kmsEndpointUrl":            "https://kms.us-east-1.amazonaws.com",
 		},
 		"kms": {
 			"secretsKeyArn": SecretsKeyArn,
@@ -772,4 +774,14 @@ func ComplianceTags() []smtypes.Tag {
 		{Key: aws.String("CostCenter"), Value: aws.String("platform-security")},
 		{Key: aws.String("Compliance"), Value: aws.String("soc2")},
 	}
+}
+
+// endpointNames are an interface endpoint's DNS entries with private DNS:
+// one per zone, its own regional name, the service's regional name.
+func endpointNames(label, service string) []ec2types.DnsEntry {
+	var out []ec2types.DnsEntry
+	for _, n := range []string{label + "-us-east-1a." + service + ".us-east-1.vpce.amazonaws.com", label + "." + service + ".us-east-1.vpce.amazonaws.com", service + ".us-east-1.amazonaws.com"} {
+		out = append(out, ec2types.DnsEntry{DnsName: aws.String(n)})
+	}
+	return out
 }
