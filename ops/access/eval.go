@@ -123,11 +123,13 @@ func applies(s Statement, req Request, resourcePolicy bool) (grant, error) {
 		case s.Principal != nil:
 			g = covers(s.Principal, req.Principal)
 		case s.NotPrincipal != nil:
-			// NotPrincipal: every principal but those listed.
-			// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-			if covers(s.NotPrincipal, req.Principal) != notCovered {
-				g = notCovered
-			}
+			// NotPrincipal exempts a principal only when the statement
+			// lists every identity the request carries (for a role's
+			// session: the session, the role and, with Deny, the account);
+			// listing the role alone does not exempt its sessions
+			// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+			// The vault's policies do not use it, so it is not modelled.
+			return notCovered, fmt.Errorf("NotPrincipal is not modelled (the vault's policies name principals with Principal and conditions on aws:PrincipalArn)")
 		default:
 			return notCovered, fmt.Errorf("a resource policy statement has no Principal")
 		}
