@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 
@@ -454,6 +456,49 @@ func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, 
 		out.Changes = maps.Clone(*res.Summary.ResourceChanges)
 	}
 	return out, nil
+}
+
+var _ TypeDestroyer = (*Auto)(nil)
+
+// DestroyType deletes the stack's resources of Pulumi type typ, and those
+// that depend on them, after a preview of the whole destroy (as Destroy
+// does, so that a protected resource stops it first). The resources are
+// found in the stack's state (pulumi stack export) and named to the engine
+// with --target and --target-dependents.
+func (a *Auto) DestroyType(ctx context.Context, l kit.Layer, stack, typ string) (int, error) {
+	s, err := a.selected(ctx, l, stack)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
+		return 0, fmt.Errorf("pulumi destroy (its preview failed; nothing was deleted): %w", short(err))
+	}
+	u, err := s.Export(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("pulumi stack export: %w", short(err))
+	}
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(u.Deployment, &d); err != nil {
+		return 0, fmt.Errorf("reading the state of stack %s: %w", stack, err)
+	}
+	var urns []string
+	for _, r := range d.Resources {
+		if string(r.Type) == typ && !r.Delete {
+			urns = append(urns, string(r.URN))
+		}
+	}
+	if len(urns) == 0 {
+		return 0, nil
+	}
+	res, err := s.Destroy(ctx, optdestroy.Target(urns), optdestroy.TargetDependents(),
+		optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
+	if err != nil {
+		return 0, fmt.Errorf("pulumi destroy --target: %w", short(err))
+	}
+	if res.Summary.ResourceChanges == nil {
+		return 0, nil
+	}
+	return (*res.Summary.ResourceChanges)["delete"], nil
 }
 
 // Outputs returns the stack's outputs.

@@ -164,6 +164,14 @@ type Orchestrator struct {
 	// events is seeded as existingTrailName (trail.go). Only the real
 	// runner against AWS sets it; nil (tests, the rehearsal) looks nothing up.
 	Trails CloudTrailAPI
+	// ENIs, when set, finds the rotator's network interfaces: the secrets
+	// layer's destroy then deletes the rotator first and waits, up to
+	// ENIWait (0: DefaultENIWait), looking every ENIPoll (0:
+	// DefaultENIPoll), until Lambda has released them, before it deletes
+	// the rotator's role (eni.go). nil (tests, the rehearsal by default)
+	// destroys the layer in one step.
+	ENIs             NetworkInterfacesAPI
+	ENIWait, ENIPoll time.Duration
 
 	// have caches the stacks' config during one operation (see begin).
 	have map[string]map[string]string
@@ -771,7 +779,11 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 	}
 	for _, l := range present {
 		fmt.Fprintf(o.out(), "==> %s: destroy (stack %s)\n", l.Name, o.StackName(l))
-		res, err := o.Runner.Destroy(ctx, l, o.StackName(l))
+		err := o.releaseRotator(ctx, l)
+		var res Result
+		if err == nil {
+			res, err = o.Runner.Destroy(ctx, l, o.StackName(l))
+		}
 		if err != nil {
 			return &LayerError{Layer: l.Name, Op: "destroy", Err: err,
 				Resume: fmt.Sprintf("ENV=%s go run mage.go destroyAll", o.Env.Name)}

@@ -120,6 +120,18 @@ func (f *fakeRunner) Destroy(_ context.Context, l kit.Layer, _ string) (Result, 
 	return Result{Changes: map[string]int{"delete": 2}}, nil
 }
 
+// DestroyType deletes the rotator of the secrets layer (3 resources), once.
+func (f *fakeRunner) DestroyType(_ context.Context, l kit.Layer, _, typ string) (int, error) {
+	if err := f.record("destroytype", l); err != nil {
+		return 0, err
+	}
+	if l.Name != "secrets" || typ != RotatorType || f.outputs[l.Name]["rotatorGone"].Value == true {
+		return 0, nil
+	}
+	f.outputs[l.Name]["rotatorGone"] = Output{Value: true}
+	return 3, nil
+}
+
 func (f *fakeRunner) Outputs(_ context.Context, l kit.Layer, _ string) (Outputs, error) {
 	if err := f.record("outputs", l); err != nil {
 		return nil, err

@@ -55,10 +55,11 @@ type Plan struct {
 // Proof is the plan of a proof: deployAll, verify, rotate, verify again,
 // then destroyAll, tried twice: Lambda releases a VPC function's network
 // interfaces some time after the function is deleted, and until then the
-// network layer's security group and subnets cannot go (the AWS provider
-// waits for them, then fails; see terraform-provider-aws commit a54c0656,
-// "Updated handling for Lambda Hyperplane ENIs"). A second destroyAll then
-// finds only what was left.
+// network layer's security group and subnets cannot go (see
+// terraform-provider-aws commit a54c0656, "Updated handling for Lambda
+// Hyperplane ENIs"). destroyAll waits for them before the rotator's role
+// goes (ops/deploy eni.go), for 45 minutes at most; a second destroyAll
+// then finds only what was left and waits again.
 var Proof = Plan{
 	Steps: []Step{
 		Mage("deployAll", "deployAll"),

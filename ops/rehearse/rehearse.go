@@ -43,6 +43,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
@@ -277,6 +280,12 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 		Runner:  &recorder{Runner: r.runner, r: r},
 		Out:     io.MultiWriter(r.out, &r.orchOut),
 		Confirm: func(context.Context, string) (bool, error) { return true, nil },
+		// The stand-in has no EC2 API: each security group shows one
+		// network interface at the first look and none after, so the
+		// secrets layer's destroy takes its real path (the rotator
+		// first, on the engine, then the wait, then the rest).
+		ENIs:    &releasedENIs{seen: map[string]bool{}},
+		ENIPoll: time.Millisecond,
 		ResumeCommand: func(env, layer string) string {
 			return "go run mage.go dev:rehearse (a rehearsal always starts from a fresh backend)"
 		},
@@ -577,6 +586,9 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 		r.report.fail("destroyAll: %v", err)
 		return nil
 	}
+	if rec, ok := orch.Runner.(*recorder); ok && rec.first == 0 && r.has("secrets") && r.has("network") {
+		r.report.fail("destroyAll deleted nothing ahead of the secrets layer: the rotator must go first, and its role after its network interfaces")
+	}
 	for _, l := range r.opts.Layers {
 		ok, err := orch.Runner.Exists(ctx, l, orch.StackName(l))
 		if err != nil {
@@ -601,6 +613,11 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 		r.report.fail("after destroyAll, %s (%s) still exists in the stand-in's AWS", rec.URN, rec.ID)
 	}
 	return nil
+}
+
+// has reports whether the rehearsal deploys the layer called name.
+func (r *rehearsal) has(name string) bool {
+	return slices.ContainsFunc(r.opts.Layers, func(l kit.Layer) bool { return l.Name == name })
 }
 
 // stack is the stack of the layer called name, as the runner has it (its
@@ -912,6 +929,8 @@ type recorder struct {
 
 	mu   sync.Mutex
 	gone []string
+	// first counts the resources deleted ahead of their layer (DestroyType).
+	first int
 }
 
 // Destroy notes a problem when another deployed layer still references
@@ -938,6 +957,46 @@ func (c *recorder) Destroy(ctx context.Context, l kit.Layer, env string) (deploy
 		c.mu.Unlock()
 	}
 	return res, err
+}
+
+// DestroyType passes the secrets layer's first delete (the rotator, before
+// its role) on to the engine, with Pulumi's diagnostics added to its
+// errors, and counts what it deleted.
+func (c *recorder) DestroyType(ctx context.Context, l kit.Layer, env, typ string) (int, error) {
+	td, ok := c.Runner.(deploy.TypeDestroyer)
+	if !ok {
+		return 0, fmt.Errorf("rehearse: the runner cannot delete the rotator first")
+	}
+	mark := c.r.log.mark()
+	n, err := td.DestroyType(ctx, l, env, typ)
+	if err != nil {
+		return n, c.r.log.withDiagnostics(err, mark)
+	}
+	c.mu.Lock()
+	c.first += n
+	c.mu.Unlock()
+	return n, nil
+}
+
+// releasedENIs stands in for EC2's DescribeNetworkInterfaces.
+type releasedENIs struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (e *releasedENIs) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var key string
+	for _, f := range in.Filters {
+		key += aws.ToString(f.Name) + "=" + strings.Join(f.Values, ",") + ";"
+	}
+	out := &ec2.DescribeNetworkInterfacesOutput{}
+	if !e.seen[key] {
+		e.seen[key] = true
+		out.NetworkInterfaces = []ec2types.NetworkInterface{{NetworkInterfaceId: aws.String("eni-0rehearsal")}}
+	}
+	return out, nil
 }
 
 // Preview sets the layer's extra config in its stack first, as the

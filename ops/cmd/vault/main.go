@@ -35,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/term"
 
@@ -118,7 +119,7 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 	if err != nil {
 		return err
 	}
-	if err := lookUpTrails(ctx, orch, cmd); err != nil {
+	if err := awsLookups(ctx, orch, cmd); err != nil {
 		return err
 	}
 	switch cmd {
@@ -181,13 +182,20 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 	return orch, nil
 }
 
-// lookUpTrails gives the commands that deploy or preview the secrets layer
-// the account's CloudTrail (ops/deploy trail.go): before a new secrets
-// layer runs without existingTrailName or createTrail=true, the account's
-// trail that records management events is used instead of a new one.
-func lookUpTrails(ctx context.Context, orch *deploy.Orchestrator, cmd string) error {
+// awsLookups gives the orchestrator the AWS reads its commands make
+// besides Pulumi's. Those that deploy or preview get the account's
+// CloudTrail (ops/deploy trail.go): before a new secrets layer runs without
+// existingTrailName or createTrail=true, the account's trail that records
+// management events is used instead of a new one. Those that destroy get
+// EC2 (ops/deploy eni.go): the secrets layer's destroy deletes the rotator
+// first and keeps its role until Lambda has released the rotator's network
+// interfaces.
+func awsLookups(ctx context.Context, orch *deploy.Orchestrator, cmd string) error {
+	var deploys bool
 	switch cmd {
 	case "deploy-all", "up", "preview", "preview-all":
+		deploys = true
+	case "destroy", "destroy-all":
 	default:
 		return nil
 	}
@@ -195,7 +203,11 @@ func lookUpTrails(ctx context.Context, orch *deploy.Orchestrator, cmd string) er
 	if err != nil {
 		return err
 	}
-	orch.Trails = cloudtrail.NewFromConfig(cfg)
+	if deploys {
+		orch.Trails = cloudtrail.NewFromConfig(cfg)
+	} else {
+		orch.ENIs = ec2.NewFromConfig(cfg)
+	}
 	return nil
 }
 
