@@ -89,7 +89,7 @@ func (v *Verifier) trail(ctx context.Context) Result {
 	if err != nil {
 		return fail(check, err.Error(), apiFix("s3:GetLifecycleConfiguration on the trail bucket "+bucket))
 	}
-	return p.result(check, fmt.Sprintf("%s; it records %s (GetEventSelectors: the secrets layer's one advanced selector); its bucket %s %s", ok, recorded, bucket, expiry))
+	return p.result(check, fmt.Sprintf("%s; it records %s (GetEventSelectors: the secrets layer's advanced selectors); its bucket %s %s", ok, recorded, bucket, expiry))
 }
 
 // ownTrail reports whether trailArn is the trail the secrets layer creates,
@@ -127,19 +127,23 @@ func arnRegionAccount(arn string) (region, account string) {
 	return parts[3], parts[4]
 }
 
-// TrailFieldSelectors are the field selectors of the one advanced event
-// selector the secrets layer gives its trail: every management event but
-// those of secrets.TrailExcludedEventSources. They repeat
-// stacks/secrets/trail.go's trailSelectors, which builds them as Pulumi
-// inputs (its TestTrailRecordsManagementEventsButKMS pins the same values);
-// the excluded sources are that package's own list.
-var TrailFieldSelectors = []cttypes.AdvancedFieldSelector{
-	{Field: aws.String("eventCategory"), Equals: []string{"Management"}},
-	{Field: aws.String("eventSource"), NotEquals: secrets.TrailExcludedEventSources},
+// trailWant is the secrets layer's advanced event selectors
+// (secrets.TrailEventSelectors), each as fieldSelectorsText, sorted.
+func trailWant() []string {
+	var want []string
+	for _, sel := range secrets.TrailEventSelectors {
+		var fs []cttypes.AdvancedFieldSelector
+		for _, f := range sel.Fields {
+			fs = append(fs, cttypes.AdvancedFieldSelector{Field: aws.String(f.Field), Equals: f.Equals, NotEquals: f.NotEquals})
+		}
+		want = append(want, "["+fieldSelectorsText(fs)+"]")
+	}
+	slices.Sort(want)
+	return want
 }
 
 // trailSelectors adds a problem unless the trail has exactly the secrets
-// layer's advanced event selector, and returns what it records.
+// layer's advanced event selectors, and returns what it records.
 //
 // GetEventSelectors
 // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetEventSelectors.html):
@@ -149,16 +153,17 @@ var TrailFieldSelectors = []cttypes.AdvancedFieldSelector{
 // basic EventSelectors, as a trail uses one kind or the other
 // (PutEventSelectors,
 // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html).
-// The selector's name only labels it and the order of field selectors and
-// values carries no meaning, so both are left out of the comparison. That
-// CloudTrail answers the selector as it was put, without fields of its
-// own, is unconfirmed offline.
+// A selector's name only labels it, and the order of the selectors, of
+// their field selectors and of values carries no meaning (an event is
+// logged when it matches any selector), so all are left out of the
+// comparison. That CloudTrail answers the selectors as they were put,
+// without fields of its own, is unconfirmed offline.
 func (v *Verifier) trailSelectors(ctx context.Context, arn string, p *problems) (string, error) {
 	out, err := v.Clients.CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(arn)})
 	if err != nil {
 		return "", fmt.Errorf("GetEventSelectors %s: %w", arn, err)
 	}
-	want := fieldSelectorsText(TrailFieldSelectors)
+	want := strings.Join(trailWant(), " or ")
 	var got []string
 	for _, s := range out.AdvancedEventSelectors {
 		got = append(got, "["+fieldSelectorsText(s.FieldSelectors)+"]")
@@ -167,9 +172,10 @@ func (v *Verifier) trailSelectors(ctx context.Context, arn string, p *problems) 
 		got = append(got, fmt.Sprintf("[basic: ReadWriteType %s, IncludeManagementEvents %t, %d data resources, ExcludeManagementEventSources %s]",
 			orNone(string(s.ReadWriteType)), aws.ToBool(s.IncludeManagementEvents), len(s.DataResources), orNone(strings.Join(s.ExcludeManagementEventSources, " "))))
 	}
-	if len(got) != 1 || got[0] != "["+want+"]" {
-		p.add(fmt.Sprintf("trail %s has the event selectors %s, not the secrets layer's one advanced selector [%s]", arn, orNone(strings.Join(got, ", ")), want),
-			fmt.Sprintf("deploy the secrets layer (%s), which sets it; find who changed it in CloudTrail's event history (PutEventSelectors)", v.up("secrets")))
+	slices.Sort(got)
+	if strings.Join(got, " or ") != want {
+		p.add(fmt.Sprintf("trail %s has the event selectors %s, not the secrets layer's advanced selectors %s", arn, orNone(strings.Join(got, " or ")), want),
+			fmt.Sprintf("deploy the secrets layer (%s), which sets them; find who changed them in CloudTrail's event history (PutEventSelectors)", v.up("secrets")))
 	}
 	return want, nil
 }

@@ -78,7 +78,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"PASS secrets-key-direct-use:", "answered AccessDeniedException with an explicit deny — confirms: the key refuses use outside Secrets Manager",
 		"span zones use1-az1, use1-az2",
 		"PASS tls-version: tls_version is TLSv1.2,TLSv1.3 in aurora-params-dev, in sync on the cluster's 2 instances",
-		"it records eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com] (GetEventSelectors: the secrets layer's one advanced selector)",
+		"it records [eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com], readOnly Equals [true]] or [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [false]] (GetEventSelectors: the secrets layer's advanced selectors)",
 		"its bucket " + verifytest.TrailBucket + " expires the log files under AWSLogs/ after 90 days, noncurrent versions after 1 (rule expire-trail-log-files;",
 		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
 	} {
@@ -107,14 +107,18 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 	}{
 		{"trail stopped", "trail", "is not logging", func(f *verifytest.Fixture) { f.Trail.IsLogging = aws.Bool(false) }},
 		{"trail delivery error", "trail", "last delivery of log files to S3 failed: AccessDenied", func(f *verifytest.Fixture) { f.Trail.LatestDeliveryError = aws.String("AccessDenied") }},
-		{"trail records KMS events", "trail", "has the event selectors [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com]], not the secrets layer's one advanced selector", func(f *verifytest.Fixture) {
+		{"trail records KMS reads", "trail", "has the event selectors [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [false]] or [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [true]], not the secrets layer's advanced selectors", func(f *verifytest.Fixture) {
 			f.Selectors.AdvancedEventSelectors[0].FieldSelectors[0].NotEquals = []string{"rdsdata.amazonaws.com"}
+		}},
+		{"trail leaves out KMS's writes", "trail", "has the event selectors [eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com]], not the secrets layer's advanced selectors", func(f *verifytest.Fixture) {
+			f.Selectors.AdvancedEventSelectors = []cttypes.AdvancedEventSelector{{FieldSelectors: []cttypes.AdvancedFieldSelector{
+				{Field: aws.String("eventCategory"), Equals: []string{"Management"}}, {Field: aws.String("eventSource"), NotEquals: []string{"kms.amazonaws.com", "rdsdata.amazonaws.com"}}}}}
 		}},
 		{"trail with the default basic selector", "trail", "has the event selectors [basic: ReadWriteType All, IncludeManagementEvents true, 0 data resources, ExcludeManagementEventSources none]", func(f *verifytest.Fixture) {
 			f.Selectors.AdvancedEventSelectors = nil
 			f.Selectors.EventSelectors = []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(true)}}
 		}},
-		{"trail with a data event selector too", "trail", "not the secrets layer's one advanced selector", func(f *verifytest.Fixture) {
+		{"trail with a data event selector too", "trail", "not the secrets layer's advanced selectors", func(f *verifytest.Fixture) {
 			f.Selectors.AdvancedEventSelectors = append(f.Selectors.AdvancedEventSelectors, cttypes.AdvancedEventSelector{FieldSelectors: []cttypes.AdvancedFieldSelector{
 				{Field: aws.String("eventCategory"), Equals: []string{"Data"}}, {Field: aws.String("resources.type"), Equals: []string{"AWS::S3::Object"}}}})
 		}},

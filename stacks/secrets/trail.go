@@ -114,16 +114,17 @@ func immutableTrail(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, parent
 	return nil
 }
 
-// TrailExcludedEventSources are the management event sources the vault's
-// trail leaves out. A trail delivers every event it records to the
+// TrailExcludedEventSources are the management event sources whose read
+// events the vault's trail leaves out (TrailEventSelectors). A trail delivers every event it records to the
 // CloudWatch Logs group, billed per GB ingested, but the vault needs only
 // Secrets Manager's events (its audit record and its EventBridge rules on
 // "AWS API Call via CloudTrail"). A trail's advanced selectors cannot keep
 // one source: on management events, eventSource takes only NotEquals
 // kms.amazonaws.com or rdsdata.amazonaws.com
 // (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_AdvancedFieldSelector.html;
-// eventName, which could, is for data events and event data stores). So
-// the trail drops those two. KMS's are the bulk: "accounts with AWS KMS
+// eventName, which could, is for data events and event data stores; the
+// field readOnly, Equals true or false, splits reads from writes). So the
+// trail drops those two from the reads. KMS's are the bulk: "accounts with AWS KMS
 // encryption enabled often see very high volumes of AWS KMS events"
 // (https://aws.amazon.com/blogs/aws-cloud-financial-management/launch-controlling-aws-cloudtrail-costs-using-aws-kms-event-filtering/);
 // here every GetSecretValue, rotation, log delivery and trail write calls
@@ -136,38 +137,75 @@ func immutableTrail(ctx *pulumi.Context, args *Args, bucket *s3.BucketV2, parent
 // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html
 var TrailExcludedEventSources = []string{"kms.amazonaws.com", "rdsdata.amazonaws.com"}
 
-// TrailSelectorName names the trail's one advanced event selector.
-const TrailSelectorName = "Management events except KMS and RDS Data API"
-
-// trailSelectors records every management event, read and write, except
-// TrailExcludedEventSources. The provider reads advanced selectors back
-// as CloudTrail returns them, name and values included, with the field
-// selectors as a set (terraform-provider-aws
-// internal/service/cloudtrail/trail.go, flattenAdvancedEventSelector), so
-// the selector is named and its values sorted: an unnamed selector or
-// values in another order than CloudTrail's would show a change on every
-// `up`, as the basic default selector does (read back as an empty list by
-// flattenEventSelector; upstream issues #3697 and #4040). That CloudTrail
-// returns NotEquals in the order given is unconfirmed offline.
-// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html
-func trailSelectors() cloudtrail.TrailAdvancedEventSelectorArray {
-	return cloudtrail.TrailAdvancedEventSelectorArray{&cloudtrail.TrailAdvancedEventSelectorArgs{
-		Name: pulumi.String(TrailSelectorName),
-		FieldSelectors: cloudtrail.TrailAdvancedEventSelectorFieldSelectorArray{
-			&cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{
-				Field:  pulumi.String("eventCategory"),
-				Equals: pulumi.ToStringArray([]string{"Management"}),
-			},
-			&cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{
-				Field:     pulumi.String("eventSource"),
-				NotEquals: pulumi.ToStringArray(TrailExcludedEventSources),
-			},
-		},
-	}}
+// TrailFieldSelector is one field selector of the trail's advanced event
+// selectors: the field and the values it must equal or must not.
+type TrailFieldSelector struct {
+	Field             string
+	Equals, NotEquals []string
 }
 
-// newTrail records the region's management events but KMS's and RDS Data
-// API's (trailSelectors), the secrets' API calls among them, with log file validation, in a KMS-encrypted bucket and a
+// TrailEventSelector is one of the trail's advanced event selectors.
+type TrailEventSelector struct {
+	Name   string
+	Fields []TrailFieldSelector
+}
+
+// TrailEventSelectors record every management event that writes, and
+// every one that reads but KMS's and RDS Data API's (an event is logged when
+// it matches any selector: EventSelector,
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html).
+// KMS's bulk is its reads: "Encrypt, Decrypt, and GenerateDataKey
+// typically generate a large volume (more than 99%) of events. These
+// actions are now logged as Read events", while "Disable, Delete, and
+// ScheduleKey ... are logged as Write events"
+// (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/logging-management-events-with-cloudtrail.html).
+// So a change to one of the vault's keys (its policy, a grant, disabling
+// it, scheduling its deletion) stays in the record, and the flood does
+// not. RDS Data API's are left out of both.
+var TrailEventSelectors = []TrailEventSelector{
+	{Name: "Management write events except RDS Data API", Fields: []TrailFieldSelector{
+		{Field: "eventCategory", Equals: []string{"Management"}},
+		{Field: "readOnly", Equals: []string{"false"}},
+		{Field: "eventSource", NotEquals: []string{"rdsdata.amazonaws.com"}},
+	}},
+	{Name: "Management read events except KMS and RDS Data API", Fields: []TrailFieldSelector{
+		{Field: "eventCategory", Equals: []string{"Management"}},
+		{Field: "readOnly", Equals: []string{"true"}},
+		{Field: "eventSource", NotEquals: TrailExcludedEventSources},
+	}},
+}
+
+// trailSelectors are TrailEventSelectors as the provider's inputs. The
+// provider reads advanced selectors back as CloudTrail returns them, name
+// and values included, with the field selectors as a set
+// (terraform-provider-aws internal/service/cloudtrail/trail.go,
+// flattenAdvancedEventSelector), so the selectors are named and their
+// values sorted: an unnamed selector or values in another order than
+// CloudTrail's would show a change on every `up`, as the basic default
+// selector does (read back as an empty list by flattenEventSelector;
+// upstream issues #3697 and #4040). That CloudTrail returns the selectors
+// and NotEquals in the order given is unconfirmed offline.
+func trailSelectors() cloudtrail.TrailAdvancedEventSelectorArray {
+	var out cloudtrail.TrailAdvancedEventSelectorArray
+	for _, sel := range TrailEventSelectors {
+		var fields cloudtrail.TrailAdvancedEventSelectorFieldSelectorArray
+		for _, f := range sel.Fields {
+			fs := &cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs{Field: pulumi.String(f.Field)}
+			if len(f.Equals) > 0 {
+				fs.Equals = pulumi.ToStringArray(f.Equals)
+			}
+			if len(f.NotEquals) > 0 {
+				fs.NotEquals = pulumi.ToStringArray(f.NotEquals)
+			}
+			fields = append(fields, fs)
+		}
+		out = append(out, &cloudtrail.TrailAdvancedEventSelectorArgs{Name: pulumi.String(sel.Name), FieldSelectors: fields})
+	}
+	return out
+}
+
+// newTrail records the region's management events but KMS's reads and
+// RDS Data API's (TrailEventSelectors), the secrets' API calls among them, with log file validation, in a KMS-encrypted bucket and a
 // KMS-encrypted log group.
 func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, parent pulumi.ResourceOption) (*cloudtrail.Trail, error) {
 	names, l := args.names, args.names.Logical

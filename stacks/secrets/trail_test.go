@@ -21,19 +21,27 @@ func jsonOf(t *testing.T, r mock.Resource, key string) string {
 	return string(b)
 }
 
-// The trail records every management event, read and write, but KMS's and
-// RDS Data API's: Secrets Manager's calls stay in (the audit record and
-// the EventBridge rules need them), and the flood of KMS events no longer
-// reaches the CloudWatch Logs group.
-func TestTrailRecordsManagementEventsButKMS(t *testing.T) {
+// The trail records every management event that writes (KMS's key
+// changes among them) and every one that reads but KMS's and RDS Data
+// API's: Secrets Manager's calls stay in (the audit record and the
+// EventBridge rules need them), a change to a key's policy or its
+// scheduled deletion is recorded, and the flood of KMS reads (Decrypt,
+// GenerateDataKey) no longer reaches the CloudWatch Logs group.
+func TestTrailRecordsManagementEventsButKMSReads(t *testing.T) {
 	trail := one(t, deploy(t), "aws:cloudtrail/trail:Trail")
 	if _, ok := trail.Inputs["eventSelectors"]; ok {
 		t.Error("the trail sets basic eventSelectors; a trail takes basic or advanced selectors, not both")
 	}
 	want := `[{"fieldSelectors":[` +
 		`{"equals":["Management"],"field":"eventCategory"},` +
+		`{"equals":["false"],"field":"readOnly"},` +
+		`{"field":"eventSource","notEquals":["rdsdata.amazonaws.com"]}],` +
+		`"name":"Management write events except RDS Data API"},` +
+		`{"fieldSelectors":[` +
+		`{"equals":["Management"],"field":"eventCategory"},` +
+		`{"equals":["true"],"field":"readOnly"},` +
 		`{"field":"eventSource","notEquals":["kms.amazonaws.com","rdsdata.amazonaws.com"]}],` +
-		`"name":"Management events except KMS and RDS Data API"}]`
+		`"name":"Management read events except KMS and RDS Data API"}]`
 	if got := jsonOf(t, trail, "advancedEventSelectors"); got != want {
 		t.Errorf("advancedEventSelectors\n got %s\nwant %s", got, want)
 	}

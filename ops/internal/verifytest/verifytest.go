@@ -262,10 +262,17 @@ func Healthy() *Fixture {
 		// As stacks/secrets/trail.go sets them (trailSelectors,
 		// trailLifecycle), in the order CloudTrail and S3 may answer.
 		Selectors: cloudtrail.GetEventSelectorsOutput{TrailARN: aws.String(TrailArn), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
-			Name: aws.String("Management events except KMS and RDS Data API"),
+			Name: aws.String("Management read events except KMS and RDS Data API"),
 			FieldSelectors: []cttypes.AdvancedFieldSelector{
 				{Field: aws.String("eventSource"), NotEquals: []string{"rdsdata.amazonaws.com", "kms.amazonaws.com"}},
+				{Field: aws.String("readOnly"), Equals: []string{"true"}},
 				{Field: aws.String("eventCategory"), Equals: []string{"Management"}},
+			}}, {
+			Name: aws.String("Management write events except RDS Data API"),
+			FieldSelectors: []cttypes.AdvancedFieldSelector{
+				{Field: aws.String("eventCategory"), Equals: []string{"Management"}},
+				{Field: aws.String("readOnly"), Equals: []string{"false"}},
+				{Field: aws.String("eventSource"), NotEquals: []string{"rdsdata.amazonaws.com"}},
 			}}}},
 		Lifecycle: []s3types.LifecycleRule{{ID: aws.String("expire-trail-log-files"), Status: s3types.ExpirationStatusEnabled,
 			Filter:                      &s3types.LifecycleRuleFilter{Prefix: aws.String("AWSLogs/")},
