@@ -94,6 +94,9 @@ type discardLogger struct{}
 
 func (discardLogger) Print(...any) {}
 
+// SessionSQLMode is the SQL mode of every session, as the driver sets it.
+const SessionSQLMode = "'TRADITIONAL'"
+
 // Login opens one session. A refusal of the credentials wraps
 // database.ErrLoginRejected; anything else (unreachable, timeout, TLS) does not.
 func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, error) {
@@ -112,6 +115,15 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 	cfg.AllowFallbackToPlaintext = false
 	cfg.AllowCleartextPasswords = false
 	cfg.Logger = discardLogger{} // the driver's own log lines bypass our redaction
+	// The session's SQL mode is pinned: the server's default may hold
+	// ANSI_QUOTES, under which SHOW GRANTS and SHOW CREATE USER quote names
+	// with " instead of `, or NO_BACKSLASH_ESCAPES, under which a \ in a
+	// string literal is not an escape; the grants and account parsers read
+	// neither. TRADITIONAL holds neither and no mode that changes what
+	// account statements do (MySQL 8.0 Reference Manual, Server SQL Modes:
+	// https://dev.mysql.com/doc/refman/8.0/en/sql-mode.html). The driver
+	// sends SET sql_mode='TRADITIONAL' right after the login.
+	cfg.Params = map[string]string{"sql_mode": SessionSQLMode}
 	if d.opts.Dial != nil {
 		cfg.DialFunc = d.opts.Dial
 	}
