@@ -135,7 +135,8 @@ func TestKeyPolicies(t *testing.T) {
 			t.Errorf("%s: root statement %+v, want %+v", purpose, root, wantRoot)
 		}
 		for sid, s := range stmts {
-			if s.Effect != "Allow" && (purpose != "secrets" || s.Effect != "Deny") || s.Resource != "*" {
+			deny := s.Effect == "Deny" && (purpose == "secrets" || sid == "OnlyAdministratorsControlTheKey" && purpose != "database")
+			if s.Effect != "Allow" && !deny || s.Resource != "*" {
 				t.Errorf("%s/%s: effect %q resource %v (in a key policy * is this key)", purpose, sid, s.Effect, s.Resource)
 			}
 			if sid != "EnableIAMUserPermissions" && len(s.Condition) == 0 {
@@ -171,7 +172,7 @@ func TestKeyPolicies(t *testing.T) {
 	viaService("database", "AllowRDSViaService", "rds")
 
 	logs := policy(t, keys["logs"])
-	if len(logs) != 5 {
+	if len(logs) != 6 {
 		t.Errorf("logs: statements %v", slices.Sorted(maps.Keys(logs)))
 	}
 	cw := logs["AllowCloudWatchLogs"]
@@ -232,7 +233,7 @@ func TestKeyPolicies(t *testing.T) {
 	// which SNS does not support source conditions, tied to the topic by
 	// the encryption context instead.
 	alerts := policy(t, keys["alerts"])
-	if len(alerts) != 3 {
+	if len(alerts) != 4 {
 		t.Fatalf("alerts: statements %v", slices.Sorted(maps.Keys(alerts)))
 	}
 	cwa := alerts["CloudWatchAlarmsOfThisAccount"]
@@ -259,9 +260,26 @@ func TestKeyPolicies(t *testing.T) {
 				}
 			}
 		}
-		if got := list(st.Action); st.Sid != "EnableIAMUserPermissions" && !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+		if got := list(st.Action); st.Sid != "EnableIAMUserPermissions" && st.Sid != "OnlyAdministratorsControlTheKey" && !slices.Equal(got, []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
 			t.Errorf("alerts %s: actions %v", st.Sid, got)
 		}
+	}
+
+	// The logs and alerts keys deny their control to all but the
+	// administrators, as the secrets key does: disabling one, or changing
+	// its policy, would silence the trail, the log groups or the alerts.
+	// The database key does not (see KeyPolicy).
+	control := policy(t, keys["secrets"])["OnlyAdministratorsControlTheKey"]
+	if control.Effect != "Deny" {
+		t.Fatalf("secrets: control statement %+v", control)
+	}
+	for _, purpose := range []string{"logs", "alerts"} {
+		if got := policy(t, keys[purpose])["OnlyAdministratorsControlTheKey"]; !reflect.DeepEqual(got, control) {
+			t.Errorf("%s: control statement\n got %+v\nwant %+v", purpose, got, control)
+		}
+	}
+	if _, ok := policy(t, keys["database"])["OnlyAdministratorsControlTheKey"]; ok {
+		t.Error("database: a control Deny, which could refuse RDS's grants for the cluster's storage")
 	}
 }
 

@@ -49,6 +49,14 @@ func AlertsTopicArn(region, account string, names kit.Names) string {
 // policy, so they hold against the root statement and against whatever IAM
 // grants (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html,
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+// The logs and alerts keys deny their control to all but the
+// administrators too (controlStatement): disabling either, or changing its
+// policy, would stop the trail's and the groups' delivery or the alerts
+// without a word. Only AWS services acting as themselves use those keys,
+// and the Deny spares them. The database key has no such Deny: RDS creates
+// grants on it for the cluster's storage, and whether it ever does so as a
+// principal other than the deployer is unconfirmed offline, where a Deny
+// would cost the cluster its storage.
 func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 	region, account, names := args.Region, args.AccountID, args.Names
 	statements := []kit.Statement{{
@@ -64,6 +72,7 @@ func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 	case Secrets:
 		statements = append(statements, secretsKeyStatements(args)...)
 	case Logs:
+		statements = append(statements, controlStatement(args))
 		trail := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, names.TrailName())
 		statements = append(statements,
 			kit.Statement{
@@ -129,7 +138,7 @@ func KeyPolicy(purpose string, args PolicyArgs) kit.PolicyDocument {
 		//     environment's topic, through the encryption context SNS passes
 		//     (aws:sns:topicArn).
 		//     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
-		statements = append(statements,
+		statements = append(statements, controlStatement(args),
 			kit.Statement{
 				Sid:       "CloudWatchAlarmsOfThisAccount",
 				Effect:    "Allow",
@@ -301,16 +310,22 @@ func secretsKeyStatements(args PolicyArgs) []kit.Statement {
 				"BoolIfExists": notAnAWSService,
 			},
 		},
-		{
-			Sid:       "OnlyAdministratorsControlTheKey",
-			Effect:    "Deny",
-			Principal: map[string]any{"AWS": "*"},
-			Action:    KeyControlActions,
-			Resource:  "*",
-			Condition: map[string]map[string]any{
-				"ArnNotEquals": {"aws:PrincipalArn": args.Administrators},
-				"BoolIfExists": notAnAWSService,
-			},
+		controlStatement(args),
+	}
+}
+
+// controlStatement denies KeyControlActions to anyone but the
+// administrators, sparing AWS services acting as themselves.
+func controlStatement(args PolicyArgs) kit.Statement {
+	return kit.Statement{
+		Sid:       "OnlyAdministratorsControlTheKey",
+		Effect:    "Deny",
+		Principal: map[string]any{"AWS": "*"},
+		Action:    KeyControlActions,
+		Resource:  "*",
+		Condition: map[string]map[string]any{
+			"ArnNotEquals": {"aws:PrincipalArn": args.Administrators},
+			"BoolIfExists": notAnAWSService,
 		},
 	}
 }
