@@ -196,10 +196,14 @@ func (o *Orchestrator) findTrail(ctx context.Context, l kit.Layer) (string, erro
 
 // RecordsManagementEvents reports whether a trail's selectors record every
 // management event, read and write, Secrets Manager's included: a basic
-// selector with IncludeManagementEvents and ReadWriteType All, or an
-// advanced one on eventCategory Management with no readOnly filter and no
-// eventSource filter that would leave secretsmanager.amazonaws.com out.
-// An answer without selectors proves nothing and is not taken.
+// selector with IncludeManagementEvents and ReadWriteType All, or advanced
+// ones on eventCategory Management whose eventSource filters keep
+// secretsmanager.amazonaws.com and whose readOnly filters, taken together,
+// leave out neither reads nor writes (an event is logged when it matches
+// any selector: EventSelector,
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html;
+// the secrets layer's own trail splits reads from writes that way). An
+// answer without selectors proves nothing and is not taken.
 func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 	if sel == nil {
 		return false
@@ -210,14 +214,19 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 			return true
 		}
 	}
+	var reads, writes bool
 	for _, a := range sel.AdvancedEventSelectors {
 		management, narrowed := false, false
+		r, w := true, true
 		for _, f := range a.FieldSelectors {
 			switch aws.ToString(f.Field) {
 			case "eventCategory":
 				management = slices.Contains(f.Equals, "Management")
 			case "readOnly":
-				narrowed = true
+				if len(f.Equals) != 1 || len(f.NotEquals) > 0 {
+					narrowed = true
+				}
+				r, w = slices.Contains(f.Equals, "true"), slices.Contains(f.Equals, "false")
 			case "eventSource":
 				if (len(f.Equals) > 0 && !slices.Contains(f.Equals, source)) || slices.Contains(f.NotEquals, source) ||
 					len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEndsWith) > 0 {
@@ -228,8 +237,8 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 			}
 		}
 		if management && !narrowed {
-			return true
+			reads, writes = reads || r, writes || w
 		}
 	}
-	return false
+	return reads && writes
 }

@@ -173,9 +173,17 @@ func TestAdvancedSelectorsOfManagementEvents(t *testing.T) {
 		sel  *cloudtrail.GetEventSelectorsOutput
 		want bool
 	}{
-		"management":              {sel(mgmt), true},
-		"without kms events":      {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), NotEquals: []string{"kms.amazonaws.com"}}), true},
-		"read only":               {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("readOnly"), Equals: []string{"true"}}), false},
+		"management":         {sel(mgmt), true},
+		"without kms events": {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), NotEquals: []string{"kms.amazonaws.com"}}), true},
+		"read only":          {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("readOnly"), Equals: []string{"true"}}), false},
+		"reads and writes apart": {&cloudtrail.GetEventSelectorsOutput{AdvancedEventSelectors: []types.AdvancedEventSelector{
+			{FieldSelectors: []types.AdvancedFieldSelector{mgmt, {Field: aws.String("readOnly"), Equals: []string{"false"}}}},
+			{FieldSelectors: []types.AdvancedFieldSelector{mgmt, {Field: aws.String("readOnly"), Equals: []string{"true"}}, {Field: aws.String("eventSource"), NotEquals: []string{"kms.amazonaws.com"}}}},
+		}}, true},
+		"writes, and reads without secrets": {&cloudtrail.GetEventSelectorsOutput{AdvancedEventSelectors: []types.AdvancedEventSelector{
+			{FieldSelectors: []types.AdvancedFieldSelector{mgmt, {Field: aws.String("readOnly"), Equals: []string{"false"}}}},
+			{FieldSelectors: []types.AdvancedFieldSelector{mgmt, {Field: aws.String("readOnly"), Equals: []string{"true"}}, {Field: aws.String("eventSource"), NotEquals: []string{"secretsmanager.amazonaws.com"}}}},
+		}}, false},
 		"without secrets":         {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), NotEquals: []string{"secretsmanager.amazonaws.com"}}), false},
 		"basic, secrets left out": {&cloudtrail.GetEventSelectorsOutput{EventSelectors: []types.EventSelector{{IncludeManagementEvents: aws.Bool(true), ReadWriteType: types.ReadWriteTypeAll, ExcludeManagementEventSources: []string{"secretsmanager.amazonaws.com"}}}}, false},
 		"empty answer":            {&cloudtrail.GetEventSelectorsOutput{}, false},
