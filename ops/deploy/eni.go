@@ -94,6 +94,11 @@ func (o *Orchestrator) releaseRotator(ctx context.Context, l kit.Layer) error {
 	if sg == "" {
 		return nil
 	}
+	// One look first, so that a refused lookup stops the destroy before
+	// anything is deleted rather than after the function is gone.
+	if _, err := o.lookENIs(ctx, sg); err != nil {
+		return err
+	}
 	n, err := td.DestroyType(ctx, l, o.StackName(l), RotatorType)
 	if err != nil {
 		return fmt.Errorf("deleting the rotator before the rest of the layer: %w", err)
@@ -102,6 +107,29 @@ func (o *Orchestrator) releaseRotator(ctx context.Context, l kit.Layer) error {
 		fmt.Fprintf(o.out(), "==> %s: deleted the rotator first (%d resources); its role stays until Lambda has released its network interfaces\n", l.Name, n)
 	}
 	return o.waitENIs(ctx, l, sg)
+}
+
+// lookENIs lists the network interfaces that hold security group sg.
+func (o *Orchestrator) lookENIs(ctx context.Context, sg string) ([]string, error) {
+	out, err := o.ENIs.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
+		Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{sg}}},
+	}, func(opt *ec2.Options) {
+		if o.Env.Region != "" {
+			opt.Region = o.Env.Region
+		}
+	})
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("looking for the rotator's network interfaces (security group %s): %w", sg, ctx.Err())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking for the rotator's network interfaces (%s, security group %s): %w", ENIPermission, sg, err)
+	}
+	var ids []string
+	for _, e := range out.NetworkInterfaces {
+		ids = append(ids, aws.ToString(e.NetworkInterfaceId))
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // waitENIs waits until no network interface holds security group sg.
@@ -116,21 +144,10 @@ func (o *Orchestrator) waitENIs(ctx context.Context, l kit.Layer, sg string) err
 	start := time.Now()
 	var last []string
 	for {
-		out, err := o.ENIs.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
-			Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{sg}}},
-		}, func(opt *ec2.Options) {
-			if o.Env.Region != "" {
-				opt.Region = o.Env.Region
-			}
-		})
+		ids, err := o.lookENIs(ctx, sg)
 		if err != nil {
-			return fmt.Errorf("looking for the rotator's network interfaces (%s, security group %s): %w", ENIPermission, sg, err)
+			return err
 		}
-		var ids []string
-		for _, e := range out.NetworkInterfaces {
-			ids = append(ids, aws.ToString(e.NetworkInterfaceId))
-		}
-		slices.Sort(ids)
 		if len(ids) == 0 {
 			if last != nil {
 				fmt.Fprintf(o.out(), "==> %s: Lambda released the rotator's network interfaces after %s\n", l.Name, time.Since(start).Round(time.Second))

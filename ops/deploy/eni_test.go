@@ -19,6 +19,7 @@ type fakeENIs struct {
 	answers [][]string
 	groups  []string
 	regions []string
+	refuse  error
 }
 
 func (f *fakeENIs) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeNetworkInterfacesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
@@ -27,6 +28,9 @@ func (f *fakeENIs) DescribeNetworkInterfaces(_ context.Context, in *ec2.Describe
 		fn(&o)
 	}
 	f.regions = append(f.regions, o.Region)
+	if f.refuse != nil {
+		return nil, f.refuse
+	}
 	for _, flt := range in.Filters {
 		if aws.ToString(flt.Name) == "group-id" {
 			f.groups = append(f.groups, flt.Values...)
@@ -55,7 +59,8 @@ func eniEnv(t *testing.T, enis *fakeENIs) (*fakeRunner, *Orchestrator, *bytes.Bu
 // network interface holds the rotator's security group, and only then
 // deletes the rest of the layer (the rotator's role with it).
 func TestTheRotatorsRoleOutlivesItsNetworkInterfaces(t *testing.T) {
-	enis := &fakeENIs{answers: [][]string{{"eni-2", "eni-1"}, {"eni-1"}, {}}}
+	// The first answer is the look before anything is deleted.
+	enis := &fakeENIs{answers: [][]string{{"eni-2", "eni-1"}, {"eni-2", "eni-1"}, {"eni-1"}, {}}}
 	f, o, out := eniEnv(t, enis)
 	if err := o.DestroyAll(context.Background()); err != nil {
 		t.Fatal(err)
@@ -70,8 +75,8 @@ func TestTheRotatorsRoleOutlivesItsNetworkInterfaces(t *testing.T) {
 	if !slices.Equal(order, want) {
 		t.Fatalf("destroy order %v, want %v", order, want)
 	}
-	if len(enis.groups) != 3 || enis.groups[0] != "sg-rotator" || enis.regions[0] != "us-east-1" {
-		t.Fatalf("ENI lookups %v in %v, want 3 for sg-rotator in us-east-1", enis.groups, enis.regions)
+	if len(enis.groups) != 4 || enis.groups[0] != "sg-rotator" || enis.regions[0] != "us-east-1" {
+		t.Fatalf("ENI lookups %v in %v, want 4 for sg-rotator in us-east-1", enis.groups, enis.regions)
 	}
 	for _, line := range []string{"deleted the rotator first (3 resources)", "eni-1, eni-2", "Lambda released the rotator's network interfaces"} {
 		if !strings.Contains(out.String(), line) {
@@ -95,11 +100,30 @@ func TestTheDestroyStopsWhileTheInterfacesRemain(t *testing.T) {
 		t.Fatalf("layers destroyed while the interfaces remain: %v", f.ops("destroy"))
 	}
 	enis.answers = [][]string{{}}
+	out := o.Out.(*bytes.Buffer)
+	out.Reset()
 	if err := o.DestroyAll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.ops("destroy"); !slices.Equal(got, []string{"secrets", "database", "kms", "network"}) {
 		t.Fatalf("second run destroyed %v", got)
+	}
+	if strings.Contains(out.String(), "deleted the rotator first") {
+		t.Fatalf("the second run deleted the rotator again:\n%s", out.String())
+	}
+}
+
+// A refused lookup stops the destroy before anything is deleted, naming
+// the permission.
+func TestARefusedLookupDeletesNothing(t *testing.T) {
+	enis := &fakeENIs{answers: [][]string{{}}, refuse: apiError{"UnauthorizedOperation", "not authorized to perform: ec2:DescribeNetworkInterfaces"}}
+	f, o, _ := eniEnv(t, enis)
+	err := o.DestroyAll(context.Background())
+	if err == nil || !strings.Contains(err.Error(), ENIPermission) {
+		t.Fatalf("err = %v, want the permission named", err)
+	}
+	if got := f.ops("destroytype"); len(got) != 0 || len(f.ops("destroy")) != 0 {
+		t.Fatalf("deleted after a refused lookup: %v %v", got, f.ops("destroy"))
 	}
 }
 
