@@ -173,7 +173,7 @@ func (o *Orchestrator) findTrail(ctx context.Context, l kit.Layer) (string, erro
 	})
 	for _, t := range trails {
 		arn := aws.ToString(t.TrailARN)
-		if arn == "" {
+		if arn == "" || vaultTrail(t) {
 			continue
 		}
 		st, err := o.Trails.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(arn)}, region)
@@ -192,6 +192,22 @@ func (o *Orchestrator) findTrail(ctx context.Context, l kit.Layer) (string, erro
 		}
 	}
 	return "", nil
+}
+
+// vaultTrail reports whether t is a trail that a secrets layer created for
+// its own environment: named [<vault>-]trail-<suffix> and delivering to the
+// bucket kit.Names.TrailBucketName gives for that name, its home region and
+// its account. Such a trail goes when its environment is destroyed, so
+// another environment does not take it for the account's.
+func vaultTrail(t types.Trail) bool {
+	name := aws.ToString(t.Name)
+	i := strings.LastIndex(name, "trail-")
+	parts := strings.Split(aws.ToString(t.TrailARN), ":")
+	if i < 0 || len(parts) != 6 {
+		return false
+	}
+	n := kit.Names{Prefix: name[:i], Suffix: name[i+len("trail-"):]}
+	return aws.ToString(t.S3BucketName) == n.TrailBucketName(aws.ToString(t.HomeRegion), parts[4])
 }
 
 // RecordsManagementEvents reports whether a trail's selectors record every

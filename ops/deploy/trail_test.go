@@ -289,3 +289,31 @@ func TestADeployedLayerKeepsTheAccountsTrailWithoutItsConfigFile(t *testing.T) {
 		t.Fatalf("the output does not say %q:\n%s", want, out.String())
 	}
 }
+
+// Another environment's own trail (trail-<suffix>, delivering to the
+// secrets layer's bucket for it) is not the account's: it goes when that
+// environment is destroyed. A trail of the account by any other name or
+// bucket is taken.
+func TestAnotherEnvironmentsTrailIsNotTheAccounts(t *testing.T) {
+	const prodTrail = "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-prod"
+	tr := accountWith(prodTrail)
+	tr.selectors[prodTrail] = management()
+	tr.trails[0].S3BucketName = aws.String("cloudtrail-us-east-1-prod-123456789012")
+	o, f, _ := trailOrch(tr)
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.stacks["secrets"][existingKey].Value; got != "" {
+		t.Fatalf("existingTrailName = %q, want none: the trail is another environment's", got)
+	}
+	tr = accountWith(prodTrail)
+	tr.selectors[prodTrail] = management()
+	tr.trails[0].S3BucketName = aws.String("org-audit-logs")
+	o, f, _ = trailOrch(tr)
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.stacks["secrets"][existingKey].Value; got != prodTrail {
+		t.Fatalf("existingTrailName = %q, want %s: a trail of the account that only shares the name's form", got, prodTrail)
+	}
+}
