@@ -119,8 +119,10 @@ func (d *DB) Login(ctx context.Context, l database.Login) (database.Session, err
 	// ANSI_QUOTES, under which SHOW GRANTS and SHOW CREATE USER quote names
 	// with " instead of `, or NO_BACKSLASH_ESCAPES, under which a \ in a
 	// string literal is not an escape; the grants and account parsers read
-	// neither. TRADITIONAL holds neither and no mode that changes what
-	// account statements do (MySQL 8.0 Reference Manual, Server SQL Modes:
+	// neither. TRADITIONAL holds neither, and on MySQL 8 no mode that changes
+	// what account statements do; MariaDB's adds NO_AUTO_CREATE_USER, which
+	// its default has too and which only stops GRANT from creating users
+	// (the rotator uses CREATE USER) (MySQL 8.0 Reference Manual, Server SQL Modes:
 	// https://dev.mysql.com/doc/refman/8.0/en/sql-mode.html). The driver
 	// sends SET sql_mode='TRADITIONAL' right after the login.
 	cfg.Params = map[string]string{"sql_mode": SessionSQLMode}

@@ -232,7 +232,7 @@ func (a alternatingUsers) SetPassword(ctx context.Context, r *deps, cur, pend se
 	csess, err := r.login(ctx, cur)
 	switch {
 	case errors.Is(err, database.ErrLoginRejected):
-		return "", fmt.Errorf("the database rejected AWSCURRENT's password for %s: the rotator uses the master only on an account whose AWSCURRENT logs in, since the secret names the account (anyone who may write the secret could name another). If the password was changed outside rotation, set it back to AWSCURRENT's on that account (or put the working password as AWSCURRENT), then rotate again", cur.Username)
+		return "", fmt.Errorf("the database rejected AWSCURRENT's password for %s: the rotator uses the master only on an account whose AWSCURRENT logs in, since the secret names the account (anyone who may write the secret could name another). If the password was changed outside rotation or the account locked, set it back to AWSCURRENT's or unlock it, then rotate again: %w", cur.Username, err)
 	case err != nil:
 		return "", fmt.Errorf("cannot log in with AWSCURRENT: %w", err)
 	}
