@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -43,5 +44,13 @@ func TestEndpointDNSNameIsTheRegionalOne(t *testing.T) {
 	}
 	if got := endpointDNSName([]string{service}); got != "" {
 		t.Errorf("endpointDNSName of the service's name alone = %q, want none", got)
+	}
+}
+
+// A created endpoint without a name of its own is an error, not an empty URL.
+func TestAnEndpointWithoutItsOwnNameIsAnError(t *testing.T) {
+	service := "secretsmanager.us-east-1.amazonaws.com"
+	if _, err := ownDNSName("secretsmanager", []ec2.VpcEndpointDnsEntry{{DnsName: &service}}); err == nil || !strings.Contains(err.Error(), "no DNS name of its own") {
+		t.Fatalf("err = %v, want the missing name", err)
 	}
 }

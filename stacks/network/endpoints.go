@@ -52,14 +52,8 @@ func (b builder) endpointFor(service string, existingID pulumi.StringInput, priv
 	if err != nil {
 		return endpointOut{}, err
 	}
-	dns := e.DnsEntries.ApplyT(func(entries []ec2.VpcEndpointDnsEntry) string {
-		var names []string
-		for _, d := range entries {
-			if d.DnsName != nil {
-				names = append(names, *d.DnsName)
-			}
-		}
-		return endpointDNSName(names)
+	dns := e.DnsEntries.ApplyT(func(entries []ec2.VpcEndpointDnsEntry) (string, error) {
+		return ownDNSName(service, entries)
 	}).(pulumi.StringOutput)
 	url := pulumi.String(RegionalURL(b.args.Region, service)).ToStringOutput()
 	if !privateDNS {
@@ -90,6 +84,21 @@ func endpointDNSName(names []string) string {
 		}
 	}
 	return best
+}
+
+// ownDNSName is endpointDNSName of a created endpoint's DNS entries; none
+// is an error, not an empty URL for the vault's clients.
+func ownDNSName(service string, entries []ec2.VpcEndpointDnsEntry) (string, error) {
+	var names []string
+	for _, d := range entries {
+		if d.DnsName != nil {
+			names = append(names, *d.DnsName)
+		}
+	}
+	if name := endpointDNSName(names); name != "" {
+		return name, nil
+	}
+	return "", fmt.Errorf("network: the %s endpoint has no DNS name of its own (vpce-...) among %v", service, names)
 }
 
 // RegionalURL is the service's default regional endpoint, which private DNS
