@@ -1046,8 +1046,8 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 				p.add(fmt.Sprintf("the %s endpoint %s is %s, not available", name, id, orNone(string(e.State))), "wait if it is pending; otherwise deploy the network layer ("+v.up("network")+")")
 			}
 			if host := ownName[id]; host != "" {
-				if !slices.ContainsFunc(e.DnsEntries, func(d ec2types.DnsEntry) bool { return aws.ToString(d.DnsName) == host }) {
-					p.add(fmt.Sprintf("the %s endpoint %s has no DNS name %s, which the vault's clients call (the network stack's output)", name, id, host), "deploy the network layer ("+v.up("network")+"), which exports the endpoint's own name")
+				if regional := regionalName(e.DnsEntries); host != regional {
+					p.add(fmt.Sprintf("the vault's clients call the %s endpoint %s by %s (the network stack's output), not by its regional name %s", name, id, host, orNone(regional)), "deploy the network layer ("+v.up("network")+"), which exports the endpoint's regional name")
 				}
 			} else if !aws.ToBool(e.PrivateDnsEnabled) {
 				p.add(fmt.Sprintf("the %s endpoint %s has private DNS off: the rotator would reach the public endpoint, which it cannot", name, id), "deploy the network layer ("+v.up("network")+"), which turns private DNS on")
@@ -1065,6 +1065,21 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 		how = "each with the DNS name the vault's clients call"
 	}
 	return p.result(check, fmt.Sprintf("Secrets Manager and KMS endpoints (%s) are available %s, in %s", strings.Join(keys, ", "), how, vpc))
+}
+
+// regionalName is an interface endpoint's own regional DNS name among its
+// entries: the shortest vpce- name, since a zonal name is the regional
+// one's first label followed by the zone (as stacks/network's
+// endpointDNSName picks it); "" when there is none.
+func regionalName(entries []ec2types.DnsEntry) string {
+	var best string
+	for _, d := range entries {
+		n := aws.ToString(d.DnsName)
+		if strings.HasPrefix(n, "vpce-") && (best == "" || len(n) < len(best)) {
+			best = n
+		}
+	}
+	return best
 }
 
 // zones: the private subnets are in the network's zones, at least two.

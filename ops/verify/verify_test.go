@@ -222,9 +222,13 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 			f.Outputs["network"]["secretsManagerEndpointUrl"] = "https://vpce-0sm-1a2b.secretsmanager.us-east-1.vpce.amazonaws.com"
 			f.Outputs["network"]["kmsEndpointUrl"] = "https://vpce-0kms-3c4d.kms.us-east-1.vpce.amazonaws.com"
 		}},
-		{"endpoint without the name its clients call", "endpoints", "KMS endpoint vpce-0kms has no DNS name vpce-0kms-ffff.kms.us-east-1.vpce.amazonaws.com", func(f *verifytest.Fixture) {
+		{"endpoint without the name its clients call", "endpoints", "KMS endpoint vpce-0kms by vpce-0kms-ffff.kms.us-east-1.vpce.amazonaws.com (the network stack's output), not by its regional name vpce-0kms-3c4d.kms.us-east-1.vpce.amazonaws.com", func(f *verifytest.Fixture) {
 			f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false)
 			f.Outputs["network"]["kmsEndpointUrl"] = "https://vpce-0kms-ffff.kms.us-east-1.vpce.amazonaws.com"
+		}},
+		{"endpoint called by a zone's name", "endpoints", "not by its regional name vpce-0kms-3c4d.kms.us-east-1.vpce.amazonaws.com", func(f *verifytest.Fixture) {
+			f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false)
+			f.Outputs["network"]["kmsEndpointUrl"] = "https://vpce-0kms-3c4d-us-east-1a.kms.us-east-1.vpce.amazonaws.com"
 		}},
 		{"subnet in another zone", "zones", "subnet-0b is in zone use1-az4, not among availabilityZoneIds", func(f *verifytest.Fixture) {
 			f.Subnets[1].AvailabilityZoneId = aws.String("use1-az4")
