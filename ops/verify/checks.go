@@ -29,6 +29,7 @@ import (
 
 	"github.com/dbvault/dbvault/ops/status"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/network"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
@@ -1068,18 +1069,13 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 }
 
 // regionalName is an interface endpoint's own regional DNS name among its
-// entries: the shortest vpce- name, since a zonal name is the regional
-// one's first label followed by the zone (as stacks/network's
-// endpointDNSName picks it); "" when there is none.
+// entries, as the network layer picks it (network.EndpointDNSName).
 func regionalName(entries []ec2types.DnsEntry) string {
-	var best string
+	names := make([]string, 0, len(entries))
 	for _, d := range entries {
-		n := aws.ToString(d.DnsName)
-		if strings.HasPrefix(n, "vpce-") && (best == "" || len(n) < len(best)) {
-			best = n
-		}
+		names = append(names, aws.ToString(d.DnsName))
 	}
-	return best
+	return network.EndpointDNSName(names)
 }
 
 // zones: the private subnets are in the network's zones, at least two.

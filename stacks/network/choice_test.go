@@ -38,12 +38,12 @@ func TestEndpointDNSNameIsTheRegionalOne(t *testing.T) {
 	zonal := "vpce-0abc-12ef-us-east-1a.secretsmanager.us-east-1.vpce.amazonaws.com"
 	service := "secretsmanager.us-east-1.amazonaws.com"
 	for _, names := range [][]string{{regional, zonal, service}, {zonal, regional}, {service, zonal, regional}} {
-		if got := endpointDNSName(names); got != regional {
-			t.Errorf("endpointDNSName(%v) = %q, want %q", names, got, regional)
+		if got := EndpointDNSName(names); got != regional {
+			t.Errorf("EndpointDNSName(%v) = %q, want %q", names, got, regional)
 		}
 	}
-	if got := endpointDNSName([]string{service}); got != "" {
-		t.Errorf("endpointDNSName of the service's name alone = %q, want none", got)
+	if got := EndpointDNSName([]string{service}); got != "" {
+		t.Errorf("EndpointDNSName of the service's name alone = %q, want none", got)
 	}
 }
 

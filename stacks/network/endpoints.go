@@ -68,7 +68,7 @@ func (b builder) endpointFor(service string, existingID pulumi.StringInput, priv
 	return endpointOut{id: e.ID().ToStringOutput(), dns: dns, url: url}, nil
 }
 
-// endpointDNSName is an interface endpoint's own regional DNS name among
+// EndpointDNSName is an interface endpoint's own regional DNS name among
 // its DNS entries (vpce-<id>.<service>.<region>.vpce.amazonaws.com). The
 // entries also hold one name per zone, the regional name's first label
 // followed by the zone (vpce-<id>-<zone>.<service>...), which reaches only
@@ -76,7 +76,7 @@ func (b builder) endpointFor(service string, existingID pulumi.StringInput, priv
 // name (https://docs.aws.amazon.com/neptune-analytics/latest/userguide/gettingStarted-connecting-private-link-access.html
 // shows both endpoint-specific forms). AWS documents no order for them, so
 // the shortest vpce- name is the regional one; "" when there is none.
-func endpointDNSName(names []string) string {
+func EndpointDNSName(names []string) string {
 	var best string
 	for _, n := range names {
 		if strings.HasPrefix(n, "vpce-") && (best == "" || len(n) < len(best)) {
@@ -86,7 +86,7 @@ func endpointDNSName(names []string) string {
 	return best
 }
 
-// ownDNSName is endpointDNSName of a created endpoint's DNS entries; none
+// ownDNSName is EndpointDNSName of a created endpoint's DNS entries; none
 // is an error, not an empty URL for the vault's clients.
 func ownDNSName(service string, entries []ec2.VpcEndpointDnsEntry) (string, error) {
 	var names []string
@@ -95,7 +95,7 @@ func ownDNSName(service string, entries []ec2.VpcEndpointDnsEntry) (string, erro
 			names = append(names, *d.DnsName)
 		}
 	}
-	if name := endpointDNSName(names); name != "" {
+	if name := EndpointDNSName(names); name != "" {
 		return name, nil
 	}
 	return "", fmt.Errorf("network: the %s endpoint has no DNS name of its own (vpce-...) among %v", service, names)

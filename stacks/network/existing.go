@@ -226,5 +226,5 @@ func existingDNSName(e *ec2.LookupVpcEndpointResult) string {
 	for _, d := range e.DnsEntries {
 		names = append(names, d.DnsName)
 	}
-	return endpointDNSName(names)
+	return EndpointDNSName(names)
 }
