@@ -280,11 +280,12 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 		Runner:  &recorder{Runner: r.runner, r: r},
 		Out:     io.MultiWriter(r.out, &r.orchOut),
 		Confirm: func(context.Context, string) (bool, error) { return true, nil },
-		// The stand-in has no EC2 API: each security group shows one
-		// network interface at the first look and none after, so the
-		// secrets layer's destroy takes its real path (the rotator
-		// first, on the engine, then the wait, then the rest).
-		ENIs:    &releasedENIs{seen: map[string]bool{}},
+		// The stand-in has no EC2 API: the rotator's network interface
+		// shows while the function exists and at the first look after
+		// it is deleted, so the secrets layer's destroy takes its real
+		// path (a look, the rotator first on the engine, the wait, the
+		// rest).
+		ENIs:    &releasedENIs{},
 		ENIPoll: time.Millisecond,
 		ResumeCommand: func(env, layer string) string {
 			return "go run mage.go dev:rehearse (a rehearsal always starts from a fresh backend)"
@@ -588,6 +589,9 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 	}
 	if rec, ok := orch.Runner.(*recorder); ok && rec.first == 0 && r.has("secrets") && r.has("network") && slices.ContainsFunc(r.report.Layers, func(l LayerReport) bool { return l.Name == "secrets" && l.Deploy > 0 }) {
 		r.report.fail("destroyAll deleted nothing ahead of the secrets layer: the rotator must go first, and its role after its network interfaces")
+	}
+	if rec, ok := orch.Runner.(*recorder); ok && rec.first > 0 && !strings.Contains(r.orchOut.String(), "Lambda released the rotator's network interfaces") {
+		r.report.fail("destroyAll deleted the rotator first but did not wait for its network interfaces")
 	}
 	for _, l := range r.opts.Layers {
 		ok, err := orch.Runner.Exists(ctx, l, orch.StackName(l))
@@ -975,25 +979,32 @@ func (c *recorder) DestroyType(ctx context.Context, l kit.Layer, env, typ string
 	c.mu.Lock()
 	c.first += n
 	c.mu.Unlock()
+	if e, ok := c.r.orch.ENIs.(*releasedENIs); ok && n > 0 {
+		e.functionDeleted()
+	}
 	return n, nil
 }
 
-// releasedENIs stands in for EC2's DescribeNetworkInterfaces.
+// releasedENIs stands in for EC2's DescribeNetworkInterfaces: the
+// rotator's interface is there while the function exists, and at the first
+// look after it is deleted.
 type releasedENIs struct {
-	mu   sync.Mutex
-	seen map[string]bool
+	mu              sync.Mutex
+	deleted, looked bool
 }
 
-func (e *releasedENIs) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeNetworkInterfacesInput, _ ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
+func (e *releasedENIs) functionDeleted() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var key string
-	for _, f := range in.Filters {
-		key += aws.ToString(f.Name) + "=" + strings.Join(f.Values, ",") + ";"
-	}
+	e.deleted = true
+}
+
+func (e *releasedENIs) DescribeNetworkInterfaces(context.Context, *ec2.DescribeNetworkInterfacesInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	out := &ec2.DescribeNetworkInterfacesOutput{}
-	if !e.seen[key] {
-		e.seen[key] = true
+	if !e.deleted || !e.looked {
+		e.looked = e.deleted
 		out.NetworkInterfaces = []ec2types.NetworkInterface{{NetworkInterfaceId: aws.String("eni-0rehearsal")}}
 	}
 	return out, nil
