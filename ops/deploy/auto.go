@@ -473,13 +473,9 @@ func (a *Auto) DestroyType(ctx context.Context, l kit.Layer, stack, typ string) 
 	if _, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
 		return 0, fmt.Errorf("pulumi destroy (its preview failed; nothing was deleted): %w", short(err))
 	}
-	u, err := s.Export(ctx)
+	d, err := StackState(ctx, s)
 	if err != nil {
-		return 0, fmt.Errorf("pulumi stack export: %w", short(err))
-	}
-	var d apitype.DeploymentV3
-	if err := json.Unmarshal(u.Deployment, &d); err != nil {
-		return 0, fmt.Errorf("reading the state of stack %s: %w", stack, err)
+		return 0, fmt.Errorf("stack %s: %w", stack, err)
 	}
 	var urns []string
 	for _, r := range d.Resources {
@@ -499,6 +495,20 @@ func (a *Auto) DestroyType(ctx context.Context, l kit.Layer, stack, typ string) 
 		return 0, nil
 	}
 	return (*res.Summary.ResourceChanges)["delete"], nil
+}
+
+// StackState is a stack's state, read back through the CLI (pulumi stack
+// export), as an operator would read it.
+func StackState(ctx context.Context, s auto.Stack) (apitype.DeploymentV3, error) {
+	u, err := s.Export(ctx)
+	if err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("pulumi stack export: %w", short(err))
+	}
+	var d apitype.DeploymentV3
+	if err := json.Unmarshal(u.Deployment, &d); err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("reading the exported state: %w", err)
+	}
+	return d, nil
 }
 
 // Outputs returns the stack's outputs.

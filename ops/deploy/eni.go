@@ -51,6 +51,9 @@ type TypeDestroyer interface {
 }
 
 const (
+	// RotatorLayer is the layer of the rotator and its role; NetworkLayer
+	// holds the rotator's security group.
+	RotatorLayer, NetworkLayer = "secrets", "network"
 	// RotatorType is the Pulumi type of the rotation function.
 	RotatorType = "aws:lambda/function:Function"
 	// RotatorSecurityGroupOutput is the network layer's output naming the
@@ -75,10 +78,10 @@ const ENIPermission = "ec2:DescribeNetworkInterfaces"
 // security group.
 func (o *Orchestrator) releaseRotator(ctx context.Context, l kit.Layer) error {
 	td, ok := o.Runner.(TypeDestroyer)
-	if o.ENIs == nil || l.Name != TrailLayer || !ok {
+	if o.ENIs == nil || l.Name != RotatorLayer || !ok {
 		return nil
 	}
-	i, err := o.index("network")
+	i, err := o.index(NetworkLayer)
 	if err != nil {
 		return nil
 	}

@@ -587,11 +587,15 @@ func (r *rehearsal) teardown(ctx context.Context, orch *deploy.Orchestrator, des
 		r.report.fail("destroyAll: %v", err)
 		return nil
 	}
-	if rec, ok := orch.Runner.(*recorder); ok && rec.first == 0 && r.has("secrets") && r.has("network") && slices.ContainsFunc(r.report.Layers, func(l LayerReport) bool { return l.Name == "secrets" && l.Deploy > 0 }) {
-		r.report.fail("destroyAll deleted nothing ahead of the secrets layer: the rotator must go first, and its role after its network interfaces")
-	}
-	if rec, ok := orch.Runner.(*recorder); ok && rec.first > 0 && !strings.Contains(r.orchOut.String(), "Lambda released the rotator's network interfaces") {
-		r.report.fail("destroyAll deleted the rotator first but did not wait for its network interfaces")
+	// The rotator went first, and its role only after the wait.
+	if rec, ok := orch.Runner.(*recorder); ok {
+		deployed := slices.ContainsFunc(r.report.Layers, func(l LayerReport) bool { return l.Name == deploy.RotatorLayer && l.Deploy > 0 })
+		switch {
+		case rec.first == 0 && deployed && r.has(deploy.NetworkLayer):
+			r.report.fail("destroyAll deleted nothing ahead of the secrets layer: the rotator must go first, and its role after its network interfaces")
+		case rec.first > 0 && !strings.Contains(r.orchOut.String(), "Lambda released the rotator's network interfaces"):
+			r.report.fail("destroyAll deleted the rotator first but did not wait for its network interfaces")
+		}
 	}
 	for _, l := range r.opts.Layers {
 		ok, err := orch.Runner.Exists(ctx, l, orch.StackName(l))
@@ -647,13 +651,9 @@ func (r *rehearsal) export(ctx context.Context, name string) (apitype.Deployment
 	if err != nil {
 		return apitype.DeploymentV3{}, err
 	}
-	u, err := s.Export(ctx)
+	d, err := deploy.StackState(ctx, s)
 	if err != nil {
-		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: exporting the state of %s: %w", name, err)
-	}
-	var d apitype.DeploymentV3
-	if err := json.Unmarshal(u.Deployment, &d); err != nil {
-		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: state of %s: %w", name, err)
+		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: the state of %s: %w", name, err)
 	}
 	return d, nil
 }
