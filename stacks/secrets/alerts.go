@@ -299,13 +299,14 @@ func globMatch(pattern, name string) bool {
 }
 
 // alerts creates the encrypted topic, the EventBridge rules on failed
-// rotations and on changes of secrets, the alarm on the rotator's errors and the optional
-// e-mail subscription.
+// rotations, on changes of secrets and on changes of the rotator, the
+// alarm on the rotator's errors and the optional e-mail subscription.
 func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn *lambda.Function, secrets pulumi.StringArrayOutput, parent pulumi.ResourceOption) (alerting, error) {
 	names, l := args.names, args.names.Logical
 	topicName := names.AlertsTopicName()
 	ruleName := RotationFailedRuleName(names)
 	changesName := SecretChangesRuleName(names)
+	rotatorName := RotatorChangesRuleName(names)
 	alarmName := names.Name("rotator-errors")
 	topic, err := sns.NewTopic(ctx, l("alerts"), &sns.TopicArgs{
 		Name:           pulumi.String(topicName),
@@ -315,7 +316,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("alerts topic: %w", err)
 	}
 	// Each rule of this vault, by its ARN, and nothing else of EventBridge.
-	ruleArns := []string{arn("events", "rule/"+ruleName), arn("events", "rule/"+changesName)}
+	ruleArns := []string{arn("events", "rule/"+ruleName), arn("events", "rule/"+changesName), arn("events", "rule/"+rotatorName)}
 	alarmArn := arn("cloudwatch", "alarm:"+alarmName)
 	_, err = sns.NewTopicPolicy(ctx, l("alerts-policy"), &sns.TopicPolicyArgs{
 		Arn: topic.Arn,
@@ -350,14 +351,28 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("alerts topic policy: %w", err)
 	}
 
+	// The secrets' rules match the vault's secrets, known once created.
+	watching := func(pattern func(Watched) (string, error)) pulumi.StringOutput {
+		return secrets.ApplyT(func(arns []string) (string, error) {
+			return pattern(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
+		}).(pulumi.StringOutput)
+	}
 	rule, target, err := alertRule(ctx, args, "rotation-failed", ruleName,
-		"Secrets Manager reports a failed or abandoned rotation of a secret of vault "+args.Suffix, FailurePatternFor, secrets, topic, parent)
+		"Secrets Manager reports a failed or abandoned rotation of a secret of vault "+args.Suffix, watching(FailurePatternFor), topic, parent)
 	if err != nil {
 		return alerting{}, err
 	}
 	changes, _, err := alertRule(ctx, args, "secret-changes", changesName,
-		"Someone changed the policy, rotation, replication, tags or existence of a secret of vault "+args.Suffix, ChangesPatternFor, secrets, topic, parent)
+		"Someone changed the policy, rotation, replication, tags or existence of a secret of vault "+args.Suffix, watching(ChangesPatternFor), topic, parent)
 	if err != nil {
+		return alerting{}, err
+	}
+	rotatorPattern, err := RotatorChangesPattern(args.Partition, args.Region, args.AccountID, names.RotatorName(), names.RotatorRoleName(args.Region))
+	if err != nil {
+		return alerting{}, err
+	}
+	if _, _, err := alertRule(ctx, args, "rotator-changes", rotatorName,
+		"Someone changed the code, configuration, invokers or role of the rotator of vault "+args.Suffix+", which reads every secret of the vault", pulumi.String(rotatorPattern), topic, parent); err != nil {
 		return alerting{}, err
 	}
 
@@ -397,16 +412,13 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 }
 
 // alertRule creates the EventBridge rule called logical (physical name
-// name) on the events that pattern matches for the vault's secrets, and
-// its target, the alerts topic.
-func alertRule(ctx *pulumi.Context, args *Args, logical, name, description string, pattern func(Watched) (string, error), secrets pulumi.StringArrayOutput, topic *sns.Topic, parent pulumi.ResourceOption) (*cloudwatch.EventRule, *cloudwatch.EventTarget, error) {
+// name) on the events pattern matches, and its target, the alerts topic.
+func alertRule(ctx *pulumi.Context, args *Args, logical, name, description string, pattern pulumi.StringInput, topic *sns.Topic, parent pulumi.ResourceOption) (*cloudwatch.EventRule, *cloudwatch.EventTarget, error) {
 	names := args.names
 	rule, err := cloudwatch.NewEventRule(ctx, names.Logical(logical), &cloudwatch.EventRuleArgs{
-		Name:        pulumi.String(name),
-		Description: pulumi.String(description),
-		EventPattern: secrets.ApplyT(func(arns []string) (string, error) {
-			return pattern(Watched{ARNs: arns, AppPattern: names.AppSecretPattern()})
-		}).(pulumi.StringOutput),
+		Name:         pulumi.String(name),
+		Description:  pulumi.String(description),
+		EventPattern: pattern,
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s rule: %w", logical, err)

@@ -81,22 +81,27 @@ func alertsVault(t *testing.T) (mock.Result, []string) {
 func rule(t *testing.T, res mock.Result, name string) map[string]any {
 	t.Helper()
 	for _, r := range res.ByType("aws:cloudwatch/eventRule:EventRule") {
-		if r.Input("name") != name {
-			continue
+		if r.Input("name") == name {
+			s, _ := r.Input("eventPattern").(string)
+			return decode(t, s)
 		}
-		s, _ := r.Input("eventPattern").(string)
-		var p map[string]any
-		if err := json.Unmarshal([]byte(s), &p); err != nil {
-			t.Fatalf("rule %s: pattern %q: %v", name, s, err)
-		}
-		return p
 	}
 	t.Fatalf("no rule named %s", name)
 	return nil
 }
 
-// Two rules, one per concern, each delivering to the encrypted alerts
-// topic, whose policy admits EventBridge for exactly these two rules.
+// decode is the event pattern s, decoded.
+func decode(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var p map[string]any
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		t.Fatalf("pattern %q: %v", s, err)
+	}
+	return p
+}
+
+// Three rules, one per concern, each delivering to the encrypted alerts
+// topic, whose policy admits EventBridge for exactly these rules.
 func TestAlertRulesAndTheirTopic(t *testing.T) {
 	res, _ := alertsVault(t)
 	var names []string
@@ -104,7 +109,7 @@ func TestAlertRulesAndTheirTopic(t *testing.T) {
 		names = append(names, fmt.Sprint(r.Input("name")))
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"rotation-failed-dev", "secret-changes-dev"}) {
+	if !slices.Equal(names, []string{"rotation-failed-dev", "rotator-changes-dev", "secret-changes-dev"}) {
 		t.Fatalf("rules %v", names)
 	}
 	targets := map[string]string{}
@@ -137,7 +142,7 @@ func TestAlertRulesAndTheirTopic(t *testing.T) {
 		}
 		found = true
 		got := fmt.Sprint(s.Condition["ArnEquals"]["aws:SourceArn"])
-		want := fmt.Sprint([]any{"arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev", "arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev"})
+		want := fmt.Sprint([]any{"arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev", "arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev", "arn:aws:events:us-east-1:123456789012:rule/rotator-changes-dev"})
 		if got != want || s.Condition["StringEquals"]["aws:SourceAccount"] != alertsAccount {
 			t.Errorf("%s admits %s (account %v), want exactly %s", s.Sid, got, s.Condition["StringEquals"]["aws:SourceAccount"], want)
 		}
@@ -380,14 +385,30 @@ func matchesValues(values []any, v any) bool {
 			}
 			continue
 		}
-		// The wildcard operator, the only one the layer uses: "*" matches
-		// any run of characters.
-		p, ok := op["wildcard"].(string)
-		if len(op) != 1 || !ok {
+		// The operators the layer uses: "wildcard" ("*" matches any run of
+		// characters), "prefix" and "equals-ignore-case".
+		s, isStr := v.(string)
+		if len(op) != 1 {
 			panic(fmt.Sprintf("operator %v is not implemented here", want))
 		}
-		if s, isStr := v.(string); isStr && globMatch(p, s) {
-			return true
+		for name, arg := range op {
+			a, ok := arg.(string)
+			if !ok {
+				panic(fmt.Sprintf("operator %v is not implemented here", want))
+			}
+			switch name {
+			case "wildcard":
+				ok = globMatch(a, s)
+			case "prefix":
+				ok = strings.HasPrefix(s, a)
+			case "equals-ignore-case":
+				ok = strings.EqualFold(s, a)
+			default:
+				panic(fmt.Sprintf("operator %v is not implemented here", want))
+			}
+			if isStr && ok {
+				return true
+			}
 		}
 	}
 	return false
@@ -489,6 +510,11 @@ func TestMatcher(t *testing.T) {
 		{`{"source":["aws.x"],"detail":{"a":["2"]}}`, false},
 		{`{"detail":{"$or":[{"a":["2"]},{"list":["p"]}]}}`, true},
 		{`{"detail":{"$or":[{"a":["2"]},{"list":["r"]}]}}`, false},
+		{`{"source":[{"prefix":"aws."}]}`, true},
+		{`{"source":[{"prefix":"aws.y"}]}`, false},
+		{`{"source":[{"equals-ignore-case":"AWS.X"}]}`, true},
+		{`{"source":[{"equals-ignore-case":"aws.x2"}]}`, false},
+		{`{"detail":{"list":[{"prefix":"q"}]}}`, true},
 	} {
 		var p map[string]any
 		if err := json.Unmarshal([]byte(c.pattern), &p); err != nil {
