@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -39,6 +40,11 @@ type EventBridgeAPI interface {
 // CloudWatchAPI is the part of the CloudWatch client verify calls.
 type CloudWatchAPI interface {
 	GetMetricStatistics(ctx context.Context, in *cloudwatch.GetMetricStatisticsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricStatisticsOutput, error)
+}
+
+// LogsAPI is the part of the CloudWatch Logs client verify calls.
+type LogsAPI interface {
+	FilterLogEvents(ctx context.Context, in *cloudwatchlogs.FilterLogEventsInput, opts ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
 }
 
 // LambdaAPI is the part of the Lambda client verify calls.
@@ -78,6 +84,7 @@ type Clients struct {
 	CloudTrail     CloudTrailAPI
 	EventBridge    EventBridgeAPI
 	CloudWatch     CloudWatchAPI
+	Logs           LogsAPI
 	Lambda         LambdaAPI
 	SecretsManager SecretsManagerAPI
 	KMS            KMSAPI
@@ -93,6 +100,7 @@ func NewClients(cfg aws.Config, secretsManagerEndpoint string) Clients {
 		CloudTrail:  cloudtrail.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg),
 		CloudWatch:  cloudwatch.NewFromConfig(cfg),
+		Logs:        cloudwatchlogs.NewFromConfig(cfg),
 		Lambda:      lambda.NewFromConfig(cfg),
 		SecretsManager: secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
 			if secretsManagerEndpoint != "" {

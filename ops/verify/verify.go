@@ -9,7 +9,7 @@
 // exiting non-zero when any line fails. Checks: trail, alerts,
 // alerts-event-shape, rotator, secrets/<user> and secrets/master,
 // app-secret-policies, master-secret-policy, secrets-key-direct-use,
-// database, tls-version, flow-log, endpoints, zones.
+// database, tls-version, audit-log, flow-log, endpoints, zones.
 //
 // Every AWS service is reached through a small interface holding only the
 // methods called (Clients), so tests run every check against fakes, and the
@@ -105,6 +105,7 @@ func (v *Verifier) Run(ctx context.Context) []Result {
 	out = append(out, v.secretsKeyDirectUse(ctx))
 	out = append(out, v.database(ctx))
 	out = append(out, v.tlsVersion(ctx))
+	out = append(out, v.auditLog(ctx))
 	out = append(out, v.flowLog(ctx))
 	out = append(out, v.endpoints(ctx))
 	out = append(out, v.zones(ctx))

@@ -23,7 +23,7 @@ import (
 )
 
 // allChecks are the lines of the healthy fixture, in order.
-var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "flow-log", "endpoints", "zones"}
+var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "audit-log", "flow-log", "endpoints", "zones"}
 
 func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
 	t.Helper()
@@ -81,6 +81,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"it records [eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com], readOnly Equals [true]] or [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [false]] (GetEventSelectors: the secrets layer's advanced selectors)",
 		"its bucket " + verifytest.TrailBucket + " expires the log files under AWSLogs/ after 90 days, noncurrent versions after 1 (rule expire-trail-log-files;",
 		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
+		"PASS audit-log: 1 statement(s) with IDENTIFIED BY in /aws/rds/cluster/aurora-cluster-dev/audit in the last 30 days, every password masked",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -90,7 +91,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 	for _, want := range []string{"CloudTrail.GetTrailStatus", "CloudTrail.LookupEvents", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
 		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
 		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets", "EC2.DescribeFlowLogs",
-		"CloudTrail.GetEventSelectors", "S3.GetBucketLifecycleConfiguration"} {
+		"Logs.FilterLogEvents", "CloudTrail.GetEventSelectors", "S3.GetBucketLifecycleConfiguration"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("no %s call: %s", want, calls)
 		}
@@ -210,6 +211,12 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"flow log of another VPC", "flow-log", "records vpc-0other, not the network's VPC vpc-0a1b2c3d", func(f *verifytest.Fixture) { f.FlowLogs[0].ResourceId = aws.String("vpc-0other") }},
 		{"flow log gone", "flow-log", "flow log fl-0a1b2c3d4e5f60718 not found", func(f *verifytest.Fixture) { f.FlowLogs = nil }},
+		{"password in the audit log", "audit-log", "the audit log /aws/rds/cluster/aurora-cluster-dev/audit holds 2 statement(s) whose password is written out (aurora-instance-1-dev.audit.log.0 at ", func(f *verifytest.Fixture) {
+			f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`ALTER USER \'app\'@\'%\' IDENTIFIED BY \'Pw-Leaked-1\'`), verifytest.AuditLine(`CREATE USER 'app_clone'@'%' IDENTIFIED BY "Pw-Leaked-2"`))
+		}},
+		{"audit log group gone", "audit-log", "FilterLogEvents /aws/rds/cluster/aurora-cluster-dev/audit: ResourceNotFoundException", func(f *verifytest.Fixture) { f.AuditLog = nil }},
+		// No password change in the audit log: nothing there to expose.
+		{"no password change audited", "", "", func(f *verifytest.Fixture) { f.AuditLog = f.AuditLog[:1] }},
 		{"endpoint pending", "endpoints", "endpoint vpce-0sm is pending, not available", func(f *verifytest.Fixture) { f.Endpoints[0].State = "pending" }},
 		{"endpoint without private DNS", "endpoints", "KMS endpoint vpce-0kms has private DNS off", func(f *verifytest.Fixture) { f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false) }},
 		{"endpoint gone", "endpoints", "endpoint vpce-0kms was not found", func(f *verifytest.Fixture) { f.Endpoints = f.Endpoints[:1] }},
@@ -271,7 +278,7 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"network", "availabilityZoneIds", []string{"zones"}},
 		{"network", "kmsEndpointId", []string{"endpoints"}},
 		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
-		{"database", "clusterIdentifier", []string{"database", "tls-version"}},
+		{"database", "clusterIdentifier", []string{"database", "tls-version", "audit-log"}},
 		{"database", "flowLogId", []string{"flow-log"}},
 		{"secrets", "appSecretArns", []string{"alerts-event-shape", "secrets", "app-secret-policies"}},
 		{"database", "masterSecretArn", []string{"master-secret-policy", "database"}},
@@ -548,8 +555,34 @@ func TestExistingClusterOutputMustBeABoolean(t *testing.T) {
 	f := verifytest.Healthy()
 	f.Outputs["database"]["existingCluster"] = "yes"
 	res, out := run(t, f, f.Clients())
-	wantLines(t, res, out, []string{"alerts-event-shape", "secrets/master", "master-secret-policy", "database", "tls-version"}, nil)
+	wantLines(t, res, out, []string{"alerts-event-shape", "secrets/master", "master-secret-policy", "database", "tls-version", "audit-log"}, nil)
 	if !strings.Contains(lineOf(t, res, "database").Line(), "output existingCluster missing: deploy layer database again (it is yes, not true or false)") {
 		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// audit-log says where a written-out password is, never the line or the
+// password; a team's cluster that does not export its audit log passes,
+// and a fresh environment without a password change yet is pending.
+func TestAuditLogCheck(t *testing.T) {
+	f := verifytest.Healthy()
+	f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`ALTER USER \'app\'@\'%\' IDENTIFIED BY \'Pw-Leaked-1\'`))
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"audit-log"}, map[string][]string{"audit-log": {"holds 1 statement(s) whose password is written out"}})
+	if strings.Contains(out, "Pw-Leaked") || strings.Contains(out, "ALTER USER") {
+		t.Fatalf("verify printed the audit line:\n%s", out)
+	}
+
+	f = verifytest.Healthy()
+	f.UseExistingCluster()
+	f.AuditLog = nil
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{"audit-log": {"PASS audit-log: the team's cluster aurora-cluster-dev does not export its audit log"}})
+
+	f = verifytest.Healthy()
+	f.AuditLog = f.AuditLog[:1]
+	v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
+	if r := lineOf(t, v.Run(context.Background()), "audit-log"); !r.OK || !strings.HasPrefix(r.Detail, "pending: no statement with IDENTIFIED BY") {
+		t.Fatalf("fresh: %s", r.Line())
 	}
 }

@@ -51,8 +51,8 @@ func TestVerifyHealthyEnvironment(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 15 {
-		t.Fatalf("want 15 lines:\n%s", out.String())
+	if len(lines) != 16 {
+		t.Fatalf("want 16 lines:\n%s", out.String())
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "PASS ") {
@@ -128,6 +128,9 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 		{"tls-version", "pending-reboot", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 			f.Cluster.DBClusterMembers[0].DBClusterParameterGroupStatus = aws.String("pending-reboot")
 		}},
+		{"audit-log", "whose password is written out", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
+			f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`ALTER USER \'app\'@\'%\' IDENTIFIED BY \'Pw-Leaked-1\'`))
+		}},
 		{"flow-log", "Access error", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 			f.FlowLogs[0].DeliverLogsStatus, f.FlowLogs[0].DeliverLogsErrorMessage = aws.String("FAILED"), aws.String("Access error")
 		}},
@@ -158,7 +161,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			if len(failed) != 1 || !strings.HasPrefix(failed[0], "FAIL "+c.check+": ") || !strings.Contains(failed[0], c.want) || !strings.Contains(failed[0], "; fix: ") {
 				t.Fatalf("want exactly one FAIL %s line with %q:\n%s", c.check, c.want, out.String())
 			}
-			if !strings.Contains(stderr.String(), "1 of 15 checks failed") {
+			if !strings.Contains(stderr.String(), "1 of 16 checks failed") {
 				t.Fatalf("stderr: %s", stderr.String())
 			}
 			if w := f.Calls.Writes(); len(w) > 0 {

@@ -18,6 +18,8 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -35,6 +37,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/verify"
+	"github.com/dbvault/dbvault/stacks/kit"
 )
 
 // Names of the healthy environment "dev".
@@ -197,13 +200,13 @@ func (c *Calls) List() []string {
 }
 
 // Writes returns the calls that are not reads (Describe*, Get*, List*,
-// Lookup*, TestEventPattern, a dry run of KMS Decrypt).
+// Lookup*, Filter*, TestEventPattern, a dry run of KMS Decrypt).
 func (c *Calls) Writes() []string {
 	var out []string
 	for _, op := range c.List() {
 		_, name, _ := strings.Cut(op, ".")
 		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "Get") && !strings.HasPrefix(name, "List") &&
-			!strings.HasPrefix(name, "Lookup") && name != "TestEventPattern" && name != decryptDryRun {
+			!strings.HasPrefix(name, "Lookup") && !strings.HasPrefix(name, "Filter") && name != "TestEventPattern" && name != decryptDryRun {
 			out = append(out, op)
 		}
 	}
@@ -235,6 +238,9 @@ type Fixture struct {
 	Endpoints         []ec2types.VpcEndpoint
 	Subnets           []ec2types.Subnet
 	FlowLogs          []ec2types.FlowLog
+	// AuditLog are the lines of the cluster's audit log group; nil: the
+	// group does not exist.
+	AuditLog []string
 	// Secrets by ARN.
 	Secrets map[string]*Secret
 	Outputs verify.Outputs
@@ -294,6 +300,12 @@ func Healthy() *Fixture {
 		Parameters: []rdstypes.Parameter{
 			{ParameterName: aws.String("require_secure_transport"), ParameterValue: aws.String("ON"), Source: aws.String("user")},
 			{ParameterName: aws.String("tls_version"), ParameterValue: aws.String("TLSv1.2,TLSv1.3"), Source: aws.String("user")},
+		},
+		// As MariaDB's audit plugin writes a password change (Aurora's
+		// Advanced Auditing writes the same fields).
+		AuditLog: []string{
+			"20261207 13:38:00,ip-10-0-1-5,root,10.0.1.9,2015,8682,CONNECT,,,0",
+			AuditLine(`ALTER USER 'app'@'%' IDENTIFIED BY *****`),
 		},
 		FlowLogs: []ec2types.FlowLog{{FlowLogId: aws.String(FlowLogID), ResourceId: aws.String(VpcID), FlowLogStatus: aws.String("ACTIVE"),
 			DeliverLogsStatus: aws.String("SUCCESS"), LogGroupName: aws.String("vpc-flow-logs-dev")}},
@@ -440,7 +452,7 @@ func (f *Fixture) UseAccountTrail(arn string) {
 // Clients are fakes answering from f (Secrets Manager included).
 func (f *Fixture) Clients() verify.Clients {
 	return verify.Clients{
-		CloudTrail: trail{f}, EventBridge: rules{f}, CloudWatch: watch{f}, Lambda: fn{f},
+		CloudTrail: trail{f}, EventBridge: rules{f}, CloudWatch: watch{f}, Logs: logs{f}, Lambda: fn{f},
 		SecretsManager: sm{f}, KMS: key{f}, RDS: db{f}, EC2: ec2Fake{f}, S3: bucket{f},
 	}
 }
@@ -605,6 +617,39 @@ func match(pat, ev map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// AuditLine is a QUERY line of the audit log for statement, quoted as
+// the audit log quotes it.
+func AuditLine(statement string) string {
+	return "20261207 13:38:00,ip-10-0-1-5,dbadmin,10.0.1.9,2015,8683,QUERY,vault,'" + statement + "',0"
+}
+
+// AuditGroup is the cluster's audit log group.
+var AuditGroup = kit.RDSLogGroup(ClusterID, "audit")
+
+type logs struct{ f *Fixture }
+
+// FilterLogEvents answers the lines that hold the quoted phrase of the
+// filter pattern, one per page, to exercise nextToken.
+func (l logs) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	l.f.Calls.Record("Logs.FilterLogEvents")
+	if aws.ToString(in.LogGroupName) != AuditGroup || l.f.AuditLog == nil {
+		return nil, &cwltypes.ResourceNotFoundException{Message: aws.String("The specified log group does not exist.")}
+	}
+	phrase, ok := strings.CutPrefix(aws.ToString(in.FilterPattern), `"`)
+	phrase, ok2 := strings.CutSuffix(phrase, `"`)
+	if !ok || !ok2 || in.StartTime == nil {
+		return nil, fmt.Errorf("fake: filter pattern %q, start %v: want a quoted phrase and a start", aws.ToString(in.FilterPattern), in.StartTime)
+	}
+	var events []cwltypes.FilteredLogEvent
+	for i, line := range l.f.AuditLog {
+		if strings.Contains(line, phrase) {
+			events = append(events, cwltypes.FilteredLogEvent{Message: aws.String(line), LogStreamName: aws.String("aurora-instance-1-dev.audit.log.0"), Timestamp: aws.Int64(int64(1765114680000 + i))})
+		}
+	}
+	page, next := onePerPage(events, in.NextToken)
+	return &cloudwatchlogs.FilterLogEventsOutput{Events: page, NextToken: next}, nil
 }
 
 type watch struct{ f *Fixture }
