@@ -149,6 +149,16 @@ func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string, opts 
 	if len(distinct) < MinAZCount {
 		return existingNetwork{}, fmt.Errorf("network: existingSubnetIds are in %d zone(s) (%s); Aurora and the vault need subnets in at least %d", len(distinct), strings.Join(distinct, ", "), MinAZCount)
 	}
+	// One subnet per zone: an interface endpoint takes at most one subnet
+	// of each zone (EC2 refuses more with DuplicateSubnetsInSameZone, "VPC
+	// endpoint subnets should be in different availability zones", as
+	// reported in terraform-aws-modules/terraform-aws-vpc#451), and Aurora's
+	// instances go to the first two zones listed, which must differ.
+	for i, z := range n.ZoneIDs {
+		if j := slices.Index(n.ZoneIDs, z); j < i {
+			return existingNetwork{}, fmt.Errorf("network: existingSubnetIds[%d] %s is in zone %s, as existingSubnetIds[%d] %s is: name one private subnet per zone", i, n.SubnetIDs[i], z, j, n.SubnetIDs[j])
+		}
+	}
 	return n, nil
 }
 

@@ -241,6 +241,15 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 			}),
 			want: "in 1 zone(s) (use1-az1)",
 		},
+		"two subnets in one zone": {
+			invokes: changed("aws:ec2/getSubnet:getSubnet", func(args, out resource.PropertyMap) {
+				if args["id"].StringValue() == fake.ExistingSubnetIDs()[2] {
+					out["availabilityZone"] = resource.NewProperty("us-east-1a")
+					out["availabilityZoneId"] = resource.NewProperty("use1-az1")
+				}
+			}),
+			want: "existingSubnetIds[2] " + fake.ExistingSubnetIDs()[2] + " is in zone use1-az1, as existingSubnetIds[0] " + fake.ExistingSubnetIDs()[0] + " is: name one private subnet per zone",
+		},
 		"public subnet": {
 			invokes: changed("aws:ec2/getSubnet:getSubnet", func(_, out resource.PropertyMap) { out["mapPublicIpOnLaunch"] = resource.NewProperty(true) }),
 			want:    "gives public IP addresses",
