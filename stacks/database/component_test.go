@@ -90,6 +90,12 @@ func TestOnlyRequiredArgsGiveTheDefaults(t *testing.T) {
 		if !finalSnapshotPattern.MatchString(str(c, "finalSnapshotIdentifier")) {
 			t.Errorf("finalSnapshotIdentifier %q, want final-dev-<creation time>", str(c, "finalSnapshotIdentifier"))
 		}
+		if boolean(t, c, "applyImmediately") {
+			t.Errorf("applyImmediately without applyEngineVersion")
+		}
+		if boolean(t, c, "deleteAutomatedBackups") == production {
+			t.Errorf("production %v: deleteAutomatedBackups %v", production, boolean(t, c, "deleteAutomatedBackups"))
+		}
 		if boolean(t, c, "deletionProtection") != production || boolean(t, c, "skipFinalSnapshot") == production || c.Options.Protect != production {
 			t.Errorf("production %v: deletionProtection %v skipFinalSnapshot %v protect %v", production,
 				boolean(t, c, "deletionProtection"), boolean(t, c, "skipFinalSnapshot"), c.Options.Protect)
@@ -139,6 +145,7 @@ func TestInvalidArgsAreRefused(t *testing.T) {
 		{"engine version", func(a *database.Args) { a.EngineVersion = "5.7.mysql_aurora.2.12.5" }, `EngineVersion is "5.7.mysql_aurora.2.12.5": it must be an Aurora MySQL 3 (MySQL 8.0) version`},
 		{"instance class", func(a *database.Args) { a.InstanceClass = "t3.medium" }, `InstanceClass is "t3.medium": it must be a DB instance class`},
 		{"small class", func(a *database.Args) { a.InstanceClass = "db.t4g.small" }, `InstanceClass is "db.t4g.small": Aurora MySQL 8.0 does not support db.t4g.small`},
+		{"t2 class", func(a *database.Args) { a.InstanceClass = "db.t2.medium" }, `InstanceClass is "db.t2.medium": Aurora MySQL 8.0 does not support db.t2.medium`},
 		{"username", func(a *database.Args) { a.MasterUsername = "1admin" }, `MasterUsername is "1admin": it must be 1 to 16 letters`},
 		{"rdsadmin", func(a *database.Args) { a.MasterUsername = "RDSAdmin" }, `MasterUsername is "RDSAdmin": it must be 1 to 16 letters, digits or underscores, start with a letter, and not be rdsadmin`},
 		{"rotation", func(a *database.Args) { a.MasterRotationDays = 31 }, "MasterRotationDays is 31: it must be from 1 to 30"},

@@ -187,8 +187,12 @@ var (
 	clusterIDPattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
 	securityGroupPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
 	secretArnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$`)
-	// Aurora MySQL 8.0 runs on no class below medium.
-	unsupportedClasses = []string{"db.t2.micro", "db.t2.small", "db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
+	// Aurora MySQL 8.0 runs on no class below medium, and on no db.t2
+	// class (db.t2.medium: "not supported in 3.01.0 and higher",
+	// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.DBInstanceClass.SupportAurora.html).
+	unsupportedClasses = []string{"db.t3.micro", "db.t3.small", "db.t4g.micro", "db.t4g.small"}
+	// unsupportedFamily is the prefix of the classes of such a family.
+	unsupportedFamily = "db.t2."
 )
 
 // applyDefaults sets the documented default on every optional field left
@@ -238,7 +242,7 @@ func (a *Args) applyDefaults() error {
 		return fmt.Errorf("EngineVersion is %q: it must be an Aurora MySQL 3 (MySQL 8.0) version such as %s", a.EngineVersion, DefaultEngineVersion)
 	case !instanceClassPattern.MatchString(a.InstanceClass):
 		return fmt.Errorf("InstanceClass is %q: it must be a DB instance class such as %s", a.InstanceClass, DefaultInstanceClass)
-	case slices.Contains(unsupportedClasses, a.InstanceClass):
+	case slices.Contains(unsupportedClasses, a.InstanceClass) || strings.HasPrefix(a.InstanceClass, unsupportedFamily):
 		return fmt.Errorf("InstanceClass is %q: Aurora MySQL 8.0 does not support %s; use db.t3.medium or larger", a.InstanceClass, a.InstanceClass)
 	case !usernamePattern.MatchString(a.MasterUsername) || strings.EqualFold(a.MasterUsername, "rdsadmin"):
 		return fmt.Errorf("MasterUsername is %q: it must be 1 to 16 letters, digits or underscores, start with a letter, and not be rdsadmin", a.MasterUsername)
@@ -515,6 +519,21 @@ func ownCluster(ctx *pulumi.Context, d *Database, args *Args, parent pulumi.Reso
 		SkipFinalSnapshot:       pulumi.Bool(!args.Production),
 		FinalSnapshotIdentifier: finalSnapshot(args),
 		DeletionProtection:      pulumi.Bool(args.Production),
+		// RDS defers an engine version change to the next maintenance
+		// window "unless ApplyImmediately is enabled" (ModifyDBCluster,
+		// EngineVersion:
+		// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_ModifyDBCluster.html);
+		// the provider sends it as set, false by default (pulumi-aws
+		// sdk/go/aws/rds/cluster.go, ApplyImmediately). Asked to apply
+		// the version, the layer applies it now.
+		ApplyImmediately: pulumi.Bool(args.ApplyEngineVersion),
+		// The provider deletes the automated backups with the cluster
+		// unless told otherwise ("Default is `true`": pulumi-aws
+		// sdk/go/aws/rds/cluster.go, DeleteAutomatedBackups; the
+		// provider's internal/service/rds/cluster.go sends it in
+		// DeleteDBCluster). Production keeps them, and with them
+		// point-in-time recovery up to the deletion, for their retention.
+		DeleteAutomatedBackups: pulumi.Bool(!args.Production),
 		// Stay on standard support: a cluster silently enrolled in RDS
 		// Extended Support is billed for it.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),

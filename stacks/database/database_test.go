@@ -526,6 +526,10 @@ func TestEngineVersionDriftIsKeptUnlessApplied(t *testing.T) {
 	if got := str(one(t, res, "aws:rds/cluster:Cluster"), "engineVersion"); got != "8.0.mysql_aurora.3.10.1" {
 		t.Errorf("engineVersion = %q", got)
 	}
+	// Applied now, not in the next maintenance window.
+	if !boolean(t, one(t, res, "aws:rds/cluster:Cluster"), "applyImmediately") {
+		t.Error("applyEngineVersion without applyImmediately: RDS would defer the version to the maintenance window")
+	}
 	cfg["vault-database:applyEngineVersion"] = "yes"
 	if _, err := runWith(t, cfg, nil); err == nil || !strings.Contains(err.Error(), `applyEngineVersion is "yes"; it must be true or false`) {
 		t.Errorf("applyEngineVersion yes: %v", err)

@@ -12,8 +12,12 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// FlowLogAggregationSeconds is how long the flow log aggregates packets into
-// one record: 600 s is AWS's default and the cheaper of the two choices.
+// FlowLogAggregationSeconds is the longest the flow log aggregates packets
+// into one record: 600 s is AWS's default, and the fewer records of the two
+// choices where it applies; on the network interfaces of Nitro-based
+// instances "the aggregation interval is always 1 minute or less,
+// regardless of the specified maximum aggregation interval"
+// (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-limitations.html).
 const FlowLogAggregationSeconds = 600
 
 // FlowLogsService is the service principal that delivers VPC flow logs.

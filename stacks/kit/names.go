@@ -25,7 +25,7 @@ var DefaultComponents = []string{NetworkComponent, KeysComponent, DatabaseCompon
 // MaxVaultNameLen bounds a non-default component name. With it, the longest
 // environmentSuffix and the longest region, every physical name fits its AWS
 // limit (the RDS identifiers, 63, are the tightest unfitted ones: the final
-// snapshot identifier "<name>-aurora-cluster-final-<suffix>" is at most 58);
+// snapshot identifier "<name>-final-<suffix>-YYYYMMDD-hhmmss" is at most 59);
 // the IAM role names and the trail's bucket would not, and are fitted (see
 // fit).
 const MaxVaultNameLen = 16
