@@ -164,7 +164,11 @@ func LookupExisting(ctx *pulumi.Context, vpcID string, subnetIDs []string, opts 
 
 // noInternetRoute refuses a subnet whose route table (its own association,
 // else the VPC's main table, which a subnet without one uses) routes to an
-// internet gateway: the vault's subnets have no path to the internet.
+// internet gateway, a NAT gateway or an egress-only internet gateway
+// (IPv6): the vault's subnets have no path to the internet of their own.
+// Routes to a transit gateway, a peering connection or an appliance are
+// private connectivity the team chose, and the rotator's security group
+// admits only the database and the endpoints.
 func noInternetRoute(ctx *pulumi.Context, vpcID, subnetID string, opts ...pulumi.InvokeOption) error {
 	rt, err := ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{SubnetId: pulumi.StringRef(subnetID)}, opts...)
 	if err != nil {
@@ -178,9 +182,18 @@ func noInternetRoute(ctx *pulumi.Context, vpcID, subnetID string, opts ...pulumi
 		}
 	}
 	for _, r := range rt.Routes {
-		if strings.HasPrefix(r.GatewayId, "igw-") {
-			return fmt.Errorf("route table %s routes %s to internet gateway %s: the vault's subnets must have no path to the internet", rt.RouteTableId, r.CidrBlock+r.Ipv6CidrBlock, r.GatewayId)
+		var to string
+		switch {
+		case strings.HasPrefix(r.GatewayId, "igw-"):
+			to = "internet gateway " + r.GatewayId
+		case r.NatGatewayId != "":
+			to = "NAT gateway " + r.NatGatewayId
+		case r.EgressOnlyGatewayId != "":
+			to = "egress-only internet gateway " + r.EgressOnlyGatewayId
+		default:
+			continue
 		}
+		return fmt.Errorf("route table %s routes %s to %s: the vault's subnets must have no path to the internet", rt.RouteTableId, r.CidrBlock+r.Ipv6CidrBlock, to)
 	}
 	return nil
 }

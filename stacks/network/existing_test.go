@@ -263,6 +263,24 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 			}),
 			want: "to internet gateway igw-0123456789abcdef0",
 		},
+		"route to a NAT gateway": {
+			invokes: changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
+				out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+					"cidrBlock":    resource.NewProperty("0.0.0.0/0"),
+					"natGatewayId": resource.NewProperty("nat-0123456789abcdef0"),
+				})})
+			}),
+			want: "routes 0.0.0.0/0 to NAT gateway nat-0123456789abcdef0",
+		},
+		"route to an egress-only internet gateway": {
+			invokes: changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
+				out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+					"ipv6CidrBlock":       resource.NewProperty("::/0"),
+					"egressOnlyGatewayId": resource.NewProperty("eigw-0123456789abcdef0"),
+				})})
+			}),
+			want: "routes ::/0 to egress-only internet gateway eigw-0123456789abcdef0",
+		},
 		"subnet on the main route table, which routes to the internet": {
 			invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
 				"aws:ec2/getRouteTable:getRouteTable": func(args resource.PropertyMap) (resource.PropertyMap, error) {
@@ -287,6 +305,20 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 			_, err := runInvokes(cfg, c.invokes)
 			kittest.Refused(t, err, c.want)
 		})
+	}
+}
+
+// A route to a transit gateway is private connectivity the team chose,
+// not a path to the internet: the subnet is taken.
+func TestExistingSubnetRoutedToATransitGatewayIsTaken(t *testing.T) {
+	_, err := runInvokes(existingConfig(true), changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
+		out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			"cidrBlock":        resource.NewProperty("10.0.0.0/8"),
+			"transitGatewayId": resource.NewProperty("tgw-0123456789abcdef0"),
+		})})
+	}))
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
