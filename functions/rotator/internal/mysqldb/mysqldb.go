@@ -272,18 +272,20 @@ func (s *session) CurrentAccount(ctx context.Context) (database.Account, error) 
 // the account to mysql_native_password (and asks the CREATE USER privilege
 // even for one's own account). MySQL 8, Aurora MySQL and go-mysql-server
 // have no PASSWORD() and take ALTER USER ... IDENTIFIED BY; should that be
-// refused for lack of privilege (1227), SET PASSWORD FOR is tried as well.
+// refused for lack of privilege (1227), MySQL 8's SET PASSWORD FOR ... =
+// 'auth_string' is tried as well
+// (https://dev.mysql.com/doc/refman/8.0/en/set-password.html), never a
+// PASSWORD() those servers would refuse as a syntax error after the
+// password had been sent, and written to any log that records failed
+// statements.
 func (s *session) SetPassword(ctx context.Context, a database.Account, password string) error {
 	d, err := s.dialect(ctx)
 	if err != nil {
 		return err
 	}
-	setPassword := func() error {
+	if d.passwordFunction {
 		return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = PASSWORD(<password>)", true,
 			"SET PASSWORD FOR ?@? = PASSWORD(?)", a.User, a.Host, password)
-	}
-	if d.passwordFunction {
-		return setPassword()
 	}
 	err = s.exec(ctx, "ALTER USER "+a.String()+" IDENTIFIED BY <password>", true,
 		"ALTER USER ?@? IDENTIFIED BY ?", a.User, a.Host, password)
@@ -291,13 +293,20 @@ func (s *session) SetPassword(ctx context.Context, a database.Account, password 
 	if err == nil || !errors.As(err, &me) || me.Number != 1227 {
 		return err
 	}
-	return setPassword()
+	return s.exec(ctx, "SET PASSWORD FOR "+a.String()+" = <password>", true,
+		"SET PASSWORD FOR ?@? = ?", a.User, a.Host, password)
 }
 
 // SetOwnPassword: MariaDB's SET PASSWORD = PASSWORD(...), which a session
 // with an expired password may run; MySQL 8 has no PASSWORD() (a syntax
 // error, 1064), and takes ALTER USER USER() IDENTIFIED BY in that state.
+// A session with an expired password can ask the server nothing else, so
+// the dialect is known only when another session at this address learnt
+// it; when it is MySQL 8's, the statement that would fail is not sent.
 func (s *session) SetOwnPassword(ctx context.Context, password string) error {
+	if d, ok := s.dialects.Load(s.addr); ok && !d.(dialect).passwordFunction {
+		return s.exec(ctx, "ALTER USER USER() IDENTIFIED BY <password>", true, "ALTER USER USER() IDENTIFIED BY ?", password)
+	}
 	err := s.exec(ctx, "SET PASSWORD = PASSWORD(<password>)", true, "SET PASSWORD = PASSWORD(?)", password)
 	var me *mysql.MySQLError
 	if err == nil || !errors.As(err, &me) || me.Number != 1064 {
