@@ -15,8 +15,9 @@ import (
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
-// AuditPhrase is what the audit-log check looks for: the rotator sets every
-// password with CREATE USER or ALTER USER ... IDENTIFIED BY, and the
+// AuditPhrase is what the audit-log check looks for: the rotator sets
+// passwords with CREATE USER or ALTER USER ... IDENTIFIED BY (on MariaDB,
+// SET PASSWORD ... = PASSWORD(...): AuditPasswordPhrase), and the
 // cluster's audit log records DDL and DCL statements
 // (server_audit_events QUERY_DCL, QUERY_DDL: "Logs all queries in plain
 // text", the QUERY event those two narrow,
@@ -27,18 +28,43 @@ import (
 // plugin does ("IDENTIFIED BY *****"), is undocumented.
 const AuditPhrase = "IDENTIFIED BY"
 
+// AuditPasswordPhrase is the other statement that carries a password.
+const AuditPasswordPhrase = "PASSWORD("
+
+// AuditFilter is the filter pattern: either phrase, as written
+// (case-sensitive; "?" between terms matches either,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html).
+const AuditFilter = `?"` + AuditPhrase + `" ?"` + AuditPasswordPhrase + `"`
+
 // AuditLookback is how far back the check reads: the last rotation of
 // every secret is within it.
 const AuditLookback = MaxRotationDays * 24 * time.Hour
 
-// AuditMaxPages bounds the read.
-const AuditMaxPages = 10
+// AuditMaxPages bounds the read. FilterLogEvents may answer empty or
+// partly full pages before the last ("Partially full or empty pages don't
+// necessarily mean that pagination is finished", the SDK's
+// FilterLogEvents), so a read that stops here with more to come is
+// inconclusive, not a pass.
+const AuditMaxPages = 20
 
-// literalPassword matches what follows IDENTIFIED BY when it is a quoted
-// string, as written or with its quotes escaped in the log line (MariaDB's
-// format quotes the statement and escapes its quotes), and not a run of
-// asterisks.
-var literalPassword = regexp.MustCompile(`(?i)IDENTIFIED\s+BY\s+\\?['"]`)
+// quotedPassword is what follows IDENTIFIED BY or PASSWORD( when it is a
+// quoted string, as written or with its quotes escaped in the log line
+// (MariaDB's format quotes the statement and escapes its quotes); the
+// string is the submatch.
+var quotedPassword = regexp.MustCompile(`(?i)(?:IDENTIFIED\s+BY|PASSWORD\s*\()\s*\\?(['"])(.*?)\\?['"]`)
+
+// writtenOut: the line holds a quoted password that is not masked. Audit
+// plugins mask with asterisks, quoted or not (MariaDB's writes
+// "IDENTIFIED BY *****", others '***'), or with a placeholder.
+func writtenOut(line string) bool {
+	for _, m := range quotedPassword.FindAllStringSubmatch(line, -1) {
+		p := m[2]
+		if strings.Trim(p, "*") != "" && p != "<secret>" {
+			return true
+		}
+	}
+	return false
+}
 
 // auditLog: the cluster's audit log in CloudWatch Logs must not hold a
 // password. Whoever may read that log group (logs:FilterLogEvents,
@@ -67,10 +93,13 @@ func (v *Verifier) auditLog(ctx context.Context) Result {
 	masked, seen, pages := 0, 0, 0
 	var next *string
 	for pages < AuditMaxPages {
+		// Newest first, so that the reads that are left out, if any, are
+		// the oldest (StartFromHead false needs a StartTime from 2024).
 		out, err := v.Clients.Logs.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{
 			LogGroupName:  aws.String(group),
-			FilterPattern: aws.String(`"` + AuditPhrase + `"`),
+			FilterPattern: aws.String(AuditFilter),
 			StartTime:     aws.Int64(start.UnixMilli()),
+			StartFromHead: aws.Bool(false),
 			NextToken:     next,
 		})
 		var missing *cwltypes.ResourceNotFoundException
@@ -83,7 +112,7 @@ func (v *Verifier) auditLog(ctx context.Context) Result {
 		pages++
 		for _, e := range out.Events {
 			seen++
-			if literalPassword.MatchString(aws.ToString(e.Message)) {
+			if writtenOut(aws.ToString(e.Message)) {
 				literal = append(literal, fmt.Sprintf("%s at %s", aws.ToString(e.LogStreamName), time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC().Format(time.RFC3339)))
 			} else {
 				masked++
@@ -100,18 +129,21 @@ func (v *Verifier) auditLog(ctx context.Context) Result {
 			shown = append(shown[:3:3], fmt.Sprintf("%d more", len(literal)-3))
 		}
 		return fail(check,
-			fmt.Sprintf("the audit log %s holds %d statement(s) whose password is written out (%s): whoever may read that log group reads those passwords, whatever the secrets' policies say", group, len(literal), strings.Join(shown, ", ")),
-			fmt.Sprintf("deny logs:FilterLogEvents, logs:GetLogEvents, logs:StartQuery and logs:GetLogRecord on %s to all but the administrators (an SCP), delete its log streams of the last %d days (aws logs delete-log-stream), then rotate every secret twice (go run mage.go rotate, twice) and the master secret; report it: the vault's promise depends on Aurora masking passwords in the audit log", group, days))
+			fmt.Sprintf("the audit log %s holds %d statement(s) whose password is written out (%s): whoever may read that log group, or download the instances' audit files, reads those passwords, whatever the secrets' policies say", group, len(literal), strings.Join(shown, ", ")),
+			fmt.Sprintf("in this order: (1) stop the leak: set server_audit_excl_users to the master user in the cluster's parameter group (the rotator's statements run as the master; the database layer's next deploy puts the setting back, so report it first); "+
+				"(2) deny logs:FilterLogEvents, GetLogEvents, GetLogRecord, StartQuery, StartLiveTail and CreateExportTask on %s, and rds:DownloadDBLogFilePortion and DownloadCompleteDBLogFile on the cluster's instances, to all but the administrators (an SCP), and remove any subscription filter on the group; "+
+				"(3) keep a copy of the streams named for the investigation, then delete them (aws logs delete-log-stream deletes a whole stream); (4) rotate every secret twice (go run mage.go rotate, twice) and the master secret", group))
+	}
+	if next != nil {
+		return fail(check,
+			fmt.Sprintf("read %d page(s) of %s (%d statement(s) with a password, all masked) and more remain: inconclusive", pages, group, masked),
+			"run verify again; if it stays inconclusive, search the group yourself: aws logs filter-log-events --log-group-name "+group+" --filter-pattern '"+AuditFilter+"'")
 	}
 	if seen == 0 {
 		if v.Fresh {
-			return Result{Check: check, OK: true, Detail: fmt.Sprintf("pending: no statement with %s in %s yet (a fresh environment; the first rotation's is minutes away): run verify again later", AuditPhrase, group)}
+			return Result{Check: check, OK: true, Detail: fmt.Sprintf("pending: no statement with %s or %s in %s yet (a fresh environment; the first rotation's is minutes away): run verify again later", AuditPhrase, AuditPasswordPhrase, group)}
 		}
-		return Result{Check: check, OK: true, Detail: fmt.Sprintf("no statement with %s in %s in the last %d days (%d page(s)): the rotations' password changes are not in the audit log", AuditPhrase, group, days, pages)}
+		return Result{Check: check, OK: true, Detail: fmt.Sprintf("no statement with %s or %s in %s in the last %d days (all %d page(s) read): the rotations' password changes are not in the audit log", AuditPhrase, AuditPasswordPhrase, group, days, pages)}
 	}
-	more := ""
-	if next != nil {
-		more = fmt.Sprintf(" (the first %d pages)", pages)
-	}
-	return Result{Check: check, OK: true, Detail: fmt.Sprintf("%d statement(s) with %s in %s in the last %d days%s, every password masked — confirms: the audit log does not expose the passwords the rotator sets", masked, AuditPhrase, group, days, more)}
+	return Result{Check: check, OK: true, Detail: fmt.Sprintf("%d statement(s) with %s or %s in %s in the last %d days, every password masked — confirms: the audit log does not expose the passwords the rotator sets", masked, AuditPhrase, AuditPasswordPhrase, group, days)}
 }

@@ -290,19 +290,9 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	// ListTargetsByRule
 	// (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_ListTargetsByRule.html):
 	// Targets[].Arn, paged by NextToken.
-	var targets []string
-	var next *string
-	for {
-		t, err := v.Clients.EventBridge.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(rule), NextToken: next})
-		if err != nil {
-			return callFailed(check, "events:ListTargetsByRule", rule, err, "")
-		}
-		for _, tg := range t.Targets {
-			targets = append(targets, aws.ToString(tg.Arn))
-		}
-		if next = t.NextToken; next == nil {
-			break
-		}
+	targets, err := v.ruleTargets(ctx, rule)
+	if err != nil {
+		return callFailed(check, "events:ListTargetsByRule", rule, err, "")
 	}
 	if !slices.Contains(targets, topic) {
 		p.add(fmt.Sprintf("rule %s does not target the alerts topic %s (targets: %s)", rule, topic, orNone(strings.Join(targets, ", "))),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -23,7 +24,7 @@ import (
 )
 
 // allChecks are the lines of the healthy fixture, in order.
-var allChecks = []string{"trail", "alerts", "alerts-event-shape", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "audit-log", "flow-log", "endpoints", "zones"}
+var allChecks = []string{"trail", "alerts", "alerts-event-shape", "alerts-rotator", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "audit-log", "flow-log", "endpoints", "zones"}
 
 func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
 	t.Helper()
@@ -81,7 +82,8 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"it records [eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com], readOnly Equals [true]] or [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [false]] (GetEventSelectors: the secrets layer's advanced selectors)",
 		"its bucket " + verifytest.TrailBucket + " expires the log files under AWSLogs/ after 90 days, noncurrent versions after 1 (rule expire-trail-log-files;",
 		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
-		"PASS audit-log: 1 statement(s) with IDENTIFIED BY in /aws/rds/cluster/aurora-cluster-dev/audit in the last 30 days, every password masked",
+		"PASS alerts-rotator: rule rotator-changes-dev is ENABLED, targets " + verifytest.TopicArn + "; its pattern matches the real CreateFunction20150331 event",
+		"PASS audit-log: 1 statement(s) with IDENTIFIED BY or PASSWORD( in /aws/rds/cluster/aurora-cluster-dev/audit in the last 30 days, every password masked",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -211,6 +213,17 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"flow log of another VPC", "flow-log", "records vpc-0other, not the network's VPC vpc-0a1b2c3d", func(f *verifytest.Fixture) { f.FlowLogs[0].ResourceId = aws.String("vpc-0other") }},
 		{"flow log gone", "flow-log", "flow log fl-0a1b2c3d4e5f60718 not found", func(f *verifytest.Fixture) { f.FlowLogs = nil }},
+		{"rotator rule disabled", "alerts-rotator", "rule rotator-changes-dev is DISABLED, not ENABLED", func(f *verifytest.Fixture) { f.RotatorRule.State = ebtypes.RuleStateDisabled }},
+		{"rotator rule without the topic", "alerts-rotator", "rule rotator-changes-dev does not target the alerts topic", func(f *verifytest.Fixture) { f.RotatorTargets = nil }},
+		// A pattern that looks for the role under another name misses the
+		// deploy's CreateFunction: the line shows what the record holds.
+		{"rotator rule that misses the real call", "alerts-rotator", `does not match the real CreateFunction20150331 event 1a`, func(f *verifytest.Fixture) {
+			f.RotatorRule.EventPattern = aws.String(strings.Replace(verifytest.RotatorPattern(), `"role":`, `"roleArn":`, 1))
+		}},
+		{"rotator rule gone", "alerts-rotator", "DescribeRule rotator-changes-dev: ResourceNotFoundException", func(f *verifytest.Fixture) { f.RotatorRule.Name = aws.String("other") }},
+		// No Lambda call on the rotator in the history: nothing to test
+		// the pattern with, which the line says.
+		{"no Lambda call on the rotator", "", "", func(f *verifytest.Fixture) { f.History = f.History[:4] }},
 		{"password in the audit log", "audit-log", "the audit log /aws/rds/cluster/aurora-cluster-dev/audit holds 2 statement(s) whose password is written out (aurora-instance-1-dev.audit.log.0 at ", func(f *verifytest.Fixture) {
 			f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`ALTER USER \'app\'@\'%\' IDENTIFIED BY \'Pw-Leaked-1\'`), verifytest.AuditLine(`CREATE USER 'app_clone'@'%' IDENTIFIED BY "Pw-Leaked-2"`))
 		}},
@@ -273,6 +286,8 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		fails       []string
 	}{
 		{"secrets", "rotationFailedRuleName", []string{"alerts"}},
+		{"secrets", "rotatorChangesRuleName", []string{"alerts-rotator"}},
+		{"secrets", "rotatorRoleArn", []string{"alerts-rotator"}},
 		{"secrets", "trailArn", []string{"trail"}},
 		{"secrets", "rotationDays", []string{"secrets/app", "secrets/reporting"}},
 		{"network", "availabilityZoneIds", []string{"zones"}},
@@ -573,6 +588,25 @@ func TestAuditLogCheck(t *testing.T) {
 		t.Fatalf("verify printed the audit line:\n%s", out)
 	}
 
+	// A MariaDB-style SET PASSWORD carries the password too; masks,
+	// quoted or not, are not passwords.
+	f = verifytest.Healthy()
+	f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`SET PASSWORD FOR \'app\'@\'%\' = PASSWORD(\'Pw-Leaked-3\')`))
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"audit-log"}, map[string][]string{"audit-log": {"holds 1 statement(s) whose password is written out"}})
+	f = verifytest.Healthy()
+	f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`CREATE USER \'app\'@\'%\' IDENTIFIED BY \'***\'`), verifytest.AuditLine(`ALTER USER 'app'@'%' IDENTIFIED BY '<secret>'`))
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{"audit-log": {"3 statement(s) with IDENTIFIED BY or PASSWORD(", "every password masked"}})
+
+	// More pages than verify reads: inconclusive, which fails.
+	f = verifytest.Healthy()
+	for range verify.AuditMaxPages {
+		f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`ALTER USER \'app\'@\'%\' IDENTIFIED BY *****`))
+	}
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"audit-log"}, map[string][]string{"audit-log": {"read 20 page(s) of /aws/rds/cluster/aurora-cluster-dev/audit (20 statement(s) with a password, all masked) and more remain: inconclusive"}})
+
 	f = verifytest.Healthy()
 	f.UseExistingCluster()
 	f.AuditLog = nil
@@ -582,7 +616,32 @@ func TestAuditLogCheck(t *testing.T) {
 	f = verifytest.Healthy()
 	f.AuditLog = f.AuditLog[:1]
 	v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
-	if r := lineOf(t, v.Run(context.Background()), "audit-log"); !r.OK || !strings.HasPrefix(r.Detail, "pending: no statement with IDENTIFIED BY") {
+	if r := lineOf(t, v.Run(context.Background()), "audit-log"); !r.OK || !strings.HasPrefix(r.Detail, "pending: no statement with IDENTIFIED BY or PASSWORD(") {
+		t.Fatalf("fresh: %s", r.Line())
+	}
+}
+
+// alerts-rotator tests the pattern with the newest Lambda call on the
+// rotator itself: another function's calls, even one whose name extends
+// the rotator's, are passed over; with none, the line says the pattern is
+// unconfirmed, or pending in a fresh environment.
+func TestAlertsRotatorPicksTheRotatorsOwnCall(t *testing.T) {
+	f := verifytest.Healthy()
+	f.History = append(f.History[:4:4], verifytest.EventOf(verifytest.LambdaRecord("UpdateFunctionCode20150331v2",
+		map[string]any{"functionName": "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev-eu"}, time.Now().Add(-time.Hour))))
+	res, out := run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{"alerts-rotator": {"no Lambda call on rotator-dev in the last 90 days", "unconfirmed until a deploy changes the rotator"}})
+
+	f = verifytest.Healthy()
+	f.History = append(f.History[:4:4], verifytest.EventOf(verifytest.LambdaRecord("UpdateFunctionCode20150331v2",
+		map[string]any{"functionName": "123456789012:function:rotator-dev:$LATEST"}, time.Now().Add(-time.Hour))))
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{"alerts-rotator": {"its pattern matches the real UpdateFunctionCode20150331v2 event"}})
+
+	f = verifytest.Healthy()
+	f.History = f.History[:4]
+	v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
+	if r := lineOf(t, v.Run(context.Background()), "alerts-rotator"); !r.OK || !strings.Contains(r.Detail, "pending: no Lambda call on rotator-dev") {
 		t.Fatalf("fresh: %s", r.Line())
 	}
 }

@@ -20,6 +20,7 @@ type alerting struct {
 	topic           *sns.Topic
 	ruleName        pulumi.StringOutput
 	changesRuleName pulumi.StringOutput
+	rotatorRuleName pulumi.StringOutput
 	target          pulumi.Resource
 }
 
@@ -371,8 +372,9 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	if err != nil {
 		return alerting{}, err
 	}
-	if _, _, err := alertRule(ctx, args, "rotator-changes", rotatorName,
-		"Someone changed the code, configuration, invokers or role of the rotator of vault "+args.Suffix+", which reads every secret of the vault", pulumi.String(rotatorPattern), topic, parent); err != nil {
+	rotatorRule, _, err := alertRule(ctx, args, "rotator-changes", rotatorName,
+		"Someone changed the code, configuration, invokers or role of the rotator of vault "+args.Suffix+", which reads every secret of the vault", pulumi.String(rotatorPattern), topic, parent)
+	if err != nil {
 		return alerting{}, err
 	}
 
@@ -408,7 +410,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 			return alerting{}, fmt.Errorf("alerts e-mail subscription: %w", err)
 		}
 	}
-	return alerting{topic: topic, ruleName: rule.Name, changesRuleName: changes.Name, target: target}, nil
+	return alerting{topic: topic, ruleName: rule.Name, changesRuleName: changes.Name, rotatorRuleName: rotatorRule.Name, target: target}, nil
 }
 
 // alertRule creates the EventBridge rule called logical (physical name

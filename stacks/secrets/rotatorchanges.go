@@ -82,7 +82,9 @@ var RoleChangeEvents = []string{
 //     by ":" as a prefix;
 //   - the role given to a function at requestParameters.role (unconfirmed
 //     offline: no recorded CreateFunction event was found; Lambda's API
-//     names the parameter Role);
+//     names the parameter Role). `go run mage.go verify` (alerts-rotator)
+//     tests the deployed pattern with the deploy's own CreateFunction
+//     record;
 //   - the role at requestParameters.roleName, the name alone. IAM names
 //     are "not distinguished by case"
 //     (https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html,

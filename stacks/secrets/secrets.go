@@ -191,6 +191,9 @@ type Vault struct {
 	// RotationFailedRuleName is the EventBridge rule that alerts on failed
 	// and abandoned rotations.
 	RotationFailedRuleName pulumi.StringOutput
+	// RotatorChangesRuleName is the EventBridge rule that alerts on
+	// changes to the rotator's function and role.
+	RotatorChangesRuleName pulumi.StringOutput
 	// RotationDays is the application secrets' rotation period.
 	RotationDays pulumi.IntOutput
 }
@@ -498,6 +501,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	v.RotatorRoleArn = role.Arn
 	v.AlertsTopicArn = alert.topic.Arn
 	v.RotationFailedRuleName = alert.ruleName
+	v.RotatorChangesRuleName = alert.rotatorRuleName
 	v.TrailArn = trailArn
 	v.RotationDays = pulumi.Int(args.RotationDays).ToIntOutput()
 	if err := ctx.RegisterResourceOutputs(v, v.Outputs()); err != nil {
@@ -519,6 +523,7 @@ func (v *Vault) Outputs() pulumi.Map {
 		"alertsTopicArn":         v.AlertsTopicArn,
 		"trailArn":               v.TrailArn,
 		"rotationFailedRuleName": v.RotationFailedRuleName,
+		"rotatorChangesRuleName": v.RotatorChangesRuleName,
 		"rotationDays":           v.RotationDays,
 	}
 }

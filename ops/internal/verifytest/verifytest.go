@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,8 @@ import (
 
 	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/kit/awsfake"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // Names of the healthy environment "dev".
@@ -46,22 +49,27 @@ const (
 	Region  = "us-east-1"
 	// TrailArn and TrailBucket are the trail and bucket the secrets
 	// layer creates in "dev" (kit.Names' TrailName and TrailBucketName).
-	TrailArn       = "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"
-	TrailBucket    = "cloudtrail-us-east-1-dev-123456789012"
-	TrailDays      = 90
-	RuleName       = "rotation-failed-dev"
-	TopicArn       = "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev"
-	FunctionName   = "rotator-dev"
-	FunctionArn    = "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"
-	ClusterID      = "aurora-cluster-dev"
-	ParameterGroup = "aurora-params-dev"
-	VpcID          = "vpc-0a1b2c3d"
-	FlowLogID      = "fl-0a1b2c3d4e5f60718"
-	SMEndpointID   = "vpce-0sm"
-	KMSEndpointID  = "vpce-0kms"
-	SecretsKeyArn  = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" // #nosec G101 -- a key ARN, not a credential
-	RotationDays   = 30
-	MasterDays     = 7
+	TrailArn     = "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"
+	TrailBucket  = "cloudtrail-us-east-1-dev-123456789012"
+	TrailDays    = 90
+	RuleName     = "rotation-failed-dev"
+	TopicArn     = "arn:aws:sns:us-east-1:123456789012:vault-alerts-dev"
+	FunctionName = "rotator-dev"
+	FunctionArn  = "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev"
+	// RotatorRuleName and RotatorRole are the rotator-changes rule and
+	// the rotator's role.
+	RotatorRuleName = "rotator-changes-dev"
+	RotatorRoleName = "rotator-role-us-east-1-dev"
+	RotatorRole     = "arn:aws:iam::123456789012:role/" + RotatorRoleName
+	ClusterID       = "aurora-cluster-dev"
+	ParameterGroup  = "aurora-params-dev"
+	VpcID           = "vpc-0a1b2c3d"
+	FlowLogID       = "fl-0a1b2c3d4e5f60718"
+	SMEndpointID    = "vpce-0sm"
+	KMSEndpointID   = "vpce-0kms"
+	SecretsKeyArn   = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" // #nosec G101 -- a key ARN, not a credential
+	RotationDays    = 30
+	MasterDays      = 7
 )
 
 // Subnets and zones of the healthy environment.
@@ -149,6 +157,39 @@ func RotationRecord(eventName, secretARN string, at time.Time) map[string]any {
 	}
 }
 
+// LambdaRecord is the CloudTrail record of a Lambda API call logged as
+// eventName with params as its requestParameters (the create's
+// Environment and ZipFile left out, as Lambda logs it).
+func LambdaRecord(eventName string, params map[string]any, at time.Time) map[string]any {
+	return map[string]any{
+		"eventVersion":       "1.09",
+		"userIdentity":       map[string]any{"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/vault-deployer/deploy", "accountId": Account},
+		"eventTime":          at.UTC().Format(time.RFC3339),
+		"eventSource":        "lambda.amazonaws.com",
+		"eventName":          eventName,
+		"awsRegion":          Region,
+		"sourceIPAddress":    "198.51.100.7",
+		"userAgent":          "APN/1.0 HashiCorp/1.0 Terraform",
+		"requestParameters":  params,
+		"responseElements":   map[string]any{"functionName": params["functionName"]},
+		"eventID":            fmt.Sprintf("1a%06d-0000-4000-8000-%012d", at.Unix()%1000000, len(eventName)),
+		"readOnly":           false,
+		"eventType":          "AwsApiCall",
+		"managementEvent":    true,
+		"recipientAccountId": Account,
+		"eventCategory":      "Management",
+	}
+}
+
+// RotatorPattern is the rotator-changes rule's pattern in "dev".
+func RotatorPattern() string {
+	p, err := secrets.RotatorChangesPattern("aws", Region, Account, FunctionName, RotatorRoleName)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
 // EventOf is record as LookupEvents returns it.
 func EventOf(record map[string]any) cttypes.Event {
 	b, err := json.Marshal(record)
@@ -228,8 +269,11 @@ type Fixture struct {
 	Selectors cloudtrail.GetEventSelectorsOutput
 	// Lifecycle are the trail bucket's lifecycle rules; nil: it has no
 	// lifecycle configuration.
-	Lifecycle         []s3types.LifecycleRule
-	Rule              eventbridge.DescribeRuleOutput
+	Lifecycle []s3types.LifecycleRule
+	Rule      eventbridge.DescribeRuleOutput
+	// RotatorRule is the rotator-changes rule, RotatorTargets its targets.
+	RotatorRule       eventbridge.DescribeRuleOutput
+	RotatorTargets    []ebtypes.Target
 	Targets           []ebtypes.Target
 	FailedInvocations []float64
 	Function          lambda.GetFunctionConfigurationOutput
@@ -286,7 +330,10 @@ func Healthy() *Fixture {
 			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(1)}}},
 		Rule: eventbridge.DescribeRuleOutput{Name: aws.String(RuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(PatternFor(VaultSecrets())),
 			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RuleName)},
-		Targets: []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
+		RotatorRule: eventbridge.DescribeRuleOutput{Name: aws.String(RotatorRuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(RotatorPattern()),
+			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RotatorRuleName)},
+		Targets:        []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
+		RotatorTargets: []ebtypes.Target{{Id: aws.String("vault-alerts"), Arn: aws.String(TopicArn)}},
 		Function: lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(FunctionName), FunctionArn: aws.String(FunctionArn),
 			State: lambdatypes.StateActive, LastUpdateStatus: lambdatypes.LastUpdateStatusSuccessful,
 			VpcConfig: &lambdatypes.VpcConfigResponse{SubnetIds: []string{Subnets[1], Subnets[0]}, VpcId: aws.String(VpcID)}},
@@ -326,6 +373,9 @@ func Healthy() *Fixture {
 			EventOf(RotationRecord("RotationSucceeded", OtherSecret, now.Add(-time.Hour))),
 			EventOf(RotationRecord("RotationSucceeded", AppSecrets["app"], lastRotated)),
 			EventOf(RotationRecord("RotationSucceeded", MasterSecret, lastRotated.Add(-time.Hour))),
+			// The deploy's creation of the rotator, after another function's.
+			EventOf(LambdaRecord("CreateFunction20150331", map[string]any{"functionName": "someone-elses", "role": "arn:aws:iam::123456789012:role/other"}, lastRotated.Add(-2*time.Hour))),
+			EventOf(LambdaRecord("CreateFunction20150331", map[string]any{"functionName": FunctionName, "role": RotatorRole, "runtime": "provided.al2023"}, lastRotated.Add(-3*time.Hour))),
 		},
 	}
 	for user, arn := range AppSecrets {
@@ -377,6 +427,8 @@ func Healthy() *Fixture {
 			"alertsTopicArn":         TopicArn,
 			"trailArn":               TrailArn,
 			"rotationFailedRuleName": RuleName,
+			"rotatorChangesRuleName": RotatorRuleName,
+			"rotatorRoleArn":         RotatorRole,
 			"rotationDays":           float64(RotationDays),
 		},
 	}
@@ -565,23 +617,28 @@ type rules struct{ f *Fixture }
 
 func (e rules) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
 	e.f.Calls.Record("EventBridge.DescribeRule")
-	if aws.ToString(in.Name) != aws.ToString(e.f.Rule.Name) {
-		return nil, fmt.Errorf("ResourceNotFoundException: Rule %s does not exist", aws.ToString(in.Name))
+	for _, r := range []eventbridge.DescribeRuleOutput{e.f.Rule, e.f.RotatorRule} {
+		if aws.ToString(in.Name) == aws.ToString(r.Name) {
+			return &r, nil
+		}
 	}
-	out := e.f.Rule
-	return &out, nil
+	return nil, fmt.Errorf("ResourceNotFoundException: Rule %s does not exist", aws.ToString(in.Name))
 }
 
 // ListTargetsByRule answers one target per page, to exercise NextToken.
 func (e rules) ListTargetsByRule(_ context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
 	e.f.Calls.Record("EventBridge.ListTargetsByRule")
+	targets := e.f.Targets
+	if aws.ToString(in.Rule) == RotatorRuleName {
+		targets = e.f.RotatorTargets
+	}
 	out := &eventbridge.ListTargetsByRuleOutput{}
-	out.Targets, out.NextToken = onePerPage(e.f.Targets, in.NextToken)
+	out.Targets, out.NextToken = onePerPage(targets, in.NextToken)
 	return out, nil
 }
 
-// TestEventPattern matches the pattern's exact-value lists and nested
-// objects, the part of the pattern language the vault's rule uses.
+// TestEventPattern matches with awsfake.MatchesPattern, the part of the
+// pattern language the vault's rules use.
 func (e rules) TestEventPattern(_ context.Context, in *eventbridge.TestEventPatternInput, _ ...func(*eventbridge.Options)) (*eventbridge.TestEventPatternOutput, error) {
 	e.f.Calls.Record("EventBridge.TestEventPattern")
 	e.f.Tested = append(e.f.Tested, aws.ToString(in.Event))
@@ -597,26 +654,11 @@ func (e rules) TestEventPattern(_ context.Context, in *eventbridge.TestEventPatt
 			return nil, fmt.Errorf("InvalidEventPatternException: event lacks %s", k)
 		}
 	}
-	return &eventbridge.TestEventPatternOutput{Result: match(pat, ev)}, nil
-}
-
-func match(pat, ev map[string]any) bool {
-	for k, p := range pat {
-		switch p := p.(type) {
-		case map[string]any:
-			sub, ok := ev[k].(map[string]any)
-			if !ok || !match(p, sub) {
-				return false
-			}
-		case []any:
-			if !slices.Contains(p, ev[k]) {
-				return false
-			}
-		default:
-			return false
-		}
+	m, err := awsfake.MatchesPattern(aws.ToString(in.EventPattern), aws.ToString(in.Event))
+	if err != nil {
+		return nil, fmt.Errorf("fake: %w", err)
 	}
-	return true
+	return &eventbridge.TestEventPatternOutput{Result: m}, nil
 }
 
 // AuditLine is a QUERY line of the audit log for statement, quoted as
@@ -630,6 +672,9 @@ var AuditGroup = kit.RDSLogGroup(ClusterID, "audit")
 
 type logs struct{ f *Fixture }
 
+// filterTerm is one ?"phrase" term of a filter pattern.
+var filterTerm = regexp.MustCompile(`\?"([^"]*)"`)
+
 // FilterLogEvents answers the lines that hold the quoted phrase of the
 // filter pattern, one per page, to exercise nextToken.
 func (l logs) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
@@ -637,14 +682,21 @@ func (l logs) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLogEve
 	if aws.ToString(in.LogGroupName) != AuditGroup || l.f.AuditLog == nil {
 		return nil, &cwltypes.ResourceNotFoundException{Message: aws.String("The specified log group does not exist.")}
 	}
-	phrase, ok := strings.CutPrefix(aws.ToString(in.FilterPattern), `"`)
-	phrase, ok2 := strings.CutSuffix(phrase, `"`)
-	if !ok || !ok2 || in.StartTime == nil {
-		return nil, fmt.Errorf("fake: filter pattern %q, start %v: want a quoted phrase and a start", aws.ToString(in.FilterPattern), in.StartTime)
+	// Quoted phrases, each after "?" (any of them matches).
+	pattern := aws.ToString(in.FilterPattern)
+	var phrases []string
+	for _, m := range filterTerm.FindAllStringSubmatch(pattern, -1) {
+		phrases = append(phrases, m[1])
+	}
+	if len(phrases) == 0 || strings.TrimSpace(filterTerm.ReplaceAllString(pattern, "")) != "" {
+		return nil, fmt.Errorf("fake: filter pattern %q: want ?\"phrase\" terms only", pattern)
+	}
+	if in.StartTime == nil || in.StartFromHead == nil || *in.StartFromHead {
+		return nil, fmt.Errorf("fake: want a start time and the newest events first")
 	}
 	var events []cwltypes.FilteredLogEvent
 	for i, line := range l.f.AuditLog {
-		if strings.Contains(line, phrase) {
+		if slices.ContainsFunc(phrases, func(p string) bool { return strings.Contains(line, p) }) {
 			events = append(events, cwltypes.FilteredLogEvent{Message: aws.String(line), LogStreamName: aws.String("aurora-instance-1-dev.audit.log.0"), Timestamp: aws.Int64(int64(1765114680000 + i))})
 		}
 	}
