@@ -31,13 +31,17 @@ func RotatorChangesRuleName(names kit.Names) string { return names.Name("rotator
 //     role, environment or declarations layer (a new layer version takes
 //     effect only through UpdateFunctionConfiguration);
 //   - AddPermission, RemovePermission, CreateFunctionUrlConfig,
-//     UpdateFunctionUrlConfig, CreateEventSourceMapping: who or what may
-//     invoke it;
-//   - DeleteFunction, PutFunction: its existence and how it runs.
+//     UpdateFunctionUrlConfig, CreateEventSourceMapping,
+//     UpdateEventSourceMapping (which may point a mapping at it): who or
+//     what may invoke it;
+//   - DeleteFunction, PutFunction, UpdateFunctionEventInvokeConfig,
+//     PutRuntimeManagementConfig: its existence, where its results go,
+//     and how it runs.
 var FunctionChangeEvents = []string{
 	"UpdateFunctionCode", "UpdateFunctionConfiguration",
-	"AddPermission", "RemovePermission", "CreateFunctionUrlConfig", "UpdateFunctionUrlConfig", "CreateEventSourceMapping",
-	"DeleteFunction", "PutFunction",
+	"AddPermission", "RemovePermission", "CreateFunctionUrlConfig", "UpdateFunctionUrlConfig",
+	"CreateEventSourceMapping", "UpdateEventSourceMapping",
+	"DeleteFunction", "PutFunction", "UpdateFunctionEventInvokeConfig", "PutRuntimeManagementConfig",
 }
 
 // PassRoleEvents are the Lambda calls that give a function a role,
@@ -96,9 +100,10 @@ var RoleChangeEvents = []string{
 // ("The default event bus for the us-east-1 Region receives all events
 // that the global services generate",
 // https://repost.aws/knowledge-center/eventbridge-rule-triggers-iam-single-region):
-// in another region the rule's IAM part never matches, and only the trail
-// records those calls. Like the secret-changes rule, this one sees calls
-// only while a trail records the region's management events.
+// in another region the rule's IAM part never matches, and CloudTrail
+// records those calls in us-east-1 only, so a single-region trail
+// elsewhere misses them too. Like the secret-changes rule, this one sees
+// calls only while a trail records the region's management events.
 func RotatorChangesPattern(partition, region, account, function, role string) (string, error) {
 	fnArn := fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", partition, region, account, function)
 	partial := account + ":function:" + function
