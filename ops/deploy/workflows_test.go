@@ -55,8 +55,9 @@ func TestWorkflowJobOrder(t *testing.T) {
 	}
 }
 
-// Pull requests only preview; an up previews first; the plans reach the
-// job summary through the vault command (GITHUB_STEP_SUMMARY).
+// No pull request runs the deploy (its role is a vault administrator); an
+// up previews first and runs only from the default branch; the plans
+// reach the job summary through the vault command (GITHUB_STEP_SUMMARY).
 func TestDeployWorkflowPreviewsFirst(t *testing.T) {
 	read := func(name string) string {
 		b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", name))
@@ -72,11 +73,19 @@ func TestDeployWorkflowPreviewsFirst(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(deploy), &wf); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := wf.On["pull_request"]; !ok {
-		t.Error("deploy.yml does not run on pull requests")
+	if len(wf.On) != 1 || wf.On["workflow_dispatch"] == nil {
+		t.Errorf("deploy.yml runs on %v, want workflow_dispatch only", wf.On)
 	}
-	if n := strings.Count(deploy, "operation: ${{ github.event_name == 'pull_request' && 'preview' || 'up' }}"); n != 4 {
-		t.Errorf("%d of 4 layer jobs preview on pull requests", n)
+	if n := strings.Count(deploy, "operation: ${{ inputs.operation || 'up' }}"); n != 4 {
+		t.Errorf("%d of 4 layer jobs take the operation input", n)
+	}
+	if !strings.Contains(layer, `if [ "$OPERATION" != preview ] && [ "$GITHUB_REF" != "refs/heads/$DEFAULT_BRANCH" ]`) {
+		t.Error("layer.yml does not refuse an up or destroy from another branch than the default")
+	}
+	for _, name := range []string{"deploy.yml", "destroy.yml"} {
+		if strings.Contains(read(name), "secrets: inherit") {
+			t.Errorf("%s passes every secret to the layer jobs", name)
+		}
 	}
 	pre, up := strings.Index(layer, `go run mage.go "preview:$LAYER"`), strings.Index(layer, `go run mage.go "$OPERATION:$LAYER"`)
 	if pre < 0 || up < 0 || pre > up || !strings.Contains(layer, "ALLOW_REPLACE: ${{ inputs.allow_replace }}") {
