@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -90,5 +91,44 @@ func TestDeployWorkflowPreviewsFirst(t *testing.T) {
 	pre, up := strings.Index(layer, `go run mage.go "preview:$LAYER"`), strings.Index(layer, `go run mage.go "$OPERATION:$LAYER"`)
 	if pre < 0 || up < 0 || pre > up || !strings.Contains(layer, "ALLOW_REPLACE: ${{ inputs.allow_replace }}") {
 		t.Error("layer.yml does not preview before the up, or does not pass ALLOW_REPLACE")
+	}
+}
+
+// A release is built from a tag on the default branch, attests its files'
+// provenance, and builds without Go's cache; every action a workflow uses
+// is pinned by a full commit.
+func TestReleaseWorkflowGuards(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := string(b)
+	for _, want := range []string{
+		`git merge-base --is-ancestor "$GITHUB_SHA" "origin/$DEFAULT_BRANCH"`,
+		"fetch-depth: 0",
+		"uses: actions/attest-build-provenance@",
+		`subject-path: "dist/release/rotator-*"`,
+		"attestations: write",
+		"cache: false",
+	} {
+		if !strings.Contains(release, want) {
+			t.Errorf("release.yml lacks %q", want)
+		}
+	}
+	uses := regexp.MustCompile(`uses: ([^@\s]+)@(\S+)`)
+	entries, err := os.ReadDir(filepath.Join("..", "..", ".github", "workflows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range uses.FindAllStringSubmatch(string(b), -1) {
+			if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(m[2]) {
+				t.Errorf("%s: %s@%s is not pinned by a full commit", e.Name(), m[1], m[2])
+			}
+		}
 	}
 }
