@@ -52,6 +52,17 @@ func changed(token string, edit func(args, out resource.PropertyMap)) map[string
 	}
 }
 
+// routeTo answers every subnet's route table with one route: destination
+// block (its key and value) to a target (its key and id).
+func routeTo(blockKey, block, targetKey, target string) map[string]func(resource.PropertyMap) (resource.PropertyMap, error) {
+	return changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
+		out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+			resource.PropertyKey(blockKey):  resource.NewProperty(block),
+			resource.PropertyKey(targetKey): resource.NewProperty(target),
+		})})
+	})
+}
+
 func TestExistingNetworkCreatesOnlyTheSecurityGroups(t *testing.T) {
 	res := run(t, existingConfig(true))
 	for _, typ := range []string{tVpc, tSubnet, tRouteTable, tRTAssoc, tDefaultSG, tEndpoint} {
@@ -255,31 +266,16 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 			want:    "gives public IP addresses",
 		},
 		"route to an internet gateway": {
-			invokes: changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
-				out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
-					"cidrBlock": resource.NewProperty("0.0.0.0/0"),
-					"gatewayId": resource.NewProperty("igw-0123456789abcdef0"),
-				})})
-			}),
-			want: "to internet gateway igw-0123456789abcdef0",
+			invokes: routeTo("cidrBlock", "0.0.0.0/0", "gatewayId", "igw-0123456789abcdef0"),
+			want:    "to internet gateway igw-0123456789abcdef0",
 		},
 		"route to a NAT gateway": {
-			invokes: changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
-				out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
-					"cidrBlock":    resource.NewProperty("0.0.0.0/0"),
-					"natGatewayId": resource.NewProperty("nat-0123456789abcdef0"),
-				})})
-			}),
-			want: "routes 0.0.0.0/0 to NAT gateway nat-0123456789abcdef0",
+			invokes: routeTo("cidrBlock", "0.0.0.0/0", "natGatewayId", "nat-0123456789abcdef0"),
+			want:    "routes 0.0.0.0/0 to NAT gateway nat-0123456789abcdef0",
 		},
 		"route to an egress-only internet gateway": {
-			invokes: changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
-				out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
-					"ipv6CidrBlock":       resource.NewProperty("::/0"),
-					"egressOnlyGatewayId": resource.NewProperty("eigw-0123456789abcdef0"),
-				})})
-			}),
-			want: "routes ::/0 to egress-only internet gateway eigw-0123456789abcdef0",
+			invokes: routeTo("ipv6CidrBlock", "::/0", "egressOnlyGatewayId", "eigw-0123456789abcdef0"),
+			want:    "routes ::/0 to egress-only internet gateway eigw-0123456789abcdef0",
 		},
 		"subnet on the main route table, which routes to the internet": {
 			invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
@@ -311,12 +307,7 @@ func TestExistingNetworkIsCheckedAtPreview(t *testing.T) {
 // A route to a transit gateway is private connectivity the team chose,
 // not a path to the internet: the subnet is taken.
 func TestExistingSubnetRoutedToATransitGatewayIsTaken(t *testing.T) {
-	_, err := runInvokes(existingConfig(true), changed("aws:ec2/getRouteTable:getRouteTable", func(_, out resource.PropertyMap) {
-		out["routes"] = resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
-			"cidrBlock":        resource.NewProperty("10.0.0.0/8"),
-			"transitGatewayId": resource.NewProperty("tgw-0123456789abcdef0"),
-		})})
-	}))
+	_, err := runInvokes(existingConfig(true), routeTo("cidrBlock", "10.0.0.0/8", "transitGatewayId", "tgw-0123456789abcdef0"))
 	if err != nil {
 		t.Fatal(err)
 	}

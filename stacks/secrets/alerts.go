@@ -231,7 +231,7 @@ func (w Watched) matchers(wildcard bool) (ids, arns []any, err error) {
 			return nil, nil, err
 		}
 		prefix = strings.TrimSuffix(partial, name)
-		if wildcard && globMatch(w.AppPattern, name) {
+		if wildcard && kit.WildcardMatch(w.AppPattern, name) {
 			continue
 		}
 		exact = append(exact, a)
@@ -276,27 +276,6 @@ func fit(w Watched, build func(ids, arns []any) map[string]any) (string, error) 
 		size = len(b)
 	}
 	return "", fmt.Errorf("it would be %d characters, over EventBridge's %d (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html)", size, MaxEventPatternSize)
-}
-
-// globMatch reports whether name matches pattern, whose only operator is
-// "*" (any run of characters), as in EventBridge's wildcard matching.
-func globMatch(pattern, name string) bool {
-	parts := strings.Split(pattern, "*")
-	if !strings.HasPrefix(name, parts[0]) {
-		return false
-	}
-	name = name[len(parts[0]):]
-	for i, p := range parts[1:] {
-		if i == len(parts)-2 {
-			return strings.HasSuffix(name, p)
-		}
-		k := strings.Index(name, p)
-		if k < 0 {
-			return false
-		}
-		name = name[k+len(p):]
-	}
-	return name == ""
 }
 
 // alerts creates the encrypted topic, the EventBridge rules on failed

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/dbvault/dbvault/stacks/kit"
 )
 
 // MatchesPattern is EventBridge's pattern matching for the part of the
@@ -109,7 +111,7 @@ func matchValues(values []any, v any) (bool, error) {
 			case "equals-ignore-case":
 				ok = strings.EqualFold(s, a)
 			case "wildcard":
-				ok = glob(a, s)
+				ok = kit.WildcardMatch(a, s)
 			default:
 				return false, fmt.Errorf("operator %v is not implemented here", want)
 			}
@@ -119,24 +121,4 @@ func matchValues(values []any, v any) (bool, error) {
 		}
 	}
 	return false, nil
-}
-
-// glob reports whether s matches pattern, whose only operator is "*".
-func glob(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for i, p := range parts[1:] {
-		if i == len(parts)-2 {
-			return strings.HasSuffix(s, p)
-		}
-		k := strings.Index(s, p)
-		if k < 0 {
-			return false
-		}
-		s = s[k+len(p):]
-	}
-	return s == ""
 }
