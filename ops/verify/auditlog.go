@@ -28,13 +28,18 @@ import (
 // plugin does ("IDENTIFIED BY *****"), is undocumented.
 const AuditPhrase = "IDENTIFIED BY"
 
-// AuditPasswordPhrase is the other statement that carries a password.
-const AuditPasswordPhrase = "PASSWORD("
+// AuditPasswordPhrase and AuditSetPhrase are the other statements that
+// carry a password: MariaDB's PASSWORD(...), and MySQL 8's SET PASSWORD
+// FOR ... = '...', the rotator's fallback there.
+const (
+	AuditPasswordPhrase = "PASSWORD("
+	AuditSetPhrase      = "SET PASSWORD FOR"
+)
 
-// AuditFilter is the filter pattern: either phrase, as written
-// (case-sensitive; "?" between terms matches either,
+// AuditFilter is the filter pattern: any of the phrases, as written
+// (case-sensitive; "?" before each term matches any of them,
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.html).
-const AuditFilter = `?"` + AuditPhrase + `" ?"` + AuditPasswordPhrase + `"`
+const AuditFilter = `?"` + AuditPhrase + `" ?"` + AuditPasswordPhrase + `" ?"` + AuditSetPhrase + `"`
 
 // AuditLookback is how far back the check reads: the last rotation of
 // every secret is within it.
@@ -47,11 +52,11 @@ const AuditLookback = MaxRotationDays * 24 * time.Hour
 // inconclusive, not a pass.
 const AuditMaxPages = 20
 
-// quotedPassword is what follows IDENTIFIED BY or PASSWORD( when it is a
-// quoted string, as written or with its quotes escaped in the log line
+// quotedPassword is what follows IDENTIFIED BY, PASSWORD( or SET PASSWORD
+// FOR <account> = when it is a quoted string, as written or with its quotes escaped in the log line
 // (MariaDB's format quotes the statement and escapes its quotes); the
 // string is the submatch.
-var quotedPassword = regexp.MustCompile(`(?i)(?:IDENTIFIED\s+BY|PASSWORD\s*\()\s*\\?(['"])(.*?)\\?['"]`)
+var quotedPassword = regexp.MustCompile(`(?i)(?:IDENTIFIED\s+BY|PASSWORD\s*\(|SET\s+PASSWORD\s+FOR\s+\S+\s*=)\s*\\?(['"])(.*?)\\?['"]`)
 
 // writtenOut: the line holds a quoted password that is not masked. Audit
 // plugins mask with asterisks, quoted or not (MariaDB's writes
@@ -141,9 +146,9 @@ func (v *Verifier) auditLog(ctx context.Context) Result {
 	}
 	if seen == 0 {
 		if v.Fresh {
-			return Result{Check: check, OK: true, Detail: fmt.Sprintf("pending: no statement with %s or %s in %s yet (a fresh environment; the first rotation's is minutes away): run verify again later", AuditPhrase, AuditPasswordPhrase, group)}
+			return Result{Check: check, OK: true, Detail: fmt.Sprintf("pending: no statement with a password (%s) in %s yet (a fresh environment; the first rotation's is minutes away): run verify again later", AuditFilter, group)}
 		}
-		return Result{Check: check, OK: true, Detail: fmt.Sprintf("no statement with %s or %s in %s in the last %d days (all %d page(s) read): the rotations' password changes are not in the audit log", AuditPhrase, AuditPasswordPhrase, group, days, pages)}
+		return Result{Check: check, OK: true, Detail: fmt.Sprintf("no statement with a password (%s) in %s in the last %d days (all %d page(s) read): the rotations' password changes are not in the audit log", AuditFilter, group, days, pages)}
 	}
-	return Result{Check: check, OK: true, Detail: fmt.Sprintf("%d statement(s) with %s or %s in %s in the last %d days, every password masked — confirms: the audit log does not expose the passwords the rotator sets", masked, AuditPhrase, AuditPasswordPhrase, group, days)}
+	return Result{Check: check, OK: true, Detail: fmt.Sprintf("%d statement(s) with a password (%s) in %s in the last %d days, every password masked — confirms: the audit log does not expose the passwords the rotator sets", masked, AuditFilter, group, days)}
 }

@@ -275,12 +275,12 @@ func TestEventShapeFreshEnvironmentIsPending(t *testing.T) {
 	}
 }
 
-// shapeLookups are the lookups of the event-shape check (by EventName):
-// alerts-rotator looks Lambda's events up by EventSource.
+// shapeLookups are the lookups of the event-shape check (EventName
+// RotationSucceeded): alerts-rotator looks Lambda's events up too.
 func shapeLookups(f *verifytest.Fixture) []cloudtrail.LookupEventsInput {
 	var out []cloudtrail.LookupEventsInput
 	for _, in := range f.Lookups {
-		if len(in.LookupAttributes) == 1 && in.LookupAttributes[0].AttributeKey == cttypes.LookupAttributeKeyEventName {
+		if len(in.LookupAttributes) == 1 && aws.ToString(in.LookupAttributes[0].AttributeValue) == verify.ShapeEventName {
 			out = append(out, in)
 		}
 	}

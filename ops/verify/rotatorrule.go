@@ -13,8 +13,6 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-
-	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 const lambdaSource = "lambda.amazonaws.com"
@@ -23,24 +21,25 @@ const lambdaSource = "lambda.amazonaws.com"
 // CloudTrail's event history.
 type rotatorCall struct {
 	id, name, at string
+	time         time.Time
 	record       map[string]any
 }
 
 // alertsRotator: the rotator-changes rule is enabled, targets the alerts
-// topic, and its pattern matches the newest real Lambda call on the
-// rotator that it is meant to catch, as CloudTrail recorded it: the
-// deploy's own CreateFunction (which gives the function the rotator's
-// role) or a later UpdateFunctionCode or UpdateFunctionConfiguration. That
-// confirms what the pattern assumes and AWS's documentation does not show
-// offline: the eventName Lambda logs each call under, and the
-// requestParameters that name the function (functionName) and the role
-// (role). IAM's calls on the role reach EventBridge only in us-east-1 and
-// are not tested here.
+// topic, and each half of its pattern matches a real Lambda call it is
+// meant to catch, as CloudTrail recorded it: the role filter the deploy's
+// own CreateFunction (which gives the function the rotator's role), the
+// function filter the newest UpdateFunctionCode, UpdateFunctionConfiguration
+// or AddPermission on the rotator. That confirms what the pattern assumes
+// and AWS's documentation does not show offline: the eventName Lambda logs
+// each call under, and the requestParameters that name the function
+// (functionName) and the role (role). IAM's calls on the role reach
+// EventBridge only in us-east-1 and are not tested here.
 //
-// LookupEvents by EventSource lambda.amazonaws.com (one attribute per
-// call; CloudTrail's event history keeps 90 days,
+// LookupEvents by EventName (one attribute per call; CloudTrail's event
+// history keeps 90 days,
 // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html),
-// at most ShapeMaxPages pages of ShapePageSize; TestEventPattern as in
+// at most ShapeMaxPages pages of ShapePageSize each; TestEventPattern as in
 // alerts.
 func (v *Verifier) alertsRotator(ctx context.Context) Result {
 	const check = "alerts-rotator"
@@ -68,19 +67,42 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 	if !slices.Contains(targets, topic) {
 		p.add(fmt.Sprintf("rule %s does not target the alerts topic %s (targets: %s)", rule, topic, orNone(strings.Join(targets, ", "))), redeploy+", which adds the target")
 	}
-	call, err := v.lookupRotatorCall(ctx, fn, role)
-	if err != nil {
-		return callFailed(check, "cloudtrail:LookupEvents", "EventSource="+lambdaSource, err, "")
-	}
-	tested := ""
-	switch pat := aws.ToString(d.EventPattern); {
-	case pat == "":
+	pat := aws.ToString(d.EventPattern)
+	if pat == "" {
 		p.add(fmt.Sprintf("rule %s has no event pattern", rule), redeploy)
-	case call == nil && v.Fresh:
-		tested = fmt.Sprintf("pending: no Lambda call on %s in CloudTrail's event history yet (a fresh environment; it lags by minutes): run verify again later", fn)
-	case call == nil:
-		tested = fmt.Sprintf("no Lambda call on %s in the last 90 days (%d page(s) at most) to test the pattern with: unconfirmed until a deploy changes the rotator", fn, ShapeMaxPages)
-	default:
+		return p.result(check, "")
+	}
+	// Each half of the pattern is tested with a real call of its own:
+	// the role filter with the deploy's CreateFunction, the function
+	// filter with the newest change of the function.
+	var tested []string
+	for _, half := range []struct {
+		what   string
+		names  []string
+		match  func(map[string]any) bool
+		absent string
+	}{
+		{"the role filter", RotatorRoleEvents, func(rec map[string]any) bool { return namesRole(rec, role) },
+			fmt.Sprintf("no %s giving a function the role %s in the last 90 days (the rotator was created before): the role filter is unconfirmed", strings.Join(RotatorRoleEvents, " or "), role)},
+		{"the function filter", RotatorFunctionEvents, func(rec map[string]any) bool { return namesFunction(rec, fn) },
+			fmt.Sprintf("no %s of %s in the last 90 days: the function filter is unconfirmed until a deploy changes the rotator", strings.Join(RotatorFunctionEvents, " or "), fn)},
+	} {
+		call, capped, err := v.newestCall(ctx, half.names, half.match)
+		if err != nil {
+			return callFailed(check, "cloudtrail:LookupEvents", "EventName="+strings.Join(half.names, ","), err, "")
+		}
+		switch {
+		case call == nil && capped:
+			p.add(fmt.Sprintf("%s: read %d page(s) of each of %s and found no call on the rotator, with more left: inconclusive", half.what, ShapeMaxPages, strings.Join(half.names, ", ")),
+				"run verify again; if it stays inconclusive, look the calls up yourself (aws cloudtrail lookup-events --lookup-attributes AttributeKey=ResourceName,AttributeValue="+fn+")")
+			continue
+		case call == nil && v.Fresh:
+			tested = append(tested, "pending: "+half.absent+" (a fresh environment: CloudTrail's event history lags by minutes)")
+			continue
+		case call == nil:
+			tested = append(tested, half.absent)
+			continue
+		}
 		event, err := lambdaEnvelope(call.record)
 		if err != nil {
 			return fail(check, fmt.Sprintf("%s event %s: %v", call.name, call.id, err), "run verify again")
@@ -93,68 +115,93 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 			b, _ := json.Marshal(map[string]any{"eventName": call.name, "requestParameters": dig(call.record, "requestParameters")})
 			p.add(fmt.Sprintf("rule %s's pattern does not match the real %s event %s of %s, which records %s", rule, call.name, call.id, call.at, b),
 				"align RotatorChangesPattern in stacks/secrets/rotatorchanges.go with that record (the eventName's prefix, the requestParameters naming the function or the role), then "+redeploy)
+			continue
 		}
-		tested = fmt.Sprintf("its pattern matches the real %s event %s of %s (CloudTrail LookupEvents, TestEventPattern) — confirms: the rule sees that call on the rotator", call.name, call.id, call.at)
+		tested = append(tested, fmt.Sprintf("%s matches the real %s event %s of %s (CloudTrail LookupEvents, TestEventPattern) — confirms: the rule sees that call", half.what, call.name, call.id, call.at))
 	}
-	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s; %s", rule, d.State, topic, tested))
+	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s; %s", rule, d.State, topic, strings.Join(tested, "; ")))
 }
 
-// lookupRotatorCall is the newest Lambda call in CloudTrail's event history
-// that the rotator-changes rule should match: a change of the function fn
-// (its name in requestParameters.functionName, in any form), or a function
-// given the role.
-func (v *Verifier) lookupRotatorCall(ctx context.Context, fn, role string) (*rotatorCall, error) {
+// RotatorRoleEvents and RotatorFunctionEvents are the Lambda calls
+// alerts-rotator looks up, by the names the Lambda Developer Guide gives
+// them in CloudTrail
+// (https://docs.aws.amazon.com/lambda/latest/dg/logging-using-cloudtrail.html).
+// Looked up by name, not by event source: the event source's history is
+// mostly reads (every preview, every verify), which would push the
+// writes out of the pages read.
+var (
+	RotatorRoleEvents     = []string{"CreateFunction20150331"}
+	RotatorFunctionEvents = []string{"UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2", "AddPermission20150331v2"}
+)
+
+// newestCall is the newest call among the events named names, in the last
+// 90 days of CloudTrail's event history (LookupEvents answers newest
+// first, 50 at most a page), that match; capped: a lookup stopped at
+// ShapeMaxPages pages with more left, so an older call may be unread.
+func (v *Verifier) newestCall(ctx context.Context, names []string, match func(map[string]any) bool) (newest *rotatorCall, capped bool, err error) {
 	start := v.now().UTC().Add(-90 * 24 * time.Hour).Truncate(time.Minute)
-	var next *string
-	for pages := 0; pages < ShapeMaxPages; pages++ {
-		page, err := v.Clients.CloudTrail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{
-			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventSource, AttributeValue: aws.String(lambdaSource)}},
-			StartTime:        aws.Time(start),
-			MaxResults:       aws.Int32(ShapePageSize),
-			NextToken:        next,
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Events {
-			var rec map[string]any
-			if json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec) != nil {
-				continue
+	for _, name := range names {
+		var next *string
+		for pages := 0; ; pages++ {
+			if pages == ShapeMaxPages {
+				capped = true
+				break
 			}
-			name, _ := rec["eventName"].(string)
-			if rotatorChange(name, rec, fn, role) {
-				return &rotatorCall{id: aws.ToString(e.EventId), name: name, at: aws.ToTime(e.EventTime).UTC().Format("2006-01-02T15:04:05Z"), record: rec}, nil
+			page, err := v.Clients.CloudTrail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{
+				LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(name)}},
+				StartTime:        aws.Time(start),
+				MaxResults:       aws.Int32(ShapePageSize),
+				NextToken:        next,
+			})
+			if err != nil {
+				return nil, false, err
 			}
-		}
-		if next = page.NextToken; next == nil || *next == "" {
-			break
+			found := false
+			for _, e := range page.Events {
+				var rec map[string]any
+				if json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec) != nil || rec["eventSource"] != lambdaSource || !match(rec) {
+					continue
+				}
+				if newest == nil || aws.ToTime(e.EventTime).After(newest.time) {
+					newest = &rotatorCall{id: aws.ToString(e.EventId), name: name, time: aws.ToTime(e.EventTime), at: aws.ToTime(e.EventTime).UTC().Format(time.RFC3339), record: rec}
+				}
+				found = true
+				break
+			}
+			if next = page.NextToken; found || next == nil || *next == "" {
+				break
+			}
 		}
 	}
-	return nil, nil
+	return newest, capped && newest == nil, nil
 }
 
-// rotatorChange: the record is a call the rule is meant to catch, judged
-// by verify's own reading (the API's name at the start of eventName, the
-// function's name at the end of requestParameters.functionName, the role
-// anywhere in requestParameters), not by the pattern under test.
-func rotatorChange(eventName string, rec map[string]any, fn, role string) bool {
-	hasPrefix := func(names []string) bool {
-		return slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(eventName, n) })
+// namesRole: the call gives a function the role (requestParameters.role,
+// in any case, as IAM compares names).
+func namesRole(rec map[string]any, role string) bool {
+	r, _ := dig(rec, "requestParameters.role").(string)
+	return strings.EqualFold(r, role)
+}
+
+// namesFunction: the call names the function fn of the record's own
+// account and region, in any form: name, name:qualifier,
+// arn:...:<region>:<account>:function:name[:qualifier] or
+// <account>:function:name[:qualifier].
+func namesFunction(rec map[string]any, fn string) bool {
+	named, _ := dig(rec, "requestParameters.functionName").(string)
+	head, rest, isArn := strings.Cut(named, ":function:")
+	if !isArn {
+		rest = named
+	} else {
+		account, _ := rec["recipientAccountId"].(string)
+		region, _ := rec["awsRegion"].(string)
+		parts := strings.Split(head, ":")
+		if parts[len(parts)-1] != account || (len(parts) > 1 && (len(parts) != 5 || parts[3] != region)) {
+			return false
+		}
 	}
-	// name, name:qualifier, arn:...:function:name[:qualifier] or
-	// account:function:name[:qualifier]
-	base, _ := dig(rec, "requestParameters.functionName").(string)
-	if i := strings.LastIndex(base, ":function:"); i >= 0 {
-		base = base[i+len(":function:"):]
-	}
-	base, _, _ = strings.Cut(base, ":")
-	switch {
-	case hasPrefix(secrets.FunctionChangeEvents) && base == fn:
-		return true
-	case hasPrefix(secrets.PassRoleEvents):
-		return len(pathsOf(dig(rec, "requestParameters"), role)) > 0
-	}
-	return false
+	base, _, _ := strings.Cut(rest, ":")
+	return base == fn
 }
 
 // lambdaEnvelope wraps a Lambda call's CloudTrail record as EventBridge

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,8 +83,9 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"it records [eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com], readOnly Equals [true]] or [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [false]] (GetEventSelectors: the secrets layer's advanced selectors)",
 		"its bucket " + verifytest.TrailBucket + " expires the log files under AWSLogs/ after 90 days, noncurrent versions after 1 (rule expire-trail-log-files;",
 		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
-		"PASS alerts-rotator: rule rotator-changes-dev is ENABLED, targets " + verifytest.TopicArn + "; its pattern matches the real CreateFunction20150331 event",
-		"PASS audit-log: 1 statement(s) with IDENTIFIED BY or PASSWORD( in /aws/rds/cluster/aurora-cluster-dev/audit in the last 30 days, every password masked",
+		"PASS alerts-rotator: rule rotator-changes-dev is ENABLED, targets " + verifytest.TopicArn + "; the role filter matches the real CreateFunction20150331 event",
+		"; the function filter matches the real AddPermission20150331v2 event",
+		"PASS audit-log: 1 statement(s) with a password (" + verify.AuditFilter + ") in /aws/rds/cluster/aurora-cluster-dev/audit in the last 30 days, every password masked",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -594,10 +596,15 @@ func TestAuditLogCheck(t *testing.T) {
 	f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`SET PASSWORD FOR \'app\'@\'%\' = PASSWORD(\'Pw-Leaked-3\')`))
 	res, out = run(t, f, f.Clients())
 	wantLines(t, res, out, []string{"audit-log"}, map[string][]string{"audit-log": {"holds 1 statement(s) whose password is written out"}})
+	// MySQL 8's SET PASSWORD FOR ... = '...', the rotator's fallback there.
+	f = verifytest.Healthy()
+	f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`SET PASSWORD FOR \'app\'@\'%\' = \'Pw-Leaked-4\'`))
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"audit-log"}, map[string][]string{"audit-log": {"holds 1 statement(s) whose password is written out"}})
 	f = verifytest.Healthy()
 	f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`CREATE USER \'app\'@\'%\' IDENTIFIED BY \'***\'`), verifytest.AuditLine(`ALTER USER 'app'@'%' IDENTIFIED BY '<secret>'`))
 	res, out = run(t, f, f.Clients())
-	wantLines(t, res, out, nil, map[string][]string{"audit-log": {"3 statement(s) with IDENTIFIED BY or PASSWORD(", "every password masked"}})
+	wantLines(t, res, out, nil, map[string][]string{"audit-log": {"3 statement(s) with a password", "every password masked"}})
 
 	// More pages than verify reads: inconclusive, which fails.
 	f = verifytest.Healthy()
@@ -616,32 +623,46 @@ func TestAuditLogCheck(t *testing.T) {
 	f = verifytest.Healthy()
 	f.AuditLog = f.AuditLog[:1]
 	v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
-	if r := lineOf(t, v.Run(context.Background()), "audit-log"); !r.OK || !strings.HasPrefix(r.Detail, "pending: no statement with IDENTIFIED BY or PASSWORD(") {
+	if r := lineOf(t, v.Run(context.Background()), "audit-log"); !r.OK || !strings.HasPrefix(r.Detail, "pending: no statement with a password") {
 		t.Fatalf("fresh: %s", r.Line())
 	}
 }
 
-// alerts-rotator tests the pattern with the newest Lambda call on the
-// rotator itself: another function's calls, even one whose name extends
-// the rotator's, are passed over; with none, the line says the pattern is
-// unconfirmed, or pending in a fresh environment.
-func TestAlertsRotatorPicksTheRotatorsOwnCall(t *testing.T) {
+// alerts-rotator tests each half of the pattern with a real call: the
+// role filter with a CreateFunction giving the rotator's role, the function
+// filter with the newest change of the rotator itself (another function's,
+// even one whose name extends the rotator's or one of another account, is
+// passed over); what it cannot find is unconfirmed, or pending in a fresh
+// environment, and a lookup that stops with pages left is inconclusive.
+func TestAlertsRotatorTestsEachHalf(t *testing.T) {
+	lambda := func(name string, params map[string]any) cttypes.Event {
+		return verifytest.EventOf(verifytest.LambdaRecord(name, params, time.Now().Add(-time.Hour)))
+	}
 	f := verifytest.Healthy()
-	f.History = append(f.History[:4:4], verifytest.EventOf(verifytest.LambdaRecord("UpdateFunctionCode20150331v2",
-		map[string]any{"functionName": "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev-eu"}, time.Now().Add(-time.Hour))))
+	f.History = append(f.History[:5:5],
+		lambda("UpdateFunctionCode20150331v2", map[string]any{"functionName": "arn:aws:lambda:us-east-1:123456789012:function:rotator-dev-eu"}),
+		lambda("UpdateFunctionCode20150331v2", map[string]any{"functionName": "arn:aws:lambda:us-east-1:999999999999:function:rotator-dev"}))
 	res, out := run(t, f, f.Clients())
-	wantLines(t, res, out, nil, map[string][]string{"alerts-rotator": {"no Lambda call on rotator-dev in the last 90 days", "unconfirmed until a deploy changes the rotator"}})
+	wantLines(t, res, out, nil, map[string][]string{"alerts-rotator": {"the role filter matches the real CreateFunction20150331 event",
+		"no UpdateFunctionCode20150331v2 or UpdateFunctionConfiguration20150331v2 or AddPermission20150331v2 of rotator-dev in the last 90 days: the function filter is unconfirmed"}})
 
 	f = verifytest.Healthy()
-	f.History = append(f.History[:4:4], verifytest.EventOf(verifytest.LambdaRecord("UpdateFunctionCode20150331v2",
-		map[string]any{"functionName": "123456789012:function:rotator-dev:$LATEST"}, time.Now().Add(-time.Hour))))
+	f.History = append(f.History, lambda("UpdateFunctionCode20150331v2", map[string]any{"functionName": "123456789012:function:rotator-dev:$LATEST"}))
 	res, out = run(t, f, f.Clients())
-	wantLines(t, res, out, nil, map[string][]string{"alerts-rotator": {"its pattern matches the real UpdateFunctionCode20150331v2 event"}})
+	wantLines(t, res, out, nil, map[string][]string{"alerts-rotator": {"the function filter matches the real UpdateFunctionCode20150331v2 event"}})
 
 	f = verifytest.Healthy()
-	f.History = f.History[:4]
+	f.History = f.History[:3]
 	v := &verify.Verifier{Clients: f.Clients(), Outputs: f.Outputs, Env: "dev", Fresh: true}
-	if r := lineOf(t, v.Run(context.Background()), "alerts-rotator"); !r.OK || !strings.Contains(r.Detail, "pending: no Lambda call on rotator-dev") {
+	if r := lineOf(t, v.Run(context.Background()), "alerts-rotator"); !r.OK || strings.Count(r.Detail, "pending: no ") != 2 {
 		t.Fatalf("fresh: %s", r.Line())
 	}
+
+	f = verifytest.Healthy()
+	f.History = f.History[:3]
+	for i := range verify.ShapeMaxPages + 1 {
+		f.History = append(f.History, lambda("CreateFunction20150331", map[string]any{"functionName": fmt.Sprintf("other-%d", i), "role": "arn:aws:iam::123456789012:role/other"}))
+	}
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"alerts-rotator"}, map[string][]string{"alerts-rotator": {"the role filter: read 3 page(s) of each of CreateFunction20150331 and found no call on the rotator, with more left: inconclusive"}})
 }

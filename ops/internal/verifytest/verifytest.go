@@ -376,6 +376,8 @@ func Healthy() *Fixture {
 			// The deploy's creation of the rotator, after another function's.
 			EventOf(LambdaRecord("CreateFunction20150331", map[string]any{"functionName": "someone-elses", "role": "arn:aws:iam::123456789012:role/other"}, lastRotated.Add(-2*time.Hour))),
 			EventOf(LambdaRecord("CreateFunction20150331", map[string]any{"functionName": FunctionName, "role": RotatorRole, "runtime": "provided.al2023"}, lastRotated.Add(-3*time.Hour))),
+			// Then the secrets' permission to invoke it.
+			EventOf(LambdaRecord("AddPermission20150331v2", map[string]any{"functionName": FunctionName, "principal": "secretsmanager.amazonaws.com", "action": "lambda:InvokeFunction"}, lastRotated.Add(-3*time.Hour+time.Minute))),
 		},
 	}
 	for user, arn := range AppSecrets {
