@@ -7,7 +7,7 @@
 //	FAIL <check>: <detail>; fix: <what to do>
 //
 // exiting non-zero when any line fails. Checks: trail, alerts,
-// alerts-event-shape, alerts-rotator, rotator, secrets/<user> and secrets/master,
+// alerts-event-shape, alerts-rotator, alerts-silencing, rotator, secrets/<user> and secrets/master,
 // app-secret-policies, master-secret-policy, secrets-key-direct-use,
 // database, tls-version, audit-log, flow-log, endpoints, zones.
 //
@@ -99,6 +99,7 @@ func (v *Verifier) Run(ctx context.Context) []Result {
 	out = append(out, v.alerts(ctx, app))
 	out = append(out, v.alertsEventShape(app, master))
 	out = append(out, v.alertsRotator(ctx))
+	out = append(out, v.alertsSilencing(ctx))
 	out = append(out, v.rotator(ctx))
 	out = append(out, v.secrets(ctx)...)
 	out = append(out, v.appSecretPolicies(ctx))

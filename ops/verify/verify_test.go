@@ -25,7 +25,7 @@ import (
 )
 
 // allChecks are the lines of the healthy fixture, in order.
-var allChecks = []string{"trail", "alerts", "alerts-event-shape", "alerts-rotator", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "audit-log", "flow-log", "endpoints", "zones"}
+var allChecks = []string{"trail", "alerts", "alerts-event-shape", "alerts-rotator", "alerts-silencing", "rotator", "secrets/app", "secrets/reporting", "secrets/master", "app-secret-policies", "master-secret-policy", "secrets-key-direct-use", "database", "tls-version", "audit-log", "flow-log", "endpoints", "zones"}
 
 func run(t *testing.T, f *verifytest.Fixture, clients verify.Clients) ([]verify.Result, string) {
 	t.Helper()
@@ -85,6 +85,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"PASS flow-log: flow log fl-0a1b2c3d4e5f60718 of vpc-0a1b2c3d is ACTIVE and delivers to vpc-flow-logs-dev (SUCCESS)",
 		"PASS alerts-rotator: rule rotator-changes-dev is ENABLED, targets " + verifytest.TopicArn + "; the role filter matches the real CreateFunction20150331 event",
 		"; the function filter matches the real AddPermission20150331v2 event",
+		"PASS alerts-silencing: rule alert-changes-dev is ENABLED, targets " + verifytest.TopicArn + "; the rules filter matches the real PutRule event",
 		"PASS audit-log: 1 statement(s) with a password (" + verify.AuditFilter + ") in /aws/rds/cluster/aurora-cluster-dev/audit in the last 30 days, every password masked",
 	} {
 		if !strings.Contains(out, want) {
@@ -222,6 +223,13 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"rotator rule that misses the real call", "alerts-rotator", `does not match the real CreateFunction20150331 event 1a`, func(f *verifytest.Fixture) {
 			f.RotatorRule.EventPattern = aws.String(strings.Replace(verifytest.RotatorPattern(), `"role":`, `"roleArn":`, 1))
 		}},
+		{"silencing rule without the topic", "alerts-silencing", "rule alert-changes-dev does not target the alerts topic", func(f *verifytest.Fixture) { f.SilencingTargets = nil }},
+		{"silencing rule disabled", "alerts-silencing", "rule alert-changes-dev is DISABLED, not ENABLED", func(f *verifytest.Fixture) { f.SilencingRule.State = ebtypes.RuleStateDisabled }},
+		// A pattern that looks for EventBridge's rule under another
+		// parameter misses the deploy's PutRule.
+		{"silencing rule that misses the deploy's PutRule", "alerts-silencing", `does not match the real PutRule event`, func(f *verifytest.Fixture) {
+			f.SilencingRule.EventPattern = aws.String(strings.Replace(verifytest.SilencingPattern(), `"requestParameters":{"name":`, `"requestParameters":{"ruleName":`, 1))
+		}},
 		{"rotator rule gone", "alerts-rotator", "DescribeRule rotator-changes-dev: ResourceNotFoundException", func(f *verifytest.Fixture) { f.RotatorRule.Name = aws.String("other") }},
 		// No Lambda call on the rotator in the history: nothing to test
 		// the pattern with, which the line says.
@@ -288,6 +296,7 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		fails       []string
 	}{
 		{"secrets", "rotationFailedRuleName", []string{"alerts"}},
+		{"secrets", "alertChangesRuleName", []string{"alerts-silencing"}},
 		{"secrets", "rotatorChangesRuleName", []string{"alerts-rotator"}},
 		{"secrets", "rotatorRoleArn", []string{"alerts-rotator"}},
 		{"secrets", "trailArn", []string{"trail"}},
@@ -664,5 +673,5 @@ func TestAlertsRotatorTestsEachHalf(t *testing.T) {
 		f.History = append(f.History, lambda("CreateFunction20150331", map[string]any{"functionName": fmt.Sprintf("other-%d", i), "role": "arn:aws:iam::123456789012:role/other"}))
 	}
 	res, out = run(t, f, f.Clients())
-	wantLines(t, res, out, []string{"alerts-rotator"}, map[string][]string{"alerts-rotator": {"the role filter: read 3 page(s) of each of CreateFunction20150331 and found no call on the rotator, with more left: inconclusive"}})
+	wantLines(t, res, out, []string{"alerts-rotator"}, map[string][]string{"alerts-rotator": {"the role filter: read 3 page(s) of each of CreateFunction20150331 and found no call on rotator-dev, with more left: inconclusive"}})
 }

@@ -17,11 +17,12 @@ import (
 // the failed-rotation rule's target, which every rotation waits for so that
 // its first, immediate run is already watched.
 type alerting struct {
-	topic           *sns.Topic
-	ruleName        pulumi.StringOutput
-	changesRuleName pulumi.StringOutput
-	rotatorRuleName pulumi.StringOutput
-	target          pulumi.Resource
+	topic             *sns.Topic
+	ruleName          pulumi.StringOutput
+	changesRuleName   pulumi.StringOutput
+	rotatorRuleName   pulumi.StringOutput
+	silencingRuleName pulumi.StringOutput
+	target            pulumi.Resource
 }
 
 // RotationFailedRuleName is the EventBridge rule on failed rotations.
@@ -279,14 +280,16 @@ func fit(w Watched, build func(ids, arns []any) map[string]any) (string, error) 
 }
 
 // alerts creates the encrypted topic, the EventBridge rules on failed
-// rotations, on changes of secrets and on changes of the rotator, the
-// alarm on the rotator's errors and the optional e-mail subscription.
+// rotations, on changes of secrets, on changes of the rotator and on
+// changes that would silence the alerts, the alarm on the rotator's errors
+// and the optional e-mail subscription.
 func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn *lambda.Function, secrets pulumi.StringArrayOutput, parent pulumi.ResourceOption) (alerting, error) {
 	names, l := args.names, args.names.Logical
 	topicName := names.AlertsTopicName()
 	ruleName := RotationFailedRuleName(names)
 	changesName := SecretChangesRuleName(names)
 	rotatorName := RotatorChangesRuleName(names)
+	silencingName := AlertChangesRuleName(names)
 	alarmName := names.Name("rotator-errors")
 	topic, err := sns.NewTopic(ctx, l("alerts"), &sns.TopicArgs{
 		Name:           pulumi.String(topicName),
@@ -296,7 +299,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 		return alerting{}, fmt.Errorf("alerts topic: %w", err)
 	}
 	// Each rule of this vault, by its ARN, and nothing else of EventBridge.
-	ruleArns := []string{arn("events", "rule/"+ruleName), arn("events", "rule/"+changesName), arn("events", "rule/"+rotatorName)}
+	ruleArns := []string{arn("events", "rule/"+ruleName), arn("events", "rule/"+changesName), arn("events", "rule/"+rotatorName), arn("events", "rule/"+silencingName)}
 	alarmArn := arn("cloudwatch", "alarm:"+alarmName)
 	_, err = sns.NewTopicPolicy(ctx, l("alerts-policy"), &sns.TopicPolicyArgs{
 		Arn: topic.Arn,
@@ -356,6 +359,19 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 	if err != nil {
 		return alerting{}, err
 	}
+	trailNames := []string{names.TrailName(), arn("cloudtrail", "trail/"+names.TrailName())}
+	if args.ExistingTrailName != "" {
+		a := existingTrailArn(args)
+		trailNames = []string{a[strings.LastIndex(a, "/")+1:], a}
+	}
+	silencingPattern := topic.Arn.ApplyT(func(t string) (string, error) {
+		return AlertChangesPattern(Silencing{Rules: []string{ruleName, changesName, rotatorName, silencingName}, Alarm: alarmName, TopicArn: t, TrailNames: trailNames})
+	}).(pulumi.StringOutput)
+	silencingRule, _, err := alertRule(ctx, args, "alert-changes", silencingName,
+		"Someone disabled, rewrote or deleted an alert rule, the alarm, the alerts topic or the trail of vault "+args.Suffix+": the alerts may be silenced", silencingPattern, topic, parent)
+	if err != nil {
+		return alerting{}, err
+	}
 
 	_, err = cloudwatch.NewMetricAlarm(ctx, l("rotator-errors"), &cloudwatch.MetricAlarmArgs{
 		Name:               pulumi.String(alarmName),
@@ -389,7 +405,7 @@ func alerts(ctx *pulumi.Context, args *Args, arn func(string, string) string, fn
 			return alerting{}, fmt.Errorf("alerts e-mail subscription: %w", err)
 		}
 	}
-	return alerting{topic: topic, ruleName: rule.Name, changesRuleName: changes.Name, rotatorRuleName: rotatorRule.Name, target: target}, nil
+	return alerting{topic: topic, ruleName: rule.Name, changesRuleName: changes.Name, rotatorRuleName: rotatorRule.Name, silencingRuleName: silencingRule.Name, target: target}, nil
 }
 
 // alertRule creates the EventBridge rule called logical (physical name

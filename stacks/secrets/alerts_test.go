@@ -101,7 +101,7 @@ func decode(t *testing.T, s string) map[string]any {
 	return p
 }
 
-// Three rules, one per concern, each delivering to the encrypted alerts
+// Four rules, one per concern, each delivering to the encrypted alerts
 // topic, whose policy admits EventBridge for exactly these rules.
 func TestAlertRulesAndTheirTopic(t *testing.T) {
 	res, _ := alertsVault(t)
@@ -110,7 +110,7 @@ func TestAlertRulesAndTheirTopic(t *testing.T) {
 		names = append(names, fmt.Sprint(r.Input("name")))
 	}
 	slices.Sort(names)
-	if !slices.Equal(names, []string{"rotation-failed-dev", "rotator-changes-dev", "secret-changes-dev"}) {
+	if !slices.Equal(names, []string{"alert-changes-dev", "rotation-failed-dev", "rotator-changes-dev", "secret-changes-dev"}) {
 		t.Fatalf("rules %v", names)
 	}
 	targets := map[string]string{}
@@ -143,7 +143,7 @@ func TestAlertRulesAndTheirTopic(t *testing.T) {
 		}
 		found = true
 		got := fmt.Sprint(s.Condition["ArnEquals"]["aws:SourceArn"])
-		want := fmt.Sprint([]any{"arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev", "arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev", "arn:aws:events:us-east-1:123456789012:rule/rotator-changes-dev"})
+		want := fmt.Sprint([]any{"arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev", "arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev", "arn:aws:events:us-east-1:123456789012:rule/rotator-changes-dev", "arn:aws:events:us-east-1:123456789012:rule/alert-changes-dev"})
 		if got != want || s.Condition["StringEquals"]["aws:SourceAccount"] != alertsAccount {
 			t.Errorf("%s admits %s (account %v), want exactly %s", s.Sid, got, s.Condition["StringEquals"]["aws:SourceAccount"], want)
 		}
@@ -156,6 +156,9 @@ func TestAlertRulesAndTheirTopic(t *testing.T) {
 	}
 	if got := res.Outputs["rotatorChangesRuleName"].Value; got != "rotator-changes-dev" {
 		t.Errorf("rotatorChangesRuleName = %v", got)
+	}
+	if got := res.Outputs["alertChangesRuleName"].Value; got != "alert-changes-dev" {
+		t.Errorf("alertChangesRuleName = %v", got)
 	}
 }
 

@@ -194,6 +194,9 @@ type Vault struct {
 	// RotatorChangesRuleName is the EventBridge rule that alerts on
 	// changes to the rotator's function and role.
 	RotatorChangesRuleName pulumi.StringOutput
+	// AlertChangesRuleName is the EventBridge rule that alerts on changes
+	// that would silence the alerts.
+	AlertChangesRuleName pulumi.StringOutput
 	// RotationDays is the application secrets' rotation period.
 	RotationDays pulumi.IntOutput
 }
@@ -502,6 +505,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	v.AlertsTopicArn = alert.topic.Arn
 	v.RotationFailedRuleName = alert.ruleName
 	v.RotatorChangesRuleName = alert.rotatorRuleName
+	v.AlertChangesRuleName = alert.silencingRuleName
 	v.TrailArn = trailArn
 	v.RotationDays = pulumi.Int(args.RotationDays).ToIntOutput()
 	if err := ctx.RegisterResourceOutputs(v, v.Outputs()); err != nil {
@@ -524,6 +528,7 @@ func (v *Vault) Outputs() pulumi.Map {
 		"trailArn":               v.TrailArn,
 		"rotationFailedRuleName": v.RotationFailedRuleName,
 		"rotatorChangesRuleName": v.RotatorChangesRuleName,
+		"alertChangesRuleName":   v.AlertChangesRuleName,
 		"rotationDays":           v.RotationDays,
 	}
 }

@@ -183,8 +183,8 @@ func TestComponentAndResources(t *testing.T) {
 		"aws:lambda/layerVersion:LayerVersion":                   1,
 		"aws:sns/topic:Topic":                                    1,
 		"aws:sns/topicPolicy:TopicPolicy":                        1,
-		"aws:cloudwatch/eventRule:EventRule":                     3,
-		"aws:cloudwatch/eventTarget:EventTarget":                 3,
+		"aws:cloudwatch/eventRule:EventRule":                     4,
+		"aws:cloudwatch/eventTarget:EventTarget":                 4,
 		"aws:cloudwatch/metricAlarm:MetricAlarm":                 1,
 		"aws:s3/bucketV2:BucketV2":                               1,
 		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -498,7 +498,7 @@ func TestAlerts(t *testing.T) {
 	tp := one(t, res, "aws:sns/topicPolicy:TopicPolicy")
 	stmts := policy(t, str(tp, "policy"))
 	sources := map[string]string{
-		"events.amazonaws.com":     "[arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev arn:aws:events:us-east-1:123456789012:rule/rotator-changes-dev]",
+		"events.amazonaws.com":     "[arn:aws:events:us-east-1:123456789012:rule/rotation-failed-dev arn:aws:events:us-east-1:123456789012:rule/secret-changes-dev arn:aws:events:us-east-1:123456789012:rule/rotator-changes-dev arn:aws:events:us-east-1:123456789012:rule/alert-changes-dev]",
 		"cloudwatch.amazonaws.com": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:rotator-errors-dev",
 	}
 	if len(stmts) != 2 {

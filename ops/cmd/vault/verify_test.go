@@ -51,8 +51,8 @@ func TestVerifyHealthyEnvironment(t *testing.T) {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 17 {
-		t.Fatalf("want 17 lines:\n%s", out.String())
+	if len(lines) != 18 {
+		t.Fatalf("want 18 lines:\n%s", out.String())
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "PASS ") {
@@ -161,7 +161,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			if len(failed) != 1 || !strings.HasPrefix(failed[0], "FAIL "+c.check+": ") || !strings.Contains(failed[0], c.want) || !strings.Contains(failed[0], "; fix: ") {
 				t.Fatalf("want exactly one FAIL %s line with %q:\n%s", c.check, c.want, out.String())
 			}
-			if !strings.Contains(stderr.String(), "1 of 17 checks failed") {
+			if !strings.Contains(stderr.String(), "1 of 18 checks failed") {
 				t.Fatalf("stderr: %s", stderr.String())
 			}
 			if w := f.Calls.Writes(); len(w) > 0 {

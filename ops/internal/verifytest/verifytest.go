@@ -59,17 +59,19 @@ const (
 	// RotatorRuleName and RotatorRole are the rotator-changes rule and
 	// the rotator's role.
 	RotatorRuleName = "rotator-changes-dev"
-	RotatorRoleName = "rotator-role-us-east-1-dev"
-	RotatorRole     = "arn:aws:iam::123456789012:role/" + RotatorRoleName
-	ClusterID       = "aurora-cluster-dev"
-	ParameterGroup  = "aurora-params-dev"
-	VpcID           = "vpc-0a1b2c3d"
-	FlowLogID       = "fl-0a1b2c3d4e5f60718"
-	SMEndpointID    = "vpce-0sm"
-	KMSEndpointID   = "vpce-0kms"
-	SecretsKeyArn   = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" // #nosec G101 -- a key ARN, not a credential
-	RotationDays    = 30
-	MasterDays      = 7
+	// SilencingRuleName is the alert-changes rule.
+	SilencingRuleName = "alert-changes-dev"
+	RotatorRoleName   = "rotator-role-us-east-1-dev"
+	RotatorRole       = "arn:aws:iam::123456789012:role/" + RotatorRoleName
+	ClusterID         = "aurora-cluster-dev"
+	ParameterGroup    = "aurora-params-dev"
+	VpcID             = "vpc-0a1b2c3d"
+	FlowLogID         = "fl-0a1b2c3d4e5f60718"
+	SMEndpointID      = "vpce-0sm"
+	KMSEndpointID     = "vpce-0kms"
+	SecretsKeyArn     = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0" // #nosec G101 -- a key ARN, not a credential
+	RotationDays      = 30
+	MasterDays        = 7
 )
 
 // Subnets and zones of the healthy environment.
@@ -161,11 +163,16 @@ func RotationRecord(eventName, secretARN string, at time.Time) map[string]any {
 // eventName with params as its requestParameters (the create's
 // Environment and ZipFile left out, as Lambda logs it).
 func LambdaRecord(eventName string, params map[string]any, at time.Time) map[string]any {
+	return APIRecord("lambda.amazonaws.com", eventName, params, at)
+}
+
+// APIRecord is the CloudTrail record of an API call of eventSource.
+func APIRecord(eventSource, eventName string, params map[string]any, at time.Time) map[string]any {
 	return map[string]any{
 		"eventVersion":       "1.09",
 		"userIdentity":       map[string]any{"type": "AssumedRole", "arn": "arn:aws:sts::123456789012:assumed-role/vault-deployer/deploy", "accountId": Account},
 		"eventTime":          at.UTC().Format(time.RFC3339),
-		"eventSource":        "lambda.amazonaws.com",
+		"eventSource":        eventSource,
 		"eventName":          eventName,
 		"awsRegion":          Region,
 		"sourceIPAddress":    "198.51.100.7",
@@ -179,6 +186,20 @@ func LambdaRecord(eventName string, params map[string]any, at time.Time) map[str
 		"recipientAccountId": Account,
 		"eventCategory":      "Management",
 	}
+}
+
+// SilencingPattern is the alert-changes rule's pattern in "dev".
+func SilencingPattern() string {
+	p, err := secrets.AlertChangesPattern(secrets.Silencing{
+		Rules:      []string{RuleName, "secret-changes-dev", RotatorRuleName, SilencingRuleName},
+		Alarm:      "rotator-errors-dev",
+		TopicArn:   TopicArn,
+		TrailNames: []string{"trail-dev", TrailArn},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // RotatorPattern is the rotator-changes rule's pattern in "dev".
@@ -271,9 +292,12 @@ type Fixture struct {
 	// lifecycle configuration.
 	Lifecycle []s3types.LifecycleRule
 	Rule      eventbridge.DescribeRuleOutput
-	// RotatorRule is the rotator-changes rule, RotatorTargets its targets.
+	// RotatorRule is the rotator-changes rule, SilencingRule the
+	// alert-changes rule, each with its targets.
 	RotatorRule       eventbridge.DescribeRuleOutput
 	RotatorTargets    []ebtypes.Target
+	SilencingRule     eventbridge.DescribeRuleOutput
+	SilencingTargets  []ebtypes.Target
 	Targets           []ebtypes.Target
 	FailedInvocations []float64
 	Function          lambda.GetFunctionConfigurationOutput
@@ -332,8 +356,11 @@ func Healthy() *Fixture {
 			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RuleName)},
 		RotatorRule: eventbridge.DescribeRuleOutput{Name: aws.String(RotatorRuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(RotatorPattern()),
 			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + RotatorRuleName)},
-		Targets:        []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
-		RotatorTargets: []ebtypes.Target{{Id: aws.String("vault-alerts"), Arn: aws.String(TopicArn)}},
+		SilencingRule: eventbridge.DescribeRuleOutput{Name: aws.String(SilencingRuleName), State: ebtypes.RuleStateEnabled, EventPattern: aws.String(SilencingPattern()),
+			Arn: aws.String("arn:aws:events:us-east-1:123456789012:rule/" + SilencingRuleName)},
+		Targets:          []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
+		RotatorTargets:   []ebtypes.Target{{Id: aws.String("vault-alerts"), Arn: aws.String(TopicArn)}},
+		SilencingTargets: []ebtypes.Target{{Id: aws.String("vault-alerts"), Arn: aws.String(TopicArn)}},
 		Function: lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(FunctionName), FunctionArn: aws.String(FunctionArn),
 			State: lambdatypes.StateActive, LastUpdateStatus: lambdatypes.LastUpdateStatusSuccessful,
 			VpcConfig: &lambdatypes.VpcConfigResponse{SubnetIds: []string{Subnets[1], Subnets[0]}, VpcId: aws.String(VpcID)}},
@@ -376,6 +403,8 @@ func Healthy() *Fixture {
 			// The deploy's creation of the rotator, after another function's.
 			EventOf(LambdaRecord("CreateFunction20150331", map[string]any{"functionName": "someone-elses", "role": "arn:aws:iam::123456789012:role/other"}, lastRotated.Add(-2*time.Hour))),
 			EventOf(LambdaRecord("CreateFunction20150331", map[string]any{"functionName": FunctionName, "role": RotatorRole, "runtime": "provided.al2023"}, lastRotated.Add(-3*time.Hour))),
+			// The deploy's rules.
+			EventOf(APIRecord("events.amazonaws.com", "PutRule", map[string]any{"name": SilencingRuleName, "state": "ENABLED"}, lastRotated.Add(-3*time.Hour+2*time.Minute))),
 			// Then the secrets' permission to invoke it.
 			EventOf(LambdaRecord("AddPermission20150331v2", map[string]any{"functionName": FunctionName, "principal": "secretsmanager.amazonaws.com", "action": "lambda:InvokeFunction"}, lastRotated.Add(-3*time.Hour+time.Minute))),
 		},
@@ -430,6 +459,7 @@ func Healthy() *Fixture {
 			"trailArn":               TrailArn,
 			"rotationFailedRuleName": RuleName,
 			"rotatorChangesRuleName": RotatorRuleName,
+			"alertChangesRuleName":   SilencingRuleName,
 			"rotatorRoleArn":         RotatorRole,
 			"rotationDays":           float64(RotationDays),
 		},
@@ -619,7 +649,7 @@ type rules struct{ f *Fixture }
 
 func (e rules) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
 	e.f.Calls.Record("EventBridge.DescribeRule")
-	for _, r := range []eventbridge.DescribeRuleOutput{e.f.Rule, e.f.RotatorRule} {
+	for _, r := range []eventbridge.DescribeRuleOutput{e.f.Rule, e.f.RotatorRule, e.f.SilencingRule} {
 		if aws.ToString(in.Name) == aws.ToString(r.Name) {
 			return &r, nil
 		}
@@ -631,8 +661,11 @@ func (e rules) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput
 func (e rules) ListTargetsByRule(_ context.Context, in *eventbridge.ListTargetsByRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.ListTargetsByRuleOutput, error) {
 	e.f.Calls.Record("EventBridge.ListTargetsByRule")
 	targets := e.f.Targets
-	if aws.ToString(in.Rule) == RotatorRuleName {
+	switch aws.ToString(in.Rule) {
+	case RotatorRuleName:
 		targets = e.f.RotatorTargets
+	case SilencingRuleName:
+		targets = e.f.SilencingTargets
 	}
 	out := &eventbridge.ListTargetsByRuleOutput{}
 	out.Targets, out.NextToken = onePerPage(targets, in.NextToken)

@@ -17,9 +17,9 @@ import (
 
 const lambdaSource = "lambda.amazonaws.com"
 
-// rotatorCall is the newest Lambda call on the rotator found in
-// CloudTrail's event history.
-type rotatorCall struct {
+// apiCall is the newest call of a kind found in CloudTrail's event
+// history.
+type apiCall struct {
 	id, name, at string
 	time         time.Time
 	record       map[string]any
@@ -51,6 +51,49 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 	if r.bad {
 		return r.out
 	}
+	return v.testRule(ctx, check, rule, topic, fn, []ruleHalf{
+		{"the role filter", "aws.lambda", lambdaSource, RotatorRoleEvents, func(rec map[string]any) bool { return namesRole(rec, role) },
+			fmt.Sprintf("no %s giving a function the role %s in the last 90 days (the rotator was created before): the role filter is unconfirmed", strings.Join(RotatorRoleEvents, " or "), role)},
+		{"the function filter", "aws.lambda", lambdaSource, RotatorFunctionEvents, func(rec map[string]any) bool { return namesFunction(rec, fn) },
+			fmt.Sprintf("no %s of %s in the last 90 days: the function filter is unconfirmed until a deploy changes the rotator", strings.Join(RotatorFunctionEvents, " or "), fn)},
+	})
+}
+
+// alertsSilencing: the alert-changes rule is enabled, targets the alerts
+// topic, and its pattern matches the deploy's own PutRule of this rule, as CloudTrail recorded it, which confirms the eventName
+// and requestParameters.name the pattern relies on for EventBridge's
+// calls (the other services' parameters stay unconfirmed).
+func (v *Verifier) alertsSilencing(ctx context.Context) Result {
+	const check = "alerts-silencing"
+	r := v.need(check)
+	rule := r.str("secrets", "alertChangesRuleName")
+	topic := r.str("secrets", "alertsTopicArn")
+	if r.bad {
+		return r.out
+	}
+	// The deploy's PutRule of this rule itself, which the rule watches.
+	return v.testRule(ctx, check, rule, topic, rule, []ruleHalf{
+		{"the rules filter", "aws.events", "events.amazonaws.com", []string{"PutRule"}, func(rec map[string]any) bool {
+			n, _ := dig(rec, "requestParameters.name").(string)
+			return n == rule
+		}, fmt.Sprintf("no PutRule of %s in the last 90 days (the rule was created before): the rules filter is unconfirmed", rule)},
+	})
+}
+
+// ruleHalf is one part of a rule's pattern and how to find a real call it
+// must match: events named names from eventSource (source in EventBridge)
+// for which match holds; absent says what is unconfirmed without one.
+type ruleHalf struct {
+	what, source, eventSource string
+	names                     []string
+	match                     func(map[string]any) bool
+	absent                    string
+}
+
+// testRule checks that rule is enabled and targets topic, and tests its
+// pattern, half by half, with the newest real call of each half;
+// resource names the resource in the fix of an inconclusive lookup.
+func (v *Verifier) testRule(ctx context.Context, check, rule, topic, resource string, halves []ruleHalf) Result {
 	d, err := v.Clients.EventBridge.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(rule)})
 	if err != nil {
 		return callFailed(check, "events:DescribeRule", rule, err, v.ifMissing("the rule", "secrets"))
@@ -72,29 +115,16 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 		p.add(fmt.Sprintf("rule %s has no event pattern", rule), redeploy)
 		return p.result(check, "")
 	}
-	// Each half of the pattern is tested with a real call of its own:
-	// the role filter with the deploy's CreateFunction, the function
-	// filter with the newest change of the function.
 	var tested []string
-	for _, half := range []struct {
-		what   string
-		names  []string
-		match  func(map[string]any) bool
-		absent string
-	}{
-		{"the role filter", RotatorRoleEvents, func(rec map[string]any) bool { return namesRole(rec, role) },
-			fmt.Sprintf("no %s giving a function the role %s in the last 90 days (the rotator was created before): the role filter is unconfirmed", strings.Join(RotatorRoleEvents, " or "), role)},
-		{"the function filter", RotatorFunctionEvents, func(rec map[string]any) bool { return namesFunction(rec, fn) },
-			fmt.Sprintf("no %s of %s in the last 90 days: the function filter is unconfirmed until a deploy changes the rotator", strings.Join(RotatorFunctionEvents, " or "), fn)},
-	} {
-		call, capped, err := v.newestCall(ctx, half.names, half.match)
+	for _, half := range halves {
+		call, capped, err := v.newestCall(ctx, half.eventSource, half.names, half.match)
 		if err != nil {
 			return callFailed(check, "cloudtrail:LookupEvents", "EventName="+strings.Join(half.names, ","), err, "")
 		}
 		switch {
 		case call == nil && capped:
-			p.add(fmt.Sprintf("%s: read %d page(s) of each of %s and found no call on the rotator, with more left: inconclusive", half.what, ShapeMaxPages, strings.Join(half.names, ", ")),
-				"run verify again; if it stays inconclusive, look the calls up yourself (aws cloudtrail lookup-events --lookup-attributes AttributeKey=ResourceName,AttributeValue="+fn+")")
+			p.add(fmt.Sprintf("%s: read %d page(s) of each of %s and found no call on %s, with more left: inconclusive", half.what, ShapeMaxPages, strings.Join(half.names, ", "), resource),
+				"run verify again; if it stays inconclusive, look the calls up yourself (aws cloudtrail lookup-events --lookup-attributes AttributeKey=ResourceName,AttributeValue="+resource+")")
 			continue
 		case call == nil && v.Fresh:
 			tested = append(tested, "pending: "+half.absent+" (a fresh environment: CloudTrail's event history lags by minutes)")
@@ -103,7 +133,7 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 			tested = append(tested, half.absent)
 			continue
 		}
-		event, err := lambdaEnvelope(call.record)
+		event, err := apiEnvelope(half.source, call.record)
 		if err != nil {
 			return fail(check, fmt.Sprintf("%s event %s: %v", call.name, call.id, err), "run verify again")
 		}
@@ -114,7 +144,7 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 		if !m.Result {
 			b, _ := json.Marshal(map[string]any{"eventName": call.name, "requestParameters": dig(call.record, "requestParameters")})
 			p.add(fmt.Sprintf("rule %s's pattern does not match the real %s event %s of %s, which records %s", rule, call.name, call.id, call.at, b),
-				"align RotatorChangesPattern in stacks/secrets/rotatorchanges.go with that record (the eventName's prefix, the requestParameters naming the function or the role), then "+redeploy)
+				"align the rule's pattern in stacks/secrets (rotatorchanges.go, alertchanges.go) with that record (the eventName, the requestParameters naming the resource), then "+redeploy)
 			continue
 		}
 		tested = append(tested, fmt.Sprintf("%s matches the real %s event %s of %s (CloudTrail LookupEvents, TestEventPattern) — confirms: the rule sees that call", half.what, call.name, call.id, call.at))
@@ -134,11 +164,11 @@ var (
 	RotatorFunctionEvents = []string{"UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2", "AddPermission20150331v2"}
 )
 
-// newestCall is the newest call among the events named names, in the last
+// newestCall is the newest call from eventSource among the events named names, in the last
 // 90 days of CloudTrail's event history (LookupEvents answers newest
 // first, 50 at most a page), that match; capped: a lookup stopped at
 // ShapeMaxPages pages with more left, so an older call may be unread.
-func (v *Verifier) newestCall(ctx context.Context, names []string, match func(map[string]any) bool) (newest *rotatorCall, capped bool, err error) {
+func (v *Verifier) newestCall(ctx context.Context, eventSource string, names []string, match func(map[string]any) bool) (newest *apiCall, capped bool, err error) {
 	start := v.now().UTC().Add(-90 * 24 * time.Hour).Truncate(time.Minute)
 	for _, name := range names {
 		var next *string
@@ -159,11 +189,11 @@ func (v *Verifier) newestCall(ctx context.Context, names []string, match func(ma
 			found := false
 			for _, e := range page.Events {
 				var rec map[string]any
-				if json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec) != nil || rec["eventSource"] != lambdaSource || !match(rec) {
+				if json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec) != nil || rec["eventSource"] != eventSource || !match(rec) {
 					continue
 				}
 				if newest == nil || aws.ToTime(e.EventTime).After(newest.time) {
-					newest = &rotatorCall{id: aws.ToString(e.EventId), name: name, time: aws.ToTime(e.EventTime), at: aws.ToTime(e.EventTime).UTC().Format(time.RFC3339), record: rec}
+					newest = &apiCall{id: aws.ToString(e.EventId), name: name, time: aws.ToTime(e.EventTime), at: aws.ToTime(e.EventTime).UTC().Format(time.RFC3339), record: rec}
 				}
 				found = true
 				break
@@ -204,11 +234,11 @@ func namesFunction(rec map[string]any, fn string) bool {
 	return base == fn
 }
 
-// lambdaEnvelope wraps a Lambda call's CloudTrail record as EventBridge
-// delivers it: source aws.lambda, detail-type "AWS API Call via
-// CloudTrail", the record as detail
+// apiEnvelope wraps an API call's CloudTrail record as EventBridge
+// delivers it: detail-type "AWS API Call via CloudTrail", source the
+// service's (aws.lambda, aws.events, ...), the record as detail
 // (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-lambda.html).
-func lambdaEnvelope(record map[string]any) (string, error) {
+func apiEnvelope(source string, record map[string]any) (string, error) {
 	account, _ := record["recipientAccountId"].(string)
 	region, _ := record["awsRegion"].(string)
 	at, _ := record["eventTime"].(string)
@@ -217,7 +247,7 @@ func lambdaEnvelope(record map[string]any) (string, error) {
 	}
 	b, err := json.Marshal(map[string]any{
 		"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-		"detail-type": "AWS API Call via CloudTrail", "source": "aws.lambda",
+		"detail-type": "AWS API Call via CloudTrail", "source": source,
 		"account": account, "time": at, "region": region, "resources": []string{},
 		"detail": record,
 	})

@@ -1,0 +1,91 @@
+package secrets
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+)
+
+// AlertChangesRuleName is the EventBridge rule on API calls that would
+// silence the vault's alerts before an insider acts: its rules disabled,
+// deleted, rewritten or stripped of their target, its alarm deleted or
+// muted, its topic deleted or changed, its trail stopped or changed.
+func AlertChangesRuleName(names kit.Names) string { return names.Name("alert-changes") }
+
+// Silencing is what the alert-changes rule watches: the vault's rules
+// (this one among them), its alarm, its topic and the trail its rules
+// depend on, each by the names and ARNs a caller may give.
+type Silencing struct {
+	Rules      []string
+	Alarm      string
+	TopicArn   string
+	TrailNames []string
+}
+
+// The calls, each logged by CloudTrail under the API's name, grouped by
+// the parameter that names the resource in requestParameters, the API's
+// parameter name in lowerCamel: EventBridge's name (DisableRule,
+// DeleteRule, PutRule, which may rewrite the pattern) and rule
+// (RemoveTargets); CloudWatch's alarmNames (DeleteAlarms,
+// DisableAlarmActions) and alarmName (PutMetricAlarm); SNS's topicArn
+// (DeleteTopic, SetTopicAttributes, RemovePermission, which may take
+// EventBridge's right to publish) and subscriptionArn, which begins with
+// the topic's ARN (Unsubscribe, SetSubscriptionAttributes, which may
+// filter every message out); CloudTrail's name (StopLogging, DeleteTrail,
+// UpdateTrail) and trailName (PutEventSelectors). That CloudTrail spells
+// these parameters so is the convention its records follow, unconfirmed
+// for each offline; `go run mage.go verify` (alerts-silencing) tests the
+// deployed pattern with the deploy's own PutRule record.
+var (
+	RuleChangeEvents         = []string{"DisableRule", "DeleteRule", "PutRule"}
+	TargetChangeEvents       = []string{"RemoveTargets"}
+	AlarmsChangeEvents       = []string{"DeleteAlarms", "DisableAlarmActions"}
+	AlarmChangeEvents        = []string{"PutMetricAlarm"}
+	TopicChangeEvents        = []string{"DeleteTopic", "SetTopicAttributes", "RemovePermission"}
+	SubscriptionChangeEvents = []string{"Unsubscribe", "SetSubscriptionAttributes"}
+	TrailChangeEvents        = []string{"StopLogging", "DeleteTrail", "UpdateTrail"}
+	SelectorChangeEvents     = []string{"PutEventSelectors"}
+)
+
+// AlertChangesPattern is the alert-changes rule's event pattern for s.
+//
+// A call reaches EventBridge as detail-type "AWS API Call via CloudTrail"
+// with its record as detail, from aws.events (events.amazonaws.com),
+// aws.monitoring (monitoring.amazonaws.com), aws.sns (sns.amazonaws.com)
+// and aws.cloudtrail (cloudtrail.amazonaws.com)
+// (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-cloudtrail.html
+// and the pages of the other services beside it). A call that disables this
+// rule itself may or may not be seen by it; the other rules' are.
+func AlertChangesPattern(s Silencing) (string, error) {
+	// One alternative per service and parameter, each flat: a service's
+	// events with the resource under one of its parameter names.
+	var alts []any
+	add := func(eventSource string, events []string, param string, values any) {
+		alts = append(alts, map[string]any{
+			"eventSource":       []string{eventSource},
+			"eventName":         events,
+			"requestParameters": map[string]any{param: values},
+		})
+	}
+	add("events.amazonaws.com", RuleChangeEvents, "name", s.Rules)
+	add("events.amazonaws.com", TargetChangeEvents, "rule", s.Rules)
+	add("monitoring.amazonaws.com", AlarmsChangeEvents, "alarmNames", []string{s.Alarm})
+	add("monitoring.amazonaws.com", AlarmChangeEvents, "alarmName", []string{s.Alarm})
+	add("sns.amazonaws.com", TopicChangeEvents, "topicArn", []string{s.TopicArn})
+	add("sns.amazonaws.com", SubscriptionChangeEvents, "subscriptionArn", []any{map[string]any{"prefix": s.TopicArn + ":"}})
+	add("cloudtrail.amazonaws.com", TrailChangeEvents, "name", s.TrailNames)
+	add("cloudtrail.amazonaws.com", SelectorChangeEvents, "trailName", s.TrailNames)
+	b, err := json.Marshal(map[string]any{
+		"source":      []string{"aws.events", "aws.monitoring", "aws.sns", "aws.cloudtrail"},
+		"detail-type": []string{"AWS API Call via CloudTrail"},
+		"detail":      map[string]any{"$or": alts},
+	})
+	if err != nil {
+		return "", fmt.Errorf("alert-changes pattern: %w", err)
+	}
+	if len(b) > MaxEventPatternSize {
+		return "", fmt.Errorf("alert-changes pattern: %d characters, over EventBridge's %d", len(b), MaxEventPatternSize)
+	}
+	return string(b), nil
+}
