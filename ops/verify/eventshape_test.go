@@ -170,7 +170,9 @@ func TestEventShapeFailures(t *testing.T) {
 			res, out := run(t, f, f.Clients())
 			// alerts-rotator and alerts-silencing look events up too: a
 			// refused lookup fails them as well.
-			failed := slices.DeleteFunc(failures(res), func(r verify.Result) bool { return f.LookupErr != nil && (r.Check == "alerts-rotator" || r.Check == "alerts-silencing") })
+			failed := slices.DeleteFunc(failures(res), func(r verify.Result) bool {
+				return f.LookupErr != nil && (r.Check == "alerts-rotator" || r.Check == "alerts-silencing")
+			})
 			if len(failed) != 1 || failed[0].Check != "alerts-event-shape" {
 				t.Fatalf("want exactly alerts-event-shape to fail:\n%s", out)
 			}
