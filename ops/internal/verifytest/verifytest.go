@@ -434,7 +434,7 @@ func Healthy() *Fixture {
 		apps[u] = a
 	}
 	f.Outputs = verify.Outputs{
-		"network": {
+		"network": { // #nosec G101 -- stack output names and fake ids, not credentials
 			"vpcId":                     VpcID,
 			"privateSubnetIds":          []any{Subnets[0], Subnets[1]},
 			"availabilityZoneIds":       []any{Zones[0], Zones[1]},
