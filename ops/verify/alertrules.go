@@ -13,9 +13,16 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 const lambdaSource = "lambda.amazonaws.com"
+
+// HistoryDays is how long CloudTrail's event history keeps management
+// events, and so how far back the rule checks look
+// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html).
+const HistoryDays = 90
 
 // apiCall is the newest call of a kind found in CloudTrail's event
 // history.
@@ -36,9 +43,7 @@ type apiCall struct {
 // (functionName) and the role (role). IAM's calls on the role reach
 // EventBridge only in us-east-1 and are not tested here.
 //
-// LookupEvents by EventName (one attribute per call; CloudTrail's event
-// history keeps 90 days,
-// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html),
+// LookupEvents by EventName (one attribute per call; HistoryDays back),
 // at most ShapeMaxPages pages of ShapePageSize each; TestEventPattern as in
 // alerts.
 func (v *Verifier) alertsRotator(ctx context.Context) Result {
@@ -52,17 +57,18 @@ func (v *Verifier) alertsRotator(ctx context.Context) Result {
 		return r.out
 	}
 	return v.testRule(ctx, check, rule, topic, fn, []ruleHalf{
-		{"the role filter", "aws.lambda", lambdaSource, RotatorRoleEvents, func(rec map[string]any) bool { return namesRole(rec, role) },
-			fmt.Sprintf("no %s giving a function the role %s in the last 90 days (the rotator was created before): the role filter is unconfirmed", strings.Join(RotatorRoleEvents, " or "), role)},
-		{"the function filter", "aws.lambda", lambdaSource, RotatorFunctionEvents, func(rec map[string]any) bool { return namesFunction(rec, fn) },
-			fmt.Sprintf("no %s of %s in the last 90 days: the function filter is unconfirmed until a deploy changes the rotator", strings.Join(RotatorFunctionEvents, " or "), fn)},
+		{"the role filter", lambdaSource, RotatorRoleEvents, func(rec map[string]any) bool { return namesRole(rec, role) },
+			fmt.Sprintf("no %s giving a function the role %s in the last %d days (the rotator was created before): the role filter is unconfirmed", strings.Join(RotatorRoleEvents, " or "), role, HistoryDays)},
+		{"the function filter", lambdaSource, RotatorFunctionEvents, func(rec map[string]any) bool { return namesFunction(rec, fn) },
+			fmt.Sprintf("no %s of %s in the last %d days: the function filter is unconfirmed until a deploy changes the rotator", strings.Join(RotatorFunctionEvents, " or "), fn, HistoryDays)},
 	})
 }
 
 // alertsSilencing: the alert-changes rule is enabled, targets the alerts
-// topic, and its pattern matches the deploy's own PutRule of this rule, as CloudTrail recorded it, which confirms the eventName
-// and requestParameters.name the pattern relies on for EventBridge's
-// calls (the other services' parameters stay unconfirmed).
+// topic, and its pattern matches the deploy's own PutRule of this rule, as
+// CloudTrail recorded it, which confirms the eventName and
+// requestParameters.name the pattern relies on for EventBridge's calls
+// (the other services' parameters stay unconfirmed).
 func (v *Verifier) alertsSilencing(ctx context.Context) Result {
 	const check = "alerts-silencing"
 	r := v.need(check)
@@ -73,21 +79,21 @@ func (v *Verifier) alertsSilencing(ctx context.Context) Result {
 	}
 	// The deploy's PutRule of this rule itself, which the rule watches.
 	return v.testRule(ctx, check, rule, topic, rule, []ruleHalf{
-		{"the rules filter", "aws.events", "events.amazonaws.com", []string{"PutRule"}, func(rec map[string]any) bool {
+		{"the rules filter", "events.amazonaws.com", []string{"PutRule"}, func(rec map[string]any) bool {
 			n, _ := dig(rec, "requestParameters.name").(string)
 			return n == rule
-		}, fmt.Sprintf("no PutRule of %s in the last 90 days (the rule was created before): the rules filter is unconfirmed", rule)},
+		}, fmt.Sprintf("no PutRule of %s in the last %d days (the rule was created before): the rules filter is unconfirmed", rule, HistoryDays)},
 	})
 }
 
 // ruleHalf is one part of a rule's pattern and how to find a real call it
-// must match: events named names from eventSource (source in EventBridge)
-// for which match holds; absent says what is unconfirmed without one.
+// must match: events named names from eventSource for which match holds;
+// absent says what is unconfirmed without one.
 type ruleHalf struct {
-	what, source, eventSource string
-	names                     []string
-	match                     func(map[string]any) bool
-	absent                    string
+	what, eventSource string
+	names             []string
+	match             func(map[string]any) bool
+	absent            string
 }
 
 // testRule checks that rule is enabled and targets topic, and tests its
@@ -133,7 +139,7 @@ func (v *Verifier) testRule(ctx context.Context, check, rule, topic, resource st
 			tested = append(tested, half.absent)
 			continue
 		}
-		event, err := apiEnvelope(half.source, call.record)
+		event, err := apiEnvelope(secrets.EventBridgeSource(half.eventSource), call.record)
 		if err != nil {
 			return fail(check, fmt.Sprintf("%s event %s: %v", call.name, call.id, err), "run verify again")
 		}
@@ -164,12 +170,12 @@ var (
 	RotatorFunctionEvents = []string{"UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2", "AddPermission20150331v2"}
 )
 
-// newestCall is the newest call from eventSource among the events named names, in the last
-// 90 days of CloudTrail's event history (LookupEvents answers newest
-// first, 50 at most a page), that match; capped: a lookup stopped at
+// newestCall is the newest call from eventSource among the events named
+// names, in CloudTrail's event history (HistoryDays; LookupEvents answers
+// newest first, 50 at most a page), that match; capped: a lookup stopped at
 // ShapeMaxPages pages with more left, so an older call may be unread.
 func (v *Verifier) newestCall(ctx context.Context, eventSource string, names []string, match func(map[string]any) bool) (newest *apiCall, capped bool, err error) {
-	start := v.now().UTC().Add(-90 * 24 * time.Hour).Truncate(time.Minute)
+	start := v.now().UTC().Add(-HistoryDays * 24 * time.Hour).Truncate(time.Minute)
 	for _, name := range names {
 		var next *string
 		for pages := 0; ; pages++ {
@@ -236,8 +242,7 @@ func namesFunction(rec map[string]any, fn string) bool {
 
 // apiEnvelope wraps an API call's CloudTrail record as EventBridge
 // delivers it: detail-type "AWS API Call via CloudTrail", source the
-// service's (aws.lambda, aws.events, ...), the record as detail
-// (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-lambda.html).
+// service's (secrets.EventBridgeSource), the record as detail.
 func apiEnvelope(source string, record map[string]any) (string, error) {
 	account, _ := record["recipientAccountId"].(string)
 	region, _ := record["awsRegion"].(string)

@@ -1,11 +1,6 @@
 package secrets
 
-import (
-	"encoding/json"
-	"fmt"
-
-	"github.com/dbvault/dbvault/stacks/kit"
-)
+import "github.com/dbvault/dbvault/stacks/kit"
 
 // AlertChangesRuleName is the EventBridge rule on API calls that would
 // silence the vault's alerts before an insider acts: its rules disabled,
@@ -58,34 +53,15 @@ var (
 // and the pages of the other services beside it). A call that disables this
 // rule itself may or may not be seen by it; the other rules' are.
 func AlertChangesPattern(s Silencing) (string, error) {
-	// One alternative per service and parameter, each flat: a service's
-	// events with the resource under one of its parameter names.
-	var alts []any
-	add := func(eventSource string, events []string, param string, values any) {
-		alts = append(alts, map[string]any{
-			"eventSource":       []string{eventSource},
-			"eventName":         events,
-			"requestParameters": map[string]any{param: values},
-		})
-	}
-	add("events.amazonaws.com", RuleChangeEvents, "name", s.Rules)
-	add("events.amazonaws.com", TargetChangeEvents, "rule", s.Rules)
-	add("monitoring.amazonaws.com", AlarmsChangeEvents, "alarmNames", []string{s.Alarm})
-	add("monitoring.amazonaws.com", AlarmChangeEvents, "alarmName", []string{s.Alarm})
-	add("sns.amazonaws.com", TopicChangeEvents, "topicArn", []string{s.TopicArn})
-	add("sns.amazonaws.com", SubscriptionChangeEvents, "subscriptionArn", []any{map[string]any{"prefix": s.TopicArn + ":"}})
-	add("cloudtrail.amazonaws.com", TrailChangeEvents, "name", s.TrailNames)
-	add("cloudtrail.amazonaws.com", SelectorChangeEvents, "trailName", s.TrailNames)
-	b, err := json.Marshal(map[string]any{
-		"source":      []string{"aws.events", "aws.monitoring", "aws.sns", "aws.cloudtrail"},
-		"detail-type": []string{"AWS API Call via CloudTrail"},
-		"detail":      map[string]any{"$or": alts},
-	})
-	if err != nil {
-		return "", fmt.Errorf("alert-changes pattern: %w", err)
-	}
-	if len(b) > MaxEventPatternSize {
-		return "", fmt.Errorf("alert-changes pattern: %d characters, over EventBridge's %d", len(b), MaxEventPatternSize)
-	}
-	return string(b), nil
+	// One alternative per service and parameter.
+	return apiCallPattern("alert-changes",
+		apiCallMatch{"events.amazonaws.com", RuleChangeEvents, "name", s.Rules},
+		apiCallMatch{"events.amazonaws.com", TargetChangeEvents, "rule", s.Rules},
+		apiCallMatch{"monitoring.amazonaws.com", AlarmsChangeEvents, "alarmNames", []string{s.Alarm}},
+		apiCallMatch{"monitoring.amazonaws.com", AlarmChangeEvents, "alarmName", []string{s.Alarm}},
+		apiCallMatch{"sns.amazonaws.com", TopicChangeEvents, "topicArn", []string{s.TopicArn}},
+		apiCallMatch{"sns.amazonaws.com", SubscriptionChangeEvents, "subscriptionArn", []any{map[string]any{"prefix": s.TopicArn + ":"}}},
+		apiCallMatch{"cloudtrail.amazonaws.com", TrailChangeEvents, "name", s.TrailNames},
+		apiCallMatch{"cloudtrail.amazonaws.com", SelectorChangeEvents, "trailName", s.TrailNames},
+	)
 }

@@ -3,6 +3,7 @@ package secrets
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -195,6 +196,57 @@ func ChangesPatternFor(w Watched) (string, error) {
 // in characters ("Event pattern size: 2,048", adjustable;
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html).
 const MaxEventPatternSize = 2048
+
+// EventBridgeSource is the source under which EventBridge delivers the API
+// calls CloudTrail records from eventSource: aws.<service> for
+// <service>.amazonaws.com (aws.lambda, aws.iam, aws.events,
+// aws.monitoring, aws.sns, aws.cloudtrail, as each service's page of the
+// EventBridge events reference names it,
+// https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-lambda.html).
+func EventBridgeSource(eventSource string) string {
+	return "aws." + strings.TrimSuffix(eventSource, ".amazonaws.com")
+}
+
+// apiCallMatch is one alternative of an API-call pattern: eventSource's
+// calls named by events (names, or operators such as prefix), with the
+// resource among values at requestParameters.param.
+type apiCallMatch struct {
+	eventSource string
+	events      any
+	param       string
+	values      any
+}
+
+// apiCallPattern is rule's pattern on the API calls any of matches
+// describes, as EventBridge receives them: detail-type "AWS API Call via
+// CloudTrail", each service's source (EventBridgeSource), the CloudTrail
+// record as detail. A pattern over MaxEventPatternSize is an error.
+func apiCallPattern(rule string, matches ...apiCallMatch) (string, error) {
+	var sources []string
+	var alts []any
+	for _, m := range matches {
+		if src := EventBridgeSource(m.eventSource); !slices.Contains(sources, src) {
+			sources = append(sources, src)
+		}
+		alts = append(alts, map[string]any{
+			"eventSource":       []string{m.eventSource},
+			"eventName":         m.events,
+			"requestParameters": map[string]any{m.param: m.values},
+		})
+	}
+	b, err := json.Marshal(map[string]any{
+		"source":      sources,
+		"detail-type": []string{"AWS API Call via CloudTrail"},
+		"detail":      map[string]any{"$or": alts},
+	})
+	if err != nil {
+		return "", fmt.Errorf("%s pattern: %w", rule, err)
+	}
+	if len(b) > MaxEventPatternSize {
+		return "", fmt.Errorf("%s pattern: %d characters, over EventBridge's %d (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html)", rule, len(b), MaxEventPatternSize)
+	}
+	return string(b), nil
+}
 
 // Watched are the secrets an alert rule matches.
 //

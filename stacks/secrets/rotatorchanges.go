@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/dbvault/dbvault/stacks/kit"
@@ -119,34 +118,9 @@ func RotatorChangesPattern(partition, region, account, function, role string) (s
 		}
 		return out
 	}
-	b, err := json.Marshal(map[string]any{
-		"source":      []string{"aws.lambda", "aws.iam"},
-		"detail-type": []string{"AWS API Call via CloudTrail"},
-		"detail": map[string]any{
-			"$or": []any{
-				map[string]any{
-					"eventSource":       []string{"lambda.amazonaws.com"},
-					"eventName":         prefixes(FunctionChangeEvents),
-					"requestParameters": map[string]any{"functionName": functions},
-				},
-				map[string]any{
-					"eventSource":       []string{"lambda.amazonaws.com"},
-					"eventName":         prefixes(PassRoleEvents),
-					"requestParameters": map[string]any{"role": ignoreCase(kit.RoleArn(partition, account, role))},
-				},
-				map[string]any{
-					"eventSource":       []string{"iam.amazonaws.com"},
-					"eventName":         RoleChangeEvents,
-					"requestParameters": map[string]any{"roleName": ignoreCase(role)},
-				},
-			},
-		},
-	})
-	if err != nil {
-		return "", fmt.Errorf("rotator-changes pattern: %w", err)
-	}
-	if len(b) > MaxEventPatternSize {
-		return "", fmt.Errorf("rotator-changes pattern: %d characters, over EventBridge's %d", len(b), MaxEventPatternSize)
-	}
-	return string(b), nil
+	return apiCallPattern("rotator-changes",
+		apiCallMatch{"lambda.amazonaws.com", prefixes(FunctionChangeEvents), "functionName", functions},
+		apiCallMatch{"lambda.amazonaws.com", prefixes(PassRoleEvents), "role", ignoreCase(kit.RoleArn(partition, account, role))},
+		apiCallMatch{"iam.amazonaws.com", RoleChangeEvents, "roleName", ignoreCase(role)},
+	)
 }
