@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/dbvault/dbvault/stacks/kit/awsfake"
 )
 
 // CloudDirEnv names the directory in which the stand-in records the
@@ -232,7 +234,7 @@ func newRecord(urn, typ, id string, inputs, outputs resource.PropertyMap) Record
 		}
 	}
 	var handles []string
-	for _, h := range []string{id, str(outputs, "arn")} {
+	for _, h := range []string{id, awsfake.StringInput(outputs, "arn")} {
 		if h != "" && !own[h] && !slices.Contains(handles, h) {
 			handles = append(handles, h)
 		}
@@ -243,7 +245,7 @@ func newRecord(urn, typ, id string, inputs, outputs resource.PropertyMap) Record
 		if v, ok := outputs["masterUserSecrets"]; ok && v.IsArray() {
 			for _, e := range v.ArrayValue() {
 				if e.IsObject() {
-					if a := str(e.ObjectValue(), "secretArn"); a != "" {
+					if a := awsfake.StringInput(e.ObjectValue(), "secretArn"); a != "" {
 						owns = append(owns, a)
 					}
 				}
@@ -277,20 +279,4 @@ func stringsOf(v resource.PropertyValue, acc []string) []string {
 		}
 	}
 	return acc
-}
-
-// str returns the string input or output key of m ("" when absent or not a
-// known string), looking through secrets.
-func str(m resource.PropertyMap, key string) string {
-	v, ok := m[resource.PropertyKey(key)]
-	if !ok {
-		return ""
-	}
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsString() {
-		return v.StringValue()
-	}
-	return ""
 }

@@ -102,7 +102,7 @@ func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (
 	if v, ok := news["region"]; ok && v.IsComputed() {
 		return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 	}
-	if str(news, "region") == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+	if awsfake.StringInput(news, "region") == "" && os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		return &pulumirpc.CheckResponse{Inputs: req.GetNews(), Failures: []*pulumirpc.CheckFailure{{
 			Property: "region",
 			Reason:   "missing region: set aws:region in the stack's config or AWS_REGION",
@@ -146,7 +146,7 @@ func (p *Provider) Configure(_ context.Context, req *pulumirpc.ConfigureRequest)
 	if err != nil {
 		return nil, fmt.Errorf("configure: %w", err)
 	}
-	region := str(args, "region")
+	region := awsfake.StringInput(args, "region")
 	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
 		if region == "" {
 			region = os.Getenv(env)
@@ -296,7 +296,7 @@ func diff(olds, news resource.PropertyMap, ignore, replaceOn []string) *pulumirp
 	}
 	if len(resp.Replaces) > 0 {
 		for _, k := range nameKeys {
-			if str(news, k) != "" {
+			if awsfake.StringInput(news, k) != "" {
 				resp.DeleteBeforeReplace = true
 			}
 		}

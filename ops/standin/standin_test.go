@@ -133,7 +133,7 @@ func TestDiffConfigIgnoresVersionReplacesOnRegionUpdatesDefaultTags(t *testing.T
 func TestConfigureRegionShapesARNs(t *testing.T) {
 	p := configured(t, false)
 	_, out := create(t, p, vpcType, "vpc", inputs(map[string]any{"cidrBlock": "10.0.0.0/16"}))
-	if arn := str(out, "arn"); !strings.HasPrefix(arn, "arn:aws:ec2:eu-west-1:") {
+	if arn := awsfake.StringInput(out, "arn"); !strings.HasPrefix(arn, "arn:aws:ec2:eu-west-1:") {
 		t.Fatalf("arn %q not in the configured region", arn)
 	}
 }
@@ -248,8 +248,8 @@ func TestCreateComputesOutputsWithAwsfakeAndKeepsSecrets(t *testing.T) {
 		t.Fatalf("id %q, want awsfake's %q", id, wantID)
 	}
 	for _, k := range []string{"arn", "endpoint", "readerEndpoint", "clusterResourceId"} {
-		if str(out, k) == "" || str(out, k) != str(want, k) {
-			t.Errorf("%s = %q, want awsfake's %q", k, str(out, k), str(want, k))
+		if awsfake.StringInput(out, k) == "" || awsfake.StringInput(out, k) != awsfake.StringInput(want, k) {
+			t.Errorf("%s = %q, want awsfake's %q", k, awsfake.StringInput(out, k), awsfake.StringInput(want, k))
 		}
 	}
 	if port := out["port"]; !port.IsNumber() || port.NumberValue() != 3306 {
@@ -293,7 +293,7 @@ func TestUpdateKeepsIDAndRecomputes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := decode(t, resp.GetProperties())
-	if str(got, "id") != id || str(got, "arn") != str(outs, "arn") {
+	if awsfake.StringInput(got, "id") != id || awsfake.StringInput(got, "arn") != awsfake.StringInput(outs, "arn") {
 		t.Fatalf("update changed id/arn: %v", got)
 	}
 	if got["tags"].ObjectValue()["Environment"].StringValue() != "prod" {
@@ -464,11 +464,11 @@ func TestInvoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := str(decode(t, resp.GetReturn()), "accountId"); got != awsfake.DefaultAccount {
+	if got := awsfake.StringInput(decode(t, resp.GetReturn()), "accountId"); got != awsfake.DefaultAccount {
 		t.Fatalf("accountId %q", got)
 	}
 	resp, err = p.Invoke(context.Background(), &pulumirpc.InvokeRequest{Tok: "aws:index/getRegion:getRegion", Args: encode(t, inputs(nil))})
-	if err != nil || str(decode(t, resp.GetReturn()), "name") != "eu-west-1" {
+	if err != nil || awsfake.StringInput(decode(t, resp.GetReturn()), "name") != "eu-west-1" {
 		t.Fatalf("getRegion: %v %v", resp, err)
 	}
 	_, err = p.Invoke(context.Background(), &pulumirpc.InvokeRequest{Tok: "aws:ec2/getAmi:getAmi", Args: encode(t, inputs(nil))})

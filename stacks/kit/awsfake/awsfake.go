@@ -58,7 +58,9 @@ func uuidOf(parts ...string) string {
 	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
 }
 
-func str(inputs resource.PropertyMap, key string) string {
+// StringInput is the string property key of a resource's inputs or outputs
+// ("" when absent or not a known string), looking through secrets.
+func StringInput(inputs resource.PropertyMap, key string) string {
 	v, ok := inputs[resource.PropertyKey(key)]
 	if !ok {
 		return ""
@@ -77,7 +79,7 @@ func str(inputs resource.PropertyMap, key string) string {
 // stable 7-character suffix).
 func physicalName(name string, inputs resource.PropertyMap, keys ...string) string {
 	for _, k := range keys {
-		if v := str(inputs, k); v != "" {
+		if v := StringInput(inputs, k); v != "" {
 			return v
 		}
 	}
@@ -139,7 +141,7 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 	case "aws:ec2/vpcEndpoint:VpcEndpoint":
 		id = "vpce-" + hexOf(17, seed)
 		set("arn", arn("ec2", "vpc-endpoint/"+id))
-		service := str(inputs, "serviceName")
+		service := StringInput(inputs, "serviceName")
 		svc := service[strings.LastIndex(service, ".")+1:]
 		set("dnsEntries", endpointDNSEntries(id+"-"+hexOf(8, seed, "dns"), svc, e.Region, inputs["privateDnsEnabled"].IsBool() && inputs["privateDnsEnabled"].BoolValue()))
 		set("networkInterfaceIds", []any{"eni-" + hexOf(17, seed, "eni")})
@@ -158,7 +160,7 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 	case "aws:kms/alias:Alias":
 		id = physicalName(name, inputs, "name")
 		set("arn", arn("kms", id))
-		set("targetKeyArn", arn("kms", "key/"+str(inputs, "targetKeyId")))
+		set("targetKeyArn", arn("kms", "key/"+StringInput(inputs, "targetKeyId")))
 	case "aws:rds/cluster:Cluster":
 		id = physicalName(name, inputs, "clusterIdentifier")
 		host := hexOf(12, seed)
@@ -176,7 +178,7 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		// https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html
 		if v, ok := inputs["manageMasterUserPassword"]; ok && v.IsBool() && v.BoolValue() {
 			set("masterUserSecrets", []any{map[string]any{
-				"kmsKeyId":     str(inputs, "masterUserSecretKmsKeyId"),
+				"kmsKeyId":     StringInput(inputs, "masterUserSecretKmsKeyId"),
 				"secretArn":    arn("secretsmanager", "secret:rds!cluster-"+uuidOf(seed, "master")+"-"+alnum(6, seed, "master")),
 				"secretStatus": "active",
 			}})
@@ -190,17 +192,17 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("port", 3306)
 		set("writer", false)
 	case "aws:cloudwatch/eventTarget:EventTarget":
-		id = str(inputs, "rule") + "-" + physicalName(name, inputs, "targetId")
+		id = StringInput(inputs, "rule") + "-" + physicalName(name, inputs, "targetId")
 	case "aws:sns/topic:Topic":
 		a := arn("sns", physicalName(name, inputs, "name"))
 		id = a
 		set("arn", a)
 		set("owner", e.Account)
 	case "aws:sns/topicSubscription:TopicSubscription":
-		id = str(inputs, "topic") + ":" + uuidOf(seed)
+		id = StringInput(inputs, "topic") + ":" + uuidOf(seed)
 		set("arn", id)
 	case "aws:sns/topicPolicy:TopicPolicy":
-		id = str(inputs, "arn")
+		id = StringInput(inputs, "arn")
 	case "aws:iam/role:Role":
 		id = physicalName(name, inputs, "name")
 		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", e.Account, id))
@@ -212,9 +214,9 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("arn", id)
 		set("policyId", "ANPA"+strings.ToUpper(hexOf(17, seed)))
 	case "aws:iam/rolePolicy:RolePolicy":
-		id = str(inputs, "role") + ":" + physicalName(name, inputs, "name")
+		id = StringInput(inputs, "role") + ":" + physicalName(name, inputs, "name")
 	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-		id = str(inputs, "role") + "-" + hexOf(8, seed)
+		id = StringInput(inputs, "role") + "-" + hexOf(8, seed)
 	case "aws:lambda/function:Function":
 		n := physicalName(name, inputs, "name")
 		id = n
@@ -241,13 +243,13 @@ func (e Env) Resource(typ, name string, inputs resource.PropertyMap) (string, re
 		set("arn", id)
 	case "aws:secretsmanager/secretVersion:SecretVersion":
 		v := uuidOf(seed, "version")
-		id = str(inputs, "secretId") + "|" + v
+		id = StringInput(inputs, "secretId") + "|" + v
 		set("versionId", v)
-		set("arn", str(inputs, "secretId"))
+		set("arn", StringInput(inputs, "secretId"))
 	case "aws:secretsmanager/secretRotation:SecretRotation":
-		id = str(inputs, "secretId")
+		id = StringInput(inputs, "secretId")
 	case "aws:secretsmanager/secretPolicy:SecretPolicy":
-		id = str(inputs, "secretArn")
+		id = StringInput(inputs, "secretArn")
 	case "aws:cloudtrail/trail:Trail":
 		n := physicalName(name, inputs, "name")
 		id = arn("cloudtrail", "trail/"+n)
@@ -344,7 +346,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 	case "aws:iam/getSessionContext:getSessionContext":
 		// An assumed-role session names its role as the issuer; any other
 		// ARN is its own issuer (what the provider's data source returns).
-		a := str(args, "arn")
+		a := StringInput(args, "arn")
 		issuer, name, session := a, a[strings.LastIndex(a, "/")+1:], ""
 		if rest, ok := strings.CutPrefix(a, fmt.Sprintf("arn:aws:sts::%s:assumed-role/", e.Account)); ok {
 			parts := strings.SplitN(rest, "/", 2)
@@ -379,7 +381,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 	case "aws:ec2/getVpcEndpointService:getVpcEndpointService":
 		// Offered in every zone of the region offline; a test that needs
 		// fewer overrides the invoke.
-		svc := str(args, "serviceName")
+		svc := StringInput(args, "serviceName")
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id":                svc,
 			"serviceName":       svc,
@@ -390,7 +392,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 	case "aws:rds/getOrderableDbInstance:getOrderableDbInstance":
 		return e.orderable(args)
 	case "aws:ec2/getVpc:getVpc":
-		if id := str(args, "id"); id != e.ExistingVpcID() {
+		if id := StringInput(args, "id"); id != e.ExistingVpcID() {
 			return nil, notFound("EC2 VPC " + id)
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -403,7 +405,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 			"state":              "available",
 		}), nil
 	case "aws:ec2/getSubnet:getSubnet":
-		id := str(args, "id")
+		id := StringInput(args, "id")
 		i, ok := e.existingSubnet(id)
 		if !ok {
 			return nil, notFound("EC2 Subnet " + id)
@@ -421,8 +423,8 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 	case "aws:ec2/getRouteTable:getRouteTable":
 		// Each existing subnet's own table, with only the local route (which
 		// the data source does not list among routes).
-		subnet := str(args, "subnetId")
-		if _, ok := e.existingSubnet(subnet); !ok && str(args, "vpcId") != e.ExistingVpcID() {
+		subnet := StringInput(args, "subnetId")
+		if _, ok := e.existingSubnet(subnet); !ok && StringInput(args, "vpcId") != e.ExistingVpcID() {
 			return nil, notFound("Route Table")
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -434,7 +436,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 			"ownerId":      e.Account,
 		}), nil
 	case "aws:ec2/getVpcEndpoint:getVpcEndpoint":
-		id := str(args, "id")
+		id := StringInput(args, "id")
 		for _, svc := range []string{"secretsmanager", "kms"} {
 			if id != e.ExistingEndpointID(svc) {
 				continue
@@ -478,10 +480,10 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 // preferredInstanceClasses entry that matches picks one; otherwise more than
 // one option left is the data source's error.
 func (e Env) orderable(args resource.PropertyMap) (resource.PropertyMap, error) {
-	class := str(args, "instanceClass")
+	class := StringInput(args, "instanceClass")
 	var options []string
 	for _, storage := range []string{"aurora", "aurora-iopt1"} {
-		if want := str(args, "storageType"); want != "" && want != storage {
+		if want := StringInput(args, "storageType"); want != "" && want != storage {
 			continue
 		}
 		options = append(options, storage)
@@ -500,12 +502,12 @@ func (e Env) orderable(args resource.PropertyMap) (resource.PropertyMap, error) 
 	}
 	if len(options) > 1 && !preferred {
 		return nil, fmt.Errorf("multiple RDS DB Instance Classes (%d: %s %s with storage %s) match the criteria; try a different search",
-			len(options), str(args, "engine"), class, strings.Join(options, ", "))
+			len(options), StringInput(args, "engine"), class, strings.Join(options, ", "))
 	}
 	return resource.NewPropertyMapFromMap(map[string]any{
 		"id":                class,
-		"engine":            str(args, "engine"),
-		"engineVersion":     str(args, "engineVersion"),
+		"engine":            StringInput(args, "engine"),
+		"engineVersion":     StringInput(args, "engineVersion"),
 		"instanceClass":     class,
 		"storageType":       options[0],
 		"availabilityZones": e.zoneNames(),

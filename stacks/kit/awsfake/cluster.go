@@ -50,7 +50,7 @@ func (e Env) ExistingKeyArn() string {
 func (e Env) clusterInvoke(token string, args resource.PropertyMap) (resource.PropertyMap, bool, error) {
 	switch token {
 	case "aws:rds/getCluster:getCluster":
-		id := str(args, "clusterIdentifier")
+		id := StringInput(args, "clusterIdentifier")
 		if id != ExistingClusterIdentifier {
 			return nil, true, fmt.Errorf("reading RDS Cluster (%s): couldn't find resource", id)
 		}
@@ -79,7 +79,7 @@ func (e Env) clusterInvoke(token string, args resource.PropertyMap) (resource.Pr
 			}},
 		}), true, nil
 	case "aws:rds/getSubnetGroup:getSubnetGroup":
-		name := str(args, "name")
+		name := StringInput(args, "name")
 		if name != ExistingClusterSubnetGroup {
 			return nil, true, fmt.Errorf("reading RDS DB Subnet Group (%s): couldn't find resource", name)
 		}
@@ -96,7 +96,7 @@ func (e Env) clusterInvoke(token string, args resource.PropertyMap) (resource.Pr
 			"status":    "Complete",
 		}), true, nil
 	case "aws:secretsmanager/getSecret:getSecret":
-		a := str(args, "arn")
+		a := StringInput(args, "arn")
 		var key string
 		switch a {
 		case e.ExistingOperatorSecretArn():
@@ -110,7 +110,7 @@ func (e Env) clusterInvoke(token string, args resource.PropertyMap) (resource.Pr
 			"id": a, "arn": a, "name": a[strings.LastIndex(a, ":")+1:], "kmsKeyId": key,
 		}), true, nil
 	case "aws:kms/getKey:getKey":
-		k := str(args, "keyId")
+		k := StringInput(args, "keyId")
 		alias := fmt.Sprintf("arn:aws:kms:%s:%s:%s", e.Region, e.Account, existingKeyAlias)
 		if k != e.ExistingKeyArn() && k != existingKeyAlias && k != alias && !strings.HasSuffix(e.ExistingKeyArn(), "/"+k) {
 			return nil, true, fmt.Errorf("reading KMS Key (%s): NotFoundException", k)
