@@ -364,7 +364,11 @@ func (a *Auto) Preview(ctx context.Context, l kit.Layer, stack string, cfg Confi
 		for ev := range evs {
 			if pre := ev.ResourcePreEvent; pre != nil {
 				m := pre.Metadata
-				steps = append(steps, Step{URN: m.URN, Type: m.Type, Op: string(m.Op)})
+				step := Step{URN: m.URN, Type: m.Type, Op: string(m.Op)}
+				if key, ok := NameInputs[m.Type]; ok && m.New != nil {
+					step.Named, _ = m.New.Inputs[key].(string)
+				}
+				steps = append(steps, step)
 			}
 		}
 	}()

@@ -10,11 +10,13 @@
 //   - Environment (EnvironmentFromEnv reads ENV, AWS_REGION, TAG_*): the
 //     stack name (= environmentSuffix), region, tag values and organisation.
 //   - Orchestrator{Env, Layers, Runner, Out, Confirm, ResumeCommand,
-//     AllowReplace, PlanOut, Provides, Trails}: every stack by its fully
-//     qualified name (<org>/<project>/<env>; the organisation from
-//     PULUMI_ORG or an OrgResolver runner), the account's trail seeded
-//     before a new secrets layer (trail.go), a production destroy explained
-//     first (production.go);
+//     AllowReplace, PlanOut, Provides, Trails, ENIs, Names}: every stack by
+//     its fully qualified name (<org>/<project>/<env>; the organisation
+//     from PULUMI_ORG or an OrgResolver runner), the account's trail seeded
+//     before a new secrets layer (trail.go), the rotator's network
+//     interfaces awaited on destroy (eni.go), a create that would take over
+//     a namesake refused (names.go), a production destroy explained first
+//     (production.go);
 //     DeployAll(ctx, from), DestroyAll(ctx), Up, Preview,
 //     PreviewAll, Destroy, Outputs. Layers is ops/layers.All in production
 //     (network, kms, database, secrets), any []kit.Layer in tests.
@@ -172,6 +174,11 @@ type Orchestrator struct {
 	// destroys the layer in one step.
 	ENIs             NetworkInterfacesAPI
 	ENIWait, ENIPoll time.Duration
+	// Names, when set, looks up the names that a plan's creates of
+	// NameInputs' types would take: one in use stops preview, up and
+	// deployAll before anything changes (names.go). nil (tests, the rehearsal by
+	// default) looks nothing up.
+	Names *NameLookup
 
 	// have caches the stacks' config during one operation (see begin).
 	have map[string]map[string]string
@@ -643,6 +650,13 @@ func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 	}
 	fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, changeText(res.Changes))
 	o.printPlan(res)
+	taken, err := o.takenNames(ctx, res.Steps)
+	if err != nil {
+		return res, err
+	}
+	if len(taken) > 0 {
+		return res, &NameTakenError{Layer: l.Name, Steps: taken}
+	}
 	return res, nil
 }
 

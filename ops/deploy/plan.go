@@ -17,6 +17,9 @@ type Step struct {
 	// Op is Pulumi's operation: same, create, update, replace,
 	// create-replacement, delete-replaced, delete, read, ...
 	Op string
+	// Named is the name a create gives a resource of NameInputs' types, as
+	// AWS knows it ("" for other steps and types).
+	Named string
 }
 
 // Name is the resource's logical name (the URN's last part).
@@ -124,7 +127,8 @@ func (o *Orchestrator) mustIndex(name string) int {
 }
 
 // plan previews layer i, prints its plan and refuses destructive steps on
-// stateful resources that AllowReplace does not name.
+// stateful resources that AllowReplace does not name (preview has refused
+// creates that would take over a resource of the account).
 func (o *Orchestrator) plan(ctx context.Context, i int) (Result, error) {
 	res, err := o.preview(ctx, i)
 	if err != nil {

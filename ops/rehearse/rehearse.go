@@ -181,6 +181,8 @@ type rehearsal struct {
 	log  *progressLog
 	// orchOut keeps what the orchestrator printed (the production notice).
 	orchOut bytes.Buffer
+	// names are the rule and alarm names the deploys looked up.
+	names lookedUpNames
 }
 
 // Run rehearses deployAll, a second deployAll and destroyAll, checking
@@ -287,6 +289,8 @@ func (r *rehearsal) setup() (*deploy.Orchestrator, string, error) {
 		// rest).
 		ENIs:    &releasedENIs{},
 		ENIPoll: time.Millisecond,
+		// Every name is free; checkNames reads which were looked up.
+		Names: &deploy.NameLookup{Rules: &r.names, Alarms: &r.names},
 		ResumeCommand: func(env, layer string) string {
 			return "go run mage.go dev:rehearse (a rehearsal always starts from a fresh backend)"
 		},
@@ -329,6 +333,7 @@ func (r *rehearsal) run(ctx context.Context, orch *deploy.Orchestrator) error {
 	r.checkWiring(states, first)
 	r.checkSecrets(states, first)
 	r.checkNoPasswords(states)
+	r.checkNames(states)
 	fmt.Fprintf(r.out, "\nrehearse: deployAll #2 (must change nothing)\n")
 	second, err := orch.DeployAll(ctx, "")
 	if err != nil {

@@ -35,7 +35,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"golang.org/x/term"
 
@@ -189,7 +191,9 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 // management events is used instead of a new one. Those that destroy get
 // EC2 (ops/deploy eni.go): the secrets layer's destroy deletes the rotator
 // first and keeps its role until Lambda has released the rotator's network
-// interfaces.
+// interfaces. Those that deploy also look up the names of the EventBridge
+// rules and CloudWatch alarms a plan creates (ops/deploy names.go): AWS
+// would overwrite a namesake.
 func awsLookups(ctx context.Context, orch *deploy.Orchestrator, cmd string) error {
 	var deploys bool
 	switch cmd {
@@ -205,6 +209,7 @@ func awsLookups(ctx context.Context, orch *deploy.Orchestrator, cmd string) erro
 	}
 	if deploys {
 		orch.Trails = cloudtrail.NewFromConfig(cfg)
+		orch.Names = &deploy.NameLookup{Rules: eventbridge.NewFromConfig(cfg), Alarms: cloudwatch.NewFromConfig(cfg)}
 	} else {
 		orch.ENIs = ec2.NewFromConfig(cfg)
 	}
