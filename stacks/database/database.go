@@ -318,10 +318,6 @@ type Database struct {
 	FinalSnapshotIdentifier pulumi.StringPtrOutput
 }
 
-// ClusterIdentifier is the default vault's cluster name in environment
-// suffix (kit.Names.ClusterIdentifier for any vault).
-func ClusterIdentifier(suffix string) string { return kit.DefaultNames(suffix).ClusterIdentifier() }
-
 // LogGroupName is the log group RDS exports the cluster's logType log to.
 // RDS fixes this name (/aws/rds/cluster/<cluster>/<type>), so it is the one
 // physical name that does not end in -<suffix>; it carries the suffix in the

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
@@ -51,14 +50,6 @@ func loadClass(cfg *config.Config) (string, error) {
 // Production reports whether the environment is of the production class.
 func (c Common) Production() bool { return c.Class == Production }
 
-// Stateful is the resource option of a resource that holds data or keys to
-// it: `protect` in a production environment, so that no `up` or `destroy`
-// deletes or replaces it until someone unprotects it deliberately
-// (`pulumi state unprotect`); nothing in an ephemeral one.
-func (c Common) Stateful() pulumi.ResourceOption {
-	return pulumi.Protect(c.Production())
-}
-
 // Retention is a log retention in days for argument name: def when days is
 // zero, raised to the production floor in production; a value CloudWatch
 // Logs does not accept, or shorter than that floor in production, is an
@@ -75,26 +66,6 @@ func Retention(name string, days, def int, production bool) (int, error) {
 		return 0, fmt.Errorf("%s is %d; CloudWatch Logs accepts only %v", name, days, LogRetentionDays)
 	case production && days < ProductionMinLogRetentionDays:
 		return 0, fmt.Errorf("%s is %d; a production environment keeps logs at least %d days", name, days, ProductionMinLogRetentionDays)
-	}
-	return days, nil
-}
-
-// LogRetention reads key (a log retention in days): def when unset, or the
-// production floor when that is longer; a production environment refuses a
-// shorter one.
-func (c Common) LogRetention(cfg *config.Config, key string, def int) (int, error) {
-	if c.Production() && def < ProductionMinLogRetentionDays {
-		def = ProductionMinLogRetentionDays
-	}
-	days, err := IntConfig(cfg, key, def)
-	if err != nil {
-		return 0, err
-	}
-	switch {
-	case !slices.Contains(LogRetentionDays, days):
-		return 0, fmt.Errorf("%s is %d; CloudWatch Logs accepts only %v", key, days, LogRetentionDays)
-	case c.Production() && days < ProductionMinLogRetentionDays:
-		return 0, fmt.Errorf("%s is %d; a production environment keeps logs at least %d days", key, days, ProductionMinLogRetentionDays)
 	}
 	return days, nil
 }

@@ -57,7 +57,22 @@ func (r *Ref) OptionalString(name string) pulumi.StringOutput {
 // Strings returns the output name of the referenced stack, which must be a
 // non-empty list of non-empty strings.
 func (r *Ref) Strings(name string) pulumi.StringArrayOutput {
-	return r.strings(name, false, "a non-empty list of strings", "deploy that layer first")
+	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) ([]string, error) {
+		fail := fmt.Errorf("stack %s has no output %s (a non-empty list of strings); deploy that layer first", r.Stack, name)
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			return nil, fail
+		}
+		out := make([]string, len(list))
+		for i, e := range list {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, fail
+			}
+			out[i] = s
+		}
+		return out, nil
+	}).(pulumi.StringArrayOutput)
 }
 
 // Int returns the output name of the referenced stack, which must be a whole
@@ -97,33 +112,4 @@ func (r *Ref) OptionalBool(name string) (bool, error) {
 		return b, nil
 	}
 	return false, fmt.Errorf("stack %s has output %s of type %T, not a boolean; deploy that layer again", r.Stack, name, v)
-}
-
-// OptionalStrings returns the output name of the referenced stack, a list of
-// non-empty strings that may be empty; a stack that lacks the output (one
-// deployed before the output existed) gives an error that says to deploy it
-// again.
-func (r *Ref) OptionalStrings(name string) pulumi.StringArrayOutput {
-	return r.strings(name, true, "a list of strings", "deploy that layer again")
-}
-
-// strings reads a list of non-empty strings; allowEmpty admits an empty
-// list. shape and fix go into the error.
-func (r *Ref) strings(name string, allowEmpty bool, shape, fix string) pulumi.StringArrayOutput {
-	return r.ref.GetOutput(pulumi.String(name)).ApplyT(func(v any) ([]string, error) {
-		fail := fmt.Errorf("stack %s has no output %s (%s); %s", r.Stack, name, shape, fix)
-		list, ok := v.([]any)
-		if !ok || len(list) == 0 && !allowEmpty {
-			return nil, fail
-		}
-		out := make([]string, len(list))
-		for i, e := range list {
-			s, ok := e.(string)
-			if !ok || s == "" {
-				return nil, fail
-			}
-			out[i] = s
-		}
-		return out, nil
-	}).(pulumi.StringArrayOutput)
 }

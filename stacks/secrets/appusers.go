@@ -76,14 +76,6 @@ var (
 	reservedDatabases = []string{"mysql", "information_schema", "performance_schema", "sys", "tmp"}
 )
 
-// AppSecretName is the default vault's secret of application user user:
-// db-credentials-<user>-<suffix> (kit.Names.AppSecretName for any vault).
-// The kms layer's reader statement matches exactly this form
-// (kms.ApplicationSecretArnPattern, from kit.Names.AppSecretPattern).
-func AppSecretName(user, suffix string) string {
-	return kit.DefaultNames(suffix).AppSecretName(user)
-}
-
 // ValidateAppUsers checks the declared users before anything is created;
 // every error names the entry and the fix. account is the account whose
 // roles may read (the secrets key admits only its principals).

@@ -259,10 +259,6 @@ func (a *Args) applyDefaults() error {
 	return nil
 }
 
-// RotatorName is the default vault's rotation function in environment
-// suffix (kit.Names.RotatorName for any vault).
-func RotatorName(suffix string) string { return kit.DefaultNames(suffix).RotatorName() }
-
 // NewVault creates the secrets layer's resources as children of one
 // component. The component's name names the vault (kit.NewNames): give the
 // vault's four components the same name, or default ones.

@@ -156,9 +156,6 @@ func splitHostPort(addr string) (string, int, error) {
 // Addr is host:port.
 func (d *Database) Addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Port)) }
 
-// Embedded is the embedded server, or nil for a real one.
-func (d *Database) Embedded() EmbeddedServer { return d.embedded }
-
 // Admin is the administrative connection pool.
 func (d *Database) Admin() *sql.DB { return d.admin }
 

@@ -141,9 +141,6 @@ func (p *Proxy) Addr() string {
 	return p.addr
 }
 
-// Target is the address the proxy forwards to.
-func (p *Proxy) Target() string { return p.target }
-
 // Mode is the current mode.
 func (p *Proxy) Mode() Mode {
 	p.mu.Lock()

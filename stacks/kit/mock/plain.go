@@ -1,10 +1,8 @@
 package mock
 
 import (
-	"fmt"
 	"maps"
 	"sort"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -139,29 +137,4 @@ func (r Result) Types() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// FindPlain reports where s occurs in a string of v that is not under a
-// secret, as a path such as .tags.Name or [2]: tests use it to prove that a
-// password never sits in plain text in any input.
-func FindPlain(v resource.PropertyValue, s string) (string, bool) {
-	switch {
-	case v.IsSecret():
-		return "", false
-	case v.IsString():
-		return "", strings.Contains(v.StringValue(), s)
-	case v.IsArray():
-		for i, e := range v.ArrayValue() {
-			if p, ok := FindPlain(e, s); ok {
-				return fmt.Sprintf("[%d]%s", i, p), true
-			}
-		}
-	case v.IsObject():
-		for k, e := range v.ObjectValue() {
-			if p, ok := FindPlain(e, s); ok {
-				return "." + string(k) + p, true
-			}
-		}
-	}
-	return "", false
 }
