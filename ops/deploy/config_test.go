@@ -25,11 +25,7 @@ func TestExplicitVariableDisagreeingWithStackStops(t *testing.T) {
 	f, o := upAll(t)
 	f.stacks["kms"]["vault-kms:costCenter"] = ConfigValue{Value: "cc-kms"} // set by the kms team
 	o.Env = envFrom(t, map[string]string{"ENV": "dev", "AWS_REGION": "us-east-1", "TAG_COST_CENTER": "cc-1"})
-	for name, op := range map[string]func() error{
-		"deployAll":   func() error { _, err := o.DeployAll(context.Background(), ""); return err },
-		"up:kms":      func() error { _, err := o.Up(context.Background(), "kms"); return err },
-		"preview:kms": func() error { _, err := o.Preview(context.Background(), "kms"); return err },
-	} {
+	for name, op := range plans(o, "kms") {
 		f.calls = nil
 		err := op()
 		var ce *ConfigConflictError

@@ -169,6 +169,17 @@ func newOrch(f *fakeRunner, out *bytes.Buffer) *Orchestrator {
 	}
 }
 
+// plans are the commands that plan a layer, by name: deployAll,
+// up:<layer> and preview:<layer>.
+func plans(o *Orchestrator, layer string) map[string]func() error {
+	ctx := context.Background()
+	return map[string]func() error{
+		"deployAll":        func() error { _, err := o.DeployAll(ctx, ""); return err },
+		"up:" + layer:      func() error { _, err := o.Up(ctx, layer); return err },
+		"preview:" + layer: func() error { _, err := o.Preview(ctx, layer); return err },
+	}
+}
+
 // upAll is a fake environment with every layer brought up by DeployAll.
 func upAll(t *testing.T) (*fakeRunner, *Orchestrator) {
 	t.Helper()

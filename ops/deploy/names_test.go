@@ -102,11 +102,7 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 		secretsStep(alarmType, "health", "create", "vault-health-dev"), // a composite's name
 		secretsStep("aws:cloudwatch/logGroup:LogGroup", "rotator-logs", "create", ""),
 	}
-	for name, run := range map[string]func() error{
-		"preview:secrets": func() error { _, err := o.Preview(context.Background(), "secrets"); return err },
-		"up:secrets":      func() error { _, err := o.Up(context.Background(), "secrets"); return err },
-		"deployAll":       func() error { _, err := o.DeployAll(context.Background(), ""); return err },
-	} {
+	for name, run := range plans(o, "secrets") {
 		names.calls = nil
 		err := run()
 		var taken *NameTakenError
