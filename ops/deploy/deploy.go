@@ -15,7 +15,7 @@
 //     from PULUMI_ORG or an OrgResolver runner), the account's trail seeded
 //     before a new secrets layer (trail.go), the rotator's network
 //     interfaces awaited on destroy (eni.go), a create that would take over
-//     a namesake refused (names.go), a production destroy explained first
+//     a namesake refused (plan.go), a production destroy explained first
 //     (production.go);
 //     DeployAll(ctx, from), DestroyAll(ctx), Up, Preview,
 //     PreviewAll, Destroy, Outputs. Layers is ops/layers.All in production
@@ -176,7 +176,7 @@ type Orchestrator struct {
 	ENIWait, ENIPoll time.Duration
 	// Names, when set, looks up the names that a plan's creates of
 	// NameInputs' types would take: one in use stops preview, up and
-	// deployAll before anything changes (names.go). nil (tests, the rehearsal by
+	// deployAll before anything changes (plan.go). nil (tests, the rehearsal by
 	// default) looks nothing up.
 	Names *NameLookup
 

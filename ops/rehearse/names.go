@@ -16,7 +16,7 @@ import (
 )
 
 // lookedUpNames stands in for EventBridge's DescribeRule and CloudWatch's
-// DescribeAlarms in the deploy's name lookup (ops/deploy names.go): every
+// DescribeAlarms in the deploy's name lookup (ops/deploy plan.go): every
 // name is free, and each one asked for is kept, so that checkNames can
 // tell whether the real engine's plans brought every create to the lookup.
 type lookedUpNames struct {

@@ -192,7 +192,7 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 // EC2 (ops/deploy eni.go): the secrets layer's destroy deletes the rotator
 // first and keeps its role until Lambda has released the rotator's network
 // interfaces. Those that deploy also look up the names of the EventBridge
-// rules and CloudWatch alarms a plan creates (ops/deploy names.go): AWS
+// rules and CloudWatch alarms a plan creates (ops/deploy plan.go): AWS
 // would overwrite a namesake.
 func awsLookups(ctx context.Context, orch *deploy.Orchestrator, cmd string) error {
 	var deploys bool
