@@ -363,12 +363,7 @@ func (a *Auto) Preview(ctx context.Context, l kit.Layer, stack string, cfg Confi
 		defer close(done)
 		for ev := range evs {
 			if pre := ev.ResourcePreEvent; pre != nil {
-				m := pre.Metadata
-				step := Step{URN: m.URN, Type: m.Type, Op: string(m.Op)}
-				if key, ok := NameInputs[m.Type]; ok && m.New != nil {
-					step.Named, _ = m.New.Inputs[key].(string)
-				}
-				steps = append(steps, step)
+				steps = append(steps, stepOf(pre.Metadata))
 			}
 		}
 	}()

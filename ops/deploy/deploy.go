@@ -176,8 +176,8 @@ type Orchestrator struct {
 	ENIWait, ENIPoll time.Duration
 	// Names, when set, looks up the names that a plan's creates of
 	// NameInputs' types would take: one in use stops preview, up and
-	// deployAll before anything changes (plan.go). nil (tests, the rehearsal by
-	// default) looks nothing up.
+	// deployAll before anything of that layer changes (plan.go). nil
+	// (tests) looks nothing up; the rehearsal gives a stand-in.
 	Names *NameLookup
 
 	// have caches the stacks' config during one operation (see begin).
@@ -650,14 +650,7 @@ func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 	}
 	fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, changeText(res.Changes))
 	o.printPlan(res)
-	taken, err := o.takenNames(ctx, res.Steps)
-	if err != nil {
-		return res, err
-	}
-	if len(taken) > 0 {
-		return res, &NameTakenError{Layer: l.Name, Steps: taken}
-	}
-	return res, nil
+	return res, o.namesInUse(ctx, l, res.Steps)
 }
 
 // PreviewAll previews every layer in order. A layer whose predecessors are

@@ -12,6 +12,10 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
+
+	"github.com/dbvault/dbvault/stacks/kit"
 )
 
 // Step is one resource operation of a preview.
@@ -23,9 +27,38 @@ type Step struct {
 	// Op is Pulumi's operation: same, create, update, replace,
 	// create-replacement, delete-replaced, delete, read, ...
 	Op string
-	// Named is the name a create gives a resource of NameInputs' types, as
-	// AWS knows it ("" for other steps and types).
+	// Named is the name that a create, or a replacement under another
+	// name, gives a resource of NameInputs' types, as AWS knows it ("" for
+	// other steps and types).
 	Named string
+	// NameUnknown marks such a step whose name the plan does not show
+	// (unknown until the deploy, or secret): it cannot be looked up.
+	NameUnknown bool
+}
+
+// stepOf is the step of a preview's event. A replacement takes a new name
+// only when its name input changes (the name forces the replacement, and
+// with an explicit name the provider deletes the old resource first).
+func stepOf(m apitype.StepEventMetadata) Step {
+	s := Step{URN: m.URN, Type: m.Type, Op: string(m.Op)}
+	key, ok := NameInputs[m.Type]
+	if !ok || m.New == nil || (s.Op != "create" && s.Op != "create-replacement") {
+		return s
+	}
+	// The engine shows an unknown input as Pulumi's unknown placeholder
+	// and a secret as "[secret]" or as a blinded object, never the value.
+	name, known := m.New.Inputs[key].(string)
+	if !known || name == "" || name == sig.UnknownStringValue || name == "[secret]" {
+		s.NameUnknown = true
+		return s
+	}
+	if s.Op == "create-replacement" && m.Old != nil {
+		if old, _ := m.Old.Inputs[key].(string); old == name {
+			return s
+		}
+	}
+	s.Named = name
+	return s
 }
 
 // Name is the resource's logical name (the URN's last part).
@@ -184,12 +217,13 @@ func (o *Orchestrator) approve(ctx context.Context, plans []Result, pending []st
 // The Terraform AWS provider behind pulumi-aws calls them without looking
 // first (hashicorp/terraform-provider-aws, internal/service/events/rule.go,
 // resourceRuleCreate; internal/service/cloudwatch/metric_alarm.go,
-// resourceMetricAlarmCreate; reported upstream as issues #25598 and #44146).
+// resourceMetricAlarmCreate; reported upstream as issues #25598 and #44146,
+// with a look for alarms only proposed, in the open pull request #44169).
 // So a layer that creates a rule or an alarm under a name the account
 // already uses takes the other one over: its pattern, targets or threshold
 // become the vault's, and destroying the layer deletes it. Before a layer
-// is deployed, every such create in its plan is looked up by name, and a
-// name in use stops the deploy with nothing changed.
+// is deployed, every such create or rename in its plan is looked up by
+// name, and a name in use stops it before anything of the layer changes.
 //
 // The other named resources fail on a namesake, in AWS (CreateLogGroup,
 // CreateRole, CreateTrail, CreateAlias, CreateDBClusterParameterGroup,
@@ -230,22 +264,29 @@ type NameLookup struct {
 }
 
 // NameTakenError is a plan that would create a resource under a name the
-// account already uses in the region.
+// account already uses in the region, or under a name it does not show.
 type NameTakenError struct {
 	// Layer is the layer whose plan it is.
 	Layer string
 	// Steps are the creates whose names are taken.
 	Steps []Step
+	// Unknown are the creates whose names the plan does not show.
+	Unknown []Step
 }
 
 func (e *NameTakenError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "refused: the plan of layer %s would take over resources of this account (nothing was changed):", e.Layer)
+	fmt.Fprintf(&b, "refused: the plan of layer %s would take over resources of this account (nothing in layer %s was changed):", e.Layer, e.Layer)
 	for _, s := range e.Steps {
 		fmt.Fprintf(&b, "\n  - %s %q exists already (%s)", s.Type, s.Named, s.Name())
 	}
-	b.WriteString("\nAWS creates these by overwriting a namesake, and destroying the layer would delete it. " +
-		"If it is left over from an earlier environment of this name, delete it; otherwise deploy under another environment name (ENV), or give the vault its own prefix")
+	for _, s := range e.Unknown {
+		fmt.Fprintf(&b, "\n  - %s %s: its name is not known before the deploy, so whether it is in use cannot be checked; give it a name known at preview", s.Type, s.Name())
+	}
+	if len(e.Steps) > 0 {
+		b.WriteString("\nAWS creates these by overwriting a namesake, and destroying the layer would delete it. " +
+			"If it is left over (from an earlier environment of this name, or an interrupted up), delete it; otherwise deploy under another environment name (ENV), or give the vault its own prefix")
+	}
 	return b.String()
 }
 
@@ -265,42 +306,51 @@ func (n NameLookup) inUse(ctx context.Context, region, typ, name string) (bool, 
 		return true, nil
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		// Without AlarmTypes only metric alarms are returned (API_DescribeAlarms).
-		// What PutMetricAlarm does with a composite alarm's name is not
-		// documented: such a name counts as taken too.
+		// What PutMetricAlarm does with a composite or log alarm's name is
+		// not documented: such a name counts as taken too.
 		out, err := n.Alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
 			AlarmNames: []string{name},
-			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm, cwtypes.AlarmTypeLogAlarm},
 		}, func(o *cloudwatch.Options) { o.Region = region })
 		if err != nil {
 			return false, fmt.Errorf("cloudwatch:DescribeAlarms %s: %w", name, err)
 		}
-		return len(out.MetricAlarms)+len(out.CompositeAlarms) > 0, nil
+		return len(out.MetricAlarms)+len(out.CompositeAlarms)+len(out.LogAlarms) > 0, nil
 	}
 	return false, nil
 }
 
-// takenNames returns the creates in steps whose names are in use already
-// (none without a lookup: tests, the rehearsal by default).
-func (o *Orchestrator) takenNames(ctx context.Context, steps []Step) ([]Step, error) {
+// namesInUse refuses, with a *NameTakenError, a plan of layer l that
+// creates a resource of NameInputs' types under a name in use in the
+// layer's region, or under a name it does not show (nothing to look up
+// without Names: tests, the rehearsal without its stand-in).
+func (o *Orchestrator) namesInUse(ctx context.Context, l kit.Layer, steps []Step) error {
 	if o.Names == nil {
-		return nil, nil
+		return nil
 	}
-	var taken []Step
+	region := o.Env.Region
+	if r := o.have[l.Name]["aws:region"]; r != "" {
+		region = r
+	}
+	refusal := &NameTakenError{Layer: l.Name}
 	for _, s := range steps {
-		if s.Op != "create" || s.Named == "" {
+		if s.NameUnknown {
+			refusal.Unknown = append(refusal.Unknown, s)
+		}
+		if s.Named == "" {
 			continue
 		}
-		if _, ok := NameInputs[s.Type]; !ok {
-			continue
-		}
-		used, err := o.Names.inUse(ctx, o.Env.Region, s.Type, s.Named)
+		used, err := o.Names.inUse(ctx, region, s.Type, s.Named)
 		if err != nil {
-			return nil, fmt.Errorf("looking up whether %s is in use (grant %s, which the deploy reads): %w", s.Named, strings.Join(NamePermissions, ", "), err)
+			return fmt.Errorf("looking up whether %s is in use (grant %s, which the deploy reads): %w", s.Named, strings.Join(NamePermissions, ", "), err)
 		}
 		if used {
-			taken = append(taken, s)
+			refusal.Steps = append(refusal.Steps, s)
 		}
 	}
-	slices.SortStableFunc(taken, func(a, b Step) int { return strings.Compare(a.Named, b.Named) })
-	return taken, nil
+	if len(refusal.Steps)+len(refusal.Unknown) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(refusal.Steps, func(a, b Step) int { return strings.Compare(a.Named, b.Named) })
+	return refusal
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 )
 
 const clusterURN = "urn:pulumi:dev::vault-database::aws:rds/cluster:Cluster::aurora"
@@ -176,9 +178,9 @@ func TestPlansGoToTheStepSummary(t *testing.T) {
 // fakeNames answers as EventBridge and CloudWatch do for the names in
 // rules, alarms and composites; every call is recorded with its region.
 type fakeNames struct {
-	rules, alarms, composites []string
-	refuse                    error
-	calls                     []string // "region name"
+	rules, alarms, composites, logAlarms []string
+	refuse                               error
+	calls                                []string // "region name"
 }
 
 func (f *fakeNames) region(opts []func(*eventbridge.Options)) string {
@@ -200,9 +202,9 @@ func (f *fakeNames) DescribeRule(_ context.Context, in *eventbridge.DescribeRule
 	return &eventbridge.DescribeRuleOutput{Name: in.Name}, nil
 }
 
-// DescribeAlarms returns composite alarms only when asked for them, as
-// CloudWatch does ("If you omit this parameter, only metric alarms are
-// returned").
+// DescribeAlarms returns composite and log alarms only when asked for
+// them, as CloudWatch does ("If you omit this parameter, only metric alarms
+// are returned").
 func (f *fakeNames) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
 	var o cloudwatch.Options
 	for _, fn := range opts {
@@ -216,6 +218,9 @@ func (f *fakeNames) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAla
 		}
 		if slices.Contains(f.composites, name) && slices.Contains(in.AlarmTypes, cwtypes.AlarmTypeCompositeAlarm) {
 			out.CompositeAlarms = append(out.CompositeAlarms, cwtypes.CompositeAlarm{AlarmName: aws.String(name)})
+		}
+		if slices.Contains(f.logAlarms, name) && slices.Contains(in.AlarmTypes, cwtypes.AlarmTypeLogAlarm) {
+			out.LogAlarms = append(out.LogAlarms, cwtypes.LogAlarm{AlarmName: aws.String(name)})
 		}
 	}
 	return out, nil
@@ -232,16 +237,18 @@ const (
 
 // A plan that creates a rule or an alarm under a name the account uses
 // already is refused, by preview too, before the question and before any
-// up; the refusal names each one. Updates, other types and free names are not refused.
+// up; the refusal names each one. Steps without a name to look up (stepOf
+// gives none to updates and other types) and free names are not refused.
 func TestCreatingOverANamesakeIsRefused(t *testing.T) {
-	// An environment deployed in eu-west-1: its stacks' region is where the
-	// names are looked up.
+	// An environment deployed in eu-west-1, whose secrets stack says
+	// eu-central-1: the layer's own region is where its names are.
 	f := newFake()
 	o := newOrch(f, &bytes.Buffer{})
 	o.Env.Region = "eu-west-1"
 	if _, err := o.DeployAll(context.Background(), ""); err != nil {
 		t.Fatal(err)
 	}
+	f.stacks["secrets"]["aws:region"] = ConfigValue{Value: "eu-central-1"}
 	o.Env.Region = "us-east-1"
 	f.calls = nil
 	var asked []string
@@ -249,14 +256,16 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 		asked = append(asked, prompt)
 		return true, nil
 	}
-	names := &fakeNames{rules: []string{"secret-changes-dev", "rotation-failed-dev"}, alarms: []string{"rotator-errors-dev"}, composites: []string{"vault-health-dev"}}
+	names := &fakeNames{rules: []string{"secret-changes-dev", "rotation-failed-dev"}, alarms: []string{"rotator-errors-dev"},
+		composites: []string{"vault-health-dev"}, logAlarms: []string{"vault-logs-dev"}}
 	o.Names = &NameLookup{Rules: names, Alarms: names}
 	f.steps["secrets"] = []Step{
 		secretsStep(ruleType, "secret-changes", "create", "secret-changes-dev"),
-		secretsStep(ruleType, "rotation-failed", "update", "rotation-failed-dev"), // the layer's own rule
+		secretsStep(ruleType, "rotation-failed", "update", ""),                    // the layer's own rule
 		secretsStep(ruleType, "rotator-changes", "create", "rotator-changes-dev"), // free
 		secretsStep(alarmType, "rotator-errors", "create", "rotator-errors-dev"),
-		secretsStep(alarmType, "health", "create", "vault-health-dev"), // a composite's name
+		secretsStep(alarmType, "health", "create-replacement", "vault-health-dev"), // renamed onto a composite's name
+		secretsStep(alarmType, "logs", "create", "vault-logs-dev"),                 // a log alarm's name
 		secretsStep("aws:cloudwatch/logGroup:LogGroup", "rotator-logs", "create", ""),
 	}
 	for name, run := range plans(o, "secrets") {
@@ -270,7 +279,7 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 		for _, s := range taken.Steps {
 			got = append(got, s.Named)
 		}
-		if want := []string{"rotator-errors-dev", "secret-changes-dev", "vault-health-dev"}; !slices.Equal(got, want) {
+		if want := []string{"rotator-errors-dev", "secret-changes-dev", "vault-health-dev", "vault-logs-dev"}; !slices.Equal(got, want) {
 			t.Errorf("%s: refused %v, want %v", name, got, want)
 		}
 		for _, want := range []string{`"secret-changes-dev" exists already`, "ENV", "destroying the layer would delete it"} {
@@ -278,8 +287,8 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 				t.Errorf("%s: error lacks %q: %v", name, want, err)
 			}
 		}
-		if want := []string{"eu-west-1 secret-changes-dev", "eu-west-1 rotator-changes-dev", "eu-west-1 rotator-errors-dev", "eu-west-1 vault-health-dev"}; !slices.Equal(names.calls, want) {
-			t.Errorf("%s: looked up %v, want %v (creates only, in the stacks' region)", name, names.calls, want)
+		if want := []string{"eu-central-1 secret-changes-dev", "eu-central-1 rotator-changes-dev", "eu-central-1 rotator-errors-dev", "eu-central-1 vault-health-dev", "eu-central-1 vault-logs-dev"}; !slices.Equal(names.calls, want) {
+			t.Errorf("%s: looked up %v, want %v (named steps only, in the layer's region)", name, names.calls, want)
 		}
 		if ups := f.ops("up"); len(ups) != 0 {
 			t.Fatalf("%s: up ran for %v", name, ups)
@@ -290,7 +299,7 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 	}
 
 	// Once the names are free, the same plan goes ahead.
-	names.rules, names.alarms, names.composites = nil, nil, nil
+	names.rules, names.alarms, names.composites, names.logAlarms = nil, nil, nil, nil
 	if _, err := o.Up(context.Background(), "secrets"); err != nil {
 		t.Fatal(err)
 	}
@@ -312,5 +321,80 @@ func TestNameLookupRefusedStopsTheDeploy(t *testing.T) {
 	}
 	if ups := f.ops("up"); len(ups) != 0 {
 		t.Fatalf("up ran for %v", ups)
+	}
+}
+
+// On a new environment the secrets layer's plan comes once the layers
+// before it are up: a name in use stops deployAll there, before anything
+// of the secrets layer is created, and says how to resume.
+func TestNewEnvironmentStopsAtTheLayerWithTheNamesake(t *testing.T) {
+	f := newFake()
+	o := newOrch(f, &bytes.Buffer{})
+	names := &fakeNames{rules: []string{"secret-changes-dev"}}
+	o.Names = &NameLookup{Rules: names, Alarms: names}
+	f.steps["secrets"] = []Step{secretsStep(ruleType, "secret-changes", "create", "secret-changes-dev")}
+	_, err := o.DeployAll(context.Background(), "")
+	var taken *NameTakenError
+	var le *LayerError
+	if !errors.As(err, &taken) || !errors.As(err, &le) || le.Layer != "secrets" {
+		t.Fatalf("err = %v, want the secrets layer's plan refused", err)
+	}
+	if !strings.Contains(err.Error(), "nothing in layer secrets was changed") || !strings.Contains(err.Error(), "ENV=dev FROM=secrets go run mage.go deployAll") {
+		t.Errorf("error does not say what changed and how to resume: %v", err)
+	}
+	if got := f.ops("up"); !slices.Equal(got, []string{"network", "kms", "database"}) {
+		t.Fatalf("up calls %v, want the three layers before secrets", got)
+	}
+}
+
+// A create whose name the plan does not show cannot be looked up: it is
+// refused, and the refusal says why.
+func TestUnknownNameIsRefused(t *testing.T) {
+	f, o, _, _ := deployed(t)
+	names := &fakeNames{}
+	o.Names = &NameLookup{Rules: names, Alarms: names}
+	unknown := secretsStep(ruleType, "secret-changes", "create", "")
+	unknown.NameUnknown = true
+	f.steps["secrets"] = []Step{unknown}
+	_, err := o.Up(context.Background(), "secrets")
+	var taken *NameTakenError
+	if !errors.As(err, &taken) || len(taken.Unknown) != 1 || !strings.Contains(err.Error(), "secret-changes: its name is not known before the deploy") {
+		t.Fatalf("err = %v, want the unknown name refused", err)
+	}
+	if len(names.calls) != 0 || len(f.ops("up")) != 0 {
+		t.Fatalf("looked up %v, up ran for %v", names.calls, f.ops("up"))
+	}
+}
+
+// stepOf reads the name a step gives from the engine's event: only
+// creates, and replacements under another name, of NameInputs' types; an
+// unknown or secret name is marked, never guessed.
+func TestStepOf(t *testing.T) {
+	state := func(name any) *apitype.StepEventStateMetadata {
+		return &apitype.StepEventStateMetadata{Inputs: map[string]any{"name": name}}
+	}
+	blinded := map[string]any{sig.Key: sig.Secret, "ciphertext": "AAAA"}
+	for _, c := range []struct {
+		what    string
+		m       apitype.StepEventMetadata
+		named   string
+		unknown bool
+	}{
+		{"create", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state("secret-changes-dev")}, "secret-changes-dev", false},
+		{"alarm create", apitype.StepEventMetadata{Op: "create", Type: alarmType, New: state("rotator-errors-dev")}, "rotator-errors-dev", false},
+		{"update", apitype.StepEventMetadata{Op: "update", Type: ruleType, Old: state("r"), New: state("r")}, "", false},
+		{"same", apitype.StepEventMetadata{Op: "same", Type: ruleType, Old: state("r"), New: state("r")}, "", false},
+		{"replacement, same name", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: state("r")}, "", false},
+		{"replacement, new name", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: state("orders-r")}, "orders-r", false},
+		{"other type", apitype.StepEventMetadata{Op: "create", Type: "aws:cloudwatch/logGroup:LogGroup", New: state("lg")}, "", false},
+		{"unknown", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state(sig.UnknownStringValue)}, "", true},
+		{"secret shown", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state("[secret]")}, "", true},
+		{"secret blinded", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state(blinded)}, "", true},
+		{"absent", apitype.StepEventMetadata{Op: "create", Type: alarmType, New: &apitype.StepEventStateMetadata{}}, "", true},
+	} {
+		s := stepOf(c.m)
+		if s.Named != c.named || s.NameUnknown != c.unknown || s.Op != string(c.m.Op) || s.Type != c.m.Type {
+			t.Errorf("%s: step %+v, want Named %q, NameUnknown %v", c.what, s, c.named, c.unknown)
+		}
 	}
 }
