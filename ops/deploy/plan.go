@@ -31,10 +31,17 @@ type Step struct {
 	// name, gives a resource of NameInputs' types, as AWS knows it ("" for
 	// other steps and types).
 	Named string
-	// NameUnknown marks such a step whose name the plan does not show
-	// (unknown until the deploy, or secret): it cannot be looked up.
+	// Bus is the event bus of such a step's EventBridge rule ("": the
+	// account's default bus).
+	Bus string
+	// NameUnknown marks such a step whose name (or bus) the plan does not
+	// show (unknown until the deploy, or secret): it cannot be looked up.
 	NameUnknown bool
 }
+
+// ruleBusInput is the input that puts an EventBridge rule on a bus other
+// than the default one; a rule's name is unique only on its bus.
+const ruleBusInput = "eventBusName"
 
 // stepOf is the step of a preview's event. A replacement takes a new name
 // only when its name input changes (the name forces the replacement, and
@@ -47,17 +54,34 @@ func stepOf(m apitype.StepEventMetadata) Step {
 	}
 	// The engine shows an unknown input as Pulumi's unknown placeholder
 	// and a secret as "[secret]" or as a blinded object, never the value.
-	name, known := m.New.Inputs[key].(string)
-	if !known || name == "" || name == sig.UnknownStringValue || name == "[secret]" {
+	shown := func(v any) (string, bool) {
+		str, ok := v.(string)
+		return str, ok && str != sig.UnknownStringValue && str != "[secret]"
+	}
+	name, known := shown(m.New.Inputs[key])
+	bus := ""
+	if v, set := m.New.Inputs[ruleBusInput]; set && m.Type == ruleType {
+		var busKnown bool
+		bus, busKnown = shown(v)
+		known = known && busKnown
+	}
+	if bus == "default" {
+		bus = ""
+	}
+	if !known || name == "" {
 		s.NameUnknown = true
 		return s
 	}
 	if s.Op == "create-replacement" && m.Old != nil {
-		if old, _ := m.Old.Inputs[key].(string); old == name {
+		oldBus, _ := m.Old.Inputs[ruleBusInput].(string)
+		if oldBus == "default" {
+			oldBus = ""
+		}
+		if old, _ := m.Old.Inputs[key].(string); old == name && oldBus == bus {
 			return s
 		}
 	}
-	s.Named = name
+	s.Named, s.Bus = name, bus
 	return s
 }
 
@@ -238,9 +262,15 @@ func (o *Orchestrator) approve(ctx context.Context, plans []Result, pending []st
 // NameInputs are the resource types whose create replaces a namesake, with
 // the input that holds the name.
 var NameInputs = map[string]string{
-	"aws:cloudwatch/eventRule:EventRule":     "name",
-	"aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+	ruleType:  "name",
+	alarmType: "name",
 }
+
+// The Pulumi types of NameInputs.
+const (
+	ruleType  = "aws:cloudwatch/eventRule:EventRule"
+	alarmType = "aws:cloudwatch/metricAlarm:MetricAlarm"
+)
 
 // NamePermissions are the read calls of the lookup.
 var NamePermissions = []string{"events:DescribeRule", "cloudwatch:DescribeAlarms"}
@@ -290,12 +320,16 @@ func (e *NameTakenError) Error() string {
 	return b.String()
 }
 
-// inUse reports whether a resource of type typ named name exists in region.
-func (n NameLookup) inUse(ctx context.Context, region, typ, name string) (bool, error) {
-	switch typ {
-	case "aws:cloudwatch/eventRule:EventRule":
-		// The vault's rules are on the default event bus.
-		_, err := n.Rules.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(name)}, func(o *eventbridge.Options) { o.Region = region })
+// inUse reports whether the resource that step s names exists in region.
+func (n NameLookup) inUse(ctx context.Context, region string, s Step) (bool, error) {
+	name := s.Named
+	switch s.Type {
+	case ruleType:
+		in := &eventbridge.DescribeRuleInput{Name: aws.String(name)}
+		if s.Bus != "" {
+			in.EventBusName = aws.String(s.Bus)
+		}
+		_, err := n.Rules.DescribeRule(ctx, in, func(o *eventbridge.Options) { o.Region = region })
 		var missing *ebtypes.ResourceNotFoundException
 		switch {
 		case errors.As(err, &missing):
@@ -304,7 +338,7 @@ func (n NameLookup) inUse(ctx context.Context, region, typ, name string) (bool, 
 			return false, fmt.Errorf("events:DescribeRule %s: %w", name, err)
 		}
 		return true, nil
-	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+	case alarmType:
 		// Without AlarmTypes only metric alarms are returned (API_DescribeAlarms).
 		// What PutMetricAlarm does with a composite or log alarm's name is
 		// not documented: such a name counts as taken too.
@@ -340,7 +374,7 @@ func (o *Orchestrator) namesInUse(ctx context.Context, l kit.Layer, steps []Step
 		if s.Named == "" {
 			continue
 		}
-		used, err := o.Names.inUse(ctx, region, s.Type, s.Named)
+		used, err := o.Names.inUse(ctx, region, s)
 		if err != nil {
 			return fmt.Errorf("looking up whether %s is in use (grant %s, which the deploy reads): %w", s.Named, strings.Join(NamePermissions, ", "), err)
 		}

@@ -176,7 +176,8 @@ func TestPlansGoToTheStepSummary(t *testing.T) {
 }
 
 // fakeNames answers as EventBridge and CloudWatch do for the names in
-// rules, alarms and composites; every call is recorded with its region.
+// rules (<bus>/<name> on a bus other than the default), alarms, composites
+// and log alarms; every call is recorded with its region.
 type fakeNames struct {
 	rules, alarms, composites, logAlarms []string
 	refuse                               error
@@ -192,11 +193,15 @@ func (f *fakeNames) region(opts []func(*eventbridge.Options)) string {
 }
 
 func (f *fakeNames) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, opts ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
-	f.calls = append(f.calls, f.region(opts)+" "+aws.ToString(in.Name))
+	id := aws.ToString(in.Name)
+	if in.EventBusName != nil {
+		id = aws.ToString(in.EventBusName) + "/" + id
+	}
+	f.calls = append(f.calls, f.region(opts)+" "+id)
 	if f.refuse != nil {
 		return nil, f.refuse
 	}
-	if in.EventBusName != nil || !slices.Contains(f.rules, aws.ToString(in.Name)) {
+	if !slices.Contains(f.rules, id) {
 		return nil, &ebtypes.ResourceNotFoundException{Message: aws.String("Rule does not exist.")}
 	}
 	return &eventbridge.DescribeRuleOutput{Name: in.Name}, nil
@@ -230,11 +235,6 @@ func secretsStep(typ, logical, op, named string) Step {
 	return Step{URN: "urn:pulumi:dev::vault-secrets::" + typ + "::" + logical, Type: typ, Op: op, Named: named}
 }
 
-const (
-	ruleType  = "aws:cloudwatch/eventRule:EventRule"
-	alarmType = "aws:cloudwatch/metricAlarm:MetricAlarm"
-)
-
 // A plan that creates a rule or an alarm under a name the account uses
 // already is refused, by preview too, before the question and before any
 // up; the refusal names each one. Steps without a name to look up (stepOf
@@ -261,8 +261,9 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 	o.Names = &NameLookup{Rules: names, Alarms: names}
 	f.steps["secrets"] = []Step{
 		secretsStep(ruleType, "secret-changes", "create", "secret-changes-dev"),
-		secretsStep(ruleType, "rotation-failed", "update", ""),                    // the layer's own rule
-		secretsStep(ruleType, "rotator-changes", "create", "rotator-changes-dev"), // free
+		secretsStep(ruleType, "rotation-failed", "update", ""),                                                                                     // the layer's own rule
+		secretsStep(ruleType, "rotator-changes", "create", "rotator-changes-dev"),                                                                  // free
+		{URN: "urn:pulumi:dev::vault-secrets::" + ruleType + "::orders", Type: ruleType, Op: "create", Named: "secret-changes-dev", Bus: "orders"}, // free on its bus
 		secretsStep(alarmType, "rotator-errors", "create", "rotator-errors-dev"),
 		secretsStep(alarmType, "health", "create-replacement", "vault-health-dev"), // renamed onto a composite's name
 		secretsStep(alarmType, "logs", "create", "vault-logs-dev"),                 // a log alarm's name
@@ -287,7 +288,7 @@ func TestCreatingOverANamesakeIsRefused(t *testing.T) {
 				t.Errorf("%s: error lacks %q: %v", name, want, err)
 			}
 		}
-		if want := []string{"eu-central-1 secret-changes-dev", "eu-central-1 rotator-changes-dev", "eu-central-1 rotator-errors-dev", "eu-central-1 vault-health-dev", "eu-central-1 vault-logs-dev"}; !slices.Equal(names.calls, want) {
+		if want := []string{"eu-central-1 secret-changes-dev", "eu-central-1 rotator-changes-dev", "eu-central-1 orders/secret-changes-dev", "eu-central-1 rotator-errors-dev", "eu-central-1 vault-health-dev", "eu-central-1 vault-logs-dev"}; !slices.Equal(names.calls, want) {
 			t.Errorf("%s: looked up %v, want %v (named steps only, in the layer's region)", name, names.calls, want)
 		}
 		if ups := f.ops("up"); len(ups) != 0 {
@@ -373,28 +374,37 @@ func TestStepOf(t *testing.T) {
 	state := func(name any) *apitype.StepEventStateMetadata {
 		return &apitype.StepEventStateMetadata{Inputs: map[string]any{"name": name}}
 	}
+	onBus := func(name, bus any) *apitype.StepEventStateMetadata {
+		return &apitype.StepEventStateMetadata{Inputs: map[string]any{"name": name, "eventBusName": bus}}
+	}
 	blinded := map[string]any{sig.Key: sig.Secret, "ciphertext": "AAAA"}
 	for _, c := range []struct {
 		what    string
 		m       apitype.StepEventMetadata
 		named   string
+		bus     string
 		unknown bool
 	}{
-		{"create", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state("secret-changes-dev")}, "secret-changes-dev", false},
-		{"alarm create", apitype.StepEventMetadata{Op: "create", Type: alarmType, New: state("rotator-errors-dev")}, "rotator-errors-dev", false},
-		{"update", apitype.StepEventMetadata{Op: "update", Type: ruleType, Old: state("r"), New: state("r")}, "", false},
-		{"same", apitype.StepEventMetadata{Op: "same", Type: ruleType, Old: state("r"), New: state("r")}, "", false},
-		{"replacement, same name", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: state("r")}, "", false},
-		{"replacement, new name", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: state("orders-r")}, "orders-r", false},
-		{"other type", apitype.StepEventMetadata{Op: "create", Type: "aws:cloudwatch/logGroup:LogGroup", New: state("lg")}, "", false},
-		{"unknown", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state(sig.UnknownStringValue)}, "", true},
-		{"secret shown", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state("[secret]")}, "", true},
-		{"secret blinded", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state(blinded)}, "", true},
-		{"absent", apitype.StepEventMetadata{Op: "create", Type: alarmType, New: &apitype.StepEventStateMetadata{}}, "", true},
+		{"create", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state("secret-changes-dev")}, "secret-changes-dev", "", false},
+		{"alarm create", apitype.StepEventMetadata{Op: "create", Type: alarmType, New: state("rotator-errors-dev")}, "rotator-errors-dev", "", false},
+		{"update", apitype.StepEventMetadata{Op: "update", Type: ruleType, Old: state("r"), New: state("r")}, "", "", false},
+		{"same", apitype.StepEventMetadata{Op: "same", Type: ruleType, Old: state("r"), New: state("r")}, "", "", false},
+		{"replacement, same name", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: state("r")}, "", "", false},
+		{"replacement, new name", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: state("orders-r")}, "orders-r", "", false},
+		{"other type", apitype.StepEventMetadata{Op: "create", Type: "aws:cloudwatch/logGroup:LogGroup", New: state("lg")}, "", "", false},
+		{"unknown", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state(sig.UnknownStringValue)}, "", "", true},
+		{"secret shown", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state("[secret]")}, "", "", true},
+		{"secret blinded", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: state(blinded)}, "", "", true},
+		{"absent", apitype.StepEventMetadata{Op: "create", Type: alarmType, New: &apitype.StepEventStateMetadata{}}, "", "", true},
+		{"default bus", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: onBus("r", "default")}, "r", "", false},
+		{"another bus", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: onBus("r", "orders")}, "r", "orders", false},
+		{"moved to another bus", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: state("r"), New: onBus("r", "orders")}, "r", "orders", false},
+		{"replacement on its bus", apitype.StepEventMetadata{Op: "create-replacement", Type: ruleType, Old: onBus("r", "orders"), New: onBus("r", "orders")}, "", "", false},
+		{"unknown bus", apitype.StepEventMetadata{Op: "create", Type: ruleType, New: onBus("r", sig.UnknownStringValue)}, "", "", true},
 	} {
 		s := stepOf(c.m)
-		if s.Named != c.named || s.NameUnknown != c.unknown || s.Op != string(c.m.Op) || s.Type != c.m.Type {
-			t.Errorf("%s: step %+v, want Named %q, NameUnknown %v", c.what, s, c.named, c.unknown)
+		if s.Named != c.named || s.Bus != c.bus || s.NameUnknown != c.unknown || s.Op != string(c.m.Op) || s.Type != c.m.Type {
+			t.Errorf("%s: step %+v, want Named %q, Bus %q, NameUnknown %v", c.what, s, c.named, c.bus, c.unknown)
 		}
 	}
 }
