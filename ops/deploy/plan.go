@@ -306,7 +306,11 @@ type NameTakenError struct {
 
 func (e *NameTakenError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "refused: the plan of layer %s would take over resources of this account (nothing in layer %s was changed):", e.Layer, e.Layer)
+	what := "would take over resources of this account"
+	if len(e.Steps) == 0 {
+		what = "creates resources whose names it does not show"
+	}
+	fmt.Fprintf(&b, "refused: the plan of layer %s %s (nothing in layer %s was changed):", e.Layer, what, e.Layer)
 	for _, s := range e.Steps {
 		fmt.Fprintf(&b, "\n  - %s %q exists already (%s)", s.Type, s.Named, s.Name())
 	}

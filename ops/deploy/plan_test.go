@@ -362,6 +362,9 @@ func TestUnknownNameIsRefused(t *testing.T) {
 	if !errors.As(err, &taken) || len(taken.Unknown) != 1 || !strings.Contains(err.Error(), "secret-changes: its name is not known before the deploy") {
 		t.Fatalf("err = %v, want the unknown name refused", err)
 	}
+	if strings.Contains(err.Error(), "take over") || strings.Contains(err.Error(), "overwriting a namesake") {
+		t.Errorf("the refusal of an unknown name claims a namesake: %v", err)
+	}
 	if len(names.calls) != 0 || len(f.ops("up")) != 0 {
 		t.Fatalf("looked up %v, up ran for %v", names.calls, f.ops("up"))
 	}
