@@ -65,24 +65,27 @@ func stepOf(m apitype.StepEventMetadata) Step {
 		bus, busKnown = shown(v)
 		known = known && busKnown
 	}
-	if bus == "default" {
-		bus = ""
-	}
+	bus = normalBus(bus)
 	if !known || name == "" {
 		s.NameUnknown = true
 		return s
 	}
 	if s.Op == "create-replacement" && m.Old != nil {
 		oldBus, _ := m.Old.Inputs[ruleBusInput].(string)
-		if oldBus == "default" {
-			oldBus = ""
-		}
-		if old, _ := m.Old.Inputs[key].(string); old == name && oldBus == bus {
+		if old, _ := m.Old.Inputs[key].(string); old == name && normalBus(oldBus) == bus {
 			return s
 		}
 	}
 	s.Named, s.Bus = name, bus
 	return s
+}
+
+// normalBus is a rule's bus as Step.Bus holds it: "" for the default one.
+func normalBus(bus string) string {
+	if bus == "default" {
+		return ""
+	}
+	return bus
 }
 
 // Name is the resource's logical name (the URN's last part).
