@@ -375,7 +375,11 @@ func (a *Auto) Preview(ctx context.Context, l kit.Layer, stack string, cfg Confi
 		return Result{}, fmt.Errorf("pulumi preview: %w", short(err))
 	}
 	<-done // the SDK sends every event before it closes evs, right after Preview's own stream
-	out := Result{Layer: l.Name, Duration: time.Since(start), Changes: map[string]int{}, Steps: steps}
+	pending, err := stackPendingCreates(ctx, s)
+	if err != nil {
+		return Result{}, err
+	}
+	out := Result{Layer: l.Name, Duration: time.Since(start), Changes: map[string]int{}, Steps: steps, Interrupted: pending}
 	for op, n := range res.ChangeSummary {
 		out.Changes[string(op)] = n
 	}
@@ -446,11 +450,15 @@ func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, 
 	if _, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
 		return Result{}, fmt.Errorf("pulumi destroy (its preview failed; nothing was deleted): %w", short(err))
 	}
+	pending, err := stackPendingCreates(ctx, s)
+	if err != nil {
+		return Result{}, err
+	}
 	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
 	if err != nil {
 		return Result{}, fmt.Errorf("pulumi destroy: %w", short(err))
 	}
-	out := Result{Layer: l.Name, Duration: time.Since(start)}
+	out := Result{Layer: l.Name, Duration: time.Since(start), Interrupted: pending}
 	if res.Summary.ResourceChanges != nil {
 		out.Changes = maps.Clone(*res.Summary.ResourceChanges)
 	}

@@ -3,12 +3,15 @@ package deploy
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -234,5 +237,72 @@ func TestAutoSelectsEachStackOnce(t *testing.T) {
 	// again, finds nothing and creates the stack; nothing selects after that.
 	if count["stack select"] != 2 || count["stack init"] != 1 {
 		t.Fatalf("CLI calls = %v, want 2 stack select and 1 stack init:\n%s", count, b)
+	}
+}
+
+// TestAutoReadsInterruptedCreates gives a deployed stack a pending create,
+// as an up stopped while AWS was creating a rule leaves it, and checks that
+// Preview and Destroy report it and that the engine keeps it. The record is
+// written into the file backend's checkpoint itself, in the schema the
+// engine writes (pulumi stack import would clear it: pulumi/pulumi
+// pkg/cmd/pulumi/stack/io.go, "Explicitly clear-out any pending
+// operations").
+func TestAutoReadsInterruptedCreates(t *testing.T) {
+	ctx := context.Background()
+	var progress bytes.Buffer
+	a := engineRunner(t, echoStacks(t, "name: vault-echo\nruntime: go\ndescription: test layer\nmain: cmd/\n"), &progress)
+	const env = "interrupted"
+	cfg := Config{"vault-echo:environmentSuffix": {Value: env}, "vault-echo:apiToken": {Value: "token", Secret: true}}
+	if _, err := a.Up(ctx, echoLayer, env, cfg); err != nil {
+		t.Fatalf("up: %v\n%s", err, progress.String())
+	}
+	files, err := filepath.Glob(filepath.Join(strings.TrimPrefix(a.BackendURL, "file://"), ".pulumi", "stacks", "vault-echo", env+".json"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("the stack's checkpoint file: %v, %v", files, err)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checkpoint struct {
+		Version    int `json:"version"`
+		Checkpoint struct {
+			Stack  string               `json:"stack"`
+			Config map[string]any       `json:"config,omitempty"`
+			Latest apitype.DeploymentV3 `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	if err := json.Unmarshal(b, &checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	urn := "urn:pulumi:" + env + "::vault-echo::" + ruleType + "::changes"
+	checkpoint.Checkpoint.Latest.PendingOperations = append(checkpoint.Checkpoint.Latest.PendingOperations, apitype.OperationV2{
+		Type: apitype.OperationTypeCreating, Resource: apitype.ResourceV3{URN: resource.URN(urn), Type: ruleType, Custom: true, Inputs: map[string]any{"name": "changes-" + env}},
+	})
+	if b, err = json.Marshal(checkpoint); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(files[0], b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := []PendingCreate{{URN: urn, Type: ruleType, Name: "changes-" + env}}
+
+	res, err := a.Preview(ctx, echoLayer, env, cfg)
+	if err != nil {
+		t.Fatalf("preview: %v\n%s", err, progress.String())
+	}
+	if !slices.Equal(res.Interrupted, want) {
+		t.Fatalf("preview's interrupted creates = %+v, want %+v", res.Interrupted, want)
+	}
+	if res, err = a.Destroy(ctx, echoLayer, env); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	if !slices.Equal(res.Interrupted, want) {
+		t.Fatalf("destroy's interrupted creates = %+v, want %+v", res.Interrupted, want)
+	}
+	// The engine keeps the record through the destroy: the next deploy of
+	// this environment stops on it too.
+	if res, err = a.Preview(ctx, echoLayer, env, cfg); err != nil || !slices.Equal(res.Interrupted, want) {
+		t.Fatalf("preview after the destroy: %+v, %v", res.Interrupted, err)
 	}
 }

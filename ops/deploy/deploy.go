@@ -113,6 +113,9 @@ type Result struct {
 	Duration time.Duration
 	// Steps are a preview's resource operations, in the engine's order.
 	Steps []Step
+	// Interrupted are the creates the stack's state records as begun and
+	// never finished (after Preview and Destroy).
+	Interrupted []PendingCreate
 }
 
 // Changed is the number of resources the operation created, updated,
@@ -650,6 +653,9 @@ func (o *Orchestrator) preview(ctx context.Context, i int) (Result, error) {
 	}
 	fmt.Fprintf(o.out(), "==> %s: %s\n", l.Name, changeText(res.Changes))
 	o.printPlan(res)
+	if len(res.Interrupted) > 0 {
+		return res, &InterruptedError{Layer: l.Name, Stack: o.StackName(l), Creates: res.Interrupted}
+	}
 	return res, o.namesInUse(ctx, l, res.Steps)
 }
 
@@ -784,6 +790,7 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 	if !ok {
 		return errors.New("destroy cancelled: nothing was changed")
 	}
+	var left []string
 	for _, l := range present {
 		fmt.Fprintf(o.out(), "==> %s: destroy (stack %s)\n", l.Name, o.StackName(l))
 		err := o.releaseRotator(ctx, l)
@@ -796,6 +803,12 @@ func (o *Orchestrator) destroy(ctx context.Context, layers []kit.Layer) error {
 				Resume: fmt.Sprintf("ENV=%s go run mage.go destroyAll", o.Env.Name)}
 		}
 		fmt.Fprintf(o.out(), "==> %s: destroyed in %s (%s)\n", l.Name, res.Duration.Round(time.Millisecond), changeText(res.Changes))
+		if o.leftBehind(l, res) {
+			left = append(left, l.Name)
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("destroyed, but the stacks of %s record creates an interrupted run began, which may remain in AWS (listed above)", strings.Join(left, ", "))
 	}
 	return nil
 }

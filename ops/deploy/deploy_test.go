@@ -25,10 +25,12 @@ type fakeRunner struct {
 	previewed []Config
 	// steps are the plan Preview reports, by layer (none: "same 1").
 	steps map[string][]Step
+	// interrupted are the pending creates Preview and Destroy report, by layer.
+	interrupted map[string][]PendingCreate
 }
 
 func newFake() *fakeRunner {
-	return &fakeRunner{stacks: map[string]Config{}, outputs: map[string]Outputs{}, fail: map[string]error{}, seen: map[string]map[string]any{}, steps: map[string][]Step{}}
+	return &fakeRunner{stacks: map[string]Config{}, outputs: map[string]Outputs{}, fail: map[string]error{}, seen: map[string]map[string]any{}, steps: map[string][]Step{}, interrupted: map[string][]PendingCreate{}}
 }
 
 func (f *fakeRunner) record(op string, l kit.Layer) error {
@@ -106,9 +108,9 @@ func (f *fakeRunner) Preview(_ context.Context, l kit.Layer, _ string, cfg Confi
 		for _, s := range steps {
 			ch[s.Op]++
 		}
-		return Result{Changes: ch, Steps: steps}, nil
+		return Result{Changes: ch, Steps: steps, Interrupted: f.interrupted[l.Name]}, nil
 	}
-	return Result{Changes: map[string]int{"same": 1}}, nil
+	return Result{Changes: map[string]int{"same": 1}, Interrupted: f.interrupted[l.Name]}, nil
 }
 
 func (f *fakeRunner) Destroy(_ context.Context, l kit.Layer, _ string) (Result, error) {
@@ -117,7 +119,7 @@ func (f *fakeRunner) Destroy(_ context.Context, l kit.Layer, _ string) (Result, 
 	}
 	delete(f.stacks, l.Name)
 	delete(f.outputs, l.Name)
-	return Result{Changes: map[string]int{"delete": 2}}, nil
+	return Result{Changes: map[string]int{"delete": 2}, Interrupted: f.interrupted[l.Name]}, nil
 }
 
 // DestroyType deletes the rotator of the secrets layer (3 resources), once.
