@@ -215,3 +215,22 @@ func TestNilArgsAreRefused(t *testing.T) {
 	kittest.Refused(t, err, "database: args are nil: ")
 	kittest.NothingRegistered(t, res)
 }
+
+// A caller's Protect(true) on the component reaches the cluster and its
+// instances in an ephemeral environment too: the component sets no protect
+// of its own there, which would override the caller's.
+func TestCallersProtectReachesTheCluster(t *testing.T) {
+	res, err := kittest.Build(t, database.NewDatabase, kit.DatabaseComponent, requiredArgs(), pulumi.Protect(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append(res.ByType("aws:rds/cluster:Cluster"), res.ByType("aws:rds/clusterInstance:ClusterInstance")...)
+	if len(data) < 3 {
+		t.Fatalf("%d clusters and instances, want at least 3", len(data))
+	}
+	for _, r := range data {
+		if !r.Options.Protect {
+			t.Errorf("%s is not protected though its component is", r.Name)
+		}
+	}
+}

@@ -365,19 +365,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	}
 
 	d.FlowLogID = flowLog.ID()
-	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
-		"clusterIdentifier":       d.ClusterIdentifier,
-		"clusterArn":              d.ClusterArn,
-		"endpoint":                d.Endpoint,
-		"readerEndpoint":          d.ReaderEndpoint,
-		"port":                    d.Port,
-		"logGroupNames":           d.LogGroupNames,
-		"flowLogId":               d.FlowLogID,
-		"masterSecretArn":         d.MasterSecretArn,
-		"masterSecretKeyArn":      d.MasterSecretKeyArn,
-		"existingCluster":         pulumi.Bool(d.ExistingCluster),
-		"finalSnapshotIdentifier": d.FinalSnapshotIdentifier,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(d, d.Outputs()); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -533,7 +521,7 @@ func ownCluster(ctx *pulumi.Context, d *Database, args *Args, parent pulumi.Reso
 		// Stay on standard support: a cluster silently enrolled in RDS
 		// Extended Support is billed for it.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
-	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args), finalSnapshotOption(), pulumi.Protect(args.Production))
+	}, parent, pulumi.DependsOn(logGroups), engineVersionOption(args), finalSnapshotOption(), kit.Protected(args.Production))
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -554,7 +542,7 @@ func ownCluster(ctx *pulumi.Context, d *Database, args *Args, parent pulumi.Reso
 			// The CA the rotator's embedded RDS bundle verifies.
 			CaCertIdentifier: pulumi.String("rds-ca-rsa2048-g1"),
 			PromotionTier:    pulumi.Int(i),
-		}, parent, engineVersionOption(args), pulumi.Protect(args.Production))
+		}, parent, engineVersionOption(args), kit.Protected(args.Production))
 		if err != nil {
 			return fmt.Errorf("instance %d: %w", i+1, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
@@ -68,4 +69,19 @@ func Retention(name string, days, def int, production bool) (int, error) {
 		return 0, fmt.Errorf("%s is %d; a production environment keeps logs at least %d days", name, days, ProductionMinLogRetentionDays)
 	}
 	return days, nil
+}
+
+// Protected is the protect option of a resource that holds data: on in
+// production; otherwise none at all, so that a caller's Protect(true) on
+// the component still reaches it. A child's explicit Protect(false) would
+// override its parent's: the SDK inherits protect only when the child sets
+// none (pulumi/pulumi sdk/go/pulumi/context.go, "if parent != nil &&
+// protect == nil"), as the engine does (pkg/resource/deploy/source_eval.go,
+// inheritFromParent), and "the default is to inherit this value from the
+// parent resource" (https://www.pulumi.com/docs/iac/concepts/resources/options/protect/).
+func Protected(production bool) pulumi.ResourceOption {
+	if production {
+		return pulumi.Protect(true)
+	}
+	return pulumi.Composite()
 }

@@ -87,3 +87,19 @@ func TestNilArgsAreRefused(t *testing.T) {
 	kittest.Refused(t, err, "kms: args are nil: ")
 	kittest.NothingRegistered(t, res)
 }
+
+// A caller's Protect(true) on the component reaches the keys of an
+// ephemeral environment too: the component sets no protect of its own
+// there, which would override the caller's.
+func TestCallersProtectReachesTheKeys(t *testing.T) {
+	args := required()
+	res, err := kittest.Build(t, kms.NewKeys, kit.KeysComponent, &args, pulumi.Protect(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range res.ByType(tKey) {
+		if !k.Options.Protect {
+			t.Errorf("%s is not protected though its component is", k.Name)
+		}
+	}
+}

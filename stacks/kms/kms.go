@@ -240,7 +240,7 @@ func newKey(ctx *pulumi.Context, args *Args, names kit.Names, principals pulumi.
 		DeletionWindowInDays: pulumi.Int(args.DeletionWindowInDays),
 		Policy:               policy,
 		Tags:                 pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent, pulumi.Protect(args.Production))
+	}, parent, kit.Protected(args.Production))
 	if err != nil {
 		return nil, err
 	}

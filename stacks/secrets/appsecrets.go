@@ -32,7 +32,7 @@ func newAppSecret(ctx *pulumi.Context, args *Args, u AppUser, keyArn pulumi.Stri
 		// and rebuilt under the same name (a recovery window would block
 		// the name). Production: 30 days to restore a deleted secret.
 		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args)),
-	}, parent, pulumi.Protect(args.Production))
+	}, parent, kit.Protected(args.Production))
 	if err != nil {
 		return appSecret{}, fmt.Errorf("secret of %s: %w", u.Name, err)
 	}

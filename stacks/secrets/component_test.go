@@ -201,3 +201,22 @@ func TestNilArgsAreRefused(t *testing.T) {
 	kittest.Refused(t, err, "secrets: args are nil: ")
 	kittest.NothingRegistered(t, res)
 }
+
+// A caller's Protect(true) on the vault reaches its secrets and its trail's
+// bucket in an ephemeral environment too: the component sets no protect of
+// its own there, which would override the caller's.
+func TestCallersProtectReachesTheSecretsAndTheTrail(t *testing.T) {
+	res, err := kittest.Build(t, secrets.NewVault, "vault", requiredArgs(pulumi.String(mock.RotatorZip(t))), pulumi.Protect(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := append(res.ByType("aws:secretsmanager/secret:Secret"), res.ByType("aws:s3/bucketV2:BucketV2")...)
+	if len(data) != 2 {
+		t.Fatalf("%d secrets and buckets, want 2", len(data))
+	}
+	for _, r := range data {
+		if !r.Options.Protect {
+			t.Errorf("%s is not protected though its component is", r.Name)
+		}
+	}
+}

@@ -227,7 +227,7 @@ func newTrail(ctx *pulumi.Context, args *Args, arn func(string, string) string, 
 		// Object Lock can only be turned on when the bucket is created.
 		// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
 		ObjectLockEnabled: pulumi.Bool(args.Production),
-	}, parent, pulumi.Protect(args.Production))
+	}, parent, kit.Protected(args.Production))
 	if err != nil {
 		return nil, fmt.Errorf("trail bucket: %w", err)
 	}

@@ -44,10 +44,11 @@ func Run(t testing.TB, layer kit.Layer, opts mock.RunOptions) mock.Result {
 
 // Build runs under the mocks a program that builds one component named name
 // from args with newComponent and exports its outputs, as another program
-// would, and returns what the run registered (on an error, what it
-// registered before it) and the error. It fails t if newComponent changed
-// the caller's args. args may be nil, which every component refuses.
-func Build[A any, C interface{ Outputs() pulumi.Map }](t testing.TB, newComponent func(*pulumi.Context, string, *A, ...pulumi.ResourceOption) (C, error), name string, args *A) (mock.Result, error) {
+// would (with the caller's resource options opts), and returns what the
+// run registered (on an error, what it registered before it) and the error.
+// It fails t if newComponent changed the caller's args. args may be nil,
+// which every component refuses.
+func Build[A any, C interface{ Outputs() pulumi.Map }](t testing.TB, newComponent func(*pulumi.Context, string, *A, ...pulumi.ResourceOption) (C, error), name string, args *A, opts ...pulumi.ResourceOption) (mock.Result, error) {
 	t.Helper()
 	show := func() string {
 		if args == nil {
@@ -57,7 +58,7 @@ func Build[A any, C interface{ Outputs() pulumi.Map }](t testing.TB, newComponen
 	}
 	before := show()
 	program := kit.Layer{Name: "component", Project: "component", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
-		c, err := newComponent(ctx, name, args)
+		c, err := newComponent(ctx, name, args, opts...)
 		if err != nil {
 			return nil, err
 		}
