@@ -79,12 +79,72 @@ func LoadCommon(ctx *pulumi.Context) (Common, error) {
 	if c.Tags.Compliance == "" {
 		c.Tags.Compliance = DefaultCompliance
 	}
-	p, err := NewProvider(ctx, ProviderName, c.Region, c.Tags)
+	guard, err := loadAccountGuard(ctx)
+	if err != nil {
+		return Common{}, err
+	}
+	p, err := NewProvider(ctx, ProviderName, c.Region, c.Tags, guard)
 	if err != nil {
 		return Common{}, err
 	}
 	c.Provider = p
 	return c, nil
+}
+
+// The stack's provider is explicit (NewProvider), and an explicit provider
+// takes only the arguments it is given: the stack's aws:* settings
+// configure the default provider alone ("By default, each provider uses
+// its package's global configuration settings, which are controlled by
+// your stack's configuration",
+// https://www.pulumi.com/docs/iac/concepts/resources/providers/; the engine
+// reads them only for default providers, pulumi/pulumi
+// pkg/resource/deploy/default_providers.go). So aws:region and the account
+// guards are passed on, and every other aws:* setting is refused rather
+// than ignored: an aws:profile ignored would deploy into whatever account
+// the environment's credentials reach. Credentials and their options come
+// from the environment (AWS_PROFILE, AWS_CONFIG_FILE, ...), which the
+// provider and the deploy's own AWS calls both read.
+
+// AWSSettingsRefused are the aws:* settings (pulumi-aws v6's provider
+// config, sdk/go/aws/config) a stack may not set.
+var AWSSettingsRefused = []string{
+	"accessKey", "secretKey", "token", "profile", "sharedConfigFiles", "sharedCredentialsFiles",
+	"assumeRole", "assumeRoleWithWebIdentity", "endpoints", "defaultTags", "ignoreTags",
+	"customCaBundle", "insecure", "httpProxy", "httpsProxy", "noProxy", "maxRetries", "retryMode",
+	"ec2MetadataServiceEndpoint", "ec2MetadataServiceEndpointMode", "s3UsEast1RegionalEndpoint",
+	"s3UsePathStyle", "skipCredentialsValidation", "skipMetadataApiCheck", "skipRegionValidation",
+	"skipRequestingAccountId", "stsRegion", "tokenBucketRateLimiterCapacity", "useDualstackEndpoint",
+	"useFipsEndpoint",
+}
+
+// AccountGuard is aws:allowedAccountIds and aws:forbiddenAccountIds: the
+// provider refuses to work in an account the first does not list or the
+// second does.
+type AccountGuard struct {
+	Allowed, Forbidden []string
+}
+
+func loadAccountGuard(ctx *pulumi.Context) (AccountGuard, error) {
+	for _, k := range AWSSettingsRefused {
+		if _, set := ctx.GetConfig("aws:" + k); set {
+			why := "set credentials and their options in the environment instead (AWS_PROFILE, AWS_CONFIG_FILE, ...), which the provider and the deploy's own AWS calls both read"
+			if k == "defaultTags" {
+				why = "the vault tags every resource itself (config environment, costCenter, compliance)"
+			}
+			return AccountGuard{}, fmt.Errorf("aws:%s is set, but the stack's AWS provider does not take it: remove it (pulumi config rm aws:%s); %s", k, k, why)
+		}
+	}
+	var g AccountGuard
+	aws := config.New(ctx, "aws")
+	for key, into := range map[string]*[]string{"allowedAccountIds": &g.Allowed, "forbiddenAccountIds": &g.Forbidden} {
+		if _, set := ctx.GetConfig("aws:" + key); !set {
+			continue
+		}
+		if err := aws.TryObject(key, into); err != nil {
+			return AccountGuard{}, fmt.Errorf("aws:%s: %w; it is a list of account IDs: pulumi config set --path 'aws:%s[0]' <account>", key, err, key)
+		}
+	}
+	return g, nil
 }
 
 // StackName returns the fully qualified name of the stack of project that

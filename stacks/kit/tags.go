@@ -70,12 +70,19 @@ const (
 // defaultTags: RDS's managed master secret, the Lambda's network
 // interfaces, the cluster's snapshots (the cluster copies its tags to them:
 // copyTagsToSnapshot).
-func NewProvider(ctx *pulumi.Context, name, region string, t Tags, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
+func NewProvider(ctx *pulumi.Context, name, region string, t Tags, g AccountGuard, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	return aws.NewProvider(ctx, name, &aws.ProviderArgs{
+	args := &aws.ProviderArgs{
 		Region:      pulumi.String(region),
 		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(t.Map())},
-	}, opts...)
+	}
+	if len(g.Allowed) > 0 {
+		args.AllowedAccountIds = pulumi.ToStringArray(g.Allowed)
+	}
+	if len(g.Forbidden) > 0 {
+		args.ForbiddenAccountIds = pulumi.ToStringArray(g.Forbidden)
+	}
+	return aws.NewProvider(ctx, name, args, opts...)
 }

@@ -1,6 +1,7 @@
 package mock_test
 
 import (
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -114,5 +115,48 @@ func TestRunFailsOnUnknownStackReference(t *testing.T) {
 	_, err := mock.Run(probe, mock.RunOptions{Config: map[string]string{"vault-probe:environmentSuffix": "dev"}})
 	if err == nil {
 		t.Fatal("want an error when the referenced stack does not exist")
+	}
+}
+
+// The stack's provider is explicit, so the stack's aws:* settings reach it
+// only as LoadCommon passes them: the account guards are passed on, and any
+// other setting is refused before anything is registered, not ignored.
+func TestStackAWSSettings(t *testing.T) {
+	base := func(extra map[string]string) map[string]string {
+		cfg := map[string]string{"vault-probe:environmentSuffix": "dev"}
+		maps.Copy(cfg, extra)
+		return cfg
+	}
+	refs := map[string]map[string]mock.Output{"organization/vault-up/dev": {"password": {Value: "x"}}}
+	for key, want := range map[string]string{
+		"aws:profile":     "aws:profile is set, but the stack's AWS provider does not take it: remove it (pulumi config rm aws:profile); set credentials and their options in the environment instead (AWS_PROFILE",
+		"aws:assumeRole":  "aws:assumeRole is set, but the stack's AWS provider does not take it",
+		"aws:defaultTags": "the vault tags every resource itself",
+	} {
+		res, err := mock.Run(probe, mock.RunOptions{Stack: "dev", Config: base(map[string]string{key: `{"x":"y"}`}), StackOutputs: refs})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", key, err, want)
+		}
+		if len(res.Resources)+len(res.Providers) != 0 {
+			t.Errorf("%s: %d resources and %d providers registered, want none", key, len(res.Resources), len(res.Providers))
+		}
+	}
+	res, err := mock.Run(probe, mock.RunOptions{Stack: "dev", StackOutputs: refs, Config: base(map[string]string{
+		"aws:allowedAccountIds":   `["111122223333"]`,
+		"aws:forbiddenAccountIds": `["444455556666","777788889999"]`,
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := res.Providers[0]
+	if got := fmt.Sprint(p.Input("allowedAccountIds")); got != "[111122223333]" {
+		t.Errorf("provider's allowedAccountIds %s", got)
+	}
+	if got := fmt.Sprint(p.Input("forbiddenAccountIds")); got != "[444455556666 777788889999]" {
+		t.Errorf("provider's forbiddenAccountIds %s", got)
+	}
+	if _, err := mock.Run(probe, mock.RunOptions{Stack: "dev", StackOutputs: refs, Config: base(map[string]string{"aws:allowedAccountIds": "111122223333"})}); err == nil ||
+		!strings.Contains(err.Error(), "aws:allowedAccountIds") || !strings.Contains(err.Error(), "a list of account IDs") {
+		t.Errorf("a guard that is not a list: err = %v", err)
 	}
 }
