@@ -1,15 +1,16 @@
 // Command twovaults is an example Pulumi program that uses the vault's four
 // components as a library: it creates two complete vaults, "orders" and
 // "billing", in one stack, wiring each vault's network, keys, database and
-// secrets directly (no StackReferences). Each component is named after its
+// secrets directly (no StackReferences); billing uses orders' trail. Each component is named after its
 // vault, which prefixes every physical name (orders-rotator-<suffix>, ...),
 // so the two never collide. kit.NewLayer reads the common configuration and
 // creates the program's AWS provider (kit.LoadCommon), whose defaultTags
 // carry the compliance tags; every component and invoke goes through it
 // (c.AWS()).
 //
-// Config (project twovaults): environmentSuffix (required), aws:region, the
-// tag values of every layer, administrators (default: the deploying role,
+// Config (project twovaults): environmentSuffix (required), aws:region,
+// environmentClass (production keeps both vaults' data, as each layer's
+// stack does), the tag values of every layer, administrators (default: the deploying role,
 // which must be one of them), rotatorZip (default: the workspace build,
 // `go run mage.go dev:build`).
 package main
@@ -90,9 +91,21 @@ func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	if zip := config.New(ctx, "").Get("rotatorZip"); zip != "" {
 		e.zip = pulumi.String(zip)
 	}
+	// The first vault's trail records the region's management events for
+	// both: CloudTrail allows five trails per region, a quota that cannot
+	// be raised, and each would deliver every event again
+	// (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html).
+	first, err := kit.NewNames(Vaults[0].Name, common.Suffix)
+	if err != nil {
+		return nil, err
+	}
 	outputs := pulumi.Map{}
-	for _, v := range Vaults {
-		out, err := newVault(ctx, e, v.Name, netip.MustParsePrefix(v.VpcCidr))
+	for i, v := range Vaults {
+		trail := ""
+		if i > 0 {
+			trail = first.TrailName()
+		}
+		out, err := newVault(ctx, e, v.Name, netip.MustParsePrefix(v.VpcCidr), trail)
 		if err != nil {
 			return nil, fmt.Errorf("vault %s: %w", v.Name, err)
 		}
@@ -103,8 +116,9 @@ func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	return outputs, nil
 }
 
-// newVault creates one vault: its four components, all named name.
-func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulumi.Map, error) {
+// newVault creates one vault: its four components, all named name; with
+// trail set, the vault uses that trail instead of creating its own.
+func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix, trail string) (pulumi.Map, error) {
 	c := e.common
 	net, err := network.NewNetwork(ctx, name, &network.Args{
 		Suffix:              c.Suffix,
@@ -122,6 +136,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		Region:         c.Region,
 		AccountID:      e.account,
 		Administrators: pulumi.ToStringArray(e.admins),
+		Production:     c.Production(),
 	}, c.AWS())
 	if err != nil {
 		return nil, err
@@ -137,6 +152,7 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		SecretsKeyArn:     keys.SecretsKeyArn,
 		LogsKeyArn:        keys.LogsKeyArn,
 		VpcID:             net.VpcID.ToStringOutput(),
+		Production:        c.Production(),
 	}, c.AWS())
 	if err != nil {
 		return nil, err
@@ -154,6 +170,8 @@ func newVault(ctx *pulumi.Context, e env, name string, cidr netip.Prefix) (pulum
 		LogsKeyArn:             keys.LogsKeyArn,
 		AlertsKeyArn:           keys.AlertsKeyArn,
 		Database:               secrets.DatabaseOf(db),
+		Production:             c.Production(),
+		ExistingTrailName:      trail,
 	}, c.AWS())
 	if err != nil {
 		return nil, err

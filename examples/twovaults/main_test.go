@@ -28,8 +28,9 @@ func runExample(t *testing.T) mock.Result {
 }
 
 // layersAlone runs the four layers one after the other, as deployAll does:
-// what one complete default vault registers.
-func layersAlone(t *testing.T, zipPath string) []mock.Resource {
+// what one complete default vault registers (with trail set, one that uses
+// that trail).
+func layersAlone(t *testing.T, zipPath string, trail ...string) []mock.Resource {
 	t.Helper()
 	stacks := map[string]map[string]mock.Output{}
 	var all []mock.Resource
@@ -37,6 +38,9 @@ func layersAlone(t *testing.T, zipPath string) []mock.Resource {
 		cfg := map[string]string{l.Project + ":environmentSuffix": "dev"}
 		if l.Name == "secrets" {
 			cfg[l.Project+":rotatorZip"] = zipPath
+			if len(trail) > 0 {
+				cfg[l.Project+":existingTrailName"] = trail[0]
+			}
 		}
 		res, err := mock.Run(l, mock.RunOptions{Stack: "dev", Config: cfg, StackOutputs: stacks})
 		if err != nil {
@@ -100,10 +104,16 @@ func TestTwoVaultsAreCompleteAndCollideNowhere(t *testing.T) {
 	}
 
 	// Complete: each vault registers, type by type, what the four layers
-	// register alone.
-	want := map[string]int{}
+	// register alone; billing as layers that use orders' trail.
+	wants := map[string]map[string]int{"orders": {}, "billing": {}}
 	for _, r := range layersAlone(t, zipPath) {
-		want[r.Type]++
+		wants["orders"][r.Type]++
+	}
+	for _, r := range layersAlone(t, zipPath, "orders-trail-dev") {
+		wants["billing"][r.Type]++
+	}
+	if n := len(res.ByType("aws:cloudtrail/trail:Trail")); n != 1 {
+		t.Errorf("%d trails, want orders' alone", n)
 	}
 	got := map[string]map[string]int{}
 	for _, r := range res.Resources {
@@ -117,6 +127,7 @@ func TestTwoVaultsAreCompleteAndCollideNowhere(t *testing.T) {
 		t.Fatalf("resources belong to %d vaults, want %d", len(got), len(Vaults))
 	}
 	for _, v := range Vaults {
+		want := wants[v.Name]
 		for typ, n := range want {
 			if got[v.Name][typ] != n {
 				t.Errorf("vault %s: %d of %s, want %d (as the four layers alone)", v.Name, got[v.Name][typ], typ, n)
@@ -232,13 +243,47 @@ func TestEachVaultsKeysNameItsOwnResources(t *testing.T) {
 				}
 			}
 		}
-		if len(logGroups) != 6 {
-			t.Errorf("vault %s: %d log groups, want 6 (rotator, trail, flow log, three RDS exports)", v.Name, len(logGroups))
+		// billing's trail is orders': it has no trail log group of its own.
+		if want := map[string]int{"orders": 6, "billing": 5}[v.Name]; len(logGroups) != want {
+			t.Errorf("vault %s: %d log groups, want %d (rotator, flow log, three RDS exports, and orders' trail)", v.Name, len(logGroups), want)
 		}
 		for _, g := range logGroups {
 			arn := "arn:aws:logs:" + awsfake.DefaultRegion + ":" + awsfake.DefaultAccount + ":log-group:" + g
 			if !slices.Contains(admitted, arn) {
 				t.Errorf("vault %s: its logs key does not admit its log group %s (admits %v)", v.Name, g, admitted)
+			}
+		}
+	}
+}
+
+// A production environment keeps both vaults' data, as each layer's stack
+// does: deletion protection and protect on the clusters, protect on the
+// keys, the secrets and the trail's bucket.
+func TestProductionClassKeepsBothVaults(t *testing.T) {
+	res, err := mock.Run(Program, mock.RunOptions{Stack: "prd", Config: map[string]string{
+		Project + ":environmentSuffix": "prd",
+		Project + ":environmentClass":  kit.Production,
+		Project + ":rotatorZip":        mock.RotatorZip(t),
+	}})
+	if err != nil {
+		t.Fatalf("twovaults under mocks: %v", err)
+	}
+	for typ, want := range map[string]int{
+		"aws:rds/cluster:Cluster":          2,
+		"aws:kms/key:Key":                  2 * len(kms.Purposes),
+		"aws:secretsmanager/secret:Secret": 2,
+		"aws:s3/bucketV2:BucketV2":         1, // orders' trail's; billing uses that trail
+	} {
+		rs := res.ByType(typ)
+		if len(rs) != want {
+			t.Fatalf("%d of %s, want %d", len(rs), typ, want)
+		}
+		for _, r := range rs {
+			if !r.Options.Protect {
+				t.Errorf("%s %s is not protected", typ, r.Name)
+			}
+			if typ == "aws:rds/cluster:Cluster" && r.Input("deletionProtection") != true {
+				t.Errorf("%s has no deletion protection", r.Name)
 			}
 		}
 	}
