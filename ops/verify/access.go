@@ -196,7 +196,7 @@ func (v *Verifier) secretsKeyDirectUse(ctx context.Context) Result {
 		DryRunModifiers: []kmstypes.DryRunModifierType{kmstypes.DryRunModifierTypeIgnoreCiphertext},
 	})
 	denyFix := fmt.Sprintf("deploy the kms layer (%s), which writes the key policy's OnlyThroughSecretsManager Deny; if it is in the policy, check that nothing else (a grant, another account's policy) lets your principal use the key", v.up("kms"))
-	meaning := "(AccessDeniedException naming an explicit deny = the Deny applied; DryRunOperationException, InvalidCiphertextException or IncorrectKeyException = the call was authorized)"
+	meaning := "(AccessDeniedException naming an explicit deny in a resource-based policy = the Deny applied; DryRunOperationException, InvalidCiphertextException or IncorrectKeyException = the call was authorized)"
 	var apiErr smithy.APIError
 	switch {
 	case err == nil:
@@ -207,8 +207,20 @@ func (v *Verifier) secretsKeyDirectUse(ctx context.Context) Result {
 	msg := apiErr.ErrorMessage()
 	switch apiErr.ErrorCode() {
 	case "AccessDeniedException":
-		if strings.Contains(strings.ToLower(msg), "explicit deny") {
-			return Result{Check: check, OK: true, Detail: fmt.Sprintf("a direct kms:Decrypt (dry run, dummy ciphertext, KeyId %s) answered AccessDeniedException with an explicit deny — confirms: the key refuses use outside Secrets Manager (OnlyThroughSecretsManager)", key)}
+		// An explicit deny is named "with an explicit deny in a <type>
+		// policy", and when several types deny, only one of them is named
+		// (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html):
+		// only a resource-based policy's deny, the key policy on this call,
+		// shows the Deny. A deny of another type (the principal's own
+		// policy, a boundary, a session policy, an SCP) hides whether it
+		// applied.
+		lower := strings.ToLower(msg)
+		switch {
+		case strings.Contains(lower, "explicit deny in a resource-based policy"):
+			return Result{Check: check, OK: true, Detail: fmt.Sprintf("a direct kms:Decrypt (dry run, dummy ciphertext, KeyId %s) answered AccessDeniedException with an explicit deny in a resource-based policy — confirms: the key refuses use outside Secrets Manager (OnlyThroughSecretsManager)", key)}
+		case strings.Contains(lower, "explicit deny"):
+			return fail(check, fmt.Sprintf("inconclusive: a direct kms:Decrypt dry run on %s was refused by an explicit deny in another policy than the key's (%s), so the answer does not show the key policy's Deny %s", key, orNone(msg), meaning),
+				"run verify as a principal that no identity policy, permissions boundary, session policy or SCP denies kms:Decrypt on the secrets key, and that IAM allows it (docs/deploying.md lists verify's permissions)")
 		}
 		return fail(check, fmt.Sprintf("a direct kms:Decrypt dry run on %s answered AccessDeniedException without an explicit deny (%s): your principal lacks an Allow for kms:Decrypt on the key, so the answer does not show the Deny %s", key, orNone(msg), meaning),
 			"allow your principal kms:Decrypt on the secrets key in IAM (docs/deploying.md lists verify's permissions; the key policy delegates to IAM) and run verify again")

@@ -269,7 +269,7 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	r := v.need(check)
 	rule := r.str("secrets", "rotationFailedRuleName")
 	topic := r.str("secrets", "alertsTopicArn")
-	secret := v.sampleSecret(r)
+	watched := v.ruleSecrets(r)
 	if r.bad {
 		return r.out
 	}
@@ -301,31 +301,44 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 	// TestEventPattern
 	// (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_TestEventPattern.html):
 	// the event must carry id, account, source, time, region, resources and
-	// detail-type; Result says whether the pattern matches it.
-	sample := "a sample RotationFailed event of " + secret
-	var event string
+	// detail-type; Result says whether the pattern matches it. The pattern
+	// lists every secret of the vault, so each one is tested: a pattern that
+	// leaves one out would not raise its failure.
+	sample := "a sample RotationFailed event of each of the vault's secrets"
 	if ev.confirmed() {
-		secret = ev.secret
-		sample = fmt.Sprintf("a RotationFailed event of %s shaped as the real %s event %s (its detail, eventName RotationFailed)", secret, ShapeEventName, orNone(ev.id))
-		event, err = realRotationFailed(ev.record, secret, v.now())
+		sample = fmt.Sprintf("a RotationFailed event of each of the vault's secrets, %s's shaped as the real %s event %s (its detail, eventName RotationFailed)", ev.secret, ShapeEventName, orNone(ev.id))
 	} else {
 		sample += fmt.Sprintf(" (built with %s; no real event of that shape: see alerts-event-shape)", ShapePath)
-		event, err = sampleRotationFailed(secret, v.now())
 	}
-	if err != nil {
-		return fail(check, err.Error(), "name the secrets by ARN in appSecretArns and masterSecretArn; deploy the secrets layer ("+v.up("secrets")+")")
-	}
-	if pat := aws.ToString(d.EventPattern); pat == "" {
+	pat := aws.ToString(d.EventPattern)
+	if pat == "" {
 		p.add(fmt.Sprintf("rule %s has no event pattern", rule), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
-	} else {
+	}
+	var unmatched []string
+	for _, secret := range watched {
+		var event string
+		if ev.confirmed() && ev.secret == secret {
+			event, err = realRotationFailed(ev.record, secret, v.now())
+		} else {
+			event, err = sampleRotationFailed(secret, v.now())
+		}
+		if err != nil {
+			return fail(check, err.Error(), "name the secrets by ARN in appSecretArns and masterSecretArn; deploy the secrets layer ("+v.up("secrets")+")")
+		}
+		if pat == "" {
+			continue
+		}
 		m, err := v.Clients.EventBridge.TestEventPattern(ctx, &eventbridge.TestEventPatternInput{EventPattern: aws.String(pat), Event: aws.String(event)})
 		if err != nil {
 			return callFailed(check, "events:TestEventPattern", "of rule "+rule, err, "")
 		}
 		if !m.Result {
-			p.add(fmt.Sprintf("rule %s's pattern %s does not match %s", rule, pat, sample),
-				fmt.Sprintf("deploy the secrets layer (%s), which sets the pattern (source aws.secretsmanager, detail-type AWS Service Event via CloudTrail, detail.eventName RotationFailed)", v.up("secrets")))
+			unmatched = append(unmatched, secret)
 		}
+	}
+	if len(unmatched) > 0 {
+		p.add(fmt.Sprintf("rule %s's pattern %s does not match a RotationFailed event of %s (%s)", rule, pat, strings.Join(unmatched, ", "), sample),
+			fmt.Sprintf("deploy the secrets layer (%s), which sets the pattern (source aws.secretsmanager, detail-type AWS Service Event via CloudTrail, detail.eventName RotationFailed, every secret of the vault)", v.up("secrets")))
 	}
 	// GetMetricStatistics
 	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html)
@@ -357,17 +370,16 @@ func (v *Verifier) alerts(ctx context.Context, ev *rotationEvent) Result {
 		p.add(fmt.Sprintf("%g invocations of rule %s failed in the last 24 h (EventBridge could not publish to %s)", failed, rule, topic),
 			"check the topic's policy lets events.amazonaws.com publish and the topic key's policy lets EventBridge use it, then deploy the secrets layer ("+v.up("secrets")+")")
 	}
-	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s, its pattern matches %s (TestEventPattern; a real one cannot be sent: PutEvents refuses sources beginning with aws.), 0 failed invocations in 24 h",
-		rule, d.State, topic, sample))
+	return p.result(check, fmt.Sprintf("rule %s is %s, targets %s, its pattern matches %s, %d secret(s) (TestEventPattern; a real one cannot be sent: PutEvents refuses sources beginning with aws.), 0 failed invocations in 24 h",
+		rule, d.State, topic, sample, len(watched)))
 }
 
-// sampleSecret is the secret the sample event names: the first application
-// secret, else the master secret.
-func (v *Verifier) sampleSecret(r *reader) string {
-	if apps := v.appSecrets(); len(apps) > 0 {
-		return apps[0]
-	}
-	return r.str("secrets", "masterSecretArn")
+// ruleSecrets are the secrets the rotation-failed rule watches: the
+// application secrets, then the master secret.
+func (v *Verifier) ruleSecrets(r *reader) []string {
+	r.strMap("secrets", "appSecretArns")
+	r.str("secrets", "masterSecretArn")
+	return append(v.appSecrets(), v.masterSecrets()...)
 }
 
 // sampleRotationFailed is the event EventBridge receives when a rotation of
@@ -1009,6 +1021,9 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 	vpc := r.str("network", "vpcId")
 	smID, kmsID := r.str("network", "secretsManagerEndpointId"), r.str("network", "kmsEndpointId")
 	ids := map[string]string{smID: "Secrets Manager", kmsID: "KMS"}
+	// An interface endpoint's ServiceName is com.amazonaws.<region>.<service>
+	// (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html).
+	service := map[string]string{smID: "secretsmanager", kmsID: "kms"}
 	if r.bad {
 		return r.out
 	}
@@ -1033,6 +1048,10 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 				continue
 			}
 			found = true
+			if got := aws.ToString(e.ServiceName); !strings.HasPrefix(got, "com.amazonaws.") || !strings.HasSuffix(got, "."+service[id]) {
+				p.add(fmt.Sprintf("the %s endpoint %s is an endpoint of %s, not of %s", name, id, orNone(got), "com.amazonaws.<region>."+service[id]),
+					"name the endpoint of the right service (existing endpoints: the network layer's config), then deploy the network layer ("+v.up("network")+")")
+			}
 			if !strings.EqualFold(string(e.State), "available") {
 				p.add(fmt.Sprintf("the %s endpoint %s is %s, not available", name, id, orNone(string(e.State))), "wait if it is pending; otherwise deploy the network layer ("+v.up("network")+")")
 			}

@@ -19,9 +19,15 @@ import (
 // rotation, where a failure (ideally) never does.
 const ShapeEventName = "RotationSucceeded"
 
-// ShapeLookback is how far back the lookup goes (CloudTrail's event
-// history keeps 90 days; the vault rotates at least every 30).
-const ShapeLookback = MaxRotationDays * 24 * time.Hour
+// ShapeLookback is how far back the lookup goes: CloudTrail's event
+// history keeps 90 days, and the vault rotates at least every 30, but a
+// schedule in days rotates within a window that "automatically closes at
+// the end of the UTC day"
+// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RotationRulesType.html),
+// so the last rotation may be up to a day older, and its event reaches the
+// history some minutes after it: two days more, so that a sound
+// environment never fails in the hours before its next rotation.
+const ShapeLookback = (MaxRotationDays + 2) * 24 * time.Hour
 
 // ShapeMaxPages bounds the lookup: at most this many pages of
 // ShapePageSize events.
@@ -45,9 +51,12 @@ type rotationEvent struct {
 	err error
 	// seen counts the events looked at, pages the pages read; others
 	// lists the secrets named by Secrets Manager events that are none of
-	// the vault's (at most a few).
+	// the vault's (at most a few). capped: the lookup stopped at
+	// ShapeMaxPages with pages left, so a missing event is not known to be
+	// missing.
 	seen, pages int
 	others      []string
+	capped      bool
 	// found: an event names secret.
 	found  bool
 	secret string
@@ -143,7 +152,12 @@ func (v *Verifier) lookupRotationEvents(ctx context.Context, apps, master []stri
 	}
 	start := v.now().UTC().Add(-ShapeLookback).Truncate(time.Minute)
 	var next *string
-	for !done() && pages < ShapeMaxPages {
+	capped := false
+	for !done() {
+		if pages == ShapeMaxPages {
+			capped = true
+			break
+		}
 		page, err := v.Clients.CloudTrail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{
 			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(ShapeEventName)}},
 			StartTime:        aws.Time(start),
@@ -183,7 +197,7 @@ func (v *Verifier) lookupRotationEvents(ctx context.Context, apps, master []stri
 		}
 	}
 	for _, g := range groups {
-		g.ev.err, g.ev.seen, g.ev.pages, g.ev.others = lookupErr, seen, pages, others
+		g.ev.err, g.ev.seen, g.ev.pages, g.ev.others, g.ev.capped = lookupErr, seen, pages, others, capped && !g.ev.found
 	}
 	return groups[0].ev, groups[1].ev
 }
@@ -325,7 +339,15 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	}
 	var p problems
 	var pending []string
-	if !app.found && v.Fresh {
+	// More such events than the lookup reads: a missing one may be on the
+	// next page, so it is neither pending nor missing.
+	inconclusive := func(e *rotationEvent, whose string) {
+		p.add(fmt.Sprintf("inconclusive: no %s event of %s among the newest %d of that name (%d page(s) of CloudTrail's event history, with more left)", ShapeEventName, whose, e.seen, e.pages),
+			"rotate it now and run verify at once (the history lists the newest events first), or look the event up by hand: aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue="+ShapeEventName)
+	}
+	if app.capped {
+		inconclusive(app, "this vault's application secrets")
+	} else if !app.found && v.Fresh {
 		pending = append(pending, fmt.Sprintf("pending: no %s event of this vault's application secrets yet (a fresh environment; CloudTrail's event history lags): run verify again later", ShapeEventName))
 	} else if !app.found {
 		other := ""
@@ -340,6 +362,8 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	}
 	masterOK := fmt.Sprintf("the master secret's %s — confirms: RDS's managed rotation is logged the same way, so the rule sees its failure", confirms(master))
 	switch {
+	case master.capped:
+		inconclusive(master, "the master secret "+masterArn)
 	case teams && !master.found:
 		masterOK = fmt.Sprintf("the team's master secret %s has no %s event in the last %d days: it rotates only as the team chose, so there is nothing to confirm", masterArn, ShapeEventName, days)
 	case teams:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 		"PASS secrets/master:", "confirms: RDS rotates it itself", "require_secure_transport is ON",
 		"PASS app-secret-policies: the resource policies of app, reporting each have the Deny statements NoOtherReaders, NoOtherWriters, OnlyAdministratorsManage",
 		"PASS master-secret-policy: the master secret " + verifytest.MasterSecret + " has a resource policy", "confirms: Secrets Manager keeps a resource policy on RDS's managed secret",
-		"PASS secrets-key-direct-use:", "answered AccessDeniedException with an explicit deny — confirms: the key refuses use outside Secrets Manager",
+		"PASS secrets-key-direct-use:", "answered AccessDeniedException with an explicit deny in a resource-based policy — confirms: the key refuses use outside Secrets Manager",
 		"span zones use1-az1, use1-az2",
 		"PASS tls-version: tls_version is TLSv1.2,TLSv1.3 in aurora-params-dev, in sync on the cluster's 2 instances",
 		"it records [eventCategory Equals [Management], eventSource NotEquals [kms.amazonaws.com rdsdata.amazonaws.com], readOnly Equals [true]] or [eventCategory Equals [Management], eventSource NotEquals [rdsdata.amazonaws.com], readOnly Equals [false]] (GetEventSelectors: the secrets layer's advanced selectors)",
@@ -148,6 +149,12 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"pattern filters another path", "alerts", "does not match a RotationFailed event", func(f *verifytest.Fixture) {
 			f.Rule.EventPattern = aws.String(`{"source":["aws.secretsmanager"],"detail":{"eventName":["RotationFailed"],"requestParameters":{"secretId":["` + app + `"]}}}`)
 		}},
+		{"pattern leaves out the master secret", "alerts", "does not match a RotationFailed event of " + verifytest.MasterSecret + " (", func(f *verifytest.Fixture) {
+			f.Rule.EventPattern = aws.String(verifytest.PatternFor(slices.DeleteFunc(verifytest.VaultSecrets(), func(s string) bool { return s == verifytest.MasterSecret })))
+		}},
+		{"pattern leaves out an application secret", "alerts", "does not match a RotationFailed event of " + verifytest.AppSecrets["reporting"] + " (", func(f *verifytest.Fixture) {
+			f.Rule.EventPattern = aws.String(verifytest.PatternFor(slices.DeleteFunc(verifytest.VaultSecrets(), func(s string) bool { return s == verifytest.AppSecrets["reporting"] })))
+		}},
 		{"failed invocations", "alerts", "3 invocations of rule rotation-failed-dev failed", func(f *verifytest.Fixture) { f.FailedInvocations = []float64{0, 2, 1} }},
 		{"rotator pending", "rotator", "is Pending", func(f *verifytest.Fixture) { f.Function.State = lambdatypes.StatePending }},
 		{"rotator failed", "rotator", "is Failed: no ENI", func(f *verifytest.Fixture) {
@@ -182,11 +189,17 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"master policy without NoOtherWriters", "master-secret-policy", "lacks the Deny statement(s) NoOtherWriters", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.Policy, `"Sid":"NoOtherWriters"`, `"Sid":"Writers"`, 1)
 		}},
+		{"endpoints swapped", "endpoints", "the Secrets Manager endpoint " + verifytest.SMEndpointID + " is an endpoint of com.amazonaws.us-east-1.kms, not of com.amazonaws.<region>.secretsmanager", func(f *verifytest.Fixture) {
+			f.Endpoints[0].ServiceName, f.Endpoints[1].ServiceName = f.Endpoints[1].ServiceName, f.Endpoints[0].ServiceName
+		}},
 		{"key used directly", "secrets-key-direct-use", "answered DryRunOperationException: KMS authorized it, so the OnlyThroughSecretsManager Deny did not apply", func(f *verifytest.Fixture) {
 			f.KeyAnswer = nil
 		}},
 		{"key parsed the ciphertext", "secrets-key-direct-use", "answered InvalidCiphertextException: KMS authorized it", func(f *verifytest.Fixture) {
 			f.KeyAnswer = &kmstypes.InvalidCiphertextException{}
+		}},
+		{"another policy's deny hides the key's", "secrets-key-direct-use", "inconclusive: a direct kms:Decrypt dry run on " + verifytest.SecretsKeyArn + " was refused by an explicit deny in another policy than the key's", func(f *verifytest.Fixture) {
+			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " with an explicit deny in a service control policy"}
 		}},
 		{"verify's principal lacks an Allow", "secrets-key-direct-use", "without an explicit deny", func(f *verifytest.Fixture) {
 			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " because no identity-based policy allows the kms:Decrypt action"}
@@ -306,10 +319,10 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
 		{"database", "clusterIdentifier", []string{"database", "tls-version", "audit-log"}},
 		{"database", "flowLogId", []string{"flow-log"}},
-		{"secrets", "appSecretArns", []string{"alerts-event-shape", "secrets", "app-secret-policies"}},
+		{"secrets", "appSecretArns", []string{"alerts", "alerts-event-shape", "secrets", "app-secret-policies"}},
 		{"database", "masterSecretArn", []string{"master-secret-policy", "database"}},
 		{"kms", "secretsKeyArn", []string{"secrets-key-direct-use"}},
-		{"secrets", "masterSecretArn", []string{"alerts-event-shape", "secrets/master"}},
+		{"secrets", "masterSecretArn", []string{"alerts", "alerts-event-shape", "secrets/master"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := verifytest.Healthy()
@@ -514,7 +527,7 @@ func TestExistingClusterWithTeamMasterSecret(t *testing.T) {
 	res, out = run(t, f, f.Clients())
 	wantLines(t, res, out, nil, map[string][]string{
 		"secrets/master":     {"rotation off by the Lambda function " + verifytest.TeamRotator + ", last rotated never"},
-		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 30 days"},
+		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 32 days"},
 	})
 
 	// What the rotator cannot work with fails: no AWSCURRENT.

@@ -86,7 +86,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 			func(f *verifytest.Fixture, _ *verifytest.Emulator) {
 				delete(f.Outputs["secrets"], "rotationFailedRuleName")
 			}},
-		{"alerts-event-shape", "no RotationSucceeded event of secretsmanager.amazonaws.com for this vault's secrets in the last 30 days", nil,
+		{"alerts-event-shape", "no RotationSucceeded event of secretsmanager.amazonaws.com for this vault's secrets in the last 32 days", nil,
 			func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.History = nil }},
 		{"alerts-event-shape", "at requestParameters.secretId; its additionalEventData.SecretId missing; fix: align FailurePattern in stacks/secrets/alerts.go with that path", nil,
 			func(f *verifytest.Fixture, _ *verifytest.Emulator) {

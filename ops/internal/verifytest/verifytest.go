@@ -385,8 +385,8 @@ func Healthy() *Fixture {
 			DeliverLogsStatus: aws.String("SUCCESS"), LogGroupName: aws.String("vpc-flow-logs-dev")}},
 		// The service answers the state in lower case.
 		Endpoints: []ec2types.VpcEndpoint{
-			{VpcEndpointId: aws.String(SMEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID), DnsEntries: endpointNames(SMEndpointID+"-1a2b", "secretsmanager")},
-			{VpcEndpointId: aws.String(KMSEndpointID), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID), DnsEntries: endpointNames(KMSEndpointID+"-3c4d", "kms")},
+			{VpcEndpointId: aws.String(SMEndpointID), ServiceName: aws.String("com.amazonaws.us-east-1.secretsmanager"), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID), DnsEntries: endpointNames(SMEndpointID+"-1a2b", "secretsmanager")},
+			{VpcEndpointId: aws.String(KMSEndpointID), ServiceName: aws.String("com.amazonaws.us-east-1.kms"), State: "available", PrivateDnsEnabled: aws.Bool(true), VpcId: aws.String(VpcID), DnsEntries: endpointNames(KMSEndpointID+"-3c4d", "kms")},
 		},
 		Subnets: []ec2types.Subnet{
 			{SubnetId: aws.String(Subnets[0]), AvailabilityZoneId: aws.String(Zones[0]), AvailabilityZone: aws.String("us-east-1a"), VpcId: aws.String(VpcID)},
