@@ -171,6 +171,28 @@ func loginError(l database.Login, err error, timeout time.Duration, ctxErr error
 		if me.Number == 4151 || me.Number == 3118 {
 			return fmt.Errorf("log in as %s at %s: the account is locked (ACCOUNT LOCK): %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
 		}
+		// Blocked after too many failed logins: MySQL 8's
+		// FAILED_LOGIN_ATTEMPTS and PASSWORD_LOCK_TIME (3955,
+		// ER_USER_ACCESS_DENIED_FOR_USER_ACCOUNT_BLOCKED_BY_PASSWORD_LOCK;
+		// https://dev.mysql.com/doc/refman/8.0/en/password-management.html,
+		// "Failed-Login Tracking and Temporary Account Locking"), MariaDB's
+		// max_password_errors (4150, ER_USER_IS_BLOCKED). The password is
+		// not checked either; the master's ALTER USER ... ACCOUNT UNLOCK
+		// lifts a temporary lock in MySQL 8.0.19 and later
+		// (https://dev.mysql.com/doc/refman/8.0/en/account-locking.html).
+		if me.Number == 3955 || me.Number == 4150 {
+			return fmt.Errorf("log in as %s at %s: the account is blocked after too many failed logins: %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
+		}
+		// ER_MUST_CHANGE_PASSWORD_LOGIN: the password has expired, and
+		// MySQL 8 (disconnect_on_expired_password, on by default) refuses
+		// the login of a client that does not say it can handle one, which
+		// go-sql-driver/mysql does not
+		// (https://dev.mysql.com/doc/refman/8.0/en/expired-password-handling.html).
+		// The session could only have changed its own password; a master
+		// can still reset it.
+		if me.Number == 1862 {
+			return fmt.Errorf("log in as %s at %s: %w, and the server refuses the login (MySQL 8's disconnect_on_expired_password): %w (MySQL error 1862)", l.User, l.Address(), database.ErrPasswordExpired, database.ErrLoginRejected)
+		}
 		return fmt.Errorf("log in as %s at %s: MySQL error %d (%s): %s", l.User, l.Address(), me.Number, me.SQLState, me.Message)
 	}
 	if ctxErr != nil {
