@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,5 +131,72 @@ func TestReleaseWorkflowGuards(t *testing.T) {
 				t.Errorf("%s: %s@%s is not pinned by a full commit", e.Name(), m[1], m[2])
 			}
 		}
+	}
+}
+
+// A job that assumes an AWS role asks for a session that outlasts the job
+// (OIDC sessions last one hour unless asked), and builds what it deploys
+// without Go's build cache, which another branch's run could have written;
+// the CI cache of the Pulumi CLI is keyed on the modules it is built from.
+func TestCredentialedJobs(t *testing.T) {
+	type step struct {
+		Uses string            `yaml:"uses"`
+		With map[string]string `yaml:"with"`
+	}
+	entries, err := os.ReadDir(filepath.Join("..", "..", ".github", "workflows"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	credentialed := 0
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wf struct {
+			Jobs map[string]struct {
+				Timeout int    `yaml:"timeout-minutes"`
+				Steps   []step `yaml:"steps"`
+			} `yaml:"jobs"`
+		}
+		if err := yaml.Unmarshal(b, &wf); err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		for name, job := range wf.Jobs {
+			var creds, gos []step
+			for _, s := range job.Steps {
+				switch {
+				case strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@"):
+					creds = append(creds, s)
+				case strings.HasPrefix(s.Uses, "actions/setup-go@"):
+					gos = append(gos, s)
+				}
+			}
+			if len(creds) == 0 {
+				continue
+			}
+			credentialed++
+			for _, s := range creds {
+				var secs int
+				if _, err := fmt.Sscan(s.With["role-duration-seconds"], &secs); err != nil || job.Timeout == 0 || secs < job.Timeout*60 {
+					t.Errorf("%s job %s: role-duration-seconds %q does not outlast timeout-minutes %d", e.Name(), name, s.With["role-duration-seconds"], job.Timeout)
+				}
+			}
+			for _, s := range gos {
+				if s.With["cache"] != "false" {
+					t.Errorf("%s job %s: setup-go keeps Go's build cache (cache: %q)", e.Name(), name, s.With["cache"])
+				}
+			}
+		}
+	}
+	if credentialed < 2 {
+		t.Fatalf("%d jobs assume an AWS role, want the layer's and the proof's at least", credentialed)
+	}
+	ci, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", "ci.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ci), "hashFiles('tools/pulumicli/go.sum', 'tools/go.sum')") {
+		t.Error("ci.yml's cache of the Pulumi CLI is not keyed on the modules it is built from")
 	}
 }
