@@ -504,18 +504,64 @@ func (a *Auto) DestroyType(ctx context.Context, l kit.Layer, stack, typ string) 
 	return (*res.Summary.ResourceChanges)["delete"], nil
 }
 
-// StackState is a stack's state, read back through the CLI (pulumi stack
-// export), as an operator would read it.
+// StackState is a stack's state, read back through the CLI as an operator
+// would read it: `pulumi stack export` without --show-secrets, so secret
+// values stay encrypted. The Automation API's Export always adds
+// --show-secrets (pulumi/pulumi sdk/go/auto/local_workspace.go,
+// ExportStack), which would decrypt every secret of the state into this
+// process, and on Pulumi Cloud log a decryption of them all, for a read of
+// resource types and pending operations.
 func StackState(ctx context.Context, s auto.Stack) (apitype.DeploymentV3, error) {
+	w := s.Workspace()
+	var env []string
+	if h := w.PulumiHome(); h != "" {
+		env = append(env, "PULUMI_HOME="+h)
+	}
+	for k, v := range w.GetEnvVars() {
+		env = append(env, k+"="+v)
+	}
+	stdout, stderr, _, err := w.PulumiCommand().Run(ctx, w.WorkDir(), nil, nil, nil, env, "stack", "export", "--stack", s.Name())
+	if err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("pulumi stack export: %w: %s", err, lastLines(stderr, 4))
+	}
+	var u apitype.UntypedDeployment
+	if err := json.Unmarshal([]byte(stdout), &u); err != nil {
+		return apitype.DeploymentV3{}, fmt.Errorf("reading the exported state: %w", err)
+	}
+	return deploymentOf(u)
+}
+
+// DecryptedStackState is a stack's state with its secrets in clear
+// (pulumi stack export --show-secrets), for the rehearsal's checks of what
+// the state holds.
+func DecryptedStackState(ctx context.Context, s auto.Stack) (apitype.DeploymentV3, error) {
 	u, err := s.Export(ctx)
 	if err != nil {
 		return apitype.DeploymentV3{}, fmt.Errorf("pulumi stack export: %w", short(err))
 	}
+	return deploymentOf(u)
+}
+
+func deploymentOf(u apitype.UntypedDeployment) (apitype.DeploymentV3, error) {
 	var d apitype.DeploymentV3
+	if len(u.Deployment) == 0 || string(u.Deployment) == "null" {
+		return d, nil // a stack never deployed
+	}
 	if err := json.Unmarshal(u.Deployment, &d); err != nil {
 		return apitype.DeploymentV3{}, fmt.Errorf("reading the exported state: %w", err)
 	}
 	return d, nil
+}
+
+// lastLines are the last n non-empty lines of s, joined by "; ".
+func lastLines(s string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "; ")
 }
 
 // Outputs returns the stack's outputs.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -252,9 +253,26 @@ func TestAutoReadsInterruptedCreates(t *testing.T) {
 	var progress bytes.Buffer
 	a := engineRunner(t, echoStacks(t, "name: vault-echo\nruntime: go\ndescription: test layer\nmain: cmd/\n"), &progress)
 	const env = "interrupted"
-	cfg := Config{"vault-echo:environmentSuffix": {Value: env}, "vault-echo:apiToken": {Value: "token", Secret: true}}
+	const secret = "s3cr3t-of-the-interrupted-stack"
+	cfg := Config{"vault-echo:environmentSuffix": {Value: env}, "vault-echo:apiToken": {Value: secret, Secret: true}}
 	if _, err := a.Up(ctx, echoLayer, env, cfg); err != nil {
 		t.Fatalf("up: %v\n%s", err, progress.String())
+	}
+	// The state is read with its secrets encrypted; the rehearsal's read
+	// decrypts them.
+	s, err := a.selected(ctx, echoLayer, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func(context.Context, auto.Stack) (apitype.DeploymentV3, error){"StackState": StackState, "DecryptedStackState": DecryptedStackState} {
+		d, err := read(ctx, s)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := json.Marshal(d)
+		if strings.Contains(string(b), secret) != (name == "DecryptedStackState") {
+			t.Errorf("%s: the secret in clear = %v", name, strings.Contains(string(b), secret))
+		}
 	}
 	files, err := filepath.Glob(filepath.Join(strings.TrimPrefix(a.BackendURL, "file://"), ".pulumi", "stacks", "vault-echo", env+".json"))
 	if err != nil || len(files) != 1 {

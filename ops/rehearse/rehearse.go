@@ -656,7 +656,7 @@ func (r *rehearsal) export(ctx context.Context, name string) (apitype.Deployment
 	if err != nil {
 		return apitype.DeploymentV3{}, err
 	}
-	d, err := deploy.StackState(ctx, s)
+	d, err := deploy.DecryptedStackState(ctx, s)
 	if err != nil {
 		return apitype.DeploymentV3{}, fmt.Errorf("rehearse: the state of %s: %w", name, err)
 	}
