@@ -37,6 +37,14 @@ type PendingCreate struct {
 	Name string
 }
 
+// nameInputOf is the input that holds the name AWS knows a resource by,
+// for the types that do not call it "name".
+var nameInputOf = map[string]string{
+	"aws:s3/bucketV2:BucketV2":                "bucket",
+	"aws:rds/cluster:Cluster":                 "clusterIdentifier",
+	"aws:rds/clusterInstance:ClusterInstance": "identifier",
+}
+
 // Logical is the resource's logical name (the URN's last part).
 func (p PendingCreate) Logical() string { return Step{URN: p.URN}.Name() }
 
@@ -54,7 +62,11 @@ func pendingCreates(d apitype.DeploymentV3) []PendingCreate {
 		if op.Type != apitype.OperationTypeCreating {
 			continue
 		}
-		name, _ := op.Resource.Inputs["name"].(string) // a secret is an object, not a string
+		key := "name"
+		if k, ok := nameInputOf[string(op.Resource.Type)]; ok {
+			key = k
+		}
+		name, _ := op.Resource.Inputs[key].(string) // a secret is an object, not a string
 		out = append(out, PendingCreate{URN: string(op.Resource.URN), Type: string(op.Resource.Type), Name: name})
 	}
 	return out

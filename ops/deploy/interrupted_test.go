@@ -93,12 +93,14 @@ func TestPendingCreates(t *testing.T) {
 		op(apitype.OperationTypeUpdating, "urn:pulumi:dev::vault-secrets::aws:sns/topic:Topic::alerts", map[string]any{"name": "alerts-dev"}),
 		op(apitype.OperationTypeCreating, "urn:pulumi:dev::vault-secrets::aws:kms/key:Key::logs", map[string]any{"description": "logs"}),
 		op(apitype.OperationTypeCreating, "urn:pulumi:dev::vault-secrets::aws:iam/role:Role::hidden", map[string]any{"name": secretName}),
+		op(apitype.OperationTypeCreating, "urn:pulumi:dev::vault-database::aws:rds/cluster:Cluster::aurora", map[string]any{"clusterIdentifier": "aurora-cluster-dev"}),
 	}}
 	got := pendingCreates(d)
 	want := []PendingCreate{
 		pendingRule,
 		{URN: "urn:pulumi:dev::vault-secrets::aws:kms/key:Key::logs", Type: "aws:kms/key:Key"},
 		{URN: "urn:pulumi:dev::vault-secrets::aws:iam/role:Role::hidden", Type: "aws:iam/role:Role"},
+		{URN: "urn:pulumi:dev::vault-database::aws:rds/cluster:Cluster::aurora", Type: "aws:rds/cluster:Cluster", Name: "aurora-cluster-dev"},
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pendingCreates = %+v, want %+v", got, want)
