@@ -454,7 +454,7 @@ func taggingLayer() kit.Layer {
 				own[k] = pulumi.String(v)
 			}
 		} else {
-			p, err := kit.NewProvider(ctx, kit.ProviderName, "eu-west-1", tags, kit.AccountGuard{})
+			p, err := kit.NewProvider(ctx, kit.ProviderName, "eu-west-1", tags)
 			if err != nil {
 				return nil, err
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 
@@ -83,7 +84,7 @@ func LoadCommon(ctx *pulumi.Context) (Common, error) {
 	if err != nil {
 		return Common{}, err
 	}
-	p, err := NewProvider(ctx, ProviderName, c.Region, c.Tags, guard)
+	p, err := newProvider(ctx, ProviderName, c.Region, c.Tags, guard)
 	if err != nil {
 		return Common{}, err
 	}
@@ -117,35 +118,55 @@ var AWSSettingsRefused = []string{
 	"useFipsEndpoint",
 }
 
-// AccountGuard is aws:allowedAccountIds and aws:forbiddenAccountIds: the
+// accountGuard is aws:allowedAccountIds and aws:forbiddenAccountIds: the
 // provider refuses to work in an account the first does not list or the
 // second does.
-type AccountGuard struct {
+type accountGuard struct {
 	Allowed, Forbidden []string
 }
 
-func loadAccountGuard(ctx *pulumi.Context) (AccountGuard, error) {
+func loadAccountGuard(ctx *pulumi.Context) (accountGuard, error) {
 	for _, k := range AWSSettingsRefused {
 		if _, set := ctx.GetConfig("aws:" + k); set {
 			why := "set credentials and their options in the environment instead (AWS_PROFILE, AWS_CONFIG_FILE, ...), which the provider and the deploy's own AWS calls both read"
 			if k == "defaultTags" {
 				why = "the vault tags every resource itself (config environment, costCenter, compliance)"
 			}
-			return AccountGuard{}, fmt.Errorf("aws:%s is set, but the stack's AWS provider does not take it: remove it (pulumi config rm aws:%s); %s", k, k, why)
+			return accountGuard{}, fmt.Errorf("aws:%s is set, but the stack's AWS provider does not take it: remove it (pulumi config rm aws:%s); %s", k, k, why)
 		}
 	}
-	var g AccountGuard
+	var g accountGuard
 	aws := config.New(ctx, "aws")
 	for key, into := range map[string]*[]string{"allowedAccountIds": &g.Allowed, "forbiddenAccountIds": &g.Forbidden} {
 		if _, set := ctx.GetConfig("aws:" + key); !set {
 			continue
 		}
-		if err := aws.TryObject(key, into); err != nil {
-			return AccountGuard{}, fmt.Errorf("aws:%s: %w; it is a list of account IDs: pulumi config set --path 'aws:%s[0]' <account>", key, err, key)
+		// `pulumi config set --path 'aws:allowedAccountIds[0]' 111122223333`
+		// stores a number (the CLI reads an untyped value as one: pulumi/pulumi
+		// sdk/go/common/resource/config/object.go), so an ID may come as
+		// either; a number has no leading zero, so it is padded to 12 digits.
+		var ids []any
+		if err := aws.TryObject(key, &ids); err != nil {
+			return accountGuard{}, fmt.Errorf("aws:%s: %w; it is a list of account IDs: pulumi config set --path 'aws:%s[0]' <account>", key, err, key)
+		}
+		for _, id := range ids {
+			var s string
+			switch v := id.(type) {
+			case string:
+				s = v
+			case float64:
+				s = fmt.Sprintf("%012.0f", v)
+			}
+			if !accountID.MatchString(s) {
+				return accountGuard{}, fmt.Errorf("aws:%s holds %v, not a 12-digit account ID", key, id)
+			}
+			*into = append(*into, s)
 		}
 	}
 	return g, nil
 }
+
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // StackName returns the fully qualified name of the stack of project that
 // this layer references: config key (e.g. networkStack) when set, else

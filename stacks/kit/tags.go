@@ -70,7 +70,12 @@ const (
 // defaultTags: RDS's managed master secret, the Lambda's network
 // interfaces, the cluster's snapshots (the cluster copies its tags to them:
 // copyTagsToSnapshot).
-func NewProvider(ctx *pulumi.Context, name, region string, t Tags, g AccountGuard, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
+func NewProvider(ctx *pulumi.Context, name, region string, t Tags, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
+	return newProvider(ctx, name, region, t, accountGuard{}, opts...)
+}
+
+// newProvider is NewProvider with the account guards of g.
+func newProvider(ctx *pulumi.Context, name, region string, t Tags, g accountGuard, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}

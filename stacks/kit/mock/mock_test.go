@@ -141,9 +141,11 @@ func TestStackAWSSettings(t *testing.T) {
 			t.Errorf("%s: %d resources and %d providers registered, want none", key, len(res.Resources), len(res.Providers))
 		}
 	}
+	// As `pulumi config set --path 'aws:forbiddenAccountIds[0]' 444455556666`
+	// stores it: a number.
 	res, err := mock.Run(probe, mock.RunOptions{Stack: "dev", StackOutputs: refs, Config: base(map[string]string{
 		"aws:allowedAccountIds":   `["111122223333"]`,
-		"aws:forbiddenAccountIds": `["444455556666","777788889999"]`,
+		"aws:forbiddenAccountIds": `[444455556666,"777788889999"]`,
 	})})
 	if err != nil {
 		t.Fatal(err)
@@ -155,8 +157,10 @@ func TestStackAWSSettings(t *testing.T) {
 	if got := fmt.Sprint(p.Input("forbiddenAccountIds")); got != "[444455556666 777788889999]" {
 		t.Errorf("provider's forbiddenAccountIds %s", got)
 	}
-	if _, err := mock.Run(probe, mock.RunOptions{Stack: "dev", StackOutputs: refs, Config: base(map[string]string{"aws:allowedAccountIds": "111122223333"})}); err == nil ||
-		!strings.Contains(err.Error(), "aws:allowedAccountIds") || !strings.Contains(err.Error(), "a list of account IDs") {
-		t.Errorf("a guard that is not a list: err = %v", err)
+	for value, want := range map[string]string{"111122223333": "a list of account IDs", `["11112222"]`: "holds 11112222, not a 12-digit account ID"} {
+		if _, err := mock.Run(probe, mock.RunOptions{Stack: "dev", StackOutputs: refs, Config: base(map[string]string{"aws:allowedAccountIds": value})}); err == nil ||
+			!strings.Contains(err.Error(), "aws:allowedAccountIds") || !strings.Contains(err.Error(), want) {
+			t.Errorf("aws:allowedAccountIds %s: err = %v, want %q", value, err, want)
+		}
 	}
 }
