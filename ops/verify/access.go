@@ -221,6 +221,13 @@ func (v *Verifier) secretsKeyDirectUse(ctx context.Context) Result {
 		case strings.Contains(lower, "explicit deny"):
 			return fail(check, fmt.Sprintf("inconclusive: a direct kms:Decrypt dry run on %s was refused by an explicit deny in another policy than the key's (%s), so the answer does not show the key policy's Deny %s", key, orNone(msg), meaning),
 				"run verify as a principal that no identity policy, permissions boundary, session policy or SCP denies kms:Decrypt on the secrets key, and that IAM allows it (docs/deploying.md lists verify's permissions)")
+		case strings.Contains(lower, "explicitly denies"):
+			// KMS's older wording lumps together a missing key, no Allow
+			// and a resource-based Deny: "... no resource-based policies
+			// allow access, or a resource-based policy explicitly denies
+			// access" (unconfirmed for a dry run).
+			return fail(check, fmt.Sprintf("inconclusive: a direct kms:Decrypt dry run on %s answered AccessDeniedException without saying which policy refused it (%s) %s", key, orNone(msg), meaning),
+				"check that the key exists in this region and that IAM allows your principal kms:Decrypt on it, then run verify again")
 		}
 		return fail(check, fmt.Sprintf("a direct kms:Decrypt dry run on %s answered AccessDeniedException without an explicit deny (%s): your principal lacks an Allow for kms:Decrypt on the key, so the answer does not show the Deny %s", key, orNone(msg), meaning),
 			"allow your principal kms:Decrypt on the secrets key in IAM (docs/deploying.md lists verify's permissions; the key policy delegates to IAM) and run verify again")

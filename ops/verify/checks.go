@@ -1022,8 +1022,13 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 	smID, kmsID := r.str("network", "secretsManagerEndpointId"), r.str("network", "kmsEndpointId")
 	ids := map[string]string{smID: "Secrets Manager", kmsID: "KMS"}
 	// An interface endpoint's ServiceName is com.amazonaws.<region>.<service>
-	// (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html).
+	// (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html),
+	// in the vault's region: the keys' (the kms layer's ARNs), when known.
 	service := map[string]string{smID: "secretsmanager", kmsID: "kms"}
+	region := "<region>"
+	if a, _ := v.Outputs["kms"]["secretsKeyArn"].(string); strings.Count(a, ":") >= 5 {
+		region = strings.Split(a, ":")[3]
+	}
 	if r.bad {
 		return r.out
 	}
@@ -1048,8 +1053,9 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 				continue
 			}
 			found = true
-			if got := aws.ToString(e.ServiceName); !strings.HasPrefix(got, "com.amazonaws.") || !strings.HasSuffix(got, "."+service[id]) {
-				p.add(fmt.Sprintf("the %s endpoint %s is an endpoint of %s, not of %s", name, id, orNone(got), "com.amazonaws.<region>."+service[id]),
+			want := network.ServiceName(region, service[id])
+			if got := aws.ToString(e.ServiceName); got != want && (region != "<region>" || !strings.HasPrefix(got, "com.amazonaws.") || !strings.HasSuffix(got, "."+service[id])) {
+				p.add(fmt.Sprintf("the %s endpoint %s is an endpoint of %s, not of %s", name, id, orNone(got), want),
 					"name the endpoint of the right service (existing endpoints: the network layer's config), then deploy the network layer ("+v.up("network")+")")
 			}
 			if !strings.EqualFold(string(e.State), "available") {

@@ -362,13 +362,13 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	}
 	masterOK := fmt.Sprintf("the master secret's %s — confirms: RDS's managed rotation is logged the same way, so the rule sees its failure", confirms(master))
 	switch {
-	case master.capped:
-		inconclusive(master, "the master secret "+masterArn)
 	case teams && !master.found:
 		masterOK = fmt.Sprintf("the team's master secret %s has no %s event in the last %d days: it rotates only as the team chose, so there is nothing to confirm", masterArn, ShapeEventName, days)
 	case teams:
 		v.shapeProblems(&p, master, "the team's master secret's ")
 		masterOK = fmt.Sprintf("the team's master secret's %s — confirms: its rotation is logged the same way, so the rule sees its failure", confirms(master))
+	case master.capped:
+		inconclusive(master, "the master secret "+masterArn)
 	case !master.found && v.Fresh:
 		masterOK = fmt.Sprintf("pending: no %s event of the master secret %s yet (a fresh environment: RDS rotates it on its own schedule, every 7 days by default)", ShapeEventName, masterArn)
 	case !master.found:

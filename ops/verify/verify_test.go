@@ -189,8 +189,11 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"master policy without NoOtherWriters", "master-secret-policy", "lacks the Deny statement(s) NoOtherWriters", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.Policy, `"Sid":"NoOtherWriters"`, `"Sid":"Writers"`, 1)
 		}},
-		{"endpoints swapped", "endpoints", "the Secrets Manager endpoint " + verifytest.SMEndpointID + " is an endpoint of com.amazonaws.us-east-1.kms, not of com.amazonaws.<region>.secretsmanager", func(f *verifytest.Fixture) {
+		{"endpoints swapped", "endpoints", "the Secrets Manager endpoint " + verifytest.SMEndpointID + " is an endpoint of com.amazonaws.us-east-1.kms, not of com.amazonaws.us-east-1.secretsmanager", func(f *verifytest.Fixture) {
 			f.Endpoints[0].ServiceName, f.Endpoints[1].ServiceName = f.Endpoints[1].ServiceName, f.Endpoints[0].ServiceName
+		}},
+		{"endpoint of another region", "endpoints", "is an endpoint of com.amazonaws.eu-west-1.kms, not of com.amazonaws.us-east-1.kms", func(f *verifytest.Fixture) {
+			f.Endpoints[1].ServiceName = aws.String("com.amazonaws.eu-west-1.kms")
 		}},
 		{"key used directly", "secrets-key-direct-use", "answered DryRunOperationException: KMS authorized it, so the OnlyThroughSecretsManager Deny did not apply", func(f *verifytest.Fixture) {
 			f.KeyAnswer = nil
@@ -200,6 +203,9 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"another policy's deny hides the key's", "secrets-key-direct-use", "inconclusive: a direct kms:Decrypt dry run on " + verifytest.SecretsKeyArn + " was refused by an explicit deny in another policy than the key's", func(f *verifytest.Fixture) {
 			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " with an explicit deny in a service control policy"}
+		}},
+		{"KMS's answer that names no policy", "secrets-key-direct-use", "inconclusive: a direct kms:Decrypt dry run on " + verifytest.SecretsKeyArn + " answered AccessDeniedException without saying which policy refused it", func(f *verifytest.Fixture) {
+			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " because the resource does not exist in this Region, no resource-based policies allow access, or a resource-based policy explicitly denies access"}
 		}},
 		{"verify's principal lacks an Allow", "secrets-key-direct-use", "without an explicit deny", func(f *verifytest.Fixture) {
 			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " because no identity-based policy allows the kms:Decrypt action"}
@@ -527,6 +533,14 @@ func TestExistingClusterWithTeamMasterSecret(t *testing.T) {
 	res, out = run(t, f, f.Clients())
 	wantLines(t, res, out, nil, map[string][]string{
 		"secrets/master":     {"rotation off by the Lambda function " + verifytest.TeamRotator + ", last rotated never"},
+		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 32 days"},
+	})
+	// The same with more events of that name than the lookup reads: the
+	// team's secret that does not rotate is still no failure.
+	other := f.History[0]
+	f.History = []cttypes.Event{f.History[1], other, other, other}
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, nil, map[string][]string{
 		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 32 days"},
 	})
 
