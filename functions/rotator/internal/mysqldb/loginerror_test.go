@@ -10,9 +10,9 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
 )
 
-// Each refusal the server answers at login reads as a rejected login (the
-// rotation then resets the account through the master where it can), and
-// says why; any other server error does not.
+// Each refusal of the credentials the server answers at login reads as a
+// rejected login, and says why; an expired password, which the server
+// accepted, reads as expired; any other server error as neither.
 func TestLoginErrorClassifiesRefusals(t *testing.T) {
 	l := database.Login{Host: "db.example", Port: 3306, User: "app"}
 	for _, c := range []struct {
@@ -25,7 +25,7 @@ func TestLoginErrorClassifiesRefusals(t *testing.T) {
 		{4151, true, false, "the account is locked (ACCOUNT LOCK)"},
 		{3955, true, false, "blocked after too many failed logins"},
 		{4150, true, false, "blocked after too many failed logins"},
-		{1862, true, true, "the account's password has expired, and the server refuses the login"},
+		{1862, false, true, "the account's password has expired, and the server refuses the login"},
 		{1040, false, false, "MySQL error 1040"},
 	} {
 		err := loginError(l, &mysql.MySQLError{Number: c.number, Message: "from the server"}, 0, nil)

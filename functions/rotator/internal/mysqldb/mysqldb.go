@@ -183,15 +183,16 @@ func loginError(l database.Login, err error, timeout time.Duration, ctxErr error
 		if me.Number == 3955 || me.Number == 4150 {
 			return fmt.Errorf("log in as %s at %s: the account is blocked after too many failed logins: %w (MySQL error %d)", l.User, l.Address(), database.ErrLoginRejected, me.Number)
 		}
-		// ER_MUST_CHANGE_PASSWORD_LOGIN: the password has expired, and
-		// MySQL 8 (disconnect_on_expired_password, on by default) refuses
-		// the login of a client that does not say it can handle one, which
-		// go-sql-driver/mysql does not
+		// ER_MUST_CHANGE_PASSWORD_LOGIN: the password was right but has
+		// expired, and MySQL 8 (disconnect_on_expired_password, on by
+		// default) refuses the login of a client that does not say it can
+		// handle one, which go-sql-driver/mysql does not
 		// (https://dev.mysql.com/doc/refman/8.0/en/expired-password-handling.html).
-		// The session could only have changed its own password; a master
-		// can still reset it.
+		// Not a rejected password: no other password is tried on it (each
+		// would count as a failed login); where a master may reset the
+		// account, the rotation does (deps.logsIn).
 		if me.Number == 1862 {
-			return fmt.Errorf("log in as %s at %s: %w, and the server refuses the login (MySQL 8's disconnect_on_expired_password): %w (MySQL error 1862)", l.User, l.Address(), database.ErrPasswordExpired, database.ErrLoginRejected)
+			return fmt.Errorf("log in as %s at %s: %w, and the server refuses the login (MySQL 8's disconnect_on_expired_password; MySQL error 1862)", l.User, l.Address(), database.ErrPasswordExpired)
 		}
 		return fmt.Errorf("log in as %s at %s: MySQL error %d (%s): %s", l.User, l.Address(), me.Number, me.SQLState, me.Message)
 	}

@@ -105,13 +105,15 @@ func (r *deps) warn(msg string, attrs ...any) {
 }
 
 // logsIn reports whether s's credentials log in (without a default
-// database). A refusal is false; any other failure is an error.
+// database). A refusal is false, and so is a password that has expired
+// and that the server will not let log in (MySQL 8): the master that
+// follows resets it; any other failure is an error.
 func (r *deps) logsIn(ctx context.Context, s secret.Secret) (bool, error) {
 	if s.Password == "" {
 		return false, nil
 	}
 	sess, err := r.h.DB.Login(ctx, database.Login{Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password})
-	if errors.Is(err, database.ErrLoginRejected) {
+	if errors.Is(err, database.ErrLoginRejected) || errors.Is(err, database.ErrPasswordExpired) {
 		return false, nil
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package rotation_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -412,5 +413,36 @@ func TestCurrentAccountAsDeclaredIsLeftAlone(t *testing.T) {
 	}
 	if slices.Contains(users, cur.Username) {
 		t.Errorf("AWSCURRENT's account %s, exactly as declared, was reset (reset: %v)", cur.Username, users)
+	}
+}
+
+// expiringDB answers, as MySQL 8 does with disconnect_on_expired_password,
+// that the password of user has expired, for every login as user.
+type expiringDB struct {
+	database.Database
+	user string
+}
+
+func (d expiringDB) Login(ctx context.Context, l database.Login) (database.Session, error) {
+	if l.User == d.user {
+		return nil, fmt.Errorf("log in as %s: %w (MySQL error 1862)", l.User, database.ErrPasswordExpired)
+	}
+	return d.Database.Login(ctx, l)
+}
+
+// AWSCURRENT's password has expired, and the server refuses its login
+// (MySQL 8): the master resets AWSCURRENT's account, which clears the
+// expiry, and the rotation goes on.
+func TestExpiredCurrentAccountIsResetByTheMaster(t *testing.T) {
+	e := newEnv(t)
+	d := e.provisioned(t, "SELECT")
+	cur := e.get(d.arn, rotation.StageCurrent)
+	var users []string
+	e.h.DB = resetRecorder{inner: expiringDB{Database: e.h.DB, user: cur.Username}, mu: &sync.Mutex{}, users: &users}
+	if err := e.rotate(d.arn); err != nil {
+		t.Fatalf("rotation with AWSCURRENT's password expired: %v", err)
+	}
+	if !slices.Contains(users, cur.Username) {
+		t.Errorf("AWSCURRENT's account %s was not reset (reset: %v)", cur.Username, users)
 	}
 }
