@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,5 +199,53 @@ func TestCredentialedJobs(t *testing.T) {
 	}
 	if !strings.Contains(string(ci), "hashFiles('tools/pulumicli/go.sum', 'tools/go.sum')") {
 		t.Error("ci.yml's cache of the Pulumi CLI is not keyed on the modules it is built from")
+	}
+}
+
+// Dependabot proposes updates for the actions and for every Go module of
+// the repository, and leaves out the modules' requirements of each other.
+func TestDependabotCoversEveryModule(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", ".github", "dependabot.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Updates []struct {
+			Ecosystem   string   `yaml:"package-ecosystem"`
+			Directory   string   `yaml:"directory"`
+			Directories []string `yaml:"directories"`
+			Ignore      []struct {
+				Name string `yaml:"dependency-name"`
+			} `yaml:"ignore"`
+		} `yaml:"updates"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", filepath.Join("..", ".."), "ls-files", "go.mod", "*/go.mod").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var modules []string
+	for _, f := range strings.Fields(string(out)) {
+		modules = append(modules, "/"+strings.TrimSuffix(strings.TrimSuffix(f, "go.mod"), "/"))
+	}
+	ecosystems := map[string]bool{}
+	for _, u := range cfg.Updates {
+		ecosystems[u.Ecosystem] = true
+		if u.Ecosystem != "gomod" {
+			continue
+		}
+		slices.Sort(modules)
+		got := slices.Sorted(slices.Values(u.Directories))
+		if !slices.Equal(got, modules) {
+			t.Errorf("dependabot's gomod directories %v, want every module %v", got, modules)
+		}
+		if len(u.Ignore) != 1 || u.Ignore[0].Name != "github.com/dbvault/dbvault*" {
+			t.Errorf("dependabot does not leave out the repository's own modules: %+v", u.Ignore)
+		}
+	}
+	if !ecosystems["gomod"] || !ecosystems["github-actions"] {
+		t.Errorf("dependabot updates %v, want gomod and github-actions", ecosystems)
 	}
 }
