@@ -13,6 +13,9 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
+
+	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // PolicyStatements are the Deny statements, by Sid, that the secrets layer
@@ -56,12 +59,12 @@ func (v *Verifier) masterSecretPolicy(ctx context.Context) Result {
 		return fail(check, fmt.Sprintf("the master secret %s has no resource policy: Secrets Manager did not keep the one the secrets layer puts on RDS's managed secret, so only the secrets key's MasterSecretOnlyForRotatorAdministratorsAndRDS statement guards it (its value, not its deletion or rotation)", arn),
 			fmt.Sprintf("deploy the secrets layer (%s), which writes it (master-secret-policy); if up refused that policy, remove master-secret-policy from the secrets layer (stacks/secrets/secrets.go) and rely on the key's statement", v.up("secrets")))
 	}
-	missing, err := missingDenies(policy)
+	missing, altered, err := missingDenies(policy)
 	if err != nil {
 		return fail(check, fmt.Sprintf("the master secret %s's resource policy: %v", arn, err), fmt.Sprintf("deploy the secrets layer (%s), which writes it (master-secret-policy)", v.up("secrets")))
 	}
-	if len(missing) > 0 {
-		return fail(check, fmt.Sprintf("the master secret %s's resource policy lacks the Deny statement(s) %s", arn, strings.Join(missing, ", ")),
+	if len(missing)+len(altered) > 0 {
+		return fail(check, fmt.Sprintf("the master secret %s's resource policy %s", arn, policyFaults(missing, altered)),
 			fmt.Sprintf("deploy the secrets layer (%s), which writes them (master-secret-policy); if the policy changed since, find who changed it in CloudTrail (PutResourcePolicy; the secret-changes rule alerts on it)", v.up("secrets")))
 	}
 	return Result{Check: check, OK: true, Detail: fmt.Sprintf("the master secret %s has a resource policy with the Deny statements %s — confirms: Secrets Manager keeps a resource policy on RDS's managed secret",
@@ -91,17 +94,29 @@ func (v *Verifier) appSecretPolicies(ctx context.Context) Result {
 			p.add(fmt.Sprintf("%s (%s) has no resource policy", user, arn), fix)
 			continue
 		}
-		missing, err := missingDenies(policy)
+		missing, altered, err := missingDenies(policy)
 		if err != nil {
 			p.add(fmt.Sprintf("%s (%s): %v", user, arn, err), fix)
 			continue
 		}
-		if len(missing) > 0 {
-			p.add(fmt.Sprintf("%s (%s)'s resource policy lacks the Deny statement(s) %s", user, arn, strings.Join(missing, ", ")), fix)
+		if len(missing)+len(altered) > 0 {
+			p.add(fmt.Sprintf("%s (%s)'s resource policy %s", user, arn, policyFaults(missing, altered)), fix)
 		}
 	}
 	return p.result(check, fmt.Sprintf("the resource policies of %s each have the Deny statements %s",
 		strings.Join(sortedKeys(apps), ", "), strings.Join(PolicyStatements, ", ")))
+}
+
+// policyFaults says what a secret's resource policy lacks or has altered.
+func policyFaults(missing, altered []string) string {
+	var out []string
+	if len(missing) > 0 {
+		out = append(out, "lacks the Deny statement(s) "+strings.Join(missing, ", "))
+	}
+	if len(altered) > 0 {
+		out = append(out, "has Deny statement(s) that differ from the secrets layer's: "+strings.Join(altered, "; "))
+	}
+	return strings.Join(out, "; ")
 }
 
 // resourcePolicy is the secret's resource policy ("" when it has none).
@@ -120,35 +135,139 @@ func (v *Verifier) resourcePolicy(ctx context.Context, arn string) (string, erro
 }
 
 // missingDenies are the PolicyStatements that policy lacks as Deny
-// statements. Statement may be one object or a list (IAM's grammar).
-func missingDenies(policy string) ([]string, error) {
+// statements, and what differs in those it has from the secrets layer's
+// (deniedStatements). Statement may be one object or a list (IAM's
+// grammar).
+func missingDenies(policy string) (missing, altered []string, err error) {
 	var doc struct {
 		Statement json.RawMessage
 	}
 	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-		return nil, fmt.Errorf("not a JSON policy: %w", err)
+		return nil, nil, fmt.Errorf("not a JSON policy: %w", err)
 	}
 	var stmts []map[string]any
 	if json.Unmarshal(doc.Statement, &stmts) != nil {
 		var one map[string]any
 		if err := json.Unmarshal(doc.Statement, &one); err != nil {
-			return nil, fmt.Errorf("no Statement: %w", err)
+			return nil, nil, fmt.Errorf("no Statement: %w", err)
 		}
 		stmts = []map[string]any{one}
 	}
-	var denies []string
+	denies := map[string]map[string]any{}
 	for _, st := range stmts {
 		if sid, ok := st["Sid"].(string); ok && st["Effect"] == "Deny" {
-			denies = append(denies, sid)
+			denies[sid] = st
 		}
 	}
-	var missing []string
-	for _, want := range PolicyStatements {
-		if !slices.Contains(denies, want) {
-			missing = append(missing, want)
+	want := deniedStatements()
+	for _, sid := range PolicyStatements {
+		st, ok := denies[sid]
+		if !ok {
+			missing = append(missing, sid)
+			continue
+		}
+		if d := statementDiff(st, want[sid]); d != "" {
+			altered = append(altered, sid+" "+d)
 		}
 	}
-	return missing, nil
+	return missing, altered, nil
+}
+
+// deniedStatements are the secrets layer's Deny statements by Sid
+// (stacks/secrets, denyOthers; the principals they spare differ by secret).
+func deniedStatements() map[string]kit.Statement {
+	const a = "arn:aws:iam::000000000000:role/"
+	out := map[string]kit.Statement{}
+	for _, st := range secrets.MasterSecretPolicy(a+"rotator", []string{a + "admin"}, a+"rds").Statement {
+		if st.Effect == "Deny" {
+			out[st.Sid] = st
+		}
+	}
+	return out
+}
+
+// statementDiff says how a deployed Deny differs from the layer's want in
+// what it denies: to everyone (Principal "*"), the same actions (Action or
+// NotAction, as a set, without regard to case, as IAM reads them), on
+// every resource, sparing only named principals (ArnNotEquals
+// aws:PrincipalArn, no wildcard) and AWS services (BoolIfExists
+// aws:PrincipalIsAWSService false). "" when it does not. Secrets Manager
+// may write a one-element list as a string, which reads the same.
+func statementDiff(got map[string]any, want kit.Statement) string {
+	var out []string
+	if p := got["Principal"]; p != "*" && !slices.Equal(strs(field(p, "AWS")), []string{"*"}) {
+		out = append(out, fmt.Sprintf("denies %v, not everyone (Principal \"*\")", p))
+	}
+	for _, k := range []string{"Action", "NotAction"} {
+		w := strs(map[string]any{"Action": want.Action, "NotAction": want.NotAction}[k])
+		if g := strs(got[k]); !sameActions(g, w) {
+			out = append(out, fmt.Sprintf("has %s %v, not %v", k, g, w))
+		}
+	}
+	if !slices.Equal(strs(got["Resource"]), []string{"*"}) {
+		out = append(out, fmt.Sprintf("has Resource %v, not *", got["Resource"]))
+	}
+	cond, _ := got["Condition"].(map[string]any)
+	spared := strs(field(field(cond, "ArnNotEquals"), "aws:PrincipalArn"))
+	switch {
+	case len(spared) == 0:
+		out = append(out, "spares no principal by ArnNotEquals aws:PrincipalArn")
+	case slices.ContainsFunc(spared, func(s string) bool { return strings.ContainsAny(s, "*?") }):
+		out = append(out, fmt.Sprintf("spares %v, a wildcard", spared))
+	}
+	if v := strs(field(field(cond, "BoolIfExists"), "aws:PrincipalIsAWSService")); !slices.Equal(v, []string{"false"}) {
+		out = append(out, fmt.Sprintf("has BoolIfExists aws:PrincipalIsAWSService %v, not false", v))
+	}
+	if extra := len(cond) - 2; extra > 0 {
+		out = append(out, fmt.Sprintf("has %d condition operator(s) more than ArnNotEquals and BoolIfExists", extra))
+	}
+	return strings.Join(out, ", ")
+}
+
+// field is m[k] for a JSON object m, without regard to the key's case.
+func field(m any, k string) any {
+	obj, _ := m.(map[string]any)
+	for key, v := range obj {
+		if strings.EqualFold(key, k) {
+			return v
+		}
+	}
+	return nil
+}
+
+// strs reads a JSON string or list of strings (nil for anything else).
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []string:
+		return x
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	return nil
+}
+
+// sameActions: a and b name the same actions, as sets, without regard to
+// case.
+func sameActions(a, b []string) bool {
+	norm := func(l []string) []string {
+		out := make([]string, len(l))
+		for i, s := range l {
+			out[i] = strings.ToLower(s)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(norm(a), norm(b))
 }
 
 // DummyCiphertext is what secrets-key-direct-use asks KMS to decrypt: not

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -185,6 +186,26 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"master secret without policy", "master-secret-policy", "only the secrets key's MasterSecretOnlyForRotatorAdministratorsAndRDS statement guards it", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = ""
+		}},
+		{"a Deny gutted", "app-secret-policies", "has Deny statement(s) that differ from the secrets layer's: NoOtherReaders has Action [secretsmanager:ListSecrets], not [secretsmanager:GetSecretValue]", func(f *verifytest.Fixture) {
+			f.Secrets[app].Policy = mustReplace(t, verifytest.Policy, `"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue"`, `"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:ListSecrets"`)
+		}},
+		{"a Deny that spares a wildcard", "app-secret-policies", "NoOtherReaders spares [arn:aws:iam::123456789012:role/*], a wildcard", func(f *verifytest.Fixture) {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(verifytest.Policy), &doc); err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range doc["Statement"].([]any) {
+				if st := st.(map[string]any); st["Sid"] == "NoOtherReaders" {
+					st["Condition"].(map[string]any)["ArnNotEquals"] = map[string]any{"aws:PrincipalArn": []any{"arn:aws:iam::123456789012:role/*"}}
+				}
+			}
+			b, _ := json.Marshal(doc)
+			f.Secrets[app].Policy = string(b)
+		}},
+		{"a Deny without the AWS services' exemption's condition", "master-secret-policy", "OnlyAdministratorsManage has BoolIfExists aws:PrincipalIsAWSService [true], not false", func(f *verifytest.Fixture) {
+			i := strings.Index(verifytest.Policy, `"Sid":"OnlyAdministratorsManage"`)
+			f.Secrets[verifytest.MasterSecret].Policy = verifytest.Policy[:i] + mustReplace(t, verifytest.Policy[i:], `"aws:PrincipalIsAWSService":"false"`, `"aws:PrincipalIsAWSService":"true"`)
 		}},
 		{"master policy without NoOtherWriters", "master-secret-policy", "lacks the Deny statement(s) NoOtherWriters", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.Policy, `"Sid":"NoOtherWriters"`, `"Sid":"Writers"`, 1)
@@ -701,4 +722,27 @@ func TestAlertsRotatorTestsEachHalf(t *testing.T) {
 	}
 	res, out = run(t, f, f.Clients())
 	wantLines(t, res, out, []string{"alerts-rotator"}, map[string][]string{"alerts-rotator": {"the role filter: read 3 page(s) of each of CreateFunction20150331 and found no call on rotator-dev, with more left: inconclusive"}})
+}
+
+// mustReplace replaces old in s once, failing t when s does not hold it.
+func mustReplace(t *testing.T, s, old, new string) string {
+	t.Helper()
+	if !strings.Contains(s, old) {
+		t.Fatalf("%q not found in %s", old, s)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+// A policy as Secrets Manager may give it back, reformatted (a one-element
+// list as a string, actions in another order and case), passes.
+func TestReformattedPolicyPasses(t *testing.T) {
+	f := verifytest.Healthy()
+	p := mustReplace(t, verifytest.Policy, `"Action":["secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"]`, `"Action":["SecretsManager:UpdateSecretVersionStage","secretsmanager:PutSecretValue"]`)
+	p = strings.ReplaceAll(p, `"Principal":"*"`, `"Principal":{"AWS":"*"}`)
+	p = strings.ReplaceAll(p, `"Resource":"*"`, `"Resource":["*"]`)
+	f.Secrets[verifytest.AppSecrets["app"]].Policy = p
+	res, out := run(t, f, f.Clients())
+	if failed := failures(res); len(failed) != 0 {
+		t.Fatalf("a reformatted policy fails:\n%s", out)
+	}
 }

@@ -226,13 +226,17 @@ func EventOf(record map[string]any) cttypes.Event {
 	}
 }
 
-// Policy is a resource policy as the secrets layer writes it: its three
-// Denies (verify.PolicyStatements; the tests compare them with
-// stacks/secrets' policies).
-const Policy = `{"Version":"2012-10-17","Statement":[` +
-	`{"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":["arn:aws:iam::123456789012:role/app"]}}},` +
-	`{"Sid":"NoOtherWriters","Effect":"Deny","Principal":"*","Action":["secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage"],"Resource":"*"},` +
-	`{"Sid":"OnlyAdministratorsManage","Effect":"Deny","Principal":"*","NotAction":["secretsmanager:GetSecretValue","secretsmanager:PutSecretValue","secretsmanager:UpdateSecretVersionStage","secretsmanager:DescribeSecret","secretsmanager:ListSecretVersionIds","secretsmanager:GetResourcePolicy","secretsmanager:ValidateResourcePolicy"],"Resource":"*"}]}`
+// Policy is a resource policy as the secrets layer writes it
+// (secrets.AppSecretPolicy): a reader's Allow, then its three Denies
+// (verify.PolicyStatements), each sparing named roles and AWS services.
+var Policy = func() string {
+	const role = "arn:aws:iam::123456789012:role/"
+	s, err := secrets.AppSecretPolicy([]string{role + "app"}, RotatorRole, []string{role + "vault-admin"}).JSON()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
 
 // ExplicitDeny is KMS's answer to a direct use of the secrets key that its
 // policy's OnlyThroughSecretsManager Deny refuses.
