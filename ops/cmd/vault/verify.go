@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/verify"
@@ -30,10 +31,6 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("takes no arguments besides -outputs\n%s", usage)
 	}
 	endpoint := getenv("SECRETS_MANAGER_ENDPOINT")
-	region := getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
 	envName := getenv("ENV")
 	var outs verify.Outputs
 	var err error
@@ -42,6 +39,10 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 			return err
 		}
 	} else if outs, err = stackOutputs(ctx, getenv, stderr); err != nil {
+		return err
+	}
+	region, err := verifyRegion(outs, getenv("AWS_REGION"))
+	if err != nil {
 		return err
 	}
 	// Against AWS, credentials must resolve; only tests, whose fakes stand
@@ -74,6 +75,30 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("%d of %d checks failed: see the FAIL lines above, each with its fix", n, len(res))
 	}
 	return nil
+}
+
+// verifyRegion is the region verify reads: the one the environment's
+// secrets and keys are in (their ARNs), which AWS_REGION may only repeat.
+// A region read wrongly would look for the trail's events, the rules and
+// the cluster where they are not, and CloudTrail's event history of
+// another region holds none of the vault's events.
+func verifyRegion(outs verify.Outputs, env string) (string, error) {
+	region := ""
+	for _, at := range [][2]string{{"secrets", "secretArn"}, {"kms", "secretsKeyArn"}} {
+		if a, _ := outs[at[0]][at[1]].(string); strings.HasPrefix(a, "arn:") && strings.Count(a, ":") >= 5 {
+			region = strings.Split(a, ":")[3]
+			break
+		}
+	}
+	switch {
+	case region == "" && env == "":
+		return "us-east-1", nil
+	case region == "":
+		return env, nil
+	case env != "" && env != region:
+		return "", fmt.Errorf("AWS_REGION is %s, but the environment's secrets and keys are in %s: unset AWS_REGION or set it to %s", env, region, region)
+	}
+	return region, nil
 }
 
 // stackOutputs reads the outputs of the layers verify needs from ENV's

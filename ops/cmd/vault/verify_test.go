@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/ops/internal/verifytest"
+	"github.com/dbvault/dbvault/ops/verify"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
@@ -203,5 +204,30 @@ func TestVerifyWithoutEnvOrOutputs(t *testing.T) {
 	if code := run(context.Background(), []string{"verify"}, envOf(nil), nil, &bytes.Buffer{}, &stderr); code == 0 ||
 		!strings.Contains(stderr.String(), "set ENV to read the environment's stacks, or -outputs FILE") {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// verify reads the region the environment's secrets and keys are in, and
+// refuses an AWS_REGION that names another before any call.
+func TestVerifyReadsTheEnvironmentsRegion(t *testing.T) {
+	f := verifytest.Healthy()
+	withFakes(t, f)
+	path := verifytest.WriteOutputs(t, f.Outputs)
+	var out, stderr bytes.Buffer
+	code := run(context.Background(), []string{"verify", "-outputs", path},
+		envOf(map[string]string{"ENV": "dev", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}), nil, &out, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "AWS_REGION is eu-west-1, but the environment's secrets and keys are in us-east-1") {
+		t.Fatalf("exit %d, want the region refused:\n%s%s", code, out.String(), stderr.String())
+	}
+	if calls := f.Calls.List(); len(calls) != 0 {
+		t.Errorf("calls before the refusal: %v", calls)
+	}
+	for env, want := range map[string]string{"": "us-east-1", "us-east-1": "us-east-1"} {
+		if got, err := verifyRegion(f.Outputs, env); err != nil || got != want {
+			t.Errorf("AWS_REGION %q: region %q, %v; want %s", env, got, err, want)
+		}
+	}
+	if got, err := verifyRegion(verify.Outputs{}, "ap-south-1"); err != nil || got != "ap-south-1" {
+		t.Errorf("no ARN in the outputs: region %q, %v; want AWS_REGION's", got, err)
 	}
 }
