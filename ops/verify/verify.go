@@ -156,7 +156,7 @@ func fail(check, detail, fix string) Result { return Result{Check: check, Detail
 
 // apiFix is the fix for an AWS call that failed.
 func apiFix(call string) string {
-	return fmt.Sprintf("check AWS_REGION is the environment's region and that your principal may call %s (read-only), then run verify again", call)
+	return fmt.Sprintf("check that your principal may call %s (read-only), then run verify again", call)
 }
 
 // callFailed is the FAIL line of check when the AWS call action

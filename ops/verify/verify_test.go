@@ -282,7 +282,7 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"no password change audited", "", "", func(f *verifytest.Fixture) { f.AuditLog = f.AuditLog[:1] }},
 		{"endpoint pending", "endpoints", "endpoint vpce-0sm is pending, not available", func(f *verifytest.Fixture) { f.Endpoints[0].State = "pending" }},
 		{"endpoint without private DNS", "endpoints", "KMS endpoint vpce-0kms has private DNS off", func(f *verifytest.Fixture) { f.Endpoints[1].PrivateDnsEnabled = aws.Bool(false) }},
-		{"endpoint gone", "endpoints", "endpoint vpce-0kms was not found", func(f *verifytest.Fixture) { f.Endpoints = f.Endpoints[:1] }},
+		{"endpoint gone", "endpoints", "DescribeVpcEndpoints vpce-0kms, vpce-0sm: api error InvalidVpcEndpointId.NotFound", func(f *verifytest.Fixture) { f.Endpoints = f.Endpoints[:1] }},
 		// An existing VPC's endpoints without private DNS, called by
 		// their own names (the network stack's URLs): they pass.
 		{"endpoints called by their own names", "", "", func(f *verifytest.Fixture) {

@@ -889,16 +889,31 @@ func (e ec2Fake) DescribeFlowLogs(_ context.Context, in *ec2.DescribeFlowLogsInp
 
 func (e ec2Fake) DescribeVpcEndpoints(_ context.Context, in *ec2.DescribeVpcEndpointsInput, _ ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
 	e.f.Calls.Record("EC2.DescribeVpcEndpoints")
-	return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: withIDs(e.f.Endpoints, in.VpcEndpointIds, func(ep ec2types.VpcEndpoint) *string { return ep.VpcEndpointId })}, nil
+	eps := withIDs(e.f.Endpoints, in.VpcEndpointIds, func(ep ec2types.VpcEndpoint) *string { return ep.VpcEndpointId })
+	if len(eps) < len(in.VpcEndpointIds) {
+		return nil, notFound("InvalidVpcEndpointId.NotFound", in.VpcEndpointIds)
+	}
+	return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: eps}, nil
 }
 
 func (e ec2Fake) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput, _ ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
 	e.f.Calls.Record("EC2.DescribeSubnets")
-	return &ec2.DescribeSubnetsOutput{Subnets: withIDs(e.f.Subnets, in.SubnetIds, func(s ec2types.Subnet) *string { return s.SubnetId })}, nil
+	subnets := withIDs(e.f.Subnets, in.SubnetIds, func(s ec2types.Subnet) *string { return s.SubnetId })
+	if len(subnets) < len(in.SubnetIds) {
+		return nil, notFound("InvalidSubnetID.NotFound", in.SubnetIds)
+	}
+	return &ec2.DescribeSubnetsOutput{Subnets: subnets}, nil
 }
 
 // withIDs are the items of all whose id is among ids, as EC2's Describe
 // calls answer a list of IDs.
+// notFound is EC2's answer to a Describe call that names an ID it does
+// not know: an error, not an empty list
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+func notFound(code string, ids []string) error {
+	return &smithy.GenericAPIError{Code: code, Message: fmt.Sprintf("The ID in %v does not exist", ids)}
+}
+
 func withIDs[T any](all []T, ids []string, id func(T) *string) []T {
 	var out []T
 	for _, x := range all {
