@@ -566,18 +566,26 @@ func (s *Server) listSecretVersionIds(in *listSecretVersionIdsInput, sec *secret
 	if in.start > len(vs) {
 		return nil, errNextToken()
 	}
-	end := min(in.start+in.max, len(vs))
+	from, end := in.start, min(in.start+in.max, len(vs))
+	if s.shortPages {
+		// Offset 0 is the empty first page; offset n holds version n-1.
+		from, end = max(in.start-1, 0), min(in.start, len(vs))
+	}
 	out := listSecretVersionIdsOutput{ARN: sec.ARN, Name: sec.Name, Versions: []versionEntry{}}
-	for _, v := range vs[in.start:end] {
+	for _, v := range vs[from:end] {
 		e := versionEntry{VersionId: v.ID, VersionStages: slices.Clone(v.Stages), LastAccessedDate: epochPtr(v.LastAccessed), CreatedDate: epoch(v.Created)}
 		if sec.KmsKeyID != "" {
 			e.KmsKeyIds = []string{sec.KmsKeyID}
 		}
 		out.Versions = append(out.Versions, e)
 	}
-	if end < len(vs) {
+	next := end
+	if s.shortPages {
+		next = in.start + 1
+	}
+	if end < len(vs) || (s.shortPages && next <= len(vs)) {
 		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], uint64(end)) // #nosec G115 -- end is a slice index, never negative
+		binary.BigEndian.PutUint64(b[:], uint64(next)) // #nosec G115 -- next is a slice index, never negative
 		t := base64.RawURLEncoding.EncodeToString(b[:])
 		out.NextToken = &t
 	}

@@ -53,6 +53,12 @@ type Options struct {
 	// Logger receives one structured line per rotation step and per failed
 	// rotation; slog.Default() when nil. Secret values are never logged.
 	Logger *slog.Logger
+	// ShortPages makes ListSecretVersionIds answer as AWS may: "NextToken
+	// can occur even when the response includes no values at all"
+	// (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html).
+	// The first page holds no version and each later page one, whatever
+	// MaxResults asks.
+	ShortPages bool
 }
 
 // Invoker runs one rotation step. An error stops the rotation at that step
@@ -87,6 +93,7 @@ type Server struct {
 	statePath       string
 	now             func() time.Time
 	log             *slog.Logger
+	shortPages      bool
 
 	mu      sync.Mutex
 	secrets []*secret // in creation order
@@ -106,12 +113,13 @@ var (
 // New returns a Server, loading opts.StatePath if that file exists.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		region:    opts.Region,
-		account:   opts.Account,
-		rotator:   opts.Rotator,
-		statePath: opts.StatePath,
-		now:       opts.Now,
-		log:       opts.Logger,
+		region:     opts.Region,
+		account:    opts.Account,
+		rotator:    opts.Rotator,
+		statePath:  opts.StatePath,
+		now:        opts.Now,
+		log:        opts.Logger,
+		shortPages: opts.ShortPages,
 	}
 	if s.region == "" {
 		s.region = "us-east-1"

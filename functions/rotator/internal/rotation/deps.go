@@ -123,19 +123,33 @@ func (r *deps) logsIn(ctx context.Context, s secret.Secret) (bool, error) {
 	return true, nil
 }
 
+// maxVersionPages bounds the pages of ListSecretVersionIds read: a secret
+// keeps about 100 versions (those of the last 24 hours besides), so even
+// pages of one version each end long before.
+const maxVersionPages = 1000
+
 // recentVersions lists the ids of the versions created after AWSCURRENT
 // (labelled or not, the token being rotated excluded), newest first, at
 // most maxRecentVersions.
 func (r *deps) recentVersions(ctx context.Context) ([]string, error) {
 	var all []smtypes.SecretVersionsListEntry
 	in := &secretsmanager.ListSecretVersionIdsInput{SecretId: &r.ev.SecretID, IncludeDeprecated: aws.Bool(true), MaxResults: aws.Int32(100)}
-	for page := 0; page < 5; page++ {
+	// A page may hold fewer versions than asked, none at all, and still
+	// not be the last ("NextToken can occur even when the response
+	// includes no values at all",
+	// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html):
+	// the list ends where NextToken does. maxVersionPages only bounds a
+	// service that never ends it.
+	for page := 0; ; page++ {
+		if page == maxVersionPages {
+			return nil, fmt.Errorf("ListSecretVersionIds %s: still more after %d pages", r.ev.SecretID, maxVersionPages)
+		}
 		out, err := r.h.SM.ListSecretVersionIds(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("ListSecretVersionIds %s: %w", r.ev.SecretID, err)
 		}
 		all = append(all, out.Versions...)
-		if out.NextToken == nil {
+		if aws.ToString(out.NextToken) == "" {
 			break
 		}
 		in.NextToken = out.NextToken

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dbvault/dbvault/functions/rotator/internal/config"
 	"github.com/dbvault/dbvault/functions/rotator/internal/mysqldb"
@@ -55,7 +56,7 @@ type env struct {
 
 // newEnv builds the world. Every test that uses it also gets, at its end,
 // the check that no secret value reached a log line or an error.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*smlocal.Options)) *env {
 	t.Helper()
 	root := testdb.Root(t)
 	cfg, err := config.FromEnv(func(string) string { return "" })
@@ -63,7 +64,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, root: root}
-	em := smtest.Start(t, smlocal.Options{
+	o := smlocal.Options{
 		Rotator: smlocal.InvokerFunc(func(ctx context.Context, _ string, ev events.SecretsManagerSecretRotationEvent) error {
 			e.mu.Lock()
 			hold := e.hold
@@ -79,7 +80,11 @@ func newEnv(t testing.TB) *env {
 			}
 			return err
 		}),
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	em := smtest.Start(t, o)
 	// The handler logs where the emulator does, for the leak check.
 	e.sm, e.logs = em.Client, em.Logs
 	e.h = &rotation.Handler{
@@ -252,11 +257,16 @@ func (e *env) raw(arn, stage string) string {
 func (e *env) secretValues() []string {
 	out := append([]string(nil), e.extraSecrets...)
 	for _, arn := range e.arns {
-		ids, err := e.sm.ListSecretVersionIds(context.Background(), &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(arn), IncludeDeprecated: aws.Bool(true)})
-		if err != nil {
-			continue
+		var versions []smtypes.SecretVersionsListEntry
+		pages := secretsmanager.NewListSecretVersionIdsPaginator(e.sm, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(arn), IncludeDeprecated: aws.Bool(true)})
+		for pages.HasMorePages() {
+			ids, err := pages.NextPage(context.Background())
+			if err != nil {
+				break
+			}
+			versions = append(versions, ids.Versions...)
 		}
-		for _, v := range ids.Versions {
+		for _, v := range versions {
 			got, err := e.sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn), VersionId: v.VersionId})
 			if err != nil || got.SecretString == nil {
 				continue

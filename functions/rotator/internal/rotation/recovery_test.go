@@ -8,6 +8,7 @@ import (
 	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
 	"github.com/dbvault/dbvault/functions/rotator/internal/testdb"
+	"github.com/dbvault/dbvault/functions/rotator/smlocal"
 )
 
 var errCrash = errors.New("simulated crash")
@@ -230,6 +231,30 @@ func TestSingleUserRecoversUnfinishedRotation(t *testing.T) {
 		t.Fatal("the rotation did not converge")
 	}
 	if !contains(e.logs.String(), `"used_version":"`+tokenA+`"`) {
+		t.Fatal("the log does not name the version whose password logged in")
+	}
+}
+
+// The same recovery when Secrets Manager answers ListSecretVersionIds in
+// short pages, an empty one first (as AWS may), behind several rotations:
+// the rotator reads the list to its end, not a fixed number of pages.
+func TestRecoveryReadsEveryPageOfVersions(t *testing.T) {
+	e := newEnv(t, func(o *smlocal.Options) { o.ShortPages = true })
+	f := e.fixture(false)
+	for range 6 {
+		if err := e.rotate(f.arn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := e.start(f.arn)
+	if err := e.steps(f.arn, token, rotation.StepCreate, rotation.StepSet); err != nil {
+		t.Fatal(err)
+	}
+	e.removePending(f.arn)
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatalf("rotation after an unfinished one, versions listed in short pages: %v", err)
+	}
+	if !contains(e.logs.String(), `"used_version":"`+token+`"`) {
 		t.Fatal("the log does not name the version whose password logged in")
 	}
 }
