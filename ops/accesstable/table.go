@@ -130,7 +130,7 @@ func (v Vault) Rows(s Secret) ([]Row, error) {
 		// Its AWS-managed policy is AWS's to change and cannot be read
 		// offline: "* on *" shows what the vault's own policies leave it.
 		Row{Kind: RDSRole, Label: "RDS's service-linked role (IAM: `*` on `*`)", Principal: iam(rdsServiceLinkedRole(v.Account)), Identity: []access.Policy{slrPolicy}},
-		Row{Kind: Insider, Label: "any other principal of the account (IAM: `*` on `*`)", Principal: iam(fmt.Sprintf("arn:aws:iam::%s:role/%s", v.Account, InsiderRoleName)), Identity: []access.Policy{insiderPolicy}},
+		Row{Kind: Insider, Label: "any other principal of the account, as itself (IAM: `*` on `*`)", Principal: iam(fmt.Sprintf("arn:aws:iam::%s:role/%s", v.Account, InsiderRoleName)), Identity: []access.Policy{insiderPolicy}},
 		Row{Kind: Outsider, Label: "a principal of another account (IAM: `*` on `*`)", Principal: iam(fmt.Sprintf("arn:aws:iam::%s:role/%s", OutsideAccount, InsiderRoleName)), Identity: []access.Policy{outsiderPolicy}},
 	)
 	return rows, nil
