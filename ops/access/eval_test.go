@@ -350,3 +350,24 @@ func TestParseAcceptsStringsAndLists(t *testing.T) {
 		t.Errorf("ConditionKeys = %s", got)
 	}
 }
+
+// A * in the value matched is a character like any other: the pattern's *
+// covers it, as IAM's wildcard matching does.
+func TestGlobWithAStarInTheValue(t *testing.T) {
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "*a", true},
+		{"a*", "a*b", true},
+		{"a*b", "a*b", true},
+		{"a?c", "a*c", true},
+		{"a*c", "a*b", false},
+		{"secretsmanager:*", "secretsmanager:GetSecretValue", true},
+		{"kms:GenerateDataKey*", "kms:Decrypt", false},
+	} {
+		if got := glob(c.pattern, c.s); got != c.want {
+			t.Errorf("glob(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+		}
+	}
+}
