@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
-	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/ops/access"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
@@ -136,30 +135,23 @@ func (v *Verifier) resourcePolicy(ctx context.Context, arn string) (string, erro
 
 // missingDenies are the PolicyStatements that policy lacks as Deny
 // statements, and what differs in those it has from the secrets layer's
-// (deniedStatements). Statement may be one object or a list (IAM's
-// grammar).
+// (deniedStatements). The policy is read with IAM's grammar (ops/access:
+// a string or a list, Principal "*" or {"AWS": "*"}).
 func missingDenies(policy string) (missing, altered []string, err error) {
-	var doc struct {
-		Statement json.RawMessage
+	got, err := access.Parse("resource policy", policy)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-		return nil, nil, fmt.Errorf("not a JSON policy: %w", err)
+	want, err := deniedStatements()
+	if err != nil {
+		return nil, nil, err
 	}
-	var stmts []map[string]any
-	if json.Unmarshal(doc.Statement, &stmts) != nil {
-		var one map[string]any
-		if err := json.Unmarshal(doc.Statement, &one); err != nil {
-			return nil, nil, fmt.Errorf("no Statement: %w", err)
-		}
-		stmts = []map[string]any{one}
-	}
-	denies := map[string]map[string]any{}
-	for _, st := range stmts {
-		if sid, ok := st["Sid"].(string); ok && st["Effect"] == "Deny" {
-			denies[sid] = st
+	denies := map[string]access.Statement{}
+	for _, st := range got.Statements {
+		if st.Effect == "Deny" {
+			denies[st.Sid] = st
 		}
 	}
-	want := deniedStatements()
 	for _, sid := range PolicyStatements {
 		st, ok := denies[sid]
 		if !ok {
@@ -175,15 +167,23 @@ func missingDenies(policy string) (missing, altered []string, err error) {
 
 // deniedStatements are the secrets layer's Deny statements by Sid
 // (stacks/secrets, denyOthers; the principals they spare differ by secret).
-func deniedStatements() map[string]kit.Statement {
+func deniedStatements() (map[string]access.Statement, error) {
 	const a = "arn:aws:iam::000000000000:role/"
-	out := map[string]kit.Statement{}
-	for _, st := range secrets.MasterSecretPolicy(a+"rotator", []string{a + "admin"}, a+"rds").Statement {
+	doc, err := secrets.MasterSecretPolicy(a+"rotator", []string{a + "admin"}, a+"rds").JSON()
+	if err != nil {
+		return nil, err
+	}
+	p, err := access.Parse("the secrets layer's policy", doc)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]access.Statement{}
+	for _, st := range p.Statements {
 		if st.Effect == "Deny" {
 			out[st.Sid] = st
 		}
 	}
-	return out
+	return out, nil
 }
 
 // statementDiff says how a deployed Deny differs from the layer's want in
@@ -191,67 +191,41 @@ func deniedStatements() map[string]kit.Statement {
 // NotAction, as a set, without regard to case, as IAM reads them), on
 // every resource, sparing only named principals (ArnNotEquals
 // aws:PrincipalArn, no wildcard) and AWS services (BoolIfExists
-// aws:PrincipalIsAWSService false). "" when it does not. Secrets Manager
-// may write a one-element list as a string, which reads the same.
-func statementDiff(got map[string]any, want kit.Statement) string {
+// aws:PrincipalIsAWSService false). "" when it does not.
+func statementDiff(got, want access.Statement) string {
 	var out []string
-	if p := got["Principal"]; p != "*" && !slices.Equal(strs(field(p, "AWS")), []string{"*"}) {
-		out = append(out, fmt.Sprintf("denies %v, not everyone (Principal \"*\")", p))
+	if p := got.Principal; p == nil || !(p.Any || slices.Equal(p.AWS, []string{"*"})) || len(p.Service) > 0 {
+		out = append(out, "does not deny everyone (Principal \"*\")")
 	}
-	for _, k := range []string{"Action", "NotAction"} {
-		w := strs(map[string]any{"Action": want.Action, "NotAction": want.NotAction}[k])
-		if g := strs(got[k]); !sameActions(g, w) {
-			out = append(out, fmt.Sprintf("has %s %v, not %v", k, g, w))
-		}
+	if !sameActions(got.Action, want.Action) || !sameActions(got.NotAction, want.NotAction) {
+		out = append(out, fmt.Sprintf("has Action %v NotAction %v, not Action %v NotAction %v", got.Action, got.NotAction, want.Action, want.NotAction))
 	}
-	if !slices.Equal(strs(got["Resource"]), []string{"*"}) {
-		out = append(out, fmt.Sprintf("has Resource %v, not *", got["Resource"]))
+	if !slices.Equal(got.Resource, []string{"*"}) {
+		out = append(out, fmt.Sprintf("has Resource %v, not *", got.Resource))
 	}
-	cond, _ := got["Condition"].(map[string]any)
-	spared := strs(field(field(cond, "ArnNotEquals"), "aws:PrincipalArn"))
+	spared := conditionValues(got, "ArnNotEquals", "aws:PrincipalArn")
 	switch {
 	case len(spared) == 0:
 		out = append(out, "spares no principal by ArnNotEquals aws:PrincipalArn")
 	case slices.ContainsFunc(spared, func(s string) bool { return strings.ContainsAny(s, "*?") }):
 		out = append(out, fmt.Sprintf("spares %v, a wildcard", spared))
 	}
-	if v := strs(field(field(cond, "BoolIfExists"), "aws:PrincipalIsAWSService")); !slices.Equal(v, []string{"false"}) {
+	if v := conditionValues(got, "BoolIfExists", "aws:PrincipalIsAWSService"); !slices.Equal(v, []string{"false"}) {
 		out = append(out, fmt.Sprintf("has BoolIfExists aws:PrincipalIsAWSService %v, not false", v))
 	}
-	if extra := len(cond) - 2; extra > 0 {
+	if extra := len(got.Condition) - 2; extra > 0 {
 		out = append(out, fmt.Sprintf("has %d condition operator(s) more than ArnNotEquals and BoolIfExists", extra))
 	}
 	return strings.Join(out, ", ")
 }
 
-// field is m[k] for a JSON object m, without regard to the key's case.
-func field(m any, k string) any {
-	obj, _ := m.(map[string]any)
-	for key, v := range obj {
-		if strings.EqualFold(key, k) {
+// conditionValues are the values of key under operator in st's Condition,
+// the key read without regard to case, as IAM reads condition keys.
+func conditionValues(st access.Statement, operator, key string) []string {
+	for k, v := range st.Condition[operator] {
+		if strings.EqualFold(k, key) {
 			return v
 		}
-	}
-	return nil
-}
-
-// strs reads a JSON string or list of strings (nil for anything else).
-func strs(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []string:
-		return x
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return nil
-			}
-			out = append(out, s)
-		}
-		return out
 	}
 	return nil
 }

@@ -187,7 +187,7 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"master secret without policy", "master-secret-policy", "only the secrets key's MasterSecretOnlyForRotatorAdministratorsAndRDS statement guards it", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = ""
 		}},
-		{"a Deny gutted", "app-secret-policies", "has Deny statement(s) that differ from the secrets layer's: NoOtherReaders has Action [secretsmanager:ListSecrets], not [secretsmanager:GetSecretValue]", func(f *verifytest.Fixture) {
+		{"a Deny gutted", "app-secret-policies", "has Deny statement(s) that differ from the secrets layer's: NoOtherReaders has Action [secretsmanager:ListSecrets] NotAction [], not Action [secretsmanager:GetSecretValue] NotAction []", func(f *verifytest.Fixture) {
 			f.Secrets[app].Policy = mustReplace(t, verifytest.Policy, `"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue"`, `"Sid":"NoOtherReaders","Effect":"Deny","Principal":"*","Action":"secretsmanager:ListSecrets"`)
 		}},
 		{"a Deny that spares a wildcard", "app-secret-policies", "NoOtherReaders spares [arn:aws:iam::123456789012:role/*], a wildcard", func(f *verifytest.Fixture) {
