@@ -19,8 +19,9 @@ import (
 // pkg/backend/snapshot.go), and only warns; the next up then creates the
 // resource again, which fails on a namesake for most types and silently
 // takes it over for rules and alarms, and a destroy leaves it in AWS.
-// `pulumi refresh --import-pending-creates <urn> <id>` or
-// `--clear-pending-creates` resolves it
+// `pulumi refresh --import-pending-creates <urn> --import-pending-creates
+// <id>` (the flag takes one value each time, read in pairs) or
+// `--clear-pending-creates` (every one not imported) resolves it
 // (https://www.pulumi.com/docs/iac/operations/troubleshooting/interrupted-updates/;
 // pkg/cmd/pulumi/operations/refresh.go). So a preview, and with it every
 // up, stops on such a record, and a destroy names what it may leave.
@@ -43,6 +44,7 @@ var nameInputOf = map[string]string{
 	"aws:s3/bucketV2:BucketV2":                "bucket",
 	"aws:rds/cluster:Cluster":                 "clusterIdentifier",
 	"aws:rds/clusterInstance:ClusterInstance": "identifier",
+	"aws:lambda/layerVersion:LayerVersion":    "layerName",
 }
 
 // Logical is the resource's logical name (the URN's last part).
@@ -99,9 +101,9 @@ func (e *InterruptedError) Error() string {
 	for _, p := range e.Creates {
 		fmt.Fprintf(&b, "\n  - %s", p)
 	}
-	fmt.Fprintf(&b, "\nEach may exist in AWS without being in the stack. For each one, in stacks/%s with the same backend and passphrase: "+
-		"if it exists, import it (pulumi refresh --stack %s --import-pending-creates <URN> <ID>); otherwise, or after deleting it, "+
-		"drop the record (pulumi refresh --stack %s --clear-pending-creates); then run again (docs/runbooks.md, \"An interrupted deploy\")",
+	fmt.Fprintf(&b, "\nEach may exist in AWS without being in the stack. In stacks/%s, with the same backend and passphrase: "+
+		"import each that exists and should stay (pulumi refresh --stack %s --import-pending-creates <URN> --import-pending-creates <ID>), delete the others, "+
+		"then drop the records left (pulumi refresh --stack %s --clear-pending-creates, which drops every one not imported); then run again (docs/runbooks.md, \"An interrupted deploy\")",
 		e.Layer, e.Stack, e.Stack)
 	return b.String()
 }

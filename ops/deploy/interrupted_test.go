@@ -38,7 +38,7 @@ func TestInterruptedCreateStopsThePlan(t *testing.T) {
 				t.Fatalf("err = %v, want the secrets layer's interrupted create refused", err)
 			}
 			for _, want := range []string{pendingRule.URN, `"secret-changes-dev"`, "nothing in layer secrets was changed",
-				"--import-pending-creates <URN> <ID>", "--clear-pending-creates", "stacks/secrets"} {
+				"--import-pending-creates <URN> --import-pending-creates <ID>", "--clear-pending-creates", "stacks/secrets"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("the refusal lacks %q: %v", want, err)
 				}
