@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -142,9 +143,10 @@ func loadAccountGuard(ctx *pulumi.Context) (accountGuard, error) {
 			continue
 		}
 		// `pulumi config set --path 'aws:allowedAccountIds[0]' 111122223333`
-		// stores a number (the CLI reads an untyped value as one: pulumi/pulumi
+		// stores a number (the CLI reads an untyped value as one, but keeps a
+		// value with a leading zero a string: pulumi/pulumi
 		// sdk/go/common/resource/config/object.go), so an ID may come as
-		// either; a number has no leading zero, so it is padded to 12 digits.
+		// either; a number must be 12 digits itself.
 		var ids []any
 		if err := aws.TryObject(key, &ids); err != nil {
 			return accountGuard{}, fmt.Errorf("aws:%s: %w; it is a list of account IDs: pulumi config set --path 'aws:%s[0]' <account>", key, err, key)
@@ -155,7 +157,9 @@ func loadAccountGuard(ctx *pulumi.Context) (accountGuard, error) {
 			case string:
 				s = v
 			case float64:
-				s = fmt.Sprintf("%012.0f", v)
+				if v == math.Trunc(v) && v >= 1e11 && v < 1e12 {
+					s = strconv.FormatFloat(v, 'f', 0, 64)
+				}
 			}
 			if !accountID.MatchString(s) {
 				return accountGuard{}, fmt.Errorf("aws:%s holds %v, not a 12-digit account ID", key, id)

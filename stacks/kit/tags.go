@@ -70,6 +70,10 @@ const (
 // defaultTags: RDS's managed master secret, the Lambda's network
 // interfaces, the cluster's snapshots (the cluster copies its tags to them:
 // copyTagsToSnapshot).
+//
+// It sets no account guard: the layers' programs pass the stack's
+// aws:allowedAccountIds and aws:forbiddenAccountIds (LoadCommon), and a
+// program that builds its own provider sets AllowedAccountIds itself.
 func NewProvider(ctx *pulumi.Context, name, region string, t Tags, opts ...pulumi.ResourceOption) (*aws.Provider, error) {
 	return newProvider(ctx, name, region, t, accountGuard{}, opts...)
 }

@@ -157,7 +157,7 @@ func TestStackAWSSettings(t *testing.T) {
 	if got := fmt.Sprint(p.Input("forbiddenAccountIds")); got != "[444455556666 777788889999]" {
 		t.Errorf("provider's forbiddenAccountIds %s", got)
 	}
-	for value, want := range map[string]string{"111122223333": "a list of account IDs", `["11112222"]`: "holds 11112222, not a 12-digit account ID"} {
+	for value, want := range map[string]string{"111122223333": "a list of account IDs", `["11112222"]`: "holds 11112222, not a 12-digit account ID", `[11112222]`: "holds 1.1112222e+07, not a 12-digit account ID"} {
 		if _, err := mock.Run(probe, mock.RunOptions{Stack: "dev", StackOutputs: refs, Config: base(map[string]string{"aws:allowedAccountIds": value})}); err == nil ||
 			!strings.Contains(err.Error(), "aws:allowedAccountIds") || !strings.Contains(err.Error(), want) {
 			t.Errorf("aws:allowedAccountIds %s: err = %v, want %q", value, err, want)
