@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -213,8 +214,13 @@ func statementDiff(got, want access.Statement) string {
 	if v := conditionValues(got, "BoolIfExists", "aws:PrincipalIsAWSService"); !slices.Equal(v, []string{"false"}) {
 		out = append(out, fmt.Sprintf("has BoolIfExists aws:PrincipalIsAWSService %v, not false", v))
 	}
-	if extra := len(got.Condition) - 2; extra > 0 {
-		out = append(out, fmt.Sprintf("has %d condition operator(s) more than ArnNotEquals and BoolIfExists", extra))
+	// A key more under an operator narrows the Deny (an added
+	// aws:ViaAWSService would spare every direct call), as does an operator
+	// more: each holds its one key.
+	for op, keys := range got.Condition {
+		if (op != "ArnNotEquals" && op != "BoolIfExists") || len(keys) != 1 {
+			out = append(out, fmt.Sprintf("has condition %s %v, beyond ArnNotEquals aws:PrincipalArn and BoolIfExists aws:PrincipalIsAWSService", op, slices.Sorted(maps.Keys(keys))))
+		}
 	}
 	return strings.Join(out, ", ")
 }

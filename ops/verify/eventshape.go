@@ -363,7 +363,11 @@ func (v *Verifier) alertsEventShape(app, master *rotationEvent) Result {
 	masterOK := fmt.Sprintf("the master secret's %s — confirms: RDS's managed rotation is logged the same way, so the rule sees its failure", confirms(master))
 	switch {
 	case teams && !master.found:
-		masterOK = fmt.Sprintf("the team's master secret %s has no %s event in the last %d days: it rotates only as the team chose, so there is nothing to confirm", masterArn, ShapeEventName, days)
+		none := fmt.Sprintf("has no %s event in the last %d days", ShapeEventName, days)
+		if master.capped {
+			none = fmt.Sprintf("has no %s event among the newest %d of that name (more left unread)", ShapeEventName, master.seen)
+		}
+		masterOK = fmt.Sprintf("the team's master secret %s %s: it rotates only as the team chose, so there is nothing to confirm", masterArn, none)
 	case teams:
 		v.shapeProblems(&p, master, "the team's master secret's ")
 		masterOK = fmt.Sprintf("the team's master secret's %s — confirms: its rotation is logged the same way, so the rule sees its failure", confirms(master))

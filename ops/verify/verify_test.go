@@ -207,6 +207,10 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 			i := strings.Index(verifytest.Policy, `"Sid":"OnlyAdministratorsManage"`)
 			f.Secrets[verifytest.MasterSecret].Policy = verifytest.Policy[:i] + mustReplace(t, verifytest.Policy[i:], `"aws:PrincipalIsAWSService":"false"`, `"aws:PrincipalIsAWSService":"true"`)
 		}},
+		{"a Deny narrowed by a key more", "app-secret-policies", "NoOtherWriters has condition BoolIfExists [aws:PrincipalIsAWSService aws:ViaAWSService]", func(f *verifytest.Fixture) {
+			i := strings.Index(verifytest.Policy, `"Sid":"NoOtherWriters"`)
+			f.Secrets[app].Policy = verifytest.Policy[:i] + mustReplace(t, verifytest.Policy[i:], `"aws:PrincipalIsAWSService":"false"`, `"aws:PrincipalIsAWSService":"false","aws:ViaAWSService":"true"`)
+		}},
 		{"master policy without NoOtherWriters", "master-secret-policy", "lacks the Deny statement(s) NoOtherWriters", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.Policy, `"Sid":"NoOtherWriters"`, `"Sid":"Writers"`, 1)
 		}},
@@ -557,12 +561,13 @@ func TestExistingClusterWithTeamMasterSecret(t *testing.T) {
 		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 32 days"},
 	})
 	// The same with more events of that name than the lookup reads: the
-	// team's secret that does not rotate is still no failure.
+	// team's secret that does not rotate is still no failure, and the line
+	// says how far it looked.
 	other := f.History[0]
 	f.History = []cttypes.Event{f.History[1], other, other, other}
 	res, out = run(t, f, f.Clients())
 	wantLines(t, res, out, nil, map[string][]string{
-		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event in the last 32 days"},
+		"alerts-event-shape": {"the team's master secret " + verifytest.TeamMasterSecret + " has no RotationSucceeded event among the newest 3 of that name (more left unread)"},
 	})
 
 	// What the rotator cannot work with fails: no AWSCURRENT.
