@@ -128,7 +128,7 @@ func (d declaredUsers) resetCurrent(ctx context.Context, r *deps, msess database
 		return nil
 	}
 	acct := database.Account{User: cur.Username, Host: "%"}
-	works, err := r.logsIn(ctx, cur)
+	works, expired, err := r.tryLogin(ctx, cur)
 	if err != nil {
 		return fmt.Errorf("cannot try AWSCURRENT's password: %w", err)
 	}
@@ -162,7 +162,10 @@ func (d declaredUsers) resetCurrent(ctx context.Context, r *deps, msess database
 	if err := msess.ResetAccount(ctx, acct, cur.Password, true); err != nil {
 		return fmt.Errorf("reset AWSCURRENT's account %s: %w", acct, err)
 	}
-	if exists && !works {
+	switch {
+	case exists && expired:
+		r.warn("AWSCURRENT's password had expired on the server (a password lifetime: default_password_lifetime, or PASSWORD EXPIRE on the account); the account has been reset with it, which lifts the expiry", slog.String("account", acct.String()))
+	case exists && !works:
 		r.warn("AWSCURRENT's password no longer logged in: it was changed outside rotation (or the account locked or restricted), and AWSCURRENT's password has been restored", slog.String("account", acct.String()))
 	}
 	return nil

@@ -109,18 +109,28 @@ func (r *deps) warn(msg string, attrs ...any) {
 // and that the server will not let log in (MySQL 8): the master that
 // follows resets it; any other failure is an error.
 func (r *deps) logsIn(ctx context.Context, s secret.Secret) (bool, error) {
+	works, _, err := r.tryLogin(ctx, s)
+	return works, err
+}
+
+// tryLogin is logsIn that also tells an expired password apart: the
+// server accepted it (MySQL 8's error 1862 comes after the password is
+// checked), so it proves whose the account is, but it logs in no one.
+func (r *deps) tryLogin(ctx context.Context, s secret.Secret) (works, expired bool, err error) {
 	if s.Password == "" {
-		return false, nil
+		return false, false, nil
 	}
 	sess, err := r.h.DB.Login(ctx, database.Login{Host: s.Host, Port: s.Port, User: s.Username, Password: s.Password})
-	if errors.Is(err, database.ErrLoginRejected) || errors.Is(err, database.ErrPasswordExpired) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
+	switch {
+	case errors.Is(err, database.ErrPasswordExpired):
+		return false, true, nil
+	case errors.Is(err, database.ErrLoginRejected):
+		return false, false, nil
+	case err != nil:
+		return false, false, err
 	}
 	_ = sess.Close()
-	return true, nil
+	return true, false, nil
 }
 
 // maxVersionPages bounds the pages of ListSecretVersionIds read: a secret
@@ -140,6 +150,7 @@ func (r *deps) recentVersions(ctx context.Context) ([]string, error) {
 	// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ListSecretVersionIds.html):
 	// the list ends where NextToken does. maxVersionPages only bounds a
 	// service that never ends it.
+	seen := map[string]bool{}
 	for page := 0; ; page++ {
 		if page == maxVersionPages {
 			return nil, fmt.Errorf("ListSecretVersionIds %s: still more after %d pages", r.ev.SecretID, maxVersionPages)
@@ -149,9 +160,14 @@ func (r *deps) recentVersions(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("ListSecretVersionIds %s: %w", r.ev.SecretID, err)
 		}
 		all = append(all, out.Versions...)
-		if aws.ToString(out.NextToken) == "" {
+		next := aws.ToString(out.NextToken)
+		if next == "" {
 			break
 		}
+		if seen[next] {
+			return nil, fmt.Errorf("ListSecretVersionIds %s: the service gave the same NextToken twice", r.ev.SecretID)
+		}
+		seen[next] = true
 		in.NextToken = out.NextToken
 	}
 	var current *smtypes.SecretVersionsListEntry

@@ -445,4 +445,71 @@ func TestExpiredCurrentAccountIsResetByTheMaster(t *testing.T) {
 	if !slices.Contains(users, cur.Username) {
 		t.Errorf("AWSCURRENT's account %s was not reset (reset: %v)", cur.Username, users)
 	}
+	if !contains(e.logs.String(), "AWSCURRENT's password had expired on the server") || contains(e.logs.String(), "changed outside rotation") {
+		t.Error("the log does not say that AWSCURRENT's password had expired, or says it was changed")
+	}
+}
+
+// liftedExpiry answers, as MySQL 8 does, that user's password has expired
+// when it is the right one (the server checks it first), until a master
+// resets that account.
+type liftedExpiry struct {
+	database.Database
+	user string
+	mu   *sync.Mutex
+	done *bool
+}
+
+func (d liftedExpiry) Login(ctx context.Context, l database.Login) (database.Session, error) {
+	s, err := d.Database.Login(ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	expired := l.User == d.user && !*d.done
+	d.mu.Unlock()
+	if expired {
+		_ = s.Close()
+		return nil, fmt.Errorf("log in as %s: %w (MySQL error 1862)", l.User, database.ErrPasswordExpired)
+	}
+	return liftingSession{Session: s, d: d}, nil
+}
+
+type liftingSession struct {
+	database.Session
+	d liftedExpiry
+}
+
+func (s liftingSession) ResetAccount(ctx context.Context, a database.Account, pw string, plain bool) error {
+	err := s.Session.ResetAccount(ctx, a, pw, plain)
+	if err == nil && a.User == s.d.user {
+		s.d.mu.Lock()
+		*s.d.done = true
+		s.d.mu.Unlock()
+	}
+	return err
+}
+
+// A first rotation, cancelled after setSecret, created the account that
+// only its unlabelled version names, and the account's password then
+// expired: the server still accepts that password (MySQL 8 refuses the
+// login after checking it), which proves the account is the vault's, so
+// the next rotation takes it up instead of refusing it as another's.
+func TestExpiredPendingAccountIsStillTheVaults(t *testing.T) {
+	e := newEnv(t)
+	d := e.declared(t, "SELECT")
+	token := e.start(d.arn)
+	if err := e.steps(d.arn, token, rotation.StepCreate, rotation.StepSet); err != nil {
+		t.Fatal(err)
+	}
+	pending := e.get(d.arn, rotation.StagePending).Username
+	e.removePending(d.arn)
+	done := false
+	e.h.DB = liftedExpiry{Database: e.h.DB, user: pending, mu: &sync.Mutex{}, done: &done}
+	if err := e.rotate(d.arn); err != nil {
+		t.Fatalf("rotation after an unfinished one whose account's password expired: %v", err)
+	}
+	if !done {
+		t.Error("the pending account was not reset")
+	}
 }

@@ -1,9 +1,13 @@
 package rotation_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
@@ -256,5 +260,41 @@ func TestRecoveryReadsEveryPageOfVersions(t *testing.T) {
 	}
 	if !contains(e.logs.String(), `"used_version":"`+token+`"`) {
 		t.Fatal("the log does not name the version whose password logged in")
+	}
+}
+
+// repeatingTokens is a Secrets Manager whose version list never ends: every
+// page hands back the same NextToken.
+type repeatingTokens struct {
+	rotation.SecretsManager
+}
+
+func (r repeatingTokens) ListSecretVersionIds(ctx context.Context, in *secretsmanager.ListSecretVersionIdsInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	first := *in
+	first.NextToken = nil
+	out, err := r.SecretsManager.ListSecretVersionIds(ctx, &first, opts...)
+	if err == nil {
+		out.NextToken = aws.String("same")
+	}
+	return out, err
+}
+
+// A version list that hands back the same NextToken twice is refused at
+// once, not read up to the bound while the function's time runs out.
+func TestVersionListThatNeverEndsIsRefused(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(false)
+	if err := e.rotate(f.arn); err != nil {
+		t.Fatal(err)
+	}
+	token := e.start(f.arn)
+	if err := e.steps(f.arn, token, rotation.StepCreate, rotation.StepSet); err != nil {
+		t.Fatal(err)
+	}
+	e.removePending(f.arn)
+	e.h.SM = repeatingTokens{e.h.SM}
+	_ = e.rotate(f.arn) // without the list, the unfinished rotation's password is not tried
+	if !contains(e.logs.String(), "the service gave the same NextToken twice") {
+		t.Fatal("the log does not say the version list repeated its NextToken")
 	}
 }

@@ -310,21 +310,21 @@ func (r *deps) owned(ctx context.Context, cur, pend secret.Secret, to database.A
 		if err != nil || v.Username != pend.Username || checkSameServer(v, pend) != nil {
 			continue
 		}
-		ok, err := r.logsIn(ctx, v)
+		works, expired, err := r.tryLogin(ctx, v)
 		if err != nil {
 			return fmt.Errorf("cannot try the password of version %s: %w", id, err)
 		}
-		if ok {
+		if works || expired {
 			r.info("the account exists and is the vault's: an unfinished rotation of this secret created it", slog.String("account", to.String()), slog.String("used_version", id))
 			return nil
 		}
 	}
-	ok, err := r.logsIn(ctx, pend)
+	works, expired, err := r.tryLogin(ctx, pend)
 	if err != nil {
 		return fmt.Errorf("cannot try the AWSPENDING password: %w", err)
 	}
-	if ok {
-		r.info("the account exists and is the vault's: the AWSPENDING password logs in (another invocation of this step created it)", slog.String("account", to.String()))
+	if works || expired {
+		r.info("the account exists and is the vault's: the server accepts the AWSPENDING password (another invocation of this step created it)", slog.String("account", to.String()))
 		return nil
 	}
 	return fmt.Errorf("the account %s already exists and this secret's history does not show it as the vault's (neither AWSCURRENT nor AWSPREVIOUS names it, no newer version of this secret whose password logs in names it, and the AWSPENDING password does not log in to it); the vault will not take over an account it did not create. Drop or rename that account, or choose another user name; then remove this version's AWSPENDING label and rotate again", to)
