@@ -218,14 +218,7 @@ func TestSingleUserFallsBackToPrevious(t *testing.T) {
 func TestSingleUserRecoversUnfinishedRotation(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(false)
-	if err := e.rotate(f.arn); err != nil { // so that AWSPREVIOUS exists and is wrong too
-		t.Fatal(err)
-	}
-	tokenA := e.start(f.arn)
-	if err := e.steps(f.arn, tokenA, rotation.StepCreate, rotation.StepSet); err != nil {
-		t.Fatal(err)
-	}
-	e.removePending(f.arn)
+	tokenA := e.unfinished(t, f.arn, 1) // after one rotation, so that AWSPREVIOUS exists and is wrong too
 	before := e.holder(f.arn, rotation.StageCurrent)
 	if err := e.rotate(f.arn); err != nil {
 		t.Fatalf("rotation after an unfinished one: %v", err)
@@ -245,16 +238,7 @@ func TestSingleUserRecoversUnfinishedRotation(t *testing.T) {
 func TestRecoveryReadsEveryPageOfVersions(t *testing.T) {
 	e := newEnv(t, func(o *smlocal.Options) { o.ShortPages = true })
 	f := e.fixture(false)
-	for range 6 {
-		if err := e.rotate(f.arn); err != nil {
-			t.Fatal(err)
-		}
-	}
-	token := e.start(f.arn)
-	if err := e.steps(f.arn, token, rotation.StepCreate, rotation.StepSet); err != nil {
-		t.Fatal(err)
-	}
-	e.removePending(f.arn)
+	token := e.unfinished(t, f.arn, 6)
 	if err := e.rotate(f.arn); err != nil {
 		t.Fatalf("rotation after an unfinished one, versions listed in short pages: %v", err)
 	}
@@ -284,17 +268,28 @@ func (r repeatingTokens) ListSecretVersionIds(ctx context.Context, in *secretsma
 func TestVersionListThatNeverEndsIsRefused(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture(false)
-	if err := e.rotate(f.arn); err != nil {
-		t.Fatal(err)
-	}
-	token := e.start(f.arn)
-	if err := e.steps(f.arn, token, rotation.StepCreate, rotation.StepSet); err != nil {
-		t.Fatal(err)
-	}
-	e.removePending(f.arn)
+	e.unfinished(t, f.arn, 1)
 	e.h.SM = repeatingTokens{e.h.SM}
 	_ = e.rotate(f.arn) // without the list, the unfinished rotation's password is not tried
 	if !contains(e.logs.String(), "the service gave the same NextToken twice") {
 		t.Fatal("the log does not say the version list repeated its NextToken")
 	}
+}
+
+// unfinished rotates arn n times, then leaves a rotation as a cancelled one
+// does: createSecret and setSecret ran, and its AWSPENDING label was removed
+// before finishSecret. It returns that rotation's token.
+func (e *env) unfinished(t *testing.T, arn string, n int) string {
+	t.Helper()
+	for range n {
+		if err := e.rotate(arn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token := e.start(arn)
+	if err := e.steps(arn, token, rotation.StepCreate, rotation.StepSet); err != nil {
+		t.Fatal(err)
+	}
+	e.removePending(arn)
+	return token
 }
