@@ -522,7 +522,7 @@ func StackState(ctx context.Context, s auto.Stack) (apitype.DeploymentV3, error)
 	}
 	stdout, stderr, _, err := w.PulumiCommand().Run(ctx, w.WorkDir(), nil, nil, nil, env, "stack", "export", "--stack", s.Name())
 	if err != nil {
-		return apitype.DeploymentV3{}, fmt.Errorf("pulumi stack export: %w: %s", err, lastLines(stderr, 4))
+		return apitype.DeploymentV3{}, fmt.Errorf("pulumi stack export: %w: %s", err, strings.Join(lastLines(stderr, 4), "; "))
 	}
 	var u apitype.UntypedDeployment
 	if err := json.Unmarshal([]byte(stdout), &u); err != nil {
@@ -553,15 +553,15 @@ func deploymentOf(u apitype.UntypedDeployment) (apitype.DeploymentV3, error) {
 	return d, nil
 }
 
-// lastLines are the last n non-empty lines of s, joined by "; ".
-func lastLines(s string, n int) string {
+// lastLines are the last n non-empty lines of s, trimmed.
+func lastLines(s string, n int) []string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
-	return strings.Join(lines[max(0, len(lines)-n):], "; ")
+	return lines[max(0, len(lines)-n):]
 }
 
 // Outputs returns the stack's outputs.
@@ -604,14 +604,7 @@ func short(err error) error {
 	}
 	var tail []string
 	if _, stderr, ok := strings.Cut(rest, "\nstderr: "); ok {
-		for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				tail = append(tail, line)
-			}
-		}
-		if len(tail) > 8 {
-			tail = tail[len(tail)-8:]
-		}
+		tail = lastLines(stderr, 8)
 	}
 	if len(tail) == 0 {
 		return errors.New(head)
