@@ -1023,11 +1023,11 @@ func (v *Verifier) endpoints(ctx context.Context) Result {
 	ids := map[string]string{smID: "Secrets Manager", kmsID: "KMS"}
 	// An interface endpoint's ServiceName is com.amazonaws.<region>.<service>
 	// (https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html),
-	// in the vault's region: the keys' (the kms layer's ARNs), when known.
+	// in the vault's region (Outputs.Region), when known.
 	service := map[string]string{smID: "secretsmanager", kmsID: "kms"}
-	region := "<region>"
-	if a, _ := v.Outputs["kms"]["secretsKeyArn"].(string); strings.Count(a, ":") >= 5 {
-		region = strings.Split(a, ":")[3]
+	region := v.Outputs.Region()
+	if region == "" {
+		region = "<region>"
 	}
 	if r.bad {
 		return r.out

@@ -7,11 +7,24 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Outputs are stack outputs by layer ("network", "kms", "database", "secrets")
 // and name, as decoded JSON (string, float64, []any, map[string]any).
 type Outputs map[string]map[string]any
+
+// Region is the region the environment's secrets and keys are in, read
+// from their ARNs (the secrets layer's secretArn, else the kms layer's
+// secretsKeyArn); "" when the outputs hold neither.
+func (o Outputs) Region() string {
+	for _, at := range [][2]string{{"secrets", "secretArn"}, {"kms", "secretsKeyArn"}} {
+		if a, _ := o[at[0]][at[1]].(string); strings.HasPrefix(a, "arn:") && strings.Count(a, ":") >= 5 {
+			return strings.Split(a, ":")[3]
+		}
+	}
+	return ""
+}
 
 // Layers whose outputs verify reads.
 var Layers = []string{"network", "kms", "database", "secrets"}

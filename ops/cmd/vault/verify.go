@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/verify"
@@ -83,13 +82,7 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 // the cluster where they are not, and CloudTrail's event history of
 // another region holds none of the vault's events.
 func verifyRegion(outs verify.Outputs, env string) (string, error) {
-	region := ""
-	for _, at := range [][2]string{{"secrets", "secretArn"}, {"kms", "secretsKeyArn"}} {
-		if a, _ := outs[at[0]][at[1]].(string); strings.HasPrefix(a, "arn:") && strings.Count(a, ":") >= 5 {
-			region = strings.Split(a, ":")[3]
-			break
-		}
-	}
+	region := outs.Region()
 	switch {
 	case region == "" && env == "":
 		return "us-east-1", nil
