@@ -107,9 +107,9 @@ func LoadCommon(ctx *pulumi.Context) (Common, error) {
 // from the environment (AWS_PROFILE, AWS_CONFIG_FILE, ...), which the
 // provider and the deploy's own AWS calls both read.
 
-// AWSSettingsRefused are the aws:* settings (pulumi-aws v6's provider
+// awsSettingsRefused are the aws:* settings (pulumi-aws v6's provider
 // config, sdk/go/aws/config) a stack may not set.
-var AWSSettingsRefused = []string{
+var awsSettingsRefused = []string{
 	"accessKey", "secretKey", "token", "profile", "sharedConfigFiles", "sharedCredentialsFiles",
 	"assumeRole", "assumeRoleWithWebIdentity", "endpoints", "defaultTags", "ignoreTags",
 	"customCaBundle", "insecure", "httpProxy", "httpsProxy", "noProxy", "maxRetries", "retryMode",
@@ -127,7 +127,7 @@ type accountGuard struct {
 }
 
 func loadAccountGuard(ctx *pulumi.Context) (accountGuard, error) {
-	for _, k := range AWSSettingsRefused {
+	for _, k := range awsSettingsRefused {
 		if _, set := ctx.GetConfig("aws:" + k); set {
 			why := "set credentials and their options in the environment instead (AWS_PROFILE, AWS_CONFIG_FILE, ...), which the provider and the deploy's own AWS calls both read"
 			if k == "defaultTags" {
