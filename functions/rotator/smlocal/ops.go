@@ -583,7 +583,7 @@ func (s *Server) listSecretVersionIds(in *listSecretVersionIdsInput, sec *secret
 	if s.shortPages {
 		next = in.start + 1
 	}
-	if end < len(vs) || (s.shortPages && next <= len(vs)) {
+	if end < len(vs) { // with shortPages too: end < len(vs) exactly when next <= len(vs)
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], uint64(next)) // #nosec G115 -- next is a slice index, never negative
 		t := base64.RawURLEncoding.EncodeToString(b[:])
