@@ -4,7 +4,7 @@ import "github.com/dbvault/dbvault/stacks/kit"
 
 // AlertChangesRuleName is the EventBridge rule on API calls that would
 // silence the vault's alerts before an insider acts: its rules disabled,
-// deleted, rewritten or stripped of their target, its alarm deleted or
+// deleted, rewritten, stripped of their target or given another, its alarm deleted or
 // muted, its topic deleted or changed, its trail stopped or changed.
 func AlertChangesRuleName(names kit.Names) string { return names.Name("alert-changes") }
 
@@ -22,7 +22,9 @@ type Silencing struct {
 // the parameter that names the resource in requestParameters, the API's
 // parameter name in lowerCamel: EventBridge's name (DisableRule,
 // DeleteRule, PutRule, which may rewrite the pattern) and rule
-// (RemoveTargets); CloudWatch's alarmNames (DeleteAlarms,
+// (RemoveTargets; PutTargets, which "updates the targets if they are
+// already associated with the rule", so the same target ID may be pointed
+// elsewhere: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html); CloudWatch's alarmNames (DeleteAlarms,
 // DisableAlarmActions) and alarmName (PutMetricAlarm); SNS's topicArn
 // (DeleteTopic, SetTopicAttributes, RemovePermission, which may take
 // EventBridge's right to publish) and subscriptionArn, which begins with
@@ -34,7 +36,7 @@ type Silencing struct {
 // deployed pattern with the deploy's own PutRule record.
 var (
 	RuleChangeEvents         = []string{"DisableRule", "DeleteRule", "PutRule"}
-	TargetChangeEvents       = []string{"RemoveTargets"}
+	TargetChangeEvents       = []string{"RemoveTargets", "PutTargets"}
 	AlarmsChangeEvents       = []string{"DeleteAlarms", "DisableAlarmActions"}
 	AlarmChangeEvents        = []string{"PutMetricAlarm"}
 	TopicChangeEvents        = []string{"DeleteTopic", "SetTopicAttributes", "RemovePermission"}

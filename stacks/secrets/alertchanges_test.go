@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -57,7 +58,10 @@ func TestAlertChangesPattern(t *testing.T) {
 		for _, n := range []string{"DisableRule", "DeleteRule", "PutRule"} {
 			silencing = append(silencing, with(events(n), map[string]any{"name": r}))
 		}
-		silencing = append(silencing, with(events("RemoveTargets"), map[string]any{"rule": r, "ids": []any{"vault-alerts"}}))
+		silencing = append(silencing,
+			with(events("RemoveTargets"), map[string]any{"rule": r, "ids": []any{"vault-alerts"}}),
+			// The alerts' target ID pointed at another topic.
+			with(events("PutTargets"), map[string]any{"rule": r, "targets": []any{map[string]any{"id": "vault-alerts", "arn": "arn:aws:sns:us-east-1:123456789012:elsewhere"}}}))
 	}
 	silencing = append(silencing,
 		with(cw("DeleteAlarms"), map[string]any{"alarmNames": []any{"other", "rotator-errors-dev"}}),
@@ -83,6 +87,7 @@ func TestAlertChangesPattern(t *testing.T) {
 	for _, c := range []call{
 		with(events("DisableRule"), map[string]any{"name": "rotation-failed-staging"}),
 		with(events("RemoveTargets"), map[string]any{"rule": "secret-changes-dev-eu"}),
+		with(events("PutTargets"), map[string]any{"rule": "secret-changes-dev-eu"}),
 		with(events("DescribeRule"), map[string]any{"name": "rotation-failed-dev"}),
 		with(events("EnableRule"), map[string]any{"name": "rotation-failed-dev"}),
 		with(cw("DeleteAlarms"), map[string]any{"alarmNames": []any{"rotator-errors-staging"}}),
@@ -96,6 +101,22 @@ func TestAlertChangesPattern(t *testing.T) {
 	} {
 		if matches(p, serviceCall(c.source, c.eventSource, c.name, c.params)) {
 			t.Errorf("%s %s %v matches", c.eventSource, c.name, c.params)
+		}
+	}
+}
+
+// A trail of another region or account cannot be watched from here: the
+// layer says so; the region's own trail, by name or ARN, raises nothing.
+func TestTrailElsewhereWarns(t *testing.T) {
+	for trail, want := range map[string]string{
+		"management-events": "",
+		"arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events": "",
+		"arn:aws:cloudtrail:us-west-2:123456789012:trail/management-events": "belongs to us-west-2 in account 123456789012",
+		"arn:aws:cloudtrail:us-east-1:210987654321:trail/org-trail":         "belongs to us-east-1 in account 210987654321",
+	} {
+		got := trailElsewhere(&Args{ExistingTrailName: trail, Region: "us-east-1", AccountID: "123456789012", Partition: "aws"})
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", trail, got, want)
 		}
 	}
 }

@@ -483,6 +483,11 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	var trailArn pulumi.StringOutput
 	if args.ExistingTrailName != "" {
 		trailArn = pulumi.String(existingTrailArn(args)).ToStringOutput()
+		if w := trailElsewhere(args); w != "" {
+			if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: v}); err != nil {
+				return nil, err
+			}
+		}
 	} else {
 		trail, err := newTrail(ctx, args, arn, parent)
 		if err != nil {
@@ -536,6 +541,26 @@ func existingTrailArn(args *Args) string {
 		return args.ExistingTrailName
 	}
 	return fmt.Sprintf("arn:%s:cloudtrail:%s:%s:trail/%s", args.Partition, args.Region, args.AccountID, args.ExistingTrailName)
+}
+
+// trailElsewhere is a warning when the account's trail belongs to another
+// region or account than the vault's, "" otherwise. CloudTrail takes
+// StopLogging, DeleteTrail, UpdateTrail and PutEventSelectors on a trail
+// only in the region it was created in (StopLogging: "must be called from
+// the Region in which the trail was created, or an
+// InvalidHomeRegionException will occur":
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_StopLogging.html),
+// and an organization trail only in the management account, so those
+// calls reach EventBridge there, never this region's alert-changes rule.
+func trailElsewhere(args *Args) string {
+	trail := existingTrailArn(args)
+	// arn:partition:cloudtrail:region:account:trail/name
+	parts := strings.SplitN(trail, ":", 6)
+	if len(parts) < 6 || (parts[3] == args.Region && parts[4] == args.AccountID) {
+		return ""
+	}
+	return fmt.Sprintf("secrets: the account's trail %s belongs to %s in account %s: calls that stop, delete or change it are made there, so this vault's alert-changes rule (region %s) cannot see them; watch that trail where it lives, or set createTrail: true for a trail of the vault's own",
+		trail, parts[3], parts[4], args.Region)
 }
 
 func policyJSON(statements ...kit.Statement) pulumi.StringOutput {
