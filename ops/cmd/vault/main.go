@@ -11,7 +11,9 @@
 //	vault rotate [-secret-id ID | -user NAME] [-timeout 15m] [-interval 2s]
 //	vault verify [-outputs FILE] read-only checks of the deployed environment (ops/verify)
 //
-// Environment: ENV (required), AWS_REGION (us-east-1), TAG_ENVIRONMENT,
+// Environment: ENV (required), AWS_REGION (a new environment's region,
+// us-east-1 by default; status, rotate and verify read the region from
+// the ARNs they are given and refuse another AWS_REGION), TAG_ENVIRONMENT,
 // TAG_COST_CENTER, TAG_COMPLIANCE, PULUMI_BACKEND_URL (default
 // file://<repo>/.pulumi-state), PULUMI_ORG (default: the backend's), PULUMI_CONFIG_PASSPHRASE or
 // PULUMI_CONFIG_PASSPHRASE_FILE, PULUMI_SECRETS_PROVIDER, FROM, CI, CONFIRM,
@@ -32,6 +34,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -236,10 +239,6 @@ func rotation(ctx context.Context, cmd string, args []string, getenv func(string
 		return err
 	}
 	endpoint := getenv("SECRETS_MANAGER_ENDPOINT")
-	region := getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
 	if *secretID != "" && *user != "" {
 		return errors.New("name the secret once: -secret-id (SECRET_ID) or -user (APP_USER), not both")
 	}
@@ -249,6 +248,13 @@ func rotation(ctx context.Context, cmd string, args []string, getenv func(string
 			return err
 		}
 		*secretID = id
+	}
+	// A secret named by its ARN (as the stack names it) is called in its
+	// own region: a client of another region answers that it does not
+	// exist.
+	region, err := regionOf(secretRegion(*secretID), getenv("AWS_REGION"), "secret "+*secretID+" is in")
+	if err != nil {
+		return err
 	}
 	// Against a local emulator (SECRETS_MANAGER_ENDPOINT) any credentials
 	// do; against AWS they must resolve.
@@ -277,6 +283,16 @@ func rotation(ctx context.Context, cmd string, args []string, getenv func(string
 		s.Print(stdout)
 	}
 	return err
+}
+
+// secretRegion is the region in a secret's ARN; "" for a secret named
+// by its name.
+func secretRegion(id string) string {
+	a, err := arn.Parse(id)
+	if err != nil {
+		return ""
+	}
+	return a.Region
 }
 
 // secretFromStack reads the secret of user (the first declared one when

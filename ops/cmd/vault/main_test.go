@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,6 +152,69 @@ func TestStatusAndRotateAgainstEmulator(t *testing.T) {
 	if !strings.Contains(out.String(), "rotation finished") || !strings.Contains(out.String(), "AWSPREVIOUS") {
 		t.Fatalf("rotate output:\n%s", out.String())
 	}
+}
+
+// status and rotate call a secret named by its ARN in the ARN's region,
+// and refuse an AWS_REGION that names another before any call: a client
+// of another region would be told the secret does not exist.
+func TestStatusCallsTheSecretsRegion(t *testing.T) {
+	var em *smtest.Emulator
+	em = smtest.Start(t, smlocal.Options{Region: "eu-west-1"})
+	ctx := context.Background()
+	c, err := em.Client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("db-credentials-dev"), SecretString: aws.String(`{"password":"first"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The signature's credential scope names the region the client calls.
+	var (
+		mu     sync.Mutex
+		scopes []string
+	)
+	calls := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(scopes) }
+	proxy := httputil.NewSingleHostReverseProxy(must(url.Parse(em.URL)))
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		scopes = append(scopes, r.Header.Get("Authorization"))
+		mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	arn := aws.ToString(c.ARN)
+	var out, stderr bytes.Buffer
+	env := map[string]string{"SECRETS_MANAGER_ENDPOINT": front.URL, "SECRET_ID": arn}
+	if code := run(ctx, []string{"status"}, envOf(env), nil, &out, &stderr); code == 2 || len(calls()) == 0 {
+		t.Fatalf("status exit %d, %d calls: %s%s", code, len(calls()), out.String(), stderr.String())
+	}
+	for _, s := range calls() {
+		if !strings.Contains(s, "/eu-west-1/secretsmanager/") {
+			t.Errorf("a call signed for another region: %s", s)
+		}
+	}
+
+	mu.Lock()
+	scopes = nil
+	mu.Unlock()
+	stderr.Reset()
+	env["AWS_REGION"] = "us-east-1"
+	code := run(ctx, []string{"status"}, envOf(env), nil, &out, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "AWS_REGION is us-east-1, but secret "+arn+" is in eu-west-1") {
+		t.Fatalf("exit %d, want the region refused: %s", code, stderr.String())
+	}
+	if n := len(calls()); n != 0 {
+		t.Errorf("%d calls before the refusal", n)
+	}
+	for id, want := range map[string]string{arn: "eu-west-1", "db-credentials-dev": "", "arn:aws:s3:::bucket": ""} {
+		if got := secretRegion(id); got != want {
+			t.Errorf("secretRegion(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // The mage target, as a newcomer runs it on a machine without the Pulumi

@@ -82,14 +82,20 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 // the cluster where they are not, and CloudTrail's event history of
 // another region holds none of the vault's events.
 func verifyRegion(outs verify.Outputs, env string) (string, error) {
-	region := outs.Region()
+	return regionOf(outs.Region(), env, "the environment's secrets and keys are in")
+}
+
+// regionOf is the region to call: region, read from the ARNs of what the
+// call is about, which AWS_REGION (env) may only repeat; AWS_REGION, else
+// us-east-1, when there is no ARN to read. where says what is in region.
+func regionOf(region, env, where string) (string, error) {
 	switch {
 	case region == "" && env == "":
 		return "us-east-1", nil
 	case region == "":
 		return env, nil
 	case env != "" && env != region:
-		return "", fmt.Errorf("AWS_REGION is %s, but the environment's secrets and keys are in %s: unset AWS_REGION or set it to %s", env, region, region)
+		return "", fmt.Errorf("AWS_REGION is %s, but %s %s: unset AWS_REGION or set it to %s", env, where, region, region)
 	}
 	return region, nil
 }
