@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
+	"github.com/dbvault/dbvault/ops/access"
 	"github.com/dbvault/dbvault/ops/status"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/network"
@@ -473,6 +474,7 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 	r := v.need(check)
 	fn := r.str("secrets", "rotatorFunctionName")
 	subnets := r.list("network", "privateSubnetIds")
+	apps := r.strMap("secrets", "appSecretArns")
 	if r.bad {
 		return r.out
 	}
@@ -503,7 +505,65 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 		p.add(fmt.Sprintf("its subnets [%s] are not the network's privateSubnetIds [%s]", strings.Join(got, ", "), strings.Join(subnets, ", ")),
 			fmt.Sprintf("deploy the secrets layer (%s), which places it in the network layer's private subnets", v.up("secrets")))
 	}
-	return p.result(check, fmt.Sprintf("function %s is Active, last update Successful, in the private subnets %s", fn, strings.Join(subnets, ", ")))
+	if res, ok := v.rotatorInvokers(ctx, fn, aws.ToString(c.FunctionArn), apps, &p); !ok {
+		return res
+	}
+	return p.result(check, fmt.Sprintf("function %s is Active, last update Successful, in the private subnets %s, invoked by Secrets Manager for each of the %d application secrets", fn, strings.Join(subnets, ", "), len(apps)))
+}
+
+// rotatorInvokers adds to p each application secret for which the
+// function's resource-based policy does not let this account's Secrets
+// Manager invoke it, judged as AWS judges a resource-based policy
+// (ops/access). Secrets Manager invokes the rotator as
+// secretsmanager.amazonaws.com with the secret as aws:SourceArn and its
+// account as aws:SourceAccount
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html).
+// The layer names each secret, or past ExactSecretsLimit secrets one
+// pattern, in SourceArn, which Lambda compares "using the StringLike
+// operator" (AddPermission's API reference): this line confirms on the
+// first deploy that Lambda stored the pattern so that it admits the
+// secrets. A failed GetPolicy is the check's result (ok false).
+//
+// GetPolicy (https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html):
+// Policy, "The resource-based policy", as JSON text.
+func (v *Verifier) rotatorInvokers(ctx context.Context, fn, fnArn string, apps map[string]string, p *problems) (Result, bool) {
+	const check = "rotator"
+	out, err := v.Clients.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(fn)})
+	var none *lambdatypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &none):
+		// The function exists (GetFunctionConfiguration answered): what
+		// is not found is its policy, which Lambda drops with the last
+		// permission.
+		p.add("it has no resource-based policy, so Secrets Manager may not invoke it and every rotation fails",
+			fmt.Sprintf("deploy the secrets layer (%s), which grants each secret's invocation", v.up("secrets")))
+		return Result{}, true
+	case err != nil:
+		return callFailed(check, "lambda:GetPolicy", fn, err, ""), false
+	}
+	policy, err := access.Parse("the function's policy", aws.ToString(out.Policy))
+	if err != nil {
+		p.add(fmt.Sprintf("its resource-based policy cannot be read: %v", err), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
+		return Result{}, true
+	}
+	var refused []string
+	for _, user := range sortedKeys(apps) {
+		_, account := arnRegionAccount(apps[user])
+		d, err := access.Evaluate(access.Request{
+			Principal: access.Principal{Service: "secretsmanager.amazonaws.com"},
+			Action:    "lambda:InvokeFunction",
+			Resource:  fnArn,
+			Context:   access.Context{"aws:SourceArn": {apps[user]}, "aws:SourceAccount": {account}},
+		}, access.Target{Resource: &policy, Account: account})
+		if err != nil || !d.Allowed {
+			refused = append(refused, user)
+		}
+	}
+	if len(refused) > 0 {
+		p.add(fmt.Sprintf("its resource-based policy does not let Secrets Manager invoke it for the secrets of %s, so their rotation fails", strings.Join(refused, ", ")),
+			fmt.Sprintf("deploy the secrets layer (%s), which grants each secret's invocation", v.up("secrets")))
+	}
+	return Result{}, true
 }
 
 func sameSet(a, b []string) bool {

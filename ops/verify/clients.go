@@ -50,6 +50,7 @@ type LogsAPI interface {
 // LambdaAPI is the part of the Lambda client verify calls.
 type LambdaAPI interface {
 	GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+	GetPolicy(ctx context.Context, in *lambda.GetPolicyInput, opts ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
 }
 
 // SecretsManagerAPI is the part of the Secrets Manager client verify calls.

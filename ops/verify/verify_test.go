@@ -163,6 +163,20 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"rotator update failed", "rotator", "last update is Failed", func(f *verifytest.Fixture) { f.Function.LastUpdateStatus = lambdatypes.LastUpdateStatusFailed }},
 		{"rotator in other subnets", "rotator", "are not the network's privateSubnetIds", func(f *verifytest.Fixture) { f.Function.VpcConfig.SubnetIds = []string{"subnet-0a", "subnet-0z"} }},
+		{"rotator not invocable for a secret", "rotator", "does not let Secrets Manager invoke it for the secrets of reporting, so their rotation fails", func(f *verifytest.Fixture) {
+			f.FunctionPolicy = verifytest.InvokePolicy(verifytest.AppSecrets["app"])
+		}},
+		{"rotator invocable by another account's Secrets Manager only", "rotator", "for the secrets of app, reporting", func(f *verifytest.Fixture) {
+			f.FunctionPolicy = strings.ReplaceAll(verifytest.InvokePolicy(verifytest.AppSecrets["app"], verifytest.AppSecrets["reporting"]), `"AWS:SourceAccount":"`+verifytest.Account, `"AWS:SourceAccount":"210987654321`)
+		}},
+		{"rotator invocable by pattern for another vault", "rotator", "for the secrets of app, reporting", func(f *verifytest.Fixture) {
+			f.FunctionPolicy = verifytest.InvokePolicy("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-*-staging-??????")
+		}},
+		// Past ExactSecretsLimit the layer names the secrets by one pattern.
+		{"rotator invocable by the vault's pattern", "", "", func(f *verifytest.Fixture) {
+			f.FunctionPolicy = verifytest.InvokePolicy("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-*-dev-??????")
+		}},
+		{"rotator without a policy", "rotator", "has no resource-based policy, so Secrets Manager may not invoke it", func(f *verifytest.Fixture) { f.FunctionPolicy = verifytest.NoFunctionPolicy }},
 		{"rotation off", "secrets/app", "rotation is off", func(f *verifytest.Fixture) { f.Secrets[app].Describe.RotationEnabled = aws.Bool(false) }},
 		{"schedule too long", "secrets/app", "every 45 days, more than 30", func(f *verifytest.Fixture) {
 			f.Secrets[app].Describe.RotationRules.AutomaticallyAfterDays = aws.Int64(45)
@@ -350,7 +364,7 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"network", "privateSubnetIds", []string{"rotator", "zones"}},
 		{"database", "clusterIdentifier", []string{"database", "tls-version", "audit-log"}},
 		{"database", "flowLogId", []string{"flow-log"}},
-		{"secrets", "appSecretArns", []string{"alerts", "alerts-event-shape", "secrets", "app-secret-policies"}},
+		{"secrets", "appSecretArns", []string{"alerts", "alerts-event-shape", "rotator", "secrets", "app-secret-policies"}},
 		{"database", "masterSecretArn", []string{"master-secret-policy", "database"}},
 		{"kms", "secretsKeyArn", []string{"secrets-key-direct-use"}},
 		{"secrets", "masterSecretArn", []string{"alerts", "alerts-event-shape", "secrets/master"}},

@@ -152,7 +152,7 @@ func rotatorPolicy(args *Args, arn func(service, resource string) string, appSec
 			subnets := a[4].([]string)
 			sg := a[5].(string)
 			masterKey := a[6].(string)
-			scope := appSecretScope(apps, arn("secretsmanager", "secret:"+args.names.AppSecretPattern()+"-??????"))
+			scope := appSecretScope(apps, appSecretsArnPattern(args, arn))
 			var subnetArns []string
 			for _, s := range subnets {
 				subnetArns = append(subnetArns, arn("ec2", "subnet/"+s))
@@ -245,6 +245,13 @@ type secretScope struct {
 	resources []string
 	// exact: resources are the secrets' ARNs; else one ARN pattern.
 	exact bool
+}
+
+// appSecretsArnPattern matches the ARN of every application secret of the
+// vault: its name (kit.Names.AppSecretPattern), then the hyphen and six
+// random characters Secrets Manager appends.
+func appSecretsArnPattern(args *Args, arn func(service, resource string) string) string {
+	return arn("secretsmanager", "secret:"+args.names.AppSecretPattern()+"-??????")
 }
 
 // appSecretScope names the secrets by ARN up to ExactSecretsLimit, and

@@ -105,25 +105,62 @@ func recoveryWindow(args *Args) int {
 	return 0
 }
 
-// rotate lets Secrets Manager invoke the rotator for one application secret
-// and turns its rotation on. Rotating at once creates the user: the secret
-// has no password until then. The rotation waits for alerting, so that a
-// failure of that first rotation already pages.
-func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, alerting pulumi.Resource, parent pulumi.ResourceOption) error {
+// invokePermissions let this account's Secrets Manager invoke the rotator
+// for the application secrets, and return the permission each secret's
+// rotation needs. Up to ExactSecretsLimit secrets, one permission each,
+// whose SourceArn is that secret. Past it, one permission for every
+// secret of the vault, by the pattern the rotator's role uses: each
+// permission is a statement of the function's resource-based policy,
+// which Lambda caps at 20 KB ("The final policy size is bigger than the
+// limit"; AWS's advice is one statement with a wildcard:
+// https://repost.aws/knowledge-center/lambda-resource-based-policy-size-error),
+// and a hundred statements of up to 470 bytes would pass it. Lambda keeps
+// SourceArn as an ArnLike condition, so the pattern's * and ? match
+// (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html,
+// SourceArn, which admits patterns; that Secrets Manager's invocation
+// matches it is unconfirmed offline: verify's rotator-invoke line reads
+// the function's policy back).
+func invokePermissions(ctx *pulumi.Context, args *Args, apps []appSecret, fn *lambda.Function, pattern string, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	l := args.names.Logical
-	permission, err := lambda.NewPermission(ctx, l("rotator-invoke-"+a.user.Name), &lambda.PermissionArgs{
-		StatementId: pulumi.String("SecretsManagerRotates-" + a.user.Name),
-		Action:      pulumi.String("lambda:InvokeFunction"),
-		Function:    fn.Name,
-		Principal:   pulumi.String("secretsmanager.amazonaws.com"),
-		// This account's Secrets Manager, for this secret only.
-		SourceAccount: pulumi.String(args.AccountID),
-		SourceArn:     a.secret.Arn,
-	}, parent)
-	if err != nil {
-		return fmt.Errorf("rotator permission for %s: %w", a.user.Name, err)
+	permission := func(logical, sid string, source pulumi.StringInput) (pulumi.Resource, error) {
+		return lambda.NewPermission(ctx, l(logical), &lambda.PermissionArgs{
+			StatementId:   pulumi.String(sid),
+			Action:        pulumi.String("lambda:InvokeFunction"),
+			Function:      fn.Name,
+			Principal:     pulumi.String("secretsmanager.amazonaws.com"),
+			SourceAccount: pulumi.String(args.AccountID),
+			SourceArn:     source,
+		}, parent)
 	}
-	_, err = secretsmanager.NewSecretRotation(ctx, l("rotation-"+a.user.Name), &secretsmanager.SecretRotationArgs{
+	out := make([]pulumi.Resource, len(apps))
+	if len(apps) > ExactSecretsLimit {
+		p, err := permission("rotator-invoke", "SecretsManagerRotatesTheVaultsSecrets", pulumi.String(pattern))
+		if err != nil {
+			return nil, fmt.Errorf("rotator permission: %w", err)
+		}
+		for i := range out {
+			out[i] = p
+		}
+		return out, nil
+	}
+	for i, a := range apps {
+		p, err := permission("rotator-invoke-"+a.user.Name, "SecretsManagerRotates-"+a.user.Name, a.secret.Arn)
+		if err != nil {
+			return nil, fmt.Errorf("rotator permission for %s: %w", a.user.Name, err)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// rotate turns on the rotation of one application secret, once Secrets
+// Manager may invoke the rotator for it (permission). Rotating at once
+// creates the user: the secret has no password until then. The rotation
+// waits for alerting, so that a failure of that first rotation already
+// pages.
+func rotate(ctx *pulumi.Context, args *Args, a appSecret, fn *lambda.Function, permission, alerting pulumi.Resource, parent pulumi.ResourceOption) error {
+	l := args.names.Logical
+	_, err := secretsmanager.NewSecretRotation(ctx, l("rotation-"+a.user.Name), &secretsmanager.SecretRotationArgs{
 		SecretId:          a.secret.ID(),
 		RotationLambdaArn: fn.Arn,
 		RotationRules: &secretsmanager.SecretRotationRotationRulesArgs{

@@ -84,7 +84,7 @@ func ValidateAppUsers(users []AppUser, account string) ([]AppUser, error) {
 		return nil, fmt.Errorf("appUsers is empty: declare at least one application user, or remove appUsers for the default (%s)", DefaultAppUser().Name)
 	}
 	if len(users) > MaxAppUsers {
-		return nil, fmt.Errorf("appUsers declares %d users; the vault supports at most %d (each is three resources, rotated by one function): split them across vaults", len(users), MaxAppUsers)
+		return nil, fmt.Errorf("appUsers declares %d users; the vault supports at most %d (each is a secret, its version, its policy and its rotation, rotated by one function): split them across vaults", len(users), MaxAppUsers)
 	}
 	out := make([]AppUser, len(users))
 	names := map[string]int{}

@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -23,6 +24,10 @@ const (
 	// Lambda: all of a function's environment variables
 	// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 	maxEnvironment = 4096
+	// Lambda: a function's resource-based policy, "20 KB and not
+	// adjustable"
+	// (https://repost.aws/knowledge-center/lambda-resource-based-policy-size-error).
+	maxFunctionPolicy = 20480
 )
 
 // The most users a vault declares, with the longest names and the longest
@@ -82,6 +87,42 @@ func limitsHold(t *testing.T, users int) {
 		if n := len(str(p, "policy")); n > maxSecretPolicy {
 			t.Errorf("%s: %d characters, over Secrets Manager's %d", p.Name, n, maxSecretPolicy)
 		}
+	}
+	// The rotator's function policy: one statement a permission, in the
+	// shape Lambda's documentation shows for a service's permission
+	// (https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html).
+	var sources []string
+	var statements []map[string]any
+	for _, p := range res.ByType("aws:lambda/permission:Permission") {
+		sources = append(sources, str(p, "sourceArn"))
+		statements = append(statements, map[string]any{
+			"Sid": str(p, "statementId"), "Effect": "Allow",
+			"Principal": map[string]any{"Service": str(p, "principal")},
+			"Action":    str(p, "action"), "Resource": "arn:aws:lambda:us-east-1:123456789012:function:rotator-" + suffix,
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"AWS:SourceAccount": str(p, "sourceAccount")},
+				"ArnLike":      map[string]any{"AWS:SourceArn": str(p, "sourceArn")},
+			},
+		})
+	}
+	doc, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Id": "default", "Statement": statements})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fnPolicy := len(doc)
+	t.Logf("rotator's function policy: about %d of %d bytes", fnPolicy, maxFunctionPolicy)
+	if fnPolicy > maxFunctionPolicy {
+		t.Errorf("the rotator's function policy is about %d bytes, over Lambda's %d", fnPolicy, maxFunctionPolicy)
+	}
+	wantSources := users
+	if users > secrets.ExactSecretsLimit {
+		wantSources = 1
+		if !slices.Equal(sources, wantPattern) {
+			t.Errorf("%d users: the invoke permission's source is %v, want %v", users, sources, wantPattern)
+		}
+	}
+	if len(sources) != wantSources {
+		t.Errorf("%d users: %d invoke permissions, want %d", users, len(sources), wantSources)
 	}
 	fn := one(t, res, "aws:lambda/function:Function")
 	env := 0

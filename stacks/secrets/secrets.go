@@ -474,8 +474,12 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 		return nil, err
 	}
 
-	for _, a := range apps {
-		if err := rotate(ctx, args, a, fn, alert.target, parent); err != nil {
+	permissions, err := invokePermissions(ctx, args, apps, fn, appSecretsArnPattern(args, arn), parent)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range apps {
+		if err := rotate(ctx, args, a, fn, permissions[i], alert.target, parent); err != nil {
 			return nil, err
 		}
 	}

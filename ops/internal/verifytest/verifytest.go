@@ -305,11 +305,15 @@ type Fixture struct {
 	Targets           []ebtypes.Target
 	FailedInvocations []float64
 	Function          lambda.GetFunctionConfigurationOutput
-	Cluster           rdstypes.DBCluster
-	Parameters        []rdstypes.Parameter
-	Endpoints         []ec2types.VpcEndpoint
-	Subnets           []ec2types.Subnet
-	FlowLogs          []ec2types.FlowLog
+	// FunctionPolicy is the rotator's resource-based policy; empty is
+	// InvokePolicy over the outputs' application secrets, as the layer
+	// writes it.
+	FunctionPolicy string
+	Cluster        rdstypes.DBCluster
+	Parameters     []rdstypes.Parameter
+	Endpoints      []ec2types.VpcEndpoint
+	Subnets        []ec2types.Subnet
+	FlowLogs       []ec2types.FlowLog
 	// AuditLog are the lines of the cluster's audit log group; nil: the
 	// group does not exist.
 	AuditLog []string
@@ -770,6 +774,57 @@ func (l fn) GetFunctionConfiguration(_ context.Context, in *lambda.GetFunctionCo
 	}
 	out := l.f.Function
 	return &out, nil
+}
+
+func (l fn) GetPolicy(_ context.Context, in *lambda.GetPolicyInput, _ ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error) {
+	l.f.Calls.Record("Lambda.GetPolicy")
+	if aws.ToString(in.FunctionName) != FunctionName {
+		return nil, fmt.Errorf("ResourceNotFoundException: Function not found: %s", aws.ToString(in.FunctionName))
+	}
+	policy := l.f.FunctionPolicy
+	if policy == NoFunctionPolicy {
+		return nil, &lambdatypes.ResourceNotFoundException{Message: aws.String("The resource you requested does not exist.")}
+	}
+	if policy == "" {
+		var arns []string
+		for _, a := range l.f.Outputs["secrets"]["appSecretArns"].(map[string]any) {
+			arns = append(arns, a.(string))
+		}
+		slices.Sort(arns)
+		policy = InvokePolicy(arns...)
+	}
+	return &lambda.GetPolicyOutput{Policy: aws.String(policy)}, nil
+}
+
+// NoFunctionPolicy as Fixture.FunctionPolicy: the function has none, and
+// GetPolicy answers ResourceNotFoundException, as Lambda does once every
+// permission is removed.
+const NoFunctionPolicy = "none"
+
+// InvokePolicy is the rotator's resource-based policy as Lambda returns it
+// after one AddPermission per source (the secrets layer's
+// lambda.Permission): Secrets Manager of this account may invoke the
+// function for that secret ARN or ARN pattern. The shape is the one
+// Lambda's documentation shows for a service's permission
+// (https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html).
+func InvokePolicy(sources ...string) string {
+	var statements []map[string]any
+	for i, s := range sources {
+		statements = append(statements, map[string]any{
+			"Sid": fmt.Sprintf("SecretsManagerRotates-%d", i), "Effect": "Allow",
+			"Principal": map[string]any{"Service": "secretsmanager.amazonaws.com"},
+			"Action":    "lambda:InvokeFunction", "Resource": FunctionArn,
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"AWS:SourceAccount": Account},
+				"ArnLike":      map[string]any{"AWS:SourceArn": s},
+			},
+		})
+	}
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Id": "default", "Statement": statements})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 type sm struct{ f *Fixture }
