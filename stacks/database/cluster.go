@@ -146,6 +146,12 @@ func param(name, value, applyMethod string) rds.ClusterParameterGroupParameterIn
 	}
 }
 
+// notOfferedFix is what to do when RDS does not offer the configured
+// class and version (everywhere, or in a zone the cluster uses). The
+// check runs on every preview, also of a running cluster, and RDS stops
+// offering superseded patch versions to new instances.
+const notOfferedFix = "choose an engineVersion and instanceClass that RDS offers there (aws rds describe-orderable-db-instance-options --engine aurora-mysql --engine-version <version> --db-instance-class <class>); if the cluster already runs, RDS may have stopped offering its version or class to new instances: set engineVersion to a version it offers (with applyEngineVersion false the running cluster keeps its own)"
+
 // nthZone is the i-th availability zone, with an error that says why when the
 // network layer offers fewer than InstanceCount, or when RDS does not offer
 // the instance class there (orderable: the zones RDS offers it in; nil when
@@ -156,7 +162,7 @@ func nthZone(zones pulumi.StringArrayInput, orderable []string, i int) pulumi.St
 			return "", fmt.Errorf("the network layer exports %d availability zone(s); the cluster's %d instances need %d distinct ones", len(azs), InstanceCount, InstanceCount)
 		}
 		if orderable != nil && !slices.Contains(orderable, azs[i]) {
-			return "", fmt.Errorf("RDS does not offer this instance class and engine version in %s (it does in %v): exclude that zone's ID with the network layer's excludeZoneIds, or choose another instanceClass", azs[i], orderable)
+			return "", fmt.Errorf("RDS does not offer this instance class and engine version in %s (it does in %v): exclude that zone's ID with the network layer's excludeZoneIds, or %s", azs[i], orderable, notOfferedFix)
 		}
 		return azs[i], nil
 	}).(pulumi.StringOutput)

@@ -1,6 +1,7 @@
 package database_test
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -758,6 +759,26 @@ func TestZoneWithoutTheInstanceClassIsRefused(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "RDS does not offer this instance class and engine version in us-east-1b") || !strings.Contains(err.Error(), "excludeZoneIds") {
 		t.Fatalf("err = %v (%d resources)", err, len(res.Resources))
+	}
+}
+
+// A version RDS no longer offers stops every preview, a running
+// cluster's too: the error says how to get past it without an upgrade.
+func TestVersionNoLongerOfferedSaysWhatToDo(t *testing.T) {
+	_, err := mock.Run(database.Layer, mock.RunOptions{
+		Stack:        "dev",
+		Config:       baseConfig(),
+		StackOutputs: refs(),
+		Invokes: map[string]func(resource.PropertyMap) (resource.PropertyMap, error){
+			"aws:rds/getOrderableDbInstance:getOrderableDbInstance": func(resource.PropertyMap) (resource.PropertyMap, error) {
+				return nil, errors.New("no RDS Orderable DB Instance Options found matching criteria; try different search")
+			},
+		},
+	})
+	for _, want := range []string{"where RDS offers db.t3.medium for " + database.DefaultEngineVersion, "no RDS Orderable DB Instance Options found", "set engineVersion to a version it offers (with applyEngineVersion false the running cluster keeps its own)"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
 	}
 }
 

@@ -221,7 +221,10 @@ func existingDatabase(ctx *pulumi.Context, d *Database, args *Args, parent pulum
 	// rules stay as they are (pulumi-aws docs for
 	// aws.vpc.SecurityGroupIngressRule; terraform-provider-aws
 	// internal/service/ec2/vpc_security_group_ingress_rule.go). A team that
-	// manages this group with inline rules must add the rule there.
+	// manages this group with inline rules would remove it on its next
+	// apply, and cannot hold the same rule itself (AWS refuses a duplicate:
+	// InvalidPermission.Duplicate): it attaches a group of the vault's own
+	// to the cluster and names that one (docs/deploying.md).
 	if _, err := vpc.NewSecurityGroupIngressRule(ctx, l("cluster-from-rotator"), &vpc.SecurityGroupIngressRuleArgs{
 		SecurityGroupId:           checked,
 		IpProtocol:                pulumi.String("tcp"),

@@ -136,9 +136,12 @@ func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 		// Not every zone offers every class: a zone that lacks it would
 		// fail the instance's creation after the cluster exists.
 		// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeOrderableDBInstanceOptions.html
+		// The lookup runs on every preview, also of a running cluster,
+		// and RDS stops offering superseded patch versions to new
+		// instances: the error says how a running environment gets past it.
 		orderable, err := rds.GetOrderableDbInstance(ctx, OrderableLookup(args.EngineVersion, args.InstanceClass), common.AWS())
 		if err != nil {
-			return nil, fmt.Errorf("database: where RDS offers %s for %s: %w", args.InstanceClass, args.EngineVersion, err)
+			return nil, fmt.Errorf("database: where RDS offers %s for %s: %w; %s", args.InstanceClass, args.EngineVersion, err, notOfferedFix)
 		}
 		args.OrderableZones = orderable.AvailabilityZones
 	}
