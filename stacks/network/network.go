@@ -338,7 +338,7 @@ func endpointChoice(e *Existing, privateDNS bool) string {
 		created = "uses the existing endpoint named in config and creates the other"
 	}
 	if privateDNS {
-		return fmt.Sprintf("network: %s with private DNS (endpointPrivateDns: true): every workload in the existing VPC will call Secrets Manager and KMS through the vault's endpoints", created)
+		return fmt.Sprintf("network: %s with private DNS (endpointPrivateDns: true): every workload in the existing VPC will call Secrets Manager and KMS through the vault's endpoints, which admit only the rotator and appSecurityGroupIds, and only this account's secrets and keys for the actions their policies name: every other workload's calls will be refused", created)
 	}
 	return fmt.Sprintf("network: %s without private DNS, so the existing VPC's other workloads keep their path to Secrets Manager and KMS; the vault's clients use the endpoints' own names (outputs secretsManagerEndpointUrl, kmsEndpointUrl)", created)
 }
