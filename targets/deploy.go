@@ -17,14 +17,9 @@ import (
 
 const vaultCmd = "./ops/cmd/vault"
 
-// DeployAll runs the policy gate over ENV's stack files, builds the rotator, then deploys network, kms, database and secrets of ENV in order (FROM=<layer> resumes).
+// DeployAll builds the rotator, then deploys network, kms, database and secrets of ENV in order (FROM=<layer> resumes).
 func DeployAll() error {
 	if err := preflight("deployAll"); err != nil {
-		return err
-	}
-	// The gate judges the stack files this deploy reads: a violation stops
-	// it before any call to AWS.
-	if err := auditStackFiles(); err != nil {
 		return err
 	}
 	mg.Deps(Dev.Build)
@@ -81,7 +76,7 @@ func Verify() error {
 	return goRun(vaultCmd, "verify")
 }
 
-// Up runs the policy gate over ENV's stack files, then deploys one layer of ENV (for the team that owns it).
+// Up deploys one layer of ENV (for the team that owns it).
 type Up mg.Namespace
 
 // Network deploys the network layer of ENV.
@@ -96,7 +91,7 @@ func (Up) Database() error { return layerOp("up", "database") }
 // Secrets builds the rotator and deploys the secrets layer of ENV.
 func (Up) Secrets() error { return layerOp("up", "secrets") }
 
-// Preview runs the policy gate over ENV's stack files, then previews one layer of ENV.
+// Preview previews one layer of ENV.
 type Preview mg.Namespace
 
 // Network previews the network layer of ENV.
@@ -149,13 +144,6 @@ func layerOp(op, layer string) error {
 	}
 	if err := preflight(need); err != nil {
 		return err
-	}
-	if op == "up" || op == "preview" {
-		// The gate over every layer's stack file, as deployAll runs it:
-		// the policy judges a layer with the values of those before it.
-		if err := auditStackFiles(); err != nil {
-			return err
-		}
 	}
 	if layer == "secrets" && (op == "up" || op == "preview") {
 		mg.Deps(Dev.Rotator) // the secrets layer deploys functions/rotator/dist/rotator.zip
