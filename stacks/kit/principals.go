@@ -98,6 +98,25 @@ func Administrators(ctx *pulumi.Context, deployer string) ([]string, error) {
 	return admins, nil
 }
 
+// OnlyIdentityCenterAdministrators is a refusal when every administrator is
+// a role IAM Identity Center creates for a permission set
+// (role/aws-reserved/sso.amazonaws.com/...), "" otherwise. The vault's
+// policies deny the keys' and the secrets' control to everyone else, the
+// account's root user included, by ARN, and such a role cannot come back
+// under its ARN: when the set's last assignment to the account goes, so
+// does the role, and a new assignment creates one "with a different,
+// unique suffix"
+// (https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html).
+// A role of the account's own can be re-created under the same name.
+func OnlyIdentityCenterAdministrators(admins []string) string {
+	for _, a := range admins {
+		if !strings.Contains(a, ":role/aws-reserved/sso.amazonaws.com/") {
+			return ""
+		}
+	}
+	return "every administrator is an IAM Identity Center role (role/aws-reserved/sso.amazonaws.com/...): if its permission set's assignments to this account were removed, the role would come back under another name, and no one, not even the account's root user, could change the keys' or the secrets' policies again; add to administrators a role of the account's own (a break-glass role), which can be re-created under the same name"
+}
+
 // CheckDeployer refuses a deployer that is not one of the administrators.
 // Every layer writes or reads back what only the administrators may touch,
 // so a deployer outside the list would lock itself out halfway:

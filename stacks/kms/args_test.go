@@ -103,3 +103,29 @@ func TestCallersProtectReachesTheKeys(t *testing.T) {
 		}
 	}
 }
+
+// Administrators that no one could restore (IAM Identity Center roles
+// only) are refused in production; a role of the account's own beside
+// them, or an ephemeral environment, passes.
+func TestProductionNeedsARestorableAdministrator(t *testing.T) {
+	sso := "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/eu-west-2/AWSReservedSSO_DatabaseAdministrator_1234567890abcdef"
+	for _, c := range []struct {
+		admins     []string
+		production bool
+		refused    bool
+	}{
+		{[]string{sso}, true, true},
+		{[]string{sso, "arn:aws:iam::" + account + ":role/vault-break-glass"}, true, false},
+		{[]string{sso}, false, false},
+	} {
+		args := required()
+		args.Production = c.production
+		args.Administrators = pulumi.ToStringArray(c.admins)
+		_, err := kittest.Build(t, kms.NewKeys, kit.KeysComponent, &args)
+		if c.refused {
+			kittest.Refused(t, err, "add to administrators a role of the account's own (a break-glass role)")
+		} else if err != nil {
+			t.Errorf("%v (production %v): %v", c.admins, c.production, err)
+		}
+	}
+}

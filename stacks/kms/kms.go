@@ -106,7 +106,7 @@ func NewKeys(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resour
 	// for the check.
 	principals := args.Administrators.ToStringArrayOutput().ApplyT(func(admins []string) (Principals, error) {
 		p := Principals{Administrators: admins}
-		return p, p.validate()
+		return p, p.validate(args.Production)
 	}).(pulumi.AnyOutput)
 	k := &Keys{}
 	if err := ctx.RegisterComponentResource(ComponentType, name, k, opts...); err != nil {
@@ -196,9 +196,15 @@ type Principals struct {
 	Administrators []string
 }
 
-func (p Principals) validate() error {
+// validate refuses an empty list, and in production a list that no one
+// could restore (kit.OnlyIdentityCenterAdministrators); the kms layer warns
+// of the latter in an ephemeral environment.
+func (p Principals) validate(production bool) error {
 	if len(p.Administrators) == 0 {
 		return fmt.Errorf("kms: Administrators is empty: %s", adminRule)
+	}
+	if why := kit.OnlyIdentityCenterAdministrators(p.Administrators); production && why != "" {
+		return fmt.Errorf("kms: %s", why)
 	}
 	return nil
 }

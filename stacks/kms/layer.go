@@ -58,6 +58,13 @@ func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	if err := kit.CheckDeployer(deployer, admins); err != nil {
 		return nil, err
 	}
+	// Production refuses it (NewKeys); an environment meant to be
+	// destroyed is only told.
+	if why := kit.OnlyIdentityCenterAdministrators(admins); why != "" && !common.Production() {
+		if err := ctx.Log.Warn("kms: "+why, nil); err != nil {
+			return nil, err
+		}
+	}
 	args.Suffix = common.Suffix
 	args.Region = common.Region
 	args.AccountID = account
