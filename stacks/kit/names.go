@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // The default component names: the names each layer's program gives its
@@ -65,6 +66,12 @@ func NewNames(component, suffix string) (Names, error) {
 	}
 	if len(component) > MaxVaultNameLen || !vaultNamePattern.MatchString(component) {
 		return Names{}, fmt.Errorf("component name %q: a vault's name is 1 to %d lower-case letters, digits and single hyphens, a letter first (it prefixes every physical name), or one of the default names %v", component, MaxVaultNameLen, DefaultComponents)
+	}
+	if component == "sg" || strings.HasPrefix(component, "sg-") {
+		// The security groups would be named sg-..., which EC2 refuses:
+		// GroupName "Cannot start with sg-"
+		// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html).
+		return Names{}, fmt.Errorf("component name %q: the vault's security groups would be named sg-..., which EC2 refuses; choose another name", component)
 	}
 	return Names{Prefix: component + "-", Suffix: suffix}, nil
 }
