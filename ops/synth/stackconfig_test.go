@@ -1,6 +1,7 @@
 package synth_test
 
 import (
+	"fmt"
 	"maps"
 	"os"
 	"strings"
@@ -94,6 +95,45 @@ func TestStackFilesReachTheGraph(t *testing.T) {
 	}
 	if got := docs[0].Providers[0].Inputs["region"]; got != "eu-west-1" {
 		t.Errorf("the provider's region is %v, want the files' eu-west-1", got)
+	}
+}
+
+// Stack files of a real environment synthesize as that environment: the
+// kms layer's administrators (an IAM Identity Center role, with its path,
+// deploys) and the readers of its own account, the references by the
+// stacks of a Pulumi Cloud organisation. Without that, the layers refuse
+// the offline deployer and account, and find no such stacks.
+func TestStackFilesOfARealAccount(t *testing.T) {
+	const account = "210987654321"
+	deployer := "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
+	root := stackRoot(t, "prod", func(layer, file string) string {
+		switch layer {
+		case "kms":
+			file = set(t, file, kit.KMSProject+":administrators", `["`+deployer+`", "arn:aws:iam::`+account+`:role/vault-break-glass"]`)
+		case "database":
+			file = set(t, file, kit.DatabaseProject+":networkStack", "acme/vault-network/prod")
+		case "secrets":
+			file = set(t, file, kit.SecretsProject+":databaseStack", "acme/vault-database/prod")
+			file = set(t, file, kit.SecretsProject+":appUsers", `[{"name": "orders", "privileges": ["SELECT"], "readers": ["arn:aws:iam::`+account+`:role/orders-api"]}]`)
+		}
+		return file
+	})
+	files, err := synth.ReadStackFiles(root, "prod", layers.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := maps.Clone(files.Config)
+	cfg[kit.SecretsProject+":rotatorZip"] = mock.RotatorZip(t)
+	docs, err := synth.Run(synth.Options{Env: "prod", Root: repotest.Root(t), Layers: layers.All, Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kms := docs[1]
+	if got := fmt.Sprint(kms.Outputs["administrators"]); !strings.Contains(got, deployer) {
+		t.Errorf("kms administrators = %s", got)
+	}
+	if got := fmt.Sprint(kms.Outputs["secretsKeyArn"]); !strings.Contains(got, ":"+account+":") {
+		t.Errorf("the secrets key %s is not in the files' account", got)
 	}
 }
 

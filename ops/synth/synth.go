@@ -15,6 +15,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -100,6 +101,25 @@ func layerConfig(l kit.Layer, env, region string) map[string]string {
 	}
 }
 
+// iamArn is an IAM role or user ARN, its account captured.
+var iamArn = regexp.MustCompile(`arn:aws[a-z-]*:iam::(\d{12}):(?:role|user)/[\w+=,.@/-]+`)
+
+// accountOf is the account and deployer the offline run stands in for.
+// Stack files name principals of their own account (the kms layer's
+// administrators, the readers of appUsers), which the layers check against
+// the account and the deploying principal: the first administrator is the
+// deployer, and its account (else a reader's) the account. Without either,
+// the offline account and its deployer (Deployer "").
+func accountOf(config map[string]string, offline string) (account, deployer string) {
+	if m := iamArn.FindStringSubmatch(config[kit.KMSProject+":administrators"]); m != nil {
+		return m[1], m[0]
+	}
+	if m := iamArn.FindStringSubmatch(config[kit.SecretsProject+":appUsers"]); m != nil {
+		return m[1], ""
+	}
+	return offline, ""
+}
+
 // Run synthesizes every layer of opts in order.
 func Run(opts Options) ([]Document, error) {
 	if opts.Env == "" {
@@ -115,6 +135,7 @@ func Run(opts Options) ([]Document, error) {
 		return nil, fmt.Errorf("synth: the repository root is required")
 	}
 	aws := awsfake.Env{Account: awsfake.DefaultAccount, Region: opts.Region}
+	aws.Account, aws.Deployer = accountOf(opts.Config, aws.Account)
 	stacks := map[string]map[string]mock.Output{}
 	docs := make([]Document, 0, len(opts.Layers))
 	for _, l := range opts.Layers {
@@ -122,6 +143,16 @@ func Run(opts Options) ([]Document, error) {
 		for k, v := range opts.Config {
 			if strings.HasPrefix(k, l.Project+":") {
 				cfg[k] = v
+			}
+		}
+		// A stack file names the layers before it by the stacks of its
+		// backend (<org>/vault-<layer>/<env>, as deployAll writes them):
+		// those names get the outputs synthesized for those layers.
+		for _, before := range opts.Layers {
+			if name, ok := cfg[l.Project+":"+before.Name+"Stack"]; ok {
+				if out, done := stacks[StackName(before.Project, opts.Env)]; done {
+					stacks[name] = out
+				}
 			}
 		}
 		res, err := mock.Run(l, mock.RunOptions{

@@ -26,6 +26,29 @@ const DeployerRole = "vault-deployer"
 type Env struct {
 	Account string
 	Region  string
+	// Deployer is the IAM role or user ARN the offline deployer acts as;
+	// empty means role/DeployerRole in Account (an assumed-role session of
+	// it either way for a role).
+	Deployer string
+}
+
+// deployer is the deployer's IAM ARN.
+func (e Env) deployer() string {
+	if e.Deployer != "" {
+		return e.Deployer
+	}
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", e.Account, DeployerRole)
+}
+
+// callerArn is what sts get-caller-identity answers for the deployer: an
+// assumed-role session of its role (named by the role's name alone, as STS
+// names it), or the IAM user itself.
+func (e Env) callerArn() string {
+	d := e.deployer()
+	if _, role, ok := strings.Cut(d, ":role/"); ok {
+		return fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/offline", e.Account, role[strings.LastIndex(role, "/")+1:])
+	}
+	return d
 }
 
 // Default returns the offline account in us-east-1.
@@ -339,7 +362,7 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"accountId": e.Account,
-			"arn":       fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/offline", e.Account, DeployerRole),
+			"arn":       e.callerArn(),
 			"id":        e.Account,
 			"userId":    "AIDA" + strings.ToUpper(hexOf(17, e.Account)),
 		}), nil
@@ -351,6 +374,9 @@ func (e Env) Invoke(token string, args resource.PropertyMap) (resource.PropertyM
 		if rest, ok := strings.CutPrefix(a, fmt.Sprintf("arn:aws:sts::%s:assumed-role/", e.Account)); ok {
 			parts := strings.SplitN(rest, "/", 2)
 			name, issuer = parts[0], fmt.Sprintf("arn:aws:iam::%s:role/%s", e.Account, parts[0])
+			if a == e.callerArn() {
+				issuer = e.deployer() // with its path, as IAM keeps it
+			}
 			if len(parts) == 2 {
 				session = parts[1]
 			}
