@@ -519,10 +519,12 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 // account as aws:SourceAccount
 // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html).
 // The layer names each secret, or past ExactSecretsLimit secrets one
-// pattern, in SourceArn, which Lambda compares "using the StringLike
-// operator" (AddPermission's API reference): this line confirms on the
-// first deploy that Lambda stored the pattern so that it admits the
-// secrets. A failed GetPolicy is the check's result (ok false).
+// pattern, in SourceArn (stacks/secrets, invokePermissions): this line
+// shows that the stored policy, as ops/access models AWS's evaluation,
+// admits every secret; a rotation that succeeds (secrets/<user>) shows
+// that Secrets Manager's own invocation does. A statement ops/access
+// cannot evaluate makes the line fail as inconclusive, naming the error.
+// A failed GetPolicy is the check's result (ok false).
 //
 // GetPolicy (https://docs.aws.amazon.com/lambda/latest/api/API_GetPolicy.html):
 // Policy, "The resource-based policy", as JSON text.
@@ -546,7 +548,7 @@ func (v *Verifier) rotatorInvokers(ctx context.Context, fn, fnArn string, apps m
 		p.add(fmt.Sprintf("its resource-based policy cannot be read: %v", err), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
 		return Result{}, true
 	}
-	var refused []string
+	var refused, unknown []string
 	for _, user := range sortedKeys(apps) {
 		_, account := arnRegionAccount(apps[user])
 		d, err := access.Evaluate(access.Request{
@@ -555,9 +557,16 @@ func (v *Verifier) rotatorInvokers(ctx context.Context, fn, fnArn string, apps m
 			Resource:  fnArn,
 			Context:   access.Context{"aws:SourceArn": {apps[user]}, "aws:SourceAccount": {account}},
 		}, access.Target{Resource: &policy, Account: account})
-		if err != nil || !d.Allowed {
+		switch {
+		case err != nil:
+			unknown = append(unknown, fmt.Sprintf("%s (%v)", user, err))
+		case !d.Allowed:
 			refused = append(refused, user)
 		}
+	}
+	if len(unknown) > 0 {
+		p.add(fmt.Sprintf("inconclusive: its resource-based policy cannot be evaluated for the secrets of %s", strings.Join(unknown, ", ")),
+			"read the policy (aws lambda get-policy) and remove what verify cannot evaluate, or deploy the secrets layer ("+v.up("secrets")+")")
 	}
 	if len(refused) > 0 {
 		p.add(fmt.Sprintf("its resource-based policy does not let Secrets Manager invoke it for the secrets of %s, so their rotation fails", strings.Join(refused, ", ")),

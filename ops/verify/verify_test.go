@@ -176,6 +176,9 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"rotator invocable by the vault's pattern", "", "", func(f *verifytest.Fixture) {
 			f.FunctionPolicy = verifytest.InvokePolicy("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-*-dev-??????")
 		}},
+		{"rotator policy verify cannot evaluate", "rotator", "inconclusive: its resource-based policy cannot be evaluated for the secrets of app (", func(f *verifytest.Fixture) {
+			f.FunctionPolicy = strings.ReplaceAll(verifytest.InvokePolicy(verifytest.AppSecrets["app"], verifytest.AppSecrets["reporting"]), "StringEquals", "NumericEquals")
+		}},
 		{"rotator without a policy", "rotator", "has no resource-based policy, so Secrets Manager may not invoke it", func(f *verifytest.Fixture) { f.FunctionPolicy = verifytest.NoFunctionPolicy }},
 		{"rotation off", "secrets/app", "rotation is off", func(f *verifytest.Fixture) { f.Secrets[app].Describe.RotationEnabled = aws.Bool(false) }},
 		{"schedule too long", "secrets/app", "every 45 days, more than 30", func(f *verifytest.Fixture) {

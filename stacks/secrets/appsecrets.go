@@ -115,11 +115,14 @@ func recoveryWindow(args *Args) int {
 // limit"; AWS's advice is one statement with a wildcard:
 // https://repost.aws/knowledge-center/lambda-resource-based-policy-size-error),
 // and a hundred statements of up to 470 bytes would pass it. Lambda keeps
-// SourceArn as an ArnLike condition, so the pattern's * and ? match
-// (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html,
-// SourceArn, which admits patterns; that Secrets Manager's invocation
-// matches it is unconfirmed offline: verify's rotator-invoke line reads
-// the function's policy back).
+// SourceArn as a condition that admits * and ?: its API reference says
+// "Lambda configures the comparison using the StringLike operator"
+// (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html),
+// and the policies it returns show ArnLike (terraform-provider-aws
+// internal/service/lambda/permission.go reads AWS:SourceArn under it).
+// verify's rotator line judges the stored policy with ops/access; that
+// Secrets Manager's invocation matches the pattern is shown only by a
+// rotation that succeeds (its secrets/<user> line), unconfirmed offline.
 func invokePermissions(ctx *pulumi.Context, args *Args, apps []appSecret, fn *lambda.Function, pattern string, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	l := args.names.Logical
 	permission := func(logical, sid string, source pulumi.StringInput) (pulumi.Resource, error) {
