@@ -98,42 +98,48 @@ func TestStackFilesReachTheGraph(t *testing.T) {
 	}
 }
 
-// Stack files of a real environment synthesize as that environment: the
-// kms layer's administrators (an IAM Identity Center role, with its path,
-// deploys) and the readers of its own account, the references by the
-// stacks of a Pulumi Cloud organisation. Without that, the layers refuse
-// the offline deployer and account, and find no such stacks.
+// Stack files of a real environment synthesize as that environment: in
+// the account of its readers, deployed by its first administrator of that
+// account (an IAM Identity Center role, with its path; a break-glass role
+// of a central account comes first and is passed over), its references by
+// the stacks of a Pulumi Cloud organisation. Without that, the layers
+// refuse the offline deployer and account, and find no such stacks. A
+// reference to another environment's stack is not answered.
 func TestStackFilesOfARealAccount(t *testing.T) {
 	const account = "210987654321"
 	deployer := "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef"
-	root := stackRoot(t, "prod", func(layer, file string) string {
-		switch layer {
-		case "kms":
-			file = set(t, file, kit.KMSProject+":administrators", `["`+deployer+`", "arn:aws:iam::`+account+`:role/vault-break-glass"]`)
-		case "database":
-			file = set(t, file, kit.DatabaseProject+":networkStack", "acme/vault-network/prod")
-		case "secrets":
-			file = set(t, file, kit.SecretsProject+":databaseStack", "acme/vault-database/prod")
-			file = set(t, file, kit.SecretsProject+":appUsers", `[{"name": "orders", "privileges": ["SELECT"], "readers": ["arn:aws:iam::`+account+`:role/orders-api"]}]`)
+	files := func(kmsStack string) map[string]string {
+		root := stackRoot(t, "prod", func(layer, file string) string {
+			switch layer {
+			case "kms":
+				file = set(t, file, kit.KMSProject+":administrators", `["arn:aws:iam::999999999999:role/central-break-glass", "`+deployer+`", "arn:aws:iam::`+account+`:role/vault-break-glass"]`)
+			case "database":
+				file = set(t, file, kit.DatabaseProject+":networkStack", "acme/vault-network/prod")
+				file = set(t, file, kit.DatabaseProject+":kmsStack", kmsStack)
+			case "secrets":
+				file = set(t, file, kit.SecretsProject+":databaseStack", "acme/vault-database/prod")
+				file = set(t, file, kit.SecretsProject+":appUsers", `[{"name": "orders", "privileges": ["SELECT"], "readers": ["arn:aws:iam::`+account+`:role/orders-api"]}]`)
+			}
+			return file
+		})
+		f, err := synth.ReadStackFiles(root, "prod", layers.All)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return file
-	})
-	files, err := synth.ReadStackFiles(root, "prod", layers.All)
+		cfg := maps.Clone(f.Config)
+		cfg[kit.SecretsProject+":rotatorZip"] = mock.RotatorZip(t)
+		return cfg
+	}
+	docs, err := synth.Run(synth.Options{Env: "prod", Root: repotest.Root(t), Layers: layers.All, Config: files("acme/vault-kms/prod")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := maps.Clone(files.Config)
-	cfg[kit.SecretsProject+":rotatorZip"] = mock.RotatorZip(t)
-	docs, err := synth.Run(synth.Options{Env: "prod", Root: repotest.Root(t), Layers: layers.All, Config: cfg})
-	if err != nil {
-		t.Fatal(err)
+	if got := fmt.Sprint(docs[1].Outputs["secretsKeyArn"]); !strings.Contains(got, ":"+account+":") {
+		t.Errorf("the secrets key %s is not in the readers' account", got)
 	}
-	kms := docs[1]
-	if got := fmt.Sprint(kms.Outputs["administrators"]); !strings.Contains(got, deployer) {
-		t.Errorf("kms administrators = %s", got)
-	}
-	if got := fmt.Sprint(kms.Outputs["secretsKeyArn"]); !strings.Contains(got, ":"+account+":") {
-		t.Errorf("the secrets key %s is not in the files' account", got)
+	_, err = synth.Run(synth.Options{Env: "prod", Root: repotest.Root(t), Layers: layers.All, Config: files("acme/vault-kms/staging")})
+	if err == nil || !strings.Contains(err.Error(), "acme/vault-kms/staging") {
+		t.Errorf("a reference to another environment's stack: %v, want it unanswered", err)
 	}
 }
 

@@ -105,19 +105,48 @@ func layerConfig(l kit.Layer, env, region string) map[string]string {
 var iamArn = regexp.MustCompile(`arn:aws[a-z-]*:iam::(\d{12}):(?:role|user)/[\w+=,.@/-]+`)
 
 // accountOf is the account and deployer the offline run stands in for.
-// Stack files name principals of their own account (the kms layer's
-// administrators, the readers of appUsers), which the layers check against
-// the account and the deploying principal: the first administrator is the
-// deployer, and its account (else a reader's) the account. Without either,
-// the offline account and its deployer (Deployer "").
+// Stack files name principals of their own account, which the layers check
+// against the account and the deploying principal. A reader (appUsers) must
+// be a role of the vault's account, so a reader's account is the account;
+// else the first administrator's. The deployer is the first administrator
+// of that account; with none, the offline deployer's role in it
+// (Deployer ""). Without either key, the offline account.
 func accountOf(config map[string]string, offline string) (account, deployer string) {
-	if m := iamArn.FindStringSubmatch(config[kit.KMSProject+":administrators"]); m != nil {
-		return m[1], m[0]
-	}
+	admins := iamArn.FindAllStringSubmatch(config[kit.KMSProject+":administrators"], -1)
+	account = offline
 	if m := iamArn.FindStringSubmatch(config[kit.SecretsProject+":appUsers"]); m != nil {
-		return m[1], ""
+		account = m[1]
+	} else if len(admins) > 0 {
+		account = admins[0][1]
 	}
-	return offline, ""
+	for _, a := range admins {
+		if a[1] == account {
+			return account, a[0]
+		}
+	}
+	return account, ""
+}
+
+// references are the stacks layer l's StackReferences see: those
+// synthesized before it, by the self-managed backend's names, and under
+// the names its stack file gives them (networkStack, ...) when such a name
+// is <org>/<project>/<env> of that earlier layer and environment, as
+// deployAll writes them on any backend. Another name (another environment's
+// stacks) stays unanswered, so the layer fails naming it: the gate does not
+// judge a file against outputs the deploy would not read.
+func references(stacks map[string]map[string]mock.Output, l kit.Layer, cfg map[string]string, opts Options) map[string]map[string]mock.Output {
+	out := maps.Clone(stacks)
+	for _, before := range opts.Layers {
+		name, ok := cfg[l.Project+":"+before.Name+"Stack"]
+		parts := strings.Split(name, "/")
+		if !ok || len(parts) != 3 || parts[1] != before.Project || parts[2] != opts.Env {
+			continue
+		}
+		if o, done := stacks[StackName(before.Project, opts.Env)]; done {
+			out[name] = o
+		}
+	}
+	return out
 }
 
 // Run synthesizes every layer of opts in order.
@@ -145,20 +174,10 @@ func Run(opts Options) ([]Document, error) {
 				cfg[k] = v
 			}
 		}
-		// A stack file names the layers before it by the stacks of its
-		// backend (<org>/vault-<layer>/<env>, as deployAll writes them):
-		// those names get the outputs synthesized for those layers.
-		for _, before := range opts.Layers {
-			if name, ok := cfg[l.Project+":"+before.Name+"Stack"]; ok {
-				if out, done := stacks[StackName(before.Project, opts.Env)]; done {
-					stacks[name] = out
-				}
-			}
-		}
 		res, err := mock.Run(l, mock.RunOptions{
 			Stack:        opts.Env,
 			Config:       cfg,
-			StackOutputs: stacks,
+			StackOutputs: references(stacks, l, cfg, opts),
 			AWS:          &aws,
 		})
 		if err != nil {
