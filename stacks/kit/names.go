@@ -67,11 +67,16 @@ func NewNames(component, suffix string) (Names, error) {
 	if len(component) > MaxVaultNameLen || !vaultNamePattern.MatchString(component) {
 		return Names{}, fmt.Errorf("component name %q: a vault's name is 1 to %d lower-case letters, digits and single hyphens, a letter first (it prefixes every physical name), or one of the default names %v", component, MaxVaultNameLen, DefaultComponents)
 	}
-	if component == "sg" || strings.HasPrefix(component, "sg-") {
-		// The security groups would be named sg-..., which EC2 refuses:
-		// GroupName "Cannot start with sg-"
-		// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html).
-		return Names{}, fmt.Errorf("component name %q: the vault's security groups would be named sg-..., which EC2 refuses; choose another name", component)
+	// Every physical name starts with the vault's name: refuse one that
+	// gives a name AWS refuses. EC2's GroupName "Cannot start with sg-"
+	// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html);
+	// S3's bucket names "must not start with the prefix sthree-" or
+	// "amzn-s3-demo-"
+	// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+	for _, reserved := range []string{"sg", "sthree", "amzn-s3-demo"} {
+		if component == reserved || strings.HasPrefix(component, reserved+"-") {
+			return Names{}, fmt.Errorf("component name %q: the vault's physical names would start with %s-, which AWS reserves (security groups sg-, S3 buckets sthree- and amzn-s3-demo-); choose another name", component, reserved)
+		}
 	}
 	return Names{Prefix: component + "-", Suffix: suffix}, nil
 }

@@ -89,7 +89,7 @@ func TestLongNamesAreFittedDeterministically(t *testing.T) {
 }
 
 func TestBadComponentNamesAreRefused(t *testing.T) {
-	for _, bad := range []string{"", "Orders", "orders_1", "-orders", "orders-", "or--ders", "1orders", "sg", "sg-orders", strings.Repeat("a", MaxVaultNameLen+1)} {
+	for _, bad := range []string{"", "Orders", "orders_1", "-orders", "orders-", "or--ders", "1orders", "sg", "sg-orders", "sthree", "sthree-x", "amzn-s3-demo", strings.Repeat("a", MaxVaultNameLen+1)} {
 		if _, err := NewNames(bad, "dev"); err == nil || !strings.Contains(err.Error(), "component name") {
 			t.Errorf("NewNames(%q) = %v, want the component-name error", bad, err)
 		}
