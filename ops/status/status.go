@@ -161,14 +161,19 @@ func rank(v Version) int {
 	return 3
 }
 
+// redeploy puts the secrets layer's settings back after a change outside
+// Pulumi: the deploy compares the program with Pulumi's state, not with
+// AWS, so the state is refreshed first.
+const redeploy = "refresh the secrets layer's state and deploy it ((cd stacks/secrets && pulumi refresh --yes --stack <org>/vault-secrets/<env>), then ENV=<env> go run mage.go up:secrets)"
+
 // Problems returns one line per problem with what to do about it.
 func (s State) Problems() []string {
 	var out []string
 	if !s.RotationEnabled {
-		out = append(out, "rotation is off: deploy the secrets layer (ENV=<env> go run mage.go up:secrets), which turns it on")
+		out = append(out, "rotation is off: "+redeploy+", which turns it on")
 	}
 	if s.RotatorARN == "" {
-		out = append(out, "no rotation function is set: deploy the secrets layer")
+		out = append(out, "no rotation function is set: "+redeploy)
 	}
 	if _, ok := s.Holder(Current); !ok {
 		out = append(out, "no version holds AWSCURRENT: applications cannot read the secret; see docs/runbooks.md#rolling-back-to-awsprevious")
@@ -192,8 +197,8 @@ func PendingFix(s State, v Version) string {
 	// The version id is the caller's ClientRequestToken: quoted, so that
 	// pasting it into a shell runs nothing.
 	id := shellWord(v.ID)
-	return fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING%s (a rotation failed or is still running); "+
-		"read the rotator's log (%s), fix the cause, then finish that version as %s says (re-invoke the steps with ClientRequestToken %s); "+
+	return fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING%s (a rotation failed or is still running: Secrets Manager retries a failed rotation several times on its own); "+
+		"read the rotator's log (%s); once no step for that version has run for 15 minutes, fix the cause, then finish that version as %s says (re-invoke the steps with ClientRequestToken %s); "+
 		"do not just remove the label: setSecret may already have set its password", id, since, logs, RunbookStuckPending, id)
 }
 
@@ -267,7 +272,8 @@ type Follow struct {
 	Interval time.Duration
 	// Timeout is how long the new version may keep AWSPENDING before the
 	// rotation counts as stuck (default 15 minutes: four steps, each up to
-	// the function's 300 s limit, plus the service's scheduling delay).
+	// the function's timeout, 60 s as the secrets layer deploys it, plus
+	// the service's scheduling delay and a retry or two of a failed step).
 	Timeout time.Duration
 	// Out receives a line whenever the version's stages change (nil: none).
 	Out io.Writer
@@ -303,6 +309,15 @@ func Rotate(ctx context.Context, api API, secretID string, f Follow) (State, err
 	}
 	if before.RotatorARN == "" {
 		return before, errors.New("rotate refused: the secret has no rotation function; deploy the secrets layer first")
+	}
+	// RotateSecret without rotation settings turns rotation back on with
+	// the stored ones ("To turn on automatic rotation again, call
+	// RotateSecret":
+	// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html):
+	// a rotation that someone turned off is an incident to understand
+	// first, not to undo as a side effect.
+	if !before.RotationEnabled {
+		return before, errors.New("rotate refused: rotation of this secret is off (CancelRotateSecret, or never turned on), and RotateSecret would turn it back on; find out why it is off first (docs/runbooks.md, an alert says a secret's policy, rotation or replication was changed), then " + redeploy)
 	}
 	r, err := api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(before.ARN)})
 	if err != nil {

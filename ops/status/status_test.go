@@ -183,3 +183,26 @@ func TestDescribeUnknownSecret(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A secret whose rotation someone turned off is not rotated: RotateSecret
+// would turn rotation back on with the stored schedule. Nothing runs and
+// rotation stays off.
+func TestRotateRefusesWhenRotationIsOff(t *testing.T) {
+	r := newRig(t)
+	arn := r.secret(t, "cancelled")
+	ctx := context.Background()
+	if _, err := r.client.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String(arn)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Rotate(ctx, r.client, arn, Follow{})
+	if err == nil || !strings.Contains(err.Error(), "rotation of this secret is off") {
+		t.Fatalf("rotate with rotation off: %v", err)
+	}
+	s, err := Describe(ctx, r.client, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RotationEnabled || len(r.steps) != 0 {
+		t.Errorf("rotation enabled %v, steps %v: want nothing changed", s.RotationEnabled, r.steps)
+	}
+}

@@ -86,8 +86,11 @@ func (v *Verifier) env() string {
 }
 
 // up is the command that deploys layer again.
+//
+// The deploy compares the program with Pulumi's state, not with AWS: a
+// setting changed outside Pulumi is put back only after a refresh.
 func (v *Verifier) up(layer string) string {
-	return fmt.Sprintf("ENV=%s go run mage.go up:%s", v.env(), layer)
+	return fmt.Sprintf("ENV=%s go run mage.go up:%s, after (cd stacks/%s && pulumi refresh --yes --stack <org>/vault-%s/%s)", v.env(), layer, layer, layer, v.env())
 }
 
 // Run runs every check, in the order of the package comment.

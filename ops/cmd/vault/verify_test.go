@@ -81,7 +81,7 @@ func TestVerifyBrokenEnvironmentExitsNonZero(t *testing.T) {
 		brk         func(f *verifytest.Fixture, em *verifytest.Emulator)
 	}{
 		{"trail", "is not logging", nil, func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.Trail.IsLogging = aws.Bool(false) }},
-		{"alerts", "rule rotation-failed-dev is DISABLED, not ENABLED; fix: deploy the secrets layer (ENV=dev go run mage.go up:secrets)", nil,
+		{"alerts", "rule rotation-failed-dev is DISABLED, not ENABLED; fix: deploy the secrets layer (ENV=dev go run mage.go up:secrets, after (cd stacks/secrets && pulumi refresh --yes --stack <org>/vault-secrets/dev))", nil,
 			func(f *verifytest.Fixture, _ *verifytest.Emulator) { f.Rule.State = ebtypes.RuleStateDisabled }},
 		{"alerts", "output rotationFailedRuleName missing: deploy layer secrets again; fix: ENV=dev go run mage.go up:secrets", nil,
 			func(f *verifytest.Fixture, _ *verifytest.Emulator) {
