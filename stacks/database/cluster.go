@@ -49,8 +49,9 @@ const finalSnapshotTimeLayout = "20060102-150405"
 // rebuilt environment of the same name would fail while that snapshot is
 // kept: DeleteDBCluster refuses a FinalDBSnapshotIdentifier that names an
 // existing snapshot (DBClusterSnapshotAlreadyExistsFault), and the
-// identifier is 1 to 63 letters, digits and hyphens, a letter first, no two
-// hyphens in a row, no hyphen at the end
+// identifier is 1 to 255 letters, digits and hyphens, a letter first, no
+// two hyphens in a row, no hyphen at the end (the name here keeps within
+// 63, the limit of CreateDBClusterSnapshot's identifier)
 // (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html,
 // FinalDBSnapshotIdentifier and Errors). Two clusters of one environment
 // are not created in the same second, so the time makes it unique; the

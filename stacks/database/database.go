@@ -175,9 +175,11 @@ type Args struct {
 var (
 	engineVersionPattern = regexp.MustCompile(`^8\.0\.mysql_aurora\.3\.\d{2}\.\d+$`)
 	instanceClassPattern = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
-	// Aurora MySQL: 1 to 16 letters, digits and underscores, a letter
-	// first (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html,
-	// MasterUsername).
+	// 1 to 16 characters, a letter first: CreateDBCluster's MasterUsername
+	// says "1 to 16 letters or numbers"
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html);
+	// CreateDBInstance's adds underscores, which this pattern allows too,
+	// unconfirmed for a cluster offline (the first real up shows it).
 	usernamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,15}$`)
 	// A MySQL database name RDS accepts: a letter first, up to 64 letters,
 	// digits and underscores.
