@@ -9,6 +9,17 @@ findings contains finding("KMS-001", r, msg) if {
 	msg := sprintf("%s %q does not rotate; fix: set enableKeyRotation: true", [r.type, r.name])
 }
 
+# A rotation period longer than a year (KMS allows up to 2560 days;
+# unset is 365: https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html)
+# is not the annual rotation the rule promises.
+findings contains finding("KMS-001", r, msg) if {
+	some r in of_type("aws:kms/key:Key")
+	days := prop(r, "rotationPeriodInDays")
+	is_number(days)
+	days > 365
+	msg := sprintf("%s %q rotates every %v days; fix: remove rotationPeriodInDays (365 by default) or set it to 365 or less", [r.type, r.name, days])
+}
+
 # service_conditions: condition keys that tie a service's use of a key to this
 # account, a calling service, or the data being encrypted.
 service_condition(k) if k in {"kms:viaservice", "aws:sourceaccount", "aws:sourcearn"}

@@ -127,7 +127,7 @@ legacy_rule_cidrs(r) := {c |
 }
 
 inline_rule_cidrs(r) := {c |
-	r.type == "aws:ec2/securityGroup:SecurityGroup"
+	r.type in {"aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"}
 	some dir in ["ingress", "egress"]
 	some rule in object.get(inputs(r), dir, [])
 	some k in ["cidrBlocks", "ipv6CidrBlocks"]
@@ -140,6 +140,9 @@ sg_rule_types := {
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
 	"aws:ec2/securityGroupRule:SecurityGroupRule",
 	"aws:ec2/securityGroup:SecurityGroup",
+	# The VPC's default group, which the network layer adopts and strips
+	# (pulumi-aws ec2.DefaultSecurityGroup takes inline ingress/egress).
+	"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
 }
 
 findings contains finding("NET-005", r, msg) if {

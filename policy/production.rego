@@ -15,6 +15,7 @@ stateful_types := {
 	"aws:kms/key:Key",
 	"aws:secretsmanager/secret:Secret",
 	"aws:s3/bucketV2:BucketV2",
+	"aws:s3/bucket:Bucket",
 }
 
 findings contains finding("PRD-001", r, msg) if {

@@ -20,7 +20,9 @@ customer_key_encrypted(i) if {
 
 findings contains finding("RDS-002", r, msg) if {
 	some r in resources
-	r.type in {"aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance", "aws:rds/cluster:Cluster"}
+	# A cluster has no such input (pulumi-aws sdk/v6 rds/cluster.go): its
+	# instances carry it.
+	r.type in {"aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"}
 	inputs(r).publiclyAccessible == true
 	msg := sprintf("%s %q is publicly accessible; fix: set publiclyAccessible: false", [r.type, r.name])
 }
@@ -122,13 +124,20 @@ findings contains finding("RDS-009", c, msg) if {
 }
 
 # RDS-010: the master password never passes through code, config or state:
-# RDS generates it and keeps it in its managed secret (RDS-011).
-# masterPasswordWo (write-only) keeps it out of the state, not out of the
-# program and its config, so it is refused too.
+# RDS generates it and keeps it in its managed secret (RDS-011). The
+# inputs that carry it: a cluster's masterPassword, an instance's password
+# (pulumi-aws sdk/v6 rds/cluster.go, rds/instance.go). Their write-only
+# forms (masterPasswordWo, passwordWo, in later provider versions) keep it
+# out of the state, not out of the program and its config, so they are
+# refused too.
+password_inputs := {
+	"aws:rds/cluster:Cluster": ["masterPassword", "masterPasswordWo"],
+	"aws:rds/instance:Instance": ["password", "passwordWo"],
+}
+
 findings contains finding("RDS-010", r, msg) if {
 	some r in resources
-	r.type in {"aws:rds/cluster:Cluster", "aws:rds/instance:Instance"}
-	some k in ["masterPassword", "masterPasswordWo"]
+	some k in password_inputs[r.type]
 	present(prop(r, k))
 	msg := sprintf("%s %q sets %s: the master password passes through the program, its config and (but for the write-only input) the state; fix: remove %s and set manageMasterUserPassword: true with masterUserSecretKmsKeyId = the secrets key, so RDS generates, stores and rotates it", [r.type, r.name, k, k])
 }

@@ -317,6 +317,8 @@ var cases = []ruleCase{
 	// KMS-001
 	{rule: "KMS-001", name: "rotation off", layer: "kms", fail: true, mutate: set(tKey, "logs", "enableKeyRotation", false)},
 	{rule: "KMS-001", name: "rotation unset", layer: "kms", fail: true, mutate: set(tKey, "logs", "enableKeyRotation", nil)},
+	{rule: "KMS-001", name: "rotation every two years", layer: "kms", fail: true, mutate: set(tKey, "logs", "rotationPeriodInDays", 730)},
+	{rule: "KMS-001", name: "rotation every 90 days", layer: "kms", mutate: set(tKey, "logs", "rotationPeriodInDays", 90)},
 	// KMS-002
 	{rule: "KMS-002", name: "service principal without condition", layer: "kms", fail: true, mutate: keyPolicy("database", func(p map[string]any) {
 		addStatement(p, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "rds.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"})
@@ -385,14 +387,17 @@ var cases = []ruleCase{
 	{rule: "RDS-009", name: "no audit export", layer: "database", fail: true, mutate: set(tCluster, "cluster", "enabledCloudwatchLogsExports", []any{"error", "slowquery"})},
 	// RDS-010
 	{rule: "RDS-010", name: "cluster with a master password", layer: "database", fail: true, mutate: set(tCluster, "cluster", "masterPassword", "[secret]")},
+	// The write-only input of later provider versions (pulumi-aws v7).
 	{rule: "RDS-010", name: "cluster with a write-only master password", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
 		in := d.in(t, tCluster, "cluster")
 		in["masterPasswordWo"] = "[secret]"
 		in["masterPasswordWoVersion"] = 1
 	}},
+	// An instance's master password input is password (pulumi-aws sdk/v6
+	// rds/instance.go).
 	{rule: "RDS-010", name: "standalone instance with a master password", layer: "database", fail: true, mutate: func(t *testing.T, d doc) {
 		d.add(tDBInstance, "legacy", map[string]any{"identifier": "legacy-dev", "engine": "mysql", "instanceClass": "db.t3.medium", "allocatedStorage": 20,
-			"username": "admin", "password": "[secret]", "masterPassword": "[secret]", "skipFinalSnapshot": true, "publiclyAccessible": false, "tags": tags("")})
+			"username": "admin", "password": "[secret]", "skipFinalSnapshot": true, "publiclyAccessible": false, "tags": tags("")})
 	}},
 	{rule: "RDS-010", name: "ignoreChanges still naming masterPassword, no such input", layer: "database", mutate: func(t *testing.T, d doc) {
 		d.res(t, tCluster, "cluster")["options"].(map[string]any)["ignoreChanges"] = []any{"masterPassword"}
@@ -435,6 +440,11 @@ var cases = []ruleCase{
 	{rule: "NET-005", name: "securityGroupRule resource", layer: "network", fail: true, mutate: func(t *testing.T, d doc) {
 		d.add("aws:ec2/securityGroupRule:SecurityGroupRule", "legacy", map[string]any{"type": "egress", "securityGroupId": "sg-rotator", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": []any{"0.0.0.0/0"}})
 	}},
+	{rule: "NET-005", name: "inline rule of the VPC's default security group", layer: "network", fail: true,
+		mutate: func(t *testing.T, d doc) {
+			d.add("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", "default-sg", map[string]any{"vpcId": "vpc-0a1b2c3d", "tags": tags("default-sg"),
+				"ingress": []any{map[string]any{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": []any{"0.0.0.0/0"}}}})
+		}},
 	{rule: "NET-005", name: "ingress from the VPC's own CIDR", layer: "network", mutate: set(tIngress, "endpoints-from-private-a", "cidrIpv4", "10.40.0.0/16")},
 	// NET-006
 	{rule: "NET-006", name: "no KMS endpoint", layer: "network", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tEndpoint, "kms") }},
