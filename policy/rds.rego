@@ -123,6 +123,25 @@ findings contains finding("RDS-009", c, msg) if {
 	msg := sprintf("%s %q does not export %v to CloudWatch Logs; fix: add them to enabledCloudwatchLogsExports (and create their log groups first, encrypted)", [c.type, c.name, sort(missing)])
 }
 
+# The audit export holds nothing unless the cluster parameter group turns
+# Advanced Auditing on and names the events
+# (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Auditing.html):
+# server_audit_logging on, and server_audit_events with CONNECT and
+# QUERY_DCL at least (who connected, who was granted what).
+findings contains finding("RDS-009", c, msg) if {
+	some c in clusters
+	not audit_events_logged(c)
+	msg := sprintf("%s %q exports no audit events: its cluster parameter group does not set server_audit_logging=1 with server_audit_events holding CONNECT and QUERY_DCL; fix: set both in the ClusterParameterGroup", [c.type, c.name])
+}
+
+audit_events_logged(c) if {
+	upper(format_int_or_string(parameter(c, "server_audit_logging"))) in {"1", "ON"}
+	v := parameter(c, "server_audit_events")
+	is_string(v)
+	events := {upper(trim_space(x)) | some x in split(v, ",")}
+	{"CONNECT", "QUERY_DCL"} - events == set()
+}
+
 # RDS-010: the master password never passes through code, config or state:
 # RDS generates it and keeps it in its managed secret (RDS-011). The
 # inputs that carry it: a cluster's masterPassword, an instance's password

@@ -177,11 +177,21 @@ func renameBucket(name string) func(t *testing.T, d doc) {
 }
 
 // params replaces the cluster parameter group's parameters.
+//
+// The audit parameters (RDS-009) keep the fixture's values unless kv
+// names them.
 func params(kv ...string) func(t *testing.T, d doc) {
 	return func(t *testing.T, d doc) {
 		var ps []any
+		named := map[string]bool{}
 		for i := 0; i+1 < len(kv); i += 2 {
 			ps = append(ps, map[string]any{"name": kv[i], "value": kv[i+1], "applyMethod": "immediate"})
+			named[kv[i]] = true
+		}
+		for k, v := range map[string]string{"server_audit_logging": "1", "server_audit_events": "CONNECT,QUERY_DCL,QUERY_DDL"} {
+			if !named[k] {
+				ps = append(ps, map[string]any{"name": k, "value": v, "applyMethod": "immediate"})
+			}
 		}
 		d.in(t, tParams, "params")["parameters"] = ps
 	}
@@ -368,8 +378,8 @@ var cases = []ruleCase{
 	{rule: "RDS-004", name: "deletion protection unset (default off)", layer: "database", mutate: set(tCluster, "cluster", "deletionProtection", nil)},
 	// RDS-005
 	{rule: "RDS-005", name: "require_secure_transport OFF", layer: "database", fail: true, mutate: params("require_secure_transport", "OFF", "tls_version", "TLSv1.2")},
-	{rule: "RDS-005", name: "no parameter group on the cluster", layer: "database", fail: true, mutate: set(tCluster, "cluster", "dbClusterParameterGroupName", nil), also: []string{"RDS-007"}},
-	{rule: "RDS-005", name: "cluster names a group the stack does not define", layer: "database", fail: true, mutate: set(tCluster, "cluster", "dbClusterParameterGroupName", "default.aurora-mysql8.0"), also: []string{"RDS-007"}},
+	{rule: "RDS-005", name: "no parameter group on the cluster", layer: "database", fail: true, mutate: set(tCluster, "cluster", "dbClusterParameterGroupName", nil), also: []string{"RDS-007", "RDS-009"}},
+	{rule: "RDS-005", name: "cluster names a group the stack does not define", layer: "database", fail: true, mutate: set(tCluster, "cluster", "dbClusterParameterGroupName", "default.aurora-mysql8.0"), also: []string{"RDS-007", "RDS-009"}},
 	{rule: "RDS-005", name: "require_secure_transport 1", layer: "database", mutate: params("require_secure_transport", "1", "tls_version", "TLSv1.2")},
 	// RDS-006
 	{rule: "RDS-006", name: "one instance", layer: "database", fail: true, mutate: func(t *testing.T, d doc) { d.remove(t, tInstance, "instance-b") }},
@@ -385,6 +395,9 @@ var cases = []ruleCase{
 	{rule: "RDS-008", name: "35 days of backups", layer: "database", mutate: set(tCluster, "cluster", "backupRetentionPeriod", 35)},
 	// RDS-009
 	{rule: "RDS-009", name: "no audit export", layer: "database", fail: true, mutate: set(tCluster, "cluster", "enabledCloudwatchLogsExports", []any{"error", "slowquery"})},
+	{rule: "RDS-009", name: "audit logging off", layer: "database", fail: true, mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_logging", "0")},
+	{rule: "RDS-009", name: "audit events without connections", layer: "database", fail: true, mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "QUERY_DCL,QUERY_DDL")},
+	{rule: "RDS-009", name: "audit events in another order and case", layer: "database", mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "query_ddl, connect, query_dcl")},
 	// RDS-010
 	{rule: "RDS-010", name: "cluster with a master password", layer: "database", fail: true, mutate: set(tCluster, "cluster", "masterPassword", "[secret]")},
 	// The write-only input of later provider versions (pulumi-aws v7).
