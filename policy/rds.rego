@@ -205,6 +205,16 @@ findings contains finding("RDS-012", r, msg) if {
 	msg := sprintf("%s %q changes a rotation schedule although existingClusterIdentifier %s names the team's cluster, whose master secret is the team's; fix: leave its rotation alone", [r.type, r.name, id])
 }
 
+# The layer writes its rules as aws:vpc rule resources; the provider's
+# other shapes (a securityGroupRule, a group's inline rules) are refused
+# outright, so that no rule escapes the check below.
+findings contains finding("RDS-012", r, msg) if {
+	id := existing_cluster_id
+	some r in resources
+	r.type in {"aws:ec2/securityGroupRule:SecurityGroupRule", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"}
+	msg := sprintf("%s %q is created although existingClusterIdentifier %s names the team's cluster; fix: admit the rotator with one aws:vpc SecurityGroupIngressRule (referencedSecurityGroupId, the cluster's port), and create no group or other rule shape", [r.type, r.name, id])
+}
+
 findings contains finding("RDS-012", r, msg) if {
 	id := existing_cluster_id
 	some r in resources

@@ -197,5 +197,9 @@ func init() {
 		ruleCase{rule: "RDS-012", name: "existing cluster: a rule open to a CIDR", layer: "database", fail: true, mutate: all(existingCluster, set(tIngress, "cluster-from-rotator", "cidrIpv4", "10.0.0.0/8"))},
 		ruleCase{rule: "RDS-012", name: "existing cluster: a rule over a port range", layer: "database", fail: true, mutate: all(existingCluster, set(tIngress, "cluster-from-rotator", "toPort", 3310))},
 		ruleCase{rule: "RDS-012", name: "existing cluster: a rule without a peer group", layer: "database", fail: true, mutate: all(existingCluster, set(tEgress, "rotator-to-cluster", "referencedSecurityGroupId", nil))},
+		ruleCase{rule: "RDS-012", name: "existing cluster: a legacy securityGroupRule from a CIDR", layer: "database", fail: true, mutate: all(existingCluster, func(t *testing.T, d doc) {
+			d.add("aws:ec2/securityGroupRule:SecurityGroupRule", "cluster-from-office", map[string]any{"type": "ingress", "securityGroupId": "sg-0team", "protocol": "tcp",
+				"fromPort": 0, "toPort": 65535, "cidrBlocks": []any{"10.0.0.0/8"}})
+		})},
 	)
 }
