@@ -34,6 +34,10 @@ const (
 // unfinished rotation.
 const RunbookStuckPending = "docs/runbooks.md#stuck-awspending"
 
+// RunbookFailedRotation is where an operator reads what a failed rotation
+// needs.
+const RunbookFailedRotation = "docs/runbooks.md#failed-rotation"
+
 // API is the part of the Secrets Manager client this package uses.
 type API interface {
 	DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
@@ -70,6 +74,9 @@ type State struct {
 	// Unfinished is the version holding AWSPENDING without AWSCURRENT: a
 	// rotation that has not finished (running now, or failed).
 	Unfinished *Version
+	// Read is when Describe read the secret (zero: Problems does not
+	// judge the dates).
+	Read time.Time
 }
 
 // Version returns the version with id, if listed.
@@ -106,6 +113,7 @@ func Describe(ctx context.Context, api API, secretID string) (State, error) {
 		LastRotated:     d.LastRotatedDate,
 		NextRotation:    d.NextRotationDate,
 		LastChanged:     d.LastChangedDate,
+		Read:            time.Now(),
 	}
 	if r := d.RotationRules; r != nil {
 		var parts []string
@@ -161,6 +169,10 @@ func rank(v Version) int {
 	return 3
 }
 
+// overdueAfter is how long past NextRotationDate a rotation counts as
+// missed: the rest of its UTC day and the service's scheduling delay.
+const overdueAfter = 26 * time.Hour
+
 // redeploy puts the secrets layer's settings back after a change outside
 // Pulumi: the deploy compares the program with Pulumi's state, not with
 // AWS, so the state is refreshed first.
@@ -177,6 +189,13 @@ func (s State) Problems() []string {
 	}
 	if _, ok := s.Holder(Current); !ok {
 		out = append(out, "no version holds AWSCURRENT: applications cannot read the secret; see docs/runbooks.md#rolling-back-to-awsprevious")
+	}
+	// A rotation window closes at the end of its UTC day
+	// (RotationRulesType), and "If rotation is unsuccessful, this date may
+	// be in the past" (DescribeSecret, NextRotationDate): a day past it,
+	// the scheduled rotation failed or never started.
+	if n := s.NextRotation; s.RotationEnabled && n != nil && !s.Read.IsZero() && n.Add(overdueAfter).Before(s.Read) {
+		out = append(out, fmt.Sprintf("the rotation due %s has not happened: a scheduled rotation failed or did not start; see %s", n.UTC().Format(time.RFC3339), RunbookFailedRotation))
 	}
 	if v := s.Unfinished; v != nil {
 		out = append(out, PendingFix(s, *v))

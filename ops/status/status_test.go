@@ -206,3 +206,28 @@ func TestRotateRefusesWhenRotationIsOff(t *testing.T) {
 		t.Errorf("rotation enabled %v, steps %v: want nothing changed", s.RotationEnabled, r.steps)
 	}
 }
+
+// A rotation more than a day past its NextRotationDate is reported; one
+// still due, one whose secret does not rotate, or a state read without a
+// clock is not.
+func TestOverdueRotationIsAProblem(t *testing.T) {
+	read := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	current := []Version{{ID: "v1", Stages: []string{Current}}}
+	at := func(d time.Duration) *time.Time { t := read.Add(d); return &t }
+	for _, c := range []struct {
+		name    string
+		s       State
+		overdue bool
+	}{
+		{"two days late", State{RotationEnabled: true, RotatorARN: fnARN, NextRotation: at(-48 * time.Hour), Read: read, Versions: current}, true},
+		{"due today", State{RotationEnabled: true, RotatorARN: fnARN, NextRotation: at(-6 * time.Hour), Read: read, Versions: current}, false},
+		{"due next week", State{RotationEnabled: true, RotatorARN: fnARN, NextRotation: at(7 * 24 * time.Hour), Read: read, Versions: current}, false},
+		{"rotation off", State{RotatorARN: fnARN, NextRotation: at(-48 * time.Hour), Read: read, Versions: current}, false},
+		{"no clock", State{RotationEnabled: true, RotatorARN: fnARN, NextRotation: at(-48 * time.Hour), Versions: current}, false},
+	} {
+		p := strings.Join(c.s.Problems(), "\n")
+		if got := strings.Contains(p, "has not happened"); got != c.overdue {
+			t.Errorf("%s: problems %q, want overdue %v", c.name, p, c.overdue)
+		}
+	}
+}
