@@ -20,6 +20,14 @@ findings contains finding("KMS-001", r, msg) if {
 	msg := sprintf("%s %q rotates every %v days; fix: remove rotationPeriodInDays (365 by default) or set it to 365 or less", [r.type, r.name, days])
 }
 
+findings contains finding("KMS-001", r, msg) if {
+	some r in of_type("aws:kms/key:Key")
+	days := prop(r, "rotationPeriodInDays")
+	present(days)
+	not is_number(days)
+	msg := sprintf("%s %q has a rotationPeriodInDays the gate cannot read (%v); fix: give it as a plain number of days, 365 or less", [r.type, r.name, days])
+}
+
 # service_conditions: condition keys that tie a service's use of a key to this
 # account, a calling service, or the data being encrypted.
 service_condition(k) if k in {"kms:viaservice", "aws:sourceaccount", "aws:sourcearn"}

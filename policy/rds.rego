@@ -127,7 +127,10 @@ findings contains finding("RDS-009", c, msg) if {
 # Advanced Auditing on and names the events
 # (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraMySQL.Auditing.html):
 # server_audit_logging on, and server_audit_events with CONNECT and
-# QUERY_DCL at least (who connected, who was granted what).
+# QUERY_DCL (or QUERY, every statement) at least: who connected, who was
+# granted what. "Events must be specified in all caps, and there should be
+# no white space between the list elements", so they are compared as
+# written.
 findings contains finding("RDS-009", c, msg) if {
 	some c in clusters
 	not audit_events_logged(c)
@@ -138,9 +141,14 @@ audit_events_logged(c) if {
 	upper(format_int_or_string(parameter(c, "server_audit_logging"))) in {"1", "ON"}
 	v := parameter(c, "server_audit_events")
 	is_string(v)
-	events := {upper(trim_space(x)) | some x in split(v, ",")}
-	{"CONNECT", "QUERY_DCL"} - events == set()
+	events := {x | some x in split(v, ",")}
+	"CONNECT" in events
+	queries_logged(events)
 }
+
+queries_logged(events) if "QUERY_DCL" in events
+
+queries_logged(events) if "QUERY" in events
 
 # RDS-010: the master password never passes through code, config or state:
 # RDS generates it and keeps it in its managed secret (RDS-011). The

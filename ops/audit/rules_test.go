@@ -329,6 +329,7 @@ var cases = []ruleCase{
 	{rule: "KMS-001", name: "rotation unset", layer: "kms", fail: true, mutate: set(tKey, "logs", "enableKeyRotation", nil)},
 	{rule: "KMS-001", name: "rotation every two years", layer: "kms", fail: true, mutate: set(tKey, "logs", "rotationPeriodInDays", 730)},
 	{rule: "KMS-001", name: "rotation every 90 days", layer: "kms", mutate: set(tKey, "logs", "rotationPeriodInDays", 90)},
+	{rule: "KMS-001", name: "rotation period as a secret", layer: "kms", fail: true, mutate: set(tKey, "logs", "rotationPeriodInDays", "[secret]")},
 	// KMS-002
 	{rule: "KMS-002", name: "service principal without condition", layer: "kms", fail: true, mutate: keyPolicy("database", func(p map[string]any) {
 		addStatement(p, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "rds.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"})
@@ -397,7 +398,11 @@ var cases = []ruleCase{
 	{rule: "RDS-009", name: "no audit export", layer: "database", fail: true, mutate: set(tCluster, "cluster", "enabledCloudwatchLogsExports", []any{"error", "slowquery"})},
 	{rule: "RDS-009", name: "audit logging off", layer: "database", fail: true, mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_logging", "0")},
 	{rule: "RDS-009", name: "audit events without connections", layer: "database", fail: true, mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "QUERY_DCL,QUERY_DDL")},
-	{rule: "RDS-009", name: "audit events in another order and case", layer: "database", mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "query_ddl, connect, query_dcl")},
+	{rule: "RDS-009", name: "audit events in another order", layer: "database", mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "QUERY_DDL,CONNECT,QUERY_DCL")},
+	{rule: "RDS-009", name: "every query audited", layer: "database", mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "CONNECT,QUERY")},
+	// AWS: "Events must be specified in all caps, and there should be no
+	// white space between the list elements".
+	{rule: "RDS-009", name: "audit events in lower case with spaces", layer: "database", fail: true, mutate: params("require_secure_transport", "ON", "tls_version", "TLSv1.2", "server_audit_events", "connect, query_dcl")},
 	// RDS-010
 	{rule: "RDS-010", name: "cluster with a master password", layer: "database", fail: true, mutate: set(tCluster, "cluster", "masterPassword", "[secret]")},
 	// The write-only input of later provider versions (pulumi-aws v7).
@@ -677,6 +682,9 @@ var classCases = []ruleCase{
 	{rule: "PRD-001", name: "key not protected", layer: "kms", class: production, fail: true, mutate: protect(tKey, "secrets", false)},
 	{rule: "PRD-001", name: "secret not protected", layer: "secrets", class: production, fail: true, mutate: protect(tSecret, "secret", false)},
 	{rule: "PRD-001", name: "trail bucket protect unset", layer: "secrets", class: production, fail: true, mutate: func(t *testing.T, d doc) { delete(d.options(t, tBucket, "trail-bucket"), "protect") }},
+	{rule: "PRD-001", name: "a v1 bucket not protected", layer: "secrets", class: production, fail: true, mutate: func(t *testing.T, d doc) {
+		d.add("aws:s3/bucket:Bucket", "legacy-bucket", map[string]any{"bucket": "legacy-bucket-dev", "tags": tags("legacy-bucket")})
+	}, also: []string{"S3-001", "S3-002"}}, // a bare bucket breaks the S3 rules too
 	{rule: "PRD-001", name: "production: stateless resources unprotected", layer: "secrets", class: production, mutate: expectOption(tFunction, "rotator", "protect", false)},
 	{rule: "PRD-001", name: "ephemeral: nothing protected", layer: "database", mutate: expectOption(tCluster, "cluster", "protect", false)},
 	// PRD-002

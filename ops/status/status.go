@@ -216,8 +216,8 @@ func PendingFix(s State, v Version) string {
 	// The version id is the caller's ClientRequestToken: quoted, so that
 	// pasting it into a shell runs nothing.
 	id := shellWord(v.ID)
-	return fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING%s (a rotation failed or is still running: Secrets Manager retries a failed rotation several times on its own); "+
-		"read the rotator's log (%s); once no step for that version has run for 15 minutes, fix the cause, then finish that version as %s says (re-invoke the steps with ClientRequestToken %s); "+
+	return fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING%s (a rotation failed or is still running: Secrets Manager retries a failed rotation during the rotation window, until the end of its UTC day); "+
+		"read the rotator's log (%s), fix the cause, then finish that version as %s says (re-invoke the steps with ClientRequestToken %s); "+
 		"do not just remove the label: setSecret may already have set its password", id, since, logs, RunbookStuckPending, id)
 }
 
@@ -329,14 +329,14 @@ func Rotate(ctx context.Context, api API, secretID string, f Follow) (State, err
 	if before.RotatorARN == "" {
 		return before, errors.New("rotate refused: the secret has no rotation function; deploy the secrets layer first")
 	}
-	// RotateSecret without rotation settings turns rotation back on with
-	// the stored ones ("To turn on automatic rotation again, call
-	// RotateSecret":
+	// RotateSecret starts a rotation "with the values already stored", and
+	// it is how rotation is turned back on ("To turn on automatic rotation
+	// again, call RotateSecret":
 	// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CancelRotateSecret.html):
 	// a rotation that someone turned off is an incident to understand
 	// first, not to undo as a side effect.
 	if !before.RotationEnabled {
-		return before, errors.New("rotate refused: rotation of this secret is off (CancelRotateSecret, or never turned on), and RotateSecret would turn it back on; find out why it is off first (docs/runbooks.md, an alert says a secret's policy, rotation or replication was changed), then " + redeploy)
+		return before, errors.New("rotate refused: rotation of this secret is off (CancelRotateSecret, or never turned on), and RotateSecret may turn it back on; find out why it is off first (docs/runbooks.md, an alert says a secret's policy, rotation or replication was changed), then " + redeploy)
 	}
 	r, err := api.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String(before.ARN)})
 	if err != nil {

@@ -114,7 +114,7 @@ func OnlyIdentityCenterAdministrators(admins []string) string {
 			return ""
 		}
 	}
-	return "every administrator is an IAM Identity Center role (role/aws-reserved/sso.amazonaws.com/...): if its permission set's assignments to this account were removed, the role would come back under another name, and no one, not even the account's root user, could change the keys' or the secrets' policies again without AWS Support; add to administrators a role of the account's own (a break-glass role), which can be re-created under the same name"
+	return "every administrator is an IAM Identity Center role (role/aws-reserved/sso.amazonaws.com/...): if its permission set's assignments to this account were removed, the role would come back under another name, and no one, not even the account's root user, could change the secrets' policies again, nor the keys' without AWS Support; add to administrators a role of the account's own (a break-glass role), which can be re-created under the same name"
 }
 
 // CheckDeployer refuses a deployer that is not one of the administrators.
