@@ -158,8 +158,7 @@ func TestStatusAndRotateAgainstEmulator(t *testing.T) {
 // and refuse an AWS_REGION that names another before any call: a client
 // of another region would be told the secret does not exist.
 func TestStatusCallsTheSecretsRegion(t *testing.T) {
-	var em *smtest.Emulator
-	em = smtest.Start(t, smlocal.Options{Region: "eu-west-1"})
+	em := smtest.Start(t, smlocal.Options{Region: "eu-west-1"})
 	ctx := context.Background()
 	c, err := em.Client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("db-credentials-dev"), SecretString: aws.String(`{"password":"first"}`)})
 	if err != nil {
