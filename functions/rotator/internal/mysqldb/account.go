@@ -104,8 +104,10 @@ func (s *session) showCreateUser(ctx context.Context, a database.Account) (strin
 // checkAccount reads a SHOW CREATE USER row (MariaDB's or MySQL 8's) and
 // names the first property that a reset account must not have: more than
 // one login method (MariaDB's OR, MySQL 8's AND IDENTIFIED of a second
-// factor), ACCOUNT LOCK, a non-zero resource limit, and when plain a TLS
-// requirement of its own or a default role. The row holds the password
+// factor), ACCOUNT LOCK, and when plain a non-zero resource limit, a TLS
+// requirement of its own or a default role. An account that is not plain
+// (the alternate user of an AWS-shaped secret) keeps what CopyGrants gave
+// it from AWSCURRENT's account, its resource limits among them. The row holds the password
 // hash as a quoted string: no quoted string is ever put in a message.
 func checkAccount(row string, plain bool) error {
 	toks, err := lex(row)
@@ -128,7 +130,7 @@ func checkAccount(row string, plain bool) error {
 			return errors.New("it has more than one login method (IDENTIFIED VIA ... OR ...)")
 		case t.is("ACCOUNT") && next == "LOCK":
 			return errors.New("it is locked (ACCOUNT LOCK)")
-		case t.kind == tokWord && strings.HasPrefix(strings.ToUpper(t.text), "MAX_") && next != "0":
+		case plain && t.kind == tokWord && strings.HasPrefix(strings.ToUpper(t.text), "MAX_") && next != "0":
 			return fmt.Errorf("it has the resource limit %s", strings.ToUpper(t.text))
 		case plain && t.is("REQUIRE") && next != "NONE" && (i == 0 || !toks[i-1].is("PASSWORD")): // not MySQL 8's PASSWORD REQUIRE CURRENT
 			return fmt.Errorf("it has a TLS requirement of its own (REQUIRE %s)", next)

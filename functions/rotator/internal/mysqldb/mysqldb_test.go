@@ -304,4 +304,12 @@ func TestCopyGrantsMakesTheCloneExact(t *testing.T) {
 	if err := root.QueryRow("SELECT max_questions, max_user_connections FROM mysql.user WHERE User = ? AND Host = '%'", clone).Scan(&q, &c); err != nil || q != 100 || c != 7 {
 		t.Fatalf("clone limits %d, %d (%v); want 100, 7", q, c, err)
 	}
+	// Then setSecret's reset of the alternate user (not plain) keeps them:
+	// it used to refuse the limits it had just copied.
+	if err := s.ResetAccount(context.Background(), database.Account{User: clone, Host: "%"}, "pw-clone-2", false); err != nil {
+		t.Fatalf("reset of the clone with AWSCURRENT's limits: %v", err)
+	}
+	if err := root.QueryRow("SELECT max_questions, max_user_connections FROM mysql.user WHERE User = ? AND Host = '%'", clone).Scan(&q, &c); err != nil || q != 100 || c != 7 {
+		t.Fatalf("clone limits after the reset %d, %d (%v); want 100, 7", q, c, err)
+	}
 }

@@ -86,8 +86,9 @@
 // account.
 //
 // For an AWS-shaped alternating secret, an AWSCURRENT password that the
-// database rejects is restored the same way (when exactly one account has
-// that name), with the same warning.
+// database rejects is not restored: the secret names the account, and
+// anyone who may write the secret could name another, so the rotation
+// stops with the fix (aws.go, as AWS's template does).
 //
 // What it cannot prevent: a reader can still change AWSCURRENT's password
 // between two rotations and lock the other readers out until the next
