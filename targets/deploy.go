@@ -106,7 +106,7 @@ func (Preview) Database() error { return layerOp("preview", "database") }
 // Secrets builds the rotator and previews the secrets layer of ENV.
 func (Preview) Secrets() error { return layerOp("preview", "secrets") }
 
-// Destroy destroys one layer of ENV (refused while a later layer exists; asks first).
+// Destroy destroys one layer of ENV (refused while a later layer is deployed; asks first).
 type Destroy mg.Namespace
 
 // Network destroys the network layer of ENV.

@@ -130,6 +130,27 @@ func (a *Auto) Exists(ctx context.Context, l kit.Layer, stack string) (bool, err
 	return ok, err
 }
 
+// Deployed reports whether the layer's stack exists and holds a resource
+// other than the stack itself and its providers, read from the state
+// without decrypting it (StackState).
+func (a *Auto) Deployed(ctx context.Context, l kit.Layer, stack string) (bool, error) {
+	s, ok, err := a.stack(ctx, l, stack, false)
+	if err != nil || !ok {
+		return false, err
+	}
+	d, err := StackState(ctx, s)
+	if err != nil {
+		return false, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	for _, r := range d.Resources {
+		t := string(r.Type)
+		if t != "pulumi:pulumi:Stack" && !strings.HasPrefix(t, "pulumi:providers:") && !r.Delete {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // UpsertStack returns the layer's stack, creating it when it does not
 // exist, in the work directory and backend of every other method: the
 // handle for what this runner does not offer (`pulumi stack export`,

@@ -324,3 +324,39 @@ func TestAutoReadsInterruptedCreates(t *testing.T) {
 		t.Fatalf("preview after the destroy: %+v, %v", res.Interrupted, err)
 	}
 }
+
+// Deployed is false for a stack that a preview created and for one that
+// a destroy emptied (both stay), and true while the stack holds a resource
+// of the layer: destroy:<layer> waits only for deployed later layers.
+func TestAutoDeployedOnRealEngine(t *testing.T) {
+	ctx := context.Background()
+	var progress bytes.Buffer
+	a := engineRunner(t, echoStacks(t, "name: vault-echo\nruntime: go\ndescription: test layer\nmain: cmd/\n"), &progress)
+	layer := kit.Layer{Name: "echo", Project: "vault-echo", Run: func(ctx *pulumi.Context) (pulumi.Map, error) {
+		var thing struct{ pulumi.ResourceState }
+		return pulumi.Map{}, ctx.RegisterComponentResource("dbvault:test:Thing", "thing", &thing)
+	}}
+	const env = "deployedtest"
+	deployed := func(when string, want bool) {
+		t.Helper()
+		if got, err := a.Deployed(ctx, layer, env); err != nil || got != want {
+			t.Fatalf("Deployed %s = %v, %v; want %v\n%s", when, got, err, want, progress.String())
+		}
+	}
+	deployed("before anything", false)
+	if _, err := a.Preview(ctx, layer, env, Config{}); err != nil {
+		t.Fatalf("preview: %v\n%s", err, progress.String())
+	}
+	deployed("after a first preview", false)
+	if _, err := a.Up(ctx, layer, env, Config{}); err != nil {
+		t.Fatalf("up: %v\n%s", err, progress.String())
+	}
+	deployed("after up", true)
+	if _, err := a.Destroy(ctx, layer, env); err != nil {
+		t.Fatalf("destroy: %v\n%s", err, progress.String())
+	}
+	deployed("after destroy", false)
+	if ok, err := a.Exists(ctx, layer, env); err != nil || !ok {
+		t.Fatalf("Exists after destroy = %v, %v: the stack stays", ok, err)
+	}
+}

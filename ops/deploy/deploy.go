@@ -57,6 +57,10 @@ import (
 type Runner interface {
 	// Exists reports whether the layer's stack exists in the backend.
 	Exists(ctx context.Context, layer kit.Layer, env string) (bool, error)
+	// Deployed reports whether the layer's stack exists and holds a
+	// resource of the layer (not just the stack and its providers, which
+	// a destroy or a first preview leaves).
+	Deployed(ctx context.Context, layer kit.Layer, env string) (bool, error)
 	// Config returns the stack's config values by fully qualified key
 	// (secrets in clear); ok is false when the stack does not exist.
 	Config(ctx context.Context, layer kit.Layer, env string) (values map[string]string, ok bool, err error)
@@ -66,7 +70,8 @@ type Runner interface {
 	// Preview creates the stack when needed and previews the layer with
 	// the stack's config plus the keys of cfg it lacks, writing none.
 	Preview(ctx context.Context, layer kit.Layer, env string, cfg Config) (Result, error)
-	// Destroy deletes every resource of the layer's stack, then the stack.
+	// Destroy deletes every resource of the layer's stack; the stack, empty,
+	// and its config stay, as `pulumi destroy` leaves them.
 	Destroy(ctx context.Context, layer kit.Layer, env string) (Result, error)
 	// Outputs returns the stack's outputs (secret values in clear, marked).
 	Outputs(ctx context.Context, layer kit.Layer, env string) (Outputs, error)
@@ -714,8 +719,10 @@ func (o *Orchestrator) Outputs(ctx context.Context, layer string) (Outputs, erro
 }
 
 // Destroy destroys one layer (`destroy:<layer>`) after confirmation. It
-// refuses while a later layer still exists, since that layer references
-// this one's resources (a VPC cannot go while the cluster sits in it).
+// refuses while a later layer is still deployed, since that layer
+// references this one's resources (a VPC cannot go while the cluster sits
+// in it). A later layer's stack that a destroy emptied, or a preview
+// created, does not count: it stays, empty, after destroy:<later>.
 func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
 	if err := o.check(); err != nil {
 		return err
@@ -728,12 +735,12 @@ func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
 		return err
 	}
 	for _, later := range o.Layers[i+1:] {
-		ok, err := o.Runner.Exists(ctx, later, o.StackName(later))
+		ok, err := o.Runner.Deployed(ctx, later, o.StackName(later))
 		if err != nil {
 			return err
 		}
 		if ok {
-			return fmt.Errorf("destroy %s refused: layer %s (stack %s) still exists and references it; destroy %s first, or run ENV=%s go run mage.go destroyAll",
+			return fmt.Errorf("destroy %s refused: layer %s (stack %s) is still deployed and references it; destroy %s first, or run ENV=%s go run mage.go destroyAll",
 				layer, later.Name, o.StackName(later), later.Name, o.Env.Name)
 		}
 	}

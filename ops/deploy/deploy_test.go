@@ -46,6 +46,16 @@ func (f *fakeRunner) Exists(_ context.Context, l kit.Layer, _ string) (bool, err
 	return ok, nil
 }
 
+// Deployed: the stack exists and an up gave it resources (outputs), which
+// a destroy removes.
+func (f *fakeRunner) Deployed(_ context.Context, l kit.Layer, _ string) (bool, error) {
+	if err := f.record("deployed", l); err != nil {
+		return false, err
+	}
+	_, ok := f.stacks[l.Name]
+	return ok && f.outputs[l.Name] != nil, nil
+}
+
 func (f *fakeRunner) Config(_ context.Context, l kit.Layer, _ string) (map[string]string, bool, error) {
 	if err := f.record("config", l); err != nil {
 		return nil, false, err
@@ -117,7 +127,8 @@ func (f *fakeRunner) Destroy(_ context.Context, l kit.Layer, _ string) (Result, 
 	if err := f.record("destroy", l); err != nil {
 		return Result{}, err
 	}
-	delete(f.stacks, l.Name)
+	// The stack and its config stay, empty, as Auto's destroy (`pulumi
+	// destroy`) leaves them.
 	delete(f.outputs, l.Name)
 	return Result{Changes: map[string]int{"delete": 2}, Interrupted: f.interrupted[l.Name]}, nil
 }
@@ -393,6 +404,15 @@ func TestDestroyLayerRefusedWhileLaterLayerExists(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := f.ops("destroy"); !slices.Equal(got, []string{"secrets"}) {
+		t.Fatalf("destroy calls = %v", got)
+	}
+	// The secrets stack stays, empty, after its destroy (as `pulumi
+	// destroy` leaves it): the next layer's destroy goes ahead, as the
+	// destroy workflow runs them one job after another.
+	if err := o.Destroy(context.Background(), "database"); err != nil {
+		t.Fatalf("destroy database after destroy secrets: %v", err)
+	}
+	if got := f.ops("destroy"); !slices.Equal(got, []string{"secrets", "database"}) {
 		t.Fatalf("destroy calls = %v", got)
 	}
 }

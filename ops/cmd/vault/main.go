@@ -63,7 +63,7 @@ const usage = `usage: vault <command> [args]
   up <layer>              deploy one layer
   preview <layer>         preview one layer
   preview-all             preview every layer in order
-  destroy <layer>         destroy one layer (refused while a later layer exists)
+  destroy <layer>         destroy one layer (refused while a later layer is deployed)
   outputs <layer>         print a layer's outputs
   status [-secret-id ID]  the secret's rotation state
   rotate [-secret-id ID]  rotate now and follow the rotation to its end
