@@ -360,3 +360,17 @@ func TestAutoDeployedOnRealEngine(t *testing.T) {
 		t.Fatalf("Exists after destroy = %v, %v: the stack stays", ok, err)
 	}
 }
+
+// On a terminal the interrupt reaches the CLI itself: the engine's
+// operations then ignore the context's cancellation, so that the
+// Automation API sends no second SIGINT; elsewhere they follow it.
+func TestEngineContextOnATerminal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := (&Auto{InterruptReachesCLI: true}).engineCtx(ctx).Err(); err != nil {
+		t.Errorf("on a terminal the engine's context is cancelled (%v): a second SIGINT would kill the CLI", err)
+	}
+	if err := (&Auto{}).engineCtx(ctx).Err(); err == nil {
+		t.Error("without a terminal the engine's context ignores the cancellation: nothing would stop the CLI")
+	}
+}

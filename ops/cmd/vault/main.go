@@ -167,6 +167,8 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 		BackendURL:      backend,
 		SecretsProvider: getenv("PULUMI_SECRETS_PROVIDER"),
 		Progress:        stdout,
+		// On a terminal, Ctrl-C reaches the CLI itself.
+		InterruptReachesCLI: isTerminal(stdin),
 	}
 	orch := &deploy.Orchestrator{
 		Env:          env,
