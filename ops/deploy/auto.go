@@ -248,7 +248,7 @@ func (a *Auto) Org(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pulumi workspace: %w", short(err))
 	}
-	if org, err := ws.OrgGetDefault(ctx); err == nil && strings.TrimSpace(org) != "" {
+	if org, err := ws.OrgGetDefault(ctx); err == nil && defaultOrgSet(org) {
 		return strings.TrimSpace(org), nil
 	}
 	who, err := ws.WhoAmIDetails(ctx)
@@ -259,6 +259,18 @@ func (a *Auto) Org(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("backend %s names no user (pulumi whoami): set PULUMI_ORG", a.BackendURL)
 	}
 	return who.User, nil
+}
+
+// noDefaultOrg is what `pulumi org get-default` prints, exiting 0, when
+// the login has no default organisation (pkg/cmd/pulumi/org/org.go).
+const noDefaultOrg = "No Default Org Specified"
+
+// defaultOrgSet reports whether `pulumi org get-default` printed an
+// organisation: not empty, and not the sentence it prints when there is
+// none, which would otherwise become the organisation of every stack name.
+func defaultOrgSet(out string) bool {
+	out = strings.TrimSpace(out)
+	return out != "" && out != noDefaultOrg
 }
 
 // Config returns the stack's config values; ok is false when the stack

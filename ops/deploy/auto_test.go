@@ -374,3 +374,13 @@ func TestEngineContextOnATerminal(t *testing.T) {
 		t.Error("without a terminal the engine's context ignores the cancellation: nothing would stop the CLI")
 	}
 }
+
+// `pulumi org get-default` exits 0 with a sentence when the login has no
+// default organisation: that is no organisation, and whoami decides.
+func TestDefaultOrgSet(t *testing.T) {
+	for out, want := range map[string]bool{"acme\n": true, "": false, "\n": false, "No Default Org Specified\n": false} {
+		if got := defaultOrgSet(out); got != want {
+			t.Errorf("defaultOrgSet(%q) = %v, want %v", out, got, want)
+		}
+	}
+}
