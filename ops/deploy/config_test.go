@@ -165,3 +165,34 @@ func TestPreviewAllStopsWhereAPredecessorIsMissing(t *testing.T) {
 		t.Fatalf("no note:\n%s", out.String())
 	}
 }
+
+// An AWS_REGION other than the stacks' stops destroy, destroyAll and the
+// deploy of a layer whose stack does not exist yet, before any of them
+// runs: the layers of an environment share one region.
+func TestRegionDisagreeingWithAnyStackStopsEveryCommand(t *testing.T) {
+	ctx := context.Background()
+	for name, op := range map[string]func(o *Orchestrator) error{
+		"destroy:secrets": func(o *Orchestrator) error { return o.Destroy(ctx, "secrets") },
+		"destroyAll":      func(o *Orchestrator) error { return o.DestroyAll(ctx) },
+		"up:secrets (a new stack)": func(o *Orchestrator) error {
+			_, err := o.Up(ctx, "secrets")
+			return err
+		},
+	} {
+		f, o := upAll(t)
+		if name == "up:secrets (a new stack)" {
+			delete(f.stacks, "secrets")
+			delete(f.outputs, "secrets")
+		}
+		f.calls = nil
+		o.Env = envFrom(t, map[string]string{"ENV": "dev", "AWS_REGION": "eu-west-1"})
+		err := op(o)
+		var ce *ConfigConflictError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "aws:region is us-east-1 in the stack, but AWS_REGION=eu-west-1") {
+			t.Errorf("%s: err = %v, want the region conflict", name, err)
+		}
+		if n := len(f.ops("destroy")) + len(f.ops("up")) + len(f.ops("preview")); n != 0 {
+			t.Errorf("%s: ran %v", name, f.calls)
+		}
+	}
+}

@@ -520,6 +520,26 @@ func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
 	return res, err
 }
 
+// regionConflict is the refusal of an AWS_REGION that names another region
+// than an existing stack of the environment, nil otherwise. The layers of
+// an environment share one region: a destroy would otherwise wait for the
+// rotator's network interfaces in the wrong region and delete its role at
+// once (eni.go), and a new layer's stack would land in another region than
+// those before it. (A layer whose own stack disagrees is refused by config,
+// with every other conflict of that stack.)
+func (o *Orchestrator) regionConflict() error {
+	if !o.Env.FromEnv[VarRegion] {
+		return nil
+	}
+	for _, l := range o.Layers {
+		if v := o.have[l.Name]["aws:region"]; v != "" && v != o.Env.Region {
+			return &ConfigConflictError{Layer: l.Name, Stack: o.StackName(l), Conflicts: []string{fmt.Sprintf(
+				"aws:region is %s in the stack, but AWS_REGION=%s; the layers of an environment share one region: unset AWS_REGION to use the stacks'", quote(v), quote(o.Env.Region))}}
+		}
+	}
+	return nil
+}
+
 // config is the configuration layer i gets, checked against the config its
 // stack has (read by begin): a value given by an environment variable that
 // the stack has otherwise stops with a *ConfigConflictError.
@@ -527,6 +547,12 @@ func (o *Orchestrator) config(ctx context.Context, i int) (Config, error) {
 	l := o.Layers[i]
 	cfg := LayerConfig(o.Env, o.Layers, i)
 	have := o.have[l.Name]
+	if have == nil {
+		// A new stack: its region must be the environment's.
+		if err := o.regionConflict(); err != nil {
+			return nil, err
+		}
+	}
 	if err := o.trailSeed(ctx, l, have, cfg); err != nil {
 		return nil, err
 	}
@@ -734,6 +760,9 @@ func (o *Orchestrator) Destroy(ctx context.Context, layer string) error {
 	if err := o.begin(ctx); err != nil {
 		return err
 	}
+	if err := o.regionConflict(); err != nil {
+		return err
+	}
 	for _, later := range o.Layers[i+1:] {
 		ok, err := o.Runner.Deployed(ctx, later, o.StackName(later))
 		if err != nil {
@@ -754,6 +783,9 @@ func (o *Orchestrator) DestroyAll(ctx context.Context) error {
 		return err
 	}
 	if err := o.begin(ctx); err != nil {
+		return err
+	}
+	if err := o.regionConflict(); err != nil {
 		return err
 	}
 	return o.destroy(ctx, o.Layers)
