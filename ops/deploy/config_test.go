@@ -196,3 +196,32 @@ func TestRegionDisagreeingWithAnyStackStopsEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// A deployed stack whose config file is missing from the checkout (its
+// config has no environmentSuffix) stops the deploy and the preview of
+// that layer before anything runs: the defaults would replace what the
+// file held. A stack a first preview created (nothing deployed) does not.
+func TestDeployedStackWithoutItsConfigStops(t *testing.T) {
+	for name, op := range map[string]func(o *Orchestrator) error{
+		"up:kms":      func(o *Orchestrator) error { _, err := o.Up(context.Background(), "kms"); return err },
+		"preview:kms": func(o *Orchestrator) error { _, err := o.Preview(context.Background(), "kms"); return err },
+		"deployAll":   func(o *Orchestrator) error { _, err := o.DeployAll(context.Background(), ""); return err },
+	} {
+		f, o := upAll(t)
+		f.stacks["kms"] = Config{} // the file is gone; the stack is deployed
+		f.calls = nil
+		err := op(o)
+		if err == nil || !strings.Contains(err.Error(), "stacks/kms/Pulumi.dev.yaml is missing from this checkout") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+		if slices.Contains(f.calls, "up kms") || slices.Contains(f.calls, "preview kms") {
+			t.Errorf("%s: ran %v", name, f.calls)
+		}
+	}
+	f := newFake()
+	o := newOrch(f, &bytes.Buffer{})
+	f.stacks["network"] = Config{} // created by a first preview, nothing deployed
+	if _, err := o.DeployAll(context.Background(), ""); err != nil {
+		t.Fatalf("deployAll after a first preview: %v", err)
+	}
+}

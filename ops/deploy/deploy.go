@@ -520,6 +520,29 @@ func (o *Orchestrator) up(ctx context.Context, i int) (Result, error) {
 	return res, err
 }
 
+// configPresent refuses a deployed stack whose config has no
+// environmentSuffix, which every up writes: its file
+// (stacks/<layer>/Pulumi.<ENV>.yaml, where Pulumi keeps a stack's config)
+// is missing from this checkout. Deployed with the seeds alone, the stack
+// would lose every value only that file held (environmentClass:
+// production with its protections, administrators, appUsers, an existing
+// VPC or cluster). A stack a first preview created holds no resource and
+// passes.
+func (o *Orchestrator) configPresent(ctx context.Context, l kit.Layer, have map[string]string) error {
+	if have == nil {
+		return nil
+	}
+	if _, ok := have[l.Project+":environmentSuffix"]; ok {
+		return nil
+	}
+	deployed, err := o.Runner.Deployed(ctx, l, o.StackName(l))
+	if err != nil || !deployed {
+		return err
+	}
+	return fmt.Errorf("layer %s refused: stack %s is deployed, but its config has no %s:environmentSuffix, which every up writes: stacks/%s/Pulumi.%s.yaml is missing from this checkout (or was emptied), and a deploy with the defaults alone would drop every setting it held (environmentClass, administrators, appUsers, ...); restore the file from version control, then run the command again",
+		l.Name, o.StackName(l), l.Project, l.Name, o.Env.Name)
+}
+
 // regionConflict is the refusal of an AWS_REGION that names another region
 // than an existing stack of the environment, nil otherwise. The layers of
 // an environment share one region: a destroy would otherwise wait for the
@@ -552,6 +575,9 @@ func (o *Orchestrator) config(ctx context.Context, i int) (Config, error) {
 		if err := o.regionConflict(); err != nil {
 			return nil, err
 		}
+	}
+	if err := o.configPresent(ctx, l, have); err != nil {
+		return nil, err
 	}
 	if err := o.trailSeed(ctx, l, have, cfg); err != nil {
 		return nil, err

@@ -75,8 +75,9 @@ func refusal(err error) bool {
 // trail it has, since switching would replace it: its own trail needs no
 // seed (the layer creates one when existingTrailName is empty), and the
 // account's trail it uses is seeded again from its trailArn output, because
-// the config file that named it may be gone (a fresh CI checkout), and
-// without the seed the layer would add a trail of its own. Otherwise the
+// the stack's config may no longer name it (the key removed by hand; a
+// missing config file is refused before this, configPresent), and without
+// the seed the layer would add a trail of its own. Otherwise the
 // account's trails are looked up, once per operation; the outcome is
 // printed.
 func (o *Orchestrator) trailSeed(ctx context.Context, l kit.Layer, have map[string]string, cfg Config) error {

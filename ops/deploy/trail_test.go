@@ -229,7 +229,7 @@ func TestNoLookupWhenTheStackDecided(t *testing.T) {
 	}{
 		"existingTrailName set":       {stack: Config{existingKey: {Value: "my-trail"}}, trails: true},
 		"createTrail true":            {stack: Config{"vault-secrets:createTrail": {Value: "true"}}, trails: true},
-		"deployed with its own trail": {stack: Config{}, outs: Outputs{"trailArn": {Value: "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"}}, trails: true},
+		"deployed with its own trail": {stack: Config{"vault-secrets:environmentSuffix": {Value: "dev"}}, outs: Outputs{"trailArn": {Value: "arn:aws:cloudtrail:us-east-1:123456789012:trail/trail-dev"}}, trails: true},
 		"no CloudTrail given":         {},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -262,14 +262,14 @@ func TestNoLookupWhenTheStackDecided(t *testing.T) {
 	}
 }
 
-// A layer deployed with the account's trail keeps it when its config file
-// is gone (a fresh CI checkout): the trail comes back from its output, with
-// no lookup, instead of the layer adding a trail of its own.
-func TestADeployedLayerKeepsTheAccountsTrailWithoutItsConfigFile(t *testing.T) {
+// A layer deployed with the account's trail keeps it when its config no
+// longer names it (the key removed by hand): the trail comes back from its
+// output, with no lookup, instead of the layer adding a trail of its own.
+func TestADeployedLayerKeepsTheAccountsTrailWithoutItsConfigKey(t *testing.T) {
 	tr := accountWith(orgTrail)
 	tr.selectors[orgTrail] = management()
 	o, f, out := trailOrch(tr)
-	f.stacks["secrets"] = Config{}
+	f.stacks["secrets"] = Config{"vault-secrets:environmentSuffix": {Value: "dev"}}
 	f.outputs["secrets"] = Outputs{"trailArn": {Value: orgTrail}}
 	for i := range 3 {
 		if _, err := f.Up(context.Background(), testLayers[i], "", Config{}); err != nil {
