@@ -308,14 +308,18 @@ func (r *run) guard(ctx context.Context) error {
 // stuck is the tail of every step error while a version other than
 // AWSCURRENT holds AWSPENDING (as the guard's DescribeSecret saw it): until
 // that label goes, RotateSecret answers "A previous rotation isn't
-// complete". It names the version and the command that clears the label.
+// complete". It names the version, says to finish it, and gives the
+// command that clears the label for the one case where that is safe: the
+// version's password never worked (for a single user, setSecret may
+// already have set it, and clearing the label would leave AWSCURRENT
+// refused).
 func (r *run) stuck() string {
 	if r.desc == nil {
 		return ""
 	}
 	for id, stages := range r.desc.VersionIdsToStages {
 		if slices.Contains(stages, StagePending) && !slices.Contains(stages, StageCurrent) {
-			return fmt.Sprintf(". The rotation is stuck at version %s (AWSPENDING): Secrets Manager retries it; if a retry cannot succeed, fix the cause and clear it with: aws secretsmanager update-secret-version-stage --secret-id %s --version-stage AWSPENDING --remove-from-version-id %s",
+			return fmt.Sprintf(". The rotation is stuck at version %s (AWSPENDING): Secrets Manager retries it during the rotation window; if a retry cannot succeed, fix the cause and finish that version (docs/runbooks.md#stuck-awspending). Only if its password never worked (no value, or the database rejects it while AWSCURRENT still logs in), clear it with: aws secretsmanager update-secret-version-stage --secret-id %s --version-stage AWSPENDING --remove-from-version-id %s",
 				id, shellWord(r.ev.SecretID), shellWord(id))
 		}
 	}
