@@ -112,24 +112,29 @@ func (o *Orchestrator) releaseRotator(ctx context.Context, l kit.Layer) error {
 	return o.waitENIs(ctx, l, sg)
 }
 
-// lookENIs lists the network interfaces that hold security group sg.
+// lookENIs lists the network interfaces that hold security group sg,
+// every page: with a filter, a page may come back short, or empty, with
+// more to read (DescribeNetworkInterfaces' NextToken).
 func (o *Orchestrator) lookENIs(ctx context.Context, sg string) ([]string, error) {
-	out, err := o.ENIs.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
+	pages := ec2.NewDescribeNetworkInterfacesPaginator(o.ENIs, &ec2.DescribeNetworkInterfacesInput{
 		Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{sg}}},
-	}, func(opt *ec2.Options) {
-		if o.Env.Region != "" {
-			opt.Region = o.Env.Region
-		}
 	})
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("looking for the rotator's network interfaces (security group %s): %w", sg, ctx.Err())
-	}
-	if err != nil {
-		return nil, fmt.Errorf("looking for the rotator's network interfaces (%s, security group %s): %w", ENIPermission, sg, err)
-	}
 	var ids []string
-	for _, e := range out.NetworkInterfaces {
-		ids = append(ids, aws.ToString(e.NetworkInterfaceId))
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx, func(opt *ec2.Options) {
+			if o.Env.Region != "" {
+				opt.Region = o.Env.Region
+			}
+		})
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("looking for the rotator's network interfaces (security group %s): %w", sg, ctx.Err())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("looking for the rotator's network interfaces (%s, security group %s): %w", ENIPermission, sg, err)
+		}
+		for _, e := range out.NetworkInterfaces {
+			ids = append(ids, aws.ToString(e.NetworkInterfaceId))
+		}
 	}
 	slices.Sort(ids)
 	return ids, nil

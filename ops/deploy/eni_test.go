@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +15,15 @@ import (
 )
 
 // fakeENIs answers DescribeNetworkInterfaces with answers[i] on the i-th
-// call (the last answer from then on) and records the groups asked for.
+// lookup (the last answer from then on) and records the groups asked for,
+// once a lookup. With perPage, it answers a lookup in pages of that many,
+// each but the last with a NextToken, as EC2 may.
 type fakeENIs struct {
 	answers [][]string
 	groups  []string
 	regions []string
 	refuse  error
+	perPage int
 }
 
 func (f *fakeENIs) DescribeNetworkInterfaces(_ context.Context, in *ec2.DescribeNetworkInterfacesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error) {
@@ -31,13 +35,26 @@ func (f *fakeENIs) DescribeNetworkInterfaces(_ context.Context, in *ec2.Describe
 	if f.refuse != nil {
 		return nil, f.refuse
 	}
-	for _, flt := range in.Filters {
-		if aws.ToString(flt.Name) == "group-id" {
-			f.groups = append(f.groups, flt.Values...)
+	if in.NextToken == nil { // a lookup's first page
+		for _, flt := range in.Filters {
+			if aws.ToString(flt.Name) == "group-id" {
+				f.groups = append(f.groups, flt.Values...)
+			}
 		}
 	}
 	ids := f.answers[min(len(f.groups)-1, len(f.answers)-1)]
 	out := &ec2.DescribeNetworkInterfacesOutput{}
+	if f.perPage > 0 {
+		start := 0
+		if in.NextToken != nil {
+			start, _ = strconv.Atoi(*in.NextToken)
+		}
+		end := min(start+f.perPage, len(ids))
+		if end < len(ids) {
+			out.NextToken = aws.String(strconv.Itoa(end))
+		}
+		ids = ids[start:end]
+	}
 	for _, id := range ids {
 		out.NetworkInterfaces = append(out.NetworkInterfaces, ec2types.NetworkInterface{NetworkInterfaceId: aws.String(id)})
 	}
@@ -147,5 +164,21 @@ func TestNoWaitWithoutTheLookupOrTheGroup(t *testing.T) {
 	}
 	if len(enis.groups) != 0 || len(f.ops("destroytype")) != 0 {
 		t.Fatalf("a wait without a rotator security group: %v %v", enis.groups, f.ops("destroytype"))
+	}
+}
+
+// An interface on a later page still holds the role: the wait reads every
+// page of each lookup, and goes on only when none holds the group.
+func TestTheWaitReadsEveryPage(t *testing.T) {
+	enis := &fakeENIs{perPage: 1, answers: [][]string{{"eni-1", "eni-2", "eni-3"}, {"eni-1", "eni-2", "eni-3"}, {"eni-3"}, {}}}
+	_, o, out := eniEnv(t, enis)
+	if err := o.DestroyAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "eni-1, eni-2, eni-3") {
+		t.Errorf("the wait did not name the interfaces of every page:\n%s", out.String())
+	}
+	if len(enis.groups) != 4 {
+		t.Errorf("%d lookups, want 4: the one left on a later page must be waited for", len(enis.groups))
 	}
 }
