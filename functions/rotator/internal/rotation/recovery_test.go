@@ -293,3 +293,38 @@ func (e *env) unfinished(t *testing.T, arn string, n int) string {
 	e.removePending(arn)
 	return token
 }
+
+// Two invocations of createSecret for one token (Secrets Manager retries
+// during the rotation window) overlap: the other stores its value between
+// this one's check and its PutSecretValue, which then fails. That value is
+// kept as the version's AWSPENDING, and the step succeeds, as a retry
+// would; the rotation then finishes with it.
+func TestOverlappingCreateSecretKeepsTheOtherValue(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture(false)
+	token := e.start(f.arn)
+	other := dbSecret(t, f.user, "the-other-invocations-password-1", nil)
+	e.h.Checkpoint = func(name string) error {
+		if name != checkpoint.CreateAfterRandomPassword {
+			return nil
+		}
+		_, err := e.sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(f.arn), ClientRequestToken: aws.String(token),
+			SecretString: aws.String(other), VersionStages: []string{rotation.StagePending}})
+		return err
+	}
+	err := e.step(f.arn, token, rotation.StepCreate)
+	e.h.Checkpoint = nil
+	if err != nil {
+		t.Fatalf("createSecret beside another invocation: %v", err)
+	}
+	if got := e.raw(f.arn, rotation.StagePending); got != other {
+		t.Fatalf("AWSPENDING is %q, want the other invocation's value", got)
+	}
+	if err := e.steps(f.arn, token, rotation.StepSet, rotation.StepTest, rotation.StepFinish); err != nil {
+		t.Fatalf("the rest of the rotation: %v", err)
+	}
+	if !testdb.CanLogin(t, testdb.Addr(), f.user, "the-other-invocations-password-1") {
+		t.Fatal("the kept value is not the password")
+	}
+}

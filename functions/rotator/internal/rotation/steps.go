@@ -94,6 +94,16 @@ func createSecret(ctx context.Context, r *run) error {
 		VersionStages:      []string{StagePending},
 	})
 	if err != nil {
+		// Another invocation of this step for the same token (Secrets
+		// Manager retries during the rotation window) may have stored its
+		// value since the check above: PutSecretValue then fails, since "you
+		// can't modify an existing version". That value is this token's
+		// AWSPENDING, and is kept, as a retry keeps it.
+		if _, gerr := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken); gerr == nil {
+			r.info("another invocation stored this version's AWSPENDING value meanwhile; it is kept")
+			r.outcome = "pending-exists"
+			return nil
+		}
 		return fmt.Errorf("PutSecretValue AWSPENDING: %w", err)
 	}
 	r.outcome = "pending-created"
