@@ -104,10 +104,11 @@ func (s *session) showCreateUser(ctx context.Context, a database.Account) (strin
 // checkAccount reads a SHOW CREATE USER row (MariaDB's or MySQL 8's) and
 // names the first property that a reset account must not have: more than
 // one login method (MariaDB's OR, MySQL 8's AND IDENTIFIED of a second
-// factor), ACCOUNT LOCK, and when plain a non-zero resource limit, a TLS
-// requirement of its own or a default role. An account that is not plain
-// (the alternate user of an AWS-shaped secret) keeps what CopyGrants gave
-// it from AWSCURRENT's account, its resource limits among them. The row holds the password
+// factor), ACCOUNT LOCK, a non-zero resource limit other than the four
+// CopyGrants copies from AWSCURRENT's account (copiedLimits) for an
+// account that is not plain (the alternate user of an AWS-shaped secret),
+// and when plain any non-zero limit, a TLS requirement of its own or a
+// default role. The row holds the password
 // hash as a quoted string: no quoted string is ever put in a message.
 func checkAccount(row string, plain bool) error {
 	toks, err := lex(row)
@@ -130,7 +131,7 @@ func checkAccount(row string, plain bool) error {
 			return errors.New("it has more than one login method (IDENTIFIED VIA ... OR ...)")
 		case t.is("ACCOUNT") && next == "LOCK":
 			return errors.New("it is locked (ACCOUNT LOCK)")
-		case plain && t.kind == tokWord && strings.HasPrefix(strings.ToUpper(t.text), "MAX_") && next != "0":
+		case t.kind == tokWord && strings.HasPrefix(strings.ToUpper(t.text), "MAX_") && next != "0" && (plain || !copiedLimits[strings.ToUpper(t.text)]):
 			return fmt.Errorf("it has the resource limit %s", strings.ToUpper(t.text))
 		case plain && t.is("REQUIRE") && next != "NONE" && (i == 0 || !toks[i-1].is("PASSWORD")): // not MySQL 8's PASSWORD REQUIRE CURRENT
 			return fmt.Errorf("it has a TLS requirement of its own (REQUIRE %s)", next)
@@ -143,6 +144,11 @@ func checkAccount(row string, plain bool) error {
 	}
 	return nil
 }
+
+// copiedLimits are the resource limits copyLimits gives the alternate user
+// from AWSCURRENT's account; any other (MariaDB's MAX_STATEMENT_TIME) is
+// neither copied nor reset for it, so one set on it is refused.
+var copiedLimits = map[string]bool{"MAX_QUERIES_PER_HOUR": true, "MAX_UPDATES_PER_HOUR": true, "MAX_CONNECTIONS_PER_HOUR": true, "MAX_USER_CONNECTIONS": true}
 
 // AccountHosts lists the host part of every account named user.
 func (s *session) AccountHosts(ctx context.Context, user string) ([]string, error) {

@@ -77,8 +77,9 @@ func TestCheckAccount(t *testing.T) {
 		{"CREATE USER 'app'@'%' IDENTIFIED WITH 'caching_sha2_password' AS " + hash + " AND IDENTIFIED WITH 'authentication_fido'", true, "2 login methods"},
 		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " ACCOUNT LOCK", false, "locked"},
 		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " WITH MAX_USER_CONNECTIONS 1", true, "MAX_USER_CONNECTIONS"},
-		// The alternate user keeps the limits CopyGrants copied.
+		// The alternate user keeps the limits CopyGrants copied, and no other.
 		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " WITH MAX_USER_CONNECTIONS 1", false, ""},
+		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " WITH MAX_QUERIES_PER_HOUR 100 MAX_STATEMENT_TIME 2.500000", false, "MAX_STATEMENT_TIME"},
 		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " WITH MAX_STATEMENT_TIME 2.500000", true, "MAX_STATEMENT_TIME"},
 		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " REQUIRE SSL", true, "REQUIRE SSL"},
 		{"CREATE USER `app`@`%` IDENTIFIED BY PASSWORD " + hash + " REQUIRE SSL", false, ""},

@@ -100,7 +100,8 @@ func createSecret(ctx context.Context, r *run) error {
 		// can't modify an existing version". That value is this token's
 		// AWSPENDING, and is kept, as a retry keeps it.
 		if _, gerr := r.getSecret(ctx, r.ev.SecretID, StagePending, r.ev.ClientRequestToken); gerr == nil {
-			r.info("another invocation stored this version's AWSPENDING value meanwhile; it is kept")
+			r.info("PutSecretValue failed, but this version's AWSPENDING has a value (another invocation stored it meanwhile, or this one did before its answer was lost); it is kept",
+				slog.String("reason", r.red.String(err.Error())))
 			r.outcome = "pending-exists"
 			return nil
 		}
