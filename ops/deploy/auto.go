@@ -150,7 +150,9 @@ func (a *Auto) engineCtx(ctx context.Context) context.Context {
 
 // Deployed reports whether the layer's stack exists and holds a resource
 // other than the stack itself and its providers, read from the state
-// without decrypting it (StackState).
+// without decrypting it (StackState). A resource marked for deletion (a
+// replacement's old one, not yet deleted) and an operation an interrupted
+// run left pending (a create that may exist in AWS) count as deployed.
 func (a *Auto) Deployed(ctx context.Context, l kit.Layer, stack string) (bool, error) {
 	s, ok, err := a.stack(ctx, l, stack, false)
 	if err != nil || !ok {
@@ -160,9 +162,12 @@ func (a *Auto) Deployed(ctx context.Context, l kit.Layer, stack string) (bool, e
 	if err != nil {
 		return false, fmt.Errorf("stack %s: %w", stack, err)
 	}
+	if len(d.PendingOperations) > 0 {
+		return true, nil
+	}
 	for _, r := range d.Resources {
 		t := string(r.Type)
-		if t != "pulumi:pulumi:Stack" && !strings.HasPrefix(t, "pulumi:providers:") && !r.Delete {
+		if t != "pulumi:pulumi:Stack" && !strings.HasPrefix(t, "pulumi:providers:") {
 			return true, nil
 		}
 	}

@@ -312,6 +312,11 @@ func TestAutoReadsInterruptedCreates(t *testing.T) {
 	if !slices.Equal(res.Interrupted, want) {
 		t.Fatalf("preview's interrupted creates = %+v, want %+v", res.Interrupted, want)
 	}
+	// A stack whose only trace of a resource is a pending create counts
+	// as deployed: the resource may exist in AWS.
+	if ok, err := a.Deployed(ctx, echoLayer, env); err != nil || !ok {
+		t.Fatalf("Deployed with a pending create = %v, %v; want true", ok, err)
+	}
 	if res, err = a.Destroy(ctx, echoLayer, env); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}

@@ -178,10 +178,18 @@ func TestRegionDisagreeingWithAnyStackStopsEveryCommand(t *testing.T) {
 			_, err := o.Up(ctx, "secrets")
 			return err
 		},
+		"up:secrets (a stack a first preview created)": func(o *Orchestrator) error {
+			_, err := o.Up(ctx, "secrets")
+			return err
+		},
 	} {
 		f, o := upAll(t)
-		if name == "up:secrets (a new stack)" {
+		switch name {
+		case "up:secrets (a new stack)":
 			delete(f.stacks, "secrets")
+			delete(f.outputs, "secrets")
+		case "up:secrets (a stack a first preview created)":
+			f.stacks["secrets"] = Config{} // no region yet, nothing deployed
 			delete(f.outputs, "secrets")
 		}
 		f.calls = nil

@@ -570,8 +570,9 @@ func (o *Orchestrator) config(ctx context.Context, i int) (Config, error) {
 	l := o.Layers[i]
 	cfg := LayerConfig(o.Env, o.Layers, i)
 	have := o.have[l.Name]
-	if have == nil {
-		// A new stack: its region must be the environment's.
+	if have["aws:region"] == "" {
+		// A new stack, or one a first preview created (its config holds
+		// no region yet): its region must be the environment's.
 		if err := o.regionConflict(); err != nil {
 			return nil, err
 		}
