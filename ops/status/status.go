@@ -173,10 +173,17 @@ func rank(v Version) int {
 // missed: the rest of its UTC day and the service's scheduling delay.
 const overdueAfter = 26 * time.Hour
 
-// redeploy puts the secrets layer's settings back after a change outside
-// Pulumi: the deploy compares the program with Pulumi's state, not with
-// AWS, so the state is refreshed first.
-const redeploy = "refresh the secrets layer's state and deploy it ((cd stacks/secrets && pulumi refresh --yes --stack <org>/vault-secrets/<env>), then ENV=<env> go run mage.go up:secrets)"
+// Redeploy is the command that deploys layer of environment env again and
+// so puts its settings back after a change outside Pulumi: the deploy
+// compares the program with Pulumi's state, not with AWS, so the state is
+// refreshed first. status and verify both give it.
+func Redeploy(env, layer string) string {
+	return fmt.Sprintf("ENV=%s go run mage.go up:%s, after (cd stacks/%s && pulumi refresh --yes --stack <org>/vault-%s/%s)", env, layer, layer, layer, env)
+}
+
+// redeploy is Redeploy of the secrets layer, for an environment status
+// does not know.
+var redeploy = "deploy the secrets layer again: " + Redeploy("<env>", "secrets")
 
 // Problems returns one line per problem with what to do about it.
 func (s State) Problems() []string {

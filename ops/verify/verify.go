@@ -29,6 +29,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/dbvault/dbvault/ops/status"
 )
 
 // Result is one printed line.
@@ -85,13 +87,9 @@ func (v *Verifier) env() string {
 	return v.Env
 }
 
-// up is the command that deploys layer again.
-//
-// The deploy compares the program with Pulumi's state, not with AWS: a
-// setting changed outside Pulumi is put back only after a refresh.
-func (v *Verifier) up(layer string) string {
-	return fmt.Sprintf("ENV=%s go run mage.go up:%s, after (cd stacks/%s && pulumi refresh --yes --stack <org>/vault-%s/%s)", v.env(), layer, layer, layer, v.env())
-}
+// up is the command that deploys layer again, after a refresh
+// (status.Redeploy).
+func (v *Verifier) up(layer string) string { return status.Redeploy(v.env(), layer) }
 
 // Run runs every check, in the order of the package comment.
 func (v *Verifier) Run(ctx context.Context) []Result {
