@@ -2,6 +2,7 @@ package access
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -26,10 +27,12 @@ type matcher func(policy, value string) bool
 // baseOperators are the operators implemented, and whether each is a
 // negated one (true: the statement matches when NO value matches).
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
-var baseOperators = map[string]struct {
+type baseOperator struct {
 	match   matcher
 	negated bool
-}{
+}
+
+var baseOperators = map[string]baseOperator{
 	// #Conditions_String: StringEquals is exact and case-sensitive,
 	// StringLike adds * and ?, the IgnoreCase forms fold case.
 	"StringEquals":              {func(p, v string) bool { return p == v }, false},
@@ -53,48 +56,80 @@ var baseOperators = map[string]struct {
 // one operator, are ANDed; several values for one key are ORed (NORed for
 // a negated operator).
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-logic-multiple-context-keys-or-values.html
+// Every operator is evaluated, in a fixed order, before the answer: one the
+// evaluator cannot model is an error even where another is false, whatever
+// the map's order.
 func conditionsMatch(cond map[string]map[string][]string, ctx Context) (bool, error) {
-	for op, keys := range cond {
-		for key, values := range keys {
-			ok, err := conditionHolds(op, key, values, ctx.lookup(key))
+	all := true
+	for _, op := range sortedKeys(cond) {
+		keys := cond[op]
+		for _, key := range sortedKeys(keys) {
+			ok, err := conditionHolds(op, key, keys[key], ctx.lookup(key))
 			if err != nil {
 				return false, err
 			}
-			if !ok {
-				return false, nil
-			}
+			all = all && ok
 		}
 	}
-	return true, nil
+	return all, nil
 }
 
-// conditionHolds evaluates one operator on one key.
-func conditionHolds(op, key string, policy, request []string) (bool, error) {
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkOperator refuses what the evaluator cannot model: an unknown
+// operator, a policy variable, or a Null without exactly one value.
+func checkOperator(op, key string, policy []string) error {
 	for _, v := range policy {
 		if strings.Contains(v, "${") {
-			return false, fmt.Errorf("%s %s: policy variables are not modelled (%q)", op, key, v)
+			return fmt.Errorf("%s %s: policy variables are not modelled (%q)", op, key, v)
 		}
 	}
-	// Null tests presence alone: "true" holds when the key is absent.
-	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
 	if op == "Null" {
 		if len(policy) != 1 {
-			return false, fmt.Errorf("condition Null %s: want one value, true or false", key)
+			return fmt.Errorf("condition Null %s: want one value, true or false", key)
 		}
-		return strings.EqualFold(policy[0], "true") == (len(request) == 0), nil
+		return nil
 	}
-	set, name := "", op
+	_, _, _, err := parseOperator(op)
+	return err
+}
+
+// parseOperator splits an operator into its set prefix (ForAnyValue,
+// ForAllValues or none), its base operator and whether it ends in IfExists.
+func parseOperator(op string) (set string, base baseOperator, ifExists bool, err error) {
+	name := op
 	for _, prefix := range []string{"ForAnyValue:", "ForAllValues:"} {
 		if strings.HasPrefix(name, prefix) {
 			set, name = strings.TrimSuffix(prefix, ":"), strings.TrimPrefix(name, prefix)
 		}
 	}
-	ifExists := strings.HasSuffix(name, "IfExists")
+	ifExists = strings.HasSuffix(name, "IfExists")
 	name = strings.TrimSuffix(name, "IfExists")
 	base, ok := baseOperators[name]
 	if !ok {
-		return false, fmt.Errorf("condition operator %s is not modelled", op)
+		return "", baseOperator{}, false, fmt.Errorf("condition operator %s is not modelled", op)
 	}
+	return set, base, ifExists, nil
+}
+
+// conditionHolds evaluates one operator on one key.
+func conditionHolds(op, key string, policy, request []string) (bool, error) {
+	if err := checkOperator(op, key, policy); err != nil {
+		return false, err
+	}
+	// Null tests presence alone: "true" holds when the key is absent.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Null
+	if op == "Null" {
+		return strings.EqualFold(policy[0], "true") == (len(request) == 0), nil
+	}
+	set, base, ifExists, _ := parseOperator(op)
 	anyMatch := func(v string) bool {
 		for _, p := range policy {
 			if base.match(p, v) {

@@ -231,8 +231,14 @@ func TestResourceMatches(t *testing.T) {
 		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:db-app-?????", secret, false},
 		{"arn:aws:secretsmanager:*:" + acct + ":secret:db-*", secret, true},
 		{"arn:aws:secretsmanager:*:*:secret:rds!*", secret, false},
-		{"arn:aws:secretsmanager:*", secret, true},                         // a final * covers the remaining segments
-		{"arn:aws:secretsmanager:us*:secret:db-app-AbCdEf", secret, false}, // a * does not swallow a colon mid-pattern
+		{"arn:aws:secretsmanager:*", secret, true},                          // a final * covers the remaining segments
+		{"arn:aws:secretsmanager:us*:secret:db-app-AbCdEf", secret, true},   // a * that ends a segment crosses colons
+		{"arn:aws:secretsmanager:us*3:secret:db-app-AbCdEf", secret, false}, // one inside a segment does not
+		{"arn:aws:secretsmanager:u?-east-1:" + acct + ":secret:db-app-AbCdEf", secret, true},
+		{"arn:aws:secretsmanager:us-east-1?" + acct + ":secret:db-app-AbCdEf", secret, false}, // nor does a ?
+		{"arn:aws:secretsmanager:*:secret:db-*", secret, true},                                // region and account in one *
+		{"arn:aws:secretsmanager:*:secret:rds!*", secret, false},
+		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:db.app-*", secret, false}, // a . is a character, not any
 		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:DB-app-AbCdEf", secret, false},
 		{"arn:aws:ec2:us-east-1:" + acct + ":*/*", "arn:aws:ec2:us-east-1:" + acct + ":network-interface/eni-1", true},
 		{"arn:aws:logs:us-east-1:" + acct + ":log-group:/aws/lambda/f:*", "arn:aws:logs:us-east-1:" + acct + ":log-group:/aws/lambda/f:log-stream:s", true},
@@ -327,9 +333,24 @@ func TestUnmodelledIsAnError(t *testing.T) {
 		`{"Statement":[{"Effect":"Allow","Action":"*","NotAction":"x","Resource":"*"}]}`,
 		`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Principal":{"Federated":"x"}}]}`,
 		`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Extra":1}]}`,
+		`{"Statement":[{"Effect":"Allow","NotAction":[],"Resource":"*"}]}`,
+		`{"Statement":[{"Effect":"Deny","Action":"*","Resource":[]}]}`,
+		`{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Principal":{"AWS":"arn:aws:sts::` + acct + `:assumed-role/reader/s"}}]}`,
 	} {
 		if _, err := Parse("p", doc); err == nil {
 			t.Errorf("Parse(%s) accepted it", doc)
+		}
+	}
+}
+
+// An operator the model cannot evaluate is an error even beside one that
+// is false, on every run (a Condition block is a map: no order to rely on).
+func TestUnmodelledBesideAFalseOperatorIsAlwaysAnError(t *testing.T) {
+	p := mustParse(t, "p", `{"Statement":{"Sid":"S","Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"x":"true"},"NumericLessThan":{"y":"1"},"StringEquals":{"z":"1"}}}}`)
+	for range 50 {
+		_, err := Evaluate(Request{Principal: role, Action: "kms:Decrypt", Resource: key, Context: Context{"x": {"false"}, "y": {"0"}, "z": {"2"}}}, Target{Account: acct, Identity: []Policy{p}})
+		if err == nil || !strings.Contains(err.Error(), "NumericLessThan") {
+			t.Fatalf("err %v, want NumericLessThan not modelled", err)
 		}
 	}
 }

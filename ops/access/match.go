@@ -1,6 +1,10 @@
 package access
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+	"sync"
+)
 
 // glob reports whether s matches pattern, where * matches any run of
 // characters (none included) and ? exactly one.
@@ -47,16 +51,55 @@ func actionMatches(patterns []string, action string) bool {
 }
 
 // resourceMatches: "*" is every resource; otherwise * and ? match within
-// each colon-separated segment of the ARN, and a * that ends a segment may
-// match past the colons after it. Resource ARNs are case-sensitive.
+// each colon-separated segment of the ARN, and a * that is the last
+// character of a segment "can expand to match beyond the colon
+// boundaries". Resource ARNs are case-sensitive. (Condition operators
+// compare ARNs component by component instead: arnLike.)
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html#reference_policies_elements_resource_wildcards
 func resourceMatches(patterns []string, resource string) bool {
 	for _, p := range patterns {
-		if p == "*" || arnLike(p, resource) {
+		if p == "*" || resourcePattern(p).MatchString(resource) {
 			return true
 		}
 	}
 	return false
+}
+
+var resourcePatterns sync.Map // pattern -> *regexp.Regexp
+
+// resourcePattern compiles a Resource pattern. Its first five segments
+// (arn, partition, service, region, account) keep * and ? within the
+// segment unless the * ends it; the sixth, the resource, may itself hold
+// colons, which its wildcards match.
+func resourcePattern(pattern string) *regexp.Regexp {
+	if re, ok := resourcePatterns.Load(pattern); ok {
+		return re.(*regexp.Regexp)
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	for i, seg := range strings.SplitN(pattern, ":", 6) {
+		if i > 0 {
+			b.WriteString(":")
+		}
+		for j, c := range seg {
+			switch {
+			case c == '*' && (i == 5 || j == len(seg)-1):
+				b.WriteString(".*")
+			case c == '*':
+				b.WriteString("[^:]*")
+			case c == '?' && i == 5:
+				b.WriteString(".")
+			case c == '?':
+				b.WriteString("[^:]")
+			default:
+				b.WriteString(regexp.QuoteMeta(string(c)))
+			}
+		}
+	}
+	b.WriteString("$")
+	re := regexp.MustCompile(b.String())
+	resourcePatterns.Store(pattern, re)
+	return re
 }
 
 // arnLike matches an ARN against an ARN pattern segment by segment: an

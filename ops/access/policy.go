@@ -120,6 +120,11 @@ func parseStatement(m map[string]json.RawMessage) (Statement, error) {
 		return s, fmt.Errorf("a statement has exactly one of Resource and NotResource")
 	case s.Principal != nil && s.NotPrincipal != nil:
 		return s, fmt.Errorf("a statement has at most one of Principal and NotPrincipal")
+	case emptyList(s.Action, s.NotAction, s.Resource, s.NotResource):
+		// An empty NotAction would cover every action and an empty
+		// Action none; what AWS does with either is not documented, so
+		// the evaluator refuses to guess.
+		return s, fmt.Errorf("an empty Action, NotAction, Resource or NotResource list is not modelled")
 	}
 	return s, nil
 }
@@ -144,6 +149,17 @@ func parsePrincipals(v json.RawMessage) (*Principals, error) {
 		}
 		switch k {
 		case "AWS":
+			for _, id := range ids {
+				// A role session named as a principal gets access "directly
+				// to the session", outside the role's boundary and session
+				// policies; naming the role covers every session of it.
+				// Only the role is modelled, so a session fails rather
+				// than being matched as nothing.
+				// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-role-session
+				if strings.HasPrefix(id, "arn:") && strings.Contains(id, ":assumed-role/") {
+					return nil, fmt.Errorf("%s: a role session as principal is not modelled (name the role)", id)
+				}
+			}
 			p.AWS = ids
 		case "Service":
 			p.Service = ids
@@ -171,6 +187,16 @@ func parseCondition(v json.RawMessage) (map[string]map[string][]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// emptyList reports whether any of the lists is present but empty.
+func emptyList(lists ...[]string) bool {
+	for _, l := range lists {
+		if l != nil && len(l) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // stringList reads a string or a list of strings.
