@@ -55,12 +55,13 @@ var PassRoleEvents = []string{"CreateFunction", "UpdateFunctionConfiguration"}
 
 // RoleChangeEvents are the IAM calls on the rotator's role the rule
 // matches: what it may do, who may assume it, its boundary, its tags
-// (which IAM policies may grant by) and its existence. IAM logs them under
-// the API's name.
+// (which IAM policies may grant by) and its existence: a role created
+// again under its name has its ARN, which the vault's policies grant by.
+// IAM logs them under the API's name.
 var RoleChangeEvents = []string{
 	"AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy",
 	"UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
-	"UpdateRole", "TagRole", "UntagRole", "DeleteRole",
+	"UpdateRole", "TagRole", "UntagRole", "DeleteRole", "CreateRole",
 }
 
 // RotatorChangesPattern is the rotator-changes rule's event pattern for the

@@ -121,7 +121,7 @@ func TestRotatorChangesPattern(t *testing.T) {
 	// The role, named in any case; the IAM calls written out as above.
 	for _, call := range []string{
 		"AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy", "UpdateAssumeRolePolicy",
-		"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "TagRole", "UntagRole", "DeleteRole",
+		"PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary", "UpdateRole", "TagRole", "UntagRole", "DeleteRole", "CreateRole",
 	} {
 		for _, role := range []string{rotatorRole, strings.ToUpper(rotatorRole)} {
 			if !matches(p, iamCall(call, role)) {
