@@ -77,14 +77,34 @@ func Pulumi(ctx context.Context, timeout time.Duration) (string, error) {
 // Passphrase checks that the stack secrets can be decrypted: a passphrase,
 // a readable non-empty passphrase file, a secrets provider, or a Pulumi
 // Cloud backend (which brings its own).
+//
+// Where the passphrase provider is in use, a PULUMI_CONFIG_PASSPHRASE that
+// is set but empty (a workflow's unset secret) is refused, whatever else is
+// set: the CLI takes the variable
+// whenever it is present, empty or not, before the file
+// (pkg/secrets/passphrase/manager.go, readPassphrase), and a new stack
+// then encrypts its secrets with the empty passphrase. Only the process
+// environment, which the CLI inherits, can hold such a variable, so it is
+// read there (os.LookupEnv), not through getenv.
 func Passphrase(getenv func(string) string) error {
-	if getenv("PULUMI_SECRETS_PROVIDER") != "" || getenv("PULUMI_CONFIG_PASSPHRASE") != "" {
+	if p := getenv("PULUMI_SECRETS_PROVIDER"); p != "" && p != "passphrase" {
 		return nil
 	}
 	if strings.HasPrefix(getenv("PULUMI_BACKEND_URL"), "https://") {
 		return nil
 	}
+	if v, set := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); set && getenv("PULUMI_CONFIG_PASSPHRASE") == "" && strings.TrimSpace(v) == "" {
+		return errors.New("PULUMI_CONFIG_PASSPHRASE is set but empty: Pulumi would use the empty passphrase and ignore PULUMI_CONFIG_PASSPHRASE_FILE; unset it (unset PULUMI_CONFIG_PASSPHRASE) or give it the stack passphrase")
+	}
+	if getenv("PULUMI_CONFIG_PASSPHRASE") != "" {
+		return nil
+	}
 	if f := getenv("PULUMI_CONFIG_PASSPHRASE_FILE"); f != "" {
+		// The CLI reads the file from its own working directory, the
+		// layer's folder (the Automation API's WorkDir), not from here.
+		if !filepath.IsAbs(f) {
+			return fmt.Errorf("PULUMI_CONFIG_PASSPHRASE_FILE %s is a relative path, which Pulumi reads from each layer's folder: give an absolute path, e.g. PULUMI_CONFIG_PASSPHRASE_FILE=$PWD/%s", f, f)
+		}
 		b, err := os.ReadFile(f) // #nosec G304 -- the operator names this file on purpose.
 		if err != nil {
 			return fmt.Errorf("PULUMI_CONFIG_PASSPHRASE_FILE %s cannot be read: %v", f, errors.Unwrap(err))

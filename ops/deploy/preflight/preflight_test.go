@@ -104,11 +104,51 @@ func TestPassphraseSources(t *testing.T) {
 		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": filepath.Join(dir, "missing")}, false},
 		{map[string]string{"PULUMI_SECRETS_PROVIDER": "awskms://alias/pulumi"}, true},
 		{map[string]string{"PULUMI_BACKEND_URL": "https://api.pulumi.com"}, true},
+		// "passphrase" names the passphrase provider: it still needs one.
+		{map[string]string{"PULUMI_SECRETS_PROVIDER": "passphrase"}, false},
+		{map[string]string{"PULUMI_SECRETS_PROVIDER": "passphrase", "PULUMI_CONFIG_PASSPHRASE_FILE": full}, true},
+		// Pulumi reads a relative file from the layer's folder.
+		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": "full"}, false},
 	} {
 		err := Passphrase(env(c.env))
 		if (err == nil) != c.ok {
 			t.Errorf("%v: err = %v, want ok=%v", c.env, err, c.ok)
 		}
+	}
+}
+
+// A PULUMI_CONFIG_PASSPHRASE set to "" wins over the file in the CLI, which
+// would encrypt a new stack with the empty passphrase: refused.
+func TestEmptyPassphraseBesideAFileIsRefused(t *testing.T) {
+	full := filepath.Join(t.TempDir(), "full")
+	if err := os.WriteFile(full, []byte("pass\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "")
+	for _, e := range []map[string]string{
+		{"PULUMI_CONFIG_PASSPHRASE_FILE": full},
+		{"PULUMI_CONFIG_PASSPHRASE_FILE": full, "PULUMI_SECRETS_PROVIDER": "passphrase"},
+		{"PULUMI_CONFIG_PASSPHRASE_FILE": full, "PULUMI_BACKEND_URL": "s3://state"},
+	} {
+		err := Passphrase(env(e))
+		if err == nil || !strings.Contains(err.Error(), "set but empty") {
+			t.Errorf("%v with PULUMI_CONFIG_PASSPHRASE set to \"\": err = %v, want set but empty", e, err)
+		}
+	}
+	// Where no passphrase is read (a KMS secrets provider, Pulumi Cloud's
+	// own), the empty variable that a workflow's unset secret leaves is
+	// harmless.
+	for _, e := range []map[string]string{
+		{"PULUMI_BACKEND_URL": "https://api.pulumi.com"},
+		{"PULUMI_SECRETS_PROVIDER": "awskms://alias/pulumi"},
+	} {
+		if err := Passphrase(env(e)); err != nil {
+			t.Errorf("%v with PULUMI_CONFIG_PASSPHRASE set to \"\": %v", e, err)
+		}
+	}
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "x")
+	if err := Passphrase(env(map[string]string{"PULUMI_CONFIG_PASSPHRASE": "x"})); err != nil {
+		t.Errorf("a passphrase: %v", err)
 	}
 }
 
