@@ -156,6 +156,9 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 	backend := getenv("PULUMI_BACKEND_URL")
 	if backend == "" {
 		backend = "file://" + filepath.Join(root, ".pulumi-state")
+		if err := loginConflict(getenv, backend); err != nil {
+			return nil, err
+		}
 	}
 	region := env.Region + " (AWS_REGION)"
 	if !env.FromEnv[deploy.VarRegion] {
