@@ -452,7 +452,17 @@ func TestEnvironmentFromEnv(t *testing.T) {
 	if e.Region != "eu-west-1" || e.Tags != (kit.Tags{Environment: "production", CostCenter: "cc-9", Compliance: "pci"}) {
 		t.Fatalf("overrides = %+v", e)
 	}
-	for _, bad := range []map[string]string{{}, {"ENV": "UPPER"}, {"ENV": "dev", "AWS_REGION": "mars"}} {
+	// AWS_DEFAULT_REGION when AWS_REGION is unset, as the AWS SDKs and the
+	// preflight take it.
+	e, err = EnvironmentFromEnv(get(map[string]string{"ENV": "dev", "AWS_DEFAULT_REGION": "eu-west-1"}))
+	if err != nil || e.Region != "eu-west-1" || !e.FromEnv[VarRegion] {
+		t.Fatalf("AWS_DEFAULT_REGION alone = %+v, %v", e, err)
+	}
+	e, err = EnvironmentFromEnv(get(map[string]string{"ENV": "dev", "AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "eu-west-1"}))
+	if err != nil || e.Region != "us-west-2" {
+		t.Fatalf("AWS_REGION beside AWS_DEFAULT_REGION = %+v, %v", e, err)
+	}
+	for _, bad := range []map[string]string{{}, {"ENV": "UPPER"}, {"ENV": "dev", "AWS_REGION": "mars"}, {"ENV": "dev", "AWS_DEFAULT_REGION": "mars"}} {
 		if _, err := EnvironmentFromEnv(get(bad)); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -63,7 +63,8 @@ func (e Environment) FullyQualified(project string) string {
 var regionPattern = preflight.RegionPattern
 
 // EnvironmentFromEnv reads the environment from variables: ENV (required,
-// validated as environmentSuffix), AWS_REGION (default us-east-1),
+// validated as environmentSuffix), AWS_REGION (else AWS_DEFAULT_REGION,
+// else us-east-1),
 // TAG_ENVIRONMENT (default ENV), TAG_COST_CENTER, TAG_COMPLIANCE (defaults
 // kit.DefaultCostCenter, kit.DefaultCompliance) and PULUMI_ORG (default
 // organization). getenv is os.Getenv in production.
@@ -83,6 +84,14 @@ func EnvironmentFromEnv(getenv func(string) string) (Environment, error) {
 		if getenv(v) != "" {
 			e.FromEnv[v] = true
 		}
+	}
+	// AWS_DEFAULT_REGION, as the AWS CLI and SDKs take it when AWS_REGION
+	// is unset, and as the preflight reports it: otherwise a shell with
+	// only AWS_DEFAULT_REGION would be told one region and deploy to
+	// us-east-1.
+	if e.Region == "" && getenv("AWS_DEFAULT_REGION") != "" {
+		e.Region = getenv("AWS_DEFAULT_REGION")
+		e.FromEnv[VarRegion] = true
 	}
 	if e.Name == "" {
 		return Environment{}, errors.New("ENV is not set: name the environment, e.g. ENV=dev go run mage.go deployAll (lower-case letters, digits, hyphens)")
