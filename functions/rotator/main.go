@@ -8,10 +8,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -56,6 +60,34 @@ func lambdaJSONHandler(w io.Writer) slog.Handler {
 	})
 }
 
+// The SDK's defaults (a 30 s dial, no limit on an attempt, 3 attempts with
+// up to 20 s of backoff) let one call to an endpoint that never answers
+// outlast the function's 60 s timeout. Each attempt is bounded instead,
+// connecting included ("This timeout includes the time to connect, process
+// any redirects, and read the complete response body",
+// https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/custom-http),
+// and the backoff is short (default values:
+// https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/retries-timeouts),
+// so three attempts fit well within it. Secrets Manager answers its calls
+// in well under a second.
+const (
+	awsDialTimeout    = 3 * time.Second
+	awsAttemptTimeout = 10 * time.Second
+	awsMaxBackoff     = 2 * time.Second
+)
+
+func awsHTTPClient() *awshttp.BuildableClient {
+	return awshttp.NewBuildableClient().WithTimeout(awsAttemptTimeout).WithDialerOptions(func(d *net.Dialer) {
+		d.Timeout = awsDialTimeout
+	})
+}
+
+// awsRetryer makes a new retryer for each client, as config.WithRetryer
+// asks.
+func awsRetryer() aws.Retryer {
+	return retry.AddWithMaxBackoffDelay(retry.NewStandard(), awsMaxBackoff)
+}
+
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*rotation.Handler, error) {
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -65,7 +97,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithHTTPClient(awsHTTPClient()), awsconfig.WithRetryer(awsRetryer))
 	if err != nil {
 		return nil, err
 	}

@@ -4,9 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dbvault/dbvault/functions/rotator/internal/rotation"
 )
 
 // Lambda's log-level filtering reads "level" and an RFC 3339 "timestamp";
@@ -65,5 +71,44 @@ func TestConfiguredLineCarriesTheVersion(t *testing.T) {
 	}
 	if line["msg"] != "rotator configured" || line["version"] != "9.8.7" {
 		t.Fatalf("line: %s", buf.String())
+	}
+}
+
+// The function's timeout (stacks/secrets, RotatorTimeoutSeconds).
+const functionTimeout = 60 * time.Second
+
+// Every Secrets Manager call, all its attempts and backoffs included, ends
+// well before the function's timeout less the step's margin, when the
+// step's error is still logged: the SDK's defaults (a 30 s dial, attempts
+// without a limit) would not.
+func TestSecretsManagerCallsEndWithinTheTimeout(t *testing.T) {
+	h, err := newHandler(context.Background(), func(k string) string { return map[string]string{"AWS_REGION": "us-east-1"}[k] }, slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := h.SM.(*secretsmanager.Client).Options()
+	hc, ok := o.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		t.Fatalf("HTTP client %T, want the bounded BuildableClient", o.HTTPClient)
+	}
+	if hc.GetTimeout() <= 0 || hc.GetDialer().Timeout <= 0 || hc.GetDialer().Timeout > hc.GetTimeout() {
+		t.Fatalf("attempt timeout %s, dial timeout %s: both must be set, the dial's within the attempt's", hc.GetTimeout(), hc.GetDialer().Timeout)
+	}
+	attempts := o.Retryer.MaxAttempts()
+	var backoff time.Duration
+	for i := 1; i < attempts; i++ {
+		longest := time.Duration(0)
+		for range 100 { // the delay is jittered: take the longest of many
+			d, err := o.Retryer.RetryDelay(i, errors.New("timeout"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			longest = max(longest, d)
+		}
+		backoff += longest
+	}
+	worst := time.Duration(attempts)*hc.GetTimeout() + backoff
+	if limit := functionTimeout - rotation.MaxDeadlineMargin; worst >= limit {
+		t.Errorf("one call may take %s (%d attempts of %s, %s of backoff), not within %s", worst, attempts, hc.GetTimeout(), backoff, limit)
 	}
 }

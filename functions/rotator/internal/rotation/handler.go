@@ -195,14 +195,36 @@ type Handler struct {
 	Checkpoint checkpoint.Func
 }
 
+// MaxDeadlineMargin is how long before the invocation's deadline a step
+// stops at most: a tenth of the time left, up to this. aws-lambda-go sets
+// the context's deadline to the moment Lambda ends the invocation
+// (lambda/invoke_loop.go), so a step that ran until then would be killed
+// before its error and its log line were written.
+const MaxDeadlineMargin = 3 * time.Second
+
+// stepContext is ctx with a deadline a margin before ctx's, if it has one.
+func stepContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(time.Until(deadline)/10, MaxDeadlineMargin)
+	return context.WithDeadline(ctx, deadline.Add(-margin))
+}
+
 // Handle runs one step of a rotation. Its signature is the typed handler
-// that lambda.Start takes; the invocation's deadline is in ctx.
+// that lambda.Start takes; the invocation's deadline is in ctx, and the
+// step stops a little before it (stepContext) so that its failure is
+// logged.
 func (h *Handler) Handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) (err error) {
 	start := time.Now()
 	r := &run{deps: &deps{h: h, ev: ev, red: &redact.Redactor{}}}
 	if h.Checkpoint != nil {
 		ctx = checkpoint.With(ctx, h.Checkpoint)
 	}
+	parent := ctx
+	ctx, cancel := stepContext(ctx)
+	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%s: internal error (panic): %v", ev.Step, p)
@@ -222,7 +244,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.SecretsManagerSecretRota
 		}
 		h.log().Info("rotation step done", append(attrs, slog.String("outcome", r.outcome))...)
 	}()
-	return r.do(ctx)
+	err = r.do(ctx)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+		err = fmt.Errorf("%w (out of time: the step stops shortly before the function's timeout so that this is logged; Secrets Manager retries it)", err)
+	}
+	return err
 }
 
 func (h *Handler) log() *slog.Logger {
