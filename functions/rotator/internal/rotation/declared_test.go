@@ -259,6 +259,24 @@ func TestDeclaredUsersRefuseEditedSecrets(t *testing.T) {
 			t.Fatal("the user was created")
 		}
 	})
+	t.Run("master secret mid-rotation", func(t *testing.T) {
+		// RDS is rotating the master secret: AWSCURRENT's password no
+		// longer works, and the error says why and that it passes.
+		d := e.declared(t, "SELECT")
+		master := e.newSecret(mustJSON(t, map[string]any{"username": "other", "password": "old-password-1"}))
+		if _, err := e.sm.PutSecretValue(context.Background(), &secretsmanager.PutSecretValueInput{
+			SecretId: aws.String(master), SecretString: aws.String(mustJSON(t, map[string]any{"username": "other", "password": "new-password-1"})),
+			ClientRequestToken: aws.String("11111111-2222-3333-4444-555555555555"), VersionStages: []string{rotation.StagePending},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e.h.Config.MasterSecretARN = master
+		defer func() { e.h.Config.MasterSecretARN = "" }()
+		err := e.rotate(d.arn)
+		if err == nil || !strings.Contains(err.Error(), "the database rejected the master secret's password (other), while the master secret is being rotated (version 11111111-2222-3333-4444-555555555555 is its AWSPENDING)") {
+			t.Fatalf("rotation while the master secret rotates: %v", err)
+		}
+	})
 	t.Run("masterarn refreshed to MASTER_SECRET_ARN", func(t *testing.T) {
 		// The cluster's master secret changed (a replaced cluster): the
 		// secret still names the old one, the configured one is used, and

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dbvault/dbvault/functions/rotator/checkpoint"
 	"github.com/dbvault/dbvault/functions/rotator/internal/database"
@@ -157,6 +160,28 @@ func (r *deps) readMaster(ctx context.Context, cur secret.Secret) (secret.Secret
 	return master, nil
 }
 
+// masterRotating explains a master password the database refused while the
+// master secret is itself being rotated: RDS's rotation of a managed master
+// secret "typically completes within one minute", and meanwhile
+// "connections that retrieve the secret may get the previous version of
+// the credentials"
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_managed.html).
+// AWSCURRENT is still the only version used, as in AWS's templates: the
+// step fails, and Secrets Manager retries it. It returns "" when the
+// master secret has no AWSPENDING version of its own, or cannot be read.
+func (r *deps) masterRotating(ctx context.Context, masterARN string) string {
+	out, err := r.h.SM.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: &masterARN})
+	if err != nil {
+		return ""
+	}
+	for id, stages := range out.VersionIdsToStages {
+		if slices.Contains(stages, StagePending) && !slices.Contains(stages, StageCurrent) {
+			return fmt.Sprintf(", while the master secret is being rotated (version %s is its AWSPENDING): its new password may not be AWSCURRENT yet; Secrets Manager retries this step, which works once that rotation has finished", id)
+		}
+	}
+	return ""
+}
+
 // account is what provision makes of the pending account besides its
 // existence and password.
 type account struct {
@@ -192,7 +217,7 @@ func (r *deps) provision(ctx context.Context, master, cur, pend secret.Secret, t
 	}
 	msess, err := r.login(ctx, master)
 	if errors.Is(err, database.ErrLoginRejected) {
-		return fmt.Errorf("the database rejected the master secret's password (%s): %w", master.Username, err)
+		return fmt.Errorf("the database rejected the master secret's password (%s)%s: %w", master.Username, r.masterRotating(ctx, cur.MasterARN), err)
 	}
 	if err != nil {
 		return fmt.Errorf("cannot log in with the master secret: %w", err)
