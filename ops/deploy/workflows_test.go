@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dbvault/dbvault/ops/deploy/preflight"
 )
 
 // TestWorkflowsPassActionlint runs actionlint (pinned by the root module's
@@ -247,5 +249,57 @@ func TestDependabotCoversEveryModule(t *testing.T) {
 	}
 	if !ecosystems["gomod"] || !ecosystems["github-actions"] {
 		t.Errorf("dependabot updates %v, want gomod and github-actions", ecosystems)
+	}
+}
+
+// One Pulumi everywhere: the CLI the workflows install and the preflight
+// accepts (tools.PulumiVersion, through preflight.PinnedPulumi), the engine
+// the rehearsal builds (tools/pulumicli) and the SDK every module builds its
+// programs with. An update of one alone (a Dependabot pull request) fails
+// here instead of deploying with an engine other than the one tested.
+func TestOnePulumiVersionEverywhere(t *testing.T) {
+	root := filepath.Join("..", "..")
+	want := "v" + preflight.PinnedPulumi
+	modules := []string{"ops", "examples/twovaults", "tools/pulumicli"}
+	layerDirs, err := filepath.Glob(filepath.Join(root, "stacks", "*", "go.mod"))
+	if err != nil || len(layerDirs) < 5 {
+		t.Fatalf("stacks' modules: %v, %v", layerDirs, err)
+	}
+	for _, m := range layerDirs {
+		rel, _ := filepath.Rel(root, filepath.Dir(m))
+		modules = append(modules, rel)
+	}
+	requirement := regexp.MustCompile(`(?m)^\s*github\.com/pulumi/pulumi/(?:sdk|pkg)/v3 (v\S+)`)
+	for _, m := range modules {
+		b, err := os.ReadFile(filepath.Join(root, m, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := requirement.FindAllStringSubmatch(string(b), -1)
+		if len(found) == 0 {
+			t.Errorf("%s/go.mod requires no Pulumi SDK", m)
+		}
+		for _, f := range found {
+			if f[1] != want {
+				t.Errorf("%s/go.mod requires Pulumi %s, but the pinned CLI is %s", m, f[1], want)
+			}
+		}
+	}
+	pin := regexp.MustCompile(`pulumi-version:\s*(\S+)`)
+	seen := 0
+	for _, name := range []string{"layer.yml", "prove.yml"} {
+		b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range pin.FindAllStringSubmatch(string(b), -1) {
+			seen++
+			if "v"+strings.TrimPrefix(f[1], "v") != want {
+				t.Errorf("%s installs Pulumi %s, but the pin is %s", name, f[1], want)
+			}
+		}
+	}
+	if seen < 2 {
+		t.Errorf("%d pulumi-version pins found in layer.yml and prove.yml, want 2", seen)
 	}
 }
