@@ -87,6 +87,14 @@ func createSecret(ctx context.Context, r *run) error {
 		return err
 	}
 	r.red.Add(value)
+	// The event's RotationToken is not passed: Secrets Manager validates
+	// it "for cross-account rotation (when you rotate a secret in one
+	// account by using a Lambda rotation function in another account) and
+	// the Lambda rotation function assumes an IAM role to call Secrets
+	// Manager" (PutSecretValue, RotationToken:
+	// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html),
+	// and the rotator calls with its own execution role in the secret's
+	// account, as AWS's templates do.
 	_, err = r.h.SM.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
 		SecretId:           &r.ev.SecretID,
 		ClientRequestToken: &r.ev.ClientRequestToken,
