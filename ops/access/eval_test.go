@@ -236,7 +236,9 @@ func TestResourceMatches(t *testing.T) {
 		{"arn:aws:secretsmanager:us*3:secret:db-app-AbCdEf", secret, false}, // one inside a segment does not
 		{"arn:aws:secretsmanager:u?-east-1:" + acct + ":secret:db-app-AbCdEf", secret, true},
 		{"arn:aws:secretsmanager:us-east-1?" + acct + ":secret:db-app-AbCdEf", secret, false}, // nor does a ?
-		{"arn:aws:secretsmanager:*:secret:db-*", secret, true},                                // region and account in one *
+		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret?db-app-AbCdEf", secret, false}, // in the resource part too
+		{"arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c", true},
+		{"arn:aws:secretsmanager:*:secret:db-*", secret, true}, // region and account in one *
 		{"arn:aws:secretsmanager:*:secret:rds!*", secret, false},
 		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:db.app-*", secret, false}, // a . is a character, not any
 		{"arn:aws:secretsmanager:us-east-1:" + acct + ":secret:DB-app-AbCdEf", secret, false},

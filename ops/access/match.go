@@ -67,28 +67,26 @@ func resourceMatches(patterns []string, resource string) bool {
 
 var resourcePatterns sync.Map // pattern -> *regexp.Regexp
 
-// resourcePattern compiles a Resource pattern. Its first five segments
-// (arn, partition, service, region, account) keep * and ? within the
-// segment unless the * ends it; the sixth, the resource, may itself hold
-// colons, which its wildcards match.
+// resourcePattern compiles a Resource pattern. Within each part between
+// colons, * and ? match characters other than a colon; a * that is the
+// last character of a part matches colons too (so "arn:aws:s3:::b/*" and
+// "...:log-group:/aws/lambda/f:*" cover what follows).
 func resourcePattern(pattern string) *regexp.Regexp {
 	if re, ok := resourcePatterns.Load(pattern); ok {
 		return re.(*regexp.Regexp)
 	}
 	var b strings.Builder
 	b.WriteString("^")
-	for i, seg := range strings.SplitN(pattern, ":", 6) {
+	for i, part := range strings.Split(pattern, ":") {
 		if i > 0 {
 			b.WriteString(":")
 		}
-		for j, c := range seg {
+		for j, c := range part {
 			switch {
-			case c == '*' && (i == 5 || j == len(seg)-1):
+			case c == '*' && j == len(part)-1:
 				b.WriteString(".*")
 			case c == '*':
 				b.WriteString("[^:]*")
-			case c == '?' && i == 5:
-				b.WriteString(".")
 			case c == '?':
 				b.WriteString("[^:]")
 			default:
