@@ -87,10 +87,11 @@ func Pulumi(ctx context.Context, timeout time.Duration) (string, error) {
 // environment, which the CLI inherits, can hold such a variable, so it is
 // read there (os.LookupEnv), not through getenv.
 func Passphrase(getenv func(string) string) error {
-	if p := getenv("PULUMI_SECRETS_PROVIDER"); p != "" && p != "passphrase" {
+	provider := getenv("PULUMI_SECRETS_PROVIDER")
+	if provider != "" && provider != "passphrase" {
 		return nil
 	}
-	if strings.HasPrefix(getenv("PULUMI_BACKEND_URL"), "https://") {
+	if provider == "" && strings.HasPrefix(getenv("PULUMI_BACKEND_URL"), "https://") {
 		return nil
 	}
 	if v, set := os.LookupEnv("PULUMI_CONFIG_PASSPHRASE"); set && getenv("PULUMI_CONFIG_PASSPHRASE") == "" && strings.TrimSpace(v) == "" {

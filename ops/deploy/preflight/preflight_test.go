@@ -107,6 +107,7 @@ func TestPassphraseSources(t *testing.T) {
 		// "passphrase" names the passphrase provider: it still needs one.
 		{map[string]string{"PULUMI_SECRETS_PROVIDER": "passphrase"}, false},
 		{map[string]string{"PULUMI_SECRETS_PROVIDER": "passphrase", "PULUMI_CONFIG_PASSPHRASE_FILE": full}, true},
+		{map[string]string{"PULUMI_SECRETS_PROVIDER": "passphrase", "PULUMI_BACKEND_URL": "https://api.pulumi.com"}, false},
 		// Pulumi reads a relative file from the layer's folder.
 		{map[string]string{"PULUMI_CONFIG_PASSPHRASE_FILE": "full"}, false},
 	} {
