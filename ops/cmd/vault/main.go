@@ -120,7 +120,7 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 	if err := pf.Run(ctx); err != nil {
 		return err
 	}
-	orch, err := orchestrator(env, getenv, stdin, stdout, stderr)
+	orch, err := orchestrator(ctx, env, getenv, stdin, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func dispatch(ctx context.Context, cmd string, args []string, getenv func(string
 
 // orchestrator wires the real runner: stacks/<layer> of this repository as
 // work directories, the backend, the secrets provider, progress to stdout.
-func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (*deploy.Orchestrator, error) {
+func orchestrator(ctx context.Context, env deploy.Environment, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) (*deploy.Orchestrator, error) {
 	root, err := workspace.Root()
 	if err != nil {
 		return nil, err
@@ -156,9 +156,6 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 	backend := getenv("PULUMI_BACKEND_URL")
 	if backend == "" {
 		backend = "file://" + filepath.Join(root, ".pulumi-state")
-		if err := loginConflict(getenv, backend); err != nil {
-			return nil, err
-		}
 	}
 	region := env.Region + " (AWS_REGION)"
 	if !env.FromEnv[deploy.VarRegion] {
@@ -188,6 +185,20 @@ func orchestrator(env deploy.Environment, getenv func(string) string, stdin io.R
 			return nil, fmt.Errorf("GITHUB_STEP_SUMMARY: %w", err)
 		}
 		orch.PlanOut = f // closed when the command exits
+	}
+	if getenv("PULUMI_BACKEND_URL") == "" {
+		exists := func(ctx context.Context) (bool, error) {
+			for _, l := range orch.Layers {
+				ok, err := runner.Exists(ctx, l, orch.StackName(l))
+				if ok || err != nil {
+					return ok, err
+				}
+			}
+			return false, nil
+		}
+		if err := loginConflict(ctx, getenv, backend, exists, stderr); err != nil {
+			return nil, err
+		}
 	}
 	return orch, nil
 }
@@ -310,7 +321,7 @@ func secretFromStack(ctx context.Context, getenv func(string) string, user strin
 	if err := (deploy.Preflight{Getenv: getenv, Pulumi: true, Passphrase: true}).Run(ctx); err != nil {
 		return "", err
 	}
-	orch, err := orchestrator(env, getenv, nil, io.Discard, stderr)
+	orch, err := orchestrator(ctx, env, getenv, nil, io.Discard, stderr)
 	if err != nil {
 		return "", err
 	}

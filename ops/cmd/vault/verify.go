@@ -110,7 +110,7 @@ func stackOutputs(ctx context.Context, getenv func(string) string, stderr io.Wri
 	if err := (deploy.Preflight{Getenv: getenv, Pulumi: true, Passphrase: true}).Run(ctx); err != nil {
 		return nil, err
 	}
-	orch, err := orchestrator(env, getenv, nil, io.Discard, stderr)
+	orch, err := orchestrator(ctx, env, getenv, nil, io.Discard, stderr)
 	if err != nil {
 		return nil, err
 	}
