@@ -557,7 +557,7 @@ func (o *Orchestrator) regionConflict() error {
 	for _, l := range o.Layers {
 		if v := o.have[l.Name]["aws:region"]; v != "" && v != o.Env.Region {
 			return &ConfigConflictError{Layer: l.Name, Stack: o.StackName(l), Conflicts: []string{fmt.Sprintf(
-				"aws:region is %s in the stack, but AWS_REGION=%s; the layers of an environment share one region: unset AWS_REGION (and AWS_DEFAULT_REGION) to use the stacks'", quote(v), quote(o.Env.Region))}}
+				"aws:region is %s in the stack, but AWS_REGION=%s; the layers of an environment share one region: unset AWS_REGION to use the stacks'", quote(v), quote(o.Env.Region))}}
 		}
 	}
 	return nil

@@ -453,9 +453,10 @@ func TestEnvironmentFromEnv(t *testing.T) {
 		t.Fatalf("overrides = %+v", e)
 	}
 	// AWS_DEFAULT_REGION when AWS_REGION is unset, as the AWS SDKs and the
-	// preflight take it.
+	// preflight take it: a new environment's region, which the stacks'
+	// region still wins over (not FromEnv).
 	e, err = EnvironmentFromEnv(get(map[string]string{"ENV": "dev", "AWS_DEFAULT_REGION": "eu-west-1"}))
-	if err != nil || e.Region != "eu-west-1" || !e.FromEnv[VarRegion] {
+	if err != nil || e.Region != "eu-west-1" || e.FromEnv[VarRegion] {
 		t.Fatalf("AWS_DEFAULT_REGION alone = %+v, %v", e, err)
 	}
 	e, err = EnvironmentFromEnv(get(map[string]string{"ENV": "dev", "AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "eu-west-1"}))

@@ -85,13 +85,12 @@ func EnvironmentFromEnv(getenv func(string) string) (Environment, error) {
 			e.FromEnv[v] = true
 		}
 	}
-	// AWS_DEFAULT_REGION, as the AWS CLI and SDKs take it when AWS_REGION
-	// is unset, and as the preflight reports it: otherwise a shell with
-	// only AWS_DEFAULT_REGION would be told one region and deploy to
-	// us-east-1.
+	// AWS_DEFAULT_REGION, which the AWS CLI and SDKs take when AWS_REGION
+	// is unset, is a new environment's region; unlike AWS_REGION it does
+	// not override, or conflict with, the region of existing stacks (it is
+	// a shell's default, not a choice for this environment).
 	if e.Region == "" && getenv("AWS_DEFAULT_REGION") != "" {
 		e.Region = getenv("AWS_DEFAULT_REGION")
-		e.FromEnv[VarRegion] = true
 	}
 	if e.Name == "" {
 		return Environment{}, errors.New("ENV is not set: name the environment, e.g. ENV=dev go run mage.go deployAll (lower-case letters, digits, hyphens)")
