@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -60,32 +58,24 @@ func lambdaJSONHandler(w io.Writer) slog.Handler {
 	})
 }
 
-// The SDK's defaults (a 30 s dial, no limit on an attempt, 3 attempts with
-// up to 20 s of backoff) let one call to an endpoint that never answers
-// outlast the function's 60 s timeout. Each attempt is bounded instead,
-// connecting included ("This timeout includes the time to connect, process
-// any redirects, and read the complete response body",
-// https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/custom-http),
-// and the backoff is short (default values:
-// https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/retries-timeouts),
-// so three attempts fit well within it. Secrets Manager answers its calls
-// in well under a second.
+// The SDK's default HTTP client dials for up to 30 s and sets no limit on
+// an attempt, so one call to an endpoint that accepts and never answers
+// could outlast the function's 60 s timeout. Each attempt is bounded
+// instead, connecting included ("This timeout includes the time to
+// connect, process any redirects, and read the complete response body",
+// https://aws.github.io/aws-sdk-go-v2/docs/configuring-sdk/custom-http).
+// The standard retryer is kept: 3 attempts, with a 50 ms base delay for
+// errors that are not throttling (aws/retry/standard.go, NewStandard).
+// Secrets Manager answers its calls in well under a second.
 const (
 	awsDialTimeout    = 3 * time.Second
 	awsAttemptTimeout = 10 * time.Second
-	awsMaxBackoff     = 2 * time.Second
 )
 
 func awsHTTPClient() *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().WithTimeout(awsAttemptTimeout).WithDialerOptions(func(d *net.Dialer) {
 		d.Timeout = awsDialTimeout
 	})
-}
-
-// awsRetryer makes a new retryer for each client, as config.WithRetryer
-// asks.
-func awsRetryer() aws.Retryer {
-	return retry.AddWithMaxBackoffDelay(retry.NewStandard(), awsMaxBackoff)
 }
 
 func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logger) (*rotation.Handler, error) {
@@ -97,7 +87,7 @@ func newHandler(ctx context.Context, getenv func(string) string, log *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithHTTPClient(awsHTTPClient()), awsconfig.WithRetryer(awsRetryer))
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithHTTPClient(awsHTTPClient()))
 	if err != nil {
 		return nil, err
 	}

@@ -273,7 +273,7 @@ func TestDeclaredUsersRefuseEditedSecrets(t *testing.T) {
 		e.h.Config.MasterSecretARN = master
 		defer func() { e.h.Config.MasterSecretARN = "" }()
 		err := e.rotate(d.arn)
-		if err == nil || !strings.Contains(err.Error(), "the database rejected the master secret's password (other), while the master secret is being rotated (version 11111111-2222-3333-4444-555555555555 is its AWSPENDING)") {
+		if err == nil || !strings.Contains(err.Error(), "the database rejected the master secret's password (other), and the master secret has an AWSPENDING version (11111111-2222-3333-4444-555555555555): if RDS is rotating it") {
 			t.Fatalf("rotation while the master secret rotates: %v", err)
 		}
 	})

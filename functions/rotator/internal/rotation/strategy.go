@@ -166,6 +166,8 @@ func (r *deps) readMaster(ctx context.Context, cur secret.Secret) (secret.Secret
 // "connections that retrieve the secret may get the previous version of
 // the credentials"
 // (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_managed.html).
+// That RDS labels its new password AWSPENDING meanwhile, as a Lambda
+// rotation does, is not documented: the message names both causes.
 // AWSCURRENT is still the only version used, as in AWS's templates: the
 // step fails, and Secrets Manager retries it. It returns "" when the
 // master secret has no AWSPENDING version of its own, or cannot be read.
@@ -176,7 +178,7 @@ func (r *deps) masterRotating(ctx context.Context, masterARN string) string {
 	}
 	for id, stages := range out.VersionIdsToStages {
 		if slices.Contains(stages, StagePending) && !slices.Contains(stages, StageCurrent) {
-			return fmt.Sprintf(", while the master secret is being rotated (version %s is its AWSPENDING): its new password may not be AWSCURRENT yet; Secrets Manager retries this step, which works once that rotation has finished", id)
+			return fmt.Sprintf(", and the master secret has an AWSPENDING version (%s): if RDS is rotating it, its new password may not be AWSCURRENT yet, and Secrets Manager's retry of this step works once that rotation has finished; if an earlier rotation of it failed, see to that first", id)
 		}
 	}
 	return ""
