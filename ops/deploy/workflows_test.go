@@ -119,6 +119,34 @@ func TestReleaseWorkflowGuards(t *testing.T) {
 			t.Errorf("release.yml lacks %q", want)
 		}
 	}
+	// Only the job that runs none of the repository's code may sign and
+	// release: the build job reads, the publish job checks the sums,
+	// attests and publishes.
+	var wf struct {
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			Permissions map[string]string `yaml:"permissions"`
+			Steps       []struct {
+				Uses string `yaml:"uses"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	for name, job := range wf.Jobs {
+		perms := job.Permissions
+		if perms == nil {
+			perms = wf.Permissions
+		}
+		writes := perms["contents"] == "write" || perms["id-token"] == "write" || perms["attestations"] == "write"
+		for _, st := range job.Steps {
+			if writes && (strings.Contains(st.Run, "go ") || strings.HasPrefix(st.Uses, "actions/checkout@") || strings.HasPrefix(st.Uses, "actions/setup-go@")) {
+				t.Errorf("release.yml job %s may sign or release and runs the repository's code (%s%s)", name, st.Uses, st.Run)
+			}
+		}
+	}
 	uses := regexp.MustCompile(`uses: ([^@\s]+)@(\S+)`)
 	entries, err := os.ReadDir(filepath.Join("..", "..", ".github", "workflows"))
 	if err != nil {
