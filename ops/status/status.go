@@ -201,13 +201,26 @@ func (s State) Problems() []string {
 	// (RotationRulesType), and "If rotation is unsuccessful, this date may
 	// be in the past" (DescribeSecret, NextRotationDate): a day past it,
 	// the scheduled rotation failed or never started.
-	if n := s.NextRotation; s.RotationEnabled && n != nil && !s.Read.IsZero() && n.Add(overdueAfter).Before(s.Read) {
-		out = append(out, fmt.Sprintf("the rotation due %s has not happened: a scheduled rotation failed or did not start; see %s", n.UTC().Format(time.RFC3339), RunbookFailedRotation))
+	if due, ok := s.Overdue(); ok {
+		out = append(out, fmt.Sprintf("the rotation due %s has not happened: a scheduled rotation failed or did not start; see %s", due.UTC().Format(time.RFC3339), RunbookFailedRotation))
 	}
 	if v := s.Unfinished; v != nil {
 		out = append(out, PendingFix(s, *v))
 	}
 	return out
+}
+
+// Overdue is the date of a scheduled rotation that has not happened a
+// day after it (overdueAfter): rotation is on, and NextRotationDate is that
+// far before Read. A rotation window closes at the end of its UTC day
+// (RotationRulesType), and "If rotation is unsuccessful, this date may be
+// in the past" (DescribeSecret, NextRotationDate).
+func (s State) Overdue() (time.Time, bool) {
+	n := s.NextRotation
+	if !s.RotationEnabled || n == nil || s.Read.IsZero() || !n.Add(overdueAfter).Before(s.Read) {
+		return time.Time{}, false
+	}
+	return *n, true
 }
 
 // PendingFix is the message for an AWSPENDING that outlived its rotation.

@@ -620,6 +620,11 @@ func (v *Verifier) secrets(ctx context.Context) []Result {
 type described struct {
 	state status.State
 	days  *int64
+	// kmsKeyID is DescribeSecret's KmsKeyId: "The key ID or alias ARN of
+	// the KMS key that Secrets Manager uses to encrypt the secret value. If
+	// the secret is encrypted with the Amazon Web Services managed key
+	// aws/secretsmanager, this field is omitted."
+	kmsKeyID string
 	// tags are the secret's tags (DescribeSecret's Tags).
 	tags map[string]string
 }
@@ -638,6 +643,7 @@ func (v *Verifier) describe(ctx context.Context, arn string) (described, error) 
 	if ds.RotationRules != nil {
 		d.days = ds.RotationRules.AutomaticallyAfterDays
 	}
+	d.kmsKeyID = aws.ToString(ds.KmsKeyId)
 	d.tags = map[string]string{}
 	for _, t := range ds.Tags {
 		d.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -673,13 +679,37 @@ func (v *Verifier) common(p *problems, d described, schedule, rotate string) str
 	if u := s.Unfinished; u != nil {
 		p.add(fmt.Sprintf("unfinished rotation: version %s holds AWSPENDING", u.ID), status.PendingFix(s, *u))
 	}
-	return fmt.Sprintf("rotation on every %d days, last rotated %s, no unfinished rotation", days, when(s.LastRotated))
+	// A rotation that never started leaves no AWSPENDING: only its date,
+	// a day past, shows it.
+	if due, ok := s.Overdue(); ok {
+		p.add(fmt.Sprintf("the rotation due %s has not happened: a scheduled rotation failed or did not start", due.UTC().Format(time.RFC3339)), "see "+status.RunbookFailedRotation)
+	}
+	return fmt.Sprintf("rotation on every %d days, last rotated %s, next due %s, no unfinished rotation", days, when(s.LastRotated), when(s.NextRotation))
+}
+
+// sameKey reports whether DescribeSecret's KmsKeyId (a key ID, a key ARN
+// or an alias ARN) names the key whose ARN is keyArn. An alias is not
+// resolved: the secrets layer sets the key's ARN, so an alias is a change
+// made outside it.
+func sameKey(kmsKeyID, keyArn string) bool {
+	if kmsKeyID == "" {
+		return false
+	}
+	return kmsKeyID == keyArn || "key/"+kmsKeyID == keyArn[strings.LastIndex(keyArn, ":")+1:]
+}
+
+// unqualified is a Lambda function ARN without a version or alias.
+func unqualified(fnArn string) string {
+	parts := strings.SplitN(fnArn, ":", 8)
+	return strings.Join(parts[:min(len(parts), 7)], ":")
 }
 
 func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	check := "secrets/" + user
 	r := v.need(check)
 	want := r.num("secrets", "rotationDays")
+	rotator := r.str("secrets", "rotatorFunctionArn")
+	key := r.str("kms", "secretsKeyArn")
 	if r.bad {
 		return r.out
 	}
@@ -692,8 +722,24 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	if d.days != nil && *d.days <= MaxRotationDays && *d.days != want {
 		p.add(fmt.Sprintf("rotation every %d days, not the stack's rotationDays %d", *d.days, want), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
 	}
-	if d.state.RotatorARN == "" {
+	switch {
+	case d.state.RotatorARN == "":
 		p.add("no rotation function is set", fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
+	case unqualified(d.state.RotatorARN) != unqualified(rotator):
+		// Another function rotating the secret gets its passwords; the
+		// rotator line would then judge a permission no one uses.
+		p.add(fmt.Sprintf("it is rotated by %s, not the vault's rotator %s", d.state.RotatorARN, rotator),
+			fmt.Sprintf("find out who changed it (CloudTrail: RotateSecret on this secret; docs/runbooks.md, rotator-changes), then deploy the secrets layer (%s)", v.up("secrets")))
+	}
+	if !sameKey(d.kmsKeyID, key) {
+		// Another key's policy does not hold the vault's Denies: the
+		// secrets-key-direct-use line tests the key, not the secret.
+		used := d.kmsKeyID
+		if used == "" {
+			used = "the AWS managed key aws/secretsmanager"
+		}
+		p.add(fmt.Sprintf("it is encrypted with %s, not the vault's secrets key %s", used, key),
+			fmt.Sprintf("find out who changed it (CloudTrail: UpdateSecret on this secret), then deploy the secrets layer (%s)", v.up("secrets")))
 	}
 	// The compliance tags reach a resource only through the stack's
 	// provider's defaultTags (kit.NewProvider); that AWS holds them after
@@ -805,6 +851,10 @@ func (v *Verifier) database(ctx context.Context) Result {
 	id := r.str("database", "clusterIdentifier")
 	master := r.str("database", "masterSecretArn")
 	existing := r.existingCluster()
+	secretsKey := ""
+	if !existing {
+		secretsKey = r.str("kms", "secretsKeyArn")
+	}
 	if r.bad {
 		return r.out
 	}
@@ -845,6 +895,15 @@ func (v *Verifier) database(ctx context.Context) Result {
 		}
 		p.add(fmt.Sprintf("the master secret's status is %s, not active", orNone(aws.ToString(ms.SecretStatus))),
 			"wait if it is creating or rotating; if impaired, RDS cannot use the secret or its KMS key: "+key)
+	}
+	// The vault's own cluster keeps its master secret under the secrets
+	// key (the database layer's master_user_secret_kms_key_id), whose
+	// policy denies its use to all but the rotator, the administrators and
+	// RDS (MasterUserSecret.KmsKeyId,
+	// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_MasterUserSecret.html).
+	if ms := c.MasterUserSecret; !existing && ms != nil && !sameKey(aws.ToString(ms.KmsKeyId), secretsKey) {
+		p.add(fmt.Sprintf("the master secret is encrypted with %s, not the vault's secrets key %s", orNone(aws.ToString(ms.KmsKeyId)), secretsKey),
+			fmt.Sprintf("find out who changed it (CloudTrail: ModifyDBCluster, MasterUserSecretKmsKeyId), then deploy the database layer (%s)", v.up("database")))
 	}
 	if sm := aws.ToString(v.outputString("secrets", "masterSecretArn")); sm != "" && sm != master {
 		p.add(fmt.Sprintf("the secrets stack's masterSecretArn %s is not the database stack's %s", sm, master), fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))

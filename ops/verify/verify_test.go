@@ -252,6 +252,29 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"verify's principal lacks an Allow", "secrets-key-direct-use", "without an explicit deny", func(f *verifytest.Fixture) {
 			f.KeyAnswer = &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User: arn:aws:iam::123456789012:role/ops is not authorized to perform: kms:Decrypt on resource: " + verifytest.SecretsKeyArn + " because no identity-based policy allows the kms:Decrypt action"}
 		}},
+		// A scheduled rotation that never started leaves no AWSPENDING:
+		// its date, a day past, is what shows it.
+		{"scheduled rotation missed", "secrets/app", "the rotation due 2026-", func(f *verifytest.Fixture) {
+			s := f.Secrets[verifytest.AppSecrets["app"]]
+			s.Describe.NextRotationDate = aws.Time(time.Now().Add(-27 * time.Hour))
+		}},
+		// Another function rotating a secret gets its passwords.
+		{"rotated by another function", "secrets/app", "it is rotated by arn:aws:lambda:us-east-1:123456789012:function:evil, not the vault's rotator", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.AppSecrets["app"]].Describe.RotationLambdaARN = aws.String("arn:aws:lambda:us-east-1:123456789012:function:evil")
+		}},
+		// A version or alias of the rotator is still the rotator.
+		{"rotated by the rotator's alias", "", "", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.AppSecrets["app"]].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn + ":live")
+		}},
+		{"encrypted with the AWS managed key", "secrets/app", "encrypted with the AWS managed key aws/secretsmanager, not the vault's secrets key", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.AppSecrets["app"]].Describe.KmsKeyId = nil
+		}},
+		{"encrypted with the key named by its id", "", "", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.AppSecrets["app"]].Describe.KmsKeyId = aws.String(verifytest.SecretsKeyArn[strings.LastIndex(verifytest.SecretsKeyArn, "/")+1:])
+		}},
+		{"master secret under another key", "database", "the master secret is encrypted with arn:aws:kms:us-east-1:123456789012:key/other", func(f *verifytest.Fixture) {
+			f.Cluster.MasterUserSecret.KmsKeyId = aws.String("arn:aws:kms:us-east-1:123456789012:key/other")
+		}},
 		{"master rotated by a function", "secrets/master", "rotated by the Lambda function", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn)
 		}},
@@ -369,7 +392,8 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"database", "flowLogId", []string{"flow-log"}},
 		{"secrets", "appSecretArns", []string{"alerts", "alerts-event-shape", "rotator", "secrets", "app-secret-policies"}},
 		{"database", "masterSecretArn", []string{"master-secret-policy", "database"}},
-		{"kms", "secretsKeyArn", []string{"secrets-key-direct-use"}},
+		{"kms", "secretsKeyArn", []string{"secrets/app", "secrets/reporting", "secrets-key-direct-use", "database"}},
+		{"secrets", "rotatorFunctionArn", []string{"secrets/app", "secrets/reporting"}},
 		{"secrets", "masterSecretArn", []string{"alerts", "alerts-event-shape", "secrets/master"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

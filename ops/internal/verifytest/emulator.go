@@ -79,7 +79,7 @@ func StartEmulator(t testing.TB, f *Fixture, failUsers ...string) *Emulator {
 	e := &Emulator{URL: em.URL, Client: client, Apps: map[string]string{}, Master: MasterSecret}
 	for user := range AppSecrets {
 		c, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("db-credentials-" + user + "-dev"),
-			SecretString: aws.String(`{"username":"` + user + `","password":"first"}`), Tags: ComplianceTags()})
+			SecretString: aws.String(`{"username":"` + user + `","password":"first"}`), KmsKeyId: aws.String(SecretsKeyArn), Tags: ComplianceTags()})
 		if err != nil {
 			t.Fatal(err)
 		}

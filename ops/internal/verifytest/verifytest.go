@@ -374,7 +374,7 @@ func Healthy() *Fixture {
 			VpcConfig: &lambdatypes.VpcConfigResponse{SubnetIds: []string{Subnets[1], Subnets[0]}, VpcId: aws.String(VpcID)}},
 		Cluster: rdstypes.DBCluster{DBClusterIdentifier: aws.String(ClusterID), Status: aws.String("available"),
 			DBClusterParameterGroup: aws.String(ParameterGroup),
-			MasterUserSecret:        &rdstypes.MasterUserSecret{SecretArn: aws.String(MasterSecret), SecretStatus: aws.String("active")},
+			MasterUserSecret:        &rdstypes.MasterUserSecret{SecretArn: aws.String(MasterSecret), SecretStatus: aws.String("active"), KmsKeyId: aws.String(SecretsKeyArn)},
 			DBClusterMembers: []rdstypes.DBClusterMember{
 				{DBInstanceIdentifier: aws.String("aurora-instance-1-dev"), DBClusterParameterGroupStatus: aws.String("in-sync"), IsClusterWriter: aws.Bool(true)},
 				{DBInstanceIdentifier: aws.String("aurora-instance-2-dev"), DBClusterParameterGroupStatus: aws.String("in-sync")},
@@ -421,9 +421,11 @@ func Healthy() *Fixture {
 		f.Secrets[arn] = &Secret{Policy: Policy, Describe: secretsmanager.DescribeSecretOutput{
 			ARN: aws.String(arn), Name: aws.String("db-credentials-" + user + "-dev"),
 			RotationEnabled: aws.Bool(true), RotationLambdaARN: aws.String(FunctionArn),
-			RotationRules:   &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(RotationDays)},
-			LastRotatedDate: aws.Time(lastRotated),
-			Tags:            ComplianceTags(),
+			RotationRules:    &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(RotationDays)},
+			LastRotatedDate:  aws.Time(lastRotated),
+			NextRotationDate: aws.Time(lastRotated.Add(RotationDays * 24 * time.Hour)),
+			KmsKeyId:         aws.String(SecretsKeyArn),
+			Tags:             ComplianceTags(),
 			VersionIdsToStages: map[string][]string{
 				"11111111-1111-1111-1111-111111111111": {"AWSCURRENT"},
 				"00000000-0000-0000-0000-000000000000": {"AWSPREVIOUS"},
@@ -463,6 +465,7 @@ func Healthy() *Fixture {
 			"appSecretArns":          apps,
 			"masterSecretArn":        MasterSecret,
 			"rotatorFunctionName":    FunctionName,
+			"rotatorFunctionArn":     FunctionArn,
 			"alertsTopicArn":         TopicArn,
 			"trailArn":               TrailArn,
 			"rotationFailedRuleName": RuleName,
