@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/verify"
@@ -30,6 +31,13 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("takes no arguments besides -outputs\n%s", usage)
 	}
 	endpoint := getenv("SECRETS_MANAGER_ENDPOINT")
+	// The runbooks point SECRETS_MANAGER_ENDPOINT at the local emulator
+	// for status and rotate; left set, it would make the secrets' lines
+	// judge the emulator while every other line reads AWS. A real endpoint
+	// (a VPC endpoint's own name, say) is https.
+	if fakeClients == nil && endpoint != "" && !strings.HasPrefix(endpoint, "https://") {
+		return fmt.Errorf("SECRETS_MANAGER_ENDPOINT is %s, not an AWS endpoint (https://...): verify reads the deployed environment; unset it (unset SECRETS_MANAGER_ENDPOINT)", endpoint)
+	}
 	envName := getenv("ENV")
 	var outs verify.Outputs
 	var err error

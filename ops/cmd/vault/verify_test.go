@@ -193,8 +193,22 @@ func TestVerifyWithoutCredentialsFailsPreflight(t *testing.T) {
 	path := verifytest.WriteOutputs(t, f.Outputs)
 	var out, stderr bytes.Buffer
 	code := run(context.Background(), []string{"verify", "-outputs", path},
-		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": "http://127.0.0.1:1"}), nil, &out, &stderr)
+		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": "https://vpce-0sm-1a2b.secretsmanager.us-east-1.vpce.amazonaws.com"}), nil, &out, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "no AWS credentials") || out.Len() != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), stderr.String())
+	}
+}
+
+// The emulator's endpoint, left set from the runbooks' local steps, would
+// make the secrets' lines read the emulator while the rest reads AWS:
+// refused before anything is read.
+func TestVerifyRefusesTheEmulatorsEndpoint(t *testing.T) {
+	f := verifytest.Healthy()
+	path := verifytest.WriteOutputs(t, f.Outputs)
+	var out, stderr bytes.Buffer
+	code := run(context.Background(), []string{"verify", "-outputs", path},
+		envOf(map[string]string{"ENV": "dev", "SECRETS_MANAGER_ENDPOINT": "http://127.0.0.1:4566"}), nil, &out, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "SECRETS_MANAGER_ENDPOINT is http://127.0.0.1:4566, not an AWS endpoint") || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), stderr.String())
 	}
 }
