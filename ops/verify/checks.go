@@ -28,6 +28,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/access"
+	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/ops/status"
 	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/network"
@@ -79,7 +80,19 @@ func (v *Verifier) trail(ctx context.Context) Result {
 	ok := fmt.Sprintf("trail %s is logging, no delivery error (last delivery %s)", arn, when(st.LatestDeliveryTime))
 	names, own := ownTrail(arn, rotator)
 	if !own {
-		return p.result(check, ok+"; it is the account's trail (existingTrailName), not one the secrets layer created: its event selectors and its bucket's lifecycle are the account's, so they are not checked")
+		// The account's selectors are not the vault's to set, but its
+		// alert rules see only what the trail records: the deploy took
+		// this trail because it recorded every management event
+		// (deploy.RecordsManagementEvents), which is checked again.
+		sel, err := v.Clients.CloudTrail.GetEventSelectors(ctx, &cloudtrail.GetEventSelectorsInput{TrailName: aws.String(arn)})
+		if err != nil {
+			return callFailed(check, "cloudtrail:GetEventSelectors", arn, err, "")
+		}
+		if !deploy.RecordsManagementEvents(sel) {
+			p.add(fmt.Sprintf("the account's trail %s no longer records every management event, read and write, Secrets Manager's included: the vault's alert rules cannot see what it does not record", arn),
+				fmt.Sprintf("have its owners restore its event selectors, or give the vault a trail of its own (createTrail: true in stacks/secrets) and deploy the secrets layer (%s)", v.up("secrets")))
+		}
+		return p.result(check, ok+"; it is the account's trail (existingTrailName), not one the secrets layer created: it records every management event, read and write; its bucket's lifecycle is the account's, so it is not checked")
 	}
 	recorded, err := v.trailSelectors(ctx, arn, &p)
 	if err != nil {

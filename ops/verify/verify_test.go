@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
@@ -530,23 +531,31 @@ func wantLines(t *testing.T, res []verify.Result, out string, failing []string, 
 }
 
 // With the account's trail (existingTrailName) the trail line checks that
-// it logs and delivers, says whose it is, and neither reads its selectors
-// nor its bucket, which are not the vault's.
-func TestAccountTrailSkipsSelectorsAndLifecycle(t *testing.T) {
+// it logs and delivers and still records every management event (the
+// alert rules see nothing else), says whose it is, and leaves its bucket,
+// which is not the vault's, unread; a trail that no longer records them
+// fails.
+func TestAccountTrail(t *testing.T) {
 	f := verifytest.Healthy()
 	f.UseAccountTrail("arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail")
-	f.Selectors.AdvancedEventSelectors = nil
+	f.Selectors = cloudtrail.GetEventSelectorsOutput{EventSelectors: []cttypes.EventSelector{{IncludeManagementEvents: aws.Bool(true), ReadWriteType: cttypes.ReadWriteTypeAll}}}
 	f.Lifecycle = nil
 	res, out := run(t, f, f.Clients())
 	wantLines(t, res, out, nil, map[string][]string{"trail": {
 		"PASS trail: trail arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail is logging",
-		"it is the account's trail (existingTrailName), not one the secrets layer created: its event selectors and its bucket's lifecycle are the account's, so they are not checked",
+		"it is the account's trail (existingTrailName), not one the secrets layer created: it records every management event, read and write; its bucket's lifecycle is the account's, so it is not checked",
 	}})
 	for _, c := range f.Calls.List() {
-		if c == "CloudTrail.GetEventSelectors" || c == "S3.GetBucketLifecycleConfiguration" {
-			t.Errorf("the account's trail was read: %s", c)
+		if c == "S3.GetBucketLifecycleConfiguration" {
+			t.Errorf("the account's trail's bucket was read: %s", c)
 		}
 	}
+
+	f.Selectors = cloudtrail.GetEventSelectorsOutput{EventSelectors: []cttypes.EventSelector{{IncludeManagementEvents: aws.Bool(true), ReadWriteType: cttypes.ReadWriteTypeWriteOnly}}}
+	res, out = run(t, f, f.Clients())
+	wantLines(t, res, out, []string{"trail"}, map[string][]string{"trail": {
+		"FAIL trail: the account's trail arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail no longer records every management event",
+	}})
 }
 
 // On a team's existing cluster whose master password RDS manages, the
