@@ -387,12 +387,20 @@ type putSecretValueOutput struct {
 // creates a version; the token of the value-less version that RotateSecret
 // registered fills it in; a token whose version has the same value is
 // ignored (no change, no new version); one with another value fails.
-// VersionStages (default AWSCURRENT): each label moves to this version
+// VersionStages (default AWSCURRENT; the first version of a secret gets
+// AWSCURRENT whatever they say): each label moves to this version
 // (AWSCURRENT drags AWSPREVIOUS along).
 func (s *Server) putSecretValue(in *putSecretValueInput, sec *secret, now time.Time) (any, *apiError) {
 	stages := []string{stageCurrent}
 	if in.VersionStages != nil {
-		stages = *in.VersionStages
+		stages = slices.Clone(*in.VersionStages)
+	}
+	// "If this operation creates the first version for the secret, then
+	// Secrets Manager automatically attaches the staging label AWSCURRENT
+	// to it" (PutSecretValue, VersionStages:
+	// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html).
+	if len(sec.Versions) == 0 && !slices.Contains(stages, stageCurrent) {
+		stages = append(stages, stageCurrent)
 	}
 	id := newUUID()
 	if in.ClientRequestToken != nil {

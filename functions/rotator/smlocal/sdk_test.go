@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,14 @@ func TestPutSecretValue(t *testing.T) {
 	wantCode(t, err, "ResourceNotFoundException")
 	if after := smtest.Stages(t, c, "s"); !smtest.EqualStages(before, after) {
 		t.Fatalf("refused puts changed stages: %v -> %v", before, after)
+	}
+
+	// A secret created without a value: its first version is AWSCURRENT
+	// whatever VersionStages says.
+	must[*secretsmanager.CreateSecretOutput](t)(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("empty")}))
+	p = must[*secretsmanager.PutSecretValueOutput](t)(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("empty"), SecretString: aws.String("one"), ClientRequestToken: aws.String(tok(3)), VersionStages: []string{"AWSPENDING"}}))
+	if !slices.Equal(p.VersionStages, []string{"AWSPENDING", "AWSCURRENT"}) {
+		t.Fatalf("first version's stages = %v, want AWSPENDING and AWSCURRENT", p.VersionStages)
 	}
 }
 
