@@ -138,7 +138,8 @@ func Describe(ctx context.Context, api API, secretID string) (State, error) {
 		for _, v := range l.Versions {
 			created[aws.ToString(v.VersionId)] = v.CreatedDate
 		}
-		if next = l.NextToken; next == nil {
+		// An empty token ends the list too, as the SDK's paginators take it.
+		if next = l.NextToken; aws.ToString(next) == "" {
 			break
 		}
 	}

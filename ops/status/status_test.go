@@ -231,3 +231,29 @@ func TestOverdueRotationIsAProblem(t *testing.T) {
 		}
 	}
 }
+
+// emptyTokenSM answers ListSecretVersionIds with an empty NextToken, which
+// ends a list as a missing one does (the SDK's paginators stop on it).
+type emptyTokenSM struct {
+	API
+	lists int
+}
+
+func (s *emptyTokenSM) DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
+	return &secretsmanager.DescribeSecretOutput{ARN: aws.String("arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf"), VersionIdsToStages: map[string][]string{"v1": {"AWSCURRENT"}}}, nil
+}
+
+func (s *emptyTokenSM) ListSecretVersionIds(context.Context, *secretsmanager.ListSecretVersionIdsInput, ...func(*secretsmanager.Options)) (*secretsmanager.ListSecretVersionIdsOutput, error) {
+	s.lists++
+	if s.lists > 3 {
+		return nil, errors.New("asked again after an empty NextToken")
+	}
+	return &secretsmanager.ListSecretVersionIdsOutput{NextToken: aws.String("")}, nil
+}
+
+func TestAnEmptyNextTokenEndsTheVersionList(t *testing.T) {
+	sm := &emptyTokenSM{}
+	if _, err := Describe(context.Background(), sm, "s"); err != nil || sm.lists != 1 {
+		t.Fatalf("Describe: %v after %d lists, want one list", err, sm.lists)
+	}
+}

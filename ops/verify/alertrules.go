@@ -272,7 +272,8 @@ func (v *Verifier) ruleTargets(ctx context.Context, rule string) ([]string, erro
 		for _, tg := range t.Targets {
 			targets = append(targets, aws.ToString(tg.Arn))
 		}
-		if next = t.NextToken; next == nil {
+		// An empty token ends the list too, as the SDK's paginators take it.
+		if next = t.NextToken; aws.ToString(next) == "" {
 			return targets, nil
 		}
 	}

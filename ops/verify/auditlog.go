@@ -123,7 +123,8 @@ func (v *Verifier) auditLog(ctx context.Context) Result {
 				masked++
 			}
 		}
-		if next = out.NextToken; next == nil {
+		// An empty token ends the list too, as the SDK's paginators take it.
+		if next = out.NextToken; aws.ToString(next) == "" {
 			break
 		}
 	}
@@ -139,7 +140,7 @@ func (v *Verifier) auditLog(ctx context.Context) Result {
 				"(2) deny logs:FilterLogEvents, GetLogEvents, GetLogRecord, StartQuery, StartLiveTail and CreateExportTask on %s, and rds:DownloadDBLogFilePortion and DownloadCompleteDBLogFile on the cluster's instances, to all but the administrators (an SCP), and remove any subscription filter on the group; "+
 				"(3) keep a copy of the streams named for the investigation, then delete them (aws logs delete-log-stream deletes a whole stream); (4) rotate every secret twice (go run mage.go rotate, twice) and the master secret", group))
 	}
-	if next != nil {
+	if aws.ToString(next) != "" {
 		return fail(check,
 			fmt.Sprintf("read %d page(s) of %s (%d statement(s) with a password, all masked) and more remain: inconclusive", pages, group, masked),
 			"run verify again; if it stays inconclusive, search the group yourself: aws logs filter-log-events --log-group-name "+group+" --filter-pattern '"+AuditFilter+"'")

@@ -652,6 +652,10 @@ func onePerPage[T any](items []T, token *string) (page []T, next *string) {
 	}
 	if i+1 < len(items) {
 		next = aws.String(fmt.Sprint(i + 1))
+	} else if token != nil {
+		// The last of several pages says so with an empty token, as some
+		// AWS APIs do: a caller that reads on would start over.
+		next = aws.String("")
 	}
 	return page, next
 }
