@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dbvault/dbvault/ops/access"
+	"github.com/dbvault/dbvault/stacks/kit"
 	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
@@ -40,6 +41,12 @@ func (v *Verifier) masterSecretPolicy(ctx context.Context) Result {
 	r := v.need(check)
 	arn := r.str("database", "masterSecretArn")
 	existing := r.existingCluster()
+	var admins []string
+	rotator := ""
+	if !existing {
+		admins = r.list("kms", "administrators")
+		rotator = r.str("secrets", "rotatorRoleArn")
+	}
 	if r.bad {
 		return r.out
 	}
@@ -67,6 +74,18 @@ func (v *Verifier) masterSecretPolicy(ctx context.Context) Result {
 		return fail(check, fmt.Sprintf("the master secret %s's resource policy %s", arn, policyFaults(missing, altered)),
 			fmt.Sprintf("deploy the secrets layer (%s), which writes them (master-secret-policy); if the policy changed since, find who changed it in CloudTrail (PutResourcePolicy; the secret-changes rule alerts on it)", v.up("secrets")))
 	}
+	// secrets.MasterSecretPolicy: the rotator may read; the administrators
+	// and RDS's service-linked role may read, write and manage.
+	partition, account := arnPartitionAccount(arn)
+	managers := append(slices.Clone(admins), kit.RDSServiceLinkedRole(partition, account))
+	extra, err := sparedBeyond(policy, map[string][]string{"NoOtherReaders": append([]string{rotator}, managers...), "NoOtherWriters": managers, "OnlyAdministratorsManage": managers})
+	if err != nil {
+		return fail(check, fmt.Sprintf("the master secret %s's resource policy: %v", arn, err), fmt.Sprintf("deploy the secrets layer (%s), which writes it (master-secret-policy)", v.up("secrets")))
+	}
+	if len(extra) > 0 {
+		return fail(check, fmt.Sprintf("the master secret %s's resource policy spares %s", arn, sparedText(extra, "beyond the rotator's role (reading), the administrators (kms administrators) and RDS's service-linked role")),
+			fmt.Sprintf("deploy the secrets layer (%s), which writes it (master-secret-policy); find who changed it in CloudTrail (PutResourcePolicy; the secret-changes rule alerts on it)", v.up("secrets")))
+	}
 	return Result{Check: check, OK: true, Detail: fmt.Sprintf("the master secret %s has a resource policy with the Deny statements %s — confirms: Secrets Manager keeps a resource policy on RDS's managed secret",
 		arn, strings.Join(PolicyStatements, ", "))}
 }
@@ -79,9 +98,14 @@ func (v *Verifier) appSecretPolicies(ctx context.Context) Result {
 	const check = "app-secret-policies"
 	r := v.need(check)
 	apps := r.strMap("secrets", "appSecretArns")
+	admins := r.list("kms", "administrators")
+	rotator := r.str("secrets", "rotatorRoleArn")
 	if r.bad {
 		return r.out
 	}
+	writers := append([]string{rotator}, admins...)
+	spares := map[string][]string{"NoOtherReaders": writers, "NoOtherWriters": writers, "OnlyAdministratorsManage": admins}
+	readers := map[string][]string{}
 	var p problems
 	fix := fmt.Sprintf("deploy the secrets layer (%s), which writes each secret's policy; if it was changed since, find who changed it in CloudTrail (PutResourcePolicy, DeleteResourcePolicy; the secret-changes rule alerts on them)", v.up("secrets"))
 	for _, user := range sortedKeys(apps) {
@@ -101,10 +125,60 @@ func (v *Verifier) appSecretPolicies(ctx context.Context) Result {
 		}
 		if len(missing)+len(altered) > 0 {
 			p.add(fmt.Sprintf("%s (%s)'s resource policy %s", user, arn, policyFaults(missing, altered)), fix)
+			continue
+		}
+		extra, err := sparedBeyond(policy, spares)
+		if err != nil {
+			p.add(fmt.Sprintf("%s (%s): %v", user, arn, err), fix)
+			continue
+		}
+		// Whom else NoOtherReaders spares are the secret's readers, which
+		// no output lists: they are shown, not judged.
+		readers[user] = extra["NoOtherReaders"]
+		delete(extra, "NoOtherReaders")
+		if len(extra) > 0 {
+			p.add(fmt.Sprintf("%s (%s)'s resource policy spares %s", user, arn, sparedText(extra, "neither an administrator (kms administrators) nor the rotator's role")), fix)
 		}
 	}
-	return p.result(check, fmt.Sprintf("the resource policies of %s each have the Deny statements %s",
-		strings.Join(sortedKeys(apps), ", "), strings.Join(PolicyStatements, ", ")))
+	var shown []string
+	for _, user := range sortedKeys(readers) {
+		shown = append(shown, fmt.Sprintf("%s: %s", user, orNone(strings.Join(readers[user], ", "))))
+	}
+	return p.result(check, fmt.Sprintf("the resource policies of %s each have the Deny statements %s, sparing the administrators and the rotator's role, and in NoOtherReaders the readers (%s: check them against appUsers)",
+		strings.Join(sortedKeys(apps), ", "), strings.Join(PolicyStatements, ", "), strings.Join(shown, "; ")))
+}
+
+// sparedBeyond is, for each of a policy's PolicyStatements, the principals
+// its ArnNotEquals aws:PrincipalArn spares that known[sid] does not list.
+// A principal added there is exempt from the Deny: whoever may write the
+// policy could spare a crony that way, and the Deny statements would
+// still all be present.
+func sparedBeyond(policy string, known map[string][]string) (map[string][]string, error) {
+	got, err := access.Parse("resource policy", policy)
+	if err != nil {
+		return nil, err
+	}
+	extra := map[string][]string{}
+	for _, st := range got.Statements {
+		if st.Effect != "Deny" || !slices.Contains(PolicyStatements, st.Sid) {
+			continue
+		}
+		for _, a := range conditionValues(st, "ArnNotEquals", "aws:PrincipalArn") {
+			if !slices.Contains(known[st.Sid], a) && !slices.Contains(extra[st.Sid], a) {
+				extra[st.Sid] = append(extra[st.Sid], a)
+			}
+		}
+	}
+	return extra, nil
+}
+
+// sparedText says which statement spares which unknown principals.
+func sparedText(extra map[string][]string, who string) string {
+	var out []string
+	for _, sid := range sortedKeys(extra) {
+		out = append(out, fmt.Sprintf("%s in %s", strings.Join(extra[sid], ", "), sid))
+	}
+	return strings.Join(out, "; ") + ", " + who
 }
 
 // policyFaults says what a secret's resource policy lacks or has altered.

@@ -132,6 +132,16 @@ func ownTrail(trailArn, rotator string) (kit.Names, bool) {
 	return kit.Names{}, false
 }
 
+// arnPartitionAccount are an ARN's partition and account (empty when it
+// has fewer parts).
+func arnPartitionAccount(arn string) (partition, account string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return "", ""
+	}
+	return parts[1], parts[4]
+}
+
 // arnRegionAccount are an ARN's region and account (empty when it has
 // fewer parts).
 func arnRegionAccount(arn string) (region, account string) {

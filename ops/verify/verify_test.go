@@ -276,6 +276,15 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"master secret under another key", "database", "the master secret is encrypted with arn:aws:kms:us-east-1:123456789012:key/other", func(f *verifytest.Fixture) {
 			f.Cluster.MasterUserSecret.KmsKeyId = aws.String("arn:aws:kms:us-east-1:123456789012:key/other")
 		}},
+		// A principal added to a Deny's exemptions is exempt from it while
+		// every Deny is still there: whoever may write the policy could
+		// spare a crony that way.
+		{"app secret's writers spare a crony", "app-secret-policies", "spares arn:aws:iam::123456789012:role/crony in NoOtherWriters, neither an administrator", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.AppSecrets["app"]].Policy = strings.Replace(verifytest.Policy, `"`+verifytest.RotatorRole+`"`, `"`+verifytest.RotatorRole+`","arn:aws:iam::123456789012:role/crony"`, 2)
+		}},
+		{"master secret's readers spare a crony", "master-secret-policy", "spares arn:aws:iam::123456789012:role/crony in NoOtherReaders", func(f *verifytest.Fixture) {
+			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.MasterPolicy, `"`+verifytest.RotatorRole+`"`, `"`+verifytest.RotatorRole+`","arn:aws:iam::123456789012:role/crony"`, 1)
+		}},
 		{"master rotated by a function", "secrets/master", "rotated by the Lambda function", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn)
 		}},
@@ -383,7 +392,8 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"secrets", "rotationFailedRuleName", []string{"alerts"}},
 		{"secrets", "alertChangesRuleName", []string{"alerts-silencing"}},
 		{"secrets", "rotatorChangesRuleName", []string{"alerts-rotator"}},
-		{"secrets", "rotatorRoleArn", []string{"alerts-rotator"}},
+		{"secrets", "rotatorRoleArn", []string{"alerts-rotator", "app-secret-policies", "master-secret-policy"}},
+		{"kms", "administrators", []string{"app-secret-policies", "master-secret-policy"}},
 		{"secrets", "trailArn", []string{"trail"}},
 		{"secrets", "rotationDays", []string{"secrets/app", "secrets/reporting"}},
 		{"network", "availabilityZoneIds", []string{"zones"}},

@@ -52,7 +52,7 @@ func StartEmulator(t testing.TB, f *Fixture, failUsers ...string) *Emulator {
 		"arn": MasterSecret, "name": "rds!cluster-0f1e2d3c", "created": now.Add(-2 * time.Hour), "lastChanged": rotated,
 		"lastRotated": rotated, "rotationEnabled": true,
 		"rotationRules": map[string]any{"AutomaticallyAfterDays": MasterDays},
-		"policy":        Policy,
+		"policy":        MasterPolicy,
 		"versions": []map[string]any{{"id": "22222222-2222-2222-2222-222222222222", "string": `{"username":"admin","password":"x"}`,
 			"stages": []string{"AWSCURRENT"}, "created": rotated}},
 	}

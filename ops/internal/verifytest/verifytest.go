@@ -230,13 +230,29 @@ func EventOf(record map[string]any) cttypes.Event {
 // (secrets.AppSecretPolicy): a reader's Allow, then its three Denies
 // (verify.PolicyStatements), each sparing named roles and AWS services.
 var Policy = func() string {
-	const role = "arn:aws:iam::123456789012:role/"
-	s, err := secrets.AppSecretPolicy([]string{role + "app"}, RotatorRole, []string{role + "vault-admin"}).JSON()
+	s, err := secrets.AppSecretPolicy([]string{Reader}, RotatorRole, []string{Administrator}).JSON()
 	if err != nil {
 		panic(err)
 	}
 	return s
 }()
+
+// MasterPolicy is the master secret's resource policy as the secrets layer
+// writes it (secrets.MasterSecretPolicy).
+var MasterPolicy = func() string {
+	s, err := secrets.MasterSecretPolicy(RotatorRole, []string{Administrator}, kit.RDSServiceLinkedRole("aws", "123456789012")).JSON()
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// Administrator is the kms layer's one administrator, and Reader the
+// application secrets' reader.
+const (
+	Administrator = "arn:aws:iam::123456789012:role/vault-admin"
+	Reader        = "arn:aws:iam::123456789012:role/app"
+)
 
 // ExplicitDeny is KMS's answer to a direct use of the secrets key that its
 // policy's OnlyThroughSecretsManager Deny refuses.
@@ -431,7 +447,7 @@ func Healthy() *Fixture {
 				"00000000-0000-0000-0000-000000000000": {"AWSPREVIOUS"},
 			}}}
 	}
-	f.Secrets[MasterSecret] = &Secret{Policy: Policy, Describe: secretsmanager.DescribeSecretOutput{
+	f.Secrets[MasterSecret] = &Secret{Policy: MasterPolicy, Describe: secretsmanager.DescribeSecretOutput{
 		ARN: aws.String(MasterSecret), Name: aws.String("rds!cluster-0f1e2d3c"), OwningService: aws.String("rds"),
 		RotationEnabled: aws.Bool(true),
 		RotationRules:   &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(MasterDays)},
@@ -454,7 +470,8 @@ func Healthy() *Fixture {
 			"kmsEndpointUrl":            "https://kms.us-east-1.amazonaws.com",
 		},
 		"kms": {
-			"secretsKeyArn": SecretsKeyArn,
+			"secretsKeyArn":  SecretsKeyArn,
+			"administrators": []any{Administrator},
 		},
 		"database": {
 			"clusterIdentifier": ClusterID,
