@@ -138,10 +138,12 @@ func Describe(ctx context.Context, api API, secretID string) (State, error) {
 		for _, v := range l.Versions {
 			created[aws.ToString(v.VersionId)] = v.CreatedDate
 		}
-		// An empty token ends the list too, as the SDK's paginators take it.
-		if next = l.NextToken; aws.ToString(next) == "" {
+		// An empty token ends the list too, as the SDK's paginators take it,
+		// and so does one repeated (their StopOnDuplicateToken).
+		if aws.ToString(l.NextToken) == "" || aws.ToString(l.NextToken) == aws.ToString(next) {
 			break
 		}
+		next = l.NextToken
 	}
 	for id, stages := range d.VersionIdsToStages {
 		s.Versions = append(s.Versions, Version{ID: id, Stages: slices.Sorted(slices.Values(stages)), Created: created[id]})

@@ -233,10 +233,12 @@ func TestOverdueRotationIsAProblem(t *testing.T) {
 }
 
 // emptyTokenSM answers ListSecretVersionIds with an empty NextToken, which
-// ends a list as a missing one does (the SDK's paginators stop on it).
+// ends a list as a missing one does (the SDK's paginators stop on it), or
+// with the same token every time, which ends it too.
 type emptyTokenSM struct {
 	API
 	lists int
+	token string // the NextToken of every answer ("" unless set)
 }
 
 func (s *emptyTokenSM) DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
@@ -248,12 +250,16 @@ func (s *emptyTokenSM) ListSecretVersionIds(context.Context, *secretsmanager.Lis
 	if s.lists > 3 {
 		return nil, errors.New("asked again after an empty NextToken")
 	}
-	return &secretsmanager.ListSecretVersionIdsOutput{NextToken: aws.String("")}, nil
+	return &secretsmanager.ListSecretVersionIdsOutput{NextToken: aws.String(s.token)}, nil
 }
 
 func TestAnEmptyNextTokenEndsTheVersionList(t *testing.T) {
 	sm := &emptyTokenSM{}
 	if _, err := Describe(context.Background(), sm, "s"); err != nil || sm.lists != 1 {
 		t.Fatalf("Describe: %v after %d lists, want one list", err, sm.lists)
+	}
+	sm = &emptyTokenSM{token: "again"}
+	if _, err := Describe(context.Background(), sm, "s"); err != nil || sm.lists != 2 {
+		t.Fatalf("Describe with a repeated token: %v after %d lists, want two lists", err, sm.lists)
 	}
 }

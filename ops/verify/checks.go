@@ -705,7 +705,11 @@ func (v *Verifier) common(p *problems, d described, schedule, rotate string) str
 	// A rotation that never started leaves no AWSPENDING: only its date,
 	// a day past, shows it.
 	if due, ok := s.Overdue(); ok {
-		p.add(fmt.Sprintf("the rotation due %s has not happened: a scheduled rotation failed or did not start", due.UTC().Format(time.RFC3339)), "see "+status.RunbookFailedRotation)
+		unconfirmed := ""
+		if rdsManaged(s.ARN) {
+			unconfirmed = " (for a secret RDS manages, unconfirmed offline: that its NextRotationDate is kept as a Lambda rotation's is)"
+		}
+		p.add(fmt.Sprintf("the rotation due %s has not happened: a scheduled rotation failed or did not start%s", due.UTC().Format(time.RFC3339), unconfirmed), "see "+status.RunbookFailedRotation)
 	}
 	return fmt.Sprintf("rotation on every %d days, last rotated %s, next due %s, no unfinished rotation", days, when(s.LastRotated), when(s.NextRotation))
 }
@@ -719,12 +723,6 @@ func sameKey(kmsKeyID, keyArn string) bool {
 		return false
 	}
 	return kmsKeyID == keyArn || "key/"+kmsKeyID == keyArn[strings.LastIndex(keyArn, ":")+1:]
-}
-
-// unqualified is a Lambda function ARN without a version or alias.
-func unqualified(fnArn string) string {
-	parts := strings.SplitN(fnArn, ":", 8)
-	return strings.Join(parts[:min(len(parts), 7)], ":")
 }
 
 func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
@@ -748,9 +746,12 @@ func (v *Verifier) appSecret(ctx context.Context, user, arn string) Result {
 	switch {
 	case d.state.RotatorARN == "":
 		p.add("no rotation function is set", fmt.Sprintf("deploy the secrets layer (%s)", v.up("secrets")))
-	case unqualified(d.state.RotatorARN) != unqualified(rotator):
+	case d.state.RotatorARN != rotator:
 		// Another function rotating the secret gets its passwords; the
-		// rotator line would then judge a permission no one uses.
+		// rotator line would then judge a permission no one uses. An alias
+		// or version of the rotator counts as another: it runs its own
+		// code and configuration, which that line (reading the function
+		// itself) does not see.
 		p.add(fmt.Sprintf("it is rotated by %s, not the vault's rotator %s", d.state.RotatorARN, rotator),
 			fmt.Sprintf("find out who changed it (CloudTrail: RotateSecret on this secret; docs/runbooks.md, rotator-changes), then deploy the secrets layer (%s)", v.up("secrets")))
 	}

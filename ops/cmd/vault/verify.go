@@ -38,6 +38,14 @@ func verifyEnv(ctx context.Context, args []string, getenv func(string) string, s
 	if fakeClients == nil && endpoint != "" && !strings.HasPrefix(endpoint, "https://") {
 		return fmt.Errorf("SECRETS_MANAGER_ENDPOINT is %s, not an AWS endpoint (https://...): verify reads the deployed environment; unset it (unset SECRETS_MANAGER_ENDPOINT)", endpoint)
 	}
+	// The SDK also takes endpoints from these (service-specific endpoints,
+	// https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html):
+	// verify reads AWS itself, or one service's endpoint named above.
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
+		if fakeClients == nil && getenv(name) != "" {
+			return fmt.Errorf("%s is set (%s): verify reads the deployed environment through AWS's endpoints; unset it (unset %s)", name, getenv(name), name)
+		}
+	}
 	envName := getenv("ENV")
 	var outs verify.Outputs
 	var err error

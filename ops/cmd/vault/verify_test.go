@@ -211,6 +211,14 @@ func TestVerifyRefusesTheEmulatorsEndpoint(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr.String(), "SECRETS_MANAGER_ENDPOINT is http://127.0.0.1:4566, not an AWS endpoint") || out.Len() != 0 {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), stderr.String())
 	}
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
+		stderr.Reset()
+		code = run(context.Background(), []string{"verify", "-outputs", path},
+			envOf(map[string]string{"ENV": "dev", name: "https://localhost:4566"}), nil, &out, &stderr)
+		if code == 0 || !strings.Contains(stderr.String(), name+" is set") || out.Len() != 0 {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q", name, code, out.String(), stderr.String())
+		}
+	}
 }
 
 func TestVerifyWithoutEnvOrOutputs(t *testing.T) {
