@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/dbvault/dbvault/stacks/kit"
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // CloudTrailAPI is the part of the CloudTrail client the trail lookup
@@ -212,12 +213,13 @@ func vaultTrail(t types.Trail) bool {
 }
 
 // RecordsManagementEvents reports whether a trail's selectors record every
-// management event, read and write, Secrets Manager's included: a basic
-// selector with IncludeManagementEvents and ReadWriteType All, or advanced
-// ones on eventCategory Management whose eventSource filters keep
-// secretsmanager.amazonaws.com and whose readOnly filters, taken together,
-// leave out neither reads nor writes (an event is logged when it matches
-// any selector: EventSelector,
+// management event, read and write, of each service whose calls the
+// vault's rules match (secrets.WatchedEventSources): basic selectors with
+// IncludeManagementEvents that exclude none of those sources, or advanced
+// ones on eventCategory Management whose eventSource filters keep all of
+// them; read and write may come from different selectors (ReadWriteType
+// ReadOnly beside WriteOnly, or readOnly true beside false), since an event
+// is logged when it matches any selector (EventSelector,
 // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html;
 // the secrets layer's own trail splits reads from writes that way). An
 // answer without selectors proves nothing and is not taken.
@@ -225,13 +227,21 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 	if sel == nil {
 		return false
 	}
-	const source = "secretsmanager.amazonaws.com"
+	watched := secrets.WatchedEventSources
+	var reads, writes bool
 	for _, s := range sel.EventSelectors {
-		if aws.ToBool(s.IncludeManagementEvents) && s.ReadWriteType == types.ReadWriteTypeAll && !slices.Contains(s.ExcludeManagementEventSources, source) {
-			return true
+		if !aws.ToBool(s.IncludeManagementEvents) || slices.ContainsFunc(watched, func(src string) bool { return slices.Contains(s.ExcludeManagementEventSources, src) }) {
+			continue
+		}
+		switch s.ReadWriteType {
+		case types.ReadWriteTypeAll:
+			reads, writes = true, true
+		case types.ReadWriteTypeReadOnly:
+			reads = true
+		case types.ReadWriteTypeWriteOnly:
+			writes = true
 		}
 	}
-	var reads, writes bool
 	for _, a := range sel.AdvancedEventSelectors {
 		management, narrowed := false, false
 		r, w := true, true
@@ -245,8 +255,10 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 				}
 				r, w = slices.Contains(f.Equals, "true"), slices.Contains(f.Equals, "false")
 			case "eventSource":
-				if (len(f.Equals) > 0 && !slices.Contains(f.Equals, source)) || slices.Contains(f.NotEquals, source) ||
-					len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEndsWith) > 0 {
+				keeps := func(src string) bool {
+					return (len(f.Equals) == 0 || slices.Contains(f.Equals, src)) && !slices.Contains(f.NotEquals, src)
+				}
+				if !all(watched, keeps) || len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEndsWith) > 0 {
 					narrowed = true
 				}
 			default:
@@ -258,4 +270,14 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 		}
 	}
 	return reads && writes
+}
+
+// all reports whether ok holds for every element of xs.
+func all(xs []string, ok func(string) bool) bool {
+	for _, x := range xs {
+		if !ok(x) {
+			return false
+		}
+	}
+	return true
 }

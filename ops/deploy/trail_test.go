@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+
+	"github.com/dbvault/dbvault/stacks/secrets"
 )
 
 // fakeTrails is an account's CloudTrail.
@@ -186,7 +188,17 @@ func TestAdvancedSelectorsOfManagementEvents(t *testing.T) {
 		}}, false},
 		"without secrets":         {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), NotEquals: []string{"secretsmanager.amazonaws.com"}}), false},
 		"basic, secrets left out": {&cloudtrail.GetEventSelectorsOutput{EventSelectors: []types.EventSelector{{IncludeManagementEvents: aws.Bool(true), ReadWriteType: types.ReadWriteTypeAll, ExcludeManagementEventSources: []string{"secretsmanager.amazonaws.com"}}}}, false},
-		"empty answer":            {&cloudtrail.GetEventSelectorsOutput{}, false},
+		// Every source a rule watches must be kept, not Secrets Manager's alone.
+		"secrets only":         {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), Equals: []string{"secretsmanager.amazonaws.com"}}), false},
+		"every watched source": {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), Equals: append([]string{"s3.amazonaws.com"}, secrets.WatchedEventSources...)}), true},
+		"without lambda":       {sel(mgmt, types.AdvancedFieldSelector{Field: aws.String("eventSource"), NotEquals: []string{"lambda.amazonaws.com"}}), false},
+		"basic, iam left out":  {&cloudtrail.GetEventSelectorsOutput{EventSelectors: []types.EventSelector{{IncludeManagementEvents: aws.Bool(true), ReadWriteType: types.ReadWriteTypeAll, ExcludeManagementEventSources: []string{"iam.amazonaws.com"}}}}, false},
+		// Reads and writes from two basic selectors.
+		"basic, reads and writes apart": {&cloudtrail.GetEventSelectorsOutput{EventSelectors: []types.EventSelector{
+			{IncludeManagementEvents: aws.Bool(true), ReadWriteType: types.ReadWriteTypeReadOnly},
+			{IncludeManagementEvents: aws.Bool(true), ReadWriteType: types.ReadWriteTypeWriteOnly},
+		}}, true},
+		"empty answer": {&cloudtrail.GetEventSelectorsOutput{}, false},
 	} {
 		if got := RecordsManagementEvents(c.sel); got != c.want {
 			t.Errorf("%s: %v, want %v", name, got, c.want)

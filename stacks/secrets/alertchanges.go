@@ -45,6 +45,16 @@ var (
 	SelectorChangeEvents     = []string{"PutEventSelectors"}
 )
 
+// WatchedEventSources are the CloudTrail event sources of the calls the
+// vault's rules match (rotation-failed, secret-changes, rotator-changes,
+// alert-changes): a trail that leaves any of them out leaves a rule blind.
+// The secrets layer's tests derive the sources from the patterns and
+// compare.
+var WatchedEventSources = []string{
+	"secretsmanager.amazonaws.com", "lambda.amazonaws.com", "iam.amazonaws.com",
+	"events.amazonaws.com", "monitoring.amazonaws.com", "sns.amazonaws.com", "cloudtrail.amazonaws.com",
+}
+
 // AlertChangesPattern is the alert-changes rule's event pattern for s.
 //
 // A call reaches EventBridge as detail-type "AWS API Call via CloudTrail"

@@ -1,6 +1,9 @@
 package secrets
 
 import (
+	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -118,5 +121,57 @@ func TestTrailElsewhereWarns(t *testing.T) {
 		if (want == "") != (got == "") || !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", trail, got, want)
 		}
+	}
+}
+
+// WatchedEventSources names every eventSource the rules' patterns match,
+// and nothing else: the deploy and verify judge a trail by it.
+func TestWatchedEventSourcesAreThePatterns(t *testing.T) {
+	arns := []string{"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-credentials-app-dev-AbCdEf"}
+	var patterns []string
+	for _, build := range []func() (string, error){
+		func() (string, error) { return FailurePattern(arns) },
+		func() (string, error) { return ChangesPattern(arns) },
+		func() (string, error) {
+			return RotatorChangesPattern("aws", "us-east-1", "123456789012", "rotator-dev", "rotator-role-us-east-1-dev")
+		},
+		func() (string, error) {
+			return AlertChangesPattern(Silencing{Rules: []string{"r"}, Alarm: "a", TopicArn: "arn:aws:sns:us-east-1:123456789012:t", TrailNames: []string{"trail-dev"}})
+		},
+	} {
+		p, err := build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		patterns = append(patterns, p)
+	}
+	found := map[string]bool{}
+	var walk func(v any, key string)
+	walk = func(v any, key string) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(e, k)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e, key)
+			}
+		case string:
+			if key == "eventSource" {
+				found[x] = true
+			}
+		}
+	}
+	for _, p := range patterns {
+		var v any
+		if err := json.Unmarshal([]byte(p), &v); err != nil {
+			t.Fatal(err)
+		}
+		walk(v, "")
+	}
+	got := slices.Sorted(maps.Keys(found))
+	if want := slices.Sorted(slices.Values(WatchedEventSources)); !slices.Equal(got, want) {
+		t.Errorf("the patterns match the sources %v; WatchedEventSources is %v", got, want)
 	}
 }
