@@ -58,10 +58,8 @@ func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 	if err := kit.CheckDeployer(deployer, admins); err != nil {
 		return nil, err
 	}
-	// Production refuses it (NewKeys); an environment meant to be
-	// destroyed is only told.
-	if why := kit.OnlyIdentityCenterAdministrators(admins); why != "" && !common.Production() {
-		if err := ctx.Log.Warn("kms: "+why, nil); err != nil {
+	if w := administratorsWarning(admins, common.Production()); w != "" {
+		if err := ctx.Log.Warn(w, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -75,4 +73,16 @@ func run(ctx *pulumi.Context, common kit.Common) (pulumi.Map, error) {
 		return nil, err
 	}
 	return k.Outputs(), nil
+}
+
+// administratorsWarning is the preview's warning about administrators that
+// are all IAM Identity Center roles, which no one could restore: production
+// refuses them (NewKeys), an environment meant to be destroyed is only
+// told. "" when there is nothing to say.
+func administratorsWarning(admins []string, production bool) string {
+	why := kit.OnlyIdentityCenterAdministrators(admins)
+	if why == "" || production {
+		return ""
+	}
+	return "kms: " + why
 }
