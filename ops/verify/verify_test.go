@@ -332,6 +332,26 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		// No Lambda call on the rotator in the history: nothing to test
 		// the pattern with, which the line says.
 		{"no Lambda call on the rotator", "", "", func(f *verifytest.Fixture) { f.History = f.History[:4] }},
+		// The rotator changed within the history read, yet none of its
+		// calls was found: the names looked up are wrong, and the rule's
+		// pattern went untested.
+		{"the rotator changed, no call found", "alerts-rotator", "changed at ", func(f *verifytest.Fixture) {
+			f.History = f.History[:4]
+			f.Function.LastModified = aws.String(time.Now().Add(-48 * time.Hour).UTC().Format("2006-01-02T15:04:05.000-0700"))
+		}},
+		// A change older than the history, or minutes old, proves nothing.
+		{"the rotator changed long ago", "", "", func(f *verifytest.Fixture) {
+			f.History = f.History[:4]
+			f.Function.LastModified = aws.String(time.Now().Add(-100 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000-0700"))
+		}},
+		{"the rotator changed minutes ago", "", "", func(f *verifytest.Fixture) {
+			f.History = f.History[:4]
+			f.Function.LastModified = aws.String(time.Now().Add(-5 * time.Minute).UTC().Format("2006-01-02T15:04:05.000-0700"))
+		}},
+		// With the calls found, a recent change is the expected state.
+		{"the rotator changed, calls found", "", "", func(f *verifytest.Fixture) {
+			f.Function.LastModified = aws.String(time.Now().Add(-3 * time.Hour).UTC().Format("2006-01-02T15:04:05.000-0700"))
+		}},
 		{"password in the audit log", "audit-log", "the audit log /aws/rds/cluster/aurora-cluster-dev/audit holds 2 statement(s) whose password is written out (aurora-instance-1-dev.audit.log.0 at ", func(f *verifytest.Fixture) {
 			f.AuditLog = append(f.AuditLog, verifytest.AuditLine(`ALTER USER \'app\'@\'%\' IDENTIFIED BY \'Pw-Leaked-1\'`), verifytest.AuditLine(`CREATE USER 'app_clone'@'%' IDENTIFIED BY "Pw-Leaked-2"`))
 		}},
