@@ -61,14 +61,6 @@ type Auto struct {
 	PulumiHome string
 	// Progress receives Pulumi's progress output (nil: discarded).
 	Progress io.Writer
-	// InterruptReachesCLI says that an interrupt reaches the Pulumi CLI
-	// without this process: Ctrl-C on a terminal signals the whole
-	// foreground process group, the CLI among them. A cancelled context
-	// would then make the Automation API send a second SIGINT, which the
-	// CLI takes as "terminate immediately" (pkg/backend/cancellation_scope.go)
-	// instead of finishing the operations in flight: so the engine's
-	// operations run without the context's cancellation (engineCtx).
-	InterruptReachesCLI bool
 
 	once   sync.Once
 	cmd    auto.PulumiCommand
@@ -81,7 +73,7 @@ type Auto struct {
 // pulumi finds the CLI once, with an error that says what to do.
 func (a *Auto) pulumi() (auto.PulumiCommand, error) {
 	a.once.Do(func() {
-		a.cmd, a.cmdErr = auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: a.PulumiRoot})
+		a.cmd, a.cmdErr = newPulumiCommand(a.PulumiRoot)
 		if a.cmdErr != nil {
 			a.cmdErr = fmt.Errorf("%s (%w)", MissingPulumi, a.cmdErr)
 		}
@@ -136,16 +128,6 @@ func (a *Auto) progress() io.Writer {
 func (a *Auto) Exists(ctx context.Context, l kit.Layer, stack string) (bool, error) {
 	_, ok, err := a.stack(ctx, l, stack, false)
 	return ok, err
-}
-
-// engineCtx is the context of an engine operation (up, preview, destroy):
-// ctx itself, or, when the interrupt already reaches the CLI, ctx without
-// its cancellation, so that one Ctrl-C is one graceful cancel.
-func (a *Auto) engineCtx(ctx context.Context) context.Context {
-	if a.InterruptReachesCLI {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
 }
 
 // Deployed reports whether the layer's stack exists and holds a resource
@@ -383,7 +365,7 @@ func (a *Auto) Up(ctx context.Context, l kit.Layer, stack string, cfg Config) (R
 			return Result{}, fmt.Errorf("setting config (check the passphrase or secrets provider): %w", short(err))
 		}
 	}
-	res, err := s.Up(a.engineCtx(ctx), optup.ProgressStreams(a.progress()), optup.ErrorProgressStreams(a.progress()))
+	res, err := s.Up(ctx, optup.ProgressStreams(a.progress()), optup.ErrorProgressStreams(a.progress()))
 	if err != nil {
 		return Result{}, fmt.Errorf("pulumi up: %w", short(err))
 	}
@@ -424,7 +406,7 @@ func (a *Auto) Preview(ctx context.Context, l kit.Layer, stack string, cfg Confi
 		}
 	}()
 	popts = append(popts, optpreview.EventStreams(evs))
-	res, err := s.Preview(a.engineCtx(ctx), popts...)
+	res, err := s.Preview(ctx, popts...)
 	if err != nil {
 		// Not waiting for done: an early failure may never start the
 		// events (the goroutine ends when the SDK closes evs, if it does).
@@ -503,14 +485,14 @@ func (a *Auto) Destroy(ctx context.Context, l kit.Layer, stack string) (Result, 
 	// --skip-preview), so a refused destroy of a production environment
 	// would still take most of a layer with it. A preview meets the same
 	// protect check and fails before anything is deleted: run it first.
-	if _, err := s.PreviewDestroy(a.engineCtx(ctx), optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
+	if _, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
 		return Result{}, fmt.Errorf("pulumi destroy (its preview failed; nothing was deleted): %w", short(err))
 	}
 	pending, err := stackPendingCreates(ctx, s)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.Destroy(a.engineCtx(ctx), optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
+	res, err := s.Destroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
 	if err != nil {
 		return Result{}, fmt.Errorf("pulumi destroy: %w", short(err))
 	}
@@ -533,7 +515,7 @@ func (a *Auto) DestroyType(ctx context.Context, l kit.Layer, stack, typ string) 
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.PreviewDestroy(a.engineCtx(ctx), optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
+	if _, err := s.PreviewDestroy(ctx, optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress())); err != nil {
 		return 0, fmt.Errorf("pulumi destroy (its preview failed; nothing was deleted): %w", short(err))
 	}
 	d, err := StackState(ctx, s)
@@ -549,7 +531,7 @@ func (a *Auto) DestroyType(ctx context.Context, l kit.Layer, stack, typ string) 
 	if len(urns) == 0 {
 		return 0, nil
 	}
-	res, err := s.Destroy(a.engineCtx(ctx), optdestroy.Target(urns), optdestroy.TargetDependents(),
+	res, err := s.Destroy(ctx, optdestroy.Target(urns), optdestroy.TargetDependents(),
 		optdestroy.ProgressStreams(a.progress()), optdestroy.ErrorProgressStreams(a.progress()))
 	if err != nil {
 		return 0, fmt.Errorf("pulumi destroy --target: %w", short(err))

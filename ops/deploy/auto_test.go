@@ -366,20 +366,6 @@ func TestAutoDeployedOnRealEngine(t *testing.T) {
 	}
 }
 
-// On a terminal the interrupt reaches the CLI itself: the engine's
-// operations then ignore the context's cancellation, so that the
-// Automation API sends no second SIGINT; elsewhere they follow it.
-func TestEngineContextOnATerminal(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := (&Auto{InterruptReachesCLI: true}).engineCtx(ctx).Err(); err != nil {
-		t.Errorf("on a terminal the engine's context is cancelled (%v): a second SIGINT would kill the CLI", err)
-	}
-	if err := (&Auto{}).engineCtx(ctx).Err(); err == nil {
-		t.Error("without a terminal the engine's context ignores the cancellation: nothing would stop the CLI")
-	}
-}
-
 // `pulumi org get-default` exits 0 with a sentence when the login has no
 // default organisation: that is no organisation, and whoami decides.
 func TestDefaultOrgSet(t *testing.T) {

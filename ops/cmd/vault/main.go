@@ -51,10 +51,29 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go stopOnSignals(sigs, cancel, os.Stderr)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
+}
+
+// stopOnSignals ends the command's context on the first interrupt or
+// SIGTERM, which sends each running Pulumi CLI one SIGTERM: it finishes the
+// operations in flight and records them (the CLI runs in a process group
+// of its own, so a terminal's Ctrl-C reaches it only this way). Each
+// further signal terminates the CLIs at once, which may leave pending
+// creates.
+func stopOnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer) {
+	<-sigs
+	fmt.Fprintln(stderr, "stopping: Pulumi finishes the operations in flight and records them (this may take minutes); interrupt again to terminate them, which may leave pending creates (docs/runbooks.md, An interrupted deploy)")
+	cancel()
+	for range sigs {
+		fmt.Fprintln(stderr, "terminating the Pulumi CLI")
+		deploy.TerminateCLIs()
+	}
 }
 
 const usage = `usage: vault <command> [args]
@@ -167,8 +186,6 @@ func orchestrator(ctx context.Context, env deploy.Environment, getenv func(strin
 		BackendURL:      backend,
 		SecretsProvider: getenv("PULUMI_SECRETS_PROVIDER"),
 		Progress:        stdout,
-		// On a terminal, Ctrl-C reaches the CLI itself.
-		InterruptReachesCLI: isTerminal(stdin),
 	}
 	orch := &deploy.Orchestrator{
 		Env:          env,

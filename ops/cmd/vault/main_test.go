@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,4 +278,22 @@ func goEnv(t *testing.T, key string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// The first signal ends the context (one graceful SIGTERM to each CLI) and
+// says what happens next; each further one terminates.
+func TestSignalsStopThenTerminate(t *testing.T) {
+	sigs := make(chan os.Signal, 2)
+	sigs <- os.Interrupt
+	sigs <- syscall.SIGTERM
+	close(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	stopOnSignals(sigs, cancel, &stderr)
+	if ctx.Err() == nil {
+		t.Error("the first signal did not end the context")
+	}
+	if out := stderr.String(); !strings.Contains(out, "stopping: Pulumi finishes the operations in flight") || strings.Count(out, "terminating the Pulumi CLI") != 1 {
+		t.Errorf("stderr %q: want the stopping line, then one terminating line", out)
+	}
 }
