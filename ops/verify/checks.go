@@ -498,6 +498,7 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 	fn := r.str("secrets", "rotatorFunctionName")
 	subnets := r.list("network", "privateSubnetIds")
 	apps := r.strMap("secrets", "appSecretArns")
+	code := r.str("secrets", "rotatorCodeSha256")
 	if r.bad {
 		return r.out
 	}
@@ -520,6 +521,14 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 		p.add(fmt.Sprintf("its last update is %s: %s", orNone(string(c.LastUpdateStatus)), orNone(aws.ToString(c.LastUpdateStatusReason))),
 			fmt.Sprintf("wait for an update in progress, or fix the reason and deploy the secrets layer (%s)", v.up("secrets")))
 	}
+	// The code the function runs is the package the layer deployed
+	// (CodeSha256, base64 SHA-256 as the layer's rotatorCodeSha256): code
+	// changed outside Pulumi is neither seen by a refresh nor put back by a
+	// deploy (https://github.com/pulumi/pulumi-aws/issues/906).
+	if got := aws.ToString(c.CodeSha256); got != code {
+		p.add(fmt.Sprintf("its code (CodeSha256 %s) is not the package the secrets layer deployed (rotatorCodeSha256 %s)", orNone(got), code),
+			"treat it as an incident (docs/runbooks.md, an alert on the rotator's changes): put the package back with aws lambda update-function-code --function-name "+fn+" --zip-file fileb://functions/rotator/dist/rotator.zip (the zip the layer deployed; a refresh and a deploy do not), then rotate every secret twice")
+	}
 	var got []string
 	if c.VpcConfig != nil {
 		got = c.VpcConfig.SubnetIds
@@ -531,7 +540,7 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 	if res, ok := v.rotatorInvokers(ctx, fn, aws.ToString(c.FunctionArn), apps, &p); !ok {
 		return res
 	}
-	return p.result(check, fmt.Sprintf("function %s is Active, last update Successful, in the private subnets %s, invoked by Secrets Manager for each of the %d application secrets", fn, strings.Join(subnets, ", "), len(apps)))
+	return p.result(check, fmt.Sprintf("function %s is Active, last update Successful, runs the package the secrets layer deployed (CodeSha256 %s), in the private subnets %s, invoked by Secrets Manager for each of the %d application secrets", fn, code, strings.Join(subnets, ", "), len(apps)))
 }
 
 // rotatorInvokers adds to p each application secret for which the

@@ -289,6 +289,11 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		{"master secret's readers spare a crony", "master-secret-policy", "spares arn:aws:iam::123456789012:role/crony in NoOtherReaders", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.MasterPolicy, `"`+verifytest.RotatorRole+`"`, `"`+verifytest.RotatorRole+`","arn:aws:iam::123456789012:role/crony"`, 1)
 		}},
+		// Code changed outside Pulumi: a refresh does not see it, a
+		// deploy does not put it back.
+		{"rotator's code changed", "rotator", "its code (CodeSha256 AAAA) is not the package the secrets layer deployed", func(f *verifytest.Fixture) {
+			f.Function.CodeSha256 = aws.String("AAAA")
+		}},
 		{"master rotated by a function", "secrets/master", "rotated by the Lambda function", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Describe.RotationLambdaARN = aws.String(verifytest.FunctionArn)
 		}},
@@ -418,6 +423,7 @@ func TestMissingOutputsFailClearly(t *testing.T) {
 		{"secrets", "rotatorChangesRuleName", []string{"alerts-rotator"}},
 		{"secrets", "rotatorRoleArn", []string{"alerts-rotator", "app-secret-policies", "master-secret-policy"}},
 		{"kms", "administrators", []string{"app-secret-policies", "master-secret-policy"}},
+		{"secrets", "rotatorCodeSha256", []string{"rotator"}},
 		{"secrets", "trailArn", []string{"trail"}},
 		{"secrets", "rotationDays", []string{"secrets/app", "secrets/reporting"}},
 		{"network", "availabilityZoneIds", []string{"zones"}},

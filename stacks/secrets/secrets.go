@@ -184,6 +184,11 @@ type Vault struct {
 	RotatorFunctionName pulumi.StringOutput
 	// RotatorRoleArn is the rotator's execution role.
 	RotatorRoleArn pulumi.StringOutput
+	// RotatorCodeSha256 is the SHA-256 of the rotator's package as deployed,
+	// base64 as Lambda's CodeSha256 is: verify compares the two, since a
+	// refresh does not bring back code changed outside Pulumi
+	// (https://github.com/pulumi/pulumi-aws/issues/906).
+	RotatorCodeSha256 pulumi.StringOutput
 	// AlertsTopicArn receives rotation failures and rotator errors.
 	AlertsTopicArn pulumi.StringOutput
 	// TrailArn is the ARN of the trail, the vault's own or the existing one.
@@ -507,6 +512,7 @@ func NewVault(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Resou
 	v.RotatorFunctionArn = fn.Arn
 	v.RotatorFunctionName = fn.Name
 	v.RotatorRoleArn = role.Arn
+	v.RotatorCodeSha256 = hash.ToStringOutput()
 	v.AlertsTopicArn = alert.topic.Arn
 	v.RotationFailedRuleName = alert.ruleName
 	v.RotatorChangesRuleName = alert.rotatorRuleName
@@ -529,6 +535,7 @@ func (v *Vault) Outputs() pulumi.Map {
 		"rotatorFunctionArn":     v.RotatorFunctionArn,
 		"rotatorFunctionName":    v.RotatorFunctionName,
 		"rotatorRoleArn":         v.RotatorRoleArn,
+		"rotatorCodeSha256":      v.RotatorCodeSha256,
 		"alertsTopicArn":         v.AlertsTopicArn,
 		"trailArn":               v.TrailArn,
 		"rotationFailedRuleName": v.RotationFailedRuleName,

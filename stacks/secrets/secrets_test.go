@@ -387,7 +387,12 @@ func TestRotatorFunction(t *testing.T) {
 func TestSourceCodeHashFollowsTheZip(t *testing.T) {
 	hash := func(content string) string {
 		res := deployWith(t, map[string]string{"vault-secrets:rotatorZip": mock.WriteRotatorZip(t, t.TempDir(), content)})
-		return str(one(t, res, "aws:lambda/function:Function"), "sourceCodeHash")
+		h := str(one(t, res, "aws:lambda/function:Function"), "sourceCodeHash")
+		// The output verify compares with the function's CodeSha256.
+		if out := res.Outputs["rotatorCodeSha256"].Value; out != h {
+			t.Errorf("rotatorCodeSha256 = %v, want the sourceCodeHash %s", out, h)
+		}
+		return h
 	}
 	a, a2, b := hash("code v1"), hash("code v1"), hash("code v2")
 	if a == "" || a != a2 {

@@ -247,6 +247,10 @@ var MasterPolicy = func() string {
 	return s
 }()
 
+// CodeSha256 is the rotator's package's hash, as deployed and as Lambda
+// reports it.
+const CodeSha256 = "x7Pq0mR1dYp3oR9y0sWl3cYv2m8Zt1a0b2c3d4e5f6g="
+
 // Administrator is the kms layer's one administrator, and Reader the
 // application secrets' reader.
 const (
@@ -385,7 +389,7 @@ func Healthy() *Fixture {
 		Targets:          []ebtypes.Target{{Id: aws.String("alerts"), Arn: aws.String(TopicArn)}},
 		RotatorTargets:   []ebtypes.Target{{Id: aws.String("vault-alerts"), Arn: aws.String(TopicArn)}},
 		SilencingTargets: []ebtypes.Target{{Id: aws.String("vault-alerts"), Arn: aws.String(TopicArn)}},
-		Function: lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(FunctionName), FunctionArn: aws.String(FunctionArn),
+		Function: lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(FunctionName), FunctionArn: aws.String(FunctionArn), CodeSha256: aws.String(CodeSha256),
 			State: lambdatypes.StateActive, LastUpdateStatus: lambdatypes.LastUpdateStatusSuccessful,
 			VpcConfig: &lambdatypes.VpcConfigResponse{SubnetIds: []string{Subnets[1], Subnets[0]}, VpcId: aws.String(VpcID)}},
 		Cluster: rdstypes.DBCluster{DBClusterIdentifier: aws.String(ClusterID), Status: aws.String("available"),
@@ -489,6 +493,7 @@ func Healthy() *Fixture {
 			"rotatorChangesRuleName": RotatorRuleName,
 			"alertChangesRuleName":   SilencingRuleName,
 			"rotatorRoleArn":         RotatorRole,
+			"rotatorCodeSha256":      CodeSha256,
 			"rotationDays":           float64(RotationDays),
 		},
 	}
