@@ -269,7 +269,8 @@ func dirs() []string {
 }
 
 // goRun builds a command of the workspace into build/bin (the Go build
-// cache decides what to rebuild) and runs it with the target's streams.
+// cache decides what to rebuild) and runs it with the target's streams;
+// the vault command replaces the target's process instead (replaceWith).
 // When the command fails, its own message is all the operator reads: the
 // target exits at once with the command's exit code, with no "exit status 1"
 // from `go run` and no "Error:" line from mage. A variable, so tests can
@@ -279,6 +280,14 @@ var goRun = func(pkg string, args ...string) error {
 	if err != nil {
 		exit(exitCode(err)) // the compiler's messages are above
 		return err
+	}
+	if pkg == vaultCmd {
+		// The vault command is every such target's last step: this
+		// process becomes it (replaceWith), so that its signals reach it.
+		if err := replaceWith(bin, args); err != nil {
+			return fmt.Errorf("running %s: %w", bin, err)
+		}
+		return nil
 	}
 	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
