@@ -78,6 +78,23 @@ func (v *Verifier) trail(ctx context.Context) Result {
 			fmt.Sprintf("check the trail bucket's policy and its KMS key policy allow cloudtrail.amazonaws.com, then deploy the secrets layer (%s)", v.up("secrets")))
 	}
 	ok := fmt.Sprintf("trail %s is logging, no delivery error (last delivery %s)", arn, when(st.LatestDeliveryTime))
+	// Which regions it records, and where it delivers (DescribeTrails:
+	// IsMultiRegionTrail, HomeRegion, S3BucketName,
+	// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_Trail.html;
+	// shadow trails included, so a multi-region trail homed elsewhere is
+	// found by its ARN).
+	dt, err := v.Clients.CloudTrail.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{TrailNameList: []string{arn}, IncludeShadowTrails: aws.Bool(true)})
+	if err != nil {
+		return callFailed(check, "cloudtrail:DescribeTrails", arn, err, "")
+	}
+	if len(dt.TrailList) != 1 {
+		return fail(check, fmt.Sprintf("DescribeTrails %s answered %d trails", arn, len(dt.TrailList)), "run verify again")
+	}
+	info := dt.TrailList[0]
+	if region := v.Outputs.Region(); region != "" && !aws.ToBool(info.IsMultiRegionTrail) && aws.ToString(info.HomeRegion) != region {
+		p.add(fmt.Sprintf("trail %s records only %s, not %s, where the vault's calls are made", arn, orNone(aws.ToString(info.HomeRegion)), region),
+			fmt.Sprintf("make it a multi-region trail, or give the vault a trail of its own (createTrail: true in stacks/secrets) and deploy the secrets layer (%s)", v.up("secrets")))
+	}
 	names, own := ownTrail(arn, rotator)
 	if !own {
 		// The account's selectors are not the vault's to set, but its
@@ -100,6 +117,10 @@ func (v *Verifier) trail(ctx context.Context) Result {
 	}
 	region, account := arnRegionAccount(arn)
 	bucket := names.TrailBucketName(region, account)
+	if got := aws.ToString(info.S3BucketName); got != bucket {
+		p.add(fmt.Sprintf("trail %s delivers to %s, not the secrets layer's bucket %s", arn, orNone(got), bucket),
+			fmt.Sprintf("deploy the secrets layer (%s), which points it back; find who changed it in CloudTrail's event history (UpdateTrail)", v.up("secrets")))
+	}
 	expiry, err := v.trailExpiry(ctx, bucket, &p)
 	if err != nil {
 		return fail(check, err.Error(), apiFix("s3:GetLifecycleConfiguration on the trail bucket "+bucket))

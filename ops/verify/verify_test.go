@@ -99,7 +99,7 @@ func TestHealthyEnvironmentPassesEveryCheck(t *testing.T) {
 	for _, want := range []string{"CloudTrail.GetTrailStatus", "CloudTrail.LookupEvents", "EventBridge.DescribeRule", "EventBridge.ListTargetsByRule", "EventBridge.TestEventPattern",
 		"CloudWatch.GetMetricStatistics", "Lambda.GetFunctionConfiguration", "SecretsManager.DescribeSecret", "SecretsManager.ListSecretVersionIds",
 		"SecretsManager.GetResourcePolicy", "KMS.Decrypt(dry run)", "RDS.DescribeDBClusters", "RDS.DescribeDBClusterParameters", "EC2.DescribeVpcEndpoints", "EC2.DescribeSubnets", "EC2.DescribeFlowLogs",
-		"Logs.FilterLogEvents", "CloudTrail.GetEventSelectors", "S3.GetBucketLifecycleConfiguration"} {
+		"Logs.FilterLogEvents", "CloudTrail.GetEventSelectors", "CloudTrail.DescribeTrails", "S3.GetBucketLifecycleConfiguration"} {
 		if !strings.Contains(calls, want) {
 			t.Errorf("no %s call: %s", want, calls)
 		}
@@ -288,6 +288,17 @@ func TestEachBrokenFixtureFailsExactlyItsLine(t *testing.T) {
 		}},
 		{"master secret's readers spare a crony", "master-secret-policy", "spares arn:aws:iam::123456789012:role/crony in NoOtherReaders", func(f *verifytest.Fixture) {
 			f.Secrets[verifytest.MasterSecret].Policy = strings.Replace(verifytest.MasterPolicy, `"`+verifytest.RotatorRole+`"`, `"`+verifytest.RotatorRole+`","arn:aws:iam::123456789012:role/crony"`, 1)
+		}},
+		// A single-region trail of another region records none of the
+		// vault's calls; a multi-region one homed there does.
+		{"trail of another region", "trail", "records only eu-west-1, not us-east-1", func(f *verifytest.Fixture) {
+			f.TrailInfo.HomeRegion = aws.String("eu-west-1")
+		}},
+		{"multi-region trail homed elsewhere", "", "", func(f *verifytest.Fixture) {
+			f.TrailInfo.HomeRegion, f.TrailInfo.IsMultiRegionTrail = aws.String("eu-west-1"), aws.Bool(true)
+		}},
+		{"trail pointed at another bucket", "trail", "delivers to someone-elses-bucket, not the secrets layer's bucket cloudtrail-us-east-1-dev-123456789012", func(f *verifytest.Fixture) {
+			f.TrailInfo.S3BucketName = aws.String("someone-elses-bucket")
 		}},
 		// Code changed outside Pulumi: a refresh does not see it, a
 		// deploy does not put it back.

@@ -309,7 +309,10 @@ type Secret struct {
 type Fixture struct {
 	Calls *Calls
 	// TrailArn is the trail CloudTrail knows (TrailArn, the vault's own).
-	TrailArn  string
+	TrailArn string
+	// TrailInfo is what DescribeTrails says of TrailArn (its ARN is set
+	// when answered).
+	TrailInfo cttypes.Trail
 	Trail     cloudtrail.GetTrailStatusOutput
 	Selectors cloudtrail.GetEventSelectorsOutput
 	// Lifecycle are the trail bucket's lifecycle rules; nil: it has no
@@ -358,9 +361,10 @@ func Healthy() *Fixture {
 	now := time.Now().UTC()
 	lastRotated := now.Add(-2 * time.Hour)
 	f := &Fixture{
-		Calls:    &Calls{},
-		TrailArn: TrailArn,
-		Trail:    cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true), LatestDeliveryTime: aws.Time(now.Add(-5 * time.Minute))},
+		Calls:     &Calls{},
+		TrailArn:  TrailArn,
+		TrailInfo: cttypes.Trail{HomeRegion: aws.String("us-east-1"), IsMultiRegionTrail: aws.Bool(false), S3BucketName: aws.String("cloudtrail-us-east-1-dev-123456789012")},
+		Trail:     cloudtrail.GetTrailStatusOutput{IsLogging: aws.Bool(true), LatestDeliveryTime: aws.Time(now.Add(-5 * time.Minute))},
 		// As stacks/secrets/trail.go sets them (trailSelectors,
 		// trailLifecycle), in the order CloudTrail and S3 may answer.
 		Selectors: cloudtrail.GetEventSelectorsOutput{TrailARN: aws.String(TrailArn), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
@@ -601,6 +605,16 @@ func (r recordingSM) GetResourcePolicy(ctx context.Context, in *secretsmanager.G
 }
 
 type trail struct{ f *Fixture }
+
+func (t trail) DescribeTrails(_ context.Context, in *cloudtrail.DescribeTrailsInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error) {
+	t.f.Calls.Record("CloudTrail.DescribeTrails")
+	if len(in.TrailNameList) != 1 || in.TrailNameList[0] != t.f.TrailArn || !aws.ToBool(in.IncludeShadowTrails) {
+		return &cloudtrail.DescribeTrailsOutput{}, nil
+	}
+	tr := t.f.TrailInfo
+	tr.TrailARN = aws.String(t.f.TrailArn)
+	return &cloudtrail.DescribeTrailsOutput{TrailList: []cttypes.Trail{tr}}, nil
+}
 
 func (t trail) GetTrailStatus(_ context.Context, in *cloudtrail.GetTrailStatusInput, _ ...func(*cloudtrail.Options)) (*cloudtrail.GetTrailStatusOutput, error) {
 	t.f.Calls.Record("CloudTrail.GetTrailStatus")
