@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -240,10 +241,10 @@ func (a *Auto) Org(ctx context.Context) (string, error) {
 	}
 	who, err := ws.WhoAmIDetails(ctx)
 	if err != nil {
-		return "", fmt.Errorf("the organisation of backend %s (pulumi whoami; run `pulumi login` or set PULUMI_ORG): %w", a.BackendURL, short(err))
+		return "", fmt.Errorf("the organisation of backend %s (pulumi whoami; run `pulumi login` or set PULUMI_ORG): %w", RedactedURL(a.BackendURL), short(err))
 	}
 	if who.User == "" {
-		return "", fmt.Errorf("backend %s names no user (pulumi whoami): set PULUMI_ORG", a.BackendURL)
+		return "", fmt.Errorf("backend %s names no user (pulumi whoami): set PULUMI_ORG", RedactedURL(a.BackendURL))
 	}
 	return who.User, nil
 }
@@ -619,7 +620,7 @@ func (a *Auto) Outputs(ctx context.Context, l kit.Layer, stack string) (Outputs,
 func (a *Auto) selected(ctx context.Context, l kit.Layer, stack string) (auto.Stack, error) {
 	s, ok, err := a.stack(ctx, l, stack, false)
 	if err == nil && !ok {
-		err = fmt.Errorf("selecting stack %s: no stack named %s in %s", stack, stack, a.BackendURL)
+		err = fmt.Errorf("selecting stack %s: no stack named %s in %s", stack, stack, RedactedURL(a.BackendURL))
 	}
 	return s, err
 }
@@ -648,4 +649,14 @@ func short(err error) error {
 		return errors.New(head)
 	}
 	return fmt.Errorf("%s\n  %s", head, strings.Join(tail, "\n  "))
+}
+
+// RedactedURL is a backend URL fit to print: a password in it (a
+// postgres:// backend's, say) is replaced by xxxxx (net/url, URL.Redacted).
+func RedactedURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }

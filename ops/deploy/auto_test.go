@@ -375,3 +375,17 @@ func TestDefaultOrgSet(t *testing.T) {
 		}
 	}
 }
+
+// A backend URL is printed without its password.
+func TestRedactedURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://pulumi:s3cr3t@db.internal/state": "postgres://pulumi:xxxxx@db.internal/state",
+		"s3://team-state":            "s3://team-state",
+		"file:///repo/.pulumi-state": "file:///repo/.pulumi-state",
+		"https://api.pulumi.com":     "https://api.pulumi.com",
+	} {
+		if got := RedactedURL(in); got != want {
+			t.Errorf("RedactedURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+
+	"github.com/dbvault/dbvault/ops/deploy"
 )
 
 // loginConflict refuses the repository's default backend when the Pulumi
@@ -36,6 +38,7 @@ func loginConflict(ctx context.Context, getenv func(string) string, backend stri
 	if err != nil {
 		return fmt.Errorf("looking for the environment's stacks in %s: %w", backend, err)
 	}
+	login = deploy.RedactedURL(login)
 	if found {
 		fmt.Fprintf(stderr, "note: the Pulumi CLI is logged in to %s; this environment's stacks are in %s, which is used (PULUMI_BACKEND_URL is not set)\n", login, backend)
 		return nil

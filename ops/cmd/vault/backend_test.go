@@ -70,6 +70,11 @@ func TestLoginToAnotherBackendIsRefused(t *testing.T) {
 	if err := loginConflict(context.Background(), getenv, repoState, failing, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "no CLI") {
 		t.Fatalf("failed lookup: %v", err)
 	}
+	// A password in the login's URL is not printed.
+	write("postgres://pulumi:s3cr3t-pw@db.internal/state")
+	if _, err := check(); err == nil || strings.Contains(err.Error(), "s3cr3t-pw") || !strings.Contains(err.Error(), "postgres://pulumi:xxxxx@db.internal/state") {
+		t.Fatalf("a login with a password: %v", err)
+	}
 	// PULUMI_CREDENTIALS_PATH wins over PULUMI_HOME, as in the CLI.
 	env["PULUMI_CREDENTIALS_PATH"] = t.TempDir()
 	if _, err := check(); err != nil {

@@ -180,7 +180,7 @@ func orchestrator(ctx context.Context, env deploy.Environment, getenv func(strin
 	if !env.FromEnv[deploy.VarRegion] {
 		region = "the stacks' (" + env.Region + " for a new environment)"
 	}
-	fmt.Fprintf(stderr, "environment %s, region %s, backend %s\n", env.Name, region, backend)
+	fmt.Fprintf(stderr, "environment %s, region %s, backend %s\n", env.Name, region, deploy.RedactedURL(backend))
 	runner := &deploy.Auto{
 		StacksDir:       filepath.Join(root, "stacks"),
 		BackendURL:      backend,
