@@ -12,9 +12,9 @@ import (
 // gets the terminal's signals itself. Run as a child instead, mage's own
 // handling of Ctrl-C gives up after 5 s and returns the prompt while the
 // vault command and the Pulumi CLI go on behind it, out of reach of a
-// second Ctrl-C. It returns only when the exec fails. A variable, so
-// tests can see what a target would become.
-var replaceWith = func(bin string, args []string) error {
+// second Ctrl-C. It returns only when the exec fails. (mage's -t timeout
+// does not reach the command that replaces it.)
+func replaceWith(bin string, args []string) error {
 	abs, err := filepath.Abs(bin)
 	if err != nil {
 		return err

@@ -33,3 +33,19 @@ func TestReplaceWithBecomesTheCommand(t *testing.T) {
 		t.Fatalf("output %q: want the same pid before and after the exec", out)
 	}
 }
+
+// Only a single target is replaced: targets after it on the command line
+// would never run.
+func TestOnlyASingleTargetIsReplaced(t *testing.T) {
+	for args, want := range map[string]bool{
+		"up:secrets":        true,
+		"-v up:secrets":     true,
+		"up:network up:kms": false,
+		"deployAll verify":  false,
+		"":                  false,
+	} {
+		if got := onlyTarget(strings.Fields(args)); got != want {
+			t.Errorf("onlyTarget(%q) = %v, want %v", args, got, want)
+		}
+	}
+}

@@ -281,9 +281,11 @@ var goRun = func(pkg string, args ...string) error {
 		exit(exitCode(err)) // the compiler's messages are above
 		return err
 	}
-	if pkg == vaultCmd {
+	if pkg == vaultCmd && onlyTarget(os.Args[1:]) {
 		// The vault command is every such target's last step: this
 		// process becomes it (replaceWith), so that its signals reach it.
+		// Not when other targets follow on the command line (`go run
+		// mage.go up:network up:kms`): they would never run.
 		if err := replaceWith(bin, args); err != nil {
 			return fmt.Errorf("running %s: %w", bin, err)
 		}
@@ -296,6 +298,18 @@ var goRun = func(pkg string, args ...string) error {
 		return err
 	}
 	return nil
+}
+
+// onlyTarget reports whether mage's arguments name a single target (flags
+// such as -v aside).
+func onlyTarget(args []string) bool {
+	n := 0
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			n++
+		}
+	}
+	return n == 1
 }
 
 // buildCommand builds a command of the workspace into build/bin and

@@ -652,11 +652,21 @@ func short(err error) error {
 }
 
 // RedactedURL is a backend URL fit to print: a password in it (a
-// postgres:// backend's, say) is replaced by xxxxx (net/url, URL.Redacted).
+// postgres:// backend's, say), in its user part or its query, is replaced
+// by xxxxx (net/url, URL.Redacted); a URL that does not parse is shown by
+// its scheme alone.
 func RedactedURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		scheme, _, _ := strings.Cut(s, "://")
+		return scheme + "://…"
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "pass") || strings.Contains(strings.ToLower(k), "secret") || strings.Contains(strings.ToLower(k), "token") {
+			q.Set(k, "xxxxx")
+			u.RawQuery = q.Encode()
+		}
 	}
 	return u.Redacted()
 }

@@ -383,6 +383,8 @@ func TestRedactedURL(t *testing.T) {
 		"s3://team-state":            "s3://team-state",
 		"file:///repo/.pulumi-state": "file:///repo/.pulumi-state",
 		"https://api.pulumi.com":     "https://api.pulumi.com",
+		"postgres://db.internal/state?sslmode=verify-full&password=s3cr3t": "postgres://db.internal/state?password=xxxxx&sslmode=verify-full",
+		"postgres://u:ab/cd@h/db": "postgres://…",
 	} {
 		if got := RedactedURL(in); got != want {
 			t.Errorf("RedactedURL(%q) = %q, want %q", in, got, want)

@@ -11,6 +11,10 @@ func newPulumiCommand(root string) (auto.PulumiCommand, error) {
 	return auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
 }
 
-// TerminateCLIs does nothing here: the Automation API's command ends the
-// CLI itself.
+// TerminateCLIs, KillCLIs and RunningCLIs do nothing here: the Automation
+// API's command ends the CLI itself.
 func TerminateCLIs() {}
+
+func KillCLIs() {}
+
+func RunningCLIs() int { return 0 }

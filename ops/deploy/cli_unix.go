@@ -64,6 +64,23 @@ func TerminateCLIs() {
 	}
 }
 
+// KillCLIs kills every running Pulumi CLI and its process group: the last
+// resort when one does not end on the second signal.
+func KillCLIs() {
+	running.Lock()
+	defer running.Unlock()
+	for p := range running.procs {
+		_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	}
+}
+
+// RunningCLIs is the number of Pulumi CLIs running.
+func RunningCLIs() int {
+	running.Lock()
+	defer running.Unlock()
+	return len(running.procs)
+}
+
 func (c *groupCommand) Run(ctx context.Context, workdir string, stdin io.Reader, additionalOutput, additionalErrorOutput []io.Writer, additionalEnv []string, args ...string) (string, string, int, error) {
 	flags := args
 	if i := slices.Index(args, "--"); i >= 0 {

@@ -16,11 +16,12 @@ import (
 
 // A stand-in CLI that answers `version`, says "ready <pid>" and, on each
 // SIGTERM, "term <n>": the first it survives, as the CLI finishes the
-// operations in flight; the second ends it with status 3.
+// operations in flight; the second ends it with status 3 (unless STUBBORN
+// is set: then it survives every one).
 const standInCLI = `#!/bin/sh
 if [ "$1" = version ]; then echo v3.274.1; exit 0; fi
 n=0
-trap 'n=$((n+1)); echo "term $n"; if [ $n -ge 2 ]; then exit 3; fi' TERM
+trap 'n=$((n+1)); echo "term $n"; if [ $n -ge 2 ] && [ -z "$STUBBORN" ]; then exit 3; fi' TERM
 echo "ready $$"
 while :; do sleep 0.05 & wait $!; done
 `
@@ -95,5 +96,45 @@ func TestTheCLIStopsGracefullyThenOnASecondSignal(t *testing.T) {
 	running.Unlock()
 	if left != 0 {
 		t.Errorf("%d CLI processes still registered after they ended", left)
+	}
+}
+
+// A CLI that survives the second signal is killed, with its process
+// group, by KillCLIs.
+func TestAStubbornCLIIsKilled(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin")
+	if err := os.MkdirAll(bin, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(standInCLI), 0o700); err != nil { // #nosec G306 -- an executable test script.
+		t.Fatal(err)
+	}
+	cmd, err := newPulumiCommand(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, said := lines(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		_, _, code, _ := cmd.Run(ctx, t.TempDir(), nil, []io.Writer{out}, nil, []string{"STUBBORN=1"}, "up")
+		done <- code
+	}()
+	<-said // ready
+	if RunningCLIs() != 1 {
+		t.Fatalf("%d CLIs registered, want 1", RunningCLIs())
+	}
+	cancel()
+	<-said // term 1
+	TerminateCLIs()
+	<-said // term 2, survived
+	KillCLIs()
+	if code := <-done; code != -1 {
+		t.Fatalf("Run's code = %d, want -1 (killed by a signal)", code)
+	}
+	if RunningCLIs() != 0 {
+		t.Errorf("%d CLIs registered after the kill", RunningCLIs())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dbvault/dbvault/ops/deploy"
 	"github.com/dbvault/dbvault/stacks/kit"
 )
 
@@ -116,7 +117,7 @@ func Prepare(getenv func(string) string, scratch string) (Setup, error) {
 	backend := getenv("PULUMI_BACKEND_URL")
 	switch {
 	case backend != "" && (haveSecrets || strings.HasPrefix(backend, "https://")):
-		s.Notes = append(s.Notes, fmt.Sprintf("State: %s.", backend))
+		s.Notes = append(s.Notes, fmt.Sprintf("State: %s.", deploy.RedactedURL(backend)))
 		return s, nil
 	case backend != "":
 		return Setup{}, errors.New("PULUMI_BACKEND_URL is set but the stacks' passphrase is not: set the secret PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE), or PULUMI_SECRETS_PROVIDER=awskms://alias/<key>, so that the state can be read again to clean up")

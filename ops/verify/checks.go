@@ -548,7 +548,7 @@ func (v *Verifier) rotator(ctx context.Context) Result {
 	// deploy (https://github.com/pulumi/pulumi-aws/issues/906).
 	if got := aws.ToString(c.CodeSha256); got != code {
 		p.add(fmt.Sprintf("its code (CodeSha256 %s) is not the package the secrets layer deployed (rotatorCodeSha256 %s)", orNone(got), code),
-			"treat it as an incident (docs/runbooks.md, an alert on the rotator's changes): put the package back with aws lambda update-function-code --function-name "+fn+" --zip-file fileb://functions/rotator/dist/rotator.zip (the zip the layer deployed; a refresh and a deploy do not), then rotate every secret twice")
+			"treat it as an incident (docs/runbooks.md, an alert on the rotator's changes): put the package back with aws lambda update-function-code --function-name "+fn+" --zip-file fileb://functions/rotator/dist/rotator.zip once that zip is the one the layer deployed (openssl dgst -sha256 -binary functions/rotator/dist/rotator.zip | base64 prints "+code+"; a refresh and a deploy do not put it back), then rotate every secret twice")
 	}
 	var got []string
 	if c.VpcConfig != nil {

@@ -43,7 +43,7 @@ func loginConflict(ctx context.Context, getenv func(string) string, backend stri
 		fmt.Fprintf(stderr, "note: the Pulumi CLI is logged in to %s; this environment's stacks are in %s, which is used (PULUMI_BACKEND_URL is not set)\n", login, backend)
 		return nil
 	}
-	return fmt.Errorf("the Pulumi CLI is logged in to %s, but PULUMI_BACKEND_URL is not set, and the repository's state in %s holds no stack of this environment: say which backend holds it, PULUMI_BACKEND_URL=%s or PULUMI_BACKEND_URL=%s (a new environment)", login, backend, login, backend)
+	return fmt.Errorf("the Pulumi CLI is logged in to %s, but PULUMI_BACKEND_URL is not set, and the repository's state in %s holds no stack of this environment: say which backend holds it, PULUMI_BACKEND_URL=%s or PULUMI_BACKEND_URL=%s (a new environment; a password in a URL is shown as xxxxx)", login, backend, login, backend)
 }
 
 // sameBackend: equal URLs, or file:// URLs of one directory however

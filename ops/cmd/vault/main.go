@@ -53,27 +53,56 @@ import (
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go stopOnSignals(sigs, cancel, os.Stderr)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	// SIGHUP: a closed terminal stops the deploy as a Ctrl-C does. SIGPIPE:
+	// writes to a terminal that is gone fail instead of killing this
+	// process, which still has the CLI to stop (os/signal, SIGPIPE).
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	go stopOnSignals(sigs, cancel, os.Stderr, deploy.RunningCLIs, os.Exit)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, lossy{os.Stdout}, os.Stderr)
 	signal.Stop(sigs)
 	os.Exit(code)
 }
 
-// stopOnSignals ends the command's context on the first interrupt or
-// SIGTERM, which sends each running Pulumi CLI one SIGTERM: it finishes the
-// operations in flight and records them (the CLI runs in a process group
-// of its own, so a terminal's Ctrl-C reaches it only this way). Each
-// further signal terminates the CLIs at once, which may leave pending
-// creates.
-func stopOnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer) {
+// stopOnSignals ends the command on the first interrupt, SIGTERM or
+// SIGHUP. With no Pulumi CLI running it exits (130, as a shell reports an
+// interrupt): nothing is in flight, and a question on the terminal would
+// otherwise go on waiting. Otherwise it ends the command's context, which
+// sends each running CLI one SIGTERM: it finishes the operations in flight
+// and records them (the CLI runs in a process group of its own, so a
+// terminal's Ctrl-C reaches it only this way). The second signal
+// terminates the CLIs at once, which may leave pending creates; any later
+// one kills them.
+func stopOnSignals(sigs <-chan os.Signal, cancel context.CancelFunc, stderr io.Writer, running func() int, exit func(int)) {
 	<-sigs
+	if running() == 0 {
+		fmt.Fprintln(stderr, "interrupted")
+		exit(130)
+		return
+	}
 	fmt.Fprintln(stderr, "stopping: Pulumi finishes the operations in flight and records them (this may take minutes); interrupt again to terminate them, which may leave pending creates (docs/runbooks.md, An interrupted deploy)")
 	cancel()
+	n := 0
 	for range sigs {
-		fmt.Fprintln(stderr, "terminating the Pulumi CLI")
-		deploy.TerminateCLIs()
+		if n++; n == 1 {
+			fmt.Fprintln(stderr, "terminating the Pulumi CLI; interrupt again to kill it")
+			deploy.TerminateCLIs()
+			continue
+		}
+		fmt.Fprintln(stderr, "killing the Pulumi CLI")
+		deploy.KillCLIs()
 	}
+}
+
+// lossy writes to w and reports success whatever happens: the Pulumi CLI's
+// progress, copied to this process's stdout, must keep flowing when the
+// terminal is gone, or the copy would stop and the CLI die on its next
+// write, in the middle of an operation.
+type lossy struct{ w io.Writer }
+
+func (l lossy) Write(p []byte) (int, error) {
+	_, _ = l.w.Write(p)
+	return len(p), nil
 }
 
 const usage = `usage: vault <command> [args]

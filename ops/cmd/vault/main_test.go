@@ -280,20 +280,52 @@ func goEnv(t *testing.T, key string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// The first signal ends the context (one graceful SIGTERM to each CLI) and
-// says what happens next; each further one terminates.
-func TestSignalsStopThenTerminate(t *testing.T) {
-	sigs := make(chan os.Signal, 2)
+// With a Pulumi CLI running, the first signal ends the context (one
+// graceful SIGTERM to each CLI) and says what happens next; the second
+// terminates, any later one kills. Nothing exits.
+func TestSignalsStopThenTerminateThenKill(t *testing.T) {
+	sigs := make(chan os.Signal, 3)
 	sigs <- os.Interrupt
 	sigs <- syscall.SIGTERM
+	sigs <- syscall.SIGHUP
 	close(sigs)
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr bytes.Buffer
-	stopOnSignals(sigs, cancel, &stderr)
+	exited := -1
+	stopOnSignals(sigs, cancel, &stderr, func() int { return 1 }, func(c int) { exited = c })
 	if ctx.Err() == nil {
 		t.Error("the first signal did not end the context")
 	}
-	if out := stderr.String(); !strings.Contains(out, "stopping: Pulumi finishes the operations in flight") || strings.Count(out, "terminating the Pulumi CLI") != 1 {
-		t.Errorf("stderr %q: want the stopping line, then one terminating line", out)
+	out := stderr.String()
+	if !strings.Contains(out, "stopping: Pulumi finishes the operations in flight") || strings.Count(out, "terminating the Pulumi CLI") != 1 || strings.Count(out, "killing the Pulumi CLI") != 1 || exited != -1 {
+		t.Errorf("stderr %q, exit %d: want the stopping line, one terminating line, one killing line, no exit", out, exited)
+	}
+}
+
+// With no Pulumi CLI running (a question on the terminal, a lookup), the
+// first signal exits at once with 130: nothing is in flight.
+func TestASignalWithNoCLIRunningExits(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	sigs <- os.Interrupt
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr bytes.Buffer
+	exited := -1
+	stopOnSignals(sigs, cancel, &stderr, func() int { return 0 }, func(c int) { exited = c })
+	if exited != 130 || ctx.Err() != nil || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("exit %d, context %v, stderr %q: want exit 130 before anything else", exited, ctx.Err(), stderr.String())
+	}
+}
+
+// The CLI's progress keeps flowing when the terminal is gone.
+func TestLossyWriterReportsSuccess(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close()
+	defer w.Close()
+	if n, err := (lossy{w}).Write([]byte("progress")); n != 8 || err != nil {
+		t.Errorf("Write to a closed pipe = %d, %v; want 8, nil", n, err)
 	}
 }
