@@ -20,6 +20,5 @@ func replaceWith(bin string, args []string) error {
 		return err
 	}
 	stopBackground()
-	// #nosec G204 -- our own command, just built
-	return syscall.Exec(abs, append([]string{abs}, args...), os.Environ())
+	return syscall.Exec(abs, append([]string{abs}, args...), os.Environ()) // #nosec G702 G204 -- our own command, just built; its arguments are the target's own
 }
