@@ -291,6 +291,12 @@ var goRun = func(pkg string, args ...string) error {
 		}
 		return nil
 	}
+	return runChild(bin, args)
+}
+
+// runChild runs bin with the target's streams; when it fails, the target
+// exits at once with its exit code.
+func runChild(bin string, args []string) error {
 	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 )
 
 // A stand-in CLI that answers `version`, says "ready <pid>" and, on each
@@ -25,6 +27,24 @@ trap 'n=$((n+1)); echo "term $n"; if [ $n -ge 2 ] && [ -z "$STUBBORN" ]; then ex
 echo "ready $$"
 while :; do sleep 0.05 & wait $!; done
 `
+
+// standInCommand is newPulumiCommand over the stand-in CLI.
+func standInCommand(t *testing.T) auto.PulumiCommand {
+	t.Helper()
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin")
+	if err := os.MkdirAll(bin, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(standInCLI), 0o700); err != nil { // #nosec G306 -- an executable test script.
+		t.Fatal(err)
+	}
+	cmd, err := newPulumiCommand(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
 
 // lines sends each line written to it.
 func lines(t *testing.T) (io.Writer, <-chan string) {
@@ -46,18 +66,7 @@ func lines(t *testing.T) (io.Writer, <-chan string) {
 // it survives while it finishes (nothing kills it); TerminateCLIs sends the
 // second, which ends it.
 func TestTheCLIStopsGracefullyThenOnASecondSignal(t *testing.T) {
-	root := t.TempDir()
-	bin := filepath.Join(root, "bin")
-	if err := os.MkdirAll(bin, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(standInCLI), 0o700); err != nil { // #nosec G306 -- an executable test script.
-		t.Fatal(err)
-	}
-	cmd, err := newPulumiCommand(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := standInCommand(t)
 	out, said := lines(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -102,18 +111,7 @@ func TestTheCLIStopsGracefullyThenOnASecondSignal(t *testing.T) {
 // A CLI that survives the second signal is killed, with its process
 // group, by KillCLIs.
 func TestAStubbornCLIIsKilled(t *testing.T) {
-	root := t.TempDir()
-	bin := filepath.Join(root, "bin")
-	if err := os.MkdirAll(bin, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "pulumi"), []byte(standInCLI), 0o700); err != nil { // #nosec G306 -- an executable test script.
-		t.Fatal(err)
-	}
-	cmd, err := newPulumiCommand(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := standInCommand(t)
 	out, said := lines(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
