@@ -297,7 +297,7 @@ var goRun = func(pkg string, args ...string) error {
 // runChild runs bin with the target's streams; when it fails, the target
 // exits at once with its exit code.
 func runChild(bin string, args []string) error {
-	cmd := exec.Command(bin, args...) // #nosec G204 -- our own command, just built
+	cmd := exec.Command(bin, args...) // #nosec G204 G702 -- our own command, just built; its arguments are the target's own
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		exit(exitCode(err))
