@@ -258,7 +258,7 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 				keeps := func(src string) bool {
 					return (len(f.Equals) == 0 || slices.Contains(f.Equals, src)) && !slices.Contains(f.NotEquals, src)
 				}
-				if !all(watched, keeps) || len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEndsWith) > 0 {
+				if slices.ContainsFunc(watched, func(src string) bool { return !keeps(src) }) || len(f.StartsWith) > 0 || len(f.EndsWith) > 0 || len(f.NotStartsWith) > 0 || len(f.NotEndsWith) > 0 {
 					narrowed = true
 				}
 			default:
@@ -270,14 +270,4 @@ func RecordsManagementEvents(sel *cloudtrail.GetEventSelectorsOutput) bool {
 		}
 	}
 	return reads && writes
-}
-
-// all reports whether ok holds for every element of xs.
-func all(xs []string, ok func(string) bool) bool {
-	for _, x := range xs {
-		if !ok(x) {
-			return false
-		}
-	}
-	return true
 }

@@ -129,21 +129,18 @@ func Describe(ctx context.Context, api API, secretID string) (State, error) {
 		s.Schedule = strings.Join(parts, ", ")
 	}
 	created := map[string]*time.Time{}
-	var next *string
-	for {
-		l, err := api.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(secretID), NextToken: next})
+	// The SDK's paginator ends the list on a missing or empty token, and on
+	// a repeated one (StopOnDuplicateToken).
+	pages := secretsmanager.NewListSecretVersionIdsPaginator(api, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String(secretID)},
+		func(o *secretsmanager.ListSecretVersionIdsPaginatorOptions) { o.StopOnDuplicateToken = true })
+	for pages.HasMorePages() {
+		l, err := pages.NextPage(ctx)
 		if err != nil {
 			return State{}, fmt.Errorf("ListSecretVersionIds %s: %w", secretID, err)
 		}
 		for _, v := range l.Versions {
 			created[aws.ToString(v.VersionId)] = v.CreatedDate
 		}
-		// An empty token ends the list too, as the SDK's paginators take it,
-		// and so does one repeated (their StopOnDuplicateToken).
-		if aws.ToString(l.NextToken) == "" || aws.ToString(l.NextToken) == aws.ToString(next) {
-			break
-		}
-		next = l.NextToken
 	}
 	for id, stages := range d.VersionIdsToStages {
 		s.Versions = append(s.Versions, Version{ID: id, Stages: slices.Sorted(slices.Values(stages)), Created: created[id]})
